@@ -1,0 +1,2 @@
+Console.Error.WriteLine("nokv: not built yet");
+return 1;

@@ -1,0 +1,2 @@
+Console.Error.WriteLine("NoKv.Silo: not built yet");
+return 1;
