@@ -36,12 +36,12 @@ public sealed record EngineSettings
     /// <summary>Quick run: the same shape scaled down with the key counts, so flush and compaction paths still run.</summary>
     public static EngineSettings Quick { get; } = new()
     {
-        MemtableBytes = 1L << 20,
-        BlockCacheBytes = 2L << 20,
+        MemtableBytes = 4L << 20,
+        BlockCacheBytes = 8L << 20,
         BloomBitsPerKey = 10,
         BlockSizeBytes = 4096,
-        TargetFileSizeBytes = 1L << 20,
-        MaxBytesForLevelBase = 4L << 20,
+        TargetFileSizeBytes = 4L << 20,
+        MaxBytesForLevelBase = 16L << 20,
         Level0CompactionTrigger = 4,
         LevelSizeMultiplier = 10,
     };

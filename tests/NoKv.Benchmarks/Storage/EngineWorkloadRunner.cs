@@ -139,6 +139,10 @@ public sealed class EngineWorkloadRunner
 
             _result.EngineWriteAmplification = database.EngineWriteAmplification();
             _result.Notes.AddRange(database.Notes);
+            if (database.DescribeState() is { } state)
+            {
+                _result.Notes.Add($"{_engineName} state after the random-key workloads: {state}");
+            }
         }
         finally
         {

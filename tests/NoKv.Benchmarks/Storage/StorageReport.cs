@@ -81,7 +81,7 @@ public sealed class StorageReport
         foreach (var result in _results)
         {
             output.WriteLine($"{result.Engine,-10} {Amp(result.EngineWriteAmplification),18} {Amp(result.IoWriteAmplification),15} " +
-                             $"{Units.Bytes(result.DiskBytes),15} {Units.Bytes(result.PeakMemoryBytes),12}");
+                             $"{Units.Bytes(result.DiskBytes > 0 ? result.DiskBytes : -1),15} {Units.Bytes(result.PeakMemoryBytes),12}");
         }
         output.WriteLine("write-amp (engine): the engine's own (WAL + flush + compaction bytes) / user bytes; write-amp (io): write(2) bytes of the " +
                          "process / user bytes; both over the fillrandom+overwrite database. disk: that database after all its workloads.");

@@ -25,11 +25,11 @@ public sealed record WorkloadCounts
 
     public static WorkloadCounts Quick { get; } = new()
     {
-        Keys = 50_000,
-        ReadMissing = 10_000,
-        Seeks = 5_000,
-        SyncWrites = 500,
+        Keys = 200_000,
+        ReadMissing = 40_000,
+        Seeks = 20_000,
+        SyncWrites = 1_000,
         ConcurrentSyncWriters = 32,
-        ConcurrentSyncWritesPerWriter = 60,
+        ConcurrentSyncWritesPerWriter = 100,
     };
 }

@@ -27,4 +27,7 @@ public interface IBenchEngine : IDisposable
 
     /// <summary>The engine's own write-amplification figure (disk bytes written / user bytes written), if it reports one.</summary>
     double? EngineWriteAmplification();
+
+    /// <summary>A one-line summary of the engine's internal state (levels, caches, stalls) for the notes, if it offers one.</summary>
+    string? DescribeState();
 }

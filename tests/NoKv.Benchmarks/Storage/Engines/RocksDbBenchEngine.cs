@@ -77,6 +77,28 @@ public sealed class RocksDbBenchEngine : IBenchEngine
         return user > 0 ? (double)(wal + flush + compaction) / user : null;
     }
 
+    public string? DescribeState()
+    {
+        // "rocksdb.levelstats" is a small table: two header lines, then "level files size(MB)" rows.
+        var table = _db.GetProperty("rocksdb.levelstats");
+        if (table is null)
+        {
+            return null;
+        }
+        var levels = new List<string>();
+        foreach (var line in table.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 3 && int.TryParse(fields[0], CultureInfo.InvariantCulture, out var level)
+                && int.TryParse(fields[1], CultureInfo.InvariantCulture, out var files) && files > 0)
+            {
+                levels.Add($"L{level}={files} files/{fields[2]} MB");
+            }
+        }
+        var stallMicros = Ticker(_options.GetStatisticsString() ?? "", "rocksdb.stall.micros");
+        return $"levels[{string.Join(' ', levels)}] stall={stallMicros / 1000}ms";
+    }
+
     public void Dispose()
     {
         _db.Dispose();

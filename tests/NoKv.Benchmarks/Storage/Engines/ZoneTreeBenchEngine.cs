@@ -73,6 +73,13 @@ public sealed class ZoneTreeBenchEngine : IBenchEngine
 
     public double? EngineWriteAmplification() => null;
 
+    public string? DescribeState()
+    {
+        var maintenance = _tree.Maintenance;
+        return $"records in memory={maintenance.InMemoryRecordCount} read-only segments={maintenance.ReadOnlySegmentsCount} " +
+               $"bottom segments={maintenance.BottomSegments.Count} total records={maintenance.TotalRecordCount}";
+    }
+
     public void Dispose()
     {
         _maintainer.WaitForBackgroundThreads();
