@@ -10,12 +10,12 @@ namespace NoKv.Benchmarks;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static Task<int> Main(string[] args)
     {
         var root = new RootCommand("NoKV benchmarks (see tests/NoKv.Benchmarks/README.md)");
         root.Subcommands.Add(CreateStorageCommand());
         root.Subcommands.Add(CreateClusterCommand());
-        return root.Parse(args).Invoke();
+        return root.Parse(args).InvokeAsync();
     }
 
     private static Command CreateStorageCommand()
@@ -47,11 +47,16 @@ public static class Program
 
     private static Command CreateClusterCommand()
     {
+        var quick = QuickOption();
+        var json = JsonOption();
+        var etcd = new Option<bool>("--etcd") { Description = "also run the workload against a local 3-member etcd cluster (started and stopped by etcd/*.sh)" };
+        var endpoints = new Option<string?>("--etcd-endpoints") { Description = "use this running etcd cluster (comma-separated client URLs) instead of starting one" };
         var command = new Command("cluster", "3 local silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            QuickOption(), JsonOption(), new Option<bool>("--etcd") { Description = "also run the workload against a local 3-member etcd cluster" },
+            quick, json, etcd, endpoints,
         };
-        command.SetAction(_ => ClusterBenchmark.Run());
+        command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
+            parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), cancellationToken));
         return command;
     }
 
