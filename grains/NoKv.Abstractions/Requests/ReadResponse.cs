@@ -4,7 +4,7 @@ using NoKv.Abstractions.Sharding;
 namespace NoKv.Abstractions.Requests;
 
 [GenerateSerializer, Immutable, Alias("nokv.ReadResponse")]
-public sealed class ReadResponse
+public sealed class ReadResponse : IReplicaResponse
 {
     [Id(0)] public required NoKvErrorCode Code { get; init; }
 

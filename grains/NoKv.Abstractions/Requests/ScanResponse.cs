@@ -4,7 +4,7 @@ using NoKv.Abstractions.Sharding;
 namespace NoKv.Abstractions.Requests;
 
 [GenerateSerializer, Immutable, Alias("nokv.ScanResponse")]
-public sealed class ScanResponse
+public sealed class ScanResponse : IReplicaResponse
 {
     [Id(0)] public required NoKvErrorCode Code { get; init; }
 
@@ -19,4 +19,10 @@ public sealed class ScanResponse
     [Id(4)] public long CurrentEpoch { get; init; }
 
     [Id(5)] public string? Detail { get; init; }
+
+    /// <summary>
+    /// The exclusive end of the answering shard's range (empty = unbounded). When <see cref="HasMore"/> is
+    /// false the client continues from here, so a scan follows the shard that actually answered.
+    /// </summary>
+    [Id(6)] public byte[] ShardEnd { get; init; } = [];
 }

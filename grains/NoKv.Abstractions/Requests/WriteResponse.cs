@@ -5,7 +5,7 @@ namespace NoKv.Abstractions.Requests;
 
 /// <summary>Outcome of a write. Routing failures come back as codes, not exceptions, because they are expected during elections.</summary>
 [GenerateSerializer, Immutable, Alias("nokv.WriteResponse")]
-public sealed class WriteResponse
+public sealed class WriteResponse : IReplicaResponse
 {
     [Id(0)] public required NoKvErrorCode Code { get; init; }
 
