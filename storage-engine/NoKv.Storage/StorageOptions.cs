@@ -1,0 +1,97 @@
+using NoKv.Storage.Vfs;
+
+namespace NoKv.Storage;
+
+/// <summary>
+/// Settings of one <see cref="Database"/>. Validated at <see cref="Database.Open"/>: a bad value throws an
+/// <see cref="ArgumentException"/> naming the option, and nothing is created on disk.
+/// </summary>
+public sealed class StorageOptions
+{
+    /// <summary>All file access goes through this (tests substitute in-memory or fault-injecting ones).</summary>
+    public IFileSystem FileSystem { get; init; } = PhysicalFileSystem.Instance;
+
+    /// <summary>
+    /// Size at which the mutable memtable is frozen and queued for flush. Larger means fewer, bigger L0 files
+    /// and more memory; the WAL replayed at open is at most this times (1 + MaxImmutableMemtables).
+    /// </summary>
+    public long MemtableSizeBytes { get; init; } = 64 << 20;
+
+    /// <summary>Frozen memtables waiting for flush before writers stall.</summary>
+    public int MaxImmutableMemtables { get; init; } = 2;
+
+    /// <summary>Memory bound of the block cache (uncompressed data, index and filter blocks). 0 disables it.</summary>
+    public long BlockCacheBytes { get; init; } = 64 << 20;
+
+    /// <summary>Bound on open table readers (file handles with their index and filter).</summary>
+    public int MaxOpenTables { get; init; } = 1000;
+
+    /// <summary>Bloom filter bits per key; 10 gives about 1% false positives. 0 disables filters.</summary>
+    public int BloomBitsPerKey { get; init; } = 10;
+
+    /// <summary>Target uncompressed size of a data block.</summary>
+    public int BlockSizeBytes { get; init; } = 4096;
+
+    /// <summary>Keys between restart points inside a block (prefix compression restarts here).</summary>
+    public int BlockRestartInterval { get; init; } = 16;
+
+    /// <summary>Compaction output is split into files of about this size.</summary>
+    public long TargetFileSizeBytes { get; init; } = 64 << 20;
+
+    /// <summary>Number of L0 files that triggers an L0 -> L1 compaction.</summary>
+    public int Level0CompactionTrigger { get; init; } = 4;
+
+    /// <summary>Number of L0 files at which each write group is delayed a little (recorded as stall time).</summary>
+    public int Level0SlowdownTrigger { get; init; } = 20;
+
+    /// <summary>Number of L0 files at which writers wait for compaction (recorded as stall time).</summary>
+    public int Level0StopTrigger { get; init; } = 36;
+
+    /// <summary>Target size of L1; level n targets MaxBytesForLevelBase * LevelSizeMultiplier^(n-1).</summary>
+    public long MaxBytesForLevelBase { get; init; } = 256 << 20;
+
+    public int LevelSizeMultiplier { get; init; } = 10;
+
+    /// <summary>Number of levels, L0 included.</summary>
+    public int NumLevels { get; init; } = 7;
+
+    /// <summary>Verify block checksums on every read (not only at open and during compaction).</summary>
+    public bool VerifyChecksums { get; init; } = true;
+
+    public bool CreateIfMissing { get; init; } = true;
+
+    /// <summary>Tag ("db" = this value) added to every System.Diagnostics.Metrics instrument of this database.</summary>
+    public string? MetricsName { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    internal void Validate()
+    {
+        if (FileSystem is null)
+        {
+            throw new ArgumentException("StorageOptions.FileSystem must not be null.", nameof(FileSystem));
+        }
+
+        Require(MemtableSizeBytes >= 1024 && MemtableSizeBytes <= (1L << 30), nameof(MemtableSizeBytes), "between 1 KiB and 1 GiB");
+        Require(MaxImmutableMemtables >= 1 && MaxImmutableMemtables <= 64, nameof(MaxImmutableMemtables), "between 1 and 64");
+        Require(BlockCacheBytes >= 0, nameof(BlockCacheBytes), "non-negative");
+        Require(MaxOpenTables >= 8, nameof(MaxOpenTables), "at least 8");
+        Require(BloomBitsPerKey >= 0 && BloomBitsPerKey <= 64, nameof(BloomBitsPerKey), "between 0 and 64");
+        Require(BlockSizeBytes >= 64 && BlockSizeBytes <= (64 << 20), nameof(BlockSizeBytes), "between 64 bytes and 64 MiB");
+        Require(BlockRestartInterval >= 1 && BlockRestartInterval <= 1024, nameof(BlockRestartInterval), "between 1 and 1024");
+        Require(TargetFileSizeBytes >= 1024, nameof(TargetFileSizeBytes), "at least 1 KiB");
+        Require(Level0CompactionTrigger >= 1, nameof(Level0CompactionTrigger), "at least 1");
+        Require(Level0SlowdownTrigger >= Level0CompactionTrigger, nameof(Level0SlowdownTrigger), "at least Level0CompactionTrigger");
+        Require(Level0StopTrigger >= Level0SlowdownTrigger, nameof(Level0StopTrigger), "at least Level0SlowdownTrigger");
+        Require(MaxBytesForLevelBase >= 1024, nameof(MaxBytesForLevelBase), "at least 1 KiB");
+        Require(LevelSizeMultiplier >= 2 && LevelSizeMultiplier <= 100, nameof(LevelSizeMultiplier), "between 2 and 100");
+        Require(NumLevels >= 2 && NumLevels <= 20, nameof(NumLevels), "between 2 and 20");
+    }
+
+    private static void Require(bool ok, string name, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"StorageOptions.{name} must be {rule}.", name);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+namespace NoKv.Storage;
+
+/// <summary>A point-in-time copy of a database's counters (the same figures feed the "NoKv.Storage" Meter).</summary>
+public sealed class StorageStatistics
+{
+    /// <summary>Bytes of keys and values handed to the write API.</summary>
+    public long UserBytesWritten { get; init; }
+
+    /// <summary>Bytes written to the write-ahead log.</summary>
+    public long WalBytesWritten { get; init; }
+
+    /// <summary>Bytes of tables written by memtable flushes.</summary>
+    public long FlushBytesWritten { get; init; }
+
+    /// <summary>Bytes of tables written by compactions.</summary>
+    public long CompactionBytesWritten { get; init; }
+
+    /// <summary>WAL + flush + compaction bytes (manifest writes are negligible and not counted).</summary>
+    public long DiskBytesWritten => WalBytesWritten + FlushBytesWritten + CompactionBytesWritten;
+
+    /// <summary>DiskBytesWritten / UserBytesWritten; 0 before the first write.</summary>
+    public double WriteAmplification => UserBytesWritten == 0 ? 0 : (double)DiskBytesWritten / UserBytesWritten;
+
+    public IReadOnlyList<LevelStatistics> Levels { get; init; } = [];
+
+    public long LiveSstBytes { get; init; }
+
+    /// <summary>Bytes in the mutable and immutable memtables.</summary>
+    public long MemtableBytes { get; init; }
+
+    public long BlockCacheHits { get; init; }
+
+    public long BlockCacheMisses { get; init; }
+
+    public double BlockCacheHitRate => BlockCacheHits + BlockCacheMisses == 0 ? 0 : (double)BlockCacheHits / (BlockCacheHits + BlockCacheMisses);
+
+    public long TableCacheHits { get; init; }
+
+    public long TableCacheMisses { get; init; }
+
+    public double TableCacheHitRate => TableCacheHits + TableCacheMisses == 0 ? 0 : (double)TableCacheHits / (TableCacheHits + TableCacheMisses);
+
+    /// <summary>Total time writers spent delayed (slowdown) or waiting (stop) for flush and compaction.</summary>
+    public TimeSpan StallTime { get; init; }
+
+    public long FlushCount { get; init; }
+
+    public long CompactionCount { get; init; }
+
+    /// <summary>WAL fsyncs performed (group commit makes this much smaller than synced writes).</summary>
+    public long WalSyncCount { get; init; }
+
+    /// <summary>Write groups committed (each is one WAL append).</summary>
+    public long WriteGroupCount { get; init; }
+
+    public ulong LastSequence { get; init; }
+
+    public override string ToString()
+    {
+        var levels = string.Join(' ', Levels.Where(l => l.FileCount > 0).Select(l => $"L{l.Level}={l.FileCount}/{l.Bytes}"));
+        return $"user={UserBytesWritten} disk={DiskBytesWritten} wamp={WriteAmplification:F2} levels[{levels}] " +
+               $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
+               $"flushes={FlushCount} compactions={CompactionCount} syncs={WalSyncCount} groups={WriteGroupCount}";
+    }
+}

@@ -1,0 +1,117 @@
+namespace NoKv.Storage.Vfs;
+
+/// <summary>
+/// Contents of one in-memory file: the bytes appended so far and how many of them a Sync made durable.
+/// Thread-safe (its own lock).
+/// </summary>
+internal sealed class MemFile
+{
+    private readonly Lock _gate = new();
+    private byte[] _data;
+    private int _length;
+    private int _synced;
+
+    public MemFile(byte[]? initial = null)
+    {
+        _data = initial ?? [];
+        _length = _data.Length;
+        _synced = _length;
+    }
+
+    public long Length
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _length;
+            }
+        }
+    }
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            long need = (long)_length + data.Length;
+            if (need > Array.MaxLength)
+            {
+                throw new IOException("In-memory file too large.");
+            }
+
+            if (need > _data.Length)
+            {
+                Array.Resize(ref _data, (int)Math.Min(Array.MaxLength, Math.Max(need, Math.Max(256, (long)_data.Length * 2))));
+            }
+
+            data.CopyTo(_data.AsSpan(_length));
+            _length = (int)need;
+        }
+    }
+
+    public void Sync()
+    {
+        lock (_gate)
+        {
+            _synced = _length;
+        }
+    }
+
+    public int Read(long offset, Span<byte> destination)
+    {
+        lock (_gate)
+        {
+            if (offset >= _length)
+            {
+                return 0;
+            }
+
+            int n = (int)Math.Min(destination.Length, _length - offset);
+            _data.AsSpan((int)offset, n).CopyTo(destination);
+            return n;
+        }
+    }
+
+    public byte[] ToArray()
+    {
+        lock (_gate)
+        {
+            return _data.AsSpan(0, _length).ToArray();
+        }
+    }
+
+    /// <summary>What survives a crash: the synced prefix plus up to <paramref name="extraUnsynced"/> bytes after it.</summary>
+    public MemFile CrashCopy(int extraUnsynced)
+    {
+        lock (_gate)
+        {
+            int keep = (int)Math.Min(_length, (long)_synced + Math.Max(0, extraUnsynced));
+            return new MemFile(_data.AsSpan(0, keep).ToArray());
+        }
+    }
+
+    public int UnsyncedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _length - _synced;
+            }
+        }
+    }
+
+    /// <summary>Test hook: overwrite bytes in place (simulates media corruption; also counts as synced data).</summary>
+    public void Overwrite(long offset, ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            if (offset < 0 || offset + data.Length > _length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(offset));
+            }
+
+            data.CopyTo(_data.AsSpan((int)offset));
+        }
+    }
+}

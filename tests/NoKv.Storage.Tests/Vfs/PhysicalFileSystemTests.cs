@@ -1,0 +1,56 @@
+using NoKv.Storage.Vfs;
+using Xunit;
+
+namespace NoKv.Storage.Tests.Vfs;
+
+public sealed class PhysicalFileSystemTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "nokv-vfs-" + Guid.NewGuid().ToString("N"));
+
+    public PhysicalFileSystemTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Appends_survive_reopen_and_are_readable_at_offsets()
+    {
+        IFileSystem fs = PhysicalFileSystem.Instance;
+        string path = Path.Combine(_dir, "f");
+        byte[] big = new byte[200_000];
+        new Random(3).NextBytes(big);
+        using (IWritableFile w = fs.CreateWritable(path))
+        {
+            w.Append([1, 2, 3]);
+            w.Append(big);
+            Assert.Equal(3 + big.Length, w.Length);
+            w.Sync();
+        }
+
+        fs.SyncDirectory(_dir);
+        using (IWritableFile w = fs.OpenAppendable(path))
+        {
+            Assert.Equal(3 + big.Length, w.Length);
+            w.Append([4]);
+        }
+
+        using IRandomAccessFile r = fs.OpenRandomAccess(path);
+        Assert.Equal(4 + big.Length, r.Length);
+        byte[] buf = new byte[10];
+        Assert.Equal(10, r.Read(3 + 1000, buf));
+        Assert.Equal(big.AsSpan(1000, 10).ToArray(), buf);
+        Assert.Equal(1, r.Read(3 + big.Length, buf));
+        Assert.Equal(4, buf[0]);
+        Assert.Contains("f", fs.ListFiles(_dir));
+    }
+
+    [Fact]
+    public void Lock_file_is_exclusive_within_the_process()
+    {
+        string path = Path.Combine(_dir, "LOCK");
+        IDisposable l = PhysicalFileSystem.Instance.LockFile(path);
+        var e = Assert.Throws<StorageLockedException>(() => PhysicalFileSystem.Instance.LockFile(path));
+        Assert.Equal(Path.GetFullPath(path), e.Path);
+        l.Dispose();
+        PhysicalFileSystem.Instance.LockFile(path).Dispose();
+    }
+}
