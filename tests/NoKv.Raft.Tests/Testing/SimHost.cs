@@ -254,6 +254,11 @@ public sealed class SimHost
 
         Ticks++;
         _deferredTicks++;
+        if (_cluster.TraceEnabled)
+        {
+            _cluster.Trace($"tick {Id} #{Ticks} {Node.Role} term={Node.Term}{(_persisting ? " (deferred: write in flight)" : string.Empty)}");
+        }
+
         Pump();
         var interval = _tickInterval;
         if (_cluster.Options.ClockDrift > 0)

@@ -28,7 +28,7 @@ public sealed record SimOptions
 
     public ulong MaxSizePerMsg { get; init; } = 4096;
 
-    public int MaxInflightMsgs { get; init; } = 32;
+    public int MaxInflightMsgs { get; init; } = 256;
 
     public int SnapshotChunkSize { get; init; } = 1 << 20;
 
