@@ -61,7 +61,7 @@ public sealed partial class PhysicalFileSystem : IFileSystem
             return;
         }
 
-        byte[] utf8 = Encoding.UTF8.GetBytes(directory + "\0");
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(directory + "\0");
         int fd = Native.Open(utf8, 0 /* O_RDONLY */);
         if (fd < 0)
         {
