@@ -1,10 +1,68 @@
+using System.CommandLine;
+using NoKv.Benchmarks.Cluster;
+using NoKv.Benchmarks.Storage;
+
 namespace NoKv.Benchmarks;
 
+/// <summary>
+/// Entry point: `storage`, `raft` and `cluster` benchmarks. These are measurements, not tests; see
+/// README.md in this folder for what each one does and how to read its output.
+/// </summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("usage: NoKv.Benchmarks storage|raft|cluster [--quick] [--json FILE]");
-        return args.Length == 0 ? 2 : 1;
+        var root = new RootCommand("NoKV benchmarks (see tests/NoKv.Benchmarks/README.md)");
+        root.Subcommands.Add(CreateStorageCommand());
+        root.Subcommands.Add(CreateClusterCommand());
+        return root.Parse(args).InvokeAsync();
     }
+
+    private static Command CreateStorageCommand()
+    {
+        var quick = QuickOption();
+        var json = JsonOption();
+        var engines = new Option<string?>("--engines") { Description = "comma-separated subset of engines to run (default: all)" };
+        // Hidden options used when the parent re-invokes this program for one engine.
+        var engine = new Option<string?>("--engine") { Hidden = true };
+        var dataDirectory = new Option<string?>("--data-dir") { Hidden = true };
+        var result = new Option<string?>("--result") { Hidden = true };
+        var command = new Command("storage", "db_bench-style workloads on nokv, rocksdb and zonetree with the same settings")
+        {
+            quick, json, engines, engine, dataDirectory, result,
+        };
+        command.SetAction(parse =>
+        {
+            var single = parse.GetValue(engine);
+            if (single is not null)
+            {
+                var data = parse.GetValue(dataDirectory) ?? throw new ArgumentException("--engine requires --data-dir");
+                var resultPath = parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result");
+                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath);
+            }
+            return StorageBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), StorageBenchmark.ParseEngines(parse.GetValue(engines)));
+        });
+        return command;
+    }
+
+    private static Command CreateClusterCommand()
+    {
+        var quick = QuickOption();
+        var json = JsonOption();
+        var etcd = new Option<bool>("--etcd") { Description = "also run the workload against a local 3-member etcd cluster (started and stopped by etcd/*.sh)" };
+        var endpoints = new Option<string?>("--etcd-endpoints") { Description = "use this running etcd cluster (comma-separated client URLs) instead of starting one" };
+        var command = new Command("cluster", "3 local silos (and optionally etcd): mixed workloads with latency percentiles")
+        {
+            quick, json, etcd, endpoints,
+        };
+        command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
+            parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), cancellationToken));
+        return command;
+    }
+
+    private static Option<bool> QuickOption() =>
+        new("--quick") { Description = "smaller counts, same workloads; finishes in under a minute" };
+
+    private static Option<string?> JsonOption() =>
+        new("--json") { Description = "also write every figure to this file as JSON", HelpName = "FILE" };
 }

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NoKv.Client.Admin;
+
+namespace NoKv.Client.Hosting;
+
+/// <summary>Registers the NoKV client on top of an Orleans client (or silo) already in the container.</summary>
+public static class NoKvClientServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds <see cref="IKvStore"/> and <see cref="INoKvAdmin"/>. Requires <c>IGrainFactory</c>, which
+    /// <c>UseOrleansClient</c> (or a co-hosted silo) provides. Options are validated on first use; an invalid
+    /// value fails with a message naming it.
+    /// </summary>
+    public static IServiceCollection AddNoKvClient(this IServiceCollection services, Action<NoKvClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<NoKvClientOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NoKvClientOptions>, NoKvClientOptionsValidator>());
+        services.TryAddSingleton<IKvStore, KvStore>();
+        services.TryAddSingleton<INoKvAdmin, NoKvAdmin>();
+        return services;
+    }
+}

@@ -1,0 +1,38 @@
+using NoKv.Abstractions.Requests;
+
+namespace NoKv.Client;
+
+/// <summary>
+/// The NoKV key-value API. Every operation is linearizable unless a read asks for bounded staleness.
+/// Failures surface as <see cref="NoKv.Abstractions.Errors.NoKvException"/> subclasses: bad input
+/// (EmptyKey, KeyTooLarge, ValueTooLarge, InvalidRange) before anything is sent, and
+/// <see cref="NoKv.Abstractions.Errors.NoKvTimeoutException"/> when the cluster could not complete the
+/// operation within the deadline (its LastError says why). Writes are exactly-once: a write retried
+/// internally after a lost reply is applied once. Thread-safe; one instance serves a whole application.
+/// Buffers passed in must not change until the returned task completes.
+/// </summary>
+public interface IKvStore
+{
+    /// <summary>The value of <paramref name="key"/>, or null when absent.</summary>
+    Task<byte[]?> GetAsync(ReadOnlyMemory<byte> key, KvReadOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>; completes once durable on a majority.</summary>
+    Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes <paramref name="key"/> (no error if absent); completes once durable on a majority.</summary>
+    Task DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Atomically: if the current value equals <paramref name="expected"/> (null = key absent), set it to
+    /// <paramref name="newValue"/> (null = delete) and return true; otherwise change nothing and return false.
+    /// </summary>
+    Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte>? newValue, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Keys in [<paramref name="start"/>, <paramref name="end"/>) in ascending order, at most
+    /// <paramref name="limit"/>, crossing shard boundaries. An empty start means the first key; an empty
+    /// end means unbounded. Each page (one shard, up to the page size) is read linearizably; a scan that
+    /// spans several pages is not a single point-in-time snapshot.
+    /// </summary>
+    IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, KvReadOptions? options = null, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using NoKv.Abstractions.Requests;
+using NoKv.Client.Routing;
+
+namespace NoKv.Client;
+
+internal sealed partial class KvStore
+{
+    public async Task<byte[]?> GetAsync(ReadOnlyMemory<byte> key, KvReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalid(_limits.CheckKey(key.Span));
+        options ??= KvReadOptions.Linearizable;
+        var read = new PendingRead(key.ToArray(), options);
+        using var retry = new RetryState("Get", _options, cancellationToken);
+        var response = await ExecuteAsync(retry, key, leaderOnly: options.Consistency == ReadConsistency.Linearizable, read,
+            static (grain, shard, r, ct) => grain.GetAsync(new ReadRequest
+            {
+                Shard = shard.Id,
+                Epoch = shard.Epoch,
+                Key = r.Key,
+                Consistency = r.Options.Consistency,
+                MaxStaleness = r.Options.MaxStaleness,
+            }, ct)).ConfigureAwait(false);
+        return response.Value;
+    }
+
+    public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, KvReadOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalid(_limits.CheckRange(start.Span, end.Span, limit));
+        options ??= KvReadOptions.Linearizable;
+        byte[] cursor = start.ToArray();
+        byte[] endKey = end.ToArray();
+        int remaining = limit;
+        while (remaining > 0)
+        {
+            var page = new PendingScan(cursor, endKey, Math.Min(remaining, _options.ScanPageSize), options);
+            ScanResponse response;
+            using (var retry = new RetryState("Scan", _options, cancellationToken))
+            {
+                response = await ExecuteAsync(retry, cursor, leaderOnly: options.Consistency == ReadConsistency.Linearizable, page,
+                    static (grain, shard, p, ct) => grain.ScanAsync(new ScanRequest
+                    {
+                        Shard = shard.Id,
+                        Epoch = shard.Epoch,
+                        Start = p.Start,
+                        End = p.End,
+                        Limit = p.Limit,
+                        Consistency = p.Options.Consistency,
+                        MaxStaleness = p.Options.MaxStaleness,
+                    }, ct)).ConfigureAwait(false);
+            }
+
+            byte[] shardEnd = response.ShardEnd;
+            foreach (var entry in response.Entries)
+            {
+                yield return entry;
+            }
+
+            remaining -= response.Entries.Length;
+            if (response.HasMore)
+            {
+                // Continue in the same shard right after the last key returned.
+                var last = response.Entries[^1].Key;
+                cursor = new byte[last.Length + 1];
+                last.CopyTo(cursor, 0);
+                continue;
+            }
+
+            if (shardEnd.Length == 0 || (endKey.Length != 0 && shardEnd.AsSpan().SequenceCompareTo(endKey) >= 0))
+            {
+                yield break;
+            }
+
+            cursor = shardEnd;
+        }
+    }
+
+    private sealed record PendingRead(byte[] Key, KvReadOptions Options);
+
+    private sealed record PendingScan(byte[] Start, byte[] End, int Limit, KvReadOptions Options);
+}

@@ -1,0 +1,39 @@
+namespace NoKv.Abstractions.Errors;
+
+/// <summary>
+/// Outcome of a request as a code. Sent on the wire and stored in the dedupe table: never renumber.
+/// Retryable codes (the client refreshes its routing and tries again until its deadline) are NotLeader,
+/// WrongShard, StoreUnavailable, Timeout and ProposalDropped; the rest are final.
+/// </summary>
+public enum NoKvErrorCode
+{
+    Ok = 0,
+
+    /// <summary>The replica is not the shard's leader; the response carries a leader hint if it knows one.</summary>
+    NotLeader = 1,
+
+    /// <summary>The request's shard epoch or key range does not match the replica's; refresh the shard map.</summary>
+    WrongShard = 2,
+
+    /// <summary>The store that must host the replica is down; the replica is never re-created elsewhere.</summary>
+    StoreUnavailable = 3,
+
+    KeyTooLarge = 4,
+    ValueTooLarge = 5,
+    EmptyKey = 6,
+
+    /// <summary>A scan range with start >= end, or a non-positive limit.</summary>
+    InvalidRange = 7,
+
+    /// <summary>The caller's deadline passed before the request completed; a write may or may not have applied.</summary>
+    Timeout = 8,
+
+    /// <summary>Leadership changed before the proposal committed; retrying with the same session sequence is safe.</summary>
+    ProposalDropped = 9,
+
+    /// <summary>The request's session sequence is older than one the shard already applied for that session.</summary>
+    StaleSequence = 10,
+
+    /// <summary>A follower read could not be served within the requested staleness bound.</summary>
+    StaleReadUnavailable = 11,
+}

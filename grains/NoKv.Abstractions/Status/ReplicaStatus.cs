@@ -1,0 +1,28 @@
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Abstractions.Status;
+
+/// <summary>A point-in-time view of one replica, for `nokv cluster status` and tests.</summary>
+[GenerateSerializer, Immutable, Alias("nokv.ReplicaStatus")]
+public sealed class ReplicaStatus
+{
+    [Id(0)] public required ReplicaId Replica { get; init; }
+
+    [Id(1)] public required ReplicaRole Role { get; init; }
+
+    [Id(2)] public required long Term { get; init; }
+
+    [Id(3)] public StoreId? Leader { get; init; }
+
+    [Id(4)] public required long CommitIndex { get; init; }
+
+    [Id(5)] public required long AppliedIndex { get; init; }
+
+    [Id(6)] public required long LastIndex { get; init; }
+
+    [Id(7)] public required long FirstIndex { get; init; }
+
+    [Id(8)] public required long Epoch { get; init; }
+
+    [Id(9)] public required string SiloAddress { get; init; }
+}

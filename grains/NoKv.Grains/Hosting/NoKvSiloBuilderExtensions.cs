@@ -1,0 +1,88 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NoKv.Abstractions.Placement;
+using NoKv.Grains.Layout;
+using NoKv.Grains.Persistence;
+using NoKv.Grains.Placement;
+using NoKv.Grains.Replica;
+using NoKv.Grains.Store;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.Runtime.Hosting;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Storage;
+
+namespace NoKv.Grains.Hosting;
+
+/// <summary>Silo-side registration of NoKV: the store, placement, replicas, and the grain storage provider.</summary>
+public static class NoKvSiloBuilderExtensions
+{
+    /// <summary>
+    /// Makes this silo a NoKV store: opens the engine in the silo lifecycle, advertises the store id in silo
+    /// metadata for replica placement, and starts this store's replicas once the silo is active.
+    /// The store options are read here (the store id must be known to advertise it) and validated at start.
+    /// </summary>
+    public static ISiloBuilder AddNoKv(this ISiloBuilder builder, Action<NoKvStoreOptions> configureStore, Action<NoKvClusterOptions>? configureCluster = null, Action<ReplicaOptions>? configureReplicas = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configureStore);
+        var probe = new NoKvStoreOptions();
+        configureStore(probe);
+
+        var services = builder.Services;
+        services.AddOptions<NoKvStoreOptions>().Configure(configureStore).ValidateOnStart();
+        var cluster = services.AddOptions<NoKvClusterOptions>().ValidateOnStart();
+        if (configureCluster is not null)
+        {
+            cluster.Configure(configureCluster);
+        }
+
+        var replicas = services.AddOptions<ReplicaOptions>().ValidateOnStart();
+        if (configureReplicas is not null)
+        {
+            replicas.Configure(configureReplicas);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NoKvStoreOptions>, NoKvStoreOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NoKvClusterOptions>, NoKvClusterOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplicaOptions>, ReplicaOptionsValidator>());
+
+        services.TryAddSingleton<LocalStore>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LocalStore>());
+        services.TryAddSingleton<ClusterLayout>();
+        services.TryAddSingleton<StoreDirectory>();
+        services.TryAddSingleton<ReplicaStarter>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
+        services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();
+
+        builder.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [StoreMetadata.StoreIdKey] = probe.StoreId.ToString(CultureInfo.InvariantCulture),
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers a named Orleans grain storage provider backed by this silo's NoKV engine (requires
+    /// <see cref="AddNoKv"/>). Options are validated at silo start; errors name the provider.
+    /// </summary>
+    public static ISiloBuilder AddNoKvGrainStorage(this ISiloBuilder builder, string name, Action<NoKvGrainStorageOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var services = builder.Services;
+        var options = services.AddOptions<NoKvGrainStorageOptions>(name);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.AddTransient<IPostConfigureOptions<NoKvGrainStorageOptions>, DefaultStorageProviderSerializerOptionsConfigurator<NoKvGrainStorageOptions>>();
+        services.AddTransient<IConfigurationValidator>(sp => new NoKvGrainStorageOptionsValidator(sp.GetRequiredService<IOptionsMonitor<NoKvGrainStorageOptions>>().Get(name), name));
+        services.AddGrainStorage(name, static (sp, n) => new NoKvGrainStorage(n, sp.GetRequiredService<IOptionsMonitor<NoKvGrainStorageOptions>>().Get(n), sp.GetRequiredService<LocalStore>()));
+        return builder;
+    }
+}

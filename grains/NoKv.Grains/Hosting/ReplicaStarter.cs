@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Logging;
+using NoKv.Abstractions.Grains;
+using NoKv.Grains.Layout;
+using NoKv.Grains.Store;
+using Orleans.Runtime;
+
+namespace NoKv.Grains.Hosting;
+
+/// <summary>
+/// Once the silo is active, activates every replica this store hosts, so their Raft nodes elect leaders
+/// and catch up without waiting for a client request. A replica that fails to start is logged and left to
+/// activate on the next message: start-up is not blocked by one bad shard.
+/// </summary>
+public sealed partial class ReplicaStarter : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly IGrainFactory _grains;
+    private readonly ClusterLayout _layout;
+    private readonly LocalStore _store;
+    private readonly ILogger<ReplicaStarter> _logger;
+
+    public ReplicaStarter(IGrainFactory grains, ClusterLayout layout, LocalStore store, ILogger<ReplicaStarter> logger)
+    {
+        _grains = grains;
+        _layout = layout;
+        _store = store;
+        _logger = logger;
+    }
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(ReplicaStarter), ServiceLifecycleStage.Active, StartAsync);
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var starts = new List<Task>();
+        foreach (var shard in _layout.BootstrapMap.Shards)
+        {
+            if (shard.HasReplicaOn(_store.Id))
+            {
+                starts.Add(StartOneAsync(shard.ReplicaOn(_store.Id).ToGrainKey()));
+            }
+        }
+
+        await Task.WhenAll(starts).ConfigureAwait(false);
+        LogStarted(_store.Id.Value, starts.Count);
+    }
+
+    private async Task StartOneAsync(string key)
+    {
+        try
+        {
+            await _grains.GetGrain<IShardReplicaGrain>(key).StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogStartFailed(key, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store {Store}: started {Count} replica(s)")]
+    private partial void LogStarted(int store, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} failed to start; it will activate on its next message")]
+    private partial void LogStartFailed(string replica, Exception exception);
+}

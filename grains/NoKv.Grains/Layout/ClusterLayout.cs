@@ -1,0 +1,61 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Grains.Layout;
+
+/// <summary>
+/// The bootstrap shard map, computed deterministically from <see cref="NoKvClusterOptions"/> so every silo
+/// derives the same map without talking to anyone: shard i (ids from 1) covers the i-th key range and is
+/// replicated on stores i, i+1, ... (mod the store count), spreading replicas and leaders evenly.
+/// Immutable singleton.
+/// </summary>
+public sealed class ClusterLayout
+{
+    public ClusterLayout(IOptions<NoKvClusterOptions> options)
+    {
+        var o = options.Value;
+        var stores = o.Stores.Order().Select(s => new StoreId(s)).ToArray();
+        var bounds = SplitPoints(o);
+        var shards = new ShardDescriptor[o.InitialShards];
+        for (int i = 0; i < shards.Length; i++)
+        {
+            var replicas = new StoreId[o.ReplicationFactor];
+            for (int r = 0; r < replicas.Length; r++)
+            {
+                replicas[r] = stores[(i + r) % stores.Length];
+            }
+
+            var range = new KeyRange(i == 0 ? [] : bounds[i - 1], i == shards.Length - 1 ? [] : bounds[i]);
+            shards[i] = new ShardDescriptor(new ShardId(i + 1), range, epoch: 1, replicas);
+        }
+
+        Stores = stores;
+        BootstrapMap = new ShardMap(1, shards, stores.Select(s => new StoreDescriptor(s, null, false)).ToArray());
+        Fingerprint = $"v1;stores={string.Join(',', o.Stores.Order())};shards={o.InitialShards};rf={o.ReplicationFactor};splits={string.Join(',', bounds.Select(Convert.ToHexString))}";
+    }
+
+    public IReadOnlyList<StoreId> Stores { get; }
+
+    /// <summary>The map as created at bootstrap (version 1, epochs 1); store liveness unknown.</summary>
+    public ShardMap BootstrapMap { get; }
+
+    /// <summary>A canonical text form of the layout, persisted by each store to detect configuration drift.</summary>
+    public string Fingerprint { get; }
+
+    private static byte[][] SplitPoints(NoKvClusterOptions o)
+    {
+        if (o.SplitKeys.Length != 0)
+        {
+            return o.SplitKeys.Select(Encoding.UTF8.GetBytes).ToArray();
+        }
+
+        var points = new byte[o.InitialShards - 1][];
+        for (int i = 1; i < o.InitialShards; i++)
+        {
+            points[i - 1] = [(byte)(i * 256 / o.InitialShards)];
+        }
+
+        return points;
+    }
+}

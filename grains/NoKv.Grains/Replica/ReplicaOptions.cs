@@ -1,0 +1,26 @@
+namespace NoKv.Grains.Replica;
+
+/// <summary>Timing and limits of replica grains. All replicas of a cluster should use the same values.</summary>
+public sealed class ReplicaOptions
+{
+    /// <summary>Period of the Raft tick timer. Election and heartbeat timeouts are counted in ticks.</summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Ticks without a leader before a follower campaigns (randomized up to twice this).</summary>
+    public int ElectionTicks { get; set; } = 10;
+
+    /// <summary>Ticks between leader heartbeats.</summary>
+    public int HeartbeatTicks { get; set; } = 2;
+
+    /// <summary>Applied entries after which the log is compacted behind a snapshot.</summary>
+    public long SnapshotEntries { get; set; } = 10_000;
+
+    /// <summary>Longest key a replica accepts (checked again server-side).</summary>
+    public int MaxKeyBytes { get; set; } = Abstractions.Requests.KvLimits.DefaultMaxKeyBytes;
+
+    /// <summary>Longest value a replica accepts (checked again server-side).</summary>
+    public int MaxValueBytes { get; set; } = Abstractions.Requests.KvLimits.DefaultMaxValueBytes;
+
+    /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NoKv.Abstractions.Sharding;
+using NoKv.Storage;
+using Orleans.Runtime;
+
+namespace NoKv.Grains.Store;
+
+/// <summary>
+/// The silo's one storage engine. Opened early in silo start-up (before any grain can activate) and
+/// closed in the same lifecycle stage on shutdown, which Orleans runs after grains are deactivated, so no
+/// replica ever sees a closed engine. Every replica, the grain storage provider and the Raft log store of
+/// this silo share it; its group-commit writer is what lets many Raft groups share one fsync.
+/// Data directory layout: <c>STORE</c> (the store id, text), <c>engine/</c> (the engine's files).
+/// </summary>
+public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
+{
+    private const string StoreFileName = "STORE";
+    private readonly NoKvStoreOptions _options;
+    private readonly ILogger<LocalStore> _logger;
+    private Database? _database;
+
+    public LocalStore(IOptions<NoKvStoreOptions> options, ILogger<LocalStore> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        Id = new StoreId(_options.StoreId);
+    }
+
+    public StoreId Id { get; }
+
+    /// <summary>The engine. Valid between silo start (stage RuntimeInitialize) and shutdown.</summary>
+    public Database Database => _database ?? throw new InvalidOperationException("The NoKV store is not open: the silo has not started or is shutting down.");
+
+    public bool IsOpen => _database is not null;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(LocalStore), ServiceLifecycleStage.RuntimeInitialize, OpenAsync, CloseAsync);
+
+    /// <summary>Opens the engine; exposed for hosts that run the store outside a silo lifecycle (tools, tests).</summary>
+    public Task OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_database is not null)
+        {
+            return Task.CompletedTask;
+        }
+
+        string root = Path.GetFullPath(_options.DataDirectory);
+        try
+        {
+            Directory.CreateDirectory(root);
+            CheckStoreIdentity(root);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new StoreStartupException($"NoKV store {Id}: no write permission on data directory '{root}'.", e);
+        }
+        catch (IOException e) when (e is not StorageLockedException)
+        {
+            throw new StoreStartupException($"NoKV store {Id}: cannot use data directory '{root}': {e.Message}", e);
+        }
+
+        string enginePath = Path.Combine(root, "engine");
+        try
+        {
+            _database = Database.Open(enginePath, new StorageOptions
+            {
+                MemtableSizeBytes = _options.MemtableSizeBytes,
+                BlockCacheBytes = _options.BlockCacheBytes,
+                MetricsName = $"store-{Id}",
+            });
+        }
+        catch (StorageLockedException e)
+        {
+            throw new StoreStartupException($"NoKV store {Id}: the engine at '{enginePath}' is in use by another process.", e);
+        }
+
+        LogOpened(Id, enginePath);
+        return Task.CompletedTask;
+    }
+
+    public async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        var database = Interlocked.Exchange(ref _database, null);
+        if (database is not null)
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            LogClosed(Id);
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(CloseAsync(CancellationToken.None));
+
+    /// <summary>Binds the directory to this store id forever: a silo pointed at another store's data fails fast.</summary>
+    private void CheckStoreIdentity(string root)
+    {
+        string file = Path.Combine(root, StoreFileName);
+        if (File.Exists(file))
+        {
+            string text = File.ReadAllText(file).Trim();
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int existing))
+            {
+                throw new StoreStartupException($"NoKV store: '{file}' is not a store id file (content '{text}').");
+            }
+
+            if (existing != Id.Value)
+            {
+                throw new StoreStartupException($"NoKV store: data directory '{root}' belongs to store {existing}, but this silo is configured as store {Id}.");
+            }
+
+            return;
+        }
+
+        // Write-then-rename so a crash never leaves a half-written identity behind.
+        string temp = file + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(Id.Value.ToString(CultureInfo.InvariantCulture) + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, file, overwrite: false);
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+
+namespace NoKv.Grains.Store;
+
+/// <summary>Rejects unusable store options at silo start with a message naming the setting.</summary>
+public sealed class NoKvStoreOptionsValidator : IValidateOptions<NoKvStoreOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NoKvStoreOptions options)
+    {
+        var failures = new List<string>();
+        if (options.StoreId <= 0)
+        {
+            failures.Add($"NoKV store: StoreId must be a positive integer, was {options.StoreId} (set NoKv:StoreId / NOKV_NoKv__StoreId / --store-id).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            failures.Add("NoKV store: DataDirectory must be set.");
+        }
+
+        if (options.MemtableSizeBytes < 64 * 1024)
+        {
+            failures.Add($"NoKV store: MemtableSizeBytes must be at least 64 KiB, was {options.MemtableSizeBytes}.");
+        }
+
+        if (options.BlockCacheBytes < 0)
+        {
+            failures.Add($"NoKV store: BlockCacheBytes must not be negative, was {options.BlockCacheBytes}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

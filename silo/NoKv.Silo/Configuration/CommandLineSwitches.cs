@@ -1,0 +1,20 @@
+namespace NoKv.Silo.Configuration;
+
+/// <summary>Short command-line forms mapped to configuration keys.</summary>
+public static class CommandLineSwitches
+{
+    public static IDictionary<string, string> Map { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--cluster-id"] = "ClusterId",
+        ["--service-id"] = "ServiceId",
+        ["--silo-name"] = "SiloName",
+        ["--store-id"] = "StoreId",
+        ["--data-dir"] = "DataDirectory",
+        ["--silo-port"] = "SiloPort",
+        ["--gateway-port"] = "GatewayPort",
+        ["--advertised-address"] = "AdvertisedAddress",
+        ["--clustering"] = "Clustering:Provider",
+        ["--primary"] = "Clustering:PrimarySiloEndpoint",
+        ["--connection-string"] = "Clustering:ConnectionString",
+    };
+}

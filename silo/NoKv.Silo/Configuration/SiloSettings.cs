@@ -1,0 +1,47 @@
+using NoKv.Grains.Layout;
+using NoKv.Grains.Replica;
+
+namespace NoKv.Silo.Configuration;
+
+/// <summary>
+/// Everything a NoKV silo is configured with. Bound from the configuration root, so the same key works in
+/// appsettings.json ("StoreId"), the environment (NOKV_STOREID, NOKV_CLUSTERING__PROVIDER) and the command
+/// line (--StoreId or the short forms in <see cref="CommandLineSwitches"/>).
+/// </summary>
+public sealed class SiloSettings
+{
+    /// <summary>Orleans cluster id: silos and clients with the same id form one cluster.</summary>
+    public string ClusterId { get; set; } = "nokv";
+
+    /// <summary>Orleans service id; stable across redeployments of the same cluster.</summary>
+    public string ServiceId { get; set; } = "nokv";
+
+    /// <summary>Silo name for logs and membership; defaults to "store-{StoreId}".</summary>
+    public string? SiloName { get; set; }
+
+    /// <summary>This silo's store id (required, 1 and up).</summary>
+    public int StoreId { get; set; }
+
+    /// <summary>Where this store's data lives; defaults to ./data/store-{StoreId}.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Address other silos and clients use to reach this one; defaults to loopback for Localhost clustering.</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    public ClusteringSettings Clustering { get; set; } = new();
+
+    /// <summary>Bootstrap layout; must be identical on every silo.</summary>
+    public NoKvClusterOptions Layout { get; set; } = new();
+
+    public ReplicaOptions Replicas { get; set; } = new();
+
+    public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"store-{StoreId}" : SiloName;
+
+    public string EffectiveDataDirectory => Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? Path.Combine("data", $"store-{StoreId}") : DataDirectory);
+}

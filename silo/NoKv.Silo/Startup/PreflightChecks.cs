@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+using NoKv.Silo.Configuration;
+
+namespace NoKv.Silo.Startup;
+
+/// <summary>
+/// Checks done before Orleans starts, so the common mistakes (bad provider, busy port, unwritable data
+/// directory) produce one clear sentence instead of an exception from deep inside the runtime.
+/// </summary>
+public static class PreflightChecks
+{
+    public static ClusteringProvider Run(SiloSettings settings)
+    {
+        if (settings.StoreId <= 0)
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"StoreId must be a positive integer (got {settings.StoreId}); set it with --store-id, NOKV_STOREID or \"StoreId\" in appsettings.json.");
+        }
+
+        if (!Enum.TryParse<ClusteringProvider>(settings.Clustering.Provider, ignoreCase: true, out var provider) || !Enum.IsDefined(provider))
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"Unknown clustering provider '{settings.Clustering.Provider}'; use one of: {string.Join(", ", Enum.GetNames<ClusteringProvider>())}.");
+        }
+
+        if (provider != ClusteringProvider.Localhost && string.IsNullOrWhiteSpace(settings.Clustering.ConnectionString))
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"Clustering provider {provider} needs Clustering:ConnectionString (--connection-string or NOKV_CLUSTERING__CONNECTIONSTRING).");
+        }
+
+        if (provider == ClusteringProvider.Localhost && !string.IsNullOrWhiteSpace(settings.Clustering.PrimarySiloEndpoint) && !IPEndPoint.TryParse(settings.Clustering.PrimarySiloEndpoint, out _))
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"Clustering:PrimarySiloEndpoint '{settings.Clustering.PrimarySiloEndpoint}' is not an ip:port endpoint.");
+        }
+
+        CheckPort(settings.SiloPort, "SiloPort");
+        CheckPort(settings.GatewayPort, "GatewayPort");
+        if (settings.SiloPort == settings.GatewayPort)
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"SiloPort and GatewayPort must differ (both are {settings.SiloPort}).");
+        }
+
+        CheckDataDirectory(settings.EffectiveDataDirectory);
+        return provider;
+    }
+
+    private static void CheckPort(int port, string name)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"{name} must be between 1 and 65535 (got {port}).");
+        }
+
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Any, port);
+            listener.Start();
+            listener.Stop();
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            throw new StartupError(StartupError.PortInUse, $"{name} {port} is not available ({(e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "already in use" : "access denied")}); pick another with --{(name == "SiloPort" ? "silo-port" : "gateway-port")}.");
+        }
+    }
+
+    private static void CheckDataDirectory(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            string probe = Path.Combine(path, $".write-probe-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new StartupError(StartupError.StoreUnusable, $"Data directory '{path}' is not writable: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Data.Common;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NoKv.Grains.Hosting;
+using NoKv.Silo.Configuration;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace NoKv.Silo.Startup;
+
+/// <summary>Builds the Generic Host of a NoKV silo from validated settings.</summary>
+public static class SiloHostFactory
+{
+    /// <summary>Name of the grain storage provider every NoKV silo registers over its engine.</summary>
+    public const string GrainStorageName = "nokv";
+
+    public static IHost Build(string[] args, IConfiguration configuration, SiloSettings settings, ClusteringProvider provider)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = false });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        builder.UseOrleans(silo =>
+        {
+            ConfigureClustering(silo, settings, provider);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            silo.Configure<SiloOptions>(o => o.SiloName = settings.EffectiveSiloName);
+            silo.AddNoKv(
+                store =>
+                {
+                    store.StoreId = settings.StoreId;
+                    store.DataDirectory = settings.EffectiveDataDirectory;
+                },
+                cluster =>
+                {
+                    cluster.Stores = settings.Layout.Stores;
+                    cluster.InitialShards = settings.Layout.InitialShards;
+                    cluster.ReplicationFactor = settings.Layout.ReplicationFactor;
+                    cluster.SplitKeys = settings.Layout.SplitKeys;
+                },
+                replicas =>
+                {
+                    replicas.TickInterval = settings.Replicas.TickInterval;
+                    replicas.ElectionTicks = settings.Replicas.ElectionTicks;
+                    replicas.HeartbeatTicks = settings.Replicas.HeartbeatTicks;
+                    replicas.SnapshotEntries = settings.Replicas.SnapshotEntries;
+                    replicas.MaxKeyBytes = settings.Replicas.MaxKeyBytes;
+                    replicas.MaxValueBytes = settings.Replicas.MaxValueBytes;
+                    replicas.RequestTimeout = settings.Replicas.RequestTimeout;
+                });
+            silo.AddNoKvGrainStorage(GrainStorageName);
+        });
+
+        // Meters: the engine publishes "NoKv.Storage", Orleans its runtime meters. Exporters are the
+        // deployment's choice (OTLP, Prometheus); add one with builder.Services.ConfigureOpenTelemetryMeterProvider.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("NoKv.Storage", "Microsoft.Orleans"));
+        return builder.Build();
+    }
+
+    private static void ConfigureClustering(ISiloBuilder silo, SiloSettings settings, ClusteringProvider provider)
+    {
+        switch (provider)
+        {
+            case ClusteringProvider.Localhost:
+                IPEndPoint? primary = string.IsNullOrWhiteSpace(settings.Clustering.PrimarySiloEndpoint) ? null : IPEndPoint.Parse(settings.Clustering.PrimarySiloEndpoint);
+                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
+                break;
+            case ClusteringProvider.Redis:
+                silo.UseRedisClustering(settings.Clustering.ConnectionString!);
+                ConfigureEndpoints(silo, settings);
+                break;
+            case ClusteringProvider.AdoNet:
+                DbProviderFactories.RegisterFactory("Npgsql", NpgsqlFactory.Instance);
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = settings.Clustering.ConnectionString;
+                });
+                ConfigureEndpoints(silo, settings);
+                break;
+            default:
+                throw new StartupError(StartupError.InvalidConfiguration, $"Unknown clustering provider {provider}.");
+        }
+    }
+
+    private static void ConfigureEndpoints(ISiloBuilder silo, SiloSettings settings)
+    {
+        silo.Configure<EndpointOptions>(o =>
+        {
+            o.SiloPort = settings.SiloPort;
+            o.GatewayPort = settings.GatewayPort;
+            if (!string.IsNullOrWhiteSpace(settings.AdvertisedAddress))
+            {
+                o.AdvertisedIPAddress = IPAddress.Parse(settings.AdvertisedAddress);
+            }
+        });
+    }
+}

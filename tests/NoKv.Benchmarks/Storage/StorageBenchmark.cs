@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NoKv.Benchmarks.Common;
+using NoKv.Benchmarks.Storage.Engines;
+
+namespace NoKv.Benchmarks.Storage;
+
+/// <summary>
+/// The `storage` subcommand. The parent process re-invokes this program once per engine with the
+/// hidden `--engine` option, so each engine runs alone in a fresh process (its own heap, native
+/// allocations, thread pool and peak-memory counter), then prints the combined table and optionally
+/// writes JSON. Data lives under one temporary directory that is deleted at the end.
+/// </summary>
+public static class StorageBenchmark
+{
+    internal static readonly JsonSerializerOptions ResultJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    /// <summary>Parent: runs every requested engine in a child process and reports. Returns the process exit code.</summary>
+    public static int Run(bool quick, string? jsonPath, IReadOnlyList<string> engines)
+    {
+        var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
+        var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
+        var root = Path.Combine(Path.GetTempPath(), "nokv-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var results = new List<EngineRunResult>();
+        try
+        {
+            Console.WriteLine($"NoKV storage benchmark ({(quick ? "quick" : "full")}): {KeyValueFormat.KeySize}-byte keys, {KeyValueFormat.ValueSize}-byte values, " +
+                              $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
+            Console.WriteLine("settings: " + settings.Describe());
+            Console.WriteLine();
+            foreach (var engine in engines)
+            {
+                results.Add(RunChild(engine, quick, root));
+            }
+        }
+        finally
+        {
+            TryDelete(root);
+        }
+
+        var report = new StorageReport(settings, counts, results);
+        Console.WriteLine();
+        report.Print(Console.Out);
+        if (jsonPath is not null)
+        {
+            report.WriteJson(jsonPath);
+            Console.WriteLine($"JSON written to {jsonPath}");
+        }
+        return report.HasFailures ? 1 : 0;
+    }
+
+    /// <summary>Child: runs all workloads on one engine and writes the result JSON to <paramref name="resultPath"/>.</summary>
+    public static int RunEngine(string engine, bool quick, string dataDirectory, string resultPath)
+    {
+        var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
+        var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
+        Directory.CreateDirectory(dataDirectory);
+        var result = new EngineWorkloadRunner(engine, dataDirectory, settings, counts, Console.Error).Run();
+        File.WriteAllText(resultPath, JsonSerializer.Serialize(result, ResultJson));
+        return result.Error is null ? 0 : 1;
+    }
+
+    private static EngineRunResult RunChild(string engine, bool quick, string root)
+    {
+        var dataDirectory = Path.Combine(root, engine);
+        var resultPath = Path.Combine(root, engine + ".result.json");
+        var arguments = new List<string> { "storage", "--engine", engine, "--data-dir", dataDirectory, "--result", resultPath };
+        if (quick)
+        {
+            arguments.Add("--quick");
+        }
+        var startInfo = SelfInvocation.Create(arguments);
+        var timeout = quick ? TimeSpan.FromMinutes(2) : TimeSpan.FromMinutes(20);
+        Console.WriteLine($"--- {engine}: running in a child process");
+        using var child = Process.Start(startInfo) ?? throw new InvalidOperationException("could not start the benchmark child process");
+        if (!child.WaitForExit(timeout))
+        {
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+            return new EngineRunResult { Engine = engine, Error = $"timed out after {timeout.TotalMinutes:F0} min" };
+        }
+        if (!File.Exists(resultPath))
+        {
+            return new EngineRunResult { Engine = engine, Error = $"child process exited with code {child.ExitCode} and no result" };
+        }
+        return JsonSerializer.Deserialize<EngineRunResult>(File.ReadAllText(resultPath), ResultJson)
+               ?? new EngineRunResult { Engine = engine, Error = "empty result file" };
+    }
+
+    /// <summary>Engine list from the command line; null or empty means all engines.</summary>
+    public static IReadOnlyList<string> ParseEngines(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list))
+        {
+            return BenchEngineFactory.Names;
+        }
+        var engines = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var engine in engines)
+        {
+            if (!BenchEngineFactory.Names.Contains(engine))
+            {
+                throw new ArgumentException($"unknown engine '{engine}' (known: {string.Join(", ", BenchEngineFactory.Names)})");
+            }
+        }
+        return engines;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException exception)
+        {
+            Console.Error.WriteLine($"warning: could not delete {path}: {exception.Message}");
+        }
+    }
+}
