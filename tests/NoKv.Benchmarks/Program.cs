@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NoKv.Benchmarks.Cluster;
+using NoKv.Benchmarks.Raft;
 using NoKv.Benchmarks.Storage;
 
 namespace NoKv.Benchmarks;
@@ -14,6 +15,7 @@ public static class Program
     {
         var root = new RootCommand("NoKV benchmarks (see tests/NoKv.Benchmarks/README.md)");
         root.Subcommands.Add(CreateStorageCommand());
+        root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
         return root.Parse(args).InvokeAsync();
     }
@@ -42,6 +44,18 @@ public static class Program
             }
             return StorageBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), StorageBenchmark.ParseEngines(parse.GetValue(engines)));
         });
+        return command;
+    }
+
+    private static Command CreateRaftCommand()
+    {
+        var quick = QuickOption();
+        var json = JsonOption();
+        var command = new Command("raft", "3 in-memory NoKv.Raft nodes in one thread: committed entries/s and allocations per entry")
+        {
+            quick, json,
+        };
+        command.SetAction(parse => RaftBenchmark.Run(parse.GetValue(quick), parse.GetValue(json)));
         return command;
     }
 
