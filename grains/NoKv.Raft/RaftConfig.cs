@@ -1,7 +1,7 @@
 namespace NoKv.Raft;
 
 /// <summary>Settings of one Raft node. Validated by <see cref="Validate"/> when a <see cref="RawNode"/> is built.</summary>
-public sealed class RaftConfig
+public sealed record RaftConfig
 {
     /// <summary>This node's id; never 0 (0 means "no node").</summary>
     public ulong Id { get; init; }

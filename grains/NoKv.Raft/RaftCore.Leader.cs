@@ -284,7 +284,7 @@ internal sealed partial class RaftCore
 
     private void CheckQuorumActive()
     {
-        if (!Tracker.QuorumActive())
+        if (!Tracker.QuorumActive(Id))
         {
             BecomeFollower(Term, 0);
             return;
@@ -364,7 +364,11 @@ internal sealed partial class RaftCore
 
         scratch.Clear();
         var last = Log.LastIndex();
-        if (pr.Next <= last)
+
+        // With a full window only an empty Append goes out (prompted by a heartbeat answer): if every
+        // message in the window was lost, its answer (ack or reject) is what unblocks the pipeline.
+        var windowFull = pr.State == ProgressState.Replicate && pr.Inflights.Full;
+        if (pr.Next <= last && !windowFull)
         {
             try
             {

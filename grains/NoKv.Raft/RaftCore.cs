@@ -187,7 +187,12 @@ internal sealed partial class RaftCore
         readRoundPending = false;
         leaseRevoked = false;
 
-        Tracker.Get(Id)?.BecomeReplicate();
+        var self = Tracker.Get(Id);
+        if (self is not null)
+        {
+            self.BecomeReplicate();
+            self.RecentActive = true;
+        }
 
         // Commit an empty entry of the new term: it commits every earlier entry (Raft §5.4.2) and is
         // the first entry that makes ReadIndex safe. Membership changes wait until it is applied, so a
@@ -337,7 +342,8 @@ internal sealed partial class RaftCore
         var found = false;
         foreach (var e in scratch)
         {
-            if (e.Type == EntryType.ConfChange)
+            // Term-0 entries are the bootstrap membership, already part of the initial ConfState.
+            if (e.Type == EntryType.ConfChange && e.Term != 0)
             {
                 found = true;
                 break;

@@ -23,16 +23,47 @@ public sealed class MemoryRaftStorage : IRaftStorage
 
     /// <summary>Creates an empty storage with no members (a node that will join an existing group).</summary>
     public MemoryRaftStorage()
-        : this(ConfState.Empty)
     {
+        snapshot = Messages.Snapshot.Empty;
+        entries.Add(new Entry(0, 0, ReadOnlyMemory<byte>.Empty));
     }
 
-    /// <summary>Creates an empty storage bootstrapped with <paramref name="initialMembership"/> at index 0.</summary>
+    /// <summary>
+    /// Creates the storage of a founding member of a new group with <paramref name="initialMembership"/>.
+    /// </summary>
+    /// <remarks>
+    /// The membership is written as the log's first entries: one committed ConfChange per member, at
+    /// indexes 1..n with term 0 (before any leader), like every other membership change. That way a
+    /// node that joins later and replays the log from index 1 learns the founding members too. The host
+    /// sees these entries in the first Ready's CommittedEntries and applies them like any ConfChange
+    /// (they are no-ops for a founding member, whose ConfState already includes them).
+    /// </remarks>
     public MemoryRaftStorage(ConfState initialMembership)
     {
         ArgumentNullException.ThrowIfNull(initialMembership);
         snapshot = new Snapshot(new SnapshotMetadata(0, 0, initialMembership), ReadOnlyMemory<byte>.Empty);
         entries.Add(new Entry(0, 0, ReadOnlyMemory<byte>.Empty));
+        foreach (var change in BootstrapChanges(initialMembership))
+        {
+            entries.Add(new Entry(0, (ulong)entries.Count, EntryType.ConfChange, change.Encode()));
+        }
+
+        hardState = new HardState(0, 0, (ulong)entries.Count - 1);
+    }
+
+    /// <summary>The ConfChanges that build <paramref name="membership"/> from nothing (voters, then learners).</summary>
+    public static IEnumerable<ConfChange> BootstrapChanges(ConfState membership)
+    {
+        ArgumentNullException.ThrowIfNull(membership);
+        foreach (var v in membership.Voters)
+        {
+            yield return new ConfChange(ConfChangeType.AddNode, v);
+        }
+
+        foreach (var l in membership.Learners)
+        {
+            yield return new ConfChange(ConfChangeType.AddLearnerNode, l);
+        }
     }
 
     public RaftInitialState InitialState()

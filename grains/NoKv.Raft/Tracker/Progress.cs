@@ -101,7 +101,7 @@ internal sealed class Progress
         switch (State)
         {
             case ProgressState.Replicate:
-                if (entryCount > 0)
+                if (entryCount > 0 && !Inflights.Full)
                 {
                     Next = lastIndex + 1;
                     Inflights.Add(lastIndex, bytes);

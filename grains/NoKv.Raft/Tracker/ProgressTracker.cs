@@ -108,8 +108,8 @@ internal sealed class ProgressTracker
     /// <summary>The latest heartbeat send tick acknowledged by a quorum of voters in this term (0 = none).</summary>
     public ulong QuorumAckedSendTick() => Voters.CommittedIndex(new AckedSendTickLookup(progress));
 
-    /// <summary>True if a quorum of voters was heard from since the last reset (the leader counts itself).</summary>
-    public bool QuorumActive()
+    /// <summary>True if a quorum of voters was heard from since the last reset (<paramref name="selfId"/>, the leader, always counts).</summary>
+    public bool QuorumActive(ulong selfId)
     {
         votes.Clear();
         foreach (var id in ids)
@@ -117,7 +117,7 @@ internal sealed class ProgressTracker
             var pr = progress[id];
             if (!pr.IsLearner)
             {
-                votes[id] = pr.RecentActive;
+                votes[id] = id == selfId || pr.RecentActive;
             }
         }
 

@@ -71,20 +71,7 @@ internal sealed class TestCluster
     {
         var applied = Applied.TryGetValue(id, out var list) && list.Count > 0 ? list[^1].Index : 0;
         var snapIndex = storages[id].Snapshot().Metadata.Index;
-        var config = Configure(id);
-        Nodes[id] = new RawNode(new RaftConfig
-        {
-            Id = config.Id,
-            ElectionTick = config.ElectionTick,
-            HeartbeatTick = config.HeartbeatTick,
-            Random = config.Random,
-            MaxSizePerMsg = config.MaxSizePerMsg,
-            MaxInflightMsgs = config.MaxInflightMsgs,
-            PreVote = config.PreVote,
-            CheckQuorum = config.CheckQuorum,
-            SnapshotChunkSize = config.SnapshotChunkSize,
-            Applied = Math.Max(applied, snapIndex),
-        }, storages[id]);
+        Nodes[id] = new RawNode(Configure(id) with { Applied = Math.Max(applied, snapIndex) }, storages[id]);
     }
 
     /// <summary>Processes every node's Ready once (persist, queue messages, apply). Returns true if any work was done.</summary>
