@@ -60,8 +60,14 @@ public sealed class ElectionScenarios
             c.CheckNoLeader([id]);
         }
 
-        // One comes back: a majority again.
+        // One comes back: a majority again. Rejoin restores every link of cut[1], including those to the
+        // still-cut nodes, so cut them off again (6.824's connect() only links to connected servers);
+        // otherwise cut[0] and cut[1] form a legitimate majority of their own that check-quorum keeps alive.
         c.Rejoin(cut[1]);
+        foreach (var id in cut.Where(id => id != cut[1]))
+        {
+            c.Isolate(id);
+        }
         c.CheckOneLeader(remaining.Append(cut[1]).ToArray());
 
         foreach (var id in cut)
