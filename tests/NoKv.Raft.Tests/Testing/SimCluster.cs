@@ -50,7 +50,7 @@ public sealed class SimCluster
 
         foreach (var id in voters)
         {
-            AddHost(id, new MemoryRaftStorage(new ConfState(voters)));
+            AddHost(id, MemoryRaftStorage.CreateBootstrapped(new ConfState(voters)));
         }
 
         foreach (var id in voters)
