@@ -313,6 +313,10 @@ public sealed class SimHost
         if (rd.SoftState is { } soft)
         {
             _cluster.Trace($"role {Id} {soft.Role} term={node.Term} lead={soft.Lead}");
+            if (soft.Role is StateRole.Leader or StateRole.Candidate && !node.ConfState.Voters.Contains(Id))
+            {
+                throw new SafetyViolationException("membership", $"node {Id} became {soft.Role} in term {node.Term} but is not a voter in {node.ConfState}");
+            }
         }
 
         var needsWrite = rd.Snapshot is not null || !rd.Entries.IsEmpty || rd.HardState is not null;
