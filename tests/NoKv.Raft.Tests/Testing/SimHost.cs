@@ -204,6 +204,14 @@ public sealed class SimHost
         }
 
         var readId = _cluster.Ledger.StartRead(Id, key);
+        if (_cluster.Options.BrokenHostServesLocalReads)
+        {
+            // Deliberately broken host (harness self-test): answers from its own state machine without
+            // confirming leadership, which a deposed leader or lagging follower gets wrong.
+            _cluster.Ledger.CompleteRead(readId, StateMachine.AppliedIndex, StateMachine.Get(key), StateMachine.AppliedIndex);
+            return readId;
+        }
+
         var context = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(context, readId);
         _readKeys[readId] = key;
