@@ -1,18 +1,83 @@
-using System.Buffers;
+using NoKv.Storage.Cache;
+using NoKv.Storage.Db;
+using NoKv.Storage.Manifest;
+using NoKv.Storage.Memtable;
+using NoKv.Storage.Sstable;
+using NoKv.Storage.Vfs;
+using NoKv.Storage.Wal;
 
 namespace NoKv.Storage;
 
 /// <summary>
 /// An LSM key-value store in one directory. All methods are thread-safe. Keys are ordered bytewise.
 /// </summary>
-public sealed class Database : IDisposable, IAsyncDisposable
+/// <remarks>
+/// Threads: writers commit in groups (one WAL append and at most one fsync per group, see Database.Write.cs);
+/// a flush thread turns frozen memtables into level-0 tables; a compaction thread merges tables down the
+/// levels; a writer thread leads groups for <see cref="WriteAsync"/> callers so they never block on fsync.
+/// Reads take a reference to the current <see cref="SuperVersion"/> and never wait for any of them.
+/// Locking: <c>_mutex</c> guards the memtable list, the super version, background-work flags and errors
+/// (and is the monitor stalled writers and Flush wait on); the group-commit queue has its own lock; the
+/// manifest has its own (inside <see cref="VersionSet"/>). Lock order: _mutex may be taken while holding
+/// nothing else; the queue lock is never held while taking _mutex.
+/// </remarks>
+public sealed partial class Database : IDisposable, IAsyncDisposable
 {
-    private Database(string path)
+    private readonly StorageOptions _options;
+    private readonly IFileSystem _fs;
+    private readonly IDisposable _dirLock;
+    private readonly VersionSet _versions;
+    private readonly BlockCache? _blockCache;
+    private readonly TableOptions _tableOptions;
+    private readonly TableHandleCache _tables;
+    private readonly SnapshotList _snapshots = new();
+    private readonly object _mutex = new();
+    private readonly DbCounters _counters;
+    private readonly Thread _flushThread;
+    private readonly Thread _compactionThread;
+    private readonly Thread _writerThread;
+
+    // Guarded by _mutex.
+    private MemTable _mem = null!;
+    private MemTable[] _immutables = [];
+    private SuperVersion _super = null!;
+    private Exception? _backgroundError;
+    private bool _closing;
+    private bool _compactionRequested;
+    private int _disposed;
+
+    // Owned by the group-commit leader.
+    private LogWriter _log = null!;
+
+    private ulong _lastSequence;
+
+    private Database(string path, StorageOptions options, IDisposable dirLock)
     {
         Path = path;
+        _options = options;
+        _fs = options.FileSystem;
+        _dirLock = dirLock;
+        _blockCache = options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null;
+        _tableOptions = new TableOptions
+        {
+            Comparer = InternalKeyComparer.Instance,
+            BlockSizeBytes = options.BlockSizeBytes,
+            BlockRestartInterval = options.BlockRestartInterval,
+            BloomBitsPerKey = options.BloomBitsPerKey,
+            VerifyChecksums = options.VerifyChecksums,
+        };
+        _tables = new TableHandleCache(_fs, path, _tableOptions, _blockCache, options.MaxOpenTables);
+        _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
+        _counters = new DbCounters(this, options.MetricsName ?? path);
+        _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };
+        _compactionThread = new Thread(CompactionLoop) { IsBackground = true, Name = "nokv-compaction" };
+        _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "nokv-writer" };
     }
 
+    /// <summary>The database directory.</summary>
     public string Path { get; }
+
+    internal ulong LastSequence => Volatile.Read(ref _lastSequence);
 
     /// <summary>Opens (or creates) the database in <paramref name="path"/>.</summary>
     /// <exception cref="ArgumentException">Invalid options or path.</exception>
@@ -21,41 +86,142 @@ public sealed class Database : IDisposable, IAsyncDisposable
     public static Database Open(string path, StorageOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        (options ?? new StorageOptions()).Validate();
-        throw new NotImplementedException();
+        options ??= new StorageOptions();
+        options.Validate();
+        IFileSystem fs = options.FileSystem;
+        if (fs is PhysicalFileSystem)
+        {
+            path = System.IO.Path.GetFullPath(path);
+        }
+
+        if (!fs.DirectoryExists(path))
+        {
+            if (!options.CreateIfMissing)
+            {
+                throw new DirectoryNotFoundException($"Database directory '{path}' does not exist and CreateIfMissing is false.");
+            }
+
+            fs.CreateDirectory(path);
+        }
+
+        IDisposable dirLock = fs.LockFile(System.IO.Path.Combine(path, FileNames.Lock));
+        Database? db = null;
+        try
+        {
+            db = new Database(path, options, dirLock);
+            db.Recover();
+            db._flushThread.Start();
+            db._compactionThread.Start();
+            db._writerThread.Start();
+            db.MaybeScheduleCompaction();
+            return db;
+        }
+        catch
+        {
+            if (db is not null)
+            {
+                db.CloseResources();
+            }
+            else
+            {
+                dirLock.Dispose();
+            }
+
+            throw;
+        }
     }
 
-    public byte[]? Get(ReadOnlySpan<byte> key, ReadOptions? options = null) => throw new NotImplementedException();
-
-    public bool TryGet(ReadOnlySpan<byte> key, IBufferWriter<byte> value, ReadOptions? options = null) => throw new NotImplementedException();
-
-    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null) => throw new NotImplementedException();
-
-    public void Delete(ReadOnlySpan<byte> key, WriteOptions? options = null) => throw new NotImplementedException();
-
-    public void DeleteRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, WriteOptions? options = null) => throw new NotImplementedException();
-
-    public void Write(WriteBatch batch, WriteOptions? options = null) => throw new NotImplementedException();
-
-    public ValueTask WriteAsync(WriteBatch batch, WriteOptions? options = null, CancellationToken ct = default) => throw new NotImplementedException();
-
-    public Snapshot GetSnapshot() => throw new NotImplementedException();
-
-    public StorageIterator NewIterator(ReadOptions? options = null) => throw new NotImplementedException();
-
-    public void Flush() => throw new NotImplementedException();
-
-    public void CompactRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) => throw new NotImplementedException();
-
-    public void ExportRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, Stream destination, Snapshot? snapshot = null) => throw new NotImplementedException();
-
-    public long IngestRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, Stream source) => throw new NotImplementedException();
-
-    public StorageStatistics GetStatistics() => throw new NotImplementedException();
-
+    /// <summary>
+    /// Waits for queued writes and pending flushes, stops background work, syncs the log and releases the
+    /// directory. Idempotent.
+    /// </summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        DrainWriters();
+        lock (_mutex)
+        {
+            _closing = true;
+            Monitor.PulseAll(_mutex);
+        }
+
+        _writerSignal.Release();
+        _writerThread.Join();
+        _flushThread.Join();
+        _compactionThread.Join();
+        try
+        {
+            if (_backgroundError is null)
+            {
+                _log.Sync();
+            }
+        }
+        catch (IOException)
+        {
+            // The log is as durable as it was; nothing acknowledged as synced depends on this.
+        }
+
+        DeleteObsoleteFiles(sweepDirectory: _backgroundError is null);
+        CloseResources();
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        return new ValueTask(Task.Factory.StartNew(Dispose, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+    }
+
+    private void CloseResources()
+    {
+        _log?.Dispose();
+        _super?.Unref();
+        _versions.Dispose();
+        _tables.Dispose();
+        _counters.Dispose();
+        _dirLock.Dispose();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+    }
+
+    /// <summary>REQUIRES: _mutex held. Publishes a new super version from the current parts.</summary>
+    private void InstallSuperVersion()
+    {
+        var sv = new SuperVersion(_mem, _immutables, _versions.Current);
+        SuperVersion? old = _super;
+        Volatile.Write(ref _super, sv);
+        old?.Unref();
+    }
+
+    /// <summary>A referenced super version; the caller must Unref it.</summary>
+    private SuperVersion AcquireSuperVersion()
+    {
+        while (true)
+        {
+            SuperVersion sv = Volatile.Read(ref _super);
+            if (sv.TryRef())
+            {
+                return sv;
+            }
+        }
+    }
+
+    private void OnFileObsolete(FileMetaData file)
+    {
+        _obsoleteFiles.Enqueue(file.Number);
+    }
+
+    private void SetBackgroundError(Exception e)
+    {
+        lock (_mutex)
+        {
+            _backgroundError ??= e;
+            Monitor.PulseAll(_mutex);
+        }
+    }
 }

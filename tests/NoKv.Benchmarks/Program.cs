@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NoKv.Benchmarks.Cluster;
+using NoKv.Benchmarks.Raft;
 using NoKv.Benchmarks.Storage;
 
 namespace NoKv.Benchmarks;
@@ -10,12 +11,13 @@ namespace NoKv.Benchmarks;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static Task<int> Main(string[] args)
     {
         var root = new RootCommand("NoKV benchmarks (see tests/NoKv.Benchmarks/README.md)");
         root.Subcommands.Add(CreateStorageCommand());
+        root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
-        return root.Parse(args).Invoke();
+        return root.Parse(args).InvokeAsync();
     }
 
     private static Command CreateStorageCommand()
@@ -45,13 +47,30 @@ public static class Program
         return command;
     }
 
+    private static Command CreateRaftCommand()
+    {
+        var quick = QuickOption();
+        var json = JsonOption();
+        var command = new Command("raft", "3 in-memory NoKv.Raft nodes in one thread: committed entries/s and allocations per entry")
+        {
+            quick, json,
+        };
+        command.SetAction(parse => RaftBenchmark.Run(parse.GetValue(quick), parse.GetValue(json)));
+        return command;
+    }
+
     private static Command CreateClusterCommand()
     {
+        var quick = QuickOption();
+        var json = JsonOption();
+        var etcd = new Option<bool>("--etcd") { Description = "also run the workload against a local 3-member etcd cluster (started and stopped by etcd/*.sh)" };
+        var endpoints = new Option<string?>("--etcd-endpoints") { Description = "use this running etcd cluster (comma-separated client URLs) instead of starting one" };
         var command = new Command("cluster", "3 local silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            QuickOption(), JsonOption(), new Option<bool>("--etcd") { Description = "also run the workload against a local 3-member etcd cluster" },
+            quick, json, etcd, endpoints,
         };
-        command.SetAction(_ => ClusterBenchmark.Run());
+        command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
+            parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), cancellationToken));
         return command;
     }
 

@@ -1,0 +1,119 @@
+namespace NoKv.Raft;
+
+/// <summary>Settings of one Raft node. Validated by <see cref="Validate"/> when a <see cref="RawNode"/> is built.</summary>
+public sealed record RaftConfig
+{
+    /// <summary>This node's id; never 0 (0 means "no node").</summary>
+    public ulong Id { get; init; }
+
+    /// <summary>
+    /// Ticks a follower waits without hearing from a leader before campaigning. The actual timeout is
+    /// drawn uniformly from [ElectionTick, 2*ElectionTick) each time the timer resets, so split votes
+    /// resolve quickly. Must exceed HeartbeatTick; 10x is the usual choice. Larger values ride out
+    /// longer network hiccups but make failover slower. Also the check-quorum and lease period.
+    /// </summary>
+    public int ElectionTick { get; init; } = 10;
+
+    /// <summary>Ticks between leader heartbeats.</summary>
+    public int HeartbeatTick { get; init; } = 1;
+
+    /// <summary>
+    /// Upper bound on the entry bytes in one Append message (a single larger entry still goes alone).
+    /// Larger batches mean more throughput and fewer messages; smaller ones mean less work lost to a
+    /// dropped message and faster probing. 0 means one entry per message.
+    /// </summary>
+    public ulong MaxSizePerMsg { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// Append messages a leader keeps unacknowledged per follower in replicate state (the pipeline
+    /// window). Bounds memory and the transport's buffer; too small throttles high-latency links.
+    /// </summary>
+    public int MaxInflightMsgs { get; init; } = 256;
+
+    /// <summary>
+    /// Bytes of proposed-but-uncommitted entries a leader accepts before refusing proposals with
+    /// <see cref="ProposalStatus.UncommittedSizeExceeded"/>. Protects memory when a quorum is slow. 0 = unlimited.
+    /// </summary>
+    public ulong MaxUncommittedEntriesSize { get; init; }
+
+    /// <summary>Upper bound on the bytes of committed entries handed out in one <see cref="Ready"/>. 0 = MaxSizePerMsg.</summary>
+    public ulong MaxCommittedSizePerReady { get; init; }
+
+    /// <summary>Bytes of snapshot data per Snapshot message. Each chunk is acknowledged before the next is sent.</summary>
+    public int SnapshotChunkSize { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// Run a pre-vote round before a real election: a partitioned node that cannot win does not bump
+    /// its term, so it cannot depose a healthy leader when it rejoins.
+    /// </summary>
+    public bool PreVote { get; init; } = true;
+
+    /// <summary>
+    /// A leader that has not heard from a quorum within an election timeout steps down; followers
+    /// that heard from a leader within the timeout ignore vote requests (leader lease). Required for
+    /// lease reads.
+    /// </summary>
+    public bool CheckQuorum { get; init; } = true;
+
+    /// <summary>The default read mode for <see cref="RawNode.ReadIndex(ReadOnlyMemory{byte})"/>.</summary>
+    public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
+
+    /// <summary>
+    /// The only source of randomness (election timeouts). Inject a seeded <see cref="System.Random"/>
+    /// for reproducible simulations. Required. Used only from the thread driving the node.
+    /// </summary>
+    public Random? Random { get; init; }
+
+    /// <summary>
+    /// The last index the host has applied to its state machine (0 for a fresh node). Committed entries
+    /// are delivered from Applied + 1. Must be set on restart to what the state machine holds durably.
+    /// </summary>
+    public ulong Applied { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (Id == 0)
+        {
+            throw new ArgumentException("RaftConfig.Id must not be 0 (0 means \"no node\").", nameof(Id));
+        }
+
+        if (HeartbeatTick <= 0)
+        {
+            throw new ArgumentException($"RaftConfig.HeartbeatTick must be positive, was {HeartbeatTick}.", nameof(HeartbeatTick));
+        }
+
+        if (ElectionTick <= HeartbeatTick)
+        {
+            throw new ArgumentException(
+                $"RaftConfig.ElectionTick ({ElectionTick}) must be greater than HeartbeatTick ({HeartbeatTick}).", nameof(ElectionTick));
+        }
+
+        if (MaxInflightMsgs <= 0)
+        {
+            throw new ArgumentException($"RaftConfig.MaxInflightMsgs must be positive, was {MaxInflightMsgs}.", nameof(MaxInflightMsgs));
+        }
+
+        if (SnapshotChunkSize <= 0)
+        {
+            throw new ArgumentException($"RaftConfig.SnapshotChunkSize must be positive, was {SnapshotChunkSize}.", nameof(SnapshotChunkSize));
+        }
+
+        if (Random is null)
+        {
+            throw new ArgumentException("RaftConfig.Random is required: inject a (seeded) System.Random.", nameof(Random));
+        }
+
+        if (ReadOnlyOption == ReadOnlyOption.LeaseBased && !CheckQuorum)
+        {
+            throw new ArgumentException("RaftConfig.ReadOnlyOption LeaseBased requires CheckQuorum to be enabled.", nameof(ReadOnlyOption));
+        }
+
+        if (ReadOnlyOption is not (ReadOnlyOption.Safe or ReadOnlyOption.LeaseBased))
+        {
+            throw new ArgumentException($"RaftConfig.ReadOnlyOption {ReadOnlyOption} is not defined.", nameof(ReadOnlyOption));
+        }
+    }
+
+    internal ulong EffectiveMaxCommittedSizePerReady => MaxCommittedSizePerReady == 0 ? Math.Max(MaxSizePerMsg, 1) : MaxCommittedSizePerReady;
+}

@@ -1,0 +1,653 @@
+using System.Buffers.Binary;
+using NoKv.Raft.Messages;
+using NoKv.Raft.Reads;
+using NoKv.Raft.Storage;
+using NoKv.Raft.Tracker;
+
+namespace NoKv.Raft;
+
+/// <summary>Leader behaviour: proposals, replication, flow control, snapshots, reads, transfer.</summary>
+internal sealed partial class RaftCore
+{
+    private const int HeartbeatContextSize = 16;
+
+    // ---------------------------------------------------------------- proposals
+
+    public ProposalResult Propose(ReadOnlyMemory<byte> data)
+    {
+        if (Role != StateRole.Leader)
+        {
+            return ProposalResult.NotLeader(Lead);
+        }
+
+        if (LeadTransferee != 0)
+        {
+            return ProposalResult.Fail(ProposalStatus.LeadershipTransferInProgress, Lead,
+                $"Leadership is being transferred to {LeadTransferee}.");
+        }
+
+        if (config.MaxUncommittedEntriesSize > 0 && uncommittedSize > 0
+            && uncommittedSize + (ulong)data.Length > config.MaxUncommittedEntriesSize)
+        {
+            return ProposalResult.Fail(ProposalStatus.UncommittedSizeExceeded, Lead,
+                $"Uncommitted entries hold {uncommittedSize} bytes; the limit is {config.MaxUncommittedEntriesSize}.");
+        }
+
+        if (!Tracker.Contains(Id))
+        {
+            return ProposalResult.Fail(ProposalStatus.Rejected, Lead, "This leader is no longer a member of the group.");
+        }
+
+        var entry = new Entry(Term, Log.LastIndex() + 1, EntryType.Normal, data);
+        AppendEntry(entry);
+        broadcastPending = true;
+        return ProposalResult.Accepted(entry.Index, entry.Term, Id);
+    }
+
+    public ProposalResult ProposeConfChange(ConfChange change)
+    {
+        if (Role != StateRole.Leader)
+        {
+            return ProposalResult.NotLeader(Lead);
+        }
+
+        if (LeadTransferee != 0)
+        {
+            return ProposalResult.Fail(ProposalStatus.LeadershipTransferInProgress, Lead,
+                $"Leadership is being transferred to {LeadTransferee}.");
+        }
+
+        if (PendingConfIndex > Log.Applied)
+        {
+            return ProposalResult.Fail(ProposalStatus.ConfChangePending, Lead,
+                $"A membership change (or this leader's first entry) at index {PendingConfIndex} is not applied yet (applied {Log.Applied}).");
+        }
+
+        var next = Membership.ConfChanger.Apply(Tracker.ConfState(), change, out var changed);
+        if (!changed)
+        {
+            return ProposalResult.Fail(ProposalStatus.Rejected, Lead, $"The change {change.Type} {change.NodeId} does not alter the membership.");
+        }
+
+        if (next.Voters.Count == 0)
+        {
+            return ProposalResult.Fail(ProposalStatus.Rejected, Lead, "The change would leave the group without voters.");
+        }
+
+        var entry = new Entry(Term, Log.LastIndex() + 1, EntryType.ConfChange, change.Encode());
+        AppendEntry(entry);
+        PendingConfIndex = entry.Index;
+        broadcastPending = true;
+        return ProposalResult.Accepted(entry.Index, entry.Term, Id);
+    }
+
+    // ---------------------------------------------------------------- leader step
+
+    private void StepLeader(Message m)
+    {
+        switch (m.Type)
+        {
+            case MessageType.ReadIndex:
+                HandleReadIndexRequest(m.From, m.Context, (ReadOnlyOption)m.Index);
+                return;
+            case MessageType.TransferLeader:
+                HandleTransferLeader(m.From);
+                return;
+        }
+
+        var pr = Tracker.Get(m.From);
+        if (pr is null)
+        {
+            return;
+        }
+
+        switch (m.Type)
+        {
+            case MessageType.AppendResponse:
+                HandleAppendResponse(m, pr);
+                break;
+            case MessageType.HeartbeatResponse:
+                HandleHeartbeatResponse(m, pr);
+                break;
+            case MessageType.SnapshotResponse:
+                HandleSnapshotResponse(m, pr);
+                break;
+        }
+    }
+
+    private void HandleAppendResponse(Message m, Progress pr)
+    {
+        pr.RecentActive = true;
+        if (m.Reject)
+        {
+            // Fast backtracking: the follower told us the highest index that could match (RejectHint)
+            // and its term there (LogTerm). Skip over every index of ours whose term is above that
+            // term: none of them can match. One round trip per term instead of per entry.
+            var nextProbe = m.RejectHint;
+            if (m.LogTerm > 0)
+            {
+                nextProbe = Log.FindConflictByTerm(m.RejectHint, m.LogTerm, out _);
+            }
+
+            if (pr.MaybeDecrTo(m.Index, nextProbe))
+            {
+                if (pr.State == ProgressState.Replicate)
+                {
+                    pr.BecomeProbe();
+                }
+
+                SendAppend(m.From, pr, sendIfEmpty: true);
+            }
+
+            return;
+        }
+
+        var wasPaused = pr.IsPaused;
+        if (!pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State == ProgressState.Probe))
+        {
+            return;
+        }
+
+        switch (pr.State)
+        {
+            case ProgressState.Probe:
+                pr.BecomeReplicate();
+                break;
+            case ProgressState.Snapshot:
+                // However the follower got there (our snapshot or another), once it can continue from
+                // our log it goes back to normal replication.
+                if (pr.Match + 1 >= Log.FirstIndex())
+                {
+                    pr.BecomeProbe();
+                    pr.BecomeReplicate();
+                }
+
+                break;
+            case ProgressState.Replicate:
+                pr.Inflights.FreeLE(m.Index);
+                pr.MsgAppFlowPaused = pr.Inflights.Full;
+                break;
+        }
+
+        MaybeCommit();
+        if (wasPaused || pr.State == ProgressState.Replicate)
+        {
+            // Refill the window now instead of waiting for the next Ready.
+            while (pr.State == ProgressState.Replicate && MaybeSendAppend(m.From, pr, sendIfEmpty: false))
+            {
+            }
+
+            if (pr.State == ProgressState.Probe)
+            {
+                SendAppend(m.From, pr, sendIfEmpty: false);
+            }
+        }
+
+        if (m.From == LeadTransferee && pr.Match == Log.LastIndex())
+        {
+            SendTimeoutNow(m.From);
+        }
+    }
+
+    private void HandleHeartbeatResponse(Message m, Progress pr)
+    {
+        pr.RecentActive = true;
+        pr.MsgAppFlowPaused = false;
+
+        if (m.Context.Length == HeartbeatContextSize)
+        {
+            var span = m.Context.Span;
+            var round = BinaryPrimitives.ReadUInt64LittleEndian(span);
+            var sentTick = BinaryPrimitives.ReadUInt64LittleEndian(span[8..]);
+            if (round > pr.AckedRound && round <= heartbeatRound)
+            {
+                pr.AckedRound = round;
+                pr.AckedSendTick = Math.Max(pr.AckedSendTick, sentTick);
+                ReleaseReads();
+            }
+        }
+
+        switch (pr.State)
+        {
+            case ProgressState.Snapshot:
+                // Resume a stalled snapshot stream: the chunk was reported failed, or has gone
+                // unacknowledged for an election timeout (lost).
+                if (!pr.SnapshotChunkInFlight || leaderTick - pr.SnapshotChunkSentTick >= (ulong)config.ElectionTick)
+                {
+                    SendSnapshotChunk(m.From, pr);
+                }
+
+                break;
+            default:
+                if (pr.Match < Log.LastIndex() || pr.State == ProgressState.Probe)
+                {
+                    SendAppend(m.From, pr, sendIfEmpty: true);
+                }
+
+                break;
+        }
+    }
+
+    private void HandleSnapshotResponse(Message m, Progress pr)
+    {
+        pr.RecentActive = true;
+        if (pr.State != ProgressState.Snapshot || pr.PendingSnapshot != m.Index)
+        {
+            return;
+        }
+
+        // The follower says where its contiguous data ends: continue (or resume) from there. This
+        // also covers a follower that lost a partial transfer (it answers 0) and a follower that
+        // already held a prefix from an earlier leader (it answers that prefix's end).
+        pr.SnapshotAckedOffset = Math.Min(m.ChunkOffset, (ulong)pr.SnapshotInFlight!.Data.Length);
+        pr.SnapshotChunkInFlight = false;
+        if (pr.SnapshotAckedOffset < (ulong)pr.SnapshotInFlight.Data.Length)
+        {
+            SendSnapshotChunk(m.From, pr);
+        }
+    }
+
+    public void ReportUnreachable(ulong id)
+    {
+        if (Role != StateRole.Leader)
+        {
+            return;
+        }
+
+        var pr = Tracker.Get(id);
+        if (pr is not null && pr.State == ProgressState.Replicate)
+        {
+            // Messages may have been dropped: stop streaming and find out where the follower is.
+            pr.BecomeProbe();
+        }
+    }
+
+    public void ReportSnapshot(ulong id, SnapshotStatus status)
+    {
+        if (Role != StateRole.Leader)
+        {
+            return;
+        }
+
+        var pr = Tracker.Get(id);
+        if (pr is null || pr.State != ProgressState.Snapshot)
+        {
+            return;
+        }
+
+        if (status == SnapshotStatus.Failure)
+        {
+            // Resume from the last acknowledged offset at the next heartbeat answer.
+            pr.SnapshotChunkInFlight = false;
+        }
+    }
+
+    private void CheckQuorumActive()
+    {
+        if (!Tracker.QuorumActive(Id))
+        {
+            BecomeFollower(Term, 0);
+            return;
+        }
+
+        foreach (var id in Tracker.Ids)
+        {
+            if (id != Id)
+            {
+                Tracker.Get(id)!.RecentActive = false;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- commit
+
+    private bool MaybeCommit()
+    {
+        var wasCurrentTerm = CommittedInCurrentTerm();
+        if (!Log.MaybeCommit(Tracker.Committed(), Term))
+        {
+            return false;
+        }
+
+        commitBroadcastPending = true;
+        if (!wasCurrentTerm && readsAwaitingCommit.Count > 0)
+        {
+            ReleaseReadsAwaitingCommit();
+        }
+
+        return true;
+    }
+
+    private bool CommittedInCurrentTerm() => Log.Term(Log.Committed) == Term;
+
+    // ---------------------------------------------------------------- sending
+
+    private void BroadcastAppend(bool withCommit)
+    {
+        foreach (var id in Tracker.Ids)
+        {
+            if (id == Id)
+            {
+                continue;
+            }
+
+            var pr = Tracker.Get(id)!;
+            if (!MaybeSendAppend(id, pr, sendIfEmpty: withCommit))
+            {
+                continue;
+            }
+
+            while (pr.State == ProgressState.Replicate && MaybeSendAppend(id, pr, sendIfEmpty: false))
+            {
+            }
+        }
+    }
+
+    private void SendAppend(ulong to, Progress pr, bool sendIfEmpty) => MaybeSendAppend(to, pr, sendIfEmpty);
+
+    /// <summary>
+    /// Sends the next Append to <paramref name="to"/> if flow control allows (or a snapshot if the
+    /// entries it needs are compacted). Returns true if a message was sent.
+    /// </summary>
+    private bool MaybeSendAppend(ulong to, Progress pr, bool sendIfEmpty)
+    {
+        if (pr.IsPaused)
+        {
+            return false;
+        }
+
+        var prevIndex = pr.Next - 1;
+        if (!Log.TryTerm(prevIndex, out var prevTerm))
+        {
+            return StartSnapshot(to, pr);
+        }
+
+        scratch.Clear();
+        var last = Log.LastIndex();
+
+        // With a full window only an empty Append goes out (prompted by a heartbeat answer): if every
+        // message in the window was lost, its answer (ack or reject) is what unblocks the pipeline.
+        var windowFull = pr.State == ProgressState.Replicate && pr.Inflights.Full;
+        if (pr.Next <= last && !windowFull)
+        {
+            try
+            {
+                Log.Slice(pr.Next, last + 1, config.MaxSizePerMsg, scratch);
+            }
+            catch (LogCompactedException)
+            {
+                scratch.Clear();
+                return StartSnapshot(to, pr);
+            }
+        }
+
+        if (scratch.Count == 0 && !sendIfEmpty)
+        {
+            return false;
+        }
+
+        Entry[] entries;
+        ulong bytes = 0;
+        ulong lastSent = prevIndex;
+        if (scratch.Count == 0)
+        {
+            entries = [];
+        }
+        else
+        {
+            entries = scratch.ToArray();
+            foreach (var e in entries)
+            {
+                bytes += e.Size;
+            }
+
+            lastSent = entries[^1].Index;
+        }
+
+        scratch.Clear();
+        Send(new Message
+        {
+            Type = MessageType.Append,
+            To = to,
+            From = Id,
+            Term = Term,
+            Index = prevIndex,
+            LogTerm = prevTerm,
+            Entries = entries,
+            Commit = Log.Committed,
+        });
+        pr.SentEntries(entries.Length, bytes, lastSent);
+        return true;
+    }
+
+    private bool StartSnapshot(ulong to, Progress pr)
+    {
+        if (!pr.RecentActive)
+        {
+            // Do not stream a snapshot to a node we have not heard from; wait until it answers a heartbeat.
+            return false;
+        }
+
+        Snapshot snapshot;
+        try
+        {
+            snapshot = Log.Snapshot();
+        }
+        catch (SnapshotTemporarilyUnavailableException)
+        {
+            return false;
+        }
+
+        if (snapshot.IsEmpty)
+        {
+            throw new InvalidOperationException($"Node {to} needs compacted entries but storage has no snapshot.");
+        }
+
+        pr.BecomeSnapshot(snapshot);
+        SendSnapshotChunk(to, pr);
+        return true;
+    }
+
+    private void SendSnapshotChunk(ulong to, Progress pr)
+    {
+        var snapshot = pr.SnapshotInFlight!;
+        var total = snapshot.Data.Length;
+        var offset = (int)Math.Min(pr.SnapshotAckedOffset, (ulong)total);
+        var length = Math.Min(config.SnapshotChunkSize, total - offset);
+        Send(new Message
+        {
+            Type = MessageType.Snapshot,
+            To = to,
+            From = Id,
+            Term = Term,
+            Index = snapshot.Metadata.Index,
+            LogTerm = snapshot.Metadata.Term,
+            Commit = Log.Committed,
+            Snapshot = new Snapshot(snapshot.Metadata, snapshot.Data.Slice(offset, length)),
+            ChunkOffset = (ulong)offset,
+            SnapshotSize = (ulong)total,
+        });
+        pr.SnapshotChunkInFlight = true;
+        pr.SnapshotChunkSentTick = leaderTick;
+    }
+
+    private void BroadcastHeartbeat()
+    {
+        heartbeatRound++;
+        var context = new byte[HeartbeatContextSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(context, heartbeatRound);
+        BinaryPrimitives.WriteUInt64LittleEndian(context.AsSpan(8), leaderTick);
+
+        var self = Tracker.Get(Id);
+        if (self is not null)
+        {
+            self.AckedRound = heartbeatRound;
+            self.AckedSendTick = leaderTick;
+        }
+
+        foreach (var id in Tracker.Ids)
+        {
+            if (id == Id)
+            {
+                continue;
+            }
+
+            var pr = Tracker.Get(id)!;
+
+            // Never tell a follower to commit beyond what it is known to hold.
+            Send(new Message
+            {
+                Type = MessageType.Heartbeat,
+                To = id,
+                From = Id,
+                Term = Term,
+                Commit = Math.Min(pr.Match, Log.Committed),
+                Context = context,
+            });
+        }
+
+        // A single-voter group confirms its own reads.
+        ReleaseReads();
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// <summary>A ReadIndex request arriving at the leader (local when from == Id).</summary>
+    public void HandleReadIndexRequest(ulong from, ReadOnlyMemory<byte> context, ReadOnlyOption mode)
+    {
+        var read = new PendingRead(0, Log.Committed, from, context, mode);
+        if (Tracker.IsSingleton && Tracker.IsVoter(Id))
+        {
+            AnswerRead(read);
+            return;
+        }
+
+        // Until an entry of this term commits, our commit index may lag entries committed by an
+        // earlier leader; a read at it could miss acknowledged writes.
+        if (!CommittedInCurrentTerm())
+        {
+            readsAwaitingCommit.Add(read);
+            return;
+        }
+
+        QueueRead(read);
+    }
+
+    private void QueueRead(PendingRead read)
+    {
+        read = read with { Index = Log.Committed };
+        if (read.Mode == ReadOnlyOption.LeaseBased && LeaseValid())
+        {
+            AnswerRead(read);
+            return;
+        }
+
+        readQueue.Enqueue(read with { Round = heartbeatRound + 1 });
+        readRoundPending = true;
+    }
+
+    private void ReleaseReadsAwaitingCommit()
+    {
+        foreach (var read in readsAwaitingCommit)
+        {
+            QueueRead(read);
+        }
+
+        readsAwaitingCommit.Clear();
+    }
+
+    private void ReleaseReads()
+    {
+        if (readQueue.Count == 0)
+        {
+            return;
+        }
+
+        var acked = Tracker.QuorumAckedRound();
+        while (readQueue.TryDequeue(acked, out var read))
+        {
+            AnswerRead(read);
+        }
+    }
+
+    private void AnswerRead(in PendingRead read)
+    {
+        if (read.From == Id || read.From == 0)
+        {
+            readStates.Add(new ReadState(read.Index, read.Context));
+        }
+        else
+        {
+            Send(new Message
+            {
+                Type = MessageType.ReadIndexResponse,
+                To = read.From,
+                From = Id,
+                Term = Term,
+                Index = read.Index,
+                Context = read.Context,
+            });
+        }
+    }
+
+    /// <summary>
+    /// The leader lease: a quorum acknowledged a heartbeat we sent less than ElectionTick - 2 ticks
+    /// ago. Each of those voters refuses to vote for anyone else until ElectionTick of its own ticks
+    /// have passed since it received that heartbeat, so no other leader can exist yet, provided tick
+    /// rates differ by less than the margin (docs/raft.md, "Lease reads").
+    /// </summary>
+    internal bool LeaseValid()
+    {
+        if (!config.CheckQuorum || leaseRevoked || LeadTransferee != 0)
+        {
+            return false;
+        }
+
+        var sent = Tracker.QuorumAckedSendTick();
+        return sent != 0 && leaderTick - sent < (ulong)Math.Max(config.ElectionTick - 2, 0);
+    }
+
+    // ---------------------------------------------------------------- leadership transfer
+
+    private void HandleTransferLeader(ulong transferee)
+    {
+        var pr = Tracker.Get(transferee);
+        if (pr is null || pr.IsLearner)
+        {
+            return;
+        }
+
+        if (LeadTransferee != 0)
+        {
+            if (LeadTransferee == transferee)
+            {
+                return;
+            }
+
+            AbortLeaderTransfer();
+        }
+
+        if (transferee == Id)
+        {
+            return;
+        }
+
+        // The transfer must finish within an election timeout or it is abandoned (TickHeartbeat).
+        electionElapsed = 0;
+        LeadTransferee = transferee;
+        if (pr.Match == Log.LastIndex())
+        {
+            SendTimeoutNow(transferee);
+        }
+        else
+        {
+            SendAppend(transferee, pr, sendIfEmpty: true);
+        }
+    }
+
+    private void SendTimeoutNow(ulong to)
+    {
+        leaseRevoked = true;
+        Send(new Message { Type = MessageType.TimeoutNow, To = to, From = Id, Term = Term });
+    }
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using NoKv.Storage.Sstable;
+
+namespace NoKv.Storage.Cache;
+
+/// <summary>
+/// Caches parsed table blocks, bounded in bytes (each block is charged its buffer size), evicting the least
+/// recently used. Split into shards, each with its own lock and LRU list and an equal share of the
+/// capacity, so concurrent readers rarely contend; the total usage never exceeds the capacity.
+/// </summary>
+/// <remarks>
+/// Thread-safe. Lookups and inserts hold only their shard's lock, for a dictionary operation and a list
+/// splice; no I/O ever happens under a cache lock, so readers never wait on a disk read or on compaction.
+/// Eviction only drops the cache's reference: a reader still using an evicted <see cref="Block"/> keeps it
+/// alive (blocks are ordinary GC arrays, never pooled), so there is no use-after-free to guard against.
+/// A block larger than one shard's capacity is not cached.
+/// </remarks>
+public sealed class BlockCache
+{
+    private readonly Shard[] _shards;
+    private readonly int _shardShift;
+    private long _nextCacheId;
+
+    /// <param name="capacityBytes">Memory bound; 0 makes a cache that holds nothing (but still counts misses).</param>
+    /// <param name="shardCount">Power of two; 0 picks one from the capacity (at least 256 KiB per shard, at most 64 shards).</param>
+    public BlockCache(long capacityBytes, int shardCount = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacityBytes);
+        if (shardCount == 0)
+        {
+            shardCount = 1;
+            while (shardCount < 64 && capacityBytes / (shardCount * 2) >= 256 * 1024)
+            {
+                shardCount *= 2;
+            }
+        }
+
+        if (shardCount < 1 || !BitOperations.IsPow2(shardCount))
+        {
+            throw new ArgumentException($"shardCount must be a power of two, was {shardCount}.", nameof(shardCount));
+        }
+
+        CapacityBytes = capacityBytes;
+        _shards = new Shard[shardCount];
+        for (int i = 0; i < shardCount; i++)
+        {
+            _shards[i] = new Shard(capacityBytes / shardCount);
+        }
+
+        _shardShift = 64 - BitOperations.Log2((uint)shardCount);
+    }
+
+    public long CapacityBytes { get; }
+
+    public int ShardCount => _shards.Length;
+
+    /// <summary>A fresh id for callers whose tables have no unique number of their own.</summary>
+    public ulong NewCacheId() => (ulong)Interlocked.Increment(ref _nextCacheId) | (1UL << 63);
+
+    public BlockCacheStatistics GetStatistics()
+    {
+        long hits = 0, misses = 0, inserts = 0, evictions = 0, usage = 0, entries = 0;
+        foreach (Shard shard in _shards)
+        {
+            lock (shard.Lock)
+            {
+                hits += shard.Hits;
+                misses += shard.Misses;
+                inserts += shard.Inserts;
+                evictions += shard.Evictions;
+                usage += shard.Usage;
+                entries += shard.Count;
+            }
+        }
+
+        return new BlockCacheStatistics(hits, misses, inserts, evictions, usage, CapacityBytes, entries);
+    }
+
+    internal bool TryGet(ulong cacheId, long offset, [NotNullWhen(true)] out Block? block)
+    {
+        var key = new BlockCacheKey(cacheId, offset);
+        return ShardFor(key).TryGet(key, out block);
+    }
+
+    /// <summary>Adds or replaces the block at (cacheId, offset), evicting LRU blocks to stay in bounds.</summary>
+    internal void Insert(ulong cacheId, long offset, Block block)
+    {
+        var key = new BlockCacheKey(cacheId, offset);
+        ShardFor(key).Insert(key, block, block.Charge);
+    }
+
+    /// <summary>Drops the block at (cacheId, offset) if cached.</summary>
+    internal void Erase(ulong cacheId, long offset)
+    {
+        var key = new BlockCacheKey(cacheId, offset);
+        ShardFor(key).Erase(key);
+    }
+
+    private Shard ShardFor(BlockCacheKey key) =>
+        _shardShift == 64 ? _shards[0] : _shards[(int)(key.Hash >> _shardShift)];
+
+    /// <summary>One LRU list + map; every field is guarded by <see cref="Lock"/>.</summary>
+    private sealed class Shard
+    {
+        private readonly Dictionary<BlockCacheKey, Node> _map = [];
+
+        // Sentinel of the circular LRU list: _head.Next is the most recently used, _head.Prev the least.
+        private readonly Node _head;
+        private readonly long _capacity;
+
+        public Shard(long capacity)
+        {
+            _capacity = capacity;
+            _head = new Node(default, null!, 0);
+            _head.Next = _head;
+            _head.Prev = _head;
+        }
+
+        public Lock Lock { get; } = new();
+
+        public long Usage { get; private set; }
+
+        public long Hits { get; private set; }
+
+        public long Misses { get; private set; }
+
+        public long Inserts { get; private set; }
+
+        public long Evictions { get; private set; }
+
+        public int Count => _map.Count;
+
+        public bool TryGet(BlockCacheKey key, [NotNullWhen(true)] out Block? block)
+        {
+            lock (Lock)
+            {
+                if (_map.TryGetValue(key, out Node? node))
+                {
+                    Hits++;
+                    Unlink(node);
+                    PushFront(node);
+                    block = node.Value;
+                    return true;
+                }
+
+                Misses++;
+                block = null;
+                return false;
+            }
+        }
+
+        public void Insert(BlockCacheKey key, Block block, int charge)
+        {
+            if (charge > _capacity)
+            {
+                return;
+            }
+
+            lock (Lock)
+            {
+                if (_map.Remove(key, out Node? existing))
+                {
+                    Unlink(existing);
+                    Usage -= existing.Charge;
+                }
+
+                var node = new Node(key, block, charge);
+                _map.Add(key, node);
+                PushFront(node);
+                Usage += charge;
+                Inserts++;
+
+                while (Usage > _capacity)
+                {
+                    Node victim = _head.Prev;
+                    Unlink(victim);
+                    _map.Remove(victim.Key);
+                    Usage -= victim.Charge;
+                    Evictions++;
+                }
+            }
+        }
+
+        public void Erase(BlockCacheKey key)
+        {
+            lock (Lock)
+            {
+                if (_map.Remove(key, out Node? node))
+                {
+                    Unlink(node);
+                    Usage -= node.Charge;
+                }
+            }
+        }
+
+        private static void Unlink(Node node)
+        {
+            node.Prev.Next = node.Next;
+            node.Next.Prev = node.Prev;
+        }
+
+        private void PushFront(Node node)
+        {
+            node.Next = _head.Next;
+            node.Prev = _head;
+            _head.Next.Prev = node;
+            _head.Next = node;
+        }
+    }
+
+    private sealed class Node(BlockCacheKey key, Block value, int charge)
+    {
+        public BlockCacheKey Key { get; } = key;
+
+        public Block Value { get; } = value;
+
+        public int Charge { get; } = charge;
+
+        public Node Prev { get; set; } = null!;
+
+        public Node Next { get; set; } = null!;
+    }
+}

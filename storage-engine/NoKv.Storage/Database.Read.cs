@@ -1,0 +1,212 @@
+using System.Buffers;
+using NoKv.Storage.Db;
+using NoKv.Storage.Iterators;
+using NoKv.Storage.Manifest;
+using NoKv.Storage.Memtable;
+
+namespace NoKv.Storage;
+
+/// <summary>Point lookups, snapshots and iterators.</summary>
+public sealed partial class Database
+{
+    /// <summary>The value of <paramref name="key"/>, or null if absent (at the snapshot, if one is given).</summary>
+    /// <exception cref="CorruptionException">A block on the lookup path failed verification.</exception>
+    public byte[]? Get(ReadOnlySpan<byte> key, ReadOptions? options = null)
+    {
+        var sink = default(ArrayValueSink);
+        return GetCore(key, options, ref sink) ? sink.Value : null;
+    }
+
+    /// <summary>Writes the value of <paramref name="key"/> into <paramref name="value"/> and returns true, or returns false if absent.</summary>
+    public bool TryGet(ReadOnlySpan<byte> key, IBufferWriter<byte> value, ReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var sink = new BufferWriterValueSink(value);
+        return GetCore(key, options, ref sink);
+    }
+
+    /// <summary>A consistent view as of now; dispose it to let compaction reclaim what only it could see.</summary>
+    public Snapshot GetSnapshot()
+    {
+        ThrowIfDisposed();
+        return _snapshots.Create(LastSequence);
+    }
+
+    /// <summary>An iterator over a consistent view (the options' snapshot, or now) within the options' bounds.</summary>
+    public StorageIterator NewIterator(ReadOptions? options = null)
+    {
+        ThrowIfDisposed();
+        ulong snapshot = SnapshotSequence(options);
+        if (options?.LowerBound is { } lo && options.UpperBound is { } hi && lo.AsSpan().SequenceCompareTo(hi) > 0)
+        {
+            throw new ArgumentException("ReadOptions.LowerBound must not sort after UpperBound.", nameof(options));
+        }
+
+        SuperVersion sv = AcquireSuperVersion();
+        try
+        {
+            bool fillCache = options?.FillCache ?? true;
+            var children = new List<IInternalIterator> { sv.Mem.NewIterator() };
+            foreach (MemTable m in sv.Immutables)
+            {
+                children.Add(m.NewIterator());
+            }
+
+            Version v = sv.Version;
+            foreach (FileMetaData f in v.Files[0])
+            {
+                if (f.EntryCount > 0)
+                {
+                    children.Add(new TableFileIterator(_tables, f, fillCache));
+                }
+            }
+
+            for (int level = 1; level < v.NumLevels; level++)
+            {
+                if (v.Files[level].Length > 0)
+                {
+                    children.Add(new LevelIterator(_tables, v.Files[level], fillCache));
+                }
+            }
+
+            var merged = new MergingIterator([.. children]);
+            return new DbIterator(merged, sv, snapshot, options?.LowerBound, options?.UpperBound);
+        }
+        catch
+        {
+            sv.Unref();
+            throw;
+        }
+    }
+
+    private ulong SnapshotSequence(ReadOptions? options)
+    {
+        if (options?.Snapshot is { } s)
+        {
+            ObjectDisposedException.ThrowIf(s.IsDisposed, s);
+            return s.SequenceNumber;
+        }
+
+        return LastSequence;
+    }
+
+    private bool GetCore<TSink>(ReadOnlySpan<byte> key, ReadOptions? options, ref TSink sink)
+        where TSink : struct, IValueSink
+    {
+        ThrowIfDisposed();
+        ulong snapshot = SnapshotSequence(options);
+        bool fillCache = options?.FillCache ?? true;
+        SuperVersion sv = AcquireSuperVersion();
+        byte[]? rented = null;
+        try
+        {
+            ulong tombstone = sv.MaxCoveringTombstone(key, snapshot);
+            MemtableGetResult r = sv.Mem.Get(key, snapshot, out ReadOnlySpan<byte> value, out ulong seq);
+            if (r == MemtableGetResult.NotFound)
+            {
+                foreach (MemTable m in sv.Immutables)
+                {
+                    r = m.Get(key, snapshot, out value, out seq);
+                    if (r != MemtableGetResult.NotFound)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            if (r != MemtableGetResult.NotFound)
+            {
+                if (r == MemtableGetResult.Found && seq >= tombstone)
+                {
+                    sink.Set(value);
+                    return true;
+                }
+
+                return false;
+            }
+
+            int len = key.Length + InternalKey.TrailerSize;
+            Span<byte> lookup = len <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(len));
+            lookup = lookup[..len];
+            InternalKey.Write(lookup, key, (snapshot << 8) | 0xFF);
+            Version v = sv.Version;
+            foreach (FileMetaData f in v.Files[0])
+            {
+                if (key.SequenceCompareTo(f.SmallestUserKey) < 0 || key.SequenceCompareTo(f.LargestUserKey) > 0 || f.EntryCount == 0)
+                {
+                    continue;
+                }
+
+                int found = GetFromTable(f, lookup, tombstone, fillCache, ref sink);
+                if (found >= 0)
+                {
+                    return found == 1;
+                }
+            }
+
+            for (int level = 1; level < v.NumLevels; level++)
+            {
+                FileMetaData[] files = v.Files[level];
+                if (files.Length == 0)
+                {
+                    continue;
+                }
+
+                int i = Version.FindFile(files, lookup);
+                if (i >= files.Length)
+                {
+                    continue;
+                }
+
+                FileMetaData f = files[i];
+                if (key.SequenceCompareTo(f.SmallestUserKey) < 0 || f.EntryCount == 0)
+                {
+                    continue;
+                }
+
+                int found = GetFromTable(f, lookup, tombstone, fillCache, ref sink);
+                if (found >= 0)
+                {
+                    return found == 1;
+                }
+            }
+
+            return false;
+        }
+        finally
+        {
+            sv.Unref();
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>1 = found a live value (sink set), 0 = the newest visible version is deleted, -1 = not in this table.</summary>
+    private int GetFromTable<TSink>(FileMetaData f, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
+        where TSink : struct, IValueSink
+    {
+        TableHandle h = _tables.Acquire(f);
+        try
+        {
+            if (!h.Reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
+            {
+                return -1;
+            }
+
+            ulong trailer = InternalKey.TrailerOf(foundKey);
+            if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
+            {
+                sink.Set(value);
+                return 1;
+            }
+
+            return 0;
+        }
+        finally
+        {
+            h.Release();
+        }
+    }
+}

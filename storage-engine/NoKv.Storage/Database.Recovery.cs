@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using NoKv.Storage.Manifest;
+using NoKv.Storage.Memtable;
+using NoKv.Storage.Wal;
+
+namespace NoKv.Storage;
+
+/// <summary>Open-time recovery and obsolete-file cleanup.</summary>
+public sealed partial class Database
+{
+    private readonly ConcurrentQueue<ulong> _obsoleteFiles = new();
+
+    /// <summary>
+    /// Rebuilds the live state: replays the manifest, replays every WAL at or above its log number into
+    /// memtables that are written out as level-0 tables, starts a fresh WAL and a fresh manifest (which makes
+    /// the replayed logs obsolete), then deletes every file the new state does not reference.
+    /// A crash at any step leaves the previous CURRENT, manifest and logs intact, so recovery simply repeats.
+    /// </summary>
+    private void Recover()
+    {
+        if (_versions.DatabaseExists())
+        {
+            _versions.Recover();
+        }
+        else if (!_options.CreateIfMissing)
+        {
+            throw new FileNotFoundException($"No database in '{Path}' and CreateIfMissing is false.");
+        }
+
+        IReadOnlyList<string> names = _fs.ListFiles(Path);
+        var logs = new List<ulong>();
+        foreach (string name in names)
+        {
+            if (FileNames.TryParse(name, out FileKind kind, out ulong number))
+            {
+                _versions.MarkFileNumberUsed(number);
+                if (kind == FileKind.Log && number >= _versions.LogNumber)
+                {
+                    logs.Add(number);
+                }
+            }
+        }
+
+        logs.Sort();
+        ulong maxSequence = _versions.LastSequence;
+        var recoveredFiles = new List<FileMetaData>();
+        MemTable mem = new(0, _options.MemtableSizeBytes);
+        foreach (ulong logNumber in logs)
+        {
+            string logPath = FileNames.Log(Path, logNumber);
+            using var reader = new LogReader(_fs.OpenSequential(logPath), logPath);
+            while (reader.TryReadRecord(out ReadOnlySpan<byte> record))
+            {
+                var batch = new WriteBatchReader(record);
+                ulong seq = batch.Sequence;
+                while (batch.TryNext(out ValueKind kind, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value))
+                {
+                    mem.Add(seq++, kind, key, value);
+                }
+
+                if (batch.IsMalformed)
+                {
+                    throw new CorruptionException(logPath, reader.LastRecordOffset, "Log record is not a well-formed write batch.");
+                }
+
+                if (batch.Count > 0)
+                {
+                    maxSequence = Math.Max(maxSequence, seq - 1);
+                }
+
+                if (mem.ApproximateSize >= _options.MemtableSizeBytes)
+                {
+                    AddRecoveredTable(mem, recoveredFiles);
+                    mem = new MemTable(0, _options.MemtableSizeBytes);
+                }
+            }
+        }
+
+        AddRecoveredTable(mem, recoveredFiles);
+        _lastSequence = maxSequence;
+        if (recoveredFiles.Count > 0)
+        {
+            var edit = new VersionEdit();
+            foreach (FileMetaData f in recoveredFiles)
+            {
+                edit.AddFile(0, f);
+            }
+
+            _versions.ApplyRecoveredEdit(edit);
+        }
+
+        ulong newLog = _versions.NewFileNumber();
+        _log = new LogWriter(_fs.CreateWritable(FileNames.Log(Path, newLog)));
+        _mem = new MemTable(newLog, _options.MemtableSizeBytes);
+
+        // The new manifest makes the new (empty) log current and the replayed logs obsolete; writing CURRENT
+        // fsyncs the directory, which also makes the new log's and the recovered tables' names durable.
+        _versions.WriteNewManifest(newLog, maxSequence);
+        lock (_mutex)
+        {
+            InstallSuperVersion();
+        }
+
+        DeleteObsoleteFiles(sweepDirectory: true);
+    }
+
+    private void AddRecoveredTable(MemTable mem, List<FileMetaData> files)
+    {
+        FileMetaData? f = WriteLevel0Table(mem);
+        if (f is not null)
+        {
+            files.Add(f);
+        }
+    }
+
+    /// <summary>
+    /// Deletes tables whose last referencing version is gone. With <paramref name="sweepDirectory"/> (only
+    /// when no background work runs: at open and close) also deletes every other file no live state needs:
+    /// logs below the log number, unreferenced tables, other manifests, temporaries.
+    /// </summary>
+    private void DeleteObsoleteFiles(bool sweepDirectory)
+    {
+        while (_obsoleteFiles.TryDequeue(out ulong number))
+        {
+            _tables.Evict(number);
+            TryDeleteFile(FileNames.Table(Path, number));
+        }
+
+        if (!sweepDirectory)
+        {
+            return;
+        }
+
+        HashSet<ulong> live;
+        Version current = _versions.Current;
+        current.Ref();
+        try
+        {
+            live = [];
+            foreach (FileMetaData[] level in current.Files)
+            {
+                foreach (FileMetaData f in level)
+                {
+                    live.Add(f.Number);
+                }
+            }
+        }
+        finally
+        {
+            current.Unref();
+        }
+
+        ulong logNumber = _versions.LogNumber;
+        ulong manifestNumber = _versions.ManifestNumber;
+        IReadOnlyList<string> names;
+        try
+        {
+            names = _fs.ListFiles(Path);
+        }
+        catch (IOException)
+        {
+            return;
+        }
+
+        foreach (string name in names)
+        {
+            if (!FileNames.TryParse(name, out FileKind kind, out ulong number))
+            {
+                continue;
+            }
+
+            bool obsolete = kind switch
+            {
+                FileKind.Log => number < logNumber,
+                FileKind.Manifest => number != manifestNumber,
+                FileKind.Table => !live.Contains(number),
+                FileKind.Temp => !live.Contains(number),
+                _ => false,
+            };
+            if (obsolete)
+            {
+                if (kind == FileKind.Table)
+                {
+                    _tables.Evict(number);
+                }
+
+                TryDeleteFile(System.IO.Path.Combine(Path, name));
+            }
+        }
+    }
+
+    private void TryDeleteFile(string path)
+    {
+        try
+        {
+            _fs.DeleteFile(path);
+        }
+        catch (IOException)
+        {
+            // Retried by the sweep at the next open.
+        }
+    }
+}

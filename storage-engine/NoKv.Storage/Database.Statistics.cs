@@ -1,0 +1,58 @@
+using NoKv.Storage.Cache;
+using NoKv.Storage.Db;
+using NoKv.Storage.Manifest;
+using NoKv.Storage.Memtable;
+
+namespace NoKv.Storage;
+
+/// <summary>Statistics snapshot.</summary>
+public sealed partial class Database
+{
+    public StorageStatistics GetStatistics()
+    {
+        SuperVersion sv = AcquireSuperVersion();
+        try
+        {
+            var levels = new List<LevelStatistics>(sv.Version.NumLevels);
+            long live = 0;
+            for (int i = 0; i < sv.Version.NumLevels; i++)
+            {
+                long bytes = sv.Version.LevelBytes(i);
+                live += bytes;
+                levels.Add(new LevelStatistics(i, sv.Version.Files[i].Length, bytes));
+            }
+
+            long mem = sv.Mem.MemoryUsage;
+            foreach (MemTable m in sv.Immutables)
+            {
+                mem += m.MemoryUsage;
+            }
+
+            BlockCacheStatistics? bc = _blockCache?.GetStatistics();
+            return new StorageStatistics
+            {
+                UserBytesWritten = _counters.UserBytes,
+                WalBytesWritten = _counters.WalBytes,
+                FlushBytesWritten = _counters.FlushBytes,
+                CompactionBytesWritten = _counters.CompactionBytes,
+                Levels = levels,
+                LiveSstBytes = live,
+                MemtableBytes = mem,
+                BlockCacheHits = bc?.Hits ?? 0,
+                BlockCacheMisses = bc?.Misses ?? 0,
+                TableCacheHits = _tables.Hits,
+                TableCacheMisses = _tables.Misses,
+                StallTime = _counters.StallTime,
+                FlushCount = _counters.Flushes,
+                CompactionCount = _counters.Compactions,
+                WalSyncCount = _counters.WalSyncs,
+                WriteGroupCount = _counters.Groups,
+                LastSequence = LastSequence,
+            };
+        }
+        finally
+        {
+            sv.Unref();
+        }
+    }
+}

@@ -1,0 +1,456 @@
+using System.Diagnostics;
+using NoKv.Storage.Db;
+using NoKv.Storage.Memtable;
+using NoKv.Storage.Wal;
+
+namespace NoKv.Storage;
+
+/// <summary>
+/// The write path: group commit over the WAL, memtable insertion, memtable switching and write stalls.
+/// </summary>
+/// <remarks>
+/// Writers append a <see cref="WriteRequest"/> to a queue. If no group leader is active, a synchronous
+/// caller becomes the leader itself; an asynchronous caller wakes the dedicated writer thread to lead, so
+/// <see cref="WriteAsync"/> never blocks its thread on an fsync. The leader takes every queued request (up
+/// to about 1 MiB), assigns consecutive sequence numbers, appends one WAL record per batch, hands the bytes
+/// to the OS in one write, fsyncs once if any request asked for Sync, inserts into the memtable, publishes
+/// the last sequence (readers see the whole group or none of it), and completes the requests. A leader that
+/// finishes with requests still queued passes leadership on: to the first waiting synchronous caller, or to
+/// the writer thread. If the WAL cannot be written the database stops accepting writes (the log's state is
+/// unknown), and every later write fails with the original error.
+/// </remarks>
+public sealed partial class Database
+{
+    private const int MaxGroupBytes = 1 << 20;
+
+    [ThreadStatic]
+    private static WriteRequest? t_request;
+
+    [ThreadStatic]
+    private static WriteBatch? t_batch;
+
+    private readonly Lock _queueLock = new();
+    private readonly Queue<WriteRequest> _queue = new();
+    private readonly SemaphoreSlim _writerSignal = new(0);
+    private readonly List<WriteRequest> _group = [];
+    private bool _leaderActive;
+    private int _writerThreadLeading;
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
+    {
+        WriteBatch batch = t_batch ??= new WriteBatch();
+        batch.Clear();
+        batch.Put(key, value);
+        Write(batch, options);
+    }
+
+    public void Delete(ReadOnlySpan<byte> key, WriteOptions? options = null)
+    {
+        WriteBatch batch = t_batch ??= new WriteBatch();
+        batch.Clear();
+        batch.Delete(key);
+        Write(batch, options);
+    }
+
+    /// <summary>Deletes every key in [start, end) with one range tombstone. start == end is a no-op.</summary>
+    /// <exception cref="ArgumentException">start sorts after end.</exception>
+    public void DeleteRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, WriteOptions? options = null)
+    {
+        WriteBatch batch = t_batch ??= new WriteBatch();
+        batch.Clear();
+        batch.DeleteRange(start, end);
+        Write(batch, options);
+    }
+
+    /// <summary>Applies the batch atomically; with Sync, returns only once it is durable.</summary>
+    public void Write(WriteBatch batch, WriteOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ThrowIfDisposed();
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        WriteRequest req = t_request ??= new WriteRequest { Signal = new ManualResetEventSlim(false, 100) };
+        req.Batch = batch;
+        req.Sync = options?.Sync ?? false;
+        Submit(req);
+    }
+
+    /// <summary>Queues a synchronous request, leads or waits, and rethrows its error.</summary>
+    private void Submit(WriteRequest req)
+    {
+        req.Done = false;
+        req.Promoted = false;
+        req.Error = null;
+        req.Signal!.Reset();
+        bool leader;
+        lock (_queueLock)
+        {
+            ThrowIfWritesStopped();
+            _queue.Enqueue(req);
+            leader = !_leaderActive;
+            _leaderActive = true;
+        }
+
+        if (!leader)
+        {
+            req.Signal.Wait();
+            if (!req.Done)
+            {
+                Debug.Assert(req.Promoted, "woken without being done or promoted");
+                leader = true;
+            }
+        }
+
+        if (leader)
+        {
+            LeadGroups(callerRequest: req);
+        }
+
+        req.Batch = null!;
+        req.Exclusive = null;
+        if (req.Error is { } error)
+        {
+            throw error is IOException io ? new IOException(io.Message, io) : error;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the group leader between two groups: no write commits meanwhile,
+    /// and writes queued before it are committed first. Used by Flush and IngestRange.
+    /// </summary>
+    private void RunExclusive(Action action)
+    {
+        var req = new WriteRequest { Signal = new ManualResetEventSlim(false), Batch = new WriteBatch(), Exclusive = action };
+        Submit(req);
+    }
+
+    /// <summary>
+    /// Applies the batch atomically without blocking the calling thread on I/O: the returned task completes
+    /// when the group carrying the batch is in the log (and fsynced if Sync). The batch must not be modified
+    /// until then. Cancellation is honored only before the batch is queued.
+    /// </summary>
+    public ValueTask WriteAsync(WriteBatch batch, WriteOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ThrowIfDisposed();
+        if (ct.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(ct);
+        }
+
+        if (batch.Count == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var req = new WriteRequest
+        {
+            Batch = batch,
+            Sync = options?.Sync ?? false,
+            Completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+        };
+        bool wake;
+        lock (_queueLock)
+        {
+            if (WritesStoppedError() is { } stopped)
+            {
+                return ValueTask.FromException(stopped);
+            }
+
+            _queue.Enqueue(req);
+            wake = !_leaderActive;
+            _leaderActive = true;
+        }
+
+        if (wake)
+        {
+            _writerSignal.Release();
+        }
+
+        return new ValueTask(req.Completion.Task);
+    }
+
+    private void ThrowIfWritesStopped()
+    {
+        if (WritesStoppedError() is { } e)
+        {
+            throw e;
+        }
+    }
+
+    private Exception? WritesStoppedError()
+    {
+        Exception? bg = Volatile.Read(ref _backgroundError);
+        return bg is null ? null : new IOException("The database stopped accepting writes after an I/O error: " + bg.Message, bg);
+    }
+
+    /// <summary>The writer thread: leads groups on behalf of asynchronous writers.</summary>
+    private void WriterLoop()
+    {
+        while (true)
+        {
+            _writerSignal.Wait();
+            bool any;
+            lock (_queueLock)
+            {
+                any = _queue.Count > 0;
+                if (!any && Volatile.Read(ref _disposed) != 0)
+                {
+                    return;
+                }
+            }
+
+            if (any)
+            {
+                Volatile.Write(ref _writerThreadLeading, 1);
+                LeadGroups(callerRequest: null);
+                Volatile.Write(ref _writerThreadLeading, 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// REQUIRES: this thread holds leadership. Commits groups until the caller's own request is done and
+    /// leadership has been handed on (or the queue is empty).
+    /// </summary>
+    private void LeadGroups(WriteRequest? callerRequest)
+    {
+        while (true)
+        {
+            _group.Clear();
+            bool anySync = false;
+            lock (_queueLock)
+            {
+                long bytes = 0;
+                while (_queue.Count > 0)
+                {
+                    WriteRequest next = _queue.Peek();
+                    int size = next.Batch.ApproximateSize;
+                    if (_group.Count > 0 && (bytes + size > MaxGroupBytes || next.Exclusive is not null || _group[0].Exclusive is not null))
+                    {
+                        break;
+                    }
+
+                    _queue.Dequeue();
+                    _group.Add(next);
+                    bytes += size;
+                    anySync |= next.Sync;
+                }
+            }
+
+            if (_group.Count > 0)
+            {
+                Exception? error = null;
+                try
+                {
+                    if (_group[0].Exclusive is { } exclusive)
+                    {
+                        exclusive();
+                    }
+                    else
+                    {
+                        CommitGroup(_group, anySync);
+                    }
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                }
+
+                foreach (WriteRequest r in _group)
+                {
+                    if (r != callerRequest)
+                    {
+                        r.Complete(error);
+                    }
+                    else
+                    {
+                        r.Error = error;
+                        r.Done = true;
+                    }
+                }
+
+                _group.Clear();
+            }
+
+            lock (_queueLock)
+            {
+                if (_queue.Count == 0)
+                {
+                    _leaderActive = false;
+                    return;
+                }
+
+                if (callerRequest is null || !callerRequest.Done)
+                {
+                    continue;
+                }
+
+                // Our own write is done: hand leadership to the next synchronous writer, or to the writer thread.
+                WriteRequest head = _queue.Peek();
+                if (head.Signal is not null)
+                {
+                    head.Promoted = true;
+                    head.Signal.Set();
+                }
+                else
+                {
+                    _writerSignal.Release();
+                }
+
+                return;
+            }
+        }
+    }
+
+    private void CommitGroup(List<WriteRequest> group, bool sync)
+    {
+        ThrowIfWritesStopped();
+        long userBytes = 0;
+        int totalSize = 0;
+        foreach (WriteRequest r in group)
+        {
+            totalSize += r.Batch.ApproximateSize;
+        }
+
+        MakeRoomForWrite();
+        ulong seq = _lastSequence + 1;
+        long walStart = _log.Length;
+        try
+        {
+            foreach (WriteRequest r in group)
+            {
+                r.Batch.SetSequence(seq);
+                seq += (ulong)r.Batch.Count;
+                _log.AddRecord(r.Batch.Rep);
+                userBytes += r.Batch.UserBytes;
+            }
+
+            _log.Flush();
+            if (sync)
+            {
+                _log.Sync();
+                _counters.AddWalSync();
+            }
+        }
+        catch (Exception e)
+        {
+            SetBackgroundError(e);
+            throw;
+        }
+
+        MemTable mem = _mem;
+        ulong s = _lastSequence + 1;
+        foreach (WriteRequest r in group)
+        {
+            var reader = new WriteBatchReader(r.Batch.Rep);
+            while (reader.TryNext(out ValueKind kind, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value))
+            {
+                mem.Add(s++, kind, key, value);
+            }
+        }
+
+        Volatile.Write(ref _lastSequence, seq - 1);
+        _counters.AddWrite(userBytes, _log.Length - walStart);
+    }
+
+    /// <summary>
+    /// REQUIRES: group leader. Delays or blocks writers while flush or compaction is behind, and freezes the
+    /// memtable into the immutable list (with a new WAL) when it is full.
+    /// </summary>
+    private void MakeRoomForWrite()
+    {
+        bool allowDelay = true;
+        while (true)
+        {
+            int l0 = _versions.Current.Files[0].Length;
+            if (allowDelay && l0 >= _options.Level0SlowdownTrigger)
+            {
+                // Spread the cost of an overloaded L0 over many writes instead of stopping one for seconds.
+                long t0 = Stopwatch.GetTimestamp();
+                Thread.Sleep(1);
+                _counters.AddStall(Stopwatch.GetElapsedTime(t0));
+                allowDelay = false;
+                continue;
+            }
+
+            if (_mem.ApproximateSize < _options.MemtableSizeBytes)
+            {
+                return;
+            }
+
+            lock (_mutex)
+            {
+                if (_backgroundError is { } bg)
+                {
+                    throw new IOException("Background work failed: " + bg.Message, bg);
+                }
+
+                if (_immutables.Length >= _options.MaxImmutableMemtables || l0 >= _options.Level0StopTrigger)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    Monitor.Wait(_mutex, 100);
+                    _counters.AddStall(Stopwatch.GetElapsedTime(t0));
+                    continue;
+                }
+            }
+
+            SwitchMemtable();
+        }
+    }
+
+    /// <summary>
+    /// REQUIRES: group leader (or Flush holding leadership). Freezes the memtable and starts a new WAL.
+    /// The old WAL is fsynced first, so a synced write in the new log implies everything before it is
+    /// durable (the recovered state is always a prefix of the acknowledged writes).
+    /// </summary>
+    private void SwitchMemtable()
+    {
+        ulong number = _versions.NewFileNumber();
+        LogWriter newLog;
+        try
+        {
+            _log.Sync();
+            newLog = new LogWriter(_fs.CreateWritable(FileNames.Log(Path, number)));
+            _fs.SyncDirectory(Path);
+        }
+        catch (Exception e)
+        {
+            SetBackgroundError(e);
+            throw;
+        }
+
+        _log.Dispose();
+        _log = newLog;
+        lock (_mutex)
+        {
+            var imms = new MemTable[_immutables.Length + 1];
+            imms[0] = _mem;
+            Array.Copy(_immutables, 0, imms, 1, _immutables.Length);
+            _immutables = imms;
+            _mem = new MemTable(number, _options.MemtableSizeBytes);
+            InstallSuperVersion();
+            Monitor.PulseAll(_mutex);
+        }
+    }
+
+    /// <summary>Waits until no write is queued or being committed (used by Dispose).</summary>
+    private void DrainWriters()
+    {
+        while (true)
+        {
+            lock (_queueLock)
+            {
+                if (!_leaderActive && _queue.Count == 0)
+                {
+                    return;
+                }
+            }
+
+            Thread.Sleep(1);
+        }
+    }
+}

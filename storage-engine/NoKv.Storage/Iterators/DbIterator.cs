@@ -1,0 +1,292 @@
+using NoKv.Storage.Db;
+
+namespace NoKv.Storage.Iterators;
+
+/// <summary>
+/// The user-facing iterator: turns the merged stream of internal entries (every version of every key,
+/// newest first per key) into the live user keys visible at a snapshot, within [lower, upper).
+/// </summary>
+/// <remarks>
+/// Forward, the merged iterator rests on the entry being returned and Key/Value point into it. Backward,
+/// it rests before the returned key's entries (the newest visible version of a key is only known after
+/// passing all of them), so the key and value are copied into private buffers. A version is hidden when
+/// its sequence is above the snapshot, when a newer visible version exists, when the newest visible
+/// version is a deletion, or when a range tombstone visible at the snapshot with a higher sequence covers it.
+/// Holds a reference to its super version (memtables and files stay readable) until disposed.
+/// Not thread-safe.
+/// </remarks>
+internal sealed class DbIterator : StorageIterator
+{
+    private readonly MergingIterator _iter;
+    private readonly SuperVersion _sv;
+    private readonly ulong _snapshot;
+    private readonly byte[]? _lower;
+    private readonly byte[]? _upper;
+    private readonly bool _hasTombstones;
+    private byte[] _savedKey = new byte[64];
+    private int _savedKeyLength;
+    private byte[] _savedValue = new byte[256];
+    private int _savedValueLength;
+    private byte[] _seekBuffer = new byte[64];
+    private bool _valid;
+    private bool _forward = true;
+    private bool _disposed;
+
+    public DbIterator(MergingIterator iter, SuperVersion sv, ulong snapshot, byte[]? lower, byte[]? upper)
+    {
+        _iter = iter;
+        _sv = sv;
+        _snapshot = snapshot;
+        _lower = lower;
+        _upper = upper;
+        _hasTombstones = sv.Mem.RangeTombstones.Count > 0 || sv.ImmutablesOrVersionHaveRangeTombstones;
+    }
+
+    public override bool Valid => _valid;
+
+    public override ReadOnlySpan<byte> Key
+    {
+        get
+        {
+            EnsureValid();
+            return _forward ? InternalKey.UserKey(_iter.Key) : _savedKey.AsSpan(0, _savedKeyLength);
+        }
+    }
+
+    public override ReadOnlySpan<byte> Value
+    {
+        get
+        {
+            EnsureValid();
+            return _forward ? _iter.Value : _savedValue.AsSpan(0, _savedValueLength);
+        }
+    }
+
+    public override void SeekToFirst()
+    {
+        EnsureOpen();
+        _forward = true;
+        if (_lower is not null)
+        {
+            _iter.Seek(SeekKey(_lower, InternalKey.SeekTrailer));
+        }
+        else
+        {
+            _iter.SeekToFirst();
+        }
+
+        FindNextUserEntry(skipping: false);
+    }
+
+    public override void SeekToLast()
+    {
+        EnsureOpen();
+        if (_upper is not null)
+        {
+            PositionBefore(_upper, InternalKey.SeekTrailer);
+        }
+        else
+        {
+            _iter.SeekToLast();
+        }
+
+        FindPrevUserEntry();
+    }
+
+    public override void Seek(ReadOnlySpan<byte> key)
+    {
+        EnsureOpen();
+        _forward = true;
+        if (_lower is not null && key.SequenceCompareTo(_lower) < 0)
+        {
+            key = _lower;
+        }
+
+        _iter.Seek(SeekKey(key, InternalKey.SeekTrailer));
+        FindNextUserEntry(skipping: false);
+    }
+
+    public override void SeekForPrev(ReadOnlySpan<byte> key)
+    {
+        EnsureOpen();
+        if (_upper is not null && key.SequenceCompareTo(_upper) >= 0)
+        {
+            SeekToLast();
+            return;
+        }
+
+        // (key, trailer 0) sorts after every real version of key: land on the first larger user key, step back.
+        PositionBefore(key, 0);
+        FindPrevUserEntry();
+    }
+
+    public override void Next()
+    {
+        EnsureValid();
+        if (_forward)
+        {
+            Save(ref _savedKey, ref _savedKeyLength, InternalKey.UserKey(_iter.Key));
+            _iter.Next();
+            FindNextUserEntry(skipping: true);
+        }
+        else
+        {
+            _forward = true;
+            _iter.Seek(SeekKey(_savedKey.AsSpan(0, _savedKeyLength), 0));
+            FindNextUserEntry(skipping: false);
+        }
+    }
+
+    public override void Prev()
+    {
+        EnsureValid();
+        if (_forward)
+        {
+            Save(ref _savedKey, ref _savedKeyLength, InternalKey.UserKey(_iter.Key));
+            PositionBefore(_savedKey.AsSpan(0, _savedKeyLength), InternalKey.SeekTrailer);
+        }
+
+        FindPrevUserEntry();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _valid = false;
+            _iter.Dispose();
+            _sv.Unref();
+        }
+    }
+
+    /// <summary>Positions the merged iterator on the last entry before (userKey, trailer).</summary>
+    private void PositionBefore(ReadOnlySpan<byte> userKey, ulong trailer)
+    {
+        _iter.Seek(SeekKey(userKey, trailer));
+        if (_iter.Valid)
+        {
+            _iter.Prev();
+        }
+        else
+        {
+            _iter.SeekToLast();
+        }
+    }
+
+    private void FindNextUserEntry(bool skipping)
+    {
+        _forward = true;
+        while (_iter.Valid)
+        {
+            ReadOnlySpan<byte> ikey = _iter.Key;
+            ReadOnlySpan<byte> ukey = InternalKey.UserKey(ikey);
+            if (_upper is not null && ukey.SequenceCompareTo(_upper) >= 0)
+            {
+                break;
+            }
+
+            ulong trailer = InternalKey.TrailerOf(ikey);
+            ulong seq = trailer >> 8;
+            if (seq <= _snapshot)
+            {
+                if (skipping && ukey.SequenceEqual(_savedKey.AsSpan(0, _savedKeyLength)))
+                {
+                    _iter.Next();
+                    continue;
+                }
+
+                if ((ValueKind)(byte)trailer == ValueKind.Value && !Covered(ukey, seq))
+                {
+                    _valid = true;
+                    return;
+                }
+
+                // The newest visible version is deleted: skip the older versions of this key.
+                Save(ref _savedKey, ref _savedKeyLength, ukey);
+                skipping = true;
+            }
+
+            _iter.Next();
+        }
+
+        _valid = false;
+    }
+
+    private void FindPrevUserEntry()
+    {
+        _forward = false;
+        bool haveValue = false;
+        while (_iter.Valid)
+        {
+            ReadOnlySpan<byte> ikey = _iter.Key;
+            ReadOnlySpan<byte> ukey = InternalKey.UserKey(ikey);
+            if (_lower is not null && ukey.SequenceCompareTo(_lower) < 0)
+            {
+                break;
+            }
+
+            ulong trailer = InternalKey.TrailerOf(ikey);
+            ulong seq = trailer >> 8;
+            if (seq <= _snapshot)
+            {
+                if (haveValue && ukey.SequenceCompareTo(_savedKey.AsSpan(0, _savedKeyLength)) < 0)
+                {
+                    break;
+                }
+
+                if ((ValueKind)(byte)trailer == ValueKind.Value && !Covered(ukey, seq))
+                {
+                    Save(ref _savedKey, ref _savedKeyLength, ukey);
+                    Save(ref _savedValue, ref _savedValueLength, _iter.Value);
+                    haveValue = true;
+                }
+                else
+                {
+                    haveValue = false;
+                }
+            }
+
+            _iter.Prev();
+        }
+
+        _valid = haveValue;
+    }
+
+    private bool Covered(ReadOnlySpan<byte> ukey, ulong seq) =>
+        _hasTombstones && _sv.MaxCoveringTombstone(ukey, _snapshot) > seq;
+
+    private ReadOnlySpan<byte> SeekKey(ReadOnlySpan<byte> userKey, ulong trailer)
+    {
+        int len = userKey.Length + InternalKey.TrailerSize;
+        if (_seekBuffer.Length < len)
+        {
+            _seekBuffer = new byte[Math.Max(len, _seekBuffer.Length * 2)];
+        }
+
+        InternalKey.Write(_seekBuffer, userKey, trailer);
+        return _seekBuffer.AsSpan(0, len);
+    }
+
+    private static void Save(ref byte[] buffer, ref int length, ReadOnlySpan<byte> data)
+    {
+        if (buffer.Length < data.Length)
+        {
+            buffer = new byte[Math.Max(data.Length, buffer.Length * 2)];
+        }
+
+        data.CopyTo(buffer);
+        length = data.Length;
+    }
+
+    private void EnsureOpen() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private void EnsureValid()
+    {
+        EnsureOpen();
+        if (!_valid)
+        {
+            throw new InvalidOperationException("The iterator is not positioned at an entry.");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using NoKv.Storage.Db;
+using NoKv.Storage.Manifest;
+
+namespace NoKv.Storage.Iterators;
+
+/// <summary>
+/// Iterates a sorted level (disjoint files ordered by key) as one sequence, opening one file at a time:
+/// a seek costs one binary search over the file bounds plus one table seek. Not thread-safe.
+/// </summary>
+internal sealed class LevelIterator : IInternalIterator
+{
+    private readonly TableHandleCache _tables;
+    private readonly FileMetaData[] _files;
+    private readonly bool _fillCache;
+    private int _index = -1;
+    private TableFileIterator? _current;
+
+    public LevelIterator(TableHandleCache tables, FileMetaData[] files, bool fillCache)
+    {
+        _tables = tables;
+        _files = WithEntries(files);
+        _fillCache = fillCache;
+    }
+
+    public bool Valid => _current is { Valid: true };
+
+    public ReadOnlySpan<byte> Key => _current!.Key;
+
+    public ReadOnlySpan<byte> Value => _current!.Value;
+
+    public void SeekToFirst()
+    {
+        Open(0);
+        _current?.SeekToFirst();
+        SkipEmptyForward();
+    }
+
+    public void SeekToLast()
+    {
+        Open(_files.Length - 1);
+        _current?.SeekToLast();
+        SkipEmptyBackward();
+    }
+
+    public void Seek(ReadOnlySpan<byte> target)
+    {
+        Open(Version.FindFile(_files, target));
+        _current?.Seek(target);
+        SkipEmptyForward();
+    }
+
+    public void Next()
+    {
+        _current!.Next();
+        SkipEmptyForward();
+    }
+
+    public void Prev()
+    {
+        _current!.Prev();
+        SkipEmptyBackward();
+    }
+
+    public void Dispose()
+    {
+        _current?.Dispose();
+        _current = null;
+    }
+
+    private void SkipEmptyForward()
+    {
+        while (_current is not null && !_current.Valid)
+        {
+            Open(_index + 1);
+            _current?.SeekToFirst();
+        }
+    }
+
+    private void SkipEmptyBackward()
+    {
+        while (_current is not null && !_current.Valid)
+        {
+            Open(_index - 1);
+            _current?.SeekToLast();
+        }
+    }
+
+    private void Open(int index)
+    {
+        if (index == _index && _current is not null)
+        {
+            return;
+        }
+
+        _current?.Dispose();
+        _current = null;
+        _index = index;
+        if (index >= 0 && index < _files.Length)
+        {
+            _current = new TableFileIterator(_tables, _files[index], _fillCache);
+        }
+    }
+
+    /// <summary>Tombstone-only files have no table to read.</summary>
+    private static FileMetaData[] WithEntries(FileMetaData[] files)
+    {
+        foreach (FileMetaData f in files)
+        {
+            if (f.EntryCount == 0)
+            {
+                return Array.FindAll(files, static x => x.EntryCount > 0);
+            }
+        }
+
+        return files;
+    }
+}

@@ -1,0 +1,207 @@
+namespace NoKv.Storage.Iterators;
+
+/// <summary>
+/// Merges sorted child iterators (internal-key order) into one, with a binary heap of the valid children:
+/// a min-heap when moving forward, a max-heap when moving backward. Children must not hold equal keys
+/// (sequence numbers make internal keys unique). Not thread-safe. Owns and disposes its children.
+/// </summary>
+internal sealed class MergingIterator : IInternalIterator
+{
+    private readonly IInternalIterator[] _children;
+    private readonly int[] _heap;
+    private int _heapSize;
+    private bool _forward = true;
+
+    public MergingIterator(IInternalIterator[] children)
+    {
+        _children = children;
+        _heap = new int[children.Length];
+    }
+
+    public bool Valid => _heapSize > 0;
+
+    public ReadOnlySpan<byte> Key => _children[_heap[0]].Key;
+
+    public ReadOnlySpan<byte> Value => _children[_heap[0]].Value;
+
+    public void SeekToFirst()
+    {
+        foreach (IInternalIterator c in _children)
+        {
+            c.SeekToFirst();
+        }
+
+        Rebuild(forward: true);
+    }
+
+    public void SeekToLast()
+    {
+        foreach (IInternalIterator c in _children)
+        {
+            c.SeekToLast();
+        }
+
+        Rebuild(forward: false);
+    }
+
+    public void Seek(ReadOnlySpan<byte> target)
+    {
+        foreach (IInternalIterator c in _children)
+        {
+            c.Seek(target);
+        }
+
+        Rebuild(forward: true);
+    }
+
+    public void Next()
+    {
+        if (!_forward)
+        {
+            // Every other child must move to its first entry after the current key.
+            byte[] key = Key.ToArray();
+            int current = _heap[0];
+            for (int i = 0; i < _children.Length; i++)
+            {
+                if (i == current)
+                {
+                    continue;
+                }
+
+                IInternalIterator c = _children[i];
+                c.Seek(key);
+                if (c.Valid && InternalKey.Compare(c.Key, key) == 0)
+                {
+                    c.Next();
+                }
+            }
+
+            Rebuild(forward: true);
+        }
+
+        int top = _heap[0];
+        _children[top].Next();
+        if (_children[top].Valid)
+        {
+            SiftDown(0);
+        }
+        else
+        {
+            RemoveTop();
+        }
+    }
+
+    public void Prev()
+    {
+        if (_forward)
+        {
+            // Every other child must move to its last entry before the current key.
+            byte[] key = Key.ToArray();
+            int current = _heap[0];
+            for (int i = 0; i < _children.Length; i++)
+            {
+                if (i == current)
+                {
+                    continue;
+                }
+
+                IInternalIterator c = _children[i];
+                c.Seek(key);
+                if (c.Valid)
+                {
+                    c.Prev();
+                }
+                else
+                {
+                    c.SeekToLast();
+                }
+            }
+
+            Rebuild(forward: false);
+        }
+
+        int top = _heap[0];
+        _children[top].Prev();
+        if (_children[top].Valid)
+        {
+            SiftDown(0);
+        }
+        else
+        {
+            RemoveTop();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (IInternalIterator c in _children)
+        {
+            c.Dispose();
+        }
+    }
+
+    private void Rebuild(bool forward)
+    {
+        _forward = forward;
+        _heapSize = 0;
+        for (int i = 0; i < _children.Length; i++)
+        {
+            if (_children[i].Valid)
+            {
+                _heap[_heapSize++] = i;
+            }
+        }
+
+        for (int i = (_heapSize / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(i);
+        }
+    }
+
+    private void RemoveTop()
+    {
+        _heapSize--;
+        if (_heapSize > 0)
+        {
+            _heap[0] = _heap[_heapSize];
+            SiftDown(0);
+        }
+    }
+
+    /// <summary>True when child a should be above child b in the heap.</summary>
+    private bool Before(int a, int b)
+    {
+        int c = InternalKey.Compare(_children[a].Key, _children[b].Key);
+        return _forward ? c < 0 : c > 0;
+    }
+
+    private void SiftDown(int i)
+    {
+        int[] heap = _heap;
+        int n = _heapSize;
+        int item = heap[i];
+        while (true)
+        {
+            int child = (2 * i) + 1;
+            if (child >= n)
+            {
+                break;
+            }
+
+            if (child + 1 < n && Before(heap[child + 1], heap[child]))
+            {
+                child++;
+            }
+
+            if (!Before(heap[child], item))
+            {
+                break;
+            }
+
+            heap[i] = heap[child];
+            i = child;
+        }
+
+        heap[i] = item;
+    }
+}

@@ -1,0 +1,48 @@
+using NoKv.Storage.RangeDeletion;
+
+namespace NoKv.Storage.Manifest;
+
+/// <summary>
+/// One live table file as the manifest records it. Immutable except for the reference count and the
+/// compaction flag.
+/// </summary>
+/// <remarks>
+/// <see cref="Smallest"/> and <see cref="Largest"/> are internal keys bounding everything the file holds,
+/// its range tombstones included: a tombstone [s, e) extends the bounds to (s, seq) .. (e, max trailer), and
+/// the max trailer sorts before every real version of e, so a file that ends with a tombstone at e never
+/// appears to contain e. The range tombstones of a file are stored in the manifest (not in the table), so a
+/// version knows all of them without reading any table.
+/// </remarks>
+internal sealed class FileMetaData
+{
+    private int _refs;
+
+    public required ulong Number { get; init; }
+
+    public required long Size { get; init; }
+
+    public required byte[] Smallest { get; init; }
+
+    public required byte[] Largest { get; init; }
+
+    public required ulong SmallestSequence { get; init; }
+
+    public required ulong LargestSequence { get; init; }
+
+    /// <summary>Point entries in the table (0 for a file that only carries range tombstones).</summary>
+    public long EntryCount { get; init; }
+
+    public RangeTombstone[] RangeTombstones { get; init; } = [];
+
+    /// <summary>Set while a compaction has this file among its inputs. Guarded by the database's compaction lock.</summary>
+    public bool BeingCompacted { get; set; }
+
+    public ReadOnlySpan<byte> SmallestUserKey => InternalKey.UserKey(Smallest);
+
+    public ReadOnlySpan<byte> LargestUserKey => InternalKey.UserKey(Largest);
+
+    public void Ref() => Interlocked.Increment(ref _refs);
+
+    /// <summary>Returns true when the last reference is gone (no version holds the file any more).</summary>
+    public bool Unref() => Interlocked.Decrement(ref _refs) == 0;
+}

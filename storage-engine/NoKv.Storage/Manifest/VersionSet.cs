@@ -1,0 +1,297 @@
+using NoKv.Storage.Vfs;
+using NoKv.Storage.Wal;
+
+namespace NoKv.Storage.Manifest;
+
+/// <summary>
+/// The current <see cref="Version"/>, the file-number counter and the persisted counters, and the manifest
+/// log they are recorded in (docs/format-manifest.md).
+/// </summary>
+/// <remarks>
+/// Every change goes through <see cref="LogAndApply"/>: the edit is appended to the manifest and fsynced
+/// before the new version becomes current, so a version is never visible unless it would also be recovered.
+/// At open the manifest is replayed (a torn tail is the edit being written when the process died; it was
+/// never installed) and a fresh manifest holding one snapshot edit replaces it; CURRENT is switched by
+/// write-temp, fsync, rename, directory fsync, so a crash leaves either the old or the new manifest current.
+/// Thread safety: LogAndApply calls are serialized by an internal lock; <see cref="Current"/> can be read
+/// from any thread (a reader that keeps using it must <see cref="Version.Ref"/> it).
+/// </remarks>
+internal sealed class VersionSet : IDisposable
+{
+    private const long MaxManifestBytes = 64 << 20;
+
+    private readonly IFileSystem _fs;
+    private readonly string _dir;
+    private readonly int _numLevels;
+    private readonly Action<FileMetaData> _onFileObsolete;
+    private readonly Lock _manifestLock = new();
+    private Version _current;
+    private long _nextFileNumber = 2;
+    private LogWriter? _manifest;
+    private Exception? _manifestError;
+
+    public VersionSet(IFileSystem fs, string dir, int numLevels, Action<FileMetaData> onFileObsolete)
+    {
+        _fs = fs;
+        _dir = dir;
+        _numLevels = numLevels;
+        _onFileObsolete = onFileObsolete;
+        _current = new Version(EmptyLevels(numLevels), onFileObsolete);
+    }
+
+    public Version Current => Volatile.Read(ref _current);
+
+    /// <summary>WALs numbered below this hold nothing that is not in a table.</summary>
+    public ulong LogNumber { get; private set; }
+
+    /// <summary>Largest sequence number recorded in the manifest (the WALs may hold later ones).</summary>
+    public ulong LastSequence { get; private set; }
+
+    public ulong ManifestNumber { get; private set; }
+
+    public ulong NextFileNumber => (ulong)Interlocked.Read(ref _nextFileNumber);
+
+    public ulong NewFileNumber() => (ulong)Interlocked.Increment(ref _nextFileNumber) - 1;
+
+    /// <summary>Makes sure numbers handed out later are above <paramref name="number"/> (files found during recovery).</summary>
+    public void MarkFileNumberUsed(ulong number)
+    {
+        long want = (long)number + 1;
+        long cur;
+        while ((cur = Interlocked.Read(ref _nextFileNumber)) < want)
+        {
+            Interlocked.CompareExchange(ref _nextFileNumber, want, cur);
+        }
+    }
+
+    public bool DatabaseExists() => _fs.FileExists(Path.Combine(_dir, FileNames.Current));
+
+    /// <summary>Replays the manifest named by CURRENT.</summary>
+    /// <exception cref="CorruptionException">CURRENT or the manifest is damaged.</exception>
+    public void Recover()
+    {
+        string currentPath = Path.Combine(_dir, FileNames.Current);
+        string name;
+        using (Stream s = _fs.OpenSequential(currentPath))
+        using (var reader = new StreamReader(s, System.Text.Encoding.UTF8))
+        {
+            name = reader.ReadToEnd();
+        }
+
+        if (!name.EndsWith('\n') || !FileNames.TryParse(name.TrimEnd('\n'), out FileKind kind, out ulong manifestNumber) || kind != FileKind.Manifest)
+        {
+            throw new CorruptionException(currentPath, 0, "CURRENT does not name a manifest.");
+        }
+
+        string manifestPath = FileNames.Manifest(_dir, manifestNumber);
+        if (!_fs.FileExists(manifestPath))
+        {
+            throw new CorruptionException(manifestPath, 0, "The manifest named by CURRENT is missing.");
+        }
+
+        var builder = new VersionBuilder(null, _numLevels);
+        bool sawComparator = false;
+        ulong? logNumber = null;
+        ulong? nextFile = null;
+        ulong? lastSequence = null;
+        using (var reader = new LogReader(_fs.OpenSequential(manifestPath), manifestPath))
+        {
+            while (reader.TryReadRecord(out ReadOnlySpan<byte> record))
+            {
+                VersionEdit edit = VersionEdit.Decode(record, manifestPath, reader.LastRecordOffset, _numLevels);
+                if (edit.Comparator is not null)
+                {
+                    if (edit.Comparator != VersionEdit.ComparatorName)
+                    {
+                        throw new CorruptionException(manifestPath, reader.LastRecordOffset, $"Manifest comparator '{edit.Comparator}' is not '{VersionEdit.ComparatorName}'.");
+                    }
+
+                    sawComparator = true;
+                }
+
+                builder.Apply(edit);
+                logNumber = edit.LogNumber ?? logNumber;
+                nextFile = edit.NextFileNumber ?? nextFile;
+                lastSequence = edit.LastSequence ?? lastSequence;
+            }
+        }
+
+        if (!sawComparator || logNumber is null || nextFile is null || lastSequence is null)
+        {
+            throw new CorruptionException(manifestPath, 0, "Manifest lacks its initial snapshot record (comparator, log number, next file, last sequence).");
+        }
+
+        ManifestNumber = manifestNumber;
+        LogNumber = logNumber.Value;
+        LastSequence = lastSequence.Value;
+        MarkFileNumberUsed(Math.Max(nextFile.Value, 1) - 1);
+        MarkFileNumberUsed(manifestNumber);
+        Install(new Version(builder.Build(), _onFileObsolete));
+    }
+
+    /// <summary>Recovery only, before <see cref="WriteNewManifest"/>: applies an edit without logging it.</summary>
+    public void ApplyRecoveredEdit(VersionEdit edit)
+    {
+        lock (_manifestLock)
+        {
+            var builder = new VersionBuilder(_current, _numLevels);
+            builder.Apply(edit);
+            Install(new Version(builder.Build(), _onFileObsolete));
+        }
+    }
+
+    /// <summary>
+    /// Starts a new manifest holding the full current state and points CURRENT at it.
+    /// </summary>
+    public void WriteNewManifest(ulong logNumber, ulong lastSequence)
+    {
+        lock (_manifestLock)
+        {
+            LogNumber = logNumber;
+            LastSequence = Math.Max(LastSequence, lastSequence);
+            RollManifest();
+        }
+    }
+
+    /// <summary>
+    /// Records <paramref name="edit"/> durably, then makes the resulting version current.
+    /// Throws the I/O error if the manifest cannot be written; the version set then refuses further edits.
+    /// </summary>
+    public void LogAndApply(VersionEdit edit, ulong lastSequence)
+    {
+        lock (_manifestLock)
+        {
+            if (_manifestError is not null)
+            {
+                throw new IOException("The manifest could not be written earlier; the database must be reopened.", _manifestError);
+            }
+
+            if (edit.LogNumber is { } log)
+            {
+                LogNumber = Math.Max(LogNumber, log);
+            }
+
+            edit.LogNumber = LogNumber;
+            LastSequence = Math.Max(LastSequence, lastSequence);
+            edit.LastSequence = LastSequence;
+            edit.NextFileNumber = NextFileNumber;
+            var builder = new VersionBuilder(_current, _numLevels);
+            builder.Apply(edit);
+            var version = new Version(builder.Build(), _onFileObsolete);
+            try
+            {
+                LogWriter manifest = _manifest ?? throw new InvalidOperationException("No manifest is open.");
+                manifest.AddRecord(edit.Encode());
+                manifest.Sync();
+            }
+            catch (Exception e)
+            {
+                _manifestError = e;
+                version.Unref();
+                throw;
+            }
+
+            Install(version);
+            if (_manifest.Length > MaxManifestBytes)
+            {
+                RollManifest();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_manifestLock)
+        {
+            _manifest?.Dispose();
+            _manifest = null;
+        }
+    }
+
+    private void RollManifest()
+    {
+        ulong number = NewFileNumber();
+        string path = FileNames.Manifest(_dir, number);
+        var writer = new LogWriter(_fs.CreateWritable(path));
+        try
+        {
+            var snapshot = new VersionEdit
+            {
+                Comparator = VersionEdit.ComparatorName,
+                LogNumber = LogNumber,
+                LastSequence = LastSequence,
+                NextFileNumber = NextFileNumber,
+            };
+            Version current = _current;
+            for (int level = 0; level < current.NumLevels; level++)
+            {
+                foreach (FileMetaData f in current.Files[level])
+                {
+                    snapshot.AddFile(level, f);
+                }
+            }
+
+            writer.AddRecord(snapshot.Encode());
+            writer.Sync();
+            SetCurrentFile(number);
+        }
+        catch (Exception e)
+        {
+            writer.Dispose();
+            _manifestError = e;
+            throw;
+        }
+
+        ulong old = ManifestNumber;
+        _manifest?.Dispose();
+        _manifest = writer;
+        ManifestNumber = number;
+        if (old != 0 && old != number)
+        {
+            TryDelete(FileNames.Manifest(_dir, old));
+        }
+    }
+
+    private void SetCurrentFile(ulong manifestNumber)
+    {
+        ulong tempNumber = NewFileNumber();
+        string temp = FileNames.Temp(_dir, tempNumber);
+        using (IWritableFile f = _fs.CreateWritable(temp))
+        {
+            f.Append(System.Text.Encoding.UTF8.GetBytes(FileNames.ManifestName(manifestNumber) + "\n"));
+            f.Sync();
+        }
+
+        _fs.RenameFile(temp, Path.Combine(_dir, FileNames.Current));
+        _fs.SyncDirectory(_dir);
+    }
+
+    private void Install(Version version)
+    {
+        Version old = Interlocked.Exchange(ref _current, version);
+        old.Unref();
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            _fs.DeleteFile(path);
+        }
+        catch (IOException)
+        {
+            // Left for the obsolete-file sweep at the next open.
+        }
+    }
+
+    private static FileMetaData[][] EmptyLevels(int n)
+    {
+        var levels = new FileMetaData[n][];
+        for (int i = 0; i < n; i++)
+        {
+            levels[i] = [];
+        }
+
+        return levels;
+    }
+}

@@ -1,0 +1,274 @@
+using System.Runtime.CompilerServices;
+using NoKv.Storage.Iterators;
+
+namespace NoKv.Storage.Sstable;
+
+/// <summary>
+/// Iterates one <see cref="Block"/> forward and backward. Seek binary-searches the restart array (restart
+/// keys are compared in place, no copy) and then scans at most one restart interval. Prev re-scans from the
+/// previous restart point, so it costs up to one restart interval of decoding.
+/// </summary>
+/// <remarks>
+/// Not thread-safe. Reusable across blocks via <see cref="Reset"/>, so a reader can keep one per thread and
+/// look up keys without allocating. <see cref="Key"/> lives in an internal buffer (prefix compression means
+/// most keys are not stored whole) and is valid until the next move; <see cref="Value"/> points into the
+/// block itself and stays valid as long as the caller holds the span.
+/// Malformed entries throw <see cref="CorruptionException"/> naming the block's file and offset.
+/// </remarks>
+internal sealed class BlockIterator : IInternalIterator
+{
+    private static readonly Block EmptyBlock = Block.Parse(new byte[8] { 0, 0, 0, 0, 1, 0, 0, 0 }, 8, string.Empty, 0);
+
+    private IKeyComparer _comparer;
+    private Block _block;
+    private byte[] _data;
+    private int _restartsOffset;
+    private int _numRestarts;
+
+    // Offset of the current entry; == _restartsOffset when not valid.
+    private int _current;
+
+    // Offset just past the current entry, where the next one starts.
+    private int _next;
+
+    // Index of the restart block containing _current.
+    private int _restartIndex;
+
+    private byte[] _key = new byte[64];
+    private int _keyLength;
+    private int _valueOffset;
+    private int _valueLength;
+
+    public BlockIterator()
+    {
+        _comparer = BytewiseComparer.Instance;
+        _block = EmptyBlock;
+        _data = EmptyBlock.Data;
+        _restartsOffset = 0;
+        _numRestarts = 1;
+    }
+
+    public BlockIterator(Block block, IKeyComparer comparer)
+        : this()
+    {
+        Reset(block, comparer);
+    }
+
+    public Block Block => _block;
+
+    public bool Valid => _current < _restartsOffset;
+
+    public ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
+
+    public ReadOnlySpan<byte> Value => _data.AsSpan(_valueOffset, _valueLength);
+
+    /// <summary>Points the iterator at another block; it is left invalid until positioned.</summary>
+    public void Reset(Block block, IKeyComparer comparer)
+    {
+        _block = block;
+        _comparer = comparer;
+        _data = block.Data;
+        _restartsOffset = block.RestartsOffset;
+        _numRestarts = block.NumRestarts;
+        Invalidate();
+    }
+
+    public void SeekToFirst()
+    {
+        SeekToRestartPoint(0);
+        ParseNextEntry();
+    }
+
+    public void SeekToLast()
+    {
+        SeekToRestartPoint(_numRestarts - 1);
+        while (ParseNextEntry() && _next < _restartsOffset)
+        {
+        }
+    }
+
+    public void Seek(ReadOnlySpan<byte> target)
+    {
+        // Find the last restart point whose key is < target; the answer lies in its interval or is the
+        // first entry of the next one, which the scan below reaches.
+        int left = 0;
+        int right = _numRestarts - 1;
+        while (left < right)
+        {
+            int mid = (left + right + 1) >> 1;
+            if (_comparer.Compare(RestartKey(mid), target) < 0)
+            {
+                left = mid;
+            }
+            else
+            {
+                right = mid - 1;
+            }
+        }
+
+        SeekToRestartPoint(left);
+        while (ParseNextEntry())
+        {
+            if (_comparer.Compare(Key, target) >= 0)
+            {
+                return;
+            }
+        }
+    }
+
+    public void Next()
+    {
+        if (!Valid)
+        {
+            throw new InvalidOperationException("Iterator is not positioned at an entry.");
+        }
+
+        ParseNextEntry();
+    }
+
+    public void Prev()
+    {
+        if (!Valid)
+        {
+            throw new InvalidOperationException("Iterator is not positioned at an entry.");
+        }
+
+        int original = _current;
+        while (_block.RestartPoint(_restartIndex) >= original)
+        {
+            if (_restartIndex == 0)
+            {
+                Invalidate();
+                return;
+            }
+
+            _restartIndex--;
+        }
+
+        SeekToRestartPoint(_restartIndex);
+        while (ParseNextEntry() && _next < original)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private void Invalidate()
+    {
+        _current = _restartsOffset;
+        _next = _restartsOffset;
+        _restartIndex = _numRestarts;
+        _keyLength = 0;
+        _valueOffset = 0;
+        _valueLength = 0;
+    }
+
+    private void SeekToRestartPoint(int index)
+    {
+        _keyLength = 0;
+        _restartIndex = index;
+        _next = _block.RestartPoint(index);
+    }
+
+    /// <summary>The full key stored at restart point <paramref name="index"/>, read in place.</summary>
+    private ReadOnlySpan<byte> RestartKey(int index)
+    {
+        int offset = _block.RestartPoint(index);
+        int p = DecodeHeader(offset, out uint shared, out uint nonShared, out _);
+        if (shared != 0)
+        {
+            throw _block.Corrupt($"restart entry at {offset} has a shared prefix");
+        }
+
+        return _data.AsSpan(p, (int)nonShared);
+    }
+
+    /// <summary>Decodes the entry at _next into the current position; false (and invalid) at the end.</summary>
+    private bool ParseNextEntry()
+    {
+        _current = _next;
+        if (_current >= _restartsOffset)
+        {
+            Invalidate();
+            return false;
+        }
+
+        int p = DecodeHeader(_current, out uint shared, out uint nonShared, out uint valueLength);
+        if (shared > (uint)_keyLength)
+        {
+            throw _block.Corrupt($"entry at {_current} shares {shared} bytes of a {_keyLength}-byte key");
+        }
+
+        int keyLength = (int)shared + (int)nonShared;
+        if (_key.Length < keyLength)
+        {
+            GrowKey(keyLength);
+        }
+
+        _data.AsSpan(p, (int)nonShared).CopyTo(_key.AsSpan((int)shared));
+        _keyLength = keyLength;
+        _valueOffset = p + (int)nonShared;
+        _valueLength = (int)valueLength;
+        _next = _valueOffset + _valueLength;
+
+        while (_restartIndex + 1 < _numRestarts && _block.RestartPoint(_restartIndex + 1) <= _current)
+        {
+            _restartIndex++;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Decodes the three varint lengths of the entry at <paramref name="offset"/> and checks that the key
+    /// delta and value fit before the restart array; returns the offset of the key delta.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int DecodeHeader(int offset, out uint shared, out uint nonShared, out uint valueLength)
+    {
+        int p;
+        byte[] data = _data;
+        if (offset + 3 <= _restartsOffset && (data[offset] | data[offset + 1] | data[offset + 2]) < 0x80)
+        {
+            // Common case: all three lengths below 128 take one byte each.
+            shared = data[offset];
+            nonShared = data[offset + 1];
+            valueLength = data[offset + 2];
+            p = offset + 3;
+        }
+        else
+        {
+            p = DecodeHeaderSlow(offset, out shared, out nonShared, out valueLength);
+        }
+
+        if ((ulong)nonShared + valueLength > (ulong)(_restartsOffset - p))
+        {
+            throw _block.Corrupt($"entry at {offset} runs past the end of the entries");
+        }
+
+        return p;
+    }
+
+    private int DecodeHeaderSlow(int offset, out uint shared, out uint nonShared, out uint valueLength)
+    {
+        ReadOnlySpan<byte> entries = _data.AsSpan(0, _restartsOffset);
+        int n1 = Encoding.Varint.TryRead32(entries.Slice(offset), out shared);
+        int n2 = Encoding.Varint.TryRead32(entries.Slice(offset + n1), out nonShared);
+        int n3 = Encoding.Varint.TryRead32(entries.Slice(offset + n1 + n2), out valueLength);
+        if (n1 == 0 || n2 == 0 || n3 == 0)
+        {
+            throw _block.Corrupt($"entry header at {offset} is malformed");
+        }
+
+        return offset + n1 + n2 + n3;
+    }
+
+    private void GrowKey(int needed)
+    {
+        var bigger = new byte[Math.Max(needed, _key.Length * 2)];
+        _key.AsSpan(0, _keyLength).CopyTo(bigger);
+        _key = bigger;
+    }
+}

@@ -1,0 +1,160 @@
+using NoKv.Storage.Iterators;
+
+namespace NoKv.Storage.Sstable;
+
+/// <summary>
+/// Two-level iterator over a table: an iterator over the index block picks the data block, and a block
+/// iterator walks it. Moving past either end of a data block loads the neighbouring one (skipping empty
+/// blocks), so the caller sees one sorted sequence.
+/// </summary>
+/// <remarks>
+/// Not thread-safe. Holds at most one data block at a time (plus the reader's index). The reader must stay
+/// open while the iterator is used (the table cache guarantees this with a reference it releases on Dispose).
+/// </remarks>
+internal sealed class TableIterator : IInternalIterator
+{
+    private readonly TableReader _table;
+    private readonly bool _fillCache;
+    private readonly BlockIterator _index;
+    private readonly BlockIterator _data = new();
+    private bool _dataValid;
+
+    // Offset of the block _data holds, to avoid reloading it when a seek lands in the same block.
+    private long _dataBlockOffset = -1;
+
+    public TableIterator(TableReader table, bool fillCache)
+    {
+        _table = table;
+        _fillCache = fillCache;
+        _index = new BlockIterator(table.IndexBlock, table.Comparer);
+    }
+
+    public bool Valid => _dataValid && _data.Valid;
+
+    public ReadOnlySpan<byte> Key => _data.Key;
+
+    public ReadOnlySpan<byte> Value => _data.Value;
+
+    public void SeekToFirst()
+    {
+        _index.SeekToFirst();
+        if (LoadDataBlock())
+        {
+            _data.SeekToFirst();
+        }
+
+        SkipEmptyBlocksForward();
+    }
+
+    public void SeekToLast()
+    {
+        _index.SeekToLast();
+        if (LoadDataBlock())
+        {
+            _data.SeekToLast();
+        }
+
+        SkipEmptyBlocksBackward();
+    }
+
+    public void Seek(ReadOnlySpan<byte> target)
+    {
+        _index.Seek(target);
+        if (LoadDataBlock())
+        {
+            _data.Seek(target);
+        }
+
+        SkipEmptyBlocksForward();
+    }
+
+    public void Next()
+    {
+        ThrowIfNotValid();
+        _data.Next();
+        SkipEmptyBlocksForward();
+    }
+
+    public void Prev()
+    {
+        ThrowIfNotValid();
+        _data.Prev();
+        SkipEmptyBlocksBackward();
+    }
+
+    public void Dispose()
+    {
+        _dataValid = false;
+    }
+
+    /// <summary>Points _data at the block of the current index entry; false if the index is exhausted.</summary>
+    private bool LoadDataBlock()
+    {
+        if (!_index.Valid)
+        {
+            _dataValid = false;
+            return false;
+        }
+
+        ReadOnlySpan<byte> encodedHandle = _index.Value;
+        if (_dataValid && BlockHandle.TryDecode(encodedHandle, out BlockHandle handle) > 0 && handle.Offset == _dataBlockOffset)
+        {
+            // Same block as before (a seek that lands where we already are): no cache lookup.
+            return true;
+        }
+
+        Block block = _table.ReadDataBlock(encodedHandle, _fillCache);
+        _data.Reset(block, _table.Comparer);
+        _dataBlockOffset = block.FileOffset;
+        _dataValid = true;
+        return true;
+    }
+
+    private void SkipEmptyBlocksForward()
+    {
+        while (!_dataValid || !_data.Valid)
+        {
+            if (!_index.Valid)
+            {
+                _dataValid = false;
+                return;
+            }
+
+            _index.Next();
+            if (!LoadDataBlock())
+            {
+                return;
+            }
+
+            _data.SeekToFirst();
+        }
+    }
+
+    private void SkipEmptyBlocksBackward()
+    {
+        while (!_dataValid || !_data.Valid)
+        {
+            if (!_index.Valid)
+            {
+                _dataValid = false;
+                return;
+            }
+
+            _index.Prev();
+            if (!LoadDataBlock())
+            {
+                return;
+            }
+
+            _data.SeekToLast();
+        }
+    }
+
+    private void ThrowIfNotValid()
+    {
+        if (!Valid)
+        {
+            throw new InvalidOperationException("Iterator is not positioned at an entry.");
+        }
+    }
+}

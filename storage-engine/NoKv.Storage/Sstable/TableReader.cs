@@ -1,0 +1,310 @@
+using NoKv.Storage.Cache;
+using NoKv.Storage.Encoding;
+using NoKv.Storage.Iterators;
+using NoKv.Storage.Vfs;
+
+namespace NoKv.Storage.Sstable;
+
+/// <summary>
+/// Reads a table written by <see cref="TableBuilder"/> (format: docs/format-sstable.md). Open reads and
+/// verifies the footer and, in one more read, the filter, properties and index blocks, which stay in memory
+/// for the reader's lifetime. Data blocks are read on demand with one positional read each (contents and
+/// trailer together), verified, and shared through the <see cref="BlockCache"/>.
+/// </summary>
+/// <remarks>
+/// Thread-safe: any number of threads may call <see cref="TryGet"/>, <see cref="NewIterator"/> and
+/// <see cref="ApproximateOffsetOf"/> at once (each iterator is then used by one thread). Every byte that
+/// fails its checksum or does not decode raises <see cref="CorruptionException"/> with this file's path and
+/// the offset of the damaged block; nothing read from a damaged block is returned.
+/// Disposing closes the file; the owner (normally the table cache) must ensure no call is in flight.
+/// </remarks>
+internal sealed class TableReader : IDisposable
+{
+    // Per-thread scratch iterators for TryGet, so point lookups do not allocate. TryGet never re-enters
+    // itself on one thread, so one pair per thread suffices.
+    [ThreadStatic]
+    private static BlockIterator? t_indexIterator;
+
+    [ThreadStatic]
+    private static BlockIterator? t_dataIterator;
+
+    private readonly IRandomAccessFile _file;
+    private readonly TableOptions _options;
+    private readonly IKeyComparer _comparer;
+    private readonly BlockCache? _cache;
+    private readonly ulong _cacheId;
+    private readonly Block _index;
+    private readonly FilterBlockReader? _filter;
+
+    // Data blocks all end before this offset (the first meta block).
+    private readonly long _dataEnd;
+
+    private TableReader(
+        IRandomAccessFile file,
+        TableOptions options,
+        BlockCache? cache,
+        ulong cacheId,
+        Block index,
+        FilterBlockReader? filter,
+        TableProperties properties,
+        long dataEnd)
+    {
+        _file = file;
+        _options = options;
+        _comparer = options.Comparer;
+        _cache = cache;
+        _cacheId = cacheId;
+        _index = index;
+        _filter = filter;
+        Properties = properties;
+        _dataEnd = dataEnd;
+    }
+
+    public string Path => _file.Path;
+
+    public long FileNumber => (long)_cacheId;
+
+    public long FileSize => _file.Length;
+
+    public TableProperties Properties { get; }
+
+    public IKeyComparer Comparer => _comparer;
+
+    /// <summary>Memory held for the reader's lifetime (index + filter), for accounting.</summary>
+    public long MemoryBytes => _index.Charge + (_filter?.SizeBytes ?? 0);
+
+    /// <summary>
+    /// Opens a table. Takes ownership of <paramref name="file"/>: it is disposed with the reader, or
+    /// immediately if opening fails. <paramref name="fileNumber"/> must be unique among the tables sharing
+    /// <paramref name="cache"/>; it keys their cached blocks.
+    /// </summary>
+    public static TableReader Open(IRandomAccessFile file, long fileNumber, TableOptions options, BlockCache? cache)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            options.Validate();
+            return OpenCore(file, fileNumber, options, cache);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static TableReader OpenCore(IRandomAccessFile file, long fileNumber, TableOptions options, BlockCache? cache)
+    {
+        string path = file.Path;
+        long length = file.Length;
+        if (length < TableFormat.FooterSize)
+        {
+            throw new CorruptionException(path, 0, $"file of {length} bytes is too short to be a table");
+        }
+
+        long footerOffset = length - TableFormat.FooterSize;
+        Span<byte> footerBytes = stackalloc byte[TableFormat.FooterSize];
+        ReadExactly(file, footerOffset, footerBytes);
+        Footer footer = Footer.Decode(footerBytes, path, footerOffset);
+
+        // The meta blocks are written back to back after the data: read them in one go.
+        long metaStart = footer.Properties.Offset;
+        if (footer.Filter.Size > 0)
+        {
+            metaStart = Math.Min(metaStart, footer.Filter.Offset);
+        }
+
+        metaStart = Math.Min(metaStart, footer.Index.Offset);
+        long metaLength = footerOffset - metaStart;
+        if (metaLength > int.MaxValue)
+        {
+            throw new CorruptionException(path, footerOffset, "meta blocks exceed 2 GiB");
+        }
+
+        var meta = new byte[metaLength];
+        ReadExactly(file, metaStart, meta);
+
+        FilterBlockReader? filter = null;
+        if (footer.Filter.Size > 0)
+        {
+            filter = FilterBlockReader.Parse(
+                MetaBlock(meta, metaStart, footer.Filter, path),
+                path,
+                footer.Filter.Offset);
+        }
+
+        TableProperties properties = TableProperties.Decode(
+            MetaBlock(meta, metaStart, footer.Properties, path),
+            path,
+            footer.Properties.Offset);
+        if (properties.ComparerName != options.Comparer.Name)
+        {
+            throw new CorruptionException(
+                path,
+                footer.Properties.Offset,
+                $"table was written with comparer '{properties.ComparerName}' but is read with '{options.Comparer.Name}'");
+        }
+
+        byte[] indexContents = MetaBlock(meta, metaStart, footer.Index, path);
+        Block index = Block.Parse(indexContents, indexContents.Length, path, footer.Index.Offset);
+        return new TableReader(file, options, cache, (ulong)fileNumber, index, filter, properties, metaStart);
+    }
+
+    /// <summary>
+    /// Point lookup. Finds the first entry whose key is &gt;= <paramref name="key"/> and returns true if its
+    /// user key (<see cref="IKeyComparer.UserKey"/>) equals that of <paramref name="key"/>. For a table of
+    /// internal keys, pass <c>userKey + trailer(snapshotSequence, kind=max)</c> to get the newest version
+    /// visible at the snapshot; the caller reads its kind from <paramref name="foundKey"/>'s trailer.
+    /// The bloom filter is consulted first, so most absent keys cost no I/O.
+    /// </summary>
+    /// <param name="foundKey">Valid until the next TryGet on the same thread: copy it to keep it.</param>
+    /// <param name="value">Points into an immutable block; valid as long as the caller holds the span.</param>
+    /// <param name="fillCache">Whether a block read from the file is added to the block cache.</param>
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, bool fillCache = true)
+    {
+        foundKey = default;
+        value = default;
+        ReadOnlySpan<byte> userKey = _comparer.UserKey(key);
+        if (_filter is not null && !_filter.MayContain(userKey))
+        {
+            return false;
+        }
+
+        BlockIterator index = t_indexIterator ??= new BlockIterator();
+        BlockIterator data = t_dataIterator ??= new BlockIterator();
+        index.Reset(_index, _comparer);
+        index.Seek(key);
+        while (index.Valid)
+        {
+            data.Reset(ReadDataBlock(index.Value, fillCache), _comparer);
+            data.Seek(key);
+            if (data.Valid)
+            {
+                if (!_comparer.UserKey(data.Key).SequenceEqual(userKey))
+                {
+                    return false;
+                }
+
+                foundKey = data.Key;
+                value = data.Value;
+                return true;
+            }
+
+            // Only reachable when key sorts after the block's last key but not after its separator:
+            // the answer, if any, is the first entry of the next block.
+            index.Next();
+        }
+
+        return false;
+    }
+
+    /// <summary>True if the filter rules the user key out (no filter: false). For statistics and tests.</summary>
+    public bool FilterExcludes(ReadOnlySpan<byte> userKey) => _filter is not null && !_filter.MayContain(userKey);
+
+    /// <summary>A new iterator over all entries; the caller disposes it and must keep the reader open meanwhile.</summary>
+    public IInternalIterator NewIterator(bool fillCache = true) => new TableIterator(this, fillCache);
+
+    /// <summary>
+    /// Approximate file offset where the data for <paramref name="key"/> begins: the offset of the data block
+    /// that would hold it, or the end of the data for keys past the last block.
+    /// </summary>
+    public long ApproximateOffsetOf(ReadOnlySpan<byte> key)
+    {
+        var index = new BlockIterator(_index, _comparer);
+        index.Seek(key);
+        if (index.Valid && BlockHandle.TryDecode(index.Value, out BlockHandle handle) > 0)
+        {
+            return handle.Offset;
+        }
+
+        return _dataEnd;
+    }
+
+    internal Block IndexBlock => _index;
+
+    /// <summary>
+    /// Returns the data block whose encoded handle is <paramref name="encodedHandle"/> (an index entry value),
+    /// from the cache or the file. Thread-safe.
+    /// </summary>
+    internal Block ReadDataBlock(ReadOnlySpan<byte> encodedHandle, bool fillCache)
+    {
+        if (BlockHandle.TryDecode(encodedHandle, out BlockHandle handle) == 0)
+        {
+            throw new CorruptionException(Path, _index.FileOffset, "index entry holds a malformed block handle");
+        }
+
+        if (handle.Offset < 0 || handle.Offset + handle.Size + TableFormat.BlockTrailerSize > _dataEnd)
+        {
+            throw new CorruptionException(Path, _index.FileOffset, $"index entry points outside the data: ({handle.Offset}, {handle.Size})");
+        }
+
+        if (_cache is not null && _cache.TryGet(_cacheId, handle.Offset, out Block? cached))
+        {
+            return cached;
+        }
+
+        // One read for contents and trailer; the Block keeps this buffer (no second copy).
+        var buffer = new byte[handle.Size + TableFormat.BlockTrailerSize];
+        ReadExactly(_file, handle.Offset, buffer);
+        int size = (int)handle.Size;
+        CheckTrailer(buffer, size, Path, handle.Offset, _options.VerifyChecksums);
+        Block block = Block.Parse(buffer, size, Path, handle.Offset);
+        if (fillCache && _cache is not null)
+        {
+            _cache.Insert(_cacheId, handle.Offset, block);
+        }
+
+        return block;
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    /// <summary>Verifies a meta block inside the meta region and returns a copy of its contents.</summary>
+    private static byte[] MetaBlock(byte[] meta, long metaStart, BlockHandle handle, string path)
+    {
+        long start = handle.Offset - metaStart;
+        if (start < 0 || start + handle.Size + TableFormat.BlockTrailerSize > meta.Length)
+        {
+            throw new CorruptionException(path, handle.Offset, $"meta block ({handle.Offset}, {handle.Size}) overlaps the data or the footer");
+        }
+
+        ReadOnlySpan<byte> withTrailer = meta.AsSpan((int)start, (int)handle.Size + TableFormat.BlockTrailerSize);
+        CheckTrailer(withTrailer, (int)handle.Size, path, handle.Offset, verifyChecksum: true);
+        return withTrailer.Slice(0, (int)handle.Size).ToArray();
+    }
+
+    private static void CheckTrailer(ReadOnlySpan<byte> blockWithTrailer, int size, string path, long offset, bool verifyChecksum)
+    {
+        byte type = blockWithTrailer[size];
+        if (verifyChecksum)
+        {
+            uint expected = Crc32C.Unmask(Fixed.Read32(blockWithTrailer.Slice(size + 1)));
+            uint actual = Crc32C.Compute(blockWithTrailer.Slice(0, size + 1));
+            if (actual != expected)
+            {
+                throw new CorruptionException(path, offset, "block checksum mismatch");
+            }
+        }
+
+        if (type != (byte)CompressionType.None)
+        {
+            throw new CorruptionException(path, offset, $"unknown block compression type {type}");
+        }
+    }
+
+    private static void ReadExactly(IRandomAccessFile file, long offset, Span<byte> destination)
+    {
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int n = file.Read(offset + total, destination.Slice(total));
+            if (n <= 0)
+            {
+                throw new CorruptionException(file.Path, offset, $"file ends after {total} of {destination.Length} bytes of a block");
+            }
+
+            total += n;
+        }
+    }
+}

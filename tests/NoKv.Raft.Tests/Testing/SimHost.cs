@@ -1,0 +1,518 @@
+using System.Buffers.Binary;
+using NoKv.Raft.Messages;
+using NoKv.Raft.Storage;
+
+namespace NoKv.Raft.Tests.Testing;
+
+/// <summary>
+/// One simulated server: a <see cref="RawNode"/> driven exactly per the <see cref="Ready"/> contract,
+/// its durable <see cref="MemoryRaftStorage"/>, a volatile <see cref="KvStateMachine"/>, and the
+/// host's snapshot/compaction policy.
+/// </summary>
+/// <remarks>
+/// <para>The Ready cycle: (1) persist snapshot, entries and hard state to the durable storage, taking
+/// a random virtual disk latency when the Ready must be synced; (2) only then send the messages;
+/// (3) install the snapshot and apply committed entries to the state machine (ConfChange entries via
+/// <see cref="RawNode.ApplyConfChange"/>), then serve reads whose index is applied; (4) Advance.
+/// While a durable write is in flight the node takes no input (the RawNode forbids it): received
+/// messages and ticks wait in an inbox, as they would in a real host's event loop.</para>
+/// <para>Crash model: a crash discards the RawNode, the state machine, the inbox and any write still
+/// in flight; a hard state written without sync (MustSync false: only the commit index moved) reverts
+/// to the last synced one. Everything else in storage survives. A restart rebuilds the node from
+/// storage and the state machine from the stored snapshot, and re-applies the committed log.</para>
+/// <para>Every step reports to the cluster's <see cref="SafetyChecker"/> and <see cref="ClientLedger"/>.
+/// Single-threaded, driven by the cluster's scheduler.</para>
+/// </remarks>
+public sealed class SimHost
+{
+    private readonly SimCluster _cluster;
+    private readonly SimRandom _random;
+    private readonly Queue<Message> _inbox = new();
+    private readonly List<(ulong Index, ulong ReadId)> _pendingReads = [];
+    private readonly List<(ulong To, bool Delivered)> _snapshotReports = [];
+    private readonly HashSet<ulong> _unreachable = [];
+    private readonly Dictionary<ulong, string> _readKeys = [];
+    private readonly long _tickInterval;
+    private HardState _syncedHardState;
+    private bool _hardStateUnsynced;
+    private ConfState _appliedConfState;
+    private int _generation;
+    private bool _persisting;
+    private int _deferredTicks;
+    private ulong _completenessCheckedTerm;
+
+    internal SimHost(SimCluster cluster, ulong id, MemoryRaftStorage storage, SimRandom random, long tickInterval)
+    {
+        _cluster = cluster;
+        Id = id;
+        Storage = storage;
+        _random = random;
+        _tickInterval = tickInterval;
+        _appliedConfState = storage.InitialState().ConfState;
+        _syncedHardState = storage.HardState;
+    }
+
+    public ulong Id { get; }
+
+    /// <summary>The durable state: what survives a crash.</summary>
+    public MemoryRaftStorage Storage { get; }
+
+    /// <summary>The running node, or null while crashed.</summary>
+    public RawNode? Node { get; private set; }
+
+    public KvStateMachine StateMachine { get; } = new();
+
+    public bool IsUp => Node is not null;
+
+    /// <summary>The membership as of the applied index (what a snapshot taken now records).</summary>
+    public ConfState AppliedConfState => _appliedConfState;
+
+    public long Ticks { get; private set; }
+
+    public int Restarts { get; private set; }
+
+    public int SnapshotsTaken { get; private set; }
+
+    public int SnapshotsInstalled { get; private set; }
+
+    /// <summary>Leader as this node sees it in its current term (false when down).</summary>
+    public bool IsLeader => Node is { IsLeader: true };
+
+    public ulong Term => Node?.Term ?? Storage.HardState.Term;
+
+    /// <summary>Starts (or restarts) the node from durable storage.</summary>
+    public void Start()
+    {
+        if (Node is not null)
+        {
+            throw new InvalidOperationException($"node {Id} is already running");
+        }
+
+        var snapshot = Storage.Snapshot();
+        StateMachine.Restore(snapshot.Metadata.Index, snapshot.Data.Span);
+        _appliedConfState = snapshot.Metadata.ConfState;
+        _cluster.Checker.ObserveSnapshotRestored(Id, snapshot.Metadata.Index, StateMachine.Digest, restart: true);
+        _syncedHardState = Storage.HardState;
+        _hardStateUnsynced = false;
+        _completenessCheckedTerm = 0;
+
+        var options = _cluster.Options;
+        Node = new RawNode(
+            new RaftConfig
+            {
+                Id = Id,
+                ElectionTick = options.ElectionTick,
+                HeartbeatTick = options.HeartbeatTick,
+                PreVote = options.PreVote,
+                CheckQuorum = options.CheckQuorum,
+                ReadOnlyOption = options.ReadOnlyOption,
+                MaxSizePerMsg = options.MaxSizePerMsg,
+                MaxInflightMsgs = options.MaxInflightMsgs,
+                SnapshotChunkSize = options.SnapshotChunkSize,
+                Random = new Random((int)(_random.NextUInt64() & int.MaxValue)),
+                Applied = snapshot.Metadata.Index,
+            },
+            Storage);
+        _cluster.Trace($"start {Id} term={Storage.HardState.Term} vote={Storage.HardState.Vote} commit={Storage.HardState.Commit} "
+            + $"snapshot={snapshot.Metadata.Index} log=[{Storage.FirstIndex()}..{Storage.LastIndex()}] conf={_appliedConfState}");
+
+        var generation = ++_generation;
+        _cluster.Scheduler.After(_random.NextInRange(1, _tickInterval), () => TickLoop(generation));
+        Pump();
+    }
+
+    /// <summary>Kills the process: volatile state and in-flight writes are lost.</summary>
+    public void Crash()
+    {
+        if (Node is null)
+        {
+            return;
+        }
+
+        _generation++;
+        Node = null;
+        _persisting = false;
+        _inbox.Clear();
+        _deferredTicks = 0;
+        _pendingReads.Clear();
+        _readKeys.Clear();
+        _snapshotReports.Clear();
+        _unreachable.Clear();
+        if (_hardStateUnsynced)
+        {
+            Storage.SetHardState(_syncedHardState);
+            _hardStateUnsynced = false;
+        }
+
+        Restarts++;
+        _cluster.Trace($"crash {Id} durable term={Storage.HardState.Term} vote={Storage.HardState.Vote} commit={Storage.HardState.Commit} "
+            + $"log=[{Storage.FirstIndex()}..{Storage.LastIndex()}]");
+        _cluster.Ledger.Crashed(Id);
+    }
+
+    /// <summary>A message arrived from the network.</summary>
+    internal void Deliver(Message message)
+    {
+        if (Node is null)
+        {
+            return;
+        }
+
+        _inbox.Enqueue(message);
+        Pump();
+    }
+
+    /// <summary>Proposes a write; null when the node is down or busy persisting (the client retries).</summary>
+    public ProposalResult? Propose(KvCommand command)
+    {
+        if (Node is null || _persisting)
+        {
+            return null;
+        }
+
+        var result = Node.Propose(command.Encode());
+        _cluster.Trace($"propose {Id} op={command.OpId} key={command.Key} -> {result.Status} {result.Term}/{result.Index} hint={result.LeaderHint}");
+        if (result.IsAccepted)
+        {
+            _cluster.Ledger.Proposed(Id, result.Index, result.Term, command);
+        }
+
+        ObserveRole();
+        Pump();
+        return result;
+    }
+
+    public ProposalResult? ProposeConfChange(ConfChange change)
+    {
+        if (Node is null || _persisting)
+        {
+            return null;
+        }
+
+        var result = Node.ProposeConfChange(change);
+        _cluster.Trace($"propose-conf {Id} {change.Type} {change.NodeId} -> {result.Status} {result.Term}/{result.Index} {result.Reason}");
+        Pump();
+        return result;
+    }
+
+    /// <summary>Starts a read of <paramref name="key"/>; returns the ledger's read id, or null if the node cannot take it now.</summary>
+    public ulong? Read(string key, ReadOnlyOption mode)
+    {
+        if (Node is null || _persisting)
+        {
+            return null;
+        }
+
+        var readId = _cluster.Ledger.StartRead(Id, key);
+        var context = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(context, readId);
+        _readKeys[readId] = key;
+        var result = Node.ReadIndex(context, mode);
+        _cluster.Trace($"read {Id} id={readId} key={key} mode={mode} -> {result.Status}");
+        if (!result.IsAccepted)
+        {
+            _cluster.Ledger.AbandonRead(readId);
+            _readKeys.Remove(readId);
+        }
+
+        Pump();
+        return result.IsAccepted ? readId : null;
+    }
+
+    public ProposalResult? TransferLeadership(ulong transferee)
+    {
+        if (Node is null || _persisting)
+        {
+            return null;
+        }
+
+        var result = Node.TransferLeadership(transferee);
+        _cluster.Trace($"transfer {Id} -> {transferee}: {result.Status} {result.Reason}");
+        Pump();
+        return result;
+    }
+
+    /// <summary>Starts an election now (the test's equivalent of an expired timer).</summary>
+    public void Campaign()
+    {
+        if (Node is null || _persisting)
+        {
+            return;
+        }
+
+        Node.Campaign();
+        ObserveRole();
+        Pump();
+    }
+
+    private void TickLoop(int generation)
+    {
+        if (generation != _generation || Node is null)
+        {
+            return;
+        }
+
+        Ticks++;
+        _deferredTicks++;
+        if (_cluster.TraceEnabled)
+        {
+            _cluster.Trace($"tick {Id} #{Ticks} {Node.Role} term={Node.Term}{(_persisting ? " (deferred: write in flight)" : string.Empty)}");
+        }
+
+        Pump();
+        var interval = _tickInterval;
+        if (_cluster.Options.ClockDrift > 0)
+        {
+            interval = Math.Max(1, (long)Math.Round(_tickInterval * (1 + _cluster.Drift(Id))));
+        }
+
+        _cluster.Scheduler.After(interval, () => TickLoop(generation));
+    }
+
+    /// <summary>Feeds queued input to the node and handles Readies until it is idle or a write is in flight.</summary>
+    private void Pump()
+    {
+        while (Node is not null && !_persisting)
+        {
+            if (Node.HasReady())
+            {
+                HandleReady(Node.GetReady());
+                continue;
+            }
+
+            if (_deferredTicks > 0)
+            {
+                _deferredTicks--;
+                Node.Tick();
+                ObserveRole();
+                continue;
+            }
+
+            if (_inbox.TryDequeue(out var message))
+            {
+                Node.Step(message);
+                ObserveRole();
+                continue;
+            }
+
+            break;
+        }
+    }
+
+    private void ObserveRole()
+    {
+        if (Node is { IsLeader: true } node)
+        {
+            _cluster.Checker.ObserveLeader(Id, node.Term);
+        }
+    }
+
+    private void HandleReady(Ready rd)
+    {
+        var node = Node!;
+        if (rd.SoftState is { } soft)
+        {
+            _cluster.Trace($"role {Id} {soft.Role} term={node.Term} lead={soft.Lead}");
+        }
+
+        var needsWrite = rd.Snapshot is not null || !rd.Entries.IsEmpty || rd.HardState is not null;
+        var latency = _cluster.Options.MaxDiskLatency;
+        if (needsWrite && rd.MustSync && latency > 0)
+        {
+            _persisting = true;
+            var generation = _generation;
+            _cluster.Scheduler.After(_random.NextInRange(0, latency), () =>
+            {
+                if (generation != _generation)
+                {
+                    return;
+                }
+
+                Persist(rd);
+                _persisting = false;
+                Finish(rd);
+                Pump();
+            });
+            return;
+        }
+
+        if (needsWrite)
+        {
+            Persist(rd);
+        }
+
+        Finish(rd);
+    }
+
+    private void Persist(Ready rd)
+    {
+        if (rd.Snapshot is { } snapshot)
+        {
+            Storage.ApplySnapshot(snapshot);
+            _cluster.Trace($"persist {Id} snapshot {snapshot.Metadata.Index}/{snapshot.Metadata.Term} conf={snapshot.Metadata.ConfState}");
+        }
+
+        if (!rd.Entries.IsEmpty)
+        {
+            Storage.Append(rd.Entries.Span);
+            foreach (var entry in rd.Entries.Span)
+            {
+                _cluster.Checker.ObservePersisted(Id, ToLogged(entry), Storage.Term(entry.Index - 1));
+            }
+
+            if (_cluster.TraceEnabled)
+            {
+                var entries = rd.Entries.Span;
+                _cluster.Trace($"persist {Id} entries {entries[0].Term}/{entries[0].Index}..{entries[^1].Term}/{entries[^1].Index}");
+            }
+        }
+
+        if (rd.HardState is { } hs)
+        {
+            Storage.SetHardState(hs);
+            _cluster.Trace($"persist {Id} hardstate term={hs.Term} vote={hs.Vote} commit={hs.Commit}{(rd.MustSync ? " sync" : string.Empty)}");
+        }
+
+        if (rd.MustSync)
+        {
+            _syncedHardState = Storage.HardState;
+            _hardStateUnsynced = false;
+        }
+        else if (rd.HardState is not null)
+        {
+            _hardStateUnsynced = true;
+        }
+    }
+
+    private void Finish(Ready rd)
+    {
+        var node = Node!;
+        foreach (var message in rd.Messages.Span)
+        {
+            var sent = _cluster.Send(message);
+            if (message.Type == MessageType.Snapshot)
+            {
+                _snapshotReports.Add((message.To, sent));
+            }
+            else if (!sent && message.Type == MessageType.Append)
+            {
+                _unreachable.Add(message.To);
+            }
+        }
+
+        if (rd.Snapshot is { } snapshot)
+        {
+            StateMachine.Restore(snapshot.Metadata.Index, snapshot.Data.Span);
+            _appliedConfState = snapshot.Metadata.ConfState;
+            SnapshotsInstalled++;
+            _cluster.Checker.ObserveSnapshotRestored(Id, snapshot.Metadata.Index, StateMachine.Digest, restart: false);
+            _cluster.Trace($"install {Id} snapshot {snapshot.Metadata.Index} digest={StateMachine.Digest:x16}");
+        }
+
+        foreach (var entry in rd.CommittedEntries.Span)
+        {
+            var command = StateMachine.Apply(entry.Index, entry.Term, (byte)entry.Type, entry.Data.Span);
+            _cluster.Checker.ObserveApplied(Id, node.Term, ToLogged(entry), StateMachine.Digest);
+            if (entry.Type == EntryType.ConfChange)
+            {
+                var change = ConfChange.Decode(entry.Data);
+                _appliedConfState = node.ApplyConfChange(change);
+                _cluster.Trace($"apply {Id} {entry.Term}/{entry.Index} conf {change.Type} {change.NodeId} -> {_appliedConfState}");
+            }
+
+            _cluster.Ledger.Applied(Id, entry.Index, entry.Term, command);
+        }
+
+        if (_cluster.TraceEnabled && !rd.CommittedEntries.IsEmpty)
+        {
+            var committed = rd.CommittedEntries.Span;
+            _cluster.Trace($"apply {Id} {committed[0].Index}..{committed[^1].Index} digest={StateMachine.Digest:x16}");
+        }
+
+        foreach (var read in rd.ReadStates.Span)
+        {
+            var readId = BinaryPrimitives.ReadUInt64LittleEndian(read.RequestCtx.Span);
+            _pendingReads.Add((read.Index, readId));
+            _cluster.Trace($"readstate {Id} id={readId} index={read.Index}");
+        }
+
+        node.Advance(rd);
+
+        ServeReads();
+        foreach (var (to, delivered) in _snapshotReports)
+        {
+            node.ReportSnapshot(to, delivered ? SnapshotStatus.Finish : SnapshotStatus.Failure);
+        }
+
+        _snapshotReports.Clear();
+        foreach (var to in _unreachable)
+        {
+            node.ReportUnreachable(to);
+        }
+
+        _unreachable.Clear();
+        MaybeSnapshot();
+        if (node.IsLeader && node.Term > _completenessCheckedTerm)
+        {
+            _completenessCheckedTerm = node.Term;
+            _cluster.Checker.CheckLeaderCompleteness(Id, node.Term, Storage.FirstIndex(), EntryAt);
+        }
+    }
+
+    private void ServeReads()
+    {
+        for (var i = 0; i < _pendingReads.Count; i++)
+        {
+            var (index, readId) = _pendingReads[i];
+            if (index > StateMachine.AppliedIndex)
+            {
+                continue;
+            }
+
+            if (_readKeys.Remove(readId, out var key))
+            {
+                var value = StateMachine.Get(key);
+                _cluster.Trace($"served {Id} id={readId} key={key} index={index} applied={StateMachine.AppliedIndex} value=op{value}");
+                _cluster.Ledger.CompleteRead(readId, index, value, StateMachine.AppliedIndex);
+            }
+
+            _pendingReads.RemoveAt(i--);
+        }
+    }
+
+    private void MaybeSnapshot()
+    {
+        var threshold = _cluster.Options.SnapshotThreshold;
+        var applied = StateMachine.AppliedIndex;
+        var snapshotIndex = Storage.FirstIndex() - 1;
+        if (threshold <= 0 || applied < snapshotIndex + (ulong)threshold)
+        {
+            return;
+        }
+
+        var data = StateMachine.TakeSnapshot();
+        Storage.CreateSnapshot(applied, _appliedConfState, data);
+        Storage.Compact(applied);
+        SnapshotsTaken++;
+
+        // Writing a snapshot is a sync point: the durable hard state now includes the commit index
+        // that covers it, so a restart never finds commit below its snapshot.
+        _syncedHardState = Storage.HardState;
+        _hardStateUnsynced = false;
+        _cluster.Trace($"snapshot {Id} at {applied} conf={_appliedConfState} digest={StateMachine.Digest:x16}");
+    }
+
+    private LoggedEntry? EntryAt(ulong index)
+    {
+        if (index < Storage.FirstIndex() || index > Storage.LastIndex())
+        {
+            return null;
+        }
+
+        var entries = new List<Entry>(1);
+        Storage.Entries(index, index + 1, ulong.MaxValue, entries);
+        return ToLogged(entries[0]);
+    }
+
+    private static LoggedEntry ToLogged(in Entry entry) => new(entry.Index, entry.Term, (byte)entry.Type, entry.Data);
+}

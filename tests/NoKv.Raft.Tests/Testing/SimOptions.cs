@@ -1,0 +1,57 @@
+namespace NoKv.Raft.Tests.Testing;
+
+/// <summary>Settings of one simulated cluster run. Times are virtual milliseconds.</summary>
+public sealed record SimOptions
+{
+    public int Nodes { get; init; } = 3;
+
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Virtual milliseconds between two ticks of a node's clock.</summary>
+    public long TickInterval { get; init; } = 10;
+
+    /// <summary>
+    /// Per-node clock rate error, as a fraction: each node's tick interval is drawn from
+    /// TickInterval * (1 ± ClockDrift). Lease reads are only safe for small drift.
+    /// </summary>
+    public double ClockDrift { get; init; }
+
+    public int ElectionTick { get; init; } = 10;
+
+    public int HeartbeatTick { get; init; } = 1;
+
+    public bool PreVote { get; init; } = true;
+
+    public bool CheckQuorum { get; init; } = true;
+
+    public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
+
+    public ulong MaxSizePerMsg { get; init; } = 4096;
+
+    public int MaxInflightMsgs { get; init; } = 256;
+
+    public int SnapshotChunkSize { get; init; } = 1 << 20;
+
+    /// <summary>The host snapshots and compacts its log once this many applied entries sit above the last
+    /// snapshot; 0 disables snapshots.</summary>
+    public int SnapshotThreshold { get; init; }
+
+    /// <summary>Largest virtual time a durable write (MustSync Ready) takes; a crash inside it loses the write.
+    /// 0 makes persistence instantaneous.</summary>
+    public long MaxDiskLatency { get; init; }
+
+    public LinkFaults Faults { get; init; } = LinkFaults.Reliable;
+
+    /// <summary>Record a trace (costly); the runner turns it on when replaying a failed seed.</summary>
+    public bool Trace { get; init; }
+
+    /// <summary>Bytes of padding in each proposed command.</summary>
+    public int PayloadPadding { get; init; }
+
+    /// <summary>One election timeout in virtual milliseconds (the unit scenarios wait in).</summary>
+    public long ElectionTimeout => ElectionTick * TickInterval;
+
+    public override string ToString() =>
+        $"nodes={Nodes} seed={Seed} tick={TickInterval}ms drift={ClockDrift} election={ElectionTick} heartbeat={HeartbeatTick} "
+        + $"prevote={PreVote} checkquorum={CheckQuorum} read={ReadOnlyOption} snapshot={SnapshotThreshold} disk={MaxDiskLatency} faults=[{Faults}]";
+}
