@@ -210,6 +210,16 @@ public sealed partial class ShardReplicaGrain
 
         if (!ready.CommittedEntries.IsEmpty)
         {
+            // Membership entries (the bootstrap membership among them) take effect on the node as they
+            // apply. Membership is static in this release, so the descriptor's voters stay authoritative.
+            foreach (var entry in ready.CommittedEntries.Span)
+            {
+                if (entry.Type == EntryType.ConfChange && !entry.Data.IsEmpty)
+                {
+                    _node.ApplyConfChange(ConfChange.Decode(entry.Data));
+                }
+            }
+
             _outcomes.Clear();
             await _stateMachine.ApplyAsync(ready.CommittedEntries, _outcomes);
             foreach (var outcome in _outcomes)
