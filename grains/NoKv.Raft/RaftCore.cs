@@ -342,7 +342,8 @@ internal sealed partial class RaftCore
         var found = false;
         foreach (var e in scratch)
         {
-            if (e.Type == EntryType.ConfChange)
+            // Term-0 entries are the bootstrap membership, already part of the initial ConfState.
+            if (e.Type == EntryType.ConfChange && e.Term != 0)
             {
                 found = true;
                 break;

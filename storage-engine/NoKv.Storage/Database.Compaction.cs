@@ -1,27 +1,65 @@
+using System.Diagnostics;
+using NoKv.Storage.Compaction;
+using NoKv.Storage.Iterators;
+using NoKv.Storage.Manifest;
+using NoKv.Storage.RangeDeletion;
+using NoKv.Storage.Sstable;
+using NoKv.Storage.Vfs;
+
 namespace NoKv.Storage;
 
+/// <summary>
+/// Leveled compaction on the compaction thread, and <see cref="CompactRange"/>. One compaction runs at a
+/// time (<c>_compactionGate</c>), so the files below a compaction's output level cannot change under it.
+/// </summary>
 public sealed partial class Database
 {
-    private void CompactionLoop()
+    private readonly SemaphoreSlim _compactionGate = new(1, 1);
+    private CompactionPicker? _picker;
+
+    private CompactionPicker Picker => _picker ??= new CompactionPicker(_options);
+
+    /// <summary>
+    /// Compacts every file overlapping [start, end] (empty spans = unbounded) down the levels, after
+    /// flushing the memtable, so that deleted and overwritten data in the range is reclaimed.
+    /// </summary>
+    public void CompactRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
     {
-        while (true)
+        ThrowIfDisposed();
+        byte[]? begin = start.IsEmpty ? null : start.ToArray();
+        byte[]? limit = end.IsEmpty ? null : end.ToArray();
+        if (begin is not null && limit is not null && begin.AsSpan().SequenceCompareTo(limit) > 0)
         {
-            lock (_mutex)
+            throw new ArgumentException("CompactRange: start must not sort after end.", nameof(start));
+        }
+
+        Flush();
+        for (int level = 0; level < _options.NumLevels - 1; level++)
+        {
+            _compactionGate.Wait();
+            try
             {
-                while (!_closing && !_compactionRequested)
+                ThrowIfBackgroundError();
+                CompactionPlan? plan = CompactionPicker.ForRange(_versions.Current, level, begin, limit);
+                if (plan is not null)
                 {
-                    Monitor.Wait(_mutex);
+                    RunCompaction(plan, allowTrivialMove: false);
                 }
-
-                if (_closing)
-                {
-                    return;
-                }
-
-                _compactionRequested = false;
+            }
+            finally
+            {
+                _compactionGate.Release();
             }
 
             DeleteObsoleteFiles(sweepDirectory: false);
+        }
+    }
+
+    private void ThrowIfBackgroundError()
+    {
+        if (Volatile.Read(ref _backgroundError) is { } bg)
+        {
+            throw new IOException("Background work failed: " + bg.Message, bg);
         }
     }
 
@@ -34,9 +72,285 @@ public sealed partial class Database
         }
     }
 
-    public void CompactRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) => throw new NotImplementedException();
+    private void CompactionLoop()
+    {
+        while (true)
+        {
+            lock (_mutex)
+            {
+                while (!_closing && !_compactionRequested)
+                {
+                    Monitor.Wait(_mutex);
+                }
 
-    public void ExportRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, Stream destination, Snapshot? snapshot = null) => throw new NotImplementedException();
+                if (_closing || _backgroundError is not null)
+                {
+                    return;
+                }
 
-    public long IngestRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, Stream source) => throw new NotImplementedException();
+                _compactionRequested = false;
+            }
+
+            try
+            {
+                while (!Volatile.Read(ref _closing))
+                {
+                    bool ran;
+                    _compactionGate.Wait();
+                    try
+                    {
+                        CompactionPlan? plan = Picker.Pick(_versions.Current);
+                        ran = plan is not null;
+                        if (plan is not null)
+                        {
+                            RunCompaction(plan, allowTrivialMove: true);
+                        }
+                    }
+                    finally
+                    {
+                        _compactionGate.Release();
+                    }
+
+                    DeleteObsoleteFiles(sweepDirectory: false);
+                    if (!ran)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                SetBackgroundError(e);
+                return;
+            }
+        }
+    }
+
+    /// <summary>REQUIRES: _compactionGate held. Merges the plan's inputs into new files of the output level.</summary>
+    private void RunCompaction(CompactionPlan plan, bool allowTrivialMove)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var edit = new VersionEdit();
+        foreach (FileMetaData f in plan.Inputs)
+        {
+            edit.DeleteFile(plan.Level, f.Number);
+        }
+
+        foreach (FileMetaData f in plan.OutputLevelInputs)
+        {
+            edit.DeleteFile(plan.OutputLevel, f.Number);
+        }
+
+        if (allowTrivialMove && plan.IsTrivialMove)
+        {
+            edit.AddFile(plan.OutputLevel, plan.Inputs[0]);
+            InstallCompaction(edit);
+            return;
+        }
+
+        List<FileMetaData> outputs = WriteCompactionOutputs(plan);
+        long written = 0;
+        foreach (FileMetaData f in outputs)
+        {
+            edit.AddFile(plan.OutputLevel, f);
+            written += f.EntryCount > 0 ? f.Size : 0;
+        }
+
+        if (outputs.Count > 0)
+        {
+            _fs.SyncDirectory(Path);
+        }
+
+        InstallCompaction(edit);
+        _counters.AddCompaction(written, Stopwatch.GetElapsedTime(t0));
+    }
+
+    private void InstallCompaction(VersionEdit edit)
+    {
+        _versions.LogAndApply(edit, LastSequence);
+        lock (_mutex)
+        {
+            InstallSuperVersion();
+            Monitor.PulseAll(_mutex);
+        }
+    }
+
+    /// <summary>
+    /// The merge itself: drops versions no reader can see (shadowed within a snapshot stripe, covered by a
+    /// range tombstone in the same stripe, or point deletions at the bottom of the tree that every reader
+    /// sees), and cuts the output into files of about TargetFileSizeBytes, never splitting one user key's
+    /// versions across files. Range tombstones are fragmented and clipped to each output file's key span.
+    /// </summary>
+    private List<FileMetaData> WriteCompactionOutputs(CompactionPlan plan)
+    {
+        Version v = _versions.Current;
+        var stripes = new SnapshotStripes(_snapshots.GetSequences());
+        var inputTombstones = new List<RangeTombstone>();
+        var children = new List<IInternalIterator>();
+        foreach (FileMetaData f in plan.AllInputs)
+        {
+            inputTombstones.AddRange(f.RangeTombstones);
+            if (f.EntryCount > 0)
+            {
+                children.Add(new TableFileIterator(_tables, f, fillCache: false));
+            }
+        }
+
+        RangeTombstoneIndex tombstoneIndex = RangeTombstoneIndex.Build(inputTombstones);
+        List<RangeTombstone> outputTombstones = TombstoneFragmenter.Fragment(
+            inputTombstones, stripes, (s, e) => !v.OverlapsBelow(plan.OutputLevel, s, e));
+
+        var outputs = new List<FileMetaData>();
+        using var input = new MergingIterator([.. children]);
+        OutputFile? current = null;
+        byte[]? currentLow = null;
+        byte[] lastUserKey = new byte[64];
+        int lastUserKeyLength = -1;
+        int lastStripe = -1;
+        bool cutPending = false;
+        try
+        {
+            for (input.SeekToFirst(); input.Valid; input.Next())
+            {
+                ReadOnlySpan<byte> key = input.Key;
+                ReadOnlySpan<byte> ukey = InternalKey.UserKey(key);
+                ulong trailer = InternalKey.TrailerOf(key);
+                ulong seq = trailer >> 8;
+                bool newKey = lastUserKeyLength < 0 || !ukey.SequenceEqual(lastUserKey.AsSpan(0, lastUserKeyLength));
+                int stripe = stripes.Of(seq);
+                if (newKey)
+                {
+                    if (cutPending && current is not null)
+                    {
+                        // Cut between user keys: the next file starts at this key.
+                        byte[] cut = ukey.ToArray();
+                        outputs.Add(current.Finish(TombstoneFragmenter.Clip(outputTombstones, currentLow, cut)));
+                        current = null;
+                        currentLow = cut;
+                        cutPending = false;
+                    }
+
+                    if (ukey.Length > lastUserKey.Length)
+                    {
+                        lastUserKey = new byte[ukey.Length * 2];
+                    }
+
+                    ukey.CopyTo(lastUserKey);
+                    lastUserKeyLength = ukey.Length;
+                    lastStripe = -1;
+                }
+
+                if (stripe == lastStripe)
+                {
+                    // A newer version in the same stripe hides this one from every reader.
+                    continue;
+                }
+
+                lastStripe = stripe;
+                var kind = (ValueKind)(byte)trailer;
+                if (kind == ValueKind.Deletion && stripe == 0 && !v.OverlapsBelow(plan.OutputLevel, ukey, ukey))
+                {
+                    // Every reader sees the deletion and nothing older exists below: the marker has done its job.
+                    continue;
+                }
+
+                if (!tombstoneIndex.IsEmpty)
+                {
+                    ulong t = tombstoneIndex.MinCoveringAbove(ukey, seq);
+                    if (t != 0 && stripes.Of(t) == stripe)
+                    {
+                        continue;
+                    }
+                }
+
+                current ??= new OutputFile(this, _versions.NewFileNumber());
+                current.Add(key, input.Value);
+                if (current.EstimatedSize >= _options.TargetFileSizeBytes)
+                {
+                    cutPending = true;
+                }
+            }
+
+            if (current is not null)
+            {
+                outputs.Add(current.Finish(TombstoneFragmenter.Clip(outputTombstones, currentLow, null)));
+                current = null;
+            }
+            else
+            {
+                RangeTombstone[] rest = TombstoneFragmenter.Clip(outputTombstones, currentLow, null);
+                if (rest.Length > 0)
+                {
+                    // Only tombstones remain: record them in a file entry with no table behind it.
+                    var bounds = new FileBoundsTracker();
+                    foreach (RangeTombstone t in rest)
+                    {
+                        bounds.AddTombstone(t);
+                    }
+
+                    outputs.Add(bounds.ToFile(_versions.NewFileNumber(), 0, 0, rest));
+                }
+            }
+        }
+        catch
+        {
+            current?.Abandon();
+            foreach (FileMetaData f in outputs)
+            {
+                TryDeleteFile(FileNames.Table(Path, f.Number));
+            }
+
+            throw;
+        }
+
+        return outputs;
+    }
+
+    /// <summary>One compaction output table being written.</summary>
+    private sealed class OutputFile
+    {
+        private readonly Database _db;
+        private readonly IWritableFile _file;
+        private readonly TableBuilder _builder;
+        private readonly FileBoundsTracker _bounds = new();
+        private readonly ulong _number;
+        private long _entries;
+
+        public OutputFile(Database db, ulong number)
+        {
+            _db = db;
+            _number = number;
+            _file = db._fs.CreateWritable(FileNames.Table(db.Path, number));
+            _builder = new TableBuilder(_file, db._tableOptions);
+        }
+
+        public long EstimatedSize => _builder.EstimatedFileSize;
+
+        public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+        {
+            _builder.Add(key, value);
+            _bounds.AddKey(key);
+            _entries++;
+        }
+
+        public FileMetaData Finish(RangeTombstone[] tombstones)
+        {
+            TableProperties props = _builder.Finish();
+            _file.Sync();
+            _file.Dispose();
+            foreach (RangeTombstone t in tombstones)
+            {
+                _bounds.AddTombstone(t);
+            }
+
+            return _bounds.ToFile(_number, props.FileSize, _entries, tombstones);
+        }
+
+        public void Abandon()
+        {
+            _builder.Abandon();
+            _file.Dispose();
+            _db.TryDeleteFile(FileNames.Table(_db.Path, _number));
+        }
+    }
 }

@@ -22,6 +22,7 @@ internal sealed class DbCounters : IDisposable
     private long _flushes;
     private long _compactions;
     private long _flushTicks;
+    private long _compactionTicks;
 
     public DbCounters(Database db, string name)
     {
@@ -76,8 +77,9 @@ internal sealed class DbCounters : IDisposable
 
     public void AddFlushTime(TimeSpan t) => Interlocked.Add(ref _flushTicks, t.Ticks);
 
-    public void AddCompaction(long bytes)
+    public void AddCompaction(long bytes, TimeSpan elapsed)
     {
+        Interlocked.Add(ref _compactionTicks, elapsed.Ticks);
         Interlocked.Add(ref _compactionBytes, bytes);
         Interlocked.Increment(ref _compactions);
     }

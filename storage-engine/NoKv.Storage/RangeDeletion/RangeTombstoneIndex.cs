@@ -126,6 +126,50 @@ internal sealed class RangeTombstoneIndex
         return 0;
     }
 
+    /// <summary>The smallest sequence above <paramref name="sequence"/> of a tombstone covering <paramref name="userKey"/>, or 0.</summary>
+    public ulong MinCoveringAbove(ReadOnlySpan<byte> userKey, ulong sequence)
+    {
+        int found = FragmentOf(userKey);
+        if (found < 0)
+        {
+            return 0;
+        }
+
+        ulong[] seqs = _sequences[found];
+        for (int i = seqs.Length - 1; i >= 0; i--)
+        {
+            if (seqs[i] > sequence)
+            {
+                return seqs[i];
+            }
+        }
+
+        return 0;
+    }
+
+    private int FragmentOf(ReadOnlySpan<byte> userKey)
+    {
+        byte[][] bounds = _bounds;
+        int lo = 0;
+        int hi = bounds.Length - 1;
+        int found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (bounds[mid].AsSpan().SequenceCompareTo(userKey) <= 0)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return found;
+    }
+
     private static int LowerBound(byte[][] bounds, byte[] key)
     {
         int lo = 0;

@@ -74,7 +74,8 @@ public class ElectionTests
     [InlineData(0UL, 5UL, false)]  // lower last term
     public void VoteRequiresUpToDateLog(ulong candidateLastTerm, ulong candidateLastIndex, bool granted)
     {
-        var storage = new MemoryRaftStorage(new ConfState(1, 2, 3));
+        var storage = new MemoryRaftStorage();
+        storage.SetConfState(new ConfState(1, 2, 3));
         storage.Append([new Entry(1, 1, default), new Entry(1, 2, default)]);
         storage.SetHardState(new HardState(1, 0, 0));
         var node = new RawNode(TestCluster.DefaultConfig(1) with { }, storage);
@@ -101,7 +102,7 @@ public class ElectionTests
     {
         var storage = new MemoryRaftStorage(new ConfState(1, 2, 3));
         var node = new RawNode(TestCluster.DefaultConfig(1) with { CheckQuorum = false }, storage);
-        node.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 3 });
+        node.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 3, Index = 3 });
         var rd = node.GetReady();
         Assert.True(rd.MustSync);
         storage.SetHardState(rd.HardState!.Value);
@@ -111,13 +112,13 @@ public class ElectionTests
         // Crash and restart from storage; candidate 3 asks for a vote in the same term.
         var restarted = new RawNode(TestCluster.DefaultConfig(1) with { CheckQuorum = false }, storage);
         Assert.Equal(3UL, restarted.Term);
-        restarted.Step(new Message { Type = MessageType.Vote, From = 3, To = 1, Term = 3 });
+        restarted.Step(new Message { Type = MessageType.Vote, From = 3, To = 1, Term = 3, Index = 3 });
         var rd2 = restarted.GetReady();
         Assert.True(rd2.Messages.Span[0].Reject);
 
         // A retransmitted request from the candidate we voted for is granted again.
         restarted.Advance(rd2);
-        restarted.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 3 });
+        restarted.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 3, Index = 3 });
         var rd3 = restarted.GetReady();
         Assert.False(rd3.Messages.Span[0].Reject);
         restarted.Advance(rd3);
@@ -156,8 +157,9 @@ public class ElectionTests
     {
         var c = new TestCluster(3);
         var leader = c.Elect(2);
-        Assert.Equal(1UL, leader.CommitIndex);
-        var first = c.Applied[2][0];
+        // Indexes 1..3 hold the bootstrap membership; the leader's empty entry follows.
+        Assert.Equal(4UL, leader.CommitIndex);
+        var first = c.Applied[2][^1];
         Assert.Equal(leader.Term, first.Term);
         Assert.True(first.Data.IsEmpty);
     }
