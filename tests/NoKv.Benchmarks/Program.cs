@@ -1,4 +1,6 @@
 using System.CommandLine;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
 using NoKv.Benchmarks.Cluster;
 using NoKv.Benchmarks.Raft;
 using NoKv.Benchmarks.Storage;
@@ -13,10 +15,20 @@ public static class Program
 {
     public static Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "micro")
+        {
+            // BenchmarkDotNet parses its own options (--filter, --job, ...), so they bypass the parser below.
+            // Artifacts go to the temp folder so a run never leaves files in the repository.
+            var config = DefaultConfig.Instance.WithArtifactsPath(Path.Combine(Path.GetTempPath(), "nokv-benchmarkdotnet"));
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
+            return Task.FromResult(0);
+        }
         var root = new RootCommand("NoKV benchmarks (see tests/NoKv.Benchmarks/README.md)");
         root.Subcommands.Add(CreateStorageCommand());
         root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
+        // Listed for --help only; handled above.
+        root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
         return root.Parse(args).InvokeAsync();
     }
 

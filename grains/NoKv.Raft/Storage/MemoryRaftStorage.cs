@@ -29,26 +29,35 @@ public sealed class MemoryRaftStorage : IRaftStorage
     }
 
     /// <summary>
-    /// Creates the storage of a founding member of a new group with <paramref name="initialMembership"/>.
+    /// Creates the storage of a founding member with <paramref name="initialMembership"/> recorded as the
+    /// membership at index 0 (no log entries). Simple, but a node that joins later cannot learn the
+    /// founders by replaying the log: it needs a snapshot (compact before adding it), or use
+    /// <see cref="CreateBootstrapped"/> for every founder instead.
     /// </summary>
-    /// <remarks>
-    /// The membership is written as the log's first entries: one committed ConfChange per member, at
-    /// indexes 1..n with term 0 (before any leader), like every other membership change. That way a
-    /// node that joins later and replays the log from index 1 learns the founding members too. The host
-    /// sees these entries in the first Ready's CommittedEntries and applies them like any ConfChange
-    /// (they are no-ops for a founding member, whose ConfState already includes them).
-    /// </remarks>
     public MemoryRaftStorage(ConfState initialMembership)
     {
         ArgumentNullException.ThrowIfNull(initialMembership);
         snapshot = new Snapshot(new SnapshotMetadata(0, 0, initialMembership), ReadOnlyMemory<byte>.Empty);
         entries.Add(new Entry(0, 0, ReadOnlyMemory<byte>.Empty));
+    }
+
+    /// <summary>
+    /// Creates the storage of a founding member with the membership written as the log's first entries:
+    /// one committed ConfChange per member at indexes 1..n with term 0 (before any leader), like every
+    /// later membership change, so a node that joins later learns the founders by replaying the log
+    /// (this is what etcd's Bootstrap does). The host sees them in the first Ready's CommittedEntries and
+    /// applies them like any ConfChange (no-ops for a founder). The first leader's entry is at n + 1.
+    /// </summary>
+    public static MemoryRaftStorage CreateBootstrapped(ConfState initialMembership)
+    {
+        var storage = new MemoryRaftStorage(initialMembership);
         foreach (var change in BootstrapChanges(initialMembership))
         {
-            entries.Add(new Entry(0, (ulong)entries.Count, EntryType.ConfChange, change.Encode()));
+            storage.entries.Add(new Entry(0, (ulong)storage.entries.Count, EntryType.ConfChange, change.Encode()));
         }
 
-        hardState = new HardState(0, 0, (ulong)entries.Count - 1);
+        storage.hardState = new HardState(0, 0, (ulong)storage.entries.Count - 1);
+        return storage;
     }
 
     /// <summary>The ConfChanges that build <paramref name="membership"/> from nothing (voters, then learners).</summary>

@@ -22,7 +22,7 @@ internal sealed class TestCluster
         Configure = configure ?? (id => DefaultConfig(id));
         foreach (var id in voterIds.Concat(learnerIds))
         {
-            storages[id] = new MemoryRaftStorage(conf);
+            storages[id] = MemoryRaftStorage.CreateBootstrapped(conf);
             Nodes[id] = new RawNode(Configure(id), storages[id]);
         }
     }
@@ -62,7 +62,7 @@ internal sealed class TestCluster
 
     public void AddNode(ulong id, ConfState conf)
     {
-        storages[id] = new MemoryRaftStorage(conf);
+        storages[id] = MemoryRaftStorage.CreateBootstrapped(conf);
         Nodes[id] = new RawNode(Configure(id), storages[id]);
     }
 

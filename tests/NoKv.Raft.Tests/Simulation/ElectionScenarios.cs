@@ -60,8 +60,12 @@ public sealed class ElectionScenarios
             c.CheckNoLeader([id]);
         }
 
-        // One comes back: a majority again.
-        c.Rejoin(cut[1]);
+        // One comes back (to the remaining nodes only): a majority again.
+        foreach (var id in remaining)
+        {
+            c.Network.Connect(cut[1], id);
+        }
+
         c.CheckOneLeader(remaining.Append(cut[1]).ToArray());
 
         foreach (var id in cut)
