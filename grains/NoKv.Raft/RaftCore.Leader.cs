@@ -11,6 +11,13 @@ internal sealed partial class RaftCore
 {
     private const int HeartbeatContextSize = 16;
 
+    /// <summary>The last entry array sent, reused for the next follower that needs exactly the same batch
+    /// (same first index, same log end, same term). Entries at an index never change while a leader's
+    /// log only grows, and the array is never mutated after it is sent.</summary>
+    private Entry[]? sharedBatch;
+    private ulong sharedBatchLogLast;
+    private ulong sharedBatchTerm;
+
     // ---------------------------------------------------------------- proposals
 
     public ProposalResult Propose(ReadOnlyMemory<byte> data)
@@ -393,9 +400,25 @@ internal sealed partial class RaftCore
         {
             entries = [];
         }
+        else if (sharedBatch is not null && sharedBatch[0].Index == pr.Next && sharedBatchLogLast == last
+            && sharedBatch.Length == scratch.Count && sharedBatchTerm == Term)
+        {
+            // Followers at the same position get the very same immutable array: the entry copy is paid
+            // once per batch, not once per follower.
+            entries = sharedBatch;
+            foreach (var e in entries)
+            {
+                bytes += e.Size;
+            }
+
+            lastSent = entries[^1].Index;
+        }
         else
         {
             entries = scratch.ToArray();
+            sharedBatch = entries;
+            sharedBatchLogLast = last;
+            sharedBatchTerm = Term;
             foreach (var e in entries)
             {
                 bytes += e.Size;

@@ -77,5 +77,25 @@ internal sealed class Block
         return (int)offset;
     }
 
+    /// <summary>
+    /// The whole key stored at restart point <paramref name="index"/>, read in place (restart entries have no
+    /// shared prefix). Throws <see cref="CorruptionException"/> if the entry does not decode.
+    /// </summary>
+    public ReadOnlySpan<byte> RestartKey(int index)
+    {
+        int offset = RestartPoint(index);
+        ReadOnlySpan<byte> entries = Data.AsSpan(0, RestartsOffset);
+        int n1 = Varint.TryRead32(entries.Slice(offset), out uint shared);
+        int n2 = Varint.TryRead32(entries.Slice(offset + n1), out uint nonShared);
+        int n3 = Varint.TryRead32(entries.Slice(offset + n1 + n2), out uint valueLength);
+        int p = offset + n1 + n2 + n3;
+        if (n1 == 0 || n2 == 0 || n3 == 0 || shared != 0 || (ulong)nonShared + valueLength > (ulong)(RestartsOffset - p))
+        {
+            throw Corrupt($"restart entry at {offset} is malformed");
+        }
+
+        return Data.AsSpan(p, (int)nonShared);
+    }
+
     public CorruptionException Corrupt(string message) => new(Path, FileOffset, message);
 }

@@ -20,6 +20,10 @@ internal sealed class BlockIterator : IInternalIterator
     private static readonly Block EmptyBlock = Block.Parse(new byte[8] { 0, 0, 0, 0, 1, 0, 0, 0 }, 8, string.Empty, 0);
 
     private IKeyComparer _comparer;
+
+    // Which built-in comparer _comparer is, so the hot compare is a direct (inlinable) call instead of an
+    // interface dispatch: 0 = other, 1 = bytewise, 2 = internal key.
+    private int _comparerKind;
     private Block _block;
     private byte[] _data;
     private int _restartsOffset;
@@ -33,6 +37,10 @@ internal sealed class BlockIterator : IInternalIterator
 
     // Index of the restart block containing _current.
     private int _restartIndex;
+
+    // Offset of restart point _restartIndex + 1 (int.MaxValue past the last), so advancing does not
+    // re-read the restart array for every entry.
+    private int _nextRestartOffset;
 
     private byte[] _key = new byte[64];
     private int _keyLength;
@@ -67,6 +75,12 @@ internal sealed class BlockIterator : IInternalIterator
     {
         _block = block;
         _comparer = comparer;
+        _comparerKind = comparer switch
+        {
+            BytewiseComparer => 1,
+            InternalKeyComparer => 2,
+            _ => 0,
+        };
         _data = block.Data;
         _restartsOffset = block.RestartsOffset;
         _numRestarts = block.NumRestarts;
@@ -96,7 +110,7 @@ internal sealed class BlockIterator : IInternalIterator
         while (left < right)
         {
             int mid = (left + right + 1) >> 1;
-            if (_comparer.Compare(RestartKey(mid), target) < 0)
+            if (CompareKeys(RestartKey(mid), target) < 0)
             {
                 left = mid;
             }
@@ -109,11 +123,27 @@ internal sealed class BlockIterator : IInternalIterator
         SeekToRestartPoint(left);
         while (ParseNextEntry())
         {
-            if (_comparer.Compare(Key, target) >= 0)
+            if (CompareKeys(Key, target) >= 0)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Positions at the entry of restart point <paramref name="index"/>; invalid when index == NumRestarts.
+    /// With a restart interval of 1 (index blocks) restart point i is entry i.
+    /// </summary>
+    public void SeekToRestart(int index)
+    {
+        if ((uint)index >= (uint)_numRestarts)
+        {
+            Invalidate();
+            return;
+        }
+
+        SeekToRestartPoint(index);
+        ParseNextEntry();
     }
 
     public void Next()
@@ -160,6 +190,7 @@ internal sealed class BlockIterator : IInternalIterator
         _current = _restartsOffset;
         _next = _restartsOffset;
         _restartIndex = _numRestarts;
+        _nextRestartOffset = int.MaxValue;
         _keyLength = 0;
         _valueOffset = 0;
         _valueLength = 0;
@@ -170,20 +201,18 @@ internal sealed class BlockIterator : IInternalIterator
         _keyLength = 0;
         _restartIndex = index;
         _next = _block.RestartPoint(index);
+        _nextRestartOffset = index + 1 < _numRestarts ? _block.RestartPoint(index + 1) : int.MaxValue;
     }
 
-    /// <summary>The full key stored at restart point <paramref name="index"/>, read in place.</summary>
-    private ReadOnlySpan<byte> RestartKey(int index)
+    private ReadOnlySpan<byte> RestartKey(int index) => _block.RestartKey(index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int CompareKeys(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => _comparerKind switch
     {
-        int offset = _block.RestartPoint(index);
-        int p = DecodeHeader(offset, out uint shared, out uint nonShared, out _);
-        if (shared != 0)
-        {
-            throw _block.Corrupt($"restart entry at {offset} has a shared prefix");
-        }
-
-        return _data.AsSpan(p, (int)nonShared);
-    }
+        1 => a.SequenceCompareTo(b),
+        2 => InternalKeyComparer.CompareKeys(a, b),
+        _ => _comparer.Compare(a, b),
+    };
 
     /// <summary>Decodes the entry at _next into the current position; false (and invalid) at the end.</summary>
     private bool ParseNextEntry()
@@ -213,9 +242,10 @@ internal sealed class BlockIterator : IInternalIterator
         _valueLength = (int)valueLength;
         _next = _valueOffset + _valueLength;
 
-        while (_restartIndex + 1 < _numRestarts && _block.RestartPoint(_restartIndex + 1) <= _current)
+        while (_current >= _nextRestartOffset)
         {
             _restartIndex++;
+            _nextRestartOffset = _restartIndex + 1 < _numRestarts ? _block.RestartPoint(_restartIndex + 1) : int.MaxValue;
         }
 
         return true;

@@ -59,7 +59,7 @@ internal sealed class TableIterator : IInternalIterator
 
     public void Seek(ReadOnlySpan<byte> target)
     {
-        _index.Seek(target);
+        _table.SeekIndex(_index, target, _table.Comparer.UserKey(target));
         if (LoadDataBlock())
         {
             _data.Seek(target);

@@ -35,6 +35,7 @@ internal sealed class TableReader : IDisposable
     private readonly ulong _cacheId;
     private readonly Block _index;
     private readonly FilterBlockReader? _filter;
+    private readonly IndexKeyPrefixes? _indexPrefixes;
 
     // Data blocks all end before this offset (the first meta block).
     private readonly long _dataEnd;
@@ -57,6 +58,13 @@ internal sealed class TableReader : IDisposable
         _index = index;
         _filter = filter;
         Properties = properties;
+
+        // Only valid for comparers that order by user key bytewise first (see IndexKeyPrefixes).
+        if (_comparer is BytewiseComparer or InternalKeyComparer)
+        {
+            _indexPrefixes = IndexKeyPrefixes.Build(index, _comparer);
+        }
+
         _dataEnd = dataEnd;
     }
 
@@ -71,7 +79,7 @@ internal sealed class TableReader : IDisposable
     public IKeyComparer Comparer => _comparer;
 
     /// <summary>Memory held for the reader's lifetime (index + filter), for accounting.</summary>
-    public long MemoryBytes => _index.Charge + (_filter?.SizeBytes ?? 0);
+    public long MemoryBytes => _index.Charge + (_filter?.SizeBytes ?? 0) + (_indexPrefixes?.MemoryBytes ?? 0);
 
     /// <summary>
     /// Opens a table. Takes ownership of <paramref name="file"/>: it is disposed with the reader, or
@@ -174,7 +182,7 @@ internal sealed class TableReader : IDisposable
         BlockIterator index = t_indexIterator ??= new BlockIterator();
         BlockIterator data = t_dataIterator ??= new BlockIterator();
         index.Reset(_index, _comparer);
-        index.Seek(key);
+        SeekIndex(index, key, userKey);
         while (index.Valid)
         {
             data.Reset(ReadDataBlock(index.Value, fillCache), _comparer);
@@ -222,6 +230,25 @@ internal sealed class TableReader : IDisposable
     }
 
     internal Block IndexBlock => _index;
+
+    /// <summary>Whether index searches use <see cref="IndexKeyPrefixes"/> (for tests).</summary>
+    internal bool HasIndexKeyPrefixes => _indexPrefixes is not null;
+
+    /// <summary>Positions <paramref name="index"/> (over this table's index block) at the first entry &gt;= key.</summary>
+    internal void SeekIndex(BlockIterator index, ReadOnlySpan<byte> key, ReadOnlySpan<byte> userKey)
+    {
+        if (_indexPrefixes is not null)
+        {
+            int position = _indexPrefixes.FindFirstAtOrAfter(_index, _comparer, key, userKey);
+            if (position >= 0)
+            {
+                index.SeekToRestart(position);
+                return;
+            }
+        }
+
+        index.Seek(key);
+    }
 
     /// <summary>
     /// Returns the data block whose encoded handle is <paramref name="encodedHandle"/> (an index entry value),
