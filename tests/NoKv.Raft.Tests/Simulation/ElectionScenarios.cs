@@ -60,14 +60,12 @@ public sealed class ElectionScenarios
             c.CheckNoLeader([id]);
         }
 
-        // One comes back: a majority again. Rejoin restores every link of cut[1], including those to the
-        // still-cut nodes, so cut them off again (6.824's connect() only links to connected servers);
-        // otherwise cut[0] and cut[1] form a legitimate majority of their own that check-quorum keeps alive.
-        c.Rejoin(cut[1]);
-        foreach (var id in cut.Where(id => id != cut[1]))
+        // One comes back (to the remaining nodes only): a majority again.
+        foreach (var id in remaining)
         {
-            c.Isolate(id);
+            c.Network.Connect(cut[1], id);
         }
+
         c.CheckOneLeader(remaining.Append(cut[1]).ToArray());
 
         foreach (var id in cut)

@@ -21,6 +21,7 @@ public sealed class SimCluster
     private readonly SimRandom _hostRandom;
     private readonly SimRandom _workloadRandom;
     private readonly TraceRecorder _recorder;
+    private int _clientGeneration;
 
     public SimCluster(SimOptions options)
     {
@@ -339,6 +340,51 @@ public sealed class SimCluster
             var states = string.Join(", ", members.Select(id => $"{id}:{_hosts[id].StateMachine.AppliedIndex}/{_hosts[id].StateMachine.Digest:x16}"));
             throw new SafetyViolationException("convergence after heal", $"members did not converge: {states}");
         }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="clients"/> background clients, each proposing a write every
+    /// <paramref name="interval"/> virtual ms to the node it believes leads (following NotLeader hints,
+    /// else trying a random node), until <see cref="StopClients"/>. Models the lab's concurrent clients.
+    /// </summary>
+    public void StartClients(int clients, long interval)
+    {
+        var generation = ++_clientGeneration;
+        for (var i = 0; i < clients; i++)
+        {
+            var client = i;
+            ulong target = 0;
+            void Step()
+            {
+                if (generation != _clientGeneration)
+                {
+                    return;
+                }
+
+                if (target == 0 || !_hosts.ContainsKey(target))
+                {
+                    target = _workloadRandom.Pick(_hosts.Keys.ToArray());
+                }
+
+                var result = _hosts[target].Propose(NewCommand($"c{client}-{_workloadRandom.Next(4)}"));
+                if (result is not { IsAccepted: true })
+                {
+                    target = result is { LeaderHint: not 0 } r ? r.LeaderHint : 0;
+                }
+
+                Scheduler.After(_workloadRandom.NextInRange(1, interval), Step);
+            }
+
+            Scheduler.After(_workloadRandom.NextInRange(1, interval), Step);
+        }
+
+        Trace($"op clients start {clients} every {interval}ms");
+    }
+
+    public void StopClients()
+    {
+        _clientGeneration++;
+        Trace("op clients stop");
     }
 
     // ---- Internals used by hosts -----------------------------------------------------------------

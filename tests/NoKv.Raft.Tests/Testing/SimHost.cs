@@ -320,6 +320,17 @@ public sealed class SimHost
         if (needsWrite && rd.MustSync && latency > 0)
         {
             _persisting = true;
+            if (_cluster.Options.BrokenHostSendsBeforePersist)
+            {
+                // Deliberately broken host (harness self-test): acknowledges before its write is durable.
+                foreach (var message in rd.Messages.Span)
+                {
+                    _cluster.Send(message);
+                }
+
+                rd.Messages = default;
+            }
+
             var generation = _generation;
             _cluster.Scheduler.After(_random.NextInRange(0, latency), () =>
             {

@@ -48,6 +48,13 @@ public sealed record SimOptions
     /// <summary>Bytes of padding in each proposed command.</summary>
     public int PayloadPadding { get; init; }
 
+    /// <summary>
+    /// Harness self-test only: the host sends a Ready's messages before its durable write completes,
+    /// breaking the Ready contract, so a crash can lose state that peers were already told about. The
+    /// checkers must catch the consequences.
+    /// </summary>
+    public bool BrokenHostSendsBeforePersist { get; init; }
+
     /// <summary>One election timeout in virtual milliseconds (the unit scenarios wait in).</summary>
     public long ElectionTimeout => ElectionTick * TickInterval;
 

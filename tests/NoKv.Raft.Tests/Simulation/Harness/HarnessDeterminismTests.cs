@@ -1,7 +1,7 @@
 using NoKv.Raft.Tests.Testing;
 using Xunit;
 
-namespace NoKv.Raft.Tests.Simulation;
+namespace NoKv.Raft.Tests.Simulation.Harness;
 
 /// <summary>The harness itself: a seed must replay the exact same run, and different seeds must differ.</summary>
 public sealed class HarnessDeterminismTests
