@@ -150,7 +150,9 @@ internal sealed partial class RaftCore
         }
 
         var wasPaused = pr.IsPaused;
-        if (!pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State == ProgressState.Probe))
+        // A non-advancing ack still matters in Probe (it ends the probe) and in Snapshot (the follower
+        // may already hold the snapshot, e.g. it restarted from its own).
+        if (!pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State is ProgressState.Probe or ProgressState.Snapshot))
         {
             return;
         }
@@ -167,6 +169,16 @@ internal sealed partial class RaftCore
                 {
                     pr.BecomeProbe();
                     pr.BecomeReplicate();
+                }
+                else if (pr.Match >= pr.PendingSnapshot)
+                {
+                    // The follower holds the snapshot we were sending, but we have compacted past it
+                    // meanwhile: probe, which finds the log compacted and starts a fresh snapshot.
+                    pr.BecomeProbe();
+                }
+                else
+                {
+                    return;
                 }
 
                 break;
