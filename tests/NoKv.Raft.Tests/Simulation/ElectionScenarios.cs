@@ -6,7 +6,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// <summary>Leader election (after the classic lab's part 2A), run in the deterministic simulation.</summary>
 public sealed class ElectionScenarios
 {
-    private const int CiSeeds = 8;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes) => new() { Nodes = nodes };
 
