@@ -101,7 +101,7 @@ public sealed class MembershipScenarios
     public void MembershipChurnUnderFaults(int nodes) =>
         MembershipChurn(nameof(MembershipChurnUnderFaults), Options(nodes) with { Faults = LinkFaults.Unreliable });
 
-    [Theory(Skip = "NoKv.Raft bug: leader stuck in Snapshot state after the follower caught up past a compacted log (/work/wt/RAFT-BUGS.md #2)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
