@@ -187,26 +187,18 @@ public sealed partial class Database
     private int GetFromTable<TSink>(FileMetaData f, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
         where TSink : struct, IValueSink
     {
-        TableHandle h = _tables.Acquire(f);
-        try
+        if (!_tables.TryGet((long)f.Number, lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
         {
-            if (!h.Reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
-            {
-                return -1;
-            }
-
-            ulong trailer = InternalKey.TrailerOf(foundKey);
-            if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
-            {
-                sink.Set(value);
-                return 1;
-            }
-
-            return 0;
+            return -1;
         }
-        finally
+
+        ulong trailer = InternalKey.TrailerOf(foundKey);
+        if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
         {
-            h.Release();
+            sink.Set(value);
+            return 1;
         }
+
+        return 0;
     }
 }

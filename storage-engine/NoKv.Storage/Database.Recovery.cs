@@ -122,7 +122,7 @@ public sealed partial class Database
     {
         while (_obsoleteFiles.TryDequeue(out ulong number))
         {
-            _tables.Evict(number);
+            _tables.Evict((long)number);
             TryDeleteFile(FileNames.Table(Path, number));
         }
 
@@ -181,7 +181,7 @@ public sealed partial class Database
             {
                 if (kind == FileKind.Table)
                 {
-                    _tables.Evict(number);
+                    _tables.Evict((long)number);
                 }
 
                 TryDeleteFile(System.IO.Path.Combine(Path, name));

@@ -29,6 +29,7 @@ public sealed partial class Database
             }
 
             BlockCacheStatistics? bc = _blockCache?.GetStatistics();
+            TableCacheStatistics tc = _tables.GetStatistics();
             return new StorageStatistics
             {
                 UserBytesWritten = _counters.UserBytes,
@@ -40,8 +41,8 @@ public sealed partial class Database
                 MemtableBytes = mem,
                 BlockCacheHits = bc?.Hits ?? 0,
                 BlockCacheMisses = bc?.Misses ?? 0,
-                TableCacheHits = _tables.Hits,
-                TableCacheMisses = _tables.Misses,
+                TableCacheHits = tc.Hits,
+                TableCacheMisses = tc.Misses,
                 StallTime = _counters.StallTime,
                 FlushCount = _counters.Flushes,
                 CompactionCount = _counters.Compactions,

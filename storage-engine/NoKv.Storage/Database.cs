@@ -29,7 +29,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly VersionSet _versions;
     private readonly BlockCache? _blockCache;
     private readonly TableOptions _tableOptions;
-    private readonly TableHandleCache _tables;
+    private readonly TableCache _tables;
     private readonly SnapshotList _snapshots = new();
     private readonly object _mutex = new();
     private readonly DbCounters _counters;
@@ -66,7 +66,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             BloomBitsPerKey = options.BloomBitsPerKey,
             VerifyChecksums = options.VerifyChecksums,
         };
-        _tables = new TableHandleCache(_fs, path, _tableOptions, _blockCache, options.MaxOpenTables);
+        _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
         _counters = new DbCounters(this, options.MetricsName ?? path);
         _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };

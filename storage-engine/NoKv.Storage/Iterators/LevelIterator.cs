@@ -1,4 +1,4 @@
-using NoKv.Storage.Db;
+using NoKv.Storage.Cache;
 using NoKv.Storage.Manifest;
 
 namespace NoKv.Storage.Iterators;
@@ -9,13 +9,13 @@ namespace NoKv.Storage.Iterators;
 /// </summary>
 internal sealed class LevelIterator : IInternalIterator
 {
-    private readonly TableHandleCache _tables;
+    private readonly TableCache _tables;
     private readonly FileMetaData[] _files;
     private readonly bool _fillCache;
     private int _index = -1;
     private TableFileIterator? _current;
 
-    public LevelIterator(TableHandleCache tables, FileMetaData[] files, bool fillCache)
+    public LevelIterator(TableCache tables, FileMetaData[] files, bool fillCache)
     {
         _tables = tables;
         _files = WithEntries(files);

@@ -1,21 +1,20 @@
-using NoKv.Storage.Db;
+using NoKv.Storage.Cache;
 using NoKv.Storage.Manifest;
 
 namespace NoKv.Storage.Iterators;
 
 /// <summary>
-/// Iterates one table file, holding a reference to its cached reader until disposed (so eviction or
-/// deletion cannot close it underneath). The reader is opened on first positioning. Not thread-safe.
+/// Iterates one table file through the table cache, which pins the reader until disposed (so eviction or
+/// deletion cannot close it underneath). The table is opened on first positioning. Not thread-safe.
 /// </summary>
 internal sealed class TableFileIterator : IInternalIterator
 {
-    private readonly TableHandleCache _tables;
+    private readonly TableCache _tables;
     private readonly FileMetaData _file;
     private readonly bool _fillCache;
-    private TableHandle? _handle;
     private IInternalIterator? _inner;
 
-    public TableFileIterator(TableHandleCache tables, FileMetaData file, bool fillCache)
+    public TableFileIterator(TableCache tables, FileMetaData file, bool fillCache)
     {
         _tables = tables;
         _file = file;
@@ -44,17 +43,11 @@ internal sealed class TableFileIterator : IInternalIterator
     {
         _inner?.Dispose();
         _inner = null;
-        _handle?.Release();
-        _handle = null;
     }
 
     private IInternalIterator Inner()
     {
-        if (_inner is null)
-        {
-            _handle = _tables.Acquire(_file);
-            _inner = _handle.Reader.NewIterator(_fillCache);
-        }
+        _inner ??= _tables.NewIterator((long)_file.Number, _fillCache);
 
         return _inner;
     }

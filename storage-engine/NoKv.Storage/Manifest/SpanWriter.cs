@@ -11,6 +11,8 @@ internal sealed class SpanWriter
 
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, Length);
 
+    public void Reset() => Length = 0;
+
     public void Varint64(ulong v)
     {
         Ensure(Varint.MaxLength64);
