@@ -34,6 +34,7 @@ public sealed partial class Database
     private readonly SemaphoreSlim _writerSignal = new(0);
     private readonly List<WriteRequest> _group = [];
     private bool _leaderActive;
+    private bool _writesClosed;
     private int _writerThreadLeading;
 
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
@@ -88,6 +89,7 @@ public sealed partial class Database
         bool leader;
         lock (_queueLock)
         {
+            ObjectDisposedException.ThrowIf(_writesClosed, this);
             ThrowIfWritesStopped();
             _queue.Enqueue(req);
             leader = !_leaderActive;
@@ -155,6 +157,11 @@ public sealed partial class Database
         bool wake;
         lock (_queueLock)
         {
+            if (_writesClosed)
+            {
+                return ValueTask.FromException(new ObjectDisposedException(nameof(Database)));
+            }
+
             if (WritesStoppedError() is { } stopped)
             {
                 return ValueTask.FromException(stopped);
@@ -437,9 +444,14 @@ public sealed partial class Database
         }
     }
 
-    /// <summary>Waits until no write is queued or being committed (used by Dispose).</summary>
+    /// <summary>Refuses new writes, then waits until no write is queued or being committed (used by Dispose).</summary>
     private void DrainWriters()
     {
+        lock (_queueLock)
+        {
+            _writesClosed = true;
+        }
+
         while (true)
         {
             lock (_queueLock)
