@@ -22,6 +22,7 @@ namespace NoKv.Storage;
 public sealed partial class Database
 {
     private const int MaxGroupBytes = 1 << 20;
+    private const int MaxExtraGroupsPerLeader = 4;
 
     [ThreadStatic]
     private static WriteRequest? t_request;
@@ -73,7 +74,9 @@ public sealed partial class Database
             return;
         }
 
-        WriteRequest req = t_request ??= new WriteRequest { Signal = new ManualResetEventSlim(false, 100) };
+        // Waiters barely spin: synced writers usually outnumber cores, and spinning ones steal the CPU the
+        // leader and the woken writers need (measured: spinning 100 rounds halved 32-writer synced throughput).
+        WriteRequest req = t_request ??= new WriteRequest { Signal = new ManualResetEventSlim(false, spinCount: 1) };
         req.Batch = batch;
         req.Sync = options?.Sync ?? false;
         Submit(req);
@@ -225,6 +228,7 @@ public sealed partial class Database
     /// </summary>
     private void LeadGroups(WriteRequest? callerRequest)
     {
+        int groupsAfterOwn = 0;
         while (true)
         {
             _group.Clear();
@@ -291,7 +295,9 @@ public sealed partial class Database
                     return;
                 }
 
-                if (callerRequest is null || !callerRequest.Done)
+                // Keep leading for a few groups after our own is done: waking another thread to lead costs a
+                // context switch per group, which would shrink groups under many synced writers.
+                if (callerRequest is null || !callerRequest.Done || ++groupsAfterOwn <= MaxExtraGroupsPerLeader)
                 {
                     continue;
                 }
