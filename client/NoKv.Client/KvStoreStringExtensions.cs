@@ -19,7 +19,7 @@ public static class KvStoreStringExtensions
         store.DeleteAsync(Utf8(key), cancellationToken);
 
     public static Task<bool> CompareAndSwapAsync(this IKvStore store, string key, string? expected, string? newValue, CancellationToken cancellationToken = default) =>
-        store.CompareAndSwapAsync(Utf8(key), expected is null ? null : Utf8(expected), newValue is null ? null : Utf8(newValue), cancellationToken);
+        store.CompareAndSwapAsync(Utf8(key), OptionalUtf8(expected), OptionalUtf8(newValue), cancellationToken);
 
     /// <summary>Scans [start, end) (empty end = unbounded) and yields UTF-8 decoded pairs.</summary>
     public static async IAsyncEnumerable<KeyValuePair<string, string>> ScanStringsAsync(this IKvStore store, string start, string end, int limit, KvReadOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -28,6 +28,18 @@ public static class KvStoreStringExtensions
         {
             yield return new KeyValuePair<string, string>(Encoding.UTF8.GetString(entry.Key), Encoding.UTF8.GetString(entry.Value));
         }
+    }
+
+    // Explicit: a null byte[] converts to an empty (non-null) ReadOnlyMemory, which would mean "empty value", not "absent".
+    // (A conditional "s is null ? null : memory" would be typed ReadOnlyMemory<byte> through the byte[] conversion.)
+    private static ReadOnlyMemory<byte>? OptionalUtf8(string? s)
+    {
+        if (s is null)
+        {
+            return default(ReadOnlyMemory<byte>?);
+        }
+
+        return new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(s));
     }
 
     private static byte[] Utf8(string s)

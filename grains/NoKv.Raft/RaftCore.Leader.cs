@@ -11,6 +11,13 @@ internal sealed partial class RaftCore
 {
     private const int HeartbeatContextSize = 16;
 
+    /// <summary>The last entry array sent, reused for the next follower that needs exactly the same batch
+    /// (same first index, same log end, same term). Entries at an index never change while a leader's
+    /// log only grows, and the array is never mutated after it is sent.</summary>
+    private Entry[]? sharedBatch;
+    private ulong sharedBatchLogLast;
+    private ulong sharedBatchTerm;
+
     // ---------------------------------------------------------------- proposals
 
     public ProposalResult Propose(ReadOnlyMemory<byte> data)
@@ -143,7 +150,9 @@ internal sealed partial class RaftCore
         }
 
         var wasPaused = pr.IsPaused;
-        if (!pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State == ProgressState.Probe))
+        // A non-advancing ack still matters in Probe (it ends the probe) and in Snapshot (the follower
+        // may already hold the snapshot, e.g. it restarted from its own).
+        if (!pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State is ProgressState.Probe or ProgressState.Snapshot))
         {
             return;
         }
@@ -160,6 +169,16 @@ internal sealed partial class RaftCore
                 {
                     pr.BecomeProbe();
                     pr.BecomeReplicate();
+                }
+                else if (pr.Match >= pr.PendingSnapshot)
+                {
+                    // The follower holds the snapshot we were sending, but we have compacted past it
+                    // meanwhile: probe, which finds the log compacted and starts a fresh snapshot.
+                    pr.BecomeProbe();
+                }
+                else
+                {
+                    return;
                 }
 
                 break;
@@ -393,9 +412,25 @@ internal sealed partial class RaftCore
         {
             entries = [];
         }
+        else if (sharedBatch is not null && sharedBatch[0].Index == pr.Next && sharedBatchLogLast == last
+            && sharedBatch.Length == scratch.Count && sharedBatchTerm == Term)
+        {
+            // Followers at the same position get the very same immutable array: the entry copy is paid
+            // once per batch, not once per follower.
+            entries = sharedBatch;
+            foreach (var e in entries)
+            {
+                bytes += e.Size;
+            }
+
+            lastSent = entries[^1].Index;
+        }
         else
         {
             entries = scratch.ToArray();
+            sharedBatch = entries;
+            sharedBatchLogLast = last;
+            sharedBatchTerm = Term;
             foreach (var e in entries)
             {
                 bytes += e.Size;

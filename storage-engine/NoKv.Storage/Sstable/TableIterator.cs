@@ -17,6 +17,7 @@ internal sealed class TableIterator : IInternalIterator
     private readonly bool _fillCache;
     private readonly BlockIterator _index;
     private readonly BlockIterator _data = new();
+    private readonly BlockReadahead _readahead = new();
     private bool _dataValid;
 
     // Offset of the block _data holds, to avoid reloading it when a seek lands in the same block.
@@ -82,9 +83,13 @@ internal sealed class TableIterator : IInternalIterator
         SkipEmptyBlocksBackward();
     }
 
+    /// <summary>File reads issued by readahead so far (for tests).</summary>
+    internal int ReadaheadFileReads => _readahead.FileReads;
+
     public void Dispose()
     {
         _dataValid = false;
+        _readahead.Dispose();
     }
 
     /// <summary>Points _data at the block of the current index entry; false if the index is exhausted.</summary>
@@ -103,7 +108,7 @@ internal sealed class TableIterator : IInternalIterator
             return true;
         }
 
-        Block block = _table.ReadDataBlock(encodedHandle, _fillCache);
+        Block block = _table.ReadDataBlock(encodedHandle, _fillCache, _readahead);
         _data.Reset(block, _table.Comparer);
         _dataBlockOffset = block.FileOffset;
         _dataValid = true;

@@ -130,7 +130,7 @@ internal sealed class TableReader : IDisposable
             throw new CorruptionException(path, footerOffset, "meta blocks exceed 2 GiB");
         }
 
-        var meta = new byte[metaLength];
+        byte[] meta = GC.AllocateUninitializedArray<byte>((int)metaLength);
         ReadExactly(file, metaStart, meta);
 
         FilterBlockReader? filter = null;
@@ -254,7 +254,7 @@ internal sealed class TableReader : IDisposable
     /// Returns the data block whose encoded handle is <paramref name="encodedHandle"/> (an index entry value),
     /// from the cache or the file. Thread-safe.
     /// </summary>
-    internal Block ReadDataBlock(ReadOnlySpan<byte> encodedHandle, bool fillCache)
+    internal Block ReadDataBlock(ReadOnlySpan<byte> encodedHandle, bool fillCache, BlockReadahead? readahead = null)
     {
         if (BlockHandle.TryDecode(encodedHandle, out BlockHandle handle) == 0)
         {
@@ -266,14 +266,20 @@ internal sealed class TableReader : IDisposable
             throw new CorruptionException(Path, _index.FileOffset, $"index entry points outside the data: ({handle.Offset}, {handle.Size})");
         }
 
+        readahead?.Observe(handle.Offset, (int)handle.Size + TableFormat.BlockTrailerSize);
         if (_cache is not null && _cache.TryGet(_cacheId, handle.Offset, out Block? cached))
         {
             return cached;
         }
 
-        // One read for contents and trailer; the Block keeps this buffer (no second copy).
-        var buffer = new byte[handle.Size + TableFormat.BlockTrailerSize];
-        ReadExactly(_file, handle.Offset, buffer);
+        // One read for contents and trailer; the Block keeps this buffer (no second copy). Uninitialized:
+        // every byte is overwritten by the read (a short read throws).
+        byte[] buffer = GC.AllocateUninitializedArray<byte>((int)handle.Size + TableFormat.BlockTrailerSize);
+        if (readahead is null || !readahead.TryRead(_file, handle.Offset, buffer.Length, _dataEnd, buffer))
+        {
+            ReadExactly(_file, handle.Offset, buffer);
+        }
+
         int size = (int)handle.Size;
         CheckTrailer(buffer, size, Path, handle.Offset, _options.VerifyChecksums);
         Block block = Block.Parse(buffer, size, Path, handle.Offset);

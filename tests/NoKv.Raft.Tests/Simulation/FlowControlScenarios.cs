@@ -8,7 +8,7 @@ public sealed class FlowControlScenarios
 {
     private const int CiSeeds = 6;
 
-    [Theory(Skip = "NoKv.Raft bug: heartbeat response on a full inflights window throws (/work/wt/RAFT-BUGS.md #1)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]

@@ -41,25 +41,25 @@ public sealed class SnapshotScenarios
         });
     });
 
-    [Theory(Skip = "NoKv.Raft bug: leader stuck in Snapshot state after the follower caught up past a compacted log (/work/wt/RAFT-BUGS.md #2)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
     public void SnapshotInstall(int nodes) => Install(nameof(SnapshotInstall), Options(nodes), crash: false);
 
-    [Theory(Skip = "NoKv.Raft bug: leader stuck in Snapshot state after the follower caught up past a compacted log (/work/wt/RAFT-BUGS.md #2)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
     public void SnapshotInstallUnreliable(int nodes) => Install(nameof(SnapshotInstallUnreliable), Options(nodes) with { Faults = LinkFaults.Unreliable }, crash: false);
 
-    [Theory(Skip = "NoKv.Raft bug: leader stuck in Snapshot state after the follower caught up past a compacted log (/work/wt/RAFT-BUGS.md #2)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
     public void SnapshotInstallCrash(int nodes) => Install(nameof(SnapshotInstallCrash), Options(nodes), crash: true);
 
-    [Theory(Skip = "NoKv.Raft bug: leader stuck in Snapshot state after the follower caught up past a compacted log (/work/wt/RAFT-BUGS.md #2)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
@@ -92,7 +92,7 @@ public sealed class SnapshotScenarios
         }
     });
 
-    [Theory(Skip = "NoKv.Raft bug: leader stuck in Snapshot state after the follower caught up past a compacted log (/work/wt/RAFT-BUGS.md #2)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]

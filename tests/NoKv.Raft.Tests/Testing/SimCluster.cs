@@ -21,6 +21,7 @@ public sealed class SimCluster
     private readonly SimRandom _hostRandom;
     private readonly SimRandom _workloadRandom;
     private readonly TraceRecorder _recorder;
+    private readonly HashSet<ulong> _decommissioned = [];
     private int _clientGeneration;
 
     public SimCluster(SimOptions options)
@@ -50,7 +51,7 @@ public sealed class SimCluster
 
         foreach (var id in voters)
         {
-            AddHost(id, new MemoryRaftStorage(new ConfState(voters)));
+            AddHost(id, MemoryRaftStorage.CreateBootstrapped(new ConfState(voters)));
         }
 
         foreach (var id in voters)
@@ -309,7 +310,7 @@ public sealed class SimCluster
         Trace("op heal-and-check");
         HealNetwork();
         var conf = LatestConfState();
-        var members = conf.Voters.Concat(conf.Learners).Where(_hosts.ContainsKey).ToArray();
+        var members = conf.Voters.Concat(conf.Learners).Where(id => _hosts.ContainsKey(id) && !_decommissioned.Contains(id)).ToArray();
         foreach (var id in members)
         {
             if (!_hosts[id].IsUp)
@@ -343,6 +344,49 @@ public sealed class SimCluster
     }
 
     /// <summary>
+    /// Commits one membership change through whichever node leads, retrying while another change is
+    /// pending, leadership moves or the proposal is lost; returns the log index it committed at.
+    /// </summary>
+    public ulong ChangeMembership(ConfChange change, long? timeout = null)
+    {
+        var deadline = Now + (timeout ?? (200 * Options.ElectionTimeout));
+        while (Now < deadline)
+        {
+            var leader = _hosts.Values.FirstOrDefault(h => h.IsLeader && _hosts.Values.All(o => !o.IsLeader || o.Term <= h.Term));
+            var result = leader?.ProposeConfChange(change);
+            if (result is { IsAccepted: true } accepted)
+            {
+                var index = accepted.Index;
+                RunUntil(() => Checker.TryGetCommitted(index, out _) || !_hosts[leader!.Id].IsLeader, 20 * Options.ElectionTimeout);
+                if (Checker.TryGetCommitted(index, out var entry) && entry.Term == accepted.Term && entry.Type == (byte)EntryType.ConfChange)
+                {
+                    Trace($"op membership {change.Type} {change.NodeId} committed at {index}");
+                    return index;
+                }
+
+                continue;
+            }
+
+            if (result is { Status: ProposalStatus.Rejected } rejected)
+            {
+                throw new InvalidOperationException($"membership change {change.Type} {change.NodeId} rejected: {rejected.Reason}");
+            }
+
+            RunFor(Options.ElectionTimeout / 2);
+        }
+
+        throw new SafetyViolationException("liveness", $"membership change {change.Type} {change.NodeId} not committed by t={Now}");
+    }
+
+    /// <summary>Stops a node for good and takes it off the network (after it was removed from the group).</summary>
+    public void Decommission(ulong id)
+    {
+        Trace($"op decommission {id}");
+        _hosts[id].Crash();
+        _decommissioned.Add(id);
+    }
+
+    /// <summary>
     /// Starts <paramref name="clients"/> background clients, each proposing a write every
     /// <paramref name="interval"/> virtual ms to the node it believes leads (following NotLeader hints,
     /// else trying a random node), until <see cref="StopClients"/>. Models the lab's concurrent clients.
@@ -361,9 +405,9 @@ public sealed class SimCluster
                     return;
                 }
 
-                if (target == 0 || !_hosts.ContainsKey(target))
+                if (target == 0 || !_hosts.ContainsKey(target) || _decommissioned.Contains(target))
                 {
-                    target = _workloadRandom.Pick(_hosts.Keys.ToArray());
+                    target = _workloadRandom.Pick(_hosts.Keys.Where(id => !_decommissioned.Contains(id)).ToArray());
                 }
 
                 var result = _hosts[target].Propose(NewCommand($"c{client}-{_workloadRandom.Next(4)}"));

@@ -204,6 +204,14 @@ public sealed class SimHost
         }
 
         var readId = _cluster.Ledger.StartRead(Id, key);
+        if (_cluster.Options.BrokenHostServesLocalReads)
+        {
+            // Deliberately broken host (harness self-test): answers from its own state machine without
+            // confirming leadership, which a deposed leader or lagging follower gets wrong.
+            _cluster.Ledger.CompleteRead(readId, StateMachine.AppliedIndex, StateMachine.Get(key), StateMachine.AppliedIndex);
+            return readId;
+        }
+
         var context = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(context, readId);
         _readKeys[readId] = key;
@@ -313,6 +321,10 @@ public sealed class SimHost
         if (rd.SoftState is { } soft)
         {
             _cluster.Trace($"role {Id} {soft.Role} term={node.Term} lead={soft.Lead}");
+            if (soft.Role is StateRole.Leader or StateRole.Candidate && !node.ConfState.Voters.Contains(Id))
+            {
+                throw new SafetyViolationException("membership", $"node {Id} became {soft.Role} in term {node.Term} but is not a voter in {node.ConfState}");
+            }
         }
 
         var needsWrite = rd.Snapshot is not null || !rd.Entries.IsEmpty || rd.HardState is not null;

@@ -55,6 +55,10 @@ public sealed record SimOptions
     /// </summary>
     public bool BrokenHostSendsBeforePersist { get; init; }
 
+    /// <summary>Harness self-test only: the host serves reads from its local state machine at once,
+    /// skipping ReadIndex; the read checker must catch the stale answers.</summary>
+    public bool BrokenHostServesLocalReads { get; init; }
+
     /// <summary>One election timeout in virtual milliseconds (the unit scenarios wait in).</summary>
     public long ElectionTimeout => ElectionTick * TickInterval;
 

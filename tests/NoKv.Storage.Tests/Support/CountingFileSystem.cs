@@ -7,10 +7,13 @@ internal sealed class CountingFileSystem(IFileSystem inner) : IFileSystem
 {
     private int _opens;
     private int _openHandles;
+    private int _reads;
 
     public int Opens => Volatile.Read(ref _opens);
 
     public int OpenHandles => Volatile.Read(ref _openHandles);
+
+    public int Reads => Volatile.Read(ref _reads);
 
     public IRandomAccessFile OpenRandomAccess(string path)
     {
@@ -55,6 +58,7 @@ internal sealed class CountingFileSystem(IFileSystem inner) : IFileSystem
         public int Read(long offset, Span<byte> destination)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            Interlocked.Increment(ref owner._reads);
             return file.Read(offset, destination);
         }
 

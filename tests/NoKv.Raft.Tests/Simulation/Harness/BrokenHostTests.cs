@@ -50,4 +50,18 @@ public sealed class BrokenHostTests
 
         Assert.NotEmpty(caught);
     }
+
+    [Fact]
+    public void ReadCheckerCatchesAHostThatServesLocalReads()
+    {
+        var cluster = new SimCluster(new SimOptions { Nodes = 3, Seed = 1, BrokenHostServesLocalReads = true });
+        cluster.One("x", 3, retry: true);
+        var old = cluster.CheckOneLeader();
+        cluster.Isolate(old);
+        cluster.One("x", 2, retry: true);
+
+        // The isolated old leader still holds the first value: a local read there is stale.
+        var ex = Assert.Throws<SafetyViolationException>(() => cluster[old].Read("x", ReadOnlyOption.Safe));
+        Assert.Equal("linearizable read", ex.Invariant);
+    }
 }

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NoKv.Client;
+using NoKv.Client.Admin;
+using NoKv.Client.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace NoKv.Cli.Commands;
+
+/// <summary>An Orleans client host connected to the cluster named by the common options. Dispose to disconnect.</summary>
+internal sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterConnection(IHost host) => _host = host;
+
+    public IKvStore Store => _host.Services.GetRequiredService<IKvStore>();
+
+    public INoKvAdmin Admin => _host.Services.GetRequiredService<INoKvAdmin>();
+
+    public static async Task<ClusterConnection> OpenAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var gateways = CliOptions.ParseGateways(parse.GetValue(CliOptions.Gateways)!);
+        string clusterId = parse.GetValue(CliOptions.ClusterId)!;
+        var timeout = TimeSpan.FromSeconds(parse.GetValue(CliOptions.TimeoutSeconds));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(gateways);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = clusterId;
+            });
+        });
+        builder.Services.AddNoKvClient(o =>
+        {
+            o.OperationTimeout = timeout;
+            o.AttemptTimeout = TimeSpan.FromSeconds(Math.Min(3, timeout.TotalSeconds));
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            host.Dispose();
+            throw new CliException($"cannot connect to the cluster '{clusterId}' at {string.Join(", ", gateways.Select(g => g.ToString()))}: {e.Message}");
+        }
+
+        return new ClusterConnection(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _host.StopAsync(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Text;
+using NoKv.Client;
+
+namespace NoKv.Cli.Commands;
+
+/// <summary>
+/// put, get, delete, cas and scan. Keys and values are UTF-8 text. Exit codes: 0 success, 1 not found /
+/// compare failed, 2 error (message on stderr).
+/// </summary>
+internal static class KvCommands
+{
+    public static Command Put()
+    {
+        var key = new Argument<string>("key");
+        var value = new Argument<string>("value");
+        var command = new Command("put", "Set a key to a value.") { key, value };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
+        {
+            await connection.Store.PutAsync(parse.GetValue(key)!, parse.GetValue(value)!, token);
+            Console.WriteLine("OK");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Get()
+    {
+        var key = new Argument<string>("key");
+        var stale = new Option<double?>("--stale-ms") { Description = "Allow a follower read at most this many milliseconds behind the leader." };
+        var command = new Command("get", "Print a key's value (exit 1 if absent).") { key, stale };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
+        {
+            var options = parse.GetValue(stale) is { } ms ? KvReadOptions.Stale(TimeSpan.FromMilliseconds(ms)) : null;
+            var value = await connection.Store.GetStringAsync(parse.GetValue(key)!, options, token);
+            if (value is null)
+            {
+                Console.Error.WriteLine("(not found)");
+                return 1;
+            }
+
+            Console.WriteLine(value);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Delete()
+    {
+        var key = new Argument<string>("key");
+        var command = new Command("delete", "Remove a key.") { key };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
+        {
+            await connection.Store.DeleteAsync(parse.GetValue(key)!, token);
+            Console.WriteLine("OK");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command CompareAndSwap()
+    {
+        var key = new Argument<string>("key");
+        var expected = new Option<string?>("--expected") { Description = "Current value required for the swap; omit to require the key to be absent." };
+        var newValue = new Option<string?>("--new") { Description = "Value to write; omit to delete the key." };
+        var command = new Command("cas", "Compare-and-swap: write --new only if the value equals --expected (exit 1 if not).") { key, expected, newValue };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
+        {
+            bool swapped = await connection.Store.CompareAndSwapAsync(parse.GetValue(key)!, parse.GetValue(expected), parse.GetValue(newValue), token);
+            Console.WriteLine(swapped ? "SWAPPED" : "MISMATCH");
+            return swapped ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static Command Scan()
+    {
+        var start = new Argument<string>("start") { DefaultValueFactory = _ => "", Description = "First key (inclusive); empty = from the beginning." };
+        var end = new Argument<string>("end") { DefaultValueFactory = _ => "", Description = "End key (exclusive); empty = to the end." };
+        var limit = new Option<int>("--limit", "-n") { DefaultValueFactory = _ => 100, Description = "Maximum entries to print." };
+        var command = new Command("scan", "Print keys in [start, end) in order, crossing shards.") { start, end, limit };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
+        {
+            int count = 0;
+            await foreach (var entry in connection.Store.ScanAsync(Encoding.UTF8.GetBytes(parse.GetValue(start)!), Encoding.UTF8.GetBytes(parse.GetValue(end)!), parse.GetValue(limit), null, token))
+            {
+                Console.WriteLine($"{Encoding.UTF8.GetString(entry.Key)}\t{Encoding.UTF8.GetString(entry.Value)}");
+                count++;
+            }
+
+            Console.Error.WriteLine($"({count} entr{(count == 1 ? "y" : "ies")})");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,414 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Raft;
+using NoKv.Abstractions.Sharding;
+using NoKv.Grains.Raft;
+using NoKv.Grains.StateMachine;
+using NoKv.Raft;
+using NoKv.Raft.Messages;
+using NoKv.Storage;
+using Snapshot = NoKv.Raft.Messages.Snapshot;
+
+namespace NoKv.Grains.Replica;
+
+public sealed partial class ShardReplicaGrain
+{
+    // Work queued for the pump by other turns. Drained only outside a Ready.
+    private readonly List<Message> _messageInbox = new();
+    private readonly List<ProposalWaiter> _proposalInbox = new();
+    private readonly List<ReadWaiter> _readInbox = new();
+    private int _pendingTicks;
+
+    // Waiters the Raft node has accepted.
+    private readonly Dictionary<ulong, ProposalWaiter> _proposals = new();
+    private readonly Dictionary<long, ReadWaiter> _pendingReads = new();
+    private readonly List<ReadWaiter> _readsAwaitingApply = new();
+    private readonly List<ApplyOutcome> _outcomes = new();
+    private readonly Dictionary<ulong, ArrayBufferWriter<byte>> _outgoing = new();
+    private readonly Dictionary<ulong, int> _outgoingCounts = new();
+    private long _nextReadId;
+
+    private bool _pumping;
+    private bool _failed;
+    private long _lastLeaderContact;
+    private Snapshot? _cachedSnapshot;
+
+    private Task OnTickAsync()
+    {
+        _pendingTicks++;
+        return PumpAsync();
+    }
+
+    /// <summary>
+    /// The one place that drives the Raft node: feed queued input, then persist, send and apply each Ready.
+    /// Re-entrant calls return at once; the running pump picks up whatever they queued. A storage failure
+    /// is fatal for the activation (the replica must not continue with state it could not persist).
+    /// </summary>
+    private async Task PumpAsync()
+    {
+        if (_pumping || _failed || _node is null)
+        {
+            return;
+        }
+
+        _pumping = true;
+        try
+        {
+            while (true)
+            {
+                DrainInbox();
+                if (!_node.HasReady())
+                {
+                    break;
+                }
+
+                var ready = _node.GetReady();
+                await HandleReadyAsync(ready);
+                _node.Advance(ready);
+                CompleteAppliedReads();
+                await MaybeCompactAsync();
+            }
+        }
+        catch (Exception e)
+        {
+            _failed = true;
+            LogFatal(_id.ToGrainKey(), e);
+            FailAllWaiters(NoKvErrorCode.StoreUnavailable);
+            DeactivateOnIdle();
+        }
+        finally
+        {
+            _pumping = false;
+        }
+    }
+
+    private void DrainInbox()
+    {
+        for (; _pendingTicks > 0; _pendingTicks--)
+        {
+            _node.Tick();
+        }
+
+        if (_messageInbox.Count > 0)
+        {
+            foreach (var message in _messageInbox)
+            {
+                try
+                {
+                    _node.Step(message);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                    LogStepRejected(_id.ToGrainKey(), message.ToString(), e.Message);
+                    continue;
+                }
+
+                if (message.From == _node.Lead && message.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
+                {
+                    _lastLeaderContact = Environment.TickCount64;
+                }
+            }
+
+            _messageInbox.Clear();
+        }
+
+        if (_proposalInbox.Count > 0)
+        {
+            foreach (var waiter in _proposalInbox)
+            {
+                var result = _node.Propose(waiter.Command);
+                if (result.IsAccepted)
+                {
+                    waiter.Index = result.Index;
+                    waiter.Term = result.Term;
+                    if (_proposals.Remove(result.Index, out var displaced))
+                    {
+                        displaced.Complete(NoKvErrorCode.ProposalDropped, false, 0);
+                    }
+
+                    _proposals[result.Index] = waiter;
+                }
+                else
+                {
+                    waiter.Complete(result.Status == ProposalStatus.NotLeader ? NoKvErrorCode.NotLeader : NoKvErrorCode.ProposalDropped, false, 0);
+                }
+            }
+
+            _proposalInbox.Clear();
+        }
+
+        if (_readInbox.Count > 0)
+        {
+            Span<byte> context = stackalloc byte[8];
+            foreach (var waiter in _readInbox)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(context, waiter.Id);
+                var result = _node.ReadIndex(context.ToArray());
+                if (result.IsAccepted)
+                {
+                    _pendingReads[waiter.Id] = waiter;
+                }
+                else
+                {
+                    waiter.Complete(result.Status == ProposalStatus.NotLeader ? NoKvErrorCode.NotLeader : NoKvErrorCode.ProposalDropped);
+                }
+            }
+
+            _readInbox.Clear();
+        }
+    }
+
+    /// <summary>Persist (one engine write, synced when Raft requires), then send, then apply; Ready's contract order.</summary>
+    private async Task HandleReadyAsync(Ready ready)
+    {
+        if (ready.SoftState is { } soft && soft.Role != StateRole.Leader)
+        {
+            // Lost (or never had) leadership: nothing pending here can be answered by this node any more.
+            FailAllWaiters(NoKvErrorCode.NotLeader);
+        }
+
+        var batch = new WriteBatch();
+        var snapshot = ready.Snapshot;
+        if (snapshot is not null)
+        {
+            _log.StageSnapshot(batch, snapshot.Metadata.Index, snapshot.Metadata.Term);
+        }
+
+        _log.StageAppend(batch, ready.Entries.Span);
+        if (ready.HardState is { } hs)
+        {
+            _log.StageHardState(batch, hs);
+        }
+
+        if (batch.Count > 0)
+        {
+            // Many replicas of this silo await here at once; the engine's group commit gives them one fsync.
+            await _store.Database.WriteAsync(batch, ready.MustSync ? WriteOptions.Synced : WriteOptions.Default);
+        }
+
+        if (snapshot is not null)
+        {
+            _log.CommitSnapshot(snapshot.Metadata.Index, snapshot.Metadata.Term);
+        }
+
+        _log.CommitAppend(ready.Entries.Span);
+        if (ready.HardState is { } committedHs)
+        {
+            _log.CommitHardState(committedHs);
+        }
+
+        Send(ready.Messages.Span);
+
+        if (snapshot is not null)
+        {
+            await _stateMachine.InstallSnapshotAsync(snapshot.Data, snapshot.Metadata.Index, snapshot.Metadata.Term);
+            _cachedSnapshot = null;
+            LogSnapshotInstalled(_id.ToGrainKey(), snapshot.Metadata.Index);
+        }
+
+        if (!ready.CommittedEntries.IsEmpty)
+        {
+            // Membership entries (the bootstrap membership among them) take effect on the node as they
+            // apply. Membership is static in this release, so the descriptor's voters stay authoritative.
+            foreach (var entry in ready.CommittedEntries.Span)
+            {
+                if (entry.Type == EntryType.ConfChange && !entry.Data.IsEmpty)
+                {
+                    _node.ApplyConfChange(ConfChange.Decode(entry.Data));
+                }
+            }
+
+            _outcomes.Clear();
+            await _stateMachine.ApplyAsync(ready.CommittedEntries, _outcomes);
+            foreach (var outcome in _outcomes)
+            {
+                if (_proposals.Remove(outcome.Index, out var waiter))
+                {
+                    if (waiter.Term == outcome.Term)
+                    {
+                        waiter.Complete(outcome.Code, outcome.Succeeded, outcome.Index);
+                    }
+                    else
+                    {
+                        waiter.Complete(NoKvErrorCode.ProposalDropped, false, 0);
+                    }
+                }
+            }
+
+            DropOverwrittenProposals(_stateMachine.AppliedIndex);
+        }
+
+        foreach (var read in ready.ReadStates.Span)
+        {
+            long id = read.RequestCtx.Length == 8 ? BinaryPrimitives.ReadInt64LittleEndian(read.RequestCtx.Span) : -1;
+            if (_pendingReads.Remove(id, out var waiter))
+            {
+                waiter.ReadIndex = read.Index;
+                _readsAwaitingApply.Add(waiter);
+            }
+        }
+    }
+
+    /// <summary>Proposals at or below the applied index that did not apply as themselves were replaced by another leader's entries.</summary>
+    private void DropOverwrittenProposals(ulong applied)
+    {
+        if (_proposals.Count == 0)
+        {
+            return;
+        }
+
+        List<ulong>? stale = null;
+        foreach (var index in _proposals.Keys)
+        {
+            if (index <= applied)
+            {
+                (stale ??= new()).Add(index);
+            }
+        }
+
+        if (stale is null)
+        {
+            return;
+        }
+
+        foreach (var index in stale)
+        {
+            if (_proposals.Remove(index, out var waiter))
+            {
+                waiter.Complete(NoKvErrorCode.ProposalDropped, false, 0);
+            }
+        }
+    }
+
+    private void CompleteAppliedReads()
+    {
+        for (int i = _readsAwaitingApply.Count - 1; i >= 0; i--)
+        {
+            var waiter = _readsAwaitingApply[i];
+            if (_stateMachine.AppliedIndex >= waiter.ReadIndex)
+            {
+                _readsAwaitingApply.RemoveAt(i);
+                waiter.Complete(NoKvErrorCode.Ok);
+            }
+        }
+    }
+
+    /// <summary>Batches messages per destination into one one-way call each; never awaited (see the class remarks).</summary>
+    private void Send(ReadOnlySpan<Message> messages)
+    {
+        if (messages.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var message in messages)
+        {
+            if (!_outgoing.TryGetValue(message.To, out var writer))
+            {
+                writer = new ArrayBufferWriter<byte>();
+                _outgoing[message.To] = writer;
+            }
+
+            RaftMessageCodec.Write(writer, message);
+            _outgoingCounts[message.To] = _outgoingCounts.GetValueOrDefault(message.To) + 1;
+        }
+
+        foreach (var (to, writer) in _outgoing)
+        {
+            int count = _outgoingCounts.GetValueOrDefault(to);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            var target = new StoreId((int)to);
+            var batch = new RaftMessageBatch { Shard = _shard.Id, From = _id.Store, To = target, Count = count, Payload = writer.WrittenSpan.ToArray() };
+            writer.ResetWrittenCount();
+            _outgoingCounts[to] = 0;
+            try
+            {
+                _ = ObserveAsync(GrainFactory.GetGrain<IShardReplicaGrain>(new ReplicaId(_shard.Id, target).ToGrainKey()).DeliverAsync(batch));
+            }
+            catch (Exception e)
+            {
+                LogSendFailed(_id.ToGrainKey(), to, e.Message);
+            }
+        }
+    }
+
+    private async Task ObserveAsync(Task send)
+    {
+        try
+        {
+            await send;
+        }
+        catch (Exception e)
+        {
+            // Raft retransmits; a lost batch only costs time.
+            LogSendFailed(_id.ToGrainKey(), 0, e.Message);
+        }
+    }
+
+    /// <summary>Keeps the log bounded: once enough entries are applied, drops all but a tail for slow followers.</summary>
+    private async Task MaybeCompactAsync()
+    {
+        ulong applied = _stateMachine.AppliedIndex;
+        ulong truncated = _log.FirstIndex() - 1;
+        ulong threshold = (ulong)_options.SnapshotEntries;
+        if (applied <= truncated || applied - truncated <= threshold)
+        {
+            return;
+        }
+
+        ulong compactTo = applied - (threshold / 4);
+        var batch = new WriteBatch();
+        _log.StageCompact(batch, compactTo);
+        await _store.Database.WriteAsync(batch, WriteOptions.Default);
+        _log.CommitCompact(compactTo);
+        LogCompacted(_id.ToGrainKey(), compactTo);
+    }
+
+    /// <summary>
+    /// Raft's storage asks for a snapshot to send a follower that needs compacted entries. It is the state
+    /// machine at its applied index (which is never behind the compaction point), reused while fresh.
+    /// </summary>
+    private Snapshot CreateSnapshot()
+    {
+        ulong applied = _stateMachine.AppliedIndex;
+        var cached = _cachedSnapshot;
+        if (cached is not null && cached.Metadata.Index >= _log.FirstIndex() - 1 && cached.Metadata.Index + ((ulong)_options.SnapshotEntries / 2) >= applied)
+        {
+            return cached;
+        }
+
+        var data = _stateMachine.ExportSnapshot();
+        var snapshot = new Snapshot(new SnapshotMetadata(applied, _stateMachine.AppliedTerm, _node is null ? _log.InitialState().ConfState : _node.ConfState), data);
+        _cachedSnapshot = snapshot;
+        LogSnapshotCreated(_id.ToGrainKey(), applied, data.Length);
+        return snapshot;
+    }
+
+    private void FailAllWaiters(NoKvErrorCode code)
+    {
+        foreach (var waiter in _proposals.Values)
+        {
+            waiter.Complete(code == NoKvErrorCode.NotLeader ? NoKvErrorCode.ProposalDropped : code, false, 0);
+        }
+
+        _proposals.Clear();
+        foreach (var waiter in _pendingReads.Values)
+        {
+            waiter.Complete(code);
+        }
+
+        _pendingReads.Clear();
+        foreach (var waiter in _readsAwaitingApply)
+        {
+            waiter.Complete(code);
+        }
+
+        _readsAwaitingApply.Clear();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Buffers.Binary;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Grains.Store;
+
+/// <summary>
+/// The layout of one store's engine key space. The first byte separates the users of the engine; never
+/// renumber these prefixes, they are on disk.
+/// <code>
+/// 0x01 | shard (8, big-endian) | 0x01 | index (8, big-endian)  Raft log entry: term (8 LE) | type (1) | payload
+/// 0x01 | shard | 0x02                                        Raft hard state: term | vote | commit (8 LE each)
+/// 0x01 | shard | 0x03                                        log truncation point: index | term (8 LE each)
+/// 0x01 | shard | 0x04                                        apply state: applied index | applied term (8 LE each)
+/// 0x01 | shard | 0x05 | session id (16)                      dedupe record: sequence (8 LE) | code (1) | succeeded (1)
+/// 0x02 | user key                                            user data; shards on a store own disjoint ranges of it
+/// 0x03 | ...                                                 grain storage provider records (see NoKvGrainStorage)
+/// </code>
+/// Big-endian shard ids and indexes make engine order equal numeric order, so a group's log is one range,
+/// truncating a suffix or compacting a prefix is one DeleteRange, and each group's state is contiguous.
+/// </summary>
+public static class KeySpace
+{
+    public const byte GroupPrefix = 0x01;
+    public const byte DataPrefix = 0x02;
+
+    private const byte LogTag = 0x01;
+    private const byte HardStateTag = 0x02;
+    private const byte TruncatedTag = 0x03;
+    private const byte ApplyStateTag = 0x04;
+    private const byte SessionTag = 0x05;
+
+    public static byte[] LogKey(ShardId shard, ulong index)
+    {
+        var key = new byte[18];
+        WriteGroup(key, shard, LogTag);
+        BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(10), index);
+        return key;
+    }
+
+    /// <summary>First key after every log entry of <paramref name="shard"/>.</summary>
+    public static byte[] LogEnd(ShardId shard) => Tag(shard, LogTag + 1);
+
+    public static byte[] HardStateKey(ShardId shard) => Tag(shard, HardStateTag);
+
+    public static byte[] TruncatedKey(ShardId shard) => Tag(shard, TruncatedTag);
+
+    public static byte[] ApplyStateKey(ShardId shard) => Tag(shard, ApplyStateTag);
+
+    public static byte[] SessionKey(ShardId shard, Guid session)
+    {
+        var key = new byte[26];
+        WriteGroup(key, shard, SessionTag);
+        session.TryWriteBytes(key.AsSpan(10));
+        return key;
+    }
+
+    public static byte[] SessionStart(ShardId shard) => Tag(shard, SessionTag);
+
+    public static byte[] SessionEnd(ShardId shard) => Tag(shard, SessionTag + 1);
+
+    /// <summary>The engine key holding user key <paramref name="userKey"/>.</summary>
+    public static byte[] DataKey(ReadOnlySpan<byte> userKey)
+    {
+        var key = new byte[userKey.Length + 1];
+        key[0] = DataPrefix;
+        userKey.CopyTo(key.AsSpan(1));
+        return key;
+    }
+
+    /// <summary>Engine range of user range [start, end); an empty end maps to the end of the data prefix.</summary>
+    public static (byte[] Start, byte[] End) DataRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) =>
+        (DataKey(start), end.IsEmpty ? [DataPrefix + 1] : DataKey(end));
+
+    private static byte[] Tag(ShardId shard, int tag)
+    {
+        var key = new byte[10];
+        WriteGroup(key, shard, (byte)tag);
+        return key;
+    }
+
+    private static void WriteGroup(Span<byte> key, ShardId shard, byte tag)
+    {
+        key[0] = GroupPrefix;
+        BinaryPrimitives.WriteInt64BigEndian(key[1..], shard.Value);
+        key[9] = tag;
+    }
+}

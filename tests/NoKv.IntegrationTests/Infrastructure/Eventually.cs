@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace NoKv.IntegrationTests.Infrastructure;
+
+/// <summary>Polls a condition until it holds or a deadline passes; the failure names what was awaited and the last value seen.</summary>
+public static class Eventually
+{
+    public static async Task<T> WaitAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        Exception? lastError = null;
+        T? last = default;
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                last = await probe();
+                if (condition(last))
+                {
+                    return last;
+                }
+            }
+            catch (Exception e)
+            {
+                lastError = e;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0}s waiting for {what}; last value {last}, last error {lastError?.Message ?? "none"}.");
+    }
+}

@@ -1,0 +1,167 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
+using NoKv.Client;
+using NoKv.Client.Admin;
+using NoKv.Client.Hosting;
+using NoKv.Grains.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace NoKv.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// An in-process NoKV cluster for tests: N silos, silo i (Orleans name Primary, Secondary_1, ...) is store
+/// i+1 with its own data directory under a fresh temp root, which survives silo restarts and is deleted on
+/// dispose. Faults and lost replies are injected through <see cref="Faults"/> and <see cref="LostReplies"/>.
+/// </summary>
+public sealed class TestNoKvCluster : IAsyncDisposable
+{
+    private TestNoKvCluster(InProcessTestCluster cluster, string root, NetworkFaults faults, LostReplies lostReplies, int silos)
+    {
+        Cluster = cluster;
+        Root = root;
+        Faults = faults;
+        LostReplies = lostReplies;
+        Stores = Enumerable.Range(1, silos).Select(i => new StoreId(i)).ToArray();
+    }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public string Root { get; }
+
+    public NetworkFaults Faults { get; }
+
+    public LostReplies LostReplies { get; }
+
+    public IReadOnlyList<StoreId> Stores { get; }
+
+    public IKvStore Store => Cluster.Client.ServiceProvider.GetRequiredService<IKvStore>();
+
+    public INoKvAdmin Admin => Cluster.Client.ServiceProvider.GetRequiredService<INoKvAdmin>();
+
+    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "nokv-it-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var faults = new NetworkFaults();
+        var lostReplies = new LostReplies();
+        var stores = Enumerable.Range(1, silos).ToArray();
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((options, silo) =>
+        {
+            int store = StoreOf(options.SiloName);
+            silo.Services.AddSingleton(faults);
+            silo.Services.AddSingleton(lostReplies);
+            silo.AddIncomingGrainCallFilter<RaftFaultFilter>();
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+            });
+            silo.AddNoKv(
+                s =>
+                {
+                    s.StoreId = store;
+                    s.DataDirectory = Path.Combine(root, $"store-{store}");
+                    s.MemtableSizeBytes = 4 << 20;
+                    s.BlockCacheBytes = 4 << 20;
+                },
+                c =>
+                {
+                    c.Stores = stores;
+                    c.InitialShards = shards;
+                },
+                r =>
+                {
+                    r.TickInterval = TimeSpan.FromMilliseconds(50);
+                    r.ElectionTicks = 10;
+                    r.HeartbeatTicks = 2;
+                    r.RequestTimeout = TimeSpan.FromSeconds(3);
+                });
+        });
+        builder.ConfigureClientHost(host => host.Services.AddNoKvClient(o =>
+        {
+            o.OperationTimeout = TimeSpan.FromSeconds(20);
+            o.AttemptTimeout = TimeSpan.FromSeconds(2);
+            client?.Invoke(o);
+        }));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var result = new TestNoKvCluster(cluster, root, faults, lostReplies, silos);
+        await result.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
+        return result;
+    }
+
+    /// <summary>Store id of a test silo: the silo's instance number (the digits ending its name) plus one.</summary>
+    public static int StoreOf(string siloName)
+    {
+        int digits = siloName.Length;
+        while (digits > 0 && char.IsAsciiDigit(siloName[digits - 1]))
+        {
+            digits--;
+        }
+
+        if (digits == siloName.Length)
+        {
+            throw new ArgumentException($"Test silo name '{siloName}' does not end in an instance number.");
+        }
+
+        return int.Parse(siloName[digits..], CultureInfo.InvariantCulture) + 1;
+    }
+
+    public InProcessSiloHandle SiloOf(StoreId store) =>
+        Cluster.Silos.Single(s => StoreOf(s.Name) == store.Value);
+
+    /// <summary>Waits until every shard has a leader that a majority of its live replicas agree on.</summary>
+    public async Task<ClusterStatus> WaitForLeadersAsync(TimeSpan timeout, Func<ClusterStatus, bool>? extra = null)
+    {
+        return await Eventually.WaitAsync(
+            async () => await Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
+            status => status.Map.Shards.All(shard => LeaderOf(status, shard.Id) is not null) && (extra is null || extra(status)),
+            timeout,
+            "every shard to elect a leader");
+    }
+
+    public static StoreId? LeaderOf(ClusterStatus status, ShardId shard)
+    {
+        foreach (var report in status.Replicas)
+        {
+            if (report.Replica.Shard == shard && report.Status is { Role: ReplicaRole.Leader } s)
+            {
+                int agree = status.Replicas.Count(r => r.Replica.Shard == shard && r.Status?.Leader == s.Replica.Store && r.Status.Term == s.Term);
+                if (agree * 2 > status.Replicas.Count(r => r.Replica.Shard == shard))
+                {
+                    return s.Replica.Store;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Cluster.StopAllSilosAsync();
+        }
+        catch (Exception)
+        {
+            // Silos already killed by the test; nothing else to stop.
+        }
+
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
