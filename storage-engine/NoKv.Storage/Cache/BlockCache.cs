@@ -18,7 +18,7 @@ namespace NoKv.Storage.Cache;
 /// </remarks>
 public sealed class BlockCache
 {
-    private readonly Shard[] _shards;
+    private readonly BlockCacheShard[] _shards;
     private readonly int _shardShift;
     private long _nextCacheId;
 
@@ -42,10 +42,10 @@ public sealed class BlockCache
         }
 
         CapacityBytes = capacityBytes;
-        _shards = new Shard[shardCount];
+        _shards = new BlockCacheShard[shardCount];
         for (int i = 0; i < shardCount; i++)
         {
-            _shards[i] = new Shard(capacityBytes / shardCount);
+            _shards[i] = new BlockCacheShard(capacityBytes / shardCount);
         }
 
         _shardShift = 64 - BitOperations.Log2((uint)shardCount);
@@ -61,7 +61,7 @@ public sealed class BlockCache
     public BlockCacheStatistics GetStatistics()
     {
         long hits = 0, misses = 0, inserts = 0, evictions = 0, usage = 0, entries = 0;
-        foreach (Shard shard in _shards)
+        foreach (BlockCacheShard shard in _shards)
         {
             lock (shard.Lock)
             {
@@ -97,128 +97,6 @@ public sealed class BlockCache
         ShardFor(key).Erase(key);
     }
 
-    private Shard ShardFor(BlockCacheKey key) =>
+    private BlockCacheShard ShardFor(BlockCacheKey key) =>
         _shardShift == 64 ? _shards[0] : _shards[(int)(key.Hash >> _shardShift)];
-
-    /// <summary>One LRU list + map; every field is guarded by <see cref="Lock"/>.</summary>
-    private sealed class Shard
-    {
-        private readonly Dictionary<BlockCacheKey, Node> _map = [];
-
-        // Sentinel of the circular LRU list: _head.Next is the most recently used, _head.Prev the least.
-        private readonly Node _head;
-        private readonly long _capacity;
-
-        public Shard(long capacity)
-        {
-            _capacity = capacity;
-            _head = new Node(default, null!, 0);
-            _head.Next = _head;
-            _head.Prev = _head;
-        }
-
-        public Lock Lock { get; } = new();
-
-        public long Usage { get; private set; }
-
-        public long Hits { get; private set; }
-
-        public long Misses { get; private set; }
-
-        public long Inserts { get; private set; }
-
-        public long Evictions { get; private set; }
-
-        public int Count => _map.Count;
-
-        public bool TryGet(BlockCacheKey key, [NotNullWhen(true)] out Block? block)
-        {
-            lock (Lock)
-            {
-                if (_map.TryGetValue(key, out Node? node))
-                {
-                    Hits++;
-                    Unlink(node);
-                    PushFront(node);
-                    block = node.Value;
-                    return true;
-                }
-
-                Misses++;
-                block = null;
-                return false;
-            }
-        }
-
-        public void Insert(BlockCacheKey key, Block block, int charge)
-        {
-            if (charge > _capacity)
-            {
-                return;
-            }
-
-            lock (Lock)
-            {
-                if (_map.Remove(key, out Node? existing))
-                {
-                    Unlink(existing);
-                    Usage -= existing.Charge;
-                }
-
-                var node = new Node(key, block, charge);
-                _map.Add(key, node);
-                PushFront(node);
-                Usage += charge;
-                Inserts++;
-
-                while (Usage > _capacity)
-                {
-                    Node victim = _head.Prev;
-                    Unlink(victim);
-                    _map.Remove(victim.Key);
-                    Usage -= victim.Charge;
-                    Evictions++;
-                }
-            }
-        }
-
-        public void Erase(BlockCacheKey key)
-        {
-            lock (Lock)
-            {
-                if (_map.Remove(key, out Node? node))
-                {
-                    Unlink(node);
-                    Usage -= node.Charge;
-                }
-            }
-        }
-
-        private static void Unlink(Node node)
-        {
-            node.Prev.Next = node.Next;
-            node.Next.Prev = node.Prev;
-        }
-
-        private void PushFront(Node node)
-        {
-            node.Next = _head.Next;
-            node.Prev = _head;
-            _head.Next.Prev = node;
-            _head.Next = node;
-        }
-    }
-
-    private sealed class Node(BlockCacheKey key, Block value, int charge)
-    {
-        public BlockCacheKey Key { get; } = key;
-
-        public Block Value { get; } = value;
-
-        public int Charge { get; } = charge;
-
-        public Node Prev { get; set; } = null!;
-
-        public Node Next { get; set; } = null!;
-    }
 }

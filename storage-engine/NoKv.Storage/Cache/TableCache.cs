@@ -23,7 +23,7 @@ public sealed class TableCache : IDisposable
     private readonly Func<long, string> _pathOf;
     private readonly TableOptions _options;
     private readonly BlockCache? _blockCache;
-    private readonly Shard[] _shards;
+    private readonly TableCacheShard[] _shards;
     private bool _disposed;
 
     /// <param name="pathOf">Maps a file number to the table's path.</param>
@@ -53,10 +53,10 @@ public sealed class TableCache : IDisposable
             shardCount *= 2;
         }
 
-        _shards = new Shard[shardCount];
+        _shards = new TableCacheShard[shardCount];
         for (int i = 0; i < shardCount; i++)
         {
-            _shards[i] = new Shard(capacity / shardCount);
+            _shards[i] = new TableCacheShard(capacity / shardCount);
         }
     }
 
@@ -70,7 +70,7 @@ public sealed class TableCache : IDisposable
     {
         long hits = 0, misses = 0, evictions = 0;
         int open = 0;
-        foreach (Shard shard in _shards)
+        foreach (TableCacheShard shard in _shards)
         {
             lock (shard.Lock)
             {
@@ -154,7 +154,7 @@ public sealed class TableCache : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        foreach (Shard shard in _shards)
+        foreach (TableCacheShard shard in _shards)
         {
             foreach (TableCacheEntry entry in shard.RemoveAll())
             {
@@ -167,7 +167,7 @@ public sealed class TableCache : IDisposable
     internal TableCacheEntry Acquire(long fileNumber)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Shard shard = ShardFor(fileNumber);
+        TableCacheShard shard = ShardFor(fileNumber);
         if (shard.TryAcquire(fileNumber, out TableCacheEntry? entry))
         {
             return entry;
@@ -180,154 +180,9 @@ public sealed class TableCache : IDisposable
         return entry;
     }
 
-    private Shard ShardFor(long fileNumber)
+    private TableCacheShard ShardFor(long fileNumber)
     {
         ulong h = (ulong)fileNumber * 0x9E3779B97F4A7C15UL;
         return _shards[(int)(h >> 32) & (_shards.Length - 1)];
-    }
-
-    /// <summary>An LRU of entries; every field is guarded by <see cref="Lock"/>.</summary>
-    private sealed class Shard(int capacity)
-    {
-        private readonly Dictionary<long, TableCacheEntry> _map = [];
-
-        // Most recently used first.
-        private TableCacheEntry? _head;
-        private TableCacheEntry? _tail;
-
-        public Lock Lock { get; } = new();
-
-        public long Hits { get; private set; }
-
-        public long Misses { get; private set; }
-
-        public long Evictions { get; private set; }
-
-        public int Count => _map.Count;
-
-        public bool TryAcquire(long fileNumber, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TableCacheEntry? entry)
-        {
-            lock (Lock)
-            {
-                if (_map.TryGetValue(fileNumber, out entry))
-                {
-                    entry.AddReference();
-                    MoveToFront(entry);
-                    Hits++;
-                    return true;
-                }
-
-                Misses++;
-                return false;
-            }
-        }
-
-        /// <summary>
-        /// Inserts a freshly opened reader, unless another thread got there first (then <paramref name="loser"/>
-        /// is the caller's reader, to close). At most one entry is evicted (<paramref name="evicted"/>, whose
-        /// cache reference the caller releases outside the lock).
-        /// </summary>
-        public TableCacheEntry AddOrAcquire(long fileNumber, TableReader reader, out TableReader? loser, out TableCacheEntry? evicted)
-        {
-            lock (Lock)
-            {
-                evicted = null;
-                if (_map.TryGetValue(fileNumber, out TableCacheEntry? existing))
-                {
-                    existing.AddReference();
-                    MoveToFront(existing);
-                    loser = reader;
-                    return existing;
-                }
-
-                loser = null;
-
-                // One reference for the cache, one for the caller.
-                var entry = new TableCacheEntry(fileNumber, reader, initialReferences: 2);
-                _map.Add(fileNumber, entry);
-                PushFront(entry);
-                if (_map.Count > capacity)
-                {
-                    evicted = _tail!;
-                    Unlink(evicted);
-                    _map.Remove(evicted.FileNumber);
-                    Evictions++;
-                }
-
-                return entry;
-            }
-        }
-
-        public TableCacheEntry? Remove(long fileNumber)
-        {
-            lock (Lock)
-            {
-                if (_map.Remove(fileNumber, out TableCacheEntry? entry))
-                {
-                    Unlink(entry);
-                    return entry;
-                }
-
-                return null;
-            }
-        }
-
-        public List<TableCacheEntry> RemoveAll()
-        {
-            lock (Lock)
-            {
-                var all = new List<TableCacheEntry>(_map.Values);
-                _map.Clear();
-                _head = null;
-                _tail = null;
-                return all;
-            }
-        }
-
-        private void MoveToFront(TableCacheEntry entry)
-        {
-            if (_head != entry)
-            {
-                Unlink(entry);
-                PushFront(entry);
-            }
-        }
-
-        private void PushFront(TableCacheEntry entry)
-        {
-            entry.Prev = null;
-            entry.Next = _head;
-            if (_head is not null)
-            {
-                _head.Prev = entry;
-            }
-
-            _head = entry;
-            _tail ??= entry;
-        }
-
-        private void Unlink(TableCacheEntry entry)
-        {
-            if (entry.Prev is not null)
-            {
-                entry.Prev.Next = entry.Next;
-            }
-            else if (_head == entry)
-            {
-                _head = entry.Next;
-            }
-
-            if (entry.Next is not null)
-            {
-                entry.Next.Prev = entry.Prev;
-            }
-            else if (_tail == entry)
-            {
-                _tail = entry.Prev;
-            }
-
-            entry.Prev = null;
-            entry.Next = null;
-        }
     }
 }

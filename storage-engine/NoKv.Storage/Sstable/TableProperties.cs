@@ -63,64 +63,20 @@ public sealed class TableProperties
 
     internal static TableProperties Decode(ReadOnlySpan<byte> source, string path, long offset)
     {
-        var reader = new Reader(source, path, offset);
+        var reader = new CheckedSpanReader(source, path, offset, "properties block");
         return new TableProperties
         {
-            Entries = reader.Long(),
-            DataBlocks = reader.Long(),
-            DataSize = reader.Long(),
-            IndexSize = reader.Long(),
-            FilterSize = reader.Long(),
-            RawKeySize = reader.Long(),
-            RawValueSize = reader.Long(),
-            BloomBitsPerKey = (int)reader.UInt(),
-            ComparerName = System.Text.Encoding.UTF8.GetString(reader.Bytes()),
-            SmallestKey = reader.Bytes().ToArray(),
-            LargestKey = reader.Bytes().ToArray(),
+            Entries = reader.ReadVarint64AsLong(),
+            DataBlocks = reader.ReadVarint64AsLong(),
+            DataSize = reader.ReadVarint64AsLong(),
+            IndexSize = reader.ReadVarint64AsLong(),
+            FilterSize = reader.ReadVarint64AsLong(),
+            RawKeySize = reader.ReadVarint64AsLong(),
+            RawValueSize = reader.ReadVarint64AsLong(),
+            BloomBitsPerKey = (int)reader.ReadVarint32(),
+            ComparerName = System.Text.Encoding.UTF8.GetString(reader.ReadLengthPrefixed()),
+            SmallestKey = reader.ReadLengthPrefixed().ToArray(),
+            LargestKey = reader.ReadLengthPrefixed().ToArray(),
         };
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> source, string path, long offset)
-    {
-        private ReadOnlySpan<byte> _rest = source;
-
-        public long Long()
-        {
-            int n = Varint.TryRead64(_rest, out ulong value);
-            if (n == 0 || value > long.MaxValue)
-            {
-                throw Corrupt();
-            }
-
-            _rest = _rest.Slice(n);
-            return (long)value;
-        }
-
-        public uint UInt()
-        {
-            int n = Varint.TryRead32(_rest, out uint value);
-            if (n == 0)
-            {
-                throw Corrupt();
-            }
-
-            _rest = _rest.Slice(n);
-            return value;
-        }
-
-        public ReadOnlySpan<byte> Bytes()
-        {
-            uint length = UInt();
-            if (length > (uint)_rest.Length)
-            {
-                throw Corrupt();
-            }
-
-            ReadOnlySpan<byte> bytes = _rest.Slice(0, (int)length);
-            _rest = _rest.Slice((int)length);
-            return bytes;
-        }
-
-        private readonly CorruptionException Corrupt() => new(path, offset, "properties block is malformed");
     }
 }

@@ -172,6 +172,50 @@ public class TableRoundTripTests
     }
 
     [Fact]
+    public void LongKeysWithLongSharedPrefixesRoundTrip()
+    {
+        const int seed = 404;
+        var random = new Random(seed);
+        var entries = new SortedDictionary<byte[], byte[]>(ByteArrayComparer.Bytewise);
+        var stem = new byte[2500];
+        random.NextBytes(stem);
+        while (entries.Count < 600)
+        {
+            // Keys of 0..3000 bytes that share up to 2500 bytes with each other.
+            int shared = random.Next(0, stem.Length);
+            var key = new byte[shared + random.Next(0, 500)];
+            stem.AsSpan(0, shared).CopyTo(key);
+            random.NextBytes(key.AsSpan(shared));
+            entries[key] = BitConverter.GetBytes(key.Length);
+        }
+
+        var options = new TableOptions { BlockSizeBytes = 8192, BlockRestartInterval = 8 };
+        MemFileSystem fs = TestTables.NewFileSystem();
+        TestTables.Build(fs, TestTables.PathOf(11), entries, options);
+        using TableReader reader = TestTables.Open(fs, TestTables.PathOf(11), 11, options);
+        List<KeyValuePair<byte[], byte[]>> model = [.. entries];
+        using IInternalIterator it = reader.NewIterator();
+        int i = 0;
+        for (it.SeekToFirst(); it.Valid; it.Next(), i++)
+        {
+            Assert.True(model[i].Key.AsSpan().SequenceEqual(it.Key), $"seed={seed} i={i}");
+        }
+
+        Assert.Equal(model.Count, i);
+        i = model.Count - 1;
+        for (it.SeekToLast(); it.Valid; it.Prev(), i--)
+        {
+            Assert.True(model[i].Key.AsSpan().SequenceEqual(it.Key), $"seed={seed} i={i}");
+        }
+
+        foreach (KeyValuePair<byte[], byte[]> e in model)
+        {
+            Assert.True(reader.TryGet(e.Key, out _, out ReadOnlySpan<byte> value), $"seed={seed}");
+            Assert.True(value.SequenceEqual(e.Value), $"seed={seed}");
+        }
+    }
+
+    [Fact]
     public void EmptyTableOpensAndIsEmpty()
     {
         MemFileSystem fs = TestTables.NewFileSystem();
