@@ -36,4 +36,7 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica} compacted its log through index {Index}")]
     private partial void LogCompacted(string replica, ulong index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} hands leadership to its preferred store {Store}: {Result}")]
+    private partial void LogLeaderTransfer(string replica, int store, string result);
 }

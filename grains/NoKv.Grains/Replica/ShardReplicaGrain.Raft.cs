@@ -35,10 +35,35 @@ public sealed partial class ShardReplicaGrain
     private long _lastLeaderContact;
     private Snapshot? _cachedSnapshot;
 
+    private int _ticksSinceBalance;
+
     private Task OnTickAsync()
     {
         _pendingTicks++;
         return PumpAsync();
+    }
+
+    /// <summary>
+    /// Leader balance: the shard's first replica is its preferred leader, and layouts rotate the first
+    /// replica across stores, so leadership (and client load) spreads over the cluster instead of piling
+    /// onto whichever silo started first. A leader that is not preferred hands over to the preferred store
+    /// when that store is up, at most once per few election timeouts so a lagging or flapping store cannot
+    /// cause churn; Raft catches the transferee up before it takes over.
+    /// </summary>
+    private void MaybeTransferToPreferredLeader()
+    {
+        if (++_ticksSinceBalance < _options.ElectionTicks * 4 || !_node.IsLeader)
+        {
+            return;
+        }
+
+        _ticksSinceBalance = 0;
+        var preferred = _shard.Replicas[0];
+        if (preferred != _id.Store && _stores.FindActiveSilo(preferred) is not null)
+        {
+            var result = _node.TransferLeadership((ulong)preferred.Value);
+            LogLeaderTransfer(_id.ToGrainKey(), preferred.Value, result.Status.ToString());
+        }
     }
 
     /// <summary>
@@ -89,6 +114,7 @@ public sealed partial class ShardReplicaGrain
         for (; _pendingTicks > 0; _pendingTicks--)
         {
             _node.Tick();
+            MaybeTransferToPreferredLeader();
         }
 
         if (_messageInbox.Count > 0)
@@ -324,6 +350,15 @@ public sealed partial class ShardReplicaGrain
             }
 
             var target = new StoreId((int)to);
+            if (_stores.FindActiveSilo(target) is null)
+            {
+                // The peer's store has no live silo: placement would refuse the call anyway. Raft resends
+                // once it is back; skipping saves a failed placement (and its error log) per heartbeat.
+                writer.ResetWrittenCount();
+                _outgoingCounts[to] = 0;
+                continue;
+            }
+
             var batch = new RaftMessageBatch { Shard = _shard.Id, From = _id.Store, To = target, Count = count, Payload = writer.WrittenSpan.ToArray() };
             writer.ResetWrittenCount();
             _outgoingCounts[to] = 0;

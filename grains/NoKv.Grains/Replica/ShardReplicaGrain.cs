@@ -37,6 +37,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private readonly ReplicaOptions _options;
     private readonly ILogger<ShardReplicaGrain> _logger;
     private readonly ILocalSiloDetails _silo;
+    private readonly Placement.StoreDirectory _stores;
     private readonly KvLimits _limits;
 
     private ReplicaId _id;
@@ -46,8 +47,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private RawNode _node = null!;
     private IGrainTimer? _timer;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILocalSiloDetails silo)
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILocalSiloDetails silo, Placement.StoreDirectory stores)
     {
+        _stores = stores;
         _store = store;
         _layout = layout;
         _options = options.Value;

@@ -42,9 +42,16 @@ public sealed class TestNoKvCluster : IAsyncDisposable
 
     public INoKvAdmin Admin => Cluster.Client.ServiceProvider.GetRequiredService<INoKvAdmin>();
 
-    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null)
+    /// <summary>When true, dispose leaves the data directories for a later cluster over the same <see cref="Root"/>.</summary>
+    public bool KeepData { get; set; }
+
+    /// <summary>
+    /// Starts a cluster over <paramref name="root"/> (a fresh temp directory when null; pass a previous
+    /// cluster's Root, with KeepData set, to restart the same stores) and waits for every shard to have a leader.
+    /// </summary>
+    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null, string? root = null)
     {
-        string root = Path.Combine(Path.GetTempPath(), "nokv-it-" + Guid.NewGuid().ToString("N")[..12]);
+        root ??= Path.Combine(Path.GetTempPath(), "nokv-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         var faults = new NetworkFaults();
         var lostReplies = new LostReplies();
@@ -115,7 +122,21 @@ public sealed class TestNoKvCluster : IAsyncDisposable
     }
 
     public InProcessSiloHandle SiloOf(StoreId store) =>
-        Cluster.Silos.Single(s => StoreOf(s.Name) == store.Value);
+        Cluster.Silos.Concat(_restarted).Single(s => s.IsActive && StoreOf(s.Name) == store.Value);
+
+    private readonly List<InProcessSiloHandle> _restarted = new();
+
+    /// <summary>Starts again the silo of a store whose silo was stopped or killed, over the same data directory.</summary>
+    public async Task<InProcessSiloHandle> RestartStoreAsync(StoreId store)
+    {
+        var handle = await Cluster.StartSiloAsync(store.Value - 1, Cluster.Options);
+        if (!Cluster.Silos.Contains(handle))
+        {
+            _restarted.Add(handle);
+        }
+
+        return handle;
+    }
 
     /// <summary>Waits until every shard has a leader that a majority of its live replicas agree on.</summary>
     public async Task<ClusterStatus> WaitForLeadersAsync(TimeSpan timeout, Func<ClusterStatus, bool>? extra = null)
@@ -126,6 +147,10 @@ public sealed class TestNoKvCluster : IAsyncDisposable
             timeout,
             "every shard to elect a leader");
     }
+
+    /// <summary>Waits until every shard is led by its preferred store (its first replica).</summary>
+    public Task<ClusterStatus> WaitForBalancedLeadersAsync(TimeSpan timeout) =>
+        WaitForLeadersAsync(timeout, status => status.Map.Shards.All(shard => LeaderOf(status, shard.Id) == shard.Replicas[0]));
 
     public static StoreId? LeaderOf(ClusterStatus status, ShardId shard)
     {
@@ -146,6 +171,19 @@ public sealed class TestNoKvCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var silo in _restarted)
+        {
+            try
+            {
+                await silo.StopSiloAsync(true);
+                await silo.DisposeAsync();
+            }
+            catch (Exception)
+            {
+                // Best effort: the test may have stopped it already.
+            }
+        }
+
         try
         {
             await Cluster.StopAllSilosAsync();
@@ -156,6 +194,11 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         }
 
         await Cluster.DisposeAsync();
+        if (KeepData)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Root, recursive: true);
