@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using NoKv.Grains.Layout;
 using NoKv.Grains.Store;
 using NoKv.Silo.Configuration;
 using NoKv.Silo.Startup;
@@ -69,6 +71,42 @@ public sealed class SiloStartupTests : IDisposable
         var described = StartupFailure.Describe(new AggregateException(new InvalidOperationException("lifecycle", error)));
         Assert.NotNull(described);
         Assert.Equal(StartupError.StoreUnusable, described.ExitCode);
+    }
+
+    [Fact]
+    public async Task ChangedClusterLayoutIsRefused()
+    {
+        string dir = Path.Combine(_root, "layout");
+        var store = new LocalStore(Options.Create(new NoKvStoreOptions { StoreId = 1, DataDirectory = dir }), NullLogger<LocalStore>.Instance);
+        await store.OpenAsync(CancellationToken.None);
+        try
+        {
+            await new LayoutGuard(store, new ClusterLayout(Options.Create(new NoKvClusterOptions { InitialShards = 4 }))).CheckAsync(CancellationToken.None);
+            await new LayoutGuard(store, new ClusterLayout(Options.Create(new NoKvClusterOptions { InitialShards = 4 }))).CheckAsync(CancellationToken.None);
+            var error = await Assert.ThrowsAsync<StoreStartupException>(() =>
+                new LayoutGuard(store, new ClusterLayout(Options.Create(new NoKvClusterOptions { InitialShards = 8 }))).CheckAsync(CancellationToken.None));
+            Assert.Contains("shards=4", error.Message);
+            Assert.Contains("shards=8", error.Message);
+        }
+        finally
+        {
+            await store.CloseAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public void SettingsBindFromCommandLineAndReplaceTheDefaultStoreList()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddCommandLine(["--store-id", "5", "--clustering", "Redis", "--Layout:Stores:0", "4", "--Layout:Stores:1", "5", "--Layout:Stores:2", "6"], CommandLineSwitches.Map)
+            .Build();
+        var settings = new SiloSettings();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration, settings);
+        Assert.Equal(5, settings.StoreId);
+        Assert.Equal("Redis", settings.Clustering.Provider);
+        Assert.Equal([4, 5, 6], settings.Layout.EffectiveStores);
+        Assert.Equal([1, 2, 3], new SiloSettings().Layout.EffectiveStores);
+        Assert.Equal("store-5", settings.EffectiveSiloName);
     }
 
     private SiloSettings Settings(Action<SiloSettings> change)
