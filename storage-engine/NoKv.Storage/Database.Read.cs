@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using NoKv.Storage.Db;
 using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
@@ -90,6 +91,8 @@ public sealed partial class Database
         return LastSequence;
     }
 
+    // Stack scratch is fully written before use; skipping its zeroing matters on the hottest path.
+    [SkipLocalsInit]
     private bool GetCore<TSink>(ReadOnlySpan<byte> key, ReadOptions? options, ref TSink sink)
         where TSink : struct, IValueSink
     {

@@ -22,6 +22,7 @@ namespace NoKv.Storage;
 public sealed partial class Database
 {
     private const int MaxGroupBytes = 1 << 20;
+    private const int MaxExtraGroupsPerLeader = 4;
 
     [ThreadStatic]
     private static WriteRequest? t_request;
@@ -34,6 +35,7 @@ public sealed partial class Database
     private readonly SemaphoreSlim _writerSignal = new(0);
     private readonly List<WriteRequest> _group = [];
     private bool _leaderActive;
+    private bool _writesClosed;
     private int _writerThreadLeading;
 
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
@@ -72,7 +74,9 @@ public sealed partial class Database
             return;
         }
 
-        WriteRequest req = t_request ??= new WriteRequest { Signal = new ManualResetEventSlim(false, 100) };
+        // Waiters barely spin: synced writers usually outnumber cores, and spinning ones steal the CPU the
+        // leader and the woken writers need (measured: spinning 100 rounds halved 32-writer synced throughput).
+        WriteRequest req = t_request ??= new WriteRequest { Signal = new ManualResetEventSlim(false, spinCount: 1) };
         req.Batch = batch;
         req.Sync = options?.Sync ?? false;
         Submit(req);
@@ -88,6 +92,7 @@ public sealed partial class Database
         bool leader;
         lock (_queueLock)
         {
+            ObjectDisposedException.ThrowIf(_writesClosed, this);
             ThrowIfWritesStopped();
             _queue.Enqueue(req);
             leader = !_leaderActive;
@@ -155,6 +160,11 @@ public sealed partial class Database
         bool wake;
         lock (_queueLock)
         {
+            if (_writesClosed)
+            {
+                return ValueTask.FromException(new ObjectDisposedException(nameof(Database)));
+            }
+
             if (WritesStoppedError() is { } stopped)
             {
                 return ValueTask.FromException(stopped);
@@ -218,6 +228,7 @@ public sealed partial class Database
     /// </summary>
     private void LeadGroups(WriteRequest? callerRequest)
     {
+        int groupsAfterOwn = 0;
         while (true)
         {
             _group.Clear();
@@ -284,7 +295,9 @@ public sealed partial class Database
                     return;
                 }
 
-                if (callerRequest is null || !callerRequest.Done)
+                // Keep leading for a few groups after our own is done: waking another thread to lead costs a
+                // context switch per group, which would shrink groups under many synced writers.
+                if (callerRequest is null || !callerRequest.Done || ++groupsAfterOwn <= MaxExtraGroupsPerLeader)
                 {
                     continue;
                 }
@@ -437,9 +450,14 @@ public sealed partial class Database
         }
     }
 
-    /// <summary>Waits until no write is queued or being committed (used by Dispose).</summary>
+    /// <summary>Refuses new writes, then waits until no write is queued or being committed (used by Dispose).</summary>
     private void DrainWriters()
     {
+        lock (_queueLock)
+        {
+            _writesClosed = true;
+        }
+
         while (true)
         {
             lock (_queueLock)

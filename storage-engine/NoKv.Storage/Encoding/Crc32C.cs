@@ -27,6 +27,16 @@ public static class Crc32C
     // per step with 8 independent lookups.
     private static readonly uint[] Table = BuildTable();
 
+    // The hardware paths checksum three adjacent segments of this many bytes as three independent
+    // instruction chains (the CRC instruction has a latency of 3 cycles but a throughput of 1, so one chain
+    // leaves two thirds of the unit idle), then merge the three states with ShiftTable.
+    private const int StreamBytes = 256;
+
+    // ShiftTable[k][b] = the raw CRC state reached from state (b << 8k) after StreamBytes zero bytes. CRC
+    // state updates are linear over GF(2), so shifting any state is the XOR of four lookups, and
+    // process(s, A || B) = shift(process(s, A), |B|) ^ process(0, B).
+    private static readonly uint[] ShiftTable = BuildShiftTable(StreamBytes);
+
     /// <summary>CRC-32C of <paramref name="data"/>.</summary>
     public static uint Compute(ReadOnlySpan<byte> data) => Extend(0, data);
 
@@ -74,19 +84,24 @@ public static class Crc32C
 
     private static uint ExtendSse42X64(uint state, ReadOnlySpan<byte> data)
     {
-        ulong s = state;
         ref byte p = ref MemoryMarshal.GetReference(data);
         nuint length = (nuint)data.Length;
         nuint i = 0;
+        ulong s = state;
 
-        // Three independent 8-byte streams would hide the 3-cycle instruction latency further, but the
-        // blocks we checksum are a few KiB: the simple loop is already well above memory bandwidth needs.
-        for (; i + 32 <= length; i += 32)
+        for (; i + (3 * StreamBytes) <= length; i += 3 * StreamBytes)
         {
-            s = X86Sse42.X64.Crc32(s, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)));
-            s = X86Sse42.X64.Crc32(s, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i + 8)));
-            s = X86Sse42.X64.Crc32(s, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i + 16)));
-            s = X86Sse42.X64.Crc32(s, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i + 24)));
+            ulong b = 0;
+            ulong c = 0;
+            ref byte segment = ref Unsafe.Add(ref p, i);
+            for (nuint j = 0; j < StreamBytes; j += 8)
+            {
+                s = X86Sse42.X64.Crc32(s, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref segment, j)));
+                b = X86Sse42.X64.Crc32(b, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref segment, j + StreamBytes)));
+                c = X86Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref segment, j + (2 * StreamBytes))));
+            }
+
+            s = Shift(Shift((uint)s) ^ (uint)b) ^ (uint)c;
         }
 
         for (; i + 8 <= length; i += 8)
@@ -126,6 +141,22 @@ public static class Crc32C
         ref byte p = ref MemoryMarshal.GetReference(data);
         nuint length = (nuint)data.Length;
         nuint i = 0;
+
+        for (; i + (3 * StreamBytes) <= length; i += 3 * StreamBytes)
+        {
+            uint b = 0;
+            uint c = 0;
+            ref byte segment = ref Unsafe.Add(ref p, i);
+            for (nuint j = 0; j < StreamBytes; j += 8)
+            {
+                state = ArmCrc32.Arm64.ComputeCrc32C(state, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref segment, j)));
+                b = ArmCrc32.Arm64.ComputeCrc32C(b, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref segment, j + StreamBytes)));
+                c = ArmCrc32.Arm64.ComputeCrc32C(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref segment, j + (2 * StreamBytes))));
+            }
+
+            state = Shift(Shift(state) ^ b) ^ c;
+        }
+
         for (; i + 8 <= length; i += 8)
         {
             state = ArmCrc32.Arm64.ComputeCrc32C(state, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)));
@@ -137,6 +168,14 @@ public static class Crc32C
         }
 
         return state;
+    }
+
+    /// <summary>Advances a raw CRC state over <see cref="StreamBytes"/> zero bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Shift(uint state)
+    {
+        uint[] t = ShiftTable;
+        return t[state & 0xFF] ^ t[256 + ((state >> 8) & 0xFF)] ^ t[512 + ((state >> 16) & 0xFF)] ^ t[768 + (state >> 24)];
     }
 
     private static uint ExtendSoftware(uint state, ReadOnlySpan<byte> data)
@@ -163,6 +202,43 @@ public static class Crc32C
         }
 
         return state;
+    }
+
+    private static uint[] BuildShiftTable(int zeroBytes)
+    {
+        // Shift each of the 32 single-bit states once, then combine by linearity.
+        uint[] table = Table;
+        Span<uint> basis = stackalloc uint[32];
+        for (int bit = 0; bit < 32; bit++)
+        {
+            uint state = 1u << bit;
+            for (int n = 0; n < zeroBytes; n++)
+            {
+                state = table[state & 0xFF] ^ (state >> 8);
+            }
+
+            basis[bit] = state;
+        }
+
+        var shift = new uint[4 * 256];
+        for (int k = 0; k < 4; k++)
+        {
+            for (int b = 0; b < 256; b++)
+            {
+                uint value = 0;
+                for (int bit = 0; bit < 8; bit++)
+                {
+                    if ((b & (1 << bit)) != 0)
+                    {
+                        value ^= basis[(8 * k) + bit];
+                    }
+                }
+
+                shift[(k * 256) + b] = value;
+            }
+        }
+
+        return shift;
     }
 
     private static uint[] BuildTable()

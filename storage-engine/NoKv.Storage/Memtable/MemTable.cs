@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using NoKv.Storage.RangeDeletion;
 
 namespace NoKv.Storage.Memtable;
@@ -46,6 +47,7 @@ internal sealed class MemTable
     internal SkipList List => _list;
 
     /// <summary>REQUIRES: one writer at a time.</summary>
+    [SkipLocalsInit]
     public void Add(ulong sequence, ValueKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         if (kind == ValueKind.RangeDeletion)
@@ -73,6 +75,7 @@ internal sealed class MemTable
     /// Finds the newest version of <paramref name="userKey"/> with sequence &lt;= <paramref name="snapshot"/>.
     /// Range tombstones are not applied here (the caller combines them across all sources).
     /// </summary>
+    [SkipLocalsInit]
     public MemtableGetResult Get(ReadOnlySpan<byte> userKey, ulong snapshot, out ReadOnlySpan<byte> value, out ulong sequence)
     {
         value = default;

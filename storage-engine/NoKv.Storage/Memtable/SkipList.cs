@@ -33,6 +33,7 @@ internal sealed class SkipList
     }
 
     /// <summary>REQUIRES: external serialization of writers. Inserts a new entry.</summary>
+    [SkipLocalsInit]
     public void Insert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         Span<long> prev = stackalloc long[MaxHeight];

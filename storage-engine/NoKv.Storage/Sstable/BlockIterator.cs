@@ -89,44 +89,71 @@ internal sealed class BlockIterator : IInternalIterator
 
     public void SeekToFirst()
     {
-        SeekToRestartPoint(0);
-        ParseNextEntry();
+        try
+        {
+            SeekToRestartPoint(0);
+            ParseNextEntry();
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            Invalidate();
+            throw;
+        }
     }
 
     public void SeekToLast()
     {
-        SeekToRestartPoint(_numRestarts - 1);
-        while (ParseNextEntry() && _next < _restartsOffset)
+        try
         {
+            SeekToRestartPoint(_numRestarts - 1);
+            while (ParseNextEntry() && _next < _restartsOffset)
+            {
+            }
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            Invalidate();
+            throw;
         }
     }
 
     public void Seek(ReadOnlySpan<byte> target)
     {
-        // Find the last restart point whose key is < target; the answer lies in its interval or is the
-        // first entry of the next one, which the scan below reaches.
-        int left = 0;
-        int right = _numRestarts - 1;
-        while (left < right)
+        try
         {
-            int mid = (left + right + 1) >> 1;
-            if (CompareKeys(RestartKey(mid), target) < 0)
+            // Find the last restart point whose key is < target; the answer lies in its interval or is the
+            // first entry of the next one, which the scan below reaches.
+            int left = 0;
+            int right = _numRestarts - 1;
+            while (left < right)
             {
-                left = mid;
+                int mid = (left + right + 1) >> 1;
+                if (CompareKeys(RestartKey(mid), target) < 0)
+                {
+                    left = mid;
+                }
+                else
+                {
+                    right = mid - 1;
+                }
             }
-            else
+
+            SeekToRestartPoint(left);
+            while (ParseNextEntry())
             {
-                right = mid - 1;
+                if (CompareKeys(Key, target) >= 0)
+                {
+                    return;
+                }
             }
         }
-
-        SeekToRestartPoint(left);
-        while (ParseNextEntry())
+        catch (CorruptionException)
         {
-            if (CompareKeys(Key, target) >= 0)
-            {
-                return;
-            }
+            // Never leave a stale position behind a failed move.
+            Invalidate();
+            throw;
         }
     }
 
@@ -136,48 +163,75 @@ internal sealed class BlockIterator : IInternalIterator
     /// </summary>
     public void SeekToRestart(int index)
     {
-        if ((uint)index >= (uint)_numRestarts)
+        try
         {
-            Invalidate();
-            return;
-        }
-
-        SeekToRestartPoint(index);
-        ParseNextEntry();
-    }
-
-    public void Next()
-    {
-        if (!Valid)
-        {
-            throw new InvalidOperationException("Iterator is not positioned at an entry.");
-        }
-
-        ParseNextEntry();
-    }
-
-    public void Prev()
-    {
-        if (!Valid)
-        {
-            throw new InvalidOperationException("Iterator is not positioned at an entry.");
-        }
-
-        int original = _current;
-        while (_block.RestartPoint(_restartIndex) >= original)
-        {
-            if (_restartIndex == 0)
+            if ((uint)index >= (uint)_numRestarts)
             {
                 Invalidate();
                 return;
             }
 
-            _restartIndex--;
+            SeekToRestartPoint(index);
+            ParseNextEntry();
         }
-
-        SeekToRestartPoint(_restartIndex);
-        while (ParseNextEntry() && _next < original)
+        catch (CorruptionException)
         {
+            // Never leave a stale position behind a failed move.
+            Invalidate();
+            throw;
+        }
+    }
+
+    public void Next()
+    {
+        try
+        {
+            if (!Valid)
+            {
+                throw new InvalidOperationException("Iterator is not positioned at an entry.");
+            }
+
+            ParseNextEntry();
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            Invalidate();
+            throw;
+        }
+    }
+
+    public void Prev()
+    {
+        try
+        {
+            if (!Valid)
+            {
+                throw new InvalidOperationException("Iterator is not positioned at an entry.");
+            }
+
+            int original = _current;
+            while (_block.RestartPoint(_restartIndex) >= original)
+            {
+                if (_restartIndex == 0)
+                {
+                    Invalidate();
+                    return;
+                }
+
+                _restartIndex--;
+            }
+
+            SeekToRestartPoint(_restartIndex);
+            while (ParseNextEntry() && _next < original)
+            {
+            }
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            Invalidate();
+            throw;
         }
     }
 

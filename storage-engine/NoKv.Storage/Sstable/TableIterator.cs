@@ -38,49 +38,94 @@ internal sealed class TableIterator : IInternalIterator
 
     public void SeekToFirst()
     {
-        _index.SeekToFirst();
-        if (LoadDataBlock())
+        try
         {
-            _data.SeekToFirst();
-        }
+            _index.SeekToFirst();
+            if (LoadDataBlock())
+            {
+                _data.SeekToFirst();
+            }
 
-        SkipEmptyBlocksForward();
+            SkipEmptyBlocksForward();
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            _dataValid = false;
+            throw;
+        }
     }
 
     public void SeekToLast()
     {
-        _index.SeekToLast();
-        if (LoadDataBlock())
+        try
         {
-            _data.SeekToLast();
-        }
+            _index.SeekToLast();
+            if (LoadDataBlock())
+            {
+                _data.SeekToLast();
+            }
 
-        SkipEmptyBlocksBackward();
+            SkipEmptyBlocksBackward();
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            _dataValid = false;
+            throw;
+        }
     }
 
     public void Seek(ReadOnlySpan<byte> target)
     {
-        _table.SeekIndex(_index, target, _table.Comparer.UserKey(target));
-        if (LoadDataBlock())
+        try
         {
-            _data.Seek(target);
-        }
+            _table.SeekIndex(_index, target, _table.Comparer.UserKey(target));
+            if (LoadDataBlock())
+            {
+                _data.Seek(target);
+            }
 
-        SkipEmptyBlocksForward();
+            SkipEmptyBlocksForward();
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            _dataValid = false;
+            throw;
+        }
     }
 
     public void Next()
     {
-        ThrowIfNotValid();
-        _data.Next();
-        SkipEmptyBlocksForward();
+        try
+        {
+            ThrowIfNotValid();
+            _data.Next();
+            SkipEmptyBlocksForward();
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            _dataValid = false;
+            throw;
+        }
     }
 
     public void Prev()
     {
-        ThrowIfNotValid();
-        _data.Prev();
-        SkipEmptyBlocksBackward();
+        try
+        {
+            ThrowIfNotValid();
+            _data.Prev();
+            SkipEmptyBlocksBackward();
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            _dataValid = false;
+            throw;
+        }
     }
 
     /// <summary>File reads issued by readahead so far (for tests).</summary>
@@ -108,6 +153,8 @@ internal sealed class TableIterator : IInternalIterator
             return true;
         }
 
+        // Invalid until the new block is in place, so a read that throws leaves no stale position behind.
+        _dataValid = false;
         Block block = _table.ReadDataBlock(encodedHandle, _fillCache, _readahead);
         _data.Reset(block, _table.Comparer);
         _dataBlockOffset = block.FileOffset;

@@ -130,7 +130,7 @@ internal sealed class TableReader : IDisposable
             throw new CorruptionException(path, footerOffset, "meta blocks exceed 2 GiB");
         }
 
-        var meta = new byte[metaLength];
+        byte[] meta = GC.AllocateUninitializedArray<byte>((int)metaLength);
         ReadExactly(file, metaStart, meta);
 
         FilterBlockReader? filter = null;
@@ -272,8 +272,9 @@ internal sealed class TableReader : IDisposable
             return cached;
         }
 
-        // One read for contents and trailer; the Block keeps this buffer (no second copy).
-        var buffer = new byte[handle.Size + TableFormat.BlockTrailerSize];
+        // One read for contents and trailer; the Block keeps this buffer (no second copy). Uninitialized:
+        // every byte is overwritten by the read (a short read throws).
+        byte[] buffer = GC.AllocateUninitializedArray<byte>((int)handle.Size + TableFormat.BlockTrailerSize);
         if (readahead is null || !readahead.TryRead(_file, handle.Offset, buffer.Length, _dataEnd, buffer))
         {
             ReadExactly(_file, handle.Offset, buffer);

@@ -10,7 +10,7 @@ namespace NoKv.Storage.Vfs;
 /// <see cref="RandomAccess.FlushToDisk"/>, and directory fsync on Unix (open the directory, fsync, close),
 /// which is what makes file creations and renames durable there. Thread-safe.
 /// </summary>
-public sealed partial class PhysicalFileSystem : IFileSystem
+public sealed class PhysicalFileSystem : IFileSystem
 {
     /// <summary>Lock files held by this process (full path), so a second open in-process fails clearly too.</summary>
     private static readonly ConcurrentDictionary<string, byte> HeldLocks = new(StringComparer.Ordinal);
@@ -62,7 +62,7 @@ public sealed partial class PhysicalFileSystem : IFileSystem
         }
 
         byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(directory + "\0");
-        int fd = Native.Open(utf8, 0 /* O_RDONLY */);
+        int fd = FileSyncNative.Open(utf8, 0 /* O_RDONLY */);
         if (fd < 0)
         {
             throw new IOException($"Cannot open directory '{directory}' to fsync it (errno {Marshal.GetLastPInvokeError()}).");
@@ -70,14 +70,14 @@ public sealed partial class PhysicalFileSystem : IFileSystem
 
         try
         {
-            if (Native.Fsync(fd) != 0)
+            if (FileSyncNative.Fsync(fd) != 0)
             {
                 throw new IOException($"fsync of directory '{directory}' failed (errno {Marshal.GetLastPInvokeError()}).");
             }
         }
         finally
         {
-            _ = Native.Close(fd);
+            _ = FileSyncNative.Close(fd);
         }
     }
 
@@ -105,17 +105,5 @@ public sealed partial class PhysicalFileSystem : IFileSystem
             HeldLocks.TryRemove(full, out _);
             throw;
         }
-    }
-
-    private static partial class Native
-    {
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
-        public static partial int Open(byte[] path, int flags);
-
-        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        public static partial int Fsync(int fd);
-
-        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static partial int Close(int fd);
     }
 }

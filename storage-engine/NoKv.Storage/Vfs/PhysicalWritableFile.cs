@@ -63,7 +63,31 @@ internal sealed class PhysicalWritableFile : IWritableFile
     public void Sync()
     {
         Flush();
-        RandomAccess.FlushToDisk(_handle);
+        if (OperatingSystem.IsLinux())
+        {
+            // fdatasync persists the data and the metadata needed to read it back (the file size), skipping
+            // timestamps: one journal write fewer per WAL sync than fsync.
+            bool added = false;
+            try
+            {
+                _handle.DangerousAddRef(ref added);
+                if (FileSyncNative.DataSync((int)_handle.DangerousGetHandle()) != 0)
+                {
+                    throw new IOException($"fdatasync of '{Path}' failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+                }
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+        }
+        else
+        {
+            RandomAccess.FlushToDisk(_handle);
+        }
     }
 
     public void Dispose()

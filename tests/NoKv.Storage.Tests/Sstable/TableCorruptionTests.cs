@@ -60,6 +60,30 @@ public class TableCorruptionTests
 
         using IInternalIterator it = reader.NewIterator();
         Assert.Throws<CorruptionException>(it.SeekToFirst);
+        Assert.False(it.Valid);
+
+        // A failed move from a valid position leaves the iterator invalid, not at its old entry.
+        it.Seek(model[^1].Key);
+        Assert.True(it.Valid);
+        Assert.Throws<CorruptionException>(() => it.Seek(model[0].Key));
+        Assert.False(it.Valid);
+        it.Seek(model[^1].Key);
+        Assert.True(it.Valid);
+        bool reported = false;
+        while (it.Valid && !reported)
+        {
+            try
+            {
+                it.Prev();
+            }
+            catch (CorruptionException)
+            {
+                reported = true;
+            }
+        }
+
+        Assert.True(reported, "walking back into the damaged block must report it");
+        Assert.False(it.Valid);
 
         // Blocks after the damaged one still read fine.
         Assert.True(reader.TryGet(model[^1].Key, out _, out ReadOnlySpan<byte> value));
