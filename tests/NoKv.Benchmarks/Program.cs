@@ -29,7 +29,9 @@ public static class Program
         root.Subcommands.Add(CreateClusterCommand());
         // Listed for --help only; handled above.
         root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
-        return root.Parse(args).InvokeAsync();
+        // Ctrl-C / SIGTERM cancel the action's token; the cluster benchmark then stops its silos, which takes
+        // longer than System.CommandLine's default 2 s before it ends the process forcibly.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(90) });
     }
 
     private static Command CreateStorageCommand()
@@ -77,12 +79,17 @@ public static class Program
         var json = JsonOption();
         var etcd = new Option<bool>("--etcd") { Description = "also run the workload against a local 3-member etcd cluster (started and stopped by etcd/*.sh)" };
         var endpoints = new Option<string?>("--etcd-endpoints") { Description = "use this running etcd cluster (comma-separated client URLs) instead of starting one" };
-        var command = new Command("cluster", "3 local silos (and optionally etcd): mixed workloads with latency percentiles")
+        var shards = new Option<int>("--shards")
         {
-            quick, json, etcd, endpoints,
+            Description = "NoKV shards the key space is pre-split into (equal key counts; 1 = a single Raft group like etcd)",
+            DefaultValueFactory = _ => 3,
+        };
+        var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
+        {
+            quick, json, etcd, endpoints, shards,
         };
         command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
-            parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), cancellationToken));
+            parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), cancellationToken));
         return command;
     }
 

@@ -1,59 +1,148 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NoKv.Benchmarks.Storage;
 
 namespace NoKv.Benchmarks.Cluster;
 
 /// <summary>
-/// The `cluster` subcommand: closed-loop mixed workloads against 3-node systems with 1, 16, 64 and
-/// 256 concurrent operations. The NoKV side needs the cluster layer and is not available yet (the
-/// command says so and exits 2); the etcd side works now: with --etcd the benchmark starts a local
-/// 3-member etcd cluster through etcd/start-etcd-cluster.sh, or uses --etcd-endpoints if given.
+/// The `cluster` subcommand: closed-loop mixed workloads against 3-node systems with 1, 16, 64 and 256
+/// concurrent operations. NoKV always runs: three local silo processes (<see cref="NoKvLocalCluster"/>)
+/// driven through the client SDK. With --etcd the same workload then runs against a local 3-member etcd
+/// cluster (etcd/start-etcd-cluster.sh), or against --etcd-endpoints if given. The systems run one after
+/// the other, never at the same time, so neither competes with the other for the cores.
 /// </summary>
 public static class ClusterBenchmark
 {
-    /// <summary>Exit code for "the NoKV side cannot run yet".</summary>
-    public const int NotAvailable = 2;
+    /// <summary>Exit code when a system could not be run to the end (its error is printed).</summary>
+    public const int Failed = 1;
+
+    /// <summary>The comparison the issue sets a target for: write throughput and p99 at this concurrency.</summary>
+    private const string TargetKey = "write/c64";
 
     private static readonly int[] Concurrencies = [1, 16, 64, 256];
 
-    public static async Task<int> RunAsync(bool quick, string? jsonPath, bool etcd, string? etcdEndpoints, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(bool quick, string? jsonPath, bool etcd, string? etcdEndpoints, int shards, CancellationToken cancellationToken)
     {
+        if (shards is < 1 or > 64)
+        {
+            Console.Error.WriteLine($"--shards must be between 1 and 64 (got {shards})");
+            return Failed;
+        }
+        var duration = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
+        var keyCount = quick ? 2_000 : 20_000;
+        Console.Error.WriteLine($"cluster benchmark: {keyCount:N0} keys of {KeyValueFormat.KeySize} B, values {KeyValueFormat.ValueSize} B, " +
+                                $"{duration.TotalSeconds:F0} s per mix and concurrency");
+
         var results = new List<ClusterRunResult>();
+        var failures = new List<string>();
+        try
+        {
+            results.AddRange(await RunNoKvAsync(duration, keyCount, shards, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            failures.Add($"nokv: {exception.GetType().Name}: {exception.Message}");
+        }
+
         if (etcd || etcdEndpoints is not null)
         {
-            EtcdLocalCluster? local = null;
             try
             {
-                if (etcdEndpoints is null)
-                {
-                    local = await EtcdLocalCluster.StartAsync(cancellationToken).ConfigureAwait(false);
-                    etcdEndpoints = local.Endpoints;
-                }
-                await using var target = new EtcdClusterTarget(etcdEndpoints);
-                results.AddRange(await RunSystemAsync(target, quick, cancellationToken).ConfigureAwait(false));
+                results.AddRange(await RunEtcdAsync(duration, keyCount, etcdEndpoints, cancellationToken).ConfigureAwait(false));
             }
-            finally
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                if (local is not null)
-                {
-                    await local.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-            Print(results, Console.Out);
-            if (jsonPath is not null)
-            {
-                WriteJson(results, jsonPath);
+                failures.Add($"etcd: {exception.GetType().Name}: {exception.Message}");
             }
         }
-        Console.Error.WriteLine("cluster benchmark: not yet available");
-        return NotAvailable;
+
+        Print(results, Console.Out);
+        if (jsonPath is not null)
+        {
+            WriteJson(results, jsonPath);
+        }
+        foreach (var failure in failures)
+        {
+            Console.Error.WriteLine($"FAILED {failure}");
+        }
+        return failures.Count == 0 ? 0 : Failed;
+    }
+
+    /// <summary>
+    /// Starts the local 3-silo cluster, pre-split so the benchmark's key space is spread evenly over
+    /// <paramref name="shards"/> shards, runs the workload through the client, and stops the silos again
+    /// (also on failure or Ctrl-C).
+    /// </summary>
+    private static async Task<List<ClusterRunResult>> RunNoKvAsync(TimeSpan duration, int keyCount, int shards, CancellationToken cancellationToken)
+    {
+        var splitKeys = SplitKeys(keyCount, shards);
+        Console.Error.WriteLine($"[nokv] starting 3 silos, {shards} shard(s), split keys [{string.Join(", ", splitKeys)}]");
+        await using var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cancellationToken).ConfigureAwait(false);
+            await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
+            return await RunSystemAsync(target, duration, keyCount, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            cluster.KeepData = true;
+            foreach (var silo in cluster.Silos)
+            {
+                if (silo.HasExited)
+                {
+                    Console.Error.WriteLine($"[nokv] store {silo.StoreId} exited with code {silo.ExitCode}; last log lines:\n{silo.LogTail(20)}");
+                }
+            }
+            throw;
+        }
+    }
+
+    private static async Task<List<ClusterRunResult>> RunEtcdAsync(TimeSpan duration, int keyCount, string? endpoints, CancellationToken cancellationToken)
+    {
+        EtcdLocalCluster? local = null;
+        try
+        {
+            if (endpoints is null)
+            {
+                local = await EtcdLocalCluster.StartAsync(cancellationToken).ConfigureAwait(false);
+                endpoints = local.Endpoints;
+            }
+            await using var target = new EtcdClusterTarget(endpoints);
+            return await RunSystemAsync(target, duration, keyCount, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (local is not null)
+            {
+                await local.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Split points that cut the workload's key space (present keys 0 .. keyCount-1, see
+    /// <see cref="KeyValueFormat"/>) into <paramref name="shards"/> ranges of equal key count. Without them
+    /// the bootstrap layout cuts on the first key byte, and every 16-digit key ('0'..'9') would fall into
+    /// one shard: one Raft group, one leader, as in etcd.
+    /// </summary>
+    public static IReadOnlyList<string> SplitKeys(int keyCount, int shards)
+    {
+        var keys = new string[shards - 1];
+        Span<byte> key = stackalloc byte[KeyValueFormat.KeySize];
+        for (var i = 1; i < shards; i++)
+        {
+            KeyValueFormat.WriteKey((long)keyCount * i / shards, key);
+            keys[i - 1] = Encoding.ASCII.GetString(key);
+        }
+        return keys;
     }
 
     /// <summary>Preloads the key space, then runs every mix at every concurrency against one system.</summary>
-    public static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, bool quick, CancellationToken cancellationToken)
+    public static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, TimeSpan duration, int keyCount, CancellationToken cancellationToken)
     {
-        var duration = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
-        var keyCount = quick ? 2_000 : 20_000;
         var runner = new ClusterWorkloadRunner(target, duration, keyCount, Console.Error);
         Console.Error.WriteLine($"[{target.Name}] preloading {keyCount:N0} keys");
         await runner.PreloadAsync(cancellationToken).ConfigureAwait(false);
@@ -68,13 +157,43 @@ public static class ClusterBenchmark
         return results;
     }
 
+    /// <summary>One row per mix and concurrency, one column group per system; then the target comparison.</summary>
     public static void Print(IReadOnlyList<ClusterRunResult> results, TextWriter output)
     {
-        output.WriteLine($"{"system",-7} {"mix/concurrency",-16} {"ops/s",10} {"p50 ms",8} {"p99 ms",8} {"p999 ms",8} {"errors",7}");
-        foreach (var result in results)
+        var systems = results.Select(r => r.System).Distinct().ToList();
+        if (systems.Count == 0)
         {
-            output.WriteLine($"{result.System,-7} {result.Key,-16} {result.OpsPerSecond,10:N0} {result.P50Milliseconds,8:F2} " +
-                             $"{result.P99Milliseconds,8:F2} {result.P999Milliseconds,8:F2} {result.Errors,7}");
+            output.WriteLine("no results");
+            return;
+        }
+        var header = new StringBuilder($"{"mix/conc",-10}");
+        foreach (var system in systems)
+        {
+            header.Append(CultureInfo.InvariantCulture, $" | {system + " ops/s",12} {"p50 ms",7} {"p99 ms",7} {"p999 ms",8} {"err",4}");
+        }
+        output.WriteLine(header);
+        output.WriteLine(new string('-', header.Length));
+        foreach (var key in results.Select(r => r.Key).Distinct())
+        {
+            var row = new StringBuilder($"{key,-10}");
+            foreach (var system in systems)
+            {
+                var r = Find(results, system, key);
+                row.Append(r is null
+                    ? $" | {"-",12} {"-",7} {"-",7} {"-",8} {"-",4}"
+                    : string.Create(CultureInfo.InvariantCulture, $" | {r.OpsPerSecond,12:N0} {r.P50Milliseconds,7:F2} {r.P99Milliseconds,7:F2} {r.P999Milliseconds,8:F2} {r.Errors,4}"));
+            }
+            output.WriteLine(row);
+        }
+
+        var nokv = Find(results, "nokv", TargetKey);
+        var etcd = Find(results, "etcd", TargetKey);
+        if (nokv is not null && etcd is not null)
+        {
+            output.WriteLine();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"nokv/etcd {TargetKey}: throughput {nokv.OpsPerSecond / etcd.OpsPerSecond:F2}x (target >= 1.50x), " +
+                $"p99 {nokv.P99Milliseconds / etcd.P99Milliseconds:F2}x ({nokv.P99Milliseconds:F2} ms vs {etcd.P99Milliseconds:F2} ms; target <= 1.00x)"));
         }
     }
 
@@ -91,14 +210,27 @@ public static class ClusterBenchmark
             }
             system[result.Key] = new JsonObject
             {
-                ["ops_per_sec"] = Math.Round(result.OpsPerSecond, 1),
-                ["p50_ms"] = Math.Round(result.P50Milliseconds, 3),
-                ["p99_ms"] = Math.Round(result.P99Milliseconds, 3),
-                ["p999_ms"] = Math.Round(result.P999Milliseconds, 3),
-                ["operations"] = result.Operations,
-                ["errors"] = result.Errors,
+                ["ops_per_sec"] = Round(result.OpsPerSecond, 1),
+                ["p50_ms"] = Round(result.P50Milliseconds, 3),
+                ["p99_ms"] = Round(result.P99Milliseconds, 3),
+                ["p999_ms"] = Round(result.P999Milliseconds, 3),
             };
         }
         File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    private static ClusterRunResult? Find(IReadOnlyList<ClusterRunResult> results, string system, string key)
+    {
+        foreach (var result in results)
+        {
+            if (result.System == system && result.Key == key)
+            {
+                return result;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>NaN (a run without a single completed operation) is not valid JSON; it is written as null.</summary>
+    private static JsonNode? Round(double value, int digits) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, digits)) : null;
 }
