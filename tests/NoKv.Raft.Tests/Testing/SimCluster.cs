@@ -115,6 +115,17 @@ public sealed class SimCluster
 
     public void Rejoin(ulong id) => Network.Rejoin(id);
 
+    /// <summary>
+    /// Sets how much slower (positive) or faster (negative) <paramref name="id"/>'s clock ticks than real
+    /// time, e.g. 1.0 = half speed. Takes effect from its next tick.
+    /// </summary>
+    public void SetClockDrift(ulong id, double drift)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(drift, -1.0);
+        _drift[id] = drift;
+        Trace($"op clock-drift {id} {drift}");
+    }
+
     /// <summary>Restores connectivity and reliable links (crashed nodes stay down).</summary>
     public void HealNetwork()
     {

@@ -292,11 +292,8 @@ public sealed class SimHost
         }
 
         Pump();
-        var interval = _tickInterval;
-        if (_cluster.Options.ClockDrift > 0)
-        {
-            interval = Math.Max(1, (long)Math.Round(_tickInterval * (1 + _cluster.Drift(Id))));
-        }
+        var drift = _cluster.Drift(Id);
+        var interval = drift == 0 ? _tickInterval : Math.Max(1, (long)Math.Round(_tickInterval * (1 + drift)));
 
         _cluster.Scheduler.After(interval, () => TickLoop(generation));
     }
