@@ -16,6 +16,7 @@ public sealed class LinearizableReadScenarios
         Nodes = nodes,
         ReadOnlyOption = mode,
         MaxDiskLatency = 2,
+        CheckQuorum = true,
 
         // Lease reads assume bounded clock drift; keep it well inside the library's margin.
         ClockDrift = mode == ReadOnlyOption.LeaseBased ? 0.04 : 0.1,
@@ -133,7 +134,7 @@ public sealed class LinearizableReadScenarios
     {
         static string? Run(ReadOnlyOption mode, ulong seed)
         {
-            var c = new SimCluster(new SimOptions { Nodes = 3, Seed = seed, ReadOnlyOption = mode });
+            var c = new SimCluster(new SimOptions { Nodes = 3, Seed = seed, ReadOnlyOption = mode, PreVote = true, CheckQuorum = true });
             c.One("x", 3, retry: true);
             var old = c.CheckOneLeader();
             c.SetClockDrift(old, 2.0);
