@@ -34,6 +34,9 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await cluster.Cluster.KillSiloAsync(cluster.SiloOf(leader));
         await cluster.Store.PutAsync(keys[0], "after");
         output.WriteLine($"first write after killing store {leader} took {clock.ElapsedMilliseconds} ms");
+
+        // Election timeout is 0.5-1 s here; the bound leaves room for a loaded 2-core machine.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"failover took {clock.ElapsedMilliseconds} ms");
         Assert.Equal("after", await cluster.Store.GetStringAsync(keys[0]));
         foreach (var key in keys.Skip(1))
         {
