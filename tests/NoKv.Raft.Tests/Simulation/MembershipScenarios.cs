@@ -10,7 +10,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// </summary>
 public sealed class MembershipScenarios
 {
-    private const int CiSeeds = 5;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes) => new() { Nodes = nodes, MaxDiskLatency = 2 };
 

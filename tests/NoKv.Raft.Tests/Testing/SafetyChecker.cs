@@ -32,6 +32,8 @@ public sealed class SafetyChecker
     private readonly Dictionary<ulong, (LoggedEntry Entry, ulong CommitTermBound, ulong Node)> _committed = [];
     private readonly Dictionary<ulong, ulong> _digestAt = [];
     private readonly Dictionary<ulong, ulong> _lastApplied = [];
+    private readonly Dictionary<(ulong Node, ulong Term), ulong> _votes = [];
+    private readonly Dictionary<ulong, (ulong Term, ulong Commit)> _durable = [];
 
     public ulong HighestCommittedIndex { get; private set; }
 
@@ -81,6 +83,44 @@ public sealed class SafetyChecker
 
         _positions[key] = (prevTerm, entry, node);
     }
+
+    /// <summary>
+    /// Reports a hard state <paramref name="node"/> persisted. Durable terms never go back; a node never
+    /// persists two different votes in one term (across crashes too: that is how a node votes twice);
+    /// the commit index never goes back while the node runs.
+    /// </summary>
+    public void ObserveHardState(ulong node, ulong term, ulong vote, ulong commit)
+    {
+        Checks++;
+        if (_durable.TryGetValue(node, out var previous))
+        {
+            if (term < previous.Term)
+            {
+                throw new SafetyViolationException("durable state", $"node {node} persisted term {term} after term {previous.Term}");
+            }
+
+            if (commit < previous.Commit)
+            {
+                throw new SafetyViolationException("durable state", $"node {node} persisted commit {commit} after commit {previous.Commit}");
+            }
+        }
+
+        _durable[node] = (term, commit);
+        if (vote == 0)
+        {
+            return;
+        }
+
+        if (_votes.TryGetValue((node, term), out var earlier) && earlier != vote)
+        {
+            throw new SafetyViolationException("election safety", $"node {node} voted for {earlier} and then for {vote} in term {term}");
+        }
+
+        _votes[(node, term)] = vote;
+    }
+
+    /// <summary>The node restarted: its running commit index starts over from what it persisted.</summary>
+    public void ObserveRestart(ulong node, ulong term, ulong commit) => _durable[node] = (term, commit);
 
     /// <summary>
     /// Reports that <paramref name="node"/>, currently in <paramref name="nodeTerm"/>, applied

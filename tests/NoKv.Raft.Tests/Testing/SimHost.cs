@@ -95,6 +95,7 @@ public sealed class SimHost
         _syncedHardState = Storage.HardState;
         _hardStateUnsynced = false;
         _completenessCheckedTerm = 0;
+        _cluster.Checker.ObserveRestart(Id, _syncedHardState.Term, _syncedHardState.Commit);
 
         var options = _cluster.Options;
         Node = new RawNode(
@@ -392,6 +393,7 @@ public sealed class SimHost
 
         if (rd.HardState is { } hs)
         {
+            _cluster.Checker.ObserveHardState(Id, hs.Term, hs.Vote, hs.Commit);
             Storage.SetHardState(hs);
             _cluster.Trace($"persist {Id} hardstate term={hs.Term} vote={hs.Vote} commit={hs.Commit}{(rd.MustSync ? " sync" : string.Empty)}");
         }
