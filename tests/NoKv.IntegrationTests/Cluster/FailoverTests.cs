@@ -68,10 +68,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
         Assert.Equal(leader, error!.Store);
     }
 
-    [Fact]
-    public async Task StoppedReplicaCatchesUpAfterRestart()
+    [Theory]
+    [InlineData(10_000)] // catches up from the leader's log
+    [InlineData(16)] // the leader compacted the entries it missed: catches up from a snapshot
+    public async Task StoppedReplicaCatchesUpAfterRestart(long snapshotEntries)
     {
-        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
+        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2, snapshotEntries: snapshotEntries);
         await cluster.WaitForBalancedLeadersAsync(TimeSpan.FromSeconds(30));
         var lagging = new StoreId(3);
         var silo = cluster.SiloOf(lagging);
@@ -83,6 +85,15 @@ public sealed class FailoverTests(ITestOutputHelper output)
             string key = $"{(char)('0' + (i % 2 == 0 ? 0 : 0x50))}catchup{i:D3}";
             written[key] = $"v{i}";
             await cluster.Store.PutAsync(key, written[key]);
+        }
+
+        if (snapshotEntries < 60)
+        {
+            // The entries the stopped store missed are gone from every live log.
+            var compacted = await cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
+            Assert.All(compacted.Map.Shards, shard => Assert.All(
+                compacted.Replicas.Where(r => r.Replica.Shard == shard.Id && r.Status is not null),
+                r => Assert.True(r.Status!.FirstIndex > 2, $"{r.Replica} first index {r.Status.FirstIndex}")));
         }
 
         await cluster.RestartStoreAsync(lagging);
