@@ -143,7 +143,11 @@ public sealed partial class Database
 
         if (allowTrivialMove && plan.IsTrivialMove)
         {
-            edit.AddFile(plan.OutputLevel, plan.Inputs[0]);
+            foreach (FileMetaData f in plan.Inputs)
+            {
+                edit.AddFile(plan.OutputLevel, f);
+            }
+
             InstallCompaction(edit);
             return;
         }

@@ -10,6 +10,7 @@ public sealed partial class Database
 {
     public StorageStatistics GetStatistics()
     {
+        ThrowIfDisposed();
         SuperVersion sv = AcquireSuperVersion();
         try
         {

@@ -208,6 +208,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             {
                 return sv;
             }
+
+            // Only a closed database retires its super version without installing another.
+            ThrowIfDisposed();
         }
     }
 

@@ -54,6 +54,8 @@ public static class NoKvSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LocalStore>());
         services.TryAddSingleton<ClusterLayout>();
         services.TryAddSingleton<StoreDirectory>();
+        services.TryAddSingleton<LayoutGuard>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LayoutGuard>());
         services.TryAddSingleton<ReplicaStarter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
         services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();

@@ -1,4 +1,3 @@
-using NoKv.Grains.Layout;
 using NoKv.Grains.Replica;
 
 namespace NoKv.Silo.Configuration;
@@ -37,7 +36,7 @@ public sealed class SiloSettings
     public ClusteringSettings Clustering { get; set; } = new();
 
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
-    public NoKvClusterOptions Layout { get; set; } = new();
+    public LayoutSettings Layout { get; set; } = new();
 
     public ReplicaOptions Replicas { get; set; } = new();
 

@@ -41,7 +41,7 @@ public static class SiloHostFactory
                 },
                 cluster =>
                 {
-                    cluster.Stores = settings.Layout.Stores;
+                    cluster.Stores = settings.Layout.EffectiveStores;
                     cluster.InitialShards = settings.Layout.InitialShards;
                     cluster.ReplicationFactor = settings.Layout.ReplicationFactor;
                     cluster.SplitKeys = settings.Layout.SplitKeys;

@@ -21,8 +21,38 @@ internal sealed class CompactionPlan
 
     public List<FileMetaData> OutputLevelInputs { get; }
 
-    /// <summary>One file with nothing to merge against: the manifest can move it down without rewriting it.</summary>
-    public bool IsTrivialMove => Inputs.Count == 1 && OutputLevelInputs.Count == 0;
+    /// <summary>
+    /// Nothing to merge: no file of the output level overlaps, and the inputs do not overlap each other (one
+    /// file, or level-0 files written from disjoint key ranges, as sequential inserts produce). The manifest
+    /// can then move them down without rewriting a byte.
+    /// </summary>
+    public bool IsTrivialMove
+    {
+        get
+        {
+            if (OutputLevelInputs.Count != 0)
+            {
+                return false;
+            }
+
+            if (Inputs.Count == 1)
+            {
+                return true;
+            }
+
+            var sorted = new List<FileMetaData>(Inputs);
+            sorted.Sort(static (a, b) => InternalKey.Compare(a.Smallest, b.Smallest));
+            for (int i = 1; i < sorted.Count; i++)
+            {
+                if (sorted[i - 1].LargestUserKey.SequenceCompareTo(sorted[i].SmallestUserKey) >= 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
 
     public IEnumerable<FileMetaData> AllInputs => Inputs.Concat(OutputLevelInputs);
 

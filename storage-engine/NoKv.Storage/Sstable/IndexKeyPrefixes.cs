@@ -21,15 +21,24 @@ internal sealed class IndexKeyPrefixes
     private readonly ulong[] _prefixes;
     private readonly byte[] _commonPrefix;
 
-    private IndexKeyPrefixes(ulong[] prefixes, byte[] commonPrefix)
+    // Index entries in the block; _prefixes covers the first _prefixes.Length of them. The last entry is
+    // left out when it alone lacks the common prefix: it is usually the short successor of the table's
+    // last key ("1" after "0000...9"), which would otherwise shrink the common prefix to nothing.
+    private readonly int _entries;
+
+    private IndexKeyPrefixes(ulong[] prefixes, byte[] commonPrefix, int entries)
     {
         _prefixes = prefixes;
         _commonPrefix = commonPrefix;
+        _entries = entries;
     }
 
-    public int Count => _prefixes.Length;
+    public int Count => _entries;
 
     public long MemoryBytes => (_prefixes.Length * 8L) + _commonPrefix.Length;
+
+    /// <summary>Length of the prefix shared by the covered index keys (for tests).</summary>
+    public int CommonPrefixLength => _commonPrefix.Length;
 
     /// <summary>Builds the aid, or returns null when the index is not one entry per restart point.</summary>
     public static IndexKeyPrefixes? Build(Block index, IKeyComparer comparer)
@@ -52,16 +61,28 @@ internal sealed class IndexKeyPrefixes
             return null;
         }
 
+        // Sorted keys: the prefix shared by the first and the last covered key is shared by all between.
         ReadOnlySpan<byte> first = comparer.UserKey(index.RestartKey(0));
-        ReadOnlySpan<byte> last = comparer.UserKey(index.RestartKey(count - 1));
-        byte[] common = first.Slice(0, first.CommonPrefixLength(last)).ToArray();
-        var prefixes = new ulong[count];
-        for (int i = 0; i < count; i++)
+        int commonLength = first.CommonPrefixLength(comparer.UserKey(index.RestartKey(count - 1)));
+        int covered = count;
+        if (count >= 3)
+        {
+            int withoutLast = first.CommonPrefixLength(comparer.UserKey(index.RestartKey(count - 2)));
+            if (withoutLast > commonLength)
+            {
+                commonLength = withoutLast;
+                covered = count - 1;
+            }
+        }
+
+        byte[] common = first.Slice(0, commonLength).ToArray();
+        var prefixes = new ulong[covered];
+        for (int i = 0; i < covered; i++)
         {
             prefixes[i] = PrefixAfter(comparer.UserKey(index.RestartKey(i)), common.Length);
         }
 
-        return new IndexKeyPrefixes(prefixes, common);
+        return new IndexKeyPrefixes(prefixes, common, count);
     }
 
     /// <summary>
@@ -94,7 +115,13 @@ internal sealed class IndexKeyPrefixes
             }
         }
 
-        return lo;
+        if (lo < prefixes.Length || prefixes.Length == _entries)
+        {
+            return lo;
+        }
+
+        // Every covered entry sorts before key: the answer is the uncovered last entry, or none.
+        return comparer.Compare(index.RestartKey(_entries - 1), key) >= 0 ? _entries - 1 : _entries;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

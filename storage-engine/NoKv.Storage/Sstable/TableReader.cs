@@ -234,6 +234,9 @@ internal sealed class TableReader : IDisposable
     /// <summary>Whether index searches use <see cref="IndexKeyPrefixes"/> (for tests).</summary>
     internal bool HasIndexKeyPrefixes => _indexPrefixes is not null;
 
+    /// <summary>Length of the user-key prefix shared by the index keys the search aid covers (for tests).</summary>
+    internal int IndexCommonPrefixLength => _indexPrefixes?.CommonPrefixLength ?? 0;
+
     /// <summary>Positions <paramref name="index"/> (over this table's index block) at the first entry &gt;= key.</summary>
     internal void SeekIndex(BlockIterator index, ReadOnlySpan<byte> key, ReadOnlySpan<byte> userKey)
     {

@@ -28,6 +28,9 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         Stores = Enumerable.Range(1, silos).Select(i => new StoreId(i)).ToArray();
     }
 
+    /// <summary>Name of the NoKV grain storage provider every test silo registers.</summary>
+    public const string GrainStorageName = "nokv";
+
     public InProcessTestCluster Cluster { get; }
 
     public string Root { get; }
@@ -63,6 +66,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
             silo.Services.AddSingleton(faults);
             silo.Services.AddSingleton(lostReplies);
             silo.AddIncomingGrainCallFilter<RaftFaultFilter>();
+            silo.AddNoKvGrainStorage(GrainStorageName);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = TimeSpan.FromSeconds(1);

@@ -6,7 +6,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// <summary>Log agreement (after the classic lab's part 2B), run in the deterministic simulation.</summary>
 public sealed class AgreementScenarios
 {
-    private const int CiSeeds = 6;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes) => new() { Nodes = nodes };
 

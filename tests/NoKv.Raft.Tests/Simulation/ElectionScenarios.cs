@@ -6,7 +6,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// <summary>Leader election (after the classic lab's part 2A), run in the deterministic simulation.</summary>
 public sealed class ElectionScenarios
 {
-    private const int CiSeeds = 8;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes) => new() { Nodes = nodes };
 
@@ -102,5 +102,63 @@ public sealed class ElectionScenarios
         }
 
         c.CheckOneLeader(all);
+    });
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void LeaderThatCannotHearIsReplaced(int nodes) => SimulationRunner.Run(nameof(LeaderThatCannotHearIsReplaced), Options(nodes), CiSeeds, c =>
+    {
+        // One-way partition: the leader still reaches everyone but hears nobody. Followers keep getting
+        // heartbeats, so only check-quorum on the leader can break the deadlock: it must step down, and
+        // the others must elect someone else and make progress.
+        c.One("a", nodes, retry: true);
+        var leader = c.CheckOneLeader();
+        foreach (var id in c.Ids.Where(id => id != leader))
+        {
+            c.Network.CutOneWay(id, leader);
+        }
+
+        var others = c.Ids.Where(id => id != leader).ToArray();
+        var next = c.CheckOneLeader(others);
+        Assert.NotEqual(leader, next);
+        c.One("b", nodes - 1, retry: true);
+
+        // The deaf node must not keep disrupting the new leader: terms stay put once things settle.
+        c.RunFor(2 * c.Options.ElectionTimeout);
+        var term = c[next].Term;
+        c.RunFor(10 * c.Options.ElectionTimeout);
+        Assert.Equal(term, c[c.CheckOneLeader(others)].Term);
+    });
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void BridgePartitionStillMakesProgress(int nodes) => SimulationRunner.Run(nameof(BridgePartitionStillMakesProgress), Options(nodes), CiSeeds, c =>
+    {
+        // Two halves that cannot talk, joined by one node that sees both. A leader on either side plus
+        // the bridge is a majority; pre-vote and check-quorum must keep the other side from deposing it
+        // over and over, so writes keep committing.
+        var all = c.Ids.ToArray();
+        for (var round = 0; round < 3; round++)
+        {
+            var shuffled = all.OrderBy(_ => c.Random.NextUInt64()).ToArray();
+            var half = (nodes - 1) / 2;
+            c.Network.Bridge(shuffled[..half], shuffled[half], shuffled[(half + 1)..]);
+            c.RunFor(c.Random.NextInRange(0, 3 * c.Options.ElectionTimeout));
+            for (var i = 0; i < 5; i++)
+            {
+                c.One($"bridge{round}", nodes / 2 + 1, retry: true);
+            }
+
+            var leader = c.Hosts.Where(h => h.IsLeader).MaxBy(h => h.Term)!;
+            var term = leader.Term;
+            c.RunFor(10 * c.Options.ElectionTimeout);
+            var later = c.Hosts.Where(h => h.IsLeader).MaxBy(h => h.Term);
+            Assert.True(later is not null && later.Term - term <= 1, $"terms kept rising under a bridge partition: {term} -> {later?.Term}");
+            c.HealNetwork();
+        }
     });
 }

@@ -6,7 +6,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// <summary>Per-follower flow control: a small pipeline window under bursts, loss and partitions.</summary>
 public sealed class FlowControlScenarios
 {
-    private const int CiSeeds = 6;
+    private const int CiSeeds = SeedSet.CiCount;
 
     [Theory]
     [InlineData(3)]

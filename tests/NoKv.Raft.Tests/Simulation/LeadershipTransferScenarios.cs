@@ -6,7 +6,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// <summary>Leadership transfer (TimeoutNow) to named nodes: healthy, lagging, unreachable, and under faults.</summary>
 public sealed class LeadershipTransferScenarios
 {
-    private const int CiSeeds = 5;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes) => new() { Nodes = nodes, MaxDiskLatency = 2 };
 

@@ -9,7 +9,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// </summary>
 public sealed class LinearizableReadScenarios
 {
-    private const int CiSeeds = 5;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes, ReadOnlyOption mode) => new()
     {

@@ -9,7 +9,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// </summary>
 public sealed class PersistenceScenarios
 {
-    private const int CiSeeds = 6;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes) => new() { Nodes = nodes, MaxDiskLatency = 5 };
 

@@ -10,7 +10,7 @@ namespace NoKv.Raft.Tests.Simulation;
 /// </summary>
 public sealed class SnapshotScenarios
 {
-    private const int CiSeeds = 6;
+    private const int CiSeeds = SeedSet.CiCount;
 
     private static SimOptions Options(int nodes) => new()
     {

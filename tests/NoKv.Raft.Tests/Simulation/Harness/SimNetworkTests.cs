@@ -6,39 +6,10 @@ namespace NoKv.Raft.Tests.Simulation.Harness;
 /// <summary>Partition shapes, loss, duplication and in-flight cuts of the simulated network.</summary>
 public sealed class SimNetworkTests
 {
-    private sealed class Probe
-    {
-        public Probe(LinkFaults faults, ulong seed = 1)
-        {
-            Scheduler = new EventScheduler();
-            Network = new SimNetwork<string>(Scheduler, new SimRandom(seed), new TraceRecorder(Scheduler), (to, m) => Received.Add((to, m)), id => !Down.Contains(id), m => m);
-            Network.DefaultFaults = faults;
-            for (ulong id = 1; id <= 5; id++)
-            {
-                Network.AddNode(id);
-            }
-        }
-
-        public EventScheduler Scheduler { get; }
-
-        public SimNetwork<string> Network { get; }
-
-        public List<(ulong To, string Message)> Received { get; } = [];
-
-        public HashSet<ulong> Down { get; } = [];
-
-        public void Drain()
-        {
-            while (Scheduler.RunNext(long.MaxValue))
-            {
-            }
-        }
-    }
-
     [Fact]
     public void SymmetricPartitionSeparatesGroupsAndIsolatesTheUnnamed()
     {
-        var p = new Probe(LinkFaults.Reliable);
+        var p = new NetworkProbe(LinkFaults.Reliable);
         p.Network.Partition([1, 2], [3, 4]);
         Assert.True(p.Network.IsConnected(1, 2));
         Assert.True(p.Network.IsConnected(4, 3));
@@ -53,7 +24,7 @@ public sealed class SimNetworkTests
     [Fact]
     public void OneWayCutBlocksOnlyOneDirection()
     {
-        var p = new Probe(LinkFaults.Reliable);
+        var p = new NetworkProbe(LinkFaults.Reliable);
         p.Network.CutOneWay(1, 2);
         Assert.False(p.Network.Send(1, 2, "lost"));
         Assert.True(p.Network.Send(2, 1, "kept"));
@@ -64,7 +35,7 @@ public sealed class SimNetworkTests
     [Fact]
     public void BridgeSeesBothHalves()
     {
-        var p = new Probe(LinkFaults.Reliable);
+        var p = new NetworkProbe(LinkFaults.Reliable);
         p.Network.Bridge([1, 2], 3, [4, 5]);
         Assert.True(p.Network.IsConnected(1, 3));
         Assert.True(p.Network.IsConnected(3, 5));
@@ -76,7 +47,7 @@ public sealed class SimNetworkTests
     [Fact]
     public void CuttingALinkLosesWhatIsInFlightAndDownReceiversLoseEverything()
     {
-        var p = new Probe(new LinkFaults(0, 0, 10, 10));
+        var p = new NetworkProbe(new LinkFaults(0, 0, 10, 10));
         Assert.True(p.Network.Send(1, 2, "in-flight"));
         p.Network.Cut(1, 2);
         p.Down.Add(3);
@@ -89,7 +60,7 @@ public sealed class SimNetworkTests
     [Fact]
     public void LossDuplicationAndReorderingHappenAtRoughlyTheConfiguredRates()
     {
-        var p = new Probe(new LinkFaults(0.2, 0.1, 1, 50));
+        var p = new NetworkProbe(new LinkFaults(0.2, 0.1, 1, 50));
         for (var i = 0; i < 5000; i++)
         {
             p.Network.Send(1, 2, i.ToString(System.Globalization.CultureInfo.InvariantCulture));

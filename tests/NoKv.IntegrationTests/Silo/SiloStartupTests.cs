@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using NoKv.Grains.Layout;
+using NoKv.Grains.Store;
+using NoKv.Silo.Configuration;
+using NoKv.Silo.Startup;
+using Xunit;
+
+namespace NoKv.IntegrationTests.Silo;
+
+/// <summary>Operator mistakes fail the silo's start with one clear message and a documented exit code.</summary>
+public sealed class SiloStartupTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "nokv-startup-" + Guid.NewGuid().ToString("N")[..12]);
+
+    [Fact]
+    public void UnknownClusteringProviderIsAConfigurationError()
+    {
+        var error = Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s => s.Clustering.Provider = "Zookeeper")));
+        Assert.Equal(StartupError.InvalidConfiguration, error.ExitCode);
+        Assert.Contains("Unknown clustering provider 'Zookeeper'", error.Message);
+        Assert.Contains("Localhost, Redis, AdoNet", error.Message);
+    }
+
+    [Fact]
+    public void MissingStoreIdAndConnectionStringAreConfigurationErrors()
+    {
+        Assert.Equal(StartupError.InvalidConfiguration, Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s => s.StoreId = 0))).ExitCode);
+        var redis = Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s => s.Clustering.Provider = "redis")));
+        Assert.Contains("ConnectionString", redis.Message);
+    }
+
+    [Fact]
+    public void PortInUseIsReportedWithTheSetting()
+    {
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var error = Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s => s.GatewayPort = port)));
+        Assert.Equal(StartupError.PortInUse, error.ExitCode);
+        Assert.Contains($"GatewayPort {port}", error.Message);
+    }
+
+    [Fact]
+    public void UnusableDataDirectoryIsReported()
+    {
+        Directory.CreateDirectory(_root);
+        string file = Path.Combine(_root, "not-a-directory");
+        File.WriteAllText(file, "x");
+        var error = Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s => s.DataDirectory = Path.Combine(file, "data"))));
+        Assert.Equal(StartupError.StoreUnusable, error.ExitCode);
+        Assert.Contains("not writable", error.Message);
+    }
+
+    [Fact]
+    public async Task DataDirectoryOfAnotherStoreIsRefused()
+    {
+        string dir = Path.Combine(_root, "store");
+        var first = new LocalStore(Options.Create(new NoKvStoreOptions { StoreId = 1, DataDirectory = dir }), NullLogger<LocalStore>.Instance);
+        await first.OpenAsync(CancellationToken.None);
+        await first.CloseAsync(CancellationToken.None);
+
+        var second = new LocalStore(Options.Create(new NoKvStoreOptions { StoreId = 2, DataDirectory = dir }), NullLogger<LocalStore>.Instance);
+        var error = await Assert.ThrowsAsync<StoreStartupException>(() => second.OpenAsync(CancellationToken.None));
+        Assert.Contains("belongs to store 1", error.Message);
+
+        // The host reports it as one line, even when the runtime wraps it.
+        var described = StartupFailure.Describe(new AggregateException(new InvalidOperationException("lifecycle", error)));
+        Assert.NotNull(described);
+        Assert.Equal(StartupError.StoreUnusable, described.ExitCode);
+    }
+
+    [Fact]
+    public async Task ChangedClusterLayoutIsRefused()
+    {
+        string dir = Path.Combine(_root, "layout");
+        var store = new LocalStore(Options.Create(new NoKvStoreOptions { StoreId = 1, DataDirectory = dir }), NullLogger<LocalStore>.Instance);
+        await store.OpenAsync(CancellationToken.None);
+        try
+        {
+            await new LayoutGuard(store, new ClusterLayout(Options.Create(new NoKvClusterOptions { InitialShards = 4 }))).CheckAsync(CancellationToken.None);
+            await new LayoutGuard(store, new ClusterLayout(Options.Create(new NoKvClusterOptions { InitialShards = 4 }))).CheckAsync(CancellationToken.None);
+            var error = await Assert.ThrowsAsync<StoreStartupException>(() =>
+                new LayoutGuard(store, new ClusterLayout(Options.Create(new NoKvClusterOptions { InitialShards = 8 }))).CheckAsync(CancellationToken.None));
+            Assert.Contains("shards=4", error.Message);
+            Assert.Contains("shards=8", error.Message);
+        }
+        finally
+        {
+            await store.CloseAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public void SettingsBindFromCommandLineAndReplaceTheDefaultStoreList()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddCommandLine(["--store-id", "5", "--clustering", "Redis", "--Layout:Stores:0", "4", "--Layout:Stores:1", "5", "--Layout:Stores:2", "6"], CommandLineSwitches.Map)
+            .Build();
+        var settings = new SiloSettings();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration, settings);
+        Assert.Equal(5, settings.StoreId);
+        Assert.Equal("Redis", settings.Clustering.Provider);
+        Assert.Equal([4, 5, 6], settings.Layout.EffectiveStores);
+        Assert.Equal([1, 2, 3], new SiloSettings().Layout.EffectiveStores);
+        Assert.Equal("store-5", settings.EffectiveSiloName);
+    }
+
+    private SiloSettings Settings(Action<SiloSettings> change)
+    {
+        var settings = new SiloSettings
+        {
+            StoreId = 1,
+            DataDirectory = Path.Combine(_root, "data"),
+            SiloPort = FreePort(),
+            GatewayPort = FreePort(),
+        };
+        change(settings);
+        return settings;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using NoKv.Storage.Memtable;
+using NoKv.Storage.Tests.Support;
+using Xunit;
+
+namespace NoKv.Storage.Tests.Memtable;
+
+public sealed class SkipListTests
+{
+    private static byte[] IKey(int user, ulong seq) => InternalKey.Make(BitConverter.GetBytes(user).Reverse().ToArray(), InternalKey.Trailer(seq, ValueKind.Value));
+
+    [Fact]
+    public void Iterates_in_internal_key_order_both_ways_and_seeks()
+    {
+        var list = new SkipList(new Arena(4096));
+        var rng = new Random(5);
+        var expected = new SortedSet<byte[]>(ByteArrayComparer.Internal);
+        for (ulong seq = 1; seq <= 5000; seq++)
+        {
+            byte[] k = IKey(rng.Next(1000), seq);
+            list.Insert(k, BitConverter.GetBytes(seq));
+            expected.Add(k);
+        }
+
+        var it = new MemTableIterator(list);
+        var forward = new List<byte[]>();
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            forward.Add(it.Key.ToArray());
+        }
+
+        Assert.Equal(expected.ToList(), forward);
+        var backward = new List<byte[]>();
+        for (it.SeekToLast(); it.Valid; it.Prev())
+        {
+            backward.Add(it.Key.ToArray());
+        }
+
+        backward.Reverse();
+        Assert.Equal(forward, backward);
+
+        byte[] target = IKey(500, InternalKey.MaxSequence);
+        it.Seek(target);
+        Assert.Equal(expected.First(k => ByteArrayComparer.Internal.Compare(k, target) >= 0), it.Key.ToArray());
+    }
+
+    [Fact]
+    public async Task Readers_see_a_sorted_list_while_one_writer_inserts()
+    {
+        var mem = new MemTable(1, 1 << 20);
+        using var cts = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            int scans = 0;
+            while (!cts.IsCancellationRequested || scans == 0)
+            {
+                using MemTableIterator it = mem.NewIterator();
+                byte[]? prev = null;
+                for (it.SeekToFirst(); it.Valid; it.Next())
+                {
+                    byte[] k = it.Key.ToArray();
+                    Assert.True(prev is null || InternalKey.Compare(prev, k) < 0);
+                    Assert.Equal(8, it.Value.Length);
+                    prev = k;
+                }
+
+                scans++;
+            }
+
+            return scans;
+        });
+        var rng = new Random(3);
+        for (ulong seq = 1; seq <= 20000; seq++)
+        {
+            mem.Add(seq, ValueKind.Value, BitConverter.GetBytes(rng.Next()), BitConverter.GetBytes(seq));
+        }
+
+        cts.Cancel();
+        Assert.True(await reader > 0);
+        Assert.Equal(20000, mem.EntryCount);
+    }
+
+    [Fact]
+    public void Get_returns_the_newest_version_visible_at_the_snapshot()
+    {
+        var mem = new MemTable(1, 1 << 20);
+        mem.Add(1, ValueKind.Value, "k"u8, "v1"u8);
+        mem.Add(2, ValueKind.Deletion, "k"u8, default);
+        mem.Add(3, ValueKind.Value, "k"u8, "v3"u8);
+        Assert.Equal(MemtableGetResult.Found, mem.Get("k"u8, 1, out ReadOnlySpan<byte> v, out _));
+        Assert.Equal("v1"u8.ToArray(), v.ToArray());
+        Assert.Equal(MemtableGetResult.Deleted, mem.Get("k"u8, 2, out _, out _));
+        Assert.Equal(MemtableGetResult.Found, mem.Get("k"u8, 10, out v, out ulong seq));
+        Assert.Equal("v3"u8.ToArray(), v.ToArray());
+        Assert.Equal(3UL, seq);
+        Assert.Equal(MemtableGetResult.NotFound, mem.Get("j"u8, 10, out _, out _));
+        Assert.Equal(MemtableGetResult.NotFound, mem.Get("kk"u8, 10, out _, out _));
+        Assert.Equal(MemtableGetResult.NotFound, mem.Get("k"u8, 0, out _, out _));
+    }
+}
