@@ -101,7 +101,7 @@ public sealed class SimHost
             // delivers committed entries from Applied + 1, under the membership recorded with it.
             StateMachine.Restore(_durableApplied, _durableImage);
             _appliedConfState = _durableConf!;
-            Storage.SetConfState(_durableConf!);
+            Storage.SetConfState(_durableConf!, _durableApplied);
         }
         else
         {
@@ -477,7 +477,7 @@ public sealed class SimHost
                 {
                     // As the API asks: record the membership with the applied index (it becomes durable with
                     // the state machine at the next sync point; SyncStateMachine keeps its own copy).
-                    Storage.SetConfState(_appliedConfState);
+                    Storage.SetConfState(_appliedConfState, entry.Index);
                 }
 
                 _cluster.Trace($"apply {Id} {entry.Term}/{entry.Index} conf {change.Type} {change.NodeId} -> {_appliedConfState}");
