@@ -299,6 +299,12 @@ public sealed class PersistenceScenarios
                 }
             }
 
+            if (c.Random.Chance(0.2))
+            {
+                // One direction of one link turns very lossy and slow (asymmetric degradation).
+                c.Network.SetLinkFaults(c.Random.Pick(all), c.Random.Pick(all), new LinkFaults(0.5, 0.1, 5, 60));
+            }
+
             c.RunFor(c.Options.ElectionTimeout * 7 / 10);
         }
 
