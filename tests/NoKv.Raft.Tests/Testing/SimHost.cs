@@ -109,6 +109,12 @@ public sealed class SimHost
         {
             StateMachine.Restore(snapshot.Metadata.Index, snapshot.Data.Span);
             _appliedConfState = snapshot.Metadata.ConfState;
+            if (_cluster.Options.IsDurableStateMachine)
+            {
+                // The membership recorded by applies after the snapshot was never made durable (the crash
+                // lost them with the state machine's tail): resume with the snapshot's.
+                Storage.SetConfState(_appliedConfState, snapshot.Metadata.Index);
+            }
         }
 
         _cluster.Checker.ObserveSnapshotRestored(Id, StateMachine.AppliedIndex, StateMachine.Digest, restart: true);
