@@ -84,12 +84,14 @@ public static class Program
             Description = "NoKV shards the key space is pre-split into (equal key counts; 1 = a single Raft group like etcd)",
             DefaultValueFactory = _ => 3,
         };
+        var keepData = new Option<bool>("--keep-data") { Description = "keep the NoKV silos' data directories and logs (the path is printed)" };
         var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            quick, json, etcd, endpoints, shards,
+            quick, json, etcd, endpoints, shards, keepData,
         };
         command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
-            parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), cancellationToken));
+            new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)),
+            cancellationToken));
         return command;
     }
 

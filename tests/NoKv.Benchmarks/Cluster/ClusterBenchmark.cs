@@ -23,15 +23,15 @@ public static class ClusterBenchmark
 
     private static readonly int[] Concurrencies = [1, 16, 64, 256];
 
-    public static async Task<int> RunAsync(bool quick, string? jsonPath, bool etcd, string? etcdEndpoints, int shards, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ClusterBenchmarkOptions options, CancellationToken cancellationToken)
     {
-        if (shards is < 1 or > 64)
+        if (options.Shards is < 1 or > 64)
         {
-            Console.Error.WriteLine($"--shards must be between 1 and 64 (got {shards})");
+            Console.Error.WriteLine($"--shards must be between 1 and 64 (got {options.Shards})");
             return Failed;
         }
-        var duration = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
-        var keyCount = quick ? 2_000 : 20_000;
+        var duration = options.Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
+        var keyCount = options.Quick ? 2_000 : 20_000;
         Console.Error.WriteLine($"cluster benchmark: {keyCount:N0} keys of {KeyValueFormat.KeySize} B, values {KeyValueFormat.ValueSize} B, " +
                                 $"{duration.TotalSeconds:F0} s per mix and concurrency");
 
@@ -39,18 +39,18 @@ public static class ClusterBenchmark
         var failures = new List<string>();
         try
         {
-            results.AddRange(await RunNoKvAsync(duration, keyCount, shards, cancellationToken).ConfigureAwait(false));
+            results.AddRange(await RunNoKvAsync(duration, keyCount, options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             failures.Add($"nokv: {exception.GetType().Name}: {exception.Message}");
         }
 
-        if (etcd || etcdEndpoints is not null)
+        if (options.Etcd || options.EtcdEndpoints is not null)
         {
             try
             {
-                results.AddRange(await RunEtcdAsync(duration, keyCount, etcdEndpoints, cancellationToken).ConfigureAwait(false));
+                results.AddRange(await RunEtcdAsync(duration, keyCount, options.EtcdEndpoints, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -59,9 +59,9 @@ public static class ClusterBenchmark
         }
 
         Print(results, Console.Out);
-        if (jsonPath is not null)
+        if (options.JsonPath is not null)
         {
-            WriteJson(results, jsonPath);
+            WriteJson(results, options.JsonPath);
         }
         foreach (var failure in failures)
         {
@@ -75,14 +75,15 @@ public static class ClusterBenchmark
     /// <paramref name="shards"/> shards, runs the workload through the client, and stops the silos again
     /// (also on failure or Ctrl-C).
     /// </summary>
-    private static async Task<List<ClusterRunResult>> RunNoKvAsync(TimeSpan duration, int keyCount, int shards, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunNoKvAsync(TimeSpan duration, int keyCount, int shards, bool keepData, CancellationToken cancellationToken)
     {
         var splitKeys = SplitKeys(keyCount, shards);
         Console.Error.WriteLine($"[nokv] starting 3 silos, {shards} shard(s), split keys [{string.Join(", ", splitKeys)}]");
         await using var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false);
+        cluster.KeepData = keepData;
         try
         {
-            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cancellationToken).ConfigureAwait(false);
+            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
             return await RunSystemAsync(target, duration, keyCount, cancellationToken).ConfigureAwait(false);
         }
@@ -110,7 +111,7 @@ public static class ClusterBenchmark
                 local = await EtcdLocalCluster.StartAsync(cancellationToken).ConfigureAwait(false);
                 endpoints = local.Endpoints;
             }
-            await using var target = new EtcdClusterTarget(endpoints);
+            await using var target = new EtcdClusterTarget(endpoints, local?.ProcessIds ?? []);
             return await RunSystemAsync(target, duration, keyCount, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -169,7 +170,7 @@ public static class ClusterBenchmark
         var header = new StringBuilder($"{"mix/conc",-10}");
         foreach (var system in systems)
         {
-            header.Append(CultureInfo.InvariantCulture, $" | {system + " ops/s",12} {"p50 ms",7} {"p99 ms",7} {"p999 ms",8} {"err",4}");
+            header.Append(CultureInfo.InvariantCulture, $" | {system + " ops/s",12} {"p50 ms",7} {"p99 ms",7} {"p999 ms",8} {"err",4} {"srv us/op",9} {"cli us/op",9}");
         }
         output.WriteLine(header);
         output.WriteLine(new string('-', header.Length));
@@ -180,8 +181,9 @@ public static class ClusterBenchmark
             {
                 var r = Find(results, system, key);
                 row.Append(r is null
-                    ? $" | {"-",12} {"-",7} {"-",7} {"-",8} {"-",4}"
-                    : string.Create(CultureInfo.InvariantCulture, $" | {r.OpsPerSecond,12:N0} {r.P50Milliseconds,7:F2} {r.P99Milliseconds,7:F2} {r.P999Milliseconds,8:F2} {r.Errors,4}"));
+                    ? $" | {"-",12} {"-",7} {"-",7} {"-",8} {"-",4} {"-",9} {"-",9}"
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $" | {r.OpsPerSecond,12:N0} {r.P50Milliseconds,7:F2} {r.P99Milliseconds,7:F2} {r.P999Milliseconds,8:F2} {r.Errors,4} {r.ServerCpuMicrosPerOp,9:F0} {r.ClientCpuMicrosPerOp,9:F0}"));
             }
             output.WriteLine(row);
         }

@@ -1,6 +1,9 @@
 namespace NoKv.Benchmarks.Cluster;
 
-/// <summary>Throughput and latency percentiles of one (system, mix, concurrency) run.</summary>
+/// <summary>
+/// Throughput and latency percentiles of one (system, mix, concurrency) run, and the CPU time it cost per
+/// completed operation in the server processes and in the load driver (NaN when not measurable).
+/// </summary>
 public sealed record ClusterRunResult(
     string System,
     string Mix,
@@ -10,7 +13,9 @@ public sealed record ClusterRunResult(
     double OpsPerSecond,
     double P50Milliseconds,
     double P99Milliseconds,
-    double P999Milliseconds)
+    double P999Milliseconds,
+    double ServerCpuMicrosPerOp,
+    double ClientCpuMicrosPerOp)
 {
     public string Key => $"{Mix}/c{Concurrency}";
 }

@@ -54,6 +54,8 @@ public sealed class ClusterWorkloadRunner
     {
         var latencies = new List<long>[concurrency];
         var errors = new long[concurrency];
+        var serverCpuBefore = ProcessCpu.Total(_target.ServerProcessIds);
+        var clientCpuBefore = ProcessCpu.Self();
         var start = Stopwatch.GetTimestamp();
         var deadline = start + (long)(_duration.TotalSeconds * Stopwatch.Frequency);
         var workers = new Task[concurrency];
@@ -65,6 +67,8 @@ public sealed class ClusterWorkloadRunner
         }
         await Task.WhenAll(workers).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
+        var clientCpu = ProcessCpu.Self() - clientCpuBefore;
+        var serverCpu = ProcessCpu.Total(_target.ServerProcessIds) - serverCpuBefore;
 
         var all = new List<long>();
         long errorCount = 0;
@@ -77,9 +81,11 @@ public sealed class ClusterWorkloadRunner
         var result = new ClusterRunResult(
             _target.Name, mix.Name, concurrency, all.Count, errorCount,
             all.Count / elapsed.TotalSeconds,
-            Percentile(all, 0.50), Percentile(all, 0.99), Percentile(all, 0.999));
+            Percentile(all, 0.50), Percentile(all, 0.99), Percentile(all, 0.999),
+            PerOperation(serverCpu, all.Count, _target.ServerProcessIds.Count > 0), PerOperation(clientCpu, all.Count, true));
         _log.WriteLine($"[{_target.Name}] {result.Key,-10} {result.OpsPerSecond,10:N0} ops/s  p50 {result.P50Milliseconds:F2} ms  " +
-                       $"p99 {result.P99Milliseconds:F2} ms  p999 {result.P999Milliseconds:F2} ms  errors {errorCount}");
+                       $"p99 {result.P99Milliseconds:F2} ms  p999 {result.P999Milliseconds:F2} ms  errors {errorCount}  " +
+                       $"cpu/op server {result.ServerCpuMicrosPerOp:F0} us client {result.ClientCpuMicrosPerOp:F0} us");
         return result;
     }
 
@@ -117,6 +123,9 @@ public sealed class ClusterWorkloadRunner
             }
         }
     }
+
+    private static double PerOperation(TimeSpan cpu, int operations, bool measured) =>
+        measured && operations > 0 ? cpu.TotalMicroseconds / operations : double.NaN;
 
     private static double Percentile(List<long> sortedTicks, double quantile)
     {

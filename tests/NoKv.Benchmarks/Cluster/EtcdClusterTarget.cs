@@ -14,8 +14,11 @@ public sealed class EtcdClusterTarget : IClusterTarget
 {
     private readonly EtcdClient _client;
 
-    public EtcdClusterTarget(string endpoints)
+    /// <param name="endpoints">Comma-separated client URLs.</param>
+    /// <param name="serverProcessIds">The members' processes, for CPU accounting (empty for a cluster not started here).</param>
+    public EtcdClusterTarget(string endpoints, IReadOnlyList<int> serverProcessIds)
     {
+        ServerProcessIds = serverProcessIds;
         _client = new EtcdClient(endpoints, configureChannelOptions: options =>
         {
             options.HttpHandler = new SocketsHttpHandler
@@ -27,6 +30,8 @@ public sealed class EtcdClusterTarget : IClusterTarget
     }
 
     public string Name => "etcd";
+
+    public IReadOnlyList<int> ServerProcessIds { get; }
 
     public async ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
     {

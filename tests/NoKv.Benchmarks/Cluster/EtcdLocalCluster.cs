@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace NoKv.Benchmarks.Cluster;
 
@@ -8,10 +9,17 @@ namespace NoKv.Benchmarks.Cluster;
 /// </summary>
 public sealed class EtcdLocalCluster : IAsyncDisposable
 {
-    private EtcdLocalCluster(string endpoints) => Endpoints = endpoints;
+    private EtcdLocalCluster(string endpoints, IReadOnlyList<int> processIds)
+    {
+        Endpoints = endpoints;
+        ProcessIds = processIds;
+    }
 
     /// <summary>Comma-separated client URLs of the three members.</summary>
     public string Endpoints { get; }
+
+    /// <summary>The members' process ids, from the script's state file (empty if it could not be read).</summary>
+    public IReadOnlyList<int> ProcessIds { get; }
 
     public static async Task<EtcdLocalCluster> StartAsync(CancellationToken cancellationToken)
     {
@@ -21,7 +29,31 @@ public sealed class EtcdLocalCluster : IAsyncDisposable
         {
             throw new InvalidOperationException("start-etcd-cluster.sh printed no endpoints");
         }
-        return new EtcdLocalCluster(lines[^1]);
+        return new EtcdLocalCluster(lines[^1], ReadProcessIds());
+    }
+
+    /// <summary>Parses the PIDS="..." line of the state file start-etcd-cluster.sh writes (same path rule as the script).</summary>
+    private static int[] ReadProcessIds()
+    {
+        var stateFile = Environment.GetEnvironmentVariable("NOKV_ETCD_STATE") is { Length: > 0 } explicitPath
+            ? explicitPath
+            : Path.Combine(Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp", "nokv-etcd-cluster.state");
+        try
+        {
+            foreach (var line in File.ReadLines(stateFile))
+            {
+                if (line.StartsWith("PIDS=", StringComparison.Ordinal))
+                {
+                    return line["PIDS=".Length..].Trim('"').Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                        .Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or FormatException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"[etcd] no member pids from {stateFile} ({exception.Message}): server CPU is not measured");
+        }
+        return [];
     }
 
     public async ValueTask DisposeAsync() =>

@@ -11,6 +11,9 @@ public interface IClusterTarget : IAsyncDisposable
     /// <summary>System name as used in the report and JSON (nokv, etcd).</summary>
     string Name { get; }
 
+    /// <summary>The server processes (silos, etcd members) whose CPU time is charged to the workload; empty if unknown.</summary>
+    IReadOnlyList<int> ServerProcessIds { get; }
+
     ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken);
 
     /// <summary>Returns true when the key exists.</summary>

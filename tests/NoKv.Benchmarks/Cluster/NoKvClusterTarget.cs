@@ -26,17 +26,23 @@ public sealed class NoKvClusterTarget : IClusterTarget
     private readonly IKvStore _store;
     private readonly INoKvAdmin _admin;
 
-    private NoKvClusterTarget(IHost host)
+    private NoKvClusterTarget(IHost host, IReadOnlyList<int> serverProcessIds)
     {
         _host = host;
+        ServerProcessIds = serverProcessIds;
         _store = host.Services.GetRequiredService<IKvStore>();
         _admin = host.Services.GetRequiredService<INoKvAdmin>();
     }
 
     public string Name => "nokv";
 
-    /// <summary>Connects an Orleans client to <paramref name="gateways"/>. Orleans logs warnings and errors to stderr.</summary>
-    public static async Task<NoKvClusterTarget> ConnectAsync(string clusterId, IPEndPoint[] gateways, CancellationToken cancellationToken)
+    public IReadOnlyList<int> ServerProcessIds { get; }
+
+    /// <summary>
+    /// Connects an Orleans client to <paramref name="gateways"/>. Orleans logs warnings and errors to stderr.
+    /// <paramref name="serverProcessIds"/> are the silos, for CPU accounting.
+    /// </summary>
+    public static async Task<NoKvClusterTarget> ConnectAsync(string clusterId, IPEndPoint[] gateways, IReadOnlyList<int> serverProcessIds, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -62,7 +68,7 @@ public sealed class NoKvClusterTarget : IClusterTarget
             host.Dispose();
             throw;
         }
-        return new NoKvClusterTarget(host);
+        return new NoKvClusterTarget(host, serverProcessIds);
     }
 
     public async ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) =>

@@ -105,8 +105,17 @@ public sealed class MembershipScenarios
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
-    public void MembershipChurnWithSnapshots(int nodes) =>
-        MembershipChurn(nameof(MembershipChurnWithSnapshots), Options(nodes) with { Faults = LinkFaults.Unreliable, SnapshotThreshold = 25 });
+    public void MembershipChurnWithSnapshots(int nodes) => MembershipChurn(
+        nameof(MembershipChurnWithSnapshots),
+        Options(nodes) with { Faults = LinkFaults.Unreliable, SnapshotThreshold = 25, DurableStateMachine = false });
+
+    [Theory(Skip = "NoKv.Raft bug: SetConfState rewrites the stored snapshot's membership (/work/wt/RAFT-BUGS.md #3)")]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void MembershipChurnWithSnapshotsDurableHost(int nodes) => MembershipChurn(
+        nameof(MembershipChurnWithSnapshotsDurableHost),
+        Options(nodes) with { Faults = LinkFaults.Unreliable, SnapshotThreshold = 25, DurableStateMachine = true });
 
     private static void MembershipChurn(string name, SimOptions options) => SimulationRunner.Run(
         name,

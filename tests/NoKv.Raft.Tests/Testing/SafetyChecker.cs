@@ -34,6 +34,8 @@ public sealed class SafetyChecker
     private readonly Dictionary<ulong, ulong> _lastApplied = [];
     private readonly Dictionary<(ulong Node, ulong Term), ulong> _votes = [];
     private readonly Dictionary<ulong, (ulong Term, ulong Commit)> _durable = [];
+    private readonly SortedList<ulong, string> _membershipAfter = [];
+    private string? _initialMembership;
 
     public ulong HighestCommittedIndex { get; private set; }
 
@@ -208,6 +210,67 @@ public sealed class SafetyChecker
                     $"leader {node} of term {term} holds {(held is null ? "nothing" : held.Value.ToString())} at index {index}, "
                     + $"where {committed.Entry} was committed by term {committed.CommitTermBound} (applied by node {committed.Node})");
             }
+        }
+    }
+
+    /// <summary>The founding membership (what holds before any membership entry of a real term).</summary>
+    public void ObserveInitialMembership(string membership) => _initialMembership ??= membership;
+
+    /// <summary>
+    /// Reports the membership <paramref name="node"/> uses after applying the membership entry at
+    /// <paramref name="index"/> (created in a real term, not a bootstrap entry). Membership is replicated
+    /// state too: every node must reach the same membership at the same index.
+    /// </summary>
+    public void ObserveMembershipApplied(ulong node, ulong index, string membership)
+    {
+        Checks++;
+        if (_membershipAfter.TryGetValue(index, out var seen))
+        {
+            if (seen != membership)
+            {
+                throw new SafetyViolationException("membership safety", $"node {node} has membership {membership} after index {index}, others had {seen}");
+            }
+
+            return;
+        }
+
+        _membershipAfter[index] = membership;
+    }
+
+    /// <summary>
+    /// Reports that <paramref name="node"/> restored (from a snapshot or its durable state) to applied
+    /// index <paramref name="index"/> with <paramref name="membership"/>; it must be the membership as of
+    /// that index, not a later or earlier one.
+    /// </summary>
+    public void ObserveMembershipRestored(ulong node, ulong index, string membership)
+    {
+        Checks++;
+        string? expected = _initialMembership;
+        var keys = _membershipAfter.Keys;
+        int lo = 0, hi = keys.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (keys[mid] <= index)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        if (lo > 0)
+        {
+            expected = _membershipAfter.Values[lo - 1];
+        }
+
+        if (expected is not null && expected != membership)
+        {
+            throw new SafetyViolationException(
+                "membership safety",
+                $"node {node} restored to index {index} with membership {membership}, but the membership as of index {index} is {expected}");
         }
     }
 

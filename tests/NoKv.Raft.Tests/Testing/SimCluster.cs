@@ -54,6 +54,8 @@ public sealed class SimCluster
             AddHost(id, MemoryRaftStorage.CreateBootstrapped(new ConfState(voters)));
         }
 
+        Checker.ObserveInitialMembership(new ConfState(voters).ToString());
+
         foreach (var id in voters)
         {
             _hosts[id].Start();

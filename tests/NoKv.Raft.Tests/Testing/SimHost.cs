@@ -41,6 +41,12 @@ public sealed class SimHost
     private int _deferredTicks;
     private ulong _completenessCheckedTerm;
 
+    // Durable state-machine mode: the state machine image, applied index and membership as of the last
+    // sync point (what survives a crash).
+    private byte[]? _durableImage;
+    private ulong _durableApplied;
+    private ConfState? _durableConf;
+
     internal SimHost(SimCluster cluster, ulong id, MemoryRaftStorage storage, SimRandom random, long tickInterval)
     {
         _cluster = cluster;
@@ -89,9 +95,26 @@ public sealed class SimHost
         }
 
         var snapshot = Storage.Snapshot();
-        StateMachine.Restore(snapshot.Metadata.Index, snapshot.Data.Span);
-        _appliedConfState = snapshot.Metadata.ConfState;
-        _cluster.Checker.ObserveSnapshotRestored(Id, snapshot.Metadata.Index, StateMachine.Digest, restart: true);
+        if (_cluster.Options.IsDurableStateMachine && _durableImage is not null && _durableApplied > snapshot.Metadata.Index)
+        {
+            // The durable state machine is ahead of the last Raft snapshot: resume from it; the library
+            // delivers committed entries from Applied + 1, under the membership recorded with it.
+            StateMachine.Restore(_durableApplied, _durableImage);
+            _appliedConfState = _durableConf!;
+            Storage.SetConfState(_durableConf!);
+        }
+        else
+        {
+            StateMachine.Restore(snapshot.Metadata.Index, snapshot.Data.Span);
+            _appliedConfState = snapshot.Metadata.ConfState;
+        }
+
+        _cluster.Checker.ObserveSnapshotRestored(Id, StateMachine.AppliedIndex, StateMachine.Digest, restart: true);
+        if (StateMachine.AppliedIndex > 0)
+        {
+            _cluster.Checker.ObserveMembershipRestored(Id, StateMachine.AppliedIndex, _appliedConfState.ToString());
+        }
+
         _syncedHardState = Storage.HardState;
         _hardStateUnsynced = false;
         _completenessCheckedTerm = 0;
@@ -111,11 +134,11 @@ public sealed class SimHost
                 MaxInflightMsgs = options.MaxInflightMsgs,
                 SnapshotChunkSize = options.SnapshotChunkSize,
                 Random = new Random((int)(_random.NextUInt64() & int.MaxValue)),
-                Applied = snapshot.Metadata.Index,
+                Applied = StateMachine.AppliedIndex,
             },
             Storage);
         _cluster.Trace($"start {Id} term={Storage.HardState.Term} vote={Storage.HardState.Vote} commit={Storage.HardState.Commit} "
-            + $"snapshot={snapshot.Metadata.Index} log=[{Storage.FirstIndex()}..{Storage.LastIndex()}] conf={_appliedConfState}");
+            + $"snapshot={snapshot.Metadata.Index} applied={StateMachine.AppliedIndex} log=[{Storage.FirstIndex()}..{Storage.LastIndex()}] conf={_appliedConfState}");
 
         var generation = ++_generation;
         _cluster.Scheduler.After(_random.NextInRange(1, _tickInterval), () => TickLoop(generation));
@@ -402,6 +425,7 @@ public sealed class SimHost
         {
             _syncedHardState = Storage.HardState;
             _hardStateUnsynced = false;
+            SyncStateMachine();
         }
         else if (rd.HardState is not null)
         {
@@ -430,7 +454,11 @@ public sealed class SimHost
             StateMachine.Restore(snapshot.Metadata.Index, snapshot.Data.Span);
             _appliedConfState = snapshot.Metadata.ConfState;
             SnapshotsInstalled++;
+
+            // Installing a snapshot replaces the stored state machine durably (an ingest is synced).
+            SyncStateMachine();
             _cluster.Checker.ObserveSnapshotRestored(Id, snapshot.Metadata.Index, StateMachine.Digest, restart: false);
+            _cluster.Checker.ObserveMembershipRestored(Id, snapshot.Metadata.Index, _appliedConfState.ToString());
             _cluster.Trace($"install {Id} snapshot {snapshot.Metadata.Index} digest={StateMachine.Digest:x16}");
         }
 
@@ -442,6 +470,19 @@ public sealed class SimHost
             {
                 var change = ConfChange.Decode(entry.Data);
                 _appliedConfState = node.ApplyConfChange(change);
+                if (entry.Term > 0)
+                {
+                    // Term-0 entries are the bootstrap membership: founders already hold all of it, while a
+                    // joiner replaying them builds it up one member at a time, so they are not compared.
+                    _cluster.Checker.ObserveMembershipApplied(Id, entry.Index, _appliedConfState.ToString());
+                }
+                if (_cluster.Options.IsDurableStateMachine)
+                {
+                    // As the API asks: record the membership with the applied index (it becomes durable with
+                    // the state machine at the next sync point; SyncStateMachine keeps its own copy).
+                    Storage.SetConfState(_appliedConfState);
+                }
+
                 _cluster.Trace($"apply {Id} {entry.Term}/{entry.Index} conf {change.Type} {change.NodeId} -> {_appliedConfState}");
             }
 
@@ -524,7 +565,21 @@ public sealed class SimHost
         // that covers it, so a restart never finds commit below its snapshot.
         _syncedHardState = Storage.HardState;
         _hardStateUnsynced = false;
+        SyncStateMachine();
         _cluster.Trace($"snapshot {Id} at {applied} conf={_appliedConfState} digest={StateMachine.Digest:x16}");
+    }
+
+    /// <summary>A sync point in durable state-machine mode: everything applied so far becomes durable.</summary>
+    private void SyncStateMachine()
+    {
+        if (!_cluster.Options.IsDurableStateMachine || StateMachine.AppliedIndex == _durableApplied)
+        {
+            return;
+        }
+
+        _durableImage = StateMachine.TakeSnapshot();
+        _durableApplied = StateMachine.AppliedIndex;
+        _durableConf = _appliedConfState;
     }
 
     private LoggedEntry? EntryAt(ulong index)

@@ -36,6 +36,16 @@ public sealed record SimOptions
     /// snapshot; 0 disables snapshots.</summary>
     public int SnapshotThreshold { get; init; }
 
+    /// <summary>
+    /// How the host keeps its state machine. False: volatile, rebuilt from the last snapshot on restart
+    /// (Applied = snapshot index). True: durable like NoKV's replica (data, applied index and membership
+    /// stored together without their own fsync, made durable by the next synced Raft write; a crash loses
+    /// the unsynced tail, which is replayed from the log), so a restart sets RaftConfig.Applied above the
+    /// snapshot and the host records membership with MemoryRaftStorage.SetConfState as each change applies.
+    /// Null: chosen per seed (even seeds durable), so every scenario covers both.
+    /// </summary>
+    public bool? DurableStateMachine { get; init; }
+
     /// <summary>Largest virtual time a durable write (MustSync Ready) takes; a crash inside it loses the write.
     /// 0 makes persistence instantaneous.</summary>
     public long MaxDiskLatency { get; init; }
@@ -59,10 +69,13 @@ public sealed record SimOptions
     /// skipping ReadIndex; the read checker must catch the stale answers.</summary>
     public bool BrokenHostServesLocalReads { get; init; }
 
+    /// <summary>The effective <see cref="DurableStateMachine"/> for this seed.</summary>
+    public bool IsDurableStateMachine => DurableStateMachine ?? (Seed % 2 == 0);
+
     /// <summary>One election timeout in virtual milliseconds (the unit scenarios wait in).</summary>
     public long ElectionTimeout => ElectionTick * TickInterval;
 
     public override string ToString() =>
         $"nodes={Nodes} seed={Seed} tick={TickInterval}ms drift={ClockDrift} election={ElectionTick} heartbeat={HeartbeatTick} "
-        + $"prevote={PreVote} checkquorum={CheckQuorum} read={ReadOnlyOption} snapshot={SnapshotThreshold} disk={MaxDiskLatency} faults=[{Faults}]";
+        + $"prevote={PreVote} checkquorum={CheckQuorum} read={ReadOnlyOption} snapshot={SnapshotThreshold} disk={MaxDiskLatency} durable-sm={IsDurableStateMachine} faults=[{Faults}]";
 }

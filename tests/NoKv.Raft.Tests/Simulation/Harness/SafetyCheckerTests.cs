@@ -121,4 +121,21 @@ public sealed class SafetyCheckerTests
         Assert.Equal("durable state", Assert.Throws<SafetyViolationException>(() => checker.ObserveHardState(1, 1, 0, 6)).Invariant);
         Assert.Equal("durable state", Assert.Throws<SafetyViolationException>(() => checker.ObserveHardState(1, 3, 0, 2)).Invariant);
     }
+
+    [Fact]
+    public void MembershipFromAnotherIndexIsCaught()
+    {
+        var checker = new SafetyChecker();
+        checker.ObserveInitialMembership("v123");
+        checker.ObserveMembershipApplied(1, 10, "v123 l4");
+        checker.ObserveMembershipApplied(2, 10, "v123 l4");
+        checker.ObserveMembershipApplied(1, 20, "v1234");
+        Assert.Throws<SafetyViolationException>(() => checker.ObserveMembershipApplied(3, 10, "v1234"));
+
+        checker.ObserveMembershipRestored(3, 5, "v123");
+        checker.ObserveMembershipRestored(3, 15, "v123 l4");
+        checker.ObserveMembershipRestored(3, 20, "v1234");
+        var ex = Assert.Throws<SafetyViolationException>(() => checker.ObserveMembershipRestored(3, 15, "v1234"));
+        Assert.Equal("membership safety", ex.Invariant);
+    }
 }

@@ -1,0 +1,10 @@
+namespace NoKv.Benchmarks.Cluster;
+
+/// <summary>The `cluster` subcommand's options (see README.md).</summary>
+/// <param name="Quick">Smaller key space and 1 s per point instead of 5 s.</param>
+/// <param name="JsonPath">Where to write the figures as JSON, if anywhere.</param>
+/// <param name="Etcd">Also run the workload against a local 3-member etcd cluster started by etcd/*.sh.</param>
+/// <param name="EtcdEndpoints">Run etcd's side against this running cluster (comma-separated client URLs) instead.</param>
+/// <param name="Shards">NoKV shards the benchmark's key space is pre-split into (1-64).</param>
+/// <param name="KeepData">Keep the NoKV silos' temporary folder (data and logs) after the run.</param>
+public sealed record ClusterBenchmarkOptions(bool Quick, string? JsonPath, bool Etcd, string? EtcdEndpoints, int Shards, bool KeepData);
