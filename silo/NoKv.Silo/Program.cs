@@ -3,8 +3,9 @@ using Microsoft.Extensions.Hosting;
 using NoKv.Silo.Configuration;
 using NoKv.Silo.Startup;
 
-// The NoKV silo: configuration -> preflight checks -> Orleans host. Operator-fixable failures print one
-// line and exit with the code documented on StartupError; anything else is a bug and keeps its stack trace.
+// The NoKV silo: configuration -> preflight checks -> Orleans host. Start-up failures print one line and
+// exit with the code documented on StartupError; a failure after start keeps its stack trace (it is a bug
+// or an environment fault worth the detail).
 var configuration = new ConfigurationBuilder()
     .SetBasePath(AppContext.BaseDirectory)
     .AddJsonFile("appsettings.json", optional: true)
@@ -13,17 +14,25 @@ var configuration = new ConfigurationBuilder()
     .AddCommandLine(args, CommandLineSwitches.Map)
     .Build();
 
-var settings = new SiloSettings();
+IHost host;
 try
 {
+    var settings = new SiloSettings();
     configuration.Bind(settings);
     var provider = PreflightChecks.Run(settings);
-    using var host = SiloHostFactory.Build(args, configuration, settings, provider);
-    await host.RunAsync();
-    return 0;
+    host = SiloHostFactory.Build(args, configuration, settings, provider);
+    await host.StartAsync();
 }
-catch (Exception e) when (StartupFailure.Describe(e) is { } failure)
+catch (Exception e)
 {
+    var failure = StartupFailure.Describe(e) ?? new StartupError(StartupError.StartFailed, $"the silo failed to start: {e.GetType().Name}: {e.Message}");
     Console.Error.WriteLine($"nokv-silo: {failure.Message}");
     return failure.ExitCode;
 }
+
+using (host)
+{
+    await host.WaitForShutdownAsync();
+}
+
+return 0;

@@ -34,7 +34,7 @@ public sealed partial class Database
         }
 
         Flush();
-        for (int level = 0; level < _options.NumLevels - 1; level++)
+        for (int level = 0; level < _options.NumLevels; level++)
         {
             _compactionGate.Wait();
             try
@@ -117,6 +117,10 @@ public sealed partial class Database
                         break;
                     }
                 }
+            }
+            catch (OperationCanceledException) when (Volatile.Read(ref _closing))
+            {
+                return;
             }
             catch (Exception e)
             {
@@ -214,8 +218,15 @@ public sealed partial class Database
         bool cutPending = false;
         try
         {
+            long seen = 0;
             for (input.SeekToFirst(); input.Valid; input.Next())
             {
+                if ((++seen & 4095) == 0 && Volatile.Read(ref _closing))
+                {
+                    // Dispose is waiting: abandon the outputs; the inputs are untouched and stay live.
+                    throw new OperationCanceledException("The database is closing.");
+                }
+
                 ReadOnlySpan<byte> key = input.Key;
                 ReadOnlySpan<byte> ukey = InternalKey.UserKey(key);
                 ulong trailer = InternalKey.TrailerOf(key);

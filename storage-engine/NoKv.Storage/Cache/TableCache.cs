@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using NoKv.Storage.Iterators;
 using NoKv.Storage.Sstable;
 using NoKv.Storage.Vfs;
@@ -6,14 +7,18 @@ namespace NoKv.Storage.Cache;
 
 /// <summary>
 /// Keeps up to <see cref="Capacity"/> tables open (reader + index + filter in memory), by file number,
-/// evicting the least recently used. Tables are opened on demand through the <see cref="IFileSystem"/>.
+/// evicting the least recently used (approximately: by a recency stamp). Tables are opened on demand
+/// through the <see cref="IFileSystem"/>.
 /// </summary>
 /// <remarks>
-/// Thread-safe; sharded by file number, one lock per shard, held only for map and list updates. Opening a
-/// table (file I/O) happens outside every lock: two threads that miss on the same table may both open it,
-/// and the loser closes its copy. Evicting a table another thread is reading closes it only when that
-/// reader finishes (reference counts, see <see cref="TableCacheEntry"/>), so the number of open files can
-/// briefly exceed the capacity by the number of tables in use after eviction.
+/// Thread-safe. A lookup of an open table takes no lock: a concurrent-dictionary read, a compare-and-swap
+/// on the entry's reference count and a recency stamp, because every point read of the database probes
+/// several tables through here. Opening a table happens outside every lock; only inserting it (and picking
+/// a victim when full, a scan of at most <see cref="Capacity"/> entries, paid only on a miss that opened a
+/// file anyway) is serialized. Two threads that miss on the same table may both open it; the loser closes
+/// its copy. Evicting a table another thread is reading closes it only when that reader finishes
+/// (reference counts, see <see cref="TableCacheEntry"/>), so the number of open files can briefly exceed
+/// the capacity by the number of tables in use after eviction.
 /// File numbers key the block cache too: they must be unique for the lifetime of the caches (the db layer
 /// never reuses them).
 /// </remarks>
@@ -23,8 +28,17 @@ public sealed class TableCache : IDisposable
     private readonly Func<long, string> _pathOf;
     private readonly TableOptions _options;
     private readonly BlockCache? _blockCache;
-    private readonly TableCacheShard[] _shards;
-    private bool _disposed;
+    private readonly ConcurrentDictionary<long, TableCacheEntry> _map = new();
+    private readonly Lock _insertLock = new();
+    private readonly StripedCounter _hits = new();
+    private readonly StripedCounter _misses = new();
+    private long _evictions;
+    private int _count;
+
+    // Recency clock for LRU stamps. Bumped without synchronization: a lost increment only makes two uses
+    // look simultaneous, which is harmless for choosing a victim.
+    private long _clock;
+    private volatile bool _disposed;
 
     /// <param name="pathOf">Maps a file number to the table's path.</param>
     /// <param name="capacity">Most tables kept open (the db layer's MaxOpenTables).</param>
@@ -44,20 +58,6 @@ public sealed class TableCache : IDisposable
         _options = options;
         _blockCache = blockCache;
         Capacity = capacity;
-
-        // Enough shards to spread contention, while each keeps a useful share (>= 4 tables); the shares
-        // sum to at most the capacity.
-        int shardCount = 1;
-        while (shardCount < 16 && capacity / (shardCount * 2) >= 4)
-        {
-            shardCount *= 2;
-        }
-
-        _shards = new TableCacheShard[shardCount];
-        for (int i = 0; i < shardCount; i++)
-        {
-            _shards[i] = new TableCacheShard(capacity / shardCount);
-        }
     }
 
     public int Capacity { get; }
@@ -66,23 +66,8 @@ public sealed class TableCache : IDisposable
 
     public BlockCache? BlockCache => _blockCache;
 
-    public TableCacheStatistics GetStatistics()
-    {
-        long hits = 0, misses = 0, evictions = 0;
-        int open = 0;
-        foreach (TableCacheShard shard in _shards)
-        {
-            lock (shard.Lock)
-            {
-                hits += shard.Hits;
-                misses += shard.Misses;
-                evictions += shard.Evictions;
-                open += shard.Count;
-            }
-        }
-
-        return new TableCacheStatistics(hits, misses, evictions, open, Capacity);
-    }
+    public TableCacheStatistics GetStatistics() =>
+        new(_hits.Sum(), _misses.Sum(), Interlocked.Read(ref _evictions), Volatile.Read(ref _count), Capacity);
 
     /// <summary>
     /// Point lookup in table <paramref name="fileNumber"/>; see <see cref="TableReader.TryGet"/> for the
@@ -146,19 +131,32 @@ public sealed class TableCache : IDisposable
     /// </summary>
     public void Evict(long fileNumber)
     {
-        TableCacheEntry? removed = ShardFor(fileNumber).Remove(fileNumber);
-        removed?.Release();
+        lock (_insertLock)
+        {
+            if (_map.TryRemove(fileNumber, out TableCacheEntry? removed))
+            {
+                _count--;
+                removed.Release();
+            }
+        }
     }
 
-    /// <summary>Evicts every table; tables still in use close when released.</summary>
+    /// <summary>
+    /// Evicts every table; tables still in use close when released. REQUIRES: no lookups start afterwards
+    /// (they throw <see cref="ObjectDisposedException"/>).
+    /// </summary>
     public void Dispose()
     {
-        _disposed = true;
-        foreach (TableCacheShard shard in _shards)
+        lock (_insertLock)
         {
-            foreach (TableCacheEntry entry in shard.RemoveAll())
+            _disposed = true;
+            foreach (KeyValuePair<long, TableCacheEntry> pair in _map)
             {
-                entry.Release();
+                if (_map.TryRemove(pair))
+                {
+                    _count--;
+                    pair.Value.Release();
+                }
             }
         }
     }
@@ -167,22 +165,76 @@ public sealed class TableCache : IDisposable
     internal TableCacheEntry Acquire(long fileNumber)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        TableCacheShard shard = ShardFor(fileNumber);
-        if (shard.TryAcquire(fileNumber, out TableCacheEntry? entry))
+        if (_map.TryGetValue(fileNumber, out TableCacheEntry? entry) && entry.TryAddReference())
         {
+            entry.LastUsed = ++_clock;
+            _hits.Increment();
             return entry;
         }
 
+        _misses.Increment();
+        entry = null;
         TableReader reader = TableReader.Open(_fileSystem.OpenRandomAccess(_pathOf(fileNumber)), fileNumber, _options, _blockCache);
-        entry = shard.AddOrAcquire(fileNumber, reader, out TableReader? loser, out TableCacheEntry? evicted);
+        TableReader? loser = null;
+        TableCacheEntry? victim = null;
+        lock (_insertLock)
+        {
+            if (_disposed)
+            {
+                loser = reader;
+            }
+            else if (_map.TryGetValue(fileNumber, out TableCacheEntry? existing) && existing.TryAddReference())
+            {
+                // Another thread opened it meanwhile.
+                existing.LastUsed = ++_clock;
+                entry = existing;
+                loser = reader;
+            }
+            else
+            {
+                // One reference for the cache, one for the caller.
+                entry = new TableCacheEntry(fileNumber, reader, initialReferences: 2, lastUsed: ++_clock);
+                if (existing is not null && _map.TryRemove(new KeyValuePair<long, TableCacheEntry>(fileNumber, existing)))
+                {
+                    _count--;
+                }
+
+                _map[fileNumber] = entry;
+                _count++;
+                if (_count > Capacity)
+                {
+                    victim = LeastRecentlyUsedExcept(entry);
+                    if (victim is not null && _map.TryRemove(new KeyValuePair<long, TableCacheEntry>(victim.FileNumber, victim)))
+                    {
+                        _count--;
+                        _evictions++;
+                    }
+                    else
+                    {
+                        victim = null;
+                    }
+                }
+            }
+        }
+
         loser?.Dispose();
-        evicted?.Release();
+        victim?.Release();
+        ObjectDisposedException.ThrowIf(entry is null, this);
         return entry;
     }
 
-    private TableCacheShard ShardFor(long fileNumber)
+    /// <summary>REQUIRES: _insertLock held. O(Capacity); only called on a miss that already opened a file.</summary>
+    private TableCacheEntry? LeastRecentlyUsedExcept(TableCacheEntry keep)
     {
-        ulong h = (ulong)fileNumber * 0x9E3779B97F4A7C15UL;
-        return _shards[(int)(h >> 32) & (_shards.Length - 1)];
+        TableCacheEntry? oldest = null;
+        foreach (KeyValuePair<long, TableCacheEntry> pair in _map)
+        {
+            if (pair.Value != keep && (oldest is null || pair.Value.LastUsed < oldest.LastUsed))
+            {
+                oldest = pair.Value;
+            }
+        }
+
+        return oldest;
     }
 }

@@ -9,30 +9,52 @@ namespace NoKv.Storage.Cache;
 /// only closes it after that reader is done.
 /// </summary>
 /// <remarks>
-/// Thread-safety: <see cref="AddReference"/> is called under the owning shard's lock (so it cannot race
-/// with the cache dropping its own reference); <see cref="Release"/> may be called from any thread.
-/// Prev/Next are guarded by the shard's lock.
+/// Thread-safe and lock-free. Invariant: once the count reaches zero it never rises again
+/// (<see cref="TryAddReference"/> refuses), so a reader that raced with eviction either holds a live
+/// reference or learns the entry is dead and looks again. The cache removes an entry from its map
+/// before dropping its own reference, so a dead entry is never found in the map for long.
 /// </remarks>
 internal sealed class TableCacheEntry
 {
     private int _references;
+    private long _lastUsed;
 
-    public TableCacheEntry(long fileNumber, TableReader reader, int initialReferences)
+    public TableCacheEntry(long fileNumber, TableReader reader, int initialReferences, long lastUsed)
     {
         FileNumber = fileNumber;
         Reader = reader;
         _references = initialReferences;
+        _lastUsed = lastUsed;
     }
 
     public long FileNumber { get; }
 
     public TableReader Reader { get; }
 
-    public TableCacheEntry? Prev { get; set; }
+    /// <summary>Recency stamp for approximate LRU eviction; written racily (last writer wins), which is fine.</summary>
+    public long LastUsed
+    {
+        get => Volatile.Read(ref _lastUsed);
+        set => Volatile.Write(ref _lastUsed, value);
+    }
 
-    public TableCacheEntry? Next { get; set; }
+    /// <summary>Adds a reference unless the entry is already dead (count zero, reader closed).</summary>
+    public bool TryAddReference()
+    {
+        int current = Volatile.Read(ref _references);
+        while (current > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
 
-    public void AddReference() => Interlocked.Increment(ref _references);
+            current = seen;
+        }
+
+        return false;
+    }
 
     public void Release()
     {

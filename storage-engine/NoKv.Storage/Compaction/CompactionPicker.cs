@@ -81,11 +81,19 @@ internal sealed class CompactionPicker
         return Expand(v, bestLevel, inputs);
     }
 
-    /// <summary>A compaction of the files of <paramref name="level"/> overlapping [begin, end] (null = unbounded), or null if none.</summary>
+    /// <summary>
+    /// A compaction of the files of <paramref name="level"/> overlapping [begin, end] (null = unbounded), or
+    /// null if none. The last level compacts into itself, which is how its deletions are finally reclaimed.
+    /// </summary>
     public static CompactionPlan? ForRange(Version v, int level, byte[]? begin, byte[]? end)
     {
         List<FileMetaData> inputs = v.GetOverlappingInputs(level, begin, end);
-        return inputs.Count == 0 ? null : Expand(v, level, inputs);
+        if (inputs.Count == 0)
+        {
+            return null;
+        }
+
+        return level == v.NumLevels - 1 ? new CompactionPlan(level, level, inputs, []) : Expand(v, level, inputs);
     }
 
     private static CompactionPlan Expand(Version v, int level, List<FileMetaData> inputs)

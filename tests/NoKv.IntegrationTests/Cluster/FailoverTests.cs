@@ -34,6 +34,9 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await cluster.Cluster.KillSiloAsync(cluster.SiloOf(leader));
         await cluster.Store.PutAsync(keys[0], "after");
         output.WriteLine($"first write after killing store {leader} took {clock.ElapsedMilliseconds} ms");
+
+        // Election timeout is 0.5-1 s here; the bound leaves room for a loaded 2-core machine.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"failover took {clock.ElapsedMilliseconds} ms");
         Assert.Equal("after", await cluster.Store.GetStringAsync(keys[0]));
         foreach (var key in keys.Skip(1))
         {
@@ -65,10 +68,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
         Assert.Equal(leader, error!.Store);
     }
 
-    [Fact]
-    public async Task StoppedReplicaCatchesUpAfterRestart()
+    [Theory]
+    [InlineData(10_000)] // catches up from the leader's log
+    [InlineData(16)] // the leader compacted the entries it missed: catches up from a snapshot
+    public async Task StoppedReplicaCatchesUpAfterRestart(long snapshotEntries)
     {
-        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
+        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2, snapshotEntries: snapshotEntries);
         await cluster.WaitForBalancedLeadersAsync(TimeSpan.FromSeconds(30));
         var lagging = new StoreId(3);
         var silo = cluster.SiloOf(lagging);
@@ -80,6 +85,15 @@ public sealed class FailoverTests(ITestOutputHelper output)
             string key = $"{(char)('0' + (i % 2 == 0 ? 0 : 0x50))}catchup{i:D3}";
             written[key] = $"v{i}";
             await cluster.Store.PutAsync(key, written[key]);
+        }
+
+        if (snapshotEntries < 60)
+        {
+            // The entries the stopped store missed are gone from every live log.
+            var compacted = await cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
+            Assert.All(compacted.Map.Shards, shard => Assert.All(
+                compacted.Replicas.Where(r => r.Replica.Shard == shard.Id && r.Status is not null),
+                r => Assert.True(r.Status!.FirstIndex > 2, $"{r.Replica} first index {r.Status.FirstIndex}")));
         }
 
         await cluster.RestartStoreAsync(lagging);

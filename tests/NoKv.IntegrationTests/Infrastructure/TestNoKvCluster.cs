@@ -52,7 +52,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
     /// Starts a cluster over <paramref name="root"/> (a fresh temp directory when null; pass a previous
     /// cluster's Root, with KeepData set, to restart the same stores) and waits for every shard to have a leader.
     /// </summary>
-    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null, string? root = null)
+    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null, string? root = null, long snapshotEntries = 10_000)
     {
         root ??= Path.Combine(Path.GetTempPath(), "nokv-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -93,6 +93,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
                     r.ElectionTicks = 10;
                     r.HeartbeatTicks = 2;
                     r.RequestTimeout = TimeSpan.FromSeconds(3);
+                    r.SnapshotEntries = snapshotEntries;
                 });
         });
         builder.ConfigureClientHost(host => host.Services.AddNoKvClient(o =>

@@ -50,6 +50,95 @@ public class TableCacheTests
     }
 
     [Fact]
+    public void EvictsTheLeastRecentlyUsedTable()
+    {
+        (CountingFileSystem fs, _) = BuildTables();
+        using var cache = new TableCache(fs, TestTables.PathOf, TableOptions.Default, null, capacity: 4);
+        for (long file = 1; file <= 4; file++)
+        {
+            Assert.True(cache.TryGet(file, Key(file, 0), out _, out _));
+        }
+
+        Assert.True(cache.TryGet(1, Key(1, 1), out _, out _));
+        Assert.True(cache.TryGet(5, Key(5, 0), out _, out _));
+        int opens = fs.Opens;
+
+        // Table 2 was the least recently used: it is the one that has to be reopened.
+        Assert.True(cache.TryGet(1, Key(1, 2), out _, out _));
+        Assert.True(cache.TryGet(3, Key(3, 2), out _, out _));
+        Assert.Equal(opens, fs.Opens);
+        Assert.True(cache.TryGet(2, Key(2, 2), out _, out _));
+        Assert.Equal(opens + 1, fs.Opens);
+        Assert.Equal(4, cache.GetStatistics().OpenTables);
+    }
+
+    [Fact]
+    public void ReadersRacingWithEvictionNeverSeeAClosedTable()
+    {
+        const int seed = 5150;
+        (CountingFileSystem fs, _) = BuildTables();
+        var cache = new TableCache(fs, TestTables.PathOf, TableOptions.Default, new BlockCache(1 << 20), capacity: 6);
+        int errors = 0;
+        using var stop = new CancellationTokenSource();
+        var evictor = new Thread(() =>
+        {
+            var random = new Random(seed);
+            while (!stop.IsCancellationRequested)
+            {
+                cache.Evict(random.Next(1, Tables + 1));
+            }
+        });
+        evictor.Start();
+
+        var readers = new Thread[3];
+        for (int t = 0; t < readers.Length; t++)
+        {
+            int threadSeed = seed + 1 + t;
+            readers[t] = new Thread(() =>
+            {
+                var random = new Random(threadSeed);
+                for (int i = 0; i < 4000; i++)
+                {
+                    long file = random.Next(1, Tables + 1);
+                    int k = random.Next(KeysPerTable);
+                    try
+                    {
+                        if (i % 20 == 0)
+                        {
+                            using IInternalIterator it = cache.NewIterator(file, fillCache: false);
+                            it.Seek(Key(file, k));
+                            if (!it.Valid || !it.Key.SequenceEqual(Key(file, k)))
+                            {
+                                Interlocked.Increment(ref errors);
+                            }
+                        }
+                        else if (!cache.TryGet(file, Key(file, k), out _, out ReadOnlySpan<byte> value) || !value.SequenceEqual(Value(file, k)))
+                        {
+                            Interlocked.Increment(ref errors);
+                        }
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                }
+            });
+            readers[t].Start();
+        }
+
+        foreach (Thread reader in readers)
+        {
+            Assert.True(reader.Join(TimeSpan.FromMinutes(1)), "reader did not finish");
+        }
+
+        stop.Cancel();
+        Assert.True(evictor.Join(TimeSpan.FromMinutes(1)), "evictor did not finish");
+        Assert.True(errors == 0, $"seed={seed} errors={errors}");
+        cache.Dispose();
+        Assert.Equal(0, fs.OpenHandles);
+    }
+
+    [Fact]
     public void EvictedTableInUseClosesOnlyWhenReleased()
     {
         (CountingFileSystem fs, _) = BuildTables();

@@ -16,15 +16,18 @@ public sealed class ModelBasedTests
 
     public ModelBasedTests(ITestOutputHelper output) => _output = output;
 
+    /// <summary>
+    /// Eight seeds by default. Soak: <c>NOKV_SOAK_SEEDS=500 dotnet test tests/NoKv.Storage.Tests -c Release
+    /// --filter ModelBased</c> runs seeds 1..500.
+    /// </summary>
+    public static IEnumerable<object[]> Seeds()
+    {
+        int count = int.TryParse(Environment.GetEnvironmentVariable("NOKV_SOAK_SEEDS"), out int n) && n > 0 ? n : 8;
+        return Enumerable.Range(1, count).Select(seed => new object[] { seed, 5000 });
+    }
+
     [Theory]
-    [InlineData(1, 5000)]
-    [InlineData(2, 5000)]
-    [InlineData(3, 5000)]
-    [InlineData(4, 5000)]
-    [InlineData(5, 5000)]
-    [InlineData(6, 5000)]
-    [InlineData(7, 5000)]
-    [InlineData(8, 5000)]
+    [MemberData(nameof(Seeds))]
     public async Task Engine_matches_sorted_dictionary_model(int seed, int steps)
     {
         var rng = new Random(seed);
