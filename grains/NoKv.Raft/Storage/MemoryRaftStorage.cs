@@ -13,6 +13,15 @@ namespace NoKv.Raft.Storage;
 /// the node reads from another; a single-threaded host pays only an uncontended lock.
 /// Invariant: <c>entries[0]</c> is a dummy whose Index/Term are the snapshot (compaction) point;
 /// <c>entries[k].Index == entries[0].Index + k</c>.
+/// <para>Membership is kept twice, on purpose. A snapshot's ConfState is the membership as of the
+/// snapshot's index and is never changed afterwards (a leader sends it, a follower installs it with
+/// the data of that index). Separately, the storage records the membership for restarts: the
+/// membership as of the index the host's state machine resumes from (<see cref="RaftConfig.Applied"/>),
+/// which is what <see cref="InitialState"/> returns. That record follows the newest of: the
+/// constructor's membership, <see cref="SetConfState(ConfState, ulong)"/>, <see cref="CreateSnapshot"/>
+/// and <see cref="ApplySnapshot"/>, by the index each is "as of". So a host whose state machine is
+/// rebuilt from the snapshot on restart needs no call at all, and a host whose state machine is durable
+/// records each ConfState returned by <see cref="RawNode.ApplyConfChange"/> with its entry's index.</para>
 /// </remarks>
 public sealed class MemoryRaftStorage : IRaftStorage
 {
@@ -21,10 +30,15 @@ public sealed class MemoryRaftStorage : IRaftStorage
     private HardState hardState;
     private Snapshot snapshot;
 
+    // The membership for restarts and the applied index it is as of (see the class remarks).
+    private ConfState restartConfState;
+    private ulong restartConfIndex;
+
     /// <summary>Creates an empty storage with no members (a node that will join an existing group).</summary>
     public MemoryRaftStorage()
     {
         snapshot = Messages.Snapshot.Empty;
+        restartConfState = snapshot.Metadata.ConfState;
         entries.Add(new Entry(0, 0, ReadOnlyMemory<byte>.Empty));
     }
 
@@ -38,6 +52,7 @@ public sealed class MemoryRaftStorage : IRaftStorage
     {
         ArgumentNullException.ThrowIfNull(initialMembership);
         snapshot = new Snapshot(new SnapshotMetadata(0, 0, initialMembership), ReadOnlyMemory<byte>.Empty);
+        restartConfState = initialMembership;
         entries.Add(new Entry(0, 0, ReadOnlyMemory<byte>.Empty));
     }
 
@@ -79,7 +94,7 @@ public sealed class MemoryRaftStorage : IRaftStorage
     {
         lock (sync)
         {
-            return new RaftInitialState(hardState, snapshot.Metadata.ConfState);
+            return new RaftInitialState(hardState, restartConfState);
         }
     }
 
@@ -102,13 +117,37 @@ public sealed class MemoryRaftStorage : IRaftStorage
         }
     }
 
-    /// <summary>Replaces the membership recorded for restarts (the host calls this after applying a ConfChange).</summary>
+    /// <summary>
+    /// Records <paramref name="confState"/> as the membership as of applied index
+    /// <paramref name="appliedIndex"/>, for <see cref="InitialState"/> (a host with a durable state machine
+    /// calls this with each ConfState <see cref="RawNode.ApplyConfChange"/> returns and its entry's index,
+    /// and on restart with the membership it saved with the index it resumes from). It never touches the
+    /// stored snapshot, whose ConfState belongs to the snapshot's own index.
+    /// </summary>
+    /// <remarks>The latest call wins even with a smaller index: a restarting host may pass back an older
+    /// durable membership than one recorded before its crash. Snapshots created or applied afterwards at
+    /// an index at or above it replace it (they are as of that later index).</remarks>
+    public void SetConfState(ConfState confState, ulong appliedIndex)
+    {
+        ArgumentNullException.ThrowIfNull(confState);
+        lock (sync)
+        {
+            restartConfState = confState;
+            restartConfIndex = appliedIndex;
+        }
+    }
+
+    /// <summary>
+    /// Records <paramref name="confState"/> as the membership as of the latest applied index (bounded by
+    /// the persisted commit index); see <see cref="SetConfState(ConfState, ulong)"/>, which is exact.
+    /// </summary>
     public void SetConfState(ConfState confState)
     {
         ArgumentNullException.ThrowIfNull(confState);
         lock (sync)
         {
-            snapshot = snapshot with { Metadata = snapshot.Metadata with { ConfState = confState } };
+            restartConfState = confState;
+            restartConfIndex = hardState.Commit;
         }
     }
 
@@ -200,6 +239,8 @@ public sealed class MemoryRaftStorage : IRaftStorage
             }
 
             snapshot = incoming;
+            restartConfState = incoming.Metadata.ConfState;
+            restartConfIndex = incoming.Metadata.Index;
             entries.Clear();
             entries.Add(new Entry(incoming.Metadata.Term, incoming.Metadata.Index, ReadOnlyMemory<byte>.Empty));
             if (hardState.Commit < incoming.Metadata.Index)
@@ -211,7 +252,8 @@ public sealed class MemoryRaftStorage : IRaftStorage
 
     /// <summary>
     /// Records a snapshot of the state machine at applied index <paramref name="index"/> (the host calls
-    /// this, then usually <see cref="Compact"/>); the log itself is untouched.
+    /// this, then usually <see cref="Compact"/>); the log itself is untouched. <paramref name="confState"/>
+    /// must be the membership as of <paramref name="index"/> (not a later one): it travels with the data.
     /// </summary>
     /// <exception cref="SnapshotOutOfDateException">index is not newer than the current snapshot.</exception>
     /// <exception cref="ArgumentOutOfRangeException">index is beyond the last entry.</exception>
@@ -233,6 +275,12 @@ public sealed class MemoryRaftStorage : IRaftStorage
             }
 
             snapshot = new Snapshot(new SnapshotMetadata(index, entries[(int)(index - offset)].Term, confState), data);
+            if (index >= restartConfIndex)
+            {
+                restartConfState = confState;
+                restartConfIndex = index;
+            }
+
             return snapshot;
         }
     }

@@ -164,6 +164,43 @@ public class BuildingBlockTests
         Assert.Contains(setting, ex.Message);
     }
 
+    /// <summary>RAFT-BUGS #3: a snapshot's membership belongs to its index; later changes go to the restart record only.</summary>
+    [Fact]
+    public void MemoryStorageKeepsSnapshotMembershipImmutableAndRecordsRestartMembershipSeparately()
+    {
+        var s = new MemoryRaftStorage(new ConfState(1, 2, 3));
+        s.Append(Entries(1, 1, 10));
+        s.SetHardState(new HardState(1, 0, 10));
+        s.CreateSnapshot(5, new ConfState([1, 2, 3], [4]), new byte[] { 7 });
+        s.Compact(5);
+
+        // The host applies "AddNode 4" at index 8 and records it for restarts.
+        var later = new ConfState(1, 2, 3, 4);
+        s.SetConfState(later, 8);
+        Assert.Equal(new ConfState([1, 2, 3], [4]), s.Snapshot().Metadata.ConfState);
+        Assert.Equal(later, s.InitialState().ConfState);
+
+        // The single-argument form (as of the latest applied index) must not leak into the snapshot either.
+        s.SetConfState(new ConfState(2, 3, 4));
+        Assert.Equal(new ConfState([1, 2, 3], [4]), s.Snapshot().Metadata.ConfState);
+        Assert.Equal(new ConfState(2, 3, 4), s.InitialState().ConfState);
+
+        // A snapshot created below the recorded index does not regress the restart membership...
+        var t = new MemoryRaftStorage(new ConfState(1, 2, 3));
+        t.Append(Entries(1, 1, 10));
+        t.SetConfState(later, 8);
+        t.CreateSnapshot(6, new ConfState(1, 2, 3), default);
+        Assert.Equal(later, t.InitialState().ConfState);
+
+        // ...one at or above it (a host that restarts from its snapshots) replaces it, and so does an installed one.
+        t.CreateSnapshot(9, new ConfState(1, 2, 4), default);
+        Assert.Equal(new ConfState(1, 2, 4), t.InitialState().ConfState);
+        var incoming = new Snapshot(new SnapshotMetadata(20, 2, new ConfState(1, 2)), new byte[] { 1 });
+        t.ApplySnapshot(incoming);
+        Assert.Equal(new ConfState(1, 2), t.InitialState().ConfState);
+        Assert.Same(incoming, t.Snapshot());
+    }
+
     [Fact]
     public void MemoryStorageCompactionAndSnapshots()
     {

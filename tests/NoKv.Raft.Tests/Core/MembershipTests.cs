@@ -166,4 +166,40 @@ public class MembershipTests
         Assert.Equal(new ulong[] { 1, 2, 3, 4 }, c[4].ConfState.Voters);
         Assert.NotEmpty(c.InstalledSnapshots);
     }
+    /// <summary>
+    /// RAFT-BUGS #3: the leader snapshots while node 4 is a learner, then promotes it. A follower that catches
+    /// up by that snapshot must restore the membership as of the snapshot's index (4 still a learner) and only
+    /// then apply the promotion from the log; the later membership must not leak into the older snapshot.
+    /// </summary>
+    [Fact]
+    public void SnapshotSentAfterALaterMembershipChangeCarriesTheMembershipOfItsOwnIndex()
+    {
+        var c = new TestCluster(3, learners: 1);
+        var leader = c.Elect(1);
+
+        // Node 3 misses everything from here on, so it will need the snapshot.
+        c.Drop = m => m.To == 3 || m.From == 3;
+        leader.Propose(new byte[] { 1 });
+        c.Deliver();
+        var snapIndex = leader.AppliedIndex;
+        var asOfSnapshot = leader.ConfState;
+        Assert.Equal(new ulong[] { 4 }, asOfSnapshot.Learners);
+        c.Compact(1, snapIndex);
+
+        // The promotion commits and applies after the snapshot point; the host records it for restarts.
+        Assert.True(leader.ProposeConfChange(new ConfChange(ConfChangeType.AddNode, 4)).IsAccepted);
+        c.Deliver();
+        var promoted = leader.ConfState;
+        Assert.Equal(new ulong[] { 1, 2, 3, 4 }, promoted.Voters);
+        Assert.Equal(snapIndex, c.Storage(1).Snapshot().Metadata.Index);
+        Assert.Equal(asOfSnapshot, c.Storage(1).Snapshot().Metadata.ConfState);
+
+        c.Drop = _ => false;
+        c.TickAll(3);
+        var installed = Assert.Single(c.InstalledSnapshots);
+        Assert.Equal(snapIndex, installed.Metadata.Index);
+        Assert.Equal(asOfSnapshot, installed.Metadata.ConfState);
+        Assert.Equal(leader.LastIndex, c[3].LastIndex);
+        Assert.Equal(promoted, c[3].ConfState);
+    }
 }

@@ -112,7 +112,7 @@ internal sealed class TestCluster
                 if (e.Type == EntryType.ConfChange)
                 {
                     var cs = node.ApplyConfChange(ConfChange.Decode(e.Data));
-                    storage.SetConfState(cs);
+                    storage.SetConfState(cs, e.Index);
                 }
             }
 
@@ -196,9 +196,16 @@ internal sealed class TestCluster
     public IEnumerable<Entry> AppliedData(ulong id) =>
         Applied.TryGetValue(id, out var l) ? l.Where(e => e.Type == EntryType.Normal && !e.Data.IsEmpty) : [];
 
-    /// <summary>The host-side snapshot+compaction a real state machine would do.</summary>
+    /// <summary>The host-side snapshot+compaction a real state machine would do, at the node's applied index.</summary>
+    /// <remarks>Only at the applied index: the node's ConfState is the membership as of that index, and a snapshot must
+    /// carry the membership of its own index (RAFT-BUGS #3).</remarks>
     public void Compact(ulong id, ulong index)
     {
+        if (index != Nodes[id].AppliedIndex)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Snapshot only at node {id}'s applied index {Nodes[id].AppliedIndex}.");
+        }
+
         var storage = storages[id];
         storage.CreateSnapshot(index, Nodes[id].ConfState, SnapshotData(id));
         storage.Compact(index);
