@@ -112,13 +112,9 @@ public sealed partial class Database
             Monitor.PulseAll(_mutex);
         }
 
-        for (ulong n = imm.LogNumber; n < nextLog; n++)
-        {
-            if (n == imm.LogNumber || _fs.FileExists(FileNames.Log(Path, n)))
-            {
-                TryDeleteFile(FileNames.Log(Path, n));
-            }
-        }
+        // Each memtable has its own log, and memtables are flushed oldest first, so this memtable's log is the
+        // only one the new log number made obsolete (logs replayed at open were deleted then).
+        TryDeleteFile(FileNames.Log(Path, imm.LogNumber));
 
         _counters.AddFlushTime(Stopwatch.GetElapsedTime(t0));
     }
