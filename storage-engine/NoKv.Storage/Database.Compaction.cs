@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NoKv.Storage.Compaction;
+using NoKv.Storage.Db;
 using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.RangeDeletion;
@@ -210,7 +211,7 @@ public sealed partial class Database
 
         var outputs = new List<FileMetaData>();
         using var input = new MergingIterator([.. children]);
-        OutputFile? current = null;
+        TableFileWriter? current = null;
         byte[]? currentLow = null;
         byte[] lastUserKey = new byte[64];
         int lastUserKeyLength = -1;
@@ -278,7 +279,7 @@ public sealed partial class Database
                     }
                 }
 
-                current ??= new OutputFile(this, _versions.NewFileNumber());
+                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions);
                 current.Add(key, input.Value);
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {
@@ -319,53 +320,5 @@ public sealed partial class Database
         }
 
         return outputs;
-    }
-
-    /// <summary>One compaction output table being written.</summary>
-    private sealed class OutputFile
-    {
-        private readonly Database _db;
-        private readonly IWritableFile _file;
-        private readonly TableBuilder _builder;
-        private readonly FileBoundsTracker _bounds = new();
-        private readonly ulong _number;
-        private long _entries;
-
-        public OutputFile(Database db, ulong number)
-        {
-            _db = db;
-            _number = number;
-            _file = db._fs.CreateWritable(FileNames.Table(db.Path, number));
-            _builder = new TableBuilder(_file, db._tableOptions);
-        }
-
-        public long EstimatedSize => _builder.EstimatedFileSize;
-
-        public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-        {
-            _builder.Add(key, value);
-            _bounds.AddKey(key);
-            _entries++;
-        }
-
-        public FileMetaData Finish(RangeTombstone[] tombstones)
-        {
-            TableProperties props = _builder.Finish();
-            _file.Sync();
-            _file.Dispose();
-            foreach (RangeTombstone t in tombstones)
-            {
-                _bounds.AddTombstone(t);
-            }
-
-            return _bounds.ToFile(_number, props.FileSize, _entries, tombstones);
-        }
-
-        public void Abandon()
-        {
-            _builder.Abandon();
-            _file.Dispose();
-            _db.TryDeleteFile(FileNames.Table(_db.Path, _number));
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NoKv.Storage.Db;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.RangeDeletion;
@@ -111,13 +112,9 @@ public sealed partial class Database
             Monitor.PulseAll(_mutex);
         }
 
-        for (ulong n = imm.LogNumber; n < nextLog; n++)
-        {
-            if (n == imm.LogNumber || _fs.FileExists(FileNames.Log(Path, n)))
-            {
-                TryDeleteFile(FileNames.Log(Path, n));
-            }
-        }
+        // Each memtable has its own log, and memtables are flushed oldest first, so this memtable's log is the
+        // only one the new log number made obsolete (logs replayed at open were deleted then).
+        TryDeleteFile(FileNames.Log(Path, imm.LogNumber));
 
         _counters.AddFlushTime(Stopwatch.GetElapsedTime(t0));
     }
@@ -137,44 +134,33 @@ public sealed partial class Database
         }
 
         ulong number = _versions.NewFileNumber();
-        var bounds = new FileBoundsTracker();
-        long entries = 0;
-        long size = 0;
-        if (mem.EntryCount > tombstones.Length)
+        if (mem.EntryCount == tombstones.Length)
         {
-            string path = FileNames.Table(Path, number);
-            IWritableFile file = _fs.CreateWritable(path);
-            try
+            // Only range deletions: a file record with no table behind it.
+            var bounds = new FileBoundsTracker();
+            foreach (RangeTombstone t in tombstones)
             {
-                var builder = new TableBuilder(file, _tableOptions);
-                using MemTableIterator it = mem.NewIterator();
-                for (it.SeekToFirst(); it.Valid; it.Next())
-                {
-                    ReadOnlySpan<byte> key = it.Key;
-                    builder.Add(key, it.Value);
-                    bounds.AddKey(key);
-                    entries++;
-                }
-
-                TableProperties props = builder.Finish();
-                file.Sync();
-                size = props.FileSize;
-            }
-            catch
-            {
-                file.Dispose();
-                TryDeleteFile(path);
-                throw;
+                bounds.AddTombstone(t);
             }
 
-            file.Dispose();
+            return bounds.ToFile(number, 0, 0, tombstones);
         }
 
-        foreach (RangeTombstone t in tombstones)
+        var writer = new TableFileWriter(_fs, Path, number, _tableOptions);
+        try
         {
-            bounds.AddTombstone(t);
+            using MemTableIterator it = mem.NewIterator();
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                writer.Add(it.Key, it.Value);
+            }
+        }
+        catch
+        {
+            writer.Abandon();
+            throw;
         }
 
-        return bounds.ToFile(number, size, entries, tombstones);
+        return writer.Finish(tombstones);
     }
 }

@@ -1,3 +1,4 @@
+using NoKv.Storage.Db;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.RangeDeletion;
@@ -90,7 +91,7 @@ public sealed partial class Database
         ulong dataSeq = tombstoneSeq + 1;
         var reader = new RangeStreamReader(source);
         var files = new List<FileMetaData>();
-        IngestOutput? current = null;
+        TableFileWriter? current = null;
         try
         {
             byte[] ikey = new byte[64];
@@ -108,18 +109,18 @@ public sealed partial class Database
                 }
 
                 InternalKey.Write(ikey, key, InternalKey.Trailer(dataSeq, ValueKind.Value));
-                current ??= new IngestOutput(this, _versions.NewFileNumber());
+                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions);
                 current.Add(ikey.AsSpan(0, len), value);
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {
-                    files.Add(current.Finish());
+                    files.Add(current.Finish([]));
                     current = null;
                 }
             }
 
             if (current is not null)
             {
-                files.Add(current.Finish());
+                files.Add(current.Finish([]));
                 current = null;
             }
         }
@@ -170,48 +171,5 @@ public sealed partial class Database
         byte[] b = new byte[4096];
         Array.Fill(b, (byte)0xFF);
         return b;
-    }
-
-    /// <summary>One ingested table being written.</summary>
-    private sealed class IngestOutput
-    {
-        private readonly Database _db;
-        private readonly IWritableFile _file;
-        private readonly TableBuilder _builder;
-        private readonly FileBoundsTracker _bounds = new();
-        private readonly ulong _number;
-        private long _entries;
-
-        public IngestOutput(Database db, ulong number)
-        {
-            _db = db;
-            _number = number;
-            _file = db._fs.CreateWritable(FileNames.Table(db.Path, number));
-            _builder = new TableBuilder(_file, db._tableOptions);
-        }
-
-        public long EstimatedSize => _builder.EstimatedFileSize;
-
-        public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-        {
-            _builder.Add(key, value);
-            _bounds.AddKey(key);
-            _entries++;
-        }
-
-        public FileMetaData Finish()
-        {
-            TableProperties props = _builder.Finish();
-            _file.Sync();
-            _file.Dispose();
-            return _bounds.ToFile(_number, props.FileSize, _entries, []);
-        }
-
-        public void Abandon()
-        {
-            _builder.Abandon();
-            _file.Dispose();
-            _db.TryDeleteFile(FileNames.Table(_db.Path, _number));
-        }
     }
 }

@@ -32,7 +32,9 @@ public sealed partial class Database
 
     private readonly Lock _queueLock = new();
     private readonly Queue<WriteRequest> _queue = new();
-    private readonly SemaphoreSlim _writerSignal = new(0);
+    // A kernel event, not a SemaphoreSlim: the writer thread mostly sleeps, and spinning before each wait
+    // burnt measurable CPU in the silos (other threads on the 2 cores needed it).
+    private readonly AutoResetEvent _writerSignal = new(false);
     private readonly List<WriteRequest> _group = [];
     private bool _leaderActive;
     private bool _writesClosed;
@@ -133,9 +135,12 @@ public sealed partial class Database
     }
 
     /// <summary>
-    /// Applies the batch atomically without blocking the calling thread on I/O: the returned task completes
-    /// when the group carrying the batch is in the log (and fsynced if Sync). The batch must not be modified
-    /// until then. Cancellation is honored only before the batch is queued.
+    /// Applies the batch atomically without blocking the calling thread on an fsync: the returned task
+    /// completes when the group carrying the batch is in the log (and fsynced if Sync, by the writer thread).
+    /// An unsynced batch is usually committed on the calling thread when no other write is in flight (a
+    /// memtable insert and a buffered write(2)); during a write stall that thread is delayed with it.
+    /// The batch must not be modified until the task completes. Cancellation is honored only before the
+    /// batch is queued.
     /// </summary>
     public ValueTask WriteAsync(WriteBatch batch, WriteOptions? options = null, CancellationToken ct = default)
     {
@@ -157,7 +162,7 @@ public sealed partial class Database
             Sync = options?.Sync ?? false,
             Completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
         };
-        bool wake;
+        bool lead;
         lock (_queueLock)
         {
             if (_writesClosed)
@@ -171,13 +176,23 @@ public sealed partial class Database
             }
 
             _queue.Enqueue(req);
-            wake = !_leaderActive;
+            lead = !_leaderActive;
             _leaderActive = true;
         }
 
-        if (wake)
+        if (lead)
         {
-            _writerSignal.Release();
+            if (req.Sync)
+            {
+                _writerSignal.Set();
+            }
+            else
+            {
+                // Nothing to fsync: commit on this thread (a memtable insert and a buffered write(2)), sparing
+                // two thread hand-offs. Queued synced writes are left to the writer thread.
+                LeadGroups(req, inlineAsync: true);
+                return req.Error is null ? ValueTask.CompletedTask : ValueTask.FromException(req.Error);
+            }
         }
 
         return new ValueTask(req.Completion.Task);
@@ -202,7 +217,7 @@ public sealed partial class Database
     {
         while (true)
         {
-            _writerSignal.Wait();
+            _writerSignal.WaitOne();
             bool any;
             lock (_queueLock)
             {
@@ -226,9 +241,14 @@ public sealed partial class Database
     /// REQUIRES: this thread holds leadership. Commits groups until the caller's own request is done and
     /// leadership has been handed on (or the queue is empty).
     /// </summary>
-    private void LeadGroups(WriteRequest? callerRequest)
+    /// <param name="inlineAsync">
+    /// The leader is a <see cref="WriteAsync"/> caller: it commits only unsynced batches (never an fsync or an
+    /// exclusive action on a caller's thread) and hands leadership on as soon as its own batch is done.
+    /// </param>
+    private void LeadGroups(WriteRequest? callerRequest, bool inlineAsync = false)
     {
         int groupsAfterOwn = 0;
+        int maxExtraGroups = inlineAsync ? 0 : MaxExtraGroupsPerLeader;
         while (true)
         {
             _group.Clear();
@@ -239,6 +259,11 @@ public sealed partial class Database
                 while (_queue.Count > 0)
                 {
                     WriteRequest next = _queue.Peek();
+                    if (inlineAsync && (next.Sync || next.Exclusive is not null))
+                    {
+                        break;
+                    }
+
                     int size = next.Batch.ApproximateSize;
                     if (_group.Count > 0 && (bytes + size > MaxGroupBytes || next.Exclusive is not null || _group[0].Exclusive is not null))
                     {
@@ -297,7 +322,7 @@ public sealed partial class Database
 
                 // Keep leading for a few groups after our own is done: waking another thread to lead costs a
                 // context switch per group, which would shrink groups under many synced writers.
-                if (callerRequest is null || !callerRequest.Done || ++groupsAfterOwn <= MaxExtraGroupsPerLeader)
+                if (callerRequest is null || !callerRequest.Done || ++groupsAfterOwn <= maxExtraGroups)
                 {
                     continue;
                 }
@@ -311,7 +336,7 @@ public sealed partial class Database
                 }
                 else
                 {
-                    _writerSignal.Release();
+                    _writerSignal.Set();
                 }
 
                 return;

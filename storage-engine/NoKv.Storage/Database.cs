@@ -149,7 +149,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             Monitor.PulseAll(_mutex);
         }
 
-        _writerSignal.Release();
+        _writerSignal.Set();
         _writerThread.Join();
         _flushThread.Join();
         _compactionThread.Join();
@@ -181,6 +181,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _versions.Dispose();
         _tables.Dispose();
         _counters.Dispose();
+        _writerSignal.Dispose();
         _dirLock.Dispose();
     }
 

@@ -21,6 +21,13 @@ public sealed class ReplicaOptions
     /// <summary>Longest value a replica accepts (checked again server-side).</summary>
     public int MaxValueBytes { get; set; } = Abstractions.Requests.KvLimits.DefaultMaxValueBytes;
 
+    /// <summary>
+    /// Linearizable reads confirm leadership with a heartbeat round to a quorum (false, the default, safe
+    /// under any clock behaviour) or trust the leader lease that check-quorum maintains (true: no round trip,
+    /// but assumes clock drift between silos stays well below the election timeout).
+    /// </summary>
+    public bool LeaseReads { get; set; }
+
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

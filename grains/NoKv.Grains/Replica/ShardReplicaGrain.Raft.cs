@@ -37,10 +37,34 @@ public sealed partial class ShardReplicaGrain
 
     private int _ticksSinceBalance;
 
+    // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
+    private readonly HashSet<StoreId> _downPeers = new();
+
     private Task OnTickAsync()
     {
+        RefreshDownPeers();
         _pendingTicks++;
         return PumpAsync();
+    }
+
+    private void RefreshDownPeers()
+    {
+        foreach (var store in _shard.Replicas)
+        {
+            if (store == _id.Store)
+            {
+                continue;
+            }
+
+            if (_stores.FindActiveSilo(store) is null)
+            {
+                _downPeers.Add(store);
+            }
+            else
+            {
+                _downPeers.Remove(store);
+            }
+        }
     }
 
     /// <summary>
@@ -350,7 +374,7 @@ public sealed partial class ShardReplicaGrain
             }
 
             var target = new StoreId((int)to);
-            if (_stores.FindActiveSilo(target) is null)
+            if (_downPeers.Contains(target))
             {
                 // The peer's store has no live silo: placement would refuse the call anyway. Raft resends
                 // once it is back; skipping saves a failed placement (and its error log) per heartbeat.

@@ -113,6 +113,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
                 Random = new Random(HashCode.Combine(key, Environment.TickCount64)),
                 PreVote = true,
                 CheckQuorum = true,
+                ReadOnlyOption = _options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
                 MaxSizePerMsg = 1 << 20,
                 MaxInflightMsgs = 256,
                 MaxUncommittedEntriesSize = 64 << 20,

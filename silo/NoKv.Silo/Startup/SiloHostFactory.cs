@@ -55,6 +55,7 @@ public static class SiloHostFactory
                     replicas.MaxKeyBytes = settings.Replicas.MaxKeyBytes;
                     replicas.MaxValueBytes = settings.Replicas.MaxValueBytes;
                     replicas.RequestTimeout = settings.Replicas.RequestTimeout;
+                    replicas.LeaseReads = settings.Replicas.LeaseReads;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
         });

@@ -131,14 +131,19 @@ public sealed class TableCache : IDisposable
     /// </summary>
     public void Evict(long fileNumber)
     {
+        TableCacheEntry? removed;
         lock (_insertLock)
         {
-            if (_map.TryRemove(fileNumber, out TableCacheEntry? removed))
+            if (!_map.TryRemove(fileNumber, out removed))
             {
-                _count--;
-                removed.Release();
+                return;
             }
+
+            _count--;
         }
+
+        // Outside the lock: dropping the last reference closes the file.
+        removed.Release();
     }
 
     /// <summary>

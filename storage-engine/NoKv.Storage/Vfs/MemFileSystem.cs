@@ -213,11 +213,4 @@ public sealed class MemFileSystem : IFileSystem
     }
 
     private static string Normalize(string dir) => dir.Length > 1 ? dir.TrimEnd('/', '\\') : dir;
-
-    private sealed class MemDirectory
-    {
-        public Dictionary<string, MemFile> Live { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, MemFile> Durable { get; } = new(StringComparer.Ordinal);
-    }
 }

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NoKv.Benchmarks.Common;
 using NoKv.Benchmarks.Storage;
 
 namespace NoKv.Benchmarks.Cluster;
@@ -23,6 +25,15 @@ public static class ClusterBenchmark
 
     private static readonly int[] Concurrencies = [1, 16, 64, 256];
 
+    private const int WarmUpConcurrency = 64;
+
+    /// <summary>Below this CPU use (in cores, all server processes together) the servers count as quiet.</summary>
+    private const double QuietCores = 0.25;
+
+    private static readonly TimeSpan QuietWindow = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan QuietDeadline = TimeSpan.FromSeconds(20);
+
     public static async Task<int> RunAsync(ClusterBenchmarkOptions options, CancellationToken cancellationToken)
     {
         if (options.Shards is < 1 or > 64)
@@ -31,15 +42,16 @@ public static class ClusterBenchmark
             return Failed;
         }
         var duration = options.Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
+        var warmUp = options.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(5);
         var keyCount = options.Quick ? 2_000 : 20_000;
         Console.Error.WriteLine($"cluster benchmark: {keyCount:N0} keys of {KeyValueFormat.KeySize} B, values {KeyValueFormat.ValueSize} B, " +
-                                $"{duration.TotalSeconds:F0} s per mix and concurrency");
+                                $"{duration.TotalSeconds:F0} s per mix and concurrency after {warmUp.TotalSeconds:F0} s of warm-up per mix");
 
         var results = new List<ClusterRunResult>();
         var failures = new List<string>();
         try
         {
-            results.AddRange(await RunNoKvAsync(duration, keyCount, options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
+            results.AddRange(await RunNoKvAsync(duration, warmUp, keyCount, options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -50,7 +62,7 @@ public static class ClusterBenchmark
         {
             try
             {
-                results.AddRange(await RunEtcdAsync(duration, keyCount, options.EtcdEndpoints, cancellationToken).ConfigureAwait(false));
+                results.AddRange(await RunEtcdAsync(duration, warmUp, keyCount, options.EtcdEndpoints, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -75,7 +87,7 @@ public static class ClusterBenchmark
     /// <paramref name="shards"/> shards, runs the workload through the client, and stops the silos again
     /// (also on failure or Ctrl-C).
     /// </summary>
-    private static async Task<List<ClusterRunResult>> RunNoKvAsync(TimeSpan duration, int keyCount, int shards, bool keepData, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunNoKvAsync(TimeSpan duration, TimeSpan warmUp, int keyCount, int shards, bool keepData, CancellationToken cancellationToken)
     {
         var splitKeys = SplitKeys(keyCount, shards);
         Console.Error.WriteLine($"[nokv] starting 3 silos, {shards} shard(s), split keys [{string.Join(", ", splitKeys)}]");
@@ -85,7 +97,7 @@ public static class ClusterBenchmark
         {
             await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
-            return await RunSystemAsync(target, duration, keyCount, cancellationToken).ConfigureAwait(false);
+            return await RunSystemAsync(target, duration, warmUp, keyCount, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -101,7 +113,7 @@ public static class ClusterBenchmark
         }
     }
 
-    private static async Task<List<ClusterRunResult>> RunEtcdAsync(TimeSpan duration, int keyCount, string? endpoints, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunEtcdAsync(TimeSpan duration, TimeSpan warmUp, int keyCount, string? endpoints, CancellationToken cancellationToken)
     {
         EtcdLocalCluster? local = null;
         try
@@ -112,7 +124,7 @@ public static class ClusterBenchmark
                 endpoints = local.Endpoints;
             }
             await using var target = new EtcdClusterTarget(endpoints, local?.ProcessIds ?? []);
-            return await RunSystemAsync(target, duration, keyCount, cancellationToken).ConfigureAwait(false);
+            return await RunSystemAsync(target, duration, warmUp, keyCount, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -141,12 +153,28 @@ public static class ClusterBenchmark
         return keys;
     }
 
-    /// <summary>Preloads the key space, then runs every mix at every concurrency against one system.</summary>
-    public static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, TimeSpan duration, int keyCount, CancellationToken cancellationToken)
+    /// <summary>
+    /// Preloads the key space, warms up, then runs every mix at every concurrency against one system.
+    /// The warm-up runs each mix once at <see cref="WarmUpConcurrency"/> for <paramref name="warmUpPerMix"/>
+    /// and discards the figures. A freshly started .NET process runs unoptimized (tier-0) code until
+    /// tiered compilation catches up, which takes seconds on a loaded 2-core machine. Without the
+    /// warm-up the first measured points timed start-up, not the system. Measured with 1 s of warm-up
+    /// per mix: NoKV's write/c1 gave 17 ops/s at p50 48.7 ms, and 354 ops/s at 1.9 ms with the silos'
+    /// tiering off (DOTNET_TieredCompilation=0). etcd (Go, compiled ahead of time) gets the same
+    /// warm-up, so the comparison stays fair.
+    /// </summary>
+    public static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, TimeSpan duration, TimeSpan warmUpPerMix, int keyCount, CancellationToken cancellationToken)
     {
         var runner = new ClusterWorkloadRunner(target, duration, keyCount, Console.Error);
         Console.Error.WriteLine($"[{target.Name}] preloading {keyCount:N0} keys");
         await runner.PreloadAsync(cancellationToken).ConfigureAwait(false);
+        Console.Error.WriteLine($"[{target.Name}] warming up: every mix at c{WarmUpConcurrency} for {warmUpPerMix.TotalSeconds:F0} s, not counted");
+        var warmUp = new ClusterWorkloadRunner(target, warmUpPerMix, keyCount, TextWriter.Null);
+        foreach (var mix in ClusterMix.All)
+        {
+            await warmUp.RunAsync(mix, WarmUpConcurrency, cancellationToken).ConfigureAwait(false);
+        }
+        await WaitForQuietServersAsync(target, cancellationToken).ConfigureAwait(false);
         var results = new List<ClusterRunResult>();
         foreach (var mix in ClusterMix.All)
         {
@@ -156,6 +184,36 @@ public static class ClusterBenchmark
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// Waits, at most <see cref="QuietDeadline"/>, until the server processes use less than
+    /// <see cref="QuietCores"/> of CPU over a <see cref="QuietWindow"/>. The preload and warm-up leave
+    /// background work behind: tier-1 JIT of the code they ran, memtable flushes and compactions, Raft
+    /// log truncation. Measured without this wait, NoKV's first point (write/c1, right after the
+    /// warm-up) ran at 19 ops/s with 0.9 core of silo CPU spent elsewhere; the same point later in the
+    /// run did 30x more. Both systems get the same wait. Returns at once when the server processes
+    /// are unknown (--etcd-endpoints).
+    /// </summary>
+    private static async Task WaitForQuietServersAsync(IClusterTarget target, CancellationToken cancellationToken)
+    {
+        if (target.ServerProcessIds.Count == 0)
+        {
+            return;
+        }
+        var start = Stopwatch.GetTimestamp();
+        var before = ProcessCpu.Total(target.ServerProcessIds);
+        double cores;
+        do
+        {
+            await Task.Delay(QuietWindow, cancellationToken).ConfigureAwait(false);
+            var now = ProcessCpu.Total(target.ServerProcessIds);
+            cores = (now - before) / QuietWindow;
+            before = now;
+        }
+        while (cores >= QuietCores && Stopwatch.GetElapsedTime(start) < QuietDeadline);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[{target.Name}] servers {(cores < QuietCores ? "quiet" : "still busy")} after {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s ({cores:F2} cores over the last {QuietWindow.TotalSeconds:F1} s)"));
     }
 
     /// <summary>One row per mix and concurrency, one column group per system; then the target comparison.</summary>

@@ -74,9 +74,10 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
             }
             return cluster;
         }
-        catch
+        catch (Exception exception)
         {
-            cluster.KeepData = true;
+            // Keep the logs of a failed start; a cancelled one (Ctrl-C) leaves nothing behind.
+            cluster.KeepData = exception is not OperationCanceledException;
             await cluster.DisposeAsync().ConfigureAwait(false);
             throw;
         }

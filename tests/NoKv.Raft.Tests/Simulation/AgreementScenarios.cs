@@ -65,7 +65,7 @@ public sealed class AgreementScenarios
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
-    public void NoAgreementWithoutMajority(int nodes) => SimulationRunner.Run(nameof(NoAgreementWithoutMajority), Options(nodes), CiSeeds, c =>
+    public void NoAgreementWithoutMajority(int nodes) => SimulationRunner.Run(nameof(NoAgreementWithoutMajority), Options(nodes) with { CheckQuorum = true }, CiSeeds, c =>
     {
         c.One("a", nodes, retry: false);
 

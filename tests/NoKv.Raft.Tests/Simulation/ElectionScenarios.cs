@@ -8,7 +8,9 @@ public sealed class ElectionScenarios
 {
     private const int CiSeeds = SeedSet.CiCount;
 
-    private static SimOptions Options(int nodes) => new() { Nodes = nodes };
+    // Several of these assert what pre-vote and check-quorum guarantee (stable terms, a deaf leader
+    // stepping down, progress under a bridge), so both stay on.
+    private static SimOptions Options(int nodes) => new() { Nodes = nodes, PreVote = true, CheckQuorum = true };
 
     [Theory]
     [InlineData(3)]

@@ -109,7 +109,7 @@ public sealed class MembershipScenarios
         nameof(MembershipChurnWithSnapshots),
         Options(nodes) with { Faults = LinkFaults.Unreliable, SnapshotThreshold = 25, DurableStateMachine = false });
 
-    [Theory(Skip = "NoKv.Raft bug: SetConfState rewrites the stored snapshot's membership (/work/wt/RAFT-BUGS.md #3)")]
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]

@@ -115,6 +115,17 @@ public sealed class SimCluster
 
     public void Rejoin(ulong id) => Network.Rejoin(id);
 
+    /// <summary>
+    /// Sets how much slower (positive) or faster (negative) <paramref name="id"/>'s clock ticks than real
+    /// time, e.g. 1.0 = half speed. Takes effect from its next tick.
+    /// </summary>
+    public void SetClockDrift(ulong id, double drift)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(drift, -1.0);
+        _drift[id] = drift;
+        Trace($"op clock-drift {id} {drift}");
+    }
+
     /// <summary>Restores connectivity and reliable links (crashed nodes stay down).</summary>
     public void HealNetwork()
     {
@@ -266,9 +277,14 @@ public sealed class SimCluster
         {
             ulong index = 0;
             KvCommand command = default;
-            for (var k = 0; k < ids.Length && index == 0; k++)
+
+            // Try self-proclaimed leaders of the highest term first: without check-quorum a partitioned
+            // leader keeps leading its stale term forever, and a client that kept asking it would stall.
+            var order = ids.Select((id, k) => (Id: id, Rank: _hosts[id].Node is { IsLeader: true } n ? n.Term : 0, Rotation: (k - start + ids.Length * 1000) % ids.Length))
+                .OrderByDescending(x => x.Rank).ThenBy(x => x.Rotation).Select(x => x.Id).ToArray();
+            for (var k = 0; k < order.Length && index == 0; k++)
             {
-                var id = ids[(start + k) % ids.Length];
+                var id = order[k];
                 var candidate = NewCommand(key);
                 if (_hosts[id].Propose(candidate) is { IsAccepted: true } result)
                 {
@@ -371,6 +387,13 @@ public sealed class SimCluster
 
             if (result is { Status: ProposalStatus.Rejected } rejected)
             {
+                // An earlier attempt that looked lost (leader changed while waiting) may have committed after all.
+                if (AlreadyApplied(leader!.AppliedConfState, change))
+                {
+                    Trace($"op membership {change.Type} {change.NodeId} already in effect");
+                    return leader.StateMachine.AppliedIndex;
+                }
+
                 throw new InvalidOperationException($"membership change {change.Type} {change.NodeId} rejected: {rejected.Reason}");
             }
 
@@ -379,6 +402,13 @@ public sealed class SimCluster
 
         throw new SafetyViolationException("liveness", $"membership change {change.Type} {change.NodeId} not committed by t={Now}");
     }
+
+    private static bool AlreadyApplied(ConfState conf, ConfChange change) => change.Type switch
+    {
+        ConfChangeType.AddNode => conf.Voters.Contains(change.NodeId),
+        ConfChangeType.AddLearnerNode => conf.Learners.Contains(change.NodeId),
+        _ => !conf.Voters.Contains(change.NodeId) && !conf.Learners.Contains(change.NodeId),
+    };
 
     /// <summary>Stops a node for good and takes it off the network (after it was removed from the group).</summary>
     public void Decommission(ulong id)

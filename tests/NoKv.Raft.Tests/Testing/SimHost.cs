@@ -101,7 +101,7 @@ public sealed class SimHost
             // delivers committed entries from Applied + 1, under the membership recorded with it.
             StateMachine.Restore(_durableApplied, _durableImage);
             _appliedConfState = _durableConf!;
-            Storage.SetConfState(_durableConf!);
+            Storage.SetConfState(_durableConf!, _durableApplied);
         }
         else
         {
@@ -127,8 +127,8 @@ public sealed class SimHost
                 Id = Id,
                 ElectionTick = options.ElectionTick,
                 HeartbeatTick = options.HeartbeatTick,
-                PreVote = options.PreVote,
-                CheckQuorum = options.CheckQuorum,
+                PreVote = options.IsPreVote,
+                CheckQuorum = options.IsCheckQuorum,
                 ReadOnlyOption = options.ReadOnlyOption,
                 MaxSizePerMsg = options.MaxSizePerMsg,
                 MaxInflightMsgs = options.MaxInflightMsgs,
@@ -292,11 +292,8 @@ public sealed class SimHost
         }
 
         Pump();
-        var interval = _tickInterval;
-        if (_cluster.Options.ClockDrift > 0)
-        {
-            interval = Math.Max(1, (long)Math.Round(_tickInterval * (1 + _cluster.Drift(Id))));
-        }
+        var drift = _cluster.Drift(Id);
+        var interval = drift == 0 ? _tickInterval : Math.Max(1, (long)Math.Round(_tickInterval * (1 + drift)));
 
         _cluster.Scheduler.After(interval, () => TickLoop(generation));
     }
@@ -480,7 +477,7 @@ public sealed class SimHost
                 {
                     // As the API asks: record the membership with the applied index (it becomes durable with
                     // the state machine at the next sync point; SyncStateMachine keeps its own copy).
-                    Storage.SetConfState(_appliedConfState);
+                    Storage.SetConfState(_appliedConfState, entry.Index);
                 }
 
                 _cluster.Trace($"apply {Id} {entry.Term}/{entry.Index} conf {change.Type} {change.NodeId} -> {_appliedConfState}");

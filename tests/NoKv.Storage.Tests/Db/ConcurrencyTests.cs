@@ -131,4 +131,36 @@ public sealed class ConcurrencyTests
             Assert.Equal(B("v"), db.Get(B($"w{w}-{perWriter - 1}")));
         }
     }
+
+    [Fact]
+    public async Task Unsynced_async_write_commits_inline_and_mixes_with_synced_writers()
+    {
+        var fs = new MemFileSystem();
+        using Database db = Database.Open("/ia", new StorageOptions { FileSystem = fs });
+        var batch = new WriteBatch();
+        batch.Put("solo"u8, "1"u8);
+        ValueTask solo = db.WriteAsync(batch);
+        Assert.True(solo.IsCompletedSuccessfully, "an uncontended unsynced WriteAsync should commit on the calling thread");
+        await solo;
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            var b = new WriteBatch();
+            for (int i = 0; i < 200; i++)
+            {
+                b.Clear();
+                b.Put(B($"m{w}-{i}"), B($"{i}"));
+                await db.WriteAsync(b, (i + w) % 4 == 0 ? WriteOptions.Synced : WriteOptions.Default);
+            }
+        })));
+        for (int w = 0; w < 16; w++)
+        {
+            for (int i = 0; i < 200; i += 17)
+            {
+                Assert.Equal(B($"{i}"), db.Get(B($"m{w}-{i}")));
+            }
+        }
+
+        Assert.Equal("1"u8.ToArray(), db.Get("solo"u8));
+    }
 }

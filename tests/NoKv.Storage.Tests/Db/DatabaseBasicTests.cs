@@ -107,4 +107,34 @@ public sealed class DatabaseBasicTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Empty_keys_empty_values_and_large_values_round_trip()
+    {
+        var fs = new MemFileSystem();
+        byte[] big = new byte[3 << 20];
+        new Random(1).NextBytes(big);
+        using (Database db = Database.Open(Dir, Options(fs)))
+        {
+            db.Put([], B("empty-key"));
+            db.Put(B("empty-value"), []);
+            db.Put(B("big"), big, WriteOptions.Synced);
+            Assert.Equal(B("empty-key"), db.Get([]));
+            Assert.Equal(Array.Empty<byte>(), db.Get(B("empty-value")));
+            Assert.Equal(big, db.Get(B("big")));
+        }
+
+        using (Database db = Database.Open(Dir, Options(fs)))
+        {
+            Assert.Equal(big, db.Get(B("big")));
+            db.Flush();
+            Assert.Equal(big, db.Get(B("big")));
+            Assert.Equal(B("empty-key"), db.Get([]));
+            Assert.Equal(Array.Empty<byte>(), db.Get(B("empty-value")));
+            using StorageIterator it = db.NewIterator();
+            it.SeekToFirst();
+            Assert.True(it.Valid);
+            Assert.Equal(0, it.Key.Length);
+        }
+    }
 }

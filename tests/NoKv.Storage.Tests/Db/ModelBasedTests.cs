@@ -147,9 +147,13 @@ public sealed class ModelBasedTests
                 {
                     CheckIteration(db, model, null, rng, seed, step);
                 }
-                else if (op < 94)
+                else if (op < 93)
                 {
                     db.Flush();
+                }
+                else if (op < 94)
+                {
+                    IngestRandomRange(db, model, fs, rng, step);
                 }
                 else if (op < 96)
                 {
@@ -293,6 +297,47 @@ public sealed class ModelBasedTests
                 it.Prev();
                 i--;
             }
+        }
+    }
+
+    /// <summary>Builds a stream of random entries in a random range with a scratch database, ingests it, mirrors it in the model.</summary>
+    private static void IngestRandomRange(Database db, SortedDictionary<byte[], byte[]> model, MemFileSystem fs, Random rng, int step)
+    {
+        byte[] a = Key(rng);
+        byte[] b = Key(rng);
+        if (a.AsSpan().SequenceCompareTo(b) > 0)
+        {
+            (a, b) = (b, a);
+        }
+
+        var entries = new SortedDictionary<byte[], byte[]>(ByteArrayComparer.Bytewise);
+        int n = rng.Next(30);
+        for (int i = 0; i < n; i++)
+        {
+            byte[] k = Key(rng);
+            if (k.AsSpan().SequenceCompareTo(a) >= 0 && k.AsSpan().SequenceCompareTo(b) < 0)
+            {
+                entries[k] = Value(rng);
+            }
+        }
+
+        var stream = new MemoryStream();
+        using (Database scratch = Database.Open($"/scratch{step}", new StorageOptions { FileSystem = fs }))
+        {
+            foreach (var kv in entries)
+            {
+                scratch.Put(kv.Key, kv.Value);
+            }
+
+            scratch.ExportRange(a, b, stream);
+        }
+
+        stream.Position = 0;
+        Assert.Equal(entries.Count, db.IngestRange(a, b, stream));
+        RemoveRange(model, a, b);
+        foreach (var kv in entries)
+        {
+            model[kv.Key] = kv.Value;
         }
     }
 

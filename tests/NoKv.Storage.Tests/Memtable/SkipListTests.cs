@@ -96,4 +96,39 @@ public sealed class SkipListTests
         Assert.Equal(MemtableGetResult.NotFound, mem.Get("kk"u8, 10, out _, out _));
         Assert.Equal(MemtableGetResult.NotFound, mem.Get("k"u8, 0, out _, out _));
     }
+
+    [Fact]
+    public void Order_is_bytewise_for_keys_with_zero_bytes_and_shared_prefixes()
+    {
+        var list = new SkipList(new Arena(4096));
+        var rng = new Random(17);
+        byte[] alphabet = [0, 1, 0x7F, 0x80, 0xFF];
+        var expected = new SortedSet<byte[]>(ByteArrayComparer.Internal);
+        for (ulong seq = 1; seq <= 3000; seq++)
+        {
+            byte[] user = new byte[rng.Next(13)];
+            for (int i = 0; i < user.Length; i++)
+            {
+                user[i] = alphabet[rng.Next(alphabet.Length)];
+            }
+
+            byte[] k = InternalKey.Make(user, InternalKey.Trailer(seq, ValueKind.Value));
+            list.Insert(k, []);
+            expected.Add(k);
+        }
+
+        var it = new MemTableIterator(list);
+        var forward = new List<byte[]>();
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            forward.Add(it.Key.ToArray());
+        }
+
+        Assert.Equal(expected.ToList(), forward);
+        foreach (byte[] target in expected.Take(200))
+        {
+            it.Seek(target);
+            Assert.Equal(target, it.Key.ToArray());
+        }
+    }
 }
