@@ -28,6 +28,13 @@ public sealed class ReplicaOptions
     /// </summary>
     public bool LeaseReads { get; set; }
 
+    /// <summary>
+    /// Dedupe rows of client sessions unused for this long are dropped (checked by each leader every few
+    /// minutes). Must far exceed any client's operation deadline: a retry arriving after its session row
+    /// expired would be applied again.
+    /// </summary>
+    public TimeSpan SessionTtl { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -28,6 +28,11 @@ public sealed class ReplicaOptionsValidator : IValidateOptions<ReplicaOptions>
             failures.Add("NoKV replicas: MaxKeyBytes must be positive and MaxValueBytes not negative.");
         }
 
+        if (options.SessionTtl < TimeSpan.FromMinutes(1))
+        {
+            failures.Add("NoKV replicas: SessionTtl must be at least one minute (it must outlive every client retry).");
+        }
+
         if (options.RequestTimeout <= TimeSpan.Zero)
         {
             failures.Add("NoKV replicas: RequestTimeout must be positive.");

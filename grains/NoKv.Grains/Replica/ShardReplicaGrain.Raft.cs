@@ -40,11 +40,28 @@ public sealed partial class ShardReplicaGrain
     // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
     private readonly HashSet<StoreId> _downPeers = new();
 
+    private long _ticksSinceSessionExpiry;
+
     private Task OnTickAsync()
     {
         RefreshDownPeers();
+        MaybeExpireSessions();
         _pendingTicks++;
         return PumpAsync();
+    }
+
+    /// <summary>The leader proposes dropping idle sessions' dedupe rows about every five minutes (or every TTL/4 if shorter).</summary>
+    private void MaybeExpireSessions()
+    {
+        long every = Math.Max(1, (long)(Math.Min(TimeSpan.FromMinutes(5).Ticks, _options.SessionTtl.Ticks / 4) / _options.TickInterval.Ticks));
+        if (++_ticksSinceSessionExpiry < every || !_node.IsLeader)
+        {
+            return;
+        }
+
+        _ticksSinceSessionExpiry = 0;
+        long cutoff = DateTimeOffset.UtcNow.Add(-_options.SessionTtl).ToUnixTimeMilliseconds();
+        _proposalInbox.Add(new ProposalWaiter(KvCommand.EncodeExpireSessions(cutoff)));
     }
 
     private void RefreshDownPeers()

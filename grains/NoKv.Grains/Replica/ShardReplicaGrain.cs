@@ -171,7 +171,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = _shard.Epoch };
         }
 
-        var waiter = new ProposalWaiter(KvCommand.From(request).Encode());
+        var waiter = new ProposalWaiter(KvCommand.From(request, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Encode());
         _proposalInbox.Add(waiter);
         await PumpAsync();
         try

@@ -70,6 +70,12 @@ internal sealed class ShardStateMachine
                 continue;
             }
 
+            if (KvCommand.TryDecodeExpireSessions(entry.Data.Span, out long cutoff))
+            {
+                ExpireSessions(batch, cutoff);
+                continue;
+            }
+
             var command = KvCommand.Decode(entry.Data.Span);
             var (code, succeeded) = Execute(batch, command);
             outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded));
@@ -213,10 +219,29 @@ internal sealed class ShardStateMachine
                 return (NoKvErrorCode.InvalidRange, false);
         }
 
-        var record = new SessionRecord(command.Session.Sequence, NoKvErrorCode.Ok, succeeded);
+        var record = new SessionRecord(command.Session.Sequence, NoKvErrorCode.Ok, succeeded, command.ProposedAtMs);
         _pendingSessions[command.Session.SessionId] = record;
         batch.Put(sessionKey, record.Encode());
         return (NoKvErrorCode.Ok, succeeded);
+    }
+
+    /// <summary>
+    /// Drops dedupe rows last used before <paramref name="cutoffMs"/>. A client retries a write only until
+    /// its operation deadline, far shorter than the session TTL, so an expired row can no longer be needed.
+    /// Rows updated earlier in the same batch are recent by construction and kept.
+    /// </summary>
+    private void ExpireSessions(WriteBatch batch, long cutoffMs)
+    {
+        using var it = _db.NewIterator(new ReadOptions { LowerBound = KeySpace.SessionStart(_shard.Id), UpperBound = KeySpace.SessionEnd(_shard.Id) });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            var key = it.Key;
+            var session = new Guid(key[10..26]);
+            if (!_pendingSessions.ContainsKey(session) && SessionRecord.Decode(it.Value).LastUsedMs < cutoffMs)
+            {
+                batch.Delete(key);
+            }
+        }
     }
 
     private void Set(WriteBatch batch, byte[] dataKey, byte[]? value)

@@ -56,6 +56,7 @@ public static class SiloHostFactory
                     replicas.MaxValueBytes = settings.Replicas.MaxValueBytes;
                     replicas.RequestTimeout = settings.Replicas.RequestTimeout;
                     replicas.LeaseReads = settings.Replicas.LeaseReads;
+                    replicas.SessionTtl = settings.Replicas.SessionTtl;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
         });

@@ -52,6 +52,30 @@ public sealed class ShardStateMachineTests : IDisposable
         Assert.Equal("x", S(reloaded.Get(B("absent"))));
     }
 
+    [Fact]
+    public async Task ExpiredSessionsAreForgottenAndRecentOnesKept()
+    {
+        var sm = new ShardStateMachine(_db, _shard);
+        Guid idle = Guid.NewGuid(), active = Guid.NewGuid();
+        await ApplyAsync(sm, new KvCommand(WriteKind.Put, 1, new(idle, 1), B("a"), B("1"), null, ProposedAtMs: 1_000));
+        await ApplyAsync(sm, new KvCommand(WriteKind.Put, 1, new(active, 1), B("b"), B("1"), null, ProposedAtMs: 5_000));
+
+        _index++;
+        var outcomes = new List<ApplyOutcome>();
+        await sm.ApplyAsync(new[] { new Entry(1, _index, KvCommand.EncodeExpireSessions(3_000)) }, outcomes);
+        Assert.Empty(outcomes);
+        Assert.Equal(_index, sm.AppliedIndex);
+
+        // The active session still deduplicates: a replay of its last write is not applied again.
+        await ApplyAsync(sm, new KvCommand(WriteKind.CompareAndSwap, 1, new(active, 2), B("b"), B("2"), B("1"), ProposedAtMs: 6_000));
+        Assert.Equal((NoKvErrorCode.Ok, true), await ApplyAsync(sm, new KvCommand(WriteKind.CompareAndSwap, 1, new(active, 2), B("b"), B("3"), B("1"), ProposedAtMs: 6_000)));
+        Assert.Equal("2", S(sm.Get(B("b"))));
+
+        // The idle session's row is gone: its old sequence is no longer recognised as already applied.
+        Assert.Equal((NoKvErrorCode.Ok, true), await ApplyAsync(sm, new KvCommand(WriteKind.Put, 1, new(idle, 1), B("a"), B("again"), null, ProposedAtMs: 7_000)));
+        Assert.Equal("again", S(sm.Get(B("a"))));
+    }
+
     private async Task<(NoKvErrorCode, bool)> ApplyAsync(ShardStateMachine sm, KvCommand command)
     {
         var outcomes = new List<ApplyOutcome>();

@@ -117,9 +117,14 @@ public sealed class MembershipScenarios
         nameof(MembershipChurnWithSnapshotsDurableHost),
         Options(nodes) with { Faults = LinkFaults.Unreliable, SnapshotThreshold = 25, DurableStateMachine = true });
 
+    // Pre-vote stays on here: with a voter crashed, progress needs the other two voters, and one of them
+    // may have been cut off while the membership changed, so it does not yet know the other is a voter.
+    // Without pre-vote its term races ahead by its own failed elections, it never answers the real
+    // candidate (not a member in its eyes) and lower-term vote requests are ignored, so no leader emerges
+    // until the crashed voter returns (seen with seed 40259): a liveness limit of Raft, not a library bug.
     private static void MembershipChurn(string name, SimOptions options) => SimulationRunner.Run(
         name,
-        options,
+        options with { PreVote = true },
         CiSeeds,
         c =>
         {

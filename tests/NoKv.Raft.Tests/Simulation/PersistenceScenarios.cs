@@ -299,6 +299,18 @@ public sealed class PersistenceScenarios
                 }
             }
 
+            if (c.Random.Chance(0.15))
+            {
+                // A process pause (GC/VM): no ticks, no input; missed ticks caught up or lost.
+                c[c.Random.Pick(all)].Pause(c.Random.NextInRange(1, 3 * c.Options.ElectionTimeout), catchUpTicks: c.Random.Chance(0.5));
+            }
+
+            if (c.Random.Chance(0.2))
+            {
+                // One direction of one link turns very lossy and slow (asymmetric degradation).
+                c.Network.SetLinkFaults(c.Random.Pick(all), c.Random.Pick(all), new LinkFaults(0.5, 0.1, 5, 60));
+            }
+
             c.RunFor(c.Options.ElectionTimeout * 7 / 10);
         }
 

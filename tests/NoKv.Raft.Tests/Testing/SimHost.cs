@@ -38,6 +38,8 @@ public sealed class SimHost
     private ConfState _appliedConfState;
     private int _generation;
     private bool _persisting;
+    private bool _paused;
+    private bool _catchUpTicks;
     private int _deferredTicks;
     private ulong _completenessCheckedTerm;
 
@@ -107,6 +109,12 @@ public sealed class SimHost
         {
             StateMachine.Restore(snapshot.Metadata.Index, snapshot.Data.Span);
             _appliedConfState = snapshot.Metadata.ConfState;
+            if (_cluster.Options.IsDurableStateMachine)
+            {
+                // The membership recorded by applies after the snapshot was never made durable (the crash
+                // lost them with the state machine's tail): resume with the snapshot's.
+                Storage.SetConfState(_appliedConfState, snapshot.Metadata.Index);
+            }
         }
 
         _cluster.Checker.ObserveSnapshotRestored(Id, StateMachine.AppliedIndex, StateMachine.Digest, restart: true);
@@ -156,6 +164,7 @@ public sealed class SimHost
         _generation++;
         Node = null;
         _persisting = false;
+        _paused = false;
         _inbox.Clear();
         _deferredTicks = 0;
         _pendingReads.Clear();
@@ -189,7 +198,7 @@ public sealed class SimHost
     /// <summary>Proposes a write; null when the node is down or busy persisting (the client retries).</summary>
     public ProposalResult? Propose(KvCommand command)
     {
-        if (Node is null || _persisting)
+        if (Node is null || _persisting || _paused)
         {
             return null;
         }
@@ -208,7 +217,7 @@ public sealed class SimHost
 
     public ProposalResult? ProposeConfChange(ConfChange change)
     {
-        if (Node is null || _persisting)
+        if (Node is null || _persisting || _paused)
         {
             return null;
         }
@@ -222,7 +231,7 @@ public sealed class SimHost
     /// <summary>Starts a read of <paramref name="key"/>; returns the ledger's read id, or null if the node cannot take it now.</summary>
     public ulong? Read(string key, ReadOnlyOption mode)
     {
-        if (Node is null || _persisting)
+        if (Node is null || _persisting || _paused)
         {
             return null;
         }
@@ -253,7 +262,7 @@ public sealed class SimHost
 
     public ProposalResult? TransferLeadership(ulong transferee)
     {
-        if (Node is null || _persisting)
+        if (Node is null || _persisting || _paused)
         {
             return null;
         }
@@ -267,7 +276,7 @@ public sealed class SimHost
     /// <summary>Starts an election now (the test's equivalent of an expired timer).</summary>
     public void Campaign()
     {
-        if (Node is null || _persisting)
+        if (Node is null || _persisting || _paused)
         {
             return;
         }
@@ -275,6 +284,35 @@ public sealed class SimHost
         Node.Campaign();
         ObserveRole();
         Pump();
+    }
+
+    /// <summary>
+    /// Freezes the process for <paramref name="duration"/> (a GC or VM pause): no ticks, no input
+    /// handled; messages queue up. On resume, missed ticks are delivered before anything else when
+    /// <paramref name="catchUpTicks"/>, as docs/raft.md requires of hosts serving lease reads.
+    /// </summary>
+    public void Pause(long duration, bool catchUpTicks)
+    {
+        if (Node is null || _paused)
+        {
+            return;
+        }
+
+        _paused = true;
+        _catchUpTicks = catchUpTicks;
+        _cluster.Trace($"pause {Id} for {duration}ms catch-up={catchUpTicks}");
+        var generation = _generation;
+        _cluster.Scheduler.After(duration, () =>
+        {
+            if (generation != _generation)
+            {
+                return;
+            }
+
+            _paused = false;
+            _cluster.Trace($"resume {Id} deferred-ticks={_deferredTicks} inbox={_inbox.Count}");
+            Pump();
+        });
     }
 
     private void TickLoop(int generation)
@@ -285,6 +323,19 @@ public sealed class SimHost
         }
 
         Ticks++;
+        if (_paused)
+        {
+            // A paused process misses its timer; a host that catches up delivers the missed ticks first
+            // thing on resume (before any read), one that does not simply loses them.
+            if (_catchUpTicks)
+            {
+                _deferredTicks++;
+            }
+
+            _cluster.Scheduler.After(_tickInterval, () => TickLoop(generation));
+            return;
+        }
+
         _deferredTicks++;
         if (_cluster.TraceEnabled)
         {
@@ -301,7 +352,7 @@ public sealed class SimHost
     /// <summary>Feeds queued input to the node and handles Readies until it is idle or a write is in flight.</summary>
     private void Pump()
     {
-        while (Node is not null && !_persisting)
+        while (Node is not null && !_persisting && !_paused)
         {
             if (Node.HasReady())
             {
