@@ -86,7 +86,8 @@ internal sealed partial class RaftCore
     private void HandleHeartbeat(in Message m)
     {
         Log.CommitTo(Math.Min(m.Commit, Log.LastIndex()));
-        Send(new Message { Type = MessageType.HeartbeatResponse, To = m.From, From = Id, Term = Term, Context = m.Context });
+        // Echo the leader's round and send tick (Index, LogTerm): its ReadIndex and lease bookkeeping.
+        Send(new Message { Type = MessageType.HeartbeatResponse, To = m.From, From = Id, Term = Term, Index = m.Index, LogTerm = m.LogTerm, Context = m.Context });
     }
 
     private void HandleSnapshotChunk(in Message m)

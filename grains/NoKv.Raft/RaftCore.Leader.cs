@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using NoKv.Raft.Messages;
 using NoKv.Raft.Reads;
 using NoKv.Raft.Storage;
@@ -9,8 +8,6 @@ namespace NoKv.Raft;
 /// <summary>Leader behaviour: proposals, replication, flow control, snapshots, reads, transfer.</summary>
 internal sealed partial class RaftCore
 {
-    private const int HeartbeatContextSize = 16;
-
     /// <summary>The last entry batch sent, reused for the next follower that needs exactly the same batch
     /// (same first index, same log end, same term, and its array not recycled since). Entries at an index
     /// never change while a leader's log only grows, and the array is not written while a message that
@@ -215,17 +212,14 @@ internal sealed partial class RaftCore
         pr.RecentActive = true;
         pr.MsgAppFlowPaused = false;
 
-        if (m.Context.Length == HeartbeatContextSize)
+        // Index = the heartbeat round, LogTerm = the leader tick it was sent at (echoed by the follower).
+        var round = m.Index;
+        var sentTick = m.LogTerm;
+        if (round > pr.AckedRound && round <= heartbeatRound)
         {
-            var span = m.Context.Span;
-            var round = BinaryPrimitives.ReadUInt64LittleEndian(span);
-            var sentTick = BinaryPrimitives.ReadUInt64LittleEndian(span[8..]);
-            if (round > pr.AckedRound && round <= heartbeatRound)
-            {
-                pr.AckedRound = round;
-                pr.AckedSendTick = Math.Max(pr.AckedSendTick, sentTick);
-                ReleaseReads();
-            }
+            pr.AckedRound = round;
+            pr.AckedSendTick = Math.Max(pr.AckedSendTick, sentTick);
+            ReleaseReads();
         }
 
         switch (pr.State)
@@ -514,9 +508,6 @@ internal sealed partial class RaftCore
     private void BroadcastHeartbeat()
     {
         heartbeatRound++;
-        var context = new byte[HeartbeatContextSize];
-        BinaryPrimitives.WriteUInt64LittleEndian(context, heartbeatRound);
-        BinaryPrimitives.WriteUInt64LittleEndian(context.AsSpan(8), leaderTick);
 
         var self = Tracker.Get(Id);
         if (self is not null)
@@ -542,7 +533,11 @@ internal sealed partial class RaftCore
                 From = Id,
                 Term = Term,
                 Commit = Math.Min(pr.Match, Log.Committed),
-                Context = context,
+
+                // The round and send tick travel in fields a heartbeat does not otherwise use, so a heartbeat
+                // allocates nothing; the follower echoes them back.
+                Index = heartbeatRound,
+                LogTerm = leaderTick,
             });
         }
 

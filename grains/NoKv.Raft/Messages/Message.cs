@@ -22,12 +22,13 @@ public readonly struct Message
     public ulong Term { get; init; }
 
     /// <summary>Append: term of the entry at <see cref="Index"/>. Vote/PreVote: term of the candidate's last entry.
-    /// AppendResponse reject: term of the follower's entry at <see cref="RejectHint"/>.</summary>
+    /// AppendResponse reject: term of the follower's entry at <see cref="RejectHint"/>.
+    /// Heartbeat/HeartbeatResponse: the leader's tick when it sent the heartbeat (echoed).</summary>
     public ulong LogTerm { get; init; }
 
     /// <summary>Append: index preceding <see cref="Entries"/>. Vote: candidate's last index.
     /// AppendResponse: last index accepted (or the rejected Append's Index). ReadIndexResponse: the read index.
-    /// Snapshot/SnapshotResponse: index of the snapshot.</summary>
+    /// Snapshot/SnapshotResponse: index of the snapshot. Heartbeat/HeartbeatResponse: the leader's heartbeat round (echoed).</summary>
     public ulong Index { get; init; }
 
     public ReadOnlyMemory<Entry> Entries { get; init; }
@@ -52,7 +53,7 @@ public readonly struct Message
     /// <summary>Snapshot: total length of the snapshot data in bytes.</summary>
     public ulong SnapshotSize { get; init; }
 
-    /// <summary>ReadIndex/ReadIndexResponse/Heartbeat(Response): the host's request context; Vote: campaign reason.</summary>
+    /// <summary>ReadIndex/ReadIndexResponse: the host's request context (echoed on Heartbeat(Response)); Vote: campaign reason.</summary>
     public ReadOnlyMemory<byte> Context { get; init; }
 
     /// <summary>True for types that only ever enter through a local <see cref="RawNode"/> method.</summary>
