@@ -11,12 +11,14 @@ internal sealed partial class RaftCore
 {
     private const int HeartbeatContextSize = 16;
 
-    /// <summary>The last entry array sent, reused for the next follower that needs exactly the same batch
-    /// (same first index, same log end, same term). Entries at an index never change while a leader's
-    /// log only grows, and the array is never mutated after it is sent.</summary>
-    private Entry[]? sharedBatch;
+    /// <summary>The last entry batch sent, reused for the next follower that needs exactly the same batch
+    /// (same first index, same log end, same term, and its array not recycled since). Entries at an index
+    /// never change while a leader's log only grows, and the array is not written while a message that
+    /// may still be in use references it.</summary>
+    private ReadOnlyMemory<Entry> sharedBatch;
     private ulong sharedBatchLogLast;
     private ulong sharedBatchTerm;
+    private int sharedBatchGeneration;
 
     // ---------------------------------------------------------------- proposals
 
@@ -90,7 +92,7 @@ internal sealed partial class RaftCore
 
     // ---------------------------------------------------------------- leader step
 
-    private void StepLeader(Message m)
+    private void StepLeader(in Message m)
     {
         switch (m.Type)
         {
@@ -122,7 +124,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleAppendResponse(Message m, Progress pr)
+    private void HandleAppendResponse(in Message m, Progress pr)
     {
         pr.RecentActive = true;
         if (m.Reject)
@@ -208,7 +210,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleHeartbeatResponse(Message m, Progress pr)
+    private void HandleHeartbeatResponse(in Message m, Progress pr)
     {
         pr.RecentActive = true;
         pr.MsgAppFlowPaused = false;
@@ -247,7 +249,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleSnapshotResponse(Message m, Progress pr)
+    private void HandleSnapshotResponse(in Message m, Progress pr)
     {
         pr.RecentActive = true;
         if (pr.State != ProgressState.Snapshot || pr.PendingSnapshot != m.Index)
@@ -405,38 +407,41 @@ internal sealed partial class RaftCore
             return false;
         }
 
-        Entry[] entries;
+        ReadOnlyMemory<Entry> entries;
         ulong bytes = 0;
         ulong lastSent = prevIndex;
         if (scratch.Count == 0)
         {
-            entries = [];
+            entries = ReadOnlyMemory<Entry>.Empty;
         }
-        else if (sharedBatch is not null && sharedBatch[0].Index == pr.Next && sharedBatchLogLast == last
-            && sharedBatch.Length == scratch.Count && sharedBatchTerm == Term)
+        else if (!sharedBatch.IsEmpty && sharedBatch.Span[0].Index == pr.Next && sharedBatchLogLast == last
+            && sharedBatch.Length == scratch.Count && sharedBatchTerm == Term && sharedBatchGeneration == entryBuffers.Generation)
         {
-            // Followers at the same position get the very same immutable array: the entry copy is paid
+            // Followers at the same position get the very same immutable batch: the entry copy is paid
             // once per batch, not once per follower.
             entries = sharedBatch;
-            foreach (var e in entries)
+            foreach (ref readonly var e in entries.Span)
             {
                 bytes += e.Size;
             }
 
-            lastSent = entries[^1].Index;
+            lastSent = entries.Span[^1].Index;
         }
         else
         {
-            entries = scratch.ToArray();
+            var array = entryBuffers.Rent(scratch.Count);
+            scratch.CopyTo(array);
+            entries = array.AsMemory(0, scratch.Count);
             sharedBatch = entries;
             sharedBatchLogLast = last;
             sharedBatchTerm = Term;
-            foreach (var e in entries)
+            sharedBatchGeneration = entryBuffers.Generation;
+            foreach (ref readonly var e in entries.Span)
             {
                 bytes += e.Size;
             }
 
-            lastSent = entries[^1].Index;
+            lastSent = entries.Span[^1].Index;
         }
 
         scratch.Clear();

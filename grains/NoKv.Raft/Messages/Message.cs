@@ -2,11 +2,15 @@ namespace NoKv.Raft.Messages;
 
 /// <summary>A message between Raft nodes, or a local event fed to <see cref="RawNode.Step"/>.</summary>
 /// <remarks>
-/// Immutable once built: a host may keep, queue, duplicate or resend a message after
-/// <see cref="RawNode.Advance"/> (the entries' payloads are the proposers' memory and never mutated).
-/// Which fields are meaningful depends on <see cref="Type"/>; unused fields are zero/empty.
+/// An immutable value: building and sending one allocates nothing, so a steady replication stream
+/// costs no garbage per message. A host may keep, queue, duplicate or resend a message after
+/// <see cref="RawNode.Advance"/>: <see cref="Entries"/> is a view over an array that the library never
+/// writes again once a message references it, and the entries' payloads are the proposers' memory,
+/// never mutated. Which fields are meaningful depends on <see cref="Type"/>; unused fields are
+/// zero/empty; <c>default(Message)</c> is not a valid message. About 120 bytes: pass it by <c>in</c>
+/// on hot paths.
 /// </remarks>
-public sealed class Message
+public readonly struct Message
 {
     public MessageType Type { get; init; }
 

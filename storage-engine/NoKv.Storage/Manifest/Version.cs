@@ -99,14 +99,28 @@ internal sealed class Version
     /// <summary>Whether any file of levels deeper than <paramref name="level"/> may hold keys in [start, end] (user keys, inclusive).</summary>
     public bool OverlapsBelow(int level, ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
     {
-        for (int l = level + 1; l < Files.Length; l++)
+        for (int l = Math.Max(level + 1, 1); l < Files.Length; l++)
         {
-            foreach (FileMetaData f in Files[l])
+            // Sorted, disjoint level: the only candidate is the first file ending at or after start.
+            FileMetaData[] files = Files[l];
+            int lo = 0;
+            int hi = files.Length;
+            while (lo < hi)
             {
-                if (f.LargestUserKey.SequenceCompareTo(start) >= 0 && f.SmallestUserKey.SequenceCompareTo(end) <= 0)
+                int mid = (lo + hi) >>> 1;
+                if (files[mid].LargestUserKey.SequenceCompareTo(start) < 0)
                 {
-                    return true;
+                    lo = mid + 1;
                 }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            if (lo < files.Length && files[lo].SmallestUserKey.SequenceCompareTo(end) <= 0)
+            {
+                return true;
             }
         }
 

@@ -10,11 +10,10 @@ namespace NoKv.Raft.Tests.Testing;
 /// link also loses what was in flight on it (as a broken connection would). Whether the receiver is up
 /// is asked at arrival: a message to a crashed node is lost, while one that arrives after the node
 /// restarted is delivered (an adversarial but legal network: Raft must tolerate stale deliveries).
-/// Messages are passed by reference to every copy; the message type must be immutable.
+/// Every copy of a message (duplicates included) is the same value or reference; the message type must be immutable.
 /// Single-threaded, like the scheduler it runs on.
 /// </remarks>
 public sealed class SimNetwork<TMessage>
-    where TMessage : class
 {
     private readonly EventScheduler _scheduler;
     private readonly SimRandom _random;

@@ -72,21 +72,10 @@ public sealed class TraceRecorder
     public string Tail(int lines)
     {
         var builder = new StringBuilder();
-        var start = Math.Max(0, _count - Math.Min(lines, _ring.Length));
-        if (_all is not null)
+        var retained = _all?.Count ?? (int)Math.Min(_count, _ring.Length);
+        foreach (var line in Lines().Skip(Math.Max(0, retained - lines)))
         {
-            start = Math.Max(0, _all.Count - lines);
-            for (var i = (int)start; i < _all.Count; i++)
-            {
-                builder.AppendLine(_all[i]);
-            }
-
-            return builder.ToString();
-        }
-
-        for (var i = start; i < _count; i++)
-        {
-            builder.AppendLine(_ring[i % _ring.Length]);
+            builder.AppendLine(line);
         }
 
         return builder.ToString();

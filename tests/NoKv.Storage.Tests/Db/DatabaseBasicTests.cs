@@ -137,4 +137,29 @@ public sealed class DatabaseBasicTests
             Assert.Equal(0, it.Key.Length);
         }
     }
+
+    [Fact]
+    public void Lock_held_by_another_open_file_description_fails_open_clearly()
+    {
+        // An exclusive open of LOCK outside the engine is what another process holding the database looks
+        // like to the OS (the engine's in-process registry does not know about it).
+        string dir = Path.Combine(Path.GetTempPath(), "nokv-lock-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            using (new FileStream(Path.Combine(dir, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                var e = Assert.Throws<StorageLockedException>(() => Database.Open(dir));
+                Assert.Equal(Path.Combine(dir, "LOCK"), e.Path);
+                Assert.Contains("held by another process", e.Message);
+            }
+
+            using Database db = Database.Open(dir);
+            db.Put(B("k"), B("v"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
