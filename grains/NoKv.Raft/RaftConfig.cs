@@ -39,6 +39,16 @@ public sealed record RaftConfig
     /// <summary>Upper bound on the bytes of committed entries handed out in one <see cref="Ready"/>. 0 = MaxSizePerMsg.</summary>
     public ulong MaxCommittedSizePerReady { get; init; }
 
+    /// <summary>
+    /// Recycle the arrays behind outgoing messages' <see cref="Messages.Message.Entries"/>. Default false: a
+    /// message stays valid forever (a host may queue, duplicate or resend it). When true, the Entries of the
+    /// messages in a Ready are valid only until the host's next <see cref="RawNode.GetReady"/> on this node
+    /// returns: the host must serialize them (or step them into their target nodes, which copy) before that,
+    /// and must not keep or resend the message objects afterwards. Every other field, and the entry
+    /// payloads, stay valid. With it the steady replication path allocates nothing per entry.
+    /// </summary>
+    public bool ReuseMessageEntryBuffers { get; init; }
+
     /// <summary>Bytes of snapshot data per Snapshot message. Each chunk is acknowledged before the next is sent.</summary>
     public int SnapshotChunkSize { get; init; } = 1 << 20;
 

@@ -5,7 +5,7 @@ namespace NoKv.Raft;
 /// <summary>Candidate and pre-candidate behaviour: count votes, yield to a leader of our term.</summary>
 internal sealed partial class RaftCore
 {
-    private void StepCandidate(Message m)
+    private void StepCandidate(in Message m)
     {
         // Only responses to the phase we are in count: a pre-candidate ignores real votes and vice versa.
         var myResponse = Role == StateRole.PreCandidate ? MessageType.PreVoteResponse : MessageType.VoteResponse;

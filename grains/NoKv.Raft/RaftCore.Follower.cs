@@ -7,7 +7,7 @@ internal sealed partial class RaftCore
 {
     private SnapshotReceiver? snapshotReceiver;
 
-    private void StepFollower(Message m)
+    private void StepFollower(in Message m)
     {
         switch (m.Type)
         {
@@ -50,7 +50,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleAppend(Message m)
+    private void HandleAppend(in Message m)
     {
         if (m.Index < Log.Committed)
         {
@@ -83,13 +83,14 @@ internal sealed partial class RaftCore
         });
     }
 
-    private void HandleHeartbeat(Message m)
+    private void HandleHeartbeat(in Message m)
     {
         Log.CommitTo(Math.Min(m.Commit, Log.LastIndex()));
-        Send(new Message { Type = MessageType.HeartbeatResponse, To = m.From, From = Id, Term = Term, Context = m.Context });
+        // Echo the leader's round and send tick (Index, LogTerm): its ReadIndex and lease bookkeeping.
+        Send(new Message { Type = MessageType.HeartbeatResponse, To = m.From, From = Id, Term = Term, Index = m.Index, LogTerm = m.LogTerm, Context = m.Context });
     }
 
-    private void HandleSnapshotChunk(Message m)
+    private void HandleSnapshotChunk(in Message m)
     {
         var chunk = m.Snapshot;
         if (chunk is null)
@@ -156,7 +157,7 @@ internal sealed partial class RaftCore
         Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = index });
     }
 
-    private void SendSnapshotResponse(Message m, ulong offset, bool reject) =>
+    private void SendSnapshotResponse(in Message m, ulong offset, bool reject) =>
         Send(new Message
         {
             Type = MessageType.SnapshotResponse,

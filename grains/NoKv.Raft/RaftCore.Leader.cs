@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using NoKv.Raft.Messages;
 using NoKv.Raft.Reads;
 using NoKv.Raft.Storage;
@@ -9,14 +8,14 @@ namespace NoKv.Raft;
 /// <summary>Leader behaviour: proposals, replication, flow control, snapshots, reads, transfer.</summary>
 internal sealed partial class RaftCore
 {
-    private const int HeartbeatContextSize = 16;
-
-    /// <summary>The last entry array sent, reused for the next follower that needs exactly the same batch
-    /// (same first index, same log end, same term). Entries at an index never change while a leader's
-    /// log only grows, and the array is never mutated after it is sent.</summary>
-    private Entry[]? sharedBatch;
+    /// <summary>The last entry batch sent, reused for the next follower that needs exactly the same batch
+    /// (same first index, same log end, same term, and its array not recycled since). Entries at an index
+    /// never change while a leader's log only grows, and the array is not written while a message that
+    /// may still be in use references it.</summary>
+    private ReadOnlyMemory<Entry> sharedBatch;
     private ulong sharedBatchLogLast;
     private ulong sharedBatchTerm;
+    private int sharedBatchGeneration;
 
     // ---------------------------------------------------------------- proposals
 
@@ -90,7 +89,7 @@ internal sealed partial class RaftCore
 
     // ---------------------------------------------------------------- leader step
 
-    private void StepLeader(Message m)
+    private void StepLeader(in Message m)
     {
         switch (m.Type)
         {
@@ -122,7 +121,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleAppendResponse(Message m, Progress pr)
+    private void HandleAppendResponse(in Message m, Progress pr)
     {
         pr.RecentActive = true;
         if (m.Reject)
@@ -208,22 +207,19 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleHeartbeatResponse(Message m, Progress pr)
+    private void HandleHeartbeatResponse(in Message m, Progress pr)
     {
         pr.RecentActive = true;
         pr.MsgAppFlowPaused = false;
 
-        if (m.Context.Length == HeartbeatContextSize)
+        // Index = the heartbeat round, LogTerm = the leader tick it was sent at (echoed by the follower).
+        var round = m.Index;
+        var sentTick = m.LogTerm;
+        if (round > pr.AckedRound && round <= heartbeatRound)
         {
-            var span = m.Context.Span;
-            var round = BinaryPrimitives.ReadUInt64LittleEndian(span);
-            var sentTick = BinaryPrimitives.ReadUInt64LittleEndian(span[8..]);
-            if (round > pr.AckedRound && round <= heartbeatRound)
-            {
-                pr.AckedRound = round;
-                pr.AckedSendTick = Math.Max(pr.AckedSendTick, sentTick);
-                ReleaseReads();
-            }
+            pr.AckedRound = round;
+            pr.AckedSendTick = Math.Max(pr.AckedSendTick, sentTick);
+            ReleaseReads();
         }
 
         switch (pr.State)
@@ -247,7 +243,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleSnapshotResponse(Message m, Progress pr)
+    private void HandleSnapshotResponse(in Message m, Progress pr)
     {
         pr.RecentActive = true;
         if (pr.State != ProgressState.Snapshot || pr.PendingSnapshot != m.Index)
@@ -405,38 +401,41 @@ internal sealed partial class RaftCore
             return false;
         }
 
-        Entry[] entries;
+        ReadOnlyMemory<Entry> entries;
         ulong bytes = 0;
         ulong lastSent = prevIndex;
         if (scratch.Count == 0)
         {
-            entries = [];
+            entries = ReadOnlyMemory<Entry>.Empty;
         }
-        else if (sharedBatch is not null && sharedBatch[0].Index == pr.Next && sharedBatchLogLast == last
-            && sharedBatch.Length == scratch.Count && sharedBatchTerm == Term)
+        else if (!sharedBatch.IsEmpty && sharedBatch.Span[0].Index == pr.Next && sharedBatchLogLast == last
+            && sharedBatch.Length == scratch.Count && sharedBatchTerm == Term && sharedBatchGeneration == entryBuffers.Generation)
         {
-            // Followers at the same position get the very same immutable array: the entry copy is paid
+            // Followers at the same position get the very same immutable batch: the entry copy is paid
             // once per batch, not once per follower.
             entries = sharedBatch;
-            foreach (var e in entries)
+            foreach (ref readonly var e in entries.Span)
             {
                 bytes += e.Size;
             }
 
-            lastSent = entries[^1].Index;
+            lastSent = entries.Span[^1].Index;
         }
         else
         {
-            entries = scratch.ToArray();
+            var array = entryBuffers.Rent(scratch.Count);
+            scratch.CopyTo(array);
+            entries = array.AsMemory(0, scratch.Count);
             sharedBatch = entries;
             sharedBatchLogLast = last;
             sharedBatchTerm = Term;
-            foreach (var e in entries)
+            sharedBatchGeneration = entryBuffers.Generation;
+            foreach (ref readonly var e in entries.Span)
             {
                 bytes += e.Size;
             }
 
-            lastSent = entries[^1].Index;
+            lastSent = entries.Span[^1].Index;
         }
 
         scratch.Clear();
@@ -509,9 +508,6 @@ internal sealed partial class RaftCore
     private void BroadcastHeartbeat()
     {
         heartbeatRound++;
-        var context = new byte[HeartbeatContextSize];
-        BinaryPrimitives.WriteUInt64LittleEndian(context, heartbeatRound);
-        BinaryPrimitives.WriteUInt64LittleEndian(context.AsSpan(8), leaderTick);
 
         var self = Tracker.Get(Id);
         if (self is not null)
@@ -537,7 +533,11 @@ internal sealed partial class RaftCore
                 From = Id,
                 Term = Term,
                 Commit = Math.Min(pr.Match, Log.Committed),
-                Context = context,
+
+                // The round and send tick travel in fields a heartbeat does not otherwise use, so a heartbeat
+                // allocates nothing; the follower echoes them back.
+                Index = heartbeatRound,
+                LogTerm = leaderTick,
             });
         }
 

@@ -26,12 +26,13 @@ internal sealed partial class RaftCore
     private readonly List<Message> messages = new();
     private readonly List<ReadState> readStates = new();
     private readonly List<Entry> scratch = new();
+    private readonly MessageEntryBuffers entryBuffers;
     private readonly ReadIndexQueue readQueue = new();
     private readonly List<PendingRead> readsAwaitingCommit = new();
-    private readonly Action<Message> stepLeaderFunc;
-    private readonly Action<Message> stepCandidateFunc;
-    private readonly Action<Message> stepFollowerFunc;
-    private Action<Message> step;
+    private readonly StepFunction stepLeaderFunc;
+    private readonly StepFunction stepCandidateFunc;
+    private readonly StepFunction stepFollowerFunc;
+    private StepFunction step;
 
     private int randomizedElectionTimeout;
     private int electionElapsed;
@@ -67,6 +68,7 @@ internal sealed partial class RaftCore
         Id = config.Id;
         Log = new RaftLog(storage, config.EffectiveMaxCommittedSizePerReady);
         Tracker = new ProgressTracker(config.MaxInflightMsgs);
+        entryBuffers = new MessageEntryBuffers(config.ReuseMessageEntryBuffers);
 
         stepLeaderFunc = StepLeader;
         stepCandidateFunc = StepCandidate;
@@ -109,6 +111,9 @@ internal sealed partial class RaftCore
     public ulong PendingConfIndex { get; private set; }
 
     public List<Message> Messages => messages;
+
+    /// <summary>Called by GetReady once it has taken <see cref="Messages"/> (see <see cref="MessageEntryBuffers"/>).</summary>
+    public void OnReadyTaken() => entryBuffers.OnReadyTaken();
 
     public List<ReadState> ReadStates => readStates;
 
@@ -417,7 +422,7 @@ internal sealed partial class RaftCore
     // ---------------------------------------------------------------- message entry point
 
     /// <summary>Processes a message from another node (or a forwarded request). REQUIRES: not a local type.</summary>
-    public void Step(Message m)
+    public void Step(in Message m)
     {
         if (m.Term > Term)
         {
@@ -476,7 +481,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void HandleVoteRequest(Message m)
+    private void HandleVoteRequest(in Message m)
     {
         // We may vote for the candidate we already voted for (a retransmission), or anyone if we have
         // neither voted nor know a leader in this term; a pre-vote for a future term is always open.
@@ -501,7 +506,7 @@ internal sealed partial class RaftCore
         }
     }
 
-    private void Send(Message m) => messages.Add(m);
+    private void Send(in Message m) => messages.Add(m);
 
     // ---------------------------------------------------------------- snapshots (shared)
 

@@ -77,9 +77,8 @@ public sealed class RawNode
 
     /// <summary>Feeds a message received from another node.</summary>
     /// <exception cref="ArgumentException">The message is a local-only type or is addressed to another node.</exception>
-    public void Step(Message message)
+    public void Step(in Message message)
     {
-        ArgumentNullException.ThrowIfNull(message);
         EnsureNotInReady();
         if (Message.IsLocal(message.Type) || message.Type == MessageType.Propose)
         {
@@ -246,6 +245,8 @@ public sealed class RawNode
             ready.Messages = readyMessages.AsMemory(0, messages.Count);
             messages.Clear();
         }
+
+        raft.OnReadyTaken();
 
         var reads = raft.ReadStates;
         if (reads.Count > 0)

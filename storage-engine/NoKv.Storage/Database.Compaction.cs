@@ -270,13 +270,11 @@ public sealed partial class Database
                     continue;
                 }
 
-                if (!tombstoneIndex.IsEmpty)
+                if (!tombstoneIndex.IsEmpty && tombstoneIndex.MaxCoveringSequence(ukey, ulong.MaxValue) > seq &&
+                    (stripes.IsEmpty || stripes.Of(tombstoneIndex.MinCoveringAbove(ukey, seq)) == stripe))
                 {
-                    ulong t = tombstoneIndex.MinCoveringAbove(ukey, seq);
-                    if (t != 0 && stripes.Of(t) == stripe)
-                    {
-                        continue;
-                    }
+                    // A newer range tombstone in the same snapshot stripe hides this version from every reader.
+                    continue;
                 }
 
                 current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions);

@@ -8,6 +8,19 @@ namespace NoKv.Storage;
 /// <summary>Statistics snapshot.</summary>
 public sealed partial class Database
 {
+    /// <summary>For metric callbacks, which may race with Dispose: null instead of an exception.</summary>
+    internal StorageStatistics? TryGetStatistics()
+    {
+        try
+        {
+            return Volatile.Read(ref _disposed) == 0 ? GetStatistics() : null;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
     public StorageStatistics GetStatistics()
     {
         ThrowIfDisposed();

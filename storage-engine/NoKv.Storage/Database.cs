@@ -68,7 +68,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         };
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
-        _counters = new DbCounters(this, options.MetricsName ?? path);
+        _counters = new DbCounters(options.MetricsName ?? path);
         _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };
         _compactionThread = new Thread(CompactionLoop) { IsBackground = true, Name = "nokv-compaction" };
         _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "nokv-writer" };
@@ -114,6 +114,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             db._compactionThread.Start();
             db._writerThread.Start();
             db.MaybeScheduleCompaction();
+            db._counters.Start(db);
             return db;
         }
         catch

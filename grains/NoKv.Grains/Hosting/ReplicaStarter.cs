@@ -55,10 +55,4 @@ public sealed partial class ReplicaStarter : ILifecycleParticipant<ISiloLifecycl
             LogStartFailed(key, e);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Store {Store}: started {Count} replica(s)")]
-    private partial void LogStarted(int store, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} failed to start; it will activate on its next message")]
-    private partial void LogStartFailed(string replica, Exception exception);
 }

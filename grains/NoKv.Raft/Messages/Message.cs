@@ -2,11 +2,15 @@ namespace NoKv.Raft.Messages;
 
 /// <summary>A message between Raft nodes, or a local event fed to <see cref="RawNode.Step"/>.</summary>
 /// <remarks>
-/// Immutable once built: a host may keep, queue, duplicate or resend a message after
-/// <see cref="RawNode.Advance"/> (the entries' payloads are the proposers' memory and never mutated).
-/// Which fields are meaningful depends on <see cref="Type"/>; unused fields are zero/empty.
+/// An immutable value: building and sending one allocates nothing, so a steady replication stream
+/// costs no garbage per message. A host may keep, queue, duplicate or resend a message after
+/// <see cref="RawNode.Advance"/>: <see cref="Entries"/> is a view over an array that the library never
+/// writes again once a message references it, and the entries' payloads are the proposers' memory,
+/// never mutated. Which fields are meaningful depends on <see cref="Type"/>; unused fields are
+/// zero/empty; <c>default(Message)</c> is not a valid message. About 120 bytes: pass it by <c>in</c>
+/// on hot paths.
 /// </remarks>
-public sealed class Message
+public readonly struct Message
 {
     public MessageType Type { get; init; }
 
@@ -18,12 +22,13 @@ public sealed class Message
     public ulong Term { get; init; }
 
     /// <summary>Append: term of the entry at <see cref="Index"/>. Vote/PreVote: term of the candidate's last entry.
-    /// AppendResponse reject: term of the follower's entry at <see cref="RejectHint"/>.</summary>
+    /// AppendResponse reject: term of the follower's entry at <see cref="RejectHint"/>.
+    /// Heartbeat/HeartbeatResponse: the leader's tick when it sent the heartbeat (echoed).</summary>
     public ulong LogTerm { get; init; }
 
     /// <summary>Append: index preceding <see cref="Entries"/>. Vote: candidate's last index.
     /// AppendResponse: last index accepted (or the rejected Append's Index). ReadIndexResponse: the read index.
-    /// Snapshot/SnapshotResponse: index of the snapshot.</summary>
+    /// Snapshot/SnapshotResponse: index of the snapshot. Heartbeat/HeartbeatResponse: the leader's heartbeat round (echoed).</summary>
     public ulong Index { get; init; }
 
     public ReadOnlyMemory<Entry> Entries { get; init; }
@@ -48,7 +53,7 @@ public sealed class Message
     /// <summary>Snapshot: total length of the snapshot data in bytes.</summary>
     public ulong SnapshotSize { get; init; }
 
-    /// <summary>ReadIndex/ReadIndexResponse/Heartbeat(Response): the host's request context; Vote: campaign reason.</summary>
+    /// <summary>ReadIndex/ReadIndexResponse: the host's request context (echoed on Heartbeat(Response)); Vote: campaign reason.</summary>
     public ReadOnlyMemory<byte> Context { get; init; }
 
     /// <summary>True for types that only ever enter through a local <see cref="RawNode"/> method.</summary>

@@ -12,6 +12,20 @@ internal readonly struct SnapshotStripes
     /// <param name="snapshots">Open snapshot sequences, ascending.</param>
     public SnapshotStripes(ulong[] snapshots) => _snapshots = snapshots;
 
+    /// <summary>No open snapshots: every sequence is in stripe 0.</summary>
+    public bool IsEmpty => _snapshots is null || _snapshots.Length == 0;
+
+    /// <summary>Number of stripes (open snapshots + 1).</summary>
+    public int Count => (_snapshots?.Length ?? 0) + 1;
+
+    /// <summary>Sequences in stripe <paramref name="stripe"/> lie in (low, high].</summary>
+    public (ulong Low, ulong High) Range(int stripe)
+    {
+        ulong low = stripe == 0 ? 0 : _snapshots[stripe - 1];
+        ulong high = stripe < _snapshots.Length ? _snapshots[stripe] : ulong.MaxValue;
+        return (low, high);
+    }
+
     public int Of(ulong sequence)
     {
         int i = Array.BinarySearch(_snapshots, sequence);

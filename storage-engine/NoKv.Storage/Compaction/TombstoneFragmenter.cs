@@ -6,7 +6,9 @@ namespace NoKv.Storage.Compaction;
 /// Rewrites the range tombstones of a compaction's inputs for its outputs: cuts them into non-overlapping
 /// fragments, keeps per fragment only the newest tombstone of each snapshot stripe (an older one in the same
 /// stripe hides nothing the newer one does not), drops those that no longer hide anything (bottom of the
-/// tree and visible to every reader), and merges adjacent fragments with identical contents.
+/// tree and visible to every reader), and merges adjacent fragments with identical contents. A sweep over the
+/// sorted bounds with the covering set in a sorted set: O((n + fragments * stripes) log n), so nested ranges
+/// (a Raft log truncated again and again) collapse into one fragment instead of costing n^2.
 /// </summary>
 internal static class TombstoneFragmenter
 {
@@ -19,78 +21,54 @@ internal static class TombstoneFragmenter
             return result;
         }
 
-        var bounds = new List<byte[]>();
-        foreach (RangeTombstone t in input)
+        byte[][] bounds = RangeTombstoneIndex.UniqueSortedBounds(input);
+        var byStart = new List<(RangeTombstone T, int Id)>(input.Count);
+        for (int i = 0; i < input.Count; i++)
         {
-            bounds.Add(t.Start);
-            bounds.Add(t.End);
+            byStart.Add((input[i], i));
         }
 
-        bounds.Sort(static (a, b) => a.AsSpan().SequenceCompareTo(b));
-        var unique = new List<byte[]>();
-        foreach (byte[] b in bounds)
-        {
-            if (unique.Count == 0 || !unique[^1].AsSpan().SequenceEqual(b))
-            {
-                unique.Add(b);
-            }
-        }
-
+        var byEnd = new List<(RangeTombstone T, int Id)>(byStart);
+        byStart.Sort(static (a, b) => a.T.Start.AsSpan().SequenceCompareTo(b.T.Start));
+        byEnd.Sort(static (a, b) => a.T.End.AsSpan().SequenceCompareTo(b.T.End));
+        var active = new SortedSet<(ulong Seq, int Id)>();
+        int nextStart = 0;
+        int nextEnd = 0;
         List<ulong>? previous = null;
-        int previousStartIndex = -1;
-        var pendingStart = new List<int>();
-        for (int i = 0; i + 1 < unique.Count; i++)
+        int previousStart = -1;
+        for (int i = 0; i + 1 < bounds.Length; i++)
         {
-            byte[] start = unique[i];
-            byte[] end = unique[i + 1];
-            var seqs = new List<ulong>();
-            foreach (RangeTombstone t in input)
+            byte[] start = bounds[i];
+            while (nextStart < byStart.Count && byStart[nextStart].T.Start.AsSpan().SequenceCompareTo(start) <= 0)
             {
-                if (t.Start.AsSpan().SequenceCompareTo(start) <= 0 && t.End.AsSpan().SequenceCompareTo(end) >= 0)
-                {
-                    seqs.Add(t.Sequence);
-                }
+                active.Add((byStart[nextStart].T.Sequence, byStart[nextStart].Id));
+                nextStart++;
             }
 
-            seqs.Sort(static (a, b) => b.CompareTo(a));
-            var kept = new List<ulong>();
-            int lastStripe = -1;
-            bool bottom = seqs.Count > 0 && canDropAtBottom(start, end);
-            foreach (ulong s in seqs)
+            while (nextEnd < byEnd.Count && byEnd[nextEnd].T.End.AsSpan().SequenceCompareTo(start) <= 0)
             {
-                int stripe = stripes.Of(s);
-                if (stripe == lastStripe)
-                {
-                    continue;
-                }
-
-                lastStripe = stripe;
-                if (bottom && stripe == 0)
-                {
-                    continue;
-                }
-
-                kept.Add(s);
+                active.Remove((byEnd[nextEnd].T.Sequence, byEnd[nextEnd].Id));
+                nextEnd++;
             }
 
-            if (previous is not null && previousStartIndex >= 0 && SameSequences(previous, kept))
+            List<ulong> kept = Keep(active, stripes, () => canDropAtBottom(start, bounds[i + 1]));
+            if (previous is not null && SameSequences(previous, kept))
             {
-                // Extends the previous fragment: nothing to emit yet.
                 continue;
             }
 
-            if (previous is not null && previousStartIndex >= 0)
+            if (previous is not null)
             {
-                Emit(result, unique[previousStartIndex], start, previous);
+                Emit(result, bounds[previousStart], start, previous);
             }
 
             previous = kept;
-            previousStartIndex = i;
+            previousStart = i;
         }
 
-        if (previous is not null && previousStartIndex >= 0)
+        if (previous is not null)
         {
-            Emit(result, unique[previousStartIndex], unique[^1], previous);
+            Emit(result, bounds[previousStart], bounds[^1], previous);
         }
 
         return result;
@@ -111,6 +89,43 @@ internal static class TombstoneFragmenter
         }
 
         return [.. result];
+    }
+
+    /// <summary>Newest covering sequence per snapshot stripe, newest first, minus what the bottom no longer needs.</summary>
+    private static List<ulong> Keep(SortedSet<(ulong Seq, int Id)> active, SnapshotStripes stripes, Func<bool> atBottom)
+    {
+        var kept = new List<ulong>();
+        if (active.Count == 0)
+        {
+            return kept;
+        }
+
+        bool? bottom = null;
+        for (int stripe = stripes.Count - 1; stripe >= 0; stripe--)
+        {
+            (ulong low, ulong high) = stripes.Range(stripe);
+            if (low >= high)
+            {
+                // Two snapshots at one sequence (or one at sequence 0): an empty stripe.
+                continue;
+            }
+
+            SortedSet<(ulong Seq, int Id)> inStripe = stripes.Count == 1 ? active : active.GetViewBetween((low + 1, int.MinValue), (high, int.MaxValue));
+            if (inStripe.Count == 0)
+            {
+                continue;
+            }
+
+            if (stripe == 0 && (bottom ??= atBottom()))
+            {
+                // Every reader sees it and nothing lies below: the data it hid is gone with this compaction.
+                continue;
+            }
+
+            kept.Add(inStripe.Max.Seq);
+        }
+
+        return kept;
     }
 
     private static void Emit(List<RangeTombstone> result, byte[] start, byte[] end, List<ulong> seqs)

@@ -12,6 +12,7 @@ internal sealed class DbCounters : IDisposable
     public const string MeterName = "NoKv.Storage";
 
     private readonly Meter _meter;
+    private readonly string _name;
     private long _userBytes;
     private long _walBytes;
     private long _flushBytes;
@@ -24,9 +25,16 @@ internal sealed class DbCounters : IDisposable
     private long _flushTicks;
     private long _compactionTicks;
 
-    public DbCounters(Database db, string name)
+    public DbCounters(string name)
     {
         _meter = new Meter(MeterName);
+        _name = name;
+    }
+
+    /// <summary>Publishes the observable instruments; called once the database is open (callbacks read its state).</summary>
+    public void Start(Database db)
+    {
+        string name = _name;
         var tags = new KeyValuePair<string, object?>[] { new("db", name) };
         _meter.CreateObservableCounter("nokv.storage.user_bytes_written", () => new Measurement<long>(UserBytes, tags), "By", "Bytes of keys and values written by users");
         _meter.CreateObservableCounter("nokv.storage.disk_bytes_written", () => new Measurement<long>(WalBytes + FlushBytes + CompactionBytes, tags), "By", "Bytes written to WAL and tables");
@@ -35,8 +43,8 @@ internal sealed class DbCounters : IDisposable
         _meter.CreateObservableCounter("nokv.storage.wal_syncs", () => new Measurement<long>(WalSyncs, tags));
         _meter.CreateObservableGauge("nokv.storage.level_files", () => LevelMeasurements(db, tags, bytes: false));
         _meter.CreateObservableGauge("nokv.storage.level_bytes", () => LevelMeasurements(db, tags, bytes: true), "By");
-        _meter.CreateObservableGauge("nokv.storage.block_cache_hit_rate", () => new Measurement<double>(db.GetStatistics().BlockCacheHitRate, tags));
-        _meter.CreateObservableGauge("nokv.storage.table_cache_hit_rate", () => new Measurement<double>(db.GetStatistics().TableCacheHitRate, tags));
+        _meter.CreateObservableGauge("nokv.storage.block_cache_hit_rate", () => db.TryGetStatistics() is { } s ? [new Measurement<double>(s.BlockCacheHitRate, tags)] : Array.Empty<Measurement<double>>());
+        _meter.CreateObservableGauge("nokv.storage.table_cache_hit_rate", () => db.TryGetStatistics() is { } s ? [new Measurement<double>(s.TableCacheHitRate, tags)] : Array.Empty<Measurement<double>>());
     }
 
     public long UserBytes => Interlocked.Read(ref _userBytes);
@@ -88,7 +96,11 @@ internal sealed class DbCounters : IDisposable
 
     private static IEnumerable<Measurement<long>> LevelMeasurements(Database db, KeyValuePair<string, object?>[] tags, bool bytes)
     {
-        StorageStatistics stats = db.GetStatistics();
+        if (db.TryGetStatistics() is not { } stats)
+        {
+            return [];
+        }
+
         var result = new List<Measurement<long>>(stats.Levels.Count);
         foreach (LevelStatistics l in stats.Levels)
         {

@@ -39,6 +39,9 @@ public sealed class InMemoryRaftCluster
                 Random = new Random(seed + i),
                 MaxSizePerMsg = 1 << 20,
                 MaxInflightMsgs = 256,
+                // Pump steps every message of a Ready before its sender's next GetReady, which is what this
+                // option requires (a transport that serializes on send does the same): entry arrays are recycled.
+                ReuseMessageEntryBuffers = true,
             }, _storages[i]);
         }
     }

@@ -15,8 +15,10 @@ namespace NoKv.IntegrationTests.Cluster;
 /// </summary>
 public sealed class LinearizabilityUnderFaultsTests(ITestOutputHelper output)
 {
+
     [Theory]
     [InlineData(20261124)]
+    [InlineData(7)]
     public async Task HistoryIsLinearizableUnderDropsDelaysAndPartitions(int seed)
     {
         output.WriteLine($"seed {seed}");

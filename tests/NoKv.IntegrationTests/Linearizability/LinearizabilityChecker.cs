@@ -35,15 +35,17 @@ public static class LinearizabilityChecker
 
     private static bool CheckKey(Operation[] ops)
     {
-        if (ops.Length > 62 * 64)
-        {
-            throw new ArgumentException("History too long for the checker.");
-        }
-
         int completed = ops.Count(o => !o.IsPending);
         var linearized = new ulong[(ops.Length + 63) / 64];
         var visited = new HashSet<string>(StringComparer.Ordinal);
-        return Search(ops, linearized, state: null, remaining: completed, visited);
+
+        // The search recurses once per linearized operation; a dedicated thread with a large stack keeps
+        // long histories (thousands of operations on one key) from overflowing a thread-pool stack.
+        bool result = false;
+        var thread = new Thread(() => result = Search(ops, linearized, state: null, remaining: completed, visited), maxStackSize: 512 << 20);
+        thread.Start();
+        thread.Join();
+        return result;
     }
 
     private static bool Search(Operation[] ops, ulong[] linearized, string? state, int remaining, HashSet<string> visited)

@@ -97,4 +97,39 @@ public sealed class CompactionTests
         Assert.True(stats.Levels[2].Bytes <= 320 << 10, stats.ToString());
         Assert.True(stats.Levels.Skip(2).Sum(l => l.Bytes) > 0, stats.ToString());
     }
+
+    [Fact]
+    public void Raft_log_style_nested_truncations_stay_correct_through_flushes_and_compactions()
+    {
+        var fs = new MemFileSystem();
+        using Database db = Database.Open("/c", Options(fs));
+        static byte[] Log(int i) => System.Text.Encoding.ASCII.GetBytes($"log/{i:D6}");
+        int truncated = 0;
+        for (int i = 0; i < 6000; i++)
+        {
+            db.Put(Log(i), new byte[30]);
+            if (i % 10 == 9)
+            {
+                truncated = i - 5;
+                db.DeleteRange(Log(0), Log(truncated));
+            }
+
+            if (i % 1500 == 0)
+            {
+                using Snapshot snap = db.GetSnapshot();
+                db.CompactRange([], []);
+                Assert.NotNull(db.Get(Log(i), new ReadOptions { Snapshot = snap }));
+            }
+        }
+
+        db.CompactRange([], []);
+        for (int i = 0; i < 6000; i += 7)
+        {
+            Assert.Equal(i >= truncated, db.Get(Log(i)) is not null);
+        }
+
+        using StorageIterator it = db.NewIterator();
+        it.SeekToFirst();
+        Assert.Equal(Log(truncated), it.Key.ToArray());
+    }
 }
