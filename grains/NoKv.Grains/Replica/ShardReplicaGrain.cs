@@ -117,6 +117,10 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
                 MaxSizePerMsg = 1 << 20,
                 MaxInflightMsgs = 256,
                 MaxUncommittedEntriesSize = 64 << 20,
+
+                // Safe here: Send encodes every message of a Ready before Advance and keeps no Message after it,
+                // which is the condition under which the library may recycle the Append entry arrays.
+                ReuseMessageEntryBuffers = true,
             },
             _log);
 
