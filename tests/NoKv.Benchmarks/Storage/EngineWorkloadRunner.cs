@@ -50,9 +50,9 @@ public sealed class EngineWorkloadRunner
     {
         try
         {
-            RunSequentialDatabase();
+            RunFill(WorkloadNames.FillSeq, "seq", _counts.Keys, sync: false);
             RunRandomDatabase();
-            RunSyncDatabase();
+            RunFill(WorkloadNames.FillSync, "sync", _counts.SyncWrites, sync: true);
             RunConcurrentSyncDatabase();
         }
         catch (Exception exception)
@@ -65,21 +65,21 @@ public sealed class EngineWorkloadRunner
         return _result;
     }
 
-    private void RunSequentialDatabase()
+    /// <summary>Fresh database, keys 0..count-1 written in ascending order, each synced or not.</summary>
+    private void RunFill(string workload, string directoryName, int count, bool sync)
     {
-        var database = OpenDatabase("seq", out var path);
+        var database = OpenDatabase(directoryName, out var path);
         try
         {
-            var keys = _counts.Keys;
-            Measure(WorkloadNames.FillSeq, keys, result =>
+            Measure(workload, count, result =>
             {
                 Span<byte> key = stackalloc byte[KeyValueFormat.KeySize];
                 Span<byte> value = stackalloc byte[KeyValueFormat.ValueSize];
-                for (var i = 0; i < keys; i++)
+                for (var i = 0; i < count; i++)
                 {
                     KeyValueFormat.WriteKey(i, key);
                     KeyValueFormat.WriteValue(i, 0, value);
-                    database.Put(key, value, sync: false);
+                    database.Put(key, value, sync);
                 }
             });
         }
@@ -156,31 +156,6 @@ public sealed class EngineWorkloadRunner
             _result.IoWriteAmplification = (double)(writtenAfter - writtenBefore) / userBytes;
         }
         _result.DiskBytes = DirectorySize.Of(path);
-        DeleteDirectory(path);
-    }
-
-    private void RunSyncDatabase()
-    {
-        var database = OpenDatabase("sync", out var path);
-        try
-        {
-            var writes = _counts.SyncWrites;
-            Measure(WorkloadNames.FillSync, writes, result =>
-            {
-                Span<byte> key = stackalloc byte[KeyValueFormat.KeySize];
-                Span<byte> value = stackalloc byte[KeyValueFormat.ValueSize];
-                for (var i = 0; i < writes; i++)
-                {
-                    KeyValueFormat.WriteKey(i, key);
-                    KeyValueFormat.WriteValue(i, 0, value);
-                    database.Put(key, value, sync: true);
-                }
-            });
-        }
-        finally
-        {
-            database.Dispose();
-        }
         DeleteDirectory(path);
     }
 
