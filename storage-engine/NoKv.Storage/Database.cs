@@ -65,6 +65,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             BlockRestartInterval = options.BlockRestartInterval,
             BloomBitsPerKey = options.BloomBitsPerKey,
             VerifyChecksums = options.VerifyChecksums,
+            UseMappedReads = options.UseMappedReads,
         };
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);

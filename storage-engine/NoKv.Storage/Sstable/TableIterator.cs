@@ -18,6 +18,9 @@ internal sealed class TableIterator : IInternalIterator
     private readonly BlockIterator _index;
     private readonly BlockIterator _data = new();
     private readonly BlockReadahead _readahead = new();
+
+    // Re-pointed at each block of a mapped table (unused otherwise); _data only ever holds this or a shared block.
+    private readonly Block _view = Block.CreateView();
     private bool _dataValid;
 
     // Offset of the block _data holds, to avoid reloading it when a seek lands in the same block.
@@ -155,7 +158,7 @@ internal sealed class TableIterator : IInternalIterator
 
         // Invalid until the new block is in place, so a read that throws leaves no stale position behind.
         _dataValid = false;
-        Block block = _table.ReadDataBlock(encodedHandle, _fillCache, _readahead);
+        Block block = _table.ReadDataBlock(encodedHandle, _fillCache, _readahead, _view);
         _data.Reset(block, _table.Comparer);
         _dataBlockOffset = block.FileOffset;
         _dataValid = true;
