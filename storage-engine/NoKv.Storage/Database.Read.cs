@@ -100,7 +100,7 @@ public sealed partial class Database
         ThrowIfDisposed();
         ulong snapshot = SnapshotSequence(options);
         bool fillCache = options?.FillCache ?? true;
-        SuperVersion sv = AcquireSuperVersion();
+        SuperVersion sv = _superCache.TryTake() ?? AcquireSuperVersion();
         byte[]? rented = null;
         try
         {
@@ -179,7 +179,7 @@ public sealed partial class Database
         }
         finally
         {
-            sv.Unref();
+            _superCache.Return(sv);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);
