@@ -13,7 +13,7 @@ namespace NoKv.Storage.Sstable;
 /// </remarks>
 internal sealed class TableIterator : IInternalIterator
 {
-    private readonly TableReader _table;
+    private TableReader _table;
     private readonly bool _fillCache;
     private readonly BlockIterator _index;
     private readonly BlockIterator _data = new();
@@ -34,6 +34,20 @@ internal sealed class TableIterator : IInternalIterator
     }
 
     public bool Valid => _dataValid && _data.Valid;
+
+    /// <summary>
+    /// Re-targets this iterator at another table (left unpositioned), reusing its buffers, so a level
+    /// iterator moving between files allocates nothing. The same rules apply: <paramref name="table"/> must
+    /// stay open while the iterator uses it.
+    /// </summary>
+    public void Reset(TableReader table)
+    {
+        _table = table;
+        _index.Reset(table.IndexBlock, table.Comparer);
+        _dataValid = false;
+        _dataBlockOffset = -1;
+        _readahead.Reset();
+    }
 
     public ReadOnlySpan<byte> Key => _data.Key;
 
