@@ -39,13 +39,17 @@ public static class Program
         var quick = QuickOption();
         var json = JsonOption();
         var engines = new Option<string?>("--engines") { Description = "comma-separated subset of engines to run (default: all)" };
+        var workloads = new Option<string?>("--workloads")
+        {
+            Description = "comma-separated subset of workloads to run (default: all); read workloads also run their setup (fillrandom, overwrite, flush)",
+        };
         // Hidden options used when the parent re-invokes this program for one engine.
         var engine = new Option<string?>("--engine") { Hidden = true };
         var dataDirectory = new Option<string?>("--data-dir") { Hidden = true };
         var result = new Option<string?>("--result") { Hidden = true };
         var command = new Command("storage", "db_bench-style workloads on nokv, rocksdb and zonetree with the same settings")
         {
-            quick, json, engines, engine, dataDirectory, result,
+            quick, json, engines, workloads, engine, dataDirectory, result,
         };
         command.SetAction(parse =>
         {
@@ -54,9 +58,13 @@ public static class Program
             {
                 var data = parse.GetValue(dataDirectory) ?? throw new ArgumentException("--engine requires --data-dir");
                 var resultPath = parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result");
-                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath);
+                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath, StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)));
             }
-            return StorageBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), StorageBenchmark.ParseEngines(parse.GetValue(engines)));
+            return StorageBenchmark.Run(
+                parse.GetValue(quick),
+                parse.GetValue(json),
+                StorageBenchmark.ParseEngines(parse.GetValue(engines)),
+                StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)));
         });
         return command;
     }
