@@ -93,12 +93,18 @@ public static class Program
             DefaultValueFactory = _ => 3,
         };
         var keepData = new Option<bool>("--keep-data") { Description = "keep the NoKV silos' data directories and logs (the path is printed)" };
+        var mixes = new Option<string?>("--mixes") { Description = "run only these mixes (comma-separated: write, r50, r95; default all); the warm-up runs them too", HelpName = "LIST" };
+        var concurrency = new Option<string?>("--concurrency") { Description = "run only these concurrencies (comma-separated, default 1,16,64,256)", HelpName = "LIST" };
         var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            quick, json, etcd, endpoints, shards, keepData,
+            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency,
         };
         command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
-            new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)),
+            new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData))
+            {
+                Mixes = parse.GetValue(mixes),
+                Concurrencies = parse.GetValue(concurrency),
+            },
             cancellationToken));
         return command;
     }
