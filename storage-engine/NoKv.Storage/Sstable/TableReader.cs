@@ -302,6 +302,7 @@ internal sealed unsafe class TableReader : IDisposable
             // Bounds checked above against _dataEnd, which lies inside the mapping (the whole file).
             int contentSize = (int)handle.Size;
             byte* start = _mapping.Pointer + handle.Offset;
+            Prefetch(start, contentSize + TableFormat.BlockTrailerSize);
             CheckTrailer(new ReadOnlySpan<byte>(start, contentSize + TableFormat.BlockTrailerSize), contentSize, Path, handle.Offset, _options.VerifyChecksums);
             view ??= Block.CreateView();
             view.PointViewAt(start, contentSize, Path, handle.Offset);
@@ -331,6 +332,24 @@ internal sealed unsafe class TableReader : IDisposable
         }
 
         return block;
+    }
+
+    /// <summary>
+    /// Asks for every cache line of a mapped block at once before the checksum walks it: the checksum reads
+    /// three interleaved streams, which the hardware prefetcher follows poorly, so without this the block
+    /// arrives from memory a few lines at a time. Prefetches never fault, so a range past the mapping is harmless.
+    /// </summary>
+    private static void Prefetch(byte* start, int length)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int i = 0; i < length; i += 64)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + i);
+        }
     }
 
     public void Dispose()
