@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NoKv.Storage.Db;
 using NoKv.Storage.Memtable;
+using NoKv.Storage.Vfs;
 using NoKv.Storage.Wal;
 
 namespace NoKv.Storage;
@@ -23,6 +24,11 @@ public sealed partial class Database
 {
     private const int MaxGroupBytes = 1 << 20;
     private const int MaxExtraGroupsPerLeader = 4;
+
+    // Zeros kept written ahead of the WAL's append position (IWritableFile.SetZeroFillAhead): a synced write then
+    // overwrites space the file already has and its fdatasync journals no size change (measured 160 -> 110 µs
+    // per sync on ext4). One MiB costs one larger sync per MiB of log.
+    private const int WalZeroFillAheadBytes = 1 << 20;
 
     [ThreadStatic]
     private static WriteRequest? t_request;
@@ -452,7 +458,7 @@ public sealed partial class Database
         try
         {
             _log.Sync();
-            newLog = new LogWriter(_fs.CreateWritable(FileNames.Log(Path, number)));
+            newLog = CreateLog(number);
             _fs.SyncDirectory(Path);
         }
         catch (Exception e)
@@ -473,6 +479,14 @@ public sealed partial class Database
             InstallSuperVersion();
             Monitor.PulseAll(_mutex);
         }
+    }
+
+    /// <summary>Creates log file <paramref name="number"/> (empty; the caller makes its name durable).</summary>
+    private LogWriter CreateLog(ulong number)
+    {
+        IWritableFile file = _fs.CreateWritable(FileNames.Log(Path, number));
+        file.SetZeroFillAhead(WalZeroFillAheadBytes);
+        return new LogWriter(file);
     }
 
     /// <summary>Refuses new writes, then waits until no write is queued or being committed (used by Dispose).</summary>

@@ -55,5 +55,7 @@ internal sealed class FaultInjectingWritableFile : IWritableFile
         _inner.Sync();
     }
 
+    public void SetZeroFillAhead(int bytes) => _inner.SetZeroFillAhead(bytes);
+
     public void Dispose() => _inner.Dispose();
 }

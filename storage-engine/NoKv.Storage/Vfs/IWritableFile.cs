@@ -15,4 +15,15 @@ public interface IWritableFile : IDisposable
 
     /// <summary>Flushes and makes every appended byte durable (survives a power loss).</summary>
     void Sync();
+
+    /// <summary>
+    /// Asks the file to keep about <paramref name="bytes"/> of physically written zeros past the append
+    /// position (0, the default, turns it off). An append then overwrites space the file already has, so a
+    /// later <see cref="Sync"/> persists data only: on ext4, the fdatasync of an append that grows the file
+    /// must also commit the size change to the journal, which cost about 50 µs per sync on the reference
+    /// machine. The zeros are not part of <see cref="Length"/>, but a reader of the file sees them after the
+    /// last appended byte, so a format that uses this must read a run of zeros as its end. Implementations
+    /// that gain nothing from it may ignore the request.
+    /// </summary>
+    void SetZeroFillAhead(int bytes);
 }

@@ -33,5 +33,12 @@ internal sealed class MemWritableFile : IWritableFile
         _file.Sync();
     }
 
+    /// <summary>Modelled only in what a crash leaves behind (see <see cref="MemFile"/>).</summary>
+    public void SetZeroFillAhead(int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        _file.SetZeroFillAhead(bytes);
+    }
+
     public void Dispose() => _disposed = true;
 }
