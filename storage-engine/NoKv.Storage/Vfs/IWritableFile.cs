@@ -17,6 +17,13 @@ public interface IWritableFile : IDisposable
     void Sync();
 
     /// <summary>
+    /// Flushes, and asks the device to start writing the flushed bytes without waiting for them, so that work
+    /// done before the next <see cref="Sync"/> overlaps the I/O. A hint: it makes nothing durable, and
+    /// implementations may do only the flush.
+    /// </summary>
+    void BeginSync();
+
+    /// <summary>
     /// Asks the file to keep about <paramref name="bytes"/> of physically written zeros past the append
     /// position (0, the default, turns it off). An append then overwrites space the file already has, so a
     /// later <see cref="Sync"/> persists data only: on ext4, the fdatasync of an append that grows the file

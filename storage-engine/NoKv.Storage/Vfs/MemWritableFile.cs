@@ -33,6 +33,8 @@ internal sealed class MemWritableFile : IWritableFile
         _file.Sync();
     }
 
+    public void BeginSync() => Flush();
+
     /// <summary>Modelled only in what a crash leaves behind (see <see cref="MemFile"/>).</summary>
     public void SetZeroFillAhead(int bytes)
     {

@@ -105,6 +105,30 @@ internal sealed class PhysicalWritableFile : IWritableFile
         _zeroedEnd = to;
     }
 
+    public void BeginSync()
+    {
+        Flush();
+        if (OperatingSystem.IsLinux())
+        {
+            bool added = false;
+            try
+            {
+                _handle.DangerousAddRef(ref added);
+
+                // Offset 0, length 0: every dirty page of the file. Errors are ignored here: the Sync that follows
+                // reports them (it waits for this writeback and checks it).
+                _ = FileSyncNative.SyncFileRange((int)_handle.DangerousGetHandle(), 0, 0, FileSyncNative.SyncFileRangeWrite);
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+        }
+    }
+
     public void Sync()
     {
         Flush();
