@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NoKv.Raft.Messages;
 using NoKv.Raft.Storage;
 
@@ -241,7 +242,35 @@ public sealed class RawNode
                 Array.Clear(readyMessages);
             }
 
-            messages.CopyTo(readyMessages);
+            if (raft.Role == StateRole.Leader && (ready.HardState is not { } changed || (changed.Term == previousHardState.Term && changed.Vote == previousHardState.Vote)))
+            {
+                // Stable partition: replication messages first (they may leave before the write), the rest after.
+                var pending = CollectionsMarshal.AsSpan(messages);
+                int early = 0;
+                foreach (ref readonly var m in pending)
+                {
+                    if (MaySendBeforePersist(m.Type))
+                    {
+                        readyMessages[early++] = m;
+                    }
+                }
+
+                int late = early;
+                foreach (ref readonly var m in pending)
+                {
+                    if (!MaySendBeforePersist(m.Type))
+                    {
+                        readyMessages[late++] = m;
+                    }
+                }
+
+                ready.MessagesBeforePersist = early;
+            }
+            else
+            {
+                messages.CopyTo(readyMessages);
+            }
+
             ready.Messages = readyMessages.AsMemory(0, messages.Count);
             messages.Clear();
         }
@@ -328,6 +357,9 @@ public sealed class RawNode
         return new RaftStatus(raft.Id, raft.HardState, raft.SoftState, raft.Log.Applied, raft.Log.FirstIndex(), raft.Log.LastIndex(),
             raft.LeadTransferee, raft.Tracker.ConfState(), progress);
     }
+
+    /// <summary>A leader's replication traffic: it offers state and acknowledges none (see <see cref="Ready.MessagesBeforePersist"/>).</summary>
+    private static bool MaySendBeforePersist(MessageType type) => type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot;
 
     private void EnsureNotInReady()
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using NoKv.Storage.Cache;
 using NoKv.Storage.Db;
 using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
@@ -99,7 +100,7 @@ public sealed partial class Database
         ThrowIfDisposed();
         ulong snapshot = SnapshotSequence(options);
         bool fillCache = options?.FillCache ?? true;
-        SuperVersion sv = AcquireSuperVersion();
+        SuperVersion sv = _superCache.TryTake() ?? AcquireSuperVersion();
         byte[]? rented = null;
         try
         {
@@ -178,7 +179,7 @@ public sealed partial class Database
         }
         finally
         {
-            sv.Unref();
+            _superCache.Return(sv);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);
@@ -190,18 +191,28 @@ public sealed partial class Database
     private int GetFromTable<TSink>(FileMetaData f, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
         where TSink : struct, IValueSink
     {
-        if (!_tables.TryGet((long)f.Number, lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
+        // The value may point into the table's mapping: copy it into the sink before releasing the table,
+        // which could otherwise be closed (and unmapped) by a concurrent eviction.
+        TableCacheEntry entry = _tables.Acquire((long)f.Number);
+        try
         {
-            return -1;
-        }
+            if (!entry.Reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
+            {
+                return -1;
+            }
 
-        ulong trailer = InternalKey.TrailerOf(foundKey);
-        if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
+            ulong trailer = InternalKey.TrailerOf(foundKey);
+            if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
+            {
+                sink.Set(value);
+                return 1;
+            }
+
+            return 0;
+        }
+        finally
         {
-            sink.Set(value);
-            return 1;
+            entry.Release();
         }
-
-        return 0;
     }
 }

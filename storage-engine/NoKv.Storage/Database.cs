@@ -41,6 +41,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private MemTable _mem = null!;
     private MemTable[] _immutables = [];
     private SuperVersion _super = null!;
+
+    // Per-thread references to _super for point reads (invalidated by every InstallSuperVersion).
+    private readonly SuperVersionCache _superCache = new();
     private Exception? _backgroundError;
     private bool _closing;
     private bool _compactionRequested;
@@ -65,6 +68,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             BlockRestartInterval = options.BlockRestartInterval,
             BloomBitsPerKey = options.BloomBitsPerKey,
             VerifyChecksums = options.VerifyChecksums,
+            UseMappedReads = options.UseMappedReads,
         };
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
@@ -178,6 +182,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private void CloseResources()
     {
         _log?.Dispose();
+        _superCache.Dispose();
         _super?.Unref();
         _versions.Dispose();
         _tables.Dispose();
@@ -197,6 +202,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         var sv = new SuperVersion(_mem, _immutables, _versions.Current);
         SuperVersion? old = _super;
         Volatile.Write(ref _super, sv);
+        _superCache.Invalidate();
         old?.Unref();
     }
 

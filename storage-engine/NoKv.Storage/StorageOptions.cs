@@ -58,6 +58,18 @@ public sealed class StorageOptions
     /// <summary>Verify block checksums on every read (not only at open and during compaction).</summary>
     public bool VerifyChecksums { get; init; } = true;
 
+    /// <summary>
+    /// Read table data blocks through read-only memory mappings of the table files (zero copy, no allocation,
+    /// no block cache for data blocks: the OS page cache holds them, and <see cref="BlockCacheBytes"/> then
+    /// bounds only what unmapped reads cache). Every block's checksum is still verified on every read when
+    /// <see cref="VerifyChecksums"/> is on. Trade-off: an I/O error while the kernel pages mapped data in
+    /// ends the process (SIGBUS) instead of raising an exception, and mapped pages count as the process's
+    /// (shared, reclaimable) memory. On by default for 64-bit processes on Unix; off on Windows, where a
+    /// mapped file cannot be deleted while a reader still holds it. File systems that cannot map (the
+    /// fault-injecting one) always use positional reads.
+    /// </summary>
+    public bool UseMappedReads { get; init; } = Environment.Is64BitProcess && !OperatingSystem.IsWindows();
+
     public bool CreateIfMissing { get; init; } = true;
 
     /// <summary>Tag ("db" = this value) added to every System.Diagnostics.Metrics instrument of this database.</summary>

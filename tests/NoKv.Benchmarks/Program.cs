@@ -39,13 +39,17 @@ public static class Program
         var quick = QuickOption();
         var json = JsonOption();
         var engines = new Option<string?>("--engines") { Description = "comma-separated subset of engines to run (default: all)" };
+        var workloads = new Option<string?>("--workloads")
+        {
+            Description = "comma-separated subset of workloads to run (default: all); read workloads also run their setup (fillrandom, overwrite, flush)",
+        };
         // Hidden options used when the parent re-invokes this program for one engine.
         var engine = new Option<string?>("--engine") { Hidden = true };
         var dataDirectory = new Option<string?>("--data-dir") { Hidden = true };
         var result = new Option<string?>("--result") { Hidden = true };
         var command = new Command("storage", "db_bench-style workloads on nokv, rocksdb and zonetree with the same settings")
         {
-            quick, json, engines, engine, dataDirectory, result,
+            quick, json, engines, workloads, engine, dataDirectory, result,
         };
         command.SetAction(parse =>
         {
@@ -54,9 +58,13 @@ public static class Program
             {
                 var data = parse.GetValue(dataDirectory) ?? throw new ArgumentException("--engine requires --data-dir");
                 var resultPath = parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result");
-                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath);
+                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath, StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)));
             }
-            return StorageBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), StorageBenchmark.ParseEngines(parse.GetValue(engines)));
+            return StorageBenchmark.Run(
+                parse.GetValue(quick),
+                parse.GetValue(json),
+                StorageBenchmark.ParseEngines(parse.GetValue(engines)),
+                StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)));
         });
         return command;
     }
@@ -85,12 +93,18 @@ public static class Program
             DefaultValueFactory = _ => 3,
         };
         var keepData = new Option<bool>("--keep-data") { Description = "keep the NoKV silos' data directories and logs (the path is printed)" };
+        var mixes = new Option<string?>("--mixes") { Description = "run only these mixes (comma-separated: write, r50, r95; default all); the warm-up runs them too", HelpName = "LIST" };
+        var concurrency = new Option<string?>("--concurrency") { Description = "run only these concurrencies (comma-separated, default 1,16,64,256)", HelpName = "LIST" };
         var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            quick, json, etcd, endpoints, shards, keepData,
+            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency,
         };
         command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
-            new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)),
+            new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData))
+            {
+                Mixes = parse.GetValue(mixes),
+                Concurrencies = parse.GetValue(concurrency),
+            },
             cancellationToken));
         return command;
     }

@@ -40,6 +40,11 @@ public sealed partial class ShardReplicaGrain
     // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
     private readonly HashSet<StoreId> _downPeers = new();
 
+    // Grain references to the peer replicas, by Raft node id. GetGrain resolves the interface's attributes by
+    // reflection on every call (6% of a silo's CPU in the write benchmark when done per send); a reference
+    // is immutable and stays valid across the peer's deactivations, so one per peer is enough.
+    private readonly Dictionary<ulong, IShardReplicaGrain> _peers = new();
+
     private long _ticksSinceSessionExpiry;
 
     private Task OnTickAsync()
@@ -227,13 +232,32 @@ public sealed partial class ShardReplicaGrain
         }
     }
 
-    /// <summary>Persist (one engine write, synced when Raft requires), then send, then apply; Ready's contract order.</summary>
+    /// <summary>
+    /// Persist (one engine write, synced when Raft requires), then send, then apply; Ready's contract order,
+    /// except that a leader's replication messages (<see cref="Ready.MessagesBeforePersist"/>) leave before
+    /// the write, so the followers' fsyncs overlap the leader's own instead of following it.
+    /// </summary>
+    /// <remarks>
+    /// Why sending those early is safe here (the full argument is in docs/raft.md, "Leader writes in parallel"):
+    /// they acknowledge nothing, and the Ready changes neither term nor vote (else the library reports none);
+    /// the leader counts its own entries toward commit at append time, but the commit index only moves when a
+    /// follower's AppendResponse is stepped, and responses arriving while this method awaits the engine only
+    /// queue in <c>_messageInbox</c> (this grain is reentrant, but the pump is running, and RawNode refuses
+    /// Step until Advance); committed entries are applied, and clients answered, only after the write.
+    /// Followers' acknowledgements and votes always wait for the write.
+    /// </remarks>
     private async Task HandleReadyAsync(Ready ready)
     {
         if (ready.SoftState is { } soft && soft.Role != StateRole.Leader)
         {
             // Lost (or never had) leadership: nothing pending here can be answered by this node any more.
             FailAllWaiters(NoKvErrorCode.NotLeader);
+        }
+
+        int early = ready.MessagesBeforePersist;
+        if (early > 0)
+        {
+            Send(ready.Messages.Span[..early]);
         }
 
         var batch = new WriteBatch();
@@ -248,6 +272,14 @@ public sealed partial class ShardReplicaGrain
         {
             _log.StageHardState(batch, hs);
         }
+
+        // One engine write per Ready: unless a snapshot must be installed first, the committed entries' effects
+        // and the applied index ride in the same atomic batch as the log and hard state. After a crash they
+        // all agree, and committed entries that arrive in this very Ready (a single voter's, or a follower's
+        // append that carries its own commit) become durable in the same write as their effects.
+        var committed = ready.CommittedEntries;
+        _outcomes.Clear();
+        bool applyStaged = snapshot is null && _stateMachine.StageApply(committed.Span, _outcomes, batch);
 
         if (batch.Count > 0)
         {
@@ -266,20 +298,26 @@ public sealed partial class ShardReplicaGrain
             _log.CommitHardState(committedHs);
         }
 
-        Send(ready.Messages.Span);
+        if (applyStaged)
+        {
+            _stateMachine.CompleteApply();
+        }
+
+        Send(ready.Messages.Span[early..]);
 
         if (snapshot is not null)
         {
             await _stateMachine.InstallSnapshotAsync(snapshot.Data, snapshot.Metadata.Index, snapshot.Metadata.Term);
             _cachedSnapshot = null;
             LogSnapshotInstalled(_id.ToGrainKey(), snapshot.Metadata.Index);
+            await _stateMachine.ApplyAsync(committed, _outcomes);
         }
 
-        if (!ready.CommittedEntries.IsEmpty)
+        if (!committed.IsEmpty)
         {
             // Membership entries (the bootstrap membership among them) take effect on the node as they
             // apply. Membership is static in this release, so the descriptor's voters stay authoritative.
-            foreach (var entry in ready.CommittedEntries.Span)
+            foreach (ref readonly var entry in committed.Span)
             {
                 if (entry.Type == EntryType.ConfChange && !entry.Data.IsEmpty)
                 {
@@ -287,8 +325,6 @@ public sealed partial class ShardReplicaGrain
                 }
             }
 
-            _outcomes.Clear();
-            await _stateMachine.ApplyAsync(ready.CommittedEntries, _outcomes);
             foreach (var outcome in _outcomes)
             {
                 if (_proposals.Remove(outcome.Index, out var waiter))
@@ -405,7 +441,13 @@ public sealed partial class ShardReplicaGrain
             _outgoingCounts[to] = 0;
             try
             {
-                _ = ObserveAsync(GrainFactory.GetGrain<IShardReplicaGrain>(new ReplicaId(_shard.Id, target).ToGrainKey()).DeliverAsync(batch));
+                if (!_peers.TryGetValue(to, out var peer))
+                {
+                    peer = GrainFactory.GetGrain<IShardReplicaGrain>(new ReplicaId(_shard.Id, target).ToGrainKey());
+                    _peers[to] = peer;
+                }
+
+                _ = ObserveAsync(peer.DeliverAsync(batch));
             }
             catch (Exception e)
             {

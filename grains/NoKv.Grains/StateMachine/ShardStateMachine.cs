@@ -26,8 +26,20 @@ internal sealed class ShardStateMachine
     private readonly ShardDescriptor _shard;
     private readonly byte[] _dataStart;
     private readonly byte[] _dataEnd;
+    /// <summary>Most sessions stay cached below this; past it the cache starts over (it only saves engine reads).</summary>
+    private const int SessionCacheLimit = 16_384;
+
     private readonly Dictionary<byte[], byte[]?> _pendingData = new(ByteArrayComparer.Instance);
     private readonly Dictionary<Guid, SessionRecord> _pendingSessions = new();
+
+    // Committed dedupe rows (as in the engine), so a write does not read its session row from the LSM each
+    // time (7% of a silo's CPU in the write benchmark). Invariant: every entry equals the engine's row. Filled
+    // on reads and by CompleteApply; dropped wholesale when rows are deleted (expiry, snapshot, reset).
+    private readonly Dictionary<Guid, SessionRecord> _sessionCache = new();
+    private bool _stagedExpiry;
+    private bool _staged;
+    private ulong _stagedIndex;
+    private ulong _stagedTerm;
 
     public ShardStateMachine(Database db, ShardDescriptor shard)
     {
@@ -46,23 +58,46 @@ internal sealed class ShardStateMachine
     public ulong AppliedTerm { get; private set; }
 
     /// <summary>
-    /// Applies committed entries in order and durably records the new applied index with their effects.
+    /// Applies committed entries in order and records the new applied index with their effects, in one write.
     /// <paramref name="outcomes"/> receives one outcome per command entry (no-ops and membership entries give none).
     /// </summary>
     public async ValueTask ApplyAsync(ReadOnlyMemory<Entry> committed, List<ApplyOutcome> outcomes)
     {
-        if (committed.IsEmpty)
+        var batch = new WriteBatch();
+        if (!StageApply(committed.Span, outcomes, batch))
         {
             return;
         }
 
-        var batch = new WriteBatch();
+        await _db.WriteAsync(batch, WriteOptions.Default).ConfigureAwait(false);
+        CompleteApply();
+    }
+
+    /// <summary>
+    /// Stages the effects of <paramref name="committed"/> (in order) and the new applied index into
+    /// <paramref name="batch"/>, so the caller can write them atomically with other state (its Raft log and
+    /// hard state). Returns false if nothing is new. Outcomes are final, but they must not be reported, and
+    /// <see cref="AppliedIndex"/> does not move, until the batch is written and <see cref="CompleteApply"/> is called.
+    /// REQUIRES: no other staged apply is pending; the engine holds every earlier apply (reads see it).
+    /// </summary>
+    public bool StageApply(ReadOnlySpan<Entry> committed, List<ApplyOutcome> outcomes, WriteBatch batch)
+    {
+        if (_staged)
+        {
+            throw new InvalidOperationException($"Shard {_shard.Id}: an apply is staged and not completed.");
+        }
+
+        if (committed.IsEmpty)
+        {
+            return false;
+        }
+
         _pendingData.Clear();
         _pendingSessions.Clear();
+        _stagedExpiry = false;
         ulong lastIndex = 0, lastTerm = 0;
-        for (int i = 0; i < committed.Length; i++)
+        foreach (ref readonly var entry in committed)
         {
-            var entry = committed.Span[i];
             lastIndex = entry.Index;
             lastTerm = entry.Term;
             if (entry.Index <= AppliedIndex || entry.Type != EntryType.Normal || entry.Data.IsEmpty)
@@ -73,6 +108,7 @@ internal sealed class ShardStateMachine
             if (KvCommand.TryDecodeExpireSessions(entry.Data.Span, out long cutoff))
             {
                 ExpireSessions(batch, cutoff);
+                _stagedExpiry = true;
                 continue;
             }
 
@@ -83,13 +119,43 @@ internal sealed class ShardStateMachine
 
         if (lastIndex <= AppliedIndex)
         {
-            return;
+            return false;
         }
 
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(lastIndex, lastTerm));
-        await _db.WriteAsync(batch, WriteOptions.Default).ConfigureAwait(false);
-        AppliedIndex = lastIndex;
-        AppliedTerm = lastTerm;
+        _staged = true;
+        _stagedIndex = lastIndex;
+        _stagedTerm = lastTerm;
+        return true;
+    }
+
+    /// <summary>The batch of the staged apply is written: its effects and applied index become current.</summary>
+    public void CompleteApply()
+    {
+        if (!_staged)
+        {
+            return;
+        }
+
+        _staged = false;
+        AppliedIndex = _stagedIndex;
+        AppliedTerm = _stagedTerm;
+        if (_stagedExpiry || _sessionCache.Count + _pendingSessions.Count > SessionCacheLimit)
+        {
+            // Expiry deleted rows the cache may hold; simplest to start over (it runs every few minutes).
+            _sessionCache.Clear();
+        }
+
+        if (!_stagedExpiry)
+        {
+            foreach (var (session, record) in _pendingSessions)
+            {
+                _sessionCache[session] = record;
+            }
+        }
+
+        _pendingSessions.Clear();
+        _pendingData.Clear();
     }
 
     public byte[]? Get(ReadOnlySpan<byte> key) => _db.Get(KeySpace.DataKey(key));
@@ -152,6 +218,7 @@ internal sealed class ShardStateMachine
         }
 
         int at = 21;
+        _sessionCache.Clear();
         IngestSection(data, ref at, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
         IngestSection(data, ref at, _dataStart, _dataEnd);
         var batch = new WriteBatch();
@@ -164,6 +231,7 @@ internal sealed class ShardStateMachine
     /// <summary>Drops all replicated state (used when the state machine is behind the log's compaction point).</summary>
     public async ValueTask ResetAsync()
     {
+        _sessionCache.Clear();
         var batch = new WriteBatch();
         batch.DeleteRange(_dataStart, _dataEnd);
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
@@ -181,9 +249,15 @@ internal sealed class ShardStateMachine
         }
 
         var sessionKey = KeySpace.SessionKey(_shard.Id, command.Session.SessionId);
-        if (!_pendingSessions.TryGetValue(command.Session.SessionId, out var last) && _db.Get(sessionKey) is { } stored)
+        if (!_pendingSessions.TryGetValue(command.Session.SessionId, out var last)
+            && !_sessionCache.TryGetValue(command.Session.SessionId, out last)
+            && _db.Get(sessionKey) is { } stored)
         {
             last = SessionRecord.Decode(stored);
+            if (_sessionCache.Count < SessionCacheLimit)
+            {
+                _sessionCache[command.Session.SessionId] = last;
+            }
         }
 
         if (last.Sequence == command.Session.Sequence && last.Sequence != 0)

@@ -71,15 +71,17 @@ public sealed class TableCache : IDisposable
 
     /// <summary>
     /// Point lookup in table <paramref name="fileNumber"/>; see <see cref="TableReader.TryGet"/> for the
-    /// meaning of the result and how long the spans stay valid. Opens the table if needed.
+    /// meaning of the result. Opens the table if needed. The table is released before returning, so the
+    /// spans stay valid afterwards only for unmapped tables (<see cref="TableOptions.UseMappedReads"/> off):
+    /// the database's own lookups hold the table (<see cref="Acquire"/>) while they copy the value instead.
     /// </summary>
     internal bool TryGet(long fileNumber, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, bool fillCache = true)
     {
         TableCacheEntry entry = Acquire(fileNumber);
         try
         {
-            // The spans point into blocks (GC arrays) and per-thread scratch, not into the reader's file,
-            // so they outlive the release below.
+            // Unmapped: the spans point into blocks (GC arrays) and per-thread scratch, not into the reader's
+            // file, so they outlive the release below.
             return entry.Reader.TryGet(key, out foundKey, out value, fillCache);
         }
         finally

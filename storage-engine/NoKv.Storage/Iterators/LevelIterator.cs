@@ -1,5 +1,6 @@
 using NoKv.Storage.Cache;
 using NoKv.Storage.Manifest;
+using NoKv.Storage.Sstable;
 
 namespace NoKv.Storage.Iterators;
 
@@ -7,13 +8,22 @@ namespace NoKv.Storage.Iterators;
 /// Iterates a sorted level (disjoint files ordered by key) as one sequence, opening one file at a time:
 /// a seek costs one binary search over the file bounds plus one table seek. Not thread-safe.
 /// </summary>
+/// <remarks>
+/// Holds a table-cache reference on the current file only (so it stays open, and mapped, while Key and
+/// Value point into it) and re-targets one <see cref="TableIterator"/> from file to file, so random seeks
+/// across the level allocate nothing once the iterator exists.
+/// </remarks>
 internal sealed class LevelIterator : IInternalIterator
 {
     private readonly TableCache _tables;
     private readonly FileMetaData[] _files;
     private readonly bool _fillCache;
     private int _index = -1;
-    private TableFileIterator? _current;
+
+    // Positioned on _files[_index] (holding _entry) when non-null; reused across files.
+    private TableIterator? _current;
+    private TableIterator? _spare;
+    private TableCacheEntry? _entry;
 
     public LevelIterator(TableCache tables, FileMetaData[] files, bool fillCache)
     {
@@ -63,8 +73,9 @@ internal sealed class LevelIterator : IInternalIterator
 
     public void Dispose()
     {
-        _current?.Dispose();
-        _current = null;
+        Close();
+        _spare?.Dispose();
+        _spare = null;
     }
 
     private void SkipEmptyForward()
@@ -92,13 +103,32 @@ internal sealed class LevelIterator : IInternalIterator
             return;
         }
 
-        _current?.Dispose();
-        _current = null;
+        Close();
         _index = index;
         if (index >= 0 && index < _files.Length)
         {
-            _current = new TableFileIterator(_tables, _files[index], _fillCache);
+            TableCacheEntry entry = _tables.Acquire((long)_files[index].Number);
+            if (_spare is null)
+            {
+                _spare = new TableIterator(entry.Reader, _fillCache);
+            }
+            else
+            {
+                _spare.Reset(entry.Reader);
+            }
+
+            _entry = entry;
+            _current = _spare;
         }
+    }
+
+    /// <summary>Leaves the current file: the iterator becomes the spare and the table reference is released.</summary>
+    private void Close()
+    {
+        _current = null;
+        TableCacheEntry? entry = _entry;
+        _entry = null;
+        entry?.Release();
     }
 
     /// <summary>Tombstone-only files have no table to read.</summary>

@@ -15,7 +15,7 @@ namespace NoKv.Storage.Sstable;
 /// block itself and stays valid as long as the caller holds the span.
 /// Malformed entries throw <see cref="CorruptionException"/> naming the block's file and offset.
 /// </remarks>
-internal sealed class BlockIterator : IInternalIterator
+internal sealed unsafe class BlockIterator : IInternalIterator
 {
     private static readonly Block EmptyBlock = Block.Parse(new byte[8] { 0, 0, 0, 0, 1, 0, 0, 0 }, 8, string.Empty, 0);
 
@@ -25,7 +25,11 @@ internal sealed class BlockIterator : IInternalIterator
     // interface dispatch: 0 = other, 1 = bytewise, 2 = internal key.
     private int _comparerKind;
     private Block _block;
-    private byte[] _data;
+
+    // The block's contents: a GC array (_array non-null) or mapped memory (_pointer), _size bytes.
+    private byte[]? _array;
+    private byte* _pointer;
+    private int _size;
     private int _restartsOffset;
     private int _numRestarts;
 
@@ -51,7 +55,8 @@ internal sealed class BlockIterator : IInternalIterator
     {
         _comparer = BytewiseComparer.Instance;
         _block = EmptyBlock;
-        _data = EmptyBlock.Data;
+        _array = EmptyBlock.Data;
+        _size = EmptyBlock.Size;
         _restartsOffset = 0;
         _numRestarts = 1;
     }
@@ -68,7 +73,10 @@ internal sealed class BlockIterator : IInternalIterator
 
     public ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
 
-    public ReadOnlySpan<byte> Value => _data.AsSpan(_valueOffset, _valueLength);
+    /// <summary>Points into the block: for a view of a mapped table, valid only while the table stays open.</summary>
+    public ReadOnlySpan<byte> Value => Bytes.Slice(_valueOffset, _valueLength);
+
+    private ReadOnlySpan<byte> Bytes => _array is not null ? new ReadOnlySpan<byte>(_array, 0, _size) : new ReadOnlySpan<byte>(_pointer, _size);
 
     /// <summary>Points the iterator at another block; it is left invalid until positioned.</summary>
     public void Reset(Block block, IKeyComparer comparer)
@@ -81,7 +89,9 @@ internal sealed class BlockIterator : IInternalIterator
             InternalKeyComparer => 2,
             _ => 0,
         };
-        _data = block.Data;
+        _array = block.Data;
+        _pointer = block.Pointer;
+        _size = block.Size;
         _restartsOffset = block.RestartsOffset;
         _numRestarts = block.NumRestarts;
         Invalidate();
@@ -290,7 +300,7 @@ internal sealed class BlockIterator : IInternalIterator
             GrowKey(keyLength);
         }
 
-        _data.AsSpan(p, (int)nonShared).CopyTo(_key.AsSpan((int)shared));
+        Bytes.Slice(p, (int)nonShared).CopyTo(_key.AsSpan((int)shared));
         _keyLength = keyLength;
         _valueOffset = p + (int)nonShared;
         _valueLength = (int)valueLength;
@@ -313,7 +323,7 @@ internal sealed class BlockIterator : IInternalIterator
     private int DecodeHeader(int offset, out uint shared, out uint nonShared, out uint valueLength)
     {
         int p;
-        byte[] data = _data;
+        ReadOnlySpan<byte> data = Bytes;
         if (offset + 3 <= _restartsOffset && (data[offset] | data[offset + 1] | data[offset + 2]) < 0x80)
         {
             // Common case: all three lengths below 128 take one byte each.
@@ -337,7 +347,7 @@ internal sealed class BlockIterator : IInternalIterator
 
     private int DecodeHeaderSlow(int offset, out uint shared, out uint nonShared, out uint valueLength)
     {
-        ReadOnlySpan<byte> entries = _data.AsSpan(0, _restartsOffset);
+        ReadOnlySpan<byte> entries = Bytes.Slice(0, _restartsOffset);
         int n1 = Encoding.Varint.TryRead32(entries.Slice(offset), out shared);
         int n2 = Encoding.Varint.TryRead32(entries.Slice(offset + n1), out nonShared);
         int n3 = Encoding.Varint.TryRead32(entries.Slice(offset + n1 + n2), out valueLength);

@@ -88,6 +88,15 @@ internal sealed class BlockReadahead : IDisposable
         _expectedNextOffset = offset + length;
     }
 
+    /// <summary>Forgets the buffered range and the access pattern (keeps the buffer), before reading another file.</summary>
+    public void Reset()
+    {
+        _bufferLength = 0;
+        _nextSize = InitialSize;
+        _expectedNextOffset = -1;
+        _sequentialReads = 0;
+    }
+
     public void Dispose()
     {
         if (_buffer is not null)

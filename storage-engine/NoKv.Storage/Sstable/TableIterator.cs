@@ -13,11 +13,14 @@ namespace NoKv.Storage.Sstable;
 /// </remarks>
 internal sealed class TableIterator : IInternalIterator
 {
-    private readonly TableReader _table;
+    private TableReader _table;
     private readonly bool _fillCache;
     private readonly BlockIterator _index;
     private readonly BlockIterator _data = new();
     private readonly BlockReadahead _readahead = new();
+
+    // Re-pointed at each block of a mapped table (unused otherwise); _data only ever holds this or a shared block.
+    private readonly Block _view = Block.CreateView();
     private bool _dataValid;
 
     // Offset of the block _data holds, to avoid reloading it when a seek lands in the same block.
@@ -31,6 +34,20 @@ internal sealed class TableIterator : IInternalIterator
     }
 
     public bool Valid => _dataValid && _data.Valid;
+
+    /// <summary>
+    /// Re-targets this iterator at another table (left unpositioned), reusing its buffers, so a level
+    /// iterator moving between files allocates nothing. The same rules apply: <paramref name="table"/> must
+    /// stay open while the iterator uses it.
+    /// </summary>
+    public void Reset(TableReader table)
+    {
+        _table = table;
+        _index.Reset(table.IndexBlock, table.Comparer);
+        _dataValid = false;
+        _dataBlockOffset = -1;
+        _readahead.Reset();
+    }
 
     public ReadOnlySpan<byte> Key => _data.Key;
 
@@ -155,7 +172,7 @@ internal sealed class TableIterator : IInternalIterator
 
         // Invalid until the new block is in place, so a read that throws leaves no stale position behind.
         _dataValid = false;
-        Block block = _table.ReadDataBlock(encodedHandle, _fillCache, _readahead);
+        Block block = _table.ReadDataBlock(encodedHandle, _fillCache, _readahead, _view);
         _data.Reset(block, _table.Comparer);
         _dataBlockOffset = block.FileOffset;
         _dataValid = true;

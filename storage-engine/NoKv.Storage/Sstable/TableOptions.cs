@@ -27,6 +27,15 @@ public sealed class TableOptions
     /// <summary>Verify every data block's CRC when it is read from the file (meta blocks are always verified).</summary>
     public bool VerifyChecksums { get; init; } = true;
 
+    /// <summary>
+    /// Read data blocks through a read-only mapping of the table file when its file system can map it
+    /// (<see cref="Vfs.IRandomAccessFile.TryMap"/>): a block is then verified and parsed in place, with no
+    /// copy, no allocation and no block-cache entry (the OS page cache is the cache). Off here so a table
+    /// opened on its own uses positional reads and the block cache; the database turns it on from
+    /// <see cref="StorageOptions.UseMappedReads"/>. See <see cref="Vfs.FileMapping"/> for the failure mode.
+    /// </summary>
+    public bool UseMappedReads { get; init; }
+
     public static TableOptions Default { get; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>

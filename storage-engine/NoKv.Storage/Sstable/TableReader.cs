@@ -8,17 +8,25 @@ namespace NoKv.Storage.Sstable;
 /// <summary>
 /// Reads a table written by <see cref="TableBuilder"/> (format: docs/format-sstable.md). Open reads and
 /// verifies the footer and, in one more read, the filter, properties and index blocks, which stay in memory
-/// for the reader's lifetime. Data blocks are read on demand with one positional read each (contents and
-/// trailer together), verified, and shared through the <see cref="BlockCache"/>.
+/// for the reader's lifetime. Data blocks are read on demand in one of two ways:
+/// <list type="bullet">
+/// <item>mapped (<see cref="TableOptions.UseMappedReads"/> and a file system that can map the file): the
+/// block is sliced out of the mapping, its checksum verified and its restart array parsed in place into a
+/// caller-owned view <see cref="Block"/>. No copy, no allocation, no block cache: the OS page cache holds
+/// the hot pages, as RocksDB's allow_mmap_reads does;</item>
+/// <item>otherwise one positional read each (contents and trailer together), verified, and shared through
+/// the <see cref="BlockCache"/>.</item>
+/// </list>
 /// </summary>
 /// <remarks>
 /// Thread-safe: any number of threads may call <see cref="TryGet"/>, <see cref="NewIterator"/> and
 /// <see cref="ApproximateOffsetOf"/> at once (each iterator is then used by one thread). Every byte that
 /// fails its checksum or does not decode raises <see cref="CorruptionException"/> with this file's path and
 /// the offset of the damaged block; nothing read from a damaged block is returned.
-/// Disposing closes the file; the owner (normally the table cache) must ensure no call is in flight.
+/// Disposing unmaps and closes the file; the owner (normally the table cache, through reference counts)
+/// must ensure no call is in flight and nobody still uses a span read from a mapped block.
 /// </remarks>
-internal sealed class TableReader : IDisposable
+internal sealed unsafe class TableReader : IDisposable
 {
     // Per-thread scratch iterators for TryGet, so point lookups do not allocate. TryGet never re-enters
     // itself on one thread, so one pair per thread suffices.
@@ -28,7 +36,12 @@ internal sealed class TableReader : IDisposable
     [ThreadStatic]
     private static BlockIterator? t_dataIterator;
 
+    // Per-thread view for TryGet's data block when the table is mapped; re-pointed by every mapped TryGet.
+    [ThreadStatic]
+    private static Block? t_dataView;
+
     private readonly IRandomAccessFile _file;
+    private readonly FileMapping? _mapping;
     private readonly TableOptions _options;
     private readonly IKeyComparer _comparer;
     private readonly BlockCache? _cache;
@@ -48,9 +61,11 @@ internal sealed class TableReader : IDisposable
         Block index,
         FilterBlockReader? filter,
         TableProperties properties,
-        long dataEnd)
+        long dataEnd,
+        FileMapping? mapping)
     {
         _file = file;
+        _mapping = mapping;
         _options = options;
         _comparer = options.Comparer;
         _cache = cache;
@@ -77,6 +92,9 @@ internal sealed class TableReader : IDisposable
     public TableProperties Properties { get; }
 
     public IKeyComparer Comparer => _comparer;
+
+    /// <summary>Whether data blocks are read from a mapping of the file (zero copy, no block cache).</summary>
+    public bool IsMapped => _mapping is not null;
 
     /// <summary>Memory held for the reader's lifetime (index + filter), for accounting.</summary>
     public long MemoryBytes => _index.Charge + (_filter?.SizeBytes ?? 0) + (_indexPrefixes?.MemoryBytes ?? 0);
@@ -156,7 +174,10 @@ internal sealed class TableReader : IDisposable
 
         byte[] indexContents = MetaBlock(meta, metaStart, footer.Index, path);
         Block index = Block.Parse(indexContents, indexContents.Length, path, footer.Index.Offset);
-        return new TableReader(file, options, cache, (ulong)fileNumber, index, filter, properties, metaStart);
+
+        // Mapped last, once nothing else can fail, so a failed open leaks no mapping.
+        FileMapping? mapping = options.UseMappedReads ? file.TryMap() : null;
+        return new TableReader(file, options, cache, (ulong)fileNumber, index, filter, properties, metaStart, mapping);
     }
 
     /// <summary>
@@ -167,7 +188,11 @@ internal sealed class TableReader : IDisposable
     /// The bloom filter is consulted first, so most absent keys cost no I/O.
     /// </summary>
     /// <param name="foundKey">Valid until the next TryGet on the same thread: copy it to keep it.</param>
-    /// <param name="value">Points into an immutable block; valid as long as the caller holds the span.</param>
+    /// <param name="value">
+    /// Points into the block: for a mapped table, valid only while the caller keeps the table open (its
+    /// table-cache reference) and until the next TryGet on the same thread; otherwise into an immutable GC
+    /// block, valid as long as the caller holds the span. Copy it before releasing the table.
+    /// </param>
     /// <param name="fillCache">Whether a block read from the file is added to the block cache.</param>
     public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, bool fillCache = true)
     {
@@ -181,11 +206,12 @@ internal sealed class TableReader : IDisposable
 
         BlockIterator index = t_indexIterator ??= new BlockIterator();
         BlockIterator data = t_dataIterator ??= new BlockIterator();
+        Block? view = _mapping is null ? null : t_dataView ??= Block.CreateView();
         index.Reset(_index, _comparer);
         SeekIndex(index, key, userKey);
         while (index.Valid)
         {
-            data.Reset(ReadDataBlock(index.Value, fillCache), _comparer);
+            data.Reset(ReadDataBlock(index.Value, fillCache, readahead: null, view), _comparer);
             data.Seek(key);
             if (data.Valid)
             {
@@ -254,10 +280,12 @@ internal sealed class TableReader : IDisposable
     }
 
     /// <summary>
-    /// Returns the data block whose encoded handle is <paramref name="encodedHandle"/> (an index entry value),
-    /// from the cache or the file. Thread-safe.
+    /// Returns the data block whose encoded handle is <paramref name="encodedHandle"/> (an index entry value).
+    /// Mapped table: <paramref name="view"/> re-pointed at the block in the mapping (a new view if null), so
+    /// the result lives only as long as the table is open and the view is not re-pointed. Otherwise a shared
+    /// block from the cache or the file (<paramref name="view"/> is not used). Thread-safe.
     /// </summary>
-    internal Block ReadDataBlock(ReadOnlySpan<byte> encodedHandle, bool fillCache, BlockReadahead? readahead = null)
+    internal Block ReadDataBlock(ReadOnlySpan<byte> encodedHandle, bool fillCache, BlockReadahead? readahead = null, Block? view = null)
     {
         if (BlockHandle.TryDecode(encodedHandle, out BlockHandle handle) == 0)
         {
@@ -267,6 +295,17 @@ internal sealed class TableReader : IDisposable
         if (handle.Offset < 0 || handle.Offset + handle.Size + TableFormat.BlockTrailerSize > _dataEnd)
         {
             throw new CorruptionException(Path, _index.FileOffset, $"index entry points outside the data: ({handle.Offset}, {handle.Size})");
+        }
+
+        if (_mapping is not null)
+        {
+            // Bounds checked above against _dataEnd, which lies inside the mapping (the whole file).
+            int contentSize = (int)handle.Size;
+            byte* start = _mapping.Pointer + handle.Offset;
+            CheckTrailer(new ReadOnlySpan<byte>(start, contentSize + TableFormat.BlockTrailerSize), contentSize, Path, handle.Offset, _options.VerifyChecksums);
+            view ??= Block.CreateView();
+            view.PointViewAt(start, contentSize, Path, handle.Offset);
+            return view;
         }
 
         readahead?.Observe(handle.Offset, (int)handle.Size + TableFormat.BlockTrailerSize);
@@ -294,7 +333,11 @@ internal sealed class TableReader : IDisposable
         return block;
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _mapping?.Dispose();
+        _file.Dispose();
+    }
 
     /// <summary>Verifies a meta block inside the meta region and returns a copy of its contents.</summary>
     private static byte[] MetaBlock(byte[] meta, long metaStart, BlockHandle handle, string path)

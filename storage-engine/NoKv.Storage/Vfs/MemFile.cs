@@ -93,6 +93,15 @@ internal sealed class MemFile
         }
     }
 
+    /// <summary>The current buffer pinned as a mapping of the file's current length; null for an empty file.</summary>
+    public FileMapping? Pin()
+    {
+        lock (_gate)
+        {
+            return _length > 0 ? MemFileMapping.Create(_data, _length) : null;
+        }
+    }
+
     public byte[] ToArray()
     {
         lock (_gate)

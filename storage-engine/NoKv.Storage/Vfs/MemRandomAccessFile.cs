@@ -17,6 +17,8 @@ internal sealed class MemRandomAccessFile : IRandomAccessFile
 
     public int Read(long offset, Span<byte> destination) => _file.Read(offset, destination);
 
+    public FileMapping? TryMap() => _file.Pin();
+
     public void Dispose()
     {
     }

@@ -35,5 +35,8 @@ internal sealed class PhysicalRandomAccessFile : IRandomAccessFile
         return total;
     }
 
+    /// <summary>Maps the file (null for an empty file, which cannot be mapped and holds nothing to read).</summary>
+    public FileMapping? TryMap() => Length > 0 ? PhysicalFileMapping.Create(_handle, Length) : null;
+
     public void Dispose() => _handle.Dispose();
 }

@@ -23,7 +23,7 @@ public static class ClusterBenchmark
     /// <summary>The comparison the issue sets a target for: write throughput and p99 at this concurrency.</summary>
     private const string TargetKey = "write/c64";
 
-    private static readonly int[] Concurrencies = [1, 16, 64, 256];
+    private static readonly int[] DefaultConcurrencies = [1, 16, 64, 256];
 
     private const int WarmUpConcurrency = 64;
 
@@ -41,6 +41,11 @@ public static class ClusterBenchmark
             Console.Error.WriteLine($"--shards must be between 1 and 64 (got {options.Shards})");
             return Failed;
         }
+        if (!TryParseSelection(options, out var mixes, out var concurrencies, out var selectionError))
+        {
+            Console.Error.WriteLine(selectionError);
+            return Failed;
+        }
         var duration = options.Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
         var warmUp = options.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(5);
         var keyCount = options.Quick ? 2_000 : 20_000;
@@ -51,7 +56,7 @@ public static class ClusterBenchmark
         var failures = new List<string>();
         try
         {
-            results.AddRange(await RunNoKvAsync(duration, warmUp, keyCount, options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
+            results.AddRange(await RunNoKvAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies), options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -62,7 +67,7 @@ public static class ClusterBenchmark
         {
             try
             {
-                results.AddRange(await RunEtcdAsync(duration, warmUp, keyCount, options.EtcdEndpoints, cancellationToken).ConfigureAwait(false));
+                results.AddRange(await RunEtcdAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies), options.EtcdEndpoints, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -87,9 +92,9 @@ public static class ClusterBenchmark
     /// <paramref name="shards"/> shards, runs the workload through the client, and stops the silos again
     /// (also on failure or Ctrl-C).
     /// </summary>
-    private static async Task<List<ClusterRunResult>> RunNoKvAsync(TimeSpan duration, TimeSpan warmUp, int keyCount, int shards, bool keepData, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunNoKvAsync(Plan plan, int shards, bool keepData, CancellationToken cancellationToken)
     {
-        var splitKeys = SplitKeys(keyCount, shards);
+        var splitKeys = SplitKeys(plan.KeyCount, shards);
         Console.Error.WriteLine($"[nokv] starting 3 silos, {shards} shard(s), split keys [{string.Join(", ", splitKeys)}]");
         await using var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false);
         cluster.KeepData = keepData;
@@ -97,7 +102,7 @@ public static class ClusterBenchmark
         {
             await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
-            return await RunSystemAsync(target, duration, warmUp, keyCount, cancellationToken).ConfigureAwait(false);
+            return await RunSystemAsync(target, plan, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -113,7 +118,7 @@ public static class ClusterBenchmark
         }
     }
 
-    private static async Task<List<ClusterRunResult>> RunEtcdAsync(TimeSpan duration, TimeSpan warmUp, int keyCount, string? endpoints, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunEtcdAsync(Plan plan, string? endpoints, CancellationToken cancellationToken)
     {
         EtcdLocalCluster? local = null;
         try
@@ -124,7 +129,7 @@ public static class ClusterBenchmark
                 endpoints = local.Endpoints;
             }
             await using var target = new EtcdClusterTarget(endpoints, local?.ProcessIds ?? []);
-            return await RunSystemAsync(target, duration, warmUp, keyCount, cancellationToken).ConfigureAwait(false);
+            return await RunSystemAsync(target, plan, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -155,7 +160,7 @@ public static class ClusterBenchmark
 
     /// <summary>
     /// Preloads the key space, warms up, then runs every mix at every concurrency against one system.
-    /// The warm-up runs each mix once at <see cref="WarmUpConcurrency"/> for <paramref name="warmUpPerMix"/>
+    /// The warm-up runs each mix once at <see cref="WarmUpConcurrency"/> for the plan's warm-up time
     /// and discards the figures. A freshly started .NET process runs unoptimized (tier-0) code until
     /// tiered compilation catches up, which takes seconds on a loaded 2-core machine. Without the
     /// warm-up the first measured points timed start-up, not the system. Measured with 1 s of warm-up
@@ -163,27 +168,70 @@ public static class ClusterBenchmark
     /// tiering off (DOTNET_TieredCompilation=0). etcd (Go, compiled ahead of time) gets the same
     /// warm-up, so the comparison stays fair.
     /// </summary>
-    public static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, TimeSpan duration, TimeSpan warmUpPerMix, int keyCount, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, Plan plan, CancellationToken cancellationToken)
     {
-        var runner = new ClusterWorkloadRunner(target, duration, keyCount, Console.Error);
-        Console.Error.WriteLine($"[{target.Name}] preloading {keyCount:N0} keys");
+        var runner = new ClusterWorkloadRunner(target, plan.Duration, plan.KeyCount, Console.Error);
+        Console.Error.WriteLine($"[{target.Name}] preloading {plan.KeyCount:N0} keys");
         await runner.PreloadAsync(cancellationToken).ConfigureAwait(false);
-        Console.Error.WriteLine($"[{target.Name}] warming up: every mix at c{WarmUpConcurrency} for {warmUpPerMix.TotalSeconds:F0} s, not counted");
-        var warmUp = new ClusterWorkloadRunner(target, warmUpPerMix, keyCount, TextWriter.Null);
-        foreach (var mix in ClusterMix.All)
+        Console.Error.WriteLine($"[{target.Name}] warming up: every mix at c{WarmUpConcurrency} for {plan.WarmUpPerMix.TotalSeconds:F0} s, not counted");
+        var warmUp = new ClusterWorkloadRunner(target, plan.WarmUpPerMix, plan.KeyCount, TextWriter.Null);
+        foreach (var mix in plan.Mixes)
         {
             await warmUp.RunAsync(mix, WarmUpConcurrency, cancellationToken).ConfigureAwait(false);
         }
         await WaitForQuietServersAsync(target, cancellationToken).ConfigureAwait(false);
         var results = new List<ClusterRunResult>();
-        foreach (var mix in ClusterMix.All)
+        foreach (var mix in plan.Mixes)
         {
-            foreach (var concurrency in Concurrencies)
+            foreach (var concurrency in plan.Concurrencies)
             {
                 results.Add(await runner.RunAsync(mix, concurrency, cancellationToken).ConfigureAwait(false));
             }
         }
         return results;
+    }
+
+    /// <summary>Parses --mixes and --concurrency; an unknown mix or a non-positive concurrency is an error.</summary>
+    private static bool TryParseSelection(ClusterBenchmarkOptions options, out IReadOnlyList<ClusterMix> mixes, out IReadOnlyList<int> concurrencies, out string error)
+    {
+        mixes = ClusterMix.All;
+        concurrencies = DefaultConcurrencies;
+        error = "";
+        if (options.Mixes is { } mixList)
+        {
+            var chosen = new List<ClusterMix>();
+            foreach (var name in mixList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var mix = ClusterMix.All.FirstOrDefault(m => m.Name == name);
+                if (mix is null)
+                {
+                    error = $"--mixes: unknown mix '{name}' (known: {string.Join(", ", ClusterMix.All.Select(m => m.Name))})";
+                    return false;
+                }
+                chosen.Add(mix);
+            }
+            mixes = chosen;
+        }
+        if (options.Concurrencies is { } concurrencyList)
+        {
+            var chosen = new List<int>();
+            foreach (var item in concurrencyList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1 || value > 4096)
+                {
+                    error = $"--concurrency: '{item}' is not a concurrency between 1 and 4096";
+                    return false;
+                }
+                chosen.Add(value);
+            }
+            concurrencies = chosen;
+        }
+        if (mixes.Count == 0 || concurrencies.Count == 0)
+        {
+            error = "--mixes and --concurrency must name at least one value each";
+            return false;
+        }
+        return true;
     }
 
     /// <summary>

@@ -7,4 +7,11 @@ namespace NoKv.Benchmarks.Cluster;
 /// <param name="EtcdEndpoints">Run etcd's side against this running cluster (comma-separated client URLs) instead.</param>
 /// <param name="Shards">NoKV shards the benchmark's key space is pre-split into (1-64).</param>
 /// <param name="KeepData">Keep the NoKV silos' temporary folder (data and logs) after the run.</param>
-public sealed record ClusterBenchmarkOptions(bool Quick, string? JsonPath, bool Etcd, string? EtcdEndpoints, int Shards, bool KeepData);
+public sealed record ClusterBenchmarkOptions(bool Quick, string? JsonPath, bool Etcd, string? EtcdEndpoints, int Shards, bool KeepData)
+{
+    /// <summary>Comma-separated mix names to run (null: all). Lets a write-path A/B skip the read mixes.</summary>
+    public string? Mixes { get; init; }
+
+    /// <summary>Comma-separated concurrencies to run (null: 1, 16, 64, 256).</summary>
+    public string? Concurrencies { get; init; }
+}

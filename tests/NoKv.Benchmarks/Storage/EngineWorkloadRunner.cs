@@ -34,9 +34,12 @@ public sealed class EngineWorkloadRunner
     private readonly TextWriter _log;
     private readonly bool _peakPerPhase;
     private readonly EngineRunResult _result;
+    private readonly HashSet<string> _selected;
 
-    public EngineWorkloadRunner(string engineName, string dataRoot, EngineSettings settings, WorkloadCounts counts, TextWriter log)
+    /// <param name="workloads">Workloads to run; the random-key read workloads always run fillrandom, overwrite and the flush first, since they read that data.</param>
+    public EngineWorkloadRunner(string engineName, string dataRoot, EngineSettings settings, WorkloadCounts counts, TextWriter log, IReadOnlyList<string> workloads)
     {
+        _selected = new HashSet<string>(workloads, StringComparer.Ordinal);
         _engineName = engineName;
         _dataRoot = dataRoot;
         _settings = settings;
@@ -50,10 +53,22 @@ public sealed class EngineWorkloadRunner
     {
         try
         {
-            RunFill(WorkloadNames.FillSeq, "seq", _counts.Keys, sync: false);
-            RunRandomDatabase();
-            RunFill(WorkloadNames.FillSync, "sync", _counts.SyncWrites, sync: true);
-            RunConcurrentSyncDatabase();
+            if (_selected.Contains(WorkloadNames.FillSeq))
+            {
+                RunFill(WorkloadNames.FillSeq, "seq", _counts.Keys, sync: false);
+            }
+            if (NeedsRandomDatabase())
+            {
+                RunRandomDatabase();
+            }
+            if (_selected.Contains(WorkloadNames.FillSync))
+            {
+                RunFill(WorkloadNames.FillSync, "sync", _counts.SyncWrites, sync: true);
+            }
+            if (_selected.Contains(WorkloadNames.FillSyncConcurrent))
+            {
+                RunConcurrentSyncDatabase();
+            }
         }
         catch (Exception exception)
         {
@@ -130,12 +145,27 @@ public sealed class EngineWorkloadRunner
             database.Flush();
             _log.WriteLine($"[{_engineName}] flush {flushWatch.Elapsed.TotalSeconds:F2} s");
 
-            Measure(WorkloadNames.ReadRandom1, keys, result => ReadRandom(database, versions, keys, ReadRandomSeed, result));
-            MeasureThreads(WorkloadNames.ReadRandom2, keys, threads: 2, (thread, result) =>
-                ReadRandom(database, versions, keys / 2, ReadRandomTwoThreadSeed + (ulong)thread, result));
-            Measure(WorkloadNames.ReadMissing, _counts.ReadMissing, result => ReadMissing(database, keys, result));
-            Measure(WorkloadNames.SeekRandom, _counts.Seeks, result => SeekRandom(database, versions, keys, result));
-            Measure(WorkloadNames.FullScan, keys, result => FullScan(database, versions, keys, result));
+            if (_selected.Contains(WorkloadNames.ReadRandom1))
+            {
+                Measure(WorkloadNames.ReadRandom1, keys, result => ReadRandom(database, versions, keys, ReadRandomSeed, result));
+            }
+            if (_selected.Contains(WorkloadNames.ReadRandom2))
+            {
+                MeasureThreads(WorkloadNames.ReadRandom2, keys, threads: 2, (thread, result) =>
+                    ReadRandom(database, versions, keys / 2, ReadRandomTwoThreadSeed + (ulong)thread, result));
+            }
+            if (_selected.Contains(WorkloadNames.ReadMissing))
+            {
+                Measure(WorkloadNames.ReadMissing, _counts.ReadMissing, result => ReadMissing(database, keys, result));
+            }
+            if (_selected.Contains(WorkloadNames.SeekRandom))
+            {
+                Measure(WorkloadNames.SeekRandom, _counts.Seeks, result => SeekRandom(database, versions, keys, result));
+            }
+            if (_selected.Contains(WorkloadNames.FullScan))
+            {
+                Measure(WorkloadNames.FullScan, keys, result => FullScan(database, versions, keys, result));
+            }
 
             _result.EngineWriteAmplification = database.EngineWriteAmplification();
             _result.Notes.AddRange(database.Notes);
@@ -158,6 +188,12 @@ public sealed class EngineWorkloadRunner
         _result.DiskBytes = DirectorySize.Of(path);
         DeleteDirectory(path);
     }
+
+    private bool NeedsRandomDatabase() =>
+        _selected.Contains(WorkloadNames.FillRandom) || _selected.Contains(WorkloadNames.Overwrite)
+        || _selected.Contains(WorkloadNames.ReadRandom1) || _selected.Contains(WorkloadNames.ReadRandom2)
+        || _selected.Contains(WorkloadNames.ReadMissing) || _selected.Contains(WorkloadNames.SeekRandom)
+        || _selected.Contains(WorkloadNames.FullScan);
 
     private void RunConcurrentSyncDatabase()
     {
@@ -302,9 +338,12 @@ public sealed class EngineWorkloadRunner
     private void Measure(string name, long operations, Action<WorkloadResult> body)
     {
         var result = BeginWorkload(name, operations);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var start = Stopwatch.GetTimestamp();
         body(result);
-        EndWorkload(result, Stopwatch.GetElapsedTime(start));
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        result.AllocatedBytesPerOp = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)Math.Max(1, operations);
+        EndWorkload(result, elapsed);
     }
 
     /// <summary>
@@ -341,6 +380,7 @@ public sealed class EngineWorkloadRunner
             workers[t].Start();
         }
         ready.Wait();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var start = Stopwatch.GetTimestamp();
         go.Set();
         foreach (var worker in workers)
@@ -348,6 +388,7 @@ public sealed class EngineWorkloadRunner
             worker.Join();
         }
         var elapsed = Stopwatch.GetElapsedTime(start);
+        result.AllocatedBytesPerOp = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)Math.Max(1, operations);
         foreach (var failure in failures)
         {
             if (failure is not null)
@@ -383,7 +424,7 @@ public sealed class EngineWorkloadRunner
         var found = result.Found > 0 ? string.Create(CultureInfo.InvariantCulture, $"  found {result.Found:N0}") : "";
         var failure = result.Failure is null ? "" : "  FAILED: " + result.Failure;
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"[{_engineName}] {result.Name,-18} {result.Operations,10:N0} ops {result.Seconds,8:F2} s {result.OpsPerSecond,12:N0} ops/s{found}{failure}"));
+            $"[{_engineName}] {result.Name,-18} {result.Operations,10:N0} ops {result.Seconds,8:F2} s {result.OpsPerSecond,12:N0} ops/s {result.AllocatedBytesPerOp,8:F1} B/op{found}{failure}"));
     }
 
     private IBenchEngine OpenDatabase(string name, out string path)

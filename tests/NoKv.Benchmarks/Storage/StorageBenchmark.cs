@@ -20,7 +20,7 @@ public static class StorageBenchmark
     };
 
     /// <summary>Parent: runs every requested engine in a child process and reports. Returns the process exit code.</summary>
-    public static int Run(bool quick, string? jsonPath, IReadOnlyList<string> engines)
+    public static int Run(bool quick, string? jsonPath, IReadOnlyList<string> engines, IReadOnlyList<string> workloads)
     {
         var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
         var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
@@ -35,7 +35,7 @@ public static class StorageBenchmark
             Console.WriteLine();
             foreach (var engine in engines)
             {
-                results.Add(RunChild(engine, quick, root));
+                results.Add(RunChild(engine, quick, root, workloads));
             }
         }
         finally
@@ -55,17 +55,17 @@ public static class StorageBenchmark
     }
 
     /// <summary>Child: runs all workloads on one engine and writes the result JSON to <paramref name="resultPath"/>.</summary>
-    public static int RunEngine(string engine, bool quick, string dataDirectory, string resultPath)
+    public static int RunEngine(string engine, bool quick, string dataDirectory, string resultPath, IReadOnlyList<string> workloads)
     {
         var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
         var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
         Directory.CreateDirectory(dataDirectory);
-        var result = new EngineWorkloadRunner(engine, dataDirectory, settings, counts, Console.Error).Run();
+        var result = new EngineWorkloadRunner(engine, dataDirectory, settings, counts, Console.Error, workloads).Run();
         File.WriteAllText(resultPath, JsonSerializer.Serialize(result, ResultJson));
         return result.Error is null ? 0 : 1;
     }
 
-    private static EngineRunResult RunChild(string engine, bool quick, string root)
+    private static EngineRunResult RunChild(string engine, bool quick, string root, IReadOnlyList<string> workloads)
     {
         var dataDirectory = Path.Combine(root, engine);
         var resultPath = Path.Combine(root, engine + ".result.json");
@@ -73,6 +73,11 @@ public static class StorageBenchmark
         if (quick)
         {
             arguments.Add("--quick");
+        }
+        if (workloads.Count != WorkloadNames.All.Count)
+        {
+            arguments.Add("--workloads");
+            arguments.Add(string.Join(',', workloads));
         }
         var startInfo = SelfInvocation.Create(arguments);
         var timeout = quick ? TimeSpan.FromMinutes(2) : TimeSpan.FromMinutes(20);
@@ -108,6 +113,24 @@ public static class StorageBenchmark
             }
         }
         return engines;
+    }
+
+    /// <summary>Workload list from the command line; null or empty means all workloads.</summary>
+    public static IReadOnlyList<string> ParseWorkloads(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list))
+        {
+            return WorkloadNames.All;
+        }
+        var workloads = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var workload in workloads)
+        {
+            if (!WorkloadNames.All.Contains(workload))
+            {
+                throw new ArgumentException($"unknown workload '{workload}' (known: {string.Join(", ", WorkloadNames.All)})");
+            }
+        }
+        return workloads;
     }
 
     private static void TryDelete(string path)

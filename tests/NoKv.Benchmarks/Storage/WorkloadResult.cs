@@ -24,5 +24,8 @@ public sealed class WorkloadResult
     /// <summary>Peak resident memory of the engine's process during this workload (-1 when not measurable per phase).</summary>
     public long PeakMemoryBytes { get; set; }
 
+    /// <summary>Managed bytes allocated by the whole process during the workload, per operation (background threads included).</summary>
+    public double AllocatedBytesPerOp { get; set; }
+
     public string? Failure { get; set; }
 }

@@ -11,7 +11,8 @@ namespace NoKv.Raft.Tests.Testing;
 /// </summary>
 /// <remarks>
 /// <para>The Ready cycle: (1) persist snapshot, entries and hard state to the durable storage, taking
-/// a random virtual disk latency when the Ready must be synced; (2) only then send the messages;
+/// a random virtual disk latency when the Ready must be synced (with <see cref="SimOptions.LeaderSendsBeforePersist"/>,
+/// the Ready's <see cref="Ready.MessagesBeforePersist"/> leave when the write starts); (2) only then send the messages;
 /// (3) install the snapshot and apply committed entries to the state machine (ConfChange entries via
 /// <see cref="RawNode.ApplyConfChange"/>), then serve reads whose index is applied; (4) Advance.
 /// While a durable write is in flight the node takes no input (the RawNode forbids it): received
@@ -82,6 +83,9 @@ public sealed class SimHost
     public int SnapshotsTaken { get; private set; }
 
     public int SnapshotsInstalled { get; private set; }
+
+    /// <summary>Messages this host sent while its own durable write was still in flight (<see cref="SimOptions.LeaderSendsBeforePersist"/>).</summary>
+    public long MessagesSentBeforePersist { get; private set; }
 
     /// <summary>Leader as this node sees it in its current term (false when down).</summary>
     public bool IsLeader => Node is { IsLeader: true };
@@ -414,6 +418,17 @@ public sealed class SimHost
 
                 rd.Messages = default;
             }
+            else if (_cluster.Options.IsLeaderSendsBeforePersist && rd.MessagesBeforePersist > 0)
+            {
+                // Allowed by the Ready contract: a leader's replication messages overlap its own write.
+                foreach (var message in rd.Messages.Span[..rd.MessagesBeforePersist])
+                {
+                    SendOne(message);
+                }
+
+                MessagesSentBeforePersist += rd.MessagesBeforePersist;
+                rd.Messages = rd.Messages[rd.MessagesBeforePersist..];
+            }
 
             var generation = _generation;
             _cluster.Scheduler.After(_random.NextInRange(0, latency), () =>
@@ -486,15 +501,7 @@ public sealed class SimHost
         var node = Node!;
         foreach (var message in rd.Messages.Span)
         {
-            var sent = _cluster.Send(message);
-            if (message.Type == MessageType.Snapshot)
-            {
-                _snapshotReports.Add((message.To, sent));
-            }
-            else if (!sent && message.Type == MessageType.Append)
-            {
-                _unreachable.Add(message.To);
-            }
+            SendOne(message);
         }
 
         if (rd.Snapshot is { } snapshot)
@@ -570,6 +577,19 @@ public sealed class SimHost
         {
             _completenessCheckedTerm = node.Term;
             _cluster.Checker.CheckLeaderCompleteness(Id, node.Term, Storage.FirstIndex(), EntryAt);
+        }
+    }
+
+    private void SendOne(in Message message)
+    {
+        var sent = _cluster.Send(message);
+        if (message.Type == MessageType.Snapshot)
+        {
+            _snapshotReports.Add((message.To, sent));
+        }
+        else if (!sent && message.Type == MessageType.Append)
+        {
+            _unreachable.Add(message.To);
         }
     }
 

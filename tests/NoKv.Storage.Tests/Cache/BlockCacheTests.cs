@@ -39,7 +39,7 @@ public class BlockCacheTests
         for (int i = 0; i < 2000; i++)
         {
             Block block = MakeBlock((ulong)random.Next(50), i * 8192L, random.Next(100, 9000));
-            cache.Insert(block.Data[0], block.FileOffset, block);
+            cache.Insert(block.Contents[0], block.FileOffset, block);
             inserted += block.Charge;
             BlockCacheStatistics stats = cache.GetStatistics();
             Assert.True(stats.UsageBytes <= capacity, $"seed={seed} i={i} usage={stats.UsageBytes}");
@@ -166,7 +166,7 @@ public class BlockCacheTests
     }
 
     private static bool IsBlockFor(Block block, ulong id, long offset) =>
-        block.FileOffset == offset && Fixed.Read64(block.Data.AsSpan(4)) == (ulong)offset && Fixed.Read64(block.Data.AsSpan(12)) == id;
+        block.FileOffset == offset && Fixed.Read64(block.Contents[4..]) == (ulong)offset && Fixed.Read64(block.Contents[12..]) == id;
 
     private static void Verify(Block block, ulong id, long offset) => Assert.True(IsBlockFor(block, id, offset));
 }

@@ -10,6 +10,9 @@ public class TableCorruptionTests
 {
     private static readonly TableOptions Options = new() { BlockSizeBytes = 256, BlockRestartInterval = 4, BloomBitsPerKey = 10 };
 
+    // The same table read through a (pinned in-memory) mapping instead of positional reads.
+    private static readonly TableOptions MappedOptions = new() { BlockSizeBytes = 256, BlockRestartInterval = 4, BloomBitsPerKey = 10, UseMappedReads = true };
+
     [Theory]
     [InlineData("filter")]
     [InlineData("properties")]
@@ -47,12 +50,15 @@ public class TableCorruptionTests
         Assert.Equal(footerOffset, e.Offset);
     }
 
-    [Fact]
-    public void DamagedDataBlockIsReportedOnReadWithItsOffset()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DamagedDataBlockIsReportedOnReadWithItsOffset(bool mapped)
     {
         (MemFileSystem fs, string path, List<KeyValuePair<byte[], byte[]>> model) = BuildSmallTable();
         Flip(fs, path, 10);
-        using TableReader reader = TestTables.Open(fs, path, 1, Options);
+        using TableReader reader = TestTables.Open(fs, path, 1, mapped ? MappedOptions : Options);
+        Assert.Equal(mapped, reader.IsMapped);
 
         CorruptionException e = Assert.Throws<CorruptionException>(() => reader.TryGet(model[0].Key, out _, out _));
         Assert.Equal(path, e.Path);
@@ -107,8 +113,10 @@ public class TableCorruptionTests
         Assert.NotEmpty(model);
     }
 
-    [Fact]
-    public void EveryFlippedByteIsDetectedAndNoWrongDataIsReturned()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EveryFlippedByteIsDetectedAndNoWrongDataIsReturned(bool mapped)
     {
         (MemFileSystem fs, string path, List<KeyValuePair<byte[], byte[]>> model) = BuildSmallTable();
         byte[] original = fs.ReadAllBytes(path);
@@ -123,7 +131,7 @@ public class TableCorruptionTests
                 TableReader reader;
                 try
                 {
-                    reader = TestTables.Open(fs, path, 1, Options);
+                    reader = TestTables.Open(fs, path, 1, mapped ? MappedOptions : Options);
                 }
                 catch (CorruptionException)
                 {

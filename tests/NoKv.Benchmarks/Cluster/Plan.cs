@@ -1,0 +1,4 @@
+namespace NoKv.Benchmarks.Cluster;
+
+/// <summary>What one system runs: every mix at every concurrency for <see cref="Duration"/>, after a warm-up of each mix.</summary>
+internal sealed record Plan(TimeSpan Duration, TimeSpan WarmUpPerMix, int KeyCount, IReadOnlyList<ClusterMix> Mixes, IReadOnlyList<int> Concurrencies);
