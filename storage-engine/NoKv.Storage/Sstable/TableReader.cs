@@ -292,7 +292,9 @@ internal sealed unsafe class TableReader : IDisposable
             throw new CorruptionException(Path, _index.FileOffset, "index entry holds a malformed block handle");
         }
 
-        if (handle.Offset < 0 || handle.Offset + handle.Size + TableFormat.BlockTrailerSize > _dataEnd)
+        // Written so nothing overflows (Size <= int.MaxValue, but Offset may be up to long.MaxValue): a mapped
+        // read trusts these bounds, so a wrapped sum would become a pointer outside the mapping.
+        if (handle.Offset < 0 || handle.Offset > _dataEnd - handle.Size - TableFormat.BlockTrailerSize)
         {
             throw new CorruptionException(Path, _index.FileOffset, $"index entry points outside the data: ({handle.Offset}, {handle.Size})");
         }

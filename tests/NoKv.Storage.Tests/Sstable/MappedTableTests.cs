@@ -92,6 +92,32 @@ public sealed class MappedTableTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BlockHandlesOutsideTheDataAreCorruptionNotWildReads(bool mapped)
+    {
+        (IFileSystem fs, string path) = NewTable(physical: true, 1, Entries(100));
+        using TableReader reader = TestTables.Open(fs, path, 1, mapped ? Mapped : Pread);
+        Assert.Equal(mapped, reader.IsMapped);
+        long length = fs.GetFileLength(path);
+        foreach (BlockHandle handle in new[]
+                 {
+                     new BlockHandle(long.MaxValue - 10, 100),
+                     new BlockHandle(long.MaxValue - int.MaxValue, int.MaxValue),
+                     new BlockHandle(0, int.MaxValue),
+                     new BlockHandle(length - 8, 4),
+                     new BlockHandle(length, 0),
+                 })
+        {
+            var encoded = new byte[BlockHandle.MaxEncodedLength];
+            int n = handle.EncodeTo(encoded);
+            byte[] value = encoded[..n];
+            CorruptionException e = Assert.Throws<CorruptionException>(() => reader.ReadDataBlock(value, fillCache: false));
+            Assert.Equal(path, e.Path);
+        }
+    }
+
     [Fact]
     public void FaultInjectingFilesAreNeverMapped()
     {
