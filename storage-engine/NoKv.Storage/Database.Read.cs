@@ -5,6 +5,7 @@ using NoKv.Storage.Db;
 using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
+using NoKv.Storage.Sstable;
 
 namespace NoKv.Storage;
 
@@ -100,7 +101,7 @@ public sealed partial class Database
         ThrowIfDisposed();
         ulong snapshot = SnapshotSequence(options);
         bool fillCache = options?.FillCache ?? true;
-        SuperVersion sv = _superCache.TryTake() ?? AcquireSuperVersion();
+        SuperVersion sv = _superCache.TryTake(out SuperVersionSlot slot) ?? AcquireSuperVersion();
         byte[]? rented = null;
         try
         {
@@ -179,7 +180,7 @@ public sealed partial class Database
         }
         finally
         {
-            _superCache.Return(sv);
+            _superCache.Return(slot, sv);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);
@@ -191,28 +192,42 @@ public sealed partial class Database
     private int GetFromTable<TSink>(FileMetaData f, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
         where TSink : struct, IValueSink
     {
+        // Live files are normally pinned: no table-cache lookup, no reference count to bump.
+        TableCacheEntry? pinned = _pins.Get(f);
+        if (pinned is not null)
+        {
+            return GetFromReader(pinned.Reader, lookup, tombstone, fillCache, ref sink);
+        }
+
         // The value may point into the table's mapping: copy it into the sink before releasing the table,
         // which could otherwise be closed (and unmapped) by a concurrent eviction.
         TableCacheEntry entry = _tables.Acquire((long)f.Number);
         try
         {
-            if (!entry.Reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
-            {
-                return -1;
-            }
-
-            ulong trailer = InternalKey.TrailerOf(foundKey);
-            if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
-            {
-                sink.Set(value);
-                return 1;
-            }
-
-            return 0;
+            return GetFromReader(entry.Reader, lookup, tombstone, fillCache, ref sink);
         }
         finally
         {
             entry.Release();
         }
+    }
+
+    /// <summary>GetFromTable on an open table. REQUIRES: the caller keeps <paramref name="reader"/> open until this returns.</summary>
+    private static int GetFromReader<TSink>(TableReader reader, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
+        where TSink : struct, IValueSink
+    {
+        if (!reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
+        {
+            return -1;
+        }
+
+        ulong trailer = InternalKey.TrailerOf(foundKey);
+        if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
+        {
+            sink.Set(value);
+            return 1;
+        }
+
+        return 0;
     }
 }

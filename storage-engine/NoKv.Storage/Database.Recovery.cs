@@ -90,7 +90,7 @@ public sealed partial class Database
         }
 
         ulong newLog = _versions.NewFileNumber();
-        _log = new LogWriter(_fs.CreateWritable(FileNames.Log(Path, newLog)));
+        _log = CreateLog(newLog);
         _mem = new MemTable(newLog, _options.MemtableSizeBytes);
 
         // The new manifest makes the new (empty) log current and the replayed logs obsolete; writing CURRENT

@@ -30,6 +30,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly BlockCache? _blockCache;
     private readonly TableOptions _tableOptions;
     private readonly TableCache _tables;
+    private readonly TablePins _pins;
     private readonly SnapshotList _snapshots = new();
     private readonly object _mutex = new();
     private readonly DbCounters _counters;
@@ -71,6 +72,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             UseMappedReads = options.UseMappedReads,
         };
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
+        _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2));
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);
         _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };
@@ -185,6 +187,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _superCache.Dispose();
         _super?.Unref();
         _versions.Dispose();
+        _pins.Dispose();
         _tables.Dispose();
         _counters.Dispose();
         _writerSignal.Dispose();
@@ -224,6 +227,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
     private void OnFileObsolete(FileMetaData file)
     {
+        _pins.Unpin(file);
         _obsoleteFiles.Enqueue(file.Number);
     }
 

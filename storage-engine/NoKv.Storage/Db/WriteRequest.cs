@@ -24,7 +24,7 @@ internal sealed class WriteRequest
     public Exception? Error { get; set; }
 
     /// <summary>Null for asynchronous requests.</summary>
-    public ManualResetEventSlim? Signal { get; init; }
+    public WriteSignal? Signal { get; init; }
 
     /// <summary>Null for synchronous requests.</summary>
     public TaskCompletionSource? Completion { get; init; }

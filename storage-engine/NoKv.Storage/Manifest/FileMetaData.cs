@@ -1,3 +1,4 @@
+using NoKv.Storage.Cache;
 using NoKv.Storage.RangeDeletion;
 
 namespace NoKv.Storage.Manifest;
@@ -16,6 +17,7 @@ namespace NoKv.Storage.Manifest;
 internal sealed class FileMetaData
 {
     private int _refs;
+    private TableCacheEntry? _pinnedTable;
 
     public required ulong Number { get; init; }
 
@@ -40,6 +42,16 @@ internal sealed class FileMetaData
     public ReadOnlySpan<byte> SmallestUserKey => InternalKey.UserKey(Smallest);
 
     public ReadOnlySpan<byte> LargestUserKey => InternalKey.UserKey(Largest);
+
+    /// <summary>
+    /// The open table that point reads use without touching the table cache, once pinned by the database's
+    /// <see cref="Db.TablePins"/> (null before). Set at most once; the pin's reference is dropped when the file
+    /// becomes obsolete, after which no version (and so no reader) can reach this object any more.
+    /// </summary>
+    public TableCacheEntry? PinnedTable => Volatile.Read(ref _pinnedTable);
+
+    /// <summary>Sets <see cref="PinnedTable"/> if unset; false if another thread pinned first.</summary>
+    public bool TrySetPinnedTable(TableCacheEntry entry) => Interlocked.CompareExchange(ref _pinnedTable, entry, null) is null;
 
     public void Ref() => Interlocked.Increment(ref _refs);
 

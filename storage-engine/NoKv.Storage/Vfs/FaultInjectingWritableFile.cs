@@ -55,5 +55,9 @@ internal sealed class FaultInjectingWritableFile : IWritableFile
         _inner.Sync();
     }
 
+    public void BeginSync() => Flush();
+
+    public void SetZeroFillAhead(int bytes) => _inner.SetZeroFillAhead(bytes);
+
     public void Dispose() => _inner.Dispose();
 }

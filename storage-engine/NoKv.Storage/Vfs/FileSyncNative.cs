@@ -2,9 +2,15 @@ using System.Runtime.InteropServices;
 
 namespace NoKv.Storage.Vfs;
 
-/// <summary>libc calls .NET does not expose: fdatasync and directory fsync (Unix only).</summary>
+/// <summary>libc calls .NET does not expose: fdatasync, sync_file_range and directory fsync (Unix only).</summary>
 internal static partial class FileSyncNative
 {
+    /// <summary>sync_file_range flag: start writeback of dirty pages in the range, do not wait (Linux).</summary>
+    public const uint SyncFileRangeWrite = 2;
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    public static partial int SyncFileRange(int fd, long offset, long nbytes, uint flags);
+
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     public static partial int DataSync(int fd);
 

@@ -4,12 +4,20 @@ namespace NoKv.Storage.Vfs;
 /// Contents of one in-memory file: the bytes appended so far and how many of them a Sync made durable.
 /// Thread-safe (its own lock).
 /// </summary>
+/// <remarks>
+/// Zero fill ahead (<see cref="IWritableFile.SetZeroFillAhead"/>) is modelled where it matters, after a crash:
+/// a sync also makes durable the zeros a physical file would have past its appends, so
+/// <see cref="CrashCopy"/> returns the surviving bytes followed by zeros up to that point. The live view
+/// (<see cref="Length"/>, <see cref="Read"/>, <see cref="ToArray"/>) holds the appended bytes only.
+/// </remarks>
 internal sealed class MemFile
 {
     private readonly Lock _gate = new();
     private byte[] _data;
     private int _length;
     private int _synced;
+    private int _zeroFillAhead;
+    private long _syncedZeroEnd;
 
     public MemFile(byte[]? initial = null)
     {
@@ -54,6 +62,19 @@ internal sealed class MemFile
         lock (_gate)
         {
             _synced = _length;
+            if (_zeroFillAhead > 0)
+            {
+                _syncedZeroEnd = Math.Max(_syncedZeroEnd, (long)_length + _zeroFillAhead);
+            }
+        }
+    }
+
+    /// <summary>From now on, each sync also makes <paramref name="bytes"/> of zeros past the appends durable.</summary>
+    public void SetZeroFillAhead(int bytes)
+    {
+        lock (_gate)
+        {
+            _zeroFillAhead = bytes;
         }
     }
 
@@ -89,13 +110,18 @@ internal sealed class MemFile
         }
     }
 
-    /// <summary>What survives a crash: the synced prefix plus up to <paramref name="extraUnsynced"/> bytes after it.</summary>
+    /// <summary>
+    /// What survives a crash: the synced prefix plus up to <paramref name="extraUnsynced"/> bytes after it, then
+    /// any zeros written ahead of the appends and synced.
+    /// </summary>
     public MemFile CrashCopy(int extraUnsynced)
     {
         lock (_gate)
         {
             int keep = (int)Math.Min(_length, (long)_synced + Math.Max(0, extraUnsynced));
-            return new MemFile(_data.AsSpan(0, keep).ToArray());
+            byte[] survived = new byte[Math.Max(keep, _syncedZeroEnd)];
+            _data.AsSpan(0, keep).CopyTo(survived);
+            return new MemFile(survived);
         }
     }
 

@@ -33,5 +33,14 @@ internal sealed class MemWritableFile : IWritableFile
         _file.Sync();
     }
 
+    public void BeginSync() => Flush();
+
+    /// <summary>Modelled only in what a crash leaves behind (see <see cref="MemFile"/>).</summary>
+    public void SetZeroFillAhead(int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        _file.SetZeroFillAhead(bytes);
+    }
+
     public void Dispose() => _disposed = true;
 }

@@ -11,7 +11,8 @@ namespace NoKv.Storage.Wal;
 /// of unsynced data. Such a tail ends the log cleanly (<see cref="TryReadRecord"/> returns false). A bad
 /// chunk that is followed by an intact chunk later in the file cannot be a torn tail (the writer never
 /// wrote past it after a crash), so it is reported as <see cref="CorruptionException"/> with the offset of
-/// the bad chunk: data the log acknowledged is never silently dropped.
+/// the bad chunk: data the log acknowledged is never silently dropped. A log whose file ends in zeros (written
+/// ahead of the appends so that syncs need not grow the file) ends cleanly at the first zero chunk header.
 /// </remarks>
 internal sealed class LogReader : IDisposable
 {
@@ -35,7 +36,10 @@ internal sealed class LogReader : IDisposable
     /// <summary>Offset in the file of the first chunk of the last record returned.</summary>
     public long LastRecordOffset { get; private set; }
 
-    /// <summary>True when the log ended with a torn tail rather than at a clean record boundary.</summary>
+    /// <summary>
+    /// True when the log ended with a torn tail rather than at a clean record boundary (the end of the file, or
+    /// a zero chunk header followed only by zeros).
+    /// </summary>
     public bool HitTornTail { get; private set; }
 
     /// <summary>
@@ -73,9 +77,11 @@ internal sealed class LogReader : IDisposable
             var type = (LogChunkType)header[6];
             if (type == LogChunkType.Zero)
             {
-                // The writer pads only the last < 7 bytes of a block, so a zero header is never its output
-                // (a file system may show zeros for pages of an unsynced append).
-                return BadChunk(chunkOffset, "zero chunk header");
+                // The writer pads only the last < 7 bytes of a block, so a zero header is never a chunk. It is
+                // either the end of the log (the writer fills the file with zeros ahead of its appends), or the
+                // start of an unsynced append whose pages were lost, or damage.
+                // Zeros inside a fragmented record are a torn tail at best, never a clean end.
+                return BadChunk(chunkOffset, "zero chunk header", zeroHeader: !inRecord);
             }
 
             if (LogFormat.HeaderSize + length > _blockLength - _pos)
@@ -161,22 +167,29 @@ internal sealed class LogReader : IDisposable
         return _blockLength > 0;
     }
 
-    /// <summary>A bad chunk ends the log if nothing intact follows it; otherwise it is corruption.</summary>
-    private bool BadChunk(long offset, string what)
+    /// <summary>
+    /// A bad chunk ends the log if nothing intact follows it; otherwise it is corruption. A zero header with
+    /// only zeros after it is the clean end of a log whose file was filled with zeros ahead of the writer.
+    /// </summary>
+    private bool BadChunk(long offset, string what, bool zeroHeader = false)
     {
-        if (IntactChunkFollows())
+        bool restIsZero = zeroHeader && IsZero(_block.AsSpan(_pos, _blockLength - _pos));
+        if (IntactChunkFollows(ref restIsZero))
         {
             throw new CorruptionException(Path, offset, $"Log corruption: {what}.");
         }
 
-        HitTornTail = true;
+        HitTornTail = !restIsZero;
         _eof = true;
         _pos = _blockLength;
         return false;
     }
 
-    /// <summary>Whether any later block of the file starts with a chunk whose checksum verifies.</summary>
-    private bool IntactChunkFollows()
+    /// <summary>
+    /// Whether any later block of the file starts with a chunk whose checksum verifies. Reads the rest of the
+    /// file, and clears <paramref name="allZero"/> when any of it is not zero.
+    /// </summary>
+    private bool IntactChunkFollows(ref bool allZero)
     {
         if (_eof)
         {
@@ -187,6 +200,7 @@ internal sealed class LogReader : IDisposable
         while (true)
         {
             int n = ReadFully(_stream, probe);
+            allZero = allZero && IsZero(probe.AsSpan(0, n));
             if (n >= LogFormat.HeaderSize)
             {
                 int length = BinaryPrimitives.ReadUInt16LittleEndian(probe.AsSpan(4));

@@ -62,6 +62,9 @@ internal sealed class LogWriter : IDisposable
     /// <summary>Hands appended bytes to the OS (survives a process crash).</summary>
     public void Flush() => _file.Flush();
 
+    /// <summary>Hands appended bytes to the OS and starts writing them to the device (see <see cref="IWritableFile.BeginSync"/>).</summary>
+    public void BeginSync() => _file.BeginSync();
+
     /// <summary>Makes every appended record durable.</summary>
     public void Sync() => _file.Sync();
 

@@ -62,6 +62,9 @@ internal sealed class CountingFileSystem(IFileSystem inner) : IFileSystem
             return file.Read(offset, destination);
         }
 
+        // Maps when the inner file can, so database tests over this file system run the mapped read path.
+        public FileMapping? TryMap() => file.TryMap();
+
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)

@@ -44,6 +44,40 @@ public sealed class PhysicalFileSystemTests : IDisposable
     }
 
     [Fact]
+    public void Zero_fill_ahead_keeps_zeros_past_the_appends_without_changing_the_length()
+    {
+        IFileSystem fs = PhysicalFileSystem.Instance;
+        string path = Path.Combine(_dir, "z");
+        byte[] data = new byte[5000];
+        new Random(4).NextBytes(data);
+        const int ahead = 64 << 10;
+        using (IWritableFile w = fs.CreateWritable(path))
+        {
+            w.SetZeroFillAhead(ahead);
+            for (int i = 0; i < 40; i++)
+            {
+                w.Append(data);
+                w.Sync();
+                Assert.Equal((i + 1) * (long)data.Length, w.Length);
+                long onDisk = new FileInfo(path).Length;
+                Assert.InRange(onDisk, w.Length + (ahead / 2), w.Length + ahead + 4096);
+            }
+
+            w.Append(new byte[200_000]); // a direct write past the buffer keeps the zeros ahead of it too
+            w.Flush();
+            Assert.True(new FileInfo(path).Length >= w.Length + (ahead / 2));
+        }
+
+        byte[] file = File.ReadAllBytes(path);
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal(data, file.AsSpan(i * data.Length, data.Length).ToArray());
+        }
+
+        Assert.True(file.AsSpan(40 * data.Length).IndexOfAnyExcept((byte)0) < 0);
+    }
+
+    [Fact]
     public void Lock_file_is_exclusive_within_the_process()
     {
         string path = Path.Combine(_dir, "LOCK");

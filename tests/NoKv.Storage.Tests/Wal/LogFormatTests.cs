@@ -129,4 +129,84 @@ public sealed class LogFormatTests
         Assert.Equal("x.log", e.Path);
         Assert.InRange(e.Offset, 0, 100);
     }
+    private static byte[] WithZeros(byte[] file, int zeros)
+    {
+        byte[] result = new byte[file.Length + zeros];
+        file.CopyTo(result, 0);
+        return result;
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 5)]
+    [InlineData(3, 40_000)]
+    [InlineData(4, 1 << 20)]
+    public void Zeros_after_the_last_record_are_the_clean_end_of_the_log(int seed, int zeros)
+    {
+        // What a log whose file was zero-filled ahead of the writer looks like after a crash or a clean close.
+        List<byte[]> records = Records(seed, 50);
+        List<byte[]> read = Read(WithZeros(Write(records), zeros), out bool torn);
+        Assert.False(torn);
+        Assert.Equal(records.Count, read.Count);
+        for (int i = 0; i < records.Count; i++)
+        {
+            Assert.Equal(records[i], read[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    public void Torn_record_followed_by_zeros_is_a_torn_tail(int seed)
+    {
+        List<byte[]> records = Records(seed, 40);
+        records.Add(new byte[3000]);
+        new Random(seed).NextBytes(records[^1]);
+        byte[] file = Write(records);
+
+        // Cut the last record short (its unsynced pages were lost) and fill the rest with zeros.
+        byte[] torn = WithZeros(file[..(file.Length - 1000)], 70_000);
+        List<byte[]> read = Read(torn, out bool hitTorn);
+        Assert.True(hitTorn);
+        Assert.Equal(records.Count - 1, read.Count);
+        for (int i = 0; i < read.Count; i++)
+        {
+            Assert.Equal(records[i], read[i]);
+        }
+    }
+
+    [Fact]
+    public void Zeros_inside_a_fragmented_record_are_a_torn_tail_not_a_clean_end()
+    {
+        byte[] big = new byte[100_000];
+        new Random(8).NextBytes(big);
+        byte[] file = Write([[1, 2, 3], big]);
+
+        // Keep the small record and the big record's first chunk; its later chunks read as zeros.
+        byte[] torn = new byte[file.Length + 32 * 1024];
+        file.AsSpan(0, 32 * 1024).CopyTo(torn);
+        List<byte[]> read = Read(torn, out bool hitTorn);
+        Assert.True(hitTorn);
+        Assert.Single(read);
+    }
+
+    [Fact]
+    public void Damage_before_intact_records_is_corruption_even_with_a_zero_tail()
+    {
+        List<byte[]> records = Records(9, 300);
+        byte[] file = WithZeros(Write(records), 1 << 20);
+        Assert.True(file.Length > 4 * 32 * 1024);
+
+        byte[] flipped = (byte[])file.Clone();
+        flipped[100] ^= 0x01;
+        var e = Assert.Throws<CorruptionException>(() => Read(flipped, out _));
+        Assert.InRange(e.Offset, 0, 100);
+
+        // A zeroed chunk header mid-log is not the end of the log when intact blocks follow it.
+        byte[] zeroed = (byte[])file.Clone();
+        Array.Clear(zeroed, 0, 7);
+        e = Assert.Throws<CorruptionException>(() => Read(zeroed, out _));
+        Assert.Equal(0, e.Offset);
+    }
 }
