@@ -33,6 +33,9 @@ public sealed class SiloSettings
     /// <summary>Address other silos and clients use to reach this one; defaults to loopback for Localhost clustering.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>The engine's memtable size in bytes (NOKV_MEMTABLESIZEBYTES); null keeps the store's default.</summary>
+    public long? MemtableSizeBytes { get; set; }
+
     public ClusteringSettings Clustering { get; set; } = new();
 
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>

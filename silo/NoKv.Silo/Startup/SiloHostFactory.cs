@@ -38,6 +38,10 @@ public static class SiloHostFactory
                 {
                     store.StoreId = settings.StoreId;
                     store.DataDirectory = settings.EffectiveDataDirectory;
+                    if (settings.MemtableSizeBytes is { } memtable)
+                    {
+                        store.MemtableSizeBytes = memtable;
+                    }
                 },
                 cluster =>
                 {
