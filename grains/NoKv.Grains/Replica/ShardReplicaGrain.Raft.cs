@@ -26,6 +26,7 @@ public sealed partial class ShardReplicaGrain
     private readonly Dictionary<long, ReadWaiter> _pendingReads = new();
     private readonly List<ReadWaiter> _readsAwaitingApply = new();
     private readonly List<ApplyOutcome> _outcomes = new();
+    private WriteBatch _readyBatch = new();
     private readonly Dictionary<ulong, ArrayBufferWriter<byte>> _outgoing = new();
     private readonly Dictionary<ulong, int> _outgoingCounts = new();
     private long _nextReadId;
@@ -260,7 +261,15 @@ public sealed partial class ShardReplicaGrain
             Send(ready.Messages.Span[..early]);
         }
 
-        var batch = new WriteBatch();
+        // Reused: one Ready is handled at a time and its write is awaited before the next begins. A batch that
+        // grew past 1 MiB (a burst, a catch-up) is dropped rather than kept per replica.
+        if (_readyBatch.ApproximateSize > 1 << 20)
+        {
+            _readyBatch = new WriteBatch();
+        }
+
+        var batch = _readyBatch;
+        batch.Clear();
         var snapshot = ready.Snapshot;
         if (snapshot is not null)
         {
