@@ -65,6 +65,18 @@ public sealed record RaftConfig
     /// </summary>
     public bool CheckQuorum { get; init; } = true;
 
+    /// <summary>
+    /// When the leader's commit index moves and it has no new entries to send, it does not send an empty
+    /// Append just to carry the new commit index: followers learn it from the next Append or heartbeat.
+    /// Off (etcd's behaviour): followers apply within a round trip of the commit, at the price of one extra
+    /// message, follower write and response per commit round. On: under steady load the commit index rides
+    /// on the next batch of entries, so each follower handles one Ready per batch instead of two; when the
+    /// group goes idle, followers apply up to one heartbeat interval later. Safety is unaffected (a commit
+    /// index is only ever learned late, never early); what is delayed is follower-side application, so
+    /// reads served by followers (forwarded ReadIndex, stale reads) can wait up to a heartbeat longer.
+    /// </summary>
+    public bool LazyCommitPropagation { get; init; }
+
     /// <summary>The default read mode for <see cref="RawNode.ReadIndex(ReadOnlyMemory{byte})"/>.</summary>
     public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
 

@@ -324,7 +324,12 @@ internal sealed partial class RaftCore
             return false;
         }
 
-        commitBroadcastPending = true;
+        // Lazy propagation leaves the new commit index to the next Append or heartbeat (see RaftConfig).
+        if (!config.LazyCommitPropagation)
+        {
+            commitBroadcastPending = true;
+        }
+
         if (!wasCurrentTerm && readsAwaitingCommit.Count > 0)
         {
             ReleaseReadsAwaitingCommit();

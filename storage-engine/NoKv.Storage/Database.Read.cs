@@ -101,7 +101,7 @@ public sealed partial class Database
         ThrowIfDisposed();
         ulong snapshot = SnapshotSequence(options);
         bool fillCache = options?.FillCache ?? true;
-        SuperVersion sv = _superCache.TryTake() ?? AcquireSuperVersion();
+        SuperVersion sv = _superCache.TryTake(out SuperVersionSlot slot) ?? AcquireSuperVersion();
         byte[]? rented = null;
         try
         {
@@ -180,7 +180,7 @@ public sealed partial class Database
         }
         finally
         {
-            _superCache.Return(sv);
+            _superCache.Return(slot, sv);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);

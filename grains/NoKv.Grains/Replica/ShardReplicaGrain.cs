@@ -121,6 +121,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
                 // Safe here: Send encodes every message of a Ready before Advance and keeps no Message after it,
                 // which is the condition under which the library may recycle the Append entry arrays.
                 ReuseMessageEntryBuffers = true,
+
+                // Under load the commit index rides on the next Append instead of an empty Append per commit round
+                // (those were 22-34% of all Appends at write/c64-c16, each costing a follower Ready and a response);
+                // measured 142-149 us of silo CPU per put at write/c64 against 163-184 without. Followers then apply
+                // up to a heartbeat later when a shard goes idle; clients are answered by the leader, and follower
+                // stale reads are bounded by their last contact with the leader either way.
+                LazyCommitPropagation = true,
             },
             _log);
 

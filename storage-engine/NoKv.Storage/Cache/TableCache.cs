@@ -80,6 +80,12 @@ public sealed class TableCache : IDisposable
         TableCacheEntry entry = Acquire(fileNumber);
         try
         {
+            if (entry.Reader.IsMapped)
+            {
+                // The spans would point into a mapping that the release below may unmap.
+                throw new InvalidOperationException("TableCache.TryGet cannot return spans from a mapped table; use Acquire and Release around the read.");
+            }
+
             // Unmapped: the spans point into blocks (GC arrays) and per-thread scratch, not into the reader's
             // file, so they outlive the release below.
             return entry.Reader.TryGet(key, out foundKey, out value, fillCache);

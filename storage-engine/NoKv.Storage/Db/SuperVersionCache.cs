@@ -33,16 +33,16 @@ internal sealed class SuperVersionCache : IDisposable
     /// caller then takes a new reference from the database. Either way the caller passes the super version
     /// it reads with to <see cref="Return"/>, exactly once, on this thread.
     /// </summary>
-    public SuperVersion? TryTake()
+    /// <param name="slot">This thread's slot, to hand back to <see cref="Return"/> (saves a second thread-local lookup).</param>
+    public SuperVersion? TryTake(out SuperVersionSlot slot)
     {
-        SuperVersionSlot slot = _slots.Value!;
+        slot = _slots.Value!;
         return Interlocked.Exchange(ref slot.Value, InUse) as SuperVersion;
     }
 
-    /// <summary>Puts <paramref name="sv"/> back (the slot now owns its reference), or drops its reference if the slot went stale.</summary>
-    public void Return(SuperVersion sv)
+    /// <summary>Puts <paramref name="sv"/> back into <paramref name="slot"/> (which then owns its reference), or drops its reference if the slot went stale.</summary>
+    public void Return(SuperVersionSlot slot, SuperVersion sv)
     {
-        SuperVersionSlot slot = _slots.Value!;
         if (Interlocked.CompareExchange(ref slot.Value, sv, InUse) != InUse)
         {
             sv.Unref();

@@ -108,6 +108,9 @@ internal sealed class LevelIterator : IInternalIterator
         if (index >= 0 && index < _files.Length)
         {
             TableCacheEntry entry = _tables.Acquire((long)_files[index].Number);
+
+            // Owned from here on, so Close or Dispose releases it even if what follows throws.
+            _entry = entry;
             if (_spare is null)
             {
                 _spare = new TableIterator(entry.Reader, _fillCache);
@@ -117,7 +120,6 @@ internal sealed class LevelIterator : IInternalIterator
                 _spare.Reset(entry.Reader);
             }
 
-            _entry = entry;
             _current = _spare;
         }
     }

@@ -12,7 +12,9 @@ namespace NoKv.Storage.Sstable;
 /// Not thread-safe. Reusable across blocks via <see cref="Reset"/>, so a reader can keep one per thread and
 /// look up keys without allocating. <see cref="Key"/> lives in an internal buffer (prefix compression means
 /// most keys are not stored whole) and is valid until the next move; <see cref="Value"/> points into the
-/// block itself and stays valid as long as the caller holds the span.
+/// block itself: for an array block it stays valid as long as the caller holds the span, for a view of a
+/// mapped table only while that table stays open (see <see cref="Block"/>). The iterator copies the block's
+/// location at <see cref="Reset"/>; the owner of a view resets the iterator whenever it re-points the view.
 /// Malformed entries throw <see cref="CorruptionException"/> naming the block's file and offset.
 /// </remarks>
 internal sealed unsafe class BlockIterator : IInternalIterator

@@ -292,7 +292,9 @@ internal sealed unsafe class TableReader : IDisposable
             throw new CorruptionException(Path, _index.FileOffset, "index entry holds a malformed block handle");
         }
 
-        if (handle.Offset < 0 || handle.Offset + handle.Size + TableFormat.BlockTrailerSize > _dataEnd)
+        // Written so nothing overflows (Size <= int.MaxValue, but Offset may be up to long.MaxValue): a mapped
+        // read trusts these bounds, so a wrapped sum would become a pointer outside the mapping.
+        if (handle.Offset < 0 || handle.Offset > _dataEnd - handle.Size - TableFormat.BlockTrailerSize)
         {
             throw new CorruptionException(Path, _index.FileOffset, $"index entry points outside the data: ({handle.Offset}, {handle.Size})");
         }
@@ -302,6 +304,7 @@ internal sealed unsafe class TableReader : IDisposable
             // Bounds checked above against _dataEnd, which lies inside the mapping (the whole file).
             int contentSize = (int)handle.Size;
             byte* start = _mapping.Pointer + handle.Offset;
+            Prefetch(start, contentSize + TableFormat.BlockTrailerSize);
             CheckTrailer(new ReadOnlySpan<byte>(start, contentSize + TableFormat.BlockTrailerSize), contentSize, Path, handle.Offset, _options.VerifyChecksums);
             view ??= Block.CreateView();
             view.PointViewAt(start, contentSize, Path, handle.Offset);
@@ -331,6 +334,24 @@ internal sealed unsafe class TableReader : IDisposable
         }
 
         return block;
+    }
+
+    /// <summary>
+    /// Asks for every cache line of a mapped block at once before the checksum walks it: the checksum reads
+    /// three interleaved streams, which the hardware prefetcher follows poorly, so without this the block
+    /// arrives from memory a few lines at a time. Prefetches never fault, so a range past the mapping is harmless.
+    /// </summary>
+    private static void Prefetch(byte* start, int length)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int i = 0; i < length; i += 64)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + i);
+        }
     }
 
     public void Dispose()

@@ -145,6 +145,7 @@ public sealed class SimHost
                 MaxSizePerMsg = options.MaxSizePerMsg,
                 MaxInflightMsgs = options.MaxInflightMsgs,
                 SnapshotChunkSize = options.SnapshotChunkSize,
+                LazyCommitPropagation = options.IsLazyCommitPropagation,
                 Random = new Random((int)(_random.NextUInt64() & int.MaxValue)),
                 Applied = StateMachine.AppliedIndex,
             },

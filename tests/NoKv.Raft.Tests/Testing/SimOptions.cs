@@ -72,6 +72,15 @@ public sealed record SimOptions
     /// </summary>
     public bool? LeaderSendsBeforePersist { get; init; }
 
+    /// <summary>
+    /// <see cref="RaftConfig.LazyCommitPropagation"/>; null: chosen per seed (on for seeds = 1 mod 3), so
+    /// scenarios cover followers that learn the commit index only from the next Append or heartbeat.
+    /// </summary>
+    public bool? LazyCommitPropagation { get; init; }
+
+    /// <summary>The effective <see cref="LazyCommitPropagation"/> for this seed.</summary>
+    public bool IsLazyCommitPropagation => LazyCommitPropagation ?? (Seed % 3 == 1);
+
     /// <summary>The effective <see cref="LeaderSendsBeforePersist"/> for this seed.</summary>
     public bool IsLeaderSendsBeforePersist => LeaderSendsBeforePersist ?? (Seed % 4 < 2);
 
@@ -94,5 +103,5 @@ public sealed record SimOptions
 
     public override string ToString() =>
         $"nodes={Nodes} seed={Seed} tick={TickInterval}ms drift={ClockDrift} election={ElectionTick} heartbeat={HeartbeatTick} "
-        + $"prevote={IsPreVote} checkquorum={IsCheckQuorum} read={ReadOnlyOption} snapshot={SnapshotThreshold} disk={MaxDiskLatency} early-send={IsLeaderSendsBeforePersist} durable-sm={IsDurableStateMachine} faults=[{Faults}]";
+        + $"prevote={IsPreVote} checkquorum={IsCheckQuorum} read={ReadOnlyOption} snapshot={SnapshotThreshold} disk={MaxDiskLatency} early-send={IsLeaderSendsBeforePersist} lazy-commit={IsLazyCommitPropagation} durable-sm={IsDurableStateMachine} faults=[{Faults}]";
 }

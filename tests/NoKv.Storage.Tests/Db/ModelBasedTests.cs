@@ -44,6 +44,9 @@ public sealed class ModelBasedTests
             NumLevels = 4,
             BlockCacheBytes = seed % 2 == 0 ? 0 : 1 << 20,
             BloomBitsPerKey = seed % 3 == 0 ? 0 : 10,
+
+            // Most seeds read tables through the (pinned in-memory) mapping, the rest through positional reads.
+            UseMappedReads = seed % 4 != 1,
         };
         var model = new SortedDictionary<byte[], byte[]>(ByteArrayComparer.Bytewise);
         var snapshots = new List<(Snapshot Snap, SortedDictionary<byte[], byte[]> Model)>();

@@ -92,6 +92,32 @@ public sealed class MappedTableTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BlockHandlesOutsideTheDataAreCorruptionNotWildReads(bool mapped)
+    {
+        (IFileSystem fs, string path) = NewTable(physical: true, 1, Entries(100));
+        using TableReader reader = TestTables.Open(fs, path, 1, mapped ? Mapped : Pread);
+        Assert.Equal(mapped, reader.IsMapped);
+        long length = fs.GetFileLength(path);
+        foreach (BlockHandle handle in new[]
+                 {
+                     new BlockHandle(long.MaxValue - 10, 100),
+                     new BlockHandle(long.MaxValue - int.MaxValue, int.MaxValue),
+                     new BlockHandle(0, int.MaxValue),
+                     new BlockHandle(length - 8, 4),
+                     new BlockHandle(length, 0),
+                 })
+        {
+            var encoded = new byte[BlockHandle.MaxEncodedLength];
+            int n = handle.EncodeTo(encoded);
+            byte[] value = encoded[..n];
+            CorruptionException e = Assert.Throws<CorruptionException>(() => reader.ReadDataBlock(value, fillCache: false));
+            Assert.Equal(path, e.Path);
+        }
+    }
+
     [Fact]
     public void FaultInjectingFilesAreNeverMapped()
     {
@@ -153,7 +179,9 @@ public sealed class MappedTableTests : IDisposable
         for (long n = 2; n <= 6; n++)
         {
             NewTable(physical: true, n, Entries(10));
-            Assert.True(cache.TryGet(n, Key(3), out _, out _));
+            TableCacheEntry other = cache.Acquire(n);
+            Assert.True(other.Reader.TryGet(Key(3), out _, out _));
+            other.Release();
         }
 
         for (int i = 100; i < 500; i++, it.Next())
@@ -164,6 +192,73 @@ public sealed class MappedTableTests : IDisposable
         Assert.False(it.Valid);
         it.SeekToFirst();
         Assert.True(it.Valid && it.Key.SequenceEqual(Key(0)));
+    }
+
+    [Fact]
+    public void ConcurrentReadersWithEvictionNeverTouchAnUnmappedTable()
+    {
+        // Eight physical tables behind a cache of three: tables are evicted and unmapped all the time while
+        // other threads read them; a read through an unmapped table would crash the process or return garbage.
+        const int tables = 8;
+        for (long n = 1; n <= tables; n++)
+        {
+            NewTable(physical: true, n, Entries(300));
+        }
+
+        using var cache = new TableCache(PhysicalFileSystem.Instance, PhysicalPathOf, Mapped, blockCache: null, capacity: 3);
+        int errors = 0;
+        var threads = new Thread[3];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            int threadSeed = Seed + t;
+            threads[t] = new Thread(() =>
+            {
+                var random = new Random(threadSeed);
+                for (int i = 0; i < 3000; i++)
+                {
+                    long file = random.Next(1, tables + 1);
+                    int k = random.Next(300);
+                    if (i % 10 == 0)
+                    {
+                        using IInternalIterator it = cache.NewIterator(file);
+                        it.Seek(Key(k));
+                        for (int j = k; j < Math.Min(k + 30, 300); j++, it.Next())
+                        {
+                            if (!it.Valid || !it.Key.SequenceEqual(Key(j)) || !it.Value.SequenceEqual(Value(j)))
+                            {
+                                Interlocked.Increment(ref errors);
+                                break;
+                            }
+                        }
+
+                        continue;
+                    }
+
+                    TableCacheEntry entry = cache.Acquire(file);
+                    try
+                    {
+                        if (!entry.Reader.IsMapped || !entry.Reader.TryGet(Key(k), out _, out ReadOnlySpan<byte> value) || !value.SequenceEqual(Value(k)))
+                        {
+                            Interlocked.Increment(ref errors);
+                        }
+                    }
+                    finally
+                    {
+                        entry.Release();
+                    }
+                }
+            });
+            threads[t].Start();
+        }
+
+        foreach (Thread thread in threads)
+        {
+            Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "reader thread did not finish");
+        }
+
+        Assert.Equal(0, errors);
+        Assert.True(cache.GetStatistics().Evictions > 0, "the test needs evictions");
+        Assert.Throws<InvalidOperationException>(() => cache.TryGet(1, Key(1), out _, out _));
     }
 
     private static byte[] Key(int i) => System.Text.Encoding.ASCII.GetBytes($"key{i:D6}");

@@ -14,7 +14,7 @@ public sealed class NoKvBenchEngine : IBenchEngine
 
     public NoKvBenchEngine(string path, EngineSettings settings)
     {
-        _db = Database.Open(path, new StorageOptions
+        var options = new StorageOptions
         {
             MemtableSizeBytes = settings.MemtableBytes,
             MaxImmutableMemtables = 2,
@@ -28,9 +28,10 @@ public sealed class NoKvBenchEngine : IBenchEngine
             Level0CompactionTrigger = settings.Level0CompactionTrigger,
             MaxOpenTables = 1000,
             VerifyChecksums = true,
-        });
-        _notes.Add("NoKv: shared settings map 1:1 onto StorageOptions, MaxImmutableMemtables=2, checksums verified on read, " +
-                   "reads through TryGet(IBufferWriter)");
+        };
+        _db = Database.Open(path, options);
+        _notes.Add("NoKv: shared settings map 1:1 onto StorageOptions, MaxImmutableMemtables=2, checksums verified on every block read, " +
+                   $"reads through TryGet(IBufferWriter), tables {(options.UseMappedReads ? "memory-mapped (data blocks bypass the block cache; the OS page cache holds them)" : "read with pread into the block cache")}");
         _notes.Add("NoKv fillsync: Put with WriteOptions.Synced; concurrent fillsync = 32 threads calling Put(Synced), grouped by the WAL's group commit");
     }
 

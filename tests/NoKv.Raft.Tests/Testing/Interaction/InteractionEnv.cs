@@ -44,7 +44,7 @@ public sealed partial class InteractionEnv
         _ => throw new FormatException($"line {command.LineNumber}: unknown command '{command.Name}'"),
     };
 
-    /// <summary><c>cluster nodes=3 seed=1 [snapshot=N] [prevote=true] [checkquorum=true] [disk=ms] [durable=false] [early=false] [read=Safe|LeaseBased]</c></summary>
+    /// <summary><c>cluster nodes=3 seed=1 [snapshot=N] [prevote=true] [checkquorum=true] [disk=ms] [durable=false] [early=false] [lazycommit=false] [read=Safe|LeaseBased]</c></summary>
     private string HandleCluster(DataDrivenCommand command)
     {
         _cluster = new SimCluster(new SimOptions
@@ -57,6 +57,7 @@ public sealed partial class InteractionEnv
             MaxDiskLatency = command.Named("disk", 0L),
             DurableStateMachine = command.Named("durable", false),
             LeaderSendsBeforePersist = command.Named("early", false),
+            LazyCommitPropagation = command.Named("lazycommit", false),
             ReadOnlyOption = Enum.Parse<ReadOnlyOption>(command.Named("read", nameof(ReadOnlyOption.Safe))),
             Trace = true,
         });
