@@ -157,7 +157,47 @@ internal sealed class SkipList
             return nodePrefix < keyPrefix ? -1 : 1;
         }
 
-        return InternalKey.Compare(KeyOf(node), key);
+        return CompareWithEqualPrefix(KeyOf(node), key);
+    }
+
+    /// <summary>
+    /// <see cref="InternalKey.Compare"/> for two internal keys whose prefixes are equal. Keys that share their
+    /// first 8 bytes are common (fixed-width numeric keys, key prefixes per shard or table), so the rest of the
+    /// user keys is compared 8 bytes at a time as big-endian integers before falling back to a byte compare.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CompareWithEqualPrefix(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        ReadOnlySpan<byte> ua = a[..^InternalKey.TrailerSize];
+        ReadOnlySpan<byte> ub = b[..^InternalKey.TrailerSize];
+        int i = 0;
+        if (ua.Length >= 8 && ub.Length >= 8)
+        {
+            // Equal prefixes of two keys of at least 8 bytes mean equal first 8 bytes.
+            i = 8;
+            while (i + 8 <= ua.Length && i + 8 <= ub.Length)
+            {
+                ulong x = BinaryPrimitives.ReadUInt64BigEndian(ua[i..]);
+                ulong y = BinaryPrimitives.ReadUInt64BigEndian(ub[i..]);
+                if (x != y)
+                {
+                    return x < y ? -1 : 1;
+                }
+
+                i += 8;
+            }
+        }
+
+        if (i != ua.Length || i != ub.Length)
+        {
+            int c = ua[i..].SequenceCompareTo(ub[i..]);
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+
+        return InternalKey.TrailerOf(b).CompareTo(InternalKey.TrailerOf(a));
     }
 
     /// <summary>First 8 bytes of the user key of an internal key, big-endian, zero-padded.</summary>

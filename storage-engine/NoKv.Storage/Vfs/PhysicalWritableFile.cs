@@ -12,11 +12,27 @@ namespace NoKv.Storage.Vfs;
 /// size once; the syncs after it overwrite already-allocated, already-sized space and journal nothing.
 /// Physically written zeros rather than fallocate: ext4 tracks fallocated space as unwritten extents and must
 /// journal their conversion when a write first lands in each block, which measured nearly as slow as growing.
+/// <para>
+/// On 64-bit Linux, zero fill also switches appends from buffer-and-pwrite to copies into a shared memory
+/// mapping of the zero-filled space (remapped about once per zero fill). A copy into the page cache is handed
+/// to the OS as surely as a pwrite (it survives a crash of the process, and <see cref="Sync"/>'s fdatasync writes
+/// the dirty mapped pages back) but costs no system call: with one small WAL record per unsynced write, the
+/// pwrite path was about a quarter of the write path's time. Appends larger than half a window use pwrite.
+/// The space is allocated before it is mapped (the zeros were written), so a store cannot fail for lack of
+/// space; a failed mmap falls back to pwrite for good.
+/// </para>
+/// <para>
+/// Mapped appends are used only once <see cref="MapAfterUnsyncedBytes"/> have been appended since the last
+/// <see cref="Sync"/>: writeback write-protects the mapped pages it cleans (a TLB flush, and a page fault on the
+/// next store), which made each synced append about 20% slower than a pwrite. Logs that sync often keep using
+/// pwrite; logs written without syncs switch to the mapping.
+/// </para>
 /// </remarks>
-internal sealed class PhysicalWritableFile : IWritableFile
+internal sealed unsafe class PhysicalWritableFile : IWritableFile
 {
     private const int BufferSize = 64 << 10;
     private const int ZeroFillAlignment = 4096;
+    private const long MapAfterUnsyncedBytes = 256 << 10;
     private static readonly byte[] Zeros = new byte[BufferSize];
 
     private readonly SafeFileHandle _handle;
@@ -27,6 +43,14 @@ internal sealed class PhysicalWritableFile : IWritableFile
 
     // Invariant: bytes in [max(_flushedLength, Length), _zeroedEnd) of the file are zeros we wrote.
     private long _zeroedEnd;
+
+    // Mapped appends (see remarks): _map maps file bytes [_mapStart, _mapEnd); _mapEnd <= _zeroedEnd <= file
+    // size, so every mapped page lies inside the file. An append goes to the mapping only with nothing buffered.
+    private bool _mapped;
+    private byte* _map;
+    private long _mapStart;
+    private long _mapEnd;
+    private long _appendedSinceSync;
 
     public PhysicalWritableFile(string path, FileMode mode)
     {
@@ -41,6 +65,17 @@ internal sealed class PhysicalWritableFile : IWritableFile
 
     public void Append(ReadOnlySpan<byte> data)
     {
+        _appendedSinceSync += data.Length;
+        if (_mapped && _appendedSinceSync >= MapAfterUnsyncedBytes)
+        {
+            // Buffered bytes go first: mapped appends land at the append position.
+            Flush();
+            if (AppendMapped(data))
+            {
+                return;
+            }
+        }
+
         if (data.Length <= BufferSize - _buffered)
         {
             data.CopyTo(_buffer.AsSpan(_buffered));
@@ -78,7 +113,90 @@ internal sealed class PhysicalWritableFile : IWritableFile
     public void SetZeroFillAhead(int bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        Flush();
         _zeroFillAhead = bytes;
+        if (bytes == 0)
+        {
+            Unmap();
+            _mapped = false;
+        }
+        else
+        {
+            _mapped = OperatingSystem.IsLinux() && Environment.Is64BitProcess;
+        }
+    }
+
+    /// <summary>
+    /// REQUIRES: nothing buffered. Copies <paramref name="data"/> into the mapping, remapping if needed, or writes
+    /// it with pwrite if it is large; false (with nothing written) when mapping failed and appends must use the
+    /// buffer from now on.
+    /// </summary>
+    private bool AppendMapped(ReadOnlySpan<byte> data)
+    {
+        long end = _flushedLength + data.Length;
+        if (end > _mapEnd)
+        {
+            if (data.Length > _zeroFillAhead / 2)
+            {
+                // Written at once, never buffered: later appends go to the mapping, past these bytes.
+                ZeroFillBefore(end);
+                RandomAccess.Write(_handle, data, _flushedLength);
+                _flushedLength = end;
+                return true;
+            }
+
+            if (!Remap(end))
+            {
+                return false;
+            }
+        }
+
+        data.CopyTo(new Span<byte>(_map + (_flushedLength - _mapStart), data.Length));
+        _flushedLength = end;
+        return true;
+    }
+
+    /// <summary>Zero-fills past <paramref name="end"/> and maps from the page holding the append position to the zeros' end.</summary>
+    private bool Remap(long end)
+    {
+        Unmap();
+        ZeroFillBefore(end, fromAppendPosition: true);
+        long pageSize = Environment.SystemPageSize;
+        long start = _flushedLength / pageSize * pageSize;
+        long length = _zeroedEnd - start;
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            nint address = FileSyncNative.Mmap(0, (nuint)length, FileSyncNative.ProtRead | FileSyncNative.ProtWrite, FileSyncNative.MapShared, (int)_handle.DangerousGetHandle(), start);
+            if (address == FileSyncNative.MapFailed)
+            {
+                _mapped = false;
+                return false;
+            }
+
+            _map = (byte*)address;
+            _mapStart = start;
+            _mapEnd = _zeroedEnd;
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private void Unmap()
+    {
+        if (_map is not null)
+        {
+            _ = FileSyncNative.Munmap((nint)_map, (nuint)(_mapEnd - _mapStart));
+            _map = null;
+            _mapStart = _mapEnd = 0;
+        }
     }
 
     /// <summary>
@@ -86,14 +204,19 @@ internal sealed class PhysicalWritableFile : IWritableFile
     /// past <paramref name="end"/>, writes zeros up to <paramref name="end"/> + the requested amount (rounded to
     /// a page), in one go, so a sync pays for the size change once per that many bytes.
     /// </summary>
-    private void ZeroFillBefore(long end)
+    /// <param name="end">End of the bytes about to be written.</param>
+    /// <param name="fromAppendPosition">
+    /// Fill from the append position rather than from <paramref name="end"/>: the bytes will be stored through the
+    /// mapping, which must find every page it touches already written (allocated), not a hole.
+    /// </param>
+    private void ZeroFillBefore(long end, bool fromAppendPosition = false)
     {
         if (_zeroFillAhead == 0 || end + (_zeroFillAhead / 2) <= _zeroedEnd)
         {
             return;
         }
 
-        long from = Math.Max(_zeroedEnd, end);
+        long from = Math.Max(_zeroedEnd, fromAppendPosition ? _flushedLength : end);
         long to = (end + _zeroFillAhead + ZeroFillAlignment - 1) / ZeroFillAlignment * ZeroFillAlignment;
         while (from < to)
         {
@@ -132,6 +255,7 @@ internal sealed class PhysicalWritableFile : IWritableFile
     public void Sync()
     {
         Flush();
+        _appendedSinceSync = 0;
         if (OperatingSystem.IsLinux())
         {
             // fdatasync persists the data and the metadata needed to read it back (the file size), skipping
@@ -167,6 +291,7 @@ internal sealed class PhysicalWritableFile : IWritableFile
         }
         finally
         {
+            Unmap();
             _handle.Dispose();
         }
     }

@@ -131,4 +131,53 @@ public sealed class SkipListTests
             Assert.Equal(target, it.Key.ToArray());
         }
     }
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    public void Order_is_bytewise_for_long_keys_sharing_long_prefixes(int seed)
+    {
+        // Keys of 0..40 bytes built from a few shared stems, so that many comparisons get past the 8-byte
+        // prefix and through the 8-bytes-at-a-time path, with repeated user keys at different sequences.
+        var list = new SkipList(new Arena(4096));
+        var rng = new Random(seed);
+        byte[] alphabet = [0, 1, 0x7F, 0x80, 0xFF];
+        var stems = new byte[6][];
+        for (int s = 0; s < stems.Length; s++)
+        {
+            stems[s] = new byte[rng.Next(8, 33)];
+            for (int i = 0; i < stems[s].Length; i++)
+            {
+                stems[s][i] = alphabet[rng.Next(2)];
+            }
+        }
+
+        var expected = new SortedSet<byte[]>(ByteArrayComparer.Internal);
+        for (ulong seq = 1; seq <= 4000; seq++)
+        {
+            byte[] stem = stems[rng.Next(stems.Length)];
+            byte[] user = new byte[Math.Min(40, rng.Next(stem.Length + 9))];
+            for (int i = 0; i < user.Length; i++)
+            {
+                user[i] = i < stem.Length ? stem[i] : alphabet[rng.Next(alphabet.Length)];
+            }
+
+            byte[] k = InternalKey.Make(user, InternalKey.Trailer(seq, ValueKind.Value));
+            list.Insert(k, []);
+            expected.Add(k);
+        }
+
+        var it = new MemTableIterator(list);
+        var forward = new List<byte[]>();
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            forward.Add(it.Key.ToArray());
+        }
+
+        Assert.Equal(expected.ToList(), forward);
+        foreach (byte[] target in expected.Where((_, i) => i % 20 == 0))
+        {
+            it.Seek(target);
+            Assert.Equal(target, it.Key.ToArray());
+        }
+    }
 }
