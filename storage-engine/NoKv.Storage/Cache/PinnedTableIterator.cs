@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using NoKv.Storage.Iterators;
+using NoKv.Storage.Sstable;
 
 namespace NoKv.Storage.Cache;
 
@@ -8,20 +10,21 @@ namespace NoKv.Storage.Cache;
 /// </summary>
 internal sealed class PinnedTableIterator : IInternalIterator
 {
-    private readonly IInternalIterator _inner;
+    // Concrete (sealed) type so calls are direct and inlinable, not interface dispatches.
+    private readonly TableIterator _inner;
     private TableCacheEntry? _entry;
 
     public PinnedTableIterator(TableCacheEntry entry, bool fillCache)
     {
         _entry = entry;
-        _inner = entry.Reader.NewIterator(fillCache);
+        _inner = new TableIterator(entry.Reader, fillCache);
     }
 
-    public bool Valid => _entry is not null && _inner.Valid;
+    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _entry is not null && _inner.Valid; }
 
-    public ReadOnlySpan<byte> Key => _inner.Key;
+    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner.Key; }
 
-    public ReadOnlySpan<byte> Value => _inner.Value;
+    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner.Value; }
 
     public void SeekToFirst()
     {
@@ -35,12 +38,14 @@ internal sealed class PinnedTableIterator : IInternalIterator
         _inner.SeekToLast();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
         ThrowIfDisposed();
         _inner.Seek(target);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next() => _inner.Next();
 
     public void Prev() => _inner.Prev();
@@ -55,5 +60,6 @@ internal sealed class PinnedTableIterator : IInternalIterator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_entry is null, this);
 }

@@ -97,7 +97,7 @@ public sealed class TableCache : IDisposable
     }
 
     /// <summary>An iterator over table <paramref name="fileNumber"/> that keeps the table open until disposed.</summary>
-    internal IInternalIterator NewIterator(long fileNumber, bool fillCache = true)
+    internal PinnedTableIterator NewIterator(long fileNumber, bool fillCache = true)
     {
         TableCacheEntry entry = Acquire(fileNumber);
         try

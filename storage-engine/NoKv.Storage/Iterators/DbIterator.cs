@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NoKv.Storage.Db;
 
 namespace NoKv.Storage.Iterators;
@@ -93,6 +94,7 @@ internal sealed class DbIterator : StorageIterator
         FindPrevUserEntry();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Seek(ReadOnlySpan<byte> key)
     {
         EnsureOpen();
@@ -120,6 +122,7 @@ internal sealed class DbIterator : StorageIterator
         FindPrevUserEntry();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Next()
     {
         EnsureValid();
@@ -174,6 +177,7 @@ internal sealed class DbIterator : StorageIterator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FindNextUserEntry(bool skipping)
     {
         _forward = true;

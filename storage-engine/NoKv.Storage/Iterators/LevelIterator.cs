@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NoKv.Storage.Cache;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Sstable;
@@ -32,11 +33,11 @@ internal sealed class LevelIterator : IInternalIterator
         _fillCache = fillCache;
     }
 
-    public bool Valid => _current is { Valid: true };
+    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _current is { Valid: true }; }
 
-    public ReadOnlySpan<byte> Key => _current!.Key;
+    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _current!.Key; }
 
-    public ReadOnlySpan<byte> Value => _current!.Value;
+    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _current!.Value; }
 
     public void SeekToFirst()
     {
@@ -52,6 +53,7 @@ internal sealed class LevelIterator : IInternalIterator
         SkipEmptyBackward();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
         Open(Version.FindFile(_files, target));
@@ -59,6 +61,7 @@ internal sealed class LevelIterator : IInternalIterator
         SkipEmptyForward();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next()
     {
         _current!.Next();
@@ -78,6 +81,7 @@ internal sealed class LevelIterator : IInternalIterator
         _spare = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipEmptyForward()
     {
         while (_current is not null && !_current.Valid)
@@ -96,6 +100,7 @@ internal sealed class LevelIterator : IInternalIterator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Open(int index)
     {
         if (index == _index && _current is not null)

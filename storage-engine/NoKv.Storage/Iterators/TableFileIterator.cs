@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NoKv.Storage.Cache;
 using NoKv.Storage.Manifest;
 
@@ -12,7 +13,7 @@ internal sealed class TableFileIterator : IInternalIterator
     private readonly TableCache _tables;
     private readonly FileMetaData _file;
     private readonly bool _fillCache;
-    private IInternalIterator? _inner;
+    private PinnedTableIterator? _inner;
 
     public TableFileIterator(TableCache tables, FileMetaData file, bool fillCache)
     {
@@ -23,18 +24,20 @@ internal sealed class TableFileIterator : IInternalIterator
 
     public FileMetaData File => _file;
 
-    public bool Valid => _inner is { Valid: true };
+    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner is { Valid: true }; }
 
-    public ReadOnlySpan<byte> Key => _inner!.Key;
+    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner!.Key; }
 
-    public ReadOnlySpan<byte> Value => _inner!.Value;
+    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner!.Value; }
 
     public void SeekToFirst() => Inner().SeekToFirst();
 
     public void SeekToLast() => Inner().SeekToLast();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target) => Inner().Seek(target);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next() => _inner!.Next();
 
     public void Prev() => _inner!.Prev();
@@ -45,7 +48,8 @@ internal sealed class TableFileIterator : IInternalIterator
         _inner = null;
     }
 
-    private IInternalIterator Inner()
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private PinnedTableIterator Inner()
     {
         _inner ??= _tables.NewIterator((long)_file.Number, _fillCache);
 

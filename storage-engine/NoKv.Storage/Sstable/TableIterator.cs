@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NoKv.Storage.Iterators;
 
 namespace NoKv.Storage.Sstable;
@@ -33,7 +34,7 @@ internal sealed class TableIterator : IInternalIterator
         _index = new BlockIterator(table.IndexBlock, table.Comparer);
     }
 
-    public bool Valid => _dataValid && _data.Valid;
+    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _dataValid && _data.Valid; }
 
     /// <summary>
     /// Re-targets this iterator at another table (left unpositioned), reusing its buffers, so a level
@@ -49,9 +50,9 @@ internal sealed class TableIterator : IInternalIterator
         _readahead.Reset();
     }
 
-    public ReadOnlySpan<byte> Key => _data.Key;
+    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _data.Key; }
 
-    public ReadOnlySpan<byte> Value => _data.Value;
+    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _data.Value; }
 
     public void SeekToFirst()
     {
@@ -93,6 +94,7 @@ internal sealed class TableIterator : IInternalIterator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
         try
@@ -113,6 +115,7 @@ internal sealed class TableIterator : IInternalIterator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next()
     {
         try
@@ -155,6 +158,7 @@ internal sealed class TableIterator : IInternalIterator
     }
 
     /// <summary>Points _data at the block of the current index entry; false if the index is exhausted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool LoadDataBlock()
     {
         if (!_index.Valid)
@@ -179,6 +183,7 @@ internal sealed class TableIterator : IInternalIterator
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipEmptyBlocksForward()
     {
         while (!_dataValid || !_data.Valid)
@@ -219,6 +224,7 @@ internal sealed class TableIterator : IInternalIterator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ThrowIfNotValid()
     {
         if (!Valid)
