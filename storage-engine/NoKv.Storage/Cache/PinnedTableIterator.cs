@@ -45,6 +45,14 @@ internal sealed class PinnedTableIterator : IInternalIterator
         _inner.Seek(target);
     }
 
+    /// <summary>See <see cref="TableIterator.PrepareSeek"/>: the same target must be sought next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void PrepareSeek(ReadOnlySpan<byte> target)
+    {
+        ThrowIfDisposed();
+        _inner.PrepareSeek(target);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next() => _inner.Next();
 

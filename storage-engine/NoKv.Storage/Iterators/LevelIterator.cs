@@ -61,6 +61,14 @@ internal sealed class LevelIterator : IInternalIterator
         SkipEmptyForward();
     }
 
+    /// <summary>See <see cref="TableIterator.PrepareSeek"/>: the same target must be sought next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void PrepareSeek(ReadOnlySpan<byte> target)
+    {
+        Open(Version.FindFile(_files, target));
+        _current?.PrepareSeek(target);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next()
     {

@@ -50,9 +50,22 @@ internal sealed class MergingIterator : IInternalIterator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
-        foreach (IInternalIterator c in _children)
+        // Pipelined: each table child's data block is requested (index search plus prefetch) before the
+        // previous child verifies and searches its own, so memory fetches overlap checksum work.
+        IInternalIterator[] children = _children;
+        if (children.Length > 0)
         {
-            c.Seek(target);
+            PrepareSeekOf(children[0], target);
+        }
+
+        for (int i = 0; i < children.Length; i++)
+        {
+            if (i + 1 < children.Length)
+            {
+                PrepareSeekOf(children[i + 1], target);
+            }
+
+            children[i].Seek(target);
         }
 
         Rebuild(forward: true);
@@ -276,6 +289,20 @@ internal sealed class MergingIterator : IInternalIterator
         else
         {
             c.Next();
+        }
+    }
+
+    /// <summary>Starts a table child's seek early (see <see cref="TableIterator.PrepareSeek"/>); other children need nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrepareSeekOf(IInternalIterator c, ReadOnlySpan<byte> target)
+    {
+        if (c is LevelIterator level)
+        {
+            level.PrepareSeek(target);
+        }
+        else if (c is TableFileIterator file)
+        {
+            file.PrepareSeek(target);
         }
     }
 }

@@ -37,6 +37,10 @@ internal sealed class TableFileIterator : IInternalIterator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target) => Inner().Seek(target);
 
+    /// <summary>See <see cref="TableIterator.PrepareSeek"/>: the same target must be sought next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void PrepareSeek(ReadOnlySpan<byte> target) => Inner().PrepareSeek(target);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next() => _inner!.Next();
 

@@ -24,6 +24,10 @@ internal sealed class TableIterator : IInternalIterator
     private readonly Block _view = Block.CreateView();
     private bool _dataValid;
 
+    // Set by PrepareSeek: _index is already positioned for the Seek that must follow, and until then the
+    // iterator is not positioned (Valid is false, so Next and Prev refuse).
+    private bool _prepared;
+
     // Offset of the block _data holds, to avoid reloading it when a seek lands in the same block.
     private long _dataBlockOffset = -1;
 
@@ -34,7 +38,7 @@ internal sealed class TableIterator : IInternalIterator
         _index = new BlockIterator(table.IndexBlock, table.Comparer);
     }
 
-    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _dataValid && _data.Valid; }
+    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _dataValid && !_prepared && _data.Valid; }
 
     /// <summary>
     /// Re-targets this iterator at another table (left unpositioned), reusing its buffers, so a level
@@ -46,6 +50,7 @@ internal sealed class TableIterator : IInternalIterator
         _table = table;
         _index.Reset(table.IndexBlock, table.Comparer);
         _dataValid = false;
+        _prepared = false;
         _dataBlockOffset = -1;
         _readahead.Reset();
     }
@@ -56,6 +61,7 @@ internal sealed class TableIterator : IInternalIterator
 
     public void SeekToFirst()
     {
+        _prepared = false;
         try
         {
             _index.SeekToFirst();
@@ -76,6 +82,7 @@ internal sealed class TableIterator : IInternalIterator
 
     public void SeekToLast()
     {
+        _prepared = false;
         try
         {
             _index.SeekToLast();
@@ -99,7 +106,13 @@ internal sealed class TableIterator : IInternalIterator
     {
         try
         {
-            _table.SeekIndex(_index, target, _table.Comparer.UserKey(target));
+            bool prepared = _prepared;
+            _prepared = false;
+            if (!prepared)
+            {
+                _table.SeekIndex(_index, target, _table.Comparer.UserKey(target));
+            }
+
             if (LoadDataBlock())
             {
                 _data.Seek(target);
@@ -112,6 +125,34 @@ internal sealed class TableIterator : IInternalIterator
             // Never leave a stale position behind a failed move.
             _dataValid = false;
             throw;
+        }
+    }
+
+    /// <summary>
+    /// First half of a seek: positions the index for <paramref name="target"/> and starts fetching that data
+    /// block, so a merging iterator can overlap one child's memory fetch with another child's checksum.
+    /// REQUIRES: the next call is <see cref="Seek"/> with the same target, or a move that repositions
+    /// (SeekToFirst, SeekToLast, Reset); until then the iterator is not positioned.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void PrepareSeek(ReadOnlySpan<byte> target)
+    {
+        _prepared = false;
+        try
+        {
+            _table.SeekIndex(_index, target, _table.Comparer.UserKey(target));
+        }
+        catch (CorruptionException)
+        {
+            // Never leave a stale position behind a failed move.
+            _dataValid = false;
+            throw;
+        }
+
+        _prepared = true;
+        if (_index.Valid)
+        {
+            _table.PrefetchDataBlock(_index.Value);
         }
     }
 

@@ -337,6 +337,22 @@ internal sealed unsafe class TableReader : IDisposable
     }
 
     /// <summary>
+    /// Starts fetching the mapped data block that <paramref name="encodedHandle"/> names, without verifying
+    /// it (the read that follows checks the handle and the checksum). Does nothing for an unmapped table or a
+    /// handle that does not decode or lies outside the data. Thread-safe.
+    /// </summary>
+    internal void PrefetchDataBlock(ReadOnlySpan<byte> encodedHandle)
+    {
+        if (_mapping is null || BlockHandle.TryDecode(encodedHandle, out BlockHandle handle) == 0
+            || handle.Offset < 0 || handle.Offset > _dataEnd - handle.Size - TableFormat.BlockTrailerSize)
+        {
+            return;
+        }
+
+        Prefetch(_mapping.Pointer + handle.Offset, (int)handle.Size + TableFormat.BlockTrailerSize);
+    }
+
+    /// <summary>
     /// Asks for every cache line of a mapped block at once before the checksum walks it: the checksum reads
     /// three interleaved streams, which the hardware prefetcher follows poorly, so without this the block
     /// arrives from memory a few lines at a time. Prefetches never fault, so a range past the mapping is harmless.

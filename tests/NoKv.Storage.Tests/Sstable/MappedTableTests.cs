@@ -33,6 +33,43 @@ public sealed class MappedTableTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public void PreparedSeekLandsWhereAPlainSeekDoes(bool physical)
+    {
+        string context = $"seed={Seed} physical={physical}";
+        var random = new Random(Seed);
+        SortedDictionary<byte[], byte[]> entries = TestTables.RandomEntries(random, 3000, 24, 200, ByteArrayComparer.Bytewise);
+        (IFileSystem fs, string path) = NewTable(physical, 1, entries);
+        using TableReader reader = TestTables.Open(fs, path, 1, Mapped, new BlockCache(1 << 20));
+        using var plain = new TableIterator(reader, fillCache: false);
+        using var prepared = new TableIterator(reader, fillCache: false);
+        for (int i = 0; i < 2000; i++)
+        {
+            var probe = new byte[random.Next(0, 26)];
+            random.NextBytes(probe);
+            plain.Seek(probe);
+            prepared.PrepareSeek(probe);
+
+            // Not positioned between the two halves of the seek.
+            Assert.False(prepared.Valid, context);
+            Assert.Throws<InvalidOperationException>(prepared.Next);
+            prepared.Seek(probe);
+            for (int step = 0; step < 3 && plain.Valid; step++, plain.Next(), prepared.Next())
+            {
+                Assert.True(prepared.Valid && plain.Key.SequenceEqual(prepared.Key) && plain.Value.SequenceEqual(prepared.Value), $"{context} probe {i} step {step}");
+            }
+
+            Assert.Equal(plain.Valid, prepared.Valid);
+        }
+
+        // A prepared iterator that is repositioned some other way forgets the preparation.
+        prepared.PrepareSeek(entries.Keys.Last());
+        prepared.SeekToFirst();
+        Assert.True(prepared.Valid && prepared.Key.SequenceEqual(entries.Keys.First()), context);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public void MappedReadsEqualPositionalReads(bool physical)
     {
         string context = $"seed={Seed} physical={physical}";
