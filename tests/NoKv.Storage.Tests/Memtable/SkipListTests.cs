@@ -117,20 +117,9 @@ public sealed class SkipListTests
             expected.Add(k);
         }
 
-        var it = new MemTableIterator(list);
-        var forward = new List<byte[]>();
-        for (it.SeekToFirst(); it.Valid; it.Next())
-        {
-            forward.Add(it.Key.ToArray());
-        }
-
-        Assert.Equal(expected.ToList(), forward);
-        foreach (byte[] target in expected.Take(200))
-        {
-            it.Seek(target);
-            Assert.Equal(target, it.Key.ToArray());
-        }
+        AssertIteratesInOrderAndSeeks(list, expected, expected.Take(200));
     }
+
     [Theory]
     [InlineData(21)]
     [InlineData(22)]
@@ -166,6 +155,12 @@ public sealed class SkipListTests
             expected.Add(k);
         }
 
+        AssertIteratesInOrderAndSeeks(list, expected, expected.Where((_, i) => i % 20 == 0));
+    }
+
+    /// <summary>A full scan yields exactly <paramref name="expected"/> in order, and each target seeks onto itself.</summary>
+    private static void AssertIteratesInOrderAndSeeks(SkipList list, SortedSet<byte[]> expected, IEnumerable<byte[]> targets)
+    {
         var it = new MemTableIterator(list);
         var forward = new List<byte[]>();
         for (it.SeekToFirst(); it.Valid; it.Next())
@@ -174,7 +169,7 @@ public sealed class SkipListTests
         }
 
         Assert.Equal(expected.ToList(), forward);
-        foreach (byte[] target in expected.Where((_, i) => i % 20 == 0))
+        foreach (byte[] target in targets)
         {
             it.Seek(target);
             Assert.Equal(target, it.Key.ToArray());
