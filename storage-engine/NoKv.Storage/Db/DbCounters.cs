@@ -41,6 +41,7 @@ internal sealed class DbCounters : IDisposable
         _meter.CreateObservableGauge("nokv.storage.write_amplification", () => new Measurement<double>(UserBytes == 0 ? 0 : (double)(WalBytes + FlushBytes + CompactionBytes) / UserBytes, tags));
         _meter.CreateObservableCounter("nokv.storage.stall_time", () => new Measurement<double>(StallTime.TotalSeconds, tags), "s", "Time writers were delayed or stopped");
         _meter.CreateObservableCounter("nokv.storage.wal_syncs", () => new Measurement<long>(WalSyncs, tags));
+        _meter.CreateObservableGauge("nokv.storage.wal_recovery_dropped_bytes", () => db.TryGetStatistics() is { } s ? [new Measurement<long>(s.WalRecovery.DroppedBytes, tags)] : Array.Empty<Measurement<long>>(), "By", "Bytes of damaged WAL tail dropped at the last open");
         _meter.CreateObservableGauge("nokv.storage.level_files", () => LevelMeasurements(db, tags, bytes: false));
         _meter.CreateObservableGauge("nokv.storage.level_bytes", () => LevelMeasurements(db, tags, bytes: true), "By");
         _meter.CreateObservableGauge("nokv.storage.block_cache_hit_rate", () => db.TryGetStatistics() is { } s ? [new Measurement<double>(s.BlockCacheHitRate, tags)] : Array.Empty<Measurement<double>>());
