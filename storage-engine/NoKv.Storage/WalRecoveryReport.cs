@@ -24,12 +24,19 @@ public sealed class WalRecoveryReport
     /// <summary>What was wrong at <see cref="DamageOffset"/>.</summary>
     public string? DamageReason { get; init; }
 
+    /// <summary>
+    /// Whether intact chunks followed the damage in <see cref="DamagedLog"/>: a hole (an earlier unsynced page lost
+    /// while later ones survived) rather than a torn end.
+    /// </summary>
+    public bool IntactDataAfterDamage { get; init; }
+
     /// <summary>Logs after <see cref="DamagedLog"/> that were not replayed (they held no intact record).</summary>
     public int LaterLogsDropped { get; init; }
 
     public override string ToString() => DamagedLog is null
         ? $"WAL recovery: {LogsRead} log(s) ended cleanly, {BatchesReplayed} batch(es) replayed, nothing dropped."
-        : $"WAL recovery: dropped {DroppedBytes} byte(s) of unsynced log data from '{DamagedLog}' at offset {DamageOffset} ({DamageReason})" +
+        : $"WAL recovery: dropped {DroppedBytes} byte(s) of unsynced log data from '{DamagedLog}' at offset {DamageOffset} ({DamageReason}" +
+          (IntactDataAfterDamage ? "; intact records followed, no durability mark covered them)" : ")") +
           (LaterLogsDropped > 0 ? $" and {LaterLogsDropped} later log(s) without intact records" : string.Empty) +
           $"; {BatchesReplayed} batch(es) replayed from {LogsRead} log(s).";
 }

@@ -173,6 +173,7 @@ internal sealed class WalReplay : IDisposable
                 DamagedLog = d.Path,
                 DamageOffset = d.Damage!.Offset,
                 DamageReason = d.Damage.Reason,
+                IntactDataAfterDamage = d.Tail.FirstIntactChunk >= 0,
                 LaterLogsDropped = laterLogs,
             };
         }
