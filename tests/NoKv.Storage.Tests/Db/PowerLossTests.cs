@@ -109,7 +109,7 @@ public sealed class PowerLossTests
         {
             seed,
             seed % 3 == 0,
-            seed % 4 switch { 0 => 2, 1 => 10, 2 => 60, _ => 1000 },
+            (seed % 4) switch { 0 => 2, 1 => 10, 2 => 60, _ => 1000 },
             seed % 5 < 3 ? 8 << 10 : 256 << 10,
         });
 
