@@ -112,11 +112,13 @@ public sealed partial class Database
                         ran = plan is not null;
                         if (plan is not null)
                         {
-                            RunCompaction(plan, allowTrivialMove: true);
                             if (readTriggered)
                             {
+                                // Counted before it is installed, so whoever sees its result sees it counted.
                                 _counters.AddReadTriggeredCompaction();
                             }
+
+                            RunCompaction(plan, allowTrivialMove: true);
                         }
                     }
                     finally
