@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using NoKv.Storage.Compaction;
 using NoKv.Storage.Db;
 
@@ -110,7 +109,6 @@ internal sealed class DbIterator : StorageIterator
         FindPrevUserEntry();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Seek(ReadOnlySpan<byte> key)
     {
         EnsureOpen();
@@ -142,7 +140,6 @@ internal sealed class DbIterator : StorageIterator
         FindPrevUserEntry();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Next()
     {
         EnsureValid();
@@ -201,7 +198,6 @@ internal sealed class DbIterator : StorageIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FindNextUserEntry(bool skipping)
     {
         _forward = true;
