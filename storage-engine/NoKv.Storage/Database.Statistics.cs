@@ -65,6 +65,7 @@ public sealed partial class Database
                 WalSyncCount = _counters.WalSyncs,
                 WriteGroupCount = _counters.Groups,
                 LastSequence = LastSequence,
+                WalRecovery = _walRecovery,
             };
         }
         finally

@@ -167,7 +167,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         {
             if (_backgroundError is null)
             {
-                _log.Sync();
+                // Sync, then a synced mark of the whole log: damage found in it at the next open is then
+                // reported as corruption instead of being taken for a power-loss tail.
+                _log.Seal();
             }
         }
         catch (IOException)

@@ -95,6 +95,22 @@ public sealed class StorageOptions
 
     public bool CreateIfMissing { get; init; } = true;
 
+    /// <summary>
+    /// What to do when a write-ahead log does not end cleanly at open. <see cref="WalRecoveryMode.PointInTime"/>
+    /// (the default) drops a damaged tail that nothing proves was synced, so a database that lost power always
+    /// reopens with every synced write; <see cref="WalRecoveryMode.AbsoluteConsistency"/> fails the open on any
+    /// damage. Damage proven to lie in synced data fails the open in both modes.
+    /// </summary>
+    public WalRecoveryMode WalRecoveryMode { get; init; } = WalRecoveryMode.PointInTime;
+
+    /// <summary>
+    /// Receives one line of text per notable event the engine handles on its own (today: log data dropped by
+    /// WAL recovery at open, with its byte count, file and offset). Called on the thread that caused it; must not
+    /// throw or call back into the database. Null (the default) discards the lines;
+    /// <see cref="StorageStatistics.WalRecovery"/> holds the same facts.
+    /// </summary>
+    public Action<string>? InfoLog { get; init; }
+
     /// <summary>Tag ("db" = this value) added to every System.Diagnostics.Metrics instrument of this database.</summary>
     public string? MetricsName { get; init; }
 
@@ -123,6 +139,7 @@ public sealed class StorageOptions
         Require(ReadCompactionMinSeeks >= 1, nameof(ReadCompactionMinSeeks), "at least 1");
         Require(ReadSamplePeriodBytes >= 1, nameof(ReadSamplePeriodBytes), "at least 1");
         Require(NumLevels >= 2 && NumLevels <= 20, nameof(NumLevels), "between 2 and 20");
+        Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }
 
     private static void Require(bool ok, string name, string rule)

@@ -64,6 +64,9 @@ public sealed class StorageStatistics
 
     public ulong LastSequence { get; init; }
 
+    /// <summary>What replaying the write-ahead logs at open found, and how many bytes of damaged tail it dropped.</summary>
+    public WalRecoveryReport WalRecovery { get; init; } = new();
+
     public override string ToString()
     {
         var levels = string.Join(' ', Levels.Where(l => l.FileCount > 0).Select(l => $"L{l.Level}={l.FileCount}/{l.Bytes}"));
