@@ -100,10 +100,24 @@ public sealed partial class Database
                     _compactionGate.Wait();
                     try
                     {
-                        CompactionPlan? plan = Picker.Pick(_versions.Current);
+                        Version current = _versions.Current;
+                        CompactionPlan? plan = Picker.Pick(current);
+                        bool readTriggered = false;
+                        if (plan is null && _readCompactions.Enabled)
+                        {
+                            plan = PickReadTriggeredCompaction(current);
+                            readTriggered = plan is not null;
+                        }
+
                         ran = plan is not null;
                         if (plan is not null)
                         {
+                            if (readTriggered)
+                            {
+                                // Counted before it is installed, so whoever sees its result sees it counted.
+                                _counters.AddReadTriggeredCompaction();
+                            }
+
                             RunCompaction(plan, allowTrivialMove: true);
                         }
                     }
@@ -131,6 +145,31 @@ public sealed partial class Database
         }
     }
 
+    /// <summary>
+    /// REQUIRES: _compactionGate held, and no size-triggered compaction due. The oldest queued read-triggered
+    /// candidate still live in <paramref name="v"/>, expanded like any compaction of its level; null when none,
+    /// or while a frozen memtable waits for its flush (the flush comes first: it frees memory writers may be
+    /// waiting for, and may make a size-triggered compaction due). The candidate stays queued in that case;
+    /// the flush requests compaction again when it is done.
+    /// </summary>
+    private CompactionPlan? PickReadTriggeredCompaction(Version v)
+    {
+        if (!_readCompactions.HasCandidates)
+        {
+            return null;
+        }
+
+        lock (_mutex)
+        {
+            if (_immutables.Length > 0)
+            {
+                return null;
+            }
+        }
+
+        return _readCompactions.TryTake(v, out FileMetaData file, out int level) ? CompactionPicker.ForFile(v, level, file) : null;
+    }
+
     /// <summary>REQUIRES: _compactionGate held. Merges the plan's inputs into new files of the output level.</summary>
     private void RunCompaction(CompactionPlan plan, bool allowTrivialMove)
     {
@@ -150,6 +189,8 @@ public sealed partial class Database
         {
             foreach (FileMetaData f in plan.Inputs)
             {
+                // The same table, one level down: what reads of it cost there is a new question.
+                f.ResetSeekCharges();
                 edit.AddFile(plan.OutputLevel, f);
             }
 

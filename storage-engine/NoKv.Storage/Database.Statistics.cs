@@ -60,6 +60,8 @@ public sealed partial class Database
                 StallTime = _counters.StallTime,
                 FlushCount = _counters.Flushes,
                 CompactionCount = _counters.Compactions,
+                ReadTriggeredCompactionCount = _counters.ReadTriggeredCompactions,
+                ReadSampledSeeks = _readCompactions.ChargedSeeks,
                 WalSyncCount = _counters.WalSyncs,
                 WriteGroupCount = _counters.Groups,
                 LastSequence = LastSequence,

@@ -55,6 +55,29 @@ public sealed class StorageOptions
     /// <summary>Number of levels, L0 included.</summary>
     public int NumLevels { get; init; } = 7;
 
+    /// <summary>
+    /// Compact a table once reads that had to consult it and another table have cost about as much as
+    /// compacting it would (read-triggered compaction, see docs/storage-compaction.md). A tree that stops
+    /// receiving writes otherwise keeps whatever read-costly shape the last write left (level-0 files under
+    /// <see cref="Level0CompactionTrigger"/>, a level just under its size target). Runs only when no
+    /// size-triggered compaction is due and no memtable waits for its flush. Costs disk writes in exchange
+    /// for cheaper reads; turn it off for write-dominated workloads that rarely read.
+    /// </summary>
+    public bool ReadTriggeredCompaction { get; init; } = true;
+
+    /// <summary>
+    /// A table's read-compaction budget is its size divided by this, in charged seeks (at least
+    /// <see cref="ReadCompactionMinSeeks"/>). Smaller = compact sooner. 16 KiB: a 64 MiB table absorbs 4,096
+    /// sampled multi-table reads.
+    /// </summary>
+    public long ReadCompactionBytesPerSeek { get; init; } = 16 << 10;
+
+    /// <summary>Lower bound of every table's read-compaction budget, so small tables are not compacted on a few reads.</summary>
+    public int ReadCompactionMinSeeks { get; init; } = 100;
+
+    /// <summary>Mean number of bytes an iterator reads (a seek counts one block per table) between two read samples.</summary>
+    public long ReadSamplePeriodBytes { get; init; } = 1 << 20;
+
     /// <summary>Verify block checksums on every read (not only at open and during compaction).</summary>
     public bool VerifyChecksums { get; init; } = true;
 
@@ -112,6 +135,9 @@ public sealed class StorageOptions
         Require(Level0StopTrigger >= Level0SlowdownTrigger, nameof(Level0StopTrigger), "at least Level0SlowdownTrigger");
         Require(MaxBytesForLevelBase >= 1024, nameof(MaxBytesForLevelBase), "at least 1 KiB");
         Require(LevelSizeMultiplier >= 2 && LevelSizeMultiplier <= 100, nameof(LevelSizeMultiplier), "between 2 and 100");
+        Require(ReadCompactionBytesPerSeek >= 1, nameof(ReadCompactionBytesPerSeek), "at least 1");
+        Require(ReadCompactionMinSeeks >= 1, nameof(ReadCompactionMinSeeks), "at least 1");
+        Require(ReadSamplePeriodBytes >= 1, nameof(ReadSamplePeriodBytes), "at least 1");
         Require(NumLevels >= 2 && NumLevels <= 20, nameof(NumLevels), "between 2 and 20");
         Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }

@@ -21,6 +21,9 @@ public sealed class ArgumentValidationTests
         yield return [nameof(StorageOptions.MaxBytesForLevelBase), new StorageOptions { MaxBytesForLevelBase = 0 }];
         yield return [nameof(StorageOptions.LevelSizeMultiplier), new StorageOptions { LevelSizeMultiplier = 1 }];
         yield return [nameof(StorageOptions.NumLevels), new StorageOptions { NumLevels = 1 }];
+        yield return [nameof(StorageOptions.ReadCompactionBytesPerSeek), new StorageOptions { ReadCompactionBytesPerSeek = 0 }];
+        yield return [nameof(StorageOptions.ReadCompactionMinSeeks), new StorageOptions { ReadCompactionMinSeeks = 0 }];
+        yield return [nameof(StorageOptions.ReadSamplePeriodBytes), new StorageOptions { ReadSamplePeriodBytes = -1 }];
     }
 
     [Theory]
@@ -45,6 +48,9 @@ public sealed class ArgumentValidationTests
             MaxBytesForLevelBase = options.MaxBytesForLevelBase,
             LevelSizeMultiplier = options.LevelSizeMultiplier,
             NumLevels = options.NumLevels,
+            ReadCompactionBytesPerSeek = options.ReadCompactionBytesPerSeek,
+            ReadCompactionMinSeeks = options.ReadCompactionMinSeeks,
+            ReadSamplePeriodBytes = options.ReadSamplePeriodBytes,
         };
         var e = Assert.Throws<ArgumentException>(() => Database.Open("/x", withFs));
         Assert.Equal(name, e.ParamName);
