@@ -69,6 +69,7 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
                 MemtableSizeBytes = _options.MemtableSizeBytes,
                 BlockCacheBytes = _options.BlockCacheBytes,
                 MetricsName = $"store-{Id}",
+                InfoLog = line => LogEngine(Id, line),
             });
         }
         catch (StorageLockedException e)

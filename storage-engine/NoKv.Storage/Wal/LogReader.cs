@@ -20,6 +20,10 @@ namespace NoKv.Storage.Wal;
 /// </remarks>
 internal sealed class LogReader : IDisposable
 {
+    // Where the tail scan resumes (see Stop): at the next block's start, or nowhere (the caller scanned already).
+    private const int ResumeAtNextBlock = -1;
+    private const int AlreadyScanned = -2;
+
     private readonly Stream _stream;
     private readonly byte[] _block = new byte[LogFormat.BlockSize];
     private byte[] _record = new byte[4096];
@@ -91,7 +95,7 @@ internal sealed class LogReader : IDisposable
                 if (!IsZero(_block.AsSpan(_pos, _blockLength - _pos)))
                 {
                     string what = _eof ? "the file ends inside a chunk header" : "non-zero bytes in block padding";
-                    return Stop(inRecord ? recordStart : padAt, $"{what} at offset {padAt}", resumePos: -1);
+                    return Stop(inRecord ? recordStart : padAt, $"{what} at offset {padAt}", resumePos: ResumeAtNextBlock);
                 }
 
                 if (_eof || !ReadBlock())
@@ -99,10 +103,10 @@ internal sealed class LogReader : IDisposable
                     // The end of the file: clean at a record boundary.
                     if (inRecord)
                     {
-                        return Stop(recordStart, $"the file ends inside the record (at offset {padAt})", resumePos: -1);
+                        return Stop(recordStart, $"the file ends inside the record (at offset {padAt})", resumePos: ResumeAtNextBlock);
                     }
 
-                    return Stop(null, null, resumePos: -1);
+                    return Stop(null, null, resumePos: ResumeAtNextBlock);
                 }
 
                 continue;
@@ -117,23 +121,24 @@ internal sealed class LogReader : IDisposable
             {
                 // The writer never writes a zero header: this is the zero tail (the clean end, if only zeros follow),
                 // or where an unsynced append's pages were lost, or damage.
-                Scan(resumePos: -1, stopAt: chunkOffset);
+                Scan(ResumeAtNextBlock, stopAt: chunkOffset);
                 if (!inRecord && Tail.DataEnd <= chunkOffset)
                 {
-                    return Stop(null, null, resumePos: -2);
+                    return Stop(null, null, resumePos: AlreadyScanned);
                 }
 
-                return Stop(damagedAt, $"zero chunk header at offset {chunkOffset} before non-zero data", resumePos: -2);
+                return Stop(damagedAt, $"zero chunk header at offset {chunkOffset} before non-zero data", resumePos: AlreadyScanned);
             }
 
             if (type > LogChunkType.MetaLast)
             {
-                return Stop(damagedAt, $"unknown chunk type {(byte)type} at offset {chunkOffset}", resumePos: -1);
+                return Stop(damagedAt, $"unknown chunk type {(byte)type} at offset {chunkOffset}", resumePos: ResumeAtNextBlock);
             }
 
             if (LogFormat.HeaderSize + length > _blockLength - _pos)
             {
-                return Stop(damagedAt, $"chunk at offset {chunkOffset} runs past the end of its block", resumePos: -1);
+                string where = _eof && _blockLength < LogFormat.BlockSize ? "the end of the file" : "the end of its block";
+                return Stop(damagedAt, $"chunk at offset {chunkOffset} runs past {where}", resumePos: ResumeAtNextBlock);
             }
 
             ReadOnlySpan<byte> payload = _block.AsSpan(_pos + LogFormat.HeaderSize, length);
@@ -216,12 +221,12 @@ internal sealed class LogReader : IDisposable
     /// <summary>Ends the read: records the damage (null for a clean end) and scans the rest of the file.</summary>
     /// <param name="resumePos">
     /// Position in the current block where chunk framing is still known (past a damaged chunk with a sound
-    /// header); -1 to scan from the next block; -2 when the caller already scanned.
+    /// header), <see cref="ResumeAtNextBlock"/>, or <see cref="AlreadyScanned"/>.
     /// </param>
     private bool Stop(long? damagedAt, string? reason, int resumePos)
     {
         long stopAt = damagedAt ?? IntactEnd;
-        if (resumePos != -2)
+        if (resumePos != AlreadyScanned)
         {
             Scan(resumePos, stopAt);
         }
