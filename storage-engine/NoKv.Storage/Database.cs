@@ -35,6 +35,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly object _mutex = new();
     private readonly DbCounters _counters;
     private readonly Thread _flushThread;
+    private readonly WriteRateLimiter? _backgroundWriteLimiter;
     private readonly Thread _compactionThread;
     private readonly Thread _writerThread;
 
@@ -75,6 +76,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2));
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);
+        _backgroundWriteLimiter = options.BackgroundWriteBytesPerSecond > 0 ? new WriteRateLimiter(options.BackgroundWriteBytesPerSecond) : null;
         _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };
         _compactionThread = new Thread(CompactionLoop) { IsBackground = true, Name = "nokv-compaction" };
         _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "nokv-writer" };

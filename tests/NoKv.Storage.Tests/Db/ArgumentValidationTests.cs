@@ -21,6 +21,11 @@ public sealed class ArgumentValidationTests
         yield return [nameof(StorageOptions.MaxBytesForLevelBase), new StorageOptions { MaxBytesForLevelBase = 0 }];
         yield return [nameof(StorageOptions.LevelSizeMultiplier), new StorageOptions { LevelSizeMultiplier = 1 }];
         yield return [nameof(StorageOptions.NumLevels), new StorageOptions { NumLevels = 1 }];
+        yield return [nameof(StorageOptions.BackgroundThreadNice), new StorageOptions { BackgroundThreadNice = -1 }];
+        yield return [nameof(StorageOptions.BackgroundThreadNice), new StorageOptions { BackgroundThreadNice = 20 }];
+        yield return [nameof(StorageOptions.TableBytesPerSync), new StorageOptions { TableBytesPerSync = -1 }];
+        yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = 1000 }];
+        yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = -1 }];
     }
 
     [Theory]
