@@ -26,6 +26,7 @@ public sealed class ArgumentValidationTests
         yield return [nameof(StorageOptions.TableBytesPerSync), new StorageOptions { TableBytesPerSync = -1 }];
         yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = 1000 }];
         yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = -1 }];
+        yield return [nameof(StorageOptions.LogDeleteStepBytes), new StorageOptions { LogDeleteStepBytes = -1 }];
     }
 
     [Theory]
@@ -50,6 +51,10 @@ public sealed class ArgumentValidationTests
             MaxBytesForLevelBase = options.MaxBytesForLevelBase,
             LevelSizeMultiplier = options.LevelSizeMultiplier,
             NumLevels = options.NumLevels,
+            BackgroundThreadNice = options.BackgroundThreadNice,
+            TableBytesPerSync = options.TableBytesPerSync,
+            BackgroundWriteBytesPerSecond = options.BackgroundWriteBytesPerSecond,
+            LogDeleteStepBytes = options.LogDeleteStepBytes,
         };
         var e = Assert.Throws<ArgumentException>(() => Database.Open("/x", withFs));
         Assert.Equal(name, e.ParamName);
