@@ -55,6 +55,29 @@ public sealed class StorageOptions
     /// <summary>Number of levels, L0 included.</summary>
     public int NumLevels { get; init; } = 7;
 
+    /// <summary>
+    /// Compact a table once reads that had to consult it and another table have cost about as much as
+    /// compacting it would (read-triggered compaction, see docs/storage-compaction.md). A tree that stops
+    /// receiving writes otherwise keeps whatever read-costly shape the last write left (level-0 files under
+    /// <see cref="Level0CompactionTrigger"/>, a level just under its size target). Runs only when no
+    /// size-triggered compaction is due and no memtable waits for its flush. Costs disk writes in exchange
+    /// for cheaper reads; turn it off for write-dominated workloads that rarely read.
+    /// </summary>
+    public bool ReadTriggeredCompaction { get; init; } = true;
+
+    /// <summary>
+    /// A table's read-compaction budget is its size divided by this, in charged seeks (at least
+    /// <see cref="ReadCompactionMinSeeks"/>). Smaller = compact sooner. 16 KiB: a 64 MiB table absorbs 4,096
+    /// sampled multi-table reads.
+    /// </summary>
+    public long ReadCompactionBytesPerSeek { get; init; } = 16 << 10;
+
+    /// <summary>Lower bound of every table's read-compaction budget, so small tables are not compacted on a few reads.</summary>
+    public int ReadCompactionMinSeeks { get; init; } = 100;
+
+    /// <summary>Mean number of bytes an iterator reads (a seek counts one block per table) between two read samples.</summary>
+    public long ReadSamplePeriodBytes { get; init; } = 1 << 20;
+
     /// <summary>Verify block checksums on every read (not only at open and during compaction).</summary>
     public bool VerifyChecksums { get; init; } = true;
 
@@ -108,6 +131,22 @@ public sealed class StorageOptions
     /// </summary>
     public long LogDeleteStepBytes { get; init; }
 
+    /// <summary>
+    /// What to do when a write-ahead log does not end cleanly at open. <see cref="WalRecoveryMode.PointInTime"/>
+    /// (the default) drops a damaged tail that nothing proves was synced, so a database that lost power always
+    /// reopens with every synced write; <see cref="WalRecoveryMode.AbsoluteConsistency"/> fails the open on any
+    /// damage. Damage proven to lie in synced data fails the open in both modes.
+    /// </summary>
+    public WalRecoveryMode WalRecoveryMode { get; init; } = WalRecoveryMode.PointInTime;
+
+    /// <summary>
+    /// Receives one line of text per notable event the engine handles on its own (today: log data dropped by
+    /// WAL recovery at open, with its byte count, file and offset). Called on the thread that caused it; must not
+    /// throw or call back into the database. Null (the default) discards the lines;
+    /// <see cref="StorageStatistics.WalRecovery"/> holds the same facts.
+    /// </summary>
+    public Action<string>? InfoLog { get; init; }
+
     /// <summary>Tag ("db" = this value) added to every System.Diagnostics.Metrics instrument of this database.</summary>
     public string? MetricsName { get; init; }
 
@@ -132,11 +171,15 @@ public sealed class StorageOptions
         Require(Level0StopTrigger >= Level0SlowdownTrigger, nameof(Level0StopTrigger), "at least Level0SlowdownTrigger");
         Require(MaxBytesForLevelBase >= 1024, nameof(MaxBytesForLevelBase), "at least 1 KiB");
         Require(LevelSizeMultiplier >= 2 && LevelSizeMultiplier <= 100, nameof(LevelSizeMultiplier), "between 2 and 100");
+        Require(ReadCompactionBytesPerSeek >= 1, nameof(ReadCompactionBytesPerSeek), "at least 1");
+        Require(ReadCompactionMinSeeks >= 1, nameof(ReadCompactionMinSeeks), "at least 1");
+        Require(ReadSamplePeriodBytes >= 1, nameof(ReadSamplePeriodBytes), "at least 1");
         Require(NumLevels >= 2 && NumLevels <= 20, nameof(NumLevels), "between 2 and 20");
         Require(BackgroundThreadNice >= 0 && BackgroundThreadNice <= 19, nameof(BackgroundThreadNice), "between 0 and 19");
         Require(TableBytesPerSync >= 0, nameof(TableBytesPerSync), "non-negative");
         Require(LogDeleteStepBytes >= 0, nameof(LogDeleteStepBytes), "non-negative");
         Require(BackgroundWriteBytesPerSecond == 0 || BackgroundWriteBytesPerSecond >= (1 << 20), nameof(BackgroundWriteBytesPerSecond), "0 (unbounded) or at least 1 MiB/s");
+        Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }
 
     private static void Require(bool ok, string name, string rule)

@@ -27,6 +27,9 @@ public sealed class ArgumentValidationTests
         yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = 1000 }];
         yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = -1 }];
         yield return [nameof(StorageOptions.LogDeleteStepBytes), new StorageOptions { LogDeleteStepBytes = -1 }];
+        yield return [nameof(StorageOptions.ReadCompactionBytesPerSeek), new StorageOptions { ReadCompactionBytesPerSeek = 0 }];
+        yield return [nameof(StorageOptions.ReadCompactionMinSeeks), new StorageOptions { ReadCompactionMinSeeks = 0 }];
+        yield return [nameof(StorageOptions.ReadSamplePeriodBytes), new StorageOptions { ReadSamplePeriodBytes = -1 }];
     }
 
     [Theory]
@@ -55,6 +58,9 @@ public sealed class ArgumentValidationTests
             TableBytesPerSync = options.TableBytesPerSync,
             BackgroundWriteBytesPerSecond = options.BackgroundWriteBytesPerSecond,
             LogDeleteStepBytes = options.LogDeleteStepBytes,
+            ReadCompactionBytesPerSeek = options.ReadCompactionBytesPerSeek,
+            ReadCompactionMinSeeks = options.ReadCompactionMinSeeks,
+            ReadSamplePeriodBytes = options.ReadSamplePeriodBytes,
         };
         var e = Assert.Throws<ArgumentException>(() => Database.Open("/x", withFs));
         Assert.Equal(name, e.ParamName);
