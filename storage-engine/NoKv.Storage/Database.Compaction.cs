@@ -75,6 +75,7 @@ public sealed partial class Database
 
     private void CompactionLoop()
     {
+        BackgroundThreadPriority.LowerCurrentThread(_options.BackgroundThreadNice);
         while (true)
         {
             lock (_mutex)
@@ -342,7 +343,7 @@ public sealed partial class Database
                     continue;
                 }
 
-                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions);
+                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
                 current.Add(key, input.Value);
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {
