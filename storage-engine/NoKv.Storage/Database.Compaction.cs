@@ -75,6 +75,7 @@ public sealed partial class Database
 
     private void CompactionLoop()
     {
+        BackgroundThreadPriority.LowerCurrentThread(_options.BackgroundThreadNice);
         while (true)
         {
             lock (_mutex)
@@ -167,8 +168,32 @@ public sealed partial class Database
             }
         }
 
-        return _readCompactions.TryTake(v, out FileMetaData file, out int level) ? CompactionPicker.ForFile(v, level, file) : null;
+        while (_readCompactions.TryTake(v, out FileMetaData file, out int level))
+        {
+            CompactionPlan plan = CompactionPicker.ForFile(v, level, file);
+            long overlap = 0;
+            foreach (FileMetaData f in plan.OutputLevelInputs)
+            {
+                overlap += f.Size;
+            }
+
+            if (overlap <= ReadCompactionMaxOverlapFiles * _options.TargetFileSizeBytes)
+            {
+                return plan;
+            }
+
+            // Too wide: a rewrite that large is not worth what one table's wasted reads cost.
+            _readCompactions.NoteTooWide();
+        }
+
+        return null;
     }
+
+    /// <summary>
+    /// A read-triggered compaction is skipped when the next level's overlap exceeds this many target-size
+    /// files: it bounds the cost of any one of them (a size-triggered compaction will get there in time).
+    /// </summary>
+    private const int ReadCompactionMaxOverlapFiles = 25;
 
     /// <summary>REQUIRES: _compactionGate held. Merges the plan's inputs into new files of the output level.</summary>
     private void RunCompaction(CompactionPlan plan, bool allowTrivialMove)
@@ -318,7 +343,7 @@ public sealed partial class Database
                     continue;
                 }
 
-                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions);
+                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
                 current.Add(key, input.Value);
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {

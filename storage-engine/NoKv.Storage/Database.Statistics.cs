@@ -62,6 +62,7 @@ public sealed partial class Database
                 CompactionCount = _counters.Compactions,
                 ReadTriggeredCompactionCount = _counters.ReadTriggeredCompactions,
                 ReadSampledSeeks = _readCompactions.ChargedSeeks,
+                ReadTriggeredCompactionsSkipped = _readCompactions.DroppedCandidates + _readCompactions.TooWideCandidates,
                 WalSyncCount = _counters.WalSyncs,
                 WriteGroupCount = _counters.Groups,
                 LastSequence = LastSequence,

@@ -37,6 +37,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly DbCounters _counters;
     private readonly ReadCompactionTracker _readCompactions;
     private readonly Thread _flushThread;
+    private readonly WriteRateLimiter? _backgroundWriteLimiter;
     private readonly Thread _compactionThread;
     private readonly Thread _writerThread;
 
@@ -77,6 +78,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2));
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);
+        _backgroundWriteLimiter = options.BackgroundWriteBytesPerSecond > 0 ? new WriteRateLimiter(options.BackgroundWriteBytesPerSecond) : null;
         _readCompactions = new ReadCompactionTracker(options, MaybeScheduleCompaction);
         _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };
         _compactionThread = new Thread(CompactionLoop) { IsBackground = true, Name = "nokv-compaction" };

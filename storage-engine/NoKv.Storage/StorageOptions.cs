@@ -96,6 +96,42 @@ public sealed class StorageOptions
     public bool CreateIfMissing { get; init; } = true;
 
     /// <summary>
+    /// Nice value (1-19) the flush and compaction threads run at on Linux; 0 (the default) leaves them at the
+    /// process's priority. Background work then yields the cores to foreground writes and reads while those are
+    /// busy, and takes them whole when they are idle, so a flush's burst of CPU does not show up as latency on
+    /// the writes it competes with. The cost: under sustained full load background work falls behind sooner,
+    /// which ends in the usual level-0 slowdown and stop triggers. Ignored on other systems. RocksDB's
+    /// LowerThreadPoolCPUPriority does the same.
+    /// </summary>
+    public int BackgroundThreadNice { get; init; }
+
+    /// <summary>
+    /// While a table file is written (flush or compaction output), the OS is asked to start writing it out every
+    /// this many bytes (sync_file_range on Linux), instead of holding the whole file dirty in the page cache until
+    /// the final sync. That sync otherwise puts tens of MiB in front of the device at once, and every WAL sync
+    /// issued meanwhile waits behind it. 0 (the default) syncs only at the end. This is RocksDB's bytes_per_sync.
+    /// </summary>
+    public long TableBytesPerSync { get; init; }
+
+    /// <summary>
+    /// Upper bound on the bytes per second that flushes and compactions together write to table files; 0 (the
+    /// default) leaves them unbounded. A bound turns their output into a steady stream the device serves between
+    /// foreground WAL syncs instead of a burst those syncs queue behind (RocksDB's rate_limiter). Set it well
+    /// above the sustained write rate times the write amplification, or background work falls behind and writers
+    /// hit the level-0 slowdown and stop triggers.
+    /// </summary>
+    public long BackgroundWriteBytesPerSecond { get; init; }
+
+    /// <summary>
+    /// A log made obsolete by a flush is deleted by truncating it this many bytes at a time, 10 ms apart, on the
+    /// flush thread, before its name is removed; 0 (the default) deletes it at once. On a file system mounted
+    /// with online discard, freeing a whole memtable's log at once stalls the device while every foreground
+    /// write waits on a WAL sync (see <see cref="Vfs.IFileSystem.DeleteFileGradually"/> for the measurement).
+    /// The flush thread spends about (log size / step) × 10 ms more per flush.
+    /// </summary>
+    public long LogDeleteStepBytes { get; init; }
+
+    /// <summary>
     /// What to do when a write-ahead log does not end cleanly at open. <see cref="WalRecoveryMode.PointInTime"/>
     /// (the default) drops a damaged tail that nothing proves was synced, so a database that lost power always
     /// reopens with every synced write; <see cref="WalRecoveryMode.AbsoluteConsistency"/> fails the open on any
@@ -139,6 +175,10 @@ public sealed class StorageOptions
         Require(ReadCompactionMinSeeks >= 1, nameof(ReadCompactionMinSeeks), "at least 1");
         Require(ReadSamplePeriodBytes >= 1, nameof(ReadSamplePeriodBytes), "at least 1");
         Require(NumLevels >= 2 && NumLevels <= 20, nameof(NumLevels), "between 2 and 20");
+        Require(BackgroundThreadNice >= 0 && BackgroundThreadNice <= 19, nameof(BackgroundThreadNice), "between 0 and 19");
+        Require(TableBytesPerSync >= 0, nameof(TableBytesPerSync), "non-negative");
+        Require(LogDeleteStepBytes >= 0, nameof(LogDeleteStepBytes), "non-negative");
+        Require(BackgroundWriteBytesPerSecond == 0 || BackgroundWriteBytesPerSecond >= (1 << 20), nameof(BackgroundWriteBytesPerSecond), "0 (unbounded) or at least 1 MiB/s");
         Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }
 

@@ -53,6 +53,12 @@ public sealed class StorageStatistics
     /// </summary>
     public long ReadTriggeredCompactionCount { get; init; }
 
+    /// <summary>
+    /// Tables whose read budget ran out but that were not compacted for it: the candidate queue was full, or
+    /// the compaction would have rewritten too much of the next level.
+    /// </summary>
+    public long ReadTriggeredCompactionsSkipped { get; init; }
+
     /// <summary>Seeks charged to tables' read-compaction budgets (sampled multi-table point reads and iterator samples).</summary>
     public long ReadSampledSeeks { get; init; }
 

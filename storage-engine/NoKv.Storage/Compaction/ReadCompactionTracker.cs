@@ -24,7 +24,8 @@ namespace NoKv.Storage.Compaction;
 /// </list>
 /// Bounds: each table crosses its budget once (its charges are never reset), so every table is enqueued at
 /// most once; the queue holds at most <see cref="MaxCandidates"/> tables; the database runs a read-triggered
-/// compaction only when no size-triggered compaction is due and no memtable is waiting to be flushed; and a
+/// compaction only when no size-triggered compaction is due and no memtable is waiting to be flushed, and
+/// skips one whose next-level overlap is more than 25 target-size files (too wide to pay off); and a
 /// compaction's output lands one level down with fresh budgets, so, without new writes, read-triggered
 /// compactions end once every key lives in one table.
 /// Thread safety: charging is called from any reader thread; <see cref="TryTake"/> from the compaction
@@ -47,6 +48,7 @@ internal sealed class ReadCompactionTracker
     private readonly List<FileMetaData> _candidates = [];
     private long _chargedSeeks;
     private long _dropped;
+    private long _tooWide;
 
     /// <param name="options">The enabled flag and budget settings.</param>
     /// <param name="schedule">Wakes the compaction thread; called (outside any lock here) when a table is enqueued.</param>
@@ -73,6 +75,12 @@ internal sealed class ReadCompactionTracker
 
     /// <summary>Tables that reached their budget while the queue was full.</summary>
     public long DroppedCandidates => Interlocked.Read(ref _dropped);
+
+    /// <summary>Candidates skipped because compacting them would have rewritten too much of the next level.</summary>
+    public long TooWideCandidates => Interlocked.Read(ref _tooWide);
+
+    /// <summary>The compaction thread skipped a candidate as too wide.</summary>
+    public void NoteTooWide() => Interlocked.Increment(ref _tooWide);
 
     /// <summary>Seeks <paramref name="file"/> may be charged before it is queued for compaction.</summary>
     public long Budget(FileMetaData file) => Math.Max(_minSeeks, file.Size / _bytesPerSeek);

@@ -23,16 +23,16 @@ public sealed class ReadTriggeredCompactionTests
     /// Level-0 files pile up without a size-triggered compaction (the trigger is above what the test writes),
     /// so only reads can change the shape. Budgets of a few seeks make the tests quick.
     /// </summary>
-    private static StorageOptions Options(MemFileSystem fs, bool enabled = true) => new()
+    private static StorageOptions Options(MemFileSystem fs, bool enabled = true, int levels = 4, long targetFileBytes = 16 << 10) => new()
     {
         FileSystem = fs,
         MemtableSizeBytes = 1 << 20,
-        TargetFileSizeBytes = 16 << 10,
+        TargetFileSizeBytes = targetFileBytes,
         MaxBytesForLevelBase = 1 << 20,
         Level0CompactionTrigger = 16,
         Level0SlowdownTrigger = 16,
         Level0StopTrigger = 32,
-        NumLevels = 4,
+        NumLevels = levels,
         ReadTriggeredCompaction = enabled,
         ReadCompactionMinSeeks = 2,
         ReadCompactionBytesPerSeek = 1L << 40,
@@ -49,9 +49,9 @@ public sealed class ReadTriggeredCompactionTests
     private static bool Deletes(int round, int i) => round == Rounds - 1 && i % 8 == 0;
 
     /// <param name="bottomFirst">Compact round 0 down to the last level before the other rounds, so reads must push data down several levels.</param>
-    private static Database OpenWithOverlappingTables(MemFileSystem fs, bool enabled = true, Action<Database, int>? afterRound = null, bool bottomFirst = false)
+    private static Database OpenWithOverlappingTables(MemFileSystem fs, bool enabled = true, Action<Database, int>? afterRound = null, bool bottomFirst = false, StorageOptions? options = null)
     {
-        Database db = Database.Open("/r", Options(fs, enabled));
+        Database db = Database.Open("/r", options ?? Options(fs, enabled));
         for (int round = 0; round < Rounds; round++)
         {
             if (bottomFirst && round == 1)
@@ -301,6 +301,30 @@ public sealed class ReadTriggeredCompactionTests
         {
             db.Dispose();
         }
+    }
+
+    [Fact]
+    public void A_compaction_that_would_rewrite_too_much_of_the_next_level_is_skipped()
+    {
+        // Two levels, 1 KiB target files: round 0's ~40 KB in the last level is more than 25 target-size files,
+        // so merging any level-0 file into it is too wide for a read-triggered compaction.
+        var fs = new MemFileSystem();
+        using Database db = OpenWithOverlappingTables(fs, bottomFirst: true, options: Options(fs, levels: 2, targetFileBytes: 1024));
+        var rng = new Random(15);
+        StorageStatistics stats = ReadUntil(
+            db,
+            () =>
+            {
+                for (int n = 0; n < 200; n++)
+                {
+                    int i = rng.Next(Keys);
+                    Assert.Equal(Expected(i), db.Get(K(i)));
+                }
+            },
+            s => s.ReadTriggeredCompactionsSkipped > 0);
+        Assert.Equal(0, stats.ReadTriggeredCompactionCount);
+        Assert.Equal(Rounds - 1, stats.Levels[0].FileCount);
+        AssertAllKeys(db);
     }
 
     [Fact]
