@@ -75,6 +75,7 @@ public sealed partial class Database
 
     private void CompactionLoop()
     {
+        BackgroundThreadPriority.LowerCurrentThread(_options.BackgroundThreadNice);
         while (true)
         {
             lock (_mutex)
@@ -100,10 +101,24 @@ public sealed partial class Database
                     _compactionGate.Wait();
                     try
                     {
-                        CompactionPlan? plan = Picker.Pick(_versions.Current);
+                        Version current = _versions.Current;
+                        CompactionPlan? plan = Picker.Pick(current);
+                        bool readTriggered = false;
+                        if (plan is null && _readCompactions.Enabled)
+                        {
+                            plan = PickReadTriggeredCompaction(current);
+                            readTriggered = plan is not null;
+                        }
+
                         ran = plan is not null;
                         if (plan is not null)
                         {
+                            if (readTriggered)
+                            {
+                                // Counted before it is installed, so whoever sees its result sees it counted.
+                                _counters.AddReadTriggeredCompaction();
+                            }
+
                             RunCompaction(plan, allowTrivialMove: true);
                         }
                     }
@@ -131,6 +146,55 @@ public sealed partial class Database
         }
     }
 
+    /// <summary>
+    /// REQUIRES: _compactionGate held, and no size-triggered compaction due. The oldest queued read-triggered
+    /// candidate still live in <paramref name="v"/>, expanded like any compaction of its level; null when none,
+    /// or while a frozen memtable waits for its flush (the flush comes first: it frees memory writers may be
+    /// waiting for, and may make a size-triggered compaction due). The candidate stays queued in that case;
+    /// the flush requests compaction again when it is done.
+    /// </summary>
+    private CompactionPlan? PickReadTriggeredCompaction(Version v)
+    {
+        if (!_readCompactions.HasCandidates)
+        {
+            return null;
+        }
+
+        lock (_mutex)
+        {
+            if (_immutables.Length > 0)
+            {
+                return null;
+            }
+        }
+
+        while (_readCompactions.TryTake(v, out FileMetaData file, out int level))
+        {
+            CompactionPlan plan = CompactionPicker.ForFile(v, level, file);
+            long overlap = 0;
+            foreach (FileMetaData f in plan.OutputLevelInputs)
+            {
+                overlap += f.Size;
+            }
+
+            if (overlap <= ReadCompactionMaxOverlapFiles * _options.TargetFileSizeBytes)
+            {
+                return plan;
+            }
+
+            // Too wide: a rewrite that large is not worth what one table's wasted reads cost.
+            _readCompactions.NoteTooWide();
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A read-triggered compaction is skipped when the next level's overlap exceeds this many target-size
+    /// files: it bounds the cost of any one of them (a size-triggered compaction will get there in time).
+    /// </summary>
+    private const int ReadCompactionMaxOverlapFiles = 25;
+
     /// <summary>REQUIRES: _compactionGate held. Merges the plan's inputs into new files of the output level.</summary>
     private void RunCompaction(CompactionPlan plan, bool allowTrivialMove)
     {
@@ -150,6 +214,8 @@ public sealed partial class Database
         {
             foreach (FileMetaData f in plan.Inputs)
             {
+                // The same table, one level down: what reads of it cost there is a new question.
+                f.ResetSeekCharges();
                 edit.AddFile(plan.OutputLevel, f);
             }
 
@@ -277,7 +343,7 @@ public sealed partial class Database
                     continue;
                 }
 
-                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions);
+                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
                 current.Add(key, input.Value);
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {

@@ -51,6 +51,7 @@ public sealed partial class Database
 
     private void FlushLoop()
     {
+        BackgroundThreadPriority.LowerCurrentThread(_options.BackgroundThreadNice);
         while (true)
         {
             MemTable imm;
@@ -114,7 +115,9 @@ public sealed partial class Database
 
         // Each memtable has its own log, and memtables are flushed oldest first, so this memtable's log is the
         // only one the new log number made obsolete (logs replayed at open were deleted then).
-        TryDeleteFile(FileNames.Log(Path, imm.LogNumber));
+        // Gradually when so configured: the log is a memtable's worth of bytes, and freeing them at once stalls the
+        // device on file systems with online discard, right when every other write waits on a WAL sync.
+        TryDeleteLog(FileNames.Log(Path, imm.LogNumber));
 
         _counters.AddFlushTime(Stopwatch.GetElapsedTime(t0));
     }
@@ -146,7 +149,7 @@ public sealed partial class Database
             return bounds.ToFile(number, 0, 0, tombstones);
         }
 
-        var writer = new TableFileWriter(_fs, Path, number, _tableOptions);
+        var writer = new TableFileWriter(_fs, Path, number, _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
         try
         {
             using MemTableIterator it = mem.NewIterator();

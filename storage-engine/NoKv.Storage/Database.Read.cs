@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using NoKv.Storage.Cache;
+using NoKv.Storage.Compaction;
 using NoKv.Storage.Db;
 using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
@@ -73,7 +74,8 @@ public sealed partial class Database
             }
 
             var merged = new MergingIterator([.. children]);
-            return new DbIterator(merged, sv, snapshot, options?.LowerBound, options?.UpperBound);
+            ReadCompactionTracker? sampler = _readCompactions.Enabled ? _readCompactions : null;
+            return new DbIterator(merged, sv, snapshot, options?.LowerBound, options?.UpperBound, sampler, children.Count - 1 - sv.Immutables.Length);
         }
         catch
         {
@@ -135,11 +137,20 @@ public sealed partial class Database
             lookup = lookup[..len];
             InternalKey.Write(lookup, key, (snapshot << 8) | 0xFF);
             Version v = sv.Version;
+
+            // The first table consulted, until a second one is: then the read is charged (sampled) to it.
+            FileMetaData? firstTable = null;
+            bool sampling = _readCompactions.Enabled;
             foreach (FileMetaData f in v.Files[0])
             {
                 if (key.SequenceCompareTo(f.SmallestUserKey) < 0 || key.SequenceCompareTo(f.LargestUserKey) > 0 || f.EntryCount == 0)
                 {
                     continue;
+                }
+
+                if (sampling)
+                {
+                    NoteTableConsulted(f, ref firstTable, ref sampling);
                 }
 
                 int found = GetFromTable(f, lookup, tombstone, fillCache, ref sink);
@@ -169,6 +180,11 @@ public sealed partial class Database
                     continue;
                 }
 
+                if (sampling)
+                {
+                    NoteTableConsulted(f, ref firstTable, ref sampling);
+                }
+
                 int found = GetFromTable(f, lookup, tombstone, fillCache, ref sink);
                 if (found >= 0)
                 {
@@ -186,6 +202,20 @@ public sealed partial class Database
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>A point read is about to consult <paramref name="f"/>: the second table consulted charges the first (once per read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NoteTableConsulted(FileMetaData f, ref FileMetaData? firstTable, ref bool sampling)
+    {
+        if (firstTable is null)
+        {
+            firstTable = f;
+            return;
+        }
+
+        _readCompactions.OnMultiTableGet(firstTable);
+        sampling = false;
     }
 
     /// <summary>1 = found a live value (sink set), 0 = the newest visible version is deleted, -1 = not in this table.</summary>

@@ -9,10 +9,12 @@ namespace NoKv.Storage;
 public sealed partial class Database
 {
     private readonly ConcurrentQueue<ulong> _obsoleteFiles = new();
+    private WalRecoveryReport _walRecovery = new();
 
     /// <summary>
     /// Rebuilds the live state: replays the manifest, replays every WAL at or above its log number into
-    /// memtables that are written out as level-0 tables, starts a fresh WAL and a fresh manifest (which makes
+    /// memtables that are written out as level-0 tables (up to the first damaged record; <see cref="WalReplay"/>
+    /// decides whether damage is a power-loss tail to drop or corruption to report), starts a fresh WAL and a fresh manifest (which makes
     /// the replayed logs obsolete), then deletes every file the new state does not reference.
     /// A crash at any step leaves the previous CURRENT, manifest and logs intact, so recovery simply repeats.
     /// </summary>
@@ -45,11 +47,10 @@ public sealed partial class Database
         ulong maxSequence = _versions.LastSequence;
         var recoveredFiles = new List<FileMetaData>();
         MemTable mem = new(0, _options.MemtableSizeBytes);
-        foreach (ulong logNumber in logs)
+        WalRecoveryReport report;
+        using (var wal = new WalReplay(_fs, Path, logs, _versions.LogNumber, _options.WalRecoveryMode))
         {
-            string logPath = FileNames.Log(Path, logNumber);
-            using var reader = new LogReader(_fs.OpenSequential(logPath), logPath);
-            while (reader.TryReadRecord(out ReadOnlySpan<byte> record))
+            while (wal.TryReadBatch(out ReadOnlySpan<byte> record))
             {
                 var batch = new WriteBatchReader(record);
                 ulong seq = batch.Sequence;
@@ -60,7 +61,7 @@ public sealed partial class Database
 
                 if (batch.IsMalformed)
                 {
-                    throw new CorruptionException(logPath, reader.LastRecordOffset, "Log record is not a well-formed write batch.");
+                    throw new CorruptionException(wal.CurrentPath, wal.RecordOffset, "Log record is not a well-formed write batch.");
                 }
 
                 if (batch.Count > 0)
@@ -74,6 +75,16 @@ public sealed partial class Database
                     mem = new MemTable(0, _options.MemtableSizeBytes);
                 }
             }
+
+            // Throws before anything below changes the directory: tables written so far are not yet referenced
+            // by any manifest, and the next open's sweep deletes them.
+            report = wal.Finish();
+        }
+
+        _walRecovery = report;
+        if (report.DamagedLog is not null)
+        {
+            _options.InfoLog?.Invoke(report.ToString());
         }
 
         AddRecoveredTable(mem, recoveredFiles);
@@ -90,7 +101,7 @@ public sealed partial class Database
         }
 
         ulong newLog = _versions.NewFileNumber();
-        _log = CreateLog(newLog);
+        _log = CreateLog(newLog, predecessor: null);
         _mem = new MemTable(newLog, _options.MemtableSizeBytes);
 
         // The new manifest makes the new (empty) log current and the replayed logs obsolete; writing CURRENT
@@ -118,6 +129,10 @@ public sealed partial class Database
     /// when no background work runs: at open and close) also deletes every other file no live state needs:
     /// logs below the log number, unreferenced tables, other manifests, temporaries.
     /// </summary>
+    // Between two steps of a gradual log deletion: long enough for the device to serve the WAL syncs queued behind
+    // one step's discard (measured with 4 MiB steps: no fdatasync held longer than without a deletion).
+    private static readonly TimeSpan GradualDeletePause = TimeSpan.FromMilliseconds(10);
+
     private void DeleteObsoleteFiles(bool sweepDirectory)
     {
         while (_obsoleteFiles.TryDequeue(out ulong number))
@@ -186,6 +201,29 @@ public sealed partial class Database
 
                 TryDeleteFile(System.IO.Path.Combine(Path, name));
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TryDeleteFile"/> for an obsolete log (nothing has it open), on a background thread: with
+    /// <see cref="StorageOptions.LogDeleteStepBytes"/> set, its space is given back a few MiB at a time
+    /// (<see cref="IFileSystem.DeleteFileGradually"/>).
+    /// </summary>
+    private void TryDeleteLog(string path)
+    {
+        if (_options.LogDeleteStepBytes == 0)
+        {
+            TryDeleteFile(path);
+            return;
+        }
+
+        try
+        {
+            _fs.DeleteFileGradually(path, _options.LogDeleteStepBytes, GradualDeletePause);
+        }
+        catch (IOException)
+        {
+            // Retried by the sweep at the next open.
         }
     }
 

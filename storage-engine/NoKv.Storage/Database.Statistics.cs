@@ -60,9 +60,13 @@ public sealed partial class Database
                 StallTime = _counters.StallTime,
                 FlushCount = _counters.Flushes,
                 CompactionCount = _counters.Compactions,
+                ReadTriggeredCompactionCount = _counters.ReadTriggeredCompactions,
+                ReadSampledSeeks = _readCompactions.ChargedSeeks,
+                ReadTriggeredCompactionsSkipped = _readCompactions.DroppedCandidates + _readCompactions.TooWideCandidates,
                 WalSyncCount = _counters.WalSyncs,
                 WriteGroupCount = _counters.Groups,
                 LastSequence = LastSequence,
+                WalRecovery = _walRecovery,
             };
         }
         finally

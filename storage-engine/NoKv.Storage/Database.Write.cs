@@ -508,8 +508,10 @@ public sealed partial class Database
 
     /// <summary>
     /// REQUIRES: group leader (or Flush holding leadership). Freezes the memtable and starts a new WAL.
-    /// The old WAL is fsynced first, so a synced write in the new log implies everything before it is
-    /// durable (the recovered state is always a prefix of the acknowledged writes).
+    /// The old WAL is fsynced first (always, even if no write asked for Sync), and the new log starts with a mark
+    /// of the old log's synced length. So any intact record of the new log proves the old log durable to its end:
+    /// recovery never keeps a write of the new log while an earlier one of the old log is lost, and damage in
+    /// the old log is then reported as corruption rather than dropped (Wal/WalReplay.cs).
     /// </summary>
     private void SwitchMemtable()
     {
@@ -518,7 +520,7 @@ public sealed partial class Database
         try
         {
             _log.Sync();
-            newLog = CreateLog(number);
+            newLog = CreateLog(number, new DurableMark(_log.Number, _log.SyncedThrough));
             _fs.SyncDirectory(Path);
         }
         catch (Exception e)
@@ -541,12 +543,15 @@ public sealed partial class Database
         }
     }
 
-    /// <summary>Creates log file <paramref name="number"/> (empty; the caller makes its name durable).</summary>
-    private LogWriter CreateLog(ulong number)
+    /// <summary>
+    /// Creates log file <paramref name="number"/> (the caller makes its name durable), starting with a mark of
+    /// <paramref name="predecessor"/>: the old log's full length, which the caller has just synced.
+    /// </summary>
+    private LogWriter CreateLog(ulong number, DurableMark? predecessor)
     {
         IWritableFile file = _fs.CreateWritable(FileNames.Log(Path, number));
         file.SetZeroFillAhead(WalZeroFillAheadBytes);
-        return new LogWriter(file);
+        return new LogWriter(file, number, predecessor);
     }
 
     /// <summary>Refuses new writes, then waits until no write is queued or being committed (used by Dispose).</summary>

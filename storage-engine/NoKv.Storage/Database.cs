@@ -1,4 +1,5 @@
 using NoKv.Storage.Cache;
+using NoKv.Storage.Compaction;
 using NoKv.Storage.Db;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
@@ -34,7 +35,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly SnapshotList _snapshots = new();
     private readonly object _mutex = new();
     private readonly DbCounters _counters;
+    private readonly ReadCompactionTracker _readCompactions;
     private readonly Thread _flushThread;
+    private readonly WriteRateLimiter? _backgroundWriteLimiter;
     private readonly Thread _compactionThread;
     private readonly Thread _writerThread;
 
@@ -75,6 +78,8 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2));
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);
+        _backgroundWriteLimiter = options.BackgroundWriteBytesPerSecond > 0 ? new WriteRateLimiter(options.BackgroundWriteBytesPerSecond) : null;
+        _readCompactions = new ReadCompactionTracker(options, MaybeScheduleCompaction);
         _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };
         _compactionThread = new Thread(CompactionLoop) { IsBackground = true, Name = "nokv-compaction" };
         _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "nokv-writer" };
@@ -120,7 +125,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             db._compactionThread.Start();
             db._writerThread.Start();
             db.MaybeScheduleCompaction();
-            db._counters.Start(db);
+            db._counters.Start(db, db._readCompactions);
             return db;
         }
         catch
@@ -164,7 +169,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         {
             if (_backgroundError is null)
             {
-                _log.Sync();
+                // Sync, then a synced mark of the whole log: damage found in it at the next open is then
+                // reported as corruption instead of being taken for a power-loss tail.
+                _log.Seal();
             }
         }
         catch (IOException)

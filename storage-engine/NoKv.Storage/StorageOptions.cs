@@ -55,6 +55,29 @@ public sealed class StorageOptions
     /// <summary>Number of levels, L0 included.</summary>
     public int NumLevels { get; init; } = 7;
 
+    /// <summary>
+    /// Compact a table once reads that had to consult it and another table have cost about as much as
+    /// compacting it would (read-triggered compaction, see docs/storage-compaction.md). A tree that stops
+    /// receiving writes otherwise keeps whatever read-costly shape the last write left (level-0 files under
+    /// <see cref="Level0CompactionTrigger"/>, a level just under its size target). Runs only when no
+    /// size-triggered compaction is due and no memtable waits for its flush. Costs disk writes in exchange
+    /// for cheaper reads; turn it off for write-dominated workloads that rarely read.
+    /// </summary>
+    public bool ReadTriggeredCompaction { get; init; } = true;
+
+    /// <summary>
+    /// A table's read-compaction budget is its size divided by this, in charged seeks (at least
+    /// <see cref="ReadCompactionMinSeeks"/>). Smaller = compact sooner. 16 KiB: a 64 MiB table absorbs 4,096
+    /// sampled multi-table reads.
+    /// </summary>
+    public long ReadCompactionBytesPerSeek { get; init; } = 16 << 10;
+
+    /// <summary>Lower bound of every table's read-compaction budget, so small tables are not compacted on a few reads.</summary>
+    public int ReadCompactionMinSeeks { get; init; } = 100;
+
+    /// <summary>Mean number of bytes an iterator reads (a seek counts one block per table) between two read samples.</summary>
+    public long ReadSamplePeriodBytes { get; init; } = 1 << 20;
+
     /// <summary>Verify block checksums on every read (not only at open and during compaction).</summary>
     public bool VerifyChecksums { get; init; } = true;
 
@@ -71,6 +94,58 @@ public sealed class StorageOptions
     public bool UseMappedReads { get; init; } = Environment.Is64BitProcess && !OperatingSystem.IsWindows();
 
     public bool CreateIfMissing { get; init; } = true;
+
+    /// <summary>
+    /// Nice value (1-19) the flush and compaction threads run at on Linux; 0 (the default) leaves them at the
+    /// process's priority. Background work then yields the cores to foreground writes and reads while those are
+    /// busy, and takes them whole when they are idle, so a flush's burst of CPU does not show up as latency on
+    /// the writes it competes with. The cost: under sustained full load background work falls behind sooner,
+    /// which ends in the usual level-0 slowdown and stop triggers. Ignored on other systems. RocksDB's
+    /// LowerThreadPoolCPUPriority does the same.
+    /// </summary>
+    public int BackgroundThreadNice { get; init; }
+
+    /// <summary>
+    /// While a table file is written (flush or compaction output), the OS is asked to start writing it out every
+    /// this many bytes (sync_file_range on Linux), instead of holding the whole file dirty in the page cache until
+    /// the final sync. That sync otherwise puts tens of MiB in front of the device at once, and every WAL sync
+    /// issued meanwhile waits behind it. 0 (the default) syncs only at the end. This is RocksDB's bytes_per_sync.
+    /// </summary>
+    public long TableBytesPerSync { get; init; }
+
+    /// <summary>
+    /// Upper bound on the bytes per second that flushes and compactions together write to table files; 0 (the
+    /// default) leaves them unbounded. A bound turns their output into a steady stream the device serves between
+    /// foreground WAL syncs instead of a burst those syncs queue behind (RocksDB's rate_limiter). Set it well
+    /// above the sustained write rate times the write amplification, or background work falls behind and writers
+    /// hit the level-0 slowdown and stop triggers.
+    /// </summary>
+    public long BackgroundWriteBytesPerSecond { get; init; }
+
+    /// <summary>
+    /// A log made obsolete by a flush is deleted by truncating it this many bytes at a time, 10 ms apart, on the
+    /// flush thread, before its name is removed; 0 (the default) deletes it at once. On a file system mounted
+    /// with online discard, freeing a whole memtable's log at once stalls the device while every foreground
+    /// write waits on a WAL sync (see <see cref="Vfs.IFileSystem.DeleteFileGradually"/> for the measurement).
+    /// The flush thread spends about (log size / step) × 10 ms more per flush.
+    /// </summary>
+    public long LogDeleteStepBytes { get; init; }
+
+    /// <summary>
+    /// What to do when a write-ahead log does not end cleanly at open. <see cref="WalRecoveryMode.PointInTime"/>
+    /// (the default) drops a damaged tail that nothing proves was synced, so a database that lost power always
+    /// reopens with every synced write; <see cref="WalRecoveryMode.AbsoluteConsistency"/> fails the open on any
+    /// damage. Damage proven to lie in synced data fails the open in both modes.
+    /// </summary>
+    public WalRecoveryMode WalRecoveryMode { get; init; } = WalRecoveryMode.PointInTime;
+
+    /// <summary>
+    /// Receives one line of text per notable event the engine handles on its own (today: log data dropped by
+    /// WAL recovery at open, with its byte count, file and offset). Called on the thread that caused it; must not
+    /// throw or call back into the database. Null (the default) discards the lines;
+    /// <see cref="StorageStatistics.WalRecovery"/> holds the same facts.
+    /// </summary>
+    public Action<string>? InfoLog { get; init; }
 
     /// <summary>Tag ("db" = this value) added to every System.Diagnostics.Metrics instrument of this database.</summary>
     public string? MetricsName { get; init; }
@@ -96,7 +171,15 @@ public sealed class StorageOptions
         Require(Level0StopTrigger >= Level0SlowdownTrigger, nameof(Level0StopTrigger), "at least Level0SlowdownTrigger");
         Require(MaxBytesForLevelBase >= 1024, nameof(MaxBytesForLevelBase), "at least 1 KiB");
         Require(LevelSizeMultiplier >= 2 && LevelSizeMultiplier <= 100, nameof(LevelSizeMultiplier), "between 2 and 100");
+        Require(ReadCompactionBytesPerSeek >= 1, nameof(ReadCompactionBytesPerSeek), "at least 1");
+        Require(ReadCompactionMinSeeks >= 1, nameof(ReadCompactionMinSeeks), "at least 1");
+        Require(ReadSamplePeriodBytes >= 1, nameof(ReadSamplePeriodBytes), "at least 1");
         Require(NumLevels >= 2 && NumLevels <= 20, nameof(NumLevels), "between 2 and 20");
+        Require(BackgroundThreadNice >= 0 && BackgroundThreadNice <= 19, nameof(BackgroundThreadNice), "between 0 and 19");
+        Require(TableBytesPerSync >= 0, nameof(TableBytesPerSync), "non-negative");
+        Require(LogDeleteStepBytes >= 0, nameof(LogDeleteStepBytes), "non-negative");
+        Require(BackgroundWriteBytesPerSecond == 0 || BackgroundWriteBytesPerSecond >= (1 << 20), nameof(BackgroundWriteBytesPerSecond), "0 (unbounded) or at least 1 MiB/s");
+        Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }
 
     private static void Require(bool ok, string name, string rule)

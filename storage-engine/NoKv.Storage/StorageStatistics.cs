@@ -47,6 +47,21 @@ public sealed class StorageStatistics
 
     public long CompactionCount { get; init; }
 
+    /// <summary>
+    /// Compactions started because reads kept consulting a table and another one (trivial moves included;
+    /// see <see cref="StorageOptions.ReadTriggeredCompaction"/>).
+    /// </summary>
+    public long ReadTriggeredCompactionCount { get; init; }
+
+    /// <summary>
+    /// Tables whose read budget ran out but that were not compacted for it: the candidate queue was full, or
+    /// the compaction would have rewritten too much of the next level.
+    /// </summary>
+    public long ReadTriggeredCompactionsSkipped { get; init; }
+
+    /// <summary>Seeks charged to tables' read-compaction budgets (sampled multi-table point reads and iterator samples).</summary>
+    public long ReadSampledSeeks { get; init; }
+
     /// <summary>WAL fsyncs performed (group commit makes this much smaller than synced writes).</summary>
     public long WalSyncCount { get; init; }
 
@@ -55,11 +70,15 @@ public sealed class StorageStatistics
 
     public ulong LastSequence { get; init; }
 
+    /// <summary>What replaying the write-ahead logs at open found, and how many bytes of damaged tail it dropped.</summary>
+    public WalRecoveryReport WalRecovery { get; init; } = new();
+
     public override string ToString()
     {
         var levels = string.Join(' ', Levels.Where(l => l.FileCount > 0).Select(l => $"L{l.Level}={l.FileCount}/{l.Bytes}"));
         return $"user={UserBytesWritten} disk={DiskBytesWritten} wamp={WriteAmplification:F2} levels[{levels}] " +
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
-               $"flushes={FlushCount} compactions={CompactionCount} syncs={WalSyncCount} groups={WriteGroupCount}";
+               $"flushes={FlushCount} compactions={CompactionCount} " +
+               $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount}";
     }
 }

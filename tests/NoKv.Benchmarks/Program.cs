@@ -95,15 +95,17 @@ public static class Program
         var keepData = new Option<bool>("--keep-data") { Description = "keep the NoKV silos' data directories and logs (the path is printed)" };
         var mixes = new Option<string?>("--mixes") { Description = "run only these mixes (comma-separated: write, r50, r95; default all); the warm-up runs them too", HelpName = "LIST" };
         var concurrency = new Option<string?>("--concurrency") { Description = "run only these concurrencies (comma-separated, default 1,16,64,256)", HelpName = "LIST" };
+        var timeline = new Option<bool>("--timeline") { Description = "also log each point's p50/p99/max latency per quarter second to stderr" };
         var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency,
+            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline,
         };
         command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
             new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData))
             {
                 Mixes = parse.GetValue(mixes),
                 Concurrencies = parse.GetValue(concurrency),
+                Timeline = parse.GetValue(timeline),
             },
             cancellationToken));
         return command;

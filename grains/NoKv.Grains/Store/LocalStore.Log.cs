@@ -10,4 +10,8 @@ public sealed partial class LocalStore
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NoKV store {Store} closed")]
     private partial void LogClosed(StoreId store);
+
+    /// <summary>A line the engine reports on its own (e.g. unsynced WAL bytes dropped at open after a power loss).</summary>
+    [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store} engine: {Line}")]
+    private partial void LogEngine(StoreId store, string line);
 }

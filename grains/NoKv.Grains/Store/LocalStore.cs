@@ -69,6 +69,11 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
                 MemtableSizeBytes = _options.MemtableSizeBytes,
                 BlockCacheBytes = _options.BlockCacheBytes,
                 MetricsName = $"store-{Id}",
+                BackgroundThreadNice = _options.BackgroundThreadNice,
+                TableBytesPerSync = _options.TableBytesPerSync,
+                BackgroundWriteBytesPerSecond = _options.BackgroundWriteBytesPerSecond,
+                LogDeleteStepBytes = _options.LogDeleteStepBytes,
+                InfoLog = line => LogEngine(Id, line),
             });
         }
         catch (StorageLockedException e)

@@ -28,6 +28,26 @@ public sealed class NoKvStoreOptionsValidator : IValidateOptions<NoKvStoreOption
             failures.Add($"NoKV store: BlockCacheBytes must not be negative, was {options.BlockCacheBytes}.");
         }
 
+        if (options.BackgroundThreadNice is < 0 or > 19)
+        {
+            failures.Add($"NoKV store: BackgroundThreadNice must be between 0 and 19, was {options.BackgroundThreadNice}.");
+        }
+
+        if (options.TableBytesPerSync < 0)
+        {
+            failures.Add($"NoKV store: TableBytesPerSync must not be negative, was {options.TableBytesPerSync}.");
+        }
+
+        if (options.BackgroundWriteBytesPerSecond != 0 && options.BackgroundWriteBytesPerSecond < (1L << 20))
+        {
+            failures.Add($"NoKV store: BackgroundWriteBytesPerSecond must be 0 (unbounded) or at least 1 MiB/s, was {options.BackgroundWriteBytesPerSecond}.");
+        }
+
+        if (options.LogDeleteStepBytes < 0)
+        {
+            failures.Add($"NoKV store: LogDeleteStepBytes must not be negative, was {options.LogDeleteStepBytes}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using NoKv.Storage.Iterators;
 using NoKv.Storage.Sstable;
 
@@ -20,11 +19,11 @@ internal sealed class PinnedTableIterator : IInternalIterator
         _inner = new TableIterator(entry.Reader, fillCache);
     }
 
-    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _entry is not null && _inner.Valid; }
+    public bool Valid => _entry is not null && _inner.Valid;
 
-    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner.Key; }
+    public ReadOnlySpan<byte> Key => _inner.Key;
 
-    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner.Value; }
+    public ReadOnlySpan<byte> Value => _inner.Value;
 
     public void SeekToFirst()
     {
@@ -38,7 +37,6 @@ internal sealed class PinnedTableIterator : IInternalIterator
         _inner.SeekToLast();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
         ThrowIfDisposed();
@@ -46,14 +44,12 @@ internal sealed class PinnedTableIterator : IInternalIterator
     }
 
     /// <summary>See <see cref="TableIterator.PrepareSeek"/>: the same target must be sought next.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PrepareSeek(ReadOnlySpan<byte> target)
     {
         ThrowIfDisposed();
         _inner.PrepareSeek(target);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next() => _inner.Next();
 
     public void Prev() => _inner.Prev();
@@ -68,6 +64,5 @@ internal sealed class PinnedTableIterator : IInternalIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_entry is null, this);
 }

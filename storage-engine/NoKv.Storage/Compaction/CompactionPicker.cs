@@ -96,6 +96,20 @@ internal sealed class CompactionPicker
         return level == v.NumLevels - 1 ? new CompactionPlan(level, level, inputs, []) : Expand(v, level, inputs);
     }
 
+    /// <summary>
+    /// A compaction of <paramref name="file"/> from <paramref name="level"/> (not the last) into the next level,
+    /// with the files any compaction of it must take along (overlapping level-0 files, the next level's overlap).
+    /// </summary>
+    public static CompactionPlan ForFile(Version v, int level, FileMetaData file)
+    {
+        if (level >= v.NumLevels - 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(level), level, "The last level has no level below to compact into.");
+        }
+
+        return Expand(v, level, [file]);
+    }
+
     private static CompactionPlan Expand(Version v, int level, List<FileMetaData> inputs)
     {
         byte[] lo = inputs[0].SmallestUserKey.ToArray();

@@ -24,6 +24,7 @@ internal sealed class DbCounters : IDisposable
     private long _compactions;
     private long _flushTicks;
     private long _compactionTicks;
+    private long _readTriggeredCompactions;
 
     public DbCounters(string name)
     {
@@ -32,7 +33,7 @@ internal sealed class DbCounters : IDisposable
     }
 
     /// <summary>Publishes the observable instruments; called once the database is open (callbacks read its state).</summary>
-    public void Start(Database db)
+    public void Start(Database db, Compaction.ReadCompactionTracker readCompactions)
     {
         string name = _name;
         var tags = new KeyValuePair<string, object?>[] { new("db", name) };
@@ -41,6 +42,9 @@ internal sealed class DbCounters : IDisposable
         _meter.CreateObservableGauge("nokv.storage.write_amplification", () => new Measurement<double>(UserBytes == 0 ? 0 : (double)(WalBytes + FlushBytes + CompactionBytes) / UserBytes, tags));
         _meter.CreateObservableCounter("nokv.storage.stall_time", () => new Measurement<double>(StallTime.TotalSeconds, tags), "s", "Time writers were delayed or stopped");
         _meter.CreateObservableCounter("nokv.storage.wal_syncs", () => new Measurement<long>(WalSyncs, tags));
+        _meter.CreateObservableCounter("nokv.storage.read_triggered_compactions", () => new Measurement<long>(ReadTriggeredCompactions, tags), description: "Compactions started because reads consulted a table and another too often");
+        _meter.CreateObservableCounter("nokv.storage.read_sampled_seeks", () => new Measurement<long>(readCompactions.ChargedSeeks, tags), description: "Sampled multi-table reads charged to a table's read-compaction budget");
+        _meter.CreateObservableGauge("nokv.storage.wal_recovery_dropped_bytes", () => db.TryGetStatistics() is { } s ? [new Measurement<long>(s.WalRecovery.DroppedBytes, tags)] : Array.Empty<Measurement<long>>(), "By", "Bytes of damaged WAL tail dropped at the last open");
         _meter.CreateObservableGauge("nokv.storage.level_files", () => LevelMeasurements(db, tags, bytes: false));
         _meter.CreateObservableGauge("nokv.storage.level_bytes", () => LevelMeasurements(db, tags, bytes: true), "By");
         _meter.CreateObservableGauge("nokv.storage.block_cache_hit_rate", () => db.TryGetStatistics() is { } s ? [new Measurement<double>(s.BlockCacheHitRate, tags)] : Array.Empty<Measurement<double>>());
@@ -64,6 +68,9 @@ internal sealed class DbCounters : IDisposable
     public long Flushes => Interlocked.Read(ref _flushes);
 
     public long Compactions => Interlocked.Read(ref _compactions);
+
+    /// <summary>Compactions picked because reads used up a table's budget, trivial moves included (which <see cref="Compactions"/> does not count).</summary>
+    public long ReadTriggeredCompactions => Interlocked.Read(ref _readTriggeredCompactions);
 
     public void AddWrite(long userBytes, long walBytes)
     {
@@ -91,6 +98,8 @@ internal sealed class DbCounters : IDisposable
         Interlocked.Add(ref _compactionBytes, bytes);
         Interlocked.Increment(ref _compactions);
     }
+
+    public void AddReadTriggeredCompaction() => Interlocked.Increment(ref _readTriggeredCompactions);
 
     public void Dispose() => _meter.Dispose();
 

@@ -8,7 +8,10 @@ namespace NoKv.Storage.Db;
 /// <summary>
 /// Writes one new table file (flush, compaction or ingest output) and tracks its bounds, producing the
 /// <see cref="FileMetaData"/> to record in the manifest. The file is synced by <see cref="Finish"/>; the caller
-/// makes its name durable (directory fsync) before the manifest edit. Not thread-safe.
+/// makes its name durable (directory fsync) before the manifest edit. With a positive bytes-per-sync, the file's
+/// written bytes are handed to the device as it grows (<see cref="IWritableFile.BeginSync"/> every that many
+/// bytes), so the final sync finds little left to write; see <see cref="StorageOptions.TableBytesPerSync"/>.
+/// Not thread-safe.
 /// </summary>
 internal sealed class TableFileWriter
 {
@@ -16,12 +19,24 @@ internal sealed class TableFileWriter
     private readonly string _path;
     private readonly IWritableFile _file;
     private readonly TableBuilder _builder;
-    private readonly FileBoundsTracker _bounds = new();
-    private long _entries;
+    // Granularity of pacing when no writeback interval is set: small enough that one chunk is a short burst.
+    private const long PacingChunkBytes = 1 << 20;
 
-    public TableFileWriter(IFileSystem fs, string dir, ulong number, TableOptions options)
+    private readonly FileBoundsTracker _bounds = new();
+    private readonly long _bytesPerSync;
+    private readonly WriteRateLimiter? _limiter;
+    private readonly long _checkEvery;
+    private long _entries;
+    private long _checkedLength;
+
+    /// <param name="bytesPerSync">Start writeback every this many bytes; 0 only syncs at <see cref="Finish"/>.</param>
+    /// <param name="limiter">Paces the bytes written (background work only); null writes at full speed.</param>
+    public TableFileWriter(IFileSystem fs, string dir, ulong number, TableOptions options, long bytesPerSync = 0, WriteRateLimiter? limiter = null)
     {
         _fs = fs;
+        _bytesPerSync = bytesPerSync;
+        _limiter = limiter;
+        _checkEvery = bytesPerSync > 0 ? bytesPerSync : limiter is not null ? PacingChunkBytes : long.MaxValue;
         Number = number;
         _path = FileNames.Table(dir, number);
         _file = fs.CreateWritable(_path);
@@ -46,6 +61,18 @@ internal sealed class TableFileWriter
         _builder.Add(internalKey, value);
         _bounds.AddKey(internalKey);
         _entries++;
+        long written = _file.Length - _checkedLength;
+        if (written >= _checkEvery)
+        {
+            _checkedLength += written;
+            if (_bytesPerSync > 0)
+            {
+                // A hint that makes nothing durable: the sync in Finish still decides durability.
+                _file.BeginSync();
+            }
+
+            _limiter?.Acquire(written);
+        }
     }
 
     /// <summary>Completes and syncs the table; <paramref name="tombstones"/> ride along in the metadata.</summary>
@@ -54,6 +81,7 @@ internal sealed class TableFileWriter
         try
         {
             TableProperties props = _builder.Finish();
+            _limiter?.Acquire(_file.Length - _checkedLength);
             _file.Sync();
             _file.Dispose();
             foreach (RangeTombstone t in tombstones)

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using NoKv.Storage.Compaction;
 using NoKv.Storage.Db;
 
 namespace NoKv.Storage.Iterators;
@@ -14,6 +14,9 @@ namespace NoKv.Storage.Iterators;
 /// its sequence is above the snapshot, when a newer visible version exists, when the newest visible
 /// version is a deletion, or when a range tombstone visible at the snapshot with a higher sequence covers it.
 /// Holds a reference to its super version (memtables and files stay readable) until disposed.
+/// With a read-compaction sampler, about once per sample period of bytes read (entries returned, plus one
+/// block per table for each seek) the iterator reports its current key to the sampler, which charges the
+/// topmost table of its version overlapping that key if another one overlaps it too.
 /// Not thread-safe.
 /// </remarks>
 internal sealed class DbIterator : StorageIterator
@@ -24,6 +27,9 @@ internal sealed class DbIterator : StorageIterator
     private readonly byte[]? _lower;
     private readonly byte[]? _upper;
     private readonly bool _hasTombstones;
+    private readonly ReadCompactionTracker? _sampler;
+    private readonly long _seekCost;
+    private long _bytesUntilSample;
     private byte[] _savedKey = new byte[64];
     private int _savedKeyLength;
     private byte[] _savedValue = new byte[256];
@@ -33,8 +39,17 @@ internal sealed class DbIterator : StorageIterator
     private bool _forward = true;
     private bool _disposed;
 
-    public DbIterator(MergingIterator iter, SuperVersion sv, ulong snapshot, byte[]? lower, byte[]? upper)
+    /// <param name="sampler">Read-compaction sampler, or null to not sample.</param>
+    /// <param name="tables">Table children of <paramref name="iter"/> (L0 files and level iterators): a seek costs one block read in each.</param>
+    public DbIterator(MergingIterator iter, SuperVersion sv, ulong snapshot, byte[]? lower, byte[]? upper, ReadCompactionTracker? sampler = null, int tables = 0)
     {
+        _sampler = sampler;
+        if (sampler is not null)
+        {
+            _seekCost = Math.Max(1, tables) * sampler.BlockBytes;
+            _bytesUntilSample = NextSamplePeriod(sampler);
+        }
+
         _iter = iter;
         _sv = sv;
         _snapshot = snapshot;
@@ -94,7 +109,6 @@ internal sealed class DbIterator : StorageIterator
         FindPrevUserEntry();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Seek(ReadOnlySpan<byte> key)
     {
         EnsureOpen();
@@ -106,6 +120,10 @@ internal sealed class DbIterator : StorageIterator
 
         _iter.Seek(SeekKey(key, InternalKey.SeekTrailer));
         FindNextUserEntry(skipping: false);
+        if (_sampler is not null)
+        {
+            CountRead(_seekCost);
+        }
     }
 
     public override void SeekForPrev(ReadOnlySpan<byte> key)
@@ -122,7 +140,6 @@ internal sealed class DbIterator : StorageIterator
         FindPrevUserEntry();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Next()
     {
         EnsureValid();
@@ -131,6 +148,10 @@ internal sealed class DbIterator : StorageIterator
             Save(ref _savedKey, ref _savedKeyLength, InternalKey.UserKey(_iter.Key));
             _iter.Next();
             FindNextUserEntry(skipping: true);
+            if (_sampler is not null && _valid)
+            {
+                CountRead(_iter.Key.Length + _iter.Value.Length);
+            }
         }
         else
         {
@@ -177,7 +198,6 @@ internal sealed class DbIterator : StorageIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FindNextUserEntry(bool skipping)
     {
         _forward = true;
@@ -256,6 +276,26 @@ internal sealed class DbIterator : StorageIterator
 
         _valid = haveValue;
     }
+
+    /// <summary>Counts <paramref name="bytes"/> read; at the end of a sample period samples the current key (forward only).</summary>
+    private void CountRead(long bytes)
+    {
+        _bytesUntilSample -= bytes;
+        if (_bytesUntilSample > 0)
+        {
+            return;
+        }
+
+        _bytesUntilSample = NextSamplePeriod(_sampler!);
+        if (_valid && _forward)
+        {
+            _sampler!.SampleIteratorKey(_sv.Version, InternalKey.UserKey(_iter.Key));
+        }
+    }
+
+    /// <summary>Uniform in [1, 2 * period): the mean is the period, and no fixed stride can alias with a workload's.</summary>
+    private static long NextSamplePeriod(ReadCompactionTracker sampler) =>
+        1 + Random.Shared.NextInt64(2 * sampler.IteratorSamplePeriodBytes - 1);
 
     private bool Covered(ReadOnlySpan<byte> ukey, ulong seq) =>
         _hasTombstones && _sv.MaxCoveringTombstone(ukey, _snapshot) > seq;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using NoKv.Storage.Cache;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Sstable;
@@ -33,11 +32,11 @@ internal sealed class LevelIterator : IInternalIterator
         _fillCache = fillCache;
     }
 
-    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _current is { Valid: true }; }
+    public bool Valid => _current is { Valid: true };
 
-    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _current!.Key; }
+    public ReadOnlySpan<byte> Key => _current!.Key;
 
-    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _current!.Value; }
+    public ReadOnlySpan<byte> Value => _current!.Value;
 
     public void SeekToFirst()
     {
@@ -53,7 +52,6 @@ internal sealed class LevelIterator : IInternalIterator
         SkipEmptyBackward();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
         Open(Version.FindFile(_files, target));
@@ -62,14 +60,12 @@ internal sealed class LevelIterator : IInternalIterator
     }
 
     /// <summary>See <see cref="TableIterator.PrepareSeek"/>: the same target must be sought next.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PrepareSeek(ReadOnlySpan<byte> target)
     {
         Open(Version.FindFile(_files, target));
         _current?.PrepareSeek(target);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next()
     {
         _current!.Next();
@@ -89,7 +85,6 @@ internal sealed class LevelIterator : IInternalIterator
         _spare = null;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipEmptyForward()
     {
         while (_current is not null && !_current.Valid)
@@ -108,7 +103,6 @@ internal sealed class LevelIterator : IInternalIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Open(int index)
     {
         if (index == _index && _current is not null)

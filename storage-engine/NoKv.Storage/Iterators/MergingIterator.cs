@@ -21,11 +21,11 @@ internal sealed class MergingIterator : IInternalIterator
         _heap = new int[children.Length];
     }
 
-    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _heapSize > 0; }
+    public bool Valid => _heapSize > 0;
 
-    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => KeyOf(_children[_heap[0]]); }
+    public ReadOnlySpan<byte> Key => KeyOf(_children[_heap[0]]);
 
-    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _children[_heap[0]].Value; }
+    public ReadOnlySpan<byte> Value => _children[_heap[0]].Value;
 
     public void SeekToFirst()
     {
@@ -47,7 +47,6 @@ internal sealed class MergingIterator : IInternalIterator
         Rebuild(forward: false);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
         // Pipelined: each table child's data block is requested (index search plus prefetch) before the
@@ -71,7 +70,6 @@ internal sealed class MergingIterator : IInternalIterator
         Rebuild(forward: true);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next()
     {
         if (!_forward)
@@ -158,7 +156,6 @@ internal sealed class MergingIterator : IInternalIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Rebuild(bool forward)
     {
         _forward = forward;
@@ -177,7 +174,6 @@ internal sealed class MergingIterator : IInternalIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RemoveTop()
     {
         _heapSize--;
@@ -189,14 +185,12 @@ internal sealed class MergingIterator : IInternalIterator
     }
 
     /// <summary>True when child a should be above child b in the heap.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Before(int a, int b)
     {
         int c = InternalKey.Compare(KeyOf(_children[a]), KeyOf(_children[b]));
         return _forward ? c < 0 : c > 0;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SiftDown(int i)
     {
         int[] heap = _heap;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using NoKv.Storage.Cache;
 using NoKv.Storage.Manifest;
 
@@ -24,24 +23,21 @@ internal sealed class TableFileIterator : IInternalIterator
 
     public FileMetaData File => _file;
 
-    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner is { Valid: true }; }
+    public bool Valid => _inner is { Valid: true };
 
-    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner!.Key; }
+    public ReadOnlySpan<byte> Key => _inner!.Key;
 
-    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _inner!.Value; }
+    public ReadOnlySpan<byte> Value => _inner!.Value;
 
     public void SeekToFirst() => Inner().SeekToFirst();
 
     public void SeekToLast() => Inner().SeekToLast();
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target) => Inner().Seek(target);
 
     /// <summary>See <see cref="TableIterator.PrepareSeek"/>: the same target must be sought next.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PrepareSeek(ReadOnlySpan<byte> target) => Inner().PrepareSeek(target);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next() => _inner!.Next();
 
     public void Prev() => _inner!.Prev();
@@ -52,7 +48,6 @@ internal sealed class TableFileIterator : IInternalIterator
         _inner = null;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PinnedTableIterator Inner()
     {
         _inner ??= _tables.NewIterator((long)_file.Number, _fillCache);

@@ -19,6 +19,9 @@ internal sealed class FileMetaData
     private int _refs;
     private TableCacheEntry? _pinnedTable;
 
+    // Seeks charged by reads that had to consult this table and another (see Compaction.ReadCompactionTracker).
+    private long _seekCharges;
+
     public required ulong Number { get; init; }
 
     public required long Size { get; init; }
@@ -52,6 +55,16 @@ internal sealed class FileMetaData
 
     /// <summary>Sets <see cref="PinnedTable"/> if unset; false if another thread pinned first.</summary>
     public bool TrySetPinnedTable(TableCacheEntry entry) => Interlocked.CompareExchange(ref _pinnedTable, entry, null) is null;
+
+    /// <summary>Adds one read-compaction seek charge and returns the total so far. Thread-safe.</summary>
+    public long AddSeekCharge() => Interlocked.Increment(ref _seekCharges);
+
+    /// <summary>
+    /// Starts a fresh read-compaction budget: a trivial move reuses this object one level down, where the
+    /// reads it costs are a new question. Charges racing with the reset may be lost, which only delays a
+    /// read-triggered compaction.
+    /// </summary>
+    public void ResetSeekCharges() => Interlocked.Exchange(ref _seekCharges, 0);
 
     public void Ref() => Interlocked.Increment(ref _refs);
 

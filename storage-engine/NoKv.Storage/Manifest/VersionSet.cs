@@ -114,6 +114,10 @@ internal sealed class VersionSet : IDisposable
                 nextFile = edit.NextFileNumber ?? nextFile;
                 lastSequence = edit.LastSequence ?? lastSequence;
             }
+
+            // A torn last edit (a crash before its sync returned) was never acted upon and is dropped; damage
+            // with an intact edit after it lies in synced data.
+            reader.ThrowIfRecordsFollowDamage();
         }
 
         if (!sawComparator || logNumber is null || nextFile is null || lastSequence is null)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using NoKv.Storage.Iterators;
 
 namespace NoKv.Storage.Sstable;
@@ -38,7 +37,7 @@ internal sealed class TableIterator : IInternalIterator
         _index = new BlockIterator(table.IndexBlock, table.Comparer);
     }
 
-    public bool Valid { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _dataValid && !_prepared && _data.Valid; }
+    public bool Valid => _dataValid && !_prepared && _data.Valid;
 
     /// <summary>
     /// Re-targets this iterator at another table (left unpositioned), reusing its buffers, so a level
@@ -55,9 +54,9 @@ internal sealed class TableIterator : IInternalIterator
         _readahead.Reset();
     }
 
-    public ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _data.Key; }
+    public ReadOnlySpan<byte> Key => _data.Key;
 
-    public ReadOnlySpan<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _data.Value; }
+    public ReadOnlySpan<byte> Value => _data.Value;
 
     public void SeekToFirst()
     {
@@ -101,7 +100,6 @@ internal sealed class TableIterator : IInternalIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek(ReadOnlySpan<byte> target)
     {
         try
@@ -134,7 +132,6 @@ internal sealed class TableIterator : IInternalIterator
     /// REQUIRES: the next call is <see cref="Seek"/> with the same target, or a move that repositions
     /// (SeekToFirst, SeekToLast, Reset); until then the iterator is not positioned.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PrepareSeek(ReadOnlySpan<byte> target)
     {
         _prepared = false;
@@ -156,7 +153,6 @@ internal sealed class TableIterator : IInternalIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next()
     {
         try
@@ -199,7 +195,6 @@ internal sealed class TableIterator : IInternalIterator
     }
 
     /// <summary>Points _data at the block of the current index entry; false if the index is exhausted.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool LoadDataBlock()
     {
         if (!_index.Valid)
@@ -224,7 +219,6 @@ internal sealed class TableIterator : IInternalIterator
         return true;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipEmptyBlocksForward()
     {
         while (!_dataValid || !_data.Valid)
@@ -265,7 +259,6 @@ internal sealed class TableIterator : IInternalIterator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ThrowIfNotValid()
     {
         if (!Valid)

@@ -33,6 +33,19 @@ public interface IFileSystem
 
     void DeleteFile(string path);
 
+    /// <summary>
+    /// Deletes a file that nothing has open or mapped any more, giving its space back in steps of
+    /// <paramref name="stepBytes"/> (truncating from the end) with <paramref name="pause"/> between steps, then
+    /// removing the name. The result is that of <see cref="DeleteFile"/>; only the pace differs. Why: on a file
+    /// system mounted with online discard (ext4 -o discard), freeing a file's blocks sends the device a discard
+    /// of all of them at once, and the device serves nothing else meanwhile; measured on the reference VM,
+    /// unlinking a 65 MiB file took 15 ms and held a concurrent fdatasync for 11 ms, while 4 MiB steps 10 ms
+    /// apart held it for none. Blocks the caller for about (size / step) pauses: background threads only.
+    /// REQUIRES: no open handle or mapping of the file (truncating a mapped file faults its readers).
+    /// File systems without discard gain nothing from it; the default just deletes.
+    /// </summary>
+    void DeleteFileGradually(string path, long stepBytes, TimeSpan pause) => DeleteFile(path);
+
     /// <summary>Atomically replaces <paramref name="destination"/> with <paramref name="source"/>.</summary>
     void RenameFile(string source, string destination);
 

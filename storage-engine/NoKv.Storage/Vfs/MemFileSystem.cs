@@ -15,12 +15,15 @@ namespace NoKv.Storage.Vfs;
 public sealed class MemFileSystem : IFileSystem
 {
     private readonly Lock _gate = new();
+
+    // Guards the contents of every file (see MemFile); taken after _gate, never before it.
+    private readonly object _contents = new();
     private readonly Dictionary<string, MemDirectory> _directories = new(StringComparer.Ordinal);
     private readonly HashSet<string> _locks = new(StringComparer.Ordinal);
 
     public IWritableFile CreateWritable(string path)
     {
-        var file = new MemFile();
+        var file = new MemFile(_contents);
         lock (_gate)
         {
             GetDirectory(path, out string name).Live[name] = file;
@@ -132,7 +135,7 @@ public sealed class MemFileSystem : IFileSystem
 
             if (TryGetDirectory(path, out MemDirectory? dir, out string name) && !dir.Live.ContainsKey(name))
             {
-                dir.Live[name] = new MemFile();
+                dir.Live[name] = new MemFile(_contents);
             }
         }
 
@@ -150,6 +153,7 @@ public sealed class MemFileSystem : IFileSystem
     {
         var clone = new MemFileSystem();
         lock (_gate)
+        lock (_contents)
         {
             foreach (KeyValuePair<string, MemDirectory> d in _directories)
             {
@@ -157,7 +161,41 @@ public sealed class MemFileSystem : IFileSystem
                 foreach (KeyValuePair<string, MemFile> f in d.Value.Durable)
                 {
                     int extra = keepUnsyncedPrefix is null ? 0 : keepUnsyncedPrefix.Next(f.Value.UnsyncedBytes + 1);
-                    MemFile survived = f.Value.CrashCopy(extra);
+                    MemFile survived = f.Value.CrashCopy(extra, clone._contents);
+                    copy.Live[f.Key] = survived;
+                    copy.Durable[f.Key] = survived;
+                }
+
+                clone._directories[d.Key] = copy;
+            }
+        }
+
+        return clone;
+    }
+
+    /// <summary>
+    /// The file system as a machine would find it after a power loss that kept an arbitrary subset of the
+    /// unsynced pages (<see cref="MemFile.PowerLossCopy"/>): the page cache writes pages back in any order, so a
+    /// later page of an unsynced append can survive while an earlier one is lost. Only durable names survive.
+    /// Deterministic for a given <paramref name="rng"/> state.
+    /// </summary>
+    public MemFileSystem PowerLossClone(Random rng, bool staleGarbage = false)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var clone = new MemFileSystem();
+        lock (_gate)
+        lock (_contents)
+        {
+            foreach (KeyValuePair<string, MemDirectory> d in _directories)
+            {
+                var copy = new MemDirectory();
+                // In name order, so the same file system and seed give the same image.
+                var names = new List<string>(d.Value.Durable.Keys);
+                names.Sort(StringComparer.Ordinal);
+                foreach (string name in names)
+                {
+                    KeyValuePair<string, MemFile> f = new(name, d.Value.Durable[name]);
+                    MemFile survived = f.Value.PowerLossCopy(rng, staleGarbage, clone._contents);
                     copy.Live[f.Key] = survived;
                     copy.Durable[f.Key] = survived;
                 }

@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -37,6 +38,28 @@ public sealed class PhysicalFileSystem : IFileSystem
     public long GetFileLength(string path) => new FileInfo(path).Length;
 
     public void DeleteFile(string path) => File.Delete(path);
+
+    public void DeleteFileGradually(string path, long stepBytes, TimeSpan pause)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepBytes);
+        try
+        {
+            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            long length = RandomAccess.GetLength(handle);
+            while (length > stepBytes)
+            {
+                length -= stepBytes;
+                RandomAccess.SetLength(handle, length);
+                Thread.Sleep(pause);
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            // Already gone; File.Delete below is a no-op for a missing file.
+        }
+
+        File.Delete(path);
+    }
 
     public void RenameFile(string source, string destination) => File.Move(source, destination, overwrite: true);
 

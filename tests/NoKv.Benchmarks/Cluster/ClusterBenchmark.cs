@@ -56,7 +56,7 @@ public static class ClusterBenchmark
         var failures = new List<string>();
         try
         {
-            results.AddRange(await RunNoKvAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies), options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
+            results.AddRange(await RunNoKvAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies, options.Timeline), options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -67,7 +67,7 @@ public static class ClusterBenchmark
         {
             try
             {
-                results.AddRange(await RunEtcdAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies), options.EtcdEndpoints, cancellationToken).ConfigureAwait(false));
+                results.AddRange(await RunEtcdAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies, options.Timeline), options.EtcdEndpoints, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -170,7 +170,7 @@ public static class ClusterBenchmark
     /// </summary>
     private static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, Plan plan, CancellationToken cancellationToken)
     {
-        var runner = new ClusterWorkloadRunner(target, plan.Duration, plan.KeyCount, Console.Error);
+        var runner = new ClusterWorkloadRunner(target, plan.Duration, plan.KeyCount, Console.Error, plan.Timeline);
         Console.Error.WriteLine($"[{target.Name}] preloading {plan.KeyCount:N0} keys");
         await runner.PreloadAsync(cancellationToken).ConfigureAwait(false);
         Console.Error.WriteLine($"[{target.Name}] warming up: every mix at c{WarmUpConcurrency} for {plan.WarmUpPerMix.TotalSeconds:F0} s, not counted");

@@ -14,4 +14,7 @@ public sealed record ClusterBenchmarkOptions(bool Quick, string? JsonPath, bool 
 
     /// <summary>Comma-separated concurrencies to run (null: 1, 16, 64, 256).</summary>
     public string? Concurrencies { get; init; }
+
+    /// <summary>Log each measured point's latency per quarter second to stderr (for finding where a tail comes from).</summary>
+    public bool Timeline { get; init; }
 }

@@ -18,13 +18,16 @@ public sealed class ClusterWorkloadRunner
     private readonly TimeSpan _duration;
     private readonly int _keyCount;
     private readonly TextWriter _log;
+    private readonly bool _timeline;
 
-    public ClusterWorkloadRunner(IClusterTarget target, TimeSpan duration, int keyCount, TextWriter log)
+    /// <param name="timeline">Also log each run's latency per quarter second (see <see cref="PrintTimeline"/>).</param>
+    public ClusterWorkloadRunner(IClusterTarget target, TimeSpan duration, int keyCount, TextWriter log, bool timeline = false)
     {
         _target = target;
         _duration = duration;
         _keyCount = keyCount;
         _log = log;
+        _timeline = timeline;
     }
 
     /// <summary>Writes every key once so that reads in the mixes find data.</summary>
@@ -53,6 +56,7 @@ public sealed class ClusterWorkloadRunner
     public async Task<ClusterRunResult> RunAsync(ClusterMix mix, int concurrency, CancellationToken cancellationToken)
     {
         var latencies = new List<long>[concurrency];
+        var completions = new List<long>[concurrency];
         var errors = new long[concurrency];
         var serverCpuBefore = ProcessCpu.Total(_target.ServerProcessIds);
         var clientCpuBefore = ProcessCpu.Self();
@@ -63,7 +67,8 @@ public sealed class ClusterWorkloadRunner
         {
             var worker = w;
             latencies[w] = new List<long>(4096);
-            workers[w] = Task.Run(() => WorkerAsync(mix, concurrency, worker, deadline, latencies[worker], errors, cancellationToken), cancellationToken);
+            completions[w] = new List<long>(4096);
+            workers[w] = Task.Run(() => WorkerAsync(mix, concurrency, worker, deadline, latencies[worker], completions[worker], errors, cancellationToken), cancellationToken);
         }
         await Task.WhenAll(workers).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
@@ -77,6 +82,10 @@ public sealed class ClusterWorkloadRunner
             all.AddRange(latencies[w]);
             errorCount += errors[w];
         }
+        if (_timeline)
+        {
+            PrintTimeline(start, latencies, completions);
+        }
         all.Sort();
         var result = new ClusterRunResult(
             _target.Name, mix.Name, concurrency, all.Count, errorCount,
@@ -89,7 +98,36 @@ public sealed class ClusterWorkloadRunner
         return result;
     }
 
-    private async Task WorkerAsync(ClusterMix mix, int concurrency, int worker, long deadline, List<long> latencies, long[] errors, CancellationToken cancellationToken)
+    /// <summary>
+    /// Logs, per quarter second of the run (by completion time, wall clock UTC), the operations completed and their
+    /// p50, p99 and maximum latency. A tail that comes from one event (a flush, a GC, a stalled device) shows up
+    /// as one or two slow slices whose time can be matched against server logs; a tail spread evenly does not.
+    /// </summary>
+    private void PrintTimeline(long start, List<long>[] latencies, List<long>[] completions)
+    {
+        var slice = Stopwatch.Frequency / 4;
+        var wallStart = DateTime.UtcNow - Stopwatch.GetElapsedTime(start);
+        var buckets = new SortedDictionary<long, List<long>>();
+        for (var w = 0; w < latencies.Length; w++)
+        {
+            for (var i = 0; i < latencies[w].Count; i++)
+            {
+                var b = (completions[w][i] - start) / slice;
+                if (!buckets.TryGetValue(b, out var list))
+                {
+                    buckets[b] = list = new List<long>();
+                }
+                list.Add(latencies[w][i]);
+            }
+        }
+        foreach (var (b, list) in buckets)
+        {
+            list.Sort();
+            _log.WriteLine($"  {wallStart.AddSeconds(b * 0.25):HH:mm:ss.ff} t={b * 0.25:F2}s n={list.Count,6} p50 {Percentile(list, 0.5),6:F2} p99 {Percentile(list, 0.99),6:F2} max {Percentile(list, 1.0),6:F2}");
+        }
+    }
+
+    private async Task WorkerAsync(ClusterMix mix, int concurrency, int worker, long deadline, List<long> latencies, List<long> completions, long[] errors, CancellationToken cancellationToken)
     {
         var random = new SplitMix64(((ulong)mix.ReadPercent << 40) ^ ((ulong)concurrency << 20) ^ (ulong)worker);
         var key = new byte[KeyValueFormat.KeySize];
@@ -114,7 +152,9 @@ public sealed class ClusterWorkloadRunner
                 {
                     await _target.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
                 }
-                latencies.Add(Stopwatch.GetTimestamp() - begin);
+                var end = Stopwatch.GetTimestamp();
+                latencies.Add(end - begin);
+                completions.Add(end);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -21,6 +21,16 @@ public sealed class ArgumentValidationTests
         yield return [nameof(StorageOptions.MaxBytesForLevelBase), new StorageOptions { MaxBytesForLevelBase = 0 }];
         yield return [nameof(StorageOptions.LevelSizeMultiplier), new StorageOptions { LevelSizeMultiplier = 1 }];
         yield return [nameof(StorageOptions.NumLevels), new StorageOptions { NumLevels = 1 }];
+        yield return [nameof(StorageOptions.BackgroundThreadNice), new StorageOptions { BackgroundThreadNice = -1 }];
+        yield return [nameof(StorageOptions.BackgroundThreadNice), new StorageOptions { BackgroundThreadNice = 20 }];
+        yield return [nameof(StorageOptions.TableBytesPerSync), new StorageOptions { TableBytesPerSync = -1 }];
+        yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = 1000 }];
+        yield return [nameof(StorageOptions.BackgroundWriteBytesPerSecond), new StorageOptions { BackgroundWriteBytesPerSecond = -1 }];
+        yield return [nameof(StorageOptions.LogDeleteStepBytes), new StorageOptions { LogDeleteStepBytes = -1 }];
+        yield return [nameof(StorageOptions.ReadCompactionBytesPerSeek), new StorageOptions { ReadCompactionBytesPerSeek = 0 }];
+        yield return [nameof(StorageOptions.ReadCompactionMinSeeks), new StorageOptions { ReadCompactionMinSeeks = 0 }];
+        yield return [nameof(StorageOptions.ReadSamplePeriodBytes), new StorageOptions { ReadSamplePeriodBytes = -1 }];
+        yield return [nameof(StorageOptions.WalRecoveryMode), new StorageOptions { WalRecoveryMode = (WalRecoveryMode)7 }];
     }
 
     [Theory]
@@ -45,6 +55,14 @@ public sealed class ArgumentValidationTests
             MaxBytesForLevelBase = options.MaxBytesForLevelBase,
             LevelSizeMultiplier = options.LevelSizeMultiplier,
             NumLevels = options.NumLevels,
+            BackgroundThreadNice = options.BackgroundThreadNice,
+            TableBytesPerSync = options.TableBytesPerSync,
+            BackgroundWriteBytesPerSecond = options.BackgroundWriteBytesPerSecond,
+            LogDeleteStepBytes = options.LogDeleteStepBytes,
+            ReadCompactionBytesPerSeek = options.ReadCompactionBytesPerSeek,
+            ReadCompactionMinSeeks = options.ReadCompactionMinSeeks,
+            ReadSamplePeriodBytes = options.ReadSamplePeriodBytes,
+            WalRecoveryMode = options.WalRecoveryMode,
         };
         var e = Assert.Throws<ArgumentException>(() => Database.Open("/x", withFs));
         Assert.Equal(name, e.ParamName);

@@ -7,8 +7,11 @@ public sealed class ConcurrencyTests
 {
     private static byte[] B(string s) => System.Text.Encoding.ASCII.GetBytes(s);
 
-    [Fact]
-    public async Task Parallel_writers_and_readers_with_a_frozen_snapshot_view()
+    /// <param name="eagerReadCompactions">Budgets of one seek and a sample every 256 bytes, so reads keep queueing compactions between the size-triggered ones.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Parallel_writers_and_readers_with_a_frozen_snapshot_view(bool eagerReadCompactions)
     {
         var fs = new MemFileSystem();
         using Database db = Database.Open("/cc", new StorageOptions
@@ -18,6 +21,9 @@ public sealed class ConcurrencyTests
             TargetFileSizeBytes = 16 << 10,
             MaxBytesForLevelBase = 64 << 10,
             Level0CompactionTrigger = 2,
+            ReadCompactionMinSeeks = eagerReadCompactions ? 1 : 100,
+            ReadCompactionBytesPerSeek = eagerReadCompactions ? 1L << 40 : 16 << 10,
+            ReadSamplePeriodBytes = eagerReadCompactions ? 256 : 1 << 20,
         });
         for (int i = 0; i < 500; i++)
         {

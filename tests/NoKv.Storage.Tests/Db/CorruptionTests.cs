@@ -1,3 +1,4 @@
+using NoKv.Storage.Tests.Support;
 using NoKv.Storage.Vfs;
 using Xunit;
 
@@ -97,8 +98,43 @@ public sealed class CorruptionTests
     }
 
     [Fact]
-    public void Torn_log_tail_is_dropped_cleanly()
+    public void Torn_log_tail_after_a_crash_is_dropped_cleanly()
     {
+        var fs = new MemFileSystem();
+        MemFileSystem crashed;
+        using (Database db = Database.Open(Dir, Options(fs)))
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                db.Put(B($"k{i:D5}"), B(Value(i)), i == 49 ? WriteOptions.Synced : null);
+            }
+
+            // Power loss: the unsynced tail survives, then its last record is torn.
+            crashed = fs.CrashClone(new KeepAllRandom());
+        }
+
+        string log = crashed.ListFiles(Dir).Where(n => n.EndsWith(".log", StringComparison.Ordinal)).Select(n => Path.Combine(Dir, n)).Single();
+        byte[] bytes = crashed.ReadAllBytes(log);
+        int end = bytes.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
+        crashed.CorruptFile(log, end - 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        using (Database db = Database.Open(Dir, Options(crashed)))
+        {
+            for (int i = 0; i < 99; i++)
+            {
+                Assert.Equal(B(Value(i)), db.Get(B($"k{i:D5}")));
+            }
+
+            Assert.Null(db.Get(B("k00099")));
+            WalRecoveryReport report = db.GetStatistics().WalRecovery;
+            Assert.Equal(log, report.DamagedLog);
+            Assert.True(report.DroppedBytes > 0);
+        }
+    }
+
+    [Fact]
+    public void Damaged_last_record_after_a_clean_close_is_corruption()
+    {
+        // A clean close seals the log with a synced durability mark: nothing before it may be dropped.
         var fs = new MemFileSystem();
         using (Database db = Database.Open(Dir, Options(fs)))
         {
@@ -109,17 +145,12 @@ public sealed class CorruptionTests
         }
 
         string log = fs.ListFiles(Dir).Where(n => n.EndsWith(".log", StringComparison.Ordinal)).Select(n => Path.Combine(Dir, n)).Single();
-        long length = fs.GetFileLength(log);
-        fs.CorruptFile(log, length - 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        using (Database db = Database.Open(Dir, Options(fs)))
-        {
-            for (int i = 0; i < 99; i++)
-            {
-                Assert.Equal(B(Value(i)), db.Get(B($"k{i:D5}")));
-            }
-
-            Assert.Null(db.Get(B("k00099")));
-        }
+        byte[] bytes = fs.ReadAllBytes(log);
+        long lastRecordEnd = bytes.Length - (7 + 17);
+        fs.CorruptFile(log, lastRecordEnd - 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        var e = Assert.Throws<CorruptionException>(() => Database.Open(Dir, Options(fs)));
+        Assert.Equal(log, e.Path);
+        Assert.InRange(e.Offset, lastRecordEnd - 200, lastRecordEnd - 10);
     }
 
     [Theory]

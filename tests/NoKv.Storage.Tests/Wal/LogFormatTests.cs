@@ -43,16 +43,28 @@ public sealed class LogFormatTests
         return fs.ReadAllBytes("/l/x.log");
     }
 
-    private static List<byte[]> Read(byte[] file, out bool torn)
+    private static List<byte[]> Read(byte[] file, out bool torn) => Read(file, out torn, out _);
+
+    /// <summary>The intact prefix; <paramref name="torn"/> when it ended at damage rather than cleanly.</summary>
+    private static List<byte[]> Read(byte[] file, out bool torn, out LogReader reader)
     {
-        using var reader = new LogReader(new MemoryStream(file), "x.log");
+        reader = new LogReader(new MemoryStream(file), "x.log");
         var result = new List<byte[]>();
         while (reader.TryReadRecord(out ReadOnlySpan<byte> r))
         {
             result.Add(r.ToArray());
         }
 
-        torn = reader.HitTornTail;
+        torn = reader.Damage is not null;
+        reader.Dispose();
+        return result;
+    }
+
+    /// <summary>The manifest's reading: damage before an intact record start is corruption.</summary>
+    private static List<byte[]> ReadManifestStyle(byte[] file)
+    {
+        List<byte[]> result = Read(file, out _, out LogReader reader);
+        reader.ThrowIfRecordsFollowDamage();
         return result;
     }
 
@@ -107,7 +119,7 @@ public sealed class LogFormatTests
     }
 
     [Fact]
-    public void Garbage_tail_is_a_torn_tail_but_damage_before_intact_blocks_is_corruption()
+    public void Garbage_tail_is_a_torn_tail_but_damage_before_intact_records_is_reported_with_what_follows()
     {
         List<byte[]> records = Records(9, 300);
         byte[] file = Write(records);
@@ -125,7 +137,12 @@ public sealed class LogFormatTests
 
         byte[] middle = (byte[])file.Clone();
         middle[100] ^= 0x01;
-        var e = Assert.Throws<CorruptionException>(() => Read(middle, out _));
+        read = Read(middle, out torn, out LogReader reader);
+        Assert.True(torn);
+        Assert.InRange(reader.Damage!.Offset, 0, 100);
+        Assert.True(reader.Tail.FirstRecordStart > 100, "the records after the damaged one are found by the tail scan");
+        Assert.Equal(file.Length, reader.Tail.DataEnd);
+        var e = Assert.Throws<CorruptionException>(() => ReadManifestStyle(middle));
         Assert.Equal("x.log", e.Path);
         Assert.InRange(e.Offset, 0, 100);
     }
@@ -200,13 +217,16 @@ public sealed class LogFormatTests
 
         byte[] flipped = (byte[])file.Clone();
         flipped[100] ^= 0x01;
-        var e = Assert.Throws<CorruptionException>(() => Read(flipped, out _));
+        var e = Assert.Throws<CorruptionException>(() => ReadManifestStyle(flipped));
         Assert.InRange(e.Offset, 0, 100);
 
         // A zeroed chunk header mid-log is not the end of the log when intact blocks follow it.
         byte[] zeroed = (byte[])file.Clone();
         Array.Clear(zeroed, 0, 7);
-        e = Assert.Throws<CorruptionException>(() => Read(zeroed, out _));
+        Assert.Empty(Read(zeroed, out bool torn, out LogReader reader));
+        Assert.True(torn);
+        Assert.Equal(0, reader.Damage!.Offset);
+        e = Assert.Throws<CorruptionException>(() => ReadManifestStyle(zeroed));
         Assert.Equal(0, e.Offset);
     }
 }

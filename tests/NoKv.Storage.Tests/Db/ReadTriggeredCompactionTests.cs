@@ -1,0 +1,398 @@
+using NoKv.Storage.Compaction;
+using NoKv.Storage.Manifest;
+using NoKv.Storage.Vfs;
+using Xunit;
+using Version = NoKv.Storage.Manifest.Version;
+
+namespace NoKv.Storage.Tests.Db;
+
+/// <summary>
+/// Read-triggered compaction: reads that consult several tables wear down the topmost table's budget until
+/// the compaction thread merges it down; and doing so never loses, resurrects or un-snapshots data.
+/// </summary>
+public sealed class ReadTriggeredCompactionTests
+{
+    private const int Keys = 600;
+    private const int Rounds = 4;
+
+    private static byte[] K(int i) => System.Text.Encoding.ASCII.GetBytes($"key{i:D5}");
+
+    private static byte[] V(int i, int round) => System.Text.Encoding.ASCII.GetBytes($"value-{i}-round-{round}-" + new string('x', 30));
+
+    /// <summary>
+    /// Level-0 files pile up without a size-triggered compaction (the trigger is above what the test writes),
+    /// so only reads can change the shape. Budgets of a few seeks make the tests quick.
+    /// </summary>
+    private static StorageOptions Options(MemFileSystem fs, bool enabled = true, int levels = 4, long targetFileBytes = 16 << 10) => new()
+    {
+        FileSystem = fs,
+        MemtableSizeBytes = 1 << 20,
+        TargetFileSizeBytes = targetFileBytes,
+        MaxBytesForLevelBase = 1 << 20,
+        Level0CompactionTrigger = 16,
+        Level0SlowdownTrigger = 16,
+        Level0StopTrigger = 32,
+        NumLevels = levels,
+        ReadTriggeredCompaction = enabled,
+        ReadCompactionMinSeeks = 2,
+        ReadCompactionBytesPerSeek = 1L << 40,
+        ReadSamplePeriodBytes = 512,
+    };
+
+    /// <summary>
+    /// Round r writes the keys divisible by r + 1, each round flushed to its own level-0 file, and the last
+    /// round deletes the keys divisible by 8 instead. Every file spans the whole key range, so a read of key i
+    /// consults the newer files until it reaches the newest round that wrote i.
+    /// </summary>
+    private static bool Writes(int round, int i) => i % (round + 1) == 0;
+
+    private static bool Deletes(int round, int i) => round == Rounds - 1 && i % 8 == 0;
+
+    /// <param name="bottomFirst">Compact round 0 down to the last level before the other rounds, so reads must push data down several levels.</param>
+    private static Database OpenWithOverlappingTables(MemFileSystem fs, bool enabled = true, Action<Database, int>? afterRound = null, bool bottomFirst = false, StorageOptions? options = null)
+    {
+        Database db = Database.Open("/r", options ?? Options(fs, enabled));
+        for (int round = 0; round < Rounds; round++)
+        {
+            if (bottomFirst && round == 1)
+            {
+                db.CompactRange([], []);
+                Assert.True(db.GetStatistics().Levels[^1].FileCount > 0);
+            }
+
+            for (int i = 0; i < Keys; i++)
+            {
+                if (Deletes(round, i))
+                {
+                    db.Delete(K(i));
+                }
+                else if (Writes(round, i))
+                {
+                    db.Put(K(i), V(i, round));
+                }
+            }
+
+            db.Flush();
+            afterRound?.Invoke(db, round);
+        }
+
+        Assert.Equal(bottomFirst ? Rounds - 1 : Rounds, db.GetStatistics().Levels[0].FileCount);
+        return db;
+    }
+
+    /// <summary>Key i as of the end of <paramref name="round"/> (the last one by default).</summary>
+    private static byte[]? Expected(int i, int round = Rounds - 1)
+    {
+        for (int r = round; r >= 0; r--)
+        {
+            if (Deletes(r, i))
+            {
+                return null;
+            }
+
+            if (Writes(r, i))
+            {
+                return V(i, r);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Runs <paramref name="read"/> until <paramref name="done"/> holds, failing after a deadline.</summary>
+    private static StorageStatistics ReadUntil(Database db, Action read, Func<StorageStatistics, bool> done)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        StorageStatistics stats = db.GetStatistics();
+        while (!done(stats))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "read-triggered compaction did not happen in time: " + stats);
+            read();
+            stats = db.GetStatistics();
+        }
+
+        return stats;
+    }
+
+    private static void AssertAllKeys(Database db)
+    {
+        for (int i = 0; i < Keys; i++)
+        {
+            Assert.Equal(Expected(i), db.Get(K(i)));
+        }
+
+        using StorageIterator it = db.NewIterator();
+        int n = 0;
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            while (Expected(n) is null)
+            {
+                n++;
+            }
+
+            Assert.Equal(K(n), it.Key.ToArray());
+            Assert.Equal(Expected(n), it.Value.ToArray());
+            n++;
+        }
+
+        while (n < Keys && Expected(n) is null)
+        {
+            n++;
+        }
+
+        Assert.Equal(Keys, n);
+    }
+
+    [Fact]
+    public void Point_reads_over_several_tables_get_them_compacted_and_every_answer_stays_right()
+    {
+        var fs = new MemFileSystem();
+        using Database db = OpenWithOverlappingTables(fs);
+        var rng = new Random(11);
+        StorageStatistics stats = ReadUntil(
+            db,
+            () =>
+            {
+                for (int n = 0; n < 200; n++)
+                {
+                    int i = rng.Next(Keys);
+                    Assert.Equal(Expected(i), db.Get(K(i)));
+                }
+            },
+            s => s.Levels[0].FileCount == 0);
+
+        Assert.True(stats.ReadTriggeredCompactionCount > 0, stats.ToString());
+        Assert.True(stats.ReadSampledSeeks > 0, stats.ToString());
+        AssertAllKeys(db);
+    }
+
+    [Fact]
+    public void Iterator_reads_over_several_tables_get_them_compacted_and_every_scan_stays_right()
+    {
+        var fs = new MemFileSystem();
+        using Database db = OpenWithOverlappingTables(fs);
+        StorageStatistics stats = ReadUntil(db, () => AssertAllKeys(db), s => s.Levels[0].FileCount == 0);
+        Assert.True(stats.ReadTriggeredCompactionCount > 0, stats.ToString());
+    }
+
+    [Fact]
+    public void Seeks_alone_are_sampled()
+    {
+        var fs = new MemFileSystem();
+        using Database db = OpenWithOverlappingTables(fs);
+        var rng = new Random(12);
+        StorageStatistics stats = ReadUntil(
+            db,
+            () =>
+            {
+                using StorageIterator it = db.NewIterator();
+                for (int n = 0; n < 50; n++)
+                {
+                    int i = rng.Next(Keys);
+                    it.Seek(K(i));
+                    Assert.True(it.Valid);
+                    int at = i;
+                    while (Expected(at) is null)
+                    {
+                        at++;
+                    }
+
+                    Assert.Equal(K(at), it.Key.ToArray());
+                }
+            },
+            s => s.ReadTriggeredCompactionCount > 0);
+        Assert.True(stats.ReadSampledSeeks > 0, stats.ToString());
+    }
+
+    [Fact]
+    public void Disabled_it_charges_nothing_and_leaves_the_shape_alone()
+    {
+        var fs = new MemFileSystem();
+        using Database db = OpenWithOverlappingTables(fs, enabled: false);
+        for (int pass = 0; pass < 20; pass++)
+        {
+            AssertAllKeys(db);
+        }
+
+        // Nothing else could compact: the level-0 file count is under its trigger.
+        StorageStatistics stats = db.GetStatistics();
+        Assert.Equal(0, stats.ReadSampledSeeks);
+        Assert.Equal(0, stats.ReadTriggeredCompactionCount);
+        Assert.Equal(Rounds, stats.Levels[0].FileCount);
+    }
+
+    [Fact]
+    public void Snapshots_taken_between_rounds_still_see_their_versions_after_read_compactions()
+    {
+        var fs = new MemFileSystem();
+        var snapshots = new List<(Snapshot Snap, int Round)>();
+        using Database db = OpenWithOverlappingTables(fs, afterRound: (d, round) =>
+        {
+            if (round < Rounds - 1)
+            {
+                snapshots.Add((d.GetSnapshot(), round));
+            }
+        });
+        try
+        {
+            var rng = new Random(13);
+            StorageStatistics stats = ReadUntil(
+                db,
+                () =>
+                {
+                    for (int n = 0; n < 200; n++)
+                    {
+                        int i = rng.Next(Keys);
+                        db.Get(K(i));
+                    }
+                },
+                s => s.Levels[0].FileCount == 0);
+            Assert.True(stats.ReadTriggeredCompactionCount > 0, stats.ToString());
+
+            foreach ((Snapshot snap, int round) in snapshots)
+            {
+                for (int i = 0; i < Keys; i += 5)
+                {
+                    Assert.Equal(Expected(i, round), db.Get(K(i), new ReadOptions { Snapshot = snap }));
+                }
+            }
+        }
+        finally
+        {
+            foreach ((Snapshot snap, _) in snapshots)
+            {
+                snap.Dispose();
+            }
+        }
+
+        AssertAllKeys(db);
+    }
+
+    [Fact]
+    public void Deleted_keys_stay_deleted_while_reads_push_every_key_down_to_one_level_and_across_reopen()
+    {
+        var fs = new MemFileSystem();
+        Database db = OpenWithOverlappingTables(fs, bottomFirst: true);
+        try
+        {
+            // Keep reading until no table overlaps another: all data in one sorted level, which must be the
+            // last one (round 0 lives there), so the data went down level by level.
+            var rng = new Random(14);
+            ReadUntil(
+                db,
+                () =>
+                {
+                    for (int n = 0; n < 200; n++)
+                    {
+                        int i = rng.Next(Keys);
+                        Assert.Equal(Expected(i), db.Get(K(i)));
+                    }
+                },
+                s => s.Levels.Count(l => l.FileCount > 0) == 1);
+            StorageStatistics stats = db.GetStatistics();
+            Assert.True(stats.Levels[^1].FileCount > 0, stats.ToString());
+            Assert.True(stats.ReadTriggeredCompactionCount >= 3, stats.ToString());
+            AssertAllKeys(db);
+            db.Dispose();
+            db = Database.Open("/r", Options(fs));
+            AssertAllKeys(db);
+        }
+        finally
+        {
+            db.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_compaction_that_would_rewrite_too_much_of_the_next_level_is_skipped()
+    {
+        // Two levels, 1 KiB target files: round 0's ~40 KB in the last level is more than 25 target-size files,
+        // so merging any level-0 file into it is too wide for a read-triggered compaction.
+        var fs = new MemFileSystem();
+        using Database db = OpenWithOverlappingTables(fs, bottomFirst: true, options: Options(fs, levels: 2, targetFileBytes: 1024));
+        var rng = new Random(15);
+        StorageStatistics stats = ReadUntil(
+            db,
+            () =>
+            {
+                for (int n = 0; n < 200; n++)
+                {
+                    int i = rng.Next(Keys);
+                    Assert.Equal(Expected(i), db.Get(K(i)));
+                }
+            },
+            s => s.ReadTriggeredCompactionsSkipped > 0);
+        Assert.Equal(0, stats.ReadTriggeredCompactionCount);
+        Assert.Equal(Rounds - 1, stats.Levels[0].FileCount);
+        AssertAllKeys(db);
+    }
+
+    [Fact]
+    public void A_table_is_queued_once_when_its_charges_reach_its_budget_and_stale_candidates_are_skipped()
+    {
+        int scheduled = 0;
+        var tracker = new ReadCompactionTracker(
+            new StorageOptions { ReadCompactionMinSeeks = 3, ReadCompactionBytesPerSeek = 1000, ReadSamplePeriodBytes = 1 },
+            () => scheduled++);
+        FileMetaData small = File(1, size: 500, "a", "m");
+        FileMetaData big = File(2, size: 5000, "a", "z");
+        Assert.Equal(3, tracker.Budget(small));
+        Assert.Equal(5, tracker.Budget(big));
+
+        // Both overlap "c": each sample charges the topmost (level 0) table only.
+        var v = new Version([[small], [], [big]], null);
+        for (int n = 0; n < 10; n++)
+        {
+            tracker.SampleIteratorKey(v, "c"u8);
+        }
+
+        Assert.Equal(10, tracker.ChargedSeeks);
+        Assert.Equal(1, scheduled);
+        Assert.True(tracker.TryTake(v, out FileMetaData file, out int level));
+        Assert.Same(small, file);
+        Assert.Equal(0, level);
+        Assert.False(tracker.TryTake(v, out _, out _));
+
+        // Only one table overlaps "q": nothing is charged.
+        tracker.SampleIteratorKey(v, "q"u8);
+        Assert.Equal(10, tracker.ChargedSeeks);
+
+        // A candidate on the last level (nothing below to merge into) is dropped...
+        FileMetaData other = File(3, size: 100, "a", "z");
+        for (int n = 0; n < 5; n++)
+        {
+            tracker.SampleIteratorKey(new Version([[big], [small]], null), "c"u8);
+        }
+
+        Assert.Equal(2, scheduled);
+        Assert.False(tracker.TryTake(new Version([[], [], [], [big]], null), out _, out _));
+
+        // ...and so is one that is no longer in the current version.
+        for (int n = 0; n < 3; n++)
+        {
+            tracker.SampleIteratorKey(new Version([[other], [], [big]], null), "c"u8);
+        }
+
+        Assert.Equal(3, scheduled);
+        Assert.False(tracker.TryTake(new Version([[], [], [big]], null), out _, out _));
+        Assert.False(tracker.HasCandidates);
+    }
+
+    private static FileMetaData File(ulong number, long size, string smallest, string largest) => new()
+    {
+        Number = number,
+        Size = size,
+        Smallest = InternalKeyOf(smallest, ulong.MaxValue >> 8),
+        Largest = InternalKeyOf(largest, 0),
+        SmallestSequence = 1,
+        LargestSequence = 1,
+        EntryCount = 10,
+    };
+
+    private static byte[] InternalKeyOf(string userKey, ulong sequence)
+    {
+        byte[] key = new byte[userKey.Length + InternalKey.TrailerSize];
+        InternalKey.Write(key, System.Text.Encoding.ASCII.GetBytes(userKey), sequence << 8 | 1);
+        return key;
+    }
+}
