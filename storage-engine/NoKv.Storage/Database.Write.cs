@@ -17,7 +17,8 @@ namespace NoKv.Storage;
 /// to the OS in one write, inserts into the memtable, fsyncs once if any request asked for Sync (the device
 /// writes the log while the leader inserts: the write is started before the inserts and waited for after
 /// them), publishes the last sequence (readers see the whole group or none of it), and completes the requests.
-/// Synchronous waiters sleep on a <see cref="WriteSignal"/> (a futex on Linux). A leader that
+/// Synchronous waiters sleep on one shared <see cref="WakeWord"/> (a futex on Linux), each with its own bit, so a
+/// leader wakes all the waiters of a group with one call. A leader that
 /// finishes with requests still queued passes leadership on: to the first waiting synchronous caller, or to
 /// the writer thread. If the WAL cannot be written the database stops accepting writes (the log's state is
 /// unknown), and every later write fails with the original error.
@@ -43,6 +44,7 @@ public sealed partial class Database
     // A kernel event, not a SemaphoreSlim: the writer thread mostly sleeps, and spinning before each wait
     // burnt measurable CPU in the silos (other threads on the 2 cores needed it).
     private readonly AutoResetEvent _writerSignal = new(false);
+    private readonly WakeWord _wake = new();
     private readonly List<WriteRequest> _group = [];
     private bool _leaderActive;
     private bool _writesClosed;
@@ -86,7 +88,7 @@ public sealed partial class Database
 
         // Waiters do not spin: synced writers usually outnumber cores, and spinning ones steal the CPU the
         // leader and the woken writers need (measured: spinning 100 rounds halved 32-writer synced throughput).
-        WriteRequest req = t_request ??= new WriteRequest { Signal = new WriteSignal() };
+        WriteRequest req = t_request ??= new WriteRequest { WakeBit = WakeWord.BitForCurrentThread() };
         req.Batch = batch;
         req.Sync = options?.Sync ?? false;
         Submit(req);
@@ -98,7 +100,6 @@ public sealed partial class Database
         req.Done = false;
         req.Promoted = false;
         req.Error = null;
-        req.Signal!.Reset();
         bool leader;
         lock (_queueLock)
         {
@@ -111,7 +112,7 @@ public sealed partial class Database
 
         if (!leader)
         {
-            req.Signal.Wait();
+            WaitUntilDoneOrPromoted(req);
             if (!req.Done)
             {
                 Debug.Assert(req.Promoted, "woken without being done or promoted");
@@ -138,7 +139,7 @@ public sealed partial class Database
     /// </summary>
     private void RunExclusive(Action action)
     {
-        var req = new WriteRequest { Signal = new WriteSignal(), Batch = new WriteBatch(), Exclusive = action };
+        var req = new WriteRequest { WakeBit = WakeWord.BitForCurrentThread(), Batch = new WriteBatch(), Exclusive = action };
         Submit(req);
     }
 
@@ -325,10 +326,10 @@ public sealed partial class Database
 
                 // Our own write is done: hand leadership to the next synchronous writer, or to the writer thread.
                 WriteRequest head = _queue.Peek();
-                if (head.Signal is not null)
+                if (head.WakeBit != 0)
                 {
                     head.Promoted = true;
-                    head.Signal.Set();
+                    _wake.Wake(head.WakeBit);
                 }
                 else
                 {
@@ -340,20 +341,52 @@ public sealed partial class Database
         }
     }
 
-    /// <summary>Completes every request of a committed group but the caller's own (which it returns itself).</summary>
-    private static void CompleteGroup(List<WriteRequest> group, WriteRequest? callerRequest, Exception? error)
+    /// <summary>
+    /// Completes every request of a committed group but the caller's own (which it returns itself): asynchronous
+    /// ones at once, and every sleeping synchronous writer with one <see cref="WakeWord.Wake"/>.
+    /// </summary>
+    private void CompleteGroup(List<WriteRequest> group, WriteRequest? callerRequest, Exception? error)
     {
+        int mask = 0;
         foreach (WriteRequest r in group)
         {
-            if (r != callerRequest)
-            {
-                r.Complete(error);
-            }
-            else
+            if (r == callerRequest)
             {
                 r.Error = error;
                 r.Done = true;
             }
+            else if (r.WakeBit == 0)
+            {
+                r.CompleteAsync(error);
+            }
+            else
+            {
+                // Done last: once the owner sees it, it returns and may reuse the request at once.
+                r.Error = error;
+                r.Done = true;
+                mask |= r.WakeBit;
+            }
+        }
+
+        if (mask != 0)
+        {
+            _wake.Wake(mask);
+        }
+    }
+
+    /// <summary>Sleeps on the shared wake word until <paramref name="req"/> is done or promoted to leader.</summary>
+    private void WaitUntilDoneOrPromoted(WriteRequest req)
+    {
+        while (true)
+        {
+            // Epoch first, then the flags: a wake-up after this read makes the sleep return at once.
+            int epoch = _wake.Epoch;
+            if (req.Done || req.Promoted)
+            {
+                return;
+            }
+
+            _wake.Sleep(epoch, req.WakeBit);
         }
     }
 
@@ -475,23 +508,36 @@ public sealed partial class Database
 
     /// <summary>
     /// REQUIRES: group leader (or Flush holding leadership). Freezes the memtable and starts a new WAL.
-    /// The old WAL is fsynced first (always, even if no write asked for Sync), and the new log starts with a mark
-    /// of the old log's synced length. So any intact record of the new log proves the old log durable to its end:
+    /// The old WAL is fsynced first (always, even if no write asked for Sync), and the new log starts with a
+    /// synced mark of the old log's length. So any intact record of the new log proves the old log durable to its end:
     /// recovery never keeps a write of the new log while an earlier one of the old log is lost, and damage in
     /// the old log is then reported as corruption rather than dropped (Wal/WalReplay.cs).
     /// </summary>
     private void SwitchMemtable()
     {
         ulong number = _versions.NewFileNumber();
-        LogWriter newLog;
+        LogWriter? newLog = null;
         try
         {
             _log.Sync();
             newLog = CreateLog(number, new DurableMark(_log.Number, _log.SyncedThrough));
+
+            // The mark of the old log is made durable at once (one small fdatasync per switch), so the old log's
+            // last sync window is provable even if the new log never syncs before a crash.
+            newLog.Sync();
             _fs.SyncDirectory(Path);
         }
         catch (Exception e)
         {
+            try
+            {
+                newLog?.Dispose();
+            }
+            catch (IOException)
+            {
+                // The original failure is the one to report; the half-made log is swept at the next open.
+            }
+
             SetBackgroundError(e);
             throw;
         }

@@ -36,6 +36,18 @@ public sealed class SiloSettings
     /// <summary>The engine's memtable size in bytes (NOKV_MEMTABLESIZEBYTES); null keeps the store's default.</summary>
     public long? MemtableSizeBytes { get; set; }
 
+    /// <summary>Nice value of the engine's flush and compaction threads (NOKV_BACKGROUNDTHREADNICE, 0-19, 0 = off); null keeps the store's default.</summary>
+    public int? BackgroundThreadNice { get; set; }
+
+    /// <summary>Table files handed to the device every this many bytes (NOKV_TABLEBYTESPERSYNC, 0 = off); null keeps the store's default.</summary>
+    public long? TableBytesPerSync { get; set; }
+
+    /// <summary>Bound on flush plus compaction table writes per second (NOKV_BACKGROUNDWRITEBYTESPERSECOND, 0 = unbounded); null keeps the store's default.</summary>
+    public long? BackgroundWriteBytesPerSecond { get; set; }
+
+    /// <summary>Obsolete logs deleted this many bytes at a time (NOKV_LOGDELETESTEPBYTES, 0 = at once); null keeps the store's default.</summary>
+    public long? LogDeleteStepBytes { get; set; }
+
     public ClusteringSettings Clustering { get; set; } = new();
 
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>

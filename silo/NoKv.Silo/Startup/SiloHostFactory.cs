@@ -42,6 +42,12 @@ public static class SiloHostFactory
                     {
                         store.MemtableSizeBytes = memtable;
                     }
+
+                    // Engine pacing (docs/cluster-tail-latency.md); the store's defaults turn it on.
+                    store.BackgroundThreadNice = settings.BackgroundThreadNice ?? store.BackgroundThreadNice;
+                    store.TableBytesPerSync = settings.TableBytesPerSync ?? store.TableBytesPerSync;
+                    store.BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond ?? store.BackgroundWriteBytesPerSecond;
+                    store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
                 },
                 cluster =>
                 {

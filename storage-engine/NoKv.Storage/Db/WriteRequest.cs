@@ -1,8 +1,8 @@
 namespace NoKv.Storage.Db;
 
 /// <summary>
-/// One batch waiting in the group-commit queue. A synchronous writer waits on <see cref="Signal"/> (it is set
-/// when the request is done, or when the writer is promoted to group leader); an asynchronous writer gets
+/// One batch waiting in the group-commit queue. A synchronous writer sleeps on the database's <see cref="WakeWord"/>
+/// with its thread's <see cref="WakeBit"/> until it is done or promoted to group leader; an asynchronous writer gets
 /// <see cref="Completion"/> completed by whichever thread commits its group. Synchronous requests are cached
 /// per thread and reused, so a Put allocates nothing here.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed class WriteRequest
     /// <summary>An action run alone by the leader instead of committing a batch (Flush, IngestRange).</summary>
     public Action? Exclusive { get; set; }
 
-    /// <summary>Set by the committing leader; read by the waiter after <see cref="Signal"/>.</summary>
+    /// <summary>Set by the committing leader (after <see cref="Error"/>, before the wake-up); the waiter's exit condition.</summary>
     public volatile bool Done;
 
     /// <summary>Set when the waiter should become the leader instead.</summary>
@@ -23,30 +23,24 @@ internal sealed class WriteRequest
 
     public Exception? Error { get; set; }
 
-    /// <summary>Null for asynchronous requests.</summary>
-    public WriteSignal? Signal { get; init; }
+    /// <summary>The owner thread's <see cref="WakeWord"/> bit; 0 for asynchronous requests.</summary>
+    public int WakeBit { get; init; }
 
     /// <summary>Null for synchronous requests.</summary>
     public TaskCompletionSource? Completion { get; init; }
 
-    public void Complete(Exception? error)
+    /// <summary>Completes an asynchronous request.</summary>
+    public void CompleteAsync(Exception? error)
     {
         Error = error;
         Done = true;
-        if (Completion is { } tcs)
+        if (error is null)
         {
-            if (error is null)
-            {
-                tcs.TrySetResult();
-            }
-            else
-            {
-                tcs.TrySetException(error);
-            }
+            Completion!.TrySetResult();
         }
         else
         {
-            Signal!.Set();
+            Completion!.TrySetException(error);
         }
     }
 }

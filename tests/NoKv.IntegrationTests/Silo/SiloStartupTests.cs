@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NoKv.Grains.Layout;
@@ -107,6 +108,29 @@ public sealed class SiloStartupTests : IDisposable
         Assert.Equal([4, 5, 6], settings.Layout.EffectiveStores);
         Assert.Equal([1, 2, 3], new SiloSettings().Layout.EffectiveStores);
         Assert.Equal("store-5", settings.EffectiveSiloName);
+    }
+
+    [Fact]
+    public void EnginePacingSettingsReachTheStoreAndUnsetOnesKeepItsDefaults()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["BackgroundWriteBytesPerSecond"] = "0",
+                ["LogDeleteStepBytes"] = "1048576",
+            })
+            .Build();
+        var settings = Settings(_ => { });
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration, settings);
+
+        using var host = SiloHostFactory.Build([], configuration, settings, ClusteringProvider.Localhost);
+        var store = host.Services.GetRequiredService<IOptions<NoKvStoreOptions>>().Value;
+
+        Assert.Equal(0, store.BackgroundWriteBytesPerSecond);
+        Assert.Equal(1L << 20, store.LogDeleteStepBytes);
+        var defaults = new NoKvStoreOptions();
+        Assert.Equal(defaults.BackgroundThreadNice, store.BackgroundThreadNice);
+        Assert.Equal(defaults.TableBytesPerSync, store.TableBytesPerSync);
     }
 
     private SiloSettings Settings(Action<SiloSettings> change)

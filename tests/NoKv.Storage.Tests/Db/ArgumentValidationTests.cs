@@ -30,6 +30,7 @@ public sealed class ArgumentValidationTests
         yield return [nameof(StorageOptions.ReadCompactionBytesPerSeek), new StorageOptions { ReadCompactionBytesPerSeek = 0 }];
         yield return [nameof(StorageOptions.ReadCompactionMinSeeks), new StorageOptions { ReadCompactionMinSeeks = 0 }];
         yield return [nameof(StorageOptions.ReadSamplePeriodBytes), new StorageOptions { ReadSamplePeriodBytes = -1 }];
+        yield return [nameof(StorageOptions.WalRecoveryMode), new StorageOptions { WalRecoveryMode = (WalRecoveryMode)7 }];
     }
 
     [Theory]
@@ -61,6 +62,7 @@ public sealed class ArgumentValidationTests
             ReadCompactionBytesPerSeek = options.ReadCompactionBytesPerSeek,
             ReadCompactionMinSeeks = options.ReadCompactionMinSeeks,
             ReadSamplePeriodBytes = options.ReadSamplePeriodBytes,
+            WalRecoveryMode = options.WalRecoveryMode,
         };
         var e = Assert.Throws<ArgumentException>(() => Database.Open("/x", withFs));
         Assert.Equal(name, e.ParamName);

@@ -51,6 +51,7 @@ public sealed class MetricsTests
         Assert.True(seen["nokv.storage.level_bytes"] > 0);
         Assert.True(seen.ContainsKey("nokv.storage.stall_time"));
         Assert.True(seen.ContainsKey("nokv.storage.block_cache_hit_rate"));
+        Assert.Equal(0, seen["nokv.storage.wal_recovery_dropped_bytes"]);
         Assert.Equal(100 * (4 + 100), stats.UserBytesWritten);
         Assert.Equal(1, stats.FlushCount);
     }
