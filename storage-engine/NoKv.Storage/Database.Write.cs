@@ -516,7 +516,7 @@ public sealed partial class Database
     private void SwitchMemtable()
     {
         ulong number = _versions.NewFileNumber();
-        LogWriter newLog;
+        LogWriter? newLog = null;
         try
         {
             _log.Sync();
@@ -529,6 +529,15 @@ public sealed partial class Database
         }
         catch (Exception e)
         {
+            try
+            {
+                newLog?.Dispose();
+            }
+            catch (IOException)
+            {
+                // The original failure is the one to report; the half-made log is swept at the next open.
+            }
+
             SetBackgroundError(e);
             throw;
         }
