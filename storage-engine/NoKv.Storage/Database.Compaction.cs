@@ -179,6 +179,9 @@ public sealed partial class Database
 
             if (overlap <= ReadCompactionMaxOverlapFiles * _options.TargetFileSizeBytes)
             {
+                _options.InfoLog?.Invoke(
+                    $"read-triggered compaction: table {file.Number} (L{level}, {file.Size} bytes, read budget {_readCompactions.Budget(file)} seeks) " +
+                    $"with {plan.Inputs.Count - 1} more L{level} and {plan.OutputLevelInputs.Count} L{plan.OutputLevel} tables ({overlap} bytes)");
                 return plan;
             }
 

@@ -508,23 +508,36 @@ public sealed partial class Database
 
     /// <summary>
     /// REQUIRES: group leader (or Flush holding leadership). Freezes the memtable and starts a new WAL.
-    /// The old WAL is fsynced first (always, even if no write asked for Sync), and the new log starts with a mark
-    /// of the old log's synced length. So any intact record of the new log proves the old log durable to its end:
+    /// The old WAL is fsynced first (always, even if no write asked for Sync), and the new log starts with a
+    /// synced mark of the old log's length. So any intact record of the new log proves the old log durable to its end:
     /// recovery never keeps a write of the new log while an earlier one of the old log is lost, and damage in
     /// the old log is then reported as corruption rather than dropped (Wal/WalReplay.cs).
     /// </summary>
     private void SwitchMemtable()
     {
         ulong number = _versions.NewFileNumber();
-        LogWriter newLog;
+        LogWriter? newLog = null;
         try
         {
             _log.Sync();
             newLog = CreateLog(number, new DurableMark(_log.Number, _log.SyncedThrough));
+
+            // The mark of the old log is made durable at once (one small fdatasync per switch), so the old log's
+            // last sync window is provable even if the new log never syncs before a crash.
+            newLog.Sync();
             _fs.SyncDirectory(Path);
         }
         catch (Exception e)
         {
+            try
+            {
+                newLog?.Dispose();
+            }
+            catch (IOException)
+            {
+                // The original failure is the one to report; the half-made log is swept at the next open.
+            }
+
             SetBackgroundError(e);
             throw;
         }

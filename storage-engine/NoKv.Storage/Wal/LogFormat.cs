@@ -6,8 +6,9 @@ namespace NoKv.Storage.Wal;
 /// <remarks>
 /// A log is a sequence of 32 KiB blocks; a block holds chunks, a chunk is a 7-byte header
 /// <c>masked_crc32c:fixed32 length:fixed16 type:u8</c> followed by <c>length</c> payload bytes. The CRC covers
-/// the type byte and the payload. A record is one Full chunk or First, Middle*, Last. A chunk never crosses
-/// a block boundary; fewer than 7 bytes left in a block are zero-filled and skipped.
+/// the type byte and the payload. A record is one Full chunk or First, Middle*, Last (types 1-4 for data
+/// records, 5-8 for the WAL's meta records, see <see cref="LogChunkType"/>). A chunk never crosses a block
+/// boundary; fewer than 7 bytes left in a block are zero-filled and skipped.
 /// </remarks>
 internal static class LogFormat
 {

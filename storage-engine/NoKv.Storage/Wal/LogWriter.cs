@@ -38,7 +38,7 @@ internal sealed class LogWriter : IDisposable
     /// <summary>
     /// A WAL writer for log <paramref name="number"/> that appends durability marks. REQUIRES: the file is empty
     /// (logs are never appended to across opens). With <paramref name="predecessor"/>, the log starts with that
-    /// mark (appended now, durable with the log's first sync); the caller guarantees it is true.
+    /// mark (appended now; the caller syncs it, and guarantees it is true).
     /// </summary>
     public LogWriter(IWritableFile file, ulong number, DurableMark? predecessor)
         : this(file)
@@ -48,6 +48,9 @@ internal sealed class LogWriter : IDisposable
         if (predecessor is { } p)
         {
             AppendMark(p);
+
+            // The mark itself needs no mark of its own once synced: nothing before it is data of this log.
+            _claimed = _file.Length;
         }
     }
 

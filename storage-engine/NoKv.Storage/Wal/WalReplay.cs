@@ -13,8 +13,8 @@ namespace NoKv.Storage.Wal;
 /// appended to it again. So every intact chunk of log M proves each log N &lt; M (still to be replayed)
 /// durable to its end.</item>
 /// <item>A durability mark (L, X) is appended only after an fdatasync covering [0, X) of log L has returned
-/// (<see cref="DurableMark"/>): one before the first record after each sync, one at the start of each new log
-/// (its predecessor's full length), one synced at a clean close. A surviving mark is therefore true.</item>
+/// (<see cref="DurableMark"/>): one before the first record after each sync, one synced at the start of each
+/// new log (its predecessor's full length), one synced at a clean close. A surviving mark is therefore true.</item>
 /// </list>
 /// <para><b>The power-loss model</b>: bytes covered by a completed fdatasync survive; of the bytes after it, any
 /// subset of pages survives, each page as of some earlier version; the rest read as zeros (or as stale garbage
@@ -38,7 +38,8 @@ namespace NoKv.Storage.Wal;
 /// <para><b>What it cannot see.</b> Damage beyond the model (media errors) is proven synced, and reported, when a
 /// later mark or log survives. It cannot be proven after the last surviving mark of the last log: there it looks
 /// exactly like a power loss during that log's last sync, which may drop those records, so point-in-time mode
-/// drops it (and reports the bytes); a clean close seals the log with a synced mark, which closes this window.</para>
+/// drops it (and reports the bytes). Earlier logs are always covered (their successor starts with a synced
+/// mark), and a clean close seals the log with a synced mark, which closes this window.</para>
 /// </remarks>
 internal sealed class WalReplay : IDisposable
 {

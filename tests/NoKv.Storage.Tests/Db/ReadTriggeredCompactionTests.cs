@@ -147,7 +147,24 @@ public sealed class ReadTriggeredCompactionTests
     public void Point_reads_over_several_tables_get_them_compacted_and_every_answer_stays_right()
     {
         var fs = new MemFileSystem();
-        using Database db = OpenWithOverlappingTables(fs);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        StorageOptions defaults = Options(fs);
+        var options = new StorageOptions
+        {
+            FileSystem = fs,
+            MemtableSizeBytes = defaults.MemtableSizeBytes,
+            TargetFileSizeBytes = defaults.TargetFileSizeBytes,
+            MaxBytesForLevelBase = defaults.MaxBytesForLevelBase,
+            Level0CompactionTrigger = defaults.Level0CompactionTrigger,
+            Level0SlowdownTrigger = defaults.Level0SlowdownTrigger,
+            Level0StopTrigger = defaults.Level0StopTrigger,
+            NumLevels = defaults.NumLevels,
+            ReadCompactionMinSeeks = defaults.ReadCompactionMinSeeks,
+            ReadCompactionBytesPerSeek = defaults.ReadCompactionBytesPerSeek,
+            ReadSamplePeriodBytes = defaults.ReadSamplePeriodBytes,
+            InfoLog = log.Enqueue,
+        };
+        using Database db = OpenWithOverlappingTables(fs, options: options);
         var rng = new Random(11);
         StorageStatistics stats = ReadUntil(
             db,
@@ -163,6 +180,7 @@ public sealed class ReadTriggeredCompactionTests
 
         Assert.True(stats.ReadTriggeredCompactionCount > 0, stats.ToString());
         Assert.True(stats.ReadSampledSeeks > 0, stats.ToString());
+        Assert.Contains(log, line => line.StartsWith("read-triggered compaction: table ", StringComparison.Ordinal) && line.Contains("(L0,", StringComparison.Ordinal));
         AssertAllKeys(db);
     }
 

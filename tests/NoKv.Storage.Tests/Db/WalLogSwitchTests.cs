@@ -43,9 +43,10 @@ public sealed class WalLogSwitchTests
 
     /// <summary>
     /// Writes unsynced until a second log has taken 20 writes, then loses power keeping every byte (so the only
-    /// damage is what the test adds). Returns the image, the two logs, and how many writes were issued.
+    /// damage is what the test adds), or only synced ones. Returns the image, the two logs, and how many writes
+    /// were issued.
     /// </summary>
-    private static (MemFileSystem Image, string OldLog, string NewLog, int Issued) TwoLogs()
+    private static (MemFileSystem Image, string OldLog, string NewLog, int Issued) TwoLogs(bool keepUnsynced = true)
     {
         var mem = new MemFileSystem();
         using var hold = new HoldFlushes();
@@ -67,7 +68,7 @@ public sealed class WalLogSwitchTests
                 Assert.True(issued < 1000, "no log switch");
             }
 
-            image = mem.CrashClone(new KeepAllRandom());
+            image = keepUnsynced ? mem.CrashClone(new KeepAllRandom()) : mem.CrashClone();
             hold.Release();
         }
 
@@ -93,6 +94,20 @@ public sealed class WalLogSwitchTests
     public void Damage_in_the_old_log_is_corruption_when_the_new_log_has_records()
     {
         var (image, oldLog, newLog, _) = TwoLogs();
+        long at = image.GetFileLength(oldLog) / 2;
+        image.CorruptFile(oldLog, at, [(byte)(image.ReadAllBytes(oldLog)[at] ^ 0x01)]);
+        var e = Assert.Throws<CorruptionException>(() => Database.Open(Dir, new StorageOptions { FileSystem = image }));
+        Assert.Equal(oldLog, e.Path);
+        Assert.InRange(e.Offset, 0, at);
+        Assert.Contains(newLog, e.Message);
+    }
+
+    [Fact]
+    public void Damage_in_the_old_log_is_corruption_even_when_only_the_new_logs_synced_first_mark_survives()
+    {
+        // Nothing written to the new log was synced, but its first record (the mark of the old log) was.
+        var (image, oldLog, newLog, _) = TwoLogs(keepUnsynced: false);
+        Assert.InRange(image.ReadAllBytes(newLog).AsSpan().LastIndexOfAnyExcept((byte)0) + 1, 1, 7 + 17);
         long at = image.GetFileLength(oldLog) / 2;
         image.CorruptFile(oldLog, at, [(byte)(image.ReadAllBytes(oldLog)[at] ^ 0x01)]);
         var e = Assert.Throws<CorruptionException>(() => Database.Open(Dir, new StorageOptions { FileSystem = image }));
