@@ -114,6 +114,23 @@ public sealed class ReadTriggeredCompactionTests
         return stats;
     }
 
+    /// <summary>Point-reads random keys (each checked against the model) until <paramref name="done"/> holds.</summary>
+    private static StorageStatistics GetRandomKeysUntil(Database db, int seed, Func<StorageStatistics, bool> done)
+    {
+        var rng = new Random(seed);
+        return ReadUntil(
+            db,
+            () =>
+            {
+                for (int n = 0; n < 200; n++)
+                {
+                    int i = rng.Next(Keys);
+                    Assert.Equal(Expected(i), db.Get(K(i)));
+                }
+            },
+            done);
+    }
+
     private static void AssertAllKeys(Database db)
     {
         for (int i = 0; i < Keys; i++)
@@ -165,18 +182,7 @@ public sealed class ReadTriggeredCompactionTests
             InfoLog = log.Enqueue,
         };
         using Database db = OpenWithOverlappingTables(fs, options: options);
-        var rng = new Random(11);
-        StorageStatistics stats = ReadUntil(
-            db,
-            () =>
-            {
-                for (int n = 0; n < 200; n++)
-                {
-                    int i = rng.Next(Keys);
-                    Assert.Equal(Expected(i), db.Get(K(i)));
-                }
-            },
-            s => s.Levels[0].FileCount == 0);
+        StorageStatistics stats = GetRandomKeysUntil(db, seed: 11, s => s.Levels[0].FileCount == 0);
 
         Assert.True(stats.ReadTriggeredCompactionCount > 0, stats.ToString());
         Assert.True(stats.ReadSampledSeeks > 0, stats.ToString());
@@ -295,18 +301,7 @@ public sealed class ReadTriggeredCompactionTests
         {
             // Keep reading until no table overlaps another: all data in one sorted level, which must be the
             // last one (round 0 lives there), so the data went down level by level.
-            var rng = new Random(14);
-            ReadUntil(
-                db,
-                () =>
-                {
-                    for (int n = 0; n < 200; n++)
-                    {
-                        int i = rng.Next(Keys);
-                        Assert.Equal(Expected(i), db.Get(K(i)));
-                    }
-                },
-                s => s.Levels.Count(l => l.FileCount > 0) == 1);
+            GetRandomKeysUntil(db, seed: 14, s => s.Levels.Count(l => l.FileCount > 0) == 1);
             StorageStatistics stats = db.GetStatistics();
             Assert.True(stats.Levels[^1].FileCount > 0, stats.ToString());
             Assert.True(stats.ReadTriggeredCompactionCount >= 3, stats.ToString());
@@ -328,18 +323,7 @@ public sealed class ReadTriggeredCompactionTests
         // so merging any level-0 file into it is too wide for a read-triggered compaction.
         var fs = new MemFileSystem();
         using Database db = OpenWithOverlappingTables(fs, bottomFirst: true, options: Options(fs, levels: 2, targetFileBytes: 1024));
-        var rng = new Random(15);
-        StorageStatistics stats = ReadUntil(
-            db,
-            () =>
-            {
-                for (int n = 0; n < 200; n++)
-                {
-                    int i = rng.Next(Keys);
-                    Assert.Equal(Expected(i), db.Get(K(i)));
-                }
-            },
-            s => s.ReadTriggeredCompactionsSkipped > 0);
+        StorageStatistics stats = GetRandomKeysUntil(db, seed: 15, s => s.ReadTriggeredCompactionsSkipped > 0);
         Assert.Equal(0, stats.ReadTriggeredCompactionCount);
         Assert.Equal(Rounds - 1, stats.Levels[0].FileCount);
         AssertAllKeys(db);

@@ -46,6 +46,17 @@ public sealed class WalLogSwitchTests
     /// damage is what the test adds), or only synced ones. Returns the image, the two logs, and how many writes
     /// were issued.
     /// </summary>
+    /// <summary>Flips a byte in the middle of the old log: opening must report it, naming the new log as the proof.</summary>
+    private static void AssertFlipInOldLogIsCorruption(MemFileSystem image, string oldLog, string newLog)
+    {
+        long at = image.GetFileLength(oldLog) / 2;
+        image.CorruptFile(oldLog, at, [(byte)(image.ReadAllBytes(oldLog)[at] ^ 0x01)]);
+        var e = Assert.Throws<CorruptionException>(() => Database.Open(Dir, new StorageOptions { FileSystem = image }));
+        Assert.Equal(oldLog, e.Path);
+        Assert.InRange(e.Offset, 0, at);
+        Assert.Contains(newLog, e.Message);
+    }
+
     private static (MemFileSystem Image, string OldLog, string NewLog, int Issued) TwoLogs(bool keepUnsynced = true)
     {
         var mem = new MemFileSystem();
@@ -94,12 +105,7 @@ public sealed class WalLogSwitchTests
     public void Damage_in_the_old_log_is_corruption_when_the_new_log_has_records()
     {
         var (image, oldLog, newLog, _) = TwoLogs();
-        long at = image.GetFileLength(oldLog) / 2;
-        image.CorruptFile(oldLog, at, [(byte)(image.ReadAllBytes(oldLog)[at] ^ 0x01)]);
-        var e = Assert.Throws<CorruptionException>(() => Database.Open(Dir, new StorageOptions { FileSystem = image }));
-        Assert.Equal(oldLog, e.Path);
-        Assert.InRange(e.Offset, 0, at);
-        Assert.Contains(newLog, e.Message);
+        AssertFlipInOldLogIsCorruption(image, oldLog, newLog);
     }
 
     [Fact]
@@ -108,12 +114,7 @@ public sealed class WalLogSwitchTests
         // Nothing written to the new log was synced, but its first record (the mark of the old log) was.
         var (image, oldLog, newLog, _) = TwoLogs(keepUnsynced: false);
         Assert.InRange(image.ReadAllBytes(newLog).AsSpan().LastIndexOfAnyExcept((byte)0) + 1, 1, 7 + 17);
-        long at = image.GetFileLength(oldLog) / 2;
-        image.CorruptFile(oldLog, at, [(byte)(image.ReadAllBytes(oldLog)[at] ^ 0x01)]);
-        var e = Assert.Throws<CorruptionException>(() => Database.Open(Dir, new StorageOptions { FileSystem = image }));
-        Assert.Equal(oldLog, e.Path);
-        Assert.InRange(e.Offset, 0, at);
-        Assert.Contains(newLog, e.Message);
+        AssertFlipInOldLogIsCorruption(image, oldLog, newLog);
     }
 
     [Fact]
