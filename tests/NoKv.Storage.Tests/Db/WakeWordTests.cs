@@ -85,35 +85,29 @@ public sealed class WakeWordTests
         Assert.True(started.Wait(Deadline));
 
         // First release the even sleepers only: the odd ones must still be running their loop afterwards.
-        int evenMask = 0;
-        for (int i = 0; i < sleepers; i += 2)
-        {
-            Volatile.Write(ref done[i], 1);
-            evenMask |= 1 << i;
-        }
-
-        word.Wake(evenMask);
-        for (int i = 0; i < sleepers; i += 2)
-        {
-            Assert.True(threads[i].Join(Deadline), $"sleeper {i} was not woken by the mask");
-        }
-
+        ReleaseEverySecondFrom(0);
         for (int i = 1; i < sleepers; i += 2)
         {
             Assert.True(threads[i].IsAlive, $"sleeper {i} left without its state being set");
         }
 
-        int oddMask = 0;
-        for (int i = 1; i < sleepers; i += 2)
-        {
-            Volatile.Write(ref done[i], 1);
-            oddMask |= 1 << i;
-        }
+        ReleaseEverySecondFrom(1);
 
-        word.Wake(oddMask);
-        for (int i = 1; i < sleepers; i += 2)
+        // Sets the state of sleepers first, first + 2, ... and wakes exactly their bits; each must then leave.
+        void ReleaseEverySecondFrom(int first)
         {
-            Assert.True(threads[i].Join(Deadline), $"sleeper {i} was not woken by the mask");
+            int mask = 0;
+            for (int i = first; i < sleepers; i += 2)
+            {
+                Volatile.Write(ref done[i], 1);
+                mask |= 1 << i;
+            }
+
+            word.Wake(mask);
+            for (int i = first; i < sleepers; i += 2)
+            {
+                Assert.True(threads[i].Join(Deadline), $"sleeper {i} was not woken by the mask");
+            }
         }
     }
 }
