@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -24,10 +25,23 @@ internal sealed class SkipList
     public const int MaxHeight = 12;
     private const int NodeHeader = 24;
 
+    // Remembered insert positions, one per slot; a key's slot is chosen by its SequenceTag. 64 slots leave room
+    // for the few sequences a store writes at once (a log and two state rows per replica) plus random keys.
+    private const int SpliceSlots = 64;
+    private const int MaxSpliceScore = 16;
+    private const int SpliceMissPenalty = 8;
+
+    // Key comparisons a splice may spend finding the level that brackets the key, and walking over nodes that
+    // other sequences inserted since it was recorded, before the insert falls back to a search from the head.
+    private const int MaxBracketChecks = 3;
+    private const int MaxSpliceWalk = 24;
+
     private readonly Arena _arena;
     private readonly long _head;
+    private readonly InsertSplice?[] _splices = new InsertSplice?[SpliceSlots];
     private int _maxHeight = 1;
     private uint _rng = 0x2545F491;
+    private long _splicePlaced;
 
     public SkipList(Arena arena)
     {
@@ -35,19 +49,62 @@ internal sealed class SkipList
         _head = AllocateNode(0, 0, MaxHeight);
     }
 
+    /// <summary>Inserts placed from a remembered splice rather than by a search from the head (writer's view; for tests and diagnostics).</summary>
+    public long SplicePlacedCount => _splicePlaced;
+
     /// <summary>REQUIRES: external serialization of writers. Inserts a new entry.</summary>
     [SkipLocalsInit]
     public void Insert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         Span<long> prev = stackalloc long[MaxHeight];
-        FindGreaterOrEqual(key, prev);
+        Span<long> next = stackalloc long[MaxHeight];
+        ulong prefix = Prefix(key);
         int height = RandomHeight();
-        int maxHeight = _maxHeight;
-        if (height > maxHeight)
+        int top = _maxHeight;
+        ulong tag = SequenceTag(key);
+        ref InsertSplice? slotRef = ref _splices[(int)(tag & (SpliceSlots - 1))];
+        InsertSplice slot = slotRef ??= new InsertSplice { Tag = tag };
+        bool placed = false;
+        if (slot.Tag == tag)
         {
-            for (int i = maxHeight; i < height; i++)
+            if (slot.Score >= 0)
+            {
+                placed = TryFindFromSplice(slot, key, prefix, top, height, prev, next);
+                slot.Score = placed ? Math.Min(slot.Score + 1, MaxSpliceScore) : slot.Score - SpliceMissPenalty;
+            }
+            else
+            {
+                // Predicting badly: skip it for a while, then try again (the keys may have turned sequential).
+                slot.Score++;
+            }
+        }
+        else if (slot.Score <= 0)
+        {
+            // A weak owner gives the slot up. The recorded splice stays valid as a starting point (the invariant
+            // holds for any recorded splice), and the first insert below overwrites it anyway.
+            slot.Tag = tag;
+            slot.Score = 0;
+        }
+        else
+        {
+            slot.Score--;
+        }
+
+        if (placed)
+        {
+            _splicePlaced++;
+        }
+        else
+        {
+            FindSplice(key, prefix, top, prev, next);
+        }
+
+        if (height > top)
+        {
+            for (int i = top; i < height; i++)
             {
                 prev[i] = _head;
+                next[i] = 0;
             }
 
             // Readers that see the new height before the node simply find null links from head.
@@ -57,13 +114,25 @@ internal sealed class SkipList
         long node = AllocateNode(key.Length, value.Length, height);
         byte[] chunk = _arena.Chunk(node);
         int off = (int)node;
-        BinaryPrimitives.WriteUInt64LittleEndian(chunk.AsSpan(off + 16), Prefix(key));
+        BinaryPrimitives.WriteUInt64LittleEndian(chunk.AsSpan(off + 16), prefix);
         key.CopyTo(chunk.AsSpan(off + NodeHeader + (8 * height)));
         value.CopyTo(chunk.AsSpan(off + NodeHeader + (8 * height) + key.Length));
         for (int i = 0; i < height; i++)
         {
-            SetNextRelaxed(node, i, GetNext(prev[i], i));
+            // next[i] is prev[i]'s successor at level i: the search found it and only this thread links nodes.
+            SetNextRelaxed(node, i, next[i]);
             SetNext(prev[i], i, node);
+        }
+
+        if (slot.Tag == tag)
+        {
+            // The splice of the position right after the new node, for this sequence's next insert.
+            int newTop = Math.Max(top, height);
+            for (int i = 0; i < newTop; i++)
+            {
+                slot.Prev[i] = i < height ? node : prev[i];
+                slot.Next[i] = next[i];
+            }
         }
     }
 
@@ -217,6 +286,160 @@ internal sealed class SkipList
         }
 
         return v;
+    }
+
+    /// <summary>
+    /// Which key sequence a key belongs to, for choosing its splice: a hash of the user key without its last 8
+    /// bytes when it has at least 16 (a fixed-width counter or index at the end: a log's entries, sequential
+    /// numeric keys), else of the whole user key (a state row written again and again). A guess that costs
+    /// nothing when wrong beyond one attempt now and then: a splice that keeps missing is skipped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SequenceTag(ReadOnlySpan<byte> internalKey)
+    {
+        ReadOnlySpan<byte> user = internalKey[..^InternalKey.TrailerSize];
+        ReadOnlySpan<byte> head = user.Length >= 16 ? user[..^8] : user;
+        ulong h = (ulong)head.Length * 0x9E3779B97F4A7C15UL;
+        while (head.Length >= 8)
+        {
+            h = BitOperations.RotateLeft((h ^ BinaryPrimitives.ReadUInt64LittleEndian(head)) * 0x9E3779B97F4A7C15UL, 29);
+            head = head[8..];
+        }
+
+        ulong tail = 0;
+        for (int i = 0; i < head.Length; i++)
+        {
+            tail |= (ulong)head[i] << (8 * i);
+        }
+
+        h = (h ^ tail) * 0xC2B2AE3D27D4EB4FUL;
+        return h ^ (h >> 31);
+    }
+
+    /// <summary>
+    /// The search from the head: fills <paramref name="prev"/> and <paramref name="next"/> for levels below
+    /// <paramref name="top"/> with the key's exact predecessor and successor.
+    /// </summary>
+    private void FindSplice(ReadOnlySpan<byte> key, ulong prefix, int top, Span<long> prev, Span<long> next)
+    {
+        long x = _head;
+        for (int level = top - 1; level >= 0; level--)
+        {
+            long n = GetNext(x, level);
+            while (n != 0 && CompareNode(n, key, prefix) < 0)
+            {
+                x = n;
+                n = GetNext(x, level);
+            }
+
+            prev[level] = x;
+            next[level] = n;
+        }
+    }
+
+    /// <summary>
+    /// Places the key from <paramref name="splice"/>: finds the lowest level the splice brackets the key at,
+    /// walks to the exact predecessor there and at every level below (and at the levels the new node will
+    /// occupy above it); higher levels keep the splice's bracket, which still encloses the key (see
+    /// <see cref="InsertSplice"/>). Returns false, with nothing decided, when the splice is too far from the key.
+    /// </summary>
+    private bool TryFindFromSplice(InsertSplice splice, ReadOnlySpan<byte> key, ulong prefix, int top, int height, Span<long> prev, Span<long> next)
+    {
+        long[] sp = splice.Prev;
+        long[] sn = splice.Next;
+        int level = 0;
+        int checks = 0;
+        while (true)
+        {
+            if (level >= top || checks == MaxBracketChecks)
+            {
+                return false;
+            }
+
+            long p = sp[level];
+            if (p != _head && CompareNode(p, key, prefix) > 0)
+            {
+                // The key is before this level's predecessor: so are the levels that share it.
+                checks++;
+                do
+                {
+                    level++;
+                }
+                while (level < top && sp[level] == p);
+                continue;
+            }
+
+            long n = sn[level];
+            if (n != 0 && CompareNode(n, key, prefix) < 0)
+            {
+                checks++;
+                do
+                {
+                    level++;
+                }
+                while (level < top && sn[level] == n);
+                continue;
+            }
+
+            if (p == _head)
+            {
+                // Bracketed only by the head: no better than a search from the head.
+                return false;
+            }
+
+            break;
+        }
+
+        // Levels from `level` up bracket the key. Walk to the exact neighbours where the node will be linked,
+        // and at `level` itself (the descent starts there); keep the bracket above.
+        int budget = MaxSpliceWalk;
+        int exactTop = Math.Max(level + 1, Math.Min(height, top));
+        for (int i = exactTop - 1; i >= level; i--)
+        {
+            long x = sp[i];
+            long stop = sn[i];
+            long n = GetNext(x, i);
+            while (n != stop && n != 0 && CompareNode(n, key, prefix) < 0)
+            {
+                if (--budget < 0)
+                {
+                    return false;
+                }
+
+                x = n;
+                n = GetNext(x, i);
+            }
+
+            prev[i] = x;
+            next[i] = n;
+        }
+
+        for (int i = exactTop; i < top; i++)
+        {
+            prev[i] = sp[i];
+            next[i] = sn[i];
+        }
+
+        long from = prev[level];
+        for (int i = level - 1; i >= 0; i--)
+        {
+            long n = GetNext(from, i);
+            while (n != 0 && CompareNode(n, key, prefix) < 0)
+            {
+                if (--budget < 0)
+                {
+                    return false;
+                }
+
+                from = n;
+                n = GetNext(from, i);
+            }
+
+            prev[i] = from;
+            next[i] = n;
+        }
+
+        return true;
     }
 
     private long FindGreaterOrEqual(ReadOnlySpan<byte> key, Span<long> prev)
