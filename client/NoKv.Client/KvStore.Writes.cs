@@ -48,7 +48,7 @@ internal sealed partial class KvStore
         {
             var write = new PendingWrite(kind, key.ToArray(), value, expected, new ClientSession(session.Id, session.NextSequence()));
             using var retry = new RetryState(operation, _options, cancellationToken);
-            return await ExecuteAsync(retry, key, leaderOnly: true, write, static (grain, shard, w, ct) => grain.WriteAsync(w.ToRequest(shard), ct)).ConfigureAwait(false);
+            return await ExecuteAsync(retry, key, leaderOnly: true, write, static (endpoint, shard, w, ct) => endpoint.WriteAsync(w.ToRequest(shard), ct)).ConfigureAwait(false);
         }
         finally
         {
