@@ -92,7 +92,7 @@ internal sealed partial class KvStore : IKvStore
                 catch (OperationCanceledException) when (!retry.Token.IsCancellationRequested)
                 {
                     _router.ForgetLeader(shard.Id, store);
-                    _router.ForgetRoute(endpoint);
+                    _router.ForgetRoute(endpoint, quarantine: true);
                     retry.Fail(NoKvErrorCode.Timeout, $"store {store} did not answer within {_options.AttemptTimeout.TotalMilliseconds:F0} ms");
                     continue;
                 }
@@ -106,7 +106,7 @@ internal sealed partial class KvStore : IKvStore
                     if (e.Code == NoKvErrorCode.StoreUnavailable)
                     {
                         // Also what a store service says when it hosts another store than the route claimed.
-                        _router.ForgetRoute(endpoint);
+                        _router.ForgetRoute(endpoint, quarantine: false);
                     }
 
                     retry.Fail(e.Code, e.Message);
@@ -122,7 +122,7 @@ internal sealed partial class KvStore : IKvStore
                     // Silo down, connection reset, message rejected, response timeout: all mean "try elsewhere",
                     // and not through this route until discovery confirms it again.
                     _router.ForgetLeader(shard.Id, store);
-                    _router.ForgetRoute(endpoint);
+                    _router.ForgetRoute(endpoint, quarantine: true);
                     retry.Fail(NoKvErrorCode.StoreUnavailable, $"store {store}: {e.GetType().Name}: {e.Message}");
                     await retry.BackoffAsync().ConfigureAwait(false);
                     continue;

@@ -8,7 +8,8 @@ namespace NoKv.Client.Routing;
 /// <summary>
 /// Where one attempt sends a replica request: through the store's <see cref="IStoreService"/> when a direct
 /// route is known (one hop to the replica's silo), else as a plain call to the replica grain (Orleans routes it,
-/// possibly through another silo). Both answer identically; only the path differs.
+/// possibly through another silo). Both answer identically; only the path differs. The caller bounds each
+/// attempt with its own token (the store service takes none, see <see cref="IStoreService"/>).
 /// </summary>
 internal readonly struct ReplicaEndpoint
 {
@@ -35,11 +36,11 @@ internal readonly struct ReplicaEndpoint
     public IStoreService? Service => _service;
 
     public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken) =>
-        _service is { } service ? service.WriteAsync(Store, request, cancellationToken) : _replica!.WriteAsync(request, cancellationToken);
+        _service is { } service ? service.WriteAsync(Store, request) : _replica!.WriteAsync(request, cancellationToken);
 
     public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken) =>
-        _service is { } service ? service.GetAsync(Store, request, cancellationToken) : _replica!.GetAsync(request, cancellationToken);
+        _service is { } service ? service.GetAsync(Store, request) : _replica!.GetAsync(request, cancellationToken);
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken) =>
-        _service is { } service ? service.ScanAsync(Store, request, cancellationToken) : _replica!.ScanAsync(request, cancellationToken);
+        _service is { } service ? service.ScanAsync(Store, request) : _replica!.ScanAsync(request, cancellationToken);
 }

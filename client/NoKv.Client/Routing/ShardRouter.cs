@@ -86,12 +86,15 @@ internal sealed class ShardRouter
             ? new ReplicaEndpoint(store, service)
             : new ReplicaEndpoint(store, _grains.GetGrain<IShardReplicaGrain>(new ReplicaId(shard, store).ToGrainKey()));
 
-    /// <summary>An attempt through <paramref name="endpoint"/> failed in transport (no answer, silo gone): stop using its route.</summary>
-    public void ForgetRoute(in ReplicaEndpoint endpoint)
+    /// <summary>
+    /// An attempt through <paramref name="endpoint"/> failed (no answer, silo gone, wrong store): stop using its
+    /// route until rediscovered; <paramref name="quarantine"/> for transport failures (see <see cref="StoreRoutes.Forget"/>).
+    /// </summary>
+    public void ForgetRoute(in ReplicaEndpoint endpoint, bool quarantine)
     {
         if (endpoint.Service is { } service)
         {
-            _routes.Forget(endpoint.Store, service);
+            _routes.Forget(endpoint.Store, service, quarantine);
         }
     }
 }

@@ -77,18 +77,24 @@ internal sealed class StoreRoutes
     }
 
     /// <summary>
-    /// A request through <paramref name="service"/> to <paramref name="store"/> failed in transport: drops the
-    /// route, quarantines its gateway, and requests a rediscovery. Until then the store's requests take the plain
-    /// grain call.
+    /// A request through <paramref name="service"/> to <paramref name="store"/> failed: drops the route and requests
+    /// a rediscovery; until then the store's requests take the plain grain call. <paramref name="quarantine"/> (no
+    /// answer: connection refused or reset, message rejected, timeout) also keeps the gateway out of routes for
+    /// <see cref="Quarantine"/>, because the Orleans client may now count it dead while it comes back. Without it
+    /// (the service answered, e.g. that it hosts another store) rediscovery may use the gateway again at once.
     /// </summary>
-    public void Forget(StoreId store, IStoreService service)
+    public void Forget(StoreId store, IStoreService service, bool quarantine)
     {
         lock (_gate)
         {
             var current = _routes;
             if (current.TryGetValue(store, out var route) && ReferenceEquals(route.Service, service))
             {
-                MarkFailed(route.Gateway);
+                if (quarantine)
+                {
+                    MarkFailed(route.Gateway);
+                }
+
                 var next = new Dictionary<StoreId, StoreRoute>(current);
                 next.Remove(store);
                 _routes = next.ToFrozenDictionary();

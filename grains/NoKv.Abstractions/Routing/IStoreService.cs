@@ -1,6 +1,5 @@
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
-using NoKv.Abstractions.Status;
 using Orleans.Services;
 
 namespace NoKv.Abstractions.Routing;
@@ -13,6 +12,9 @@ namespace NoKv.Abstractions.Routing;
 /// (two extra message hops, each deserialized and serialized again). A system target's id names its silo,
 /// and a client sends such a message straight to that silo's gateway, which serves it locally. Address it
 /// with <see cref="StoreServiceIds.At"/>.</para>
+/// <para>No method takes a CancellationToken: a token on a grain call costs a cancellation registration on
+/// both ends of each hop, and cancelling cannot withdraw a proposed write anyway. The client stops waiting on
+/// its own (per-attempt timeout, caller's token); the replica bounds its wait with its request timeout.</para>
 /// <para>Every call names the store the caller meant; a silo hosting another store throws
 /// <see cref="Errors.StoreUnavailableException"/> (retryable) instead of serving it, so a stale route can never
 /// quietly cost a hop. Replica answers (NotLeader, WrongShard, ...) pass through unchanged. The service never
@@ -26,14 +28,11 @@ public interface IStoreService : IGrainService
     Task<StoreId> DescribeAsync();
 
     [Alias("Write")]
-    Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request, CancellationToken cancellationToken = default);
+    Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request);
 
     [Alias("Get")]
-    Task<ReadResponse> GetAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken = default);
+    Task<ReadResponse> GetAsync(StoreId store, ReadRequest request);
 
     [Alias("Scan")]
-    Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken = default);
-
-    [Alias("Status")]
-    Task<ReplicaStatus> GetStatusAsync(ReplicaId replica);
+    Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request);
 }

@@ -5,7 +5,6 @@ using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Routing;
 using NoKv.Abstractions.Sharding;
-using NoKv.Abstractions.Status;
 using NoKv.Grains.Store;
 using Orleans.Runtime;
 
@@ -37,16 +36,11 @@ public sealed class StoreService : GrainService, IStoreService
 
     public Task<StoreId> DescribeAsync() => Task.FromResult(_store.Id);
 
-    public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request, CancellationToken cancellationToken = default) =>
-        Replica(store, request.Shard).WriteAsync(request, cancellationToken);
+    public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request) => Replica(store, request.Shard).WriteAsync(request);
 
-    public Task<ReadResponse> GetAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken = default) =>
-        Replica(store, request.Shard).GetAsync(request, cancellationToken);
+    public Task<ReadResponse> GetAsync(StoreId store, ReadRequest request) => Replica(store, request.Shard).GetAsync(request);
 
-    public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken = default) =>
-        Replica(store, request.Shard).ScanAsync(request, cancellationToken);
-
-    public Task<ReplicaStatus> GetStatusAsync(ReplicaId replica) => Replica(replica.Store, replica.Shard).GetStatusAsync();
+    public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request) => Replica(store, request.Shard).ScanAsync(request);
 
     private IShardReplicaGrain Replica(StoreId store, ShardId shard)
     {
