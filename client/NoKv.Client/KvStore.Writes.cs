@@ -1,4 +1,3 @@
-using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Client.Routing;

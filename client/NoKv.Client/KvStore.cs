@@ -12,7 +12,8 @@ namespace NoKv.Client;
 
 /// <summary>
 /// <see cref="IKvStore"/> over Orleans grain calls: validates input, routes by the cached shard map to the
-/// shard leader, and retries retryable failures with backoff until the operation deadline. Thread-safe.
+/// shard leader (straight to its silo's store service when a direct route is known, see <see cref="StoreRoutes"/>),
+/// and retries retryable failures with backoff until the operation deadline. Thread-safe.
 /// Split by concern into partial files: this one holds the retry loop, the others the operations.
 /// </summary>
 internal sealed partial class KvStore : IKvStore
