@@ -6,6 +6,7 @@ using NoKv.Silo.Startup;
 // The NoKV silo: configuration -> preflight checks -> Orleans host. Start-up failures print one line and
 // exit with the code documented on StartupError; a failure after start keeps its stack trace (it is a bug
 // or an environment fault worth the detail).
+SocketCompletions.PreferInline();
 var configuration = new ConfigurationBuilder()
     .SetBasePath(AppContext.BaseDirectory)
     .AddJsonFile("appsettings.json", optional: true)

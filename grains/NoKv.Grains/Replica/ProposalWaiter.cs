@@ -4,24 +4,60 @@ namespace NoKv.Grains.Replica;
 
 /// <summary>
 /// A client write waiting for its log entry to apply. Completed exactly once: with the apply outcome when
-/// the entry at <see cref="Index"/> applies with <see cref="Term"/>, or with ProposalDropped when another
+/// the entry at <see cref="Index"/> applies with <see cref="Term"/>, with ProposalDropped when another
 /// term's entry took that index or leadership was lost (the write may still commit; the client's retry
-/// with the same session sequence gets the recorded outcome).
+/// with the same session sequence gets the recorded outcome), with Timeout once <see cref="Deadline"/> has
+/// passed (the replica's tick checks), or canceled with the caller's token.
 /// </summary>
+/// <remarks>
+/// The deadline is checked by the replica's tick rather than by a timer per write (<c>Task.WaitAsync</c>):
+/// that allocated a timer, a promise task and a token registration per write, and completing the promise cost
+/// one more thread-pool hop before the grain's continuation was queued. Completions run continuations
+/// asynchronously, so the pump that completes a waiter never runs the caller's code inline.
+/// Not thread-safe except <see cref="Complete"/> and cancellation (the task completes once, first wins).
+/// </remarks>
 internal sealed class ProposalWaiter
 {
     private readonly TaskCompletionSource<(NoKvErrorCode Code, bool Succeeded, ulong Index)> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenRegistration _cancellation;
 
-    public ProposalWaiter(byte[] command) => Command = command;
+    /// <summary>A proposal nobody waits for (the leader's own session expiry): no deadline.</summary>
+    public ProposalWaiter(byte[] command)
+        : this(command, long.MaxValue)
+    {
+    }
+
+    /// <param name="command">The encoded command to propose.</param>
+    /// <param name="deadline"><see cref="Environment.TickCount64"/> after which the waiting caller is answered Timeout.</param>
+    public ProposalWaiter(byte[] command, long deadline)
+    {
+        Command = command;
+        Deadline = deadline;
+    }
 
     /// <summary>The encoded command to propose.</summary>
     public byte[] Command { get; }
+
+    public long Deadline { get; }
 
     public ulong Index { get; set; }
 
     public ulong Term { get; set; }
 
+    public bool IsCompleted => _done.Task.IsCompleted;
+
     public Task<(NoKvErrorCode Code, bool Succeeded, ulong Index)> Task => _done.Task;
 
     public void Complete(NoKvErrorCode code, bool succeeded, ulong index) => _done.TrySetResult((code, succeeded, index));
+
+    /// <summary>Cancels the wait (not the proposal) when <paramref name="cancellationToken"/> is canceled; undone by <see cref="StopCancellation"/>.</summary>
+    public void CancelWith(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((ProposalWaiter)state!)._done.TrySetCanceled(token), this);
+        }
+    }
+
+    public void StopCancellation() => _cancellation.Dispose();
 }

@@ -31,6 +31,11 @@ public sealed partial class ShardReplicaGrain
     private readonly Dictionary<ulong, int> _outgoingCounts = new();
     private long _nextReadId;
 
+    // Client waiters in arrival order, for ExpireWaiters. Every waiter gets the same timeout, so deadlines only grow
+    // along each queue; completed waiters leave when they reach the head.
+    private readonly Queue<ProposalWaiter> _proposalDeadlines = new();
+    private readonly Queue<ReadWaiter> _readDeadlines = new();
+
     private bool _pumping;
     private bool _failed;
     private long _lastLeaderContact;
@@ -50,10 +55,36 @@ public sealed partial class ShardReplicaGrain
 
     private Task OnTickAsync()
     {
+        ExpireWaiters(Environment.TickCount64);
         RefreshDownPeers();
         MaybeExpireSessions();
         _pendingTicks++;
         return PumpAsync();
+    }
+
+    /// <summary>
+    /// Answers Timeout to client waiters whose deadline has passed (so within a tick of RequestTimeout). A timed-out
+    /// write stays proposed: it may still commit, and the client's retry with the same session sequence gets the
+    /// recorded outcome. A timed-out read is forgotten.
+    /// </summary>
+    private void ExpireWaiters(long now)
+    {
+        while (_proposalDeadlines.TryPeek(out var proposal) && (proposal.IsCompleted || proposal.Deadline <= now))
+        {
+            _proposalDeadlines.Dequeue();
+            proposal.Complete(NoKvErrorCode.Timeout, false, 0);
+        }
+
+        while (_readDeadlines.TryPeek(out var read) && (read.IsCompleted || read.Deadline <= now))
+        {
+            _readDeadlines.Dequeue();
+            if (!read.IsCompleted)
+            {
+                _pendingReads.Remove(read.Id);
+                _readsAwaitingApply.Remove(read);
+                read.Complete(NoKvErrorCode.Timeout);
+            }
+        }
     }
 
     /// <summary>The leader proposes dropping idle sessions' dedupe rows about every five minutes (or every TTL/4 if shorter).</summary>
@@ -147,7 +178,7 @@ public sealed partial class ShardReplicaGrain
         {
             _failed = true;
             LogFatal(_id.ToGrainKey(), e);
-            FailAllWaiters(NoKvErrorCode.StoreUnavailable);
+            FailWaitingClients(NoKvErrorCode.StoreUnavailable);
             DeactivateOnIdle();
         }
         finally
@@ -537,5 +568,26 @@ public sealed partial class ShardReplicaGrain
         }
 
         _readsAwaitingApply.Clear();
+    }
+
+    /// <summary>
+    /// The activation is failing or going away: answers every client still waiting, including those whose request
+    /// is only queued for the pump (which will not run again), so none waits for its deadline.
+    /// </summary>
+    private void FailWaitingClients(NoKvErrorCode code)
+    {
+        FailAllWaiters(code);
+        foreach (var waiter in _proposalDeadlines)
+        {
+            waiter.Complete(code, false, 0);
+        }
+
+        _proposalDeadlines.Clear();
+        foreach (var waiter in _readDeadlines)
+        {
+            waiter.Complete(code);
+        }
+
+        _readDeadlines.Clear();
     }
 }

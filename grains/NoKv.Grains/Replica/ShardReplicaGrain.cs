@@ -141,7 +141,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
-        FailAllWaiters(NoKvErrorCode.StoreUnavailable);
+        FailWaitingClients(NoKvErrorCode.StoreUnavailable);
         LogDeactivated(_id.ToGrainKey(), reason.Description);
         return Task.CompletedTask;
     }
@@ -182,12 +182,19 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = _shard.Epoch };
         }
 
-        var waiter = new ProposalWaiter(KvCommand.From(request, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Encode());
+        var waiter = new ProposalWaiter(KvCommand.From(request, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Encode(), Deadline());
         _proposalInbox.Add(waiter);
-        await PumpAsync();
+        _proposalDeadlines.Enqueue(waiter);
+        waiter.CancelWith(cancellationToken);
         try
         {
-            var (outcome, succeeded, index) = await waiter.Task.WaitAsync(_options.RequestTimeout, cancellationToken);
+            await PumpAsync();
+            var (outcome, succeeded, index) = await waiter.Task;
+            if (outcome == NoKvErrorCode.Timeout)
+            {
+                return new WriteResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = _shard.Epoch, Detail = $"not applied within {_options.RequestTimeout.TotalMilliseconds:F0} ms" };
+            }
+
             return new WriteResponse
             {
                 Code = outcome,
@@ -197,9 +204,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
                 LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint(),
             };
         }
-        catch (TimeoutException)
+        finally
         {
-            return new WriteResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = _shard.Epoch, Detail = $"not applied within {_options.RequestTimeout.TotalMilliseconds:F0} ms" };
+            waiter.StopCancellation();
         }
     }
 
@@ -293,20 +300,23 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             return NoKvErrorCode.NotLeader;
         }
 
-        var waiter = new ReadWaiter(++_nextReadId);
+        var waiter = new ReadWaiter(++_nextReadId, Deadline());
         _readInbox.Add(waiter);
-        await PumpAsync();
+        _readDeadlines.Enqueue(waiter);
+        waiter.CancelWith(cancellationToken);
         try
         {
-            return await waiter.Task.WaitAsync(_options.RequestTimeout, cancellationToken);
+            await PumpAsync();
+            return await waiter.Task;
         }
-        catch (TimeoutException)
+        finally
         {
-            _pendingReads.Remove(waiter.Id);
-            _readsAwaitingApply.Remove(waiter);
-            return NoKvErrorCode.Timeout;
+            waiter.StopCancellation();
         }
     }
+
+    /// <summary>When a request that starts now is answered Timeout (<see cref="ExpireWaiters"/>).</summary>
+    private long Deadline() => Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
 
     private (NoKvErrorCode Code, string? Detail)? CheckRouting(ShardId shard, long epoch, byte[] key)
     {
