@@ -282,9 +282,7 @@ public sealed partial class Database
         using var input = new MergingIterator([.. children]);
         TableFileWriter? current = null;
         byte[]? currentLow = null;
-        byte[] lastUserKey = new byte[64];
-        int lastUserKeyLength = -1;
-        int lastStripe = -1;
+        var hidden = new HiddenVersionFilter(stripes, tombstoneIndex);
         bool cutPending = false;
         try
         {
@@ -298,51 +296,26 @@ public sealed partial class Database
                 }
 
                 ReadOnlySpan<byte> key = input.Key;
-                ReadOnlySpan<byte> ukey = InternalKey.UserKey(key);
-                ulong trailer = InternalKey.TrailerOf(key);
-                ulong seq = trailer >> 8;
-                bool newKey = lastUserKeyLength < 0 || !ukey.SequenceEqual(lastUserKey.AsSpan(0, lastUserKeyLength));
-                int stripe = stripes.Of(seq);
-                if (newKey)
+                bool isHidden = hidden.IsHidden(key);
+                if (hidden.NewUserKey && cutPending && current is not null)
                 {
-                    if (cutPending && current is not null)
-                    {
-                        // Cut between user keys: the next file starts at this key.
-                        byte[] cut = ukey.ToArray();
-                        outputs.Add(current.Finish(TombstoneFragmenter.Clip(outputTombstones, currentLow, cut)));
-                        current = null;
-                        currentLow = cut;
-                        cutPending = false;
-                    }
-
-                    if (ukey.Length > lastUserKey.Length)
-                    {
-                        lastUserKey = new byte[ukey.Length * 2];
-                    }
-
-                    ukey.CopyTo(lastUserKey);
-                    lastUserKeyLength = ukey.Length;
-                    lastStripe = -1;
+                    // Cut between user keys: the next file starts at this key.
+                    byte[] cut = InternalKey.UserKey(key).ToArray();
+                    outputs.Add(current.Finish(TombstoneFragmenter.Clip(outputTombstones, currentLow, cut)));
+                    current = null;
+                    currentLow = cut;
+                    cutPending = false;
                 }
 
-                if (stripe == lastStripe)
+                if (isHidden)
                 {
-                    // A newer version in the same stripe hides this one from every reader.
                     continue;
                 }
 
-                lastStripe = stripe;
-                var kind = (ValueKind)(byte)trailer;
-                if (kind == ValueKind.Deletion && stripe == 0 && !v.OverlapsBelow(plan.OutputLevel, ukey, ukey))
+                if (InternalKey.KindOf(key) == ValueKind.Deletion && hidden.Stripe == 0 &&
+                    !v.OverlapsBelow(plan.OutputLevel, InternalKey.UserKey(key), InternalKey.UserKey(key)))
                 {
                     // Every reader sees the deletion and nothing older exists below: the marker has done its job.
-                    continue;
-                }
-
-                if (!tombstoneIndex.IsEmpty && tombstoneIndex.MaxCoveringSequence(ukey, ulong.MaxValue) > seq &&
-                    (stripes.IsEmpty || stripes.Of(tombstoneIndex.MinCoveringAbove(ukey, seq)) == stripe))
-                {
-                    // A newer range tombstone in the same snapshot stripe hides this version from every reader.
                     continue;
                 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NoKv.Storage.Compaction;
 using NoKv.Storage.Db;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
@@ -123,11 +124,25 @@ public sealed partial class Database
     }
 
     /// <summary>
-    /// Writes a memtable's point entries to a new synced table file and returns its metadata (range
-    /// tombstones ride along in the metadata); a memtable with only tombstones yields a file record with no
-    /// table behind it, an empty one yields null. The caller makes the name durable (directory fsync)
-    /// before recording the file in the manifest.
+    /// Writes a memtable's visible point entries to a new synced table file and returns its metadata (range
+    /// tombstones ride along in the metadata); a memtable with only tombstones, or whose every entry is hidden,
+    /// yields a file record with no table behind it, an empty one yields null. The caller makes the name durable
+    /// (directory fsync) before recording the file in the manifest.
     /// </summary>
+    /// <remarks>
+    /// Versions no reader can see are left out, as compaction does (<see cref="HiddenVersionFilter"/>): older
+    /// versions of a key overwritten in the same memtable, and entries covered by a newer range tombstone of
+    /// the same memtable, when no open snapshot lies between the two sequences. Why here and not only in
+    /// compaction: a replica's Raft log entries are truncated by range deletions every few seconds, long
+    /// before their memtable fills, and its hard state is overwritten on every Ready, so most of a silo's
+    /// memtable is dead by flush time; writing it out only to drop it in the next compaction cost CPU and
+    /// disk bandwidth on both. The tombstones themselves are all kept (they may cover older data below).
+    /// Safe for readers: one without a snapshot that reads the new table reads at a sequence at or above the
+    /// memtable's last (its super version was taken after the flush, and every entry of a frozen memtable was
+    /// published before it froze), so it would not see a hidden version either; one with a snapshot is what
+    /// the stripes protect. The newest sequence in the memtable is never hidden (nothing is newer), so the
+    /// table's largest sequence, which orders level 0, is what it would have been.
+    /// </remarks>
     private FileMetaData? WriteLevel0Table(MemTable mem)
     {
         RangeTombstone[] tombstones = mem.RangeTombstones.ToArray();
@@ -137,33 +152,46 @@ public sealed partial class Database
         }
 
         ulong number = _versions.NewFileNumber();
-        if (mem.EntryCount == tombstones.Length)
+        TableFileWriter? writer = null;
+        long hiddenCount = 0;
+        if (mem.EntryCount > tombstones.Length)
         {
-            // Only range deletions: a file record with no table behind it.
-            var bounds = new FileBoundsTracker();
-            foreach (RangeTombstone t in tombstones)
+            var hidden = new HiddenVersionFilter(new SnapshotStripes(_snapshots.GetSequences()), RangeTombstoneIndex.Build(tombstones));
+            try
             {
-                bounds.AddTombstone(t);
+                using MemTableIterator it = mem.NewIterator();
+                for (it.SeekToFirst(); it.Valid; it.Next())
+                {
+                    if (hidden.IsHidden(it.Key))
+                    {
+                        hiddenCount++;
+                        continue;
+                    }
+
+                    writer ??= new TableFileWriter(_fs, Path, number, _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
+                    writer.Add(it.Key, it.Value);
+                }
             }
-
-            return bounds.ToFile(number, 0, 0, tombstones);
-        }
-
-        var writer = new TableFileWriter(_fs, Path, number, _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
-        try
-        {
-            using MemTableIterator it = mem.NewIterator();
-            for (it.SeekToFirst(); it.Valid; it.Next())
+            catch
             {
-                writer.Add(it.Key, it.Value);
+                writer?.Abandon();
+                throw;
             }
         }
-        catch
+
+        _counters.AddFlushHidden(hiddenCount);
+        if (writer is not null)
         {
-            writer.Abandon();
-            throw;
+            return writer.Finish(tombstones);
         }
 
-        return writer.Finish(tombstones);
+        // Only range deletions remain: a file record with no table behind it.
+        var bounds = new FileBoundsTracker();
+        foreach (RangeTombstone t in tombstones)
+        {
+            bounds.AddTombstone(t);
+        }
+
+        return bounds.ToFile(number, 0, 0, tombstones);
     }
 }

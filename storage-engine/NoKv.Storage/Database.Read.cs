@@ -33,7 +33,7 @@ public sealed partial class Database
     public Snapshot GetSnapshot()
     {
         ThrowIfDisposed();
-        return _snapshots.Create(LastSequence);
+        return _snapshots.Create(this);
     }
 
     /// <summary>An iterator over a consistent view (the options' snapshot, or now) within the options' bounds.</summary>
@@ -49,6 +49,12 @@ public sealed partial class Database
         SuperVersion sv = AcquireSuperVersion();
         try
         {
+            if (options?.Snapshot is null)
+            {
+                // The present is read after taking the super version: see SnapshotSequence.
+                snapshot = LastSequence;
+            }
+
             bool fillCache = options?.FillCache ?? true;
             var children = new List<IInternalIterator> { sv.Mem.NewIterator() };
             foreach (MemTable m in sv.Immutables)
@@ -84,6 +90,15 @@ public sealed partial class Database
         }
     }
 
+    /// <summary>
+    /// The options' snapshot sequence (checked not disposed), or the present. A read of the present must read
+    /// it again after taking its super version (RocksDB's order): a flush or compaction may drop versions that
+    /// only a sequence older than its inputs' newest could see (they are hidden by newer versions or range
+    /// tombstones), so a reader that took the present first and the super version after such a job would see
+    /// neither the dropped version nor what hid it. Taken the other way round, the present is at or above every
+    /// sequence in the super version's flushed and compacted parts; writes that land in a newer memtable in
+    /// between are concurrent with the read, which may order itself before them.
+    /// </summary>
     private ulong SnapshotSequence(ReadOptions? options)
     {
         if (options?.Snapshot is { } s)
@@ -104,6 +119,12 @@ public sealed partial class Database
         ulong snapshot = SnapshotSequence(options);
         bool fillCache = options?.FillCache ?? true;
         SuperVersion sv = _superCache.TryTake(out SuperVersionSlot slot) ?? AcquireSuperVersion();
+        if (options?.Snapshot is null)
+        {
+            // The present is read after taking the super version: see SnapshotSequence.
+            snapshot = LastSequence;
+        }
+
         byte[]? rented = null;
         try
         {

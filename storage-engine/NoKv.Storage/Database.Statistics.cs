@@ -49,6 +49,7 @@ public sealed partial class Database
                 UserBytesWritten = _counters.UserBytes,
                 WalBytesWritten = _counters.WalBytes,
                 FlushBytesWritten = _counters.FlushBytes,
+                FlushEntriesDropped = _counters.FlushHidden,
                 CompactionBytesWritten = _counters.CompactionBytes,
                 Levels = levels,
                 LiveSstBytes = live,

@@ -22,11 +22,17 @@ internal sealed class SnapshotList
         }
     }
 
-    public Snapshot Create(ulong sequence)
+    /// <summary>
+    /// Registers a snapshot at <paramref name="db"/>'s present. The present is read under the lock that
+    /// <see cref="GetSequences"/> takes, so a flush or compaction that asked for the open snapshots either sees
+    /// this one or asked before its sequence was read: then the snapshot is at or above every sequence of the
+    /// job's inputs (all published before the job began) and sees whatever hid each version the job drops.
+    /// </summary>
+    public Snapshot Create(Database db)
     {
-        var s = new Snapshot(this, sequence);
         lock (_gate)
         {
+            var s = new Snapshot(this, db.LastSequence);
             // Sequences only grow, so appending keeps the list sorted.
             s.Prev = _tail;
             if (_tail is null)
@@ -40,9 +46,8 @@ internal sealed class SnapshotList
 
             _tail = s;
             _count++;
+            return s;
         }
-
-        return s;
     }
 
     public void Remove(Snapshot s)

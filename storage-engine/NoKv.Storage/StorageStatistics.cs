@@ -12,6 +12,12 @@ public sealed class StorageStatistics
     /// <summary>Bytes of tables written by memtable flushes.</summary>
     public long FlushBytesWritten { get; init; }
 
+    /// <summary>
+    /// Memtable entries that flushes left out because no reader could see them: versions overwritten in the same
+    /// memtable, or covered by one of its range deletions, with no open snapshot in between.
+    /// </summary>
+    public long FlushEntriesDropped { get; init; }
+
     /// <summary>Bytes of tables written by compactions.</summary>
     public long CompactionBytesWritten { get; init; }
 
@@ -78,7 +84,7 @@ public sealed class StorageStatistics
         var levels = string.Join(' ', Levels.Where(l => l.FileCount > 0).Select(l => $"L{l.Level}={l.FileCount}/{l.Bytes}"));
         return $"user={UserBytesWritten} disk={DiskBytesWritten} wamp={WriteAmplification:F2} levels[{levels}] " +
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
-               $"flushes={FlushCount} compactions={CompactionCount} " +
+               $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} " +
                $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount}";
     }
 }

@@ -8,6 +8,9 @@ public sealed partial class LocalStore
     [LoggerMessage(Level = LogLevel.Information, Message = "NoKV store {Store} opened at {Path}")]
     private partial void LogOpened(StoreId store, string path);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "NoKV store {Store} engine at close: flushes {Flushes}, flush bytes {FlushBytes}, compaction bytes {CompactionBytes}, wal bytes {WalBytes}; {Statistics}")]
+    private partial void LogStatistics(StoreId store, long flushes, long flushBytes, long compactionBytes, long walBytes, string statistics);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "NoKV store {Store} closed")]
     private partial void LogClosed(StoreId store);
 

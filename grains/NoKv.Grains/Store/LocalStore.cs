@@ -90,6 +90,9 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
         var database = Interlocked.Exchange(ref _database, null);
         if (database is not null)
         {
+            // What the engine did over this run (write amplification, flush and compaction volume), for operators.
+            StorageStatistics stats = database.GetStatistics();
+            LogStatistics(Id, stats.FlushCount, stats.FlushBytesWritten, stats.CompactionBytesWritten, stats.WalBytesWritten, stats.ToString());
             await database.DisposeAsync().ConfigureAwait(false);
             LogClosed(Id);
         }

@@ -25,6 +25,7 @@ internal sealed class DbCounters : IDisposable
     private long _flushTicks;
     private long _compactionTicks;
     private long _readTriggeredCompactions;
+    private long _flushHidden;
 
     public DbCounters(string name)
     {
@@ -89,6 +90,11 @@ internal sealed class DbCounters : IDisposable
         Interlocked.Add(ref _flushBytes, bytes);
         Interlocked.Increment(ref _flushes);
     }
+
+    /// <summary>Memtable entries a flush left out because no reader could see them.</summary>
+    public long FlushHidden => Interlocked.Read(ref _flushHidden);
+
+    public void AddFlushHidden(long entries) => Interlocked.Add(ref _flushHidden, entries);
 
     public void AddFlushTime(TimeSpan t) => Interlocked.Add(ref _flushTicks, t.Ticks);
 
