@@ -13,7 +13,7 @@ internal sealed partial class KvStore
         var read = new PendingRead(key.ToArray(), options);
         using var retry = new RetryState("Get", _options, cancellationToken);
         var response = await ExecuteAsync(retry, key, leaderOnly: options.Consistency == ReadConsistency.Linearizable, read,
-            static (grain, shard, r, ct) => grain.GetAsync(new ReadRequest
+            static (endpoint, shard, r, ct) => endpoint.GetAsync(new ReadRequest
             {
                 Shard = shard.Id,
                 Epoch = shard.Epoch,
@@ -38,7 +38,7 @@ internal sealed partial class KvStore
             using (var retry = new RetryState("Scan", _options, cancellationToken))
             {
                 response = await ExecuteAsync(retry, cursor, leaderOnly: options.Consistency == ReadConsistency.Linearizable, page,
-                    static (grain, shard, p, ct) => grain.ScanAsync(new ScanRequest
+                    static (endpoint, shard, p, ct) => endpoint.ScanAsync(new ScanRequest
                     {
                         Shard = shard.Id,
                         Epoch = shard.Epoch,

@@ -1,4 +1,3 @@
-using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Client.Routing;
@@ -48,7 +47,7 @@ internal sealed partial class KvStore
         {
             var write = new PendingWrite(kind, key.ToArray(), value, expected, new ClientSession(session.Id, session.NextSequence()));
             using var retry = new RetryState(operation, _options, cancellationToken);
-            return await ExecuteAsync(retry, key, leaderOnly: true, write, static (grain, shard, w, ct) => grain.WriteAsync(w.ToRequest(shard), ct)).ConfigureAwait(false);
+            return await ExecuteAsync(retry, key, leaderOnly: true, write, static (endpoint, shard, w, ct) => endpoint.WriteAsync(w.ToRequest(shard), ct)).ConfigureAwait(false);
         }
         finally
         {

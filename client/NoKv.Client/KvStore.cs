@@ -1,16 +1,19 @@
 using Microsoft.Extensions.Options;
 using NoKv.Abstractions.Errors;
-using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Client.Routing;
 using NoKv.Client.Sessions;
+using Orleans.Configuration;
+using Orleans.Messaging;
+using Orleans.Runtime;
 
 namespace NoKv.Client;
 
 /// <summary>
 /// <see cref="IKvStore"/> over Orleans grain calls: validates input, routes by the cached shard map to the
-/// shard leader, and retries retryable failures with backoff until the operation deadline. Thread-safe.
+/// shard leader (straight to its silo's store service when a direct route is known, see <see cref="StoreRoutes"/>),
+/// and retries retryable failures with backoff until the operation deadline. Thread-safe.
 /// Split by concern into partial files: this one holds the retry loop, the others the operations.
 /// </summary>
 internal sealed partial class KvStore : IKvStore
@@ -20,11 +23,19 @@ internal sealed partial class KvStore : IKvStore
     private readonly NoKvClientOptions _options;
     private readonly KvLimits _limits;
 
-    public KvStore(IGrainFactory grains, IOptions<NoKvClientOptions> options)
+    public KvStore(IGrainFactory grains, IOptions<NoKvClientOptions> options, IServiceProvider services)
     {
         _options = options.Value;
         _limits = new KvLimits(_options.MaxKeyBytes, _options.MaxValueBytes);
-        _router = new ShardRouter(grains);
+
+        // Direct routes need the client's gateway list; inside a silo (which has no gateway list of its own and
+        // reaches every silo directly anyway) the plain grain call is already at most one hop.
+        var gateways = _options.DirectRouting && services.GetService(typeof(ILocalSiloDetails)) is null
+            ? services.GetService(typeof(IGatewayListProvider)) as IGatewayListProvider
+            : null;
+        var refresh = (services.GetService(typeof(IOptions<GatewayOptions>)) as IOptions<GatewayOptions>)?.Value.GatewayListRefreshPeriod
+            ?? new GatewayOptions().GatewayListRefreshPeriod;
+        _router = new ShardRouter(grains, new StoreRoutes(grains, gateways, refresh));
     }
 
     internal ShardRouter Router => _router;
@@ -40,7 +51,7 @@ internal sealed partial class KvStore : IKvStore
         ReadOnlyMemory<byte> routingKey,
         bool leaderOnly,
         TState state,
-        Func<IShardReplicaGrain, ShardDescriptor, TState, CancellationToken, Task<TResponse>> call)
+        Func<ReplicaEndpoint, ShardDescriptor, TState, CancellationToken, Task<TResponse>> call)
         where TResponse : class, IReplicaResponse
     {
         while (true)
@@ -68,6 +79,7 @@ internal sealed partial class KvStore : IKvStore
 
             var shard = map.FindShard(routingKey.Span);
             var store = _router.ChooseReplica(shard, retry.Attempts, leaderOnly);
+            var endpoint = _router.Endpoint(shard.Id, store);
             retry.BeginAttempt();
             TResponse response;
             using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(retry.Token))
@@ -75,12 +87,13 @@ internal sealed partial class KvStore : IKvStore
                 attempt.CancelAfter(_options.AttemptTimeout);
                 try
                 {
-                    response = await call(_router.Replica(shard.Id, store), shard, state, attempt.Token)
+                    response = await call(endpoint, shard, state, attempt.Token)
                         .WaitAsync(attempt.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!retry.Token.IsCancellationRequested)
                 {
                     _router.ForgetLeader(shard.Id, store);
+                    _router.ForgetRoute(endpoint, quarantine: true);
                     retry.Fail(NoKvErrorCode.Timeout, $"store {store} did not answer within {_options.AttemptTimeout.TotalMilliseconds:F0} ms");
                     continue;
                 }
@@ -91,6 +104,12 @@ internal sealed partial class KvStore : IKvStore
                 catch (NoKvException e) when (e.IsRetryable)
                 {
                     _router.ForgetLeader(shard.Id, store);
+                    if (e.Code == NoKvErrorCode.StoreUnavailable)
+                    {
+                        // Also what a store service says when it hosts another store than the route claimed.
+                        _router.ForgetRoute(endpoint, quarantine: false);
+                    }
+
                     retry.Fail(e.Code, e.Message);
                     await retry.BackoffAsync().ConfigureAwait(false);
                     continue;
@@ -101,8 +120,10 @@ internal sealed partial class KvStore : IKvStore
                 }
                 catch (Exception e)
                 {
-                    // Silo down, connection reset, message rejected, response timeout: all mean "try elsewhere".
+                    // Silo down, connection reset, message rejected, response timeout: all mean "try elsewhere",
+                    // and not through this route until discovery confirms it again.
                     _router.ForgetLeader(shard.Id, store);
+                    _router.ForgetRoute(endpoint, quarantine: true);
                     retry.Fail(NoKvErrorCode.StoreUnavailable, $"store {store}: {e.GetType().Name}: {e.Message}");
                     await retry.BackoffAsync().ConfigureAwait(false);
                     continue;

@@ -22,6 +22,13 @@ public sealed class NoKvClientOptions
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Send each request straight to the silo hosting the target replica, through that silo's store service,
+    /// instead of through whichever gateway Orleans assigns to the replica grain (which forwards it when it is
+    /// not the replica's silo). On by default; off, every request is a plain grain call.
+    /// </summary>
+    public bool DirectRouting { get; set; } = true;
+
     /// <summary>Entries fetched per scan call to one shard.</summary>
     public int ScanPageSize { get; set; } = 512;
 }

@@ -12,11 +12,18 @@ namespace NoKv.Client.Routing;
 internal sealed class ShardRouter
 {
     private readonly IGrainFactory _grains;
+    private readonly StoreRoutes _routes;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private readonly ConcurrentDictionary<ShardId, StoreId> _leaders = new();
     private volatile ShardMap? _map;
 
-    public ShardRouter(IGrainFactory grains) => _grains = grains;
+    public ShardRouter(IGrainFactory grains, StoreRoutes routes)
+    {
+        _grains = grains;
+        _routes = routes;
+    }
+
+    public StoreRoutes Routes => _routes;
 
     public ValueTask<ShardMap> GetMapAsync(CancellationToken cancellationToken)
     {
@@ -73,6 +80,21 @@ internal sealed class ShardRouter
     public void ForgetLeader(ShardId shard, StoreId store) =>
         _leaders.TryRemove(new KeyValuePair<ShardId, StoreId>(shard, store));
 
-    public IShardReplicaGrain Replica(ShardId shard, StoreId store) =>
-        _grains.GetGrain<IShardReplicaGrain>(new ReplicaId(shard, store).ToGrainKey());
+    /// <summary>Where to send a request for the replica of <paramref name="shard"/> on <paramref name="store"/>: the direct route if known.</summary>
+    public ReplicaEndpoint Endpoint(ShardId shard, StoreId store) =>
+        _routes.Find(store) is { } service
+            ? new ReplicaEndpoint(store, service)
+            : new ReplicaEndpoint(store, _grains.GetGrain<IShardReplicaGrain>(new ReplicaId(shard, store).ToGrainKey()));
+
+    /// <summary>
+    /// An attempt through <paramref name="endpoint"/> failed (no answer, silo gone, wrong store): stop using its
+    /// route until rediscovered; <paramref name="quarantine"/> for transport failures (see <see cref="StoreRoutes.Forget"/>).
+    /// </summary>
+    public void ForgetRoute(in ReplicaEndpoint endpoint, bool quarantine)
+    {
+        if (endpoint.Service is { } service)
+        {
+            _routes.Forget(endpoint.Store, service, quarantine);
+        }
+    }
 }

@@ -3,16 +3,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NoKv.Abstractions.Placement;
+using NoKv.Abstractions.Routing;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Persistence;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Replica;
+using NoKv.Grains.Routing;
 using NoKv.Grains.Store;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Services;
 using Orleans.Storage;
 
 namespace NoKv.Grains.Hosting;
@@ -59,6 +62,10 @@ public static class NoKvSiloBuilderExtensions
         services.TryAddSingleton<ReplicaStarter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
         services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();
+
+        // The store's front door for clients (see IStoreService). Registered like AddGrainService does, but under
+        // a fixed type code that clients can compute without the silo's type metadata.
+        services.AddSingleton<IGrainService>(static sp => ActivatorUtilities.CreateInstance<StoreService>(sp, StoreServiceIds.Prototype));
 
         builder.UseSiloMetadata(new Dictionary<string, string>
         {

@@ -2,8 +2,10 @@ using System.Text;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Routing;
 using NoKv.Client;
 using NoKv.IntegrationTests.Infrastructure;
+using Orleans.Runtime;
 using Xunit;
 
 namespace NoKv.IntegrationTests.Cluster;
@@ -61,6 +63,26 @@ public sealed class BadInputTests
             Session = new ClientSession(Guid.NewGuid(), 1),
         });
         Assert.Equal(NoKvErrorCode.WrongShard, wrongShard.Code);
+
+        // Sent straight to the leader's silo through its store service, the same requests get the same answers,
+        // and a store service asked for a replica of a store it does not host refuses with StoreUnavailable.
+        var service = cluster.Cluster.Client.GetGrain<IStoreService>(StoreServiceIds.At(SiloAddress.New(cluster.SiloOf(leader).GatewayAddress.Endpoint, 0)));
+        Assert.Equal(leader, await service.DescribeAsync());
+        var direct = await service.WriteAsync(leader, new WriteRequest
+        {
+            Shard = shard.Id, Epoch = shard.Epoch, Kind = WriteKind.Put, Key = tooLong, Value = [1],
+            Session = new ClientSession(Guid.NewGuid(), 1),
+        });
+        Assert.Equal(NoKvErrorCode.KeyTooLarge, direct.Code);
+        var directWrongShard = await service.GetAsync(leader, new ReadRequest { Shard = shard.Id, Epoch = shard.Epoch + 1, Key = tooLong[..10] });
+        Assert.Equal(NoKvErrorCode.WrongShard, directWrongShard.Code);
+        var otherStore = shard.Replicas.First(r => r != leader);
+        var wrongStore = await Assert.ThrowsAsync<StoreUnavailableException>(() => service.WriteAsync(otherStore, new WriteRequest
+        {
+            Shard = shard.Id, Epoch = shard.Epoch, Kind = WriteKind.Put, Key = tooLong[..10], Value = [1],
+            Session = new ClientSession(Guid.NewGuid(), 1),
+        }));
+        Assert.Equal(otherStore, wrongStore.Store);
 
         Assert.Equal("kept", await store.GetStringAsync("existing"));
         Assert.Null(await store.GetAsync(tooLong[..10]));

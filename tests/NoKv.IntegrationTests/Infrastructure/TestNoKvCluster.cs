@@ -19,8 +19,9 @@ namespace NoKv.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class TestNoKvCluster : IAsyncDisposable
 {
-    private TestNoKvCluster(InProcessTestCluster cluster, string root, NetworkFaults faults, LostReplies lostReplies, int silos)
+    private TestNoKvCluster(InProcessTestCluster cluster, string root, NetworkFaults faults, LostReplies lostReplies, RequestPaths paths, int silos)
     {
+        Paths = paths;
         Cluster = cluster;
         Root = root;
         Faults = faults;
@@ -38,6 +39,9 @@ public sealed class TestNoKvCluster : IAsyncDisposable
     public NetworkFaults Faults { get; }
 
     public LostReplies LostReplies { get; }
+
+    /// <summary>How client requests reached replicas (straight to the replica's silo or not), across all silos.</summary>
+    public RequestPaths Paths { get; }
 
     public IReadOnlyList<StoreId> Stores { get; }
 
@@ -58,6 +62,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         Directory.CreateDirectory(root);
         var faults = new NetworkFaults();
         var lostReplies = new LostReplies();
+        var paths = new RequestPaths();
         var stores = Enumerable.Range(1, silos).ToArray();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((options, silo) =>
@@ -65,7 +70,9 @@ public sealed class TestNoKvCluster : IAsyncDisposable
             int store = StoreOf(options.SiloName);
             silo.Services.AddSingleton(faults);
             silo.Services.AddSingleton(lostReplies);
+            silo.Services.AddSingleton(paths);
             silo.AddIncomingGrainCallFilter<RaftFaultFilter>();
+            silo.AddIncomingGrainCallFilter<RequestPathFilter>();
             silo.AddNoKvGrainStorage(GrainStorageName);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
@@ -96,6 +103,9 @@ public sealed class TestNoKvCluster : IAsyncDisposable
                     r.SnapshotEntries = snapshotEntries;
                 });
         });
+        // The client re-reads its gateway list every second, so a restarted silo's new gateway is admitted (and
+        // direct routes to it resume) within seconds instead of the default minute.
+        builder.ConfigureClient(c => c.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1)));
         builder.ConfigureClientHost(host => host.Services.AddNoKvClient(o =>
         {
             o.OperationTimeout = TimeSpan.FromSeconds(20);
@@ -104,7 +114,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         }));
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var result = new TestNoKvCluster(cluster, root, faults, lostReplies, silos);
+        var result = new TestNoKvCluster(cluster, root, faults, lostReplies, paths, silos);
         await result.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
         return result;
     }
