@@ -48,26 +48,7 @@ public sealed class SkipListTests
     {
         var mem = new MemTable(1, 1 << 20);
         using var cts = new CancellationTokenSource();
-        var reader = Task.Run(() =>
-        {
-            int scans = 0;
-            while (!cts.IsCancellationRequested || scans == 0)
-            {
-                using MemTableIterator it = mem.NewIterator();
-                byte[]? prev = null;
-                for (it.SeekToFirst(); it.Valid; it.Next())
-                {
-                    byte[] k = it.Key.ToArray();
-                    Assert.True(prev is null || InternalKey.Compare(prev, k) < 0);
-                    Assert.Equal(8, it.Value.Length);
-                    prev = k;
-                }
-
-                scans++;
-            }
-
-            return scans;
-        });
+        var reader = ScanSortedUntilCancelled(mem, cts.Token);
         var rng = new Random(3);
         for (ulong seq = 1; seq <= 20000; seq++)
         {
@@ -78,6 +59,31 @@ public sealed class SkipListTests
         Assert.True(await reader > 0);
         Assert.Equal(20000, mem.EntryCount);
     }
+
+    /// <summary>
+    /// Scans <paramref name="mem"/> over and over on another thread until cancelled (at least once), asserting every
+    /// scan sees strictly ascending internal keys and whole 8-byte values; returns the number of scans.
+    /// </summary>
+    private static Task<int> ScanSortedUntilCancelled(MemTable mem, CancellationToken token) => Task.Run(() =>
+    {
+        int scans = 0;
+        while (!token.IsCancellationRequested || scans == 0)
+        {
+            using MemTableIterator it = mem.NewIterator();
+            byte[]? prev = null;
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                byte[] k = it.Key.ToArray();
+                Assert.True(prev is null || InternalKey.Compare(prev, k) < 0);
+                Assert.Equal(8, it.Value.Length);
+                prev = k;
+            }
+
+            scans++;
+        }
+
+        return scans;
+    });
 
     // A store's engine key pattern: per shard a log of 18-byte keys (shared 10-byte head, big-endian index),
     // state rows of 10 bytes written again and again, and random keys in between.
@@ -181,25 +187,7 @@ public sealed class SkipListTests
     {
         var mem = new MemTable(1, 1 << 20);
         using var cts = new CancellationTokenSource();
-        var reader = Task.Run(() =>
-        {
-            int scans = 0;
-            while (!cts.IsCancellationRequested || scans == 0)
-            {
-                using MemTableIterator it = mem.NewIterator();
-                byte[]? prev = null;
-                for (it.SeekToFirst(); it.Valid; it.Next())
-                {
-                    byte[] k = it.Key.ToArray();
-                    Assert.True(prev is null || InternalKey.Compare(prev, k) < 0);
-                    prev = k;
-                }
-
-                scans++;
-            }
-
-            return scans;
-        });
+        var reader = ScanSortedUntilCancelled(mem, cts.Token);
         ulong seq = 0;
         for (long index = 0; index < 6000; index++)
         {
