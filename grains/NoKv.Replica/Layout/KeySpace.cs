@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using NoKv.Abstractions.Sharding;
 
-namespace NoKv.Grains.Store;
+namespace NoKv.Replica.Layout;
 
 /// <summary>
 /// The layout of one store's engine key space. The first byte separates the users of the engine; never

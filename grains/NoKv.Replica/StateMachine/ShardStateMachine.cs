@@ -2,11 +2,12 @@ using System.Buffers.Binary;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
-using NoKv.Grains.Store;
+using NoKv.Replica.Layout;
 using NoKv.Raft.Messages;
+using NoKv.Replica.Commands;
 using NoKv.Storage;
 
-namespace NoKv.Grains.StateMachine;
+namespace NoKv.Replica.StateMachine;
 
 /// <summary>
 /// A shard's replicated state in the engine: user data in the shard's range, the per-session dedupe table,
