@@ -141,7 +141,7 @@ public sealed partial class ReplicaCore
         {
             foreach (var waiter in _proposalInbox)
             {
-                var result = _node.Propose(waiter.Command);
+                var result = waiter.Change is { } change ? _node.ProposeConfChange(change) : _node.Propose(waiter.Command);
                 if (result.IsAccepted)
                 {
                     waiter.Index = result.Index;

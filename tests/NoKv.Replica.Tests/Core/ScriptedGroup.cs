@@ -46,7 +46,7 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     public ReplicaOptions Options { get; }
 
-    public ReplicaCore Core { get; }
+    public ReplicaCore Core { get; private set; }
 
     public Exception? Failure { get; private set; }
 
@@ -122,7 +122,7 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     public void Deliver(params Message[] messages) => Run(Core.DeliverAsync(PeerB, messages));
 
-    /// <summary>Answers every request the core sent since <paramref name="from"/> as a healthy follower would, from B and C.</summary>
+    /// <summary>Answers every request the core sent since <paramref name="from"/> as a healthy follower would (any peer whose store is not down).</summary>
     public int AnswerAll(int from)
     {
         int end = Sent.Count;
@@ -137,7 +137,7 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
                 MessageType.Heartbeat => new Message { Type = MessageType.HeartbeatResponse, From = m.To, To = m.From, Term = m.Term, Index = m.Index, Context = m.Context },
                 _ => null,
             };
-            if (reply is { } r && !Down.Contains(Shard.Peer(r.From)!.Value.Store))
+            if (reply is { } r && (Shard.Peer(r.From) is not { } peer || !Down.Contains(peer.Store)))
             {
                 Deliver(r);
             }
@@ -164,6 +164,16 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
         AnswerAll(answered);
     }
 
+    /// <summary>Closes the core and opens it again from the same engine, handing it the bootstrap descriptor again
+    /// (a restarted silo does): whatever the replica persisted must win over it.</summary>
+    public void Reopen()
+    {
+        Core.Close();
+        Core = null!;
+        Core = Run(ReplicaCore.OpenAsync(_db, Shard.Id, Self, Shard, Options, this, NullLogger.Instance, randomSeed: 6));
+        Core.Failed += e => Failure = e;
+    }
+
     public void Dispose()
     {
         Core.Close();
@@ -173,7 +183,7 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     private void Settle(Func<bool> pending)
     {
-        if (!_context.RunUntilIdle(() => pending() || Core is { IsPumping: true }, TimeSpan.FromSeconds(10)))
+        if (!_context.RunUntilIdle(() => Core is { IsPumping: true }, pending, TimeSpan.FromSeconds(10)))
         {
             throw new TimeoutException("the replica core made no progress");
         }

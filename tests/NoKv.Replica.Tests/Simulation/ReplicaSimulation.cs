@@ -243,7 +243,7 @@ internal sealed class ReplicaSimulation
     /// <summary>Runs posted continuations until no store's pump is in flight and no logical work is queued.</summary>
     private void Quiesce()
     {
-        if (!_context.RunUntilIdle(AnyPumping, StallLimit))
+        if (!_context.RunUntilIdle(AnyPumping, static () => false, StallLimit))
         {
             var stuck = _nodes.Values.Where(n => n.Core is { IsPumping: true }).Select(n => $"store {n.Store} (applied {n.Core!.AppliedIndex}, last {n.Core.LastIndex})");
             throw new TimeoutException($"seed {Seed}: a replica pump made no progress for {StallLimit.TotalSeconds} s at t={Now}ms: {string.Join(", ", stuck)}; {_context.LogicalPending} logical items queued: {_context.DescribeLogical()}");
@@ -265,7 +265,7 @@ internal sealed class ReplicaSimulation
 
     private void RunToCompletion(Task task)
     {
-        if (!_context.RunUntilIdle(() => !task.IsCompleted || AnyPumping(), StallLimit))
+        if (!_context.RunUntilIdle(AnyPumping, () => !task.IsCompleted, StallLimit))
         {
             throw new TimeoutException($"seed {Seed}: start-up made no progress at t={Now}ms");
         }
