@@ -4,7 +4,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NoKv.Grains.Hosting;
+using Microsoft.Extensions.Logging;
 using NoKv.Silo.Configuration;
+using NoKv.Silo.Membership;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using Orleans.Configuration;
@@ -23,6 +25,7 @@ public static class SiloHostFactory
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = false });
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        ConfigureConsoleLog(builder.Logging, Enum.Parse<LogFormat>(settings.LogFormat, ignoreCase: true));
 
         builder.UseOrleans(silo =>
         {
@@ -85,6 +88,10 @@ public static class SiloHostFactory
                 IPEndPoint? primary = string.IsNullOrWhiteSpace(settings.Clustering.PrimarySiloEndpoint) ? null : IPEndPoint.Parse(settings.Clustering.PrimarySiloEndpoint);
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
                 break;
+            case ClusteringProvider.File:
+                silo.UseFileClustering(settings.EffectiveMembershipDirectory);
+                ConfigureEndpoints(silo, settings, IPAddress.Loopback);
+                break;
             case ClusteringProvider.Redis:
                 silo.UseRedisClustering(settings.Clustering.ConnectionString!);
                 ConfigureEndpoints(silo, settings);
@@ -103,7 +110,7 @@ public static class SiloHostFactory
         }
     }
 
-    private static void ConfigureEndpoints(ISiloBuilder silo, SiloSettings settings)
+    private static void ConfigureEndpoints(ISiloBuilder silo, SiloSettings settings, IPAddress? defaultAddress = null)
     {
         silo.Configure<EndpointOptions>(o =>
         {
@@ -113,6 +120,37 @@ public static class SiloHostFactory
             {
                 o.AdvertisedIPAddress = IPAddress.Parse(settings.AdvertisedAddress);
             }
+            else if (defaultAddress is not null)
+            {
+                o.AdvertisedIPAddress = defaultAddress;
+            }
         });
+    }
+
+    /// <summary>
+    /// One console line per entry with a UTC timestamp and a level (or one JSON object per line). The console is the
+    /// only provider: the local cluster and systemd both collect it.
+    /// </summary>
+    private static void ConfigureConsoleLog(ILoggingBuilder logging, LogFormat format)
+    {
+        const string timestamp = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        logging.ClearProviders();
+        if (format == LogFormat.Json)
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = timestamp;
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = timestamp + " ";
+            });
+        }
     }
 }
