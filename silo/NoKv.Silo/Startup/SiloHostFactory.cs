@@ -4,8 +4,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NoKv.Grains.Hosting;
-using Microsoft.Extensions.Logging;
 using NoKv.Silo.Configuration;
+using NoKv.Silo.Logging;
 using NoKv.Silo.Membership;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -25,7 +25,6 @@ public static class SiloHostFactory
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = false });
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
-        ConfigureConsoleLog(builder.Logging, Enum.Parse<LogFormat>(settings.LogFormat, ignoreCase: true));
 
         builder.UseOrleans(silo =>
         {
@@ -73,6 +72,9 @@ public static class SiloHostFactory
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
         });
+
+        // After Orleans, so the peer status reporter (a hosted service) starts once the silo does.
+        ConsoleLogging.Configure(builder.Logging, Enum.Parse<LogFormat>(settings.LogFormat, ignoreCase: true));
 
         // Meters: the engine publishes "NoKv.Storage", Orleans its runtime meters. Exporters are the
         // deployment's choice (OTLP, Prometheus); add one with builder.Services.ConfigureOpenTelemetryMeterProvider.
@@ -125,32 +127,5 @@ public static class SiloHostFactory
                 o.AdvertisedIPAddress = defaultAddress;
             }
         });
-    }
-
-    /// <summary>
-    /// One console line per entry with a UTC timestamp and a level (or one JSON object per line). The console is the
-    /// only provider: the local cluster and systemd both collect it.
-    /// </summary>
-    private static void ConfigureConsoleLog(ILoggingBuilder logging, LogFormat format)
-    {
-        const string timestamp = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        logging.ClearProviders();
-        if (format == LogFormat.Json)
-        {
-            logging.AddJsonConsole(o =>
-            {
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = timestamp;
-            });
-        }
-        else
-        {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = timestamp + " ";
-            });
-        }
     }
 }
