@@ -142,13 +142,16 @@ public sealed class NoSinglePointOfFailureTests(ITestOutputHelper output) : IDis
     }
 
     /// <summary>Waits for an Active row of <paramref name="siloName"/> other than <paramref name="previous"/>.</summary>
-    private static Task<Orleans.MembershipEntry> ActiveRowAsync(FileMembershipTable table, string siloName, SiloAddress? previous) =>
-        Eventually.WaitAsync(
+    private static async Task<Orleans.MembershipEntry> ActiveRowAsync(FileMembershipTable table, string siloName, SiloAddress? previous)
+    {
+        var entry = await Eventually.WaitAsync(
             async () => (await table.ReadAll()).Members.Select(m => m.Item1)
                 .FirstOrDefault(e => e.SiloName == siloName && e.Status == SiloStatus.Active && !e.SiloAddress.Equals(previous)),
             entry => entry is not null,
             TimeSpan.FromSeconds(45),
-            $"an Active membership row for {siloName}")!;
+            $"an Active membership row for {siloName}");
+        return entry!;
+    }
 
     /// <summary>Every replica on <paramref name="store"/> answers and has applied what its shard's leader committed.</summary>
     private static Task StoreCaughtUpAsync(INoKvAdmin admin, int store) =>
@@ -186,7 +189,9 @@ public sealed class NoSinglePointOfFailureTests(ITestOutputHelper output) : IDis
                 o.ServiceId = ClusterId;
             });
         });
-        builder.Services.AddNoKvClient(o => o.OperationTimeout = TimeSpan.FromSeconds(20));
+        // Until membership declares a killed silo dead (about 10 s), lookups through its grain directory
+        // partition fail; an operation may have to outlast that.
+        builder.Services.AddNoKvClient(o => o.OperationTimeout = TimeSpan.FromSeconds(40));
         var host = builder.Build();
         await Eventually.WaitAsync(
             async () =>
