@@ -73,6 +73,9 @@ internal sealed class StoreRoutes
     /// <summary>Completed discoveries; for diagnostics.</summary>
     public long Discoveries => Interlocked.Read(ref _discoveries);
 
+    /// <summary>The routes known now, without asking for a discovery as a miss in <see cref="Find"/> does; for diagnostics and tests.</summary>
+    internal IReadOnlyDictionary<StoreId, StoreRoute> Snapshot => _routes;
+
     /// <summary>The background discovery running or last run (completed when none); for tests.</summary>
     internal Task PendingRefresh => Volatile.Read(ref _pending);
 
