@@ -62,7 +62,9 @@ internal sealed class ShardRouter
         Task<ShardMap> fetch;
         lock (_refreshGate)
         {
-            fetch = _refresh ??= FetchAsync();
+            // On the pool, outside the caller's context; its end clears _refresh under this lock, so not before
+            // the assignment here.
+            fetch = _refresh ??= Task.Run(FetchAsync);
         }
 
         return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -70,8 +72,6 @@ internal sealed class ShardRouter
 
     private async Task<ShardMap> FetchAsync()
     {
-        // Return to RefreshAsync first, so the flight is published before it can end (and clear itself).
-        await Task.Yield();
         try
         {
             var fetched = await _grains.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster).GetShardMapAsync()
