@@ -1,4 +1,4 @@
-using NoKv.Grains.Replica;
+using NoKv.Replica;
 
 namespace NoKv.Silo.Configuration;
 

@@ -1,5 +1,5 @@
 using NoKv.Abstractions.Errors;
-using NoKv.Grains.Replica;
+using NoKv.Replica.Waiters;
 using Xunit;
 
 namespace NoKv.IntegrationTests.Replica;

@@ -1,6 +1,6 @@
 using NoKv.Abstractions.Errors;
 
-namespace NoKv.Grains.Replica;
+namespace NoKv.Replica.Waiters;
 
 /// <summary>
 /// A client write waiting for its log entry to apply. Completed exactly once: with the apply outcome when

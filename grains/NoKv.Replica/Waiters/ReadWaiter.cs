@@ -1,6 +1,6 @@
 using NoKv.Abstractions.Errors;
 
-namespace NoKv.Grains.Replica;
+namespace NoKv.Replica.Waiters;
 
 /// <summary>
 /// A linearizable read waiting for Raft to confirm a read index and for the state machine to apply up to

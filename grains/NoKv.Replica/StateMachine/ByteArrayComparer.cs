@@ -1,4 +1,4 @@
-namespace NoKv.Grains.StateMachine;
+namespace NoKv.Replica.StateMachine;
 
 /// <summary>Content equality for byte arrays used as dictionary keys.</summary>
 internal sealed class ByteArrayComparer : IEqualityComparer<byte[]>

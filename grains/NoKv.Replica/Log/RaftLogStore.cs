@@ -1,12 +1,12 @@
 using System.Buffers.Binary;
 using NoKv.Abstractions.Sharding;
-using NoKv.Grains.Store;
+using NoKv.Replica.Layout;
 using NoKv.Raft.Messages;
 using NoKv.Raft.Storage;
 using NoKv.Storage;
 using Snapshot = NoKv.Raft.Messages.Snapshot;
 
-namespace NoKv.Grains.Raft;
+namespace NoKv.Replica.Log;
 
 /// <summary>
 /// One Raft group's durable log and hard state in the silo's engine (layout in <see cref="KeySpace"/>).

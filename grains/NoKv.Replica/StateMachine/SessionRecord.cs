@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using NoKv.Abstractions.Errors;
 
-namespace NoKv.Grains.StateMachine;
+namespace NoKv.Replica.StateMachine;
 
 /// <summary>
 /// The dedupe table row of one client session in one shard: the last sequence applied, its outcome, and

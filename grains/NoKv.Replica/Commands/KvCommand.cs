@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using NoKv.Abstractions.Requests;
 
-namespace NoKv.Grains.StateMachine;
+namespace NoKv.Replica.Commands;
 
 /// <summary>
 /// A command as stored in a Raft log entry. Little-endian; the first byte is the format tag, on disk in
