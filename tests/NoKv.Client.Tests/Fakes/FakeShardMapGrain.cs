@@ -20,7 +20,7 @@ internal sealed class FakeShardMapGrain : IShardMapGrain
         return Fetch();
     }
 
-    /// <summary>A map with one shard per entry of <paramref name="replicasPerShard"/> (ids 1, 2, ...), split evenly on the first key byte, each on the stores given, in that order.</summary>
+    /// <summary>A map with one shard per entry of <paramref name="replicasPerShard"/> (ids 1, 2, ...), split evenly on the first key byte, each with voters on the stores given, in that order (peer ids differ from store ids, as in a real cluster).</summary>
     public static ShardMap Map(long version, params int[][] replicasPerShard)
     {
         var shards = new ShardDescriptor[replicasPerShard.Length];
@@ -28,7 +28,8 @@ internal sealed class FakeShardMapGrain : IShardMapGrain
         {
             byte[] start = i == 0 ? [] : [(byte)(i * 256 / shards.Length)];
             byte[] end = i == shards.Length - 1 ? [] : [(byte)((i + 1) * 256 / shards.Length)];
-            shards[i] = new ShardDescriptor(new ShardId(i + 1), new KeyRange(start, end), 1, replicasPerShard[i].Select(s => new StoreId(s)).ToArray());
+            var peers = replicasPerShard[i].Select((s, p) => new PeerDescriptor((ulong)((10 * (i + 1)) + p + 1), new StoreId(s), PeerRole.Voter)).ToArray();
+            shards[i] = new ShardDescriptor(new ShardId(i + 1), new KeyRange(start, end), 1, 1, peers);
         }
 
         var stores = replicasPerShard.SelectMany(r => r).Distinct().Order().Select(s => new StoreDescriptor(new StoreId(s), null, true)).ToArray();
