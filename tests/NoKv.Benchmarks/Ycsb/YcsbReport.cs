@@ -57,7 +57,8 @@ public sealed class YcsbReport
         output.WriteLine();
         output.WriteLine("ops/s ratio is nokv/rocksdb (above 1: nokv faster); latency ratios are nokv/rocksdb (below 1: nokv faster).");
         output.WriteLine();
-        string memoryHeader = $"{"wl",-4} | {"nokv disk",10} {"sst",4} {"rss MiB",8} {"anon MiB",9} | {"rocksdb disk",12} {"sst",4} {"rss MiB",8} {"anon MiB",9} | {"disk",6} {"anon",6}";
+        string memoryHeader = $"{"wl",-4} | {"nokv disk",10} {"sst",4} {"sst/live",8} {"rss MiB",8} {"anon MiB",9} | " +
+                              $"{"rocksdb disk",12} {"sst",4} {"sst/live",8} {"rss MiB",8} {"anon MiB",9} | {"disk",6} {"anon",6}";
         output.WriteLine(memoryHeader);
         output.WriteLine(new string('-', memoryHeader.Length));
         foreach (YcsbWorkload workload in YcsbWorkload.All)
@@ -65,13 +66,14 @@ public sealed class YcsbReport
             YcsbRunResult? n = Find(workload.Name, "nokv");
             YcsbRunResult? k = Find(workload.Name, "rocksdb");
             output.WriteLine(
-                $"{workload.Name,-4} | {Disk(n),10} {n?.SstFiles.ToString(CultureInfo.InvariantCulture) ?? "-",4} {Mib(n?.PeakRssBytes),8} {Mib(n?.PeakAnonBytes),9} | " +
-                $"{Disk(k),12} {k?.SstFiles.ToString(CultureInfo.InvariantCulture) ?? "-",4} {Mib(k?.PeakRssBytes),8} {Mib(k?.PeakAnonBytes),9} | " +
+                $"{workload.Name,-4} | {Disk(n),10} {n?.SstFiles.ToString(CultureInfo.InvariantCulture) ?? "-",4} {DeadRatio(n),8} {Mib(n?.PeakRssBytes),8} {Mib(n?.PeakAnonBytes),9} | " +
+                $"{Disk(k),12} {k?.SstFiles.ToString(CultureInfo.InvariantCulture) ?? "-",4} {DeadRatio(k),8} {Mib(k?.PeakRssBytes),8} {Mib(k?.PeakAnonBytes),9} | " +
                 $"{Ratio(n?.DiskBytes, k?.DiskBytes),6} {Ratio(n?.PeakAnonBytes, k?.PeakAnonBytes),6}");
         }
 
         output.WriteLine();
-        output.WriteLine("disk: the data directory when the workload ended, before the engine closed; rss: VmHWM of the engine's process; " +
+        output.WriteLine("disk: the data directory when the workload ended, before the engine closed; sst/live: the table files in it over the tables " +
+                         "the engine's current state references (above 1: dead tables not yet deleted, or a compaction's outputs not yet installed); rss: VmHWM of the engine's process; " +
                          $"anon: the largest RssAnon sampled every {AnonymousMemorySampler.Period.TotalMilliseconds:F0} ms (no mapped file pages).");
         foreach (YcsbRunResult r in _results)
         {
@@ -153,6 +155,8 @@ public sealed class YcsbReport
             ["peak_rss_mib"] = Math.Round(r.PeakRssBytes / MiB, 1),
             ["disk_mib"] = Math.Round(r.DiskBytes / MiB, 1),
             ["sst_files"] = r.SstFiles,
+            ["sst_mib"] = Math.Round(r.SstBytes / MiB, 1),
+            ["live_sst_mib"] = r.LiveSstBytes < 0 ? null : Math.Round(r.LiveSstBytes / MiB, 1),
             ["operations"] = r.Operations,
             ["seconds"] = Math.Round(r.Seconds, 3),
             ["records_verified"] = r.RecordsVerified,
@@ -166,6 +170,9 @@ public sealed class YcsbReport
     private static string Us(double? value) => value is { } v ? v.ToString(v >= 1000 ? "N0" : "F1", CultureInfo.InvariantCulture) : "-";
 
     private static string Mib(long? bytes) => bytes is { } b && b >= 0 ? (b / MiB).ToString("F0", CultureInfo.InvariantCulture) : "-";
+
+    private static string DeadRatio(YcsbRunResult? r) =>
+        r is not null && r.LiveSstBytes > 0 ? (r.SstBytes / (double)r.LiveSstBytes).ToString("F2", CultureInfo.InvariantCulture) : "-";
 
     private static string Disk(YcsbRunResult? r) => r is null ? "-" : Units.Bytes(r.DiskBytes);
 

@@ -25,6 +25,12 @@ public sealed class YcsbRunResult
     /// <summary>Table files in the data directory at the same moment.</summary>
     public int SstFiles { get; set; }
 
+    /// <summary>Bytes of the table files in the data directory at the same moment.</summary>
+    public long SstBytes { get; set; }
+
+    /// <summary>Bytes of the tables the engine's current state references, as the engine reports it (-1 if it does not).</summary>
+    public long LiveSstBytes { get; set; } = -1;
+
     /// <summary>VmHWM of the child process (resident set, mapped table pages included).</summary>
     public long PeakRssBytes { get; set; }
 

@@ -167,14 +167,27 @@ public sealed class YcsbRunner
 
             // Measured before close: what the directory holds while the engine runs (dead files included).
             result.DiskBytes = DirectorySize.Of(_dataDirectory);
-            result.SstFiles = Directory.Exists(_dataDirectory) ? Directory.EnumerateFiles(_dataDirectory, "*.sst").Count() : 0;
+            result.LiveSstBytes = engine.LiveTableBytes() ?? -1;
+            foreach (string table in Directory.EnumerateFiles(_dataDirectory, "*.sst"))
+            {
+                try
+                {
+                    result.SstBytes += new FileInfo(table).Length;
+                    result.SstFiles++;
+                }
+                catch (FileNotFoundException)
+                {
+                    // Deleted while we listed: an obsolete table going.
+                }
+            }
             result.EngineState = engine.DescribeState();
 
             // Every insert handed out has completed (the clients joined), so the next run sees them all.
             File.WriteAllText(_statePath, JsonSerializer.Serialize(inserts.Issued));
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{_engineName} {_workload.Name}] {result.Operations:N0} ops in {elapsed.TotalSeconds:F1} s = {result.OpsPerSec:N0} ops/s, " +
-                $"{result.RecordsVerified:N0} records verified, disk {Units.Bytes(result.DiskBytes)} in {result.SstFiles} tables; {result.EngineState}"));
+                $"{result.RecordsVerified:N0} records verified, disk {Units.Bytes(result.DiskBytes)}, {result.SstFiles} tables of {Units.Bytes(result.SstBytes)} " +
+                $"(live {Units.Bytes(result.LiveSstBytes)}); {result.EngineState}"));
         }
         finally
         {

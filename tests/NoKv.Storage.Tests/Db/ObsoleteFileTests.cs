@@ -57,6 +57,7 @@ public sealed class ObsoleteFileTests
         it.Dispose();
         Eventually.True(() => !Tables(fs).Overlaps(old), () => $"dead tables still present: {string.Join(",", Tables(fs).Intersect(old))}");
         Assert.Equal(LiveTableBytes(db), TableBytes(fs));
+        Assert.Equal(0, db.GetStatistics().PendingTableDeletions);
         Assert.Equal(V(1999, 2), db.Get(K(1999)));
     }
 
@@ -129,6 +130,7 @@ public sealed class ObsoleteFileTests
         Eventually.True(
             () => !Tables(memory).Overlaps(old) && TableBytes(memory) == LiveTableBytes(db),
             () => $"a table whose deletion failed was never retried ({injector.Injected} failures injected; {TableBytes(memory)} table bytes for {LiveTableBytes(db)} live)");
+        Eventually.True(() => db.GetStatistics().PendingTableDeletions == 0, () => "the retried deletion is still counted as pending");
     }
 
     [Fact]

@@ -55,5 +55,7 @@ public sealed class NoKvBenchEngine : IBenchEngine
 
     public string? DescribeState() => _db.GetStatistics().ToString();
 
+    public long? LiveTableBytes() => _db.GetStatistics().LiveSstBytes;
+
     public void Dispose() => _db.Dispose();
 }

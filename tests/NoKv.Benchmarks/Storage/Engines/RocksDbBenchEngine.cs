@@ -89,6 +89,9 @@ public sealed class RocksDbBenchEngine : IBenchEngine
         return user > 0 ? (double)(wal + flush + compaction) / user : null;
     }
 
+    public long? LiveTableBytes() =>
+        long.TryParse(_db.GetProperty("rocksdb.live-sst-files-size"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
+
     public string? DescribeState()
     {
         // "rocksdb.levelstats" is a small table: two header lines, then "level files size(MB)" rows.
