@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NoKv.Replica.Commands;
 
 /// <summary>
@@ -46,6 +48,19 @@ internal static class CommandEnvelope
     /// is cut inside its header, or names version 0 or type 0 (never written).</exception>
     /// <exception cref="UnsupportedCommandException">A newer envelope version, or a command type this build does not know.</exception>
     public static CommandHeader ReadHeader(ReadOnlySpan<byte> entry)
+    {
+        // What every entry this build writes looks like; everything else (legacy tags, refusals) is out of line.
+        if (entry.Length >= HeaderSize && entry[0] == Magic && entry[1] == CurrentVersion
+            && (CommandType)entry[2] is CommandType.Write or CommandType.ExpireSessions)
+        {
+            return new CommandHeader(CurrentVersion, (CommandType)entry[2], HeaderSize);
+        }
+
+        return ReadOtherHeader(entry);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CommandHeader ReadOtherHeader(ReadOnlySpan<byte> entry)
     {
         if (entry.IsEmpty)
         {

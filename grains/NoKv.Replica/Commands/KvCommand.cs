@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using NoKv.Abstractions.Requests;
 
 namespace NoKv.Replica.Commands;
@@ -74,7 +76,7 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
         var header = CommandEnvelope.ReadHeader(data);
         if (header.Type != CommandType.Write)
         {
-            throw new CommandFormatException($"Log entry holds a {header.Type} command, not a write.");
+            ThrowNotAWrite(header.Type);
         }
 
         return Decode(header, data);
@@ -87,17 +89,13 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
         int at = header.BodyOffset;
         if (data.Length - at < (timed ? Fixed : FixedWithoutTimestamp))
         {
-            throw new CommandFormatException($"Write command is truncated ({data.Length} bytes).");
+            ThrowMalformed("is truncated", data.Length);
         }
 
         var kind = (WriteKind)data[at];
         if (kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap))
         {
-            // Legacy builds only ever wrote these three, so anything else there is damage; in an envelope it may
-            // be a kind a newer build added.
-            throw header.IsLegacy
-                ? new CommandFormatException($"Legacy write command has kind {(byte)kind}.")
-                : new UnsupportedCommandException(header.Version, (byte)CommandType.Write, $"a write of kind {(byte)kind}, unknown to this build");
+            ThrowUnknownKind(header, kind);
         }
 
         long epoch = BinaryPrimitives.ReadInt64LittleEndian(data[(at + 1)..]);
@@ -115,7 +113,7 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
         var expected = GetOptional(data, ref at);
         if (at != data.Length)
         {
-            throw new CommandFormatException($"Write command has {data.Length - at} trailing bytes.");
+            ThrowMalformed("has trailing bytes:", data.Length - at);
         }
 
         return new KvCommand(kind, epoch, session, key, value, expected, proposedAt);
@@ -138,13 +136,13 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
     {
         if (data.Length - at < 4)
         {
-            throw new CommandFormatException("Write command is truncated inside a length field.");
+            ThrowMalformed("is truncated inside a length field at offset", at);
         }
 
         int length = BinaryPrimitives.ReadInt32LittleEndian(data[at..]);
         if (length < 0 || length > data.Length - at - 4)
         {
-            throw new CommandFormatException($"Write command field claims {length} bytes; {data.Length - at - 4} remain.");
+            ThrowMalformed("has a field length past its end:", length);
         }
 
         var bytes = data.Slice(at + 4, length).ToArray();
@@ -156,14 +154,35 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
     {
         if (at >= data.Length)
         {
-            throw new CommandFormatException("Write command is truncated before a presence flag.");
+            ThrowMalformed("is truncated before a presence flag at offset", at);
         }
 
-        return data[at++] switch
+        byte flag = data[at++];
+        if (flag > 1)
         {
-            0 => null,
-            1 => Get(data, ref at),
-            var b => throw new CommandFormatException($"Write command has presence flag {b}; only 0 and 1 are written."),
-        };
+            ThrowMalformed("has a presence flag other than 0 or 1:", flag);
+        }
+
+        return flag == 0 ? null : Get(data, ref at);
     }
+
+    // The throws live out of line so the decoding methods stay small enough for the JIT to inline their helpers.
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowMalformed(string what, int value) =>
+        throw new CommandFormatException($"Write command {what} {value}.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotAWrite(CommandType type) =>
+        throw new CommandFormatException($"Log entry holds a {type} command, not a write.");
+
+    /// <summary>Legacy builds only ever wrote kinds 1-3, so another kind there is damage; in an envelope it may be a
+    /// kind a newer build added.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUnknownKind(CommandHeader header, WriteKind kind) =>
+        throw (header.IsLegacy
+            ? new CommandFormatException($"Legacy write command has kind {(byte)kind}.")
+            : new UnsupportedCommandException(header.Version, (byte)CommandType.Write, $"a write of kind {(byte)kind}, unknown to this build"));
 }

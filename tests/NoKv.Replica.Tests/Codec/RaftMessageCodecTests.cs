@@ -116,7 +116,7 @@ public sealed class RaftMessageCodecTests
         int entryType = 2 + 83 - 1 + 16; // header, fixed fields minus hasSnapshot, entry term and index
         Assert.Equal((byte)EntryType.Normal, withEntry[entryType]);
         withEntry[entryType] = 7;
-        Assert.Contains("entry has unknown type 7", Assert.ThrowsAny<FormatException>(() => RaftMessageCodec.ReadAll(withEntry, 1)).Message, StringComparison.Ordinal);
+        Assert.Contains("entry type 7", Assert.ThrowsAny<FormatException>(() => RaftMessageCodec.ReadAll(withEntry, 1)).Message, StringComparison.Ordinal);
 
         var rejectFlag = Encode(Heartbeat);
         rejectFlag[2 + 49] = 2;
