@@ -52,7 +52,8 @@ public sealed partial class Database
                 _compactionGate.Release();
             }
 
-            DeleteObsoleteFiles(sweepDirectory: false);
+            // Callers expect the replaced tables gone when this returns, unless a reader still holds them.
+            _purger.PurgeNow();
         }
     }
 
@@ -127,7 +128,6 @@ public sealed partial class Database
                         _compactionGate.Release();
                     }
 
-                    DeleteObsoleteFiles(sweepDirectory: false);
                     if (!ran)
                     {
                         break;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.Wal;
@@ -8,7 +7,6 @@ namespace NoKv.Storage;
 /// <summary>Open-time recovery and obsolete-file cleanup.</summary>
 public sealed partial class Database
 {
-    private readonly ConcurrentQueue<ulong> _obsoleteFiles = new();
     private WalRecoveryReport _walRecovery = new();
 
     /// <summary>
@@ -124,22 +122,19 @@ public sealed partial class Database
         }
     }
 
-    /// <summary>
-    /// Deletes tables whose last referencing version is gone. With <paramref name="sweepDirectory"/> (only
-    /// when no background work runs: at open and close) also deletes every other file no live state needs:
-    /// logs below the log number, unreferenced tables, other manifests, temporaries.
-    /// </summary>
     // Between two steps of a gradual log deletion: long enough for the device to serve the WAL syncs queued behind
     // one step's discard (measured with 4 MiB steps: no fdatasync held longer than without a deletion).
     private static readonly TimeSpan GradualDeletePause = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// Deletes tables whose last referencing version is gone (see <see cref="ObsoleteFilePurger"/>). With
+    /// <paramref name="sweepDirectory"/> (only when no background work runs: at open and close) also deletes
+    /// every other file no live state needs: logs below the log number, tables the manifest does not name
+    /// (outputs of work a crash interrupted), other manifests, temporaries.
+    /// </summary>
     private void DeleteObsoleteFiles(bool sweepDirectory)
     {
-        while (_obsoleteFiles.TryDequeue(out ulong number))
-        {
-            _tables.Evict((long)number);
-            TryDeleteFile(FileNames.Table(Path, number));
-        }
+        _purger.PurgeNow();
 
         if (!sweepDirectory)
         {
@@ -227,15 +222,49 @@ public sealed partial class Database
         }
     }
 
-    private void TryDeleteFile(string path)
+    /// <summary>
+    /// The purger's deletion of one obsolete table: closes it in the table cache (now, or when its last user
+    /// releases it; on Unix the space returns only once the mapping and handle are gone) and deletes the file.
+    /// False when the deletion failed: the purger retries it.
+    /// </summary>
+    private bool DeleteObsoleteTable(ulong number)
+    {
+        _tables.Evict((long)number);
+        string path = FileNames.Table(Path, number);
+        if (TryDeleteFile(path))
+        {
+            return true;
+        }
+
+        bool gone;
+        try
+        {
+            gone = !_fs.FileExists(path);
+        }
+        catch (IOException)
+        {
+            gone = false;
+        }
+
+        if (!gone)
+        {
+            _options.InfoLog?.Invoke($"could not delete obsolete table {path}; will retry");
+        }
+
+        return gone;
+    }
+
+    /// <summary>Deletes a file; false (the error swallowed) if that failed. Leftovers are swept at the next open.</summary>
+    private bool TryDeleteFile(string path)
     {
         try
         {
             _fs.DeleteFile(path);
+            return true;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Retried by the sweep at the next open.
+            return false;
         }
     }
 }

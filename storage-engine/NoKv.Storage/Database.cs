@@ -32,6 +32,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly TableOptions _tableOptions;
     private readonly TableCache _tables;
     private readonly TablePins _pins;
+    private readonly ObsoleteFilePurger _purger;
     private readonly SnapshotList _snapshots = new();
     private readonly object _mutex = new();
     private readonly DbCounters _counters;
@@ -76,6 +77,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         };
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
         _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2));
+        _purger = new ObsoleteFilePurger(DeleteObsoleteTable, options.BackgroundThreadNice);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);
         _backgroundWriteLimiter = options.BackgroundWriteBytesPerSecond > 0 ? new WriteRateLimiter(options.BackgroundWriteBytesPerSecond) : null;
@@ -124,6 +126,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             db._flushThread.Start();
             db._compactionThread.Start();
             db._writerThread.Start();
+            db._purger.Start();
             db.MaybeScheduleCompaction();
             db._counters.Start(db, db._readCompactions);
             return db;
@@ -165,6 +168,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _writerThread.Join();
         _flushThread.Join();
         _compactionThread.Join();
+        _purger.Dispose();
         try
         {
             if (_backgroundError is null)
@@ -179,7 +183,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             // The log is as durable as it was; nothing acknowledged as synced depends on this.
         }
 
-        DeleteObsoleteFiles(sweepDirectory: _backgroundError is null);
+        // After a failed manifest write the manifest on disk may name tables the current version does not (an
+        // edit whose sync failed may still have reached the disk): the sweep waits for the next open to decide.
+        DeleteObsoleteFiles(sweepDirectory: _backgroundError is null && !_versions.HasFailed);
         CloseResources();
     }
 
@@ -190,6 +196,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
     private void CloseResources()
     {
+        _purger.Dispose();
         _log?.Dispose();
         _superCache.Dispose();
         _super?.Unref();
@@ -232,10 +239,15 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A file's last version is gone, on whichever thread released it (a reader, an iterator's Dispose, a
+    /// background thread installing a new version, possibly under _mutex): drop its pin and hand it to the
+    /// purger, which deletes it without making this thread wait.
+    /// </summary>
     private void OnFileObsolete(FileMetaData file)
     {
         _pins.Unpin(file);
-        _obsoleteFiles.Enqueue(file.Number);
+        _purger.Enqueue(file.Number);
     }
 
     private void SetBackgroundError(Exception e)

@@ -3,8 +3,8 @@ namespace NoKv.Abstractions.Sharding;
 /// <summary>
 /// The stable identity of one silo's storage engine. A store id is chosen by the operator, persisted in
 /// the store's data directory on first start and never changes afterwards; a silo restarted on another
-/// host with the same data directory is the same store. Store ids double as Raft node ids inside every
-/// group, which is sound because a store holds at most one replica of any shard.
+/// host with the same data directory is the same store. A store holds at most one replica of any shard;
+/// the Raft identity of that replica is its peer id (<see cref="PeerDescriptor"/>), not the store id.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("nokv.StoreId")]
 public readonly record struct StoreId([property: Id(0)] int Value) : IComparable<StoreId>

@@ -8,6 +8,7 @@ using NoKv.Grains.Layout;
 using NoKv.Grains.Persistence;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Replica;
+using NoKv.Replica;
 using NoKv.Grains.Routing;
 using NoKv.Grains.Store;
 using Orleans.Configuration;

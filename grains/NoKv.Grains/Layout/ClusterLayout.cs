@@ -20,20 +20,31 @@ public sealed class ClusterLayout
         var shards = new ShardDescriptor[o.InitialShards];
         for (int i = 0; i < shards.Length; i++)
         {
-            var replicas = new StoreId[o.ReplicationFactor];
-            for (int r = 0; r < replicas.Length; r++)
+            var id = new ShardId(i + 1);
+            var peers = new PeerDescriptor[o.ReplicationFactor];
+            for (int r = 0; r < peers.Length; r++)
             {
-                replicas[r] = stores[(i + r) % stores.Length];
+                peers[r] = new PeerDescriptor(BootstrapPeerId(id, r), stores[(i + r) % stores.Length], PeerRole.Voter);
             }
 
             var range = new KeyRange(i == 0 ? [] : bounds[i - 1], i == shards.Length - 1 ? [] : bounds[i]);
-            shards[i] = new ShardDescriptor(new ShardId(i + 1), range, epoch: 1, replicas);
+            shards[i] = new ShardDescriptor(id, range, epoch: 1, confVersion: 1, peers);
         }
 
         Stores = stores;
         BootstrapMap = new ShardMap(1, shards, stores.Select(s => new StoreDescriptor(s, null, false)).ToArray());
-        Fingerprint = $"v1;stores={string.Join(',', o.Stores.Order())};shards={o.InitialShards};rf={o.ReplicationFactor};splits={string.Join(',', bounds.Select(Convert.ToHexString))}";
+        Fingerprint = $"{FingerprintVersion};stores={string.Join(',', o.Stores.Order())};shards={o.InitialShards};rf={o.ReplicationFactor};splits={string.Join(',', bounds.Select(Convert.ToHexString))}";
     }
+
+    /// <summary>
+    /// The layout format of <see cref="Fingerprint"/>. v1 stores used store ids as Raft node ids and kept no shard
+    /// descriptor in the engine; v2 stores use peer ids and persist each replica's descriptor.
+    /// </summary>
+    public const string FingerprintVersion = "v2";
+
+    /// <summary>Peer ids of bootstrap replicas: shard id in the high bits, replica slot (from 1) in the low 8.
+    /// Peers added later get ids from the controller's allocator, which starts above every bootstrap id.</summary>
+    public static ulong BootstrapPeerId(ShardId shard, int slot) => checked(((ulong)shard.Value << 8) + (uint)(slot + 1));
 
     public IReadOnlyList<StoreId> Stores { get; }
 

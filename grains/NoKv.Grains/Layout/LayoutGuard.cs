@@ -33,6 +33,11 @@ public sealed class LayoutGuard : ILifecycleParticipant<ISiloLifecycle>
         if (db.Get(Key) is { } stored)
         {
             string recorded = Encoding.UTF8.GetString(stored);
+            if (recorded.StartsWith("v1;", StringComparison.Ordinal))
+            {
+                throw new StoreStartupException($"NoKV store {_store.Id} holds data in the v1 replica format (Raft node ids were store ids, no persisted shard descriptors); this build reads {ClusterLayout.FingerprintVersion} only. Start this store from an empty data directory (the other replicas re-replicate it) or run the release that wrote it.");
+            }
+
             if (!string.Equals(recorded, current, StringComparison.Ordinal))
             {
                 throw new StoreStartupException($"NoKV store {_store.Id} was bootstrapped with cluster layout '{recorded}' but is now configured with '{current}'; every silo must keep the layout it was created with (Layout:Stores, Layout:InitialShards, Layout:ReplicationFactor, Layout:SplitKeys).");

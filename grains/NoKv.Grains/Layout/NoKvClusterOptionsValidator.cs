@@ -13,6 +13,11 @@ public sealed class NoKvClusterOptionsValidator : IValidateOptions<NoKvClusterOp
             failures.Add($"NoKV cluster: ReplicationFactor must be at least 1, was {options.ReplicationFactor}.");
         }
 
+        if (options.ReplicationFactor > 7)
+        {
+            failures.Add($"NoKV cluster: ReplicationFactor must be at most 7 (a larger Raft group only slows commits), was {options.ReplicationFactor}.");
+        }
+
         if (options.Stores is null || options.Stores.Length < options.ReplicationFactor)
         {
             failures.Add($"NoKV cluster: Stores must list at least ReplicationFactor ({options.ReplicationFactor}) store ids.");

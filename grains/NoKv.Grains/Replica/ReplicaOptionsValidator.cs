@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using NoKv.Replica;
 
 namespace NoKv.Grains.Replica;
 

@@ -12,6 +12,8 @@ namespace NoKv.Replica.Layout;
 /// 0x01 | shard | 0x03                                        log truncation point: index | term (8 LE each)
 /// 0x01 | shard | 0x04                                        apply state: applied index | applied term (8 LE each)
 /// 0x01 | shard | 0x05 | session id (16)                      dedupe record: sequence (8 LE) | code (1) | succeeded (1)
+/// 0x01 | shard | 0x06                                        replica state: this store's peer and the shard descriptor
+///                                                            as of the applied index (<see cref="ReplicaStateCodec"/>)
 /// 0x02 | user key                                            user data; shards on a store own disjoint ranges of it
 /// 0x03 | ...                                                 grain storage provider records (see NoKvGrainStorage)
 /// </code>
@@ -28,6 +30,7 @@ public static class KeySpace
     private const byte TruncatedTag = 0x03;
     private const byte ApplyStateTag = 0x04;
     private const byte SessionTag = 0x05;
+    private const byte ReplicaStateTag = 0x06;
 
     public static byte[] LogKey(ShardId shard, ulong index)
     {
@@ -45,6 +48,20 @@ public static class KeySpace
     public static byte[] TruncatedKey(ShardId shard) => Tag(shard, TruncatedTag);
 
     public static byte[] ApplyStateKey(ShardId shard) => Tag(shard, ApplyStateTag);
+
+    public static byte[] ReplicaStateKey(ShardId shard) => Tag(shard, ReplicaStateTag);
+
+    /// <summary>First and past-last keys of everything <paramref name="shard"/>'s replica keeps besides user data.</summary>
+    public static (byte[] Start, byte[] End) GroupRange(ShardId shard)
+    {
+        var start = new byte[9];
+        var end = new byte[9];
+        start[0] = GroupPrefix;
+        BinaryPrimitives.WriteInt64BigEndian(start.AsSpan(1), shard.Value);
+        end[0] = GroupPrefix;
+        BinaryPrimitives.WriteInt64BigEndian(end.AsSpan(1), shard.Value + 1);
+        return (start, end);
+    }
 
     public static byte[] SessionKey(ShardId shard, Guid session)
     {

@@ -5,13 +5,15 @@ using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Layout;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Commands;
+using NoKv.Replica.Core;
 using NoKv.Storage;
 
 namespace NoKv.Replica.StateMachine;
 
 /// <summary>
 /// A shard's replicated state in the engine: user data in the shard's range, the per-session dedupe table,
-/// and the applied index, all changed by one atomic WriteBatch per group of committed entries. The applied
+/// the shard descriptor (range, epochs, members) and the applied index, all changed by one atomic WriteBatch per
+/// group of committed entries. The applied
 /// index being written with the data is what lets applies skip fsync: after a crash, data and applied index
 /// roll back together and the entries are replayed from the (synced) Raft log.
 /// Determinism: applying the same entries to the same state gives the same result on every replica
@@ -21,12 +23,14 @@ namespace NoKv.Replica.StateMachine;
 internal sealed class ShardStateMachine
 {
     private const uint SnapshotMagic = 0x4E534B4E; // "NKSN"
-    private const byte SnapshotVersion = 1;
+    private const byte SnapshotVersion = 2;
 
     private readonly Database _db;
-    private readonly ShardDescriptor _shard;
-    private readonly byte[] _dataStart;
-    private readonly byte[] _dataEnd;
+    private ShardDescriptor _shard;
+    private byte[] _dataStart;
+    private byte[] _dataEnd;
+    private ShardDescriptor? _stagedShard;
+    private readonly List<ConfChange> _stagedConfChanges = new();
     /// <summary>Most sessions stay cached below this; past it the cache starts over (it only saves engine reads).</summary>
     private const int SessionCacheLimit = 16_384;
 
@@ -42,10 +46,12 @@ internal sealed class ShardStateMachine
     private ulong _stagedIndex;
     private ulong _stagedTerm;
 
-    public ShardStateMachine(Database db, ShardDescriptor shard)
+    public ShardStateMachine(Database db, ReplicaState replica)
     {
         _db = db;
-        _shard = shard;
+        _shard = replica.Descriptor;
+        PeerId = replica.PeerId;
+        var shard = _shard;
         (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
         if (db.Get(KeySpace.ApplyStateKey(shard.Id)) is { } state)
         {
@@ -55,6 +61,15 @@ internal sealed class ShardStateMachine
     }
 
     public ulong AppliedIndex { get; private set; }
+
+    /// <summary>This store's Raft peer in the group.</summary>
+    public ulong PeerId { get; }
+
+    /// <summary>The shard as of <see cref="AppliedIndex"/>.</summary>
+    public ShardDescriptor Descriptor => _shard;
+
+    /// <summary>Set when a committed entry could not be applied by this build; nothing is applied past it.</summary>
+    public string? HaltReason { get; private set; }
 
     public ulong AppliedTerm { get; private set; }
 
@@ -70,8 +85,8 @@ internal sealed class ShardStateMachine
             return;
         }
 
-        await _db.WriteAsync(batch, WriteOptions.Default).ConfigureAwait(false);
-        CompleteApply();
+        await _db.WriteAsync(batch, WriteOptions.Default).ConfigureAwait(true);
+        _ = CompleteApply();
     }
 
     /// <summary>
@@ -88,39 +103,69 @@ internal sealed class ShardStateMachine
             throw new InvalidOperationException($"Shard {_shard.Id}: an apply is staged and not completed.");
         }
 
-        if (committed.IsEmpty)
+        if (committed.IsEmpty || HaltReason is not null)
         {
             return false;
         }
 
         _pendingData.Clear();
         _pendingSessions.Clear();
+        _stagedConfChanges.Clear();
+        _stagedShard = null;
         _stagedExpiry = false;
         ulong lastIndex = 0, lastTerm = 0;
         foreach (ref readonly var entry in committed)
         {
+            if (entry.Index <= AppliedIndex || entry.Data.IsEmpty)
+            {
+                lastIndex = entry.Index;
+                lastTerm = entry.Term;
+                continue;
+            }
+
+            try
+            {
+                if (entry.Type == EntryType.ConfChange)
+                {
+                    StageConfChange(ConfChange.Decode(entry.Data));
+                }
+                else if (entry.Type != EntryType.Normal)
+                {
+                    throw new FormatException($"entry type {entry.Type} is unknown to this build");
+                }
+                else if (KvCommand.TryDecodeExpireSessions(entry.Data.Span, out long cutoff))
+                {
+                    ExpireSessions(batch, cutoff);
+                    _stagedExpiry = true;
+                }
+                else
+                {
+                    var command = KvCommand.Decode(entry.Data.Span);
+                    var (code, succeeded) = Execute(batch, command);
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded));
+                }
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                // Never skip a committed entry (replicas would diverge) and never fail the replica over it (a
+                // crash loop would also stop its log appends): stop applying here (docs/format-commands.md).
+                // Entries before this one are staged and still apply.
+                HaltReason = $"entry {entry.Index} (term {entry.Term}) cannot be applied: {e.Message}";
+                break;
+            }
+
             lastIndex = entry.Index;
             lastTerm = entry.Term;
-            if (entry.Index <= AppliedIndex || entry.Type != EntryType.Normal || entry.Data.IsEmpty)
-            {
-                continue;
-            }
-
-            if (KvCommand.TryDecodeExpireSessions(entry.Data.Span, out long cutoff))
-            {
-                ExpireSessions(batch, cutoff);
-                _stagedExpiry = true;
-                continue;
-            }
-
-            var command = KvCommand.Decode(entry.Data.Span);
-            var (code, succeeded) = Execute(batch, command);
-            outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded));
         }
 
         if (lastIndex <= AppliedIndex)
         {
             return false;
+        }
+
+        if (_stagedShard is not null)
+        {
+            batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, _stagedShard)));
         }
 
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(lastIndex, lastTerm));
@@ -130,17 +175,26 @@ internal sealed class ShardStateMachine
         return true;
     }
 
-    /// <summary>The batch of the staged apply is written: its effects and applied index become current.</summary>
-    public void CompleteApply()
+    /// <summary>
+    /// The batch of the staged apply is written: its effects, descriptor and applied index become current.
+    /// Returns the membership changes it applied, in order, which the caller hands to its Raft node.
+    /// </summary>
+    public IReadOnlyList<ConfChange> CompleteApply()
     {
         if (!_staged)
         {
-            return;
+            return [];
         }
 
         _staged = false;
         AppliedIndex = _stagedIndex;
         AppliedTerm = _stagedTerm;
+        if (_stagedShard is not null)
+        {
+            SetDescriptor(_stagedShard);
+            _stagedShard = null;
+        }
+
         if (_stagedExpiry || _sessionCache.Count + _pendingSessions.Count > SessionCacheLimit)
         {
             // Expiry deleted rows the cache may hold; simplest to start over (it runs every few minutes).
@@ -157,6 +211,72 @@ internal sealed class ShardStateMachine
 
         _pendingSessions.Clear();
         _pendingData.Clear();
+        return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
+    }
+
+    /// <summary>
+    /// Stages a committed membership change into the descriptor. The change was validated by Raft's configuration
+    /// changer when proposed; here it only needs the store of an added peer, which travels in its context.
+    /// </summary>
+    private void StageConfChange(ConfChange change)
+    {
+        var current = _stagedShard ?? _shard;
+        var peers = new List<PeerDescriptor>(current.Peers);
+        int at = peers.FindIndex(p => p.PeerId == change.NodeId);
+        switch (change.Type)
+        {
+            case ConfChangeType.AddNode or ConfChangeType.AddLearnerNode:
+                var role = change.Type == ConfChangeType.AddNode ? PeerRole.Voter : PeerRole.Learner;
+                if (at >= 0)
+                {
+                    peers[at] = peers[at] with { Role = role };
+                }
+                else
+                {
+                    peers.Add(new PeerDescriptor(change.NodeId, PeerChangeContext.DecodeStore(change.Context.Span), role));
+                }
+
+                break;
+            case ConfChangeType.RemoveNode:
+                if (at >= 0)
+                {
+                    peers.RemoveAt(at);
+                }
+
+                break;
+            default:
+                throw new FormatException($"membership change type {change.Type} is unknown to this build");
+        }
+
+        _stagedConfChanges.Add(change);
+        if (!PeersEqual(peers, current.Peers))
+        {
+            _stagedShard = new ShardDescriptor(current.Id, current.Range, current.Epoch, current.ConfVersion + 1, peers.ToArray());
+        }
+    }
+
+    private static bool PeersEqual(List<PeerDescriptor> a, PeerDescriptor[] b)
+    {
+        if (a.Count != b.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < b.Length; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void SetDescriptor(ShardDescriptor shard)
+    {
+        _shard = shard;
+        (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
     }
 
     public byte[]? Get(ReadOnlySpan<byte> key) => _db.Get(KeySpace.DataKey(key));
@@ -192,42 +312,81 @@ internal sealed class ShardStateMachine
 
     /// <summary>
     /// The shard's state at the current applied index, as snapshot data:
-    /// magic (4) | version (1) | applied index (8) | applied term (8) | sessions length (8) | sessions export | data length (8) | data export.
+    /// magic (4) | version (1) = 2 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
+    ///   | sessions length (8) | sessions export | data length (8) | data export.
+    /// The descriptor is a <see cref="ReplicaStateCodec"/> record with peer id 0 (the receiver puts its own).
     /// </summary>
     public byte[] ExportSnapshot()
     {
         using var snapshot = _db.GetSnapshot();
         using var output = new MemoryStream();
-        Span<byte> header = stackalloc byte[21];
+        var descriptor = ReplicaStateCodec.Encode(new ReplicaState(0, _shard));
+        Span<byte> header = stackalloc byte[25];
         BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotMagic);
         header[4] = SnapshotVersion;
         BinaryPrimitives.WriteUInt64LittleEndian(header[5..], AppliedIndex);
         BinaryPrimitives.WriteUInt64LittleEndian(header[13..], AppliedTerm);
+        BinaryPrimitives.WriteInt32LittleEndian(header[21..], descriptor.Length);
         output.Write(header);
+        output.Write(descriptor);
         WriteSection(output, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id), snapshot);
         WriteSection(output, _dataStart, _dataEnd, snapshot);
         return output.ToArray();
     }
 
     /// <summary>Replaces the shard's state with snapshot data (from <see cref="ExportSnapshot"/>) taken at (index, term).</summary>
+    /// <remarks>
+    /// Ingesting runs off the caller's thread (it writes and syncs table files, and may wait for a memtable flush),
+    /// so a replica grain installing a snapshot does not hold its silo's scheduler thread. The replica state row
+    /// and the applied index are written last, in one synced batch: a crash before it leaves the applied index
+    /// behind the log's snapshot point, which reopening detects and repairs (the leader sends the snapshot again).
+    /// </remarks>
     public async ValueTask InstallSnapshotAsync(ReadOnlyMemory<byte> data, ulong index, ulong term)
     {
         var span = data.Span;
-        if (span.Length < 21 || BinaryPrimitives.ReadUInt32LittleEndian(span) != SnapshotMagic || span[4] != SnapshotVersion)
+        if (span.Length < 25 || BinaryPrimitives.ReadUInt32LittleEndian(span) != SnapshotMagic || span[4] != SnapshotVersion)
         {
             throw new InvalidDataException($"Shard {_shard.Id}: snapshot data has no valid header.");
         }
 
-        int at = 21;
+        int descriptorLength = BinaryPrimitives.ReadInt32LittleEndian(span[21..]);
+        if (descriptorLength < 0 || descriptorLength > span.Length - 25)
+        {
+            throw new InvalidDataException($"Shard {_shard.Id}: snapshot descriptor overruns the data.");
+        }
+
+        var incoming = ReplicaStateCodec.Decode(span.Slice(25, descriptorLength)).Descriptor;
+        if (incoming.Id != _shard.Id || incoming.Peer(PeerId) is null)
+        {
+            throw new InvalidDataException($"Shard {_shard.Id}: snapshot of {incoming} does not include peer {PeerId}.");
+        }
+
+        int at = 25 + descriptorLength;
         _sessionCache.Clear();
-        IngestSection(data, ref at, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
-        IngestSection(data, ref at, _dataStart, _dataEnd);
+        var (dataStart, dataEnd) = KeySpace.DataRange(incoming.Range.Start, incoming.Range.End);
+        var sessionStart = KeySpace.SessionStart(_shard.Id);
+        var sessionEnd = KeySpace.SessionEnd(_shard.Id);
+        await Task.Run(() =>
+        {
+            int position = at;
+            IngestSection(data, ref position, sessionStart, sessionEnd);
+            IngestSection(data, ref position, dataStart, dataEnd);
+        }).ConfigureAwait(true);
         var batch = new WriteBatch();
+        batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, incoming)));
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
-        await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(false);
+        await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+        SetDescriptor(incoming);
         AppliedIndex = index;
         AppliedTerm = term;
     }
+
+    /// <summary>
+    /// The Raft storage's snapshot: the state machine at its applied index (never behind the log's compaction
+    /// point), with the membership of that index.
+    /// </summary>
+    public NoKv.Raft.Messages.Snapshot CreateSnapshotForRaft() =>
+        new(new SnapshotMetadata(AppliedIndex, AppliedTerm, ConfStates.Of(_shard)), ExportSnapshot());
 
     /// <summary>Drops all replicated state (used when the state machine is behind the log's compaction point).</summary>
     public async ValueTask ResetAsync()
@@ -237,7 +396,7 @@ internal sealed class ShardStateMachine
         batch.DeleteRange(_dataStart, _dataEnd);
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
-        await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(false);
+        await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         AppliedIndex = 0;
         AppliedTerm = 0;
     }

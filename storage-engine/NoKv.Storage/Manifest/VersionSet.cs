@@ -41,6 +41,21 @@ internal sealed class VersionSet : IDisposable
 
     public Version Current => Volatile.Read(ref _current);
 
+    /// <summary>
+    /// True after a manifest write failed: the manifest on disk may then hold an edit that was never installed,
+    /// so what is obsolete can only be decided by the next open.
+    /// </summary>
+    public bool HasFailed
+    {
+        get
+        {
+            lock (_manifestLock)
+            {
+                return _manifestError is not null;
+            }
+        }
+    }
+
     /// <summary>WALs numbered below this hold nothing that is not in a table.</summary>
     public ulong LogNumber { get; private set; }
 
@@ -190,8 +205,10 @@ internal sealed class VersionSet : IDisposable
             }
             catch (Exception e)
             {
+                // The version is never installed and deliberately never released: releasing it would make the
+                // edit's new files obsolete and delete them, yet a failed sync does not mean the record missed
+                // the disk, and the next open may well find it. Those files stay until that open decides.
                 _manifestError = e;
-                version.Unref();
                 throw;
             }
 

@@ -3,6 +3,7 @@ using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Commands;
+using NoKv.Replica.Layout;
 using NoKv.Replica.StateMachine;
 using NoKv.Raft.Messages;
 using NoKv.Storage;
@@ -15,7 +16,7 @@ public sealed class ShardStateMachineTests : IDisposable
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), "nokv-sm-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly Database _db;
-    private readonly ShardDescriptor _shard = new(new ShardId(1), KeyRange.All, 1, [new StoreId(1)]);
+    private readonly ReplicaState _shard = new(1, new ShardDescriptor(new ShardId(1), KeyRange.All, 1, 1, [new PeerDescriptor(1, new StoreId(1), PeerRole.Voter)]));
     private ulong _index;
 
     public ShardStateMachineTests() => _db = Database.Open(_path);

@@ -66,7 +66,7 @@ public sealed class MappedDatabaseTests : IDisposable
             it.Dispose();
         }
 
-        // Released: the next cleanup (here another compaction) deletes them; reads see the new data.
+        // Released: the purger deletes them (CompactRange waits for its pass); reads see the new data.
         db.Put(K(0), V(0, 3));
         db.CompactRange([], []);
         Assert.DoesNotContain(Tables(), t => oldTables.Contains(t));

@@ -1,4 +1,4 @@
-namespace NoKv.Grains.Replica;
+namespace NoKv.Replica;
 
 /// <summary>Timing and limits of replica grains. All replicas of a cluster should use the same values.</summary>
 public sealed class ReplicaOptions

@@ -1,0 +1,84 @@
+using NoKv.Raft;
+using NoKv.Replica.Commands;
+using NoKv.Replica.Waiters;
+using NoKv.Storage;
+
+namespace NoKv.Replica.Core;
+
+public sealed partial class ReplicaCore
+{
+    private int _ticksSinceBalance;
+    private long _ticksSinceSessionExpiry;
+
+    /// <summary>The leader proposes dropping idle sessions' dedupe rows about every five minutes (or every TTL/4 if shorter).</summary>
+    private void MaybeExpireSessions()
+    {
+        long every = Math.Max(1, (long)(Math.Min(TimeSpan.FromMinutes(5).Ticks, _options.SessionTtl.Ticks / 4) / _options.TickInterval.Ticks));
+        if (++_ticksSinceSessionExpiry < every || !_node.IsLeader || _applyHalt is not null)
+        {
+            return;
+        }
+
+        _ticksSinceSessionExpiry = 0;
+        long cutoff = _host.WallClockMs - (long)_options.SessionTtl.TotalMilliseconds;
+        _proposalInbox.Add(new ProposalWaiter(KvCommand.EncodeExpireSessions(cutoff)));
+    }
+
+    /// <summary>
+    /// Leader balance: the shard's first voter is its preferred leader, and layouts rotate the first voter across
+    /// stores, so leadership (and client load) spreads over the cluster instead of piling onto whichever silo
+    /// started first. A leader that is not preferred hands over to the preferred store when that store is up, at
+    /// most once per few election timeouts so a lagging or flapping store cannot cause churn; Raft catches the
+    /// transferee up before it takes over. A leader that stopped applying (an entry this build cannot read) hands
+    /// over to any other voter, since it cannot serve clients.
+    /// </summary>
+    private void MaybeTransferLeadership()
+    {
+        if (++_ticksSinceBalance < _options.ElectionTicks * 4 || !_node.IsLeader)
+        {
+            return;
+        }
+
+        _ticksSinceBalance = 0;
+        var voters = Descriptor.Replicas;
+        if (voters.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var peer in Descriptor.Peers)
+        {
+            if (peer.Role != Abstractions.Sharding.PeerRole.Voter || peer.PeerId == PeerId || !_host.IsStoreAvailable(peer.Store))
+            {
+                continue;
+            }
+
+            bool preferred = peer.Store == voters[0];
+            if (preferred || _applyHalt is not null)
+            {
+                var result = _node.TransferLeadership(peer.PeerId);
+                ReplicaCoreLog.LeaderTransfer(_logger, _name, peer.ToString(), result.Status.ToString());
+                return;
+            }
+        }
+    }
+
+    /// <summary>Keeps the log bounded: once enough entries are applied, drops all but a tail for slow followers.</summary>
+    private async Task MaybeCompactAsync()
+    {
+        ulong applied = _stateMachine.AppliedIndex;
+        ulong truncated = _log.FirstIndex() - 1;
+        ulong threshold = (ulong)_options.SnapshotEntries;
+        if (applied <= truncated || applied - truncated <= threshold)
+        {
+            return;
+        }
+
+        ulong compactTo = applied - (threshold / 4);
+        var batch = new WriteBatch();
+        _log.StageCompact(batch, compactTo);
+        await _db.WriteAsync(batch, WriteOptions.Default).ConfigureAwait(true);
+        _log.CommitCompact(compactTo);
+        ReplicaCoreLog.Compacted(_logger, _name, compactTo);
+    }
+}

@@ -1,0 +1,441 @@
+using Microsoft.Extensions.Logging;
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
+using NoKv.Raft;
+using NoKv.Raft.Messages;
+using NoKv.Replica.Commands;
+using NoKv.Replica.Layout;
+using NoKv.Replica.Log;
+using NoKv.Replica.StateMachine;
+using NoKv.Replica.Waiters;
+using NoKv.Storage;
+
+namespace NoKv.Replica.Core;
+
+/// <summary>
+/// One replica of one shard, free of Orleans: the group's Raft node, its log in the store's engine, the shard's
+/// state machine, the Ready loop, client waiters, snapshots, session expiry, log compaction and leader balance.
+/// The replica grain adapts it (activation, timer, transport); the replica simulator drives the very same code.
+/// Split by concern: this file holds opening and the client-facing calls; <c>ReplicaCore.Ready.cs</c> the Raft loop;
+/// <c>ReplicaCore.Waiters.cs</c> client waiters and their deadlines; <c>ReplicaCore.Policy.cs</c> what a replica
+/// decides on its own on a tick (compaction, session expiry, leader balance).
+/// </summary>
+/// <remarks>
+/// Threading: not thread-safe. Every member must be called from one logical thread at a time (the grain's
+/// scheduler, the simulator's loop). Calls may interleave at awaits: input (messages, ticks, proposals, reads)
+/// only queues and then runs <see cref="PumpAsync"/>, which returns at once if a pump is already running; the
+/// running pump drains what was queued. The Raft node is touched only by the pump, which respects RawNode's rule
+/// that nothing but reads happen between GetReady and Advance.
+/// </remarks>
+public sealed partial class ReplicaCore
+{
+    private readonly Database _db;
+    private readonly IReplicaHost _host;
+    private readonly ReplicaOptions _options;
+    private readonly ILogger _logger;
+    private readonly KvLimits _limits;
+    private readonly string _name;
+    private readonly StoreId _store;
+    private readonly ShardStateMachine _stateMachine;
+    private readonly RaftLogStore _log;
+    private readonly RawNode _node;
+
+    private ReplicaCore(Database db, IReplicaHost host, ReplicaOptions options, ILogger logger, StoreId store, ShardStateMachine stateMachine, RaftLogStore log, int randomSeed)
+    {
+        _db = db;
+        _host = host;
+        _options = options;
+        _logger = logger;
+        _store = store;
+        _stateMachine = stateMachine;
+        _log = log;
+        _limits = new KvLimits(options.MaxKeyBytes, options.MaxValueBytes);
+        _name = $"{stateMachine.Descriptor.Id}/{store}#{stateMachine.PeerId}";
+        _node = new RawNode(
+            new RaftConfig
+            {
+                Id = stateMachine.PeerId,
+                ElectionTick = options.ElectionTicks,
+                HeartbeatTick = options.HeartbeatTicks,
+                Applied = stateMachine.AppliedIndex,
+                Random = new Random(randomSeed),
+                PreVote = true,
+                CheckQuorum = true,
+                ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+                MaxSizePerMsg = 1 << 20,
+                MaxInflightMsgs = 256,
+                MaxUncommittedEntriesSize = 64 << 20,
+
+                // Safe here: Send encodes every message of a Ready before Advance and keeps no Message after it,
+                // which is the condition under which the library may recycle the Append entry arrays.
+                ReuseMessageEntryBuffers = true,
+
+                // Under load the commit index rides on the next Append instead of an empty Append per commit round
+                // (those were 22-34% of all Appends at write/c64-c16, each costing a follower Ready and a response);
+                // measured 142-149 us of silo CPU per put at write/c64 against 163-184 without. Followers then apply
+                // up to a heartbeat later when a shard goes idle; clients are answered by the leader, and follower
+                // stale reads are bounded by their last contact with the leader either way.
+                LazyCommitPropagation = true,
+            },
+            log);
+    }
+
+    /// <summary>"shard/store#peer", for logs.</summary>
+    public string Name => _name;
+
+    /// <summary>This replica's Raft peer id.</summary>
+    public ulong PeerId => _stateMachine.PeerId;
+
+    /// <summary>The shard as of the applied index (replicated state).</summary>
+    public ShardDescriptor Descriptor => _stateMachine.Descriptor;
+
+    public bool IsLeader => _node.IsLeader;
+
+    public ulong Term => _node.Term;
+
+    public ulong CommitIndex => _node.CommitIndex;
+
+    public ulong AppliedIndex => _stateMachine.AppliedIndex;
+
+    public ulong LastIndex => _log.LastIndex();
+
+    public ulong FirstIndex => _log.FirstIndex();
+
+    /// <summary>The membership the Raft node currently runs with.</summary>
+    public ConfState ConfState => _node.ConfState;
+
+    /// <summary>True once the replica failed (a storage error, a broken invariant) and must be reopened from disk.</summary>
+    public bool HasFailed => _failed;
+
+    /// <summary>Why applying stopped, when a committed entry could not be applied by this build (null while healthy).</summary>
+    public string? ApplyHaltReason => _applyHalt;
+
+    /// <summary>Raised once when the replica fails; the host discards it and reopens it from disk.</summary>
+    public event Action<Exception>? Failed;
+
+    /// <summary>
+    /// Opens store <paramref name="store"/>'s replica of shard <paramref name="shard"/> from the engine. A replica that
+    /// already exists resumes from its persisted state (peer id, descriptor and membership as of its applied index);
+    /// the bootstrap descriptor is only used to create a replica that has never been written.
+    /// </summary>
+    /// <exception cref="ReplicaNotFoundException">The store holds no replica of the shard and the bootstrap names none.</exception>
+    /// <exception cref="InvalidDataException">The persisted state cannot be read.</exception>
+    public static async Task<ReplicaCore> OpenAsync(Database db, ShardId shard, StoreId store, ShardDescriptor? bootstrap, ReplicaOptions options, IReplicaHost host, ILogger logger, int randomSeed)
+    {
+        var state = await LoadOrBootstrapAsync(db, shard, store, bootstrap).ConfigureAwait(true);
+        var stateMachine = new ShardStateMachine(db, state);
+        var log = RaftLogStore.Load(db, shard, ConfStates.Of(state.Descriptor), stateMachine.CreateSnapshotForRaft);
+        if (stateMachine.AppliedIndex < log.FirstIndex() - 1)
+        {
+            // A crash between dropping the log for a snapshot and installing it: the state machine no longer
+            // matches any log position. Start it from empty; the leader resends entries or a snapshot.
+            ReplicaCoreLog.StateMachineReset(logger, $"{shard}/{store}", stateMachine.AppliedIndex, log.FirstIndex() - 1);
+            await stateMachine.ResetAsync().ConfigureAwait(true);
+            var batch = new WriteBatch();
+            log.StageSnapshot(batch, 0, 0);
+            var hs = log.HardState;
+            log.StageHardState(batch, hs with { Commit = 0 });
+            await db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+            log.CommitSnapshot(0, 0);
+            log.CommitHardState(hs with { Commit = 0 });
+        }
+
+        var core = new ReplicaCore(db, host, options, logger, store, stateMachine, log, randomSeed);
+        ReplicaCoreLog.Opened(logger, core._name, stateMachine.AppliedIndex, log.LastIndex(), log.HardState.Term, stateMachine.Descriptor.ToString());
+        return core;
+    }
+
+    private static async Task<ReplicaState> LoadOrBootstrapAsync(Database db, ShardId shard, StoreId store, ShardDescriptor? bootstrap)
+    {
+        if (db.Get(KeySpace.ReplicaStateKey(shard)) is { } stored)
+        {
+            var state = ReplicaStateCodec.Decode(stored);
+            if (state.Descriptor.Id != shard || state.Descriptor.Peer(state.PeerId)?.Store is not { } owner || owner != store)
+            {
+                throw new InvalidDataException($"Replica state of shard {shard} on store {store} names {state.Descriptor} with peer {state.PeerId}, which is not this store's.");
+            }
+
+            return state;
+        }
+
+        if (bootstrap is null || bootstrap.Id != shard || bootstrap.PeerOn(store) is not { } peer)
+        {
+            throw new ReplicaNotFoundException(shard, store);
+        }
+
+        var (groupStart, groupEnd) = KeySpace.GroupRange(shard);
+        using (var it = db.NewIterator(new ReadOptions { LowerBound = groupStart, UpperBound = groupEnd }))
+        {
+            it.SeekToFirst();
+            if (it.Valid)
+            {
+                // Raft state without a replica state row was written by an older format; starting a new peer over
+                // it could reuse a vote or log that belongs to another incarnation.
+                throw new InvalidDataException($"Store {store} holds Raft state for shard {shard} but no replica state: written by an older NoKV format.");
+            }
+        }
+
+        var created = new ReplicaState(peer.PeerId, bootstrap);
+        var batch = new WriteBatch();
+        batch.Put(KeySpace.ReplicaStateKey(shard), ReplicaStateCodec.Encode(created));
+        await db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+        return created;
+    }
+
+    public ReplicaStatus GetStatus(string siloAddress) => new()
+    {
+        Replica = new ReplicaId(Descriptor.Id, _store),
+        Role = _node.Role switch
+        {
+            StateRole.Leader => ReplicaRole.Leader,
+            StateRole.Candidate => ReplicaRole.Candidate,
+            StateRole.PreCandidate => ReplicaRole.PreCandidate,
+            _ => ReplicaRole.Follower,
+        },
+        Term = (long)_node.Term,
+        Leader = LeaderHint(),
+        CommitIndex = (long)_node.CommitIndex,
+        AppliedIndex = (long)_stateMachine.AppliedIndex,
+        LastIndex = (long)_log.LastIndex(),
+        FirstIndex = (long)_log.FirstIndex(),
+        Epoch = Descriptor.Epoch,
+        SiloAddress = siloAddress,
+    };
+
+    public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
+    {
+        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request);
+        if (rejection is { } code)
+        {
+            return new WriteResponse { Code = code.Code, CurrentEpoch = Descriptor.Epoch, Detail = code.Detail, LeaderHint = LeaderHint() };
+        }
+
+        if (!_node.IsLeader)
+        {
+            return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        var waiter = new ProposalWaiter(KvCommand.From(request, _host.WallClockMs).Encode(), Deadline());
+        _proposalInbox.Add(waiter);
+        _proposalDeadlines.Enqueue(waiter);
+        waiter.CancelWith(cancellationToken);
+        try
+        {
+            await PumpAsync().ConfigureAwait(true);
+            var (outcome, succeeded, index) = await waiter.Task.ConfigureAwait(true);
+            if (outcome == NoKvErrorCode.Timeout)
+            {
+                return new WriteResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = Descriptor.Epoch, Detail = $"not applied within {_options.RequestTimeout.TotalMilliseconds:F0} ms" };
+            }
+
+            return new WriteResponse
+            {
+                Code = outcome,
+                Succeeded = succeeded,
+                Index = (long)index,
+                CurrentEpoch = Descriptor.Epoch,
+                LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint(),
+            };
+        }
+        finally
+        {
+            waiter.StopCancellation();
+        }
+    }
+
+    public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
+    {
+        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key)
+            ?? (_limits.CheckKey(request.Key) is { } e ? (e.Code, e.Message) : null);
+        if (rejection is { } r)
+        {
+            return new ReadResponse { Code = r.Code, CurrentEpoch = Descriptor.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() };
+        }
+
+        var ready = await WaitReadableAsync(request.Consistency, request.MaxStaleness, cancellationToken).ConfigureAwait(true);
+        if (ready != NoKvErrorCode.Ok)
+        {
+            return new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        return new ReadResponse { Code = NoKvErrorCode.Ok, Value = _stateMachine.Get(request.Key), CurrentEpoch = Descriptor.Epoch };
+    }
+
+    public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
+    {
+        var shard = Descriptor;
+        var rejection = CheckServing();
+        if (rejection is null && (request.Shard != shard.Id || request.Epoch != shard.Epoch || !shard.Range.Overlaps(request.Start, request.End) || !shard.Range.Contains(request.Start) && request.Start.AsSpan().SequenceCompareTo(shard.Range.Start) >= 0))
+        {
+            rejection = (NoKvErrorCode.WrongShard, $"scan from {KeyFormatter.Format(request.Start)} does not start in shard {shard.Id} {shard.Range} epoch {shard.Epoch}");
+        }
+        else if (rejection is null && _limits.CheckRange(request.Start, request.End, request.Limit) is { } e)
+        {
+            rejection = (e.Code, e.Message);
+        }
+
+        if (rejection is { } r)
+        {
+            return new ScanResponse { Code = r.Code, CurrentEpoch = shard.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() };
+        }
+
+        var ready = await WaitReadableAsync(request.Consistency, request.MaxStaleness, cancellationToken).ConfigureAwait(true);
+        if (ready != NoKvErrorCode.Ok)
+        {
+            return new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        var (entries, hasMore) = _stateMachine.Scan(request.Start, request.End, request.Limit);
+        return new ScanResponse { Code = NoKvErrorCode.Ok, Entries = entries, HasMore = hasMore, CurrentEpoch = Descriptor.Epoch, ShardEnd = Descriptor.Range.End };
+    }
+
+    /// <summary>
+    /// Raft messages from the peer on store <paramref name="fromStore"/>; queued, then the pump runs. Messages for
+    /// another peer id (an earlier or later incarnation of this replica) are dropped: Raft state is per peer.
+    /// </summary>
+    public Task DeliverAsync(StoreId fromStore, IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.To != PeerId)
+            {
+                ReplicaCoreLog.MisaddressedMessage(_logger, _name, message.To, message.From);
+                continue;
+            }
+
+            _peerStores[message.From] = fromStore;
+            _messageInbox.Add(message);
+        }
+
+        return PumpAsync();
+    }
+
+    /// <summary>One tick of the replica's clock (the host calls it every <see cref="ReplicaOptions.TickInterval"/>).</summary>
+    public Task TickAsync()
+    {
+        ExpireWaiters(_host.NowMs);
+        MaybeExpireSessions();
+        _pendingTicks++;
+        return PumpAsync();
+    }
+
+    /// <summary>The transport found <paramref name="peer"/> unreachable after <see cref="IReplicaHost.Send"/> returned.</summary>
+    public void ReportUnreachable(ulong peer) => _unreachableReports.Add(peer);
+
+    /// <summary>The replica is going away (deactivation, shutdown): answers every waiting client.</summary>
+    public void Close() => FailWaitingClients(NoKvErrorCode.StoreUnavailable);
+
+    /// <summary>
+    /// Waits until a read may be served locally: linearizable reads need leadership, a confirmed read index
+    /// and the state machine applied up to it; bounded-staleness reads need the state to be known recent: a
+    /// leader's by its lease (check-quorum heard from a quorum within the bound), a follower's by recent contact
+    /// with the leader and having applied everything it knows committed.
+    /// </summary>
+    private async Task<NoKvErrorCode> WaitReadableAsync(ReadConsistency consistency, TimeSpan maxStaleness, CancellationToken cancellationToken)
+    {
+        if (consistency == ReadConsistency.BoundedStaleness)
+        {
+            long bound = (long)maxStaleness.TotalMilliseconds;
+            if (_node.IsLeader)
+            {
+                // A leader cut off from its quorum keeps serving until check-quorum deposes it, which can take an
+                // election timeout: only its last quorum contact bounds how stale it may be.
+                bool current = _lastQuorumContact != 0 && _host.NowMs - _lastQuorumContact <= bound;
+                return current && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
+            }
+
+            bool fresh = _lastLeaderContact != 0 && _host.NowMs - _lastLeaderContact <= bound;
+            return fresh && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
+        }
+
+        if (!_node.IsLeader)
+        {
+            return NoKvErrorCode.NotLeader;
+        }
+
+        var waiter = new ReadWaiter(++_nextReadId, Deadline());
+        _readInbox.Add(waiter);
+        _readDeadlines.Enqueue(waiter);
+        waiter.CancelWith(cancellationToken);
+        try
+        {
+            await PumpAsync().ConfigureAwait(true);
+            return await waiter.Task.ConfigureAwait(true);
+        }
+        finally
+        {
+            waiter.StopCancellation();
+        }
+    }
+
+    /// <summary>When a request that starts now is answered Timeout (<see cref="ExpireWaiters"/>).</summary>
+    private long Deadline() => _host.NowMs + (long)_options.RequestTimeout.TotalMilliseconds;
+
+    private (NoKvErrorCode Code, string? Detail)? CheckServing()
+    {
+        if (_failed)
+        {
+            return (NoKvErrorCode.StoreUnavailable, $"replica {_name} failed and is restarting");
+        }
+
+        if (_applyHalt is not null)
+        {
+            return (NoKvErrorCode.StoreUnavailable, $"replica {_name} stopped applying: {_applyHalt}");
+        }
+
+        return null;
+    }
+
+    private (NoKvErrorCode Code, string? Detail)? CheckRouting(ShardId shard, long epoch, byte[] key)
+    {
+        if (key is null || key.Length == 0)
+        {
+            return (NoKvErrorCode.EmptyKey, "keys must not be empty");
+        }
+
+        var current = Descriptor;
+        if (shard != current.Id || epoch != current.Epoch || !current.Range.Contains(key))
+        {
+            return (NoKvErrorCode.WrongShard, $"key {KeyFormatter.Format(key)} routed to shard {shard} epoch {epoch}; this replica is shard {current.Id} {current.Range} epoch {current.Epoch}");
+        }
+
+        return null;
+    }
+
+    private (NoKvErrorCode Code, string? Detail)? CheckLimits(WriteRequest request)
+    {
+        var error = _limits.CheckKey(request.Key)
+            ?? (request.Value is null ? null : _limits.CheckValue(request.Value))
+            ?? (request.Expected is null ? null : _limits.CheckValue(request.Expected));
+        if (error is not null)
+        {
+            return (error.Code, error.Message);
+        }
+
+        if (request.Kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap) || (request.Kind == WriteKind.Put && request.Value is null))
+        {
+            return (NoKvErrorCode.InvalidRange, $"malformed {request.Kind} request");
+        }
+
+        return null;
+    }
+
+    /// <summary>The leader's store, if this replica knows it.</summary>
+    private StoreId? LeaderHint()
+    {
+        ulong lead = _node.Lead;
+        return lead == 0 ? null : StoreOf(lead);
+    }
+
+    private StoreId? StoreOf(ulong peer)
+    {
+        if (Descriptor.Peer(peer) is { } member)
+        {
+            return member.Store;
+        }
+
+        return _peerStores.TryGetValue(peer, out var store) ? store : null;
+    }
+}
