@@ -66,6 +66,12 @@ public static class ExpectedFailures
             return true;
         }
 
+        // Orleans' connection handshake when the peer closes mid-preamble (a silo stopping or restarting).
+        if (exception is InvalidOperationException && exception.Message == "Connection terminated prematurely")
+        {
+            return true;
+        }
+
         if (exception is SocketException socket && socket.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset
             or SocketError.ConnectionAborted or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.Shutdown)
         {

@@ -67,6 +67,7 @@ public sealed class CondensingLoggerTests
         var (capture, _, logger) = Setup("Orleans.Runtime.MembershipService.SiloHealthMonitor");
         var siloGone = (Exception)Activator.CreateInstance(typeof(SiloUnavailableException), "The target silo became unavailable")!;
         logger.LogWarning(new EventId(1), new AggregateException(Thrown(siloGone)), "probe failed");
+        logger.LogWarning(new EventId(1), Thrown(new InvalidOperationException("Connection terminated prematurely")), "connection terminated");
         logger.LogWarning(new EventId(2), "Indirect probe failed. Failure message: Encountered exception\n Exc level 0: Orleans.Runtime.Messaging.ConnectionFailedException: Unable to connect\n   at Orleans.Runtime.Messaging.ConnectionManager.GetConnectionAsync()\n   at Somewhere()");
         logger.LogWarning(new EventId(2), "Indirect probe failed again: Orleans.Runtime.Messaging.ConnectionFailedException");
 
