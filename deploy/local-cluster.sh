@@ -111,8 +111,13 @@ start_store() {
     return
   fi
   rm -f "$PIDS/store-$n.restarts"
-  # A session of its own, so closing the terminal does not take the supervisor (or its silo) with it.
-  setsid "$SELF" __supervise "$n" </dev/null >>"$LOGS/store-$n.log" 2>&1 &
+  # A session of its own, so closing the terminal does not take the supervisor (or its silo) with it
+  # (setsid is util-linux; where it is missing, nohup at least ignores the hangup).
+  if command -v setsid >/dev/null 2>&1; then
+    setsid "$SELF" __supervise "$n" </dev/null >>"$LOGS/store-$n.log" 2>&1 &
+  else
+    nohup "$SELF" __supervise "$n" </dev/null >>"$LOGS/store-$n.log" 2>&1 &
+  fi
   echo "store $n starting (silo port $((11110 + n)), gateway port $((29999 + n)), log data/logs/store-$n.log)"
 }
 

@@ -93,6 +93,11 @@ public static class SiloHostFactory
             case ClusteringProvider.File:
                 silo.UseFileClustering(settings.EffectiveMembershipDirectory);
                 ConfigureEndpoints(silo, settings, IPAddress.Loopback);
+
+                // Reading the table is a local file read, so re-read it often: a conditional write Orleans lost to a
+                // concurrent one (several stores restarting at once, each marking its old incarnation dead) is only
+                // retried on the next refresh, and until then the stale row keeps joining silos waiting.
+                silo.Configure<ClusterMembershipOptions>(o => o.TableRefreshTimeout = TimeSpan.FromSeconds(5));
                 break;
             case ClusteringProvider.Redis:
                 silo.UseRedisClustering(settings.Clustering.ConnectionString!);
