@@ -1,40 +1,57 @@
 #!/usr/bin/env bash
 # A 3-silo NoKV cluster on this machine, for development and the quick start.
 #
-#   deploy/local-cluster.sh start    build (Release) if needed, start stores 1-3, wait until they serve
-#   deploy/local-cluster.sh stop     SIGTERM every silo, wait for a clean shutdown (SIGKILL after 60 s)
-#   deploy/local-cluster.sh status   which silos run, then `nokv cluster status`
+#   deploy/local-cluster.sh start    build (Release) if needed, start stores 1-3 under supervisors, wait until they serve
+#   deploy/local-cluster.sh stop     stop the supervisors, then SIGTERM every silo and wait (SIGKILL after 60 s)
+#   deploy/local-cluster.sh status   supervisors and silos, then `nokv cluster status`
+#   deploy/local-cluster.sh restart  stop, then start
 #
 # Layout (relative to the repository root):
-#   data/store-N/        store N's data directory (engine files and the STORE id file)
-#   data/logs/store-N.log
-#   data/pids/store-N.pid
-# Ports: store N listens on silo port 11110+N and gateway port 29999+N (30000-30002). Store 1 is the
-# primary silo of Orleans localhost clustering; the others join through it, so start it first and stop it last.
+#   data/store-N/          store N's data directory (engine files and the STORE id file)
+#   data/membership/       the Orleans membership table the stores share (File clustering, docs/cluster.md)
+#   data/logs/store-N.log  store N's console and its supervisor's lines
+#   data/pids/store-N.pid  the silo; store-N.supervisor.pid its supervisor; store-N.restarts how often it was restarted
+# Ports: store N listens on silo port 11110+N and gateway port 29999+N (30000-30002).
+#
+# No store is special: membership lives in data/membership/, so any store can die and come back while the
+# others serve. Each store runs under a supervisor (a background copy of this script) that restarts its silo
+# when it dies, like systemd's Restart=on-failure: after 1 s, doubling up to 30 s while it keeps dying
+# soon after start, and never after exit codes 2-4 (configuration mistakes restarting cannot fix) or a stop.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+SELF="$ROOT/deploy/local-cluster.sh"
 DATA="$ROOT/data"
 LOGS="$DATA/logs"
 PIDS="$DATA/pids"
+MEMBERSHIP="$DATA/membership"
 SILO_DLL="$ROOT/silo/NoKv.Silo/bin/Release/net10.0/NoKv.Silo.dll"
 CLI_DLL="$ROOT/client/NoKv.Cli/bin/Release/net10.0/nokv.dll"
 STORES=(1 2 3)
 START_TIMEOUT=${NOKV_START_TIMEOUT:-90}
 STOP_TIMEOUT=${NOKV_STOP_TIMEOUT:-60}
+BACKOFF_MAX=30
+# A silo that ran this long before dying is restarted after the shortest delay again.
+HEALTHY_RUN=60
 
 die() { echo "local-cluster: $*" >&2; exit 1; }
 
-pid_of() { # prints the pid of store $1 if it is running
-  local file="$PIDS/store-$1.pid"
-  [[ -f "$file" ]] || return 1
+alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
+
+pid_in() { # prints the pid in file $1 if that process is running
+  [[ -f "$1" ]] || return 1
   local pid
-  pid="$(cat "$file")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  pid="$(cat "$1" 2>/dev/null)" || return 1
+  alive "$pid" && echo "$pid"
 }
 
+silo_pid() { pid_in "$PIDS/store-$1.pid"; }
+supervisor_pid() { pid_in "$PIDS/store-$1.supervisor.pid"; }
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stamp() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 
 build() {
   command -v dotnet >/dev/null 2>&1 || die "the .NET 10 SDK is required (dotnet not on PATH)"
@@ -47,26 +64,69 @@ build() {
   fi
 }
 
-start_store() {
+# The supervisor of store $1 (runs detached, output appended to the store's log). It owns the silo process:
+# starts it, waits for it, and restarts it unless told to stop (SIGTERM) or the exit code says not to.
+supervise() {
   local n=$1 silo_port=$((11110 + $1)) gateway_port=$((29999 + $1))
-  if pid="$(pid_of "$n")"; then
-    echo "store $n already running (pid $pid)"
+  local backoff=1 silo="" stopping=0 started code
+  echo $$ >"$PIDS/store-$n.supervisor.pid"
+  # `stop` sends SIGTERM: leave the silo running (stop then shuts it down itself) and exit.
+  trap 'stopping=1' TERM
+  while (( ! stopping )); do
+    started=$SECONDS
+    DOTNET_gcServer=0 dotnet "$SILO_DLL" --store-id "$n" --silo-name "store-$n" \
+      --data-dir "$DATA/store-$n" --silo-port "$silo_port" --gateway-port "$gateway_port" \
+      --clustering File --membership-dir "$MEMBERSHIP" </dev/null &
+    silo=$!
+    echo "$silo" >"$PIDS/store-$n.pid"
+    # wait returns early (status > 128) when SIGTERM arrives; the silo keeps running then.
+    code=0
+    wait "$silo" || code=$?
+    (( stopping )) && break
+    if alive "$silo"; then continue; fi # interrupted by another signal; the silo still runs
+    case "$code" in
+      0) echo "$(stamp) supervisor: store $n exited cleanly; not restarting"; break ;;
+      2|3|4) echo "$(stamp) supervisor: store $n exited with code $code (a configuration or data directory problem, see above); not restarting"; break ;;
+    esac
+    (( SECONDS - started >= HEALTHY_RUN )) && backoff=1
+    local what="exited with code $code"
+    (( code > 128 )) && what="was killed by signal $((code - 128))"
+    echo "$(stamp) supervisor: store $n $what; restarting in ${backoff}s"
+    echo $(( $(cat "$PIDS/store-$n.restarts" 2>/dev/null || echo 0) + 1 )) >"$PIDS/store-$n.restarts"
+    sleep "$backoff" &
+    wait $! || true
+    backoff=$(( backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2 ))
+  done
+  rm -f "$PIDS/store-$n.supervisor.pid"
+}
+
+start_store() {
+  local n=$1 pid
+  if pid="$(supervisor_pid "$n")"; then
+    echo "store $n already supervised (supervisor pid $pid)"
     return
   fi
-  local primary=()
-  [[ "$n" != 1 ]] && primary=(--primary "127.0.0.1:11111")
-  DOTNET_gcServer=0 nohup dotnet "$SILO_DLL" --store-id "$n" --silo-name "store-$n" \
-    --data-dir "$DATA/store-$n" --silo-port "$silo_port" --gateway-port "$gateway_port" \
-    --clustering Localhost "${primary[@]}" >>"$LOGS/store-$n.log" 2>&1 &
-  echo $! >"$PIDS/store-$n.pid"
-  echo "store $n starting (pid $!, silo port $silo_port, gateway port $gateway_port, log data/logs/store-$n.log)"
+  if pid="$(silo_pid "$n")"; then
+    echo "store $n runs without a supervisor (pid $pid); use '$0 restart' to supervise it" >&2
+    return
+  fi
+  rm -f "$PIDS/store-$n.restarts"
+  # A session of its own, so closing the terminal does not take the supervisor (or its silo) with it
+  # (setsid is util-linux; where it is missing, nohup at least ignores the hangup).
+  if command -v setsid >/dev/null 2>&1; then
+    setsid "$SELF" __supervise "$n" </dev/null >>"$LOGS/store-$n.log" 2>&1 &
+  else
+    nohup "$SELF" __supervise "$n" </dev/null >>"$LOGS/store-$n.log" 2>&1 &
+  fi
+  echo "store $n starting (silo port $((11110 + n)), gateway port $((29999 + n)), log data/logs/store-$n.log)"
 }
 
 wait_serving() {
-  local n=$1 gateway_port=$((29999 + $1)) deadline=$((SECONDS + START_TIMEOUT))
+  local n=$1 gateway_port=$((29999 + $1)) began=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
   until port_open "$gateway_port"; do
-    if ! pid_of "$n" >/dev/null; then
-      echo "store $n exited during start-up; last log lines:" >&2
+    # Give the supervisor a moment to write its pid file before judging it gone.
+    if (( SECONDS - began > 2 )) && ! supervisor_pid "$n" >/dev/null && ! silo_pid "$n" >/dev/null; then
+      echo "store $n stopped during start-up; last log lines:" >&2
       tail -n 20 "$LOGS/store-$n.log" >&2
       exit 1
     fi
@@ -76,24 +136,30 @@ wait_serving() {
 }
 
 start() {
-  mkdir -p "$LOGS" "$PIDS"
+  mkdir -p "$LOGS" "$PIDS" "$MEMBERSHIP"
   build
-  for n in "${STORES[@]}"; do
-    start_store "$n"
-    # The primary must be up before the others try to join through it.
-    [[ "$n" == 1 ]] && wait_serving 1
-  done
+  for n in "${STORES[@]}"; do start_store "$n"; done
   for n in "${STORES[@]}"; do wait_serving "$n"; done
   echo "NoKV is up: 3 stores, gateways 127.0.0.1:30000-30002, data under data/."
   echo "try: deploy/nokv put hello world && deploy/nokv get hello"
 }
 
-stop_store() {
+stop_supervisor() {
   local n=$1 pid
-  pid="$(pid_of "$n")" || { rm -f "$PIDS/store-$n.pid"; return; }
+  pid="$(supervisor_pid "$n")" || { rm -f "$PIDS/store-$n.supervisor.pid"; return; }
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 10))
+  while alive "$pid" && (( SECONDS < deadline )); do sleep 0.1; done
+  alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$PIDS/store-$n.supervisor.pid"
+}
+
+stop_silo() {
+  local n=$1 pid
+  pid="$(silo_pid "$n")" || { rm -f "$PIDS/store-$n.pid"; return; }
   kill -TERM "$pid"
   local deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null; do
+  while alive "$pid"; do
     if (( SECONDS >= deadline )); then
       echo "store $n (pid $pid) did not stop within ${STOP_TIMEOUT}s; sending SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null || true
@@ -106,17 +172,20 @@ stop_store() {
 }
 
 stop() {
-  # Secondaries first, the primary (membership host) last.
-  for (( i=${#STORES[@]}-1; i>=0; i-- )); do stop_store "${STORES[$i]}"; done
+  # Supervisors first, so none of them restarts a silo that is being stopped on purpose.
+  for n in "${STORES[@]}"; do stop_supervisor "$n"; done
+  for n in "${STORES[@]}"; do stop_silo "$n"; done
 }
 
 status() {
-  local running=0
+  local running=0 pid sup restarts
   for n in "${STORES[@]}"; do
-    if pid="$(pid_of "$n")"; then
-      echo "store $n: running (pid $pid)"; running=$((running + 1))
+    restarts="$(cat "$PIDS/store-$n.restarts" 2>/dev/null || echo 0)"
+    if sup="$(supervisor_pid "$n")"; then sup="supervisor pid $sup, $restarts restarts"; else sup="no supervisor"; fi
+    if pid="$(silo_pid "$n")"; then
+      echo "store $n: running (pid $pid; $sup)"; running=$((running + 1))
     else
-      echo "store $n: stopped"
+      echo "store $n: stopped ($sup)"
     fi
   done
   if (( running > 0 )) && [[ -f "$CLI_DLL" ]]; then
@@ -130,5 +199,6 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   restart) stop; start ;;
+  __supervise) supervise "$2" ;;
   *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
 esac

@@ -11,7 +11,7 @@ internal sealed partial class KvStore
         ThrowIfInvalid(_limits.CheckKey(key.Span));
         options ??= KvReadOptions.Linearizable;
         var read = new PendingRead(key.ToArray(), options);
-        using var retry = new RetryState("Get", _options, cancellationToken);
+        using var retry = NewRetry("Get", cancellationToken);
         var response = await ExecuteAsync(retry, key, leaderOnly: options.Consistency == ReadConsistency.Linearizable, read,
             static (endpoint, shard, r, ct) => endpoint.GetAsync(new ReadRequest
             {
@@ -35,7 +35,7 @@ internal sealed partial class KvStore
         {
             var page = new PendingScan(cursor, endKey, Math.Min(remaining, _options.ScanPageSize), options);
             ScanResponse response;
-            using (var retry = new RetryState("Scan", _options, cancellationToken))
+            using (var retry = NewRetry("Scan", cancellationToken))
             {
                 response = await ExecuteAsync(retry, cursor, leaderOnly: options.Consistency == ReadConsistency.Linearizable, page,
                     static (endpoint, shard, p, ct) => endpoint.ScanAsync(new ScanRequest

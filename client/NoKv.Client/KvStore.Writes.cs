@@ -46,7 +46,7 @@ internal sealed partial class KvStore
         try
         {
             var write = new PendingWrite(kind, key.ToArray(), value, expected, new ClientSession(session.Id, session.NextSequence()));
-            using var retry = new RetryState(operation, _options, cancellationToken);
+            using var retry = NewRetry(operation, cancellationToken);
             return await ExecuteAsync(retry, key, leaderOnly: true, write, static (endpoint, shard, w, ct) => endpoint.WriteAsync(w.ToRequest(shard), ct)).ConfigureAwait(false);
         }
         finally

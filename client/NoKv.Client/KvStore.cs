@@ -22,29 +22,54 @@ internal sealed partial class KvStore : IKvStore
     private readonly SessionPool _sessions = new();
     private readonly NoKvClientOptions _options;
     private readonly KvLimits _limits;
+    private readonly TimeProvider _time;
 
     public KvStore(IGrainFactory grains, IOptions<NoKvClientOptions> options, IServiceProvider services)
+        : this(CreateRouter(grains, options.Value, services, TimeProvider.System), options.Value, TimeProvider.System)
     {
-        _options = options.Value;
-        _limits = new KvLimits(_options.MaxKeyBytes, _options.MaxValueBytes);
+    }
 
+    /// <summary>Over a given router and clock; tests build one over fake grains.</summary>
+    internal KvStore(ShardRouter router, NoKvClientOptions options, TimeProvider time)
+    {
+        _router = router;
+        _options = options;
+        _time = time;
+        _limits = new KvLimits(_options.MaxKeyBytes, _options.MaxValueBytes);
+    }
+
+    internal ShardRouter Router => _router;
+
+    /// <summary>
+    /// The router of a client: a suspect store gets one probe per attempt timeout (at most about one in flight),
+    /// and a shard map fetch waits no longer than one attempt.
+    /// </summary>
+    internal static ShardRouter CreateRouter(IGrainFactory grains, NoKvClientOptions options, IServiceProvider services, TimeProvider time)
+    {
         // Direct routes need the client's gateway list; inside a silo (which has no gateway list of its own and
         // reaches every silo directly anyway) the plain grain call is already at most one hop.
-        var gateways = _options.DirectRouting && services.GetService(typeof(ILocalSiloDetails)) is null
+        var gateways = options.DirectRouting && services.GetService(typeof(ILocalSiloDetails)) is null
             ? services.GetService(typeof(IGatewayListProvider)) as IGatewayListProvider
             : null;
         var refresh = (services.GetService(typeof(IOptions<GatewayOptions>)) as IOptions<GatewayOptions>)?.Value.GatewayListRefreshPeriod
             ?? new GatewayOptions().GatewayListRefreshPeriod;
-        _router = new ShardRouter(grains, new StoreRoutes(grains, gateways, refresh));
+        return new ShardRouter(
+            grains,
+            new StoreRoutes(grains, gateways, refresh, time),
+            new StoreHealth(time, options.AttemptTimeout),
+            options.AttemptTimeout,
+            time);
     }
-
-    internal ShardRouter Router => _router;
 
     /// <summary>
     /// Runs <paramref name="call"/> against the replica of the shard owning <paramref name="routingKey"/>
     /// until it returns Ok, a final error, or the deadline passes. <paramref name="leaderOnly"/> false lets
     /// any replica answer (bounded-staleness reads). The call is a static lambda taking its state explicitly
     /// so no closure is allocated per operation.
+    /// <para>Each attempt waits at most <see cref="NoKvClientOptions.AttemptTimeout"/>. A store that does not
+    /// answer becomes suspect (see <see cref="StoreHealth"/>) and the next attempt, at once, goes to another
+    /// replica; a NotLeader hint naming a store that is not suspect is followed on the next attempt, at once for
+    /// the first <see cref="RetryState.ImmediateRedirects"/>; every other retryable failure backs off first.</para>
     /// </summary>
     private async Task<TResponse> ExecuteAsync<TState, TResponse>(
         RetryState retry,
@@ -66,7 +91,7 @@ internal sealed partial class KvStore : IKvStore
             {
                 map = await _router.GetMapAsync(retry.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (retry.Token.IsCancellationRequested)
             {
                 throw retry.Expired();
             }
@@ -78,36 +103,45 @@ internal sealed partial class KvStore : IKvStore
             }
 
             var shard = map.FindShard(routingKey.Span);
-            var store = _router.ChooseReplica(shard, retry.Attempts, leaderOnly);
+            var store = _router.ChooseReplica(shard, retry.Attempts, retry.LastStore, leaderOnly, retry.Spread);
             var endpoint = _router.Endpoint(shard.Id, store);
-            retry.BeginAttempt();
+            retry.BeginAttempt(store);
             TResponse response;
-            using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(retry.Token))
+            using (var attempt = new CancellationTokenSource(_options.AttemptTimeout, _time))
+            using (retry.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), attempt))
             {
-                attempt.CancelAfter(_options.AttemptTimeout);
                 try
                 {
                     response = await call(endpoint, shard, state, attempt.Token)
                         .WaitAsync(attempt.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!retry.Token.IsCancellationRequested)
+                catch (OperationCanceledException) when (!retry.Token.IsCancellationRequested && attempt.IsCancellationRequested)
                 {
-                    _router.ForgetLeader(shard.Id, store);
-                    _router.ForgetRoute(endpoint, quarantine: true);
+                    // The whole attempt timeout passed: waiting longer on this store only delays the retry elsewhere.
+                    _router.NoAnswer(shard.Id, endpoint);
                     retry.Fail(NoKvErrorCode.Timeout, $"store {store} did not answer within {_options.AttemptTimeout.TotalMilliseconds:F0} ms");
                     continue;
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (retry.Token.IsCancellationRequested)
                 {
                     throw retry.Expired();
                 }
                 catch (NoKvException e) when (e.IsRetryable)
                 {
-                    _router.ForgetLeader(shard.Id, store);
-                    if (e.Code == NoKvErrorCode.StoreUnavailable)
+                    if (e is StoreUnavailableException && endpoint.Service is null)
                     {
-                        // Also what a store service says when it hosts another store than the route claimed.
-                        _router.ForgetRoute(endpoint, quarantine: false);
+                        // From the placement of a plain call: no live silo hosts the store.
+                        _router.NoAnswer(shard.Id, endpoint);
+                    }
+                    else
+                    {
+                        _router.ForgetLeader(shard.Id, store);
+                        if (e.Code == NoKvErrorCode.StoreUnavailable)
+                        {
+                            // What a store service says when it hosts another store than the route claimed: the
+                            // route is stale, the store itself may be fine.
+                            _router.ForgetRoute(endpoint, quarantine: false);
+                        }
                     }
 
                     retry.Fail(e.Code, e.Message);
@@ -122,14 +156,14 @@ internal sealed partial class KvStore : IKvStore
                 {
                     // Silo down, connection reset, message rejected, response timeout: all mean "try elsewhere",
                     // and not through this route until discovery confirms it again.
-                    _router.ForgetLeader(shard.Id, store);
-                    _router.ForgetRoute(endpoint, quarantine: true);
+                    _router.NoAnswer(shard.Id, endpoint);
                     retry.Fail(NoKvErrorCode.StoreUnavailable, $"store {store}: {e.GetType().Name}: {e.Message}");
                     await retry.BackoffAsync().ConfigureAwait(false);
                     continue;
                 }
             }
 
+            _router.Answered(endpoint);
             switch (response.Code)
             {
                 case NoKvErrorCode.Ok:
@@ -143,9 +177,11 @@ internal sealed partial class KvStore : IKvStore
                     retry.Fail(response.Code, $"store {store} is not the leader of shard {shard.Id}");
                     if (response.LeaderHint is { } hint && hint != store && shard.HasReplicaOn(hint))
                     {
-                        // A fresh hint is worth one immediate retry; repeated bouncing backs off below.
+                        // The next attempt goes to the hint (ChooseReplica takes the cached leader first). A hint
+                        // naming a suspect store is most likely stale (the followers have not noticed yet that
+                        // their leader stopped): wait, and ask another replica unless its probe is due.
                         _router.NoteLeader(shard.Id, hint);
-                        if (retry.Attempts % 3 != 0)
+                        if (!_router.Health.IsSuspect(hint) && retry.TakeImmediateRedirect())
                         {
                             continue;
                         }
@@ -163,13 +199,13 @@ internal sealed partial class KvStore : IKvStore
                     {
                         await _router.RefreshAsync(map, retry.Token).ConfigureAwait(false);
                     }
-                    catch (OperationCanceledException)
+                    catch (OperationCanceledException) when (retry.Token.IsCancellationRequested)
                     {
                         throw retry.Expired();
                     }
                     catch (Exception e) when (e is not NoKvException { IsRetryable: false })
                     {
-                        retry.Fail(NoKvErrorCode.StoreUnavailable, $"shard map unavailable: {e.Message}");
+                        retry.Fail(NoKvErrorCode.StoreUnavailable, $"shard map unavailable: {e.GetType().Name}: {e.Message}");
                     }
 
                     await retry.BackoffAsync().ConfigureAwait(false);
@@ -186,6 +222,9 @@ internal sealed partial class KvStore : IKvStore
             }
         }
     }
+
+    private RetryState NewRetry(string operation, CancellationToken cancellationToken) =>
+        new(operation, _options, cancellationToken, _time, Random.Shared);
 
     private static void ThrowIfInvalid(NoKvException? error)
     {

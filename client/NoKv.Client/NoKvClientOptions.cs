@@ -14,8 +14,22 @@ public sealed class NoKvClientOptions
     /// <summary>Deadline of one operation including all retries, unless the caller's token fires first.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Longest wait for one grain call before trying another replica.</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// The default <see cref="AttemptTimeout"/>: the replicas' default election timeout (ElectionTicks 10 x
+    /// TickInterval 100 ms = 1 s) plus half of it. A leader silent for an election timeout is replaced by Raft
+    /// itself, so waiting longer on one only delays the retry; giving up much sooner would abandon leaders that are
+    /// merely slow, while their followers still point back at them. See docs/cluster.md, "Retries and timeouts".
+    /// </summary>
+    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromMilliseconds(1500);
+
+    /// <summary>
+    /// Longest wait for one attempt (one replica request, or one shard map fetch) before trying another replica.
+    /// A store that lets an attempt time out is avoided until it answers again, with one probe request per this
+    /// interval. Keep it at or above the cluster's election timeout (ElectionTicks x TickInterval of its replicas)
+    /// plus a margin for a loaded leader's commit latency; <see cref="DefaultAttemptTimeout"/> fits the default
+    /// replica options.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = DefaultAttemptTimeout;
 
     /// <summary>First retry delay; doubles per failed attempt (with jitter) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(20);

@@ -68,6 +68,7 @@ public sealed partial class Database
                 WriteGroupCount = _counters.Groups,
                 LastSequence = LastSequence,
                 WalRecovery = _walRecovery,
+                PendingTableDeletions = _purger.Pending,
             };
         }
         finally

@@ -76,6 +76,12 @@ public sealed class StorageStatistics
 
     public ulong LastSequence { get; init; }
 
+    /// <summary>
+    /// Obsolete tables (no version needs them) still on disk: queued for the purger or waiting to retry a failed
+    /// deletion. Normally 0 or briefly a few; a count that stays up means deletions keep failing.
+    /// </summary>
+    public int PendingTableDeletions { get; init; }
+
     /// <summary>What replaying the write-ahead logs at open found, and how many bytes of damaged tail it dropped.</summary>
     public WalRecoveryReport WalRecovery { get; init; } = new();
 
@@ -85,6 +91,7 @@ public sealed class StorageStatistics
         return $"user={UserBytesWritten} disk={DiskBytesWritten} wamp={WriteAmplification:F2} levels[{levels}] " +
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
                $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} " +
-               $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount}";
+               $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount} " +
+               $"pending-deletions={PendingTableDeletions}";
     }
 }

@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 using NoKv.Benchmarks.Cluster;
 using NoKv.Benchmarks.Raft;
 using NoKv.Benchmarks.Storage;
+using NoKv.Benchmarks.Ycsb;
 
 namespace NoKv.Benchmarks;
 
@@ -25,6 +26,7 @@ public static class Program
         }
         var root = new RootCommand("NoKV benchmarks (see tests/NoKv.Benchmarks/README.md)");
         root.Subcommands.Add(CreateStorageCommand());
+        root.Subcommands.Add(CreateYcsbCommand());
         root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
         // Listed for --help only; handled above.
@@ -65,6 +67,42 @@ public static class Program
                 parse.GetValue(json),
                 StorageBenchmark.ParseEngines(parse.GetValue(engines)),
                 StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)));
+        });
+        return command;
+    }
+
+    private static Command CreateYcsbCommand()
+    {
+        var quick = QuickOption();
+        var json = JsonOption();
+        var reads = new Option<string?>("--reads") { Description = "table reads: mapped (memory maps) or pread (positional reads into the block cache); default: NoKv's default for this platform", HelpName = "mapped|pread" };
+
+        // Hidden options used when the parent re-invokes this program for one engine and workload.
+        var engine = new Option<string?>("--engine") { Hidden = true };
+        var workload = new Option<string?>("--workload") { Hidden = true };
+        var dataDirectory = new Option<string?>("--data-dir") { Hidden = true };
+        var state = new Option<string?>("--state") { Hidden = true };
+        var result = new Option<string?>("--result") { Hidden = true };
+        var command = new Command("ycsb", "YCSB core workloads (load, A-F) on nokv and rocksdb, each engine and workload in its own process")
+        {
+            quick, json, reads, engine, workload, dataDirectory, state, result,
+        };
+        command.SetAction(parse =>
+        {
+            var single = parse.GetValue(engine);
+            if (single is not null)
+            {
+                return YcsbBenchmark.RunChild(
+                    single,
+                    parse.GetValue(workload) ?? throw new ArgumentException("--engine requires --workload"),
+                    parse.GetValue(quick),
+                    parse.GetValue(reads),
+                    parse.GetValue(dataDirectory) ?? throw new ArgumentException("--engine requires --data-dir"),
+                    parse.GetValue(state) ?? throw new ArgumentException("--engine requires --state"),
+                    parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result"));
+            }
+
+            return YcsbBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(reads));
         });
         return command;
     }

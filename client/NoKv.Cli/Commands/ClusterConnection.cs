@@ -40,7 +40,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         builder.Services.AddNoKvClient(o =>
         {
             o.OperationTimeout = timeout;
-            o.AttemptTimeout = TimeSpan.FromSeconds(Math.Min(3, timeout.TotalSeconds));
+            o.AttemptTimeout = timeout < NoKvClientOptions.DefaultAttemptTimeout ? timeout : NoKvClientOptions.DefaultAttemptTimeout;
         });
         var host = builder.Build();
         try

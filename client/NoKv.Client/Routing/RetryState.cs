@@ -1,27 +1,45 @@
-using System.Diagnostics;
 using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Client.Routing;
 
 /// <summary>
-/// Deadline, attempt count, backoff and the last failure of one client operation. Not thread-safe: one
-/// operation, one instance. Dispose to release the deadline timer.
+/// Deadline, attempts, backoff and the last failure of one client operation. Not thread-safe: one operation, one
+/// instance. Dispose to release the deadline timer.
+/// <para>Backoff: the n-th failure that backs off waits a uniformly random time in [ceiling/2, ceiling], where
+/// ceiling = min(MaxBackoff, InitialBackoff x 2^n): the jitter spreads clients that failed together, the cap keeps a
+/// long outage from stretching the wait past what a retry can learn.</para>
 /// </summary>
 internal sealed class RetryState : IDisposable
 {
-    private readonly NoKvClientOptions _options;
-    private readonly CancellationToken _callerToken;
-    private readonly CancellationTokenSource _deadline;
-    private readonly long _started = Stopwatch.GetTimestamp();
-    private int _failures;
+    /// <summary>How many NotLeader hints in a row are followed at once; later ones back off first, so two replicas
+    /// that point at each other (a leader change under way) cannot make a client spin.</summary>
+    public const int ImmediateRedirects = 2;
 
-    public RetryState(string operation, NoKvClientOptions options, CancellationToken callerToken)
+    private readonly NoKvClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly CancellationToken _callerToken;
+    private readonly CancellationTokenSource _timer;
+    private readonly CancellationTokenSource _deadline;
+    private readonly long _started;
+    private int _failures;
+    private int _redirects;
+
+    /// <param name="random">Jitter and the replica spread of reads; used by this operation only (not thread-safe
+    /// unless it is <see cref="Random.Shared"/>).</param>
+    public RetryState(string operation, NoKvClientOptions options, CancellationToken callerToken, TimeProvider time, Random random)
     {
         Operation = operation;
         _options = options;
+        _time = time;
+        _random = random;
         _callerToken = callerToken;
-        _deadline = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
-        _deadline.CancelAfter(options.OperationTimeout);
+        _started = time.GetTimestamp();
+        _timer = new CancellationTokenSource(options.OperationTimeout, time);
+        // Most callers pass no token: then the deadline timer alone is the operation's token (one source, not two).
+        _deadline = callerToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(callerToken, _timer.Token) : _timer;
+        Spread = random.Next();
     }
 
     public string Operation { get; }
@@ -31,11 +49,23 @@ internal sealed class RetryState : IDisposable
 
     public int Attempts { get; private set; }
 
+    /// <summary>The store the latest attempt went to, or null before the first.</summary>
+    public StoreId? LastStore { get; private set; }
+
+    /// <summary>A random offset fixed for the operation, so reads any replica may serve spread over the replicas.</summary>
+    public int Spread { get; }
+
     public NoKvErrorCode LastError { get; private set; } = NoKvErrorCode.Timeout;
 
     public string? LastDetail { get; private set; }
 
-    public void BeginAttempt() => Attempts++;
+    public TimeSpan Elapsed => _time.GetElapsedTime(_started);
+
+    public void BeginAttempt(StoreId store)
+    {
+        Attempts++;
+        LastStore = store;
+    }
 
     /// <summary>Records a retryable failure; the next <see cref="BackoffAsync"/> waits longer.</summary>
     public void Fail(NoKvErrorCode code, string? detail)
@@ -45,14 +75,25 @@ internal sealed class RetryState : IDisposable
         _failures++;
     }
 
+    /// <summary>
+    /// A NotLeader answer named another leader: true while the operation may follow such hints at once (the first
+    /// <see cref="ImmediateRedirects"/>); after that the caller backs off before following one.
+    /// </summary>
+    public bool TakeImmediateRedirect() => ++_redirects <= ImmediateRedirects;
+
+    /// <summary>The wait before the next attempt, for the failures recorded so far (see the class remarks).</summary>
+    public TimeSpan NextBackoff()
+    {
+        double ceiling = Math.Min(_options.MaxBackoff.TotalMilliseconds, _options.InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(_failures, 16)));
+        return TimeSpan.FromMilliseconds(ceiling * (0.5 + (_random.NextDouble() * 0.5)));
+    }
+
     /// <summary>Waits before the next attempt; throws the deadline's typed error if it passes first.</summary>
     public async Task BackoffAsync()
     {
-        double ceiling = Math.Min(_options.MaxBackoff.TotalMilliseconds, _options.InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(_failures, 16)));
-        var delay = TimeSpan.FromMilliseconds(ceiling * (0.5 + (Random.Shared.NextDouble() * 0.5)));
         try
         {
-            await Task.Delay(delay, _deadline.Token).ConfigureAwait(false);
+            await Task.Delay(NextBackoff(), _time, _deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -64,8 +105,16 @@ internal sealed class RetryState : IDisposable
     public Exception Expired()
     {
         _callerToken.ThrowIfCancellationRequested();
-        return new NoKvTimeoutException(Operation, Stopwatch.GetElapsedTime(_started), Attempts, LastError, LastDetail);
+        return new NoKvTimeoutException(Operation, Elapsed, Attempts, LastError, LastDetail);
     }
 
-    public void Dispose() => _deadline.Dispose();
+    public void Dispose()
+    {
+        if (!ReferenceEquals(_deadline, _timer))
+        {
+            _deadline.Dispose();
+        }
+
+        _timer.Dispose();
+    }
 }

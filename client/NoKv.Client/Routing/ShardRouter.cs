@@ -5,25 +5,41 @@ using NoKv.Abstractions.Sharding;
 namespace NoKv.Client.Routing;
 
 /// <summary>
-/// The client's routing cache: the newest shard map seen and the last known leader of each shard.
-/// Thread-safe. The map is replaced atomically; at most one refresh runs at a time and concurrent callers
-/// that saw the same stale map share its result.
+/// The client's routing cache: the newest shard map seen, the last known leader of each shard, and which stores
+/// stopped answering (<see cref="Health"/>). Thread-safe. The map is replaced atomically.
+/// <para>Nothing here makes one request wait for another's: replica choice reads immutable snapshots; a map
+/// refresh is shared by the callers that find the same stale map (one fetch, not one per caller) but no lock is
+/// held across it and each caller waits for it no longer than one fetch timeout, so a fetch stuck behind a frozen
+/// gateway costs each caller at most that and the next caller starts a new fetch.</para>
 /// </summary>
 internal sealed class ShardRouter
 {
     private readonly IGrainFactory _grains;
     private readonly StoreRoutes _routes;
-    private readonly SemaphoreSlim _refreshGate = new(1, 1);
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _fetchTimeout;
+    private readonly object _refreshGate = new();
     private readonly ConcurrentDictionary<ShardId, StoreId> _leaders = new();
     private volatile ShardMap? _map;
+    private Task<ShardMap>? _refresh;
+    private long _mapFetches;
 
-    public ShardRouter(IGrainFactory grains, StoreRoutes routes)
+    /// <param name="fetchTimeout">Longest wait for one shard map fetch (the client's attempt timeout).</param>
+    public ShardRouter(IGrainFactory grains, StoreRoutes routes, StoreHealth health, TimeSpan fetchTimeout, TimeProvider time)
     {
         _grains = grains;
         _routes = routes;
+        Health = health;
+        _fetchTimeout = fetchTimeout;
+        _time = time;
     }
 
     public StoreRoutes Routes => _routes;
+
+    public StoreHealth Health { get; }
+
+    /// <summary>Completed shard map fetches; for diagnostics and tests.</summary>
+    public long MapFetches => Interlocked.Read(ref _mapFetches);
 
     public ValueTask<ShardMap> GetMapAsync(CancellationToken cancellationToken)
     {
@@ -31,20 +47,37 @@ internal sealed class ShardRouter
         return map is not null ? ValueTask.FromResult(map) : new ValueTask<ShardMap>(RefreshAsync(null, cancellationToken));
     }
 
-    /// <summary>Fetches the map again unless another caller already replaced <paramref name="stale"/>.</summary>
+    /// <summary>
+    /// Fetches the map again unless another caller already replaced <paramref name="stale"/>; joins a fetch already
+    /// running. Throws <see cref="TimeoutException"/> when the fetch does not answer within the fetch timeout.
+    /// </summary>
     public async Task<ShardMap> RefreshAsync(ShardMap? stale, CancellationToken cancellationToken)
     {
-        await _refreshGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var current = _map;
+        if (current is not null && !ReferenceEquals(current, stale))
+        {
+            return current;
+        }
+
+        Task<ShardMap> fetch;
+        lock (_refreshGate)
+        {
+            // On the pool, outside the caller's context; its end clears _refresh under this lock, so not before
+            // the assignment here.
+            fetch = _refresh ??= Task.Run(FetchAsync);
+        }
+
+        return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ShardMap> FetchAsync()
+    {
         try
         {
-            var current = _map;
-            if (current is not null && !ReferenceEquals(current, stale))
-            {
-                return current;
-            }
-
             var fetched = await _grains.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster).GetShardMapAsync()
-                .WaitAsync(cancellationToken).ConfigureAwait(false);
+                .WaitAsync(_fetchTimeout, _time).ConfigureAwait(false);
+            Interlocked.Increment(ref _mapFetches);
+            var current = _map;
             if (current is null || fetched.Version >= current.Version)
             {
                 _map = fetched;
@@ -55,25 +88,65 @@ internal sealed class ShardRouter
         }
         finally
         {
-            _refreshGate.Release();
+            lock (_refreshGate)
+            {
+                _refresh = null;
+            }
         }
     }
 
     /// <summary>
-    /// The store to try on <paramref name="attempt"/> (0-based): the cached leader first, then the replicas
-    /// in rotation, so a dead or partitioned leader is skipped instead of retried forever.
+    /// The store to try next for <paramref name="shard"/>. Leader-only requests go to the cached leader (so a
+    /// NotLeader hint, which sets it, is followed on the very next attempt); without one, or when the leader is
+    /// suspect, they rotate over the replicas by <paramref name="attempt"/>. Other reads rotate from
+    /// <paramref name="spread"/>. Rotation passes over suspect stores and over <paramref name="previous"/> (the
+    /// store that just failed) while another replica is left; when every replica is suspect it takes one whose
+    /// probe is due, else tries one anyway (the caller backs off between such attempts).
     /// </summary>
-    public StoreId ChooseReplica(ShardDescriptor shard, int attempt, bool leaderOnly)
+    public StoreId ChooseReplica(ShardDescriptor shard, int attempt, StoreId? previous, bool leaderOnly, int spread = 0)
     {
         var replicas = shard.Replicas;
-        if (leaderOnly && _leaders.TryGetValue(shard.Id, out var leader) && shard.HasReplicaOn(leader) && attempt % (replicas.Length + 1) == 0)
+        if (leaderOnly && _leaders.TryGetValue(shard.Id, out var leader) && shard.HasReplicaOn(leader) && Health.TryAdmit(leader))
         {
             return leader;
         }
 
-        int start = leaderOnly ? 0 : Environment.CurrentManagedThreadId;
-        return replicas[(int)((uint)(start + attempt) % (uint)replicas.Length)];
+        int n = replicas.Length;
+        int offset = (int)((uint)((leaderOnly ? 0 : spread) + attempt) % (uint)n);
+        StoreId? fallback = null;
+        for (int i = 0; i < n; i++)
+        {
+            var store = replicas[(offset + i) % n];
+            if (!Health.IsSuspect(store))
+            {
+                if (store != previous)
+                {
+                    return store;
+                }
+
+                fallback ??= store;
+            }
+        }
+
+        if (fallback is { } onlyHealthy)
+        {
+            return onlyHealthy;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            var store = replicas[(offset + i) % n];
+            if (Health.TryAdmit(store))
+            {
+                return store;
+            }
+        }
+
+        return replicas[offset];
     }
+
+    /// <summary>The cached leader of <paramref name="shard"/>, if any; for diagnostics and tests.</summary>
+    public StoreId? LeaderOf(ShardId shard) => _leaders.TryGetValue(shard, out var leader) ? leader : null;
 
     public void NoteLeader(ShardId shard, StoreId store) => _leaders[shard] = store;
 
@@ -85,6 +158,21 @@ internal sealed class ShardRouter
         _routes.Find(store) is { } service
             ? new ReplicaEndpoint(store, service)
             : new ReplicaEndpoint(store, _grains.GetGrain<IShardReplicaGrain>(new ReplicaId(shard, store).ToGrainKey()));
+
+    /// <summary>The store behind <paramref name="endpoint"/> answered (any typed response): it is not suspect.</summary>
+    public void Answered(in ReplicaEndpoint endpoint) => Health.Cleared(endpoint.Store);
+
+    /// <summary>
+    /// An attempt through <paramref name="endpoint"/> got no answer (timeout, silo gone, connection reset, no live
+    /// silo for the store): the store is no longer taken for the shard's leader, its route is dropped and its
+    /// gateway quarantined (see <see cref="StoreRoutes.Forget"/>), and it is suspect until it answers.
+    /// </summary>
+    public void NoAnswer(ShardId shard, in ReplicaEndpoint endpoint)
+    {
+        ForgetLeader(shard, endpoint.Store);
+        ForgetRoute(endpoint, quarantine: true);
+        Health.Suspect(endpoint.Store);
+    }
 
     /// <summary>
     /// An attempt through <paramref name="endpoint"/> failed (no answer, silo gone, wrong store): stop using its

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Diagnostics;
 using System.Net;
 using NoKv.Abstractions.Routing;
 using NoKv.Abstractions.Sharding;
@@ -26,6 +25,8 @@ namespace NoKv.Client.Routing;
 /// when discovery first ran (the client starts with every listed gateway live) and has not failed since, or it
 /// has been listed, without a failure, for longer than the client takes to admit a new gateway or re-admit a dead
 /// one (the gateway list provider's staleness plus the gateway list refresh period, see <see cref="Quarantine"/>).</para>
+/// <para>Each gateway's answer is published as soon as it arrives, so a gateway that does not answer (a frozen
+/// silo) delays only its own store's route, never the others' (each answer waits at most <see cref="DescribeTimeout"/>).</para>
 /// <para>Thread-safe: the route table is an immutable snapshot swapped atomically; gateway bookkeeping is under a
 /// lock taken only by discovery and failures, never by a request that finds its route.</para>
 /// </summary>
@@ -41,6 +42,7 @@ internal sealed class StoreRoutes
 
     private readonly IGrainFactory _grains;
     private readonly IGatewayListProvider? _gateways;
+    private readonly TimeProvider _time;
     private readonly object _gate = new();
     private readonly Dictionary<SiloAddress, GatewayRecord> _known = new();
     private volatile FrozenDictionary<StoreId, StoreRoute> _routes = FrozenDictionary<StoreId, StoreRoute>.Empty;
@@ -48,13 +50,20 @@ internal sealed class StoreRoutes
     private int _refreshing;
     private long _lastRefreshStarted = long.MinValue;
     private long _discoveries;
+    private Task _pending = Task.CompletedTask;
 
     /// <param name="gateways">The client's gateway list; null disables direct routes (inside a silo, or when turned off).</param>
     /// <param name="gatewayListRefreshPeriod">How often the Orleans client re-reads the gateway list (its GatewayOptions).</param>
     public StoreRoutes(IGrainFactory grains, IGatewayListProvider? gateways, TimeSpan gatewayListRefreshPeriod)
+        : this(grains, gateways, gatewayListRefreshPeriod, TimeProvider.System)
+    {
+    }
+
+    public StoreRoutes(IGrainFactory grains, IGatewayListProvider? gateways, TimeSpan gatewayListRefreshPeriod, TimeProvider time)
     {
         _grains = grains;
         _gateways = gateways;
+        _time = time;
         Quarantine = (gateways?.MaxStaleness ?? TimeSpan.Zero) + gatewayListRefreshPeriod + QuarantineSlack;
     }
 
@@ -63,6 +72,12 @@ internal sealed class StoreRoutes
 
     /// <summary>Completed discoveries; for diagnostics.</summary>
     public long Discoveries => Interlocked.Read(ref _discoveries);
+
+    /// <summary>The routes known now, without asking for a discovery as a miss in <see cref="Find"/> does; for diagnostics and tests.</summary>
+    internal IReadOnlyDictionary<StoreId, StoreRoute> Snapshot => _routes;
+
+    /// <summary>The background discovery running or last run (completed when none); for tests.</summary>
+    internal Task PendingRefresh => Volatile.Read(ref _pending);
 
     /// <summary>The route to <paramref name="store"/>, or null (and a discovery is requested) when none is known.</summary>
     public IStoreService? Find(StoreId store)
@@ -112,7 +127,7 @@ internal sealed class StoreRoutes
             return;
         }
 
-        _ = Task.Run(RefreshInBackgroundAsync);
+        Volatile.Write(ref _pending, Task.Run(RefreshInBackgroundAsync));
     }
 
     private async Task RefreshInBackgroundAsync()
@@ -122,10 +137,10 @@ internal sealed class StoreRoutes
             long last = Interlocked.Read(ref _lastRefreshStarted);
             if (last != long.MinValue)
             {
-                var wait = MinRefreshInterval - Stopwatch.GetElapsedTime(last);
+                var wait = MinRefreshInterval - _time.GetElapsedTime(last);
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait).ConfigureAwait(false);
+                    await Task.Delay(wait, _time).ConfigureAwait(false);
                 }
             }
 
@@ -144,13 +159,13 @@ internal sealed class StoreRoutes
 
     private async Task DiscoverAsync(IGatewayListProvider gateways)
     {
-        Interlocked.Exchange(ref _lastRefreshStarted, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _lastRefreshStarted, _time.GetTimestamp());
         var uris = await gateways.GetGateways().ConfigureAwait(false);
         var eligible = new List<SiloAddress>(uris.Count);
         lock (_gate)
         {
             var listed = new HashSet<SiloAddress>();
-            long now = Stopwatch.GetTimestamp();
+            long now = _time.GetTimestamp();
             foreach (var uri in uris)
             {
                 if (TryGatewayAddress(uri, out var gateway) && listed.Add(gateway))
@@ -184,6 +199,8 @@ internal sealed class StoreRoutes
         }
 
         var answers = await Task.WhenAll(pending).ConfigureAwait(false);
+
+        // The complete answer replaces the table: routes through gateways that left the list or stopped answering go.
         lock (_gate)
         {
             var found = new Dictionary<StoreId, StoreRoute>();
@@ -205,11 +222,12 @@ internal sealed class StoreRoutes
         Interlocked.Increment(ref _discoveries);
     }
 
-    private static async Task<(SiloAddress, StoreId, IStoreService)?> DescribeAsync(SiloAddress gateway, IStoreService service)
+    private async Task<(SiloAddress, StoreId, IStoreService)?> DescribeAsync(SiloAddress gateway, IStoreService service)
     {
         try
         {
-            var store = await service.DescribeAsync().WaitAsync(DescribeTimeout).ConfigureAwait(false);
+            var store = await service.DescribeAsync().WaitAsync(DescribeTimeout, _time).ConfigureAwait(false);
+            Publish(store, new StoreRoute(service, gateway));
             return (gateway, store, service);
         }
         catch (Exception)
@@ -219,17 +237,33 @@ internal sealed class StoreRoutes
         }
     }
 
+    /// <summary>Adds one answer to the table at once, so requests to that store go direct before discovery ends.</summary>
+    private void Publish(StoreId store, StoreRoute route)
+    {
+        lock (_gate)
+        {
+            var current = _routes;
+            if (current.TryGetValue(store, out var known) && known == route)
+            {
+                return;
+            }
+
+            var next = new Dictionary<StoreId, StoreRoute>(current) { [store] = route };
+            _routes = next.ToFrozenDictionary();
+        }
+    }
+
     private bool IsTrusted(GatewayRecord state, long now)
     {
         long? since = state.Initial ? state.LastFailure : Math.Max(state.FirstSeen, state.LastFailure ?? long.MinValue);
-        return since is not { } t || Stopwatch.GetElapsedTime(t, now) >= Quarantine;
+        return since is not { } t || _time.GetElapsedTime(t, now) >= Quarantine;
     }
 
     private void MarkFailed(SiloAddress gateway)
     {
         if (_known.TryGetValue(gateway, out var state))
         {
-            _known[gateway] = state with { LastFailure = Stopwatch.GetTimestamp() };
+            _known[gateway] = state with { LastFailure = _time.GetTimestamp() };
         }
     }
 

@@ -4,9 +4,9 @@ namespace NoKv.Abstractions.Raft;
 
 /// <summary>
 /// Raft messages from one replica to another of the same group, sent as one one-way grain call.
-/// <see cref="Payload"/> holds <see cref="Count"/> encoded messages in the grain layer's Raft wire format
-/// (NoKv.Grains' RaftMessageCodec); Abstractions stays free of the Raft library so the client does not
-/// depend on it. The sender never waits for delivery: Raft tolerates loss and retransmits.
+/// <see cref="Payload"/> holds <see cref="Count"/> encoded messages in the grain layer's versioned Raft wire
+/// format (NoKv.Grains' RaftMessageCodec; byte by byte in docs/format-raft-wire.md); Abstractions stays free
+/// of the Raft library so the client does not depend on it. The sender never waits for delivery: Raft tolerates loss and retransmits.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("nokv.RaftMessageBatch")]
 public sealed class RaftMessageBatch

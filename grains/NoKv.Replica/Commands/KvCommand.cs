@@ -1,94 +1,121 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using NoKv.Abstractions.Requests;
 
 namespace NoKv.Replica.Commands;
 
 /// <summary>
-/// A command as stored in a Raft log entry. Little-endian; the first byte is the format tag, on disk in
-/// every log, so never renumber tags and only add new ones:
+/// A single-key write as stored in a Raft log entry: command type <see cref="CommandType.Write"/> in the
+/// command envelope (<see cref="CommandEnvelope"/>). Byte by byte, with the legacy tags, in docs/format-commands.md.
+/// Little-endian:
 /// <code>
-/// tag 1 (write, no timestamp; read for old logs)
-///       1 | kind (1) | epoch (8) | session id (16) | sequence (8) | body
-/// tag 2 (write)
-///       2 | kind (1) | epoch (8) | session id (16) | sequence (8) | proposed at, Unix ms (8) | body
-/// body = keyLength (4) | key | hasValue (1) [valueLength (4) | value] | hasExpected (1) [expectedLength (4) | expected]
-/// tag 3 (expire sessions)
-///       3 | cutoff, Unix ms (8)      drop dedupe rows last used before the cutoff
+/// entry = envelope(Write) | write                       written by this build
+///       | 2 | write                                     legacy tag 2, read only
+///       | 1 | write without proposedAt                  legacy tag 1, read only
+/// write = kind (1) | epoch (8) | session id (16) | sequence (8) | proposed at, Unix ms (8)
+///         | keyLength (4) | key | hasValue (1) [valueLength (4) | value] | hasExpected (1) [expectedLength (4) | expected]
 /// </code>
 /// Timestamps come from the proposing leader's clock and travel inside the entry, so every replica applies
 /// the same values and stays deterministic.
 /// </summary>
 internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Session, byte[] Key, byte[]? Value, byte[]? Expected, long ProposedAtMs = 0)
 {
-    private const byte LegacyWriteTag = 1;
-    private const byte WriteTag = 2;
-    private const byte ExpireSessionsTag = 3;
+    /// <summary>kind, epoch, session id, sequence: the part every write layout starts with.</summary>
+    private const int FixedWithoutTimestamp = 1 + 8 + 16 + 8;
+
+    private const int Fixed = FixedWithoutTimestamp + 8;
 
     public static KvCommand From(WriteRequest request, long proposedAtMs) =>
         new(request.Kind, request.Epoch, request.Session, request.Key, request.Value, request.Expected, proposedAtMs);
 
     public byte[] Encode()
     {
-        int size = 1 + 1 + 8 + 16 + 8 + 8 + 4 + Key.Length + 1 + (Value is null ? 0 : 4 + Value.Length) + 1 + (Expected is null ? 0 : 4 + Expected.Length);
+        int size = CommandEnvelope.HeaderSize + Fixed + 4 + Key.Length + 1 + (Value is null ? 0 : 4 + Value.Length) + 1 + (Expected is null ? 0 : 4 + Expected.Length);
         var buffer = new byte[size];
         var span = buffer.AsSpan();
-        span[0] = WriteTag;
-        span[1] = (byte)Kind;
-        BinaryPrimitives.WriteInt64LittleEndian(span[2..], Epoch);
-        Session.SessionId.TryWriteBytes(span[10..]);
-        BinaryPrimitives.WriteInt64LittleEndian(span[26..], Session.Sequence);
-        BinaryPrimitives.WriteInt64LittleEndian(span[34..], ProposedAtMs);
-        int at = 42;
+        CommandEnvelope.WriteHeader(span, CommandType.Write);
+        int at = CommandEnvelope.HeaderSize;
+        span[at] = (byte)Kind;
+        BinaryPrimitives.WriteInt64LittleEndian(span[(at + 1)..], Epoch);
+        Session.SessionId.TryWriteBytes(span[(at + 9)..]);
+        BinaryPrimitives.WriteInt64LittleEndian(span[(at + 25)..], Session.Sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(span[(at + 33)..], ProposedAtMs);
+        at += Fixed;
         at = Put(span, at, Key);
         at = PutOptional(span, at, Value);
         PutOptional(span, at, Expected);
         return buffer;
     }
 
-    /// <summary>The payload of an expire-sessions command.</summary>
-    public static byte[] EncodeExpireSessions(long cutoffMs)
-    {
-        var buffer = new byte[9];
-        buffer[0] = ExpireSessionsTag;
-        BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(1), cutoffMs);
-        return buffer;
-    }
+    /// <summary>The entry of an expire-sessions command (see <see cref="ExpireSessionsCommand"/>).</summary>
+    public static byte[] EncodeExpireSessions(long cutoffMs) => new ExpireSessionsCommand(cutoffMs).Encode();
 
-    /// <summary>True (with the cutoff) when <paramref name="data"/> is an expire-sessions command.</summary>
+    /// <summary>
+    /// True (with the cutoff) when <paramref name="data"/> is an expire-sessions command; false for any other
+    /// entry, including one whose header this build cannot read (<see cref="Decode"/> then reports it).
+    /// </summary>
+    /// <exception cref="CommandFormatException">The header says expire-sessions but the body is damaged.</exception>
     public static bool TryDecodeExpireSessions(ReadOnlySpan<byte> data, out long cutoffMs)
     {
         cutoffMs = 0;
-        if (data.Length != 9 || data[0] != ExpireSessionsTag)
+        if (!CommandEnvelope.TryReadHeader(data, out var header) || header.Type != CommandType.ExpireSessions)
         {
             return false;
         }
 
-        cutoffMs = BinaryPrimitives.ReadInt64LittleEndian(data[1..]);
+        cutoffMs = ExpireSessionsCommand.Decode(header, data).CutoffMs;
         return true;
     }
 
-    /// <exception cref="FormatException">The payload is not a write command.</exception>
+    /// <summary>Decodes a write command. Key, value and expected are copies: the entry may be reused afterwards.</summary>
+    /// <exception cref="CommandFormatException">The entry is not a well-formed write command (or holds another command).</exception>
+    /// <exception cref="UnsupportedCommandException">An envelope version, command type or write kind this build does not know.</exception>
     public static KvCommand Decode(ReadOnlySpan<byte> data)
     {
-        if (data.Length < 34 || (data[0] != WriteTag && data[0] != LegacyWriteTag) || (data[0] == WriteTag && data.Length < 42))
+        var header = CommandEnvelope.ReadHeader(data);
+        if (header.Type != CommandType.Write)
         {
-            throw new FormatException("Not a NoKV write command entry.");
+            ThrowNotAWrite(header.Type);
         }
 
-        var kind = (WriteKind)data[1];
-        long epoch = BinaryPrimitives.ReadInt64LittleEndian(data[2..]);
-        var session = new ClientSession(new Guid(data.Slice(10, 16)), BinaryPrimitives.ReadInt64LittleEndian(data[26..]));
-        long proposedAt = 0;
-        int at = 34;
-        if (data[0] == WriteTag)
+        return Decode(header, data);
+    }
+
+    /// <summary>Decodes the body of an entry whose header is <paramref name="header"/> (type Write).</summary>
+    internal static KvCommand Decode(CommandHeader header, ReadOnlySpan<byte> data)
+    {
+        bool timed = !header.IsLegacy || data[0] == CommandEnvelope.LegacyTimedWriteTag;
+        int at = header.BodyOffset;
+        if (data.Length - at < (timed ? Fixed : FixedWithoutTimestamp))
         {
-            proposedAt = BinaryPrimitives.ReadInt64LittleEndian(data[34..]);
-            at = 42;
+            ThrowMalformed("is truncated", data.Length);
+        }
+
+        var kind = (WriteKind)data[at];
+        if (kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap))
+        {
+            ThrowUnknownKind(header, kind);
+        }
+
+        long epoch = BinaryPrimitives.ReadInt64LittleEndian(data[(at + 1)..]);
+        var session = new ClientSession(new Guid(data.Slice(at + 9, 16)), BinaryPrimitives.ReadInt64LittleEndian(data[(at + 25)..]));
+        long proposedAt = 0;
+        at += FixedWithoutTimestamp;
+        if (timed)
+        {
+            proposedAt = BinaryPrimitives.ReadInt64LittleEndian(data[at..]);
+            at += 8;
         }
 
         var key = Get(data, ref at);
         var value = GetOptional(data, ref at);
         var expected = GetOptional(data, ref at);
+        if (at != data.Length)
+        {
+            ThrowMalformed("has trailing bytes:", data.Length - at);
+        }
+
         return new KvCommand(kind, epoch, session, key, value, expected, proposedAt);
     }
 
@@ -109,13 +136,13 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
     {
         if (data.Length - at < 4)
         {
-            throw new FormatException("Command entry is truncated.");
+            ThrowMalformed("is truncated inside a length field at offset", at);
         }
 
         int length = BinaryPrimitives.ReadInt32LittleEndian(data[at..]);
         if (length < 0 || length > data.Length - at - 4)
         {
-            throw new FormatException("Command entry field overruns the entry.");
+            ThrowMalformed("has a field length past its end:", length);
         }
 
         var bytes = data.Slice(at + 4, length).ToArray();
@@ -127,9 +154,35 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
     {
         if (at >= data.Length)
         {
-            throw new FormatException("Command entry is truncated.");
+            ThrowMalformed("is truncated before a presence flag at offset", at);
         }
 
-        return data[at++] == 0 ? null : Get(data, ref at);
+        byte flag = data[at++];
+        if (flag > 1)
+        {
+            ThrowMalformed("has a presence flag other than 0 or 1:", flag);
+        }
+
+        return flag == 0 ? null : Get(data, ref at);
     }
+
+    // The throws live out of line so the decoding methods stay small enough for the JIT to inline their helpers.
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowMalformed(string what, int value) =>
+        throw new CommandFormatException($"Write command {what} {value}.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotAWrite(CommandType type) =>
+        throw new CommandFormatException($"Log entry holds a {type} command, not a write.");
+
+    /// <summary>Legacy builds only ever wrote kinds 1-3, so another kind there is damage; in an envelope it may be a
+    /// kind a newer build added.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUnknownKind(CommandHeader header, WriteKind kind) =>
+        throw (header.IsLegacy
+            ? new CommandFormatException($"Legacy write command has kind {(byte)kind}.")
+            : new UnsupportedCommandException(header.Version, (byte)CommandType.Write, $"a write of kind {(byte)kind}, unknown to this build"));
 }

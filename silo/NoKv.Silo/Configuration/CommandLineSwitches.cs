@@ -16,5 +16,7 @@ public static class CommandLineSwitches
         ["--clustering"] = "Clustering:Provider",
         ["--primary"] = "Clustering:PrimarySiloEndpoint",
         ["--connection-string"] = "Clustering:ConnectionString",
+        ["--membership-dir"] = "Clustering:MembershipDirectory",
+        ["--log-format"] = "LogFormat",
     };
 }

@@ -48,6 +48,9 @@ public sealed class SiloSettings
     /// <summary>Obsolete logs deleted this many bytes at a time (NOKV_LOGDELETESTEPBYTES, 0 = at once); null keeps the store's default.</summary>
     public long? LogDeleteStepBytes { get; set; }
 
+    /// <summary>Console log format: Simple (default) or Json (--log-format, NOKV_LOGFORMAT).</summary>
+    public string LogFormat { get; set; } = nameof(Configuration.LogFormat.Simple);
+
     public ClusteringSettings Clustering { get; set; } = new();
 
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
@@ -58,4 +61,9 @@ public sealed class SiloSettings
     public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"store-{StoreId}" : SiloName;
 
     public string EffectiveDataDirectory => Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? Path.Combine("data", $"store-{StoreId}") : DataDirectory);
+
+    /// <summary>File clustering's table directory: as configured, else "membership" beside the data directory (data/store-1 -> data/membership).</summary>
+    public string EffectiveMembershipDirectory => Path.GetFullPath(string.IsNullOrWhiteSpace(Clustering.MembershipDirectory)
+        ? Path.Combine(Path.GetDirectoryName(EffectiveDataDirectory.TrimEnd(Path.DirectorySeparatorChar)) ?? ".", "membership")
+        : Clustering.MembershipDirectory);
 }

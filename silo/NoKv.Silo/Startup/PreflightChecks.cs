@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using NoKv.Silo.Configuration;
+using NoKv.Silo.Membership;
 
 namespace NoKv.Silo.Startup;
 
@@ -22,7 +23,12 @@ public static class PreflightChecks
             throw new StartupError(StartupError.InvalidConfiguration, $"Unknown clustering provider '{settings.Clustering.Provider}'; use one of: {string.Join(", ", Enum.GetNames<ClusteringProvider>())}.");
         }
 
-        if (provider != ClusteringProvider.Localhost && string.IsNullOrWhiteSpace(settings.Clustering.ConnectionString))
+        if (!Enum.TryParse<LogFormat>(settings.LogFormat, ignoreCase: true, out var format) || !Enum.IsDefined(format))
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"Unknown log format '{settings.LogFormat}'; use one of: {string.Join(", ", Enum.GetNames<LogFormat>())}.");
+        }
+
+        if (provider is (ClusteringProvider.Redis or ClusteringProvider.AdoNet) && string.IsNullOrWhiteSpace(settings.Clustering.ConnectionString))
         {
             throw new StartupError(StartupError.InvalidConfiguration, $"Clustering provider {provider} needs Clustering:ConnectionString (--connection-string or NOKV_CLUSTERING__CONNECTIONSTRING).");
         }
@@ -40,6 +46,11 @@ public static class PreflightChecks
         }
 
         CheckDataDirectory(settings.EffectiveDataDirectory);
+        if (provider == ClusteringProvider.File)
+        {
+            CheckMembershipDirectory(settings.EffectiveMembershipDirectory, settings.ClusterId);
+        }
+
         return provider;
     }
 
@@ -59,6 +70,40 @@ public static class PreflightChecks
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
             throw new StartupError(StartupError.PortInUse, $"{name} {port} is not available ({(e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "already in use" : "access denied")}); pick another with --{(name == "SiloPort" ? "silo-port" : "gateway-port")}.");
+        }
+    }
+
+    private static void CheckMembershipDirectory(string path, string clusterId)
+    {
+        try
+        {
+            _ = FileMembershipOptions.TablePath(path, clusterId);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, e.Message);
+        }
+
+        try
+        {
+            Directory.CreateDirectory(path);
+            string probe = Path.Combine(path, $".write-probe-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new StartupError(StartupError.InvalidConfiguration, $"Membership directory '{path}' is not writable: {e.Message}");
+        }
+
+        // A corrupt table is reported here as one line rather than as the runtime's join failure.
+        try
+        {
+            _ = MembershipTableFile.Read(FileMembershipOptions.TablePath(path, clusterId));
+        }
+        catch (MembershipTableCorruptException e)
+        {
+            throw new StartupError(StartupError.StartFailed, e.Message);
         }
     }
 

@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NoKv.Grains.Hosting;
 using NoKv.Silo.Configuration;
+using NoKv.Silo.Logging;
+using NoKv.Silo.Membership;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using Orleans.Configuration;
@@ -71,6 +73,9 @@ public static class SiloHostFactory
             silo.AddNoKvGrainStorage(GrainStorageName);
         });
 
+        // After Orleans, so the peer status reporter (a hosted service) starts once the silo does.
+        ConsoleLogging.Configure(builder.Logging, Enum.Parse<LogFormat>(settings.LogFormat, ignoreCase: true));
+
         // Meters: the engine publishes "NoKv.Storage", Orleans its runtime meters. Exporters are the
         // deployment's choice (OTLP, Prometheus); add one with builder.Services.ConfigureOpenTelemetryMeterProvider.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("NoKv.Storage", "Microsoft.Orleans"));
@@ -84,6 +89,15 @@ public static class SiloHostFactory
             case ClusteringProvider.Localhost:
                 IPEndPoint? primary = string.IsNullOrWhiteSpace(settings.Clustering.PrimarySiloEndpoint) ? null : IPEndPoint.Parse(settings.Clustering.PrimarySiloEndpoint);
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
+                break;
+            case ClusteringProvider.File:
+                silo.UseFileClustering(settings.EffectiveMembershipDirectory);
+                ConfigureEndpoints(silo, settings, IPAddress.Loopback);
+
+                // Reading the table is a local file read, so re-read it often: a conditional write Orleans lost to a
+                // concurrent one (several stores restarting at once, each marking its old incarnation dead) is only
+                // retried on the next refresh, and until then the stale row keeps joining silos waiting.
+                silo.Configure<ClusterMembershipOptions>(o => o.TableRefreshTimeout = TimeSpan.FromSeconds(5));
                 break;
             case ClusteringProvider.Redis:
                 silo.UseRedisClustering(settings.Clustering.ConnectionString!);
@@ -103,7 +117,7 @@ public static class SiloHostFactory
         }
     }
 
-    private static void ConfigureEndpoints(ISiloBuilder silo, SiloSettings settings)
+    private static void ConfigureEndpoints(ISiloBuilder silo, SiloSettings settings, IPAddress? defaultAddress = null)
     {
         silo.Configure<EndpointOptions>(o =>
         {
@@ -112,6 +126,10 @@ public static class SiloHostFactory
             if (!string.IsNullOrWhiteSpace(settings.AdvertisedAddress))
             {
                 o.AdvertisedIPAddress = IPAddress.Parse(settings.AdvertisedAddress);
+            }
+            else if (defaultAddress is not null)
+            {
+                o.AdvertisedIPAddress = defaultAddress;
             }
         });
     }

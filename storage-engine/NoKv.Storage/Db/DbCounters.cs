@@ -46,6 +46,7 @@ internal sealed class DbCounters : IDisposable
         _meter.CreateObservableCounter("nokv.storage.read_triggered_compactions", () => new Measurement<long>(ReadTriggeredCompactions, tags), description: "Compactions started because reads consulted a table and another too often");
         _meter.CreateObservableCounter("nokv.storage.read_sampled_seeks", () => new Measurement<long>(readCompactions.ChargedSeeks, tags), description: "Sampled multi-table reads charged to a table's read-compaction budget");
         _meter.CreateObservableGauge("nokv.storage.wal_recovery_dropped_bytes", () => db.TryGetStatistics() is { } s ? [new Measurement<long>(s.WalRecovery.DroppedBytes, tags)] : Array.Empty<Measurement<long>>(), "By", "Bytes of damaged WAL tail dropped at the last open");
+        _meter.CreateObservableGauge("nokv.storage.pending_table_deletions", () => db.TryGetStatistics() is { } s ? [new Measurement<int>(s.PendingTableDeletions, tags)] : Array.Empty<Measurement<int>>(), description: "Obsolete tables still on disk, queued for deletion or waiting to retry a failed one");
         _meter.CreateObservableGauge("nokv.storage.level_files", () => LevelMeasurements(db, tags, bytes: false));
         _meter.CreateObservableGauge("nokv.storage.level_bytes", () => LevelMeasurements(db, tags, bytes: true), "By");
         _meter.CreateObservableGauge("nokv.storage.block_cache_hit_rate", () => db.TryGetStatistics() is { } s ? [new Measurement<double>(s.BlockCacheHitRate, tags)] : Array.Empty<Measurement<double>>());

@@ -28,7 +28,7 @@ internal sealed class ObsoleteFilePurger : IDisposable
     private readonly Func<ulong, bool> _delete;
     private readonly int _nice;
 
-    // Guards _queue, _failed and _stopping; never held while deleting. A leaf lock: Enqueue runs under the
+    // Guards _queue, _failed, _inPass and _stopping; never held while deleting. A leaf lock: Enqueue runs under the
     // database mutex (a super version installed there may drop the last reference to a version).
     private readonly object _lock = new();
 
@@ -39,6 +39,9 @@ internal sealed class ObsoleteFilePurger : IDisposable
     private Thread? _thread;
     private bool _stopping;
 
+    // Files taken by the pass in progress (still on disk until it deletes them).
+    private int _inPass;
+
     /// <param name="delete">Evicts and deletes one table; returns false when the deletion failed and is to be retried.</param>
     /// <param name="nice">Background thread niceness (see <see cref="BackgroundThreadPriority"/>).</param>
     public ObsoleteFilePurger(Func<ulong, bool> delete, int nice)
@@ -47,14 +50,14 @@ internal sealed class ObsoleteFilePurger : IDisposable
         _nice = nice;
     }
 
-    /// <summary>Files queued or waiting for a retry.</summary>
+    /// <summary>Obsolete files not yet deleted: queued, being deleted, or waiting for a retry.</summary>
     public int Pending
     {
         get
         {
             lock (_lock)
             {
-                return _queue.Count + _failed.Count;
+                return _queue.Count + _failed.Count + _inPass;
             }
         }
     }
@@ -150,6 +153,8 @@ internal sealed class ObsoleteFilePurger : IDisposable
             {
                 batch.Add(number);
             }
+
+            _inPass = batch.Count;
         }
 
         List<ulong>? failed = null;
@@ -173,16 +178,15 @@ internal sealed class ObsoleteFilePurger : IDisposable
             }
         }
 
-        if (failed is null)
-        {
-            return true;
-        }
-
         lock (_lock)
         {
-            _failed.AddRange(failed);
+            _inPass = 0;
+            if (failed is not null)
+            {
+                _failed.AddRange(failed);
+            }
         }
 
-        return false;
+        return failed is null;
     }
 }

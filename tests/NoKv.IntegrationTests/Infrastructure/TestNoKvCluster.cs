@@ -19,8 +19,9 @@ namespace NoKv.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class TestNoKvCluster : IAsyncDisposable
 {
-    private TestNoKvCluster(InProcessTestCluster cluster, string root, NetworkFaults faults, LostReplies lostReplies, RequestPaths paths, int silos)
+    private TestNoKvCluster(InProcessTestCluster cluster, string root, NetworkFaults faults, LostReplies lostReplies, RequestPaths paths, FrozenStores frozen, int silos)
     {
+        Frozen = frozen;
         Paths = paths;
         Cluster = cluster;
         Root = root;
@@ -39,6 +40,9 @@ public sealed class TestNoKvCluster : IAsyncDisposable
     public NetworkFaults Faults { get; }
 
     public LostReplies LostReplies { get; }
+
+    /// <summary>Stores whose replicas do not answer client requests until thawed (a stopped process, as seen by clients).</summary>
+    public FrozenStores Frozen { get; }
 
     /// <summary>How client requests reached replicas (straight to the replica's silo or not), across all silos.</summary>
     public RequestPaths Paths { get; }
@@ -63,6 +67,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         var faults = new NetworkFaults();
         var lostReplies = new LostReplies();
         var paths = new RequestPaths();
+        var frozen = new FrozenStores();
         var stores = Enumerable.Range(1, silos).ToArray();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((options, silo) =>
@@ -73,6 +78,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
             silo.Services.AddSingleton(paths);
             silo.AddIncomingGrainCallFilter<RaftFaultFilter>();
             silo.AddIncomingGrainCallFilter<RequestPathFilter>();
+            silo.AddIncomingGrainCallFilter(new FreezeFilter(frozen, new StoreId(store)));
             silo.AddNoKvGrainStorage(GrainStorageName);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
@@ -114,7 +120,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         }));
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var result = new TestNoKvCluster(cluster, root, faults, lostReplies, paths, silos);
+        var result = new TestNoKvCluster(cluster, root, faults, lostReplies, paths, frozen, silos);
         await result.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
         return result;
     }

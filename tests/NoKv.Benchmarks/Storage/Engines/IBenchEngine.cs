@@ -30,4 +30,7 @@ public interface IBenchEngine : IDisposable
 
     /// <summary>A one-line summary of the engine's internal state (levels, caches, stalls) for the notes, if it offers one.</summary>
     string? DescribeState();
+
+    /// <summary>Bytes of the table files the engine's current state references (its live data on disk), if it reports them.</summary>
+    long? LiveTableBytes() => null;
 }

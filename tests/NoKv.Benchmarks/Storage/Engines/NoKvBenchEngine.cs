@@ -12,8 +12,10 @@ public sealed class NoKvBenchEngine : IBenchEngine
     private readonly Database _db;
     private readonly List<string> _notes = [];
 
-    public NoKvBenchEngine(string path, EngineSettings settings)
+    /// <param name="mappedReads">Table read mode; null = the engine's default for this platform.</param>
+    public NoKvBenchEngine(string path, EngineSettings settings, bool? mappedReads = null)
     {
+        var defaults = new StorageOptions();
         var options = new StorageOptions
         {
             MemtableSizeBytes = settings.MemtableBytes,
@@ -28,6 +30,7 @@ public sealed class NoKvBenchEngine : IBenchEngine
             Level0CompactionTrigger = settings.Level0CompactionTrigger,
             MaxOpenTables = 1000,
             VerifyChecksums = true,
+            UseMappedReads = mappedReads ?? defaults.UseMappedReads,
         };
         _db = Database.Open(path, options);
         _notes.Add("NoKv: shared settings map 1:1 onto StorageOptions, MaxImmutableMemtables=2, checksums verified on every block read, " +
@@ -51,6 +54,8 @@ public sealed class NoKvBenchEngine : IBenchEngine
     public double? EngineWriteAmplification() => _db.GetStatistics().WriteAmplification;
 
     public string? DescribeState() => _db.GetStatistics().ToString();
+
+    public long? LiveTableBytes() => _db.GetStatistics().LiveSstBytes;
 
     public void Dispose() => _db.Dispose();
 }

@@ -19,8 +19,10 @@ public sealed class RocksDbBenchEngine : IBenchEngine
     private readonly FlushOptions _flushOptions = new FlushOptions().SetWaitForFlush(true);
     private readonly List<string> _notes = [];
 
-    public RocksDbBenchEngine(string path, EngineSettings settings)
+    /// <param name="mappedReads">allow_mmap_reads; null = whatever NoKv uses by default on this platform.</param>
+    public RocksDbBenchEngine(string path, EngineSettings settings, bool? mappedReads = null)
     {
+        var mapped = mappedReads ?? MappedReads;
         var tableOptions = new BlockBasedTableOptions()
             .SetBlockCache(Cache.CreateLru((ulong)settings.BlockCacheBytes))
             .SetFilterPolicy(BloomFilterPolicy.Create(settings.BloomBitsPerKey, false))
@@ -38,16 +40,16 @@ public sealed class RocksDbBenchEngine : IBenchEngine
             .SetLevelCompactionDynamicLevelBytes(false)
             .SetLevel0FileNumCompactionTrigger(settings.Level0CompactionTrigger)
             .SetMaxOpenFiles(1000)
-            .SetAllowMmapReads(MappedReads)
+            .SetAllowMmapReads(mapped)
             .SetBlockBasedTableFactory(tableOptions)
             .EnableStatistics();
         _db = RocksDb.Open(_options, path);
         _notes.Add("RocksDB: block-based tables, LRU block cache, full bloom filter, no compression, static level sizes " +
                    "(level_compaction_dynamic_level_bytes=false, to match the fixed per-level targets), max_write_buffer_number=3, " +
                    "index/filter blocks outside the block cache (default), statistics on");
-        _notes.Add(MappedReads
+        _notes.Add(mapped
             ? "RocksDB: allow_mmap_reads=true, the same I/O mode as NoKv's mapped tables (checksums still verified per read)"
-            : "RocksDB: reads with pread, the same I/O mode as NoKv on this platform");
+            : "RocksDB: allow_mmap_reads=false, reads with pread into the block cache, the same I/O mode as NoKv's unmapped tables");
         _notes.Add("RocksDB fillsync: WriteOptions.sync=true per Put; concurrent fillsync uses RocksDB's own write-group commit");
     }
 
@@ -86,6 +88,9 @@ public sealed class RocksDbBenchEngine : IBenchEngine
         var compaction = Ticker(text, "rocksdb.compact.write.bytes");
         return user > 0 ? (double)(wal + flush + compaction) / user : null;
     }
+
+    public long? LiveTableBytes() =>
+        long.TryParse(_db.GetProperty("rocksdb.live-sst-files-size"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
 
     public string? DescribeState()
     {

@@ -1,0 +1,82 @@
+using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Raft;
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
+
+namespace NoKv.Client.Tests.Fakes;
+
+/// <summary>
+/// The replica grains of a fake cluster. Every request is recorded in <see cref="Calls"/> and answered by
+/// <see cref="Respond"/>, which a test sets: it may answer at once, never (a frozen silo: a task that does not
+/// complete), later (a task the test completes), or throw (a dead silo). Gets return the key as value.
+/// </summary>
+internal sealed class FakeReplicas
+{
+    private readonly List<ReplicaCall> _calls = new();
+
+    public Func<ReplicaCall, Task<ReplicaAnswer>> Respond { get; set; } = _ => Task.FromResult(ReplicaAnswer.Ok);
+
+    public IReadOnlyList<ReplicaCall> Calls
+    {
+        get
+        {
+            lock (_calls)
+            {
+                return _calls.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The stores called, in order, for <paramref name="shard"/> (all shards when null).</summary>
+    public int[] StoresCalled(ShardId? shard = null) =>
+        Calls.Where(c => shard is null || c.Shard == shard).Select(c => c.Store.Value).ToArray();
+
+    public void ClearCalls()
+    {
+        lock (_calls)
+        {
+            _calls.Clear();
+        }
+    }
+
+    public IShardReplicaGrain Grain(string key) =>
+        ReplicaId.TryParse(key, out var id) ? new Replica(this, id) : throw new ArgumentException($"not a replica key: {key}");
+
+    private async Task<ReplicaAnswer> ReceiveAsync(ReplicaCall call)
+    {
+        lock (_calls)
+        {
+            _calls.Add(call);
+        }
+
+        return await Respond(call);
+    }
+
+    private sealed class Replica(FakeReplicas owner, ReplicaId id) : IShardReplicaGrain
+    {
+        public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
+        {
+            var answer = await owner.ReceiveAsync(new ReplicaCall(id, "write", request.Session));
+            return new WriteResponse { Code = answer.Code, LeaderHint = answer.Hint, Succeeded = answer.Code == Abstractions.Errors.NoKvErrorCode.Ok, CurrentEpoch = request.Epoch };
+        }
+
+        public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
+        {
+            var answer = await owner.ReceiveAsync(new ReplicaCall(id, "get", null));
+            return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch };
+        }
+
+        public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
+        {
+            var answer = await owner.ReceiveAsync(new ReplicaCall(id, "scan", null));
+            return new ScanResponse { Code = answer.Code, LeaderHint = answer.Hint, CurrentEpoch = request.Epoch };
+        }
+
+        public Task DeliverAsync(RaftMessageBatch batch) => throw new NotSupportedException();
+
+        public Task<ReplicaStatus> GetStatusAsync() => throw new NotSupportedException();
+
+        public Task StartAsync() => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,12 @@
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Client.Tests.Fakes;
+
+/// <summary>What a fake replica answers: a code and, for NotLeader, the leader it names (if any).</summary>
+internal readonly record struct ReplicaAnswer(NoKvErrorCode Code, StoreId? Hint = null)
+{
+    public static ReplicaAnswer Ok { get; } = new(NoKvErrorCode.Ok);
+
+    public static ReplicaAnswer NotLeader(int? hint) => new(NoKvErrorCode.NotLeader, hint is { } h ? new StoreId(h) : null);
+}

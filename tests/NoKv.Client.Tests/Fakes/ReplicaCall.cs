@@ -1,0 +1,12 @@
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Client.Tests.Fakes;
+
+/// <summary>One request a fake replica received: where it went, and the write's session when it was a write.</summary>
+internal sealed record ReplicaCall(ReplicaId Replica, string Kind, ClientSession? Session)
+{
+    public StoreId Store => Replica.Store;
+
+    public ShardId Shard => Replica.Shard;
+}

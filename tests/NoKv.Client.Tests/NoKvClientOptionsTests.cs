@@ -1,0 +1,35 @@
+using Xunit;
+
+namespace NoKv.Client.Tests;
+
+public sealed class NoKvClientOptionsTests
+{
+    [Fact]
+    public void TheAttemptTimeoutDefaultsToOneElectionTimeoutPlusHalf()
+    {
+        // The replicas' defaults: ElectionTicks 10 x TickInterval 100 ms = 1 s.
+        var options = new NoKvClientOptions();
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), options.AttemptTimeout);
+        Assert.Equal(NoKvClientOptions.DefaultAttemptTimeout, options.AttemptTimeout);
+        Assert.True(options.AttemptTimeout < options.OperationTimeout);
+        Assert.True(new NoKvClientOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void ANonPositiveAttemptTimeoutIsRejectedByName(int milliseconds)
+    {
+        var result = new NoKvClientOptionsValidator().Validate(null, new NoKvClientOptions { AttemptTimeout = TimeSpan.FromMilliseconds(milliseconds) });
+        Assert.True(result.Failed);
+        Assert.Contains("AttemptTimeout", result.FailureMessage);
+    }
+
+    [Fact]
+    public void BackoffBoundsMustBeOrdered()
+    {
+        var result = new NoKvClientOptionsValidator().Validate(null, new NoKvClientOptions { InitialBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromMilliseconds(500) });
+        Assert.True(result.Failed);
+        Assert.Contains("InitialBackoff", result.FailureMessage);
+    }
+}

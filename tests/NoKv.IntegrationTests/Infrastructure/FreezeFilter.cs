@@ -1,0 +1,25 @@
+using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Incoming grain-call filter on one test silo: while its store is frozen (<see cref="FrozenStores"/>), client
+/// requests (write, get, scan) to its replicas get no answer until the thaw. Everything else passes untouched.
+/// </summary>
+public sealed class FreezeFilter(FrozenStores frozen, StoreId store) : IIncomingGrainCallFilter
+{
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.InterfaceMethod?.DeclaringType == typeof(IShardReplicaGrain)
+            && context.Request.GetArgumentCount() >= 1
+            && context.Request.GetArgument(0) is WriteRequest or ReadRequest or ScanRequest
+            && frozen.Hold(store) is { } thaw)
+        {
+            await thaw;
+        }
+
+        await context.Invoke();
+    }
+}

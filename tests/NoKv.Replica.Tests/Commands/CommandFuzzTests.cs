@@ -1,0 +1,139 @@
+using NoKv.Abstractions.Requests;
+using NoKv.Replica.Commands;
+using NoKv.Replica.Tests.Support;
+using Xunit;
+
+namespace NoKv.Replica.Tests.Commands;
+
+/// <summary>
+/// Seeded fuzzing of the command decoders (seeds: <see cref="FuzzSeeds"/>; each test's name carries its seed and
+/// every failure message names the case). Random commands round-trip; damaged and random entries decode or are
+/// refused with CommandFormatException or UnsupportedCommandException, never anything else, within bounded memory,
+/// through both ways a state machine reads an entry (header first, or try-expiry-then-write).
+/// </summary>
+public sealed class CommandFuzzTests
+{
+    private const int CommandsPerSeed = 64;
+    private const int MutationsPerSeed = 600;
+
+    [Theory]
+    [MemberData(nameof(FuzzSeeds.All), MemberType = typeof(FuzzSeeds))]
+    public void Random_commands_round_trip(int seed)
+    {
+        var random = new Random(seed);
+        for (int i = 0; i < CommandsPerSeed; i++)
+        {
+            var command = NextWrite(random);
+            var entry = command.Encode();
+
+            Assert.Equal(CommandType.Write, CommandEnvelope.ReadHeader(entry).Type);
+            Assert.False(KvCommand.TryDecodeExpireSessions(entry, out _), $"seed {seed}, command {i}: a write read as an expiry");
+            Assert.True(KvCommandComparer.Instance.Equals(command, KvCommand.Decode(entry)), $"seed {seed}, command {i}: {command} did not round-trip");
+
+            long cutoff = random.NextInt64(long.MinValue, long.MaxValue);
+            Assert.True(KvCommand.TryDecodeExpireSessions(KvCommand.EncodeExpireSessions(cutoff), out long decoded));
+            Assert.Equal(cutoff, decoded);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(FuzzSeeds.All), MemberType = typeof(FuzzSeeds))]
+    public void Damaged_entries_decode_or_are_refused_with_a_command_error(int seed)
+    {
+        var random = new Random(seed);
+        var valids = new List<byte[]>();
+        for (int i = 0; i < 8; i++)
+        {
+            valids.Add(NextWrite(random).Encode());
+        }
+
+        valids.Add(KvCommand.EncodeExpireSessions(random.NextInt64()));
+        valids.Add(LegacyTimedWrite(valids[0]));
+        valids.Add([3, .. KvCommand.EncodeExpireSessions(random.NextInt64())[3..]]);
+
+        int decoded = 0;
+        for (int m = 0; m < MutationsPerSeed; m++)
+        {
+            var damaged = Mutator.Mutate(random, valids[random.Next(valids.Count)], out string how);
+            string context = $"seed {seed}, mutation {m} ({how})";
+            if (DecodeCheck.DecodesOrRefuses(() => DecodeByHeader(damaged), IsCommandError, damaged.Length, context + ", by header"))
+            {
+                decoded++;
+            }
+
+            DecodeCheck.DecodesOrRefuses(() => DecodeAsTheStateMachineDoes(damaged), IsCommandError, damaged.Length, context + ", expiry then write");
+        }
+
+        // Bit flips in keys and values still decode: the test must not only exercise the refusals.
+        Assert.True(decoded > 0, $"seed {seed}: no damaged entry decoded");
+    }
+
+    [Theory]
+    [MemberData(nameof(FuzzSeeds.All), MemberType = typeof(FuzzSeeds))]
+    public void Random_bytes_are_refused_with_a_command_error_or_decode(int seed)
+    {
+        var random = new Random(seed);
+        for (int i = 0; i < 300; i++)
+        {
+            var bytes = Mutator.RandomBytes(random, random.Next(120));
+            if (bytes.Length > 0)
+            {
+                // Mostly plausible first bytes, so the bodies are exercised and not only the first-byte check.
+                bytes[0] = random.Next(5) switch { 0 => bytes[0], 1 => 1, 2 => 2, 3 => 3, _ => CommandEnvelope.Magic };
+            }
+
+            if (bytes.Length > 2 && bytes[0] == CommandEnvelope.Magic && random.Next(2) == 0)
+            {
+                bytes[1] = CommandEnvelope.CurrentVersion;
+                bytes[2] = (byte)random.Next(4);
+            }
+
+            DecodeCheck.DecodesOrRefuses(() => DecodeByHeader(bytes), IsCommandError, bytes.Length, $"seed {seed}, input {i} ({Convert.ToHexString(bytes)})");
+        }
+    }
+
+    private static bool IsCommandError(Exception e) => e is CommandFormatException or UnsupportedCommandException;
+
+    /// <summary>How a state machine dispatches: read the header, then decode the body of that type.</summary>
+    private static void DecodeByHeader(byte[] entry)
+    {
+        var header = CommandEnvelope.ReadHeader(entry);
+        switch (header.Type)
+        {
+            case CommandType.Write:
+                KvCommand.Decode(entry);
+                break;
+            case CommandType.ExpireSessions:
+                ExpireSessionsCommand.Decode(entry);
+                break;
+            default:
+                Assert.Fail($"ReadHeader returned type {header.Type}, which it does not know");
+                break;
+        }
+    }
+
+    /// <summary>How ShardStateMachine reads an entry today.</summary>
+    private static void DecodeAsTheStateMachineDoes(byte[] entry)
+    {
+        if (!KvCommand.TryDecodeExpireSessions(entry, out _))
+        {
+            KvCommand.Decode(entry);
+        }
+    }
+
+    private static KvCommand NextWrite(Random random)
+    {
+        var kind = (WriteKind)(1 + random.Next(3));
+        return new KvCommand(
+            kind,
+            random.NextInt64(),
+            new ClientSession(new Guid(Mutator.RandomBytes(random, 16)), random.NextInt64()),
+            Mutator.RandomBytes(random, random.Next(5) == 0 ? 0 : random.Next(64)),
+            random.Next(3) == 0 ? null : Mutator.RandomBytes(random, random.Next(4) == 0 ? 0 : random.Next(512)),
+            kind == WriteKind.CompareAndSwap && random.Next(2) == 0 ? Mutator.RandomBytes(random, random.Next(64)) : null,
+            random.NextInt64());
+    }
+
+    /// <summary>The same write as an older build wrote it: tag 2 instead of the envelope.</summary>
+    private static byte[] LegacyTimedWrite(byte[] enveloped) => [2, .. enveloped[CommandEnvelope.HeaderSize..]];
+}
