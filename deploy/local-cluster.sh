@@ -51,6 +51,18 @@ supervisor_pid() { pid_in "$PIDS/store-$1.supervisor.pid"; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Whether store $1's silo serves on port $2: the silo itself must be listening (another program holding the
+# port would otherwise pass for it). Without ss (iproute2), an open port and a live silo have to do.
+serving() {
+  local pid
+  pid="$(silo_pid "$1")" || return 1
+  if command -v ss >/dev/null 2>&1; then
+    ss -ltnpH "sport = :$2" 2>/dev/null | grep -q "pid=$pid,"
+  else
+    port_open "$2"
+  fi
+}
+
 stamp() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 
 build() {
@@ -123,7 +135,7 @@ start_store() {
 
 wait_serving() {
   local n=$1 gateway_port=$((29999 + $1)) began=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
-  until port_open "$gateway_port"; do
+  until serving "$n" "$gateway_port"; do
     # Give the supervisor a moment to write its pid file before judging it gone.
     if (( SECONDS - began > 2 )) && ! supervisor_pid "$n" >/dev/null && ! silo_pid "$n" >/dev/null; then
       echo "store $n stopped during start-up; last log lines:" >&2
