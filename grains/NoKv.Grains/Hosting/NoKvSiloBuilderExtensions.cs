@@ -7,6 +7,7 @@ using NoKv.Abstractions.Routing;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Persistence;
 using NoKv.Grains.Placement;
+using NoKv.Grains.Raft;
 using NoKv.Grains.Replica;
 using NoKv.Replica;
 using NoKv.Grains.Routing;
@@ -58,6 +59,10 @@ public static class NoKvSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LocalStore>());
         services.TryAddSingleton<ClusterLayout>();
         services.TryAddSingleton<StoreDirectory>();
+
+        // One limiter for refused Raft batches, shared by every replica of the silo: a peer store on a newer wire
+        // version costs one warning a minute, not one per batch of every shard.
+        services.TryAddSingleton(_ => new PeerWarningLimiter(TimeProvider.System, TimeSpan.FromMinutes(1)));
         services.TryAddSingleton<LayoutGuard>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LayoutGuard>());
         services.TryAddSingleton<ReplicaStarter>();

@@ -7,7 +7,7 @@ namespace NoKv.Grains.Raft;
 /// per kind of warning), since the batches of all shards from one peer store are the same condition.
 /// Thread-safe.
 /// </summary>
-internal sealed class PeerWarningLimiter
+public sealed class PeerWarningLimiter
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;

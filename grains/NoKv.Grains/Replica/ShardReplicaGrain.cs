@@ -40,6 +40,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly ILoggerFactory _loggers;
     private readonly ILocalSiloDetails _silo;
     private readonly StoreDirectory _stores;
+    private readonly PeerWarningLimiter _badBatches;
 
     // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
     private readonly HashSet<StoreId> _downStores = new();
@@ -54,9 +55,10 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private ReplicaCore _core = null!;
     private IGrainTimer? _timer;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores)
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches)
     {
         _stores = stores;
+        _badBatches = badBatches;
         _store = store;
         _layout = layout;
         _options = options.Value;
@@ -140,7 +142,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
         catch (FormatException e)
         {
-            LogBadBatch(_id.ToGrainKey(), batch.From.Value, e.Message);
+            // Refused whole (docs/format-raft-wire.md): Raft retransmits, and a peer on a newer wire version keeps
+            // sending what this build cannot read, so the warning is rate-limited per peer store.
+            if (_badBatches.ShouldWarn(batch.From.Value, out long suppressed))
+            {
+                LogBadBatch(_id.ToGrainKey(), batch.From.Value, e.Message, suppressed);
+            }
+
             return Task.CompletedTask;
         }
 

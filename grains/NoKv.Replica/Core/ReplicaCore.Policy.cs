@@ -28,13 +28,20 @@ public sealed partial class ReplicaCore
     /// Leader balance: the shard's first voter is its preferred leader, and layouts rotate the first voter across
     /// stores, so leadership (and client load) spreads over the cluster instead of piling onto whichever silo
     /// started first. A leader that is not preferred hands over to the preferred store when that store is up, at
-    /// most once per few election timeouts so a lagging or flapping store cannot cause churn; Raft catches the
-    /// transferee up before it takes over. A leader that stopped applying (an entry this build cannot read) hands
+    /// most once per few election timeouts so a lagging or flapping store cannot cause churn, and only to a peer that
+    /// answered it within an election timeout; Raft catches the transferee up before it takes over. A leader that stopped applying (an entry this build cannot read) hands
     /// over to any other voter, since it cannot serve clients.
     /// </summary>
     private void MaybeTransferLeadership()
     {
-        if (++_ticksSinceBalance < _options.ElectionTicks * 4 || !_node.IsLeader)
+        if (!_node.IsLeader)
+        {
+            // A new leader first serves for a while: handing over at once would add a second election's pause.
+            _ticksSinceBalance = 0;
+            return;
+        }
+
+        if (++_ticksSinceBalance < _options.ElectionTicks * 4)
         {
             return;
         }
@@ -48,7 +55,9 @@ public sealed partial class ReplicaCore
 
         foreach (var peer in Descriptor.Peers)
         {
-            if (peer.Role != Abstractions.Sharding.PeerRole.Voter || peer.PeerId == PeerId || !_host.IsStoreAvailable(peer.Store))
+            // A store that is up but frozen or cut off still counts as available to the host: only a peer that
+            // answered within an election timeout can take over without leaving the shard leaderless meanwhile.
+            if (peer.Role != Abstractions.Sharding.PeerRole.Voter || peer.PeerId == PeerId || !_host.IsStoreAvailable(peer.Store) || !RecentlyHeardFrom(peer.PeerId))
             {
                 continue;
             }
@@ -62,6 +71,9 @@ public sealed partial class ReplicaCore
             }
         }
     }
+
+    private bool RecentlyHeardFrom(ulong peer) =>
+        _lastResponse.TryGetValue(peer, out long at) && _host.NowMs - at <= _options.ElectionTicks * (long)_options.TickInterval.TotalMilliseconds;
 
     /// <summary>Keeps the log bounded: once enough entries are applied, drops all but a tail for slow followers.</summary>
     private async Task MaybeCompactAsync()

@@ -31,6 +31,9 @@ public sealed partial class ReplicaCore
     private long _lastLeaderContact;
     private long _lastQuorumContact;
 
+    /// <summary>True while a pump runs (between awaits of a Ready); input given now is queued for it.</summary>
+    public bool IsPumping => _pumping;
+
     /// <summary>
     /// The one place that drives the Raft node: feed queued input, then persist, apply and send each Ready.
     /// Re-entrant calls return at once; the running pump picks up whatever they queued. A storage failure or a
@@ -138,7 +141,7 @@ public sealed partial class ReplicaCore
         {
             foreach (var waiter in _proposalInbox)
             {
-                var result = _node.Propose(waiter.Command);
+                var result = waiter.Change is { } change ? _node.ProposeConfChange(change) : _node.Propose(waiter.Command);
                 if (result.IsAccepted)
                 {
                     waiter.Index = result.Index;

@@ -292,6 +292,83 @@ public sealed partial class ReplicaCore
     }
 
     /// <summary>
+    /// Proposes one membership change (add a voter or learner, promote a learner, remove a peer) and waits until it
+    /// is applied here, so the descriptor this replica persists already holds it. One change at a time (Raft's
+    /// one-at-a-time rule): a change proposed while another is unapplied is refused with ProposalDropped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The change contradicts the current membership (a second peer on one store,
+    /// a reused peer id, removing an unknown peer, the last voter).</exception>
+    public async Task<WriteResponse> ChangeMembershipAsync(ConfChangeType type, PeerDescriptor peer, CancellationToken cancellationToken = default)
+    {
+        ValidateMembershipChange(type, peer);
+        if (CheckServing() is { } rejection)
+        {
+            return new WriteResponse { Code = rejection.Code, Detail = rejection.Detail, CurrentEpoch = Descriptor.Epoch, LeaderHint = LeaderHint() };
+        }
+
+        if (!_node.IsLeader)
+        {
+            return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        var context = type == ConfChangeType.RemoveNode ? ReadOnlyMemory<byte>.Empty : PeerChangeContext.Encode(peer.Store);
+        var waiter = new ProposalWaiter([], Deadline()) { Change = new ConfChange(type, peer.PeerId, context) };
+        _proposalInbox.Add(waiter);
+        _proposalDeadlines.Enqueue(waiter);
+        waiter.CancelWith(cancellationToken);
+        try
+        {
+            await PumpAsync().ConfigureAwait(true);
+            var (outcome, succeeded, index) = await waiter.Task.ConfigureAwait(true);
+            return new WriteResponse { Code = outcome, Succeeded = succeeded, Index = (long)index, CurrentEpoch = Descriptor.Epoch, LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint() };
+        }
+        finally
+        {
+            waiter.StopCancellation();
+        }
+    }
+
+    private void ValidateMembershipChange(ConfChangeType type, PeerDescriptor peer)
+    {
+        var current = Descriptor;
+        var existing = current.Peer(peer.PeerId);
+        switch (type)
+        {
+            case ConfChangeType.AddNode or ConfChangeType.AddLearnerNode:
+                if (peer.PeerId == 0 || !peer.Store.IsValid)
+                {
+                    throw new ArgumentException($"Peer {peer} is not valid: peer and store ids start at 1.", nameof(peer));
+                }
+
+                if (existing is { } member && member.Store != peer.Store)
+                {
+                    throw new ArgumentException($"Peer {peer.PeerId} of shard {current.Id} lives on store {member.Store}, not {peer.Store}.", nameof(peer));
+                }
+
+                if (existing is null && current.PeerOn(peer.Store) is { } other)
+                {
+                    throw new ArgumentException($"Store {peer.Store} already holds peer {other.PeerId} of shard {current.Id}; remove it first.", nameof(peer));
+                }
+
+                break;
+            case ConfChangeType.RemoveNode:
+                if (existing is null)
+                {
+                    throw new ArgumentException($"Peer {peer.PeerId} is not a member of shard {current.Id}.", nameof(peer));
+                }
+
+                if (existing.Value.Role == PeerRole.Voter && current.Replicas.Length == 1)
+                {
+                    throw new ArgumentException($"Peer {peer.PeerId} is the last voter of shard {current.Id}.", nameof(peer));
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"Unknown membership change {type}.", nameof(type));
+        }
+    }
+
+    /// <summary>
     /// Raft messages from the peer on store <paramref name="fromStore"/>; queued, then the pump runs. Messages for
     /// another peer id (an earlier or later incarnation of this replica) are dropped: Raft state is per peer.
     /// </summary>

@@ -128,6 +128,7 @@ internal sealed class ShardStateMachine
                 if (entry.Type == EntryType.ConfChange)
                 {
                     StageConfChange(ConfChange.Decode(entry.Data));
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, NoKvErrorCode.Ok, true));
                 }
                 else if (entry.Type != EntryType.Normal)
                 {

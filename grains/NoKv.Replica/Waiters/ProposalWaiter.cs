@@ -38,6 +38,9 @@ internal sealed class ProposalWaiter
     /// <summary>The encoded command to propose.</summary>
     public byte[] Command { get; }
 
+    /// <summary>When set, the proposal is this membership change (proposed as such) instead of <see cref="Command"/>.</summary>
+    public NoKv.Raft.Messages.ConfChange? Change { get; init; }
+
     public long Deadline { get; }
 
     public ulong Index { get; set; }

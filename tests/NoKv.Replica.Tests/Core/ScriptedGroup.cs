@@ -1,0 +1,191 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using NoKv.Abstractions.Sharding;
+using NoKv.Grains.Layout;
+using NoKv.Raft.Messages;
+using NoKv.Replica.Core;
+using NoKv.Replica.Tests.Simulation;
+using NoKv.Storage;
+using NoKv.Storage.Vfs;
+
+namespace NoKv.Replica.Tests.Core;
+
+/// <summary>
+/// One real <see cref="ReplicaCore"/> (store 1) in a three-peer group whose other two peers the test plays by hand:
+/// it sees every message the core sends and decides what comes back. Runs on a
+/// <see cref="SimSynchronizationContext"/> so the core's continuations stay on the test's thread, and lets a test
+/// act from inside a pump (<see cref="OnSend"/>), as a reentrant grain call would.
+/// </summary>
+internal sealed class ScriptedGroup : IReplicaHost, IDisposable
+{
+    public static readonly StoreId Self = new(1);
+    public static readonly StoreId PeerB = new(2);
+    public static readonly StoreId PeerC = new(3);
+
+    private readonly SimSynchronizationContext _context = new();
+    private readonly MemFileSystem _fs = new();
+    private readonly Database _db;
+    private readonly SynchronizationContext? _previous;
+
+    public ScriptedGroup(ReplicaOptions? options = null)
+    {
+        _previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(_context);
+        Shard = new ShardDescriptor(new ShardId(1), KeyRange.All, 1, 1,
+        [
+            new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), 0), Self, PeerRole.Voter),
+            new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), 1), PeerB, PeerRole.Voter),
+            new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), 2), PeerC, PeerRole.Voter),
+        ]);
+        Options = options ?? new ReplicaOptions { ElectionTicks = 10, HeartbeatTicks = 2, RequestTimeout = TimeSpan.FromSeconds(3) };
+        _db = Database.Open("/store", new StorageOptions { FileSystem = _fs, UseMappedReads = false });
+        Core = Run(ReplicaCore.OpenAsync(_db, Shard.Id, Self, Shard, Options, this, NullLogger.Instance, randomSeed: 5));
+        Core.Failed += e => Failure = e;
+    }
+
+    public ShardDescriptor Shard { get; }
+
+    public ReplicaOptions Options { get; }
+
+    public ReplicaCore Core { get; private set; }
+
+    public Exception? Failure { get; private set; }
+
+    /// <summary>Every message the core handed to the transport, in order.</summary>
+    public List<Message> Sent { get; } = new();
+
+    /// <summary>Stores whose sends the transport refuses (as if their silo were down).</summary>
+    public HashSet<StoreId> Down { get; } = new();
+
+    /// <summary>Called for each message as it is sent, inside the core's pump.</summary>
+    public Action<Message>? OnSend { get; set; }
+
+    public long NowMs { get; set; } = 1_000;
+
+    public long WallClockMs => 1_700_000_000_000 + NowMs;
+
+    public ulong PeerIdOf(StoreId store) => Shard.PeerOn(store)!.Value.PeerId;
+
+    /// <summary>Messages the core offered to a store the transport refused (<see cref="Down"/>).</summary>
+    public List<Message> Refused { get; } = new();
+
+    public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
+    {
+        if (Down.Contains(to.Store))
+        {
+            Refused.AddRange(messages.ToArray());
+            return false;
+        }
+
+        foreach (var message in messages)
+        {
+            // The core may recycle entry buffers after the Ready: keep a copy, as an encoder would.
+            var copy = new Message
+            {
+                Type = message.Type, From = message.From, To = message.To, Term = message.Term, LogTerm = message.LogTerm,
+                Index = message.Index, Entries = message.Entries.ToArray(), Commit = message.Commit, Reject = message.Reject,
+                RejectHint = message.RejectHint, Snapshot = message.Snapshot, ChunkOffset = message.ChunkOffset,
+                SnapshotSize = message.SnapshotSize, Context = message.Context.ToArray(),
+            };
+            Sent.Add(copy);
+            OnSend?.Invoke(copy);
+        }
+
+        return true;
+    }
+
+    public bool IsStoreAvailable(StoreId store) => !Down.Contains(store);
+
+    /// <summary>Runs <paramref name="task"/> and everything it sets off until the core is idle.</summary>
+    public T Run<T>(Task<T> task)
+    {
+        Settle(() => !task.IsCompleted);
+        return task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Runs queued work until the core is idle.</summary>
+    public void Settle() => Settle(() => false);
+
+    public void Run(Task task)
+    {
+        Settle(() => !task.IsCompleted);
+        task.GetAwaiter().GetResult();
+    }
+
+    public void Tick(int count = 1)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            NowMs += (long)Options.TickInterval.TotalMilliseconds;
+            Run(Core.TickAsync());
+        }
+    }
+
+    public void Deliver(params Message[] messages) => Run(Core.DeliverAsync(PeerB, messages));
+
+    /// <summary>Answers every request the core sent since <paramref name="from"/> as a healthy follower would (any peer whose store is not down).</summary>
+    public int AnswerAll(int from)
+    {
+        int end = Sent.Count;
+        for (int i = from; i < end; i++)
+        {
+            var m = Sent[i];
+            Message? reply = m.Type switch
+            {
+                MessageType.PreVote => new Message { Type = MessageType.PreVoteResponse, From = m.To, To = m.From, Term = m.Term },
+                MessageType.Vote => new Message { Type = MessageType.VoteResponse, From = m.To, To = m.From, Term = m.Term },
+                MessageType.Append => new Message { Type = MessageType.AppendResponse, From = m.To, To = m.From, Term = m.Term, Index = m.Index + (ulong)m.Entries.Length },
+                MessageType.Heartbeat => new Message { Type = MessageType.HeartbeatResponse, From = m.To, To = m.From, Term = m.Term, Index = m.Index, Context = m.Context },
+                _ => null,
+            };
+            if (reply is { } r && (Shard.Peer(r.From) is not { } peer || !Down.Contains(peer.Store)))
+            {
+                Deliver(r);
+            }
+        }
+
+        return end;
+    }
+
+    /// <summary>Ticks the core (answering for B and C) until it leads.</summary>
+    public void ElectSelf()
+    {
+        int answered = 0;
+        for (int i = 0; i < 100 && !Core.IsLeader; i++)
+        {
+            Tick();
+            answered = AnswerAll(answered);
+        }
+
+        if (!Core.IsLeader)
+        {
+            throw new InvalidOperationException("the core did not become leader");
+        }
+
+        AnswerAll(answered);
+    }
+
+    /// <summary>Closes the core and opens it again from the same engine, handing it the bootstrap descriptor again
+    /// (a restarted silo does): whatever the replica persisted must win over it.</summary>
+    public void Reopen()
+    {
+        Core.Close();
+        Core = null!;
+        Core = Run(ReplicaCore.OpenAsync(_db, Shard.Id, Self, Shard, Options, this, NullLogger.Instance, randomSeed: 6));
+        Core.Failed += e => Failure = e;
+    }
+
+    public void Dispose()
+    {
+        Core.Close();
+        _db.Dispose();
+        SynchronizationContext.SetSynchronizationContext(_previous);
+    }
+
+    private void Settle(Func<bool> pending)
+    {
+        if (!_context.RunUntilIdle(() => Core is { IsPumping: true }, pending, TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException("the replica core made no progress");
+        }
+    }
+}

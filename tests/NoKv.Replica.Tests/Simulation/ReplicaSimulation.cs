@@ -1,0 +1,354 @@
+using System.Text;
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+using NoKv.Grains.Layout;
+
+namespace NoKv.Replica.Tests.Simulation;
+
+/// <summary>
+/// A deterministic simulation of one shard's replica group: production <see cref="Core.ReplicaCore"/>s on real
+/// engines over in-memory file systems, a seeded network that drops, duplicates, delays and partitions, seeded
+/// crashes that lose unsynced data, and clients whose writes are checked against a model of the key space.
+/// </summary>
+/// <remarks>
+/// Every event touches one store and runs to quiescence (its pump finished, every continuation it posted run)
+/// before the next, on one thread under <see cref="SimSynchronizationContext"/>; so a seed replays the same
+/// history. Client model: each client owns its keys and moves each one through 1, 2, 3, ... with compare-and-swap
+/// under an exactly-once session, so a lost acknowledged write, a write applied twice, a stale read or replicas that
+/// diverge each break a check.
+/// </remarks>
+internal sealed class ReplicaSimulation
+{
+    private static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(5);
+    private readonly PriorityQueue<SimEvent, (long, long)> _events = new();
+    private readonly SimSynchronizationContext _context = new();
+    private readonly Dictionary<StoreId, SimNode> _nodes = new();
+    private readonly List<string> _violations = new();
+    private readonly ShardDescriptor _shard;
+    private readonly ReplicaOptions _replicaOptions;
+    private readonly SimClient[] _clients;
+    private long _sequence;
+    private bool _faultsOn = true;
+
+    public ReplicaSimulation(int seed, SimOptions options)
+    {
+        Seed = seed;
+        Options = options;
+        Random = new Random(seed);
+        Network = new SimNetwork(this);
+        var peers = new PeerDescriptor[options.Nodes];
+        for (int i = 0; i < peers.Length; i++)
+        {
+            var store = new StoreId(i + 1);
+            peers[i] = new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), i), store, PeerRole.Voter);
+            _nodes[store] = new SimNode(this, store);
+        }
+
+        _shard = new ShardDescriptor(new ShardId(1), KeyRange.All, 1, 1, peers);
+        _replicaOptions = new ReplicaOptions
+        {
+            TickInterval = TimeSpan.FromMilliseconds(100),
+            ElectionTicks = 10,
+            HeartbeatTicks = 2,
+            SnapshotEntries = options.SnapshotEntries,
+            RequestTimeout = TimeSpan.FromSeconds(3),
+            SessionTtl = TimeSpan.FromMinutes(10),
+        };
+        _clients = new SimClient[options.Clients];
+        for (int i = 0; i < _clients.Length; i++)
+        {
+            _clients[i] = new SimClient(this, i);
+        }
+    }
+
+    public int Seed { get; }
+
+    public SimOptions Options { get; }
+
+    public Random Random { get; }
+
+    public SimNetwork Network { get; }
+
+    public long Now { get; private set; }
+
+    public IEnumerable<StoreId> Stores => _nodes.Keys;
+
+    public IReadOnlyList<string> Violations => _violations;
+
+    public ShardDescriptor Shard => _shard;
+
+    public long CompletedOperations { get; set; }
+
+    public int Crashes { get; private set; }
+
+    public int Isolations { get; private set; }
+
+    public SimNode Node(StoreId store) => _nodes[store];
+
+    public int NextSeed() => Random.Next();
+
+    public void Schedule(long delay, Action action) => _events.Enqueue(new SimEvent(Now + delay, _sequence, action), (Now + delay, _sequence++));
+
+    public void Violation(string what) => _violations.Add($"t={Now}ms: {what}");
+
+    public void ReportFailure(StoreId store, int generation, Exception e) =>
+        Violation($"store {store} (generation {generation}) failed: {e.GetType().Name}: {e.Message}");
+
+    /// <summary>A virtual-time delay for simulated clients.</summary>
+    public Task Delay(long ms)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Schedule(ms, () => done.SetResult());
+        return done.Task;
+    }
+
+    /// <summary>Runs the whole scenario on the calling thread and returns a one-line summary.</summary>
+    public string Run()
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(_context);
+        try
+        {
+            foreach (var node in _nodes.Values)
+            {
+                RunToCompletion(node.StartAsync(_shard, _replicaOptions));
+            }
+
+            foreach (var node in _nodes.Values)
+            {
+                ScheduleTicks(node);
+            }
+
+            ScheduleFault();
+            foreach (var client in _clients)
+            {
+                _ = client.RunAsync(Options.DurationMs);
+            }
+
+            RunUntil(Options.DurationMs);
+
+            // Quiet period: heal everything, restart every store, let the group settle and the clients finish.
+            _faultsOn = false;
+            Network.HealAll();
+            Network.Faulty = false;
+            foreach (var node in _nodes.Values)
+            {
+                if (!node.IsUp)
+                {
+                    RunToCompletion(node.StartAsync(_shard, _replicaOptions));
+                }
+            }
+
+            RunUntil(Options.DurationMs + 20_000);
+            foreach (var client in _clients)
+            {
+                if (!client.Finished)
+                {
+                    Violation($"client {client.Id} did not finish its last operation after the cluster healed");
+                }
+            }
+
+            var finalCheck = CheckFinalStateAsync();
+            RunUntil(Now + 15_000, () => finalCheck.IsCompleted);
+            if (!finalCheck.IsCompleted)
+            {
+                Violation("final reads did not complete after the cluster healed");
+            }
+
+            CheckReplicasConverged();
+            return $"seed {Seed}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
+        }
+        finally
+        {
+            foreach (var node in _nodes.Values)
+            {
+                node.Crash();
+            }
+
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
+    private void ScheduleTicks(SimNode node)
+    {
+        Schedule((long)_replicaOptions.TickInterval.TotalMilliseconds, () =>
+        {
+            if (node.Core is { } core)
+            {
+                _ = core.TickAsync();
+            }
+
+            ScheduleTicks(node);
+        });
+    }
+
+    /// <summary>One fault at a time: a crash (restarted later) or an isolation (healed later), never overlapping, so a quorum can always form.</summary>
+    private void ScheduleFault()
+    {
+        long wait = Options.MeanFaultIntervalMs / 2 + Random.Next(Options.MeanFaultIntervalMs);
+        Schedule(wait, () =>
+        {
+            if (!_faultsOn)
+            {
+                return;
+            }
+
+            var victim = new StoreId(1 + Random.Next(Options.Nodes));
+            long outage = 500 + Random.Next(4_000);
+            if (Random.Next(2) == 0)
+            {
+                Crashes++;
+                _nodes[victim].Crash();
+                Schedule(outage, () =>
+                {
+                    // The quiet period may have restarted it already.
+                    if (!_nodes[victim].IsUp)
+                    {
+                        RunToCompletion(_nodes[victim].StartAsync(_shard, _replicaOptions));
+                    }
+
+                    ScheduleFault();
+                });
+            }
+            else
+            {
+                Isolations++;
+                Network.Isolate(victim);
+                Schedule(outage, () =>
+                {
+                    Network.HealAll();
+                    ScheduleFault();
+                });
+            }
+        });
+    }
+
+    private void RunUntil(long time, Func<bool>? done = null)
+    {
+        while (_events.TryPeek(out var next, out _) && next.Time <= time && done?.Invoke() != true)
+        {
+            _events.Dequeue();
+            Now = next.Time;
+            next.Action();
+            Quiesce();
+        }
+
+        if (done?.Invoke() != true && Now < time)
+        {
+            Now = time;
+        }
+    }
+
+    /// <summary>Runs posted continuations until no store's pump is in flight and no logical work is queued.</summary>
+    private void Quiesce()
+    {
+        if (!_context.RunUntilIdle(AnyPumping, static () => false, StallLimit))
+        {
+            var stuck = _nodes.Values.Where(n => n.Core is { IsPumping: true }).Select(n => $"store {n.Store} (applied {n.Core!.AppliedIndex}, last {n.Core.LastIndex})");
+            throw new TimeoutException($"seed {Seed}: a replica pump made no progress for {StallLimit.TotalSeconds} s at t={Now}ms: {string.Join(", ", stuck)}; {_context.LogicalPending} logical items queued: {_context.DescribeLogical()}");
+        }
+    }
+
+    private bool AnyPumping()
+    {
+        foreach (var node in _nodes.Values)
+        {
+            if (node.Core is { IsPumping: true })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void RunToCompletion(Task task)
+    {
+        if (!_context.RunUntilIdle(AnyPumping, () => !task.IsCompleted, StallLimit))
+        {
+            throw new TimeoutException($"seed {Seed}: start-up made no progress at t={Now}ms");
+        }
+
+        task.GetAwaiter().GetResult();
+    }
+
+    private async Task CheckFinalStateAsync()
+    {
+        foreach (var client in _clients)
+        {
+            foreach (var key in client.Keys)
+            {
+                var read = await client.ReadAsync(key, Now + 10_000);
+                if (read is not { } value)
+                {
+                    Violation($"final read of {key} failed");
+                    continue;
+                }
+
+                client.CheckFinal(key, value);
+            }
+        }
+    }
+
+    private void CheckReplicasConverged()
+    {
+        ulong applied = 0;
+        SortedDictionary<string, string>? reference = null;
+        StoreId referenceStore = default;
+        foreach (var node in _nodes.Values)
+        {
+            if (node.Core is not { } core)
+            {
+                Violation($"store {node.Store} is down at the end");
+                continue;
+            }
+
+            if (core.ApplyHaltReason is { } halt)
+            {
+                Violation($"store {node.Store} stopped applying: {halt}");
+            }
+
+            var data = node.ReadAllData();
+            if (reference is null)
+            {
+                reference = data;
+                applied = core.AppliedIndex;
+                referenceStore = node.Store;
+                continue;
+            }
+
+            if (core.AppliedIndex != applied)
+            {
+                Violation($"store {node.Store} applied {core.AppliedIndex}, store {referenceStore} applied {applied} after the quiet period");
+            }
+            else if (!data.SequenceEqual(reference))
+            {
+                Violation($"stores {node.Store} and {referenceStore} hold different data at applied index {applied}");
+            }
+        }
+    }
+
+    /// <summary>Sends a write to a store's replica as a client's call would, or answers as a failed connection.</summary>
+    public async Task<WriteResponse> CallWriteAsync(StoreId store, WriteRequest request)
+    {
+        if (_nodes[store].Core is not { } core)
+        {
+            return new WriteResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
+        }
+
+        return await core.WriteAsync(request);
+    }
+
+    public async Task<ReadResponse> CallReadAsync(StoreId store, ReadRequest request)
+    {
+        if (_nodes[store].Core is not { } core)
+        {
+            return new ReadResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
+        }
+
+        return await core.GetAsync(request);
+    }
+
+    public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+}

@@ -1,0 +1,68 @@
+using NoKv.Abstractions.Sharding;
+using NoKv.Grains.Raft;
+
+namespace NoKv.Replica.Tests.Simulation;
+
+/// <summary>
+/// The simulated links between stores: each batch is dropped, duplicated or delayed by the seeded random source,
+/// and nothing crosses a cut link or reaches a store that is down. Delivery decodes with the production codec.
+/// </summary>
+internal sealed class SimNetwork
+{
+    private readonly ReplicaSimulation _sim;
+    private readonly HashSet<(StoreId From, StoreId To)> _cut = new();
+
+    public SimNetwork(ReplicaSimulation sim) => _sim = sim;
+
+    public long Sent { get; private set; }
+
+    public long Dropped { get; private set; }
+
+    /// <summary>When false, links neither drop nor duplicate (the quiet period before final checks).</summary>
+    public bool Faulty { get; set; } = true;
+
+    public bool Send(StoreId from, StoreId to, byte[] payload, int count)
+    {
+        Sent++;
+        if (_cut.Contains((from, to)) || (Faulty && _sim.Random.NextDouble() < _sim.Options.DropRate))
+        {
+            // Like a one-way grain call: the sender does not learn about the loss.
+            Dropped++;
+            return true;
+        }
+
+        int copies = Faulty && _sim.Random.NextDouble() < _sim.Options.DuplicateRate ? 2 : 1;
+        for (int i = 0; i < copies; i++)
+        {
+            long delay = 1 + _sim.Random.Next(_sim.Options.MaxDelayMs);
+            _sim.Schedule(delay, () => Deliver(from, to, payload, count));
+        }
+
+        return true;
+    }
+
+    public void Isolate(StoreId store)
+    {
+        foreach (var other in _sim.Stores)
+        {
+            if (other != store)
+            {
+                _cut.Add((store, other));
+                _cut.Add((other, store));
+            }
+        }
+    }
+
+    public void HealAll() => _cut.Clear();
+
+    private void Deliver(StoreId from, StoreId to, byte[] payload, int count)
+    {
+        var target = _sim.Node(to);
+        if (target.Core is not { } core || _cut.Contains((from, to)))
+        {
+            return;
+        }
+
+        _ = core.DeliverAsync(from, RaftMessageCodec.ReadAll(payload, count));
+    }
+}

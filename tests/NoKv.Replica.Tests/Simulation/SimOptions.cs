@@ -1,0 +1,26 @@
+namespace NoKv.Replica.Tests.Simulation;
+
+/// <summary>Faults and workload of one replica simulation run.</summary>
+internal sealed record SimOptions
+{
+    public int Nodes { get; init; } = 3;
+
+    public int Clients { get; init; } = 4;
+
+    public int KeysPerClient { get; init; } = 3;
+
+    /// <summary>Virtual milliseconds of workload with faults; a quiet, healed period follows for the final checks.</summary>
+    public long DurationMs { get; init; } = 40_000;
+
+    public double DropRate { get; init; } = 0.05;
+
+    public double DuplicateRate { get; init; } = 0.02;
+
+    public int MaxDelayMs { get; init; } = 25;
+
+    /// <summary>Mean virtual milliseconds between injected faults (crash, isolation).</summary>
+    public int MeanFaultIntervalMs { get; init; } = 4_000;
+
+    /// <summary>Log entries between compactions: small, so followers that fall behind need snapshots.</summary>
+    public long SnapshotEntries { get; init; } = 64;
+}
