@@ -217,32 +217,7 @@ public sealed partial class ReplicaCore
             return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
         }
 
-        var waiter = new ProposalWaiter(KvCommand.From(request, _host.WallClockMs).Encode(), Deadline());
-        _proposalInbox.Add(waiter);
-        _proposalDeadlines.Enqueue(waiter);
-        waiter.CancelWith(cancellationToken);
-        try
-        {
-            await PumpAsync().ConfigureAwait(true);
-            var (outcome, succeeded, index) = await waiter.Task.ConfigureAwait(true);
-            if (outcome == NoKvErrorCode.Timeout)
-            {
-                return new WriteResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = Descriptor.Epoch, Detail = $"not applied within {_options.RequestTimeout.TotalMilliseconds:F0} ms" };
-            }
-
-            return new WriteResponse
-            {
-                Code = outcome,
-                Succeeded = succeeded,
-                Index = (long)index,
-                CurrentEpoch = Descriptor.Epoch,
-                LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint(),
-            };
-        }
-        finally
-        {
-            waiter.StopCancellation();
-        }
+        return await ProposeAndWaitAsync(new ProposalWaiter(KvCommand.From(request, _host.WallClockMs).Encode(), Deadline()), cancellationToken).ConfigureAwait(true);
     }
 
     public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
@@ -313,6 +288,12 @@ public sealed partial class ReplicaCore
 
         var context = type == ConfChangeType.RemoveNode ? ReadOnlyMemory<byte>.Empty : PeerChangeContext.Encode(peer.Store);
         var waiter = new ProposalWaiter([], Deadline()) { Change = new ConfChange(type, peer.PeerId, context) };
+        return await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
+    }
+
+    /// <summary>Queues a proposal for the pump and answers when it applies, times out, or is dropped.</summary>
+    private async Task<WriteResponse> ProposeAndWaitAsync(ProposalWaiter waiter, CancellationToken cancellationToken)
+    {
         _proposalInbox.Add(waiter);
         _proposalDeadlines.Enqueue(waiter);
         waiter.CancelWith(cancellationToken);
@@ -320,7 +301,19 @@ public sealed partial class ReplicaCore
         {
             await PumpAsync().ConfigureAwait(true);
             var (outcome, succeeded, index) = await waiter.Task.ConfigureAwait(true);
-            return new WriteResponse { Code = outcome, Succeeded = succeeded, Index = (long)index, CurrentEpoch = Descriptor.Epoch, LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint() };
+            if (outcome == NoKvErrorCode.Timeout)
+            {
+                return new WriteResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = Descriptor.Epoch, Detail = $"not applied within {_options.RequestTimeout.TotalMilliseconds:F0} ms" };
+            }
+
+            return new WriteResponse
+            {
+                Code = outcome,
+                Succeeded = succeeded,
+                Index = (long)index,
+                CurrentEpoch = Descriptor.Epoch,
+                LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint(),
+            };
         }
         finally
         {
