@@ -11,11 +11,13 @@ internal static class ClusterCommands
 {
     public static Command Cluster()
     {
-        var status = new Command("status", "Show stores, shards, replicas, leaders and Raft indexes.");
+        var output = new Option<string>("--output", "-o") { DefaultValueFactory = _ => "text", Description = "text or json (stable snake_case keys, for scripts)." };
+        output.AcceptOnlyFromAmong("text", "json");
+        var status = new Command("status", "Show stores, shards, replicas, leaders and Raft indexes.") { output };
         status.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             var report = await connection.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(3), token);
-            Console.Write(Render(report));
+            Console.Write(parse.GetValue(output) == "json" ? ClusterStatusJson.Write(report) + Environment.NewLine : Render(report));
             return 0;
         }));
         return new Command("cluster", "Cluster administration.") { status };
@@ -33,7 +35,7 @@ internal static class ClusterCommands
         }
 
         text.AppendLine();
-        text.AppendLine("SHARD  RANGE                                 EPOCH  REPLICA  ROLE          TERM    COMMIT   APPLIED  LAST     LEADER");
+        text.AppendLine("SHARD  RANGE                                 EPOCH  REPLICA  PEER      ROLE          TERM    COMMIT   APPLIED  LAST     LEADER");
         foreach (var shard in report.Map.Shards)
         {
             foreach (var replica in report.Replicas)
@@ -46,11 +48,11 @@ internal static class ClusterCommands
                 string range = shard.Range.ToString();
                 if (replica.Status is { } s)
                 {
-                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  {s.Role,-12}  {s.Term,6}  {s.CommitIndex,7}  {s.AppliedIndex,7}  {s.LastIndex,7}  {(s.Leader is { } l ? l.ToString() : "-")}");
+                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  {s.PeerId,-8}  {(s.ApplyHalt is null ? s.Role.ToString() : "HALTED"),-12}  {s.Term,6}  {s.CommitIndex,7}  {s.AppliedIndex,7}  {s.LastIndex,7}  {(s.Leader is { } l ? l.ToString() : "-")}");
                 }
                 else
                 {
-                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  UNREACHABLE   {replica.Error}");
+                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  {"-",-8}  UNREACHABLE   {replica.Error}");
                 }
             }
         }

@@ -25,4 +25,13 @@ public sealed class ReplicaStatus
     [Id(8)] public required long Epoch { get; init; }
 
     [Id(9)] public required string SiloAddress { get; init; }
+
+    /// <summary>This replica's Raft peer id (not its store id).</summary>
+    [Id(10)] public ulong PeerId { get; init; }
+
+    /// <summary>The shard as this replica last applied it: range, epochs and members.</summary>
+    [Id(11)] public ShardDescriptor? Descriptor { get; init; }
+
+    /// <summary>Why this replica stopped applying (a committed entry this build cannot read), or null.</summary>
+    [Id(12)] public string? ApplyHalt { get; init; }
 }

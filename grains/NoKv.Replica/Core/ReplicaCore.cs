@@ -202,6 +202,9 @@ public sealed partial class ReplicaCore
         FirstIndex = (long)_log.FirstIndex(),
         Epoch = Descriptor.Epoch,
         SiloAddress = siloAddress,
+        PeerId = PeerId,
+        Descriptor = Descriptor,
+        ApplyHalt = _applyHalt,
     };
 
     public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
