@@ -179,42 +179,10 @@ public sealed class NoSinglePointOfFailureTests(ITestOutputHelper output) : IDis
             TimeSpan.FromSeconds(30),
             $"store {store}'s replicas to catch up");
 
-    private static async Task<IHost> ConnectAsync(Action<IClientBuilder> clustering)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client =>
-        {
-            clustering(client);
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = ClusterId;
-                o.ServiceId = ClusterId;
-            });
-        });
-        // Until membership declares a killed silo dead (about 10 s), lookups through its grain directory
-        // partition fail; an operation may have to outlast that.
-        builder.Services.AddNoKvClient(o => o.OperationTimeout = TimeSpan.FromSeconds(40));
-        var host = builder.Build();
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                try
-                {
-                    await host.StartAsync();
-                    return true;
-                }
-                catch (Exception)
-                {
-                    await host.StopAsync();
-                    throw;
-                }
-            },
-            started => started,
-            TimeSpan.FromSeconds(60),
-            "the client to connect to the silo processes");
-        return host;
-    }
+    // Until membership declares a killed silo dead (about 10 s), lookups through its grain directory partition
+    // fail; an operation may have to outlast that.
+    private static Task<IHost> ConnectAsync(Action<IClientBuilder> clustering) =>
+        ProcessClusterClient.ConnectAsync(ClusterId, clustering, TimeSpan.FromSeconds(40));
 
     private static async Task StopAsync(IHost host)
     {

@@ -27,9 +27,9 @@ public sealed class ProcessCrashTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task AcknowledgedWritesSurviveKillMinus9OfEverySilo()
     {
-        string silo = SiloBinary();
-        int[] siloPorts = [FreePort(), FreePort(), FreePort()];
-        int[] gatewayPorts = [FreePort(), FreePort(), FreePort()];
+        string silo = SiloProcess.Binary();
+        int[] siloPorts = [SiloProcess.FreePort(), SiloProcess.FreePort(), SiloProcess.FreePort()];
+        int[] gatewayPorts = [SiloProcess.FreePort(), SiloProcess.FreePort(), SiloProcess.FreePort()];
         StartAll(silo, siloPorts, gatewayPorts);
 
         var acknowledged = new Dictionary<string, string>();
@@ -138,60 +138,11 @@ public sealed class ProcessCrashTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static async Task<IHost> ClientAsync(int[] gatewayPorts)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client =>
-        {
-            client.UseStaticClustering(gatewayPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p)).ToArray());
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = "crash-test";
-                o.ServiceId = "crash-test";
-            });
-        });
-        builder.Services.AddNoKvClient(o => o.OperationTimeout = TimeSpan.FromSeconds(30));
-        var host = builder.Build();
-
-        // The silos take a few seconds to open their gateways; connecting is retried until a deadline.
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                try
-                {
-                    await host.StartAsync();
-                    return true;
-                }
-                catch (Exception)
-                {
-                    await host.StopAsync();
-                    throw;
-                }
-            },
-            started => started,
-            TimeSpan.FromSeconds(60),
-            "the client to connect to the silo processes");
-        return host;
-    }
-
-    private static string SiloBinary()
-    {
-        // tests/NoKv.IntegrationTests/bin/<Configuration>/<tfm>/ -> silo/NoKv.Silo/bin/<Configuration>/<tfm>/NoKv.Silo.dll
-        var dir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string tfm = dir.Name, configuration = dir.Parent!.Name;
-        var repo = dir.Parent!.Parent!.Parent!.Parent!.Parent!;
-        string path = Path.Combine(repo.FullName, "silo", "NoKv.Silo", "bin", configuration, tfm, "NoKv.Silo.dll");
-        Assert.True(File.Exists(path), $"silo binary not found at {path}");
-        return path;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static Task<IHost> ClientAsync(int[] gatewayPorts) =>
+        ProcessClusterClient.ConnectAsync(
+            "crash-test",
+            client => client.UseStaticClustering(gatewayPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p)).ToArray()),
+            TimeSpan.FromSeconds(30));
 
     public void Dispose()
     {
