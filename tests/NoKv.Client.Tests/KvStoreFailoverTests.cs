@@ -197,7 +197,9 @@ public sealed class KvStoreFailoverTests
     [Fact]
     public async Task TheDeadlineEndsAnOperationThatNeverFindsALeader()
     {
-        var client = new FakeClient(TwoShards, o => o.OperationTimeout = TimeSpan.FromMilliseconds(300));
+        // The retry loop runs on the real clock: a deadline of 2 s leaves room for several 20-160 ms backoffs even on
+        // a loaded CI machine (300 ms once allowed a single attempt there).
+        var client = new FakeClient(TwoShards, o => o.OperationTimeout = TimeSpan.FromSeconds(2));
         client.Replicas.Respond = _ => Answer(ReplicaAnswer.NotLeader(null));
         var error = await Assert.ThrowsAsync<NoKvTimeoutException>(() => client.Store.PutAsync(KeyInShard1, "v"u8.ToArray()));
         Assert.Equal(NoKvErrorCode.NotLeader, error.LastError);
@@ -210,7 +212,7 @@ public sealed class KvStoreFailoverTests
     {
         var client = new FakeClient(TwoShards, o =>
         {
-            o.OperationTimeout = TimeSpan.FromMilliseconds(500);
+            o.OperationTimeout = TimeSpan.FromSeconds(2);
             o.AttemptTimeout = TimeSpan.FromMilliseconds(100);
         });
         client.Replicas.Respond = _ => Never();
