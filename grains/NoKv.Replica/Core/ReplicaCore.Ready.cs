@@ -29,7 +29,6 @@ public sealed partial class ReplicaCore
     private bool _failed;
     private string? _applyHalt;
     private long _lastLeaderContact;
-    private long _lastQuorumContact;
 
     /// <summary>True while a pump runs (between awaits of a Ready); input given now is queued for it.</summary>
     public bool IsPumping => _pumping;
@@ -132,11 +131,6 @@ public sealed partial class ReplicaCore
             MaybeTransferLeadership();
         }
 
-        if (_node.IsLeader)
-        {
-            _lastQuorumContact = QuorumContact();
-        }
-
         if (_proposalInbox.Count > 0)
         {
             foreach (var waiter in _proposalInbox)
@@ -204,7 +198,6 @@ public sealed partial class ReplicaCore
             // Lost (or never had) leadership: nothing pending here can be answered by this node any more.
             FailAllWaiters(NoKvErrorCode.NotLeader);
             _lastResponse.Clear();
-            _lastQuorumContact = 0;
         }
 
         int early = ready.MessagesBeforePersist;
@@ -433,20 +426,31 @@ public sealed partial class ReplicaCore
 
     /// <summary>
     /// The latest time by which a quorum of voters (this leader included, as of now) had answered it: the leader
-    /// knows no other leader could have committed anything before then.
+    /// knows no other leader could have committed anything before then. Computed only for the bounded-staleness
+    /// reads that need it, from the voters of the applied descriptor (the membership the node runs with).
     /// </summary>
     private long QuorumContact()
     {
-        var voters = _node.ConfState.Voters;
-        Span<long> times = voters.Count <= 16 ? stackalloc long[voters.Count] : new long[voters.Count];
+        var peers = Descriptor.Peers;
+        Span<long> times = stackalloc long[peers.Length];
+        int voters = 0;
         long now = _host.NowMs;
-        for (int i = 0; i < voters.Count; i++)
+        foreach (var peer in peers)
         {
-            times[i] = voters[i] == PeerId ? now : _lastResponse.GetValueOrDefault(voters[i]);
+            if (peer.Role == PeerRole.Voter)
+            {
+                times[voters++] = peer.PeerId == PeerId ? now : _lastResponse.GetValueOrDefault(peer.PeerId);
+            }
         }
 
+        if (voters == 0)
+        {
+            return 0;
+        }
+
+        times = times[..voters];
         times.Sort();
-        int quorum = (voters.Count / 2) + 1;
-        return times[voters.Count - quorum];
+        return times[voters - ((voters / 2) + 1)];
     }
+
 }

@@ -415,7 +415,8 @@ public sealed partial class ReplicaCore
             {
                 // A leader cut off from its quorum keeps serving until check-quorum deposes it, which can take an
                 // election timeout: only its last quorum contact bounds how stale it may be.
-                bool current = _lastQuorumContact != 0 && _host.NowMs - _lastQuorumContact <= bound;
+                long contact = QuorumContact();
+                bool current = contact != 0 && _host.NowMs - contact <= bound;
                 return current && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
             }
 
