@@ -35,6 +35,14 @@ public sealed class ReplicaOptions
     /// </summary>
     public TimeSpan SessionTtl { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How far ahead of a transaction's snapshot timestamp a leader raises the shard's read floor (one Raft entry
+    /// then serves every snapshot read until the floor is reached). Larger: fewer entries. Smaller: versions the
+    /// shard stamps itself (plain writes, one-phase commits) sit less far above the oracle's clock, so a transaction
+    /// that starts right after them sees them sooner (docs/transactions.md, "Timestamps of plain writes").
+    /// </summary>
+    public TimeSpan TxnReadFloorSlack { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

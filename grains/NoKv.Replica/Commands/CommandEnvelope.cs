@@ -51,7 +51,7 @@ internal static class CommandEnvelope
     {
         // What every entry this build writes looks like; everything else (legacy tags, refusals) is out of line.
         if (entry.Length >= HeaderSize && entry[0] == Magic && entry[1] == CurrentVersion
-            && (CommandType)entry[2] is CommandType.Write or CommandType.ExpireSessions)
+            && IsKnown((CommandType)entry[2]))
         {
             return new CommandHeader(CurrentVersion, (CommandType)entry[2], HeaderSize);
         }
@@ -99,18 +99,22 @@ internal static class CommandEnvelope
 
         return (CommandType)type switch
         {
-            CommandType.Write or CommandType.ExpireSessions => new CommandHeader(version, (CommandType)type, HeaderSize),
+            var known when IsKnown(known) => new CommandHeader(version, known, HeaderSize),
             CommandType.None => throw new CommandFormatException("Command envelope names type 0, which is never written."),
             _ => throw new UnsupportedCommandException(version, type, $"command type {type}, unknown to this build"),
         };
     }
+
+    /// <summary>True for the command types this build reads.</summary>
+    public static bool IsKnown(CommandType type) =>
+        type is CommandType.Write or CommandType.ExpireSessions or (>= CommandType.TxnPrewrite and <= CommandType.TxnGc);
 
     /// <summary>Like <see cref="ReadHeader"/>, but false instead of an exception.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> entry, out CommandHeader header)
     {
         if ((!entry.IsEmpty && entry[0] is LegacyWriteTag or LegacyTimedWriteTag or LegacyExpireSessionsTag)
             || (entry.Length >= HeaderSize && entry[0] == Magic && entry[1] is >= MinVersion and <= CurrentVersion
-                && (CommandType)entry[2] is CommandType.Write or CommandType.ExpireSessions))
+                && IsKnown((CommandType)entry[2])))
         {
             header = ReadHeader(entry);
             return true;

@@ -277,6 +277,7 @@ public sealed partial class ReplicaCore
             {
                 if (_proposals.Remove(outcome.Index, out var waiter))
                 {
+                    waiter.Payload = waiter.Term == outcome.Term ? outcome.Payload : null;
                     waiter.Complete(waiter.Term == outcome.Term ? outcome.Code : NoKvErrorCode.ProposalDropped, waiter.Term == outcome.Term && outcome.Succeeded, waiter.Term == outcome.Term ? outcome.Index : 0);
                 }
             }

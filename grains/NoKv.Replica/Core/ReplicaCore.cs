@@ -238,7 +238,8 @@ public sealed partial class ReplicaCore
             return new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
         }
 
-        return new ReadResponse { Code = NoKvErrorCode.Ok, Value = _stateMachine.Get(request.Key), CurrentEpoch = Descriptor.Epoch };
+        var (code, value, held) = _stateMachine.Read(request.Key, _host.WallClockMs);
+        return new ReadResponse { Code = code, Value = value, Lock = held, CurrentEpoch = Descriptor.Epoch };
     }
 
     public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
@@ -265,8 +266,8 @@ public sealed partial class ReplicaCore
             return new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
         }
 
-        var (entries, hasMore) = _stateMachine.Scan(request.Start, request.End, request.Limit);
-        return new ScanResponse { Code = NoKvErrorCode.Ok, Entries = entries, HasMore = hasMore, CurrentEpoch = Descriptor.Epoch, ShardEnd = Descriptor.Range.End };
+        var (code, entries, hasMore, held) = _stateMachine.Scan(request.Start, request.End, request.Limit, long.MaxValue, _host.WallClockMs);
+        return new ScanResponse { Code = code, Lock = held, Entries = entries, HasMore = hasMore, CurrentEpoch = Descriptor.Epoch, ShardEnd = Descriptor.Range.End };
     }
 
     /// <summary>

@@ -14,7 +14,9 @@ namespace NoKv.Replica.Layout;
 /// 0x01 | shard | 0x05 | session id (16)                      dedupe record: sequence (8 LE) | code (1) | succeeded (1)
 /// 0x01 | shard | 0x06                                        replica state: this store's peer and the shard descriptor
 ///                                                            as of the applied index (<see cref="ReplicaStateCodec"/>)
-/// 0x02 | user key                                            user data; shards on a store own disjoint ranges of it
+/// 0x02 | escaped user key | 0x00 0x01 | tag ...               user data as MVCC rows (locks, transaction status,
+///                                                            versions by commit timestamp; <see cref="Mvcc.MvccKeys"/>,
+///                                                            docs/format-data-rows.md); shards own disjoint ranges of it
 /// 0x03 | ...                                                 grain storage provider records (see NoKvGrainStorage)
 /// </code>
 /// Big-endian shard ids and indexes make engine order equal numeric order, so a group's log is one range,
@@ -75,14 +77,11 @@ public static class KeySpace
 
     public static byte[] SessionEnd(ShardId shard) => Tag(shard, SessionTag + 1);
 
-    /// <summary>The engine key holding user key <paramref name="userKey"/>.</summary>
-    public static byte[] DataKey(ReadOnlySpan<byte> userKey)
-    {
-        var key = new byte[userKey.Length + 1];
-        key[0] = DataPrefix;
-        userKey.CopyTo(key.AsSpan(1));
-        return key;
-    }
+    /// <summary>
+    /// The first engine key of user key <paramref name="userKey"/>'s rows (its MVCC base): every row of the key,
+    /// and no row of another key, starts with it, and bases sort like user keys.
+    /// </summary>
+    public static byte[] DataKey(ReadOnlySpan<byte> userKey) => Mvcc.MvccKeys.Base(DataPrefix, userKey);
 
     /// <summary>Engine range of user range [start, end); an empty end maps to the end of the data prefix.</summary>
     public static (byte[] Start, byte[] End) DataRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) =>

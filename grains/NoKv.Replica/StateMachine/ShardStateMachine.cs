@@ -6,6 +6,7 @@ using NoKv.Replica.Layout;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Commands;
 using NoKv.Replica.Core;
+using NoKv.Replica.Mvcc;
 using NoKv.Storage;
 
 namespace NoKv.Replica.StateMachine;
@@ -20,7 +21,7 @@ namespace NoKv.Replica.StateMachine;
 /// (no clocks, no configuration-dependent checks).
 /// Thread safety: none; owned by one replica grain.
 /// </summary>
-internal sealed class ShardStateMachine
+internal sealed partial class ShardStateMachine
 {
     private const uint SnapshotMagic = 0x4E534B4E; // "NKSN"
     private const byte SnapshotVersion = 2;
@@ -34,7 +35,6 @@ internal sealed class ShardStateMachine
     /// <summary>Most sessions stay cached below this; past it the cache starts over (it only saves engine reads).</summary>
     private const int SessionCacheLimit = 16_384;
 
-    private readonly Dictionary<byte[], byte[]?> _pendingData = new(ByteArrayComparer.Instance);
     private readonly Dictionary<Guid, SessionRecord> _pendingSessions = new();
 
     // Committed dedupe rows (as in the engine), so a write does not read its session row from the LSM each
@@ -53,6 +53,7 @@ internal sealed class ShardStateMachine
         PeerId = replica.PeerId;
         var shard = _shard;
         (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
+        LoadFloor();
         if (db.Get(KeySpace.ApplyStateKey(shard.Id)) is { } state)
         {
             AppliedIndex = BinaryPrimitives.ReadUInt64LittleEndian(state);
@@ -108,7 +109,7 @@ internal sealed class ShardStateMachine
             return false;
         }
 
-        _pendingData.Clear();
+        BeginMvccStage();
         _pendingSessions.Clear();
         _stagedConfChanges.Clear();
         _stagedShard = null;
@@ -139,11 +140,15 @@ internal sealed class ShardStateMachine
                     ExpireSessions(batch, cutoff);
                     _stagedExpiry = true;
                 }
+                else if (TryApplyTxn(batch, entry.Data.Span) is { } txnOutcome)
+                {
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, txnOutcome.Code, txnOutcome.Code == NoKvErrorCode.Ok, txnOutcome));
+                }
                 else
                 {
                     var command = KvCommand.Decode(entry.Data.Span);
-                    var (code, succeeded) = Execute(batch, command);
-                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded));
+                    var (code, succeeded, payload) = Execute(batch, command);
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded, payload));
                 }
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
@@ -169,6 +174,7 @@ internal sealed class ShardStateMachine
             batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, _stagedShard)));
         }
 
+        StageFloor(batch);
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(lastIndex, lastTerm));
         _staged = true;
         _stagedIndex = lastIndex;
@@ -211,7 +217,7 @@ internal sealed class ShardStateMachine
         }
 
         _pendingSessions.Clear();
-        _pendingData.Clear();
+        CompleteMvccStage();
         return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
     }
 
@@ -276,39 +282,14 @@ internal sealed class ShardStateMachine
 
     private void SetDescriptor(ShardDescriptor shard)
     {
+        bool startMoved = !shard.Range.Start.AsSpan().SequenceEqual(_shard.Range.Start);
         _shard = shard;
         (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
-    }
-
-    public byte[]? Get(ReadOnlySpan<byte> key) => _db.Get(KeySpace.DataKey(key));
-
-    /// <summary>Keys in [start, end) ∩ shard range, ascending, at most <paramref name="limit"/>; HasMore if the range holds more.</summary>
-    public (KvEntry[] Entries, bool HasMore) Scan(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, int limit)
-    {
-        byte[] lower = KeySpace.DataKey(start.SequenceCompareTo(_shard.Range.Start) > 0 ? start : _shard.Range.Start);
-        byte[] upper = _dataEnd;
-        if (!end.IsEmpty)
+        if (startMoved)
         {
-            var requested = KeySpace.DataKey(end);
-            if (requested.AsSpan().SequenceCompareTo(upper) < 0)
-            {
-                upper = requested;
-            }
+            // The floor row lives on the shard's start key; a range that moved keeps the floor it had (never lower).
+            LoadFloor();
         }
-
-        var entries = new List<KvEntry>(Math.Min(limit, 256));
-        using var it = _db.NewIterator(new ReadOptions { LowerBound = lower, UpperBound = upper });
-        for (it.Seek(lower); it.Valid; it.Next())
-        {
-            if (entries.Count == limit)
-            {
-                return (entries.ToArray(), true);
-            }
-
-            entries.Add(new KvEntry(it.Key[1..].ToArray(), it.Value.ToArray()));
-        }
-
-        return (entries.ToArray(), false);
     }
 
     /// <summary>
@@ -378,6 +359,7 @@ internal sealed class ShardStateMachine
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         SetDescriptor(incoming);
+        LoadFloor(replace: true);
         AppliedIndex = index;
         AppliedTerm = term;
     }
@@ -398,15 +380,16 @@ internal sealed class ShardStateMachine
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+        LoadFloor(replace: true);
         AppliedIndex = 0;
         AppliedTerm = 0;
     }
 
-    private (NoKvErrorCode Code, bool Succeeded) Execute(WriteBatch batch, KvCommand command)
+    private (NoKvErrorCode Code, bool Succeeded, object? Payload) Execute(WriteBatch batch, KvCommand command)
     {
         if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Key))
         {
-            return (NoKvErrorCode.WrongShard, false);
+            return (NoKvErrorCode.WrongShard, false, null);
         }
 
         var sessionKey = KeySpace.SessionKey(_shard.Id, command.Session.SessionId);
@@ -423,41 +406,51 @@ internal sealed class ShardStateMachine
 
         if (last.Sequence == command.Session.Sequence && last.Sequence != 0)
         {
-            return (last.Code, last.Succeeded);
+            return (last.Code, last.Succeeded, null);
         }
 
         if (last.Sequence > command.Session.Sequence)
         {
-            return (NoKvErrorCode.StaleSequence, false);
+            return (NoKvErrorCode.StaleSequence, false, null);
         }
 
-        var dataKey = KeySpace.DataKey(command.Key);
+        // A transaction's lock orders the key: the write waits until the lock is resolved through its primary
+        // (the client does that and retries with the same sequence). Not recorded in the session: nothing applied.
+        if (LockOf(command.Key) is { } held)
+        {
+            return (NoKvErrorCode.KeyLocked, false, LockInfo(command.Key, held, command.ProposedAtMs));
+        }
+
         bool succeeded = true;
         switch (command.Kind)
         {
             case WriteKind.Put:
-                Set(batch, dataKey, command.Value ?? []);
+                StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Put(command.Value ?? []));
                 break;
             case WriteKind.Delete:
-                Set(batch, dataKey, null);
+                if (NewestLiveValue(command.Key, command.ProposedAtMs) is not null)
+                {
+                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Tombstone);
+                }
+
                 break;
             case WriteKind.CompareAndSwap:
-                byte[]? current = _pendingData.TryGetValue(dataKey, out var pending) ? pending : _db.Get(dataKey);
+                byte[]? current = NewestLiveValue(command.Key, command.ProposedAtMs);
                 succeeded = command.Expected is null ? current is null : current is not null && current.AsSpan().SequenceEqual(command.Expected);
-                if (succeeded)
+                if (succeeded && (command.Value is not null || current is not null))
                 {
-                    Set(batch, dataKey, command.Value);
+                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), command.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(command.Value));
                 }
 
                 break;
             default:
-                return (NoKvErrorCode.InvalidRange, false);
+                return (NoKvErrorCode.InvalidRange, false, null);
         }
 
         var record = new SessionRecord(command.Session.Sequence, NoKvErrorCode.Ok, succeeded, command.ProposedAtMs);
         _pendingSessions[command.Session.SessionId] = record;
         batch.Put(sessionKey, record.Encode());
-        return (NoKvErrorCode.Ok, succeeded);
+        return (NoKvErrorCode.Ok, succeeded, null);
     }
 
     /// <summary>
@@ -476,19 +469,6 @@ internal sealed class ShardStateMachine
             {
                 batch.Delete(key);
             }
-        }
-    }
-
-    private void Set(WriteBatch batch, byte[] dataKey, byte[]? value)
-    {
-        _pendingData[dataKey] = value;
-        if (value is null)
-        {
-            batch.Delete(dataKey);
-        }
-        else
-        {
-            batch.Put(dataKey, value);
         }
     }
 

@@ -36,4 +36,6 @@ internal sealed class FakeStoreService(StoreId store) : IStoreService
     public Task<ReadResponse> GetAsync(StoreId store, ReadRequest request) => throw new NotSupportedException();
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request) => throw new NotSupportedException();
+
+    public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(StoreId store, NoKv.Abstractions.Transactions.TxnRequest request) => throw new NotSupportedException();
 }

@@ -106,6 +106,9 @@ public sealed class CommandFuzzTests
             case CommandType.ExpireSessions:
                 ExpireSessionsCommand.Decode(entry);
                 break;
+            case var txn when NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(txn):
+                NoKv.Replica.Commands.Txn.TxnCommands.Decode(header, entry);
+                break;
             default:
                 Assert.Fail($"ReadHeader returned type {header.Type}, which it does not know");
                 break;
@@ -115,10 +118,18 @@ public sealed class CommandFuzzTests
     /// <summary>How ShardStateMachine reads an entry today.</summary>
     private static void DecodeAsTheStateMachineDoes(byte[] entry)
     {
-        if (!KvCommand.TryDecodeExpireSessions(entry, out _))
+        if (KvCommand.TryDecodeExpireSessions(entry, out _))
         {
-            KvCommand.Decode(entry);
+            return;
         }
+
+        if (CommandEnvelope.TryReadHeader(entry, out var header) && NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type))
+        {
+            NoKv.Replica.Commands.Txn.TxnCommands.Decode(header, entry);
+            return;
+        }
+
+        KvCommand.Decode(entry);
     }
 
     private static KvCommand NextWrite(Random random)

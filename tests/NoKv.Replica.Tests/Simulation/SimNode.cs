@@ -101,10 +101,27 @@ internal sealed class SimNode : IReplicaHost
     public SortedDictionary<string, string> ReadAllData()
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         using var it = Database.NewIterator(new ReadOptions { LowerBound = [0x02], UpperBound = [0x03] });
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
-            result[System.Text.Encoding.UTF8.GetString(it.Key[1..])] = System.Text.Encoding.UTF8.GetString(it.Value);
+            // The newest version of each key (versions run newest first); locks and status rows are not data.
+            if (!NoKv.Replica.Mvcc.MvccKeys.TryParse(it.Key, out int baseLength, out byte tag, out _))
+            {
+                throw new InvalidDataException($"data row {Convert.ToHexString(it.Key)} is not an MVCC row");
+            }
+
+            var key = System.Text.Encoding.UTF8.GetString(NoKv.Replica.Mvcc.MvccKeys.UserKey(it.Key, baseLength));
+            if (tag != NoKv.Replica.Mvcc.MvccKeys.VersionTag || !seen.Add(key))
+            {
+                continue;
+            }
+
+            var version = NoKv.Replica.Mvcc.VersionRecord.Decode(it.Value);
+            if (!version.Deleted)
+            {
+                result[key] = System.Text.Encoding.UTF8.GetString(version.Value!);
+            }
         }
 
         return result;
