@@ -31,7 +31,12 @@ public sealed class RocksDbBenchEngine : IBenchEngine
             .SetBlockRestartInterval(16);
         _options = new DbOptions()
             .SetCreateIfMissing(true)
-            .SetCompression(Compression.No)
+            .SetCompression(settings.Compression switch
+            {
+                "lz4" => Compression.Lz4,
+                "zstd" => Compression.Zstd,
+                _ => Compression.No,
+            })
             .SetWriteBufferSize((ulong)settings.MemtableBytes)
             .SetMaxWriteBufferNumber(3)
             .SetTargetFileSizeBase((ulong)settings.TargetFileSizeBytes)
