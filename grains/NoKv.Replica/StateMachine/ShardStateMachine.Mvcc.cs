@@ -18,8 +18,6 @@ internal sealed partial class ShardStateMachine
     /// <summary>Logical timestamp bits below the milliseconds of a timestamp (the oracle's format).</summary>
     public const int LogicalBits = 18;
 
-    private const byte Prefix = KeySpace.DataPrefix;
-
     private readonly Dictionary<byte[], TxnLock?> _pendingLocks = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], (long Ts, VersionRecord Record)> _pendingVersions = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], TxnStatusRecord> _pendingStatus = new(ByteArrayComparer.Instance);
@@ -31,7 +29,7 @@ internal sealed partial class ShardStateMachine
 
     private void LoadFloor(bool replace = false)
     {
-        var stored = _db.Get(MvccKeys.Floor(Prefix, _shard.Range.Start)) is { } row ? MvccFloor.Decode(row) : default;
+        var stored = _db.Get(MvccKeys.Floor(_dataPrefix, _shard.Range.Start)) is { } row ? MvccFloor.Decode(row) : default;
         _floor = replace ? stored : new MvccFloor(
             Math.Max(_floor.ReadTs, stored.ReadTs), Math.Max(_floor.MaxTs, stored.MaxTs), Math.Max(_floor.SafePoint, stored.SafePoint));
         _stagedFloor = _floor;
@@ -49,7 +47,7 @@ internal sealed partial class ShardStateMachine
     {
         if (_stagedFloor != _floor)
         {
-            batch.Put(MvccKeys.Floor(Prefix, (_stagedShard ?? _shard).Range.Start), _stagedFloor.Encode());
+            batch.Put(MvccKeys.Floor(_dataPrefix, (_stagedShard ?? _shard).Range.Start), _stagedFloor.Encode());
         }
     }
 
@@ -75,7 +73,7 @@ internal sealed partial class ShardStateMachine
 
     private TxnLock? LockOf(byte[] userKey)
     {
-        var key = MvccKeys.Lock(Prefix, userKey);
+        var key = MvccKeys.Lock(_dataPrefix, userKey);
         if (_pendingLocks.TryGetValue(key, out var pending))
         {
             return pending;
@@ -86,7 +84,7 @@ internal sealed partial class ShardStateMachine
 
     private void StageLock(WriteBatch batch, byte[] userKey, TxnLock? value)
     {
-        var key = MvccKeys.Lock(Prefix, userKey);
+        var key = MvccKeys.Lock(_dataPrefix, userKey);
         _pendingLocks[key] = value;
         if (value is null)
         {
@@ -100,7 +98,7 @@ internal sealed partial class ShardStateMachine
 
     private TxnStatusRecord? StatusOf(byte[] primaryKey, long startTs)
     {
-        var key = MvccKeys.Status(Prefix, primaryKey, startTs);
+        var key = MvccKeys.Status(_dataPrefix, primaryKey, startTs);
         if (_pendingStatus.TryGetValue(key, out var pending))
         {
             return pending;
@@ -111,15 +109,15 @@ internal sealed partial class ShardStateMachine
 
     private void StageStatus(WriteBatch batch, byte[] primaryKey, long startTs, TxnStatusRecord status)
     {
-        var key = MvccKeys.Status(Prefix, primaryKey, startTs);
+        var key = MvccKeys.Status(_dataPrefix, primaryKey, startTs);
         _pendingStatus[key] = status;
         batch.Put(key, status.Encode());
     }
 
     private void StageVersion(WriteBatch batch, byte[] userKey, long commitTs, VersionRecord record)
     {
-        _pendingVersions[MvccKeys.Base(Prefix, userKey)] = (commitTs, record);
-        batch.Put(MvccKeys.Version(Prefix, userKey, commitTs), record.Encode());
+        _pendingVersions[MvccKeys.Base(_dataPrefix, userKey)] = (commitTs, record);
+        batch.Put(MvccKeys.Version(_dataPrefix, userKey, commitTs), record.Encode());
         if (commitTs > _stagedFloor.MaxTs)
         {
             _stagedFloor = _stagedFloor with { MaxTs = commitTs };
@@ -129,7 +127,7 @@ internal sealed partial class ShardStateMachine
     /// <summary>The newest version of <paramref name="userKey"/> (staged or written), or null when it has none.</summary>
     private (long Ts, VersionRecord Record)? NewestVersion(byte[] userKey)
     {
-        var baseKey = MvccKeys.Base(Prefix, userKey);
+        var baseKey = MvccKeys.Base(_dataPrefix, userKey);
         if (_pendingVersions.TryGetValue(baseKey, out var pending))
         {
             return pending;
@@ -144,7 +142,7 @@ internal sealed partial class ShardStateMachine
     /// <summary>The newest written version of a key at or below <paramref name="ts"/>.</summary>
     private (long Ts, VersionRecord Record)? VersionAt(byte[] baseKey, ReadOnlySpan<byte> userKey, long ts)
     {
-        var lower = MvccKeys.Version(Prefix, userKey, ts);
+        var lower = MvccKeys.Version(_dataPrefix, userKey, ts);
         var upper = new byte[baseKey.Length + 1];
         baseKey.CopyTo(upper, 0);
         upper[^1] = MvccKeys.VersionTag + 1;
@@ -169,18 +167,18 @@ internal sealed partial class ShardStateMachine
     /// </summary>
     public (NoKvErrorCode Code, byte[]? Value, TxnLockInfo? Lock) Read(byte[] userKey, long nowMs)
     {
-        if (_db.Get(MvccKeys.Lock(Prefix, userKey)) is { } lockRow)
+        if (_db.Get(MvccKeys.Lock(_dataPrefix, userKey)) is { } lockRow)
         {
             return (NoKvErrorCode.KeyLocked, null, LockInfo(userKey, TxnLock.Decode(lockRow), nowMs));
         }
 
-        var version = VersionAt(MvccKeys.Base(Prefix, userKey), userKey, long.MaxValue);
+        var version = VersionAt(MvccKeys.Base(_dataPrefix, userKey), userKey, long.MaxValue);
         return (NoKvErrorCode.Ok, version is { } v && v.Record.IsLive(nowMs) ? v.Record.Value : null, null);
     }
 
     /// <summary>The newest value of <paramref name="userKey"/> ignoring locks and expiry (for tests and tools).</summary>
     public byte[]? Get(byte[] userKey) =>
-        VersionAt(MvccKeys.Base(Prefix, userKey), userKey, long.MaxValue) is { Record.Deleted: false } v ? v.Record.Value : null;
+        VersionAt(MvccKeys.Base(_dataPrefix, userKey), userKey, long.MaxValue) is { Record.Deleted: false } v ? v.Record.Value : null;
 
     /// <summary>
     /// A snapshot read at <paramref name="ts"/>. A lock of a transaction that started at or before ts may commit
@@ -194,12 +192,12 @@ internal sealed partial class ShardStateMachine
             return (NoKvErrorCode.SnapshotTooOld, null, null);
         }
 
-        if (_db.Get(MvccKeys.Lock(Prefix, userKey)) is { } lockRow && TxnLock.Decode(lockRow) is { } held && held.StartTs <= ts)
+        if (_db.Get(MvccKeys.Lock(_dataPrefix, userKey)) is { } lockRow && TxnLock.Decode(lockRow) is { } held && held.StartTs <= ts)
         {
             return (NoKvErrorCode.KeyLocked, null, LockInfo(userKey, held, nowMs));
         }
 
-        var version = VersionAt(MvccKeys.Base(Prefix, userKey), userKey, ts);
+        var version = VersionAt(MvccKeys.Base(_dataPrefix, userKey), userKey, ts);
         return (NoKvErrorCode.Ok, version is { } v && v.Record.IsLive(nowMs) ? v.Record.Value : null, null);
     }
 
@@ -265,11 +263,11 @@ internal sealed partial class ShardStateMachine
 
     private (byte[] Lower, byte[] Upper) ClipToShard(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
     {
-        byte[] lower = start.SequenceCompareTo(_shard.Range.Start) > 0 ? KeySpace.DataKey(start) : _dataStart;
+        byte[] lower = start.SequenceCompareTo(_shard.Range.Start) > 0 ? KeySpace.DataKey(_dataPrefix, start) : _dataStart;
         byte[] upper = _dataEnd;
         if (!end.IsEmpty)
         {
-            var requested = KeySpace.DataKey(end);
+            var requested = KeySpace.DataKey(_dataPrefix, end);
             if (requested.AsSpan().SequenceCompareTo(upper) < 0)
             {
                 upper = requested;

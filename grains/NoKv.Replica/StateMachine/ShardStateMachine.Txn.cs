@@ -294,12 +294,12 @@ internal sealed partial class ShardStateMachine
                 return new TxnResult(NoKvErrorCode.WrongShard, Detail: $"key {KeyFormatter.Format(key)} is not in shard {_shard.Id} {_shard.Range}");
             }
 
-            if (_db.Get(MvccKeys.Lock(Prefix, key)) is { } row && TxnLock.Decode(row) is { } held && held.StartTs != startTs && held.StartTs < commitTs)
+            if (_db.Get(MvccKeys.Lock(_dataPrefix, key)) is { } row && TxnLock.Decode(row) is { } held && held.StartTs != startTs && held.StartTs < commitTs)
             {
                 return TxnResult.Conflict(key, $"key {KeyFormatter.Format(key)} is locked by transaction {held.StartTs}");
             }
 
-            if (VersionAt(MvccKeys.Base(Prefix, key), key, commitTs) is { } v && v.Ts > startTs)
+            if (VersionAt(MvccKeys.Base(_dataPrefix, key), key, commitTs) is { } v && v.Ts > startTs)
             {
                 return TxnResult.Conflict(key, $"key {KeyFormatter.Format(key)} changed at {v.Ts}, after the read at {startTs}");
             }

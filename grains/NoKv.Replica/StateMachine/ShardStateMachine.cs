@@ -27,6 +27,9 @@ internal sealed partial class ShardStateMachine
     private const byte SnapshotVersion = 2;
 
     private readonly Database _db;
+
+    // Engine prefix of this group's rows: user data, or the controller's rows (KeySpace.DataPrefixOf).
+    private readonly byte _dataPrefix;
     private ShardDescriptor _shard;
     private byte[] _dataStart;
     private byte[] _dataEnd;
@@ -52,7 +55,8 @@ internal sealed partial class ShardStateMachine
         _shard = replica.Descriptor;
         PeerId = replica.PeerId;
         var shard = _shard;
-        (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
+        _dataPrefix = KeySpace.DataPrefixOf(shard.Id);
+        (_dataStart, _dataEnd) = KeySpace.DataRange(_dataPrefix, shard.Range.Start, shard.Range.End);
         LoadFloor();
         if (db.Get(KeySpace.ApplyStateKey(shard.Id)) is { } state)
         {
@@ -284,7 +288,7 @@ internal sealed partial class ShardStateMachine
     {
         bool startMoved = !shard.Range.Start.AsSpan().SequenceEqual(_shard.Range.Start);
         _shard = shard;
-        (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
+        (_dataStart, _dataEnd) = KeySpace.DataRange(_dataPrefix, shard.Range.Start, shard.Range.End);
         if (startMoved)
         {
             // The floor row lives on the shard's start key; a range that moved keeps the floor it had (never lower).
@@ -345,7 +349,7 @@ internal sealed partial class ShardStateMachine
 
         int at = 25 + descriptorLength;
         _sessionCache.Clear();
-        var (dataStart, dataEnd) = KeySpace.DataRange(incoming.Range.Start, incoming.Range.End);
+        var (dataStart, dataEnd) = KeySpace.DataRange(_dataPrefix, incoming.Range.Start, incoming.Range.End);
         var sessionStart = KeySpace.SessionStart(_shard.Id);
         var sessionEnd = KeySpace.SessionEnd(_shard.Id);
         await Task.Run(() =>

@@ -97,31 +97,14 @@ internal sealed class SimNode : IReplicaHost
 
     public bool IsStoreAvailable(StoreId store) => _sim.Node(store).IsUp;
 
-    /// <summary>The user data this store holds, for comparing replicas.</summary>
-    public SortedDictionary<string, string> ReadAllData()
+    /// <summary>The replicated rows this store holds under engine prefix <paramref name="prefix"/>, for comparing replicas.</summary>
+    public SortedDictionary<string, string> ReadAllData(byte prefix)
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        using var it = Database.NewIterator(new ReadOptions { LowerBound = [0x02], UpperBound = [0x03] });
+        using var it = Database.NewIterator(new ReadOptions { LowerBound = [prefix], UpperBound = [(byte)(prefix + 1)] });
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
-            // The newest version of each key (versions run newest first); locks and status rows are not data.
-            if (!NoKv.Replica.Mvcc.MvccKeys.TryParse(it.Key, out int baseLength, out byte tag, out _))
-            {
-                throw new InvalidDataException($"data row {Convert.ToHexString(it.Key)} is not an MVCC row");
-            }
-
-            var key = System.Text.Encoding.UTF8.GetString(NoKv.Replica.Mvcc.MvccKeys.UserKey(it.Key, baseLength));
-            if (tag != NoKv.Replica.Mvcc.MvccKeys.VersionTag || !seen.Add(key))
-            {
-                continue;
-            }
-
-            var version = NoKv.Replica.Mvcc.VersionRecord.Decode(it.Value);
-            if (!version.Deleted)
-            {
-                result[key] = System.Text.Encoding.UTF8.GetString(version.Value!);
-            }
+            result[Convert.ToHexString(it.Key[1..])] = Convert.ToHexString(it.Value);
         }
 
         return result;
