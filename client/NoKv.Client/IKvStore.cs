@@ -35,4 +35,21 @@ public interface IKvStore
     /// spans several pages is not a single point-in-time snapshot.
     /// </summary>
     IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, KvReadOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Starts a serializable transaction (docs/transactions.md) with a snapshot from the cluster's timestamp oracle.
+    /// Commit or roll it back; disposing an unfinished transaction rolls it back.
+    /// </summary>
+    Task<Transactions.ITransaction> BeginTransactionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a transaction and commits it, running it again (in a fresh transaction) when
+    /// it conflicts with another, up to <see cref="NoKvClientOptions.TransactionMaxAttempts"/> times. The body must
+    /// have no effects outside the transaction, since it may run more than once. An exception from the body rolls
+    /// the transaction back and propagates.
+    /// </summary>
+    Task TransactAsync(Func<Transactions.ITransaction, Task> body, CancellationToken cancellationToken = default);
+
+    /// <summary>Like <see cref="TransactAsync(Func{Transactions.ITransaction, Task}, CancellationToken)"/>, returning the body's result.</summary>
+    Task<T> TransactAsync<T>(Func<Transactions.ITransaction, Task<T>> body, CancellationToken cancellationToken = default);
 }

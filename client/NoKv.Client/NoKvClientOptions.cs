@@ -45,4 +45,13 @@ public sealed class NoKvClientOptions
 
     /// <summary>Entries fetched per scan call to one shard.</summary>
     public int ScanPageSize { get; set; } = 512;
+
+    /// <summary>
+    /// How long a transaction's locks live without it finishing; after that, another client that meets one may roll
+    /// the transaction back. Must exceed the time from prewrite to commit (a few round trips).
+    /// </summary>
+    public TimeSpan TransactionLockTtl { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How many times <c>TransactAsync</c> runs its body before giving up on conflicts.</summary>
+    public int TransactionMaxAttempts { get; set; } = 10;
 }

@@ -317,6 +317,7 @@ public sealed partial class ReplicaCore
                 Index = (long)index,
                 CurrentEpoch = Descriptor.Epoch,
                 LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint(),
+                Lock = waiter.Payload as NoKv.Abstractions.Transactions.TxnLockInfo,
             };
         }
         finally

@@ -240,6 +240,13 @@ internal sealed partial class ShardStateMachine
             return new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {c.StartTs} is below the safe point {_stagedFloor.SafePoint}");
         }
 
+        // A retry of a one-phase commit that applied (its reply was lost) must not be judged against its own
+        // versions: the first write key carries the transaction's status, like a primary.
+        if (c.Mutations.Length > 0 && StatusOf(c.Mutations[0].Key, c.StartTs) is { State: TxnState.Committed } done)
+        {
+            return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+        }
+
         // Applied atomically, so reads and writes are checked against everything up to this very commit: any lock
         // (its transaction may commit below us), or any version after the start, is a conflict.
         foreach (var key in KeysOf(c.Mutations).Concat(c.ReadKeys))
@@ -264,6 +271,11 @@ internal sealed partial class ShardStateMachine
         foreach (var m in c.Mutations)
         {
             StageVersion(batch, m.Key, commitTs, m.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(m.Value));
+        }
+
+        if (c.Mutations.Length > 0)
+        {
+            StageStatus(batch, c.Mutations[0].Key, c.StartTs, new TxnStatusRecord(TxnState.Committed, commitTs));
         }
 
         return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, commitTs);

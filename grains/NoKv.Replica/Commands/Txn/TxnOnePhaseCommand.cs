@@ -4,7 +4,8 @@ namespace NoKv.Replica.Commands.Txn;
 
 /// <summary>
 /// A whole transaction whose reads and writes all lie in one shard: validated and committed atomically by one
-/// apply, with a commit timestamp the shard stamps itself (above its read floor and every version it holds).
+/// apply, with a commit timestamp the shard stamps itself (above its read floor and every version it holds). The
+/// first mutation's key records the outcome like a primary, so a retried command is answered, not re-judged.
 /// <code>
 /// envelope(TxnOnePhase) | epoch (8) | startTs (8) | proposedAtMs (8) | mutations:list | readKeys:list of bytes
 ///                       | ranges:list of (start:bytes | end:bytes)
