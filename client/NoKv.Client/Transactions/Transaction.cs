@@ -335,7 +335,7 @@ internal sealed class Transaction : ITransaction
                     CommitTimestamp = response.CommitTs;
                     return;
                 case NoKvErrorCode.KeyLocked when response.Lock is { } held:
-                    await ResolveOrWaitAsync(held, cancellationToken).ConfigureAwait(false);
+                    await ResolveOrConflictAsync(held, cancellationToken).ConfigureAwait(false);
                     continue;
                 default:
                     throw Failure(response);
@@ -377,7 +377,7 @@ internal sealed class Transaction : ITransaction
                     case NoKvErrorCode.Ok:
                         return;
                     case NoKvErrorCode.KeyLocked when response.Lock is { } held:
-                        await ResolveOrWaitAsync(held, ct).ConfigureAwait(false);
+                        await ResolveOrConflictAsync(held, ct).ConfigureAwait(false);
                         continue;
                     default:
                         throw Failure(response);
@@ -591,6 +591,18 @@ internal sealed class Transaction : ITransaction
                 default:
                     throw Failure(response);
             }
+        }
+    }
+
+    /// <summary>
+    /// A commit that meets a live transaction's lock gives up (the caller reruns it) instead of waiting: two
+    /// transactions each waiting on the other's lock would otherwise both wait out their TTLs.
+    /// </summary>
+    private async Task ResolveOrConflictAsync(TxnLockInfo held, CancellationToken cancellationToken)
+    {
+        if (!await _store.ResolveLockAsync(held, cancellationToken).ConfigureAwait(false))
+        {
+            throw new TransactionConflictException($"Transaction {StartTimestamp}: key {KeyFormatter.Format(held.Key)} is locked by live transaction {held.StartTs}", held.Key);
         }
     }
 
