@@ -23,6 +23,9 @@ public sealed class RespOptions
     /// <summary>Largest bulk string (a key or a value) a request may carry. Redis's proto-max-bulk-len.</summary>
     public int MaxBulkBytes { get; set; } = 2 * 1024 * 1024;
 
+    /// <summary>The store's key size limit (the SDK's MaxKeyBytes); SCAN needs it to resume after a key of the largest size.</summary>
+    public int MaxKeyBytes { get; set; } = NoKv.Abstractions.Requests.KvLimits.DefaultMaxKeyBytes;
+
     /// <summary>Most arguments in one request (command name included).</summary>
     public int MaxArguments { get; set; } = 64 * 1024;
 

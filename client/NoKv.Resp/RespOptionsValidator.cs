@@ -22,6 +22,7 @@ internal sealed class RespOptionsValidator : IValidateOptions<RespOptions>
         Positive(options.MaxConnections, "MaxConnections");
         Positive(options.MaxBulkBytes, "MaxBulkBytes");
         Positive(options.MaxArguments, "MaxArguments");
+        Positive(options.MaxKeyBytes, "MaxKeyBytes");
         Positive(options.MaxInlineBytes, "MaxInlineBytes");
         Positive(options.MaxQueuedCommands, "MaxQueuedCommands");
         Positive(options.MaxScanCursors, "MaxScanCursors");

@@ -35,6 +35,8 @@ internal static class CommandTable
             // Strings
             new() { Name = "get", Arity = 2, Flags = ReadFast, FirstKey = 1, LastKey = 1, Step = 1, Transition = StringCommands.Get },
             new() { Name = "set", Arity = -3, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Transition = StringCommands.Set, ReadsKeys = StringCommands.SetReadsKey },
+            new() { Name = "setnx", Arity = 3, Flags = WriteFast, FirstKey = 1, LastKey = 1, Step = 1, Transition = StringCommands.SetNx },
+            new() { Name = "getset", Arity = 3, Flags = WriteFast, FirstKey = 1, LastKey = 1, Step = 1, Transition = StringCommands.GetSet },
             new() { Name = "getdel", Arity = 2, Flags = WriteFast, FirstKey = 1, LastKey = 1, Step = 1, Transition = StringCommands.GetDel },
             new() { Name = "mget", Arity = -2, Flags = ReadFast, FirstKey = 1, LastKey = -1, Step = 1, Transition = StringCommands.MGet, MultiKey = MultiKeyReply.Array },
             new() { Name = "mset", Arity = -3, Flags = CommandFlags.Write, FirstKey = 1, LastKey = -1, Step = 2, Transition = StringCommands.MSet, ReadsKeys = KeyCommands.Never, MultiKey = MultiKeyReply.Ok },
@@ -47,6 +49,7 @@ internal static class CommandTable
 
             // Keys
             new() { Name = "del", Arity = -2, Flags = CommandFlags.Write, FirstKey = 1, LastKey = -1, Step = 1, Transition = KeyCommands.Del, MultiKey = MultiKeyReply.Sum },
+            new() { Name = "unlink", Arity = -2, Flags = WriteFast, FirstKey = 1, LastKey = -1, Step = 1, Transition = KeyCommands.Del, MultiKey = MultiKeyReply.Sum },
             new() { Name = "exists", Arity = -2, Flags = ReadFast, FirstKey = 1, LastKey = -1, Step = 1, Transition = KeyCommands.Exists, MultiKey = MultiKeyReply.Sum },
             new() { Name = "ttl", Arity = 2, Flags = ReadFast, FirstKey = 1, LastKey = 1, Step = 1, Transition = KeyCommands.Ttl },
             new() { Name = "pttl", Arity = 2, Flags = ReadFast, FirstKey = 1, LastKey = 1, Step = 1, Transition = KeyCommands.Ttl },

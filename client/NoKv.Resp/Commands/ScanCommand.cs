@@ -76,9 +76,16 @@ internal static class ScanCommand
                 return;
             }
 
-            // The smallest key after lastKey: lastKey with a zero byte appended.
-            start = new byte[lastKey.Length + 1];
-            lastKey.CopyTo(start, 0);
+            if (Successor(lastKey, server.Options.MaxKeyBytes) is not { } after)
+            {
+                // lastKey was the greatest possible key: nothing can follow it.
+                writer.WriteArrayHeader(2);
+                writer.WriteBulk("0"u8);
+                writer.WriteArrayHeader(0);
+                return;
+            }
+
+            start = after;
         }
 
         int limit = (int)Math.Min(count, server.Options.MaxScanCount);
@@ -111,6 +118,33 @@ internal static class ScanCommand
         {
             writer.WriteBulk(key);
         }
+    }
+
+    /// <summary>
+    /// The smallest key greater than <paramref name="key"/> among keys of at most <paramref name="maxKeyBytes"/> bytes:
+    /// the key with a zero byte appended; for a key already of the largest size, the key cut after its last byte that
+    /// can be incremented, incremented. Null when no key follows (all 0xFF at the largest size).
+    /// </summary>
+    internal static byte[]? Successor(byte[] key, int maxKeyBytes)
+    {
+        if (key.Length < maxKeyBytes)
+        {
+            var next = new byte[key.Length + 1];
+            key.CopyTo(next, 0);
+            return next;
+        }
+
+        for (int i = Math.Min(key.Length, maxKeyBytes) - 1; i >= 0; i--)
+        {
+            if (key[i] != 0xFF)
+            {
+                var next = key.AsSpan(0, i + 1).ToArray();
+                next[i]++;
+                return next;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A cursor is an unsigned decimal (Redis's rule); ours are below 2^63.</summary>

@@ -72,6 +72,26 @@ internal static class StringCommands
         return apply ? RespReply.Ok : RespReply.Nil;
     }
 
+    /// <summary>SETNX (what client libraries send for "set if not exists" without an expiry): 1 if set, 0 if the key existed.</summary>
+    public static RespReply SetNx(RespRequest args, KeyView view)
+    {
+        if (view.Get(args[1]) is not null)
+        {
+            return RespReply.Zero;
+        }
+
+        view.Set(args[1], args.ToArray(2));
+        return RespReply.One;
+    }
+
+    /// <summary>GETSET (deprecated in Redis for SET ... GET, still sent by older clients).</summary>
+    public static RespReply GetSet(RespRequest args, KeyView view)
+    {
+        var old = view.Get(args[1]);
+        view.Set(args[1], args.ToArray(2));
+        return RespReply.Bulk(old);
+    }
+
     public static bool SetReadsKey(RespRequest args) => SetOptions.Parse(args).ReadsKey;
 
     public static RespReply Incr(RespRequest args, KeyView view) => IncrementBy(args, view, 1);

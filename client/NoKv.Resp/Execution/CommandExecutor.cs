@@ -106,7 +106,7 @@ internal sealed class CommandExecutor
                     replies[i] = queue[i].Spec.Transition!(queue[i].Args, view);
                 }
 
-                if (!view.Written || await _store.CompareAndSwapAsync(keys[0], original, view[0].Current, cancellationToken).ConfigureAwait(false))
+                if (!view.Written || await _store.CompareAndSwapAsync(keys[0], Optional(original), Optional(view[0].Current), cancellationToken).ConfigureAwait(false))
                 {
                     return RespReply.Array(replies);
                 }
@@ -174,7 +174,7 @@ internal sealed class CommandExecutor
                 return reply;
             }
 
-            if (await _store.CompareAndSwapAsync(key, original, next, cancellationToken).ConfigureAwait(false))
+            if (await _store.CompareAndSwapAsync(key, Optional(original), Optional(next), cancellationToken).ConfigureAwait(false))
             {
                 return reply;
             }
@@ -258,6 +258,12 @@ internal sealed class CommandExecutor
                 return RespReply.Ok;
         }
     }
+
+    /// <summary>
+    /// A value or absence, as the SDK's CompareAndSwap takes it. Passing a null byte[] straight to a
+    /// ReadOnlyMemory&lt;byte&gt;? parameter would convert it to an empty value, not to "absent".
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Optional(byte[]? value) => value is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(value);
 
     private static Task BackoffAsync(int attempt, CancellationToken cancellationToken)
     {

@@ -89,6 +89,7 @@ public static class SiloHostFactory
             o.Port = settings.Resp.EffectivePort(settings.StoreId);
             o.Password = settings.Resp.Password;
             o.MaxConnections = settings.Resp.MaxConnections;
+            o.MaxKeyBytes = settings.Replicas.MaxKeyBytes;
 
             // Oversized values up to twice the limit get the store's clear "value too large" error on a live connection;
             // beyond that the request is a protocol error and the connection closes (as redis-server does past its limit).
