@@ -20,7 +20,7 @@ namespace NoKv.Cli.Forensics;
 ///              "peers": [{"peer": N, "store": N, "role": "voter|learner"}], "descriptor_error": "..."|null,
 ///              "term": N|null, "vote": N|null, "commit": N|null, "applied": N|null, "applied_term": N|null,
 ///              "truncated_index": N|null, "truncated_term": N|null, "first_log_index": N|null, "last_log_index": N|null,
-///              "log_entries": N, "log_bytes": N, "sessions": N, "other_rows": N, "data_keys": N, "data_bytes": N}]}
+///              "log_entries": N, "log_bytes": N, "sessions": N, "other_rows": N, "data_rows": N, "data_bytes": N}]}
 /// </code>
 /// Keys are hex (engine keys: the first byte is the key-space prefix); "end": null is unbounded.
 /// </summary>
@@ -67,14 +67,14 @@ internal static class StoreInspectionRenderer
             return text.ToString();
         }
 
-        text.AppendLine("SHARD  PEER      RANGE                                 EPOCH  CONF  TERM    VOTE      COMMIT   APPLIED  TRUNCATED  LOG              SESSIONS  KEYS      DATA BYTES  PEERS");
+        text.AppendLine("SHARD  PEER      RANGE                                 EPOCH  CONF  TERM    VOTE      COMMIT   APPLIED  TRUNCATED  LOG              SESSIONS  ROWS      DATA BYTES  PEERS");
         foreach (var shard in s.Shards)
         {
             var d = shard.Descriptor;
             string range = d?.Range.ToString() ?? "(no descriptor)";
             string log = shard.FirstLogIndex is { } first ? $"{first}..{shard.LastLogIndex}" : "empty";
             string peers = d is null ? shard.DescriptorError ?? "-" : string.Join(" ", d.Peers.Select(p => p.ToString()));
-            text.AppendLine(inv, $"{shard.Shard.Value,5}  {N(shard.PeerId),-8}  {range,-36}  {(d?.Epoch.ToString(inv) ?? "-"),5}  {(d?.ConfVersion.ToString(inv) ?? "-"),4}  {N(shard.Term),-6}  {N(shard.Vote),-8}  {N(shard.CommitIndex),7}  {N(shard.AppliedIndex),7}  {N(shard.TruncatedIndex),9}  {log,-15}  {shard.Sessions,8}  {shard.DataKeys,8}  {shard.DataBytes,10}  {peers}");
+            text.AppendLine(inv, $"{shard.Shard.Value,5}  {N(shard.PeerId),-8}  {range,-36}  {(d?.Epoch.ToString(inv) ?? "-"),5}  {(d?.ConfVersion.ToString(inv) ?? "-"),4}  {N(shard.Term),-6}  {N(shard.Vote),-8}  {N(shard.CommitIndex),7}  {N(shard.AppliedIndex),7}  {N(shard.TruncatedIndex),9}  {log,-15}  {shard.Sessions,8}  {shard.DataRows,8}  {shard.DataBytes,10}  {peers}");
         }
 
         return text.ToString();
@@ -187,7 +187,7 @@ internal static class StoreInspectionRenderer
         json.WriteNumber("log_bytes", shard.LogBytes);
         json.WriteNumber("sessions", shard.Sessions);
         json.WriteNumber("other_rows", shard.OtherRows);
-        json.WriteNumber("data_keys", shard.DataKeys);
+        json.WriteNumber("data_rows", shard.DataRows);
         json.WriteNumber("data_bytes", shard.DataBytes);
         json.WriteEndObject();
     }

@@ -51,8 +51,11 @@ public sealed class OfflineShardState
     /// <summary>Rows of this group under tags this build does not describe (state of newer features).</summary>
     public long OtherRows { get; set; }
 
-    /// <summary>User keys inside the descriptor's range, and their key plus value bytes (0 without a descriptor).</summary>
-    public long DataKeys { get; set; }
+    /// <summary>
+    /// Engine rows inside the descriptor's user-data range and their key plus value bytes (0 without a descriptor): one
+    /// row per live key while data rows are plain key/value; with multi-version rows, one per stored version.
+    /// </summary>
+    public long DataRows { get; set; }
 
     public long DataBytes { get; set; }
 }

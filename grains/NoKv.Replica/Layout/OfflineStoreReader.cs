@@ -120,7 +120,7 @@ public static class OfflineStoreReader
         (byte[] start, byte[] end) = KeySpace.DataRange(descriptor.Range.Start, descriptor.Range.End);
         for (iterator.Seek(start); iterator.Valid && iterator.Key.SequenceCompareTo(end) < 0; iterator.Next())
         {
-            state.DataKeys++;
+            state.DataRows++;
             state.DataBytes += iterator.Key.Length - 1 + iterator.Value.Length;
         }
     }

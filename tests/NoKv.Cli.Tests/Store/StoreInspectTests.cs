@@ -78,7 +78,7 @@ public sealed class StoreInspectTests : IDisposable
         Assert.Equal(9UL, s1.GetProperty("last_log_index").GetUInt64());
         Assert.Equal(5, s1.GetProperty("log_entries").GetInt64());
         Assert.Equal(1, s1.GetProperty("sessions").GetInt64());
-        Assert.Equal(2, s1.GetProperty("data_keys").GetInt64()); // a, c (b was deleted in the log)
+        Assert.Equal(2, s1.GetProperty("data_rows").GetInt64()); // a, c (b was deleted in the log)
         Assert.Equal(2 + 5, s1.GetProperty("data_bytes").GetInt64());
         Assert.Equal([(11UL, 7), (12UL, 8), (13UL, 9)], s1.GetProperty("peers").EnumerateArray().Select(p => (p.GetProperty("peer").GetUInt64(), p.GetProperty("store").GetInt32())).ToList());
 
@@ -86,7 +86,7 @@ public sealed class StoreInspectTests : IDisposable
         Assert.Equal(2, s2.GetProperty("id").GetInt64());
         Assert.Equal(JsonValueKind.Null, s2.GetProperty("end").ValueKind);
         Assert.Equal(JsonValueKind.Null, s2.GetProperty("term").ValueKind);
-        Assert.Equal(2, s2.GetProperty("data_keys").GetInt64()); // n, z
+        Assert.Equal(2, s2.GetProperty("data_rows").GetInt64()); // n, z
 
         var text = await CliRun.RunAsync("store", "inspect", _store.Root);
         Assert.True(text.ExitCode == 0, text.ToString());
