@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using NoKv.Client;
+using NoKv.IntegrationTests.External;
 using NoKv.IntegrationTests.Infrastructure;
 using Orleans.Hosting;
 using Xunit;
@@ -17,7 +18,7 @@ namespace NoKv.IntegrationTests.Deploy;
 /// </summary>
 public sealed class RollingRestartTests(ITestOutputHelper output)
 {
-    [Fact]
+    [RequiresJqFact]
     public async Task Rolling_restart_restarts_every_store_one_at_a_time_and_loses_no_acknowledged_write()
     {
         var clock = Stopwatch.StartNew();

@@ -8,6 +8,8 @@ public static class ExternalTool
 
     public static string? RedisServer => Find("redis-server");
 
+    public static string? Jq => Find("jq");
+
     public static string? Postgres => File.Exists(Path.Combine(PostgresBin, "postgres")) && File.Exists(Path.Combine(PostgresBin, "initdb")) ? PostgresBin : null;
 
     public static bool IsRoot => Environment.UserName == "root";
