@@ -40,7 +40,8 @@ public interface IKvStore
     /// Starts a serializable transaction (docs/transactions.md) with a snapshot from the cluster's timestamp oracle.
     /// Commit or roll it back; disposing an unfinished transaction rolls it back.
     /// </summary>
-    Task<Transactions.ITransaction> BeginTransactionAsync(CancellationToken cancellationToken = default);
+    Task<Transactions.ITransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support transactions.");
 
     /// <summary>
     /// Runs <paramref name="body"/> in a transaction and commits it, running it again (in a fresh transaction) when
@@ -48,8 +49,10 @@ public interface IKvStore
     /// have no effects outside the transaction, since it may run more than once. An exception from the body rolls
     /// the transaction back and propagates.
     /// </summary>
-    Task TransactAsync(Func<Transactions.ITransaction, Task> body, CancellationToken cancellationToken = default);
+    Task TransactAsync(Func<Transactions.ITransaction, Task> body, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support transactions.");
 
     /// <summary>Like <see cref="TransactAsync(Func{Transactions.ITransaction, Task}, CancellationToken)"/>, returning the body's result.</summary>
-    Task<T> TransactAsync<T>(Func<Transactions.ITransaction, Task<T>> body, CancellationToken cancellationToken = default);
+    Task<T> TransactAsync<T>(Func<Transactions.ITransaction, Task<T>> body, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support transactions.");
 }

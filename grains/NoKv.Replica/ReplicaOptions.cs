@@ -36,12 +36,14 @@ public sealed class ReplicaOptions
     public TimeSpan SessionTtl { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// How far ahead of a transaction's snapshot timestamp a leader raises the shard's read floor (one Raft entry
-    /// then serves every snapshot read until the floor is reached). Larger: fewer entries. Smaller: versions the
-    /// shard stamps itself (plain writes, one-phase commits) sit less far above the oracle's clock, so a transaction
-    /// that starts right after them sees them sooner (docs/transactions.md, "Timestamps of plain writes").
+    /// How far ahead of a transaction's snapshot timestamp a leader raises the shard's read floor. Zero (the
+    /// default): exactly to the highest timestamp read, so versions the shard stamps itself (plain writes, one-phase
+    /// commits) never run ahead of the oracle and every transaction that starts after such a write sees it; snapshot
+    /// reads at a new timestamp then wait for one Raft entry (shared by all reads waiting meanwhile). Above zero:
+    /// fewer entries, but a transaction that starts within the slack after a plain write may miss it
+    /// (docs/transactions.md, "Timestamps of plain writes").
     /// </summary>
-    public TimeSpan TxnReadFloorSlack { get; set; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan TxnReadFloorSlack { get; set; } = TimeSpan.Zero;
 
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);

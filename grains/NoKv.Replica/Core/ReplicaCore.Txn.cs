@@ -16,6 +16,7 @@ public sealed partial class ReplicaCore
 {
     private Task<NoKvErrorCode>? _floorRaise;
     private long _floorRaiseTarget;
+    private long _floorWanted;
 
     public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default)
     {
@@ -88,26 +89,21 @@ public sealed partial class ReplicaCore
     }
 
     /// <summary>
-    /// Makes the shard's read floor at least <paramref name="ts"/> (one Raft entry raising it by the configured slack
-    /// serves many reads; concurrent callers share it), and raises it ahead of time when reads come close to it.
+    /// Makes the shard's read floor at least <paramref name="ts"/> before a snapshot read at ts is served. At most
+    /// one raise is in flight: reads that arrive meanwhile wait for it and are covered together by the next one
+    /// (to the highest timestamp wanted, plus the configured slack).
     /// </summary>
     private async Task<NoKvErrorCode> RaiseReadFloorAsync(long ts)
     {
         long slack = (long)_options.TxnReadFloorSlack.TotalMilliseconds << ShardStateMachine.LogicalBits;
-        while (true)
+        while (_stateMachine.Floor.ReadTs < ts)
         {
-            long floor = _stateMachine.Floor.ReadTs;
-            if (floor >= ts)
+            if (ts > _floorWanted)
             {
-                if (floor - ts < slack / 2 && _floorRaise is null)
-                {
-                    _ = StartFloorRaise(ts + slack);
-                }
-
-                return NoKvErrorCode.Ok;
+                _floorWanted = ts;
             }
 
-            var pending = _floorRaise is { } raise && _floorRaiseTarget >= ts ? raise : StartFloorRaise(ts + slack);
+            var pending = _floorRaise ?? StartFloorRaise(_floorWanted + slack);
             var code = await pending.ConfigureAwait(true);
             if (code != NoKvErrorCode.Ok)
             {
@@ -119,6 +115,14 @@ public sealed partial class ReplicaCore
                 return NoKvErrorCode.NotLeader;
             }
         }
+
+        if (slack > 0 && _stateMachine.Floor.ReadTs - ts < slack / 2 && _floorRaise is null)
+        {
+            // Raise ahead while reads come close, so they rarely wait.
+            _ = StartFloorRaise(ts + slack);
+        }
+
+        return NoKvErrorCode.Ok;
     }
 
     private Task<NoKvErrorCode> StartFloorRaise(long target)

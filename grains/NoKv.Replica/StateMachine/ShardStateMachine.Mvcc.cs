@@ -60,13 +60,16 @@ internal sealed partial class ShardStateMachine
     }
 
     /// <summary>
-    /// The commit timestamp of a version the shard stamps itself (a plain write, a one-phase commit): above every
-    /// snapshot the shard may have served (the read floor), above every version it holds, and not behind the
-    /// proposing leader's clock, so such versions track real time when nothing else pushes them.
+    /// The commit timestamp of a version the shard stamps itself (a plain write, a one-phase commit): just above
+    /// every snapshot the shard may have served (the read floor) and every version it holds. Both are oracle
+    /// timestamps (or stamps derived from them), so the stamp does not run ahead of the oracle: a transaction that
+    /// starts after the write completes gets a larger start timestamp and sees it. (Not the proposer's clock: a
+    /// clock ahead of the oracle's would stamp versions that later snapshots miss.)
     /// </summary>
-    private long NextTimestamp(long proposedAtMs)
+    private long NextTimestamp(long proposedAtMs, long atLeast = 0)
     {
-        long ts = Math.Max(Math.Max(_stagedFloor.ReadTs, _stagedFloor.MaxTs), proposedAtMs << LogicalBits) + 1;
+        _ = proposedAtMs;
+        long ts = Math.Max(Math.Max(_stagedFloor.ReadTs, _stagedFloor.MaxTs), atLeast) + 1;
         _stagedFloor = _stagedFloor with { MaxTs = ts };
         return ts;
     }

@@ -267,7 +267,8 @@ internal sealed partial class ShardStateMachine
             return rangeConflict;
         }
 
-        long commitTs = NextTimestamp(c.ProposedAtMs);
+        // Above the start too: the transaction read the snapshot at its start, so it serializes after it.
+        long commitTs = NextTimestamp(c.ProposedAtMs, c.StartTs);
         foreach (var m in c.Mutations)
         {
             StageVersion(batch, m.Key, commitTs, m.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(m.Value));

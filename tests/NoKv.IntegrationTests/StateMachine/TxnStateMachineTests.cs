@@ -38,7 +38,9 @@ public sealed class TxnStateMachineTests : IDisposable
         await PutAsync("b", "old", 1_000);
         long start = 2_000 * Ms;
 
-        // A conflict on one key locks none of them.
+        // A conflict on one key locks none of them. (A snapshot read at 3 s raised the floor; the plain write after
+        // it is stamped above.)
+        await TxnAsync(new TxnRaiseReadTsCommand(3_000 * Ms));
         await PutAsync("c", "newer", 3_000);
         var refused = await TxnAsync(new TxnPrewriteCommand(Epoch, start, 3_001, 5_000, B("b"), [M("b", "1"), M("c", "2")]));
         Assert.Equal(NoKvErrorCode.WriteConflict, refused.Code);
@@ -158,11 +160,15 @@ public sealed class TxnStateMachineTests : IDisposable
     [Fact]
     public async Task GcDropsShadowedVersionsAndRefusesOldSnapshots()
     {
-        // Plain writes are stamped max(floor, newest, proposer's clock) + 1, so these land at about their clocks.
+        // Plain writes are stamped max(read floor, newest version) + 1; raising the floor places them in time.
+        await TxnAsync(new TxnRaiseReadTsCommand(1_000 * Ms));
         await PutAsync("k", "v1", 1_000);
         await PutAsync("l", "gone", 1_100);
+        await TxnAsync(new TxnRaiseReadTsCommand(1_500 * Ms));
         await PutAsync("l", "x", 1_500, WriteKind.Delete);
+        await TxnAsync(new TxnRaiseReadTsCommand(2_000 * Ms));
         await PutAsync("k", "v2", 2_000);
+        await TxnAsync(new TxnRaiseReadTsCommand(3_000 * Ms));
         await PutAsync("k", "v3", 3_000);
         long between = 2_500 * Ms;
         Assert.Equal("v2", S(_sm.GetAt(B("k"), between, 0).Value));
