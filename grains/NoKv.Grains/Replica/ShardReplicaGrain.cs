@@ -8,6 +8,7 @@ using NoKv.Abstractions.Raft;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Raft;
@@ -41,6 +42,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly ILocalSiloDetails _silo;
     private readonly StoreDirectory _stores;
     private readonly PeerWarningLimiter _badBatches;
+    private readonly LocalReplicaRegistry _registry;
+    private ReplicaLoad? _load;
 
     // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
     private readonly HashSet<StoreId> _downStores = new();
@@ -55,8 +58,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private ReplicaCore _core = null!;
     private IGrainTimer? _timer;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches)
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches, LocalReplicaRegistry registry)
     {
+        _registry = registry;
         _stores = stores;
         _badBatches = badBatches;
         _store = store;
@@ -103,6 +107,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
 
         _core.Failed += _ => DeactivateOnIdle();
+        _load = _registry.Register(_id.Shard);
+        PublishLoad();
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.OnTickAsync(),
             this,
@@ -113,6 +119,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         _timer?.Dispose();
         _core?.Close();
+        if (_load is not null)
+        {
+            _registry.Unregister(_id.Shard, _load);
+        }
+
         LogDeactivated(_id.ToGrainKey(), reason.Description);
         return Task.CompletedTask;
     }
@@ -123,9 +134,17 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) => _core.WriteAsync(request, cancellationToken);
 
-    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) => _core.GetAsync(request, cancellationToken);
+    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
+    {
+        _load?.CountRead();
+        return _core.GetAsync(request, cancellationToken);
+    }
 
-    public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) => _core.ScanAsync(request, cancellationToken);
+    public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
+    {
+        _load?.CountRead();
+        return _core.ScanAsync(request, cancellationToken);
+    }
 
     public Task DeliverAsync(RaftMessageBatch batch)
     {
@@ -195,8 +214,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private Task OnTickAsync()
     {
         RefreshDownStores();
+        PublishLoad();
         return _core.TickAsync();
     }
+
+    private void PublishLoad() => _load?.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);
 
     private async Task ObserveAsync(Task send, ulong peer)
     {
