@@ -50,6 +50,7 @@ public static class SiloHostFactory
                     store.TableBytesPerSync = settings.TableBytesPerSync ?? store.TableBytesPerSync;
                     store.BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond ?? store.BackgroundWriteBytesPerSecond;
                     store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
+                    store.Compression = settings.Compression ?? store.Compression;
                 },
                 cluster =>
                 {
@@ -130,6 +131,15 @@ public static class SiloHostFactory
             else if (defaultAddress is not null)
             {
                 o.AdvertisedIPAddress = defaultAddress;
+            }
+
+            // Without these Orleans listens on the advertised address (one interface) already; an explicit listen
+            // address is for hosts where that address is not local (NAT, containers).
+            if (!string.IsNullOrWhiteSpace(settings.ListenAddress))
+            {
+                var listen = IPAddress.Parse(settings.ListenAddress);
+                o.SiloListeningEndpoint = new IPEndPoint(listen, settings.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(listen, settings.GatewayPort);
             }
         });
     }
