@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the chaos harness (docs/chaos.md). Arguments go to the harness, e.g.
+#   tests/NoKv.Chaos/run.sh --silos 3 --runs 5 --duration 60 --json chaos.json
+#   tests/NoKv.Chaos/run.sh --silos 3 --runs 0 --failover-trials 20 --failover-faults kill
+# As root it installs nftables when missing (partitions need it); without root the harness runs on loopback and
+# says which faults it could not inject. NOKV_CHAOS_NO_BUILD=1 skips the build (CI builds first).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [[ "$(id -u)" == 0 ]] && ! command -v nft >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "chaos: installing nftables (network partitions)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null 2>&1; } \
+    || echo "chaos: could not install nftables; partitions will be skipped" >&2
+fi
+
+if [[ "${NOKV_CHAOS_NO_BUILD:-0}" != 1 ]]; then
+  dotnet build tests/NoKv.Chaos -c Release -nologo -v quiet >/dev/null
+fi
+exec dotnet tests/NoKv.Chaos/bin/Release/net10.0/NoKv.Chaos.dll "$@"
