@@ -91,7 +91,7 @@ public sealed class ClosedLoopWorkload
                         lastSeen[key] = 0;
                         break;
                     default:
-                        swapped = await kv.CompareAndSwapAsync(keyBytes, expected == 0 ? null : Encode(expected), value == 0 ? null : Encode(value));
+                        swapped = await kv.CompareAndSwapAsync(keyBytes, Optional(expected), Optional(value));
                         if (swapped)
                         {
                             lastSeen[key] = value;
@@ -111,6 +111,9 @@ public sealed class ClosedLoopWorkload
             }
         }
     }
+
+    /// <summary>Absent for 0. Spelled out: a null byte[] would convert to an empty value, not to an absent one.</summary>
+    private static ReadOnlyMemory<byte>? Optional(long value) => value == 0 ? null : new ReadOnlyMemory<byte>(Encode(value));
 
     private long NextValue() => Interlocked.Increment(ref _nextValue);
 
