@@ -69,7 +69,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     public static async Task<ChaosCluster> StartAsync(ChaosOptions options, bool useNetns, bool useTmpfs, int run, TextWriter log)
     {
         string siloDll = LocateSilo();
-        string root = Directory.CreateTempSubdirectory($"nokv-chaos-{run}-").FullName;
+        string root = Directory.CreateTempSubdirectory($"nokv-chaos-{Environment.ProcessId}-{run}-").FullName;
         string clusterId = $"chaos-{Environment.ProcessId}-{run}";
         var lab = useNetns ? await NetworkLab.CreateAsync(options.Silos) : null;
         var cluster = new ChaosCluster(root, clusterId, lab, log, options.KeepData);

@@ -112,8 +112,19 @@ public sealed class ClosedLoopWorkload
         }
     }
 
-    /// <summary>Absent for 0. Spelled out: a null byte[] would convert to an empty value, not to an absent one.</summary>
-    private static ReadOnlyMemory<byte>? Optional(long value) => value == 0 ? null : new ReadOnlyMemory<byte>(Encode(value));
+    /// <summary>
+    /// Absent for 0. The cast matters: in <c>c ? null : memory</c> the null literal converts to an empty
+    /// ReadOnlyMemory (through its conversion from byte[]), which is a present, empty value, not an absent one.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Optional(long value)
+    {
+        if (value == 0)
+        {
+            return null;
+        }
+
+        return Encode(value);
+    }
 
     private long NextValue() => Interlocked.Increment(ref _nextValue);
 
