@@ -29,6 +29,7 @@ public static class Program
         root.Subcommands.Add(CreateYcsbCommand());
         root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
+        root.Subcommands.Add(CreateTimestampCommand());
         // Listed for --help only; handled above.
         root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
         // Ctrl-C / SIGTERM cancel the action's token; the cluster benchmark then stops its silos, which takes
@@ -152,6 +153,14 @@ public static class Program
                 Timeline = parse.GetValue(timeline),
             },
             cancellationToken));
+        return command;
+    }
+
+    private static Command CreateTimestampCommand()
+    {
+        var quick = QuickOption();
+        var command = new Command("tso", "the controller's timestamp oracle on 3 local silos: timestamps/s and latency at c1/c16/c64") { quick };
+        command.SetAction((parse, cancellationToken) => TimestampBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
         return command;
     }
 

@@ -11,13 +11,17 @@ public static class CommandLineSwitches
         ["--store-id"] = "StoreId",
         ["--data-dir"] = "DataDirectory",
         ["--compression"] = "Compression",
+        ["--memory-budget"] = "MemoryBudgetBytes",
         ["--silo-port"] = "SiloPort",
         ["--gateway-port"] = "GatewayPort",
         ["--advertised-address"] = "AdvertisedAddress",
+        ["--listen-address"] = "ListenAddress",
         ["--clustering"] = "Clustering:Provider",
         ["--primary"] = "Clustering:PrimarySiloEndpoint",
         ["--connection-string"] = "Clustering:ConnectionString",
         ["--membership-dir"] = "Clustering:MembershipDirectory",
         ["--log-format"] = "LogFormat",
+        ["--resp-port"] = "Resp:Port",
+        ["--resp-bind"] = "Resp:BindAddress",
     };
 }
