@@ -99,6 +99,7 @@ public sealed class ChaosCluster : IAsyncDisposable
                     "--clustering", "File", "--membership-dir", membership,
                     "--Layout:InitialShards", Text(options.Silos == 3 ? 4 : 5),
                     "--Replicas:SnapshotEntries", Text(options.SnapshotEntries),
+                    "--Resp:Enabled", "false",
                 };
                 for (int i = 0; i < options.Silos; i++)
                 {
@@ -181,13 +182,15 @@ public sealed class ChaosCluster : IAsyncDisposable
     }
 
     /// <summary>Each shard's leader store as the replicas report it now (shards without an answering leader are absent).</summary>
+    /// <remarks>Only the data shards of the map: system groups (the controller) are left out.</remarks>
     public static async Task<Dictionary<long, int>> LeadersAsync(INoKvAdmin admin)
     {
         var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
+        var dataShards = status.Map.Shards.Select(s => s.Id.Value).ToHashSet();
         var leaders = new Dictionary<long, int>();
         foreach (var report in status.Replicas)
         {
-            if (report.Status is { Role: ReplicaRole.Leader } s)
+            if (report.Status is { Role: ReplicaRole.Leader } s && dataShards.Contains(report.Replica.Shard.Value))
             {
                 // Two replicas may both claim leadership for a moment (an old leader not yet told); the higher term wins.
                 if (!leaders.ContainsKey(report.Replica.Shard.Value) || status.Replicas.Any(r => r.Replica.Shard == report.Replica.Shard && r.Status is { Role: ReplicaRole.Leader } o && o.Term < s.Term))

@@ -162,7 +162,7 @@ public static class FailoverTrials
             {
                 var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
                 var leaders = await ChaosCluster.LeadersAsync(admin);
-                if (leaders.Count == shards && status.Replicas.All(r => r.Status is not null) && cluster.Nodes.All(n => n.IsRunning))
+                if (leaders.Count == shards && status.Replicas.All(r => r.Status is not null) && cluster.Nodes.All(n => n.IsRunning && !n.Frozen))
                 {
                     return leaders;
                 }
