@@ -11,7 +11,8 @@
 #   data/membership/       the Orleans membership table the stores share (File clustering, docs/cluster.md)
 #   data/logs/store-N.log  store N's console and its supervisor's lines
 #   data/pids/store-N.pid  the silo; store-N.supervisor.pid its supervisor; store-N.restarts how often it was restarted
-# Ports: store N listens on silo port 11110+N and gateway port 29999+N (30000-30002).
+# Ports: store N listens on silo port 11110+N, gateway port 29999+N (30000-30002) and HTTP port 8079+N (8080-8082:
+# the dashboard at /, the JSON API at /api/, Prometheus text at /metrics; docs/dashboard.md).
 #
 # No store is special: membership lives in data/membership/, so any store can die and come back while the
 # others serve. Each store runs under a supervisor (a background copy of this script) that restarts its silo
@@ -79,7 +80,7 @@ build() {
 # The supervisor of store $1 (runs detached, output appended to the store's log). It owns the silo process:
 # starts it, waits for it, and restarts it unless told to stop (SIGTERM) or the exit code says not to.
 supervise() {
-  local n=$1 silo_port=$((11110 + $1)) gateway_port=$((29999 + $1))
+  local n=$1 silo_port=$((11110 + $1)) gateway_port=$((29999 + $1)) http_port=$((8079 + $1))
   local backoff=1 silo="" stopping=0 started code
   echo $$ >"$PIDS/store-$n.supervisor.pid"
   # `stop` sends SIGTERM: leave the silo running (stop then shuts it down itself) and exit.
@@ -87,7 +88,7 @@ supervise() {
   while (( ! stopping )); do
     started=$SECONDS
     DOTNET_gcServer=0 dotnet "$SILO_DLL" --store-id "$n" --silo-name "store-$n" \
-      --data-dir "$DATA/store-$n" --silo-port "$silo_port" --gateway-port "$gateway_port" \
+      --data-dir "$DATA/store-$n" --silo-port "$silo_port" --gateway-port "$gateway_port" --http-port "$http_port" \
       --clustering File --membership-dir "$MEMBERSHIP" </dev/null &
     silo=$!
     echo "$silo" >"$PIDS/store-$n.pid"

@@ -12,6 +12,7 @@ using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Raft;
 using NoKv.Grains.Store;
+using NoKv.Grains.Telemetry;
 using NoKv.Raft.Messages;
 using NoKv.Replica;
 using NoKv.Replica.Core;
@@ -41,6 +42,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly ILocalSiloDetails _silo;
     private readonly StoreDirectory _stores;
     private readonly PeerWarningLimiter _badBatches;
+    private readonly LocalReplicaRegistry _registry;
 
     // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
     private readonly HashSet<StoreId> _downStores = new();
@@ -55,8 +57,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private ReplicaCore _core = null!;
     private IGrainTimer? _timer;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches)
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches, LocalReplicaRegistry registry)
     {
+        _registry = registry;
         _stores = stores;
         _badBatches = badBatches;
         _store = store;
@@ -103,6 +106,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
 
         _core.Failed += _ => DeactivateOnIdle();
+        _registry.Add(_id.Shard, _core.Load);
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.OnTickAsync(),
             this,
@@ -113,6 +117,10 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         _timer?.Dispose();
         _core?.Close();
+        if (_core is not null)
+        {
+            _registry.Remove(_id.Shard, _core.Load);
+        }
         LogDeactivated(_id.ToGrainKey(), reason.Description);
         return Task.CompletedTask;
     }

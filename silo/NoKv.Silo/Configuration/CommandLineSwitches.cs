@@ -18,5 +18,8 @@ public static class CommandLineSwitches
         ["--connection-string"] = "Clustering:ConnectionString",
         ["--membership-dir"] = "Clustering:MembershipDirectory",
         ["--log-format"] = "LogFormat",
+        ["--http-port"] = "Http:Port",
+        ["--http-address"] = "Http:Address",
+        ["--otlp-endpoint"] = "Telemetry:OtlpEndpoint",
     };
 }

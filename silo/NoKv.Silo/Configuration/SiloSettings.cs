@@ -53,6 +53,12 @@ public sealed class SiloSettings
 
     public ClusteringSettings Clustering { get; set; } = new();
 
+    /// <summary>HTTP port for /metrics, the JSON API and the dashboard (off unless Http:Port is set).</summary>
+    public HttpSettings Http { get; set; } = new();
+
+    /// <summary>OpenTelemetry exporters and tracing.</summary>
+    public TelemetrySettings Telemetry { get; set; } = new();
+
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
     public LayoutSettings Layout { get; set; } = new();
 

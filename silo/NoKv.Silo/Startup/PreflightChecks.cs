@@ -45,6 +45,7 @@ public static class PreflightChecks
             throw new StartupError(StartupError.InvalidConfiguration, $"SiloPort and GatewayPort must differ (both are {settings.SiloPort}).");
         }
 
+        HttpPreflight.Run(settings);
         CheckDataDirectory(settings.EffectiveDataDirectory);
         if (provider == ClusteringProvider.File)
         {
