@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using System.Buffers;
+using System.Diagnostics;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Placement;
@@ -190,7 +191,26 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 _peers[to.Store] = peer;
             }
 
-            _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
+            // A batch carries entries of many requests (and heartbeats of none): it joins no request's trace, or every
+            // Raft exchange that follows would chain onto whichever request happened to start the pump.
+            var trace = Activity.Current;
+            if (trace is not null)
+            {
+                Activity.Current = null;
+            }
+
+            try
+            {
+                _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
+            }
+            finally
+            {
+                if (trace is not null)
+                {
+                    Activity.Current = trace;
+                }
+            }
+
             return true;
         }
         catch (Exception e)

@@ -18,8 +18,12 @@ public sealed class TelemetrySettings
     /// </summary>
     public bool? Tracing { get; set; }
 
-    /// <summary>Fraction of root traces kept (parent-based sampling keeps a sampled client's spans whatever this says).</summary>
-    public double TraceSampleRatio { get; set; } = 1.0;
+    /// <summary>
+    /// Fraction of requests arriving without a sampled trace that the silo traces itself. Requests from a client that
+    /// traces (and samples) are always followed; 0 (the default) records nothing else, so Raft traffic, timers and
+    /// untraced clients cost no spans.
+    /// </summary>
+    public double TraceSampleRatio { get; set; }
 
     /// <summary>Serve the Orleans dashboard at <c>/orleans</c> on the HTTP port (it profiles every grain call; off by default).</summary>
     public bool OrleansDashboard { get; set; }
