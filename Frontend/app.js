@@ -87,7 +87,7 @@ function renderShards(shards) {
     const replicas = el("td", {}, ...s.replicas.map((r) => el("span", { class: "replica", title: r.error || `peer ${r.peer}, first index ${r.firstIndex}` },
       `${r.store}: `, badge(r.role), ` ${fmtNumber(r.lastIndex)}/${fmtNumber(r.appliedIndex)}`)));
     return el("tr", { "data-shard": s.id },
-      el("td", {}, s.id === 0 ? "0 (controller)" : String(s.id)),
+      el("td", {}, String(s.id)),
       el("td", {}, range),
       el("td", {}, fmtNumber(s.epoch)),
       el("td", {}, s.leader ? `store ${s.leader}` : badge("error")),
@@ -116,6 +116,7 @@ function renderEvents(events) {
 
 function renderController(c) {
   if (!c) return;
+  $("controller-state").textContent = c.leader ? `controller group led by store ${c.leader}, term ${fmtNumber(c.term)}, commit ${fmtNumber(c.commitIndex)}` : "controller group has no leader";
   $("hot-keys").classList.remove("muted");
   $("operations").classList.remove("muted");
   $("hot-keys").replaceChildren(c.hotKeys.length

@@ -65,7 +65,7 @@ public sealed class StoreStatusService : GrainService, IStoreStatusService
                 Shard = shard.Value,
                 Status = status,
                 Error = error,
-                ApproximateBytes = status?.Descriptor is { } d && _store.IsOpen ? ShardBytes(d.Range) : 0,
+                ApproximateBytes = status?.Descriptor is { } d && _store.IsOpen ? ShardBytes(shard, d.Range) : 0,
                 Writes = load.Writes,
                 Reads = load.Reads,
                 WriteBytes = load.WriteBytes,
@@ -89,9 +89,9 @@ public sealed class StoreStatusService : GrainService, IStoreStatusService
         };
     }
 
-    private long ShardBytes(KeyRange range)
+    private long ShardBytes(ShardId shard, KeyRange range)
     {
-        var (start, end) = KeySpace.DataRange(range.Start, range.End);
+        var (start, end) = KeySpace.DataRange(KeySpace.DataPrefixOf(shard), range.Start, range.End);
         try
         {
             return _store.Database.GetApproximateSize(start, end);

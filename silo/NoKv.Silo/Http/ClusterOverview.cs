@@ -114,7 +114,10 @@ public sealed class ClusterOverview
 
         double elapsed = (now - _previousLoadAt) / 1000.0;
         bool ratesValid = _previousLoadAt != 0 && elapsed is > 0.2 and < 30;
-        var shards = Shards(map, reports, load, ratesValid ? elapsed : 0);
+        var groups = Shards(map, reports, load, ratesValid ? elapsed : 0);
+        var shards = groups.Where(g => g.Id != SystemShards.Controller.Value).ToList();
+        var controllerGroup = groups.Find(g => g.Id == SystemShards.Controller.Value);
+        var controller = controllerGroup is null ? null : new ApiController(controllerGroup.Leader, controllerGroup.Term, controllerGroup.CommitIndex, controllerGroup.Replicas, [], []);
         if (_previousLoadAt == 0 || elapsed >= 1)
         {
             _previousLoad = load;
@@ -168,7 +171,7 @@ public sealed class ClusterOverview
             dataBytes,
             requests);
         int servedBy = _stores.StoreOf(_local.SiloAddress)?.Value ?? 0;
-        return new ApiOverview(_clusterId, now, servedBy, totals, stores, shards, series, events, Controller: null);
+        return new ApiOverview(_clusterId, now, servedBy, totals, stores, shards, series, events, controller);
     }
 
     private async Task<ShardMap?> GetMapAsync()

@@ -101,7 +101,13 @@ public sealed class HttpApiTests(HttpClusterFixture cluster)
         var cluster1 = await cluster.GetJsonAsync(1, "api/cluster");
         Assert.Equal("http-test", cluster1.GetProperty("clusterId").GetString());
         Assert.Equal(3, cluster1.GetProperty("totals").GetProperty("stores").GetInt32());
-        Assert.Equal(JsonValueKind.Null, cluster1.GetProperty("controller").ValueKind);
+        // The controller group (shard 0) is reported apart from the user shards, with its leader.
+        var controller = cluster1.GetProperty("controller");
+        Assert.Equal(JsonValueKind.Number, controller.GetProperty("leader").ValueKind);
+        Assert.Equal(3, controller.GetProperty("replicas").GetArrayLength());
+        Assert.Equal(JsonValueKind.Array, controller.GetProperty("operations").ValueKind);
+        Assert.Equal(JsonValueKind.Array, controller.GetProperty("hotKeys").ValueKind);
+        Assert.DoesNotContain((await cluster.GetJsonAsync(1, "api/shards")).EnumerateArray(), s => s.GetProperty("id").GetInt64() == 0);
 
         Assert.Equal(3, (await cluster.GetJsonAsync(2, "api/stores")).GetArrayLength());
         Assert.True((await cluster.GetJsonAsync(2, "api/shards")).GetArrayLength() > 0);
