@@ -14,6 +14,7 @@ public static class CommandLineSwitches
         ["--silo-port"] = "SiloPort",
         ["--gateway-port"] = "GatewayPort",
         ["--advertised-address"] = "AdvertisedAddress",
+        ["--listen-address"] = "ListenAddress",
         ["--clustering"] = "Clustering:Provider",
         ["--primary"] = "Clustering:PrimarySiloEndpoint",
         ["--connection-string"] = "Clustering:ConnectionString",

@@ -33,6 +33,13 @@ public sealed class SiloSettings
     /// <summary>Address other silos and clients use to reach this one; defaults to loopback for Localhost clustering.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>
+    /// Local address the silo and gateway ports listen on (NOKV_LISTENADDRESS, --listen-address). Unset: the advertised
+    /// address, so a silo listens on one interface, never on all of them unless told to (0.0.0.0 or ::, e.g. in a
+    /// container whose advertised address belongs to the host).
+    /// </summary>
+    public string? ListenAddress { get; set; }
+
     /// <summary>The engine's memtable size in bytes (NOKV_MEMTABLESIZEBYTES); null keeps the store's default.</summary>
     public long? MemtableSizeBytes { get; set; }
 

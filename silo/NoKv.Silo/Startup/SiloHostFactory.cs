@@ -149,6 +149,15 @@ public static class SiloHostFactory
             {
                 o.AdvertisedIPAddress = defaultAddress;
             }
+
+            // Without these Orleans listens on the advertised address (one interface) already; an explicit listen
+            // address is for hosts where that address is not local (NAT, containers).
+            if (!string.IsNullOrWhiteSpace(settings.ListenAddress))
+            {
+                var listen = IPAddress.Parse(settings.ListenAddress);
+                o.SiloListeningEndpoint = new IPEndPoint(listen, settings.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(listen, settings.GatewayPort);
+            }
         });
     }
 }
