@@ -24,5 +24,7 @@ public static class CommandLineSwitches
         ["--http-port"] = "Http:Port",
         ["--http-address"] = "Http:Address",
         ["--otlp-endpoint"] = "Telemetry:OtlpEndpoint",
+        ["--resp-port"] = "Resp:Port",
+        ["--resp-bind"] = "Resp:BindAddress",
     };
 }

@@ -72,6 +72,9 @@ public sealed class SiloSettings
     /// <summary>OpenTelemetry exporters and tracing.</summary>
     public TelemetrySettings Telemetry { get; set; } = new();
 
+    /// <summary>The Redis-protocol gateway.</summary>
+    public RespSettings Resp { get; set; } = new();
+
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
     public LayoutSettings Layout { get; set; } = new();
 

@@ -53,7 +53,8 @@ public sealed class HttpClusterFixture : IAsyncLifetime
             [
                 "--store-id", store.ToString(), "--data-dir", Path.Combine(_root, $"store-{store}"),
                 "--silo-port", siloPorts[store - 1].ToString(), "--gateway-port", gatewayPorts[store - 1].ToString(),
-                "--http-port", HttpPorts[store - 1].ToString(), "--cluster-id", "http-test", "--service-id", "http-test",
+                "--http-port", HttpPorts[store - 1].ToString(), "--resp-port", SiloProcess.FreePort().ToString(),
+                "--cluster-id", "http-test", "--service-id", "http-test",
                 "--clustering", "File", "--membership-dir", membership,
             ], _log));
         }
