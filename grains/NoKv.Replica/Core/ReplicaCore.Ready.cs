@@ -200,6 +200,11 @@ public sealed partial class ReplicaCore
             _lastResponse.Clear();
         }
 
+        if (ready.SoftState is { } role)
+        {
+            OnLockRoleChange(role.Role == StateRole.Leader);
+        }
+
         int early = ready.MessagesBeforePersist;
         if (early > 0)
         {
@@ -261,6 +266,7 @@ public sealed partial class ReplicaCore
         {
             await _stateMachine.InstallSnapshotAsync(snapshot.Data, snapshot.Metadata.Index, snapshot.Metadata.Term).ConfigureAwait(true);
             ReplicaCoreLog.SnapshotInstalled(_logger, _name, snapshot.Metadata.Index, _stateMachine.Descriptor.ToString());
+            OnLocksApplied();
             var tail = new WriteBatch();
             if (StageApply(committed.Span, tail))
             {
@@ -277,6 +283,7 @@ public sealed partial class ReplicaCore
             {
                 if (_proposals.Remove(outcome.Index, out var waiter))
                 {
+                    waiter.Payload = outcome.Payload;
                     waiter.Complete(waiter.Term == outcome.Term ? outcome.Code : NoKvErrorCode.ProposalDropped, waiter.Term == outcome.Term && outcome.Succeeded, waiter.Term == outcome.Term ? outcome.Index : 0);
                 }
             }
@@ -330,6 +337,8 @@ public sealed partial class ReplicaCore
             var conf = _node.ApplyConfChange(change);
             ReplicaCoreLog.MembershipChanged(_logger, _name, change.Type.ToString(), change.NodeId, conf.ToString(), _stateMachine.Descriptor.ToString());
         }
+
+        OnLocksApplied();
     }
 
     /// <summary>Proposals at or below the applied index that did not apply as themselves were replaced by another leader's entries.</summary>

@@ -209,7 +209,7 @@ public sealed partial class ReplicaCore
 
     public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
     {
-        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request);
+        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request) ?? CheckFence(request);
         if (rejection is { } code)
         {
             return new WriteResponse { Code = code.Code, CurrentEpoch = Descriptor.Epoch, Detail = code.Detail, LeaderHint = LeaderHint() };
@@ -220,7 +220,7 @@ public sealed partial class ReplicaCore
             return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
         }
 
-        return await ProposeAndWaitAsync(new ProposalWaiter(KvCommand.From(request, _host.WallClockMs).Encode(), Deadline()), cancellationToken).ConfigureAwait(true);
+        return await ProposeAndWaitAsync(new ProposalWaiter(EncodeWrite(request), Deadline()), cancellationToken).ConfigureAwait(true);
     }
 
     public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
@@ -390,6 +390,7 @@ public sealed partial class ReplicaCore
     {
         ExpireWaiters(_host.NowMs);
         MaybeExpireSessions();
+        TickLocks();
         _pendingTicks++;
         return PumpAsync();
     }

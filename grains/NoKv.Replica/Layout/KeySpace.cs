@@ -16,11 +16,13 @@ namespace NoKv.Replica.Layout;
 ///                                                            as of the applied index (<see cref="ReplicaStateCodec"/>)
 /// 0x02 | user key                                            user data; shards on a store own disjoint ranges of it
 /// 0x03 | ...                                                 grain storage provider records (see NoKvGrainStorage)
+/// 0x01 | shard | 0x0B | resource                             lock fence: highest token seen (KeySpace.Locks.cs)
+/// 0x05 | lock name                                           lock record (KeySpace.Locks.cs, docs/locks.md)
 /// </code>
 /// Big-endian shard ids and indexes make engine order equal numeric order, so a group's log is one range,
 /// truncating a suffix or compacting a prefix is one DeleteRange, and each group's state is contiguous.
 /// </summary>
-public static class KeySpace
+public static partial class KeySpace
 {
     public const byte GroupPrefix = 0x01;
     public const byte DataPrefix = 0x02;
