@@ -2,7 +2,7 @@ using System.CommandLine;
 using NoKv.Cli.Commands;
 
 // `nokv`: the NoKV command-line client. See `nokv --help`.
-var root = new RootCommand("NoKV command-line client: key-value operations and cluster status.")
+var root = new RootCommand("NoKV command-line client: key-value operations, locks and cluster status.")
 {
     CliOptions.Gateways,
     CliOptions.ClusterId,
@@ -13,6 +13,7 @@ var root = new RootCommand("NoKV command-line client: key-value operations and c
     KvCommands.CompareAndSwap(),
     KvCommands.Scan(),
     ClusterCommands.Cluster(),
+    LockCommands.Lock(),
 };
 
 return await root.Parse(args).InvokeAsync();
