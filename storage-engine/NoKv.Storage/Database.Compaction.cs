@@ -319,7 +319,7 @@ public sealed partial class Database
                     continue;
                 }
 
-                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
+                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _writeOptionsByLevel[plan.OutputLevel], _options.TableBytesPerSync, _backgroundWriteLimiter);
                 current.Add(key, input.Value);
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {

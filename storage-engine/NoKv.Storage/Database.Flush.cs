@@ -168,7 +168,7 @@ public sealed partial class Database
                         continue;
                     }
 
-                    writer ??= new TableFileWriter(_fs, Path, number, _tableOptions, _options.TableBytesPerSync, _backgroundWriteLimiter);
+                    writer ??= new TableFileWriter(_fs, Path, number, _writeOptionsByLevel[0], _options.TableBytesPerSync, _backgroundWriteLimiter);
                     writer.Add(it.Key, it.Value);
                 }
             }

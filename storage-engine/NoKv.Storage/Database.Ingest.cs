@@ -109,7 +109,7 @@ public sealed partial class Database
                 }
 
                 InternalKey.Write(ikey, key, InternalKey.Trailer(dataSeq, ValueKind.Value));
-                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _tableOptions, _options.TableBytesPerSync);
+                current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _writeOptionsByLevel[0], _options.TableBytesPerSync);
                 current.Add(ikey.AsSpan(0, len), value);
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {

@@ -30,6 +30,10 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly VersionSet _versions;
     private readonly BlockCache? _blockCache;
     private readonly TableOptions _tableOptions;
+
+    // What a table written to level i is built with (only the codec differs from _tableOptions); reads use
+    // _tableOptions, since every reader decodes every codec.
+    private readonly TableOptions[] _writeOptionsByLevel;
     private readonly TableCache _tables;
     private readonly TablePins _pins;
     private readonly ObsoleteFilePurger _purger;
@@ -75,6 +79,25 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
             VerifyChecksums = options.VerifyChecksums,
             UseMappedReads = options.UseMappedReads,
         };
+        _writeOptionsByLevel = new TableOptions[options.NumLevels];
+        for (int level = 0; level < options.NumLevels; level++)
+        {
+            var codec = options.CompressionPerLevel is { Count: > 0 } codecs ? codecs[Math.Min(level, codecs.Count - 1)] : CompressionType.None;
+            _writeOptionsByLevel[level] = codec == CompressionType.None
+                ? _tableOptions
+                : new TableOptions
+                {
+                    Comparer = _tableOptions.Comparer,
+                    BlockSizeBytes = _tableOptions.BlockSizeBytes,
+                    BlockRestartInterval = _tableOptions.BlockRestartInterval,
+                    BloomBitsPerKey = _tableOptions.BloomBitsPerKey,
+                    VerifyChecksums = _tableOptions.VerifyChecksums,
+                    UseMappedReads = _tableOptions.UseMappedReads,
+                    Compression = codec,
+                    ZstdLevel = options.ZstdLevel,
+                };
+        }
+
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
         _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2));
         _purger = new ObsoleteFilePurger(DeleteObsoleteTable, options.BackgroundThreadNice);

@@ -32,6 +32,17 @@ public sealed class StorageOptions
     /// <summary>Target uncompressed size of a data block.</summary>
     public int BlockSizeBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// Codec for data blocks of tables written to each level: entry i applies to level i, the last entry to every
+    /// deeper level. Null or empty means no compression anywhere. The usual shape is none or LZ4 near the top
+    /// (written often, read hot) and Zstandard at the bottom (most of the data, rewritten least). Changing it
+    /// affects only tables written from then on; every table stays readable whatever it was written with.
+    /// </summary>
+    public IReadOnlyList<Sstable.CompressionType>? CompressionPerLevel { get; init; }
+
+    /// <summary>Zstandard level (1-19) for levels that use it.</summary>
+    public int ZstdLevel { get; init; } = 3;
+
     /// <summary>Keys between restart points inside a block (prefix compression restarts here).</summary>
     public int BlockRestartInterval { get; init; } = 16;
 
@@ -179,6 +190,8 @@ public sealed class StorageOptions
         Require(TableBytesPerSync >= 0, nameof(TableBytesPerSync), "non-negative");
         Require(LogDeleteStepBytes >= 0, nameof(LogDeleteStepBytes), "non-negative");
         Require(BackgroundWriteBytesPerSecond == 0 || BackgroundWriteBytesPerSecond >= (1 << 20), nameof(BackgroundWriteBytesPerSecond), "0 (unbounded) or at least 1 MiB/s");
+        Require(ZstdLevel >= 1 && ZstdLevel <= 19, nameof(ZstdLevel), "between 1 and 19");
+        Require(CompressionPerLevel is null || CompressionPerLevel.All(Enum.IsDefined), nameof(CompressionPerLevel), "a list of known codecs (None, Lz4, Zstd)");
         Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }
 

@@ -29,6 +29,7 @@ public static class Program
         root.Subcommands.Add(CreateYcsbCommand());
         root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
+        root.Subcommands.Add(CreateTimestampCommand());
         // Listed for --help only; handled above.
         root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
         // Ctrl-C / SIGTERM cancel the action's token; the cluster benchmark then stops its silos, which takes
@@ -45,13 +46,18 @@ public static class Program
         {
             Description = "comma-separated subset of workloads to run (default: all); read workloads also run their setup (fillrandom, overwrite, flush)",
         };
+        var compression = new Option<string?>("--compression")
+        {
+            Description = "block codec on every level of every engine (none, lz4, zstd); naming one also makes values half compressible, so runs with different codecs compare",
+            HelpName = "none|lz4|zstd",
+        };
         // Hidden options used when the parent re-invokes this program for one engine.
         var engine = new Option<string?>("--engine") { Hidden = true };
         var dataDirectory = new Option<string?>("--data-dir") { Hidden = true };
         var result = new Option<string?>("--result") { Hidden = true };
         var command = new Command("storage", "db_bench-style workloads on nokv, rocksdb and zonetree with the same settings")
         {
-            quick, json, engines, workloads, engine, dataDirectory, result,
+            quick, json, engines, workloads, compression, engine, dataDirectory, result,
         };
         command.SetAction(parse =>
         {
@@ -60,13 +66,14 @@ public static class Program
             {
                 var data = parse.GetValue(dataDirectory) ?? throw new ArgumentException("--engine requires --data-dir");
                 var resultPath = parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result");
-                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath, StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)));
+                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath, StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)), parse.GetValue(compression));
             }
             return StorageBenchmark.Run(
                 parse.GetValue(quick),
                 parse.GetValue(json),
                 StorageBenchmark.ParseEngines(parse.GetValue(engines)),
-                StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)));
+                StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)),
+                parse.GetValue(compression));
         });
         return command;
     }
@@ -146,6 +153,14 @@ public static class Program
                 Timeline = parse.GetValue(timeline),
             },
             cancellationToken));
+        return command;
+    }
+
+    private static Command CreateTimestampCommand()
+    {
+        var quick = QuickOption();
+        var command = new Command("tso", "the controller's timestamp oracle on 3 local silos: timestamps/s and latency at c1/c16/c64") { quick };
+        command.SetAction((parse, cancellationToken) => TimestampBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
         return command;
     }
 

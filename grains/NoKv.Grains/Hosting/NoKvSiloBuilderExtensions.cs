@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NoKv.Abstractions.Placement;
 using NoKv.Abstractions.Routing;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Persistence;
 using NoKv.Grains.Placement;
@@ -45,6 +46,7 @@ public static class NoKvSiloBuilderExtensions
             cluster.Configure(configureCluster);
         }
 
+        services.AddOptions<NoKvControllerOptions>();
         var replicas = services.AddOptions<ReplicaOptions>().ValidateOnStart();
         if (configureReplicas is not null)
         {

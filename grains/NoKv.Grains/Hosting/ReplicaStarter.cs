@@ -32,7 +32,7 @@ public sealed partial class ReplicaStarter : ILifecycleParticipant<ISiloLifecycl
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var starts = new List<Task>();
-        foreach (var shard in _layout.BootstrapMap.Shards)
+        foreach (var shard in _layout.BootstrapMap.Shards.Append(_layout.ControllerBootstrap))
         {
             if (shard.HasReplicaOn(_store.Id))
             {

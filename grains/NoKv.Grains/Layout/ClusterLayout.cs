@@ -32,6 +32,7 @@ public sealed class ClusterLayout
         }
 
         Stores = stores;
+        ControllerBootstrap = ControllerDescriptor(stores, o.InitialShards);
         BootstrapMap = new ShardMap(1, shards, stores.Select(s => new StoreDescriptor(s, null, false)).ToArray());
         Fingerprint = $"{FingerprintVersion};stores={string.Join(',', o.Stores.Order())};shards={o.InitialShards};rf={o.ReplicationFactor};splits={string.Join(',', bounds.Select(Convert.ToHexString))}";
     }
@@ -48,11 +49,43 @@ public sealed class ClusterLayout
 
     public IReadOnlyList<StoreId> Stores { get; }
 
+    /// <summary>
+    /// The controller group as created at bootstrap: voters on the first 3 stores of the layout (5 when there are 5
+    /// or more; every store when there are fewer than 3), so it survives the same failures as a shard (or two at once).
+    /// Like any replica descriptor it is only used to create a replica that has never been written.
+    /// </summary>
+    public ShardDescriptor ControllerBootstrap { get; }
+
+    /// <summary>The bootstrap descriptor of group <paramref name="shard"/> (a user shard or a system group), or null.</summary>
+    public ShardDescriptor? BootstrapDescriptor(ShardId shard) =>
+        shard == SystemShards.Controller ? ControllerBootstrap : BootstrapMap.TryGetShard(shard);
+
+    /// <summary>Number of controller voters for a cluster of <paramref name="storeCount"/> stores.</summary>
+    public static int ControllerReplicaCount(int storeCount) => storeCount >= 5 ? 5 : Math.Min(storeCount, 3);
+
     /// <summary>The map as created at bootstrap (version 1, epochs 1); store liveness unknown.</summary>
     public ShardMap BootstrapMap { get; }
 
     /// <summary>A canonical text form of the layout, persisted by each store to detect configuration drift.</summary>
     public string Fingerprint { get; }
+
+    /// <summary>
+    /// Voters on the first 3 (or 5) stores. The first voter is the preferred leader (leader balance); it continues the
+    /// rotation of the shards' preferred leaders (shard i prefers store i mod n), so the controller's leader does not
+    /// add to the store that already leads the most shards.
+    /// </summary>
+    private static ShardDescriptor ControllerDescriptor(StoreId[] stores, int shardCount)
+    {
+        int count = ControllerReplicaCount(stores.Length);
+        int first = shardCount % count;
+        var peers = new PeerDescriptor[count];
+        for (int r = 0; r < peers.Length; r++)
+        {
+            peers[r] = new PeerDescriptor(BootstrapPeerId(SystemShards.Controller, r), stores[(first + r) % count], PeerRole.Voter);
+        }
+
+        return new ShardDescriptor(SystemShards.Controller, new KeyRange([], []), epoch: 1, confVersion: 1, peers);
+    }
 
     private static byte[][] SplitPoints(NoKvClusterOptions o)
     {

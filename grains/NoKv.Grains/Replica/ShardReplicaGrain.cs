@@ -91,7 +91,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 _store.Database,
                 _id.Shard,
                 _id.Store,
-                _layout.BootstrapMap.TryGetShard(_id.Shard),
+                _layout.BootstrapDescriptor(_id.Shard),
                 _options,
                 this,
                 _loggers.CreateLogger<ReplicaCore>(),

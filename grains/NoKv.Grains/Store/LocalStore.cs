@@ -73,6 +73,7 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
                 TableBytesPerSync = _options.TableBytesPerSync,
                 BackgroundWriteBytesPerSecond = _options.BackgroundWriteBytesPerSecond,
                 LogDeleteStepBytes = _options.LogDeleteStepBytes,
+                CompressionPerLevel = NoKvStoreOptions.TryParseCompression(_options.Compression, out var codecs) ? codecs : null,
                 InfoLog = line => LogEngine(Id, line),
             });
         }

@@ -1,3 +1,5 @@
+using NoKv.Storage.Sstable;
+
 namespace NoKv.Grains.Store;
 
 /// <summary>The silo's store: its identity and where its engine lives. Validated by <see cref="NoKvStoreOptionsValidator"/>.</summary>
@@ -38,6 +40,47 @@ public sealed class NoKvStoreOptions
     /// <summary>Bound on flush plus compaction table writes per second (0 = unbounded).</summary>
     public long BackgroundWriteBytesPerSecond { get; set; } = 32L << 20;
 
+    /// <summary>
+    /// Block codec per engine level, comma-separated (none, lz4, zstd; entry i for level i, the last for every deeper
+    /// level). The default leaves levels 0-1 plain (they hold mostly short-lived Raft log entries and are rewritten
+    /// soonest), LZ4 in the middle, Zstandard at the bottom where most of the data ends up and is rewritten least.
+    /// Only tables written afterwards follow a change; every table stays readable.
+    /// </summary>
+    public string Compression { get; set; } = "none,none,lz4,lz4,lz4,zstd";
+
     /// <summary>Obsolete logs are deleted this many bytes at a time (0 = at once).</summary>
     public long LogDeleteStepBytes { get; set; } = 4L << 20;
+
+    /// <summary>Parses <see cref="Compression"/>; false (and no list) if any entry is not a known codec.</summary>
+    public static bool TryParseCompression(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CompressionType[]? codecs)
+    {
+        codecs = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var parsed = new CompressionType[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            switch (parts[i].ToLowerInvariant())
+            {
+                case "none":
+                    parsed[i] = CompressionType.None;
+                    break;
+                case "lz4":
+                    parsed[i] = CompressionType.Lz4;
+                    break;
+                case "zstd":
+                    parsed[i] = CompressionType.Zstd;
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        codecs = parsed;
+        return true;
+    }
 }

@@ -48,6 +48,11 @@ public sealed class NoKvStoreOptionsValidator : IValidateOptions<NoKvStoreOption
             failures.Add($"NoKV store: LogDeleteStepBytes must not be negative, was {options.LogDeleteStepBytes}.");
         }
 
+        if (!NoKvStoreOptions.TryParseCompression(options.Compression, out _))
+        {
+            failures.Add($"NoKV store: Compression must be a comma-separated list of none, lz4 and zstd, was '{options.Compression}'.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

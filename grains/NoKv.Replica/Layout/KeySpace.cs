@@ -16,6 +16,9 @@ namespace NoKv.Replica.Layout;
 ///                                                            as of the applied index (<see cref="ReplicaStateCodec"/>)
 /// 0x02 | user key                                            user data; shards on a store own disjoint ranges of it
 /// 0x03 | ...                                                 grain storage provider records (see NoKvGrainStorage)
+/// 0x04 | controller row key                                  the controller group's rows (<see cref="SystemShards.Controller"/>,
+///                                                            docs/format-controller.md); kept apart from user data so
+///                                                            the controller's replica and user shards share a store
 /// 0x01 | shard | 0x0B | resource                             lock fence: highest token seen (KeySpace.Locks.cs)
 /// 0x05 | lock name                                           lock record (KeySpace.Locks.cs, docs/locks.md)
 /// </code>
@@ -26,6 +29,9 @@ public static partial class KeySpace
 {
     public const byte GroupPrefix = 0x01;
     public const byte DataPrefix = 0x02;
+
+    /// <summary>Engine prefix of the controller group's replicated rows.</summary>
+    public const byte ControllerDataPrefix = 0x04;
 
     private const byte LogTag = 0x01;
     private const byte HardStateTag = 0x02;
@@ -78,17 +84,30 @@ public static partial class KeySpace
     public static byte[] SessionEnd(ShardId shard) => Tag(shard, SessionTag + 1);
 
     /// <summary>The engine key holding user key <paramref name="userKey"/>.</summary>
-    public static byte[] DataKey(ReadOnlySpan<byte> userKey)
+    public static byte[] DataKey(ReadOnlySpan<byte> userKey) => DataKey(DataPrefix, userKey);
+
+    /// <summary>The engine key holding key <paramref name="key"/> of a group whose rows live under <paramref name="prefix"/>.</summary>
+    public static byte[] DataKey(byte prefix, ReadOnlySpan<byte> key)
     {
-        var key = new byte[userKey.Length + 1];
-        key[0] = DataPrefix;
-        userKey.CopyTo(key.AsSpan(1));
-        return key;
+        var engineKey = new byte[key.Length + 1];
+        engineKey[0] = prefix;
+        key.CopyTo(engineKey.AsSpan(1));
+        return engineKey;
     }
 
     /// <summary>Engine range of user range [start, end); an empty end maps to the end of the data prefix.</summary>
-    public static (byte[] Start, byte[] End) DataRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) =>
-        (DataKey(start), end.IsEmpty ? [DataPrefix + 1] : DataKey(end));
+    public static (byte[] Start, byte[] End) DataRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) => DataRange(DataPrefix, start, end);
+
+    /// <summary>Engine range of [start, end) under <paramref name="prefix"/>; an empty end maps to the end of the prefix.</summary>
+    public static (byte[] Start, byte[] End) DataRange(byte prefix, ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) =>
+        (DataKey(prefix, start), end.IsEmpty ? [(byte)(prefix + 1)] : DataKey(prefix, end));
+
+    /// <summary>
+    /// Where a group keeps its replicated rows: the controller group under <see cref="ControllerDataPrefix"/>, every
+    /// user shard under <see cref="DataPrefix"/> (user shards on one store own disjoint ranges of it; the controller's
+    /// range covers its whole own prefix, so it needs one of its own).
+    /// </summary>
+    public static byte DataPrefixOf(ShardId shard) => shard == SystemShards.Controller ? ControllerDataPrefix : DataPrefix;
 
     private static byte[] Tag(ShardId shard, int tag)
     {

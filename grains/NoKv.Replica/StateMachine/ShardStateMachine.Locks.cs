@@ -54,8 +54,13 @@ internal sealed partial class ShardStateMachine
     /// <summary>Every lock record in the shard's range that has a holder or waiters, as of the applied index.</summary>
     public List<(byte[] Name, LockRecord Record)> ReadActiveLocks()
     {
-        var (start, end) = KeySpace.LockRange(_shard.Range.Start, _shard.Range.End);
         var active = new List<(byte[], LockRecord)>();
+        if (!HoldsLocks)
+        {
+            return active;
+        }
+
+        var (start, end) = KeySpace.LockRange(_shard.Range.Start, _shard.Range.End);
         using var it = _db.NewIterator(new ReadOptions { LowerBound = start, UpperBound = end });
         for (it.Seek(start); it.Valid; it.Next())
         {
@@ -72,6 +77,12 @@ internal sealed partial class ShardStateMachine
     /// <summary>The highest fencing token a write to this shard presented for <paramref name="resource"/> (0 if none).</summary>
     public long ReadFence(ReadOnlySpan<byte> resource) =>
         _db.Get(KeySpace.FenceKey(_shard.Id, resource)) is { } value ? DecodeFence(value) : 0;
+
+    /// <summary>
+    /// Only user shards hold lock records: a system group (the controller) spans every key but owns no lock names, and
+    /// its snapshots must never carry or replace the lock records of the user shards on its stores.
+    /// </summary>
+    private bool HoldsLocks => _dataPrefix == KeySpace.DataPrefix;
 
     private void ResetLockStaging()
     {
@@ -116,7 +127,7 @@ internal sealed partial class ShardStateMachine
 
         var command = LockCommand.Decode(header, data);
         bool fromClient = header.Type is CommandType.AcquireLock or CommandType.RenewLock or CommandType.ReleaseLock;
-        if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Name))
+        if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Name) || !HoldsLocks)
         {
             if (fromClient)
             {
@@ -281,8 +292,16 @@ internal sealed partial class ShardStateMachine
 
     private void WriteLockSections(MemoryStream output, NoKv.Storage.Snapshot snapshot)
     {
-        var (lockStart, lockEnd) = KeySpace.LockRange(_shard.Range.Start, _shard.Range.End);
-        WriteSection(output, lockStart, lockEnd, snapshot);
+        if (HoldsLocks)
+        {
+            var (lockStart, lockEnd) = KeySpace.LockRange(_shard.Range.Start, _shard.Range.End);
+            WriteSection(output, lockStart, lockEnd, snapshot);
+        }
+        else
+        {
+            output.Write(new byte[8]);
+        }
+
         WriteSection(output, KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id), snapshot);
     }
 
@@ -290,7 +309,12 @@ internal sealed partial class ShardStateMachine
     private void IngestLockSections(ReadOnlyMemory<byte> data, ref int at, Abstractions.Sharding.ShardDescriptor incoming, bool hasLockSections)
     {
         var (lockStart, lockEnd) = KeySpace.LockRange(incoming.Range.Start, incoming.Range.End);
-        if (hasLockSections)
+        if (hasLockSections && !HoldsLocks)
+        {
+            SkipSection(data, ref at);
+            IngestSection(data, ref at, KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
+        }
+        else if (hasLockSections)
         {
             IngestSection(data, ref at, lockStart, lockEnd);
             IngestSection(data, ref at, KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
@@ -298,7 +322,11 @@ internal sealed partial class ShardStateMachine
         else
         {
             var batch = new WriteBatch();
-            batch.DeleteRange(lockStart, lockEnd);
+            if (HoldsLocks)
+            {
+                batch.DeleteRange(lockStart, lockEnd);
+            }
+
             batch.DeleteRange(KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
             _db.Write(batch, WriteOptions.Synced);
         }
@@ -306,10 +334,25 @@ internal sealed partial class ShardStateMachine
         _locksReplaced = true;
     }
 
+    /// <summary>Steps over a section that must stay empty for this group (a system group's lock records).</summary>
+    private void SkipSection(ReadOnlyMemory<byte> data, ref int at)
+    {
+        if (data.Length - at < 8 || BinaryPrimitives.ReadInt64LittleEndian(data.Span[at..]) != 0)
+        {
+            throw new InvalidDataException($"Shard {_shard.Id}: a system group's snapshot carries lock records.");
+        }
+
+        at += 8;
+    }
+
     private void StageLockReset(WriteBatch batch)
     {
-        var (lockStart, lockEnd) = KeySpace.LockRange(_shard.Range.Start, _shard.Range.End);
-        batch.DeleteRange(lockStart, lockEnd);
+        if (HoldsLocks)
+        {
+            var (lockStart, lockEnd) = KeySpace.LockRange(_shard.Range.Start, _shard.Range.End);
+            batch.DeleteRange(lockStart, lockEnd);
+        }
+
         batch.DeleteRange(KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
         _locksReplaced = true;
     }

@@ -29,6 +29,9 @@ internal sealed partial class ShardStateMachine
     private const byte OldestSnapshotVersion = 2;
 
     private readonly Database _db;
+
+    // Engine prefix of this group's rows: user data, or the controller's rows (KeySpace.DataPrefixOf).
+    private readonly byte _dataPrefix;
     private ShardDescriptor _shard;
     private byte[] _dataStart;
     private byte[] _dataEnd;
@@ -55,7 +58,8 @@ internal sealed partial class ShardStateMachine
         _shard = replica.Descriptor;
         PeerId = replica.PeerId;
         var shard = _shard;
-        (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
+        _dataPrefix = KeySpace.DataPrefixOf(shard.Id);
+        (_dataStart, _dataEnd) = KeySpace.DataRange(_dataPrefix, shard.Range.Start, shard.Range.End);
         if (db.Get(KeySpace.ApplyStateKey(shard.Id)) is { } state)
         {
             AppliedIndex = BinaryPrimitives.ReadUInt64LittleEndian(state);
@@ -286,19 +290,19 @@ internal sealed partial class ShardStateMachine
     private void SetDescriptor(ShardDescriptor shard)
     {
         _shard = shard;
-        (_dataStart, _dataEnd) = KeySpace.DataRange(shard.Range.Start, shard.Range.End);
+        (_dataStart, _dataEnd) = KeySpace.DataRange(_dataPrefix, shard.Range.Start, shard.Range.End);
     }
 
-    public byte[]? Get(ReadOnlySpan<byte> key) => _db.Get(KeySpace.DataKey(key));
+    public byte[]? Get(ReadOnlySpan<byte> key) => _db.Get(KeySpace.DataKey(_dataPrefix, key));
 
     /// <summary>Keys in [start, end) ∩ shard range, ascending, at most <paramref name="limit"/>; HasMore if the range holds more.</summary>
     public (KvEntry[] Entries, bool HasMore) Scan(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, int limit)
     {
-        byte[] lower = KeySpace.DataKey(start.SequenceCompareTo(_shard.Range.Start) > 0 ? start : _shard.Range.Start);
+        byte[] lower = KeySpace.DataKey(_dataPrefix, start.SequenceCompareTo(_shard.Range.Start) > 0 ? start : _shard.Range.Start);
         byte[] upper = _dataEnd;
         if (!end.IsEmpty)
         {
-            var requested = KeySpace.DataKey(end);
+            var requested = KeySpace.DataKey(_dataPrefix, end);
             if (requested.AsSpan().SequenceCompareTo(upper) < 0)
             {
                 upper = requested;
@@ -376,7 +380,7 @@ internal sealed partial class ShardStateMachine
 
         int at = 25 + descriptorLength;
         _sessionCache.Clear();
-        var (dataStart, dataEnd) = KeySpace.DataRange(incoming.Range.Start, incoming.Range.End);
+        var (dataStart, dataEnd) = KeySpace.DataRange(_dataPrefix, incoming.Range.Start, incoming.Range.End);
         var sessionStart = KeySpace.SessionStart(_shard.Id);
         var sessionEnd = KeySpace.SessionEnd(_shard.Id);
         byte version = span[4];
@@ -446,7 +450,7 @@ internal sealed partial class ShardStateMachine
             return (NoKvErrorCode.StaleSequence, false);
         }
 
-        var dataKey = KeySpace.DataKey(command.Key);
+        var dataKey = KeySpace.DataKey(_dataPrefix, command.Key);
         bool succeeded = true;
         switch (command.Kind)
         {

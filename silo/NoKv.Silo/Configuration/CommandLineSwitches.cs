@@ -10,6 +10,7 @@ public static class CommandLineSwitches
         ["--silo-name"] = "SiloName",
         ["--store-id"] = "StoreId",
         ["--data-dir"] = "DataDirectory",
+        ["--compression"] = "Compression",
         ["--silo-port"] = "SiloPort",
         ["--gateway-port"] = "GatewayPort",
         ["--advertised-address"] = "AdvertisedAddress",

@@ -48,6 +48,9 @@ public sealed class SiloSettings
     /// <summary>Obsolete logs deleted this many bytes at a time (NOKV_LOGDELETESTEPBYTES, 0 = at once); null keeps the store's default.</summary>
     public long? LogDeleteStepBytes { get; set; }
 
+    /// <summary>Engine block codec per level, e.g. "none,none,lz4,zstd" (--compression, NOKV_COMPRESSION); null keeps the store's default.</summary>
+    public string? Compression { get; set; }
+
     /// <summary>Console log format: Simple (default) or Json (--log-format, NOKV_LOGFORMAT).</summary>
     public string LogFormat { get; set; } = nameof(Configuration.LogFormat.Simple);
 

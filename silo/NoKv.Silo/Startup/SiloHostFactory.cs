@@ -50,6 +50,7 @@ public static class SiloHostFactory
                     store.TableBytesPerSync = settings.TableBytesPerSync ?? store.TableBytesPerSync;
                     store.BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond ?? store.BackgroundWriteBytesPerSecond;
                     store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
+                    store.Compression = settings.Compression ?? store.Compression;
                 },
                 cluster =>
                 {

@@ -14,7 +14,7 @@ namespace NoKv.Storage.Sstable;
 /// </code>
 /// Sizes exclude the 5-byte block trailers. Fixed-width fields keep the footer a single known-size read.
 /// </summary>
-internal readonly record struct Footer(BlockHandle Filter, BlockHandle Properties, BlockHandle Index)
+internal readonly record struct Footer(BlockHandle Filter, BlockHandle Properties, BlockHandle Index, uint Version = TableFormat.FormatVersionPlain)
 {
     public void EncodeTo(Span<byte> destination)
     {
@@ -24,7 +24,7 @@ internal readonly record struct Footer(BlockHandle Filter, BlockHandle Propertie
         Fixed.Write64(destination.Slice(24), (ulong)Properties.Size);
         Fixed.Write64(destination.Slice(32), (ulong)Index.Offset);
         Fixed.Write64(destination.Slice(40), (ulong)Index.Size);
-        Fixed.Write32(destination.Slice(48), TableFormat.FormatVersion);
+        Fixed.Write32(destination.Slice(48), Version);
         Fixed.Write32(destination.Slice(52), Crc32C.Mask(Crc32C.Compute(destination.Slice(0, 52))));
         Fixed.Write64(destination.Slice(56), TableFormat.Magic);
     }
@@ -47,7 +47,7 @@ internal readonly record struct Footer(BlockHandle Filter, BlockHandle Propertie
         }
 
         uint version = Fixed.Read32(source.Slice(48));
-        if (version != TableFormat.FormatVersion)
+        if (version is not (TableFormat.FormatVersionPlain or TableFormat.FormatVersionCompressed))
         {
             throw new CorruptionException(path, footerOffset, $"unsupported table format version {version}");
         }
@@ -55,7 +55,8 @@ internal readonly record struct Footer(BlockHandle Filter, BlockHandle Propertie
         var footer = new Footer(
             ReadHandle(source, 0, path, footerOffset),
             ReadHandle(source, 16, path, footerOffset),
-            ReadHandle(source, 32, path, footerOffset));
+            ReadHandle(source, 32, path, footerOffset),
+            version);
         return footer;
     }
 

@@ -8,7 +8,8 @@ namespace NoKv.Storage.Sstable;
 /// docs/format-sstable.md; in short:
 /// <code>
 /// table   := data_block* filter_block? properties_block index_block footer
-/// block   := contents compression_type:u8 masked_crc32c:fixed32   (crc over contents + type byte)
+/// block   := contents compression_type:u8 masked_crc32c:fixed32   (crc over stored contents + type byte;
+///            a compressed data block's contents are raw_size:varint32 || codec payload)
 /// </code>
 /// Data blocks hold the entries (<see cref="BlockBuilder"/>); the filter block is one bloom filter over
 /// the table's user keys (<see cref="BloomFilterPolicy"/>); the index block maps, for each data block, a
@@ -40,6 +41,8 @@ internal sealed class TableBuilder
     private long _rawKeySize;
     private long _rawValueSize;
     private bool _closed;
+    private readonly BlockCompressor? _compressor;
+    private long _compressedBlocks;
 
     public TableBuilder(IWritableFile file, TableOptions options)
     {
@@ -59,6 +62,11 @@ internal sealed class TableBuilder
         if (_startOffset != 0)
         {
             throw new ArgumentException("A table must be written to an empty file.", nameof(file));
+        }
+
+        if (options.Compression != CompressionType.None)
+        {
+            _compressor = new BlockCompressor(options.Compression, options.ZstdLevel);
         }
     }
 
@@ -139,9 +147,10 @@ internal sealed class TableBuilder
         BlockHandle indexHandle = WriteBlock(_indexBlock.Finish());
 
         Span<byte> footer = stackalloc byte[TableFormat.FooterSize];
-        new Footer(filterHandle, propertiesHandle, indexHandle).EncodeTo(footer);
+        uint version = _compressedBlocks > 0 ? TableFormat.FormatVersionCompressed : TableFormat.FormatVersionPlain;
+        new Footer(filterHandle, propertiesHandle, indexHandle, version).EncodeTo(footer);
         _file.Append(footer);
-        _closed = true;
+        Close();
 
         return new TableProperties
         {
@@ -161,7 +170,16 @@ internal sealed class TableBuilder
     }
 
     /// <summary>Stops building; nothing more is written. The caller deletes the partial file.</summary>
-    public void Abandon() => _closed = true;
+    public void Abandon() => Close();
+
+    /// <summary>Data blocks stored compressed so far (the others were stored plain because compressing did not pay).</summary>
+    public long CompressedBlocks => _compressedBlocks;
+
+    private void Close()
+    {
+        _closed = true;
+        _compressor?.Dispose();
+    }
 
     private void FlushDataBlock()
     {
@@ -170,7 +188,17 @@ internal sealed class TableBuilder
             return;
         }
 
-        _pendingHandle = WriteBlock(_dataBlock.Finish());
+        ReadOnlySpan<byte> contents = _dataBlock.Finish();
+        if (_compressor is not null && _compressor.TryCompress(contents, out ReadOnlySpan<byte> stored))
+        {
+            _pendingHandle = WriteBlock(stored, _options.Compression);
+            _compressedBlocks++;
+        }
+        else
+        {
+            _pendingHandle = WriteBlock(contents);
+        }
+
         _dataBlock.Reset();
         _pendingIndexEntry = true;
         _dataBlocks++;
@@ -185,10 +213,10 @@ internal sealed class TableBuilder
     }
 
     /// <summary>Appends contents plus trailer; returns the handle (size excludes the trailer).</summary>
-    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents)
+    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType type = CompressionType.None)
     {
         var handle = new BlockHandle(_file.Length, contents.Length);
-        _trailer[0] = (byte)CompressionType.None;
+        _trailer[0] = (byte)type;
         uint crc = Crc32C.Extend(Crc32C.Compute(contents), _trailer.AsSpan(0, 1));
         Fixed.Write32(_trailer.AsSpan(1), Crc32C.Mask(crc));
         _file.Append(contents);

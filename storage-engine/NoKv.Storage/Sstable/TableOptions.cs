@@ -36,6 +36,15 @@ public sealed class TableOptions
     /// </summary>
     public bool UseMappedReads { get; init; }
 
+    /// <summary>
+    /// Codec for the data blocks of tables built with these options (index, filter and properties blocks are
+    /// always stored plain: they are read once per open and stay in memory). Reading handles every codec.
+    /// </summary>
+    public CompressionType Compression { get; init; } = CompressionType.None;
+
+    /// <summary>Zstandard level when <see cref="Compression"/> is <see cref="CompressionType.Zstd"/> (1-19; 3 is zstd's default).</summary>
+    public int ZstdLevel { get; init; } = 3;
+
     public static TableOptions Default { get; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
@@ -54,6 +63,16 @@ public sealed class TableOptions
         if (BlockRestartInterval < 1 || BlockRestartInterval > 1024)
         {
             throw new ArgumentException($"BlockRestartInterval must be in [1, 1024], was {BlockRestartInterval}.", nameof(BlockRestartInterval));
+        }
+
+        if (!Enum.IsDefined(Compression))
+        {
+            throw new ArgumentException($"Compression {(byte)Compression} is not a known codec.", nameof(Compression));
+        }
+
+        if (ZstdLevel < 1 || ZstdLevel > 19)
+        {
+            throw new ArgumentException($"ZstdLevel must be in [1, 19], was {ZstdLevel}.", nameof(ZstdLevel));
         }
 
         if (BloomBitsPerKey < 0 || BloomBitsPerKey > 100)

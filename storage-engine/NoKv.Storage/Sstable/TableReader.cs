@@ -53,6 +53,9 @@ internal sealed unsafe class TableReader : IDisposable
     // Data blocks all end before this offset (the first meta block).
     private readonly long _dataEnd;
 
+    // Footer version 2: data blocks may be compressed. A version-1 table holding one is corrupt.
+    private readonly bool _mayBeCompressed;
+
     private TableReader(
         IRandomAccessFile file,
         TableOptions options,
@@ -62,8 +65,10 @@ internal sealed unsafe class TableReader : IDisposable
         FilterBlockReader? filter,
         TableProperties properties,
         long dataEnd,
-        FileMapping? mapping)
+        FileMapping? mapping,
+        bool mayBeCompressed)
     {
+        _mayBeCompressed = mayBeCompressed;
         _file = file;
         _mapping = mapping;
         _options = options;
@@ -177,7 +182,7 @@ internal sealed unsafe class TableReader : IDisposable
 
         // Mapped last, once nothing else can fail, so a failed open leaks no mapping.
         FileMapping? mapping = options.UseMappedReads ? file.TryMap() : null;
-        return new TableReader(file, options, cache, (ulong)fileNumber, index, filter, properties, metaStart, mapping);
+        return new TableReader(file, options, cache, (ulong)fileNumber, index, filter, properties, metaStart, mapping, footer.Version == TableFormat.FormatVersionCompressed);
     }
 
     /// <summary>
@@ -304,8 +309,20 @@ internal sealed unsafe class TableReader : IDisposable
             // Bounds checked above against _dataEnd, which lies inside the mapping (the whole file).
             int contentSize = (int)handle.Size;
             byte* start = _mapping.Pointer + handle.Offset;
+            if (_mayBeCompressed && _cache is not null && _cache.TryGet(_cacheId, handle.Offset, out Block? decoded))
+            {
+                // A compressed block cannot be used in place: its decoded form lives in the block cache.
+                return decoded;
+            }
+
             Prefetch(start, contentSize + TableFormat.BlockTrailerSize);
-            CheckTrailer(new ReadOnlySpan<byte>(start, contentSize + TableFormat.BlockTrailerSize), contentSize, Path, handle.Offset, _options.VerifyChecksums);
+            var stored = new ReadOnlySpan<byte>(start, contentSize + TableFormat.BlockTrailerSize);
+            var type = CheckTrailer(stored, contentSize, Path, handle.Offset, _options.VerifyChecksums, _mayBeCompressed);
+            if (type != CompressionType.None)
+            {
+                return Decode(type, stored.Slice(0, contentSize), handle.Offset, fillCache);
+            }
+
             view ??= Block.CreateView();
             view.PointViewAt(start, contentSize, Path, handle.Offset);
             return view;
@@ -326,11 +343,29 @@ internal sealed unsafe class TableReader : IDisposable
         }
 
         int size = (int)handle.Size;
-        CheckTrailer(buffer, size, Path, handle.Offset, _options.VerifyChecksums);
+        var blockType = CheckTrailer(buffer, size, Path, handle.Offset, _options.VerifyChecksums, _mayBeCompressed);
+        if (blockType != CompressionType.None)
+        {
+            return Decode(blockType, buffer.AsSpan(0, size), handle.Offset, fillCache);
+        }
+
         Block block = Block.Parse(buffer, size, Path, handle.Offset);
         if (fillCache && _cache is not null)
         {
             _cache.Insert(_cacheId, handle.Offset, block);
+        }
+
+        return block;
+    }
+
+    /// <summary>Decodes a verified compressed data block into a new array block and caches the decoded form.</summary>
+    private Block Decode(CompressionType type, ReadOnlySpan<byte> stored, long offset, bool fillCache)
+    {
+        byte[] raw = BlockDecompressor.Decompress(type, stored, Path, offset);
+        Block block = Block.Parse(raw, raw.Length, Path, offset);
+        if (fillCache && _cache is not null)
+        {
+            _cache.Insert(_cacheId, offset, block);
         }
 
         return block;
@@ -386,11 +421,15 @@ internal sealed unsafe class TableReader : IDisposable
         }
 
         ReadOnlySpan<byte> withTrailer = meta.AsSpan((int)start, (int)handle.Size + TableFormat.BlockTrailerSize);
-        CheckTrailer(withTrailer, (int)handle.Size, path, handle.Offset, verifyChecksum: true);
+        CheckTrailer(withTrailer, (int)handle.Size, path, handle.Offset, verifyChecksum: true, allowCompressed: false);
         return withTrailer.Slice(0, (int)handle.Size).ToArray();
     }
 
-    private static void CheckTrailer(ReadOnlySpan<byte> blockWithTrailer, int size, string path, long offset, bool verifyChecksum)
+    /// <summary>
+    /// Verifies a block's checksum (if asked) and returns its compression type. Meta blocks and every block of a
+    /// version-1 table must be plain (<paramref name="allowCompressed"/> false); anything else is corruption.
+    /// </summary>
+    private static CompressionType CheckTrailer(ReadOnlySpan<byte> blockWithTrailer, int size, string path, long offset, bool verifyChecksum, bool allowCompressed)
     {
         byte type = blockWithTrailer[size];
         if (verifyChecksum)
@@ -403,10 +442,17 @@ internal sealed unsafe class TableReader : IDisposable
             }
         }
 
-        if (type != (byte)CompressionType.None)
+        if (type == (byte)CompressionType.None)
+        {
+            return CompressionType.None;
+        }
+
+        if (!allowCompressed || type is not ((byte)CompressionType.Lz4 or (byte)CompressionType.Zstd))
         {
             throw new CorruptionException(path, offset, $"unknown block compression type {type}");
         }
+
+        return (CompressionType)type;
     }
 
     private static void ReadExactly(IRandomAccessFile file, long offset, Span<byte> destination)

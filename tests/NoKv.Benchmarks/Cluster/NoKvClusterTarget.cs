@@ -36,6 +36,9 @@ public sealed class NoKvClusterTarget : IClusterTarget
 
     public string Name => "nokv";
 
+    /// <summary>The client host's services (the SDK's other entry points, e.g. the timestamp source).</summary>
+    public IServiceProvider Services => _host.Services;
+
     public IReadOnlyList<int> ServerProcessIds { get; }
 
     /// <summary>

@@ -20,6 +20,9 @@ public sealed record EngineSettings
     public required int Level0CompactionTrigger { get; init; }
     public required int LevelSizeMultiplier { get; init; }
 
+    /// <summary>Block codec of every level: none, lz4 or zstd (RocksDB and NoKV; ZoneTree's disk segments the same where it has the codec).</summary>
+    public string Compression { get; init; } = "none";
+
     /// <summary>Full run: memtable and file sizes a quarter of RocksDB's defaults, so that 1M keys (~116 MB) go through several flushes and L0-&gt;L1 compactions.</summary>
     public static EngineSettings Full { get; } = new()
     {
@@ -49,7 +52,7 @@ public sealed record EngineSettings
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"memtable/write-buffer {Units.Bytes(MemtableBytes)}, block cache {Units.Bytes(BlockCacheBytes)}, bloom {BloomBitsPerKey} bits/key, " +
         $"block {Units.Bytes(BlockSizeBytes)}, target file {Units.Bytes(TargetFileSizeBytes)}, L1 {Units.Bytes(MaxBytesForLevelBase)} x{LevelSizeMultiplier}/level, " +
-        $"L0 compaction trigger {Level0CompactionTrigger}, compression none, WAL on, per-write sync only in fillsync workloads");
+        $"L0 compaction trigger {Level0CompactionTrigger}, compression {Compression}, WAL on, per-write sync only in fillsync workloads");
 
     public JsonObject ToJson() => new()
     {
@@ -63,7 +66,7 @@ public sealed record EngineSettings
         ["max_bytes_for_level_base"] = MaxBytesForLevelBase,
         ["level_size_multiplier"] = LevelSizeMultiplier,
         ["level0_compaction_trigger"] = Level0CompactionTrigger,
-        ["compression"] = "none",
+        ["compression"] = Compression,
         ["wal"] = "on",
     };
 }

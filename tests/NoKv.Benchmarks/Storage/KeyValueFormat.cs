@@ -11,9 +11,14 @@ namespace NoKv.Benchmarks.Storage;
 /// answered "absent" cheaply by a filter, not by a key-range check.
 /// Values are 100 pseudo-random (incompressible) bytes derived from (index, version); a reader can
 /// recompute the expected value, so a stale or wrong value is detected instead of counted as a hit.
+/// With <see cref="CompressibleValues"/> (runs that compare codecs) the second half of a value repeats
+/// its first, so blocks compress to about half, like db_bench's default compression ratio of 0.5.
 /// </summary>
 public static class KeyValueFormat
 {
+    /// <summary>Set once at process start, before any value is written or checked.</summary>
+    public static bool CompressibleValues { get; set; }
+
     public const int KeySize = 16;
     public const int ValueSize = 100;
 
@@ -34,6 +39,10 @@ public static class KeyValueFormat
         Span<byte> tail = stackalloc byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(tail, random.Next());
         tail[..(ValueSize - offset)].CopyTo(destination[offset..ValueSize]);
+        if (CompressibleValues)
+        {
+            destination[..(ValueSize / 2)].CopyTo(destination[(ValueSize / 2)..ValueSize]);
+        }
     }
 
     /// <summary>Full check: the value is exactly the one written for (index, version).</summary>

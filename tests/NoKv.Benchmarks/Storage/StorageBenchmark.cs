@@ -20,22 +20,22 @@ public static class StorageBenchmark
     };
 
     /// <summary>Parent: runs every requested engine in a child process and reports. Returns the process exit code.</summary>
-    public static int Run(bool quick, string? jsonPath, IReadOnlyList<string> engines, IReadOnlyList<string> workloads)
+    public static int Run(bool quick, string? jsonPath, IReadOnlyList<string> engines, IReadOnlyList<string> workloads, string? compression = null)
     {
-        var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
+        var settings = Settings(quick, compression);
         var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
         var root = Path.Combine(Path.GetTempPath(), "nokv-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
         var results = new List<EngineRunResult>();
         try
         {
-            Console.WriteLine($"NoKV storage benchmark ({(quick ? "quick" : "full")}): {KeyValueFormat.KeySize}-byte keys, {KeyValueFormat.ValueSize}-byte values, " +
+            Console.WriteLine($"NoKV storage benchmark ({(quick ? "quick" : "full")}): {KeyValueFormat.KeySize}-byte keys, {KeyValueFormat.ValueSize}-byte {(KeyValueFormat.CompressibleValues ? "half-compressible " : "")}values, " +
                               $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
             Console.WriteLine("settings: " + settings.Describe());
             Console.WriteLine();
             foreach (var engine in engines)
             {
-                results.Add(RunChild(engine, quick, root, workloads));
+                results.Add(RunChild(engine, quick, root, workloads, compression));
             }
         }
         finally
@@ -55,9 +55,9 @@ public static class StorageBenchmark
     }
 
     /// <summary>Child: runs all workloads on one engine and writes the result JSON to <paramref name="resultPath"/>.</summary>
-    public static int RunEngine(string engine, bool quick, string dataDirectory, string resultPath, IReadOnlyList<string> workloads)
+    public static int RunEngine(string engine, bool quick, string dataDirectory, string resultPath, IReadOnlyList<string> workloads, string? compression = null)
     {
-        var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
+        var settings = Settings(quick, compression);
         var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
         Directory.CreateDirectory(dataDirectory);
         var result = new EngineWorkloadRunner(engine, dataDirectory, settings, counts, Console.Error, workloads).Run();
@@ -65,7 +65,28 @@ public static class StorageBenchmark
         return result.Error is null ? 0 : 1;
     }
 
-    private static EngineRunResult RunChild(string engine, bool quick, string root, IReadOnlyList<string> workloads)
+    /// <summary>
+    /// The run's settings. Naming a codec (even none) also makes values half compressible, so runs with
+    /// different codecs write the same data and their disk sizes and throughputs compare.
+    /// </summary>
+    private static EngineSettings Settings(bool quick, string? compression)
+    {
+        var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
+        if (compression is null)
+        {
+            return settings;
+        }
+
+        if (compression is not ("none" or "lz4" or "zstd"))
+        {
+            throw new ArgumentException($"unknown --compression '{compression}' (known: none, lz4, zstd)");
+        }
+
+        KeyValueFormat.CompressibleValues = true;
+        return settings with { Compression = compression };
+    }
+
+    private static EngineRunResult RunChild(string engine, bool quick, string root, IReadOnlyList<string> workloads, string? compression)
     {
         var dataDirectory = Path.Combine(root, engine);
         var resultPath = Path.Combine(root, engine + ".result.json");
@@ -73,6 +94,11 @@ public static class StorageBenchmark
         if (quick)
         {
             arguments.Add("--quick");
+        }
+        if (compression is not null)
+        {
+            arguments.Add("--compression");
+            arguments.Add(compression);
         }
         if (workloads.Count != WorkloadNames.All.Count)
         {

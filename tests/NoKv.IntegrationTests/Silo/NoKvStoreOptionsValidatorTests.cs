@@ -60,4 +60,30 @@ public sealed class NoKvStoreOptionsValidatorTests
         options.LogDeleteStepBytes = 0;
         Assert.True(new NoKvStoreOptionsValidator().Validate(null, options).Succeeded);
     }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("lz4")]
+    [InlineData("none, none, LZ4, zstd")]
+    public void CodecListsAreAccepted(string compression)
+    {
+        var options = Valid();
+        options.Compression = compression;
+        Assert.True(new NoKvStoreOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(NoKvStoreOptions.TryParseCompression(compression, out var codecs));
+        Assert.Equal(compression.Split(',').Length, codecs.Length);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("snappy")]
+    [InlineData("lz4,,zstd")]
+    public void UnknownCodecIsRejectedByName(string compression)
+    {
+        var options = Valid();
+        options.Compression = compression;
+        var result = new NoKvStoreOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(nameof(NoKvStoreOptions.Compression), result.FailureMessage, StringComparison.Ordinal);
+    }
 }

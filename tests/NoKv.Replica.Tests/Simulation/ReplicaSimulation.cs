@@ -2,6 +2,7 @@ using System.Text;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Layout;
 using NoKv.Grains.Layout;
 
 namespace NoKv.Replica.Tests.Simulation;
@@ -28,6 +29,7 @@ internal sealed class ReplicaSimulation
     private readonly ShardDescriptor _shard;
     private readonly ReplicaOptions _replicaOptions;
     private readonly SimClient[] _clients;
+    private readonly SimTimestampCallers _timestamps;
     private long _sequence;
     private bool _faultsOn = true;
 
@@ -38,14 +40,15 @@ internal sealed class ReplicaSimulation
         Random = new Random(seed);
         Network = new SimNetwork(this);
         var peers = new PeerDescriptor[options.Nodes];
+        var group = options.ControllerGroup ? SystemShards.Controller : new ShardId(1);
         for (int i = 0; i < peers.Length; i++)
         {
             var store = new StoreId(i + 1);
-            peers[i] = new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), i), store, PeerRole.Voter);
+            peers[i] = new PeerDescriptor(ClusterLayout.BootstrapPeerId(group, i), store, PeerRole.Voter);
             _nodes[store] = new SimNode(this, store);
         }
 
-        _shard = new ShardDescriptor(new ShardId(1), KeyRange.All, 1, 1, peers);
+        _shard = new ShardDescriptor(group, KeyRange.All, 1, 1, peers);
         _replicaOptions = new ReplicaOptions
         {
             TickInterval = TimeSpan.FromMilliseconds(100),
@@ -60,7 +63,11 @@ internal sealed class ReplicaSimulation
         {
             _clients[i] = new SimClient(this, i);
         }
+
+        _timestamps = new SimTimestampCallers(this);
     }
+
+    public SimTimestampCallers Timestamps => _timestamps;
 
     public int Seed { get; }
 
@@ -126,6 +133,8 @@ internal sealed class ReplicaSimulation
                 _ = client.RunAsync(Options.DurationMs);
             }
 
+            _timestamps.Start(Options.DurationMs);
+
             RunUntil(Options.DurationMs);
 
             // Quiet period: heal everything, restart every store, let the group settle and the clients finish.
@@ -149,6 +158,12 @@ internal sealed class ReplicaSimulation
                 }
             }
 
+            if (_timestamps.Unfinished > 0)
+            {
+                Violation($"{_timestamps.Unfinished} timestamp callers did not finish after the cluster healed");
+            }
+
+            _timestamps.CollectStats();
             var finalCheck = CheckFinalStateAsync();
             RunUntil(Now + 15_000, () => finalCheck.IsCompleted);
             if (!finalCheck.IsCompleted)
@@ -157,7 +172,8 @@ internal sealed class ReplicaSimulation
             }
 
             CheckReplicasConverged();
-            return $"seed {Seed}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
+            string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Conflicts} conflicts, {_timestamps.Replacements} oracle replacements)";
+            return $"seed {Seed}{timestamps}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }
         finally
         {
@@ -275,6 +291,11 @@ internal sealed class ReplicaSimulation
 
     private async Task CheckFinalStateAsync()
     {
+        if (Options.TimestampCallers > 0)
+        {
+            await _timestamps.CheckFinalAsync();
+        }
+
         foreach (var client in _clients)
         {
             foreach (var key in client.Keys)
@@ -309,7 +330,7 @@ internal sealed class ReplicaSimulation
                 Violation($"store {node.Store} stopped applying: {halt}");
             }
 
-            var data = node.ReadAllData();
+            var data = node.ReadAllData(KeySpace.DataPrefixOf(_shard.Id));
             if (reference is null)
             {
                 reference = data;

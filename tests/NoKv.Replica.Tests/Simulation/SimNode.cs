@@ -97,14 +97,14 @@ internal sealed class SimNode : IReplicaHost
 
     public bool IsStoreAvailable(StoreId store) => _sim.Node(store).IsUp;
 
-    /// <summary>The user data this store holds, for comparing replicas.</summary>
-    public SortedDictionary<string, string> ReadAllData()
+    /// <summary>The replicated rows this store holds under engine prefix <paramref name="prefix"/>, for comparing replicas.</summary>
+    public SortedDictionary<string, string> ReadAllData(byte prefix)
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        using var it = Database.NewIterator(new ReadOptions { LowerBound = [0x02], UpperBound = [0x03] });
+        using var it = Database.NewIterator(new ReadOptions { LowerBound = [prefix], UpperBound = [(byte)(prefix + 1)] });
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
-            result[System.Text.Encoding.UTF8.GetString(it.Key[1..])] = System.Text.Encoding.UTF8.GetString(it.Value);
+            result[Convert.ToHexString(it.Key[1..])] = Convert.ToHexString(it.Value);
         }
 
         return result;

@@ -5,6 +5,15 @@ internal sealed record SimOptions
 {
     public int Nodes { get; init; } = 3;
 
+    /// <summary>Run the controller group (system shard 0, rows under its own engine prefix) instead of a user shard.</summary>
+    public bool ControllerGroup { get; init; }
+
+    /// <summary>Timestamp oracle front-ends (each a separate <c>TimestampOracle</c>, like one per silo).</summary>
+    public int TimestampOracles { get; init; }
+
+    /// <summary>Closed-loop callers of those oracles.</summary>
+    public int TimestampCallers { get; init; }
+
     public int Clients { get; init; } = 4;
 
     public int KeysPerClient { get; init; } = 3;

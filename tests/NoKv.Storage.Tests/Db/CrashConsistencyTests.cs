@@ -20,6 +20,9 @@ public sealed class CrashConsistencyTests
         MemtableSizeBytes = 4096,
         TargetFileSizeBytes = 4096,
         BlockSizeBytes = 512,
+
+        // Crash and power-loss safety must hold for compressed tables too: LZ4 at the top, Zstandard below.
+        CompressionPerLevel = [NoKv.Storage.Sstable.CompressionType.Lz4, NoKv.Storage.Sstable.CompressionType.Zstd],
         MaxBytesForLevelBase = 16 << 10,
         Level0CompactionTrigger = 2,
         NumLevels = 4,

@@ -45,6 +45,14 @@ public sealed class ModelBasedTests
             BlockCacheBytes = seed % 2 == 0 ? 0 : 1 << 20,
             BloomBitsPerKey = seed % 3 == 0 ? 0 : 10,
 
+            // Plain tables, LZ4 everywhere, or plain at the top and Zstandard below, by seed.
+            CompressionPerLevel = (seed % 3) switch
+            {
+                0 => null,
+                1 => [NoKv.Storage.Sstable.CompressionType.Lz4],
+                _ => [NoKv.Storage.Sstable.CompressionType.None, NoKv.Storage.Sstable.CompressionType.Zstd],
+            },
+
             // Most seeds read tables through the (pinned in-memory) mapping, the rest through positional reads.
             UseMappedReads = seed % 4 != 1,
 
@@ -200,6 +208,13 @@ public sealed class ModelBasedTests
             totalReadCompactions += stats.ReadTriggeredCompactionCount;
             _output.WriteLine($"seed {seed}: flushes {totalFlushes} compactions {totalCompactions} read-triggered {totalReadCompactions}");
             Assert.True(totalFlushes > 10 && totalCompactions > 3, $"seed {seed}: too little background work to be a meaningful test");
+            if (options.CompressionPerLevel is not null)
+            {
+                int compressedTables = fs.ListFiles("/m")
+                    .Where(name => name.EndsWith(".sst", StringComparison.Ordinal))
+                    .Count(name => FooterVersion(fs.ReadAllBytes("/m/" + name)) == NoKv.Storage.Sstable.TableFormat.FormatVersionCompressed);
+                Assert.True(compressedTables > 0, $"seed {seed}: a codec is configured but no table holds a compressed block");
+            }
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
@@ -380,9 +395,21 @@ public sealed class ModelBasedTests
     private static byte[] Value(Random rng)
     {
         byte[] v = new byte[rng.Next(60)];
-        rng.NextBytes(v);
+        if (rng.Next(2) == 0)
+        {
+            rng.NextBytes(v);
+        }
+        else
+        {
+            // Repetitive, so blocks of tables written with a codec really are compressed.
+            v.AsSpan().Fill((byte)('a' + rng.Next(4)));
+        }
+
         return v;
     }
+
+    private static uint FooterVersion(byte[] table) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(table.Length - NoKv.Storage.Sstable.TableFormat.FooterSize + 48));
 
     private static bool Same(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 

@@ -21,6 +21,9 @@ public sealed class PowerLossTests
         MemtableSizeBytes = memtableBytes,
         TargetFileSizeBytes = 16 << 10,
         BlockSizeBytes = 512,
+
+        // Crash and power-loss safety must hold for compressed tables too: LZ4 at the top, Zstandard below.
+        CompressionPerLevel = [NoKv.Storage.Sstable.CompressionType.Lz4, NoKv.Storage.Sstable.CompressionType.Zstd],
         MaxBytesForLevelBase = 64 << 10,
         NumLevels = 4,
     };

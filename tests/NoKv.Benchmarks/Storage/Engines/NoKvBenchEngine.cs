@@ -31,6 +31,12 @@ public sealed class NoKvBenchEngine : IBenchEngine
             MaxOpenTables = 1000,
             VerifyChecksums = true,
             UseMappedReads = mappedReads ?? defaults.UseMappedReads,
+            CompressionPerLevel = settings.Compression switch
+            {
+                "lz4" => [NoKv.Storage.Sstable.CompressionType.Lz4],
+                "zstd" => [NoKv.Storage.Sstable.CompressionType.Zstd],
+                _ => null,
+            },
         };
         _db = Database.Open(path, options);
         _notes.Add("NoKv: shared settings map 1:1 onto StorageOptions, MaxImmutableMemtables=2, checksums verified on every block read, " +

@@ -31,7 +31,12 @@ public sealed class RocksDbBenchEngine : IBenchEngine
             .SetBlockRestartInterval(16);
         _options = new DbOptions()
             .SetCreateIfMissing(true)
-            .SetCompression(Compression.No)
+            .SetCompression(settings.Compression switch
+            {
+                "lz4" => Compression.Lz4,
+                "zstd" => Compression.Zstd,
+                _ => Compression.No,
+            })
             .SetWriteBufferSize((ulong)settings.MemtableBytes)
             .SetMaxWriteBufferNumber(3)
             .SetTargetFileSizeBase((ulong)settings.TargetFileSizeBytes)
@@ -44,7 +49,7 @@ public sealed class RocksDbBenchEngine : IBenchEngine
             .SetBlockBasedTableFactory(tableOptions)
             .EnableStatistics();
         _db = RocksDb.Open(_options, path);
-        _notes.Add("RocksDB: block-based tables, LRU block cache, full bloom filter, no compression, static level sizes " +
+        _notes.Add("RocksDB: block-based tables, LRU block cache, full bloom filter, compression as in the settings line, static level sizes " +
                    "(level_compaction_dynamic_level_bytes=false, to match the fixed per-level targets), max_write_buffer_number=3, " +
                    "index/filter blocks outside the block cache (default), statistics on");
         _notes.Add(mapped

@@ -29,12 +29,17 @@ public sealed class ZoneTreeBenchEngine : IBenchEngine
             .SetMutableSegmentMaxItemCount(recordsPerMemtable)
             .SetMutableSegmentBloomFilterBitsPerItem(settings.BloomBitsPerKey)
             .ConfigureWriteAheadLogOptions(wal => wal.WriteAheadLogMode = WriteAheadLogMode.Sync)
-            .ConfigureDiskSegmentOptions(disk => disk.CompressionMethod = CompressionMethod.None)
+            .ConfigureDiskSegmentOptions(disk => disk.CompressionMethod = settings.Compression switch
+            {
+                "lz4" => CompressionMethod.LZ4,
+                "zstd" => CompressionMethod.Zstd,
+                _ => CompressionMethod.None,
+            })
             .DisableDeletion()
             .OpenOrCreate();
         _maintainer = _tree.CreateMaintainer();
         _notes.Add($"ZoneTree: memtable = {recordsPerMemtable:N0} records (memtable bytes / 116 B per record), bloom {settings.BloomBitsPerKey} bits/record on the mutable segment " +
-                   "(ZoneTree has no per-table bloom setting), disk segment compression none, default caches (no byte-bounded block cache), " +
+                   $"(ZoneTree has no per-table bloom setting), disk segment compression {settings.Compression}, default caches (no byte-bounded block cache), " +
                    "WAL mode Sync (each write appended to the WAL file, no fsync), background maintainer on");
         _notes.Add("ZoneTree fillsync: Upsert then SyncWALAsync() per write (ZoneTree has no per-write durability flag); " +
                    "concurrent fillsync runs the same from 32 threads, so any grouping comes from concurrent SyncWALAsync calls");

@@ -1,0 +1,41 @@
+using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Controller;
+
+namespace NoKv.Grains.Controller;
+
+/// <summary>
+/// Reaches the controller group's replicas with grain calls. Must be used from a grain's turns (or any one logical
+/// thread): it keeps one grain reference per replica.
+/// </summary>
+public sealed class GrainControllerTransport : IControllerTransport
+{
+    private readonly IGrainFactory _grains;
+    private readonly Dictionary<StoreId, IShardReplicaGrain> _replicas = new();
+
+    public GrainControllerTransport(IGrainFactory grains) => _grains = grains;
+
+    public long NowMs => Environment.TickCount64;
+
+    public long WallClockMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request, CancellationToken cancellationToken) =>
+        Replica(store).WriteAsync(request, cancellationToken);
+
+    public Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken) =>
+        Replica(store).GetAsync(request, cancellationToken);
+
+    public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => Task.Delay(milliseconds, cancellationToken);
+
+    private IShardReplicaGrain Replica(StoreId store)
+    {
+        if (!_replicas.TryGetValue(store, out var replica))
+        {
+            replica = _grains.GetGrain<IShardReplicaGrain>(new ReplicaId(SystemShards.Controller, store).ToGrainKey());
+            _replicas[store] = replica;
+        }
+
+        return replica;
+    }
+}

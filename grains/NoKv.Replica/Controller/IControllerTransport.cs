@@ -1,0 +1,25 @@
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Replica.Controller;
+
+/// <summary>
+/// How controller logic reaches the replicas of the controller group: grain calls in a silo, the simulated network
+/// in the replica simulator. Implementations answer transport failures (a dead silo, a lost call) by throwing;
+/// <see cref="ControllerGroupClient"/> treats every exception as "no answer" and retries elsewhere.
+/// Threading: called from one logical thread at a time (a grain's turns, the simulator's loop).
+/// </summary>
+public interface IControllerTransport
+{
+    /// <summary>Monotonic milliseconds, for deadlines and backoff.</summary>
+    long NowMs { get; }
+
+    /// <summary>Wall-clock Unix milliseconds (timestamps' physical part, heartbeat times).</summary>
+    long WallClockMs { get; }
+
+    Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request, CancellationToken cancellationToken);
+
+    Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken);
+
+    Task DelayAsync(int milliseconds, CancellationToken cancellationToken);
+}
