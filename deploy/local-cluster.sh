@@ -5,6 +5,8 @@
 #   deploy/local-cluster.sh stop     stop the supervisors, then SIGTERM every silo and wait (SIGKILL after 60 s)
 #   deploy/local-cluster.sh status   supervisors and silos, then `nokv cluster status`
 #   deploy/local-cluster.sh restart  stop, then start
+#   deploy/local-cluster.sh restart-store N   stop store N (supervisor, then SIGTERM), start it again, wait until it serves
+#                                    (one step of deploy/rolling-restart.sh)
 #
 # Layout (relative to the repository root):
 #   data/store-N/          store N's data directory (engine files and the STORE id file)
@@ -12,6 +14,8 @@
 #   data/logs/store-N.log  store N's console and its supervisor's lines
 #   data/pids/store-N.pid  the silo; store-N.supervisor.pid its supervisor; store-N.restarts how often it was restarted
 # Ports: store N listens on silo port 11110+N and gateway port 29999+N (30000-30002).
+# For tests and a second cluster on one machine: NOKV_DATA (default ./data), NOKV_SILO_PORT_BASE (11110) and
+# NOKV_GATEWAY_PORT_BASE (29999) move the data and the ports.
 #
 # No store is special: membership lives in data/membership/, so any store can die and come back while the
 # others serve. Each store runs under a supervisor (a background copy of this script) that restarts its silo
@@ -22,7 +26,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 SELF="$ROOT/deploy/local-cluster.sh"
-DATA="$ROOT/data"
+DATA="${NOKV_DATA:-$ROOT/data}"
+SILO_PORT_BASE=${NOKV_SILO_PORT_BASE:-11110}
+GATEWAY_PORT_BASE=${NOKV_GATEWAY_PORT_BASE:-29999}
 LOGS="$DATA/logs"
 PIDS="$DATA/pids"
 MEMBERSHIP="$DATA/membership"
@@ -79,7 +85,7 @@ build() {
 # The supervisor of store $1 (runs detached, output appended to the store's log). It owns the silo process:
 # starts it, waits for it, and restarts it unless told to stop (SIGTERM) or the exit code says not to.
 supervise() {
-  local n=$1 silo_port=$((11110 + $1)) gateway_port=$((29999 + $1))
+  local n=$1 silo_port=$((SILO_PORT_BASE + $1)) gateway_port=$((GATEWAY_PORT_BASE + $1))
   local backoff=1 silo="" stopping=0 started code
   echo $$ >"$PIDS/store-$n.supervisor.pid"
   # `stop` sends SIGTERM: leave the silo running (stop then shuts it down itself) and exit.
@@ -130,11 +136,11 @@ start_store() {
   else
     nohup "$SELF" __supervise "$n" </dev/null >>"$LOGS/store-$n.log" 2>&1 &
   fi
-  echo "store $n starting (silo port $((11110 + n)), gateway port $((29999 + n)), log data/logs/store-$n.log)"
+  echo "store $n starting (silo port $((SILO_PORT_BASE + n)), gateway port $((GATEWAY_PORT_BASE + n)), log $LOGS/store-$n.log)"
 }
 
 wait_serving() {
-  local n=$1 gateway_port=$((29999 + $1)) began=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
+  local n=$1 gateway_port=$((GATEWAY_PORT_BASE + $1)) began=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
   until serving "$n" "$gateway_port"; do
     # Give the supervisor a moment to write its pid file before judging it gone.
     if (( SECONDS - began > 2 )) && ! supervisor_pid "$n" >/dev/null && ! silo_pid "$n" >/dev/null; then
@@ -152,7 +158,7 @@ start() {
   build
   for n in "${STORES[@]}"; do start_store "$n"; done
   for n in "${STORES[@]}"; do wait_serving "$n"; done
-  echo "NoKV is up: 3 stores, gateways 127.0.0.1:30000-30002, data under data/."
+  echo "NoKV is up: 3 stores, gateways 127.0.0.1:$((GATEWAY_PORT_BASE + 1))-$((GATEWAY_PORT_BASE + 3)), data under $DATA."
   echo "try: deploy/nokv put hello world && deploy/nokv get hello"
 }
 
@@ -202,7 +208,7 @@ status() {
   done
   if (( running > 0 )) && [[ -f "$CLI_DLL" ]]; then
     echo
-    dotnet "$CLI_DLL" cluster status || true
+    dotnet "$CLI_DLL" cluster status --gateway $(for n in "${STORES[@]}"; do printf '127.0.0.1:%d ' $((GATEWAY_PORT_BASE + n)); done) || true
   fi
 }
 
@@ -211,6 +217,10 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   restart) stop; start ;;
+  restart-store)
+    [[ " ${STORES[*]} " == *" ${2:-} "* ]] || die "usage: $0 restart-store N (N one of ${STORES[*]})"
+    mkdir -p "$LOGS" "$PIDS" "$MEMBERSHIP"
+    stop_supervisor "$2"; stop_silo "$2"; start_store "$2"; wait_serving "$2" ;;
   __supervise) supervise "$2" ;;
-  *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|restart|restart-store N" >&2; exit 2 ;;
 esac

@@ -7,17 +7,22 @@ using NoKv.Silo.Startup;
 // exit with the code documented on StartupError; a failure after start keeps its stack trace (it is a bug
 // or an environment fault worth the detail).
 SocketCompletions.PreferInline();
-var configuration = new ConfigurationBuilder()
-    .SetBasePath(AppContext.BaseDirectory)
-    .AddJsonFile("appsettings.json", optional: true)
-    .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
-    .AddEnvironmentVariables(prefix: "NOKV_")
-    .AddCommandLine(args, CommandLineSwitches.Map)
-    .Build();
-
 IHost host;
 try
 {
+    var builder = new ConfigurationBuilder()
+        .SetBasePath(AppContext.BaseDirectory)
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
+    if (SettingsFile.Find(args) is { } settingsFile)
+    {
+        builder.AddJsonFile(settingsFile, optional: false);
+    }
+
+    var configuration = builder
+        .AddEnvironmentVariables(prefix: "NOKV_")
+        .AddCommandLine(args, CommandLineSwitches.Map)
+        .Build();
     var settings = new SiloSettings();
     configuration.Bind(settings);
     var provider = PreflightChecks.Run(settings);

@@ -28,6 +28,11 @@ internal static class CliOptions
         DefaultValueFactory = _ => 10,
     };
 
+    public static Option<string> Output { get; } = CreateOutput();
+
+    /// <summary>Whether the command should print JSON (<c>--output json</c>).</summary>
+    public static bool IsJson(ParseResult parse) => parse.GetValue(Output) == "json";
+
     public static IPEndPoint[] ParseGateways(string[] values)
     {
         var endpoints = new IPEndPoint[values.Length];
@@ -42,5 +47,17 @@ internal static class CliOptions
         }
 
         return endpoints;
+    }
+
+    private static Option<string> CreateOutput()
+    {
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "text (for people) or json (stable snake_case keys, for scripts).",
+            Recursive = true,
+            DefaultValueFactory = _ => "text",
+        };
+        output.AcceptOnlyFromAmong("text", "json");
+        return output;
     }
 }

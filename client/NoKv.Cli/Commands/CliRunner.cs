@@ -3,30 +3,53 @@ using NoKv.Abstractions.Errors;
 
 namespace NoKv.Cli.Commands;
 
-/// <summary>Connects, runs one command body, and turns failures into one line and exit code 2.</summary>
+/// <summary>
+/// Runs one command body and turns failures into one line on stderr and exit code 2 (with <c>--output json</c>, also an
+/// error document on stdout, so a script reading stdout always gets JSON).
+/// </summary>
 internal static class CliRunner
 {
-    public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken, Func<ClusterConnection, CancellationToken, Task<int>> body)
-    {
-        try
+    /// <summary>Connects to the cluster, then runs <paramref name="body"/>.</summary>
+    public static Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken, Func<ClusterConnection, CancellationToken, Task<int>> body) =>
+        RunOfflineAsync(parse, async () =>
         {
             await using var connection = await ClusterConnection.OpenAsync(parse, cancellationToken);
             return await body(connection, cancellationToken);
+        });
+
+    /// <summary>Runs <paramref name="body"/>, which needs no cluster (offline commands).</summary>
+    public static async Task<int> RunOfflineAsync(ParseResult parse, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
         }
         catch (NoKvException e)
         {
-            Console.Error.WriteLine($"nokv: {e.Code}: {e.Message}");
-            return 2;
+            return Fail(parse, e.Code.ToString(), $"{e.Code}: {e.Message}", 2);
         }
-        catch (Exception e) when (e is CliException or ArgumentException)
+        catch (CliException e)
         {
-            Console.Error.WriteLine($"nokv: {e.Message}");
-            return 2;
+            return Fail(parse, e.Code, e.Message, 2);
+        }
+        catch (ArgumentException e)
+        {
+            return Fail(parse, "invalid", e.Message, 2);
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("nokv: cancelled");
-            return 130;
+            return Fail(parse, "cancelled", "cancelled", 130);
         }
+    }
+
+    public static int Fail(ParseResult parse, string code, string message, int exitCode)
+    {
+        parse.InvocationConfiguration.Error.WriteLine($"nokv: {message}");
+        if (CliOptions.IsJson(parse))
+        {
+            parse.InvocationConfiguration.Output.WriteLine(CliJson.Error(code, message));
+        }
+
+        return exitCode;
     }
 }

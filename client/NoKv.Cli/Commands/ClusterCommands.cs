@@ -11,13 +11,11 @@ internal static class ClusterCommands
 {
     public static Command Cluster()
     {
-        var output = new Option<string>("--output", "-o") { DefaultValueFactory = _ => "text", Description = "text or json (stable snake_case keys, for scripts)." };
-        output.AcceptOnlyFromAmong("text", "json");
-        var status = new Command("status", "Show stores, shards, replicas, leaders and Raft indexes.") { output };
+        var status = new Command("status", "Show stores, shards, replicas, leaders and Raft indexes (--output json: ClusterStatusJson's document).");
         status.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             var report = await connection.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(3), token);
-            Console.Write(parse.GetValue(output) == "json" ? ClusterStatusJson.Write(report) + Environment.NewLine : Render(report));
+            parse.InvocationConfiguration.Output.Write(CliOptions.IsJson(parse) ? ClusterStatusJson.Write(report) + Environment.NewLine : Render(report));
             return 0;
         }));
         return new Command("cluster", "Cluster administration.") { status };

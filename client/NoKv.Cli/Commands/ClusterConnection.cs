@@ -52,7 +52,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             host.Dispose();
-            throw new CliException($"cannot connect to the cluster '{clusterId}' at {string.Join(", ", gateways.Select(g => g.ToString()))}: {e.Message}");
+            throw new CliException($"cannot connect to the cluster '{clusterId}' at {string.Join(", ", gateways.Select(g => g.ToString()))}: {e.Message}", "unavailable");
         }
 
         return new ClusterConnection(host);

@@ -6,7 +6,13 @@ namespace NoKv.Cli.Commands;
 
 /// <summary>
 /// put, get, delete, cas and scan. Keys and values are UTF-8 text. Exit codes: 0 success, 1 not found /
-/// compare failed, 2 error (message on stderr).
+/// compare failed, 2 error (message on stderr). JSON documents (<c>--output json</c>):
+/// <code>
+/// put, delete   {"ok": true}
+/// get           {"key": "...", "found": true|false, "value": "..."|null}
+/// cas           {"key": "...", "swapped": true|false}
+/// scan          {"entries": [{"key": "...", "value": "..."}], "count": N}
+/// </code>
 /// </summary>
 internal static class KvCommands
 {
@@ -18,7 +24,7 @@ internal static class KvCommands
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             await connection.Store.PutAsync(parse.GetValue(key)!, parse.GetValue(value)!, token);
-            Console.WriteLine("OK");
+            WriteOk(parse);
             return 0;
         }));
         return command;
@@ -32,15 +38,30 @@ internal static class KvCommands
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             var options = parse.GetValue(stale) is { } ms ? KvReadOptions.Stale(TimeSpan.FromMilliseconds(ms)) : null;
-            var value = await connection.Store.GetStringAsync(parse.GetValue(key)!, options, token);
-            if (value is null)
+            string name = parse.GetValue(key)!;
+            var value = await connection.Store.GetStringAsync(name, options, token);
+            var output = parse.InvocationConfiguration.Output;
+            if (CliOptions.IsJson(parse))
             {
-                Console.Error.WriteLine("(not found)");
-                return 1;
+                output.WriteLine(CliJson.Write(json =>
+                {
+                    json.WriteStartObject();
+                    json.WriteString("key", name);
+                    json.WriteBoolean("found", value is not null);
+                    CliJson.StringOrNull(json, "value", value);
+                    json.WriteEndObject();
+                }));
+            }
+            else if (value is null)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("(not found)");
+            }
+            else
+            {
+                output.WriteLine(value);
             }
 
-            Console.WriteLine(value);
-            return 0;
+            return value is null ? 1 : 0;
         }));
         return command;
     }
@@ -52,7 +73,7 @@ internal static class KvCommands
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             await connection.Store.DeleteAsync(parse.GetValue(key)!, token);
-            Console.WriteLine("OK");
+            WriteOk(parse);
             return 0;
         }));
         return command;
@@ -66,8 +87,17 @@ internal static class KvCommands
         var command = new Command("cas", "Compare-and-swap: write --new only if the value equals --expected (exit 1 if not).") { key, expected, newValue };
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
-            bool swapped = await connection.Store.CompareAndSwapAsync(parse.GetValue(key)!, parse.GetValue(expected), parse.GetValue(newValue), token);
-            Console.WriteLine(swapped ? "SWAPPED" : "MISMATCH");
+            string name = parse.GetValue(key)!;
+            bool swapped = await connection.Store.CompareAndSwapAsync(name, parse.GetValue(expected), parse.GetValue(newValue), token);
+            parse.InvocationConfiguration.Output.WriteLine(CliOptions.IsJson(parse)
+                ? CliJson.Write(json =>
+                {
+                    json.WriteStartObject();
+                    json.WriteString("key", name);
+                    json.WriteBoolean("swapped", swapped);
+                    json.WriteEndObject();
+                })
+                : swapped ? "SWAPPED" : "MISMATCH");
             return swapped ? 0 : 1;
         }));
         return command;
@@ -81,16 +111,53 @@ internal static class KvCommands
         var command = new Command("scan", "Print keys in [start, end) in order, crossing shards.") { start, end, limit };
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
+            var entries = new List<(string Key, string Value)>();
             int count = 0;
+            var output = parse.InvocationConfiguration.Output;
+            bool json = CliOptions.IsJson(parse);
             await foreach (var entry in connection.Store.ScanAsync(Encoding.UTF8.GetBytes(parse.GetValue(start)!), Encoding.UTF8.GetBytes(parse.GetValue(end)!), parse.GetValue(limit), null, token))
             {
-                Console.WriteLine($"{Encoding.UTF8.GetString(entry.Key)}\t{Encoding.UTF8.GetString(entry.Value)}");
+                var pair = (Encoding.UTF8.GetString(entry.Key), Encoding.UTF8.GetString(entry.Value));
                 count++;
+                if (json)
+                {
+                    entries.Add(pair);
+                }
+                else
+                {
+                    output.WriteLine($"{pair.Item1}\t{pair.Item2}");
+                }
             }
 
-            Console.Error.WriteLine($"({count} entr{(count == 1 ? "y" : "ies")})");
+            if (json)
+            {
+                output.WriteLine(CliJson.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteStartArray("entries");
+                    foreach (var (k, v) in entries)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("key", k);
+                        w.WriteString("value", v);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteNumber("count", entries.Count);
+                    w.WriteEndObject();
+                }));
+            }
+            else
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"({count} entr{(count == 1 ? "y" : "ies")})");
+            }
+
             return 0;
         }));
         return command;
     }
+
+    private static void WriteOk(ParseResult parse) =>
+        parse.InvocationConfiguration.Output.WriteLine(CliOptions.IsJson(parse) ? "{\"ok\": true}" : "OK");
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using NoKv.Abstractions.Errors;
 using NoKv.Client.Locks;
 
@@ -9,7 +8,7 @@ namespace NoKv.Cli.Commands;
 /// <summary>
 /// `nokv lock acquire|renew|release|status`. A lock outlives this process only through its owner id and token,
 /// which acquire prints and renew and release take back. Exit codes: 0 success, 1 not acquired / no longer held,
-/// 2 error. With --output json, one object per command with stable snake_case keys.
+/// 2 error. With the global --output json, one document per command with stable snake_case keys.
 /// </summary>
 internal static class LockCommands
 {
@@ -18,26 +17,18 @@ internal static class LockCommands
         return new Command("lock", "Distributed locks with leases and fencing tokens (docs/locks.md).") { Acquire(), Renew(), Release(), Status() };
     }
 
-    private static Option<string> Output()
-    {
-        var output = new Option<string>("--output", "-o") { DefaultValueFactory = _ => "text", Description = "text or json (stable snake_case keys, for scripts)." };
-        output.AcceptOnlyFromAmong("text", "json");
-        return output;
-    }
-
     private static Command Acquire()
     {
         var name = new Argument<string>("name");
         var lease = new Option<double>("--lease") { DefaultValueFactory = _ => 30, Description = "Lease in seconds; renew before it ends." };
         var wait = new Option<double>("--wait") { DefaultValueFactory = _ => 0, Description = "Seconds to wait in the queue if the lock is held (0: fail at once)." };
-        var output = Output();
-        var command = new Command("acquire", "Take a lock; prints its owner id and fencing token (exit 1 if it stays held by another owner).") { name, lease, wait, output };
+        var command = new Command("acquire", "Take a lock; prints its owner id and fencing token (exit 1 if it stays held by another owner).") { name, lease, wait };
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             try
             {
                 var handle = await connection.Locks.AcquireAsync(parse.GetValue(name)!, TimeSpan.FromSeconds(parse.GetValue(lease)), TimeSpan.FromSeconds(parse.GetValue(wait)), token);
-                Write(parse.GetValue(output)!, new Dictionary<string, object?>
+                Write(parse, new Dictionary<string, object?>
                 {
                     ["name"] = handle.Name, ["acquired"] = true, ["owner"] = handle.Owner.ToString(), ["token"] = handle.Token,
                     ["lease_ms"] = (long)handle.Lease.TotalMilliseconds,
@@ -46,7 +37,7 @@ internal static class LockCommands
             }
             catch (LockNotAcquiredException e)
             {
-                Write(parse.GetValue(output)!, new Dictionary<string, object?> { ["name"] = parse.GetValue(name), ["acquired"] = false, ["reason"] = e.Message }, e.Message);
+                Write(parse, new Dictionary<string, object?> { ["name"] = parse.GetValue(name), ["acquired"] = false, ["reason"] = e.Message }, e.Message);
                 return 1;
             }
         }));
@@ -57,20 +48,19 @@ internal static class LockCommands
     {
         var name = new Argument<string>("name");
         var (owner, fence, lease) = HandleOptions();
-        var output = Output();
-        var command = new Command("renew", "Restart the lease of a lock this owner holds (exit 1 if it is no longer held).") { name, owner, fence, lease, output };
+        var command = new Command("renew", "Restart the lease of a lock this owner holds (exit 1 if it is no longer held).") { name, owner, fence, lease };
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             var handle = connection.Locks.Attach(parse.GetValue(name)!, ParseOwner(parse.GetValue(owner)!), parse.GetValue(fence), TimeSpan.FromSeconds(parse.GetValue(lease)));
             try
             {
                 await handle.RenewAsync(token);
-                Write(parse.GetValue(output)!, new Dictionary<string, object?> { ["name"] = handle.Name, ["renewed"] = true, ["token"] = handle.Token }, $"renewed token {handle.Token}");
+                Write(parse, new Dictionary<string, object?> { ["name"] = handle.Name, ["renewed"] = true, ["token"] = handle.Token }, $"renewed token {handle.Token}");
                 return 0;
             }
             catch (LockLostException e)
             {
-                Write(parse.GetValue(output)!, new Dictionary<string, object?> { ["name"] = handle.Name, ["renewed"] = false, ["reason"] = e.Message }, e.Message);
+                Write(parse, new Dictionary<string, object?> { ["name"] = handle.Name, ["renewed"] = false, ["reason"] = e.Message }, e.Message);
                 return 1;
             }
         }));
@@ -81,13 +71,12 @@ internal static class LockCommands
     {
         var name = new Argument<string>("name");
         var (owner, fence, lease) = HandleOptions();
-        var output = Output();
-        var command = new Command("release", "Give a lock up, or leave its queue (exit 1 if this owner neither held nor waited for it).") { name, owner, fence, lease, output };
+        var command = new Command("release", "Give a lock up, or leave its queue (exit 1 if this owner neither held nor waited for it).") { name, owner, fence, lease };
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             var handle = connection.Locks.Attach(parse.GetValue(name)!, ParseOwner(parse.GetValue(owner)!), Math.Max(1, parse.GetValue(fence)), TimeSpan.FromSeconds(parse.GetValue(lease)));
             bool released = await handle.ReleaseAsync(token);
-            Write(parse.GetValue(output)!, new Dictionary<string, object?> { ["name"] = handle.Name, ["released"] = released }, released ? "released" : "not held");
+            Write(parse, new Dictionary<string, object?> { ["name"] = handle.Name, ["released"] = released }, released ? "released" : "not held");
             return released ? 0 : 1;
         }));
         return command;
@@ -96,12 +85,11 @@ internal static class LockCommands
     private static Command Status()
     {
         var name = new Argument<string>("name");
-        var output = Output();
-        var command = new Command("status", "Show a lock's holder, fencing token and queue length.") { name, output };
+        var command = new Command("status", "Show a lock's holder, fencing token and queue length.") { name };
         command.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
         {
             var status = await connection.Locks.GetStatusAsync(parse.GetValue(name)!, token);
-            Write(parse.GetValue(output)!, new Dictionary<string, object?>
+            Write(parse, new Dictionary<string, object?>
             {
                 ["name"] = status.Name, ["held"] = status.Holder is not null, ["holder"] = status.Holder?.ToString(), ["token"] = status.Token,
                 ["last_token"] = status.LastToken, ["lease_ms"] = (long)status.Lease.TotalMilliseconds, ["waiters"] = status.Waiters,
@@ -123,6 +111,33 @@ internal static class LockCommands
     private static Guid ParseOwner(string value) =>
         Guid.TryParse(value, out var owner) ? owner : throw new CliException($"--owner '{value}' is not an owner id.");
 
-    private static void Write(string output, Dictionary<string, object?> json, string text) =>
-        Console.WriteLine(output == "json" ? JsonSerializer.Serialize(json) : text);
+    /// <summary>One line of text, or with --output json one document with the fields in <paramref name="json"/>.</summary>
+    private static void Write(ParseResult parse, Dictionary<string, object?> json, string text) =>
+        parse.InvocationConfiguration.Output.WriteLine(CliOptions.IsJson(parse) ? CliJson.Write(writer =>
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in json)
+            {
+                switch (value)
+                {
+                    case null:
+                        writer.WriteNull(key);
+                        break;
+                    case bool b:
+                        writer.WriteBoolean(key, b);
+                        break;
+                    case long n:
+                        writer.WriteNumber(key, n);
+                        break;
+                    case int n:
+                        writer.WriteNumber(key, n);
+                        break;
+                    default:
+                        writer.WriteString(key, value.ToString());
+                        break;
+                }
+            }
+
+            writer.WriteEndObject();
+        }) : text);
 }

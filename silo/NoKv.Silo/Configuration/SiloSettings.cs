@@ -33,6 +33,13 @@ public sealed class SiloSettings
     /// <summary>Address other silos and clients use to reach this one; defaults to loopback for Localhost clustering.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>
+    /// Local address the silo and gateway ports listen on (NOKV_LISTENADDRESS, --listen-address). Unset: the advertised
+    /// address, so a silo listens on one interface, never on all of them unless told to (0.0.0.0 or ::, e.g. in a
+    /// container whose advertised address belongs to the host).
+    /// </summary>
+    public string? ListenAddress { get; set; }
+
     /// <summary>The engine's memtable size in bytes (NOKV_MEMTABLESIZEBYTES); null keeps the store's default.</summary>
     public long? MemtableSizeBytes { get; set; }
 
@@ -47,6 +54,9 @@ public sealed class SiloSettings
 
     /// <summary>Obsolete logs deleted this many bytes at a time (NOKV_LOGDELETESTEPBYTES, 0 = at once); null keeps the store's default.</summary>
     public long? LogDeleteStepBytes { get; set; }
+
+    /// <summary>Engine memory budget in bytes (--memory-budget, NOKV_MEMORYBUDGETBYTES; 0 = none); null keeps the store's default.</summary>
+    public long? MemoryBudgetBytes { get; set; }
 
     /// <summary>Engine block codec per level, e.g. "none,none,lz4,zstd" (--compression, NOKV_COMPRESSION); null keeps the store's default.</summary>
     public string? Compression { get; set; }

@@ -38,6 +38,14 @@ public static class PreflightChecks
             throw new StartupError(StartupError.InvalidConfiguration, $"Clustering:PrimarySiloEndpoint '{settings.Clustering.PrimarySiloEndpoint}' is not an ip:port endpoint.");
         }
 
+        foreach ((string name, string? value) in new[] { ("AdvertisedAddress", settings.AdvertisedAddress), ("ListenAddress", settings.ListenAddress) })
+        {
+            if (!string.IsNullOrWhiteSpace(value) && !IPAddress.TryParse(value, out _))
+            {
+                throw new StartupError(StartupError.InvalidConfiguration, $"{name} '{value}' is not an IP address (host names are not accepted: membership stores addresses).");
+            }
+        }
+
         CheckPort(settings.SiloPort, "SiloPort");
         CheckPort(settings.GatewayPort, "GatewayPort");
         if (settings.SiloPort == settings.GatewayPort)

@@ -51,6 +51,7 @@ public static class SiloHostFactory
                     store.BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond ?? store.BackgroundWriteBytesPerSecond;
                     store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
                     store.Compression = settings.Compression ?? store.Compression;
+                    store.MemoryBudgetBytes = settings.MemoryBudgetBytes ?? store.MemoryBudgetBytes;
                 },
                 cluster =>
                 {
@@ -131,6 +132,15 @@ public static class SiloHostFactory
             else if (defaultAddress is not null)
             {
                 o.AdvertisedIPAddress = defaultAddress;
+            }
+
+            // Without these Orleans listens on the advertised address (one interface) already; an explicit listen
+            // address is for hosts where that address is not local (NAT, containers).
+            if (!string.IsNullOrWhiteSpace(settings.ListenAddress))
+            {
+                var listen = IPAddress.Parse(settings.ListenAddress);
+                o.SiloListeningEndpoint = new IPEndPoint(listen, settings.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(listen, settings.GatewayPort);
             }
         });
     }

@@ -262,6 +262,9 @@ internal sealed unsafe class TableReader : IDisposable
 
     internal Block IndexBlock => _index;
 
+    /// <summary>Whether the table has a filter block (verified at open).</summary>
+    internal bool HasFilter => _filter is not null;
+
     /// <summary>Whether index searches use <see cref="IndexKeyPrefixes"/> (for tests).</summary>
     internal bool HasIndexKeyPrefixes => _indexPrefixes is not null;
 

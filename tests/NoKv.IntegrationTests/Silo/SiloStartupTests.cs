@@ -34,6 +34,62 @@ public sealed class SiloStartupTests : IDisposable
         Assert.Contains("ConnectionString", redis.Message);
     }
 
+    [Theory]
+    [InlineData("AdvertisedAddress")]
+    [InlineData("ListenAddress")]
+    public void AHostNameWhereAnAddressBelongsIsAConfigurationError(string setting)
+    {
+        var error = Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s =>
+        {
+            if (setting == "AdvertisedAddress")
+            {
+                s.AdvertisedAddress = "silo1.internal";
+            }
+            else
+            {
+                s.ListenAddress = "silo1.internal";
+            }
+        })));
+        Assert.Equal(StartupError.InvalidConfiguration, error.ExitCode);
+        Assert.Contains($"{setting} 'silo1.internal' is not an IP address", error.Message);
+    }
+
+    [Fact]
+    public void ListenAddressBindsBothPortsThereWhileTheAdvertisedAddressStays()
+    {
+        var settings = Settings(s =>
+        {
+            s.AdvertisedAddress = "10.1.2.3";
+            s.ListenAddress = "127.0.0.2";
+            s.Clustering.Provider = "File";
+        });
+        using var host = SiloHostFactory.Build([], new ConfigurationBuilder().Build(), settings, ClusteringProvider.File);
+        var endpoints = host.Services.GetRequiredService<IOptions<Orleans.Configuration.EndpointOptions>>().Value;
+        Assert.Equal(IPAddress.Parse("10.1.2.3"), endpoints.AdvertisedIPAddress);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.2"), settings.SiloPort), endpoints.SiloListeningEndpoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.2"), settings.GatewayPort), endpoints.GatewayListeningEndpoint);
+
+        // Unset, Orleans listens on the advertised address only (one interface, not all of them).
+        using var plain = SiloHostFactory.Build([], new ConfigurationBuilder().Build(), Settings(s => s.AdvertisedAddress = "10.1.2.3"), ClusteringProvider.File);
+        var defaults = plain.Services.GetRequiredService<IOptions<Orleans.Configuration.EndpointOptions>>().Value;
+        Assert.Null(defaults.SiloListeningEndpoint);
+        Assert.Equal(IPAddress.Parse("10.1.2.3"), defaults.AdvertisedIPAddress);
+    }
+
+    [Fact]
+    public void AMissingConfigFileIsAConfigurationError()
+    {
+        Assert.Null(SettingsFile.Find(["--store-id", "1"]));
+        var error = Assert.Throws<StartupError>(() => SettingsFile.Find(["--config", Path.Combine(_root, "missing.json")]));
+        Assert.Equal(StartupError.InvalidConfiguration, error.ExitCode);
+        Assert.Contains("missing.json", error.Message);
+        Assert.Throws<StartupError>(() => SettingsFile.Find(["--store-id", "1", "--config"]));
+        Directory.CreateDirectory(_root);
+        string file = Path.Combine(_root, "nokv.json");
+        File.WriteAllText(file, "{}");
+        Assert.Equal(file, SettingsFile.Find([$"--config={file}"]));
+    }
+
     [Fact]
     public void PortInUseIsReportedWithTheSetting()
     {
