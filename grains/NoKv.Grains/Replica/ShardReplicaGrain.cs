@@ -136,6 +136,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) => _core.ScanAsync(request, cancellationToken);
 
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => _core.LockAsync(request, cancellationToken);
+
     public Task DeliverAsync(RaftMessageBatch batch)
     {
         if (batch.Shard != _id.Shard || batch.To != _id.Store)

@@ -209,6 +209,11 @@ public sealed partial class ReplicaCore
             _lastResponse.Clear();
         }
 
+        if (ready.SoftState is { } role)
+        {
+            OnLockRoleChange(role.Role == StateRole.Leader);
+        }
+
         int early = ready.MessagesBeforePersist;
         if (early > 0)
         {
@@ -284,6 +289,7 @@ public sealed partial class ReplicaCore
             ReplicaCoreLog.SnapshotInstalled(_logger, _name, snapshot.Metadata.Index, _stateMachine.Descriptor.ToString());
             ReplicaTelemetry.SnapshotsInstalled.Add(1);
             LogEvent("snapshot_installed", $"{_name} installed a snapshot at index {snapshot.Metadata.Index}");
+            OnLocksApplied();
             var tail = new WriteBatch();
             if (StageApply(committed.Span, tail))
             {
@@ -300,6 +306,7 @@ public sealed partial class ReplicaCore
             {
                 if (_proposals.Remove(outcome.Index, out var waiter))
                 {
+                    waiter.Payload = outcome.Payload;
                     waiter.Complete(waiter.Term == outcome.Term ? outcome.Code : NoKvErrorCode.ProposalDropped, waiter.Term == outcome.Term && outcome.Succeeded, waiter.Term == outcome.Term ? outcome.Index : 0);
                 }
             }
@@ -355,6 +362,8 @@ public sealed partial class ReplicaCore
             ReplicaCoreLog.MembershipChanged(_logger, _name, change.Type.ToString(), change.NodeId, conf.ToString(), _stateMachine.Descriptor.ToString());
             LogEvent("membership_changed", $"{_name}: {change.Type} peer {change.NodeId}; now {_stateMachine.Descriptor}");
         }
+
+        OnLocksApplied();
     }
 
     /// <summary>Proposals at or below the applied index that did not apply as themselves were replaced by another leader's entries.</summary>

@@ -213,7 +213,7 @@ public sealed partial class ReplicaCore
     {
         long started = Stopwatch.GetTimestamp();
         var activity = StartRequestActivity("nokv.replica.write", RequestKind.Write);
-        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request);
+        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request) ?? CheckFence(request);
         if (rejection is { } code)
         {
             return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = code.Code, CurrentEpoch = Descriptor.Epoch, Detail = code.Detail, LeaderHint = LeaderHint() });
@@ -224,7 +224,7 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var response = await ProposeAndWaitAsync(new ProposalWaiter(KvCommand.From(request, _host.WallClockMs).Encode(), Deadline()), cancellationToken).ConfigureAwait(true);
+        var response = await ProposeAndWaitAsync(new ProposalWaiter(EncodeWrite(request), Deadline()), cancellationToken).ConfigureAwait(true);
         return Answered(RequestKind.Write, started, activity, response, request.Key.Length + (request.Value?.Length ?? 0));
     }
 
@@ -410,6 +410,7 @@ public sealed partial class ReplicaCore
     {
         ExpireWaiters(_host.NowMs);
         MaybeExpireSessions();
+        TickLocks();
         _pendingTicks++;
         return PumpAsync();
     }

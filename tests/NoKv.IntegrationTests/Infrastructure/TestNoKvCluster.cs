@@ -51,6 +51,8 @@ public sealed class TestNoKvCluster : IAsyncDisposable
 
     public IKvStore Store => Cluster.Client.ServiceProvider.GetRequiredService<IKvStore>();
 
+    public NoKv.Client.Locks.ILockService Locks => Cluster.Client.ServiceProvider.GetRequiredService<NoKv.Client.Locks.ILockService>();
+
     public INoKvAdmin Admin => Cluster.Client.ServiceProvider.GetRequiredService<INoKvAdmin>();
 
     /// <summary>When true, dispose leaves the data directories for a later cluster over the same <see cref="Root"/>.</summary>
