@@ -11,6 +11,7 @@ public static class CommandLineSwitches
         ["--store-id"] = "StoreId",
         ["--data-dir"] = "DataDirectory",
         ["--compression"] = "Compression",
+        ["--memory-budget"] = "MemoryBudgetBytes",
         ["--silo-port"] = "SiloPort",
         ["--gateway-port"] = "GatewayPort",
         ["--advertised-address"] = "AdvertisedAddress",

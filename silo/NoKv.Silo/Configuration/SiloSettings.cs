@@ -55,6 +55,9 @@ public sealed class SiloSettings
     /// <summary>Obsolete logs deleted this many bytes at a time (NOKV_LOGDELETESTEPBYTES, 0 = at once); null keeps the store's default.</summary>
     public long? LogDeleteStepBytes { get; set; }
 
+    /// <summary>Engine memory budget in bytes (--memory-budget, NOKV_MEMORYBUDGETBYTES; 0 = none); null keeps the store's default.</summary>
+    public long? MemoryBudgetBytes { get; set; }
+
     /// <summary>Engine block codec per level, e.g. "none,none,lz4,zstd" (--compression, NOKV_COMPRESSION); null keeps the store's default.</summary>
     public string? Compression { get; set; }
 

@@ -51,6 +51,7 @@ public static class SiloHostFactory
                     store.BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond ?? store.BackgroundWriteBytesPerSecond;
                     store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
                     store.Compression = settings.Compression ?? store.Compression;
+                    store.MemoryBudgetBytes = settings.MemoryBudgetBytes ?? store.MemoryBudgetBytes;
                 },
                 cluster =>
                 {
