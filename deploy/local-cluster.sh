@@ -158,7 +158,7 @@ start() {
   build
   for n in "${STORES[@]}"; do start_store "$n"; done
   for n in "${STORES[@]}"; do wait_serving "$n"; done
-  echo "NoKV is up: 3 stores, gateways 127.0.0.1:$((GATEWAY_PORT_BASE + 1))-$((GATEWAY_PORT_BASE + 3)), data under $DATA."
+  echo "NoKV is up: 3 stores, gateways 127.0.0.1:$((GATEWAY_PORT_BASE + 1))-$((GATEWAY_PORT_BASE + 3)), Redis protocol 127.0.0.1:6380-6382, data under $DATA."
   echo "try: deploy/nokv put hello world && deploy/nokv get hello"
 }
 

@@ -21,5 +21,7 @@ public static class CommandLineSwitches
         ["--connection-string"] = "Clustering:ConnectionString",
         ["--membership-dir"] = "Clustering:MembershipDirectory",
         ["--log-format"] = "LogFormat",
+        ["--resp-port"] = "Resp:Port",
+        ["--resp-bind"] = "Resp:BindAddress",
     };
 }

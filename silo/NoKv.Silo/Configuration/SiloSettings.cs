@@ -66,6 +66,9 @@ public sealed class SiloSettings
 
     public ClusteringSettings Clustering { get; set; } = new();
 
+    /// <summary>The Redis-protocol gateway.</summary>
+    public RespSettings Resp { get; set; } = new();
+
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
     public LayoutSettings Layout { get; set; } = new();
 

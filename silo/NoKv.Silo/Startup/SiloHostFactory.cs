@@ -3,7 +3,9 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NoKv.Client.Hosting;
 using NoKv.Grains.Hosting;
+using NoKv.Resp.Hosting;
 using NoKv.Silo.Configuration;
 using NoKv.Silo.Logging;
 using NoKv.Silo.Membership;
@@ -73,6 +75,28 @@ public static class SiloHostFactory
                     replicas.SessionTtl = settings.Replicas.SessionTtl;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
+        });
+
+        // The Redis-protocol gateway, over an in-silo NoKV client; registered after Orleans so it opens its port once
+        // the silo is up and closes it before the silo stops.
+        builder.Services.AddNoKvClient(o =>
+        {
+            o.MaxKeyBytes = settings.Replicas.MaxKeyBytes;
+            o.MaxValueBytes = settings.Replicas.MaxValueBytes;
+        });
+        builder.Services.AddNoKvResp(o =>
+        {
+            o.Enabled = settings.Resp.Enabled;
+            o.BindAddress = settings.Resp.BindAddress;
+            o.Port = settings.Resp.EffectivePort(settings.StoreId);
+            o.Password = settings.Resp.Password;
+            o.MaxConnections = settings.Resp.MaxConnections;
+            o.MaxKeyBytes = settings.Replicas.MaxKeyBytes;
+
+            // Oversized values up to twice the limit get the store's clear "value too large" error on a live connection;
+            // beyond that the request is a protocol error and the connection closes (as redis-server does past its limit).
+            o.MaxBulkBytes = Math.Max(o.MaxBulkBytes, 2 * Math.Max(settings.Replicas.MaxValueBytes, settings.Replicas.MaxKeyBytes));
+            o.MaxRequestBytes = Math.Max(o.MaxRequestBytes, o.MaxBulkBytes);
         });
 
         // After Orleans, so the peer status reporter (a hosted service) starts once the silo does.

@@ -139,6 +139,7 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
             "--silo-port", siloPort.ToString(inv),
             "--gateway-port", gatewayPort.ToString(inv),
             "--clustering", "Localhost",
+            "--Resp:Enabled", "false",
             "--Layout:InitialShards", (splitKeys.Count + 1).ToString(inv),
         };
         if (primary is not null)

@@ -174,6 +174,7 @@ internal sealed class ExternalMembershipScenario(ITestOutputHelper output, strin
             "--config", config,
             "--store-id", store.ToString(), "--data-dir", StoreDirectory(store),
             "--silo-port", _siloPorts[store - 1].ToString(), "--gateway-port", _gatewayPorts[store - 1].ToString(),
+            "--resp-port", SiloProcess.FreePort().ToString(),
             "--advertised-address", "127.0.0.1", "--connection-string", connectionString,
             "--cluster-id", _clusterId, "--service-id", _clusterId, "--Replicas:TickInterval", "00:00:00.050",
 
