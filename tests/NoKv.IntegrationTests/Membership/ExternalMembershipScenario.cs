@@ -177,9 +177,6 @@ internal sealed class ExternalMembershipScenario(ITestOutputHelper output, strin
             "--resp-port", SiloProcess.FreePort().ToString(),
             "--advertised-address", "127.0.0.1", "--connection-string", connectionString,
             "--cluster-id", _clusterId, "--service-id", _clusterId, "--Replicas:TickInterval", "00:00:00.050",
-
-            // The RESP gateway's fixed default ports (6379 + store id) would collide with other processes' here.
-            "--Resp:Enabled", "false",
         ], output);
     }
 
