@@ -7,14 +7,14 @@ namespace NoKv.IntegrationTests.Deploy;
 
 /// <summary>
 /// deploy/local-cluster.sh run for real, with its data in a temporary directory and its ports moved to a free range
-/// (NOKV_DATA, NOKV_SILO_PORT_BASE, NOKV_GATEWAY_PORT_BASE, NOKV_HTTP_PORT_BASE), so it never touches a developer's cluster. Stopped
+/// (NOKV_DATA, NOKV_SILO_PORT_BASE, NOKV_GATEWAY_PORT_BASE, NOKV_HTTP_PORT_BASE, NOKV_RESP_PORT_BASE), so it never touches a developer's cluster. Stopped
 /// (supervisors, then SIGTERM) and deleted on dispose.
 /// </summary>
 public sealed class LocalClusterScript : IDisposable
 {
     public LocalClusterScript()
     {
-        (SiloPortBase, GatewayPortBase, HttpPortBase) = FreePortBases();
+        (SiloPortBase, GatewayPortBase, HttpPortBase, RespPortBase) = FreePortBases();
     }
 
     public string Data { get; } = Path.Combine(Path.GetTempPath(), "nokv-local-" + Guid.NewGuid().ToString("N")[..12]);
@@ -24,6 +24,8 @@ public sealed class LocalClusterScript : IDisposable
     public int GatewayPortBase { get; }
 
     public int HttpPortBase { get; }
+
+    public int RespPortBase { get; }
 
     public IPEndPoint[] Gateways => [.. Enumerable.Range(1, 3).Select(n => new IPEndPoint(IPAddress.Loopback, GatewayPortBase + n))];
 
@@ -48,6 +50,7 @@ public sealed class LocalClusterScript : IDisposable
         info.Environment["NOKV_SILO_PORT_BASE"] = SiloPortBase.ToString();
         info.Environment["NOKV_GATEWAY_PORT_BASE"] = GatewayPortBase.ToString();
         info.Environment["NOKV_HTTP_PORT_BASE"] = HttpPortBase.ToString();
+        info.Environment["NOKV_RESP_PORT_BASE"] = RespPortBase.ToString();
         info.Environment["NOKV_CLI"] = Path.Combine(CliProcess.RepositoryRoot(), "deploy", "nokv");
         using var process = Process.Start(info)!;
 
@@ -88,15 +91,15 @@ public sealed class LocalClusterScript : IDisposable
     }
 
     /// <summary>Three bases whose next three ports are all free (below the ephemeral range the other tests draw from).</summary>
-    private static (int Silo, int Gateway, int Http) FreePortBases()
+    private static (int Silo, int Gateway, int Http, int Resp) FreePortBases()
     {
         var random = new Random();
         while (true)
         {
-            int silo = random.Next(12000, 19000), gateway = random.Next(20000, 29000), http = random.Next(9000, 11900);
-            if (Enumerable.Range(1, 3).All(n => IsFree(silo + n) && IsFree(gateway + n) && IsFree(http + n)))
+            int silo = random.Next(12000, 17000), gateway = random.Next(20000, 29000), http = random.Next(9000, 11900), resp = random.Next(17000, 19900);
+            if (Enumerable.Range(1, 3).All(n => IsFree(silo + n) && IsFree(gateway + n) && IsFree(http + n) && IsFree(resp + n)))
             {
-                return (silo, gateway, http);
+                return (silo, gateway, http, resp);
             }
         }
     }
