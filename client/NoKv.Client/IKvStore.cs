@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Locks;
 using NoKv.Abstractions.Requests;
 
 namespace NoKv.Client;
@@ -35,4 +36,17 @@ public interface IKvStore
     /// spans several pages is not a single point-in-time snapshot.
     /// </summary>
     IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, KvReadOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="PutAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, CancellationToken)"/> fenced by a lock token: refused with
+    /// <see cref="NoKv.Abstractions.Errors.FencedOutException"/>, changing nothing, if the key's shard has already seen a
+    /// write fenced with a newer token of the same lock (docs/locks.md).
+    /// </summary>
+    Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, LockFence fence, CancellationToken cancellationToken = default);
+
+    /// <summary><see cref="DeleteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> fenced by a lock token (see the fenced PutAsync).</summary>
+    Task DeleteAsync(ReadOnlyMemory<byte> key, LockFence fence, CancellationToken cancellationToken = default);
+
+    /// <summary>CompareAndSwapAsync fenced by a lock token (see the fenced PutAsync); a refused write throws, a mismatch returns false.</summary>
+    Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte>? newValue, LockFence fence, CancellationToken cancellationToken = default);
 }

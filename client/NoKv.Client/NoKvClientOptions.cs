@@ -45,4 +45,14 @@ public sealed class NoKvClientOptions
 
     /// <summary>Entries fetched per scan call to one shard.</summary>
     public int ScanPageSize { get; set; } = 512;
+
+    /// <summary>
+    /// Locks: how much faster this client's clock may run than the lock leader's, as a fraction (0.01 = 1%). A lease
+    /// of L is treated as ended after L x (1 - rate) - <see cref="LockSafetyMargin"/>, measured on this client's
+    /// monotonic clock from when the request that granted or renewed it was sent (docs/locks.md).
+    /// </summary>
+    public double LockClockDriftRate { get; set; } = 0.01;
+
+    /// <summary>Locks: time taken off every lease on top of <see cref="LockClockDriftRate"/> (scheduling, a GC pause between checking and acting).</summary>
+    public TimeSpan LockSafetyMargin { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -44,7 +44,7 @@ public sealed partial class Database
         logs.Sort();
         ulong maxSequence = _versions.LastSequence;
         var recoveredFiles = new List<FileMetaData>();
-        MemTable mem = new(0, _options.MemtableSizeBytes);
+        MemTable mem = new(0, _memory.MemtableBytes);
         WalRecoveryReport report;
         using (var wal = new WalReplay(_fs, Path, logs, _versions.LogNumber, _options.WalRecoveryMode))
         {
@@ -67,10 +67,10 @@ public sealed partial class Database
                     maxSequence = Math.Max(maxSequence, seq - 1);
                 }
 
-                if (mem.ApproximateSize >= _options.MemtableSizeBytes)
+                if (mem.ApproximateSize >= _memory.MemtableBytes)
                 {
                     AddRecoveredTable(mem, recoveredFiles);
-                    mem = new MemTable(0, _options.MemtableSizeBytes);
+                    mem = new MemTable(0, _memory.MemtableBytes);
                 }
             }
 
@@ -100,7 +100,7 @@ public sealed partial class Database
 
         ulong newLog = _versions.NewFileNumber();
         _log = CreateLog(newLog, predecessor: null);
-        _mem = new MemTable(newLog, _options.MemtableSizeBytes);
+        _mem = new MemTable(newLog, _memory.MemtableBytes);
 
         // The new manifest makes the new (empty) log current and the replayed logs obsolete; writing CURRENT
         // fsyncs the directory, which also makes the new log's and the recovered tables' names durable.

@@ -481,7 +481,7 @@ public sealed partial class Database
                 continue;
             }
 
-            if (_mem.ApproximateSize < _options.MemtableSizeBytes)
+            if (_mem.ApproximateSize < _memory.MemtableBytes)
             {
                 return;
             }
@@ -550,7 +550,7 @@ public sealed partial class Database
             imms[0] = _mem;
             Array.Copy(_immutables, 0, imms, 1, _immutables.Length);
             _immutables = imms;
-            _mem = new MemTable(number, _options.MemtableSizeBytes);
+            _mem = new MemTable(number, _memory.MemtableBytes);
             InstallSuperVersion();
             Monitor.PulseAll(_mutex);
         }

@@ -31,6 +31,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly BlockCache? _blockCache;
     private readonly TableOptions _tableOptions;
 
+    // Memtable size and cache bounds after StorageOptions.MemoryBudgetBytes (when set) has been applied.
+    private readonly MemoryBudget _memory;
+
     // What a table written to level i is built with (only the codec differs from _tableOptions); reads use
     // _tableOptions, since every reader decodes every codec.
     private readonly TableOptions[] _writeOptionsByLevel;
@@ -69,7 +72,8 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _options = options;
         _fs = options.FileSystem;
         _dirLock = dirLock;
-        _blockCache = options.BlockCacheBytes > 0 ? new BlockCache(options.BlockCacheBytes) : null;
+        _memory = MemoryBudget.From(options);
+        _blockCache = _memory.BlockCacheBytes > 0 ? new BlockCache(_memory.BlockCacheBytes) : null;
         _tableOptions = new TableOptions
         {
             Comparer = InternalKeyComparer.Instance,
@@ -98,8 +102,8 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
                 };
         }
 
-        _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables);
-        _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2));
+        _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables, _memory.TableCacheBytes);
+        _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2), _memory.PinnedTableBytes);
         _purger = new ObsoleteFilePurger(DeleteObsoleteTable, options.BackgroundThreadNice);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);

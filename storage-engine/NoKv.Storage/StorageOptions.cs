@@ -23,6 +23,15 @@ public sealed class StorageOptions
     /// <summary>Memory bound of the block cache (uncompressed data, index and filter blocks). 0 disables it.</summary>
     public long BlockCacheBytes { get; init; } = 64 << 20;
 
+    /// <summary>
+    /// Upper bound on the engine's main memory consumers together: write buffers (memtable plus immutable
+    /// memtables), block cache, and the index and filter blocks of open tables. 0 (the default) sets no overall
+    /// bound. When set, write buffers get at most a quarter, the block cache at most 60% and table metadata at most
+    /// 15%; <see cref="MemtableSizeBytes"/> and <see cref="BlockCacheBytes"/> still cap their parts. The engine
+    /// reports what it chose in <see cref="StorageStatistics"/> (see docs/storage-memory.md).
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; }
+
     /// <summary>Bound on open table readers (file handles with their index and filter).</summary>
     public int MaxOpenTables { get; init; } = 1000;
 
@@ -172,6 +181,7 @@ public sealed class StorageOptions
         Require(MemtableSizeBytes >= 1024 && MemtableSizeBytes <= (1L << 30), nameof(MemtableSizeBytes), "between 1 KiB and 1 GiB");
         Require(MaxImmutableMemtables >= 1 && MaxImmutableMemtables <= 64, nameof(MaxImmutableMemtables), "between 1 and 64");
         Require(BlockCacheBytes >= 0, nameof(BlockCacheBytes), "non-negative");
+        Require(MemoryBudgetBytes == 0 || MemoryBudgetBytes >= (1L << 20), nameof(MemoryBudgetBytes), "0 (no budget) or at least 1 MiB");
         Require(MaxOpenTables >= 8, nameof(MaxOpenTables), "at least 8");
         Require(BloomBitsPerKey >= 0 && BloomBitsPerKey <= 64, nameof(BloomBitsPerKey), "between 0 and 64");
         Require(BlockSizeBytes >= 64 && BlockSizeBytes <= (64 << 20), nameof(BlockSizeBytes), "between 64 bytes and 64 MiB");

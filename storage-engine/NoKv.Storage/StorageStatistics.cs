@@ -34,6 +34,21 @@ public sealed class StorageStatistics
     /// <summary>Bytes in the mutable and immutable memtables.</summary>
     public long MemtableBytes { get; init; }
 
+    /// <summary>Size at which the memtable is frozen, after <see cref="StorageOptions.MemoryBudgetBytes"/> (if set).</summary>
+    public long MemtableLimitBytes { get; init; }
+
+    /// <summary>Block cache bound in effect (0 when there is no block cache).</summary>
+    public long BlockCacheCapacityBytes { get; init; }
+
+    /// <summary>Bytes held by the block cache now.</summary>
+    public long BlockCacheUsageBytes { get; init; }
+
+    /// <summary>Index and filter bytes of the tables open in the table cache.</summary>
+    public long TableCacheBytes { get; init; }
+
+    /// <summary>Index and filter bytes of pinned tables (mostly the same tables as <see cref="TableCacheBytes"/>).</summary>
+    public long PinnedTableBytes { get; init; }
+
     public long BlockCacheHits { get; init; }
 
     public long BlockCacheMisses { get; init; }
@@ -92,6 +107,6 @@ public sealed class StorageStatistics
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
                $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} " +
                $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount} " +
-               $"pending-deletions={PendingTableDeletions}";
+               $"pending-deletions={PendingTableDeletions} table-meta={TableCacheBytes}/{PinnedTableBytes} blockcache-bytes={BlockCacheUsageBytes}/{BlockCacheCapacityBytes}";
     }
 }

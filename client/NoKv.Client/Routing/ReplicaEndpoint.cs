@@ -43,4 +43,7 @@ internal readonly struct ReplicaEndpoint
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.ScanAsync(Store, request) : _replica!.ScanAsync(request, cancellationToken);
+
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken) =>
+        _service is { } service ? service.LockAsync(Store, request) : _replica!.LockAsync(request, cancellationToken);
 }

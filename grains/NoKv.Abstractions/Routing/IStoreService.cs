@@ -35,4 +35,7 @@ public interface IStoreService : IGrainService
 
     [Alias("Scan")]
     Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request);
+
+    [Alias("Lock")]
+    Task<Locks.LockResponse> LockAsync(StoreId store, Locks.LockRequest request);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Grains;
 using NoKv.Grains.Store;
+using NoKv.Grains.Telemetry;
 using Orleans.Runtime;
 
 namespace NoKv.Grains.Controller;
@@ -103,7 +104,7 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
         _previousAt = now;
         var shards = new List<ShardStats>();
         var seen = new HashSet<NoKv.Abstractions.Sharding.ShardId>();
-        foreach (var (shard, load) in _registry.Replicas)
+        foreach (var (shard, load) in _registry.Snapshot())
         {
             long applied = load.AppliedIndex;
             long reads = load.Reads;

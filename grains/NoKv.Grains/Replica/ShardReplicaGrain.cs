@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using System.Buffers;
+using System.Diagnostics;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Placement;
@@ -13,6 +14,7 @@ using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Raft;
 using NoKv.Grains.Store;
+using NoKv.Grains.Telemetry;
 using NoKv.Raft.Messages;
 using NoKv.Replica;
 using NoKv.Replica.Core;
@@ -43,7 +45,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly StoreDirectory _stores;
     private readonly PeerWarningLimiter _badBatches;
     private readonly LocalReplicaRegistry _registry;
-    private ReplicaLoad? _load;
 
     // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
     private readonly HashSet<StoreId> _downStores = new();
@@ -107,7 +108,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
 
         _core.Failed += _ => DeactivateOnIdle();
-        _load = _registry.Register(_id.Shard);
+        _registry.Add(_id.Shard, _core.Load);
         PublishLoad();
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.OnTickAsync(),
@@ -119,11 +120,10 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         _timer?.Dispose();
         _core?.Close();
-        if (_load is not null)
+        if (_core is not null)
         {
-            _registry.Unregister(_id.Shard, _load);
+            _registry.Remove(_id.Shard, _core.Load);
         }
-
         LogDeactivated(_id.ToGrainKey(), reason.Description);
         return Task.CompletedTask;
     }
@@ -134,17 +134,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) => _core.WriteAsync(request, cancellationToken);
 
-    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
-    {
-        _load?.CountRead();
-        return _core.GetAsync(request, cancellationToken);
-    }
+    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) => _core.GetAsync(request, cancellationToken);
 
-    public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
-    {
-        _load?.CountRead();
-        return _core.ScanAsync(request, cancellationToken);
-    }
+    public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) => _core.ScanAsync(request, cancellationToken);
+
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => _core.LockAsync(request, cancellationToken);
 
     public Task DeliverAsync(RaftMessageBatch batch)
     {
@@ -201,7 +195,26 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 _peers[to.Store] = peer;
             }
 
-            _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
+            // A batch carries entries of many requests (and heartbeats of none): it joins no request's trace, or every
+            // Raft exchange that follows would chain onto whichever request happened to start the pump.
+            var trace = Activity.Current;
+            if (trace is not null)
+            {
+                Activity.Current = null;
+            }
+
+            try
+            {
+                _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
+            }
+            finally
+            {
+                if (trace is not null)
+                {
+                    Activity.Current = trace;
+                }
+            }
+
             return true;
         }
         catch (Exception e)
@@ -218,7 +231,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return _core.TickAsync();
     }
 
-    private void PublishLoad() => _load?.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);
+    private void PublishLoad() => _core.Load.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);
 
     private async Task ObserveAsync(Task send, ulong peer)
     {

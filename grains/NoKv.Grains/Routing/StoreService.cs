@@ -42,6 +42,8 @@ public sealed class StoreService : GrainService, IStoreService
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request) => Replica(store, request.Shard).ScanAsync(request);
 
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(StoreId store, NoKv.Abstractions.Locks.LockRequest request) => Replica(store, request.Shard).LockAsync(request);
+
     private IShardReplicaGrain Replica(StoreId store, ShardId shard)
     {
         if (store != _store.Id)

@@ -68,6 +68,7 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
             {
                 MemtableSizeBytes = _options.MemtableSizeBytes,
                 BlockCacheBytes = _options.BlockCacheBytes,
+                MemoryBudgetBytes = _options.MemoryBudgetBytes,
                 MetricsName = $"store-{Id}",
                 BackgroundThreadNice = _options.BackgroundThreadNice,
                 TableBytesPerSync = _options.TableBytesPerSync,

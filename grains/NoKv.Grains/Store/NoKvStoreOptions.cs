@@ -25,6 +25,12 @@ public sealed class NoKvStoreOptions
     /// <summary>Engine block cache bound.</summary>
     public long BlockCacheBytes { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// Bound on the engine's write buffers, block cache and table index/filter memory together (0 = none; at least
+    /// 1 MiB otherwise). See docs/storage-memory.md.
+    /// </summary>
+    public long MemoryBudgetBytes { get; set; }
+
     // The engine's background work is paced so that a memtable flush does not show up as write latency: each
     // silo's flush lands while every write of the silo waits on a WAL sync, and on a shared machine all replicas
     // of a shard flush at about the same moment (they apply the same writes). Measured in the cluster benchmark

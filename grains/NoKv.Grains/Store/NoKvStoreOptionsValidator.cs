@@ -28,6 +28,11 @@ public sealed class NoKvStoreOptionsValidator : IValidateOptions<NoKvStoreOption
             failures.Add($"NoKV store: BlockCacheBytes must not be negative, was {options.BlockCacheBytes}.");
         }
 
+        if (options.MemoryBudgetBytes != 0 && options.MemoryBudgetBytes < (1L << 20))
+        {
+            failures.Add($"NoKV store: MemoryBudgetBytes must be 0 (no budget) or at least 1 MiB, was {options.MemoryBudgetBytes}.");
+        }
+
         if (options.BackgroundThreadNice is < 0 or > 19)
         {
             failures.Add($"NoKV store: BackgroundThreadNice must be between 0 and 19, was {options.BackgroundThreadNice}.");

@@ -16,4 +16,24 @@ internal enum CommandType : byte
 
     /// <summary>Drop client-session dedupe rows last used before a cutoff (<see cref="ExpireSessionsCommand"/>).</summary>
     ExpireSessions = 2,
+
+    // 10-19 controller, 20-39 transactions, 50-54 time to live (claimed on the bulletin board).
+
+    /// <summary>Take a lock or join its queue; by the holder, a renewal (<see cref="LockCommand"/>).</summary>
+    AcquireLock = 40,
+
+    /// <summary>Restart the holder's lease (<see cref="LockCommand"/>).</summary>
+    RenewLock = 41,
+
+    /// <summary>The holder gives the lock up, or a waiter leaves the queue (<see cref="LockCommand"/>).</summary>
+    ReleaseLock = 42,
+
+    /// <summary>The leader's decision that a holder's lease ran out on its clock (<see cref="LockCommand"/>).</summary>
+    ExpireLock = 43,
+
+    /// <summary>The leader's decision that a waiter stopped asking (<see cref="LockCommand"/>).</summary>
+    ExpireLockWaiter = 44,
+
+    /// <summary>A single-key write that carries a fencing token (<see cref="FencedWriteCommand"/>).</summary>
+    FencedWrite = 45,
 }

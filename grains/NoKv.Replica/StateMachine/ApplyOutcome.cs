@@ -2,5 +2,8 @@ using NoKv.Abstractions.Errors;
 
 namespace NoKv.Replica.StateMachine;
 
-/// <summary>What applying one committed entry did, for answering the client that proposed it.</summary>
-internal readonly record struct ApplyOutcome(ulong Index, ulong Term, NoKvErrorCode Code, bool Succeeded);
+/// <summary>
+/// What applying one committed entry did, for answering the client that proposed it. <see cref="Payload"/> carries a
+/// command's result value where it has one (a lock's fencing token or queue position; 0 otherwise).
+/// </summary>
+internal readonly record struct ApplyOutcome(ulong Index, ulong Term, NoKvErrorCode Code, bool Succeeded, long Payload = 0);

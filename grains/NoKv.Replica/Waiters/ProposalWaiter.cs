@@ -47,6 +47,9 @@ internal sealed class ProposalWaiter
 
     public ulong Term { get; set; }
 
+    /// <summary>The applied command's result value (a lock's token or queue position), set before completion.</summary>
+    public long Payload { get; set; }
+
     public bool IsCompleted => _done.Task.IsCompleted;
 
     public Task<(NoKvErrorCode Code, bool Succeeded, ulong Index)> Task => _done.Task;

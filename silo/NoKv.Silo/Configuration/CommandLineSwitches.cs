@@ -11,6 +11,7 @@ public static class CommandLineSwitches
         ["--store-id"] = "StoreId",
         ["--data-dir"] = "DataDirectory",
         ["--compression"] = "Compression",
+        ["--memory-budget"] = "MemoryBudgetBytes",
         ["--silo-port"] = "SiloPort",
         ["--gateway-port"] = "GatewayPort",
         ["--advertised-address"] = "AdvertisedAddress",
@@ -20,5 +21,10 @@ public static class CommandLineSwitches
         ["--connection-string"] = "Clustering:ConnectionString",
         ["--membership-dir"] = "Clustering:MembershipDirectory",
         ["--log-format"] = "LogFormat",
+        ["--http-port"] = "Http:Port",
+        ["--http-address"] = "Http:Address",
+        ["--otlp-endpoint"] = "Telemetry:OtlpEndpoint",
+        ["--resp-port"] = "Resp:Port",
+        ["--resp-bind"] = "Resp:BindAddress",
     };
 }

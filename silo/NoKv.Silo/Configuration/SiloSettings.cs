@@ -55,6 +55,9 @@ public sealed class SiloSettings
     /// <summary>Obsolete logs deleted this many bytes at a time (NOKV_LOGDELETESTEPBYTES, 0 = at once); null keeps the store's default.</summary>
     public long? LogDeleteStepBytes { get; set; }
 
+    /// <summary>Engine memory budget in bytes (--memory-budget, NOKV_MEMORYBUDGETBYTES; 0 = none); null keeps the store's default.</summary>
+    public long? MemoryBudgetBytes { get; set; }
+
     /// <summary>Engine block codec per level, e.g. "none,none,lz4,zstd" (--compression, NOKV_COMPRESSION); null keeps the store's default.</summary>
     public string? Compression { get; set; }
 
@@ -62,6 +65,15 @@ public sealed class SiloSettings
     public string LogFormat { get; set; } = nameof(Configuration.LogFormat.Simple);
 
     public ClusteringSettings Clustering { get; set; } = new();
+
+    /// <summary>HTTP port for /metrics, the JSON API and the dashboard (off unless Http:Port is set).</summary>
+    public HttpSettings Http { get; set; } = new();
+
+    /// <summary>OpenTelemetry exporters and tracing.</summary>
+    public TelemetrySettings Telemetry { get; set; } = new();
+
+    /// <summary>The Redis-protocol gateway.</summary>
+    public RespSettings Resp { get; set; } = new();
 
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
     public LayoutSettings Layout { get; set; } = new();

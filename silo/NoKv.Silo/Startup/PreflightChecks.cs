@@ -53,6 +53,22 @@ public static class PreflightChecks
             throw new StartupError(StartupError.InvalidConfiguration, $"SiloPort and GatewayPort must differ (both are {settings.SiloPort}).");
         }
 
+        HttpPreflight.Run(settings);
+        if (settings.Resp.Enabled)
+        {
+            if (!IPAddress.TryParse(settings.Resp.BindAddress, out _))
+            {
+                throw new StartupError(StartupError.InvalidConfiguration, $"Resp:BindAddress '{settings.Resp.BindAddress}' is not an IP address (--resp-bind).");
+            }
+
+            int resp = settings.Resp.EffectivePort(settings.StoreId);
+            CheckPort(resp, "Resp:Port");
+            if (resp == settings.SiloPort || resp == settings.GatewayPort)
+            {
+                throw new StartupError(StartupError.InvalidConfiguration, $"Resp:Port {resp} is also the silo or gateway port; pick another with --resp-port.");
+            }
+        }
+
         CheckDataDirectory(settings.EffectiveDataDirectory);
         if (provider == ClusteringProvider.File)
         {
@@ -77,7 +93,7 @@ public static class PreflightChecks
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
-            throw new StartupError(StartupError.PortInUse, $"{name} {port} is not available ({(e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "already in use" : "access denied")}); pick another with --{(name == "SiloPort" ? "silo-port" : "gateway-port")}.");
+            throw new StartupError(StartupError.PortInUse, $"{name} {port} is not available ({(e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "already in use" : "access denied")}); pick another with --{name switch { "SiloPort" => "silo-port", "GatewayPort" => "gateway-port", _ => "resp-port" }}.");
         }
     }
 

@@ -1,14 +1,18 @@
 using System.Data.Common;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NoKv.Client.Hosting;
 using NoKv.Grains.Hosting;
+using NoKv.Resp.Hosting;
 using NoKv.Silo.Configuration;
+using NoKv.Silo.Http;
+using NoKv.Silo.Telemetry;
 using NoKv.Silo.Logging;
 using NoKv.Silo.Membership;
 using Npgsql;
-using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
@@ -22,7 +26,24 @@ public static class SiloHostFactory
 
     public static IHost Build(string[] args, IConfiguration configuration, SiloSettings settings, ClusteringProvider provider)
     {
+        if (settings.Http.Enabled)
+        {
+            // With an HTTP port the host is a web application (Kestrel on Http:Address:Http:Port only).
+            var web = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+            Configure(web, configuration, settings, provider);
+            SiloHttp.ConfigureServices(web, settings);
+            var app = web.Build();
+            SiloHttp.Map(app, settings);
+            return app;
+        }
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = false });
+        Configure(builder, configuration, settings, provider);
+        return builder.Build();
+    }
+
+    private static void Configure(IHostApplicationBuilder builder, IConfiguration configuration, SiloSettings settings, ClusteringProvider provider)
+    {
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -51,6 +72,7 @@ public static class SiloHostFactory
                     store.BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond ?? store.BackgroundWriteBytesPerSecond;
                     store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
                     store.Compression = settings.Compression ?? store.Compression;
+                    store.MemoryBudgetBytes = settings.MemoryBudgetBytes ?? store.MemoryBudgetBytes;
                 },
                 cluster =>
                 {
@@ -72,15 +94,35 @@ public static class SiloHostFactory
                     replicas.SessionTtl = settings.Replicas.SessionTtl;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
+            SiloTelemetry.ConfigureSilo(silo, settings);
+        });
+
+        // The Redis-protocol gateway, over an in-silo NoKV client; registered after Orleans so it opens its port once
+        // the silo is up and closes it before the silo stops.
+        builder.Services.AddNoKvClient(o =>
+        {
+            o.MaxKeyBytes = settings.Replicas.MaxKeyBytes;
+            o.MaxValueBytes = settings.Replicas.MaxValueBytes;
+        });
+        builder.Services.AddNoKvResp(o =>
+        {
+            o.Enabled = settings.Resp.Enabled;
+            o.BindAddress = settings.Resp.BindAddress;
+            o.Port = settings.Resp.EffectivePort(settings.StoreId);
+            o.Password = settings.Resp.Password;
+            o.MaxConnections = settings.Resp.MaxConnections;
+            o.MaxKeyBytes = settings.Replicas.MaxKeyBytes;
+
+            // Oversized values up to twice the limit get the store's clear "value too large" error on a live connection;
+            // beyond that the request is a protocol error and the connection closes (as redis-server does past its limit).
+            o.MaxBulkBytes = Math.Max(o.MaxBulkBytes, 2 * Math.Max(settings.Replicas.MaxValueBytes, settings.Replicas.MaxKeyBytes));
+            o.MaxRequestBytes = Math.Max(o.MaxRequestBytes, o.MaxBulkBytes);
         });
 
         // After Orleans, so the peer status reporter (a hosted service) starts once the silo does.
         ConsoleLogging.Configure(builder.Logging, Enum.Parse<LogFormat>(settings.LogFormat, ignoreCase: true));
 
-        // Meters: the engine publishes "NoKv.Storage", Orleans its runtime meters. Exporters are the
-        // deployment's choice (OTLP, Prometheus); add one with builder.Services.ConfigureOpenTelemetryMeterProvider.
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("NoKv.Storage", "Microsoft.Orleans"));
-        return builder.Build();
+        SiloTelemetry.Configure(builder, settings);
     }
 
     private static void ConfigureClustering(ISiloBuilder silo, SiloSettings settings, ClusteringProvider provider)

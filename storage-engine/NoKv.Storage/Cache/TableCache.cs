@@ -7,7 +7,8 @@ namespace NoKv.Storage.Cache;
 
 /// <summary>
 /// Keeps up to <see cref="Capacity"/> tables open (reader + index + filter in memory), by file number,
-/// evicting the least recently used (approximately: by a recency stamp). Tables are opened on demand
+/// evicting the least recently used (approximately: by a recency stamp); with a byte bound, also while the open
+/// tables' index and filter memory exceeds <see cref="MemoryCapacityBytes"/>. Tables are opened on demand
 /// through the <see cref="IFileSystem"/>.
 /// </summary>
 /// <remarks>
@@ -35,6 +36,9 @@ public sealed class TableCache : IDisposable
     private long _evictions;
     private int _count;
 
+    // Index, filter and search-aid bytes of the tables in _map. Changed under _insertLock only.
+    private long _openBytes;
+
     // Recency clock for LRU stamps. Bumped without synchronization: a lost increment only makes two uses
     // look simultaneous, which is harmless for choosing a victim.
     private long _clock;
@@ -42,8 +46,11 @@ public sealed class TableCache : IDisposable
 
     /// <param name="pathOf">Maps a file number to the table's path.</param>
     /// <param name="capacity">Most tables kept open (the db layer's MaxOpenTables).</param>
-    public TableCache(IFileSystem fileSystem, Func<long, string> pathOf, TableOptions options, BlockCache? blockCache, int capacity)
+    /// <param name="memoryCapacityBytes">Most index and filter bytes kept open (0 = no byte bound). The table just
+    /// opened always stays, so one table larger than the bound is still served.</param>
+    public TableCache(IFileSystem fileSystem, Func<long, string> pathOf, TableOptions options, BlockCache? blockCache, int capacity, long memoryCapacityBytes = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(memoryCapacityBytes);
         ArgumentNullException.ThrowIfNull(fileSystem);
         ArgumentNullException.ThrowIfNull(pathOf);
         ArgumentNullException.ThrowIfNull(options);
@@ -58,16 +65,20 @@ public sealed class TableCache : IDisposable
         _options = options;
         _blockCache = blockCache;
         Capacity = capacity;
+        MemoryCapacityBytes = memoryCapacityBytes;
     }
 
     public int Capacity { get; }
+
+    /// <summary>Bound on the open tables' index and filter bytes; 0 when only <see cref="Capacity"/> bounds them.</summary>
+    public long MemoryCapacityBytes { get; }
 
     public TableOptions Options => _options;
 
     public BlockCache? BlockCache => _blockCache;
 
     public TableCacheStatistics GetStatistics() =>
-        new(_hits.Sum(), _misses.Sum(), Interlocked.Read(ref _evictions), Volatile.Read(ref _count), Capacity);
+        new(_hits.Sum(), _misses.Sum(), Interlocked.Read(ref _evictions), Volatile.Read(ref _count), Capacity, Interlocked.Read(ref _openBytes));
 
     /// <summary>
     /// Point lookup in table <paramref name="fileNumber"/>; see <see cref="TableReader.TryGet"/> for the
@@ -148,6 +159,7 @@ public sealed class TableCache : IDisposable
             }
 
             _count--;
+            _openBytes -= removed.Reader.MemoryBytes;
         }
 
         // Outside the lock: dropping the last reference closes the file.
@@ -168,6 +180,7 @@ public sealed class TableCache : IDisposable
                 if (_map.TryRemove(pair))
                 {
                     _count--;
+                    _openBytes -= pair.Value.Reader.MemoryBytes;
                     pair.Value.Release();
                 }
             }
@@ -189,7 +202,7 @@ public sealed class TableCache : IDisposable
         entry = null;
         TableReader reader = TableReader.Open(_fileSystem.OpenRandomAccess(_pathOf(fileNumber)), fileNumber, _options, _blockCache);
         TableReader? loser = null;
-        TableCacheEntry? victim = null;
+        List<TableCacheEntry>? victims = null;
         lock (_insertLock)
         {
             if (_disposed)
@@ -210,33 +223,42 @@ public sealed class TableCache : IDisposable
                 if (existing is not null && _map.TryRemove(new KeyValuePair<long, TableCacheEntry>(fileNumber, existing)))
                 {
                     _count--;
+                    _openBytes -= existing.Reader.MemoryBytes;
                 }
 
                 _map[fileNumber] = entry;
                 _count++;
-                if (_count > Capacity)
+                _openBytes += reader.MemoryBytes;
+                while (_count > Capacity || (MemoryCapacityBytes > 0 && _openBytes > MemoryCapacityBytes && _count > 1))
                 {
-                    victim = LeastRecentlyUsedExcept(entry);
-                    if (victim is not null && _map.TryRemove(new KeyValuePair<long, TableCacheEntry>(victim.FileNumber, victim)))
+                    TableCacheEntry? victim = LeastRecentlyUsedExcept(entry);
+                    if (victim is null || !_map.TryRemove(new KeyValuePair<long, TableCacheEntry>(victim.FileNumber, victim)))
                     {
-                        _count--;
-                        _evictions++;
+                        break;
                     }
-                    else
-                    {
-                        victim = null;
-                    }
+
+                    _count--;
+                    _openBytes -= victim.Reader.MemoryBytes;
+                    _evictions++;
+                    (victims ??= []).Add(victim);
                 }
             }
         }
 
         loser?.Dispose();
-        victim?.Release();
+        if (victims is not null)
+        {
+            foreach (TableCacheEntry victim in victims)
+            {
+                victim.Release();
+            }
+        }
+
         ObjectDisposedException.ThrowIf(entry is null, this);
         return entry;
     }
 
-    /// <summary>REQUIRES: _insertLock held. O(Capacity); only called on a miss that already opened a file.</summary>
+    /// <summary>REQUIRES: _insertLock held. O(open tables); only called on a miss that already opened a file.</summary>
     private TableCacheEntry? LeastRecentlyUsedExcept(TableCacheEntry keep)
     {
         TableCacheEntry? oldest = null;

@@ -23,15 +23,24 @@ internal sealed class TablePins : IDisposable
     private readonly TableCache _tables;
     private readonly ConcurrentDictionary<FileMetaData, TableCacheEntry> _pins = new(ReferenceEqualityComparer.Instance);
     private volatile bool _disposed;
+    private long _pinnedBytes;
 
-    public TablePins(TableCache tables, int budget)
+    /// <param name="bytesBudget">Most index and filter bytes pinned at once (0 = bounded by count only).</param>
+    public TablePins(TableCache tables, int budget, long bytesBudget = 0)
     {
         _tables = tables;
         Budget = budget;
+        BytesBudget = bytesBudget;
     }
 
     /// <summary>Most files pinned at once.</summary>
     public int Budget { get; }
+
+    /// <summary>Most index and filter bytes pinned at once; 0 when only <see cref="Budget"/> bounds pins.</summary>
+    public long BytesBudget { get; }
+
+    /// <summary>Index and filter bytes of the pinned tables.</summary>
+    public long PinnedBytes => Interlocked.Read(ref _pinnedBytes);
 
     public int Count => _pins.Count;
 
@@ -47,6 +56,7 @@ internal sealed class TablePins : IDisposable
     {
         if (_pins.TryRemove(file, out TableCacheEntry? entry))
         {
+            Interlocked.Add(ref _pinnedBytes, -entry.Reader.MemoryBytes);
             entry.Release();
         }
     }
@@ -59,6 +69,7 @@ internal sealed class TablePins : IDisposable
         {
             if (_pins.TryRemove(pin))
             {
+                Interlocked.Add(ref _pinnedBytes, -pin.Value.Reader.MemoryBytes);
                 pin.Value.Release();
             }
         }
@@ -72,9 +83,24 @@ internal sealed class TablePins : IDisposable
         }
 
         TableCacheEntry entry = _tables.Acquire((long)file.Number);
+        long bytes = entry.Reader.MemoryBytes;
+        if (BytesBudget > 0 && Interlocked.Add(ref _pinnedBytes, bytes) > BytesBudget)
+        {
+            // Over the byte budget: read this file through the table cache, which bounds it by its own share.
+            Interlocked.Add(ref _pinnedBytes, -bytes);
+            entry.Release();
+            return null;
+        }
+
+        if (BytesBudget == 0)
+        {
+            Interlocked.Add(ref _pinnedBytes, bytes);
+        }
+
         if (!file.TrySetPinnedTable(entry))
         {
             // Another reader pinned it first; use theirs.
+            Interlocked.Add(ref _pinnedBytes, -bytes);
             entry.Release();
             return file.PinnedTable;
         }

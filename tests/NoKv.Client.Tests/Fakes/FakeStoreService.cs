@@ -36,4 +36,6 @@ internal sealed class FakeStoreService(StoreId store) : IStoreService
     public Task<ReadResponse> GetAsync(StoreId store, ReadRequest request) => throw new NotSupportedException();
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request) => throw new NotSupportedException();
+
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(StoreId store, NoKv.Abstractions.Locks.LockRequest request) => throw new NotSupportedException();
 }

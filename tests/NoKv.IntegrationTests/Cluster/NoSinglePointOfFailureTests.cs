@@ -118,6 +118,7 @@ public sealed class NoSinglePointOfFailureTests(ITestOutputHelper output) : IDis
         [
             "--store-id", store.ToString(), "--data-dir", Path.Combine(_root, $"store-{store}"),
             "--silo-port", _siloPorts[store - 1].ToString(), "--gateway-port", _gatewayPorts[store - 1].ToString(),
+            "--resp-port", SiloProcess.FreePort().ToString(),
             "--cluster-id", ClusterId, "--service-id", ClusterId, "--Replicas:TickInterval", "00:00:00.050",
             "--clustering", "File", "--membership-dir", MembershipDirectory,
         ], output);

@@ -109,7 +109,7 @@ public sealed class ProcessCrashTests(ITestOutputHelper output) : IDisposable
             foreach (var arg in new[]
             {
                 silo, "--store-id", (i + 1).ToString(), "--data-dir", Path.Combine(_root, $"store-{i + 1}"),
-                "--silo-port", siloPorts[i].ToString(), "--gateway-port", gatewayPorts[i].ToString(),
+                "--silo-port", siloPorts[i].ToString(), "--gateway-port", gatewayPorts[i].ToString(), "--resp-port", SiloProcess.FreePort().ToString(),
                 "--cluster-id", "crash-test", "--service-id", "crash-test", "--Replicas:TickInterval", "00:00:00.050",
             })
             {

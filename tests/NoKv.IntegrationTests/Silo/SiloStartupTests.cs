@@ -198,6 +198,7 @@ public sealed class SiloStartupTests : IDisposable
             SiloPort = FreePort(),
             GatewayPort = FreePort(),
         };
+        settings.Resp.Port = FreePort();
         change(settings);
         return settings;
     }

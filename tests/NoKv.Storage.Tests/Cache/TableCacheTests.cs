@@ -34,6 +34,57 @@ public class TableCacheTests
     }
 
     [Fact]
+    public void ByteBoundKeepsOpenIndexAndFilterMemoryUnderIt()
+    {
+        (CountingFileSystem fs, _) = BuildTables();
+        long oneTable;
+        using (var probe = new TableCache(fs, TestTables.PathOf, TableOptions.Default, null, capacity: 100))
+        {
+            Assert.True(probe.TryGet(1, Key(1, 0), out _, out _));
+            oneTable = probe.GetStatistics().OpenTableBytes;
+        }
+
+        Assert.True(oneTable > 0);
+        long bound = (oneTable * 5) + (oneTable / 2);
+        using var cache = new TableCache(fs, TestTables.PathOf, TableOptions.Default, null, capacity: 100, memoryCapacityBytes: bound);
+        for (int round = 0; round < 2; round++)
+        {
+            for (long file = 1; file <= Tables; file++)
+            {
+                Assert.True(cache.TryGet(file, Key(file, 7), out _, out ReadOnlySpan<byte> value));
+                Assert.True(value.SequenceEqual(Value(file, 7)));
+                TableCacheStatistics now = cache.GetStatistics();
+                Assert.True(now.OpenTableBytes <= bound, $"{now.OpenTableBytes} open bytes over the bound {bound}");
+                Assert.True(now.OpenTables <= 5, $"{now.OpenTables} tables open under a bound of five tables' bytes");
+            }
+        }
+
+        TableCacheStatistics stats = cache.GetStatistics();
+        Assert.True(stats.Evictions >= (Tables * 2) - 5);
+        Assert.True(fs.OpenHandles <= 5);
+
+        // Evicting everything by hand brings the count of open bytes back to zero: nothing leaks in the books.
+        for (long file = 1; file <= Tables; file++)
+        {
+            cache.Evict(file);
+        }
+
+        Assert.Equal(0, cache.GetStatistics().OpenTableBytes);
+    }
+
+    [Fact]
+    public void TableLargerThanTheByteBoundIsStillServed()
+    {
+        (CountingFileSystem fs, _) = BuildTables();
+        using var cache = new TableCache(fs, TestTables.PathOf, TableOptions.Default, null, capacity: 100, memoryCapacityBytes: 1);
+        for (long file = 1; file <= 4; file++)
+        {
+            Assert.True(cache.TryGet(file, Key(file, 3), out _, out _));
+            Assert.Equal(1, cache.GetStatistics().OpenTables);
+        }
+    }
+
+    [Fact]
     public void RepeatedLookupsHitWithoutReopening()
     {
         (CountingFileSystem fs, _) = BuildTables();

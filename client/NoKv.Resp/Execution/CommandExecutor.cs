@@ -1,0 +1,312 @@
+using NoKv.Abstractions.Errors;
+using NoKv.Client;
+using NoKv.Resp.Commands;
+using NoKv.Resp.Protocol;
+
+namespace NoKv.Resp.Execution;
+
+/// <summary>
+/// Runs key transitions against the store so each is atomic and every acknowledged write is durable on a
+/// majority (the SDK's Put, Delete and CompareAndSwap complete only then).
+/// <list type="bullet">
+/// <item>A command on one key reads the key (linearizable), applies the transition, and writes the result with a
+/// compare-and-swap against what it read; a lost race re-reads and re-applies, so INCR, APPEND, SET NX/XX/GET,
+/// GETDEL and DEL are atomic read-modify-writes. A blind write (plain SET, MSET) is one Put; a read-only
+/// command is one read.</item>
+/// <item>A command on several keys (MGET, MSET, DEL, EXISTS) runs once per key, concurrently: each key's part is
+/// atomic, the whole is not a single atomic step (docs/resp.md).</item>
+/// <item>MULTI/EXEC on at most one key runs like a single command (the queue is the transition); WATCH compares
+/// the key's value at EXEC with its value at WATCH inside the same compare-and-swap.</item>
+/// </list>
+/// Thread-safe (stateless apart from the store).
+/// </summary>
+internal sealed class CommandExecutor
+{
+    /// <summary>Compare-and-swap attempts before a command gives up under contention (each attempt is one read and one CAS).</summary>
+    internal const int MaxAttempts = 200;
+
+    private readonly IKvStore _store;
+
+    public CommandExecutor(IKvStore store) => _store = store;
+
+    /// <summary>Runs a transition command outside MULTI.</summary>
+    public async ValueTask<RespReply> RunAsync(CommandSpec spec, RespRequest args, CancellationToken cancellationToken)
+    {
+        int keys = spec.KeyCount(args);
+        try
+        {
+            if (keys == 0)
+            {
+                return spec.Transition!(args, new KeyView());
+            }
+
+            if (keys == 1 || spec.MultiKey == MultiKeyReply.None)
+            {
+                return await RunOnKeyAsync(spec, args, args.Memory(spec.FirstKey), cancellationToken).ConfigureAwait(false);
+            }
+
+            return await RunPerKeyAsync(spec, args, keys, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NoKvException e)
+        {
+            return RespReply.Error(ErrorText(e));
+        }
+    }
+
+    /// <summary>
+    /// Runs a MULTI/EXEC queue (<paramref name="queue"/>, its commands' own arguments) as one atomic step, with
+    /// <paramref name="watched"/> (keys and their values when watched) as its precondition. Returns the reply array,
+    /// or a null array when a watched key changed.
+    /// </summary>
+    public async ValueTask<RespReply> ExecAsync(IReadOnlyList<QueuedCommand> queue, IReadOnlyList<WatchedKey> watched, CancellationToken cancellationToken)
+    {
+        var keys = new List<byte[]>();
+        foreach (var w in watched)
+        {
+            AddDistinct(keys, w.Key);
+        }
+
+        foreach (var q in queue)
+        {
+            int count = q.Spec.KeyCount(q.Args);
+            for (int k = 0; k < count; k++)
+            {
+                AddDistinct(keys, q.Args.ToArray(q.Spec.KeyIndex(k)));
+            }
+        }
+
+        if (keys.Count > 1)
+        {
+            return RespReply.Error($"ERR this NoKV build runs MULTI/EXEC (and WATCH) on one key at a time; this transaction touches {keys.Count} keys, and cross-shard transactions are not available yet. Nothing was executed.");
+        }
+
+        try
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                var view = new KeyView();
+                byte[]? original = null;
+                if (keys.Count == 1)
+                {
+                    original = await _store.GetAsync(keys[0], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    foreach (var w in watched)
+                    {
+                        if (!SameValue(w.Value, original))
+                        {
+                            return RespReply.NilArray;
+                        }
+                    }
+
+                    view.Load(keys[0], original);
+                }
+
+                var replies = new RespReply[queue.Count];
+                for (int i = 0; i < queue.Count; i++)
+                {
+                    replies[i] = queue[i].Spec.Transition!(queue[i].Args, view);
+                }
+
+                if (!view.Written || await _store.CompareAndSwapAsync(keys[0], Optional(original), Optional(view[0].Current), cancellationToken).ConfigureAwait(false))
+                {
+                    return RespReply.Array(replies);
+                }
+
+                // Another client changed the key between the read and the swap: with WATCH that aborts, without it
+                // the transaction runs again on the new value (it has not been observed by anyone yet).
+                if (watched.Count > 0)
+                {
+                    return RespReply.NilArray;
+                }
+
+                if (attempt >= MaxAttempts)
+                {
+                    return RespReply.Error(Contended(attempt));
+                }
+
+                await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (NoKvException e)
+        {
+            return RespReply.Error(ErrorText(e));
+        }
+    }
+
+    /// <summary>Reads <paramref name="key"/> for WATCH.</summary>
+    public Task<byte[]?> ReadAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken) => _store.GetAsync(key, cancellationToken: cancellationToken);
+
+    /// <summary>The reply text for a store error: what failed, in terms a Redis user can act on.</summary>
+    public static string ErrorText(NoKvException e) => e.Code switch
+    {
+        NoKvErrorCode.EmptyKey => "ERR empty keys are not supported by NoKV",
+        NoKvErrorCode.KeyTooLarge or NoKvErrorCode.ValueTooLarge => "ERR " + e.Message,
+        NoKvErrorCode.Timeout => "TRYAGAIN " + e.Message,
+        _ => $"ERR NoKV {e.Code}: {e.Message}",
+    };
+
+    private async ValueTask<RespReply> RunOnKeyAsync(CommandSpec spec, RespRequest args, ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+    {
+        bool reads = spec.NeedsRead(args);
+        for (int attempt = 1; ; attempt++)
+        {
+            var view = new KeyView();
+            byte[]? original = null;
+            if (reads)
+            {
+                original = await _store.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+                view.Load(key, original);
+            }
+            else
+            {
+                view.LoadBlind(key);
+            }
+
+            var reply = spec.Transition!(args, view);
+            if (!view.Written)
+            {
+                return reply;
+            }
+
+            var next = view[0].Current;
+            if (!reads)
+            {
+                await (next is null ? _store.DeleteAsync(key, cancellationToken) : _store.PutAsync(key, next, cancellationToken)).ConfigureAwait(false);
+                return reply;
+            }
+
+            if (await _store.CompareAndSwapAsync(key, Optional(original), Optional(next), cancellationToken).ConfigureAwait(false))
+            {
+                return reply;
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                return RespReply.Error(Contended(attempt));
+            }
+
+            await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<RespReply> RunPerKeyAsync(CommandSpec spec, RespRequest args, int keys, CancellationToken cancellationToken)
+    {
+        // One sub-command per key (per key/value pair for MSET), each carrying its own copy of the arguments so the
+        // parts can run at once.
+        int width = spec.Step;
+        var parts = new Task<RespReply>[keys];
+        var superseded = spec.MultiKey == MultiKeyReply.Ok ? Superseded(args, spec, keys) : null;
+        for (int k = 0; k < keys; k++)
+        {
+            // MSET k a k b leaves b, as Redis does: a blind write to a key named again later is dropped, not raced.
+            if (superseded is not null && superseded[k])
+            {
+                parts[k] = Task.FromResult(RespReply.Ok);
+                continue;
+            }
+
+            var sub = new List<byte[]>(width + 1) { args.ToArray(0) };
+            for (int j = 0; j < width; j++)
+            {
+                sub.Add(args.ToArray(spec.KeyIndex(k) + j));
+            }
+
+            var part = new RespRequest(sub);
+            parts[k] = RunOnKeyAsync(spec, part, part.Memory(1), cancellationToken).AsTask();
+        }
+
+        var replies = await Task.WhenAll(parts).ConfigureAwait(false);
+        switch (spec.MultiKey)
+        {
+            case MultiKeyReply.Array:
+                var items = new RespReply[replies.Length];
+                for (int i = 0; i < replies.Length; i++)
+                {
+                    items[i] = replies[i].IsError ? RespReply.Nil : replies[i].Items![0];
+                }
+
+                foreach (var r in replies)
+                {
+                    if (r.IsError)
+                    {
+                        return r;
+                    }
+                }
+
+                return RespReply.Array(items);
+            case MultiKeyReply.Sum:
+                long sum = 0;
+                foreach (var r in replies)
+                {
+                    if (r.IsError)
+                    {
+                        return r;
+                    }
+
+                    sum += r.Integer;
+                }
+
+                return RespReply.Int(sum);
+            default:
+                foreach (var r in replies)
+                {
+                    if (r.IsError)
+                    {
+                        return r;
+                    }
+                }
+
+                return RespReply.Ok;
+        }
+    }
+
+    /// <summary>
+    /// A value or absence, as the SDK's CompareAndSwap takes it. Passing a null byte[] straight to a
+    /// ReadOnlyMemory&lt;byte&gt;? parameter would convert it to an empty value, not to "absent".
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Optional(byte[]? value) => value is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(value);
+
+    private static Task BackoffAsync(int attempt, CancellationToken cancellationToken)
+    {
+        // The first retries go at once (the usual loser of a race wins the next round); sustained contention
+        // spreads out with jitter so competing gateways stop colliding.
+        if (attempt < 3)
+        {
+            return Task.CompletedTask;
+        }
+
+        int ceiling = Math.Min(50, 1 << Math.Min(attempt - 2, 6));
+        return Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, ceiling + 1)), cancellationToken);
+    }
+
+    private static string Contended(int attempts) =>
+        $"TRYAGAIN the key changed under this command {attempts} times in a row (heavy contention); nothing was written by the last attempt";
+
+    /// <summary>For each key position, whether the same key appears again later in the command.</summary>
+    private static bool[] Superseded(RespRequest args, CommandSpec spec, int keys)
+    {
+        var result = new bool[keys];
+        var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        for (int k = keys - 1; k >= 0; k--)
+        {
+            result[k] = !seen.Add(args.ToArray(spec.KeyIndex(k)));
+        }
+
+        return result;
+    }
+
+    private static void AddDistinct(List<byte[]> keys, byte[] key)
+    {
+        foreach (var k in keys)
+        {
+            if (k.AsSpan().SequenceEqual(key))
+            {
+                return;
+            }
+        }
+
+        keys.Add(key);
+    }
+
+    private static bool SameValue(byte[]? a, byte[]? b) =>
+        a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
+}

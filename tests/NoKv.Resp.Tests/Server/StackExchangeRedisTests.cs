@@ -1,0 +1,121 @@
+using NoKv.Resp.Tests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+
+namespace NoKv.Resp.Tests.Server;
+
+/// <summary>The gateway through StackExchange.Redis, in RESP2 and RESP3: what an application using Redis would do.</summary>
+public sealed class StackExchangeRedisTests
+{
+    [Theory]
+    [InlineData(RedisProtocol.Resp2)]
+    [InlineData(RedisProtocol.Resp3)]
+    public async Task Strings_and_keys_behave_like_redis(RedisProtocol protocol)
+    {
+        await using var server = await RespTestServer.StartAsync();
+        await using var redis = await server.ConnectAsync(protocol);
+        var db = redis.GetDatabase();
+
+        Assert.Equal(protocol, redis.GetServers()[0].Protocol);
+        Assert.True(await db.StringSetAsync("hello", "world"));
+        Assert.Equal("world", (string?)await db.StringGetAsync("hello"));
+        Assert.True((await db.StringGetAsync("missing")).IsNull);
+        Assert.False(await db.StringSetAsync("hello", "again", when: When.NotExists));
+        Assert.True(await db.StringSetAsync("fresh", "1", when: When.NotExists));
+        Assert.False(await db.StringSetAsync("absent", "x", when: When.Exists));
+        Assert.Equal("world", (string?)await db.StringSetAndGetAsync("hello", "there"));
+        Assert.Equal("there", (string?)await db.StringGetDeleteAsync("hello"));
+        Assert.False(await db.KeyExistsAsync("hello"));
+
+        Assert.Equal(1, await db.StringIncrementAsync("counter"));
+        Assert.Equal(11, await db.StringIncrementAsync("counter", 10));
+        Assert.Equal(10, await db.StringDecrementAsync("counter"));
+        Assert.Equal(3, await db.StringDecrementAsync("counter", 7));
+        Assert.Equal(5, await db.StringAppendAsync("log", "hello"));
+        Assert.Equal(11, await db.StringAppendAsync("log", " world"));
+        Assert.Equal(11, await db.StringLengthAsync("log"));
+
+        Assert.True(await db.StringSetAsync([new("a", "1"), new("b", "2"), new("a", "3")]));
+        var values = await db.StringGetAsync(["a", "b", "nope"]);
+        Assert.Equal(new[] { "3", "2", "(null)" }, values.Select(v => v.IsNull ? "(null)" : (string)v!).ToArray());
+        Assert.Equal(2, await db.KeyExistsAsync(["a", "b", "nope"]));
+        Assert.Equal(2, await db.KeyDeleteAsync(["a", "b", "nope"]));
+
+        Assert.Equal("-1", (await db.ExecuteAsync("TTL", "log")).ToString());
+        Assert.Equal("-2", (await db.ExecuteAsync("PTTL", "nope")).ToString());
+        Assert.Null(await db.KeyTimeToLiveAsync("log"));
+        Assert.Null(await db.KeyTimeToLiveAsync("nope"));
+        Assert.False(await db.KeyPersistAsync("log"));
+        var expire = await Assert.ThrowsAsync<RedisServerException>(() => db.KeyExpireAsync("log", TimeSpan.FromSeconds(5)));
+        Assert.Contains("expiry is not supported", expire.Message);
+        Assert.Equal("PONG", (await db.ExecuteAsync("PING")).ToString());
+        await db.PingAsync();
+    }
+
+    [Fact]
+    public async Task Concurrent_increments_from_many_connections_are_all_counted()
+    {
+        await using var server = await RespTestServer.StartAsync();
+        var clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => server.ConnectAsync()));
+        try
+        {
+            var work = clients.SelectMany(c => Enumerable.Range(0, 50).Select(_ => c.GetDatabase().StringIncrementAsync("shared"))).ToArray();
+            await Task.WhenAll(work);
+            Assert.Equal("200", (string?)await clients[0].GetDatabase().StringGetAsync("shared"));
+            Assert.Equal(200, work.Select(t => t.Result).Distinct().Count());
+        }
+        finally
+        {
+            foreach (var c in clients)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_transaction_with_a_condition_commits_or_aborts_as_a_whole()
+    {
+        await using var server = await RespTestServer.StartAsync();
+        await using var redis = await server.ConnectAsync();
+        var db = redis.GetDatabase();
+        await db.StringSetAsync("balance", "100");
+
+        var tx = db.CreateTransaction();
+        tx.AddCondition(Condition.StringEqual("balance", "100"));
+        var decremented = tx.StringDecrementAsync("balance", 30);
+        var read = tx.StringGetAsync("balance");
+        Assert.True(await tx.ExecuteAsync());
+        Assert.Equal(70, await decremented);
+        Assert.Equal("70", (string?)await read);
+
+        // The condition no longer holds: nothing runs.
+        var stale = db.CreateTransaction();
+        stale.AddCondition(Condition.StringEqual("balance", "100"));
+        _ = stale.StringDecrementAsync("balance", 30);
+        Assert.False(await stale.ExecuteAsync());
+        Assert.Equal("70", (string?)await db.StringGetAsync("balance"));
+    }
+
+    [Fact]
+    public async Task Keys_enumerates_every_key_once_through_scan_cursors()
+    {
+        await using var server = await RespTestServer.StartAsync();
+        await using var redis = await server.ConnectAsync();
+        var db = redis.GetDatabase();
+        var expected = Enumerable.Range(0, 250).Select(i => $"user:{i:D4}").ToHashSet();
+        foreach (var key in expected)
+        {
+            await db.StringSetAsync(key, "v");
+        }
+
+        await db.StringSetAsync("other", "v");
+        var found = new List<string>();
+        await foreach (var key in redis.GetServers()[0].KeysAsync(pattern: "user:*", pageSize: 17))
+        {
+            found.Add(key!);
+        }
+
+        Assert.Equal(expected.Order(), found.Order());
+    }
+}
