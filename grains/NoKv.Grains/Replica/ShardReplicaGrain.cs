@@ -9,6 +9,7 @@ using NoKv.Abstractions.Raft;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Raft;
@@ -108,6 +109,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
         _core.Failed += _ => DeactivateOnIdle();
         _registry.Add(_id.Shard, _core.Load);
+        PublishLoad();
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.OnTickAsync(),
             this,
@@ -225,8 +227,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private Task OnTickAsync()
     {
         RefreshDownStores();
+        PublishLoad();
         return _core.TickAsync();
     }
+
+    private void PublishLoad() => _core.Load.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);
 
     private async Task ObserveAsync(Task send, ulong peer)
     {
