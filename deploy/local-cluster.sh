@@ -13,9 +13,10 @@
 #   data/membership/       the Orleans membership table the stores share (File clustering, docs/cluster.md)
 #   data/logs/store-N.log  store N's console and its supervisor's lines
 #   data/pids/store-N.pid  the silo; store-N.supervisor.pid its supervisor; store-N.restarts how often it was restarted
-# Ports: store N listens on silo port 11110+N and gateway port 29999+N (30000-30002).
-# For tests and a second cluster on one machine: NOKV_DATA (default ./data), NOKV_SILO_PORT_BASE (11110) and
-# NOKV_GATEWAY_PORT_BASE (29999) move the data and the ports.
+# Ports: store N listens on silo port 11110+N, gateway port 29999+N (30000-30002) and HTTP port 8079+N (8080-8082:
+# the dashboard at /, the JSON API at /api/, Prometheus text at /metrics; docs/dashboard.md).
+# For tests and a second cluster on one machine: NOKV_DATA (default ./data), NOKV_SILO_PORT_BASE (11110),
+# NOKV_GATEWAY_PORT_BASE (29999), NOKV_HTTP_PORT_BASE (8079) and NOKV_RESP_PORT_BASE (6379) move the data and the ports.
 #
 # No store is special: membership lives in data/membership/, so any store can die and come back while the
 # others serve. Each store runs under a supervisor (a background copy of this script) that restarts its silo
@@ -29,6 +30,8 @@ SELF="$ROOT/deploy/local-cluster.sh"
 DATA="${NOKV_DATA:-$ROOT/data}"
 SILO_PORT_BASE=${NOKV_SILO_PORT_BASE:-11110}
 GATEWAY_PORT_BASE=${NOKV_GATEWAY_PORT_BASE:-29999}
+RESP_PORT_BASE=${NOKV_RESP_PORT_BASE:-6379}
+HTTP_PORT_BASE=${NOKV_HTTP_PORT_BASE:-8079}
 LOGS="$DATA/logs"
 PIDS="$DATA/pids"
 MEMBERSHIP="$DATA/membership"
@@ -85,7 +88,7 @@ build() {
 # The supervisor of store $1 (runs detached, output appended to the store's log). It owns the silo process:
 # starts it, waits for it, and restarts it unless told to stop (SIGTERM) or the exit code says not to.
 supervise() {
-  local n=$1 silo_port=$((SILO_PORT_BASE + $1)) gateway_port=$((GATEWAY_PORT_BASE + $1))
+  local n=$1 silo_port=$((SILO_PORT_BASE + $1)) gateway_port=$((GATEWAY_PORT_BASE + $1)) http_port=$((HTTP_PORT_BASE + $1))
   local backoff=1 silo="" stopping=0 started code
   echo $$ >"$PIDS/store-$n.supervisor.pid"
   # `stop` sends SIGTERM: leave the silo running (stop then shuts it down itself) and exit.
@@ -93,7 +96,7 @@ supervise() {
   while (( ! stopping )); do
     started=$SECONDS
     DOTNET_gcServer=0 dotnet "$SILO_DLL" --store-id "$n" --silo-name "store-$n" \
-      --data-dir "$DATA/store-$n" --silo-port "$silo_port" --gateway-port "$gateway_port" \
+      --data-dir "$DATA/store-$n" --silo-port "$silo_port" --gateway-port "$gateway_port" --http-port "$http_port" --resp-port $((RESP_PORT_BASE + n)) \
       --clustering File --membership-dir "$MEMBERSHIP" </dev/null &
     silo=$!
     echo "$silo" >"$PIDS/store-$n.pid"
@@ -136,7 +139,7 @@ start_store() {
   else
     nohup "$SELF" __supervise "$n" </dev/null >>"$LOGS/store-$n.log" 2>&1 &
   fi
-  echo "store $n starting (silo port $((SILO_PORT_BASE + n)), gateway port $((GATEWAY_PORT_BASE + n)), log $LOGS/store-$n.log)"
+  echo "store $n starting (silo port $((SILO_PORT_BASE + n)), gateway port $((GATEWAY_PORT_BASE + n)), HTTP port $((HTTP_PORT_BASE + n)), log $LOGS/store-$n.log)"
 }
 
 wait_serving() {
@@ -158,7 +161,7 @@ start() {
   build
   for n in "${STORES[@]}"; do start_store "$n"; done
   for n in "${STORES[@]}"; do wait_serving "$n"; done
-  echo "NoKV is up: 3 stores, gateways 127.0.0.1:$((GATEWAY_PORT_BASE + 1))-$((GATEWAY_PORT_BASE + 3)), Redis protocol 127.0.0.1:6380-6382, data under $DATA."
+  echo "NoKV is up: 3 stores, gateways 127.0.0.1:$((GATEWAY_PORT_BASE + 1))-$((GATEWAY_PORT_BASE + 3)), Redis protocol 127.0.0.1:$((RESP_PORT_BASE + 1))-$((RESP_PORT_BASE + 3)), dashboard http://127.0.0.1:$((HTTP_PORT_BASE + 1))/, data under $DATA."
   echo "try: deploy/nokv put hello world && deploy/nokv get hello"
 }
 

@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Locks;
 using NoKv.Abstractions.Requests;
 
 namespace NoKv.Client;
@@ -55,4 +56,17 @@ public interface IKvStore
     /// <summary>Like <see cref="TransactAsync(Func{Transactions.ITransaction, Task}, CancellationToken)"/>, returning the body's result.</summary>
     Task<T> TransactAsync<T>(Func<Transactions.ITransaction, Task<T>> body, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"{GetType().Name} does not support transactions.");
+
+    /// <summary>
+    /// <see cref="PutAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, CancellationToken)"/> fenced by a lock token: refused with
+    /// <see cref="NoKv.Abstractions.Errors.FencedOutException"/>, changing nothing, if the key's shard has already seen a
+    /// write fenced with a newer token of the same lock (docs/locks.md).
+    /// </summary>
+    Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, LockFence fence, CancellationToken cancellationToken = default);
+
+    /// <summary><see cref="DeleteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> fenced by a lock token (see the fenced PutAsync).</summary>
+    Task DeleteAsync(ReadOnlyMemory<byte> key, LockFence fence, CancellationToken cancellationToken = default);
+
+    /// <summary>CompareAndSwapAsync fenced by a lock token (see the fenced PutAsync); a refused write throws, a mismatch returns false.</summary>
+    Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte>? newValue, LockFence fence, CancellationToken cancellationToken = default);
 }

@@ -156,8 +156,9 @@ internal sealed partial class KvStore : IKvStore
                     await retry.BackoffAsync().ConfigureAwait(false);
                     continue;
                 }
-                catch (NoKvException)
+                catch (NoKvException e)
                 {
+                    retry.Failed(e.Code);
                     throw;
                 }
                 catch (Exception e)
@@ -180,6 +181,7 @@ internal sealed partial class KvStore : IKvStore
                         _router.NoteLeader(shard.Id, store);
                     }
 
+                    retry.Succeeded();
                     return response;
                 case NoKvErrorCode.NotLeader:
                     retry.Fail(response.Code, $"store {store} is not the leader of shard {shard.Id}");
@@ -253,6 +255,7 @@ internal sealed partial class KvStore : IKvStore
                         continue;
                     }
 
+                    retry.Failed(response.Code);
                     throw NoKvErrors.FromCode(response.Code, shard.Id, response.LeaderHint, response.CurrentEpoch, response.Detail);
             }
         }

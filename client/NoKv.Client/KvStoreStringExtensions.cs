@@ -15,6 +15,10 @@ public static class KvStoreStringExtensions
     public static Task PutAsync(this IKvStore store, string key, string value, CancellationToken cancellationToken = default) =>
         store.PutAsync(Utf8(key), Utf8(value), cancellationToken);
 
+    /// <summary>A put fenced by a lock token (see <see cref="IKvStore.PutAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, NoKv.Abstractions.Locks.LockFence, CancellationToken)"/>).</summary>
+    public static Task PutAsync(this IKvStore store, string key, string value, NoKv.Abstractions.Locks.LockFence fence, CancellationToken cancellationToken = default) =>
+        store.PutAsync(Utf8(key), Utf8(value), fence, cancellationToken);
+
     public static Task DeleteAsync(this IKvStore store, string key, CancellationToken cancellationToken = default) =>
         store.DeleteAsync(Utf8(key), cancellationToken);
 

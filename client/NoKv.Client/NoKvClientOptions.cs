@@ -54,4 +54,14 @@ public sealed class NoKvClientOptions
 
     /// <summary>How many times <c>TransactAsync</c> runs its body before giving up on conflicts.</summary>
     public int TransactionMaxAttempts { get; set; } = 10;
+
+    /// <summary>
+    /// Locks: how much faster this client's clock may run than the lock leader's, as a fraction (0.01 = 1%). A lease
+    /// of L is treated as ended after L x (1 - rate) - <see cref="LockSafetyMargin"/>, measured on this client's
+    /// monotonic clock from when the request that granted or renewed it was sent (docs/locks.md).
+    /// </summary>
+    public double LockClockDriftRate { get; set; } = 0.01;
+
+    /// <summary>Locks: time taken off every lease on top of <see cref="LockClockDriftRate"/> (scheduling, a GC pause between checking and acting).</summary>
+    public TimeSpan LockSafetyMargin { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -38,6 +38,16 @@ public sealed class NoKvClientOptionsValidator : IValidateOptions<NoKvClientOpti
             failures.Add($"NoKvClientOptions.ScanPageSize must be at least 1, was {options.ScanPageSize}.");
         }
 
+        if (options.LockClockDriftRate is < 0 or >= 0.5 || double.IsNaN(options.LockClockDriftRate))
+        {
+            failures.Add($"NoKvClientOptions.LockClockDriftRate must be in [0, 0.5), was {options.LockClockDriftRate}.");
+        }
+
+        if (options.LockSafetyMargin < TimeSpan.Zero)
+        {
+            failures.Add("NoKvClientOptions.LockSafetyMargin must not be negative.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

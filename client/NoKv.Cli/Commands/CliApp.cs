@@ -5,7 +5,7 @@ namespace NoKv.Cli.Commands;
 /// <summary>The `nokv` command tree. Commands write to the invocation's Output and Error, so tests can run them in-process.</summary>
 internal static class CliApp
 {
-    public static RootCommand BuildRoot() => new("NoKV command-line client: key-value operations, cluster status and offline store forensics.")
+    public static RootCommand BuildRoot() => new("NoKV command-line client: key-value operations, locks, cluster status and offline store forensics.")
     {
         CliOptions.Gateways,
         CliOptions.ClusterId,
@@ -19,6 +19,7 @@ internal static class CliApp
         ClusterCommands.Cluster(),
         WatchCommand.Create(),
         StoreCommands.Store(),
+        LockCommands.Lock(),
     };
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>

@@ -21,6 +21,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
 
     public INoKvAdmin Admin => _host.Services.GetRequiredService<INoKvAdmin>();
 
+    public NoKv.Client.Locks.ILockService Locks => _host.Services.GetRequiredService<NoKv.Client.Locks.ILockService>();
+
     public static async Task<ClusterConnection> OpenAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var gateways = CliOptions.ParseGateways(parse.GetValue(CliOptions.Gateways)!);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NoKv.Client.Admin;
+using NoKv.Client.Locks;
 using NoKv.Client.Timestamps;
 
 namespace NoKv.Client.Hosting;
@@ -10,7 +11,7 @@ namespace NoKv.Client.Hosting;
 public static class NoKvClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="IKvStore"/>, <see cref="INoKvAdmin"/> and <see cref="ITimestampSource"/>. Requires <c>IGrainFactory</c>, which
+    /// Adds <see cref="IKvStore"/>, <see cref="ILockService"/> (the same client), <see cref="INoKvAdmin"/> and <see cref="ITimestampSource"/>. Requires <c>IGrainFactory</c>, which
     /// <c>UseOrleansClient</c> (or a co-hosted silo) provides. Options are validated on first use; an invalid
     /// value fails with a message naming it.
     /// </summary>
@@ -24,7 +25,9 @@ public static class NoKvClientServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NoKvClientOptions>, NoKvClientOptionsValidator>());
-        services.TryAddSingleton<IKvStore, KvStore>();
+        services.TryAddSingleton<KvStore>();
+        services.TryAddSingleton<IKvStore>(static sp => sp.GetRequiredService<KvStore>());
+        services.TryAddSingleton<ILockService>(static sp => sp.GetRequiredService<KvStore>());
         services.TryAddSingleton<INoKvAdmin, NoKvAdmin>();
         services.TryAddSingleton<ITimestampSource, TimestampSource>();
         return services;

@@ -47,4 +47,7 @@ internal readonly struct ReplicaEndpoint
 
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.TxnAsync(Store, request) : _replica!.TxnAsync(request, cancellationToken);
+
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken) =>
+        _service is { } service ? service.LockAsync(Store, request) : _replica!.LockAsync(request, cancellationToken);
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
+using NoKv.Client.Diagnostics;
 
 namespace NoKv.Client.Routing;
 
@@ -9,6 +11,9 @@ namespace NoKv.Client.Routing;
 /// <para>Backoff: the n-th failure that backs off waits a uniformly random time in [ceiling/2, ceiling], where
 /// ceiling = min(MaxBackoff, InitialBackoff x 2^n): the jitter spreads clients that failed together, the cap keeps a
 /// long outage from stretching the wait past what a retry can learn.</para>
+/// <para>Telemetry: the operation's span starts with this object and ends at <see cref="Dispose"/>, which also records
+/// the operation's metrics (<see cref="ClientTelemetry"/>) with the outcome set by <see cref="Succeeded"/> or
+/// <see cref="Failed"/>; an operation disposed without one ended by its deadline or the caller's cancellation.</para>
 /// </summary>
 internal sealed class RetryState : IDisposable
 {
@@ -23,8 +28,10 @@ internal sealed class RetryState : IDisposable
     private readonly CancellationTokenSource _timer;
     private readonly CancellationTokenSource _deadline;
     private readonly long _started;
+    private readonly Activity? _activity;
     private int _failures;
     private int _redirects;
+    private NoKvErrorCode? _outcome;
 
     /// <param name="random">Jitter and the replica spread of reads; used by this operation only (not thread-safe
     /// unless it is <see cref="Random.Shared"/>).</param>
@@ -40,6 +47,7 @@ internal sealed class RetryState : IDisposable
         // Most callers pass no token: then the deadline timer alone is the operation's token (one source, not two).
         _deadline = callerToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(callerToken, _timer.Token) : _timer;
         Spread = random.Next();
+        _activity = ClientTelemetry.Source.HasListeners() ? ClientTelemetry.Source.StartActivity("nokv.client." + operation, ActivityKind.Client) : null;
     }
 
     public string Operation { get; }
@@ -73,7 +81,15 @@ internal sealed class RetryState : IDisposable
         LastError = code;
         LastDetail = detail;
         _failures++;
+        ClientTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("operation", Operation), new KeyValuePair<string, object?>("reason", NoKvErrorCodeNames.Of(code)));
+        _activity?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection { ["reason"] = NoKvErrorCodeNames.Of(code), ["store"] = LastStore?.Value }));
     }
+
+    /// <summary>The operation succeeded (for its metrics and span).</summary>
+    public void Succeeded() => _outcome = NoKvErrorCode.Ok;
+
+    /// <summary>The operation ends with the final error <paramref name="code"/> (for its metrics and span).</summary>
+    public void Failed(NoKvErrorCode code) => _outcome = code;
 
     /// <summary>
     /// A NotLeader answer named another leader: true while the operation may follow such hints at once (the first
@@ -110,11 +126,39 @@ internal sealed class RetryState : IDisposable
 
     public void Dispose()
     {
+        Complete();
         if (!ReferenceEquals(_deadline, _timer))
         {
             _deadline.Dispose();
         }
 
         _timer.Dispose();
+    }
+
+    private void Complete()
+    {
+        string result = _outcome is { } code ? NoKvErrorCodeNames.Of(code)
+            : _callerToken.IsCancellationRequested ? "canceled"
+            : _timer.IsCancellationRequested ? "deadline_exceeded"
+            : "error";
+        var operation = new KeyValuePair<string, object?>("operation", Operation);
+        ClientTelemetry.Operations.Add(1, operation, new KeyValuePair<string, object?>("result", result));
+        ClientTelemetry.OperationDuration.Record(_time.GetElapsedTime(_started).TotalSeconds, operation);
+        if (_outcome != NoKvErrorCode.Ok)
+        {
+            ClientTelemetry.Errors.Add(1, operation, new KeyValuePair<string, object?>("code", result));
+        }
+
+        if (_activity is not null)
+        {
+            _activity.SetTag("nokv.attempts", Attempts);
+            _activity.SetTag("nokv.result", result);
+            if (_outcome != NoKvErrorCode.Ok)
+            {
+                _activity.SetStatus(ActivityStatusCode.Error, result);
+            }
+
+            _activity.Dispose();
+        }
     }
 }

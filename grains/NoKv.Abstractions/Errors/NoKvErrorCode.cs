@@ -48,4 +48,16 @@ public enum NoKvErrorCode
 
     /// <summary>A snapshot read or transaction below the shard's GC safe point.</summary>
     SnapshotTooOld = 23,
+
+    /// <summary>A fenced write presented a lock token lower than one the shard has already seen for that resource.</summary>
+    FencedOut = 40,
+
+    /// <summary>The lock is not held by the caller (its lease expired, or it was released): renewing is refused.</summary>
+    LockNotHeld = 41,
+
+    /// <summary>A malformed lock request (a lease out of bounds, a missing owner or token).</summary>
+    InvalidLockRequest = 42,
+
+    /// <summary>The lock could not be acquired: another owner holds it and the caller's wait ran out (or it did not wait).</summary>
+    LockNotAcquired = 43,
 }

@@ -11,6 +11,8 @@ public static class NoKvErrors
         NoKvErrorCode.WrongShard => new WrongShardException(shard, 0, epoch, detail ?? "stale routing"),
         NoKvErrorCode.EmptyKey => new EmptyKeyException(),
         NoKvErrorCode.InvalidRange => new InvalidRangeException(detail ?? "rejected by the replica"),
+        NoKvErrorCode.FencedOut => new FencedOutException(detail ?? "a newer fencing token was seen"),
+        NoKvErrorCode.InvalidLockRequest => new InvalidLockRequestException(detail ?? "rejected by the replica"),
         _ => new NoKvException(code, $"Shard {shard}: {code}{(detail is null ? "" : $": {detail}")}"),
     };
 }

@@ -29,6 +29,10 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Txn")]
     Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>A lock service request for a lock this shard owns (docs/locks.md).</summary>
+    [Alias("Lock")]
+    Task<Locks.LockResponse> LockAsync(Locks.LockRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>Raft messages from a peer replica of the same shard. Fire-and-forget.</summary>
     [OneWay, Alias("Deliver")]
     Task DeliverAsync(RaftMessageBatch batch);

@@ -22,4 +22,7 @@ public sealed class WriteRequest
     [Id(5)] public byte[]? Expected { get; init; }
 
     [Id(6)] public required ClientSession Session { get; init; }
+
+    /// <summary>When set, the write applies only if no newer token for the fence's resource was seen (docs/locks.md).</summary>
+    [Id(7)] public Locks.LockFence? Fence { get; init; }
 }

@@ -39,4 +39,7 @@ public interface IStoreService : IGrainService
 
     [Alias("Txn")]
     Task<TxnResponse> TxnAsync(StoreId store, TxnRequest request);
+
+    [Alias("Lock")]
+    Task<Locks.LockResponse> LockAsync(StoreId store, Locks.LockRequest request);
 }

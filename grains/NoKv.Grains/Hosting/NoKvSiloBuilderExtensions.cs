@@ -13,6 +13,8 @@ using NoKv.Grains.Replica;
 using NoKv.Replica;
 using NoKv.Grains.Routing;
 using NoKv.Grains.Store;
+using NoKv.Grains.Telemetry;
+using NoKv.Abstractions.Telemetry;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
@@ -67,6 +69,9 @@ public static class NoKvSiloBuilderExtensions
         services.TryAddSingleton(_ => new PeerWarningLimiter(TimeProvider.System, TimeSpan.FromMinutes(1)));
         services.TryAddSingleton<LayoutGuard>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LayoutGuard>());
+        services.TryAddSingleton<LocalReplicaRegistry>();
+        services.TryAddSingleton<StoreHeartbeatService>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreHeartbeatService>());
         services.TryAddSingleton<ReplicaStarter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
         services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();
@@ -74,6 +79,12 @@ public static class NoKvSiloBuilderExtensions
         // The store's front door for clients (see IStoreService). Registered like AddGrainService does, but under
         // a fixed type code that clients can compute without the silo's type metadata.
         services.AddSingleton<IGrainService>(static sp => ActivatorUtilities.CreateInstance<StoreService>(sp, StoreServiceIds.Prototype));
+
+        // Operators' view of the store (HTTP API, dashboard): active replicas, a per-second load series, a report service.
+        services.TryAddSingleton<LocalReplicaRegistry>();
+        services.TryAddSingleton<StoreLoadRecorder>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreLoadRecorder>());
+        services.AddSingleton<IGrainService>(static sp => ActivatorUtilities.CreateInstance<StoreStatusService>(sp, StoreStatusServiceIds.Prototype));
 
         builder.UseSiloMetadata(new Dictionary<string, string>
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using System.Buffers;
+using System.Diagnostics;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Placement;
@@ -9,10 +10,12 @@ using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
 using NoKv.Abstractions.Transactions;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Raft;
 using NoKv.Grains.Store;
+using NoKv.Grains.Telemetry;
 using NoKv.Raft.Messages;
 using NoKv.Replica;
 using NoKv.Replica.Core;
@@ -42,6 +45,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly ILocalSiloDetails _silo;
     private readonly StoreDirectory _stores;
     private readonly PeerWarningLimiter _badBatches;
+    private readonly LocalReplicaRegistry _registry;
 
     // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
     private readonly HashSet<StoreId> _downStores = new();
@@ -56,8 +60,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private ReplicaCore _core = null!;
     private IGrainTimer? _timer;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches)
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches, LocalReplicaRegistry registry)
     {
+        _registry = registry;
         _stores = stores;
         _badBatches = badBatches;
         _store = store;
@@ -104,6 +109,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
 
         _core.Failed += _ => DeactivateOnIdle();
+        _registry.Add(_id.Shard, _core.Load);
+        PublishLoad();
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.OnTickAsync(),
             this,
@@ -114,6 +121,10 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         _timer?.Dispose();
         _core?.Close();
+        if (_core is not null)
+        {
+            _registry.Remove(_id.Shard, _core.Load);
+        }
         LogDeactivated(_id.ToGrainKey(), reason.Description);
         return Task.CompletedTask;
     }
@@ -129,6 +140,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) => _core.ScanAsync(request, cancellationToken);
 
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) => _core.TxnAsync(request, cancellationToken);
+
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => _core.LockAsync(request, cancellationToken);
 
     public Task DeliverAsync(RaftMessageBatch batch)
     {
@@ -185,7 +198,26 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 _peers[to.Store] = peer;
             }
 
-            _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
+            // A batch carries entries of many requests (and heartbeats of none): it joins no request's trace, or every
+            // Raft exchange that follows would chain onto whichever request happened to start the pump.
+            var trace = Activity.Current;
+            if (trace is not null)
+            {
+                Activity.Current = null;
+            }
+
+            try
+            {
+                _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
+            }
+            finally
+            {
+                if (trace is not null)
+                {
+                    Activity.Current = trace;
+                }
+            }
+
             return true;
         }
         catch (Exception e)
@@ -198,8 +230,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private Task OnTickAsync()
     {
         RefreshDownStores();
+        PublishLoad();
         return _core.TickAsync();
     }
+
+    private void PublishLoad() => _core.Load.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);
 
     private async Task ObserveAsync(Task send, ulong peer)
     {

@@ -45,6 +45,8 @@ public sealed class StoreService : GrainService, IStoreService
 
     public Task<TxnResponse> TxnAsync(StoreId store, TxnRequest request) => Replica(store, request.Shard).TxnAsync(request);
 
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(StoreId store, NoKv.Abstractions.Locks.LockRequest request) => Replica(store, request.Shard).LockAsync(request);
+
     private IShardReplicaGrain Replica(StoreId store, ShardId shard)
     {
         if (store != _store.Id)

@@ -50,8 +50,7 @@ internal static class CommandEnvelope
     public static CommandHeader ReadHeader(ReadOnlySpan<byte> entry)
     {
         // What every entry this build writes looks like; everything else (legacy tags, refusals) is out of line.
-        if (entry.Length >= HeaderSize && entry[0] == Magic && entry[1] == CurrentVersion
-            && IsKnown((CommandType)entry[2]))
+        if (entry.Length >= HeaderSize && entry[0] == Magic && entry[1] == CurrentVersion && IsKnown((CommandType)entry[2]))
         {
             return new CommandHeader(CurrentVersion, (CommandType)entry[2], HeaderSize);
         }
@@ -97,24 +96,29 @@ internal static class CommandEnvelope
             throw new UnsupportedCommandException(version, type, $"a command of type {type}");
         }
 
+        if (IsKnown((CommandType)type))
+        {
+            return new CommandHeader(version, (CommandType)type, HeaderSize);
+        }
+
         return (CommandType)type switch
         {
-            var known when IsKnown(known) => new CommandHeader(version, known, HeaderSize),
             CommandType.None => throw new CommandFormatException("Command envelope names type 0, which is never written."),
             _ => throw new UnsupportedCommandException(version, type, $"command type {type}, unknown to this build"),
         };
     }
 
-    /// <summary>True for the command types this build reads.</summary>
+    /// <summary>The command types this build applies.</summary>
     public static bool IsKnown(CommandType type) =>
-        type is CommandType.Write or CommandType.ExpireSessions or (>= CommandType.TxnPrewrite and <= CommandType.TxnGc);
+        type is CommandType.Write or CommandType.ExpireSessions
+            or (>= CommandType.TxnPrewrite and <= CommandType.TxnGc)
+            or (>= CommandType.AcquireLock and <= CommandType.FencedWrite);
 
     /// <summary>Like <see cref="ReadHeader"/>, but false instead of an exception.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> entry, out CommandHeader header)
     {
         if ((!entry.IsEmpty && entry[0] is LegacyWriteTag or LegacyTimedWriteTag or LegacyExpireSessionsTag)
-            || (entry.Length >= HeaderSize && entry[0] == Magic && entry[1] is >= MinVersion and <= CurrentVersion
-                && IsKnown((CommandType)entry[2])))
+            || (entry.Length >= HeaderSize && entry[0] == Magic && entry[1] is >= MinVersion and <= CurrentVersion && IsKnown((CommandType)entry[2])))
         {
             header = ReadHeader(entry);
             return true;

@@ -17,6 +17,8 @@ internal enum CommandType : byte
     /// <summary>Drop client-session dedupe rows last used before a cutoff (<see cref="ExpireSessionsCommand"/>).</summary>
     ExpireSessions = 2,
 
+    // 10-19 controller, 50-54 time to live (claimed on the bulletin board).
+
     /// <summary>Lock a transaction's writes in this shard (<see cref="Txn.TxnPrewriteCommand"/>).</summary>
     TxnPrewrite = 20,
 
@@ -37,4 +39,22 @@ internal enum CommandType : byte
 
     /// <summary>Garbage-collect old versions in a slice of the shard (<see cref="Txn.TxnGcCommand"/>).</summary>
     TxnGc = 26,
+
+    /// <summary>Take a lock or join its queue; by the holder, a renewal (<see cref="LockCommand"/>).</summary>
+    AcquireLock = 40,
+
+    /// <summary>Restart the holder's lease (<see cref="LockCommand"/>).</summary>
+    RenewLock = 41,
+
+    /// <summary>The holder gives the lock up, or a waiter leaves the queue (<see cref="LockCommand"/>).</summary>
+    ReleaseLock = 42,
+
+    /// <summary>The leader's decision that a holder's lease ran out on its clock (<see cref="LockCommand"/>).</summary>
+    ExpireLock = 43,
+
+    /// <summary>The leader's decision that a waiter stopped asking (<see cref="LockCommand"/>).</summary>
+    ExpireLockWaiter = 44,
+
+    /// <summary>A single-key write that carries a fencing token (<see cref="FencedWriteCommand"/>).</summary>
+    FencedWrite = 45,
 }

@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Raft;
 using NoKv.Raft.Messages;
+using NoKv.Replica.Diagnostics;
 using NoKv.Replica.StateMachine;
 using NoKv.Replica.Waiters;
 using NoKv.Storage;
@@ -68,6 +70,7 @@ public sealed partial class ReplicaCore
         {
             _failed = true;
             ReplicaCoreLog.Fatal(_logger, _name, e);
+            LogEvent("replica_failed", $"{_name}: {e.GetType().Name}: {e.Message}");
             FailWaitingClients(NoKvErrorCode.StoreUnavailable);
             Failed?.Invoke(e);
         }
@@ -136,6 +139,7 @@ public sealed partial class ReplicaCore
             foreach (var waiter in _proposalInbox)
             {
                 var result = waiter.Change is { } change ? _node.ProposeConfChange(change) : _node.Propose(waiter.Command);
+                CountProposal(result.Status);
                 if (result.IsAccepted)
                 {
                     waiter.Index = result.Index;
@@ -193,11 +197,21 @@ public sealed partial class ReplicaCore
     /// </remarks>
     private async Task HandleReadyAsync(Ready ready)
     {
+        if (ready.SoftState is { } observed)
+        {
+            ObserveSoftState(observed);
+        }
+
         if (ready.SoftState is { } soft && soft.Role != StateRole.Leader)
         {
             // Lost (or never had) leadership: nothing pending here can be answered by this node any more.
             FailAllWaiters(NoKvErrorCode.NotLeader);
             _lastResponse.Clear();
+        }
+
+        if (ready.SoftState is { } role)
+        {
+            OnLockRoleChange(role.Role == StateRole.Leader);
         }
 
         int early = ready.MessagesBeforePersist;
@@ -238,7 +252,19 @@ public sealed partial class ReplicaCore
         if (batch.Count > 0)
         {
             // Many replicas of this store await here at once; the engine's group commit gives them one fsync.
+            long writeStarted = Stopwatch.GetTimestamp();
             await _db.WriteAsync(batch, ready.MustSync ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
+            ReplicaTelemetry.AppendDuration.Record(ReplicaTelemetry.Seconds(writeStarted, Stopwatch.GetTimestamp()));
+        }
+
+        if (!ready.Entries.IsEmpty)
+        {
+            ReplicaTelemetry.EntriesAppended.Add(ready.Entries.Length);
+        }
+
+        if (!committed.IsEmpty)
+        {
+            ReplicaTelemetry.EntriesApplied.Add(committed.Length);
         }
 
         if (snapshot is not null)
@@ -261,6 +287,9 @@ public sealed partial class ReplicaCore
         {
             await _stateMachine.InstallSnapshotAsync(snapshot.Data, snapshot.Metadata.Index, snapshot.Metadata.Term).ConfigureAwait(true);
             ReplicaCoreLog.SnapshotInstalled(_logger, _name, snapshot.Metadata.Index, _stateMachine.Descriptor.ToString());
+            ReplicaTelemetry.SnapshotsInstalled.Add(1);
+            LogEvent("snapshot_installed", $"{_name} installed a snapshot at index {snapshot.Metadata.Index}");
+            OnLocksApplied();
             var tail = new WriteBatch();
             if (StageApply(committed.Span, tail))
             {
@@ -277,7 +306,8 @@ public sealed partial class ReplicaCore
             {
                 if (_proposals.Remove(outcome.Index, out var waiter))
                 {
-                    waiter.Payload = waiter.Term == outcome.Term ? outcome.Payload : null;
+                    waiter.Payload = outcome.Payload;
+                    waiter.Result = waiter.Term == outcome.Term ? outcome.Result : null;
                     waiter.Complete(waiter.Term == outcome.Term ? outcome.Code : NoKvErrorCode.ProposalDropped, waiter.Term == outcome.Term && outcome.Succeeded, waiter.Term == outcome.Term ? outcome.Index : 0);
                 }
             }
@@ -316,6 +346,7 @@ public sealed partial class ReplicaCore
         {
             _applyHalt = reason;
             ReplicaCoreLog.ApplyHalted(_logger, _name, reason);
+            LogEvent("apply_halted", $"{_name}: {reason}");
             FailAllWaiters(NoKvErrorCode.StoreUnavailable);
         }
 
@@ -330,7 +361,10 @@ public sealed partial class ReplicaCore
         {
             var conf = _node.ApplyConfChange(change);
             ReplicaCoreLog.MembershipChanged(_logger, _name, change.Type.ToString(), change.NodeId, conf.ToString(), _stateMachine.Descriptor.ToString());
+            LogEvent("membership_changed", $"{_name}: {change.Type} peer {change.NodeId}; now {_stateMachine.Descriptor}");
         }
+
+        OnLocksApplied();
     }
 
     /// <summary>Proposals at or below the applied index that did not apply as themselves were replaced by another leader's entries.</summary>
@@ -381,6 +415,8 @@ public sealed partial class ReplicaCore
         {
             _outgoing.Add(message);
         }
+
+        CountSnapshotsSent(messages);
 
         // Stable order by destination keeps each peer's messages in Ready order.
         int start = 0;

@@ -47,7 +47,7 @@ public sealed partial class ReplicaCore
                 };
                 var waiter = new ProposalWaiter(command, Deadline());
                 var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
-                return waiter.Payload is TxnResult result
+                return waiter.Result is TxnResult result
                     ? ToResponse(result, Descriptor)
                     : new TxnResponse { Code = response.Code == NoKvErrorCode.Ok ? NoKvErrorCode.ProposalDropped : response.Code, Detail = response.Detail, LeaderHint = response.LeaderHint, CurrentEpoch = response.CurrentEpoch };
         }

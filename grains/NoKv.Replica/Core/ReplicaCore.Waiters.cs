@@ -95,5 +95,6 @@ public sealed partial class ReplicaCore
         }
 
         _readDeadlines.Clear();
+        WakeLockPolls(null);
     }
 }

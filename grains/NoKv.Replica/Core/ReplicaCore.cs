@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
@@ -6,6 +7,7 @@ using NoKv.Abstractions.Status;
 using NoKv.Raft;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Commands;
+using NoKv.Replica.Diagnostics;
 using NoKv.Replica.Layout;
 using NoKv.Replica.Log;
 using NoKv.Replica.StateMachine;
@@ -209,41 +211,48 @@ public sealed partial class ReplicaCore
 
     public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
     {
-        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request);
+        long started = Stopwatch.GetTimestamp();
+        var activity = StartRequestActivity("nokv.replica.write", RequestKind.Write);
+        var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request) ?? CheckFence(request);
         if (rejection is { } code)
         {
-            return new WriteResponse { Code = code.Code, CurrentEpoch = Descriptor.Epoch, Detail = code.Detail, LeaderHint = LeaderHint() };
+            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = code.Code, CurrentEpoch = Descriptor.Epoch, Detail = code.Detail, LeaderHint = LeaderHint() });
         }
 
         if (!_node.IsLeader)
         {
-            return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        return await ProposeAndWaitAsync(new ProposalWaiter(KvCommand.From(request, _host.WallClockMs).Encode(), Deadline()), cancellationToken).ConfigureAwait(true);
+        var response = await ProposeAndWaitAsync(new ProposalWaiter(EncodeWrite(request), Deadline()), cancellationToken).ConfigureAwait(true);
+        return Answered(RequestKind.Write, started, activity, response, request.Key.Length + (request.Value?.Length ?? 0));
     }
 
     public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
     {
+        long started = Stopwatch.GetTimestamp();
+        var activity = StartRequestActivity("nokv.replica.get", RequestKind.Get);
         var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key)
             ?? (_limits.CheckKey(request.Key) is { } e ? (e.Code, e.Message) : null);
         if (rejection is { } r)
         {
-            return new ReadResponse { Code = r.Code, CurrentEpoch = Descriptor.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() };
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = r.Code, CurrentEpoch = Descriptor.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() });
         }
 
         var ready = await WaitReadableAsync(request.Consistency, request.MaxStaleness, cancellationToken).ConfigureAwait(true);
         if (ready != NoKvErrorCode.Ok)
         {
-            return new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
         var (code, value, held) = _stateMachine.Read(request.Key, _host.WallClockMs);
-        return new ReadResponse { Code = code, Value = value, Lock = held, CurrentEpoch = Descriptor.Epoch };
+        return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, Lock = held, CurrentEpoch = Descriptor.Epoch });
     }
 
     public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
     {
+        long started = Stopwatch.GetTimestamp();
+        var activity = StartRequestActivity("nokv.replica.scan", RequestKind.Scan);
         var shard = Descriptor;
         var rejection = CheckServing();
         if (rejection is null && (request.Shard != shard.Id || request.Epoch != shard.Epoch || !shard.Range.Overlaps(request.Start, request.End) || !shard.Range.Contains(request.Start) && request.Start.AsSpan().SequenceCompareTo(shard.Range.Start) >= 0))
@@ -257,17 +266,17 @@ public sealed partial class ReplicaCore
 
         if (rejection is { } r)
         {
-            return new ScanResponse { Code = r.Code, CurrentEpoch = shard.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() };
+            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = r.Code, CurrentEpoch = shard.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() });
         }
 
         var ready = await WaitReadableAsync(request.Consistency, request.MaxStaleness, cancellationToken).ConfigureAwait(true);
         if (ready != NoKvErrorCode.Ok)
         {
-            return new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
         var (code, entries, hasMore, held) = _stateMachine.Scan(request.Start, request.End, request.Limit, long.MaxValue, _host.WallClockMs);
-        return new ScanResponse { Code = code, Lock = held, Entries = entries, HasMore = hasMore, CurrentEpoch = Descriptor.Epoch, ShardEnd = Descriptor.Range.End };
+        return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = code, Lock = held, Entries = entries, HasMore = hasMore, CurrentEpoch = Descriptor.Epoch, ShardEnd = Descriptor.Range.End });
     }
 
     /// <summary>
@@ -298,6 +307,8 @@ public sealed partial class ReplicaCore
     /// <summary>Queues a proposal for the pump and answers when it applies, times out, or is dropped.</summary>
     private async Task<WriteResponse> ProposeAndWaitAsync(ProposalWaiter waiter, CancellationToken cancellationToken)
     {
+        long proposed = Stopwatch.GetTimestamp();
+        using var activity = ReplicaTelemetry.Source.StartActivity("nokv.raft.propose", ActivityKind.Internal);
         _proposalInbox.Add(waiter);
         _proposalDeadlines.Enqueue(waiter);
         waiter.CancelWith(cancellationToken);
@@ -305,6 +316,15 @@ public sealed partial class ReplicaCore
         {
             await PumpAsync().ConfigureAwait(true);
             var (outcome, succeeded, index) = await waiter.Task.ConfigureAwait(true);
+            ReplicaTelemetry.CommitDuration.Record(ReplicaTelemetry.Seconds(proposed, Stopwatch.GetTimestamp()), new KeyValuePair<string, object?>("result", NoKvErrorCodeNames.Of(outcome)));
+            if (activity is not null)
+            {
+                // The span ends when the entry is committed and applied here (or the proposal failed).
+                activity.SetTag("nokv.raft.index", (long)waiter.Index);
+                activity.SetTag("nokv.raft.term", (long)waiter.Term);
+                activity.SetTag("nokv.result", NoKvErrorCodeNames.Of(outcome));
+            }
+
             if (outcome == NoKvErrorCode.Timeout)
             {
                 return new WriteResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = Descriptor.Epoch, Detail = $"not applied within {_options.RequestTimeout.TotalMilliseconds:F0} ms" };
@@ -317,7 +337,7 @@ public sealed partial class ReplicaCore
                 Index = (long)index,
                 CurrentEpoch = Descriptor.Epoch,
                 LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint(),
-                Lock = waiter.Payload as NoKv.Abstractions.Transactions.TxnLockInfo,
+                Lock = waiter.Result as NoKv.Abstractions.Transactions.TxnLockInfo,
             };
         }
         finally
@@ -392,6 +412,7 @@ public sealed partial class ReplicaCore
     {
         ExpireWaiters(_host.NowMs);
         MaybeExpireSessions();
+        TickLocks();
         _pendingTicks++;
         return PumpAsync();
     }

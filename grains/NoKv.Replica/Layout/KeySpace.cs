@@ -21,11 +21,13 @@ namespace NoKv.Replica.Layout;
 /// 0x04 | controller row key                                  the controller group's rows (<see cref="SystemShards.Controller"/>,
 ///                                                            docs/format-controller.md); kept apart from user data so
 ///                                                            the controller's replica and user shards share a store
+/// 0x01 | shard | 0x0B | resource                             lock fence: highest token seen (KeySpace.Locks.cs)
+/// 0x05 | lock name                                           lock record (KeySpace.Locks.cs, docs/locks.md)
 /// </code>
 /// Big-endian shard ids and indexes make engine order equal numeric order, so a group's log is one range,
 /// truncating a suffix or compacting a prefix is one DeleteRange, and each group's state is contiguous.
 /// </summary>
-public static class KeySpace
+public static partial class KeySpace
 {
     public const byte GroupPrefix = 0x01;
     public const byte DataPrefix = 0x02;

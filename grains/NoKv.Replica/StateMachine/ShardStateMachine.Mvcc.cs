@@ -18,7 +18,7 @@ internal sealed partial class ShardStateMachine
     /// <summary>Logical timestamp bits below the milliseconds of a timestamp (the oracle's format).</summary>
     public const int LogicalBits = 18;
 
-    private readonly Dictionary<byte[], TxnLock?> _pendingLocks = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], TxnLock?> _pendingTxnLocks = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], (long Ts, VersionRecord Record)> _pendingVersions = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], TxnStatusRecord> _pendingStatus = new(ByteArrayComparer.Instance);
     private MvccFloor _floor;
@@ -37,7 +37,7 @@ internal sealed partial class ShardStateMachine
 
     private void BeginMvccStage()
     {
-        _pendingLocks.Clear();
+        _pendingTxnLocks.Clear();
         _pendingVersions.Clear();
         _pendingStatus.Clear();
         _stagedFloor = _floor;
@@ -54,7 +54,7 @@ internal sealed partial class ShardStateMachine
     private void CompleteMvccStage()
     {
         _floor = _stagedFloor;
-        _pendingLocks.Clear();
+        _pendingTxnLocks.Clear();
         _pendingVersions.Clear();
         _pendingStatus.Clear();
     }
@@ -77,7 +77,7 @@ internal sealed partial class ShardStateMachine
     private TxnLock? LockOf(byte[] userKey)
     {
         var key = MvccKeys.Lock(_dataPrefix, userKey);
-        if (_pendingLocks.TryGetValue(key, out var pending))
+        if (_pendingTxnLocks.TryGetValue(key, out var pending))
         {
             return pending;
         }
@@ -88,7 +88,7 @@ internal sealed partial class ShardStateMachine
     private void StageLock(WriteBatch batch, byte[] userKey, TxnLock? value)
     {
         var key = MvccKeys.Lock(_dataPrefix, userKey);
-        _pendingLocks[key] = value;
+        _pendingTxnLocks[key] = value;
         if (value is null)
         {
             batch.Delete(key);

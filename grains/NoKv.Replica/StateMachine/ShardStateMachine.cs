@@ -24,7 +24,10 @@ namespace NoKv.Replica.StateMachine;
 internal sealed partial class ShardStateMachine
 {
     private const uint SnapshotMagic = 0x4E534B4E; // "NKSN"
-    private const byte SnapshotVersion = 2;
+    private const byte SnapshotVersion = 3;
+
+    /// <summary>Snapshots of version 2 (before the lock service) end after the data section; still installed.</summary>
+    private const byte OldestSnapshotVersion = 2;
 
     private readonly Database _db;
 
@@ -118,6 +121,7 @@ internal sealed partial class ShardStateMachine
         _stagedConfChanges.Clear();
         _stagedShard = null;
         _stagedExpiry = false;
+        ResetLockStaging();
         ulong lastIndex = 0, lastTerm = 0;
         foreach (ref readonly var entry in committed)
         {
@@ -139,6 +143,10 @@ internal sealed partial class ShardStateMachine
                 {
                     throw new FormatException($"entry type {entry.Type} is unknown to this build");
                 }
+                else if (TryStageLockCommand(batch, entry, outcomes))
+                {
+                    // A lock service command or a fenced write (ShardStateMachine.Locks.cs).
+                }
                 else if (KvCommand.TryDecodeExpireSessions(entry.Data.Span, out long cutoff))
                 {
                     ExpireSessions(batch, cutoff);
@@ -146,13 +154,13 @@ internal sealed partial class ShardStateMachine
                 }
                 else if (TryApplyTxn(batch, entry.Data.Span) is { } txnOutcome)
                 {
-                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, txnOutcome.Code, txnOutcome.Code == NoKvErrorCode.Ok, txnOutcome));
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, txnOutcome.Code, txnOutcome.Code == NoKvErrorCode.Ok, Result: txnOutcome));
                 }
                 else
                 {
                     var command = KvCommand.Decode(entry.Data.Span);
                     var (code, succeeded, payload) = Execute(batch, command);
-                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded, payload));
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded, Result: payload));
                 }
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
@@ -222,6 +230,7 @@ internal sealed partial class ShardStateMachine
 
         _pendingSessions.Clear();
         CompleteMvccStage();
+        CompleteLockApply();
         return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
     }
 
@@ -298,8 +307,10 @@ internal sealed partial class ShardStateMachine
 
     /// <summary>
     /// The shard's state at the current applied index, as snapshot data:
-    /// magic (4) | version (1) = 2 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
-    ///   | sessions length (8) | sessions export | data length (8) | data export.
+    /// magic (4) | version (1) = 3 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
+    ///   | sessions length (8) | sessions export | data length (8) | data export
+    ///   | lock records length (8) | lock records export | fences length (8) | fences export.
+    /// Version 2 (read only) ends after the data export.
     /// The descriptor is a <see cref="ReplicaStateCodec"/> record with peer id 0 (the receiver puts its own).
     /// </summary>
     public byte[] ExportSnapshot()
@@ -317,6 +328,7 @@ internal sealed partial class ShardStateMachine
         output.Write(descriptor);
         WriteSection(output, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id), snapshot);
         WriteSection(output, _dataStart, _dataEnd, snapshot);
+        WriteLockSections(output, snapshot);
         return output.ToArray();
     }
 
@@ -330,7 +342,7 @@ internal sealed partial class ShardStateMachine
     public async ValueTask InstallSnapshotAsync(ReadOnlyMemory<byte> data, ulong index, ulong term)
     {
         var span = data.Span;
-        if (span.Length < 25 || BinaryPrimitives.ReadUInt32LittleEndian(span) != SnapshotMagic || span[4] != SnapshotVersion)
+        if (span.Length < 25 || BinaryPrimitives.ReadUInt32LittleEndian(span) != SnapshotMagic || span[4] is < OldestSnapshotVersion or > SnapshotVersion)
         {
             throw new InvalidDataException($"Shard {_shard.Id}: snapshot data has no valid header.");
         }
@@ -352,11 +364,13 @@ internal sealed partial class ShardStateMachine
         var (dataStart, dataEnd) = KeySpace.DataRange(_dataPrefix, incoming.Range.Start, incoming.Range.End);
         var sessionStart = KeySpace.SessionStart(_shard.Id);
         var sessionEnd = KeySpace.SessionEnd(_shard.Id);
+        byte version = span[4];
         await Task.Run(() =>
         {
             int position = at;
             IngestSection(data, ref position, sessionStart, sessionEnd);
             IngestSection(data, ref position, dataStart, dataEnd);
+            IngestLockSections(data, ref position, incoming, hasLockSections: version >= 3);
         }).ConfigureAwait(true);
         var batch = new WriteBatch();
         batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, incoming)));
@@ -382,6 +396,7 @@ internal sealed partial class ShardStateMachine
         var batch = new WriteBatch();
         batch.DeleteRange(_dataStart, _dataEnd);
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
+        StageLockReset(batch);
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         LoadFloor(replace: true);

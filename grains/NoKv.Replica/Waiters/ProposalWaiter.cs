@@ -43,12 +43,15 @@ internal sealed class ProposalWaiter
 
     public long Deadline { get; }
 
-    /// <summary>The command's richer answer (<see cref="StateMachine.ApplyOutcome.Payload"/>), set before completion.</summary>
-    public object? Payload { get; set; }
+    /// <summary>The command's richer answer (<see cref="StateMachine.ApplyOutcome.Result"/>), set before completion.</summary>
+    public object? Result { get; set; }
 
     public ulong Index { get; set; }
 
     public ulong Term { get; set; }
+
+    /// <summary>The applied command's result value (a lock's token or queue position), set before completion.</summary>
+    public long Payload { get; set; }
 
     public bool IsCompleted => _done.Task.IsCompleted;
 

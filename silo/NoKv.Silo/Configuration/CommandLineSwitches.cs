@@ -21,6 +21,9 @@ public static class CommandLineSwitches
         ["--connection-string"] = "Clustering:ConnectionString",
         ["--membership-dir"] = "Clustering:MembershipDirectory",
         ["--log-format"] = "LogFormat",
+        ["--http-port"] = "Http:Port",
+        ["--http-address"] = "Http:Address",
+        ["--otlp-endpoint"] = "Telemetry:OtlpEndpoint",
         ["--resp-port"] = "Resp:Port",
         ["--resp-bind"] = "Resp:BindAddress",
     };

@@ -66,6 +66,12 @@ public sealed class SiloSettings
 
     public ClusteringSettings Clustering { get; set; } = new();
 
+    /// <summary>HTTP port for /metrics, the JSON API and the dashboard (off unless Http:Port is set).</summary>
+    public HttpSettings Http { get; set; } = new();
+
+    /// <summary>OpenTelemetry exporters and tracing.</summary>
+    public TelemetrySettings Telemetry { get; set; } = new();
+
     /// <summary>The Redis-protocol gateway.</summary>
     public RespSettings Resp { get; set; } = new();
 

@@ -53,6 +53,7 @@ public static class PreflightChecks
             throw new StartupError(StartupError.InvalidConfiguration, $"SiloPort and GatewayPort must differ (both are {settings.SiloPort}).");
         }
 
+        HttpPreflight.Run(settings);
         if (settings.Resp.Enabled)
         {
             if (!IPAddress.TryParse(settings.Resp.BindAddress, out _))

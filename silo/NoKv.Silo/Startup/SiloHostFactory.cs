@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,10 +8,11 @@ using NoKv.Client.Hosting;
 using NoKv.Grains.Hosting;
 using NoKv.Resp.Hosting;
 using NoKv.Silo.Configuration;
+using NoKv.Silo.Http;
+using NoKv.Silo.Telemetry;
 using NoKv.Silo.Logging;
 using NoKv.Silo.Membership;
 using Npgsql;
-using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
@@ -24,7 +26,24 @@ public static class SiloHostFactory
 
     public static IHost Build(string[] args, IConfiguration configuration, SiloSettings settings, ClusteringProvider provider)
     {
+        if (settings.Http.Enabled)
+        {
+            // With an HTTP port the host is a web application (Kestrel on Http:Address:Http:Port only).
+            var web = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+            Configure(web, configuration, settings, provider);
+            SiloHttp.ConfigureServices(web, settings);
+            var app = web.Build();
+            SiloHttp.Map(app, settings);
+            return app;
+        }
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, DisableDefaults = false });
+        Configure(builder, configuration, settings, provider);
+        return builder.Build();
+    }
+
+    private static void Configure(IHostApplicationBuilder builder, IConfiguration configuration, SiloSettings settings, ClusteringProvider provider)
+    {
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -75,6 +94,7 @@ public static class SiloHostFactory
                     replicas.SessionTtl = settings.Replicas.SessionTtl;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
+            SiloTelemetry.ConfigureSilo(silo, settings);
         });
 
         // The Redis-protocol gateway, over an in-silo NoKV client; registered after Orleans so it opens its port once
@@ -102,10 +122,7 @@ public static class SiloHostFactory
         // After Orleans, so the peer status reporter (a hosted service) starts once the silo does.
         ConsoleLogging.Configure(builder.Logging, Enum.Parse<LogFormat>(settings.LogFormat, ignoreCase: true));
 
-        // Meters: the engine publishes "NoKv.Storage", Orleans its runtime meters. Exporters are the
-        // deployment's choice (OTLP, Prometheus); add one with builder.Services.ConfigureOpenTelemetryMeterProvider.
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("NoKv.Storage", "Microsoft.Orleans"));
-        return builder.Build();
+        SiloTelemetry.Configure(builder, settings);
     }
 
     private static void ConfigureClustering(ISiloBuilder silo, SiloSettings settings, ClusteringProvider provider)

@@ -49,7 +49,9 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
         var siloDll = await LocateSiloAsync(log, cancellationToken).ConfigureAwait(false);
         var clusterId = $"nokv-bench-{Environment.ProcessId}";
         var directory = System.IO.Directory.CreateTempSubdirectory("nokv-bench-cluster-").FullName;
-        var ports = FreePorts.Take(2 * Stores);
+        // Silo and gateway ports, then each silo's HTTP port: the silos run as deployed, with /metrics (the
+        // Prometheus exporter subscribed to every meter) and the dashboard's per-second sampler on.
+        var ports = FreePorts.Take(3 * Stores);
         var cluster = new NoKvLocalCluster(clusterId, directory, new List<SiloProcess>(Stores));
         try
         {
@@ -59,9 +61,11 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
                 int siloPort = ports[2 * (store - 1)], gatewayPort = ports[(2 * (store - 1)) + 1];
                 var arguments = SiloArguments(clusterId, store, Path.Combine(directory, $"store-{store}"), siloPort, gatewayPort,
                     store == 1 ? null : $"127.0.0.1:{ports[0]}", splitKeys);
+                arguments.Add("--http-port");
+                arguments.Add(ports[(2 * Stores) + store - 1].ToString(CultureInfo.InvariantCulture));
                 var silo = SiloProcess.Start(siloDll, store, siloPort, gatewayPort, arguments, Path.Combine(directory, $"store-{store}.log"));
                 cluster._silos.Add(silo);
-                log.WriteLine($"[nokv] store {store}: pid {silo.ProcessId}, silo port {siloPort}, gateway port {gatewayPort}");
+                log.WriteLine($"[nokv] store {store}: pid {silo.ProcessId}, silo port {siloPort}, gateway port {gatewayPort}, http port {ports[(2 * Stores) + store - 1]}");
                 if (store == 1)
                 {
                     // The others join through the primary's membership; it must listen first.

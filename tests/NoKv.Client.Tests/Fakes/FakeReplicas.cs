@@ -69,6 +69,8 @@ internal sealed class FakeReplicas
 
         public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
         {
             var answer = await owner.ReceiveAsync(new ReplicaCall(id, "scan", null));

@@ -7,14 +7,14 @@ namespace NoKv.IntegrationTests.Deploy;
 
 /// <summary>
 /// deploy/local-cluster.sh run for real, with its data in a temporary directory and its ports moved to a free range
-/// (NOKV_DATA, NOKV_SILO_PORT_BASE, NOKV_GATEWAY_PORT_BASE), so it never touches a developer's cluster. Stopped
+/// (NOKV_DATA, NOKV_SILO_PORT_BASE, NOKV_GATEWAY_PORT_BASE, NOKV_HTTP_PORT_BASE, NOKV_RESP_PORT_BASE), so it never touches a developer's cluster. Stopped
 /// (supervisors, then SIGTERM) and deleted on dispose.
 /// </summary>
 public sealed class LocalClusterScript : IDisposable
 {
     public LocalClusterScript()
     {
-        (SiloPortBase, GatewayPortBase) = FreePortBases();
+        (SiloPortBase, GatewayPortBase, HttpPortBase, RespPortBase) = FreePortBases();
     }
 
     public string Data { get; } = Path.Combine(Path.GetTempPath(), "nokv-local-" + Guid.NewGuid().ToString("N")[..12]);
@@ -22,6 +22,10 @@ public sealed class LocalClusterScript : IDisposable
     public int SiloPortBase { get; }
 
     public int GatewayPortBase { get; }
+
+    public int HttpPortBase { get; }
+
+    public int RespPortBase { get; }
 
     public IPEndPoint[] Gateways => [.. Enumerable.Range(1, 3).Select(n => new IPEndPoint(IPAddress.Loopback, GatewayPortBase + n))];
 
@@ -45,6 +49,8 @@ public sealed class LocalClusterScript : IDisposable
         info.Environment["NOKV_DATA"] = Data;
         info.Environment["NOKV_SILO_PORT_BASE"] = SiloPortBase.ToString();
         info.Environment["NOKV_GATEWAY_PORT_BASE"] = GatewayPortBase.ToString();
+        info.Environment["NOKV_HTTP_PORT_BASE"] = HttpPortBase.ToString();
+        info.Environment["NOKV_RESP_PORT_BASE"] = RespPortBase.ToString();
         info.Environment["NOKV_CLI"] = Path.Combine(CliProcess.RepositoryRoot(), "deploy", "nokv");
         using var process = Process.Start(info)!;
 
@@ -84,16 +90,16 @@ public sealed class LocalClusterScript : IDisposable
         }
     }
 
-    /// <summary>Two bases whose next three ports are all free (below the ephemeral range the other tests draw from).</summary>
-    private static (int Silo, int Gateway) FreePortBases()
+    /// <summary>Three bases whose next three ports are all free (below the ephemeral range the other tests draw from).</summary>
+    private static (int Silo, int Gateway, int Http, int Resp) FreePortBases()
     {
         var random = new Random();
         while (true)
         {
-            int silo = random.Next(12000, 19000), gateway = random.Next(20000, 29000);
-            if (Enumerable.Range(1, 3).All(n => IsFree(silo + n) && IsFree(gateway + n)))
+            int silo = random.Next(12000, 17000), gateway = random.Next(20000, 29000), http = random.Next(9000, 11900), resp = random.Next(17000, 19900);
+            if (Enumerable.Range(1, 3).All(n => IsFree(silo + n) && IsFree(gateway + n) && IsFree(http + n) && IsFree(resp + n)))
             {
-                return (silo, gateway);
+                return (silo, gateway, http, resp);
             }
         }
     }

@@ -5,6 +5,7 @@ using NoKv.Abstractions.Status;
 using NoKv.Client;
 using NoKv.Client.Admin;
 using NoKv.Client.Hosting;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -51,6 +52,8 @@ public sealed class TestNoKvCluster : IAsyncDisposable
 
     public IKvStore Store => Cluster.Client.ServiceProvider.GetRequiredService<IKvStore>();
 
+    public NoKv.Client.Locks.ILockService Locks => Cluster.Client.ServiceProvider.GetRequiredService<NoKv.Client.Locks.ILockService>();
+
     public INoKvAdmin Admin => Cluster.Client.ServiceProvider.GetRequiredService<INoKvAdmin>();
 
     /// <summary>When true, dispose leaves the data directories for a later cluster over the same <see cref="Root"/>.</summary>
@@ -60,7 +63,8 @@ public sealed class TestNoKvCluster : IAsyncDisposable
     /// Starts a cluster over <paramref name="root"/> (a fresh temp directory when null; pass a previous
     /// cluster's Root, with KeepData set, to restart the same stores) and waits for every shard to have a leader.
     /// </summary>
-    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null, string? root = null, long snapshotEntries = 10_000)
+    /// <param name="activityPropagation">Carry trace context across grain calls (Orleans' activity propagation) on silos and client.</param>
+    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null, string? root = null, long snapshotEntries = 10_000, bool activityPropagation = false)
     {
         root ??= Path.Combine(Path.GetTempPath(), "nokv-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -80,6 +84,21 @@ public sealed class TestNoKvCluster : IAsyncDisposable
             silo.AddIncomingGrainCallFilter<RequestPathFilter>();
             silo.AddIncomingGrainCallFilter(new FreezeFilter(frozen, new StoreId(store)));
             silo.AddNoKvGrainStorage(GrainStorageName);
+
+            // Heartbeats every 250 ms and a store down after 3 s of silence, so controller tests finish quickly.
+            silo.Services.Configure<NoKvControllerOptions>(o =>
+            {
+                o.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+                o.StoreDownAfter = TimeSpan.FromSeconds(3);
+                o.AttemptTimeout = TimeSpan.FromSeconds(1);
+                o.OperationTimeout = TimeSpan.FromSeconds(8);
+            });
+
+            if (activityPropagation)
+            {
+                silo.AddActivityPropagation();
+            }
+
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -111,7 +130,14 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         });
         // The client re-reads its gateway list every second, so a restarted silo's new gateway is admitted (and
         // direct routes to it resume) within seconds instead of the default minute.
-        builder.ConfigureClient(c => c.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1)));
+        builder.ConfigureClient(c =>
+        {
+            c.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+            if (activityPropagation)
+            {
+                c.AddActivityPropagation();
+            }
+        });
         builder.ConfigureClientHost(host => host.Services.AddNoKvClient(o =>
         {
             o.OperationTimeout = TimeSpan.FromSeconds(20);

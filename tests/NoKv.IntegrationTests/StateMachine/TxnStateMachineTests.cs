@@ -243,7 +243,7 @@ public sealed class TxnStateMachineTests : IDisposable
             _ => throw new ArgumentException("not a transaction command", nameof(command)),
         };
         var outcome = await ApplyAsync(entry);
-        return Assert.IsType<TxnResult>(outcome.Payload);
+        return Assert.IsType<TxnResult>(outcome.Result);
     }
 
     private async Task<ApplyOutcome> ApplyAsync(byte[] entry)

@@ -49,6 +49,9 @@ public sealed class CommandFuzzTests
 
         valids.Add(KvCommand.EncodeExpireSessions(random.NextInt64()));
         valids.Add(LegacyTimedWrite(valids[0]));
+        valids.Add(NextLockCommand(random).Encode());
+        valids.Add(NextLockCommand(random).Encode());
+        valids.Add(new FencedWriteCommand(Mutator.RandomBytes(random, 1 + random.Next(16)), random.NextInt64(), NextWrite(random)).Encode());
         valids.Add([3, .. KvCommand.EncodeExpireSessions(random.NextInt64())[3..]]);
 
         int decoded = 0;
@@ -109,6 +112,12 @@ public sealed class CommandFuzzTests
             case var txn when NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(txn):
                 NoKv.Replica.Commands.Txn.TxnCommands.Decode(header, entry);
                 break;
+            case CommandType.FencedWrite:
+                FencedWriteCommand.Decode(header, entry);
+                break;
+            case var type when LockCommand.IsLockType(type):
+                LockCommand.Decode(header, entry);
+                break;
             default:
                 Assert.Fail($"ReadHeader returned type {header.Type}, which it does not know");
                 break;
@@ -118,18 +127,15 @@ public sealed class CommandFuzzTests
     /// <summary>How ShardStateMachine reads an entry today.</summary>
     private static void DecodeAsTheStateMachineDoes(byte[] entry)
     {
-        if (KvCommand.TryDecodeExpireSessions(entry, out _))
+        if (CommandEnvelope.TryReadHeader(entry, out var header)
+            && (header.Type == CommandType.FencedWrite || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
         {
-            return;
+            DecodeByHeader(entry);
         }
-
-        if (CommandEnvelope.TryReadHeader(entry, out var header) && NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type))
+        else if (!KvCommand.TryDecodeExpireSessions(entry, out _))
         {
-            NoKv.Replica.Commands.Txn.TxnCommands.Decode(header, entry);
-            return;
+            KvCommand.Decode(entry);
         }
-
-        KvCommand.Decode(entry);
     }
 
     private static KvCommand NextWrite(Random random)
@@ -143,6 +149,13 @@ public sealed class CommandFuzzTests
             random.Next(3) == 0 ? null : Mutator.RandomBytes(random, random.Next(4) == 0 ? 0 : random.Next(512)),
             kind == WriteKind.CompareAndSwap && random.Next(2) == 0 ? Mutator.RandomBytes(random, random.Next(64)) : null,
             random.NextInt64());
+    }
+
+    private static LockCommand NextLockCommand(Random random)
+    {
+        var type = (CommandType)random.Next((int)CommandType.AcquireLock, (int)CommandType.ExpireLockWaiter + 1);
+        return new LockCommand(type, random.NextInt64(), Mutator.RandomBytes(random, random.Next(64)), new Guid(Mutator.RandomBytes(random, 16)),
+            random.NextInt64(), random.NextInt64(), random.NextInt64(), random.Next(2) == 0);
     }
 
     /// <summary>The same write as an older build wrote it: tag 2 instead of the envelope.</summary>

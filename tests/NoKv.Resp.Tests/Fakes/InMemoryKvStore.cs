@@ -149,4 +149,11 @@ internal sealed class InMemoryKvStore : IKvStore
 
         public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
+
+    // Fenced writes belong to the lock service, which the RESP gateway does not use.
+    public Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, NoKv.Abstractions.Locks.LockFence fence, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task DeleteAsync(ReadOnlyMemory<byte> key, NoKv.Abstractions.Locks.LockFence fence, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte>? newValue, NoKv.Abstractions.Locks.LockFence fence, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 }

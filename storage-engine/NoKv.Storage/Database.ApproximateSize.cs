@@ -1,0 +1,47 @@
+using NoKv.Storage.Db;
+using NoKv.Storage.Manifest;
+
+namespace NoKv.Storage;
+
+/// <summary>Size estimates of key ranges, from table metadata and index blocks (no data block is read).</summary>
+public sealed partial class Database
+{
+    /// <summary>
+    /// Approximate bytes the tables spend on keys in [<paramref name="start"/>, <paramref name="end"/>) (an empty end
+    /// means unbounded): whole tables inside the range count fully, tables that straddle a bound count from the data
+    /// block that would hold the bound, as found in their index. Memtables are not counted, and a key's older versions
+    /// and deleted keys not yet compacted away still count, so this is disk usage, not live data. Opens tables not in
+    /// the table cache. Thread-safe.
+    /// </summary>
+    public long GetApproximateSize(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
+    {
+        ThrowIfDisposed();
+        byte[] startKey = InternalKey.Make(start, InternalKey.SeekTrailer);
+        byte[]? endKey = end.IsEmpty ? null : InternalKey.Make(end, InternalKey.SeekTrailer);
+        SuperVersion sv = AcquireSuperVersion();
+        try
+        {
+            long total = 0;
+            for (int level = 0; level < sv.Version.NumLevels; level++)
+            {
+                foreach (FileMetaData file in sv.Version.Files[level])
+                {
+                    if (InternalKey.Compare(file.Largest, startKey) < 0 || (endKey is not null && InternalKey.Compare(file.Smallest, endKey) >= 0))
+                    {
+                        continue;
+                    }
+
+                    long from = InternalKey.Compare(file.Smallest, startKey) >= 0 ? 0 : _tables.ApproximateOffsetOf((long)file.Number, startKey);
+                    long to = endKey is null || InternalKey.Compare(file.Largest, endKey) < 0 ? file.Size : _tables.ApproximateOffsetOf((long)file.Number, endKey);
+                    total += Math.Max(0, to - from);
+                }
+            }
+
+            return total;
+        }
+        finally
+        {
+            sv.Unref();
+        }
+    }
+}

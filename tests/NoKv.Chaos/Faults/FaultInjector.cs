@@ -1,0 +1,151 @@
+using System.Globalization;
+using NoKv.Chaos.Cluster;
+using NoKv.Chaos.Workload;
+using NoKv.Client.Admin;
+
+namespace NoKv.Chaos.Faults;
+
+/// <summary>
+/// Injects faults one at a time from a seeded schedule: a gap, then a fault of the next kind in a shuffled rotation
+/// of the enabled kinds (so every kind occurs in a run of a few minutes), held for a random duration, then healed.
+/// The schedule's choices (kinds, targets, durations, gaps) come from the seed alone; what the cluster does with
+/// them (who leads, when a silo is back) does not, so a seed reproduces the faults, not the exact timeline.
+/// </summary>
+public sealed class FaultInjector
+{
+    private readonly ChaosCluster _cluster;
+    private readonly RunClock _clock;
+    private readonly ChaosOptions _options;
+    private readonly Random _random;
+    private readonly INoKvAdmin _admin;
+    private readonly TextWriter _log;
+    private readonly FaultKind[] _kinds;
+    private readonly List<InjectedFault> _faults = new();
+
+    public FaultInjector(ChaosCluster cluster, RunClock clock, ChaosOptions options, Random random, INoKvAdmin admin, TextWriter log, IReadOnlyCollection<FaultKind> available)
+    {
+        _cluster = cluster;
+        _clock = clock;
+        _options = options;
+        _random = random;
+        _admin = admin;
+        _log = log;
+        _kinds = options.Faults.Where(available.Contains).ToArray();
+    }
+
+    public IReadOnlyList<InjectedFault> Faults => _faults;
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        if (_kinds.Length == 0)
+        {
+            return;
+        }
+
+        var rotation = new Queue<FaultKind>();
+        while (!stop.IsCancellationRequested)
+        {
+            if (!await DelayAsync(Between(_options.GapMin, _options.GapMax), stop))
+            {
+                return;
+            }
+
+            if (rotation.Count == 0)
+            {
+                foreach (var kind in _kinds.OrderBy(_ => _random.Next()))
+                {
+                    rotation.Enqueue(kind);
+                }
+            }
+
+            var next = rotation.Dequeue();
+            var duration = Between(_options.FaultMin, _options.FaultMax);
+            await InjectAsync(next, duration, stop);
+        }
+    }
+
+    private async Task InjectAsync(FaultKind kind, TimeSpan duration, CancellationToken stop)
+    {
+        int n = _cluster.Nodes.Count;
+        int target = _random.Next(1, n + 1);
+        var leaders = await LeadersOrEmptyAsync();
+        string Led(int store) => string.Join(",", leaders.Where(l => l.Value == store).Select(l => l.Key).OrderBy(s => s));
+        IReadOnlyList<int> stores = [target];
+        string note;
+        long start;
+        switch (kind)
+        {
+            case FaultKind.Kill:
+            case FaultKind.LeaderKill:
+                if (kind == FaultKind.LeaderKill && leaders.Count > 0)
+                {
+                    target = leaders.GroupBy(l => l.Value).OrderByDescending(g => g.Count()).ThenBy(_ => _random.Next()).First().Key;
+                    stores = [target];
+                }
+
+                note = $"SIGKILL store {target} (led shards [{Led(target)}]), restarted after {duration.TotalSeconds:F1} s";
+                start = _clock.Now;
+                await _cluster.KillAsync(target);
+                await DelayAsync(duration, stop);
+                await _cluster.RestartAsync(target);
+                break;
+            case FaultKind.Pause:
+                note = $"SIGSTOP store {target} (led shards [{Led(target)}]) for {duration.TotalSeconds:F1} s";
+                start = _clock.Now;
+                await _cluster.FreezeAsync(target);
+                await DelayAsync(duration, stop);
+                await _cluster.ThawAsync(target);
+                break;
+            case FaultKind.Partition:
+                int size = n == 5 ? _random.Next(1, 3) : 1;
+                stores = Enumerable.Range(1, n).OrderBy(_ => _random.Next()).Take(size).Order().ToArray();
+                note = $"stores [{string.Join(",", stores)}] cut off from the others (led shards [{string.Join(",", stores.Select(Led).Where(s => s.Length > 0))}]) for {duration.TotalSeconds:F1} s";
+                start = _clock.Now;
+                await _cluster.Lab!.PartitionAsync(stores.ToArray());
+                await DelayAsync(duration, stop);
+                await _cluster.Lab.HealAsync();
+                break;
+            default:
+                int disk = _cluster.DiskStore!.Value;
+                stores = [disk];
+                start = _clock.Now;
+                long filled = await _cluster.FillDiskAsync();
+                note = string.Create(CultureInfo.InvariantCulture, $"store {disk}'s tmpfs filled ({filled >> 20} MiB ballast) for {duration.TotalSeconds:F1} s (led shards [{Led(disk)}])");
+                await DelayAsync(duration, stop);
+                await _cluster.FreeDiskAsync();
+                break;
+        }
+
+        var fault = new InjectedFault(kind, stores, start, _clock.Now, note);
+        _faults.Add(fault);
+        _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[chaos] {RunClock.ToMilliseconds(start) / 1000:F1}s {FaultNames.Name(kind)}: {note}"));
+    }
+
+    private async Task<Dictionary<long, int>> LeadersOrEmptyAsync()
+    {
+        try
+        {
+            return await ChaosCluster.LeadersAsync(_admin);
+        }
+        catch (Exception)
+        {
+            return new Dictionary<long, int>();
+        }
+    }
+
+    private TimeSpan Between(TimeSpan min, TimeSpan max) => min + ((max - min) * _random.NextDouble());
+
+    /// <summary>False if <paramref name="stop"/> came first (the fault is then healed at once).</summary>
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(delay, stop);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

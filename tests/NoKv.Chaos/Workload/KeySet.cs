@@ -1,0 +1,61 @@
+using System.Text;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Chaos.Workload;
+
+/// <summary>
+/// The run's keys: <c>keysPerShard</c> per shard of the cluster's map, their first bytes spread over each shard's range
+/// (the bootstrap layout splits on the first byte). Key i is <c>[first byte] "chaos-k{i}"</c>.
+/// </summary>
+public sealed class KeySet
+{
+    private KeySet(byte[][] keys, int[] shardOfKey, long[] shardIds)
+    {
+        Keys = keys;
+        ShardOfKey = shardOfKey;
+        ShardIds = shardIds;
+        KeysOfShard = shardIds.Select((_, s) => Enumerable.Range(0, keys.Length).Where(k => shardOfKey[k] == s).ToArray()).ToArray();
+    }
+
+    public byte[][] Keys { get; }
+
+    /// <summary>Index into <see cref="ShardIds"/> of each key's shard.</summary>
+    public int[] ShardOfKey { get; }
+
+    public long[] ShardIds { get; }
+
+    public int[][] KeysOfShard { get; }
+
+    public static KeySet Create(ShardMap map, int keysPerShard)
+    {
+        var shardIds = map.Shards.Select(s => s.Id.Value).ToArray();
+        var candidates = shardIds.Select(_ => new List<byte>()).ToArray();
+        for (int b = 0; b < 256; b++)
+        {
+            long id = map.FindShard([(byte)b, (byte)'c']).Id.Value;
+            candidates[Array.IndexOf(shardIds, id)].Add((byte)b);
+        }
+
+        var keys = new List<byte[]>();
+        var shardOf = new List<int>();
+        for (int s = 0; s < shardIds.Length; s++)
+        {
+            if (candidates[s].Count == 0)
+            {
+                throw new InvalidOperationException($"shard {shardIds[s]} owns no first byte; the chaos key layout assumes first-byte splits");
+            }
+
+            for (int i = 0; i < keysPerShard; i++)
+            {
+                byte first = candidates[s][i * candidates[s].Count / keysPerShard];
+                keys.Add([first, .. Encoding.ASCII.GetBytes($"chaos-k{keys.Count}")]);
+                shardOf.Add(s);
+            }
+        }
+
+        return new KeySet(keys.ToArray(), shardOf.ToArray(), shardIds);
+    }
+
+    /// <summary>A key of shard index <paramref name="shard"/> that no worker touches (readiness probes).</summary>
+    public byte[] ProbeKey(int shard) => [Keys[KeysOfShard[shard][0]][0], .. "chaos-probe"u8];
+}
