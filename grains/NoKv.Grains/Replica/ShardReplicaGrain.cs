@@ -9,6 +9,7 @@ using NoKv.Abstractions.Raft;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
+using NoKv.Abstractions.Transactions;
 using NoKv.Grains.Controller;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
@@ -137,6 +138,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) => _core.GetAsync(request, cancellationToken);
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) => _core.ScanAsync(request, cancellationToken);
+
+    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) => _core.TxnAsync(request, cancellationToken);
 
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => _core.LockAsync(request, cancellationToken);
 
