@@ -364,6 +364,7 @@ public sealed partial class ReplicaCore
             LogEvent("membership_changed", $"{_name}: {change.Type} peer {change.NodeId}; now {_stateMachine.Descriptor}");
         }
 
+        ReportSplits();
         OnLocksApplied();
     }
 

@@ -245,6 +245,13 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
+        if (Descriptor.Epoch != request.Epoch)
+        {
+            // A split (or merge) applied while the read waited: the key may now belong to another group, whose
+            // writes this replica does not order; the client routes again.
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the read" });
+        }
+
         var (code, value, held) = _stateMachine.Read(request.Key, _host.WallClockMs);
         return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, Lock = held, CurrentEpoch = Descriptor.Epoch });
     }
@@ -273,6 +280,11 @@ public sealed partial class ReplicaCore
         if (ready != NoKvErrorCode.Ok)
         {
             return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
+        }
+
+        if (Descriptor.Epoch != request.Epoch)
+        {
+            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the scan" });
         }
 
         var (code, entries, hasMore, held) = _stateMachine.Scan(request.Start, request.End, request.Limit, long.MaxValue, _host.WallClockMs);

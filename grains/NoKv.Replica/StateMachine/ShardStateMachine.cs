@@ -82,6 +82,12 @@ internal sealed partial class ShardStateMachine
     public ulong AppliedTerm { get; private set; }
 
     /// <summary>
+    /// The descriptor commands are checked against while a batch is staged: the applied one, or the one an earlier
+    /// entry of the batch changed (a split shrinks the range and raises the epoch for the entries after it).
+    /// </summary>
+    private ShardDescriptor Applying => _stagedShard ?? _shard;
+
+    /// <summary>
     /// Applies committed entries in order and records the new applied index with their effects, in one write.
     /// <paramref name="outcomes"/> receives one outcome per command entry (no-ops and membership entries give none).
     /// </summary>
@@ -122,6 +128,7 @@ internal sealed partial class ShardStateMachine
         _stagedShard = null;
         _stagedExpiry = false;
         ResetLockStaging();
+        ResetSplitStaging();
         ulong lastIndex = 0, lastTerm = 0;
         foreach (ref readonly var entry in committed)
         {
@@ -142,6 +149,10 @@ internal sealed partial class ShardStateMachine
                 else if (entry.Type != EntryType.Normal)
                 {
                     throw new FormatException($"entry type {entry.Type} is unknown to this build");
+                }
+                else if (TryStageSplit(batch, entry, outcomes))
+                {
+                    // A split (ShardStateMachine.Split.cs): later entries of this batch see the shrunk descriptor.
                 }
                 else if (TryStageLockCommand(batch, entry, outcomes))
                 {
@@ -231,6 +242,7 @@ internal sealed partial class ShardStateMachine
         _pendingSessions.Clear();
         CompleteMvccStage();
         CompleteLockApply();
+        CompleteSplitApply();
         return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
     }
 
@@ -406,7 +418,7 @@ internal sealed partial class ShardStateMachine
 
     private (NoKvErrorCode Code, bool Succeeded, object? Payload) Execute(WriteBatch batch, KvCommand command)
     {
-        if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Key))
+        if (command.Epoch != Applying.Epoch || !Applying.Range.Contains(command.Key))
         {
             return (NoKvErrorCode.WrongShard, false, null);
         }
