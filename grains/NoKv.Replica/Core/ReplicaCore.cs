@@ -455,7 +455,9 @@ public sealed partial class ReplicaCore
                 return current && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
             }
 
-            bool fresh = _lastLeaderContact != 0 && _host.NowMs - _lastLeaderContact <= bound;
+            // Applied nothing yet: a replica created empty after a skipped split holds only stale rows of its range
+            // until its snapshot arrives, while its commit index is still 0.
+            bool fresh = _lastLeaderContact != 0 && _host.NowMs - _lastLeaderContact <= bound && _stateMachine.AppliedIndex > 0;
             return fresh && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
         }
 

@@ -130,6 +130,25 @@ internal sealed partial class ShardStateMachine
         }
 
         var (left, right) = Halves(current, command);
+        var history = _stagedHistory ?? ReadSplitHistory();
+        history.Add(right);
+        if (history.Count > SplitHistoryCodec.MaxEntries)
+        {
+            history.RemoveAt(0);
+        }
+
+        _stagedHistory = history;
+        batch.Put(KeySpace.SplitHistoryKey(current.Id), SplitHistoryCodec.Encode(history));
+        _stagedShard = left;
+        _stagedSplits.Add((left, right));
+        outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, NoKvErrorCode.Ok, true, Result: right));
+        if (_db.Get(KeySpace.ReplicaStateKey(right.Id)) is not null)
+        {
+            // Created already from the split history of a snapshot (this replica skipped the split, then replayed it?):
+            // never overwrite a replica that may have voted or taken a snapshot since.
+            return true;
+        }
+
         var mine = right.PeerOn(current.Peer(PeerId)!.Value.Store)!.Value;
         batch.Put(KeySpace.ReplicaStateKey(right.Id), ReplicaStateCodec.Encode(new ReplicaState(mine.PeerId, right)));
         batch.Put(KeySpace.ApplyStateKey(right.Id), EncodeApplyState(SplitInitialIndex, SplitInitialTerm));
@@ -149,10 +168,32 @@ internal sealed partial class ShardStateMachine
         // The right half's floor is the shard's as of this entry: it served no snapshot the shard did not, and holds
         // no version above the shard's highest, so its stamps and reads stay ordered like the shard's would.
         batch.Put(MvccKeys.Floor(_dataPrefix, right.Range.Start), _stagedFloor.Encode());
-        _stagedShard = left;
-        _stagedSplits.Add((left, right));
-        outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, NoKvErrorCode.Ok, true, Result: right));
         return true;
+    }
+
+    private List<ShardDescriptor> ReadSplitHistory() =>
+        _db.Get(KeySpace.SplitHistoryKey(_shard.Id)) is { } row ? SplitHistoryCodec.Decode(row) : new List<ShardDescriptor>();
+
+    /// <summary>
+    /// After a snapshot replaced this replica's state (from <paramref name="previousEpoch"/> to the snapshot's): the new
+    /// shards of splits it skipped that have a peer on this store and no replica here yet. Each is created empty (a
+    /// replica state row, no apply state, no Raft state) in <paramref name="batch"/>: its log is empty, so its leader
+    /// finds it behind the log's start and sends it a snapshot, which replaces the stale rows of its range this store
+    /// still holds. Until then it applied nothing, serves nothing and cannot win an election (its log is empty while a
+    /// quorum of its group holds the split's initial entry).
+    /// </summary>
+    private void StageSkippedSplits(WriteBatch batch, long previousEpoch, StoreId store)
+    {
+        foreach (var right in ReadSplitHistory())
+        {
+            if (right.Epoch <= previousEpoch || right.PeerOn(store) is not { } mine || _db.Get(KeySpace.ReplicaStateKey(right.Id)) is not null)
+            {
+                continue;
+            }
+
+            batch.Put(KeySpace.ReplicaStateKey(right.Id), ReplicaStateCodec.Encode(new ReplicaState(mine.PeerId, right)));
+            _stagedSplits.Add((_shard, right));
+        }
     }
 
     /// <summary>Copies every row of this group in [start, end) to <paramref name="target"/>, except <paramref name="skip"/> (rewritten by the caller).</summary>
@@ -178,11 +219,18 @@ internal sealed partial class ShardStateMachine
         return key;
     }
 
-    private void ResetSplitStaging() => _stagedSplits.Clear();
+    private List<ShardDescriptor>? _stagedHistory;
+
+    private void ResetSplitStaging()
+    {
+        _stagedSplits.Clear();
+        _stagedHistory = null;
+    }
 
     private void CompleteSplitApply()
     {
         _appliedSplits.AddRange(_stagedSplits);
         _stagedSplits.Clear();
+        _stagedHistory = null;
     }
 }

@@ -24,7 +24,7 @@ namespace NoKv.Replica.StateMachine;
 internal sealed partial class ShardStateMachine
 {
     private const uint SnapshotMagic = 0x4E534B4E; // "NKSN"
-    private const byte SnapshotVersion = 3;
+    private const byte SnapshotVersion = 4;
 
     /// <summary>Snapshots of version 2 (before the lock service) end after the data section; still installed.</summary>
     private const byte OldestSnapshotVersion = 2;
@@ -319,10 +319,11 @@ internal sealed partial class ShardStateMachine
 
     /// <summary>
     /// The shard's state at the current applied index, as snapshot data:
-    /// magic (4) | version (1) = 3 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
+    /// magic (4) | version (1) = 4 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
     ///   | sessions length (8) | sessions export | data length (8) | data export
-    ///   | lock records length (8) | lock records export | fences length (8) | fences export.
-    /// Version 2 (read only) ends after the data export.
+    ///   | lock records length (8) | lock records export | fences length (8) | fences export
+    ///   | split history length (8) | split history export.
+    /// Version 3 (read only) ends after the fences, version 2 after the data export.
     /// The descriptor is a <see cref="ReplicaStateCodec"/> record with peer id 0 (the receiver puts its own).
     /// </summary>
     public byte[] ExportSnapshot()
@@ -341,6 +342,7 @@ internal sealed partial class ShardStateMachine
         WriteSection(output, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id), snapshot);
         WriteSection(output, _dataStart, _dataEnd, snapshot);
         WriteLockSections(output, snapshot);
+        WriteSection(output, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id), snapshot);
         return output.ToArray();
     }
 
@@ -383,8 +385,14 @@ internal sealed partial class ShardStateMachine
             IngestSection(data, ref position, sessionStart, sessionEnd);
             IngestSection(data, ref position, dataStart, dataEnd);
             IngestLockSections(data, ref position, incoming, hasLockSections: version >= 3);
+            if (version >= 4)
+            {
+                IngestSection(data, ref position, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id));
+            }
         }).ConfigureAwait(true);
         var batch = new WriteBatch();
+        ResetSplitStaging();
+        StageSkippedSplits(batch, _shard.Epoch, _shard.Peer(PeerId)?.Store ?? incoming.Peer(PeerId)!.Value.Store);
         batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, incoming)));
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
@@ -392,6 +400,7 @@ internal sealed partial class ShardStateMachine
         LoadFloor(replace: true);
         AppliedIndex = index;
         AppliedTerm = term;
+        CompleteSplitApply();
     }
 
     /// <summary>
@@ -409,6 +418,7 @@ internal sealed partial class ShardStateMachine
         batch.DeleteRange(_dataStart, _dataEnd);
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
         StageLockReset(batch);
+        batch.Delete(KeySpace.SplitHistoryKey(_shard.Id));
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         LoadFloor(replace: true);
