@@ -29,7 +29,11 @@ public static class AuthToken
 
     private const string Version = "v1";
     private const int MacBytes = 32;
+    private const int MacChars = 43;
     private const int NonceDigits = 16;
+
+    private static readonly System.Buffers.SearchValues<char> MacAlphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     /// <summary>Makes a token for <paramref name="principal"/>, signed with <paramref name="key"/>, issued at <paramref name="issuedUnixMs"/>.</summary>
     public static string Create(NoKvKey key, string principal, long issuedUnixMs, ulong nonce)
@@ -97,7 +101,15 @@ public static class AuthToken
         }
 
         Span<byte> presented = stackalloc byte[MacBytes + 2];
-        if (!Base64Url.TryDecodeFromChars(macText, presented, out int macLength) || macLength != MacBytes)
+        if (macText.Length != MacChars || macText.ContainsAnyExcept(MacAlphabet) || !TryDecodeMac(macText, presented))
+        {
+            return new AuthTokenCheck(AuthTokenOutcome.Malformed, null, null, 0);
+        }
+
+        // The last of 43 characters carries 2 unused bits; only the canonical spelling is accepted, so one signature
+        // has one token text (and a verified-token cache cannot be filled with spellings of one token).
+        Span<char> canonical = stackalloc char[48];
+        if (!Base64Url.TryEncodeToChars(presented[..MacBytes], canonical, out int canonicalLength) || !macText.SequenceEqual(canonical[..canonicalLength]))
         {
             return new AuthTokenCheck(AuthTokenOutcome.Malformed, null, null, 0);
         }
@@ -150,6 +162,19 @@ public static class AuthToken
         }
 
         return true;
+    }
+
+    private static bool TryDecodeMac(ReadOnlySpan<char> text, Span<byte> mac)
+    {
+        try
+        {
+            return Base64Url.TryDecodeFromChars(text, mac, out int length) && length == MacBytes;
+        }
+        catch (FormatException)
+        {
+            // Base64Url throws rather than answering false for a final character with unused bits set.
+            return false;
+        }
     }
 
     private static bool IsHex(ReadOnlySpan<char> text)
