@@ -94,6 +94,15 @@ public static class SiloHostFactory
                     replicas.SessionTtl = settings.Replicas.SessionTtl;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
+            if (settings.Auth.LoadedKeys() is { } keys)
+            {
+                silo.AddNoKvAuthentication(o =>
+                {
+                    o.Keys = keys;
+                    o.MaxClockSkew = settings.Auth.MaxClockSkew;
+                });
+            }
+
             SiloTelemetry.ConfigureSilo(silo, settings);
         });
 
