@@ -98,6 +98,15 @@ public static class SiloHostFactory
                     replicas.GcSliceKeys = settings.Replicas.GcSliceKeys;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
+            if (settings.Auth.LoadedKeys() is { } keys)
+            {
+                silo.AddNoKvAuthentication(o =>
+                {
+                    o.Keys = keys;
+                    o.MaxClockSkew = settings.Auth.MaxClockSkew;
+                });
+            }
+
             SiloTelemetry.ConfigureSilo(silo, settings);
         });
 
