@@ -38,6 +38,26 @@ public interface IKvStore
     IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, KvReadOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Starts a serializable transaction (docs/transactions.md) with a snapshot from the cluster's timestamp oracle.
+    /// Commit or roll it back; disposing an unfinished transaction rolls it back.
+    /// </summary>
+    Task<Transactions.ITransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support transactions.");
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a transaction and commits it, running it again (in a fresh transaction) when
+    /// it conflicts with another, up to <see cref="NoKvClientOptions.TransactionMaxAttempts"/> times. The body must
+    /// have no effects outside the transaction, since it may run more than once. An exception from the body rolls
+    /// the transaction back and propagates.
+    /// </summary>
+    Task TransactAsync(Func<Transactions.ITransaction, Task> body, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support transactions.");
+
+    /// <summary>Like <see cref="TransactAsync(Func{Transactions.ITransaction, Task}, CancellationToken)"/>, returning the body's result.</summary>
+    Task<T> TransactAsync<T>(Func<Transactions.ITransaction, Task<T>> body, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support transactions.");
+
+    /// <summary>
     /// <see cref="PutAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, CancellationToken)"/> fenced by a lock token: refused with
     /// <see cref="NoKv.Abstractions.Errors.FencedOutException"/>, changing nothing, if the key's shard has already seen a
     /// write fenced with a newer token of the same lock (docs/locks.md).

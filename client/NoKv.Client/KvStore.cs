@@ -23,10 +23,12 @@ internal sealed partial class KvStore : IKvStore
     private readonly NoKvClientOptions _options;
     private readonly KvLimits _limits;
     private readonly TimeProvider _time;
+    private readonly IServiceProvider? _services;
 
     public KvStore(IGrainFactory grains, IOptions<NoKvClientOptions> options, IServiceProvider services)
         : this(CreateRouter(grains, options.Value, services, TimeProvider.System), options.Value, TimeProvider.System)
     {
+        _services = services;
     }
 
     /// <summary>Over a given router and clock; tests build one over fake grains.</summary>
@@ -39,6 +41,12 @@ internal sealed partial class KvStore : IKvStore
     }
 
     internal ShardRouter Router => _router;
+
+    internal KvLimits Limits => _limits;
+
+    internal int ScanPageSize => _options.ScanPageSize;
+
+    internal TimeSpan LockTtl => _options.TransactionLockTtl;
 
     /// <summary>
     /// The router of a client: a suspect store gets one probe per attempt timeout (at most about one in flight),
@@ -194,6 +202,33 @@ internal sealed partial class KvStore : IKvStore
                     }
 
                     await retry.BackoffAsync().ConfigureAwait(false);
+                    continue;
+                case NoKvErrorCode.KeyLocked or NoKvErrorCode.WriteConflict or NoKvErrorCode.TxnAborted when response is Abstractions.Transactions.TxnResponse:
+                    // Transactional answers: the transaction decides (resolve and retry, or abort).
+                    return response;
+                case NoKvErrorCode.KeyLocked when response is ILockedResponse { Lock: { } held }:
+                    // A plain operation met a transaction's lock: learn the transaction's outcome from its primary,
+                    // apply it here, and try again (same session sequence for a write); wait while it is live.
+                    retry.Fail(response.Code, $"key {KeyFormatter.Format(held.Key)} is locked by transaction {held.StartTs}");
+                    bool resolved;
+                    try
+                    {
+                        resolved = await ResolveLockAsync(held, retry.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (retry.Token.IsCancellationRequested)
+                    {
+                        throw retry.Expired();
+                    }
+                    catch (NoKvTimeoutException) when (retry.Token.IsCancellationRequested)
+                    {
+                        throw retry.Expired();
+                    }
+
+                    if (!resolved)
+                    {
+                        await retry.BackoffAsync().ConfigureAwait(false);
+                    }
+
                     continue;
                 case NoKvErrorCode.WrongShard:
                     retry.Fail(response.Code, response.Detail);

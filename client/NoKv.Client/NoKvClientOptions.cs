@@ -47,6 +47,15 @@ public sealed class NoKvClientOptions
     public int ScanPageSize { get; set; } = 512;
 
     /// <summary>
+    /// How long a transaction's locks live without it finishing; after that, another client that meets one may roll
+    /// the transaction back. Must exceed the time from prewrite to commit (a few round trips).
+    /// </summary>
+    public TimeSpan TransactionLockTtl { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How many times <c>TransactAsync</c> runs its body before giving up on conflicts.</summary>
+    public int TransactionMaxAttempts { get; set; } = 10;
+
+    /// <summary>
     /// Locks: how much faster this client's clock may run than the lock leader's, as a fraction (0.01 = 1%). A lease
     /// of L is treated as ended after L x (1 - rate) - <see cref="LockSafetyMargin"/>, measured on this client's
     /// monotonic clock from when the request that granted or renewed it was sent (docs/locks.md).

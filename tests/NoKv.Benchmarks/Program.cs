@@ -141,11 +141,14 @@ public static class Program
         var mixes = new Option<string?>("--mixes") { Description = "run only these mixes (comma-separated: write, r50, r95; default all); the warm-up runs them too", HelpName = "LIST" };
         var concurrency = new Option<string?>("--concurrency") { Description = "run only these concurrencies (comma-separated, default 1,16,64,256)", HelpName = "LIST" };
         var timeline = new Option<bool>("--timeline") { Description = "also log each point's p50/p99/max latency per quarter second to stderr" };
+        var txn = new Option<bool>("--txn") { Description = "run the transaction benchmark instead: 2- and 8-key cross-shard transfers (and etcd's 2-key Txn with --etcd)" };
         var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline,
+            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline, txn,
         };
-        command.SetAction((parse, cancellationToken) => ClusterBenchmark.RunAsync(
+        command.SetAction((parse, cancellationToken) => parse.GetValue(txn)
+            ? TxnBenchmark.RunAsync(new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)), cancellationToken)
+            : ClusterBenchmark.RunAsync(
             new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData))
             {
                 Mixes = parse.GetValue(mixes),

@@ -26,10 +26,26 @@ internal static class ClusterCommands
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         text.AppendLine(inv, $"Shard map version {report.Map.Version}");
-        text.AppendLine("STORE  STATE  SILO");
-        foreach (var store in report.Map.Stores)
+        var controller = report.Controller;
+        text.AppendLine(inv, $"Controller: Raft leader on store {(report.ControllerLeader is { } cl ? cl.ToString() : "-")}, logic on {controller?.LogicSilo ?? "-"}, timestamps up to {(controller is null ? "-" : controller.TimestampHighWater.ToString(inv))}{(report.ControllerError is { } ce ? $" (controller: {ce})" : "")}");
+        text.AppendLine("STORE  STATE            LIVE  SILO                            REPLICAS  LEADERS   WRITES/S    READS/S  USED MB  HEARTBEAT");
+        var ids = report.Map.Stores.Select(s => s.Id).Concat(controller?.Stores.Select(s => s.Id) ?? []).Distinct().OrderBy(s => s.Value);
+        foreach (var id in ids)
         {
-            text.AppendLine(inv, $"{store.Id,5}  {(store.IsUp ? "up" : "DOWN"),-5}  {store.SiloAddress ?? "-"}");
+            var live = report.Map.Stores.FirstOrDefault(s => s.Id == id);
+            var view = controller?.Stores.FirstOrDefault(s => s.Id == id);
+            string state = view is not null ? ClusterStatusJson.StateName(view.State) : live?.IsUp == true ? "up" : "down";
+            text.AppendLine(inv, $"{id,5}  {state,-15}  {(live?.IsUp == true ? "yes" : "NO"),-4}  {live?.SiloAddress ?? view?.Address ?? "-",-30}  {view?.Replicas.ToString(inv) ?? "-",8}  {view?.Leaders.ToString(inv) ?? "-",7}  {view?.WritesPerSecond.ToString("F1", inv) ?? "-",9}  {view?.ReadsPerSecond.ToString("F1", inv) ?? "-",9}  {(view is null ? "-" : (view.UsedBytes / 1048576.0).ToString("F1", inv)),7}  {(view?.LastHeartbeatAgeMs is { } age ? $"{age} ms ago" : "-")}");
+        }
+
+        if (controller is { Operations.Length: > 0 })
+        {
+            text.AppendLine();
+            text.AppendLine("OPERATION  KIND             SHARD  STEP  FROM  TO");
+            foreach (var op in controller.Operations)
+            {
+                text.AppendLine(inv, $"{op.Id,9}  {op.Kind,-15}  {op.Shard,5}  {op.Step,4}  {op.From?.ToString() ?? "-",4}  {op.To?.ToString() ?? "-"}");
+            }
         }
 
         text.AppendLine();

@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Sharding;
 
@@ -22,7 +23,23 @@ internal sealed class NoKvAdmin : INoKvAdmin
             }
         }
 
-        return new ClusterStatus(map, await Task.WhenAll(pending).ConfigureAwait(false));
+        ControllerView? view = null;
+        string? controllerError = null;
+        try
+        {
+            view = await _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster).GetViewAsync().WaitAsync(perReplicaTimeout * 3, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            controllerError = e is TimeoutException ? $"no answer within {(perReplicaTimeout * 3).TotalMilliseconds:F0} ms" : e.Message;
+        }
+
+        // The controller group's stores as the controller reports them; without it, where a layout puts them (the
+        // first 3 stores, 5 when there are 5 or more).
+        var groupStores = view?.GroupStores ?? map.Stores.Select(s => s.Id).Order().Take(map.Stores.Length >= 5 ? 5 : 3).ToArray();
+        var controller = await Task.WhenAll(groupStores.Select(s => QueryAsync(new ReplicaId(SystemShards.Controller, s), perReplicaTimeout, cancellationToken))).ConfigureAwait(false);
+        var replicas = await Task.WhenAll(pending).ConfigureAwait(false);
+        return new ClusterStatus(map, replicas) { Controller = view, ControllerError = controllerError, ControllerReplicas = controller };
     }
 
     private async Task<ReplicaReport> QueryAsync(ReplicaId replica, TimeSpan timeout, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Routing;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
 
 namespace NoKv.Client.Routing;
 
@@ -43,6 +44,9 @@ internal readonly struct ReplicaEndpoint
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.ScanAsync(Store, request) : _replica!.ScanAsync(request, cancellationToken);
+
+    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
+        _service is { } service ? service.TxnAsync(Store, request) : _replica!.TxnAsync(request, cancellationToken);
 
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.LockAsync(Store, request) : _replica!.LockAsync(request, cancellationToken);

@@ -37,6 +37,18 @@ public enum NoKvErrorCode
     /// <summary>A follower read could not be served within the requested staleness bound.</summary>
     StaleReadUnavailable = 11,
 
+    /// <summary>A transaction's lock holds the key; the response carries it, to be resolved through its primary.</summary>
+    KeyLocked = 20,
+
+    /// <summary>A transaction conflicts with a version committed after its start, or with a read it made changing.</summary>
+    WriteConflict = 21,
+
+    /// <summary>The transaction was rolled back (by its client, or by a resolver after its lock expired).</summary>
+    TxnAborted = 22,
+
+    /// <summary>A snapshot read or transaction below the shard's GC safe point.</summary>
+    SnapshotTooOld = 23,
+
     /// <summary>A fenced write presented a lock token lower than one the shard has already seen for that resource.</summary>
     FencedOut = 40,
 

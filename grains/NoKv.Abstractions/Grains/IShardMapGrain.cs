@@ -4,8 +4,8 @@ namespace NoKv.Abstractions.Grains;
 
 /// <summary>
 /// Serves the cluster's shard map; use key 0 (<see cref="ShardMapGrainKeys.Cluster"/>).
-/// Today the map is the static bootstrap layout plus live store status; the Raft-replicated controller
-/// that will own splits and moves implements this same interface, so clients do not change.
+/// The map is the one committed in the controller group (docs/controller.md), served by every silo from a short-lived
+/// copy, with live store status from the silo's membership view.
 /// </summary>
 [Alias("nokv.IShardMapGrain")]
 public interface IShardMapGrain : IGrainWithIntegerKey

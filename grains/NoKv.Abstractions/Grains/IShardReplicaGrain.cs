@@ -2,6 +2,7 @@ using Orleans.Concurrency;
 using NoKv.Abstractions.Raft;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Status;
+using NoKv.Abstractions.Transactions;
 
 namespace NoKv.Abstractions.Grains;
 
@@ -23,6 +24,10 @@ public interface IShardReplicaGrain : IGrainWithStringKey
 
     [Alias("Scan")]
     Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A transactional request (docs/transactions.md); answered by the leader.</summary>
+    [Alias("Txn")]
+    Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>A lock service request for a lock this shard owns (docs/locks.md).</summary>
     [Alias("Lock")]

@@ -4,7 +4,7 @@ using NoKv.Abstractions.Sharding;
 namespace NoKv.Abstractions.Requests;
 
 [GenerateSerializer, Immutable, Alias("nokv.ReadResponse")]
-public sealed class ReadResponse : IReplicaResponse
+public sealed class ReadResponse : IReplicaResponse, ILockedResponse
 {
     [Id(0)] public required NoKvErrorCode Code { get; init; }
 
@@ -16,4 +16,7 @@ public sealed class ReadResponse : IReplicaResponse
     [Id(3)] public long CurrentEpoch { get; init; }
 
     [Id(4)] public string? Detail { get; init; }
+
+    /// <summary>With KeyLocked: the transaction lock on the key (resolve it through its primary, then retry).</summary>
+    [Id(5)] public Transactions.TxnLockInfo? Lock { get; init; }
 }

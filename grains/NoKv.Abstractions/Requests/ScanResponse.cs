@@ -4,7 +4,7 @@ using NoKv.Abstractions.Sharding;
 namespace NoKv.Abstractions.Requests;
 
 [GenerateSerializer, Immutable, Alias("nokv.ScanResponse")]
-public sealed class ScanResponse : IReplicaResponse
+public sealed class ScanResponse : IReplicaResponse, ILockedResponse
 {
     [Id(0)] public required NoKvErrorCode Code { get; init; }
 
@@ -25,4 +25,7 @@ public sealed class ScanResponse : IReplicaResponse
     /// false the client continues from here, so a scan follows the shard that actually answered.
     /// </summary>
     [Id(6)] public byte[] ShardEnd { get; init; } = [];
+
+    /// <summary>With KeyLocked: the transaction lock on the key (resolve it through its primary, then retry).</summary>
+    [Id(7)] public Transactions.TxnLockInfo? Lock { get; init; }
 }

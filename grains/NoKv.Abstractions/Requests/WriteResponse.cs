@@ -5,7 +5,7 @@ namespace NoKv.Abstractions.Requests;
 
 /// <summary>Outcome of a write. Routing failures come back as codes, not exceptions, because they are expected during elections.</summary>
 [GenerateSerializer, Immutable, Alias("nokv.WriteResponse")]
-public sealed class WriteResponse : IReplicaResponse
+public sealed class WriteResponse : IReplicaResponse, ILockedResponse
 {
     [Id(0)] public required NoKvErrorCode Code { get; init; }
 
@@ -22,4 +22,7 @@ public sealed class WriteResponse : IReplicaResponse
     [Id(4)] public long Index { get; init; }
 
     [Id(5)] public string? Detail { get; init; }
+
+    /// <summary>With KeyLocked: the transaction lock on the key (resolve it through its primary, then retry).</summary>
+    [Id(6)] public Transactions.TxnLockInfo? Lock { get; init; }
 }

@@ -1,5 +1,6 @@
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
 using Orleans.Services;
 
 namespace NoKv.Abstractions.Routing;
@@ -35,6 +36,9 @@ public interface IStoreService : IGrainService
 
     [Alias("Scan")]
     Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request);
+
+    [Alias("Txn")]
+    Task<TxnResponse> TxnAsync(StoreId store, TxnRequest request);
 
     [Alias("Lock")]
     Task<Locks.LockResponse> LockAsync(StoreId store, Locks.LockRequest request);

@@ -26,6 +26,9 @@ public sealed class GrainControllerTransport : IControllerTransport
     public Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken) =>
         Replica(store).GetAsync(request, cancellationToken);
 
+    public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken) =>
+        Replica(store).ScanAsync(request, cancellationToken);
+
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => Task.Delay(milliseconds, cancellationToken);
 
     private IShardReplicaGrain Replica(StoreId store)

@@ -69,6 +69,9 @@ public static class NoKvSiloBuilderExtensions
         services.TryAddSingleton(_ => new PeerWarningLimiter(TimeProvider.System, TimeSpan.FromMinutes(1)));
         services.TryAddSingleton<LayoutGuard>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LayoutGuard>());
+        services.TryAddSingleton<LocalReplicaRegistry>();
+        services.TryAddSingleton<StoreHeartbeatService>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreHeartbeatService>());
         services.TryAddSingleton<ReplicaStarter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
         services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();

@@ -39,9 +39,10 @@ public sealed class ClusterLayout
 
     /// <summary>
     /// The layout format of <see cref="Fingerprint"/>. v1 stores used store ids as Raft node ids and kept no shard
-    /// descriptor in the engine; v2 stores use peer ids and persist each replica's descriptor.
+    /// descriptor in the engine; v2 stores use peer ids and persist each replica's descriptor; v3 stores keep user
+    /// data as MVCC rows (docs/format-data-rows.md) where v2 kept one plain row per key.
     /// </summary>
-    public const string FingerprintVersion = "v2";
+    public const string FingerprintVersion = "v3";
 
     /// <summary>Peer ids of bootstrap replicas: shard id in the high bits, replica slot (from 1) in the low 8.
     /// Peers added later get ids from the controller's allocator, which starts above every bootstrap id.</summary>

@@ -38,6 +38,11 @@ public sealed class LayoutGuard : ILifecycleParticipant<ISiloLifecycle>
                 throw new StoreStartupException($"NoKV store {_store.Id} holds data in the v1 replica format (Raft node ids were store ids, no persisted shard descriptors); this build reads {ClusterLayout.FingerprintVersion} only. Start this store from an empty data directory (the other replicas re-replicate it) or run the release that wrote it.");
             }
 
+            if (recorded.StartsWith("v2;", StringComparison.Ordinal))
+            {
+                throw new StoreStartupException($"NoKV store {_store.Id} holds user data in the v2 format (one plain row per key, before MVCC); this build reads {ClusterLayout.FingerprintVersion} only (docs/format-data-rows.md). Start this store from an empty data directory (the other replicas re-replicate it) or run the release that wrote it.");
+            }
+
             if (!string.Equals(recorded, current, StringComparison.Ordinal))
             {
                 throw new StoreStartupException($"NoKV store {_store.Id} was bootstrapped with cluster layout '{recorded}' but is now configured with '{current}'; every silo must keep the layout it was created with (Layout:Stores, Layout:InitialShards, Layout:ReplicationFactor, Layout:SplitKeys).");

@@ -3,8 +3,8 @@ namespace NoKv.Grains.Layout;
 /// <summary>
 /// The bootstrap layout of a cluster: which stores exist and how the key space is cut into shards.
 /// Every silo of a cluster must be configured identically (each store records the layout it was
-/// bootstrapped with and refuses to start under a different one). Shards are static in this release:
-/// splits, merges and moves belong to the future controller, which will own the map instead.
+/// bootstrapped with and refuses to start under a different one). The layout seeds the controller's shard map
+/// on its first start (docs/controller.md); from then on the controller's committed map is the one served.
 /// </summary>
 public sealed class NoKvClusterOptions
 {

@@ -9,6 +9,8 @@ using NoKv.Abstractions.Raft;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
+using NoKv.Abstractions.Transactions;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Raft;
@@ -108,6 +110,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
         _core.Failed += _ => DeactivateOnIdle();
         _registry.Add(_id.Shard, _core.Load);
+        PublishLoad();
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.OnTickAsync(),
             this,
@@ -135,6 +138,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) => _core.GetAsync(request, cancellationToken);
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) => _core.ScanAsync(request, cancellationToken);
+
+    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) => _core.TxnAsync(request, cancellationToken);
 
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => _core.LockAsync(request, cancellationToken);
 
@@ -225,8 +230,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private Task OnTickAsync()
     {
         RefreshDownStores();
+        PublishLoad();
         return _core.TickAsync();
     }
+
+    private void PublishLoad() => _core.Load.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);
 
     private async Task ObserveAsync(Task send, ulong peer)
     {

@@ -5,6 +5,7 @@ using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Routing;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
 using NoKv.Grains.Store;
 using Orleans.Runtime;
 
@@ -41,6 +42,8 @@ public sealed class StoreService : GrainService, IStoreService
     public Task<ReadResponse> GetAsync(StoreId store, ReadRequest request) => Replica(store, request.Shard).GetAsync(request);
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request) => Replica(store, request.Shard).ScanAsync(request);
+
+    public Task<TxnResponse> TxnAsync(StoreId store, TxnRequest request) => Replica(store, request.Shard).TxnAsync(request);
 
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(StoreId store, NoKv.Abstractions.Locks.LockRequest request) => Replica(store, request.Shard).LockAsync(request);
 

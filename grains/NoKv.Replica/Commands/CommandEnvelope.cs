@@ -111,6 +111,7 @@ internal static class CommandEnvelope
     /// <summary>The command types this build applies.</summary>
     public static bool IsKnown(CommandType type) =>
         type is CommandType.Write or CommandType.ExpireSessions
+            or (>= CommandType.TxnPrewrite and <= CommandType.TxnGc)
             or (>= CommandType.AcquireLock and <= CommandType.FencedWrite);
 
     /// <summary>Like <see cref="ReadHeader"/>, but false instead of an exception.</summary>

@@ -17,7 +17,28 @@ internal enum CommandType : byte
     /// <summary>Drop client-session dedupe rows last used before a cutoff (<see cref="ExpireSessionsCommand"/>).</summary>
     ExpireSessions = 2,
 
-    // 10-19 controller, 20-39 transactions, 50-54 time to live (claimed on the bulletin board).
+    // 10-19 controller, 50-54 time to live (claimed on the bulletin board).
+
+    /// <summary>Lock a transaction's writes in this shard (<see cref="Txn.TxnPrewriteCommand"/>).</summary>
+    TxnPrewrite = 20,
+
+    /// <summary>Turn a transaction's locks into versions (<see cref="Txn.TxnCommitCommand"/>).</summary>
+    TxnCommit = 21,
+
+    /// <summary>Remove a transaction's locks; record the primary rolled back (<see cref="Txn.TxnRollbackCommand"/>).</summary>
+    TxnRollback = 22,
+
+    /// <summary>Decide and report a transaction's outcome at its primary (<see cref="Txn.TxnCheckStatusCommand"/>).</summary>
+    TxnCheckStatus = 23,
+
+    /// <summary>A single-shard transaction, validated and committed at once (<see cref="Txn.TxnOnePhaseCommand"/>).</summary>
+    TxnOnePhase = 24,
+
+    /// <summary>Raise the shard's snapshot read floor (<see cref="Txn.TxnRaiseReadTsCommand"/>).</summary>
+    TxnRaiseReadTs = 25,
+
+    /// <summary>Garbage-collect old versions in a slice of the shard (<see cref="Txn.TxnGcCommand"/>).</summary>
+    TxnGc = 26,
 
     /// <summary>Take a lock or join its queue; by the holder, a renewal (<see cref="LockCommand"/>).</summary>
     AcquireLock = 40,

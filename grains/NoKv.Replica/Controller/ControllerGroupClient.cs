@@ -101,6 +101,63 @@ public sealed class ControllerGroupClient
         }
     }
 
+    /// <summary>Every row in [<paramref name="start"/>, <paramref name="end"/>), read linearizably page by page.</summary>
+    /// <exception cref="NoKvTimeoutException">No leader answered within <see cref="OperationTimeout"/>.</exception>
+    public async Task<List<KvEntry>> ScanAsync(byte[] start, byte[] end, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<KvEntry>();
+        var from = start;
+        long started = _transport.NowMs;
+        long deadline = started + (long)OperationTimeout.TotalMilliseconds;
+        int attempts = 0;
+        var last = NoKvErrorCode.Timeout;
+        string? detail = null;
+        while (true)
+        {
+            attempts++;
+            bool hinted = false;
+            var store = LeaderGuess;
+            var request = new ScanRequest { Shard = SystemShards.Controller, Epoch = 1, Start = from, End = end, Limit = 1024, Consistency = ReadConsistency.Linearizable };
+            try
+            {
+                using var attempt = AttemptToken(cancellationToken);
+                var response = await _transport.ScanAsync(store, request, attempt.Token).ConfigureAwait(true);
+                if (response.Code == NoKvErrorCode.Ok)
+                {
+                    rows.AddRange(response.Entries);
+                    if (!response.HasMore || response.Entries.Length == 0)
+                    {
+                        return rows;
+                    }
+
+                    // Continue after the last row: the smallest key above it is the key with a zero byte appended.
+                    from = [.. response.Entries[^1].Key, 0];
+                    continue;
+                }
+
+                (last, detail) = (response.Code, response.Detail);
+                if (!IsRetryable(response.Code))
+                {
+                    throw NoKvErrors.FromCode(response.Code, SystemShards.Controller, response.LeaderHint, response.CurrentEpoch, response.Detail);
+                }
+
+                hinted = Follow(response.Code, response.LeaderHint);
+            }
+            catch (Exception e) when (IsTransportFailure(e, cancellationToken))
+            {
+                (last, detail) = (NoKvErrorCode.StoreUnavailable, e.Message);
+                Rotate();
+            }
+
+            if (_transport.NowMs >= deadline)
+            {
+                throw new NoKvTimeoutException("controller scan", TimeSpan.FromMilliseconds(_transport.NowMs - started), attempts, last, detail);
+            }
+
+            await BackoffAsync(hinted, cancellationToken).ConfigureAwait(true);
+        }
+    }
+
     /// <summary>
     /// Sets <paramref name="key"/> to <paramref name="value"/> (null deletes) if it currently holds
     /// <paramref name="expected"/> (null: absent). True if swapped, false if the row held something else.

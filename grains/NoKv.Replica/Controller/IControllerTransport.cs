@@ -21,5 +21,7 @@ public interface IControllerTransport
 
     Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken);
 
+    Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken);
+
     Task DelayAsync(int milliseconds, CancellationToken cancellationToken);
 }

@@ -307,6 +307,7 @@ public sealed partial class ReplicaCore
                 if (_proposals.Remove(outcome.Index, out var waiter))
                 {
                     waiter.Payload = outcome.Payload;
+                    waiter.Result = waiter.Term == outcome.Term ? outcome.Result : null;
                     waiter.Complete(waiter.Term == outcome.Term ? outcome.Code : NoKvErrorCode.ProposalDropped, waiter.Term == outcome.Term && outcome.Succeeded, waiter.Term == outcome.Term ? outcome.Index : 0);
                 }
             }

@@ -245,7 +245,8 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = NoKvErrorCode.Ok, Value = _stateMachine.Get(request.Key), CurrentEpoch = Descriptor.Epoch });
+        var (code, value, held) = _stateMachine.Read(request.Key, _host.WallClockMs);
+        return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, Lock = held, CurrentEpoch = Descriptor.Epoch });
     }
 
     public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
@@ -274,8 +275,8 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var (entries, hasMore) = _stateMachine.Scan(request.Start, request.End, request.Limit);
-        return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = NoKvErrorCode.Ok, Entries = entries, HasMore = hasMore, CurrentEpoch = Descriptor.Epoch, ShardEnd = Descriptor.Range.End });
+        var (code, entries, hasMore, held) = _stateMachine.Scan(request.Start, request.End, request.Limit, long.MaxValue, _host.WallClockMs);
+        return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = code, Lock = held, Entries = entries, HasMore = hasMore, CurrentEpoch = Descriptor.Epoch, ShardEnd = Descriptor.Range.End });
     }
 
     /// <summary>
@@ -336,6 +337,7 @@ public sealed partial class ReplicaCore
                 Index = (long)index,
                 CurrentEpoch = Descriptor.Epoch,
                 LeaderHint = outcome == NoKvErrorCode.Ok ? null : LeaderHint(),
+                Lock = waiter.Result as NoKv.Abstractions.Transactions.TxnLockInfo,
             };
         }
         finally

@@ -1,15 +1,20 @@
 namespace NoKv.Replica.Diagnostics;
 
 /// <summary>
-/// Running totals of one replica's client traffic, for per-shard rates on the dashboard. Written only by the
-/// replica's own logical thread; readers on other threads see each field atomically (64-bit) but not the fields
-/// as one consistent set, which is enough for rates.
+/// Running totals of one replica's client traffic and its latest role and indexes, for per-shard rates on the
+/// dashboard and the store's heartbeat to the controller. Written only by the replica's own logical thread;
+/// readers on other threads see each field atomically (64-bit) but not the fields as one consistent set, which is
+/// enough for rates and for a heartbeat that is a tick late at worst.
 /// </summary>
 public sealed class ReplicaLoad
 {
     private long _writes;
     private long _reads;
     private long _writeBytes;
+    private long _applied;
+    private long _epoch;
+    private long _confVersion;
+    private int _isLeader;
 
     public long Writes => Volatile.Read(ref _writes);
 
@@ -17,6 +22,23 @@ public sealed class ReplicaLoad
 
     /// <summary>Bytes of keys and values in writes this replica accepted as leader.</summary>
     public long WriteBytes => Volatile.Read(ref _writeBytes);
+
+    public long AppliedIndex => Volatile.Read(ref _applied);
+
+    public long Epoch => Volatile.Read(ref _epoch);
+
+    public long ConfVersion => Volatile.Read(ref _confVersion);
+
+    public bool IsLeader => Volatile.Read(ref _isLeader) != 0;
+
+    /// <summary>Records the replica's role and indexes; the host calls it on its tick (single writer).</summary>
+    public void Publish(bool isLeader, long applied, long epoch, long confVersion)
+    {
+        Volatile.Write(ref _isLeader, isLeader ? 1 : 0);
+        Volatile.Write(ref _applied, applied);
+        Volatile.Write(ref _epoch, epoch);
+        Volatile.Write(ref _confVersion, confVersion);
+    }
 
     internal void AddWrite(int bytes)
     {

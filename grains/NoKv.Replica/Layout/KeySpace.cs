@@ -14,7 +14,9 @@ namespace NoKv.Replica.Layout;
 /// 0x01 | shard | 0x05 | session id (16)                      dedupe record: sequence (8 LE) | code (1) | succeeded (1)
 /// 0x01 | shard | 0x06                                        replica state: this store's peer and the shard descriptor
 ///                                                            as of the applied index (<see cref="ReplicaStateCodec"/>)
-/// 0x02 | user key                                            user data; shards on a store own disjoint ranges of it
+/// 0x02 | escaped user key | 0x00 0x01 | tag ...               user data as MVCC rows (locks, transaction status,
+///                                                            versions by commit timestamp; <see cref="Mvcc.MvccKeys"/>,
+///                                                            docs/format-data-rows.md); shards own disjoint ranges of it
 /// 0x03 | ...                                                 grain storage provider records (see NoKvGrainStorage)
 /// 0x04 | controller row key                                  the controller group's rows (<see cref="SystemShards.Controller"/>,
 ///                                                            docs/format-controller.md); kept apart from user data so
@@ -83,17 +85,14 @@ public static partial class KeySpace
 
     public static byte[] SessionEnd(ShardId shard) => Tag(shard, SessionTag + 1);
 
-    /// <summary>The engine key holding user key <paramref name="userKey"/>.</summary>
+    /// <summary>
+    /// The first engine key of user key <paramref name="userKey"/>'s rows (its MVCC base): every row of the key,
+    /// and no row of another key, starts with it, and bases sort like user keys.
+    /// </summary>
     public static byte[] DataKey(ReadOnlySpan<byte> userKey) => DataKey(DataPrefix, userKey);
 
-    /// <summary>The engine key holding key <paramref name="key"/> of a group whose rows live under <paramref name="prefix"/>.</summary>
-    public static byte[] DataKey(byte prefix, ReadOnlySpan<byte> key)
-    {
-        var engineKey = new byte[key.Length + 1];
-        engineKey[0] = prefix;
-        key.CopyTo(engineKey.AsSpan(1));
-        return engineKey;
-    }
+    /// <summary>The MVCC base of key <paramref name="key"/> of a group whose rows live under <paramref name="prefix"/>.</summary>
+    public static byte[] DataKey(byte prefix, ReadOnlySpan<byte> key) => Mvcc.MvccKeys.Base(prefix, key);
 
     /// <summary>Engine range of user range [start, end); an empty end maps to the end of the data prefix.</summary>
     public static (byte[] Start, byte[] End) DataRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end) => DataRange(DataPrefix, start, end);

@@ -117,7 +117,8 @@ public static class OfflineStoreReader
             return;
         }
 
-        (byte[] start, byte[] end) = KeySpace.DataRange(descriptor.Range.Start, descriptor.Range.End);
+        // The controller group's rows live under their own prefix (KeySpace.DataPrefixOf), not among user data.
+        (byte[] start, byte[] end) = KeySpace.DataRange(KeySpace.DataPrefixOf(descriptor.Id), descriptor.Range.Start, descriptor.Range.End);
         for (iterator.Seek(start); iterator.Valid && iterator.Key.SequenceCompareTo(end) < 0; iterator.Next())
         {
             state.DataRows++;

@@ -115,8 +115,8 @@ internal sealed partial class ShardStateMachine
 
         if (header.Type == CommandType.FencedWrite)
         {
-            var (code, succeeded) = ExecuteFenced(batch, FencedWriteCommand.Decode(header, data));
-            outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded));
+            var (code, succeeded, held) = ExecuteFenced(batch, FencedWriteCommand.Decode(header, data));
+            outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded, Result: held));
             return true;
         }
 
@@ -236,12 +236,12 @@ internal sealed partial class ShardStateMachine
     /// session, nothing written) when a higher token was seen for the resource; else the resource's highest token
     /// becomes this one (if higher) and the write executes as an unfenced one would.
     /// </summary>
-    private (NoKvErrorCode Code, bool Succeeded) ExecuteFenced(WriteBatch batch, FencedWriteCommand fenced)
+    private (NoKvErrorCode Code, bool Succeeded, object? Held) ExecuteFenced(WriteBatch batch, FencedWriteCommand fenced)
     {
         var command = fenced.Write;
         if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Key))
         {
-            return (NoKvErrorCode.WrongShard, false);
+            return (NoKvErrorCode.WrongShard, false, null);
         }
 
         var session = command.Session;
@@ -265,7 +265,7 @@ internal sealed partial class ShardStateMachine
             var refused = new SessionRecord(session.Sequence, NoKvErrorCode.FencedOut, false, command.ProposedAtMs);
             _pendingSessions[session.SessionId] = refused;
             batch.Put(KeySpace.SessionKey(_shard.Id, session.SessionId), refused.Encode());
-            return (NoKvErrorCode.FencedOut, false);
+            return (NoKvErrorCode.FencedOut, false, null);
         }
 
         if (fenced.Token > highest)

@@ -6,6 +6,7 @@ using NoKv.Replica.Layout;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Commands;
 using NoKv.Replica.Core;
+using NoKv.Replica.Mvcc;
 using NoKv.Storage;
 
 namespace NoKv.Replica.StateMachine;
@@ -40,7 +41,6 @@ internal sealed partial class ShardStateMachine
     /// <summary>Most sessions stay cached below this; past it the cache starts over (it only saves engine reads).</summary>
     private const int SessionCacheLimit = 16_384;
 
-    private readonly Dictionary<byte[], byte[]?> _pendingData = new(ByteArrayComparer.Instance);
     private readonly Dictionary<Guid, SessionRecord> _pendingSessions = new();
 
     // Committed dedupe rows (as in the engine), so a write does not read its session row from the LSM each
@@ -60,6 +60,7 @@ internal sealed partial class ShardStateMachine
         var shard = _shard;
         _dataPrefix = KeySpace.DataPrefixOf(shard.Id);
         (_dataStart, _dataEnd) = KeySpace.DataRange(_dataPrefix, shard.Range.Start, shard.Range.End);
+        LoadFloor();
         if (db.Get(KeySpace.ApplyStateKey(shard.Id)) is { } state)
         {
             AppliedIndex = BinaryPrimitives.ReadUInt64LittleEndian(state);
@@ -115,7 +116,7 @@ internal sealed partial class ShardStateMachine
             return false;
         }
 
-        _pendingData.Clear();
+        BeginMvccStage();
         _pendingSessions.Clear();
         _stagedConfChanges.Clear();
         _stagedShard = null;
@@ -151,11 +152,15 @@ internal sealed partial class ShardStateMachine
                     ExpireSessions(batch, cutoff);
                     _stagedExpiry = true;
                 }
+                else if (TryApplyTxn(batch, entry.Data.Span) is { } txnOutcome)
+                {
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, txnOutcome.Code, txnOutcome.Code == NoKvErrorCode.Ok, Result: txnOutcome));
+                }
                 else
                 {
                     var command = KvCommand.Decode(entry.Data.Span);
-                    var (code, succeeded) = Execute(batch, command);
-                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded));
+                    var (code, succeeded, payload) = Execute(batch, command);
+                    outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded, Result: payload));
                 }
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
@@ -181,6 +186,7 @@ internal sealed partial class ShardStateMachine
             batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, _stagedShard)));
         }
 
+        StageFloor(batch);
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(lastIndex, lastTerm));
         _staged = true;
         _stagedIndex = lastIndex;
@@ -223,7 +229,7 @@ internal sealed partial class ShardStateMachine
         }
 
         _pendingSessions.Clear();
-        _pendingData.Clear();
+        CompleteMvccStage();
         CompleteLockApply();
         return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
     }
@@ -289,39 +295,14 @@ internal sealed partial class ShardStateMachine
 
     private void SetDescriptor(ShardDescriptor shard)
     {
+        bool startMoved = !shard.Range.Start.AsSpan().SequenceEqual(_shard.Range.Start);
         _shard = shard;
         (_dataStart, _dataEnd) = KeySpace.DataRange(_dataPrefix, shard.Range.Start, shard.Range.End);
-    }
-
-    public byte[]? Get(ReadOnlySpan<byte> key) => _db.Get(KeySpace.DataKey(_dataPrefix, key));
-
-    /// <summary>Keys in [start, end) ∩ shard range, ascending, at most <paramref name="limit"/>; HasMore if the range holds more.</summary>
-    public (KvEntry[] Entries, bool HasMore) Scan(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, int limit)
-    {
-        byte[] lower = KeySpace.DataKey(_dataPrefix, start.SequenceCompareTo(_shard.Range.Start) > 0 ? start : _shard.Range.Start);
-        byte[] upper = _dataEnd;
-        if (!end.IsEmpty)
+        if (startMoved)
         {
-            var requested = KeySpace.DataKey(_dataPrefix, end);
-            if (requested.AsSpan().SequenceCompareTo(upper) < 0)
-            {
-                upper = requested;
-            }
+            // The floor row lives on the shard's start key; a range that moved keeps the floor it had (never lower).
+            LoadFloor();
         }
-
-        var entries = new List<KvEntry>(Math.Min(limit, 256));
-        using var it = _db.NewIterator(new ReadOptions { LowerBound = lower, UpperBound = upper });
-        for (it.Seek(lower); it.Valid; it.Next())
-        {
-            if (entries.Count == limit)
-            {
-                return (entries.ToArray(), true);
-            }
-
-            entries.Add(new KvEntry(it.Key[1..].ToArray(), it.Value.ToArray()));
-        }
-
-        return (entries.ToArray(), false);
     }
 
     /// <summary>
@@ -396,6 +377,7 @@ internal sealed partial class ShardStateMachine
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         SetDescriptor(incoming);
+        LoadFloor(replace: true);
         AppliedIndex = index;
         AppliedTerm = term;
     }
@@ -417,15 +399,16 @@ internal sealed partial class ShardStateMachine
         StageLockReset(batch);
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+        LoadFloor(replace: true);
         AppliedIndex = 0;
         AppliedTerm = 0;
     }
 
-    private (NoKvErrorCode Code, bool Succeeded) Execute(WriteBatch batch, KvCommand command)
+    private (NoKvErrorCode Code, bool Succeeded, object? Payload) Execute(WriteBatch batch, KvCommand command)
     {
         if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Key))
         {
-            return (NoKvErrorCode.WrongShard, false);
+            return (NoKvErrorCode.WrongShard, false, null);
         }
 
         var sessionKey = KeySpace.SessionKey(_shard.Id, command.Session.SessionId);
@@ -442,41 +425,51 @@ internal sealed partial class ShardStateMachine
 
         if (last.Sequence == command.Session.Sequence && last.Sequence != 0)
         {
-            return (last.Code, last.Succeeded);
+            return (last.Code, last.Succeeded, null);
         }
 
         if (last.Sequence > command.Session.Sequence)
         {
-            return (NoKvErrorCode.StaleSequence, false);
+            return (NoKvErrorCode.StaleSequence, false, null);
         }
 
-        var dataKey = KeySpace.DataKey(_dataPrefix, command.Key);
+        // A transaction's lock orders the key: the write waits until the lock is resolved through its primary
+        // (the client does that and retries with the same sequence). Not recorded in the session: nothing applied.
+        if (LockOf(command.Key) is { } held)
+        {
+            return (NoKvErrorCode.KeyLocked, false, LockInfo(command.Key, held, command.ProposedAtMs));
+        }
+
         bool succeeded = true;
         switch (command.Kind)
         {
             case WriteKind.Put:
-                Set(batch, dataKey, command.Value ?? []);
+                StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Put(command.Value ?? []));
                 break;
             case WriteKind.Delete:
-                Set(batch, dataKey, null);
+                if (NewestLiveValue(command.Key, command.ProposedAtMs) is not null)
+                {
+                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Tombstone);
+                }
+
                 break;
             case WriteKind.CompareAndSwap:
-                byte[]? current = _pendingData.TryGetValue(dataKey, out var pending) ? pending : _db.Get(dataKey);
+                byte[]? current = NewestLiveValue(command.Key, command.ProposedAtMs);
                 succeeded = command.Expected is null ? current is null : current is not null && current.AsSpan().SequenceEqual(command.Expected);
-                if (succeeded)
+                if (succeeded && (command.Value is not null || current is not null))
                 {
-                    Set(batch, dataKey, command.Value);
+                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), command.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(command.Value));
                 }
 
                 break;
             default:
-                return (NoKvErrorCode.InvalidRange, false);
+                return (NoKvErrorCode.InvalidRange, false, null);
         }
 
         var record = new SessionRecord(command.Session.Sequence, NoKvErrorCode.Ok, succeeded, command.ProposedAtMs);
         _pendingSessions[command.Session.SessionId] = record;
         batch.Put(sessionKey, record.Encode());
-        return (NoKvErrorCode.Ok, succeeded);
+        return (NoKvErrorCode.Ok, succeeded, null);
     }
 
     /// <summary>
@@ -495,19 +488,6 @@ internal sealed partial class ShardStateMachine
             {
                 batch.Delete(key);
             }
-        }
-    }
-
-    private void Set(WriteBatch batch, byte[] dataKey, byte[]? value)
-    {
-        _pendingData[dataKey] = value;
-        if (value is null)
-        {
-            batch.Delete(dataKey);
-        }
-        else
-        {
-            batch.Put(dataKey, value);
         }
     }
 

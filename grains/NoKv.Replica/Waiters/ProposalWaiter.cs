@@ -43,6 +43,9 @@ internal sealed class ProposalWaiter
 
     public long Deadline { get; }
 
+    /// <summary>The command's richer answer (<see cref="StateMachine.ApplyOutcome.Result"/>), set before completion.</summary>
+    public object? Result { get; set; }
+
     public ulong Index { get; set; }
 
     public ulong Term { get; set; }

@@ -79,7 +79,8 @@ public sealed class StoreInspectTests : IDisposable
         Assert.Equal(5, s1.GetProperty("log_entries").GetInt64());
         Assert.Equal(1, s1.GetProperty("sessions").GetInt64());
         Assert.Equal(2, s1.GetProperty("data_rows").GetInt64()); // a, c (b was deleted in the log)
-        Assert.Equal(2 + 5, s1.GetProperty("data_bytes").GetInt64());
+        // Stored bytes: each row's key after its prefix byte (the encoded user key) and its value.
+        Assert.Equal(KeySpace.DataKey("a"u8).Length - 1 + 1 + KeySpace.DataKey("c"u8).Length - 1 + 4, s1.GetProperty("data_bytes").GetInt64());
         Assert.Equal([(11UL, 7), (12UL, 8), (13UL, 9)], s1.GetProperty("peers").EnumerateArray().Select(p => (p.GetProperty("peer").GetUInt64(), p.GetProperty("store").GetInt32())).ToList());
 
         var s2 = shards[1];

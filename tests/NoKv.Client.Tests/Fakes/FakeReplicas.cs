@@ -67,6 +67,8 @@ internal sealed class FakeReplicas
             return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch };
         }
 
+        public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)

@@ -5,6 +5,7 @@ using NoKv.Abstractions.Status;
 using NoKv.Client;
 using NoKv.Client.Admin;
 using NoKv.Client.Hosting;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -83,6 +84,16 @@ public sealed class TestNoKvCluster : IAsyncDisposable
             silo.AddIncomingGrainCallFilter<RequestPathFilter>();
             silo.AddIncomingGrainCallFilter(new FreezeFilter(frozen, new StoreId(store)));
             silo.AddNoKvGrainStorage(GrainStorageName);
+
+            // Heartbeats every 250 ms and a store down after 3 s of silence, so controller tests finish quickly.
+            silo.Services.Configure<NoKvControllerOptions>(o =>
+            {
+                o.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+                o.StoreDownAfter = TimeSpan.FromSeconds(3);
+                o.AttemptTimeout = TimeSpan.FromSeconds(1);
+                o.OperationTimeout = TimeSpan.FromSeconds(8);
+            });
+
             if (activityPropagation)
             {
                 silo.AddActivityPropagation();

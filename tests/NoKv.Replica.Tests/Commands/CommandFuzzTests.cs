@@ -109,6 +109,9 @@ public sealed class CommandFuzzTests
             case CommandType.ExpireSessions:
                 ExpireSessionsCommand.Decode(entry);
                 break;
+            case var txn when NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(txn):
+                NoKv.Replica.Commands.Txn.TxnCommands.Decode(header, entry);
+                break;
             case CommandType.FencedWrite:
                 FencedWriteCommand.Decode(header, entry);
                 break;
@@ -124,7 +127,8 @@ public sealed class CommandFuzzTests
     /// <summary>How ShardStateMachine reads an entry today.</summary>
     private static void DecodeAsTheStateMachineDoes(byte[] entry)
     {
-        if (CommandEnvelope.TryReadHeader(entry, out var header) && (header.Type == CommandType.FencedWrite || LockCommand.IsLockType(header.Type)))
+        if (CommandEnvelope.TryReadHeader(entry, out var header)
+            && (header.Type == CommandType.FencedWrite || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
         {
             DecodeByHeader(entry);
         }

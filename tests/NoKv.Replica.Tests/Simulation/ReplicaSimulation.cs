@@ -371,5 +371,15 @@ internal sealed class ReplicaSimulation
         return await core.GetAsync(request);
     }
 
+    public async Task<ScanResponse> CallScanAsync(StoreId store, ScanRequest request)
+    {
+        if (_nodes[store].Core is not { } core)
+        {
+            return new ScanResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
+        }
+
+        return await core.ScanAsync(request);
+    }
+
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 }

@@ -27,5 +27,7 @@ internal sealed class SimControllerTransport : IControllerTransport
 
     public Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken) => _sim.CallReadAsync(store, request);
 
+    public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken) => _sim.CallScanAsync(store, request);
+
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => _sim.Delay(milliseconds);
 }

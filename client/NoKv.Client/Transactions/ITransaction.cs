@@ -1,0 +1,44 @@
+using NoKv.Abstractions.Requests;
+
+namespace NoKv.Client.Transactions;
+
+/// <summary>
+/// A serializable transaction (docs/transactions.md). Reads see a snapshot at <see cref="StartTimestamp"/> plus the
+/// transaction's own writes; writes are buffered here until <see cref="CommitAsync"/>, which makes them all visible
+/// at once or none of them. Committing also checks that nothing the transaction read changed before its commit, so
+/// the committed transactions are equivalent to running one at a time (write skew aborts).
+/// Failures: <see cref="NoKv.Abstractions.Errors.TransactionConflictException"/> (rolled back; run it again),
+/// <see cref="NoKv.Abstractions.Errors.TransactionAbortedException"/> (rolled back by a lock resolver or by
+/// <see cref="RollbackAsync"/>), <see cref="NoKv.Abstractions.Errors.CommitOutcomeUnknownException"/> (commit sent,
+/// no answer: it committed entirely or not at all). Not thread-safe: one logical caller at a time.
+/// </summary>
+public interface ITransaction : IAsyncDisposable
+{
+    /// <summary>The snapshot timestamp from the cluster's timestamp oracle.</summary>
+    long StartTimestamp { get; }
+
+    /// <summary>The value of <paramref name="key"/> in the snapshot (or as this transaction wrote it); null when absent.</summary>
+    Task<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default);
+
+    /// <summary>Buffers a put; visible to this transaction's reads at once, to others after commit.</summary>
+    void Put(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value);
+
+    /// <summary>Buffers a delete.</summary>
+    void Delete(ReadOnlyMemory<byte> key);
+
+    /// <summary>
+    /// Keys in [<paramref name="start"/>, <paramref name="end"/>) of the snapshot with this transaction's writes
+    /// applied, ascending, at most <paramref name="limit"/> (an empty end is unbounded). The range read is validated
+    /// at commit, so a key inserted into it by another transaction aborts this one (no phantoms).
+    /// </summary>
+    Task<IReadOnlyList<KvEntry>> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Commits atomically; returns once the commit is durable (its commit timestamp is then set).</summary>
+    Task CommitAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Discards the transaction; any locks it placed are removed.</summary>
+    Task RollbackAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The commit timestamp once committed (0 before, and for a read-only transaction, which commits at its start).</summary>
+    long CommitTimestamp { get; }
+}

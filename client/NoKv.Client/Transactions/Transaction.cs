@@ -1,0 +1,641 @@
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
+
+namespace NoKv.Client.Transactions;
+
+/// <summary>
+/// The client side of the protocol in docs/transactions.md: snapshot reads at the start timestamp (resolving locks
+/// they meet), buffered writes, and at commit either one one-phase command (every key in one shard) or two-phase
+/// commit: prewrite every shard's writes (locks, primary = first key), take a commit timestamp, validate the reads,
+/// commit the primary (the commit point), then the other shards.
+/// </summary>
+internal sealed class Transaction : ITransaction
+{
+    private readonly KvStore _store;
+    private readonly SortedDictionary<byte[], byte[]?> _writes = new(ByteArrayOrder.Instance);
+    private readonly SortedSet<byte[]> _reads = new(ByteArrayOrder.Instance);
+    private readonly List<TxnKeyRange> _ranges = new();
+    private State _state = State.Active;
+    private byte[]? _primary;
+    private List<byte[]>? _prewritten;
+
+    public Transaction(KvStore store, long startTs)
+    {
+        _store = store;
+        StartTimestamp = startTs;
+    }
+
+    private enum State
+    {
+        Active,
+        Committing,
+        Committed,
+        RolledBack,
+    }
+
+    public long StartTimestamp { get; }
+
+    public long CommitTimestamp { get; private set; }
+
+    public async Task<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotActive();
+        Check(_store.Limits.CheckKey(key.Span));
+        var k = key.ToArray();
+        if (_writes.TryGetValue(k, out var own))
+        {
+            return own;
+        }
+
+        var response = await ReadAsync("TxnGet", k, shard => new TxnRequest { Shard = shard.Id, Epoch = shard.Epoch, Op = TxnOp.Get, StartTs = StartTimestamp, Key = k }, cancellationToken).ConfigureAwait(false);
+        _reads.Add(k);
+        return response.Value;
+    }
+
+    public void Put(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
+    {
+        ThrowIfNotActive();
+        Check(_store.Limits.CheckKey(key.Span));
+        Check(_store.Limits.CheckValue(value.Span));
+        _writes[key.ToArray()] = value.ToArray();
+    }
+
+    public void Delete(ReadOnlyMemory<byte> key)
+    {
+        ThrowIfNotActive();
+        Check(_store.Limits.CheckKey(key.Span));
+        _writes[key.ToArray()] = null;
+    }
+
+    public async Task<IReadOnlyList<KvEntry>> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotActive();
+        Check(_store.Limits.CheckRange(start.Span, end.Span, limit));
+        byte[] endKey = end.ToArray();
+        var merged = new SortedDictionary<byte[], byte[]>(ByteArrayOrder.Instance);
+
+        // Fetch enough snapshot entries that buffered deletes cannot leave the page short.
+        int deletes = 0;
+        foreach (var (k, v) in _writes)
+        {
+            if (v is null && k.AsSpan().SequenceCompareTo(start.Span) >= 0 && (endKey.Length == 0 || k.AsSpan().SequenceCompareTo(endKey) < 0))
+            {
+                deletes++;
+            }
+        }
+
+        int wanted = limit + deletes;
+        byte[] cursor = start.ToArray();
+        bool exhausted = false;
+        byte[]? lastFetched = null;
+        while (merged.Count < wanted)
+        {
+            var page = cursor;
+            var response = await ReadAsync("TxnScan", page, shard => new TxnRequest
+            {
+                Shard = shard.Id,
+                Epoch = shard.Epoch,
+                Op = TxnOp.Scan,
+                StartTs = StartTimestamp,
+                Key = page,
+                End = endKey,
+                Limit = Math.Min(wanted - merged.Count, _store.ScanPageSize),
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in response.Entries)
+            {
+                merged[entry.Key] = entry.Value;
+                lastFetched = entry.Key;
+            }
+
+            if (response.HasMore)
+            {
+                cursor = [.. lastFetched!, 0];
+                continue;
+            }
+
+            if (response.ShardEnd.Length == 0 || (endKey.Length != 0 && response.ShardEnd.AsSpan().SequenceCompareTo(endKey) >= 0))
+            {
+                exhausted = true;
+                break;
+            }
+
+            cursor = response.ShardEnd;
+        }
+
+        foreach (var (k, v) in _writes)
+        {
+            if (k.AsSpan().SequenceCompareTo(start.Span) < 0 || (endKey.Length != 0 && k.AsSpan().SequenceCompareTo(endKey) >= 0)
+                || (!exhausted && lastFetched is not null && k.AsSpan().SequenceCompareTo(lastFetched) > 0))
+            {
+                continue;
+            }
+
+            if (v is null)
+            {
+                merged.Remove(k);
+            }
+            else
+            {
+                merged[k] = v;
+            }
+        }
+
+        var result = new List<KvEntry>(Math.Min(limit, merged.Count));
+        foreach (var (k, v) in merged)
+        {
+            if (result.Count == limit)
+            {
+                break;
+            }
+
+            result.Add(new KvEntry(k, v));
+        }
+
+        // What was examined: up to the last key returned when the page was cut by the limit, else the whole range.
+        byte[] examinedEnd = result.Count == limit && result.Count > 0 ? [.. result[^1].Key, 0] : (!exhausted && lastFetched is not null ? [.. lastFetched, 0] : endKey);
+        _ranges.Add(new TxnKeyRange(start.ToArray(), examinedEnd));
+        return result;
+    }
+
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotActive();
+        _state = State.Committing;
+        if (_writes.Count == 0)
+        {
+            // Read-only: every read came from one snapshot whose shards promised never to change it, so the
+            // transaction is serializable at its start timestamp with nothing to check.
+            _state = State.Committed;
+            return;
+        }
+
+        var mutations = new TxnMutation[_writes.Count];
+        int i = 0;
+        foreach (var (k, v) in _writes)
+        {
+            mutations[i++] = new TxnMutation(k, v);
+        }
+
+        var readKeys = new List<byte[]>();
+        foreach (var k in _reads)
+        {
+            if (!_writes.ContainsKey(k))
+            {
+                readKeys.Add(k);
+            }
+        }
+
+        try
+        {
+            var map = await _store.Router.GetMapAsync(cancellationToken).ConfigureAwait(false);
+            if (SingleShard(map, mutations, readKeys) is { } only)
+            {
+                await CommitOnePhaseAsync(mutations, readKeys, only, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await CommitTwoPhaseAsync(mutations, readKeys, cancellationToken).ConfigureAwait(false);
+            }
+
+            _state = State.Committed;
+        }
+        catch (Exception e) when (e is not CommitOutcomeUnknownException)
+        {
+            if (_state != State.Committed)
+            {
+                await RollbackQuietlyAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    public async Task RollbackAsync(CancellationToken cancellationToken = default)
+    {
+        if (_state is State.Committed)
+        {
+            throw new InvalidOperationException("The transaction is committed.");
+        }
+
+        if (_state == State.RolledBack)
+        {
+            return;
+        }
+
+        _state = State.RolledBack;
+        if (_prewritten is { Count: > 0 } locked)
+        {
+            await ForEachShardAsync(locked, k => k, async (keys, ct) =>
+            {
+                var primary = _primary!;
+                bool hasPrimary = keys.Exists(k => k.AsSpan().SequenceEqual(primary));
+                await _store.TxnCallAsync("TxnRollback", keys.ToArray(), shard => new TxnRequest
+                {
+                    Shard = shard.Id,
+                    Epoch = shard.Epoch,
+                    Op = TxnOp.Rollback,
+                    StartTs = StartTimestamp,
+                    PrimaryKey = hasPrimary ? primary : null,
+                    Keys = keys.ToArray(),
+                }, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _state is State.Active or State.Committing ? new ValueTask(RollbackQuietlyAsync()) : ValueTask.CompletedTask;
+
+    /// <summary>Rolls back, swallowing failures: locks left behind expire and are resolved by whoever meets them.</summary>
+    internal async Task RollbackQuietlyAsync()
+    {
+        try
+        {
+            await RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NoKvException or InvalidOperationException or OperationCanceledException)
+        {
+            _state = State.RolledBack;
+        }
+    }
+
+    private ShardDescriptor? SingleShard(ShardMap map, TxnMutation[] mutations, List<byte[]> readKeys)
+    {
+        var shard = map.FindShard(mutations[0].Key);
+        foreach (var m in mutations)
+        {
+            if (!shard.Range.Contains(m.Key))
+            {
+                return null;
+            }
+        }
+
+        foreach (var k in readKeys)
+        {
+            if (!shard.Range.Contains(k))
+            {
+                return null;
+            }
+        }
+
+        foreach (var r in _ranges)
+        {
+            bool startsInside = r.Start.AsSpan().SequenceCompareTo(shard.Range.Start) >= 0;
+            bool endsInside = shard.Range.End.Length == 0 || (r.End.Length != 0 && r.End.AsSpan().SequenceCompareTo(shard.Range.End) <= 0);
+            if (!startsInside || !endsInside)
+            {
+                return null;
+            }
+        }
+
+        return shard;
+    }
+
+    private async Task CommitOnePhaseAsync(TxnMutation[] mutations, List<byte[]> readKeys, ShardDescriptor shard, CancellationToken cancellationToken)
+    {
+        var keys = new byte[mutations.Length + readKeys.Count][];
+        for (int i = 0; i < mutations.Length; i++)
+        {
+            keys[i] = mutations[i].Key;
+        }
+
+        readKeys.CopyTo(keys, mutations.Length);
+        var ranges = _ranges.ToArray();
+        var reads = readKeys.ToArray();
+        while (true)
+        {
+            TxnResponse response;
+            try
+            {
+                response = await _store.TxnCallAsync("TxnCommit", keys, s => new TxnRequest
+                {
+                    Shard = s.Id,
+                    Epoch = s.Epoch,
+                    Op = TxnOp.OnePhase,
+                    StartTs = StartTimestamp,
+                    Mutations = mutations,
+                    Keys = reads,
+                    Ranges = ranges,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NoKvTimeoutException e)
+            {
+                // The command may have applied; its retry would have been answered from the recorded status.
+                throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: the one-phase commit got no answer: {e.Message}", e);
+            }
+            catch (ShardMapChangedException)
+            {
+                await CommitTwoPhaseAsync(mutations, readKeys, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            switch (response.Code)
+            {
+                case NoKvErrorCode.Ok:
+                    CommitTimestamp = response.CommitTs;
+                    return;
+                case NoKvErrorCode.KeyLocked when response.Lock is { } held:
+                    await ResolveOrConflictAsync(held, cancellationToken).ConfigureAwait(false);
+                    continue;
+                default:
+                    throw Failure(response);
+            }
+        }
+    }
+
+    private async Task CommitTwoPhaseAsync(TxnMutation[] mutations, List<byte[]> readKeys, CancellationToken cancellationToken)
+    {
+        var primary = mutations[0].Key;
+        _primary = primary;
+        _prewritten = new List<byte[]>(mutations.Length);
+        long ttl = (long)_store.LockTtl.TotalMilliseconds;
+
+        // 1. Prewrite: lock every write, shard by shard, all or nothing per shard.
+        await ForEachShardAsync(mutations, m => m.Key, async (group, ct) =>
+        {
+            var keys = group.ConvertAll(m => m.Key).ToArray();
+            var batch = group.ToArray();
+            lock (_prewritten)
+            {
+                _prewritten.AddRange(keys);
+            }
+
+            while (true)
+            {
+                var response = await _store.TxnCallAsync("TxnPrewrite", keys, s => new TxnRequest
+                {
+                    Shard = s.Id,
+                    Epoch = s.Epoch,
+                    Op = TxnOp.Prewrite,
+                    StartTs = StartTimestamp,
+                    PrimaryKey = primary,
+                    LockTtlMs = ttl,
+                    Mutations = batch,
+                }, ct).ConfigureAwait(false);
+                switch (response.Code)
+                {
+                    case NoKvErrorCode.Ok:
+                        return;
+                    case NoKvErrorCode.KeyLocked when response.Lock is { } held:
+                        await ResolveOrConflictAsync(held, ct).ConfigureAwait(false);
+                        continue;
+                    default:
+                        throw Failure(response);
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        // 2. The commit timestamp: after every lock is in place, so any snapshot that missed a lock is below it.
+        long commitTs = await _store.Timestamps.GetTimestampAsync(cancellationToken).ConfigureAwait(false);
+
+        // 3. Validate the reads: nothing read changed in (start, commit]. The shards raise their read floor to the
+        //    commit timestamp first, so nothing can later commit at or below it without this check seeing it.
+        var validations = new List<(byte[] Key, TxnKeyRange? Range)>();
+        foreach (var k in readKeys)
+        {
+            validations.Add((k, null));
+        }
+
+        var map = await _store.Router.GetMapAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var r in _ranges)
+        {
+            foreach (var shard in map.Shards)
+            {
+                if (shard.Range.Overlaps(r.Start, r.End))
+                {
+                    var s = r.Start.AsSpan().SequenceCompareTo(shard.Range.Start) > 0 ? r.Start : shard.Range.Start;
+                    var e = r.End.Length != 0 && (shard.Range.End.Length == 0 || r.End.AsSpan().SequenceCompareTo(shard.Range.End) < 0) ? r.End : shard.Range.End;
+                    validations.Add((s, new TxnKeyRange(s, e)));
+                }
+            }
+        }
+
+        await ForEachShardAsync(validations, v => v.Key, async (group, ct) =>
+        {
+            var keys = group.FindAll(v => v.Range is null).ConvertAll(v => v.Key).ToArray();
+            var ranges = group.FindAll(v => v.Range is not null).ConvertAll(v => v.Range!.Value).ToArray();
+            var route = group.ConvertAll(v => v.Key).ToArray();
+            var response = await _store.TxnCallAsync("TxnValidate", route, s => new TxnRequest
+            {
+                Shard = s.Id,
+                Epoch = s.Epoch,
+                Op = TxnOp.Validate,
+                StartTs = StartTimestamp,
+                CommitTs = commitTs,
+                Keys = keys,
+                Ranges = ranges,
+            }, ct).ConfigureAwait(false);
+            if (response.Code != NoKvErrorCode.Ok)
+            {
+                throw Failure(response);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        // 4. Commit the primary: the transaction's commit point.
+        TxnResponse committed;
+        try
+        {
+            committed = await _store.TxnCallAsync("TxnCommit", [primary], s => new TxnRequest
+            {
+                Shard = s.Id,
+                Epoch = s.Epoch,
+                Op = TxnOp.Commit,
+                StartTs = StartTimestamp,
+                CommitTs = commitTs,
+                PrimaryKey = primary,
+                Keys = [primary],
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NoKvTimeoutException or OperationCanceledException)
+        {
+            _state = State.Committed;
+            throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: the commit of its primary got no answer: {e.Message}", e);
+        }
+
+        if (committed.Code != NoKvErrorCode.Ok)
+        {
+            throw Failure(committed);
+        }
+
+        _state = State.Committed;
+        CommitTimestamp = commitTs;
+
+        // 5. The other keys. The transaction is committed whatever happens here: a lock left behind is rolled
+        //    forward by the next reader through the primary.
+        var secondaries = new List<TxnMutation>(mutations.Length - 1);
+        for (int i = 1; i < mutations.Length; i++)
+        {
+            secondaries.Add(mutations[i]);
+        }
+
+        try
+        {
+            await ForEachShardAsync(secondaries, m => m.Key, async (group, ct) =>
+            {
+                var keys = group.ConvertAll(m => m.Key).ToArray();
+                await _store.TxnCallAsync("TxnCommit", keys, s => new TxnRequest
+                {
+                    Shard = s.Id,
+                    Epoch = s.Epoch,
+                    Op = TxnOp.Commit,
+                    StartTs = StartTimestamp,
+                    CommitTs = commitTs,
+                    Keys = keys,
+                }, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NoKvException or OperationCanceledException)
+        {
+            // Committed already; resolvers finish the rest.
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once per shard over the items of that shard (grouped by the current map), in
+    /// parallel; items of a group whose shard changed are regrouped against a refreshed map and sent again.
+    /// </summary>
+    private async Task ForEachShardAsync<T>(IReadOnlyCollection<T> items, Func<T, byte[]> keyOf, Func<List<T>, CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        var pending = new List<T>(items);
+        for (int round = 0; pending.Count > 0; round++)
+        {
+            var map = await _store.Router.GetMapAsync(cancellationToken).ConfigureAwait(false);
+            var groups = new Dictionary<ShardId, List<T>>();
+            foreach (var item in pending)
+            {
+                var shard = map.FindShard(keyOf(item)).Id;
+                if (!groups.TryGetValue(shard, out var list))
+                {
+                    groups[shard] = list = new List<T>();
+                }
+
+                list.Add(item);
+            }
+
+            var tasks = new List<Task>(groups.Count);
+            var lists = new List<List<T>>(groups.Count);
+            foreach (var group in groups.Values)
+            {
+                lists.Add(group);
+                tasks.Add(action(group, cancellationToken));
+            }
+
+            try
+            {
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception) when (round < 8 && AllFailuresAreRegroups(tasks))
+            {
+                pending.Clear();
+                for (int i = 0; i < tasks.Count; i++)
+                {
+                    if (tasks[i].IsFaulted)
+                    {
+                        pending.AddRange(lists[i]);
+                    }
+                }
+
+                await _store.Router.RefreshAsync(map, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Report the most telling failure: a conflict or abort over a secondary timeout.
+                foreach (var task in tasks)
+                {
+                    if (task.Exception?.InnerException is TransactionConflictException or TransactionAbortedException)
+                    {
+                        throw task.Exception.InnerException;
+                    }
+                }
+
+                throw;
+            }
+        }
+    }
+
+    private static bool AllFailuresAreRegroups(List<Task> tasks)
+    {
+        foreach (var task in tasks)
+        {
+            if (task.IsFaulted && task.Exception?.InnerException is not ShardMapChangedException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task<TxnResponse> ReadAsync(string operation, byte[] key, Func<ShardDescriptor, TxnRequest> build, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TxnResponse response;
+            try
+            {
+                response = await _store.TxnCallAsync(operation, [key], build, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ShardMapChangedException)
+            {
+                continue;
+            }
+
+            switch (response.Code)
+            {
+                case NoKvErrorCode.Ok:
+                    return response;
+                case NoKvErrorCode.KeyLocked when response.Lock is { } held:
+                    await ResolveOrWaitAsync(held, cancellationToken).ConfigureAwait(false);
+                    continue;
+                default:
+                    throw Failure(response);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A commit that meets a live transaction's lock gives up (the caller reruns it) instead of waiting: two
+    /// transactions each waiting on the other's lock would otherwise both wait out their TTLs.
+    /// </summary>
+    private async Task ResolveOrConflictAsync(TxnLockInfo held, CancellationToken cancellationToken)
+    {
+        if (!await _store.ResolveLockAsync(held, cancellationToken).ConfigureAwait(false))
+        {
+            throw new TransactionConflictException($"Transaction {StartTimestamp}: key {KeyFormatter.Format(held.Key)} is locked by live transaction {held.StartTs}", held.Key);
+        }
+    }
+
+    /// <summary>Resolves a lock through its primary, or waits a little while its transaction is live.</summary>
+    private async Task ResolveOrWaitAsync(TxnLockInfo held, CancellationToken cancellationToken)
+    {
+        if (!await _store.ResolveLockAsync(held, cancellationToken).ConfigureAwait(false))
+        {
+            long remaining = Math.Max(1, held.TtlMs - held.AgeMs);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(remaining, 10 + Random.Shared.Next(40))), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private NoKvException Failure(TxnResponse response) => response.Code switch
+    {
+        NoKvErrorCode.WriteConflict => new TransactionConflictException($"Transaction {StartTimestamp} conflicts: {response.Detail}", response.ConflictKey),
+        NoKvErrorCode.TxnAborted => new TransactionAbortedException($"Transaction {StartTimestamp} was rolled back: {response.Detail}"),
+        _ => NoKvErrors.FromCode(response.Code, default, response.LeaderHint, response.CurrentEpoch, response.Detail),
+    };
+
+    private void ThrowIfNotActive()
+    {
+        if (_state != State.Active)
+        {
+            throw new InvalidOperationException($"Transaction {StartTimestamp} is {_state.ToString().ToLowerInvariant()}.");
+        }
+    }
+
+    private static void Check(NoKvException? error)
+    {
+        if (error is not null)
+        {
+            throw error;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Abstractions.Controller;
+
+/// <summary>One replica's statistics in a store heartbeat. Rates are per second over the last heartbeat interval.</summary>
+[GenerateSerializer, Immutable, Alias("nokv.ShardStats")]
+public sealed record ShardStats(
+    [property: Id(0)] ShardId Shard,
+    [property: Id(1)] bool IsLeader,
+    [property: Id(2)] long Epoch,
+    [property: Id(3)] long ConfVersion,
+    [property: Id(4)] long AppliedIndex,
+    [property: Id(5)] double WritesPerSecond,
+    [property: Id(6)] double ReadsPerSecond,
+    [property: Id(7)] long? ApproximateBytes,
+    [property: Id(8)] long? ApproximateKeys);

@@ -1,0 +1,16 @@
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Abstractions.Controller;
+
+/// <summary>
+/// What a store reports to the controller every heartbeat interval: where it is, its disk, and each replica it hosts.
+/// The controller keeps it in memory only; what it commits is the store's state (up, down, ...).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("nokv.StoreHeartbeat")]
+public sealed record StoreHeartbeat(
+    [property: Id(0)] StoreId Store,
+    [property: Id(1)] string Address,
+    [property: Id(2)] long CapacityBytes,
+    [property: Id(3)] long AvailableBytes,
+    [property: Id(4)] long UsedBytes,
+    [property: Id(5)] ShardStats[] Shards);

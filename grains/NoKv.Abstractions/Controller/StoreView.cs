@@ -1,0 +1,19 @@
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Abstractions.Controller;
+
+/// <summary>A store as the controller sees it: its committed state and its last reported load.</summary>
+[GenerateSerializer, Immutable, Alias("nokv.StoreView")]
+public sealed record StoreView(
+    [property: Id(0)] StoreId Id,
+    [property: Id(1)] string? Address,
+    [property: Id(2)] StoreState State,
+    [property: Id(3)] long CapacityBytes,
+    [property: Id(4)] long AvailableBytes,
+    [property: Id(5)] long UsedBytes,
+    [property: Id(6)] long? LastHeartbeatAgeMs,
+    [property: Id(7)] int Replicas,
+    [property: Id(8)] int Leaders,
+    [property: Id(9)] double WritesPerSecond,
+    [property: Id(10)] double ReadsPerSecond,
+    [property: Id(11)] long StateSinceUnixMs);

@@ -1,0 +1,20 @@
+using NoKv.Abstractions.Controller;
+
+namespace NoKv.Abstractions.Grains;
+
+/// <summary>
+/// The controller's logic (docs/controller.md); use key 0 (<see cref="ShardMapGrainKeys.Cluster"/>). One activation per
+/// cluster: it keeps heartbeats in memory and commits store state changes to the controller group. Its state lives in
+/// the group, so a new activation after a silo failure picks up where the last committed change left it.
+/// </summary>
+[Alias("nokv.IControllerGrain")]
+public interface IControllerGrain : IGrainWithIntegerKey
+{
+    /// <summary>A store's periodic report.</summary>
+    [Alias("Heartbeat")]
+    Task HeartbeatAsync(StoreHeartbeat heartbeat);
+
+    /// <summary>The committed map, stores and operations with the latest reported load.</summary>
+    [Alias("GetView")]
+    Task<ControllerView> GetViewAsync();
+}

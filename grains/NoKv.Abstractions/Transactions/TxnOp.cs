@@ -1,0 +1,29 @@
+namespace NoKv.Abstractions.Transactions;
+
+/// <summary>What a <see cref="TxnRequest"/> asks a shard to do (docs/transactions.md). On the wire: never renumber.</summary>
+public enum TxnOp : byte
+{
+    /// <summary>Snapshot read of <see cref="TxnRequest.Key"/> at <see cref="TxnRequest.StartTs"/>.</summary>
+    Get = 1,
+
+    /// <summary>Snapshot scan of [Key, End) at StartTs, at most Limit entries.</summary>
+    Scan = 2,
+
+    /// <summary>Lock Mutations for the transaction StartTs with primary PrimaryKey (Raft command).</summary>
+    Prewrite = 3,
+
+    /// <summary>Turn the transaction's locks on Keys into versions at CommitTs (Raft command).</summary>
+    Commit = 4,
+
+    /// <summary>Remove the transaction's locks on Keys; on its primary, record it rolled back (Raft command).</summary>
+    Rollback = 5,
+
+    /// <summary>Ask the primary PrimaryKey what became of transaction StartTs; roll it back if its lock expired (Raft command).</summary>
+    CheckStatus = 6,
+
+    /// <summary>A transaction whose keys all live in this shard: validate and commit in one Raft command.</summary>
+    OnePhase = 7,
+
+    /// <summary>Check that nothing read at StartTs (Keys, Ranges) changed up to CommitTs; a read, not a command.</summary>
+    Validate = 8,
+}

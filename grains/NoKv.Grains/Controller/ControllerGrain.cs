@@ -1,0 +1,152 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Sharding;
+using NoKv.Grains.Layout;
+using NoKv.Replica.Controller;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace NoKv.Grains.Controller;
+
+/// <summary>
+/// The controller's logic: one activation per cluster (Orleans places it; a silo failure re-activates it elsewhere).
+/// It seeds the controller group from the bootstrap layout on first start, keeps store heartbeats in memory and, every
+/// heartbeat interval, commits the store state transitions they call for (<see cref="StoreLiveness"/>). Everything it
+/// decides is a compare-and-swap in the controller group, so a duplicate activation during a membership change can
+/// only lose races, never commit a conflicting change.
+/// Reentrant: heartbeats and views are served while an evaluation waits for its commits.
+/// </summary>
+[Reentrant]
+public sealed partial class ControllerGrain : Grain, IControllerGrain
+{
+    private readonly ControllerGroupClient _group;
+    private readonly StoreLiveness _liveness;
+    private readonly NoKvControllerOptions _options;
+    private readonly ILocalSiloDetails _silo;
+    private readonly ILogger<ControllerGrain> _logger;
+    private readonly StoreId[] _groupStores;
+    private IGrainTimer? _timer;
+    private bool _evaluating;
+    private string? _lastError;
+
+    public ControllerGrain(IGrainFactory grains, ClusterLayout layout, IOptions<NoKvControllerOptions> options, ILocalSiloDetails silo, ILogger<ControllerGrain> logger)
+    {
+        _options = options.Value;
+        _groupStores = layout.ControllerBootstrap.Replicas;
+        _silo = silo;
+        _logger = logger;
+        _group = new ControllerGroupClient(new GrainControllerTransport(grains), layout.ControllerBootstrap.Replicas, Random.Shared.Next(), _options.AttemptTimeout, _options.OperationTimeout);
+        _liveness = new StoreLiveness(_group, layout.BootstrapMap, _options.StoreDownAfter);
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _timer = this.RegisterGrainTimer(
+            static (grain, _) => grain.EvaluateAsync(),
+            this,
+            new GrainTimerCreationOptions(TimeSpan.Zero, _options.HeartbeatInterval) { Interleave = true, KeepAlive = true });
+        LogActivated(_silo.SiloAddress.ToString());
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public Task HeartbeatAsync(StoreHeartbeat heartbeat)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        _liveness.OnHeartbeat(heartbeat);
+        return Task.CompletedTask;
+    }
+
+    public async Task<ControllerView> GetViewAsync()
+    {
+        var snapshot = await ControllerSnapshot.ReadAsync(_group).ConfigureAwait(true);
+        var shards = snapshot.Map?.Shards ?? [];
+        var heartbeats = _liveness.Heartbeats.ToList();
+        var leaders = new Dictionary<ShardId, (StoreId Store, ShardStats Stats)>();
+        foreach (var (heartbeat, _) in heartbeats)
+        {
+            foreach (var stats in heartbeat.Shards)
+            {
+                if (stats.IsLeader && (!leaders.TryGetValue(stats.Shard, out var known) || stats.AppliedIndex > known.Stats.AppliedIndex))
+                {
+                    leaders[stats.Shard] = (heartbeat.Store, stats);
+                }
+            }
+        }
+
+        var loads = shards.Select(s => leaders.TryGetValue(s.Id, out var l)
+            ? new ShardLoad(s.Id, l.Store, l.Stats.WritesPerSecond, l.Stats.ReadsPerSecond, l.Stats.ApproximateBytes, l.Stats.ApproximateKeys)
+            : new ShardLoad(s.Id, null, 0, 0, null, null)).ToArray();
+        var stores = snapshot.Stores.Values.OrderBy(s => s.Record.Id.Value).Select(s =>
+        {
+            var record = s.Record;
+            var heard = heartbeats.FirstOrDefault(h => h.Heartbeat.Store == record.Id);
+            var hb = heard.Heartbeat;
+            return new StoreView(
+                record.Id,
+                hb?.Address ?? (record.Address.Length == 0 ? null : record.Address),
+                record.State,
+                hb?.CapacityBytes ?? record.CapacityBytes,
+                hb?.AvailableBytes ?? 0,
+                hb?.UsedBytes ?? 0,
+                hb is null ? null : heard.AgeMs,
+                shards.Count(d => d.HasReplicaOn(record.Id)),
+                leaders.Count(l => l.Value.Store == record.Id),
+                hb?.Shards.Where(x => x.IsLeader).Sum(x => x.WritesPerSecond) ?? 0,
+                hb?.Shards.Where(x => x.IsLeader).Sum(x => x.ReadsPerSecond) ?? 0,
+                record.StateSinceUnixMs);
+        }).ToArray();
+        var operations = snapshot.Operations.Select(o => new OperationView(o.Id, o.Kind, o.Shard, o.Step, o.From, o.To, o.CreatedUnixMs, o.StepSinceUnixMs)).ToArray();
+        return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _groupStores);
+    }
+
+    private async Task EvaluateAsync()
+    {
+        if (_evaluating)
+        {
+            return;
+        }
+
+        _evaluating = true;
+        try
+        {
+            int committed = await _liveness.EvaluateAsync().ConfigureAwait(true);
+            if (committed > 0)
+            {
+                LogTransitions(committed);
+            }
+
+            _lastError = null;
+        }
+        catch (Exception e)
+        {
+            // Expected while the controller group has no quorum; one line per distinct failure.
+            string error = $"{e.GetType().Name}: {e.Message}";
+            if (error != _lastError)
+            {
+                _lastError = error;
+                LogEvaluationFailed(error);
+            }
+        }
+        finally
+        {
+            _evaluating = false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller logic active on silo {Silo}")]
+    private partial void LogActivated(string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller committed {Count} store state change(s)")]
+    private partial void LogTransitions(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Controller could not evaluate store health: {Error}")]
+    private partial void LogEvaluationFailed(string error);
+}

@@ -1,0 +1,148 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Grains;
+using NoKv.Grains.Store;
+using NoKv.Grains.Telemetry;
+using Orleans.Runtime;
+
+namespace NoKv.Grains.Controller;
+
+/// <summary>
+/// Sends this store's heartbeat to the controller every <see cref="NoKvControllerOptions.HeartbeatInterval"/> once the
+/// silo is active, until it stops: address, disk capacity and use, and per hosted replica its role, indexes and read
+/// and write rates over the last interval (writes counted by the applied index, so nothing is added to the write
+/// path). A heartbeat that fails is logged once per outage and the loop goes on: the controller only needs the
+/// next one.
+/// </summary>
+public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly IGrainFactory _grains;
+    private readonly LocalStore _store;
+    private readonly LocalReplicaRegistry _registry;
+    private readonly ILocalSiloDetails _silo;
+    private readonly NoKvControllerOptions _options;
+    private readonly string _dataDirectory;
+    private readonly ILogger<StoreHeartbeatService> _logger;
+    private readonly Dictionary<NoKv.Abstractions.Sharding.ShardId, (long Applied, long Reads)> _previous = new();
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+    private long _previousAt;
+    private bool _failing;
+
+    public StoreHeartbeatService(IGrainFactory grains, LocalStore store, LocalReplicaRegistry registry, ILocalSiloDetails silo, IOptions<NoKvControllerOptions> options, IOptions<NoKvStoreOptions> storeOptions, ILogger<StoreHeartbeatService> logger)
+    {
+        _grains = grains;
+        _store = store;
+        _registry = registry;
+        _silo = silo;
+        _options = options.Value;
+        _dataDirectory = Path.GetFullPath(storeOptions.Value.DataDirectory);
+        _logger = logger;
+    }
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(StoreHeartbeatService), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    private Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stop = new CancellationTokenSource();
+        _previousAt = Environment.TickCount64;
+        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stop is null || _loop is null)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var controller = _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster);
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+        {
+            try
+            {
+                var heartbeat = Collect();
+                await controller.HeartbeatAsync(heartbeat).WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
+                if (_failing)
+                {
+                    _failing = false;
+                    LogHeartbeatRecovered(_store.Id.Value);
+                }
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                if (!_failing)
+                {
+                    _failing = true;
+                    LogHeartbeatFailed(_store.Id.Value, e.GetType().Name, e.Message);
+                }
+            }
+        }
+    }
+
+    private StoreHeartbeat Collect()
+    {
+        long now = Environment.TickCount64;
+        double seconds = Math.Max(0.001, (now - _previousAt) / 1000.0);
+        _previousAt = now;
+        var shards = new List<ShardStats>();
+        var seen = new HashSet<NoKv.Abstractions.Sharding.ShardId>();
+        foreach (var (shard, load) in _registry.Snapshot())
+        {
+            long applied = load.AppliedIndex;
+            long reads = load.Reads;
+            var before = _previous.TryGetValue(shard, out var p) ? p : (Applied: applied, Reads: reads);
+            _previous[shard] = (applied, reads);
+            seen.Add(shard);
+            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, null, null));
+        }
+
+        foreach (var gone in _previous.Keys.Where(s => !seen.Contains(s)).ToList())
+        {
+            _previous.Remove(gone);
+        }
+
+        long capacity = 0, available = 0, used = 0;
+        try
+        {
+            var drive = new DriveInfo(_dataDirectory);
+            capacity = drive.TotalSize;
+            available = drive.AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            // Not every file system reports its size; the heartbeat still carries everything else.
+        }
+
+        if (_store.IsOpen)
+        {
+            var stats = _store.Database.GetStatistics();
+            used = stats.LiveSstBytes + stats.MemtableBytes;
+        }
+
+        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray());
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store {Store}: heartbeat to the controller failed ({Error}: {Detail}); retrying every interval")]
+    private partial void LogHeartbeatFailed(int store, string error, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store {Store}: heartbeats reach the controller again")]
+    private partial void LogHeartbeatRecovered(int store);
+}

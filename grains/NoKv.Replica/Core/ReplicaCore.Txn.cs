@@ -1,0 +1,242 @@
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
+using NoKv.Replica.Commands.Txn;
+using NoKv.Replica.StateMachine;
+using NoKv.Replica.Waiters;
+
+namespace NoKv.Replica.Core;
+
+/// <summary>
+/// Transactional requests (docs/transactions.md): snapshot reads and commit validation are served by the leader
+/// once the shard's read floor covers their timestamp and a linearizable read index is applied; prewrite,
+/// commit, rollback, check-status and one-phase commits are proposed as commands and answered from their apply.
+/// </summary>
+public sealed partial class ReplicaCore
+{
+    private Task<NoKvErrorCode>? _floorRaise;
+    private long _floorRaiseTarget;
+    private long _floorWanted;
+
+    public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default)
+    {
+        var shard = Descriptor;
+        var rejection = CheckServing() ?? CheckTxn(request, shard);
+        if (rejection is { } r)
+        {
+            return new TxnResponse { Code = r.Code, Detail = r.Detail, CurrentEpoch = shard.Epoch, LeaderHint = LeaderHint() };
+        }
+
+        if (!_node.IsLeader)
+        {
+            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = shard.Epoch };
+        }
+
+        switch (request.Op)
+        {
+            case TxnOp.Get or TxnOp.Scan or TxnOp.Validate:
+                return await TxnReadAsync(request, cancellationToken).ConfigureAwait(true);
+            default:
+                var command = request.Op switch
+                {
+                    TxnOp.Prewrite => new TxnPrewriteCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.LockTtlMs, request.PrimaryKey!, request.Mutations!).Encode(),
+                    TxnOp.Commit => new TxnCommitCommand(request.Epoch, request.StartTs, request.CommitTs, request.PrimaryKey, request.Keys!).Encode(),
+                    TxnOp.Rollback => new TxnRollbackCommand(request.Epoch, request.StartTs, request.PrimaryKey, request.Keys ?? []).Encode(),
+                    TxnOp.CheckStatus => new TxnCheckStatusCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.RollbackIfAbsent, request.PrimaryKey!).Encode(),
+                    _ => new TxnOnePhaseCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.Mutations!, request.Keys ?? [], request.Ranges ?? []).Encode(),
+                };
+                var waiter = new ProposalWaiter(command, Deadline());
+                var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
+                return waiter.Result is TxnResult result
+                    ? ToResponse(result, Descriptor)
+                    : new TxnResponse { Code = response.Code == NoKvErrorCode.Ok ? NoKvErrorCode.ProposalDropped : response.Code, Detail = response.Detail, LeaderHint = response.LeaderHint, CurrentEpoch = response.CurrentEpoch };
+        }
+    }
+
+    private async Task<TxnResponse> TxnReadAsync(TxnRequest request, CancellationToken cancellationToken)
+    {
+        long readTs = request.Op == TxnOp.Validate ? request.CommitTs : request.StartTs;
+        var floor = await RaiseReadFloorAsync(readTs).ConfigureAwait(true);
+        if (floor != NoKvErrorCode.Ok)
+        {
+            return new TxnResponse { Code = floor, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        var ready = await WaitReadableAsync(NoKv.Abstractions.Requests.ReadConsistency.Linearizable, TimeSpan.Zero, cancellationToken).ConfigureAwait(true);
+        if (ready != NoKvErrorCode.Ok)
+        {
+            return new TxnResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        var shard = Descriptor;
+        if (CheckTxn(request, shard) is { } moved)
+        {
+            return new TxnResponse { Code = moved.Code, Detail = moved.Detail, CurrentEpoch = shard.Epoch };
+        }
+
+        long now = _host.WallClockMs;
+        switch (request.Op)
+        {
+            case TxnOp.Get:
+                var (code, value, held) = _stateMachine.GetAt(request.Key!, request.StartTs, now);
+                return new TxnResponse { Code = code, Value = value, Lock = held, CurrentEpoch = shard.Epoch };
+            case TxnOp.Scan:
+                var (scanCode, entries, hasMore, scanLock) = _stateMachine.Scan(request.Key!, request.End ?? [], request.Limit, request.StartTs, now);
+                return new TxnResponse { Code = scanCode, Entries = entries, HasMore = hasMore, Lock = scanLock, ShardEnd = shard.Range.End, CurrentEpoch = shard.Epoch };
+            default:
+                return ToResponse(_stateMachine.Validate(request.StartTs, request.CommitTs, request.Keys ?? [], request.Ranges ?? [], now), shard);
+        }
+    }
+
+    /// <summary>
+    /// Makes the shard's read floor at least <paramref name="ts"/> before a snapshot read at ts is served. At most
+    /// one raise is in flight: reads that arrive meanwhile wait for it and are covered together by the next one
+    /// (to the highest timestamp wanted, plus the configured slack).
+    /// </summary>
+    private async Task<NoKvErrorCode> RaiseReadFloorAsync(long ts)
+    {
+        long slack = (long)_options.TxnReadFloorSlack.TotalMilliseconds << ShardStateMachine.LogicalBits;
+        while (_stateMachine.Floor.ReadTs < ts)
+        {
+            if (ts > _floorWanted)
+            {
+                _floorWanted = ts;
+            }
+
+            var pending = _floorRaise ?? StartFloorRaise(_floorWanted + slack);
+            var code = await pending.ConfigureAwait(true);
+            if (code != NoKvErrorCode.Ok)
+            {
+                return code;
+            }
+
+            if (_stateMachine.Floor.ReadTs < ts && !_node.IsLeader)
+            {
+                return NoKvErrorCode.NotLeader;
+            }
+        }
+
+        if (slack > 0 && _stateMachine.Floor.ReadTs - ts < slack / 2 && _floorRaise is null)
+        {
+            // Raise ahead while reads come close, so they rarely wait.
+            _ = StartFloorRaise(ts + slack);
+        }
+
+        return NoKvErrorCode.Ok;
+    }
+
+    private Task<NoKvErrorCode> StartFloorRaise(long target)
+    {
+        var task = ProposeFloorAsync(target);
+        if (!task.IsCompleted)
+        {
+            _floorRaise = task;
+            _floorRaiseTarget = target;
+        }
+
+        return task;
+    }
+
+    private async Task<NoKvErrorCode> ProposeFloorAsync(long target)
+    {
+        try
+        {
+            var response = await ProposeAndWaitAsync(new ProposalWaiter(new TxnRaiseReadTsCommand(target).Encode(), Deadline()), CancellationToken.None).ConfigureAwait(true);
+            return response.Code;
+        }
+        catch (OperationCanceledException)
+        {
+            return NoKvErrorCode.Timeout;
+        }
+        finally
+        {
+            if (_floorRaiseTarget == target)
+            {
+                _floorRaise = null;
+            }
+        }
+    }
+
+    private (NoKvErrorCode Code, string? Detail)? CheckTxn(TxnRequest request, ShardDescriptor shard)
+    {
+        if (request.Shard != shard.Id || request.Epoch != shard.Epoch)
+        {
+            return (NoKvErrorCode.WrongShard, $"request for shard {request.Shard} epoch {request.Epoch}; this replica is shard {shard.Id} {shard.Range} epoch {shard.Epoch}");
+        }
+
+        if (request.StartTs <= 0)
+        {
+            return (NoKvErrorCode.InvalidRange, "a transaction's start timestamp must be positive");
+        }
+
+        switch (request.Op)
+        {
+            case TxnOp.Get:
+                return CheckTxnKey(request.Key, shard);
+            case TxnOp.Scan:
+                if (request.Key is null || request.Limit <= 0 || (!shard.Range.Contains(request.Key) && request.Key.AsSpan().SequenceCompareTo(shard.Range.Start) >= 0))
+                {
+                    return (NoKvErrorCode.WrongShard, $"scan does not start in shard {shard.Id} {shard.Range}");
+                }
+
+                return _limits.CheckRange(request.Key, request.End ?? [], request.Limit) is { } e ? (e.Code, e.Message) : null;
+            case TxnOp.Validate:
+                return request.CommitTs <= request.StartTs ? (NoKvErrorCode.InvalidRange, "validation needs a commit timestamp after the start") : null;
+            case TxnOp.Prewrite or TxnOp.OnePhase:
+                if (request.Mutations is null || (request.Op == TxnOp.Prewrite && (request.PrimaryKey is null || request.LockTtlMs <= 0)))
+                {
+                    return (NoKvErrorCode.InvalidRange, $"malformed {request.Op}: mutations, primary key and lock TTL are required");
+                }
+
+                foreach (var m in request.Mutations)
+                {
+                    if (CheckTxnKey(m.Key, shard) is { } bad)
+                    {
+                        return bad;
+                    }
+
+                    if (m.Value is not null && _limits.CheckValue(m.Value) is { } tooLarge)
+                    {
+                        return (tooLarge.Code, tooLarge.Message);
+                    }
+                }
+
+                return null;
+            case TxnOp.Commit:
+                return request.Keys is null ? (NoKvErrorCode.InvalidRange, "commit names no keys") : null;
+            case TxnOp.Rollback:
+                return null;
+            case TxnOp.CheckStatus:
+                return request.PrimaryKey is null ? (NoKvErrorCode.InvalidRange, "check-status names no primary key") : CheckTxnKey(request.PrimaryKey, shard);
+            default:
+                return (NoKvErrorCode.InvalidRange, $"unknown transaction operation {(byte)request.Op}");
+        }
+    }
+
+    private (NoKvErrorCode Code, string? Detail)? CheckTxnKey(byte[]? key, ShardDescriptor shard)
+    {
+        if (key is null || key.Length == 0)
+        {
+            return (NoKvErrorCode.EmptyKey, "keys must not be empty");
+        }
+
+        if (_limits.CheckKey(key) is { } e)
+        {
+            return (e.Code, e.Message);
+        }
+
+        return shard.Range.Contains(key) ? null : (NoKvErrorCode.WrongShard, $"key {KeyFormatter.Format(key)} is not in shard {shard.Id} {shard.Range}");
+    }
+
+    private TxnResponse ToResponse(TxnResult result, ShardDescriptor shard) => new()
+    {
+        Code = result.Code,
+        Status = result.Status,
+        CommitTs = result.CommitTs,
+        Lock = result.Lock,
+        ConflictKey = result.ConflictKey,
+        Detail = result.Detail,
+        CurrentEpoch = shard.Epoch,
+        LeaderHint = result.Code == NoKvErrorCode.WrongShard ? LeaderHint() : null,
+    };
+}

@@ -1,0 +1,438 @@
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
+using NoKv.Replica.Commands;
+using NoKv.Replica.Commands.Txn;
+using NoKv.Replica.Mvcc;
+using NoKv.Storage;
+
+namespace NoKv.Replica.StateMachine;
+
+/// <summary>
+/// The transaction actions (docs/transactions.md): prewrite, commit, rollback, check-status, one-phase commit,
+/// read-floor raises and GC as applied commands, and commit-time read validation as a read. Each command is all
+/// or nothing: every check runs before anything is staged, so a refused command changes nothing.
+/// </summary>
+internal sealed partial class ShardStateMachine
+{
+    /// <summary>Applies <paramref name="data"/> if it is a transaction command; null for any other command.</summary>
+    private TxnResult? TryApplyTxn(WriteBatch batch, ReadOnlySpan<byte> data)
+    {
+        if (!CommandEnvelope.TryReadHeader(data, out var header) || !TxnCommands.IsTxn(header.Type))
+        {
+            return null;
+        }
+
+        return TxnCommands.Decode(header, data) switch
+        {
+            TxnPrewriteCommand c => Prewrite(batch, c),
+            TxnCommitCommand c => Commit(batch, c),
+            TxnRollbackCommand c => Rollback(batch, c),
+            TxnCheckStatusCommand c => CheckStatus(batch, c),
+            TxnOnePhaseCommand c => OnePhase(batch, c),
+            TxnRaiseReadTsCommand c => RaiseReadTs(c),
+            TxnGcCommand c => CollectGarbage(batch, c),
+            var other => throw new CommandFormatException($"Transaction command {other.GetType().Name} has no apply."),
+        };
+    }
+
+    private TxnResult? CheckKeys(long epoch, IEnumerable<byte[]> keys)
+    {
+        if (epoch != _shard.Epoch)
+        {
+            return new TxnResult(NoKvErrorCode.WrongShard, Detail: $"epoch {epoch} is not shard {_shard.Id}'s {_shard.Epoch}");
+        }
+
+        foreach (var key in keys)
+        {
+            if (key.Length == 0 || !_shard.Range.Contains(key))
+            {
+                return new TxnResult(NoKvErrorCode.WrongShard, Detail: $"key {KeyFormatter.Format(key)} is not in shard {_shard.Id} {_shard.Range}");
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<byte[]> KeysOf(TxnMutation[] mutations)
+    {
+        foreach (var m in mutations)
+        {
+            yield return m.Key;
+        }
+    }
+
+    private TxnResult Prewrite(WriteBatch batch, TxnPrewriteCommand c)
+    {
+        if (CheckKeys(c.Epoch, KeysOf(c.Mutations)) is { } refused)
+        {
+            return refused;
+        }
+
+        if (c.StartTs < _stagedFloor.SafePoint)
+        {
+            return new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {c.StartTs} is below the safe point {_stagedFloor.SafePoint}");
+        }
+
+        bool holdsPrimary = false;
+        foreach (var m in c.Mutations)
+        {
+            if (m.Key.AsSpan().SequenceEqual(c.PrimaryKey))
+            {
+                holdsPrimary = true;
+            }
+        }
+
+        if (holdsPrimary && StatusOf(c.PrimaryKey, c.StartTs) is { } decided)
+        {
+            // A retried or delayed prewrite after the transaction was decided: a rolled-back one must never lock
+            // again; a committed one has nothing left to do.
+            return decided.State == TxnState.Committed ? new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, decided.CommitTs)
+                : new TxnResult(NoKvErrorCode.TxnAborted, TxnStatus.RolledBack, Detail: "the transaction was rolled back");
+        }
+
+        foreach (var m in c.Mutations)
+        {
+            if (LockOf(m.Key) is { } held)
+            {
+                if (held.StartTs == c.StartTs)
+                {
+                    continue;
+                }
+
+                return TxnResult.Locked(LockInfo(m.Key, held, c.ProposedAtMs));
+            }
+
+            if (NewestVersion(m.Key) is { } newest && newest.Ts > c.StartTs)
+            {
+                return TxnResult.Conflict(m.Key, $"key {KeyFormatter.Format(m.Key)} has a version at {newest.Ts}, after the transaction's start {c.StartTs}");
+            }
+        }
+
+        foreach (var m in c.Mutations)
+        {
+            if (LockOf(m.Key) is null)
+            {
+                StageLock(batch, m.Key, new TxnLock(m.Value is null ? TxnLockKind.Delete : TxnLockKind.Put, c.StartTs, c.ProposedAtMs, c.TtlMs, c.PrimaryKey, m.Value));
+            }
+        }
+
+        return TxnResult.Ok;
+    }
+
+    private TxnResult Commit(WriteBatch batch, TxnCommitCommand c)
+    {
+        if (CheckKeys(c.Epoch, c.Keys) is { } refused)
+        {
+            return refused;
+        }
+
+        if (c.CommitTs <= c.StartTs)
+        {
+            return new TxnResult(NoKvErrorCode.InvalidRange, Detail: $"commit timestamp {c.CommitTs} is not after the start {c.StartTs}");
+        }
+
+        if (c.PrimaryKey is { } primary)
+        {
+            var held = LockOf(primary);
+            if (held is null || held.StartTs != c.StartTs)
+            {
+                return StatusOf(primary, c.StartTs) is { State: TxnState.Committed } done
+                    ? new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs)
+                    : new TxnResult(NoKvErrorCode.TxnAborted, TxnStatus.RolledBack, Detail: "the transaction's primary lock is gone: it was rolled back");
+            }
+        }
+
+        foreach (var key in c.Keys)
+        {
+            if (LockOf(key) is { } held && held.StartTs == c.StartTs)
+            {
+                StageVersion(batch, key, c.CommitTs, held.Kind == TxnLockKind.Put ? VersionRecord.Put(held.Value ?? []) : VersionRecord.Tombstone);
+                StageLock(batch, key, null);
+                if (key.AsSpan().SequenceEqual(held.PrimaryKey))
+                {
+                    StageStatus(batch, key, c.StartTs, new TxnStatusRecord(TxnState.Committed, c.CommitTs));
+                }
+            }
+        }
+
+        return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, c.CommitTs);
+    }
+
+    private TxnResult Rollback(WriteBatch batch, TxnRollbackCommand c)
+    {
+        if (CheckKeys(c.Epoch, c.PrimaryKey is null ? c.Keys : c.Keys.Append(c.PrimaryKey)) is { } refused)
+        {
+            return refused;
+        }
+
+        if (c.PrimaryKey is { } primary)
+        {
+            switch (StatusOf(primary, c.StartTs))
+            {
+                case { State: TxnState.Committed } done:
+                    return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+                case null:
+                    StageStatus(batch, primary, c.StartTs, new TxnStatusRecord(TxnState.RolledBack, 0));
+                    break;
+            }
+
+            if (LockOf(primary) is { } held && held.StartTs == c.StartTs)
+            {
+                StageLock(batch, primary, null);
+            }
+        }
+
+        foreach (var key in c.Keys)
+        {
+            if (LockOf(key) is { } held && held.StartTs == c.StartTs)
+            {
+                StageLock(batch, key, null);
+            }
+        }
+
+        return new TxnResult(NoKvErrorCode.Ok, TxnStatus.RolledBack);
+    }
+
+    private TxnResult CheckStatus(WriteBatch batch, TxnCheckStatusCommand c)
+    {
+        if (CheckKeys(c.Epoch, [c.PrimaryKey]) is { } refused)
+        {
+            return refused;
+        }
+
+        switch (StatusOf(c.PrimaryKey, c.StartTs))
+        {
+            case { State: TxnState.Committed } done:
+                return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+            case { State: TxnState.RolledBack }:
+                return new TxnResult(NoKvErrorCode.Ok, TxnStatus.RolledBack);
+        }
+
+        var held = LockOf(c.PrimaryKey);
+        if (held is not null && held.StartTs == c.StartTs)
+        {
+            if (!held.IsExpiredAt(c.ProposedAtMs))
+            {
+                return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Locked, Lock: LockInfo(c.PrimaryKey, held, c.ProposedAtMs));
+            }
+
+            StageLock(batch, c.PrimaryKey, null);
+        }
+        else if (!c.RollbackIfAbsent)
+        {
+            return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Unknown);
+        }
+
+        StageStatus(batch, c.PrimaryKey, c.StartTs, new TxnStatusRecord(TxnState.RolledBack, 0));
+        return new TxnResult(NoKvErrorCode.Ok, TxnStatus.RolledBack);
+    }
+
+    private TxnResult OnePhase(WriteBatch batch, TxnOnePhaseCommand c)
+    {
+        if (CheckKeys(c.Epoch, KeysOf(c.Mutations).Concat(c.ReadKeys)) is { } refused)
+        {
+            return refused;
+        }
+
+        if (c.StartTs < _stagedFloor.SafePoint)
+        {
+            return new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {c.StartTs} is below the safe point {_stagedFloor.SafePoint}");
+        }
+
+        // A retry of a one-phase commit that applied (its reply was lost) must not be judged against its own
+        // versions: the first write key carries the transaction's status, like a primary.
+        if (c.Mutations.Length > 0 && StatusOf(c.Mutations[0].Key, c.StartTs) is { State: TxnState.Committed } done)
+        {
+            return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+        }
+
+        // Applied atomically, so reads and writes are checked against everything up to this very commit: any lock
+        // (its transaction may commit below us), or any version after the start, is a conflict.
+        foreach (var key in KeysOf(c.Mutations).Concat(c.ReadKeys))
+        {
+            if (LockOf(key) is { } held)
+            {
+                return TxnResult.Locked(LockInfo(key, held, c.ProposedAtMs));
+            }
+
+            if (NewestVersion(key) is { } newest && newest.Ts > c.StartTs)
+            {
+                return TxnResult.Conflict(key, $"key {KeyFormatter.Format(key)} changed at {newest.Ts}, after the transaction's start {c.StartTs}");
+            }
+        }
+
+        if (ValidateRanges(c.Ranges, c.StartTs, long.MaxValue, c.StartTs, c.ProposedAtMs) is { } rangeConflict)
+        {
+            return rangeConflict;
+        }
+
+        // Above the start too: the transaction read the snapshot at its start, so it serializes after it.
+        long commitTs = NextTimestamp(c.ProposedAtMs, c.StartTs);
+        foreach (var m in c.Mutations)
+        {
+            StageVersion(batch, m.Key, commitTs, m.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(m.Value));
+        }
+
+        if (c.Mutations.Length > 0)
+        {
+            StageStatus(batch, c.Mutations[0].Key, c.StartTs, new TxnStatusRecord(TxnState.Committed, commitTs));
+        }
+
+        return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, commitTs);
+    }
+
+    private TxnResult RaiseReadTs(TxnRaiseReadTsCommand c)
+    {
+        if (c.ReadTs > _stagedFloor.ReadTs)
+        {
+            _stagedFloor = _stagedFloor with { ReadTs = c.ReadTs };
+        }
+
+        return TxnResult.Ok;
+    }
+
+    /// <summary>
+    /// Checks that nothing a transaction read at <paramref name="startTs"/> changed up to <paramref name="commitTs"/>:
+    /// no version of a read key or in a read range after the start and at or before the commit timestamp, and no
+    /// lock there of another transaction that started before the commit timestamp (it may still commit below it).
+    /// REQUIRES: the read floor is at least commitTs, so nothing can later commit at or below it unseen here.
+    /// </summary>
+    public TxnResult Validate(long startTs, long commitTs, byte[][] keys, TxnKeyRange[] ranges, long nowMs)
+    {
+        foreach (var key in keys)
+        {
+            if (!_shard.Range.Contains(key))
+            {
+                return new TxnResult(NoKvErrorCode.WrongShard, Detail: $"key {KeyFormatter.Format(key)} is not in shard {_shard.Id} {_shard.Range}");
+            }
+
+            if (_db.Get(MvccKeys.Lock(_dataPrefix, key)) is { } row && TxnLock.Decode(row) is { } held && held.StartTs != startTs && held.StartTs < commitTs)
+            {
+                return TxnResult.Conflict(key, $"key {KeyFormatter.Format(key)} is locked by transaction {held.StartTs}");
+            }
+
+            if (VersionAt(MvccKeys.Base(_dataPrefix, key), key, commitTs) is { } v && v.Ts > startTs)
+            {
+                return TxnResult.Conflict(key, $"key {KeyFormatter.Format(key)} changed at {v.Ts}, after the read at {startTs}");
+            }
+        }
+
+        return ValidateRanges(ranges, startTs, commitTs, startTs, nowMs) ?? TxnResult.Ok;
+    }
+
+    /// <summary>Range part of validation: a version in (startTs, commitTs] or a foreign lock started before commitTs.</summary>
+    private TxnResult? ValidateRanges(TxnKeyRange[] ranges, long startTs, long commitTs, long ownStartTs, long nowMs)
+    {
+        foreach (var range in ranges)
+        {
+            var (lower, upper) = ClipToShard(range.Start, range.End);
+            if (lower.AsSpan().SequenceCompareTo(upper) >= 0)
+            {
+                continue;
+            }
+
+            using var it = _db.NewIterator(new Storage.ReadOptions { LowerBound = lower, UpperBound = upper });
+            for (it.Seek(lower); it.Valid; it.Next())
+            {
+                if (!MvccKeys.TryParse(it.Key, out int baseLength, out byte tag, out long ts))
+                {
+                    throw new InvalidDataException($"Shard {_shard.Id}: data row {Convert.ToHexString(it.Key)} is not an MVCC row.");
+                }
+
+                if (tag == MvccKeys.LockTag && TxnLock.Decode(it.Value) is { } held && held.StartTs != ownStartTs && held.StartTs < commitTs)
+                {
+                    var key = MvccKeys.UserKey(it.Key, baseLength);
+                    return TxnResult.Conflict(key, $"scanned key {KeyFormatter.Format(key)} is locked by transaction {held.StartTs}");
+                }
+
+                if (tag == MvccKeys.VersionTag && ts > startTs && ts <= commitTs)
+                {
+                    var key = MvccKeys.UserKey(it.Key, baseLength);
+                    return TxnResult.Conflict(key, $"scanned range changed at {ts} (key {KeyFormatter.Format(key)}), after the read at {startTs}");
+                }
+            }
+        }
+
+        // Pending (same-batch) versions only matter to one-phase commits, whose range is checked in the apply.
+        foreach (var range in ranges)
+        {
+            foreach (var (baseKey, pending) in _pendingVersions)
+            {
+                if (pending.Ts > startTs && InRange(baseKey, range))
+                {
+                    return TxnResult.Conflict(range.Start, "scanned range changed in the same batch");
+                }
+            }
+        }
+
+        _ = nowMs;
+        return null;
+    }
+
+    private bool InRange(byte[] baseKey, TxnKeyRange range)
+    {
+        var (lower, upper) = ClipToShard(range.Start, range.End);
+        return baseKey.AsSpan().SequenceCompareTo(lower) >= 0 && baseKey.AsSpan().SequenceCompareTo(upper) < 0;
+    }
+
+    /// <summary>One slice of GC (see <see cref="TxnGcCommand"/>); the payload's NextKey is where the next slice starts (null: done).</summary>
+    private TxnResult CollectGarbage(WriteBatch batch, TxnGcCommand c)
+    {
+        if (c.SafePoint > _stagedFloor.SafePoint)
+        {
+            // Never above what the shard may still be asked to read at: the read floor bounds live snapshots from above
+            // only, so the proposer picks the safe point; raising it here makes reads below it fail from now on.
+            _stagedFloor = _stagedFloor with { SafePoint = c.SafePoint };
+        }
+
+        long safePoint = _stagedFloor.SafePoint;
+        var (lower, upper) = ClipToShard(c.FromKey, ReadOnlySpan<byte>.Empty);
+        using var it = _db.NewIterator(new Storage.ReadOptions { LowerBound = lower, UpperBound = upper });
+        byte[]? currentBase = null;
+        bool keptBelow = false;
+        int keys = 0;
+        for (it.Seek(lower); it.Valid; it.Next())
+        {
+            if (!MvccKeys.TryParse(it.Key, out int baseLength, out byte tag, out long ts))
+            {
+                throw new InvalidDataException($"Shard {_shard.Id}: data row {Convert.ToHexString(it.Key)} is not an MVCC row.");
+            }
+
+            if (currentBase is null || !it.Key[..baseLength].SequenceEqual(currentBase))
+            {
+                if (keys == c.MaxKeys)
+                {
+                    return new TxnResult(NoKvErrorCode.Ok, NextKey: MvccKeys.UserKey(it.Key, baseLength));
+                }
+
+                currentBase = it.Key[..baseLength].ToArray();
+                keptBelow = false;
+                keys++;
+            }
+
+            if (tag != MvccKeys.VersionTag || ts > safePoint)
+            {
+                continue;
+            }
+
+            if (!keptBelow)
+            {
+                // The newest version at or below the safe point is what every allowed read sees; keep it unless it
+                // shows nothing (a tombstone, or expired), in which case nothing older can matter either.
+                keptBelow = true;
+                if (VersionRecord.Decode(it.Value).IsLive(c.ProposedAtMs))
+                {
+                    continue;
+                }
+            }
+
+            batch.Delete(it.Key);
+        }
+
+        return TxnResult.Ok;
+    }
+
+    private static TxnLockInfo LockInfo(byte[] userKey, TxnLock held, long nowMs) =>
+        new(userKey, held.PrimaryKey, held.StartTs, held.TtlMs, Math.Max(0, nowMs - held.CreatedAtMs));
+}

@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using NoKv.Abstractions.Errors;
+using NoKv.Benchmarks.Common;
+using NoKv.Benchmarks.Storage;
+using NoKv.Client;
+
+namespace NoKv.Benchmarks.Cluster;
+
+/// <summary>
+/// `cluster --txn`: transfers between accounts spread over every shard of 3 local silos (docs/transactions.md), as
+/// explicit transactions (read k balances, write k balances) at 2 and 8 keys and concurrency 16 and 64, with
+/// single-key plain writes for reference; with --etcd, the same 2-key transfer as etcd's Txn (read both keys, then
+/// one Txn that compares both values and writes both). Reports committed transactions/s, p50/p99 latency of a
+/// committed transfer (including its reruns) and the abort rate (aborted attempts / attempts).
+/// </summary>
+public static class TxnBenchmark
+{
+    private static readonly int[] Concurrencies = [16, 64];
+
+    public static async Task<int> RunAsync(ClusterBenchmarkOptions options, CancellationToken cancellationToken)
+    {
+        var duration = options.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(8);
+        int accounts = options.Quick ? 1_000 : 10_000;
+        var results = new List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)>();
+        var splitKeys = ClusterBenchmark.SplitKeys(accounts, options.Shards);
+        Console.Error.WriteLine($"[txn] {accounts:N0} accounts, {options.Shards} shard(s), {duration.TotalSeconds:F0} s per point");
+        await using (var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false))
+        {
+            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
+            await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
+            var kv = target.Services.GetRequiredService<IKvStore>();
+            await PreloadAsync((k, v) => kv.PutAsync(k, v, cancellationToken), accounts).ConfigureAwait(false);
+            await MeasureAsync(random => NoKvTransferAsync(kv, random, accounts, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
+            foreach (int keys in new[] { 2, 8 })
+            {
+                foreach (int c in Concurrencies)
+                {
+                    var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, accounts, keys, cancellationToken), c, duration).ConfigureAwait(false);
+                    results.Add(("nokv", $"{keys}key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
+                    Print(results[^1]);
+                }
+            }
+
+            var value = Encoding.ASCII.GetBytes("100");
+            var w = await MeasureAsync(async random =>
+            {
+                await kv.PutAsync(Key(random.Next(accounts)), value, cancellationToken).ConfigureAwait(false);
+                return 0;
+            }, 64, duration).ConfigureAwait(false);
+            results.Add(("nokv", "write/c64", w.PerSecond, w.P50, w.P99, 0));
+            Print(results[^1]);
+        }
+
+        if (options.Etcd || options.EtcdEndpoints is not null)
+        {
+            EtcdLocalCluster? local = options.EtcdEndpoints is null ? await EtcdLocalCluster.StartAsync(cancellationToken).ConfigureAwait(false) : null;
+            try
+            {
+                using var etcd = new EtcdClient(options.EtcdEndpoints ?? local!.Endpoints, configureChannelOptions: o =>
+                    o.HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan });
+                await PreloadAsync(async (k, v) => await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(k.Span), Value = ByteString.CopyFrom(v.Span) }, cancellationToken: cancellationToken).ConfigureAwait(false), accounts).ConfigureAwait(false);
+                await MeasureAsync(random => EtcdTransferAsync(etcd, random, accounts, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
+                foreach (int c in Concurrencies)
+                {
+                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, accounts, 2, cancellationToken), c, duration).ConfigureAwait(false);
+                    results.Add(("etcd", $"2key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
+                    Print(results[^1]);
+                }
+
+                var value = Encoding.ASCII.GetBytes("100");
+                var w = await MeasureAsync(async random =>
+                {
+                    await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(Key(random.Next(accounts))), Value = ByteString.CopyFrom(value) }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    return 0;
+                }, 64, duration).ConfigureAwait(false);
+                results.Add(("etcd", "write/c64", w.PerSecond, w.P50, w.P99, 0));
+                Print(results[^1]);
+            }
+            finally
+            {
+                if (local is not null)
+                {
+                    await local.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        var nokv2 = results.Find(r => r.System == "nokv" && r.Key == "2key/c64");
+        var etcd2 = results.Find(r => r.System == "etcd" && r.Key == "2key/c64");
+        if (nokv2.System is not null && etcd2.System is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"nokv/etcd 2key/c64: throughput {nokv2.TxnPerSec / etcd2.TxnPerSec:F2}x (target >= 1.00x), p99 {nokv2.P99 / etcd2.P99:F2}x ({nokv2.P99:F2} ms vs {etcd2.P99:F2} ms; target <= 1.00x)"));
+        }
+
+        if (options.JsonPath is not null)
+        {
+            var txn = new JsonObject();
+            foreach (var r in results)
+            {
+                if (txn[r.System] is not JsonObject system)
+                {
+                    txn[r.System] = system = new JsonObject();
+                }
+
+                system[r.Key] = new JsonObject
+                {
+                    ["txn_per_sec"] = Math.Round(r.TxnPerSec, 1),
+                    ["p50_ms"] = Math.Round(r.P50, 3),
+                    ["p99_ms"] = Math.Round(r.P99, 3),
+                    ["abort_rate"] = Math.Round(r.AbortRate, 4),
+                };
+            }
+
+            File.WriteAllText(options.JsonPath, new JsonObject { ["txn"] = txn }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+
+        return 0;
+    }
+
+    private static void Print((string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate) r) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"txn {r.System,-5} {r.Key,-10} {r.TxnPerSec,10:N0} txn/s  p50 {r.P50,7:F2} ms  p99 {r.P99,7:F2} ms  aborts {r.AbortRate * 100,5:F1}%"));
+
+    private static byte[] Key(long account)
+    {
+        var key = new byte[KeyValueFormat.KeySize];
+        KeyValueFormat.WriteKey(account, key);
+        return key;
+    }
+
+    private static async Task PreloadAsync(Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>, Task> put, int accounts)
+    {
+        var value = Encoding.ASCII.GetBytes("100");
+        int next = -1;
+        var loaders = Enumerable.Range(0, 32).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < accounts)
+            {
+                await put(Key(i), value).ConfigureAwait(false);
+            }
+        });
+        await Task.WhenAll(loaders).ConfigureAwait(false);
+    }
+
+    private static long[] PickAccounts(Random random, int accounts, int count)
+    {
+        var picked = new HashSet<long>();
+        while (picked.Count < count)
+        {
+            picked.Add(random.Next(accounts));
+        }
+
+        return picked.ToArray();
+    }
+
+    /// <summary>One committed transfer among <paramref name="keys"/> accounts; returns the aborted attempts it took.</summary>
+    private static async Task<int> NoKvTransferAsync(IKvStore kv, Random random, int accounts, int keys, CancellationToken cancellationToken)
+    {
+        var picked = PickAccounts(random, accounts, keys);
+        for (int aborts = 0; ; aborts++)
+        {
+            await using var tx = await kv.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var balances = new long[keys];
+                for (int i = 0; i < keys; i++)
+                {
+                    balances[i] = long.Parse(Encoding.ASCII.GetString((await tx.GetAsync(Key(picked[i]), cancellationToken).ConfigureAwait(false))!), CultureInfo.InvariantCulture);
+                }
+
+                // Move one unit from the first account to each of the others.
+                for (int i = 0; i < keys; i++)
+                {
+                    long delta = i == 0 ? -(keys - 1) : 1;
+                    tx.Put(Key(picked[i]), Encoding.ASCII.GetBytes((balances[i] + delta).ToString(CultureInfo.InvariantCulture)));
+                }
+
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return aborts;
+            }
+            catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException)
+            {
+                await Task.Delay(random.Next(1, 5), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>etcd's 2-key transfer: read both, then one Txn comparing both values and writing both.</summary>
+    private static async Task<int> EtcdTransferAsync(EtcdClient etcd, Random random, int accounts, int keys, CancellationToken cancellationToken)
+    {
+        var picked = PickAccounts(random, accounts, keys);
+        for (int aborts = 0; ; aborts++)
+        {
+            var txn = new TxnRequest();
+            for (int i = 0; i < keys; i++)
+            {
+                var key = ByteString.CopyFrom(Key(picked[i]));
+                var read = await etcd.GetAsync(new RangeRequest { Key = key }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var current = read.Kvs[0].Value;
+                long balance = long.Parse(current.ToStringUtf8(), CultureInfo.InvariantCulture);
+                txn.Compare.Add(new Compare { Key = key, Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = current });
+                long delta = i == 0 ? -(keys - 1) : 1;
+                txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = ByteString.CopyFromUtf8((balance + delta).ToString(CultureInfo.InvariantCulture)) } });
+            }
+
+            var response = await etcd.TransactionAsync(txn, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (response.Succeeded)
+            {
+                return aborts;
+            }
+        }
+    }
+
+    private static async Task<(double PerSecond, double P50, double P99, double AbortRate)> MeasureAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration)
+    {
+        var histograms = new LatencyHistogram[concurrency];
+        long committed = 0, aborted = 0;
+        var start = Stopwatch.GetTimestamp();
+        long end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = new Task[concurrency];
+        for (int c = 0; c < concurrency; c++)
+        {
+            var histogram = histograms[c] = new LatencyHistogram();
+            var random = new Random(c * 7919 + 17);
+            workers[c] = Task.Run(async () =>
+            {
+                while (Stopwatch.GetTimestamp() < end)
+                {
+                    long before = Stopwatch.GetTimestamp();
+                    int aborts = await op(random).ConfigureAwait(false);
+                    histogram.Record((long)(Stopwatch.GetElapsedTime(before).TotalMilliseconds * 1e6));
+                    Interlocked.Increment(ref committed);
+                    Interlocked.Add(ref aborted, aborts);
+                }
+            });
+        }
+
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var all = new LatencyHistogram();
+        foreach (var h in histograms)
+        {
+            all.Add(h);
+        }
+
+        return (committed / elapsed.TotalSeconds, all.Quantile(0.5) / 1e6, all.Quantile(0.99) / 1e6, committed + aborted == 0 ? 0 : (double)aborted / (committed + aborted));
+    }
+}
