@@ -17,4 +17,12 @@ public interface IControllerGrain : IGrainWithIntegerKey
     /// <summary>The committed map, stores and operations with the latest reported load.</summary>
     [Alias("GetView")]
     Task<ControllerView> GetViewAsync();
+
+    /// <summary>
+    /// Splits <paramref name="shard"/> at <paramref name="key"/> (null: the key that halves it by size) as a controller
+    /// operation (docs/controller.md, "Split") and answers once the map holds both halves.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such user shard, or the key is not strictly inside its range.</exception>
+    [Alias("SplitShard")]
+    Task<SplitOutcome> SplitShardAsync(Sharding.ShardId shard, byte[]? key);
 }

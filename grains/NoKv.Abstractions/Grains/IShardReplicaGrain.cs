@@ -43,4 +43,12 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     /// <summary>Activates the replica (and so its Raft node) without doing anything else; used at silo start.</summary>
     [Alias("Start")]
     Task StartAsync();
+
+    /// <summary>Proposes a split of this shard (its leader answers; docs/replica.md, "Split").</summary>
+    [Alias("Split")]
+    Task<WriteResponse> SplitAsync(SplitShardRequest request);
+
+    /// <summary>The key that halves this replica's rows by size, or null when it holds fewer than two keys.</summary>
+    [Alias("MiddleKey")]
+    Task<byte[]?> GetMiddleKeyAsync();
 }

@@ -5,6 +5,7 @@ using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Sharding;
 using NoKv.Grains.Layout;
 using NoKv.Replica.Controller;
+using NoKv.Replica.Controller.Operations;
 using Orleans.Concurrency;
 using Orleans.Runtime;
 
@@ -27,6 +28,10 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly ILocalSiloDetails _silo;
     private readonly ILogger<ControllerGrain> _logger;
     private readonly StoreId[] _groupStores;
+    private readonly SplitOperation _splits;
+
+    // Operations this activation is running, so the periodic resume does not start a second copy of them.
+    private readonly HashSet<long> _running = new();
     private IGrainTimer? _timer;
     private bool _evaluating;
     private string? _lastError;
@@ -39,6 +44,57 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         _logger = logger;
         _group = new ControllerGroupClient(new GrainControllerTransport(grains), layout.ControllerBootstrap.Replicas, Random.Shared.Next(), _options.AttemptTimeout, _options.OperationTimeout);
         _liveness = new StoreLiveness(_group, layout.BootstrapMap, _options.StoreDownAfter);
+        _splits = new SplitOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout));
+    }
+
+    public async Task<SplitOutcome> SplitShardAsync(ShardId shard, byte[]? key)
+    {
+        if (shard == SystemShards.Controller)
+        {
+            throw new ArgumentException("The controller group does not split.", nameof(shard));
+        }
+
+        long operation = 0;
+        try
+        {
+            var outcome = await _splits.SplitAsync(shard, key, id => _running.Add(operation = id)).ConfigureAwait(true);
+            LogSplit(shard.Value, outcome.Left.ToString(), outcome.Right.ToString());
+            return outcome;
+        }
+        finally
+        {
+            _running.Remove(operation);
+        }
+    }
+
+    /// <summary>Resumes split operations a previous controller logic left unfinished (it crashed, or its silo died).</summary>
+    private async Task ResumeOperationsAsync()
+    {
+        var snapshot = await ControllerSnapshot.ReadAsync(_group).ConfigureAwait(true);
+        foreach (var operation in snapshot.Operations)
+        {
+            if (operation.Kind == OperationKind.Split && _running.Add(operation.Id))
+            {
+                _ = ResumeAsync(operation);
+            }
+        }
+    }
+
+    private async Task ResumeAsync(OperationRecord operation)
+    {
+        try
+        {
+            var outcome = await _splits.RunAsync(operation).ConfigureAwait(true);
+            LogResumed(operation.Id, outcome is null ? "ended without a split (the shard changed)" : $"{outcome.Left}; {outcome.Right}");
+        }
+        catch (Exception e)
+        {
+            LogResumeFailed(operation.Id, $"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            _running.Remove(operation.Id);
+        }
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -123,6 +179,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 LogTransitions(committed);
             }
 
+            await ResumeOperationsAsync().ConfigureAwait(true);
+
             _lastError = null;
         }
         catch (Exception e)
@@ -143,6 +201,15 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller logic active on silo {Silo}")]
     private partial void LogActivated(string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller split shard {Shard}: {Left}; {Right}")]
+    private partial void LogSplit(long shard, string left, string right);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller resumed operation {Operation}: {Outcome}")]
+    private partial void LogResumed(long operation, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Controller could not resume operation {Operation}: {Error}")]
+    private partial void LogResumeFailed(long operation, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller committed {Count} store state change(s)")]
     private partial void LogTransitions(int count);

@@ -144,6 +144,19 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => _core.LockAsync(request, cancellationToken);
 
+    public Task<WriteResponse> SplitAsync(SplitShardRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Shard != _id.Shard)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = _core.Descriptor.Epoch, Detail = $"replica {_id} is not of shard {request.Shard}" });
+        }
+
+        return _core.SplitAsync(request.ExpectedEpoch, request.SplitKey, request.NewShard, request.NewPeers);
+    }
+
+    public Task<byte[]?> GetMiddleKeyAsync() => Task.FromResult(_core.MiddleKey());
+
     public Task DeliverAsync(RaftMessageBatch batch)
     {
         if (batch.Shard != _id.Shard || batch.To != _id.Store)
