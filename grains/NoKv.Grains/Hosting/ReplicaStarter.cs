@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using NoKv.Abstractions.Grains;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Store;
+using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Core;
 using Orleans.Runtime;
 
 namespace NoKv.Grains.Hosting;
@@ -32,11 +34,21 @@ public sealed partial class ReplicaStarter : ILifecycleParticipant<ISiloLifecycl
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var starts = new List<Task>();
+        var started = new HashSet<ShardId>();
         foreach (var shard in _layout.BootstrapMap.Shards.Append(_layout.ControllerBootstrap))
         {
-            if (shard.HasReplicaOn(_store.Id))
+            if (shard.HasReplicaOn(_store.Id) && started.Add(shard.Id))
             {
                 starts.Add(StartOneAsync(shard.ReplicaOn(_store.Id).ToGrainKey()));
+            }
+        }
+
+        // Replicas the controller created here after bootstrap (moves, re-replication) are known only to the engine.
+        foreach (var (shard, _, _, _) in ReplicaDirectory.List(_store.Database))
+        {
+            if (started.Add(shard))
+            {
+                starts.Add(StartOneAsync(new ReplicaId(shard, _store.Id).ToGrainKey()));
             }
         }
 
