@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Sharding;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Store;
-using NoKv.Abstractions.Sharding;
-using NoKv.Replica.Core;
+using NoKv.Replica.Layout;
 using Orleans.Runtime;
 
 namespace NoKv.Grains.Hosting;
@@ -34,22 +34,20 @@ public sealed partial class ReplicaStarter : ILifecycleParticipant<ISiloLifecycl
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var starts = new List<Task>();
-        var started = new HashSet<ShardId>();
+        var shards = new HashSet<ShardId>();
         foreach (var shard in _layout.BootstrapMap.Shards.Append(_layout.ControllerBootstrap))
         {
-            if (shard.HasReplicaOn(_store.Id) && started.Add(shard.Id))
+            if (shard.HasReplicaOn(_store.Id))
             {
-                starts.Add(StartOneAsync(shard.ReplicaOn(_store.Id).ToGrainKey()));
+                shards.Add(shard.Id);
             }
         }
 
-        // Replicas the controller created here after bootstrap (moves, re-replication) are known only to the engine.
-        foreach (var (shard, _, _, _) in ReplicaDirectory.List(_store.Database))
+        // Replicas created after bootstrap (by splits) exist only in the engine.
+        shards.UnionWith(LocalReplicas.List(_store.Database));
+        foreach (var shard in shards)
         {
-            if (started.Add(shard))
-            {
-                starts.Add(StartOneAsync(new ReplicaId(shard, _store.Id).ToGrainKey()));
-            }
+            starts.Add(StartOneAsync(new ReplicaId(shard, _store.Id).ToGrainKey()));
         }
 
         await Task.WhenAll(starts).ConfigureAwait(false);

@@ -24,4 +24,7 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: destroyed removed peer {Peer} (had rows: {Destroyed})")]
     private partial void LogDestroyed(string replica, ulong peer, bool destroyed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} created by a split did not start: {Reason}")]
+    private partial void LogSplitStartFailed(string replica, string reason);
 }

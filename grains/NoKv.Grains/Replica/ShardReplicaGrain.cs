@@ -117,6 +117,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             HashCode.Combine(key, Environment.TickCount64)).ConfigureAwait(true);
         _core = core;
         core.Failed += _ => DeactivateOnIdle();
+        core.Split += OnSplit;
         _registry.Add(_id.Shard, core.Load);
         PublishLoad();
         _timer = this.RegisterGrainTimer(
@@ -379,6 +380,29 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         RefreshDownStores(core);
         PublishLoad();
         return core.TickAsync();
+    }
+
+    /// <summary>
+    /// A split applied here created the new shard's replica on this store: activate it now, so it starts ticking and
+    /// campaigning instead of waiting for a message (the right half must elect a leader before anyone can reach it).
+    /// </summary>
+    private void OnSplit(ShardDescriptor left, ShardDescriptor right)
+    {
+        var key = right.ReplicaOn(_id.Store).ToGrainKey();
+        _ = StartSplitReplicaAsync(GrainFactory.GetGrain<IShardReplicaGrain>(key), key);
+    }
+
+    private async Task StartSplitReplicaAsync(IShardReplicaGrain replica, string key)
+    {
+        try
+        {
+            await replica.StartAsync();
+        }
+        catch (Exception e)
+        {
+            // It activates on the first message from its peers anyway; a failure here only delays that.
+            LogSplitStartFailed(key, e.Message);
+        }
     }
 
     private void PublishLoad()

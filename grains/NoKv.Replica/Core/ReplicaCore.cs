@@ -246,6 +246,13 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
+        if (Descriptor.Epoch != request.Epoch)
+        {
+            // A split (or merge) applied while the read waited: the key may now belong to another group, whose
+            // writes this replica does not order; the client routes again.
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the read" });
+        }
+
         long now = _host.WallClockMs;
         var (code, value, expiresAt, held) = _stateMachine.ReadWithExpiry(request.Key, now);
         return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, ExpiresAtMs = expiresAt, ServedAtMs = now, Lock = held, CurrentEpoch = Descriptor.Epoch });
@@ -275,6 +282,11 @@ public sealed partial class ReplicaCore
         if (ready != NoKvErrorCode.Ok)
         {
             return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
+        }
+
+        if (Descriptor.Epoch != request.Epoch)
+        {
+            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the scan" });
         }
 
         var (code, entries, hasMore, held) = _stateMachine.Scan(request.Start, request.End, request.Limit, long.MaxValue, _host.WallClockMs);
@@ -458,7 +470,9 @@ public sealed partial class ReplicaCore
                 return current && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
             }
 
-            bool fresh = _lastLeaderContact != 0 && _host.NowMs - _lastLeaderContact <= bound;
+            // Applied nothing yet: a replica created empty after a skipped split holds only stale rows of its range
+            // until its snapshot arrives, while its commit index is still 0.
+            bool fresh = _lastLeaderContact != 0 && _host.NowMs - _lastLeaderContact <= bound && _stateMachine.AppliedIndex > 0;
             return fresh && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
         }
 
