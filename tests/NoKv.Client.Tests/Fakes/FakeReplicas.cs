@@ -82,5 +82,13 @@ internal sealed class FakeReplicas
         public Task<ReplicaStatus> GetStatusAsync() => throw new NotSupportedException();
 
         public Task StartAsync() => throw new NotSupportedException();
+
+        public Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId) => throw new NotSupportedException();
+
+        public Task<WriteResponse> ChangeMembershipAsync(MembershipChangeKind kind, PeerDescriptor peer, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<WriteResponse> TransferLeaderAsync(StoreId store) => throw new NotSupportedException();
+
+        public Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId) => throw new NotSupportedException();
     }
 }
