@@ -273,12 +273,15 @@ public sealed partial class Database
         }
 
         ulong trailer = InternalKey.TrailerOf(foundKey);
+        int result = 0;
         if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
         {
             sink.Set(value);
-            return 1;
+            result = 1;
         }
 
-        return 0;
+        // The value is copied: let the block go, so its buffer can be reused once it is evicted.
+        TableReader.ReleaseGetLease();
+        return result;
     }
 }

@@ -412,6 +412,7 @@ public sealed partial class ReplicaCore
     {
         ExpireWaiters(_host.NowMs);
         MaybeExpireSessions();
+        MaybeCollectGarbage();
         TickLocks();
         _pendingTicks++;
         return PumpAsync();

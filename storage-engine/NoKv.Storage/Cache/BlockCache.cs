@@ -12,9 +12,13 @@ namespace NoKv.Storage.Cache;
 /// <remarks>
 /// Thread-safe. Lookups and inserts hold only their shard's lock, for a dictionary operation and a list
 /// splice; no I/O ever happens under a cache lock, so readers never wait on a disk read or on compaction.
-/// Eviction only drops the cache's reference: a reader still using an evicted <see cref="Block"/> keeps it
-/// alive (blocks are ordinary GC arrays, never pooled), so there is no use-after-free to guard against.
-/// A block larger than one shard's capacity is not cached.
+/// Blocks live in <see cref="BlockCacheNode"/>s, reference counted: every reader holds a reference while it
+/// uses a block (a point read until it copied the value out, an iterator while it is positioned in the block),
+/// the cache one while the block is cached. Eviction only drops the cache's reference; the last release puts
+/// the node's buffer on its shard's free list, and the next block read into that shard reuses it. So reads
+/// that miss allocate nothing once the cache is warm (blocks were fresh GC arrays before: a gen-0 allocation,
+/// its zeroed memory and its GC work per miss, the largest cost of a missed point read), and nothing is freed
+/// while used. A block larger than one shard's capacity is not cached.
 /// </remarks>
 public sealed class BlockCache
 {
@@ -77,17 +81,34 @@ public sealed class BlockCache
         return new BlockCacheStatistics(hits, misses, inserts, evictions, usage, CapacityBytes, entries);
     }
 
-    internal bool TryGet(ulong cacheId, long offset, [NotNullWhen(true)] out Block? block)
+    /// <summary>The cached block at (cacheId, offset) with a reference for the caller, who must release it.</summary>
+    internal bool TryGet(ulong cacheId, long offset, [NotNullWhen(true)] out BlockCacheNode? node)
     {
         var key = new BlockCacheKey(cacheId, offset);
-        return ShardFor(key).TryGet(key, out block);
+        return ShardFor(key).TryGet(key, out node);
     }
 
-    /// <summary>Adds or replaces the block at (cacheId, offset), evicting LRU blocks to stay in bounds.</summary>
-    internal void Insert(ulong cacheId, long offset, Block block)
+    /// <summary>
+    /// A node to read the block at (cacheId, offset) into: its buffer holds at least <paramref name="size"/>
+    /// bytes (a recycled one when the shard has one). The caller owns its one reference and releases it, whether
+    /// or not it inserts the node.
+    /// </summary>
+    internal BlockCacheNode Rent(ulong cacheId, long offset, int size) => ShardFor(new BlockCacheKey(cacheId, offset)).Rent(size);
+
+    /// <summary>
+    /// Adds or replaces the block at (cacheId, offset) with <paramref name="node"/>, rented for that key and
+    /// holding its parsed block; the cache takes a reference of its own, and evicts LRU blocks to stay in bounds.
+    /// </summary>
+    internal void Insert(ulong cacheId, long offset, BlockCacheNode node)
     {
         var key = new BlockCacheKey(cacheId, offset);
-        ShardFor(key).Insert(key, block, block.Charge);
+        BlockCacheShard shard = ShardFor(key);
+        if (!ReferenceEquals(node.Shard, shard))
+        {
+            throw new ArgumentException("A node must be inserted under the key it was rented for.", nameof(node));
+        }
+
+        shard.Insert(key, node);
     }
 
     /// <summary>Drops the block at (cacheId, offset) if cached.</summary>

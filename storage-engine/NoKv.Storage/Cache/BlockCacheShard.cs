@@ -1,24 +1,40 @@
 using System.Diagnostics.CodeAnalysis;
-using NoKv.Storage.Sstable;
 
 namespace NoKv.Storage.Cache;
 
 /// <summary>
-/// One shard of the <see cref="BlockCache"/>: an LRU list + map holding a share of the capacity.
+/// One shard of the <see cref="BlockCache"/>: an LRU list + map holding a share of the capacity, and a short
+/// free list of nodes whose buffers are reused for the next blocks read into this shard, so a steady stream
+/// of misses (read, insert, evict the oldest) allocates nothing.
 /// Every member is guarded by <see cref="Lock"/> (taken inside the methods, and by the cache for statistics).
 /// </summary>
 internal sealed class BlockCacheShard
 {
+    // Buffers are sized in these steps, so a recycled buffer fits the next block of about the same size.
+    private const int BufferGranule = 256;
+
+    // A free buffer is reused for a block at most this much smaller (beyond that it would waste capacity).
+    private const int MaxReuseSlack = 1024;
+
+    private const int MaxFreeNodes = 8;
+
     private readonly Dictionary<BlockCacheKey, BlockCacheNode> _map = [];
 
     // Sentinel of the circular LRU list: _head.Next is the most recently used, _head.Prev the least.
     private readonly BlockCacheNode _head;
     private readonly long _capacity;
+    private readonly long _maxFreeBytes;
+    private readonly BlockCacheNode?[] _free = new BlockCacheNode?[MaxFreeNodes];
+    private int _freeCount;
+    private long _freeBytes;
 
     public BlockCacheShard(long capacity)
     {
         _capacity = capacity;
-        _head = new BlockCacheNode(default, null!, 0);
+
+        // Free buffers are memory the capacity does not count: keep them to a small share of it.
+        _maxFreeBytes = Math.Max(capacity / 16, 64 * 1024);
+        _head = new BlockCacheNode(null, []);
         _head.Next = _head;
         _head.Prev = _head;
     }
@@ -37,28 +53,60 @@ internal sealed class BlockCacheShard
 
     public int Count => _map.Count;
 
-    public bool TryGet(BlockCacheKey key, [NotNullWhen(true)] out Block? block)
+    /// <summary>Finds a cached block and adds a reference for the caller, who must release it.</summary>
+    public bool TryGet(BlockCacheKey key, [NotNullWhen(true)] out BlockCacheNode? node)
     {
         lock (Lock)
         {
-            if (_map.TryGetValue(key, out BlockCacheNode? node))
+            if (_map.TryGetValue(key, out node))
             {
                 Hits++;
                 Unlink(node);
                 PushFront(node);
-                block = node.Value;
+                node.AddRef();
                 return true;
             }
 
             Misses++;
-            block = null;
+            node = null;
             return false;
         }
     }
 
-    public void Insert(BlockCacheKey key, Block block, int charge)
+    /// <summary>A node (one reference, the caller's) whose buffer holds at least <paramref name="size"/> bytes.</summary>
+    public BlockCacheNode Rent(int size)
     {
-        if (charge > _capacity)
+        lock (Lock)
+        {
+            for (int i = _freeCount - 1; i >= 0; i--)
+            {
+                BlockCacheNode candidate = _free[i]!;
+                int length = candidate.Buffer.Length;
+                if (length >= size && length - size <= MaxReuseSlack)
+                {
+                    _free[i] = _free[_freeCount - 1];
+                    _free[--_freeCount] = null;
+                    _freeBytes -= length;
+                    candidate.ResetRefs(1);
+                    return candidate;
+                }
+            }
+        }
+
+        int rounded = (int)Math.Min(((long)size + BufferGranule - 1) / BufferGranule * BufferGranule, Array.MaxLength);
+        var node = new BlockCacheNode(this, GC.AllocateUninitializedArray<byte>(Math.Max(rounded, size)));
+        node.ResetRefs(1);
+        return node;
+    }
+
+    /// <summary>
+    /// Adds or replaces the block at <paramref name="key"/> with <paramref name="node"/> (rented from this shard),
+    /// taking a reference of the cache's own; the caller keeps its reference. Evicts LRU blocks to stay in bounds.
+    /// A node larger than the shard's capacity is not cached.
+    /// </summary>
+    public void Insert(BlockCacheKey key, BlockCacheNode node)
+    {
+        if (node.Charge > _capacity)
         {
             return;
         }
@@ -67,22 +115,22 @@ internal sealed class BlockCacheShard
         {
             if (_map.Remove(key, out BlockCacheNode? existing))
             {
-                Unlink(existing);
-                Usage -= existing.Charge;
+                Drop(existing);
             }
 
-            var node = new BlockCacheNode(key, block, charge);
+            node.Key = key;
+            node.InCache = true;
+            node.AddRef();
             _map.Add(key, node);
             PushFront(node);
-            Usage += charge;
+            Usage += node.Charge;
             Inserts++;
 
             while (Usage > _capacity)
             {
                 BlockCacheNode victim = _head.Prev;
-                Unlink(victim);
                 _map.Remove(victim.Key);
-                Usage -= victim.Charge;
+                Drop(victim);
                 Evictions++;
             }
         }
@@ -94,10 +142,42 @@ internal sealed class BlockCacheShard
         {
             if (_map.Remove(key, out BlockCacheNode? node))
             {
-                Unlink(node);
-                Usage -= node.Charge;
+                Drop(node);
             }
         }
+    }
+
+    /// <summary>Called by <see cref="BlockCacheNode.Release"/> when the last reference is gone.</summary>
+    public void Recycle(BlockCacheNode node)
+    {
+        lock (Lock)
+        {
+            RecycleLocked(node);
+        }
+    }
+
+    /// <summary>REQUIRES: lock held; node already out of the map. Unlinks it and drops the cache's reference.</summary>
+    private void Drop(BlockCacheNode node)
+    {
+        Unlink(node);
+        node.InCache = false;
+        Usage -= node.Charge;
+        if (node.DropReference())
+        {
+            RecycleLocked(node);
+        }
+    }
+
+    private void RecycleLocked(BlockCacheNode node)
+    {
+        int length = node.Buffer.Length;
+        if (_freeCount < MaxFreeNodes && _freeBytes + length <= _maxFreeBytes)
+        {
+            _free[_freeCount++] = node;
+            _freeBytes += length;
+        }
+
+        // Otherwise the node and its buffer are left to the GC.
     }
 
     private static void Unlink(BlockCacheNode node)

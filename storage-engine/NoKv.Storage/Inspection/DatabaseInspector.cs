@@ -313,7 +313,8 @@ public sealed class DatabaseInspector : IDisposable
             bool first = true;
             for (index.SeekToFirst(); index.Valid; index.Next())
             {
-                Block block = reader.ReadDataBlock(index.Value, fillCache: false);
+                // Opened without a block cache: every block is a fresh array, with no lease to release.
+                Block block = reader.ReadDataBlock(index.Value, fillCache: false, out _);
                 offset = block.FileOffset;
                 blocks++;
                 bytes += block.Size + TableFormat.BlockTrailerSize;

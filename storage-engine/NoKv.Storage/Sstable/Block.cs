@@ -8,11 +8,12 @@ namespace NoKv.Storage.Sstable;
 /// table (zero copy, never cached).
 /// </summary>
 /// <remarks>
-/// Array blocks (<see cref="Parse"/>) are immutable after construction and therefore safe to share between
-/// threads and to keep in the block cache. <see cref="Data"/> may be longer than <see cref="Size"/> (it is
+/// Array blocks (<see cref="Parse"/>) are immutable while shared, and therefore safe to share between
+/// threads and to keep in the block cache; a block cache node rebinds its block (<see cref="Rebind"/>) to a
+/// recycled buffer only once no reader references it. <see cref="Data"/> may be longer than <see cref="Size"/> (it is
 /// the buffer the block was read into, trailer included): only the first <see cref="Size"/> bytes are block
-/// contents. Spans handed out over an array block stay valid for as long as the caller holds them, because
-/// blocks are ordinary GC arrays that are never pooled or reused; eviction only drops the cache's reference.
+/// contents. Spans handed out over a block the cache holds stay valid while the reader holds its node
+/// reference (see <see cref="Cache.BlockCacheNode"/>); after that the buffer may be recycled for another block.
 /// <para>
 /// Views (<see cref="CreateView"/>, <see cref="PointViewAt"/>) point into a table's mapping: they are owned
 /// by one thread or one iterator and re-pointed at the next block it reads, so they never allocate. A span
@@ -81,6 +82,27 @@ internal sealed unsafe class Block
 
         int restartsOffset = CheckRestarts(data.AsSpan(0, size), path, fileOffset, out int numRestarts);
         return new Block(data, null, size, restartsOffset, numRestarts, path, fileOffset);
+    }
+
+    /// <summary>
+    /// Re-points an array block owned by a block cache node at new contents (the node's recycled buffer).
+    /// Throws <see cref="CorruptionException"/> (leaving the block unchanged) if the restart array is out of
+    /// bounds. REQUIRES: an array block that nobody else references (its node was rented, not shared).
+    /// </summary>
+    public void Rebind(byte[] data, int size, string path, long fileOffset)
+    {
+        if (_data is null || size > data.Length)
+        {
+            throw new InvalidOperationException("Only an array block can be rebound, to a buffer that holds it.");
+        }
+
+        int restartsOffset = CheckRestarts(data.AsSpan(0, size), path, fileOffset, out int numRestarts);
+        _data = data;
+        Size = size;
+        RestartsOffset = restartsOffset;
+        NumRestarts = numRestarts;
+        Path = path;
+        FileOffset = fileOffset;
     }
 
     /// <summary>A view that holds no block yet (positioned at an empty block); point it with <see cref="PointViewAt"/>.</summary>

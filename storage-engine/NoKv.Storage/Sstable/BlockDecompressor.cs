@@ -20,14 +20,33 @@ internal static class BlockDecompressor
 
     public static byte[] Decompress(CompressionType type, ReadOnlySpan<byte> stored, string path, long offset)
     {
+        byte[] raw = GC.AllocateUninitializedArray<byte>(RawSize(stored, path, offset));
+        DecompressInto(type, stored, raw, path, offset);
+        return raw;
+    }
+
+    /// <summary>The decoded size a compressed block's header states; throws <see cref="CorruptionException"/> if malformed.</summary>
+    public static int RawSize(ReadOnlySpan<byte> stored, string path, long offset)
+    {
         int header = Varint.TryRead32(stored, out uint rawSize);
         if (header == 0 || rawSize > MaxRawSize)
         {
             throw new CorruptionException(path, offset, "compressed block has a malformed size header");
         }
 
+        return (int)rawSize;
+    }
+
+    /// <summary>Decodes <paramref name="stored"/> into exactly <paramref name="raw"/> (its length is <see cref="RawSize"/>).</summary>
+    public static void DecompressInto(CompressionType type, ReadOnlySpan<byte> stored, Span<byte> raw, string path, long offset)
+    {
+        int header = Varint.TryRead32(stored, out uint rawSize);
+        if (header == 0 || rawSize != (uint)raw.Length)
+        {
+            throw new CorruptionException(path, offset, "compressed block has a malformed size header");
+        }
+
         ReadOnlySpan<byte> payload = stored.Slice(header);
-        byte[] raw = GC.AllocateUninitializedArray<byte>((int)rawSize);
         int decoded;
         try
         {
@@ -51,7 +70,5 @@ internal static class BlockDecompressor
         {
             throw new CorruptionException(path, offset, $"{type} block decodes to {decoded} bytes, header says {rawSize}");
         }
-
-        return raw;
     }
 }

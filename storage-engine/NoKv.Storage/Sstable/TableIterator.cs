@@ -1,3 +1,4 @@
+using NoKv.Storage.Cache;
 using NoKv.Storage.Iterators;
 
 namespace NoKv.Storage.Sstable;
@@ -8,7 +9,8 @@ namespace NoKv.Storage.Sstable;
 /// blocks), so the caller sees one sorted sequence.
 /// </summary>
 /// <remarks>
-/// Not thread-safe. Holds at most one data block at a time (plus the reader's index). The reader must stay
+/// Not thread-safe. Holds at most one data block at a time (plus the reader's index); a block from the block
+/// cache stays referenced while the iterator is in it, so values read from it stay valid until the next move. The reader must stay
 /// open while the iterator is used (the table cache guarantees this with a reference it releases on Dispose).
 /// </remarks>
 internal sealed class TableIterator : IInternalIterator
@@ -22,6 +24,10 @@ internal sealed class TableIterator : IInternalIterator
     // Re-pointed at each block of a mapped table (unused otherwise); _data only ever holds this or a shared block.
     private readonly Block _view = Block.CreateView();
     private bool _dataValid;
+
+    // The block cache node _data reads from (null for a mapped view or an uncached block), one reference held
+    // until the iterator moves to another block, is re-targeted or disposed.
+    private BlockCacheNode? _lease;
 
     // Set by PrepareSeek: _index is already positioned for the Seek that must follow, and until then the
     // iterator is not positioned (Valid is false, so Next and Prev refuse).
@@ -49,6 +55,7 @@ internal sealed class TableIterator : IInternalIterator
         _table = table;
         _index.Reset(table.IndexBlock, table.Comparer);
         _dataValid = false;
+        ReleaseLease();
         _prepared = false;
         _dataBlockOffset = -1;
         _readahead.Reset();
@@ -191,7 +198,18 @@ internal sealed class TableIterator : IInternalIterator
     public void Dispose()
     {
         _dataValid = false;
+        ReleaseLease();
         _readahead.Dispose();
+    }
+
+    private void ReleaseLease()
+    {
+        BlockCacheNode? lease = _lease;
+        if (lease is not null)
+        {
+            _lease = null;
+            lease.Release();
+        }
     }
 
     /// <summary>Points _data at the block of the current index entry; false if the index is exhausted.</summary>
@@ -212,8 +230,10 @@ internal sealed class TableIterator : IInternalIterator
 
         // Invalid until the new block is in place, so a read that throws leaves no stale position behind.
         _dataValid = false;
-        Block block = _table.ReadDataBlock(encodedHandle, _fillCache, _readahead, _view);
+        Block block = _table.ReadDataBlock(encodedHandle, _fillCache, out BlockCacheNode? lease, _readahead, _view);
         _data.Reset(block, _table.Comparer);
+        ReleaseLease();
+        _lease = lease;
         _dataBlockOffset = block.FileOffset;
         _dataValid = true;
         return true;

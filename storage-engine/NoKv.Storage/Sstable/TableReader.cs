@@ -40,6 +40,11 @@ internal sealed unsafe class TableReader : IDisposable
     [ThreadStatic]
     private static Block? t_dataView;
 
+    // The block cache node the last TryGet on this thread returned a value from, held until the caller
+    // releases it (ReleaseGetLease) or the next TryGet on the thread.
+    [ThreadStatic]
+    private static BlockCacheNode? t_getLease;
+
     private readonly IRandomAccessFile _file;
     private readonly FileMapping? _mapping;
     private readonly TableOptions _options;
@@ -194,15 +199,16 @@ internal sealed unsafe class TableReader : IDisposable
     /// </summary>
     /// <param name="foundKey">Valid until the next TryGet on the same thread: copy it to keep it.</param>
     /// <param name="value">
-    /// Points into the block: for a mapped table, valid only while the caller keeps the table open (its
-    /// table-cache reference) and until the next TryGet on the same thread; otherwise into an immutable GC
-    /// block, valid as long as the caller holds the span. Copy it before releasing the table.
+    /// Points into the block: valid only while the caller keeps the table open (its table-cache reference) and
+    /// until the next TryGet or <see cref="ReleaseGetLease"/> on the same thread (a cached block's buffer is
+    /// reused once released and evicted). Copy it before releasing the table.
     /// </param>
     /// <param name="fillCache">Whether a block read from the file is added to the block cache.</param>
     public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, bool fillCache = true)
     {
         foundKey = default;
         value = default;
+        ReleaseGetLease();
         ReadOnlySpan<byte> userKey = _comparer.UserKey(key);
         if (_filter is not null && !_filter.MayContain(userKey))
         {
@@ -216,7 +222,8 @@ internal sealed unsafe class TableReader : IDisposable
         SeekIndex(index, key, userKey);
         while (index.Valid)
         {
-            data.Reset(ReadDataBlock(index.Value, fillCache, readahead: null, view), _comparer);
+            ReleaseGetLease();
+            data.Reset(ReadDataBlock(index.Value, fillCache, out t_getLease, readahead: null, view), _comparer);
             data.Seek(key);
             if (data.Valid)
             {
@@ -236,6 +243,21 @@ internal sealed unsafe class TableReader : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Lets go of the block the last <see cref="TryGet"/> on this thread read its value from (a no-op if it held
+    /// none): call once the value is copied, so an evicted block's buffer can be reused at once. TryGet also
+    /// does this itself on entry.
+    /// </summary>
+    public static void ReleaseGetLease()
+    {
+        BlockCacheNode? lease = t_getLease;
+        if (lease is not null)
+        {
+            t_getLease = null;
+            lease.Release();
+        }
     }
 
     /// <summary>True if the filter rules the user key out (no filter: false). For statistics and tests.</summary>
@@ -289,12 +311,14 @@ internal sealed unsafe class TableReader : IDisposable
 
     /// <summary>
     /// Returns the data block whose encoded handle is <paramref name="encodedHandle"/> (an index entry value).
-    /// Mapped table: <paramref name="view"/> re-pointed at the block in the mapping (a new view if null), so
-    /// the result lives only as long as the table is open and the view is not re-pointed. Otherwise a shared
-    /// block from the cache or the file (<paramref name="view"/> is not used). Thread-safe.
+    /// Mapped plain block: <paramref name="view"/> re-pointed at the block in the mapping (a new view if null),
+    /// so the result lives only as long as the table is open and the view is not re-pointed. Otherwise a block in
+    /// a block cache node (<paramref name="lease"/>, one reference the caller must release once it no longer uses
+    /// the block), or, without a block cache, a fresh array block (<paramref name="lease"/> null). Thread-safe.
     /// </summary>
-    internal Block ReadDataBlock(ReadOnlySpan<byte> encodedHandle, bool fillCache, BlockReadahead? readahead = null, Block? view = null)
+    internal Block ReadDataBlock(ReadOnlySpan<byte> encodedHandle, bool fillCache, out BlockCacheNode? lease, BlockReadahead? readahead = null, Block? view = null)
     {
+        lease = null;
         if (BlockHandle.TryDecode(encodedHandle, out BlockHandle handle) == 0)
         {
             throw new CorruptionException(Path, _index.FileOffset, "index entry holds a malformed block handle");
@@ -312,10 +336,11 @@ internal sealed unsafe class TableReader : IDisposable
             // Bounds checked above against _dataEnd, which lies inside the mapping (the whole file).
             int contentSize = (int)handle.Size;
             byte* start = _mapping.Pointer + handle.Offset;
-            if (_mayBeCompressed && _cache is not null && _cache.TryGet(_cacheId, handle.Offset, out Block? decoded))
+            if (_mayBeCompressed && _cache is not null && _cache.TryGet(_cacheId, handle.Offset, out BlockCacheNode? decoded))
             {
                 // A compressed block cannot be used in place: its decoded form lives in the block cache.
-                return decoded;
+                lease = decoded;
+                return decoded.Block;
             }
 
             Prefetch(start, contentSize + TableFormat.BlockTrailerSize);
@@ -323,7 +348,7 @@ internal sealed unsafe class TableReader : IDisposable
             var type = CheckTrailer(stored, contentSize, Path, handle.Offset, _options.VerifyChecksums, _mayBeCompressed);
             if (type != CompressionType.None)
             {
-                return Decode(type, stored.Slice(0, contentSize), handle.Offset, fillCache);
+                return Decode(type, stored.Slice(0, contentSize), handle.Offset, fillCache, out lease);
             }
 
             view ??= Block.CreateView();
@@ -332,46 +357,104 @@ internal sealed unsafe class TableReader : IDisposable
         }
 
         readahead?.Observe(handle.Offset, (int)handle.Size + TableFormat.BlockTrailerSize);
-        if (_cache is not null && _cache.TryGet(_cacheId, handle.Offset, out Block? cached))
-        {
-            return cached;
-        }
-
-        // One read for contents and trailer; the Block keeps this buffer (no second copy). Uninitialized:
-        // every byte is overwritten by the read (a short read throws).
-        byte[] buffer = GC.AllocateUninitializedArray<byte>((int)handle.Size + TableFormat.BlockTrailerSize);
-        if (readahead is null || !readahead.TryRead(_file, handle.Offset, buffer.Length, _dataEnd, buffer))
-        {
-            ReadExactly(_file, handle.Offset, buffer);
-        }
-
         int size = (int)handle.Size;
-        var blockType = CheckTrailer(buffer, size, Path, handle.Offset, _options.VerifyChecksums, _mayBeCompressed);
-        if (blockType != CompressionType.None)
+        int storedLength = size + TableFormat.BlockTrailerSize;
+        if (_cache is null)
         {
-            return Decode(blockType, buffer.AsSpan(0, size), handle.Offset, fillCache);
+            // One read for contents and trailer; the Block keeps this buffer (no second copy). Uninitialized:
+            // every byte is overwritten by the read (a short read throws).
+            byte[] buffer = GC.AllocateUninitializedArray<byte>(storedLength);
+            ReadStored(handle.Offset, buffer, readahead);
+            var blockType = CheckTrailer(buffer, size, Path, handle.Offset, _options.VerifyChecksums, _mayBeCompressed);
+            return blockType != CompressionType.None
+                ? Decode(blockType, buffer.AsSpan(0, size), handle.Offset, fillCache: false, out lease)
+                : Block.Parse(buffer, size, Path, handle.Offset);
         }
 
-        Block block = Block.Parse(buffer, size, Path, handle.Offset);
-        if (fillCache && _cache is not null)
+        if (_cache.TryGet(_cacheId, handle.Offset, out BlockCacheNode? cached))
         {
-            _cache.Insert(_cacheId, handle.Offset, block);
+            lease = cached;
+            return cached.Block;
         }
 
-        return block;
+        // Read into a (normally recycled) cache buffer: contents and trailer in one read, parsed in place.
+        BlockCacheNode node = _cache.Rent(_cacheId, handle.Offset, storedLength);
+        try
+        {
+            ReadStored(handle.Offset, node.Buffer.AsSpan(0, storedLength), readahead);
+            var blockType = CheckTrailer(node.Buffer.AsSpan(0, storedLength), size, Path, handle.Offset, _options.VerifyChecksums, _mayBeCompressed);
+            if (blockType != CompressionType.None)
+            {
+                return Decode(blockType, node.Buffer.AsSpan(0, size), handle.Offset, fillCache, out lease);
+            }
+
+            node.ParseBlock(size, Path, handle.Offset);
+        }
+        catch
+        {
+            node.Release();
+            throw;
+        }
+        finally
+        {
+            if (lease is not null)
+            {
+                // Decoded into a node of its own: the raw one is done with.
+                node.Release();
+            }
+        }
+
+        if (fillCache)
+        {
+            _cache.Insert(_cacheId, handle.Offset, node);
+        }
+
+        lease = node;
+        return node.Block;
     }
 
-    /// <summary>Decodes a verified compressed data block into a new array block and caches the decoded form.</summary>
-    private Block Decode(CompressionType type, ReadOnlySpan<byte> stored, long offset, bool fillCache)
+    private void ReadStored(long offset, Span<byte> destination, BlockReadahead? readahead)
     {
-        byte[] raw = BlockDecompressor.Decompress(type, stored, Path, offset);
-        Block block = Block.Parse(raw, raw.Length, Path, offset);
-        if (fillCache && _cache is not null)
+        if (readahead is null || !readahead.TryRead(_file, offset, destination.Length, _dataEnd, destination))
         {
-            _cache.Insert(_cacheId, offset, block);
+            ReadExactly(_file, offset, destination);
+        }
+    }
+
+    /// <summary>
+    /// Decodes a verified compressed data block: into a block cache node that is cached if asked
+    /// (<paramref name="lease"/>, the caller's reference), or without a cache into a new array block.
+    /// </summary>
+    private Block Decode(CompressionType type, ReadOnlySpan<byte> stored, long offset, bool fillCache, out BlockCacheNode? lease)
+    {
+        lease = null;
+        int rawSize = BlockDecompressor.RawSize(stored, Path, offset);
+        if (_cache is null)
+        {
+            byte[] raw = GC.AllocateUninitializedArray<byte>(rawSize);
+            BlockDecompressor.DecompressInto(type, stored, raw, Path, offset);
+            return Block.Parse(raw, raw.Length, Path, offset);
         }
 
-        return block;
+        BlockCacheNode node = _cache.Rent(_cacheId, offset, rawSize);
+        try
+        {
+            BlockDecompressor.DecompressInto(type, stored, node.Buffer.AsSpan(0, rawSize), Path, offset);
+            node.ParseBlock(rawSize, Path, offset);
+        }
+        catch
+        {
+            node.Release();
+            throw;
+        }
+
+        if (fillCache)
+        {
+            _cache.Insert(_cacheId, offset, node);
+        }
+
+        lease = node;
+        return node.Block;
     }
 
     /// <summary>

@@ -8,10 +8,12 @@ public sealed class ConcurrencyTests
     private static byte[] B(string s) => System.Text.Encoding.ASCII.GetBytes(s);
 
     /// <param name="eagerReadCompactions">Budgets of one seek and a sample every 256 bytes, so reads keep queueing compactions between the size-triggered ones.</param>
+    /// <param name="pread">Tables read with positional reads into a block cache of a few blocks, so cached blocks are evicted and their buffers reused for other blocks while readers and iterators hold them.</param>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Parallel_writers_and_readers_with_a_frozen_snapshot_view(bool eagerReadCompactions)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Parallel_writers_and_readers_with_a_frozen_snapshot_view(bool eagerReadCompactions, bool pread)
     {
         var fs = new MemFileSystem();
         using Database db = Database.Open("/cc", new StorageOptions
@@ -24,6 +26,9 @@ public sealed class ConcurrencyTests
             ReadCompactionMinSeeks = eagerReadCompactions ? 1 : 100,
             ReadCompactionBytesPerSeek = eagerReadCompactions ? 1L << 40 : 16 << 10,
             ReadSamplePeriodBytes = eagerReadCompactions ? 256 : 1 << 20,
+            UseMappedReads = !pread,
+            BlockCacheBytes = pread ? 24 << 10 : 8 << 20,
+            BlockSizeBytes = pread ? 512 : 4096,
         });
         for (int i = 0; i < 500; i++)
         {

@@ -150,7 +150,7 @@ public sealed class MappedTableTests : IDisposable
             var encoded = new byte[BlockHandle.MaxEncodedLength];
             int n = handle.EncodeTo(encoded);
             byte[] value = encoded[..n];
-            CorruptionException e = Assert.Throws<CorruptionException>(() => reader.ReadDataBlock(value, fillCache: false));
+            CorruptionException e = Assert.Throws<CorruptionException>(() => reader.ReadDataBlock(value, fillCache: false, out _));
             Assert.Equal(path, e.Path);
         }
     }
