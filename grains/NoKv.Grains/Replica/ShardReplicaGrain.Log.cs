@@ -15,4 +15,7 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica}: send to peer {To} failed: {Reason}")]
     private partial void LogSendFailed(string replica, ulong to, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} created by a split did not start: {Reason}")]
+    private partial void LogSplitStartFailed(string replica, string reason);
 }

@@ -109,6 +109,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
 
         _core.Failed += _ => DeactivateOnIdle();
+        _core.Split += OnSplit;
         _registry.Add(_id.Shard, _core.Load);
         PublishLoad();
         _timer = this.RegisterGrainTimer(
@@ -232,6 +233,29 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         RefreshDownStores();
         PublishLoad();
         return _core.TickAsync();
+    }
+
+    /// <summary>
+    /// A split applied here created the new shard's replica on this store: activate it now, so it starts ticking and
+    /// campaigning instead of waiting for a message (the right half must elect a leader before anyone can reach it).
+    /// </summary>
+    private void OnSplit(ShardDescriptor left, ShardDescriptor right)
+    {
+        var key = right.ReplicaOn(_id.Store).ToGrainKey();
+        _ = StartSplitReplicaAsync(GrainFactory.GetGrain<IShardReplicaGrain>(key), key);
+    }
+
+    private async Task StartSplitReplicaAsync(IShardReplicaGrain replica, string key)
+    {
+        try
+        {
+            await replica.StartAsync();
+        }
+        catch (Exception e)
+        {
+            // It activates on the first message from its peers anyway; a failure here only delays that.
+            LogSplitStartFailed(key, e.Message);
+        }
     }
 
     private void PublishLoad() => _core.Load.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);

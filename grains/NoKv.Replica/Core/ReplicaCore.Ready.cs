@@ -289,6 +289,7 @@ public sealed partial class ReplicaCore
             ReplicaCoreLog.SnapshotInstalled(_logger, _name, snapshot.Metadata.Index, _stateMachine.Descriptor.ToString());
             ReplicaTelemetry.SnapshotsInstalled.Add(1);
             LogEvent("snapshot_installed", $"{_name} installed a snapshot at index {snapshot.Metadata.Index}");
+            ReportSplits();
             OnLocksApplied();
             var tail = new WriteBatch();
             if (StageApply(committed.Span, tail))
@@ -364,6 +365,7 @@ public sealed partial class ReplicaCore
             LogEvent("membership_changed", $"{_name}: {change.Type} peer {change.NodeId}; now {_stateMachine.Descriptor}");
         }
 
+        ReportSplits();
         OnLocksApplied();
     }
 

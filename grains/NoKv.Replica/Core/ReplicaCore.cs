@@ -245,8 +245,16 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var (code, value, held) = _stateMachine.Read(request.Key, _host.WallClockMs);
-        return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, Lock = held, CurrentEpoch = Descriptor.Epoch });
+        if (Descriptor.Epoch != request.Epoch)
+        {
+            // A split (or merge) applied while the read waited: the key may now belong to another group, whose
+            // writes this replica does not order; the client routes again.
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the read" });
+        }
+
+        long now = _host.WallClockMs;
+        var (code, value, expiresAt, held) = _stateMachine.ReadWithExpiry(request.Key, now);
+        return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, ExpiresAtMs = expiresAt, ServedAtMs = now, Lock = held, CurrentEpoch = Descriptor.Epoch });
     }
 
     public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
@@ -273,6 +281,11 @@ public sealed partial class ReplicaCore
         if (ready != NoKvErrorCode.Ok)
         {
             return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
+        }
+
+        if (Descriptor.Epoch != request.Epoch)
+        {
+            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the scan" });
         }
 
         var (code, entries, hasMore, held) = _stateMachine.Scan(request.Start, request.End, request.Limit, long.MaxValue, _host.WallClockMs);
@@ -444,7 +457,9 @@ public sealed partial class ReplicaCore
                 return current && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
             }
 
-            bool fresh = _lastLeaderContact != 0 && _host.NowMs - _lastLeaderContact <= bound;
+            // Applied nothing yet: a replica created empty after a skipped split holds only stale rows of its range
+            // until its snapshot arrives, while its commit index is still 0.
+            bool fresh = _lastLeaderContact != 0 && _host.NowMs - _lastLeaderContact <= bound && _stateMachine.AppliedIndex > 0;
             return fresh && _stateMachine.AppliedIndex >= _node.CommitIndex ? NoKvErrorCode.Ok : NoKvErrorCode.StaleReadUnavailable;
         }
 
@@ -512,12 +527,28 @@ public sealed partial class ReplicaCore
             return (error.Code, error.Message);
         }
 
-        if (request.Kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap) || (request.Kind == WriteKind.Put && request.Value is null))
+        if (request.Kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap or WriteKind.Expire) || (request.Kind == WriteKind.Put && request.Value is null))
         {
             return (NoKvErrorCode.InvalidRange, $"malformed {request.Kind} request");
         }
 
-        return null;
+        return CheckExpiry(request);
+    }
+
+    /// <summary>Expiry fields that fit the write's kind (the state machine refuses the others too, changing nothing).</summary>
+    private static (NoKvErrorCode Code, string? Detail)? CheckExpiry(WriteRequest request)
+    {
+        bool setsExpiry = request.TtlMs is not null || request.ExpiresAtMs != 0;
+        string? problem = request switch
+        {
+            { ExpiresAtMs: < 0 } => "an expiry before 1970",
+            { Kind: WriteKind.Delete } when setsExpiry || request.KeepExpiry || request.ExpireCondition != ExpireCondition.Always => "a delete with an expiry",
+            { KeepExpiry: true } when setsExpiry || request.Kind == WriteKind.Expire => "keeping the expiry while setting one",
+            { Kind: not WriteKind.Expire } when request.ExpireCondition != ExpireCondition.Always => "an expire condition on a write that is not an expiry change",
+            { ExpireCondition: > ExpireCondition.IfEarlier } => $"unknown expire condition {(byte)request.ExpireCondition}",
+            _ => null,
+        };
+        return problem is null ? null : (NoKvErrorCode.InvalidRange, $"malformed {request.Kind} request: {problem}");
     }
 
     /// <summary>The leader's store, if this replica knows it.</summary>

@@ -24,7 +24,7 @@ namespace NoKv.Replica.StateMachine;
 internal sealed partial class ShardStateMachine
 {
     private const uint SnapshotMagic = 0x4E534B4E; // "NKSN"
-    private const byte SnapshotVersion = 3;
+    private const byte SnapshotVersion = 4;
 
     /// <summary>Snapshots of version 2 (before the lock service) end after the data section; still installed.</summary>
     private const byte OldestSnapshotVersion = 2;
@@ -82,6 +82,12 @@ internal sealed partial class ShardStateMachine
     public ulong AppliedTerm { get; private set; }
 
     /// <summary>
+    /// The descriptor commands are checked against while a batch is staged: the applied one, or the one an earlier
+    /// entry of the batch changed (a split shrinks the range and raises the epoch for the entries after it).
+    /// </summary>
+    private ShardDescriptor Applying => _stagedShard ?? _shard;
+
+    /// <summary>
     /// Applies committed entries in order and records the new applied index with their effects, in one write.
     /// <paramref name="outcomes"/> receives one outcome per command entry (no-ops and membership entries give none).
     /// </summary>
@@ -122,6 +128,7 @@ internal sealed partial class ShardStateMachine
         _stagedShard = null;
         _stagedExpiry = false;
         ResetLockStaging();
+        ResetSplitStaging();
         ulong lastIndex = 0, lastTerm = 0;
         foreach (ref readonly var entry in committed)
         {
@@ -142,6 +149,10 @@ internal sealed partial class ShardStateMachine
                 else if (entry.Type != EntryType.Normal)
                 {
                     throw new FormatException($"entry type {entry.Type} is unknown to this build");
+                }
+                else if (TryStageSplit(batch, entry, outcomes))
+                {
+                    // A split (ShardStateMachine.Split.cs): later entries of this batch see the shrunk descriptor.
                 }
                 else if (TryStageLockCommand(batch, entry, outcomes))
                 {
@@ -231,6 +242,7 @@ internal sealed partial class ShardStateMachine
         _pendingSessions.Clear();
         CompleteMvccStage();
         CompleteLockApply();
+        CompleteSplitApply();
         return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
     }
 
@@ -307,10 +319,11 @@ internal sealed partial class ShardStateMachine
 
     /// <summary>
     /// The shard's state at the current applied index, as snapshot data:
-    /// magic (4) | version (1) = 3 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
+    /// magic (4) | version (1) = 4 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
     ///   | sessions length (8) | sessions export | data length (8) | data export
-    ///   | lock records length (8) | lock records export | fences length (8) | fences export.
-    /// Version 2 (read only) ends after the data export.
+    ///   | lock records length (8) | lock records export | fences length (8) | fences export
+    ///   | split history length (8) | split history export.
+    /// Version 3 (read only) ends after the fences, version 2 after the data export.
     /// The descriptor is a <see cref="ReplicaStateCodec"/> record with peer id 0 (the receiver puts its own).
     /// </summary>
     public byte[] ExportSnapshot()
@@ -329,6 +342,7 @@ internal sealed partial class ShardStateMachine
         WriteSection(output, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id), snapshot);
         WriteSection(output, _dataStart, _dataEnd, snapshot);
         WriteLockSections(output, snapshot);
+        WriteSection(output, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id), snapshot);
         return output.ToArray();
     }
 
@@ -371,8 +385,14 @@ internal sealed partial class ShardStateMachine
             IngestSection(data, ref position, sessionStart, sessionEnd);
             IngestSection(data, ref position, dataStart, dataEnd);
             IngestLockSections(data, ref position, incoming, hasLockSections: version >= 3);
+            if (version >= 4)
+            {
+                IngestSection(data, ref position, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id));
+            }
         }).ConfigureAwait(true);
         var batch = new WriteBatch();
+        ResetSplitStaging();
+        StageSkippedSplits(batch, _shard.Epoch, _shard.Peer(PeerId)?.Store ?? incoming.Peer(PeerId)!.Value.Store);
         batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, incoming)));
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
@@ -380,6 +400,7 @@ internal sealed partial class ShardStateMachine
         LoadFloor(replace: true);
         AppliedIndex = index;
         AppliedTerm = term;
+        CompleteSplitApply();
     }
 
     /// <summary>
@@ -397,6 +418,7 @@ internal sealed partial class ShardStateMachine
         batch.DeleteRange(_dataStart, _dataEnd);
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
         StageLockReset(batch);
+        batch.Delete(KeySpace.SplitHistoryKey(_shard.Id));
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         LoadFloor(replace: true);
@@ -406,7 +428,7 @@ internal sealed partial class ShardStateMachine
 
     private (NoKvErrorCode Code, bool Succeeded, object? Payload) Execute(WriteBatch batch, KvCommand command)
     {
-        if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Key))
+        if (command.Epoch != Applying.Epoch || !Applying.Range.Contains(command.Key))
         {
             return (NoKvErrorCode.WrongShard, false, null);
         }
@@ -440,25 +462,47 @@ internal sealed partial class ShardStateMachine
             return (NoKvErrorCode.KeyLocked, false, LockInfo(command.Key, held, command.ProposedAtMs));
         }
 
+        if (!ExpiryFitsKind(command))
+        {
+            // The leader refuses these before proposing; a command that still carries one changes nothing.
+            return (NoKvErrorCode.InvalidRange, false, null);
+        }
+
+        // Liveness, comparisons and "already expired" are judged by the proposing leader's clock carried in the
+        // command (never this replica's): every replica decides the same.
+        long now = command.ProposedAtMs;
+        var newest = NewestVersion(command.Key);
+        VersionRecord? live = newest is { } n && n.Record.IsLive(now) ? n.Record : null;
         bool succeeded = true;
         switch (command.Kind)
         {
             case WriteKind.Put:
-                StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Put(command.Value ?? []));
+                StageValue(batch, command.Key, command.Value ?? [], ExpiryOf(command, live), live is not null, now);
                 break;
             case WriteKind.Delete:
-                if (NewestLiveValue(command.Key, command.ProposedAtMs) is not null)
+                if (live is not null)
                 {
-                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Tombstone);
+                    StageVersion(batch, command.Key, NextTimestamp(now), VersionRecord.Tombstone);
                 }
 
                 break;
             case WriteKind.CompareAndSwap:
-                byte[]? current = NewestLiveValue(command.Key, command.ProposedAtMs);
-                succeeded = command.Expected is null ? current is null : current is not null && current.AsSpan().SequenceEqual(command.Expected);
-                if (succeeded && (command.Value is not null || current is not null))
+                succeeded = command.Expected is null ? live is null : live is { } current && current.Value.AsSpan().SequenceEqual(command.Expected);
+                if (succeeded && command.Value is not null)
                 {
-                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), command.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(command.Value));
+                    StageValue(batch, command.Key, command.Value, ExpiryOf(command, live), live is not null, now);
+                }
+                else if (succeeded && live is not null)
+                {
+                    StageVersion(batch, command.Key, NextTimestamp(now), VersionRecord.Tombstone);
+                }
+
+                break;
+            case WriteKind.Expire:
+                succeeded = live is { } target && ExpiryConditionHolds(command.Condition, target.ExpiresAtMs, command.ExpiresAtMs);
+                if (succeeded && live!.Value.ExpiresAtMs != command.ExpiresAtMs)
+                {
+                    StageValue(batch, command.Key, live.Value.Value!, command.ExpiresAtMs, true, now);
                 }
 
                 break;
@@ -470,6 +514,55 @@ internal sealed partial class ShardStateMachine
         _pendingSessions[command.Session.SessionId] = record;
         batch.Put(sessionKey, record.Encode());
         return (NoKvErrorCode.Ok, succeeded, null);
+    }
+
+    /// <summary>
+    /// Stages <paramref name="value"/> as the key's new version expiring at <paramref name="expiresAtMs"/> (0: never).
+    /// An expiry at or before <paramref name="nowMs"/> (a time to live that ran out, an EXPIREAT in the past) removes
+    /// the key instead, with a tombstone: a version that is merely expired would look live to a later leader whose
+    /// clock is behind this one's.
+    /// </summary>
+    private void StageValue(WriteBatch batch, byte[] key, byte[] value, long expiresAtMs, bool replacesLive, long nowMs)
+    {
+        if (expiresAtMs != 0 && expiresAtMs <= nowMs)
+        {
+            if (replacesLive)
+            {
+                StageVersion(batch, key, NextTimestamp(nowMs), VersionRecord.Tombstone);
+            }
+
+            return;
+        }
+
+        StageVersion(batch, key, NextTimestamp(nowMs), VersionRecord.Put(value, expiresAtMs));
+    }
+
+    /// <summary>The expiry a Put or CompareAndSwap gives its value: the one it carries, or the replaced live value's.</summary>
+    private static long ExpiryOf(KvCommand command, VersionRecord? live) =>
+        command.KeepExpiry ? live?.ExpiresAtMs ?? 0 : command.ExpiresAtMs;
+
+    /// <summary>Keep-expiry belongs to Put and CompareAndSwap, conditions to Expire, and a Delete carries no expiry.</summary>
+    private static bool ExpiryFitsKind(KvCommand command) => command.Kind switch
+    {
+        WriteKind.Expire => !command.KeepExpiry,
+        WriteKind.Delete => !command.KeepExpiry && command.ExpiresAtMs == 0 && command.Condition == ExpireCondition.Always,
+        _ => command.Condition == ExpireCondition.Always && !(command.KeepExpiry && command.ExpiresAtMs != 0),
+    };
+
+    /// <summary>Redis's NX/XX/GT/LT, with "no expiry" (0) counting as later than any time.</summary>
+    internal static bool ExpiryConditionHolds(ExpireCondition condition, long currentMs, long newMs)
+    {
+        long current = currentMs == 0 ? long.MaxValue : currentMs;
+        long next = newMs == 0 ? long.MaxValue : newMs;
+        return condition switch
+        {
+            ExpireCondition.Always => true,
+            ExpireCondition.IfNoExpiry => currentMs == 0,
+            ExpireCondition.IfHasExpiry => currentMs != 0,
+            ExpireCondition.IfLater => currentMs != 0 && next > current,
+            ExpireCondition.IfEarlier => next < current,
+            _ => false,
+        };
     }
 
     /// <summary>
