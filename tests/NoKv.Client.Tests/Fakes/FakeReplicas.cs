@@ -17,6 +17,10 @@ internal sealed class FakeReplicas
 
     public Func<ReplicaCall, Task<ReplicaAnswer>> Respond { get; set; } = _ => Task.FromResult(ReplicaAnswer.Ok);
 
+    /// <summary>Answers lock requests (recorded in <see cref="Calls"/> as "lock-acquire", "lock-renew", ...).</summary>
+    public Func<NoKv.Abstractions.Locks.LockRequest, Task<NoKv.Abstractions.Locks.LockResponse>> RespondLock { get; set; } =
+        _ => throw new NotSupportedException("set RespondLock to answer lock requests");
+
     public IReadOnlyList<ReplicaCall> Calls
     {
         get
@@ -69,7 +73,15 @@ internal sealed class FakeReplicas
 
         public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public async Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default)
+        {
+            lock (owner._calls)
+            {
+                owner._calls.Add(new ReplicaCall(id, "lock-" + request.Kind.ToString().ToLowerInvariant(), null));
+            }
+
+            return await owner.RespondLock(request);
+        }
 
         public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
         {
