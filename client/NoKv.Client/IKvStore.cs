@@ -26,6 +26,8 @@ public interface IKvStore
     /// <summary>
     /// Atomically: if the current value equals <paramref name="expected"/> (null = key absent), set it to
     /// <paramref name="newValue"/> (null = delete) and return true; otherwise change nothing and return false.
+    /// The new value never expires. Beware: a null <c>byte[]</c> passed here converts to an empty value, not to null;
+    /// the <see cref="KvExpected"/> overload says absent and delete explicitly.
     /// </summary>
     Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte>? newValue, CancellationToken cancellationToken = default);
 
@@ -69,4 +71,52 @@ public interface IKvStore
 
     /// <summary>CompareAndSwapAsync fenced by a lock token (see the fenced PutAsync); a refused write throws, a mismatch returns false.</summary>
     Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte>? newValue, LockFence fence, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets <paramref name="key"/> to <paramref name="value"/> with an expiry (or keeping the current one) and an optional
+    /// fence (<see cref="KvWriteOptions"/>). An expired key is absent to every read, scan and compare-and-swap, and is
+    /// dropped from storage by garbage collection. Completes once durable on a majority.
+    /// </summary>
+    Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, KvWriteOptions options, CancellationToken cancellationToken = default) =>
+        options.HasExpiry || options.Fence is not null
+            ? throw new NotSupportedException($"{GetType().Name} does not support key expiry.")
+            : PutAsync(key, value, cancellationToken);
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>, expiring <paramref name="timeToLive"/> after the shard leader proposes it.</summary>
+    Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default) =>
+        PutAsync(key, value, KvWriteOptions.WithTimeToLive(timeToLive), cancellationToken);
+
+    /// <summary>The value of <paramref name="key"/> with its expiry, or null when absent (or expired).</summary>
+    Task<KvValue?> GetWithExpiryAsync(ReadOnlyMemory<byte> key, KvReadOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support key expiry.");
+
+    /// <summary>
+    /// Atomically gives the live value of <paramref name="key"/> a new expiry, <paramref name="timeToLive"/> from when the
+    /// shard leader proposes it, if <paramref name="condition"/> holds against its current expiry (Redis EXPIRE with
+    /// NX/XX/GT/LT). Returns true when the key existed and the expiry was set; false (changing nothing) when it was
+    /// absent or the condition failed. Zero or negative removes the key. The value itself is untouched.
+    /// </summary>
+    Task<bool> ExpireAsync(ReadOnlyMemory<byte> key, TimeSpan timeToLive, ExpireCondition condition = ExpireCondition.Always, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support key expiry.");
+
+    /// <summary>Like <see cref="ExpireAsync"/>, with an absolute expiry; a time in the past removes the key.</summary>
+    Task<bool> ExpireAtAsync(ReadOnlyMemory<byte> key, DateTimeOffset expiresAt, ExpireCondition condition = ExpireCondition.Always, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support key expiry.");
+
+    /// <summary>
+    /// Atomically removes the expiry of <paramref name="key"/>'s live value. Returns whether the key existed; with
+    /// <see cref="ExpireCondition.IfHasExpiry"/>, whether it existed and had an expiry to remove (Redis PERSIST).
+    /// </summary>
+    Task<bool> PersistAsync(ReadOnlyMemory<byte> key, ExpireCondition condition = ExpireCondition.Always, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support key expiry.");
+
+    /// <summary>
+    /// Atomically: if the key is as <paramref name="expected"/> says (a value, or <see cref="KvExpected.Absent"/>), set it
+    /// to <paramref name="newValue"/> (null = delete) with <paramref name="options"/> (expiry, fence) and return true;
+    /// otherwise change nothing and return false. The explicit form of the other overloads.
+    /// </summary>
+    Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, KvExpected expected, byte[]? newValue, KvWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        options is { } o && (o.HasExpiry || o.Fence is not null)
+            ? throw new NotSupportedException($"{GetType().Name} does not support key expiry.")
+            : CompareAndSwapAsync(key, expected.IsPresent ? (ReadOnlyMemory<byte>?)expected.Bytes : null, newValue is null ? null : (ReadOnlyMemory<byte>?)newValue, cancellationToken);
 }

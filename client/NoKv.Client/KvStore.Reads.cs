@@ -6,7 +6,24 @@ namespace NoKv.Client;
 
 internal sealed partial class KvStore
 {
-    public async Task<byte[]?> GetAsync(ReadOnlyMemory<byte> key, KvReadOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<byte[]?> GetAsync(ReadOnlyMemory<byte> key, KvReadOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await ReadAsync(key, options, cancellationToken).ConfigureAwait(false)).Value;
+
+    public async Task<KvValue?> GetWithExpiryAsync(ReadOnlyMemory<byte> key, KvReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var response = await ReadAsync(key, options, cancellationToken).ConfigureAwait(false);
+        if (response.Value is null)
+        {
+            return null;
+        }
+
+        // The remaining time comes from the serving replica's own clock, so it holds whatever the client's clock says.
+        return response.ExpiresAtMs == 0
+            ? new KvValue(response.Value, null, null)
+            : new KvValue(response.Value, DateTimeOffset.FromUnixTimeMilliseconds(response.ExpiresAtMs), TimeSpan.FromMilliseconds(Math.Max(0, response.ExpiresAtMs - response.ServedAtMs)));
+    }
+
+    private async Task<ReadResponse> ReadAsync(ReadOnlyMemory<byte> key, KvReadOptions? options, CancellationToken cancellationToken)
     {
         ThrowIfInvalid(_limits.CheckKey(key.Span));
         options ??= KvReadOptions.Linearizable;
@@ -21,7 +38,7 @@ internal sealed partial class KvStore
                 Consistency = r.Options.Consistency,
                 MaxStaleness = r.Options.MaxStaleness,
             }, ct)).ConfigureAwait(false);
-        return response.Value;
+        return response;
     }
 
     public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, KvReadOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -7,6 +7,7 @@
 # (make publish), installs them under /opt/nokv, creates the nokv user, installs the unit and, only if they do not
 # exist yet, /etc/nokv/nokv.json (from --config) and /etc/nokv/nokv.env (from nokv.env.example). It never starts
 # the silo and never touches /var/lib/nokv: edit /etc/nokv/nokv.env, then `systemctl enable --now nokv-silo`.
+# It also creates /etc/nokv/auth.keys (a random client authentication key) unless it exists.
 # An upgrade is this script followed by deploy/rolling-restart.sh over the cluster.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -52,6 +53,14 @@ fi
 install -d -m 0750 -g nokv /etc/nokv
 [[ -f /etc/nokv/nokv.json ]] || install -m 0640 -g nokv "$CONFIG" /etc/nokv/nokv.json
 [[ -f /etc/nokv/nokv.env ]] || install -m 0640 -g nokv "$ROOT/deploy/systemd/nokv.env.example" /etc/nokv/nokv.env
+# The cluster's client authentication key (docs/security.md). Generated on the first VM only: copy it to the others
+# (and to the application hosts) before starting them, or they refuse each other's calls.
+if [[ ! -f /etc/nokv/auth.keys ]]; then
+  ( umask 0027; printf '# NoKV client authentication keys: id:secret, first line signs. Same file on every silo and client.\nk1:%s\n' \
+      "$(head -c 32 /dev/urandom | base64)" >/etc/nokv/auth.keys )
+  chgrp nokv /etc/nokv/auth.keys
+  echo "created /etc/nokv/auth.keys with a new random key: copy it to every other silo VM and application host"
+fi
 install -m 0644 "$ROOT/deploy/systemd/nokv-silo.service" /etc/systemd/system/nokv-silo.service
 systemctl daemon-reload
 echo "installed. Next: edit /etc/nokv/nokv.env (store id, address, membership credentials), then"

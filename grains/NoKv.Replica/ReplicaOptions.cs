@@ -45,6 +45,21 @@ public sealed class ReplicaOptions
     /// </summary>
     public TimeSpan TxnReadFloorSlack { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// How often a leader starts a round of version garbage collection over its shard (docs/transactions.md, "GC").
+    /// Zero or negative: never.
+    /// </summary>
+    public TimeSpan GcInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long an old version stays readable after a newer one replaced it: snapshot reads and transactions older
+    /// than this (by the oracle's timestamps) may be refused with SnapshotTooOld once GC ran.
+    /// </summary>
+    public TimeSpan GcLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>User keys per GC command: bounds one apply batch and one Raft entry's work.</summary>
+    public int GcSliceKeys { get; set; } = 1024;
+
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

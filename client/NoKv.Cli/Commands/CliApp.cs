@@ -10,6 +10,7 @@ internal static class CliApp
         CliOptions.Gateways,
         CliOptions.ClusterId,
         CliOptions.TimeoutSeconds,
+        CliOptions.AuthKeyFile,
         CliOptions.Output,
         KvCommands.Put(),
         KvCommands.Get(),

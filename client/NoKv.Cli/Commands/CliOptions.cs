@@ -28,6 +28,12 @@ internal static class CliOptions
         DefaultValueFactory = _ => 10,
     };
 
+    public static Option<string?> AuthKeyFile { get; } = new("--auth-key-file")
+    {
+        Description = "Key file ('id:secret' lines) to sign requests with, for clusters with authentication on. Default: NOKV_AUTH__KEYFILE, else NOKV_AUTH__KEYS.",
+        Recursive = true,
+    };
+
     public static Option<string> Output { get; } = CreateOutput();
 
     /// <summary>Whether the command should print JSON (<c>--output json</c>).</summary>

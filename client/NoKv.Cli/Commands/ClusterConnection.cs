@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using NoKv.Abstractions.Security;
 using NoKv.Client;
 using NoKv.Client.Admin;
 using NoKv.Client.Hosting;
@@ -28,6 +29,17 @@ internal sealed class ClusterConnection : IAsyncDisposable
         var gateways = CliOptions.ParseGateways(parse.GetValue(CliOptions.Gateways)!);
         string clusterId = parse.GetValue(CliOptions.ClusterId)!;
         var timeout = TimeSpan.FromSeconds(parse.GetValue(CliOptions.TimeoutSeconds));
+        NoKvKeyRing? keys;
+        try
+        {
+            string? keyFile = parse.GetValue(CliOptions.AuthKeyFile);
+            keys = keyFile is not null ? NoKvKeyRing.Load(keyFile) : NoKvClientAuthentication.FromEnvironment();
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read the authentication key: {e.Message}", "invalid");
+        }
+
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
@@ -44,6 +56,11 @@ internal sealed class ClusterConnection : IAsyncDisposable
             o.OperationTimeout = timeout;
             o.AttemptTimeout = timeout < NoKvClientOptions.DefaultAttemptTimeout ? timeout : NoKvClientOptions.DefaultAttemptTimeout;
         });
+        if (keys is not null)
+        {
+            builder.Services.AddNoKvClientAuthentication(keys);
+        }
+
         var host = builder.Build();
         try
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using NoKv.Abstractions.Security;
 using NoKv.Client.Admin;
 using NoKv.Client.Locks;
 using NoKv.Client.Timestamps;
@@ -30,6 +31,23 @@ public static class NoKvClientServiceCollectionExtensions
         services.TryAddSingleton<ILockService>(static sp => sp.GetRequiredService<KvStore>());
         services.TryAddSingleton<INoKvAdmin, NoKvAdmin>();
         services.TryAddSingleton<ITimestampSource, TimestampSource>();
+        return services;
+    }
+
+    /// <summary>
+    /// Makes every call this client sends to the cluster carry a token signed with the first key of
+    /// <paramref name="keys"/> (docs/security.md); needed when the silos run with authentication on, harmless otherwise.
+    /// A silo refusing a call fails it with <see cref="NoKv.Abstractions.Errors.UnauthenticatedException"/>, which is
+    /// final: operations do not retry it.
+    /// </summary>
+    /// <param name="principal">The name the silos log for this client (1-64 of A-Z a-z 0-9 _ - : @); by default "client:" and the machine name.</param>
+    public static IServiceCollection AddNoKvClientAuthentication(this IServiceCollection services, NoKvKeyRing keys, string? principal = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(keys);
+        var issuer = new AuthTokenIssuer(keys.Primary, principal ?? NoKvClientAuthentication.DefaultPrincipal(), TimeProvider.System);
+        services.TryAddSingleton(issuer);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Orleans.IOutgoingGrainCallFilter, AuthTokenStampingFilter>());
         return services;
     }
 }

@@ -106,7 +106,7 @@ public sealed class TimestampSource : ITimestampSource
 
                 return batch;
             }
-            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException))
+            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException or NoKvException { IsRetryable: false }))
             {
                 var elapsed = _time.GetElapsedTime(started);
                 if (elapsed + backoff >= _options.OperationTimeout)

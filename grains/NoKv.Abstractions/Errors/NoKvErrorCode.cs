@@ -60,4 +60,10 @@ public enum NoKvErrorCode
 
     /// <summary>The lock could not be acquired: another owner holds it and the caller's wait ran out (or it did not wait).</summary>
     LockNotAcquired = 43,
+
+    /// <summary>
+    /// The call carried no credential, or one the cluster does not accept (unknown key, bad signature, outside the
+    /// clock-skew window); nothing was done. Final: retrying with the same credential cannot help (docs/security.md).
+    /// </summary>
+    Unauthenticated = 60,
 }

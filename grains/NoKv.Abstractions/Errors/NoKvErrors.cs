@@ -12,6 +12,7 @@ public static class NoKvErrors
         NoKvErrorCode.EmptyKey => new EmptyKeyException(),
         NoKvErrorCode.InvalidRange => new InvalidRangeException(detail ?? "rejected by the replica"),
         NoKvErrorCode.FencedOut => new FencedOutException(detail ?? "a newer fencing token was seen"),
+        NoKvErrorCode.Unauthenticated => new UnauthenticatedException(detail ?? "rejected by the replica"),
         NoKvErrorCode.InvalidLockRequest => new InvalidLockRequestException(detail ?? "rejected by the replica"),
         _ => new NoKvException(code, $"Shard {shard}: {code}{(detail is null ? "" : $": {detail}")}"),
     };

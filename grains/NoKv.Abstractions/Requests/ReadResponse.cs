@@ -19,4 +19,10 @@ public sealed class ReadResponse : IReplicaResponse, ILockedResponse
 
     /// <summary>With KeyLocked: the transaction lock on the key (resolve it through its primary, then retry).</summary>
     [Id(5)] public Transactions.TxnLockInfo? Lock { get; init; }
+
+    /// <summary>When the value expires, in Unix ms by the serving leader's clock; 0 when it never does (or is absent).</summary>
+    [Id(6)] public long ExpiresAtMs { get; init; }
+
+    /// <summary>The serving replica's wall clock when it read, Unix ms: the remaining time to live is ExpiresAtMs minus this.</summary>
+    [Id(7)] public long ServedAtMs { get; init; }
 }

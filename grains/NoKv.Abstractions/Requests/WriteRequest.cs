@@ -25,4 +25,23 @@ public sealed class WriteRequest
 
     /// <summary>When set, the write applies only if no newer token for the fence's resource was seen (docs/locks.md).</summary>
     [Id(7)] public Locks.LockFence? Fence { get; init; }
+
+    /// <summary>
+    /// Put, CompareAndSwap, Expire: the value expires after this many milliseconds, counted by the shard leader's clock
+    /// when it proposes the write (so retries and replicas agree on one absolute time). Zero or less: already expired
+    /// (the key is removed). Null: see <see cref="ExpiresAtMs"/>.
+    /// </summary>
+    [Id(8)] public long? TtlMs { get; init; }
+
+    /// <summary>Put, CompareAndSwap, Expire: when <see cref="TtlMs"/> is null, the absolute expiry in Unix ms (0: none).</summary>
+    [Id(9)] public long ExpiresAtMs { get; init; }
+
+    /// <summary>Put, CompareAndSwap: keep the expiry of the value being replaced (Redis KEEPTTL) instead of setting one.</summary>
+    [Id(10)] public bool KeepExpiry { get; init; }
+
+    /// <summary>Expire only: when the new expiry applies (Redis NX, XX, GT, LT).</summary>
+    [Id(11)] public ExpireCondition ExpireCondition { get; init; }
+
+    /// <summary>True when the write sets, keeps or changes an expiry (it travels as a timed write).</summary>
+    public bool HasExpiry => TtlMs is not null || ExpiresAtMs != 0 || KeepExpiry || Kind == WriteKind.Expire;
 }

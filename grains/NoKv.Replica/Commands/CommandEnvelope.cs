@@ -112,7 +112,8 @@ internal static class CommandEnvelope
     public static bool IsKnown(CommandType type) =>
         type is CommandType.Write or CommandType.ExpireSessions
             or (>= CommandType.TxnPrewrite and <= CommandType.TxnGc)
-            or (>= CommandType.AcquireLock and <= CommandType.FencedWrite);
+            or (>= CommandType.AcquireLock and <= CommandType.FencedWrite)
+            or CommandType.TimedWrite or CommandType.FencedTimedWrite;
 
     /// <summary>Like <see cref="ReadHeader"/>, but false instead of an exception.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> entry, out CommandHeader header)

@@ -17,7 +17,7 @@ internal enum CommandType : byte
     /// <summary>Drop client-session dedupe rows last used before a cutoff (<see cref="ExpireSessionsCommand"/>).</summary>
     ExpireSessions = 2,
 
-    // 10-19 controller, 50-54 time to live (claimed on the bulletin board).
+    // 10-19 controller, 50-54 time to live (claimed on the bulletin board; 52-54 free).
 
     /// <summary>Lock a transaction's writes in this shard (<see cref="Txn.TxnPrewriteCommand"/>).</summary>
     TxnPrewrite = 20,
@@ -57,4 +57,11 @@ internal enum CommandType : byte
 
     /// <summary>A single-key write that carries a fencing token (<see cref="FencedWriteCommand"/>).</summary>
     FencedWrite = 45,
+
+    /// <summary>A single-key write that sets, keeps or changes an expiry (<see cref="KvCommand"/>): the write body and
+    /// the absolute expiry, keep flag and expire condition; the only command with the Expire kind.</summary>
+    TimedWrite = 50,
+
+    /// <summary>A <see cref="TimedWrite"/> that carries a fencing token (<see cref="FencedWriteCommand"/>).</summary>
+    FencedTimedWrite = 51,
 }

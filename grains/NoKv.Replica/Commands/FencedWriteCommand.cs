@@ -5,9 +5,11 @@ namespace NoKv.Replica.Commands;
 /// <summary>
 /// A single-key write that carries a fencing token (docs/locks.md); byte by byte in docs/format-commands.md:
 /// <code>
-/// FencedWrite (45) = resource length (4) | resource | token (8) | write
+/// FencedWrite (45)      = resource length (4) | resource | token (8) | write
+/// FencedTimedWrite (51) = resource length (4) | resource | token (8) | timed write
 /// </code>
-/// where <c>write</c> is exactly the body of a <see cref="CommandType.Write"/> command (<see cref="KvCommand"/>). The
+/// where <c>write</c> is exactly the body of a <see cref="CommandType.Write"/> command (<see cref="KvCommand"/>), and
+/// <c>timed write</c> that of a <see cref="CommandType.TimedWrite"/> (chosen by whether the write has an expiry). The
 /// write applies only if the shard has seen no higher token for the resource; applying it records its token as the
 /// resource's highest.
 /// </summary>
@@ -19,7 +21,7 @@ internal sealed record FencedWriteCommand(byte[] Resource, long Token, KvCommand
         int body = write.Length - CommandEnvelope.HeaderSize;
         var buffer = new byte[CommandEnvelope.HeaderSize + 4 + Resource.Length + 8 + body];
         var span = buffer.AsSpan();
-        CommandEnvelope.WriteHeader(span, CommandType.FencedWrite);
+        CommandEnvelope.WriteHeader(span, Write.Timed ? CommandType.FencedTimedWrite : CommandType.FencedWrite);
         int at = CommandEnvelope.HeaderSize;
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], Resource.Length);
         Resource.CopyTo(span[(at + 4)..]);
@@ -34,7 +36,7 @@ internal sealed record FencedWriteCommand(byte[] Resource, long Token, KvCommand
     /// <exception cref="UnsupportedCommandException">The write inside has a kind this build does not know.</exception>
     public static FencedWriteCommand Decode(CommandHeader header, ReadOnlySpan<byte> entry)
     {
-        if (header.Type != CommandType.FencedWrite || header.IsLegacy)
+        if (header.Type is not (CommandType.FencedWrite or CommandType.FencedTimedWrite) || header.IsLegacy)
         {
             throw new CommandFormatException($"Log entry holds a {header.Type} command, not a fenced write.");
         }
@@ -57,7 +59,8 @@ internal sealed record FencedWriteCommand(byte[] Resource, long Token, KvCommand
         at += 8;
 
         // The write inside is a Write body at this offset; decode it as one, with the envelope's version.
-        var write = KvCommand.Decode(new CommandHeader(header.Version, CommandType.Write, at), entry);
+        var inner = header.Type == CommandType.FencedTimedWrite ? CommandType.TimedWrite : CommandType.Write;
+        var write = KvCommand.Decode(new CommandHeader(header.Version, inner, at), entry);
         return new FencedWriteCommand(resource, token, write);
     }
 }

@@ -11,30 +11,65 @@ namespace NoKv.Replica.Commands;
 /// Little-endian:
 /// <code>
 /// entry = envelope(Write) | write                       written by this build
+///       | envelope(TimedWrite) | write | expiresAt (8) | keepExpiry (1) | condition (1)   a write with an expiry
 ///       | 2 | write                                     legacy tag 2, read only
 ///       | 1 | write without proposedAt                  legacy tag 1, read only
 /// write = kind (1) | epoch (8) | session id (16) | sequence (8) | proposed at, Unix ms (8)
 ///         | keyLength (4) | key | hasValue (1) [valueLength (4) | value] | hasExpected (1) [expectedLength (4) | expected]
 /// </code>
 /// Timestamps come from the proposing leader's clock and travel inside the entry, so every replica applies
-/// the same values and stays deterministic.
+/// the same values and stays deterministic. So does the expiry: <paramref name="ExpiresAtMs"/> is absolute (Unix ms,
+/// 0 = none), computed by the proposing leader from the client's time to live before the entry is written.
+/// A write that sets, keeps or changes an expiry travels as <see cref="CommandType.TimedWrite"/> (kinds 1-4);
+/// every other write as <see cref="CommandType.Write"/> (kinds 1-3), which every build with the envelope reads.
 /// </summary>
-internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Session, byte[] Key, byte[]? Value, byte[]? Expected, long ProposedAtMs = 0)
+internal sealed record KvCommand(
+    WriteKind Kind,
+    long Epoch,
+    ClientSession Session,
+    byte[] Key,
+    byte[]? Value,
+    byte[]? Expected,
+    long ProposedAtMs = 0,
+    long ExpiresAtMs = 0,
+    bool KeepExpiry = false,
+    ExpireCondition Condition = ExpireCondition.Always)
 {
+    /// <summary>expiresAt, keepExpiry, condition: what a timed write adds after the write body.</summary>
+    private const int TimedTrailer = 8 + 1 + 1;
+
+    /// <summary>True when the command must travel as a <see cref="CommandType.TimedWrite"/>.</summary>
+    public bool Timed => ExpiresAtMs != 0 || KeepExpiry || Condition != ExpireCondition.Always || Kind == WriteKind.Expire;
+
     /// <summary>kind, epoch, session id, sequence: the part every write layout starts with.</summary>
     private const int FixedWithoutTimestamp = 1 + 8 + 16 + 8;
 
     private const int Fixed = FixedWithoutTimestamp + 8;
 
-    public static KvCommand From(WriteRequest request, long proposedAtMs) =>
-        new(request.Kind, request.Epoch, request.Session, request.Key, request.Value, request.Expected, proposedAtMs);
+    /// <summary>
+    /// The command of a client's write as proposed at <paramref name="proposedAtMs"/> by the leader's clock: a time to
+    /// live becomes an absolute expiry here, once, so every replica and every apply agree on it. A time to live that
+    /// has already run out gives an expiry at or before the proposal time, which applies as "expired at once"
+    /// (never 0, which means no expiry).
+    /// </summary>
+    public static KvCommand From(WriteRequest request, long proposedAtMs)
+    {
+        long expiresAt = request.TtlMs is { } ttl ? ExpiryFromTtl(proposedAtMs, ttl) : request.ExpiresAtMs;
+        return new(request.Kind, request.Epoch, request.Session, request.Key, request.Value, request.Expected, proposedAtMs, expiresAt, request.KeepExpiry, request.ExpireCondition);
+    }
+
+    /// <summary>The absolute expiry of a time to live that starts at <paramref name="nowMs"/>; at least 1 (0 means none).</summary>
+    public static long ExpiryFromTtl(long nowMs, long ttlMs) =>
+        ttlMs <= 0 ? 1 : Math.Max(1, nowMs > long.MaxValue - ttlMs ? long.MaxValue : nowMs + ttlMs);
 
     public byte[] Encode()
     {
-        int size = CommandEnvelope.HeaderSize + Fixed + 4 + Key.Length + 1 + (Value is null ? 0 : 4 + Value.Length) + 1 + (Expected is null ? 0 : 4 + Expected.Length);
+        bool timed = Timed;
+        int size = CommandEnvelope.HeaderSize + Fixed + 4 + Key.Length + 1 + (Value is null ? 0 : 4 + Value.Length) + 1 + (Expected is null ? 0 : 4 + Expected.Length)
+            + (timed ? TimedTrailer : 0);
         var buffer = new byte[size];
         var span = buffer.AsSpan();
-        CommandEnvelope.WriteHeader(span, CommandType.Write);
+        CommandEnvelope.WriteHeader(span, timed ? CommandType.TimedWrite : CommandType.Write);
         int at = CommandEnvelope.HeaderSize;
         span[at] = (byte)Kind;
         BinaryPrimitives.WriteInt64LittleEndian(span[(at + 1)..], Epoch);
@@ -44,7 +79,14 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
         at += Fixed;
         at = Put(span, at, Key);
         at = PutOptional(span, at, Value);
-        PutOptional(span, at, Expected);
+        at = PutOptional(span, at, Expected);
+        if (timed)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], ExpiresAtMs);
+            span[at + 8] = KeepExpiry ? (byte)1 : (byte)0;
+            span[at + 9] = (byte)Condition;
+        }
+
         return buffer;
     }
 
@@ -74,7 +116,7 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
     public static KvCommand Decode(ReadOnlySpan<byte> data)
     {
         var header = CommandEnvelope.ReadHeader(data);
-        if (header.Type != CommandType.Write)
+        if (header.Type is not (CommandType.Write or CommandType.TimedWrite))
         {
             ThrowNotAWrite(header.Type);
         }
@@ -82,10 +124,11 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
         return Decode(header, data);
     }
 
-    /// <summary>Decodes the body of an entry whose header is <paramref name="header"/> (type Write).</summary>
+    /// <summary>Decodes the body of an entry whose header is <paramref name="header"/> (type Write or TimedWrite).</summary>
     internal static KvCommand Decode(CommandHeader header, ReadOnlySpan<byte> data)
     {
         bool timed = !header.IsLegacy || data[0] == CommandEnvelope.LegacyTimedWriteTag;
+        bool expiring = header.Type == CommandType.TimedWrite;
         int at = header.BodyOffset;
         if (data.Length - at < (timed ? Fixed : FixedWithoutTimestamp))
         {
@@ -93,7 +136,7 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
         }
 
         var kind = (WriteKind)data[at];
-        if (kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap))
+        if (kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap) && !(expiring && kind == WriteKind.Expire))
         {
             ThrowUnknownKind(header, kind);
         }
@@ -111,12 +154,40 @@ internal sealed record KvCommand(WriteKind Kind, long Epoch, ClientSession Sessi
         var key = Get(data, ref at);
         var value = GetOptional(data, ref at);
         var expected = GetOptional(data, ref at);
+        long expiresAt = 0;
+        bool keep = false;
+        var condition = ExpireCondition.Always;
+        if (expiring)
+        {
+            if (data.Length - at < TimedTrailer)
+            {
+                ThrowMalformed("is truncated inside its expiry at offset", at);
+            }
+
+            expiresAt = BinaryPrimitives.ReadInt64LittleEndian(data[at..]);
+            byte keepFlag = data[at + 8];
+            if (keepFlag > 1)
+            {
+                ThrowMalformed("has a keep-expiry flag other than 0 or 1:", keepFlag);
+            }
+
+            keep = keepFlag == 1;
+            condition = (ExpireCondition)data[at + 9];
+            if (condition > ExpireCondition.IfEarlier)
+            {
+                // A condition a newer build added: upgrading reads it, nothing is damaged.
+                throw new UnsupportedCommandException(header.Version, (byte)header.Type, $"an expiry condition {(byte)condition}, unknown to this build");
+            }
+
+            at += TimedTrailer;
+        }
+
         if (at != data.Length)
         {
             ThrowMalformed("has trailing bytes:", data.Length - at);
         }
 
-        return new KvCommand(kind, epoch, session, key, value, expected, proposedAt);
+        return new KvCommand(kind, epoch, session, key, value, expected, proposedAt, expiresAt, keep, condition);
     }
 
     private static int Put(Span<byte> span, int at, byte[] bytes)

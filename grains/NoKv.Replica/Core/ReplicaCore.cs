@@ -245,8 +245,9 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var (code, value, held) = _stateMachine.Read(request.Key, _host.WallClockMs);
-        return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, Lock = held, CurrentEpoch = Descriptor.Epoch });
+        long now = _host.WallClockMs;
+        var (code, value, expiresAt, held) = _stateMachine.ReadWithExpiry(request.Key, now);
+        return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = code, Value = value, ExpiresAtMs = expiresAt, ServedAtMs = now, Lock = held, CurrentEpoch = Descriptor.Epoch });
     }
 
     public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
@@ -412,6 +413,7 @@ public sealed partial class ReplicaCore
     {
         ExpireWaiters(_host.NowMs);
         MaybeExpireSessions();
+        MaybeCollectGarbage();
         TickLocks();
         _pendingTicks++;
         return PumpAsync();
@@ -511,12 +513,28 @@ public sealed partial class ReplicaCore
             return (error.Code, error.Message);
         }
 
-        if (request.Kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap) || (request.Kind == WriteKind.Put && request.Value is null))
+        if (request.Kind is not (WriteKind.Put or WriteKind.Delete or WriteKind.CompareAndSwap or WriteKind.Expire) || (request.Kind == WriteKind.Put && request.Value is null))
         {
             return (NoKvErrorCode.InvalidRange, $"malformed {request.Kind} request");
         }
 
-        return null;
+        return CheckExpiry(request);
+    }
+
+    /// <summary>Expiry fields that fit the write's kind (the state machine refuses the others too, changing nothing).</summary>
+    private static (NoKvErrorCode Code, string? Detail)? CheckExpiry(WriteRequest request)
+    {
+        bool setsExpiry = request.TtlMs is not null || request.ExpiresAtMs != 0;
+        string? problem = request switch
+        {
+            { ExpiresAtMs: < 0 } => "an expiry before 1970",
+            { Kind: WriteKind.Delete } when setsExpiry || request.KeepExpiry || request.ExpireCondition != ExpireCondition.Always => "a delete with an expiry",
+            { KeepExpiry: true } when setsExpiry || request.Kind == WriteKind.Expire => "keeping the expiry while setting one",
+            { Kind: not WriteKind.Expire } when request.ExpireCondition != ExpireCondition.Always => "an expire condition on a write that is not an expiry change",
+            { ExpireCondition: > ExpireCondition.IfEarlier } => $"unknown expire condition {(byte)request.ExpireCondition}",
+            _ => null,
+        };
+        return problem is null ? null : (NoKvErrorCode.InvalidRange, $"malformed {request.Kind} request: {problem}");
     }
 
     /// <summary>The leader's store, if this replica knows it.</summary>

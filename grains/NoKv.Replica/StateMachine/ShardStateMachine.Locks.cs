@@ -113,7 +113,7 @@ internal sealed partial class ShardStateMachine
             return false;
         }
 
-        if (header.Type == CommandType.FencedWrite)
+        if (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite)
         {
             var (code, succeeded, held) = ExecuteFenced(batch, FencedWriteCommand.Decode(header, data));
             outcomes.Add(new ApplyOutcome(entry.Index, entry.Term, code, succeeded, Result: held));

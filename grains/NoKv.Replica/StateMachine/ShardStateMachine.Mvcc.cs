@@ -139,9 +139,6 @@ internal sealed partial class ShardStateMachine
         return VersionAt(baseKey, userKey, long.MaxValue);
     }
 
-    private byte[]? NewestLiveValue(byte[] userKey, long nowMs) =>
-        NewestVersion(userKey) is { } v && v.Record.IsLive(nowMs) ? v.Record.Value : null;
-
     /// <summary>The newest written version of a key at or below <paramref name="ts"/>.</summary>
     private (long Ts, VersionRecord Record)? VersionAt(byte[] baseKey, ReadOnlySpan<byte> userKey, long ts)
     {
@@ -170,13 +167,26 @@ internal sealed partial class ShardStateMachine
     /// </summary>
     public (NoKvErrorCode Code, byte[]? Value, TxnLockInfo? Lock) Read(byte[] userKey, long nowMs)
     {
+        var (code, value, _, held) = ReadWithExpiry(userKey, nowMs);
+        return (code, value, held);
+    }
+
+    /// <summary>
+    /// <see cref="Read"/> with the value's expiry (Unix ms, 0 = never). A version whose expiry is at or before
+    /// <paramref name="nowMs"/> (the serving leader's clock) is absent, and so is the key: an older version never
+    /// shows through an expired newer one.
+    /// </summary>
+    public (NoKvErrorCode Code, byte[]? Value, long ExpiresAtMs, TxnLockInfo? Lock) ReadWithExpiry(byte[] userKey, long nowMs)
+    {
         if (_db.Get(MvccKeys.Lock(_dataPrefix, userKey)) is { } lockRow)
         {
-            return (NoKvErrorCode.KeyLocked, null, LockInfo(userKey, TxnLock.Decode(lockRow), nowMs));
+            return (NoKvErrorCode.KeyLocked, null, 0, LockInfo(userKey, TxnLock.Decode(lockRow), nowMs));
         }
 
         var version = VersionAt(MvccKeys.Base(_dataPrefix, userKey), userKey, long.MaxValue);
-        return (NoKvErrorCode.Ok, version is { } v && v.Record.IsLive(nowMs) ? v.Record.Value : null, null);
+        return version is { } v && v.Record.IsLive(nowMs)
+            ? (NoKvErrorCode.Ok, v.Record.Value, v.Record.ExpiresAtMs, null)
+            : (NoKvErrorCode.Ok, null, 0, null);
     }
 
     /// <summary>The newest value of <paramref name="userKey"/> ignoring locks and expiry (for tests and tools).</summary>

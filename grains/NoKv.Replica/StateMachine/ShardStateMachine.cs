@@ -440,25 +440,47 @@ internal sealed partial class ShardStateMachine
             return (NoKvErrorCode.KeyLocked, false, LockInfo(command.Key, held, command.ProposedAtMs));
         }
 
+        if (!ExpiryFitsKind(command))
+        {
+            // The leader refuses these before proposing; a command that still carries one changes nothing.
+            return (NoKvErrorCode.InvalidRange, false, null);
+        }
+
+        // Liveness, comparisons and "already expired" are judged by the proposing leader's clock carried in the
+        // command (never this replica's): every replica decides the same.
+        long now = command.ProposedAtMs;
+        var newest = NewestVersion(command.Key);
+        VersionRecord? live = newest is { } n && n.Record.IsLive(now) ? n.Record : null;
         bool succeeded = true;
         switch (command.Kind)
         {
             case WriteKind.Put:
-                StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Put(command.Value ?? []));
+                StageValue(batch, command.Key, command.Value ?? [], ExpiryOf(command, live), live is not null, now);
                 break;
             case WriteKind.Delete:
-                if (NewestLiveValue(command.Key, command.ProposedAtMs) is not null)
+                if (live is not null)
                 {
-                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), VersionRecord.Tombstone);
+                    StageVersion(batch, command.Key, NextTimestamp(now), VersionRecord.Tombstone);
                 }
 
                 break;
             case WriteKind.CompareAndSwap:
-                byte[]? current = NewestLiveValue(command.Key, command.ProposedAtMs);
-                succeeded = command.Expected is null ? current is null : current is not null && current.AsSpan().SequenceEqual(command.Expected);
-                if (succeeded && (command.Value is not null || current is not null))
+                succeeded = command.Expected is null ? live is null : live is { } current && current.Value.AsSpan().SequenceEqual(command.Expected);
+                if (succeeded && command.Value is not null)
                 {
-                    StageVersion(batch, command.Key, NextTimestamp(command.ProposedAtMs), command.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(command.Value));
+                    StageValue(batch, command.Key, command.Value, ExpiryOf(command, live), live is not null, now);
+                }
+                else if (succeeded && live is not null)
+                {
+                    StageVersion(batch, command.Key, NextTimestamp(now), VersionRecord.Tombstone);
+                }
+
+                break;
+            case WriteKind.Expire:
+                succeeded = live is { } target && ExpiryConditionHolds(command.Condition, target.ExpiresAtMs, command.ExpiresAtMs);
+                if (succeeded && live!.Value.ExpiresAtMs != command.ExpiresAtMs)
+                {
+                    StageValue(batch, command.Key, live.Value.Value!, command.ExpiresAtMs, true, now);
                 }
 
                 break;
@@ -470,6 +492,55 @@ internal sealed partial class ShardStateMachine
         _pendingSessions[command.Session.SessionId] = record;
         batch.Put(sessionKey, record.Encode());
         return (NoKvErrorCode.Ok, succeeded, null);
+    }
+
+    /// <summary>
+    /// Stages <paramref name="value"/> as the key's new version expiring at <paramref name="expiresAtMs"/> (0: never).
+    /// An expiry at or before <paramref name="nowMs"/> (a time to live that ran out, an EXPIREAT in the past) removes
+    /// the key instead, with a tombstone: a version that is merely expired would look live to a later leader whose
+    /// clock is behind this one's.
+    /// </summary>
+    private void StageValue(WriteBatch batch, byte[] key, byte[] value, long expiresAtMs, bool replacesLive, long nowMs)
+    {
+        if (expiresAtMs != 0 && expiresAtMs <= nowMs)
+        {
+            if (replacesLive)
+            {
+                StageVersion(batch, key, NextTimestamp(nowMs), VersionRecord.Tombstone);
+            }
+
+            return;
+        }
+
+        StageVersion(batch, key, NextTimestamp(nowMs), VersionRecord.Put(value, expiresAtMs));
+    }
+
+    /// <summary>The expiry a Put or CompareAndSwap gives its value: the one it carries, or the replaced live value's.</summary>
+    private static long ExpiryOf(KvCommand command, VersionRecord? live) =>
+        command.KeepExpiry ? live?.ExpiresAtMs ?? 0 : command.ExpiresAtMs;
+
+    /// <summary>Keep-expiry belongs to Put and CompareAndSwap, conditions to Expire, and a Delete carries no expiry.</summary>
+    private static bool ExpiryFitsKind(KvCommand command) => command.Kind switch
+    {
+        WriteKind.Expire => !command.KeepExpiry,
+        WriteKind.Delete => !command.KeepExpiry && command.ExpiresAtMs == 0 && command.Condition == ExpireCondition.Always,
+        _ => command.Condition == ExpireCondition.Always && !(command.KeepExpiry && command.ExpiresAtMs != 0),
+    };
+
+    /// <summary>Redis's NX/XX/GT/LT, with "no expiry" (0) counting as later than any time.</summary>
+    internal static bool ExpiryConditionHolds(ExpireCondition condition, long currentMs, long newMs)
+    {
+        long current = currentMs == 0 ? long.MaxValue : currentMs;
+        long next = newMs == 0 ? long.MaxValue : newMs;
+        return condition switch
+        {
+            ExpireCondition.Always => true,
+            ExpireCondition.IfNoExpiry => currentMs == 0,
+            ExpireCondition.IfHasExpiry => currentMs != 0,
+            ExpireCondition.IfLater => currentMs != 0 && next > current,
+            ExpireCondition.IfEarlier => next < current,
+            _ => false,
+        };
     }
 
     /// <summary>

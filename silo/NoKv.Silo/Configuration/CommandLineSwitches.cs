@@ -26,5 +26,8 @@ public static class CommandLineSwitches
         ["--otlp-endpoint"] = "Telemetry:OtlpEndpoint",
         ["--resp-port"] = "Resp:Port",
         ["--resp-bind"] = "Resp:BindAddress",
+        ["--resp-password-file"] = "Resp:PasswordFile",
+        ["--auth"] = "Auth:Enabled",
+        ["--auth-key-file"] = "Auth:KeyFile",
     };
 }

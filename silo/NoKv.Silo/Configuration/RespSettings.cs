@@ -17,6 +17,9 @@ public sealed class RespSettings
     /// <summary>When set, clients must AUTH with it first.</summary>
     public string? Password { get; set; }
 
+    /// <summary>A file holding the password (its first line), read at start instead of <see cref="Password"/> so the secret stays out of configuration and environment.</summary>
+    public string? PasswordFile { get; set; }
+
     public int MaxConnections { get; set; } = 10_000;
 
     public int EffectivePort(int storeId) => Port ?? (6379 + storeId);

@@ -75,6 +75,9 @@ public sealed class SiloSettings
     /// <summary>The Redis-protocol gateway.</summary>
     public RespSettings Resp { get; set; } = new();
 
+    /// <summary>Client authentication (off unless Auth:Enabled).</summary>
+    public AuthSettings Auth { get; set; } = new();
+
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
     public LayoutSettings Layout { get; set; } = new();
 

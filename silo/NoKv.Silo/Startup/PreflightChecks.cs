@@ -54,6 +54,7 @@ public static class PreflightChecks
         }
 
         HttpPreflight.Run(settings);
+        AuthPreflight.Run(settings);
         if (settings.Resp.Enabled)
         {
             if (!IPAddress.TryParse(settings.Resp.BindAddress, out _))

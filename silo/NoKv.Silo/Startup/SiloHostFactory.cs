@@ -92,8 +92,21 @@ public static class SiloHostFactory
                     replicas.RequestTimeout = settings.Replicas.RequestTimeout;
                     replicas.LeaseReads = settings.Replicas.LeaseReads;
                     replicas.SessionTtl = settings.Replicas.SessionTtl;
+                    replicas.TxnReadFloorSlack = settings.Replicas.TxnReadFloorSlack;
+                    replicas.GcInterval = settings.Replicas.GcInterval;
+                    replicas.GcLifetime = settings.Replicas.GcLifetime;
+                    replicas.GcSliceKeys = settings.Replicas.GcSliceKeys;
                 });
             silo.AddNoKvGrainStorage(GrainStorageName);
+            if (settings.Auth.LoadedKeys() is { } keys)
+            {
+                silo.AddNoKvAuthentication(o =>
+                {
+                    o.Keys = keys;
+                    o.MaxClockSkew = settings.Auth.MaxClockSkew;
+                });
+            }
+
             SiloTelemetry.ConfigureSilo(silo, settings);
         });
 

@@ -14,7 +14,8 @@ public static class ProcessClusterClient
     /// Builds and starts a client of cluster <paramref name="clusterId"/>; the silos take a few seconds to open their
     /// gateways, so connecting is retried until a 60 s deadline.
     /// </summary>
-    public static async Task<IHost> ConnectAsync(string clusterId, Action<IClientBuilder> clustering, TimeSpan operationTimeout)
+    /// <param name="services">Extra registrations, e.g. AddNoKvClientAuthentication.</param>
+    public static async Task<IHost> ConnectAsync(string clusterId, Action<IClientBuilder> clustering, TimeSpan operationTimeout, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -28,6 +29,7 @@ public static class ProcessClusterClient
             });
         });
         builder.Services.AddNoKvClient(o => o.OperationTimeout = operationTimeout);
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await Eventually.WaitAsync(
             async () =>

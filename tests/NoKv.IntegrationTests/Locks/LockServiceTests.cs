@@ -17,17 +17,13 @@ namespace NoKv.IntegrationTests.Locks;
 /// </summary>
 public sealed class LockServiceTests(ITestOutputHelper output)
 {
-    /// <summary>These ran past a 500 s limit on the shared 2-core machine at the end of the session that wrote them
-    /// (only the paused-holder test reported); they are kept, skipped, until that is diagnosed.</summary>
-    private const string Pending = "exceeded its time limit on the shared CI machine; being diagnosed (see docs/locks.md, Tests)";
-
     /// <summary>
     /// Five clients take turns on one lock while the silo leading the lock's shard is killed. Every hold is checked
     /// against every other: the windows in which a client's own (conservative) clock said it held the lock never
     /// overlap, tokens grow in the order of those windows, across the leader change; and every holder appended its
     /// token to a log with a fenced compare-and-swap, so the log's tokens must strictly increase.
     /// </summary>
-    [Fact(Skip = Pending)]
+    [Fact]
     public async Task Holders_exclude_each_other_and_tokens_keep_increasing_while_the_lock_leader_is_killed()
     {
         await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
@@ -43,10 +39,10 @@ public sealed class LockServiceTests(ITestOutputHelper output)
         var holds = new ConcurrentQueue<Hold>();
         var clock = Stopwatch.StartNew();
         long killedAt = long.MaxValue;
-        var stop = TimeSpan.FromSeconds(12);
+        using var stop = new CancellationTokenSource();
         async Task ClientAsync(int id)
         {
-            while (clock.Elapsed < stop)
+            while (!stop.IsCancellationRequested)
             {
                 LockHandle handle;
                 try
@@ -65,7 +61,18 @@ public sealed class LockServiceTests(ITestOutputHelper output)
                 {
                     var current = await cluster.Store.GetStringAsync(log);
                     var next = (current is null ? "" : current + ",") + handle.Token;
-                    await cluster.Store.CompareAndSwapAsync(Encoding.UTF8.GetBytes(log), current is null ? null : Encoding.UTF8.GetBytes(current), Encoding.UTF8.GetBytes(next), handle.Fence);
+                    // Not a conditional expression: both a null byte[] and a null typed as ReadOnlyMemory convert to an
+                    // empty (present) expected value, where absent is meant.
+                    ReadOnlyMemory<byte>? expected = null;
+                    if (current is not null)
+                    {
+                        expected = Encoding.UTF8.GetBytes(current);
+                    }
+
+                    if (!await cluster.Store.CompareAndSwapAsync(Encoding.UTF8.GetBytes(log), expected, Encoding.UTF8.GetBytes(next), handle.Fence))
+                    {
+                        error = "CasMismatch";
+                    }
                 }
                 catch (NoKvException e)
                 {
@@ -91,14 +98,21 @@ public sealed class LockServiceTests(ITestOutputHelper output)
         }
 
         var clients = Enumerable.Range(0, 5).Select(i => Task.Run(() => ClientAsync(i))).ToArray();
-        await Eventually.WaitAsync(() => Task.FromResult(holds.Count), n => n >= 10, TimeSpan.FromSeconds(30), "ten holds before the kill");
-        killedAt = clock.ElapsedTicks;
-        await cluster.Cluster.KillSiloAsync(cluster.SiloOf(leader));
-        await Task.WhenAll(clients);
+        try
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(holds.Count), n => n >= 10, TimeSpan.FromSeconds(30), "ten holds before the kill");
+            killedAt = clock.ElapsedTicks;
+            await cluster.Cluster.KillSiloAsync(cluster.SiloOf(leader));
+            await Eventually.WaitAsync(() => Task.FromResult(holds.Count(h => h.Start > killedAt)), n => n >= 10, TimeSpan.FromSeconds(60), "ten holds after the kill");
+        }
+        finally
+        {
+            stop.Cancel();
+            await Task.WhenAll(clients);
+        }
 
         var all = holds.OrderBy(h => h.Start).ToArray();
         output.WriteLine($"{all.Length} holds, {all.Count(h => h.Start > killedAt)} after killing store {leader}; errors: {string.Join(", ", all.Where(h => h.Error is not null).Select(h => h.Error))}");
-        Assert.True(all.Count(h => h.Start > killedAt) >= 3, "too few holds after the leader was killed");
         Assert.Equal(all.Length, all.Select(h => h.Token).Distinct().Count());
         for (int i = 1; i < all.Length; i++)
         {
@@ -106,18 +120,22 @@ public sealed class LockServiceTests(ITestOutputHelper output)
             Assert.True(all[i - 1].Token < all[i].Token, $"tokens out of order: {all[i - 1]} before {all[i]}");
         }
 
+        // Every acknowledged append is in the log, the log holds only tokens that were granted, in token order.
         var written = (await cluster.Store.GetStringAsync(log))!.Split(',').Select(long.Parse).ToArray();
         for (int i = 1; i < written.Length; i++)
         {
             Assert.True(written[i - 1] < written[i], $"the fenced log is out of token order: {string.Join(",", written)}");
         }
 
-        Assert.True(written.Length >= all.Count(h => h.Error is null) / 2, $"only {written.Length} of {all.Length} appends landed");
+        var acknowledged = all.Where(h => h.Error is null).Select(h => h.Token).ToArray();
+        Assert.Empty(acknowledged.Except(written));
+        Assert.Empty(written.Except(all.Select(h => h.Token)));
+        Assert.True(acknowledged.Length >= 10, $"only {acknowledged.Length} of {all.Length} appends were acknowledged");
         var status2 = await cluster.Locks.GetStatusAsync(name);
         Assert.True(status2.LastToken >= all[^1].Token);
     }
 
-    [Fact(Skip = Pending)]
+    [Fact]
     public async Task A_holder_paused_past_its_lease_loses_the_lock_and_its_fenced_write_is_refused()
     {
         await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
@@ -146,12 +164,12 @@ public sealed class LockServiceTests(ITestOutputHelper output)
         Assert.Equal(second.Token, status.Token);
     }
 
-    [Fact(Skip = Pending)]
-    public async Task Waiters_are_served_in_arrival_order_and_a_release_wakes_the_next_at_once()
+    [Fact]
+    public async Task Waiters_are_served_in_arrival_order_with_increasing_tokens()
     {
-        // Long polls (1.5 s on the replica, its request timeout's half) so that a grant reported quickly can only
-        // come from the release waking the waiter, not from its next poll.
-        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2, client: o => o.AttemptTimeout = TimeSpan.FromSeconds(4));
+        // That a release wakes a long-polling waiter at once (rather than at its next poll) is checked on a scripted
+        // clock in LockLeaseTests; here only the figure is printed, since wall time on a shared machine proves nothing.
+        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
         var locks = cluster.Locks;
         var holder = await locks.AcquireAsync("fifo", TimeSpan.FromSeconds(30), TimeSpan.Zero);
         var granted = new ConcurrentQueue<(string Who, long Token, long At)>();
@@ -177,10 +195,9 @@ public sealed class LockServiceTests(ITestOutputHelper output)
         Assert.Equal(["b", "c", "d"], order.Select(g => g.Who));
         Assert.True(order[0].Token > holder.Token && order[1].Token > order[0].Token && order[2].Token > order[1].Token);
         output.WriteLine($"release to first grant: {order[0].At - released} ms; all three: {order[2].At - released} ms");
-        Assert.True(order[0].At - released < 1_200, $"the first waiter was granted {order[0].At - released} ms after the release");
     }
 
-    [Fact(Skip = Pending)]
+    [Fact]
     public async Task Bad_lock_requests_get_typed_errors_and_change_nothing()
     {
         await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
@@ -193,16 +210,23 @@ public sealed class LockServiceTests(ITestOutputHelper output)
         Assert.Equal(held.Token, (await cluster.Locks.GetStatusAsync("x")).Token);
     }
 
+    /// <summary>A lock name inside <paramref name="shard"/>'s range (the default split points are single bytes, so
+    /// the upper half needs a name starting above ASCII).</summary>
     private static string NameIn(ShardDescriptor shard, string prefix)
     {
-        for (int i = 0; ; i++)
+        foreach (string lead in new[] { "", "~", "\u00e9", "\u4e2d", "\uffee" })
         {
-            string name = $"{prefix}-{i}";
-            if (shard.Range.Contains(Encoding.UTF8.GetBytes(name)))
+            for (int i = 0; i < 256; i++)
             {
-                return name;
+                string name = $"{lead}{prefix}-{i}";
+                if (shard.Range.Contains(Encoding.UTF8.GetBytes(name)))
+                {
+                    return name;
+                }
             }
         }
+
+        throw new InvalidOperationException($"no lock name starting '{prefix}' falls in shard {shard.Id}'s range {shard.Range}");
     }
 
     private sealed record Hold(int Client, long Token, long Start, long End, string? Error);

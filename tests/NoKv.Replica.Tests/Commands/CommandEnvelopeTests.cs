@@ -24,6 +24,42 @@ public sealed class CommandEnvelopeTests
     }
 
     [Fact]
+    public void A_timed_write_is_the_write_body_then_expiry_keep_flag_and_condition()
+    {
+        // The example of docs/format-commands.md: the put above, expiring at 61234 ms.
+        var timed = Put with { ExpiresAtMs = 61_234 };
+        Assert.Equal(Hex("CE 01 32 " + WriteBody + " 32EF000000000000 00 00"), Convert.ToHexString(timed.Encode()));
+        Assert.Equal(timed, KvCommand.Decode(timed.Encode()), KvCommandComparer.Instance);
+
+        var expire = new KvCommand(WriteKind.Expire, 7, Session, "k"u8.ToArray(), null, null, 1234, 0, false, ExpireCondition.IfHasExpiry);
+        Assert.Equal(CommandType.TimedWrite, CommandEnvelope.ReadHeader(expire.Encode()).Type);
+        Assert.Equal(expire, KvCommand.Decode(expire.Encode()), KvCommandComparer.Instance);
+
+        // A write without expiry stays a type 1 write, which every build with the envelope reads.
+        Assert.Equal(CommandType.Write, CommandEnvelope.ReadHeader((Put with { ExpiresAtMs = 0 }).Encode()).Type);
+    }
+
+    [Fact]
+    public void In_a_timed_write_an_unknown_condition_is_unsupported_and_a_bad_keep_flag_or_a_cut_trailer_is_corrupt()
+    {
+        var entry = (Put with { ExpiresAtMs = 5 }).Encode();
+        var condition = entry.ToArray();
+        condition[^1] = 9;
+        var keep = entry.ToArray();
+        keep[^2] = 2;
+
+        Assert.Contains("condition 9", Assert.Throws<UnsupportedCommandException>(() => KvCommand.Decode(condition)).Message, StringComparison.Ordinal);
+        Assert.Throws<CommandFormatException>(() => KvCommand.Decode(keep));
+        Assert.Throws<CommandFormatException>(() => KvCommand.Decode(entry[..^1]));
+        Assert.Throws<CommandFormatException>(() => KvCommand.Decode([.. entry, 0]));
+
+        // The expire kind exists only in timed writes; a type 1 write naming it came from a build that does not exist.
+        var plain = Put.Encode();
+        plain[3] = (byte)WriteKind.Expire;
+        Assert.Throws<UnsupportedCommandException>(() => KvCommand.Decode(plain));
+    }
+
+    [Fact]
     public void An_expire_sessions_command_is_written_in_the_envelope_as_documented()
     {
         Assert.Equal(Hex("CE 01 02 B80B000000000000"), Convert.ToHexString(KvCommand.EncodeExpireSessions(3000)));

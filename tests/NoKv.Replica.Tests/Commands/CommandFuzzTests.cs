@@ -26,7 +26,7 @@ public sealed class CommandFuzzTests
             var command = NextWrite(random);
             var entry = command.Encode();
 
-            Assert.Equal(CommandType.Write, CommandEnvelope.ReadHeader(entry).Type);
+            Assert.Equal(command.Timed ? CommandType.TimedWrite : CommandType.Write, CommandEnvelope.ReadHeader(entry).Type);
             Assert.False(KvCommand.TryDecodeExpireSessions(entry, out _), $"seed {seed}, command {i}: a write read as an expiry");
             Assert.True(KvCommandComparer.Instance.Equals(command, KvCommand.Decode(entry)), $"seed {seed}, command {i}: {command} did not round-trip");
 
@@ -52,6 +52,9 @@ public sealed class CommandFuzzTests
         valids.Add(NextLockCommand(random).Encode());
         valids.Add(NextLockCommand(random).Encode());
         valids.Add(new FencedWriteCommand(Mutator.RandomBytes(random, 1 + random.Next(16)), random.NextInt64(), NextWrite(random)).Encode());
+        valids.Add(NextTimedWrite(random).Encode());
+        valids.Add(NextTimedWrite(random).Encode());
+        valids.Add(new FencedWriteCommand(Mutator.RandomBytes(random, 1 + random.Next(16)), random.NextInt64(), NextTimedWrite(random)).Encode());
         valids.Add([3, .. KvCommand.EncodeExpireSessions(random.NextInt64())[3..]]);
 
         int decoded = 0;
@@ -88,7 +91,7 @@ public sealed class CommandFuzzTests
             if (bytes.Length > 2 && bytes[0] == CommandEnvelope.Magic && random.Next(2) == 0)
             {
                 bytes[1] = CommandEnvelope.CurrentVersion;
-                bytes[2] = (byte)random.Next(4);
+                bytes[2] = random.Next(3) == 0 ? (byte)random.Next(50, 52) : (byte)random.Next(4);
             }
 
             DecodeCheck.DecodesOrRefuses(() => DecodeByHeader(bytes), IsCommandError, bytes.Length, $"seed {seed}, input {i} ({Convert.ToHexString(bytes)})");
@@ -103,7 +106,7 @@ public sealed class CommandFuzzTests
         var header = CommandEnvelope.ReadHeader(entry);
         switch (header.Type)
         {
-            case CommandType.Write:
+            case CommandType.Write or CommandType.TimedWrite:
                 KvCommand.Decode(entry);
                 break;
             case CommandType.ExpireSessions:
@@ -112,7 +115,7 @@ public sealed class CommandFuzzTests
             case var txn when NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(txn):
                 NoKv.Replica.Commands.Txn.TxnCommands.Decode(header, entry);
                 break;
-            case CommandType.FencedWrite:
+            case CommandType.FencedWrite or CommandType.FencedTimedWrite:
                 FencedWriteCommand.Decode(header, entry);
                 break;
             case var type when LockCommand.IsLockType(type):
@@ -128,7 +131,7 @@ public sealed class CommandFuzzTests
     private static void DecodeAsTheStateMachineDoes(byte[] entry)
     {
         if (CommandEnvelope.TryReadHeader(entry, out var header)
-            && (header.Type == CommandType.FencedWrite || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
+            && (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
         {
             DecodeByHeader(entry);
         }
@@ -138,7 +141,25 @@ public sealed class CommandFuzzTests
         }
     }
 
-    private static KvCommand NextWrite(Random random)
+    /// <summary>Half of the writes carry an expiry (a timed write), the others are plain writes.</summary>
+    private static KvCommand NextWrite(Random random) => random.Next(2) == 0 ? NextTimedWrite(random) : NextPlainWrite(random);
+
+    /// <summary>A write with an expiry, keep flag or condition, or an expiry change: always a timed write.</summary>
+    private static KvCommand NextTimedWrite(Random random)
+    {
+        var write = NextPlainWrite(random);
+        var kind = random.Next(4) == 0 ? WriteKind.Expire : write.Kind;
+        var timed = write with
+        {
+            Kind = kind,
+            ExpiresAtMs = random.Next(3) == 0 ? 0 : random.NextInt64(1, long.MaxValue),
+            KeepExpiry = kind != WriteKind.Expire && random.Next(4) == 0,
+            Condition = kind == WriteKind.Expire ? (ExpireCondition)random.Next(5) : ExpireCondition.Always,
+        };
+        return timed.Timed ? timed : timed with { ExpiresAtMs = 1 };
+    }
+
+    private static KvCommand NextPlainWrite(Random random)
     {
         var kind = (WriteKind)(1 + random.Next(3));
         return new KvCommand(

@@ -44,6 +44,9 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     public ShardDescriptor Shard { get; }
 
+    /// <summary>The store's engine, for tests that look at the rows the core wrote.</summary>
+    public Database Database => _db;
+
     public ReplicaOptions Options { get; }
 
     public ReplicaCore Core { get; private set; }

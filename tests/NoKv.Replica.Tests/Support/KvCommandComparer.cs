@@ -10,6 +10,7 @@ internal sealed class KvCommandComparer : IEqualityComparer<KvCommand>
     public bool Equals(KvCommand? x, KvCommand? y) =>
         x is not null && y is not null
         && (x.Kind, x.Epoch, x.Session, x.ProposedAtMs) == (y.Kind, y.Epoch, y.Session, y.ProposedAtMs)
+        && (x.ExpiresAtMs, x.KeepExpiry, x.Condition) == (y.ExpiresAtMs, y.KeepExpiry, y.Condition)
         && x.Key.AsSpan().SequenceEqual(y.Key)
         && Same(x.Value, y.Value)
         && Same(x.Expected, y.Expected);
