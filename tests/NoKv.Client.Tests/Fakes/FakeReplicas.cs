@@ -44,6 +44,11 @@ internal sealed class FakeReplicas
         }
     }
 
+    /// <summary>What gets answer with: the value's expiry and the replica's clock (0: no expiry).</summary>
+    public long ExpiresAtMs { get; set; }
+
+    public long ServedAtMs { get; set; }
+
     public IShardReplicaGrain Grain(string key) =>
         ReplicaId.TryParse(key, out var id) ? new Replica(this, id) : throw new ArgumentException($"not a replica key: {key}");
 
@@ -61,14 +66,14 @@ internal sealed class FakeReplicas
     {
         public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
         {
-            var answer = await owner.ReceiveAsync(new ReplicaCall(id, "write", request.Session));
+            var answer = await owner.ReceiveAsync(new ReplicaCall(id, "write", request.Session, request));
             return new WriteResponse { Code = answer.Code, LeaderHint = answer.Hint, Succeeded = answer.Code == Abstractions.Errors.NoKvErrorCode.Ok, CurrentEpoch = request.Epoch };
         }
 
         public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
         {
             var answer = await owner.ReceiveAsync(new ReplicaCall(id, "get", null));
-            return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch };
+            return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch, ExpiresAtMs = owner.ExpiresAtMs, ServedAtMs = owner.ServedAtMs };
         }
 
         public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
