@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Sharding;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Store;
+using NoKv.Replica.Layout;
 using Orleans.Runtime;
 
 namespace NoKv.Grains.Hosting;
@@ -32,12 +34,20 @@ public sealed partial class ReplicaStarter : ILifecycleParticipant<ISiloLifecycl
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var starts = new List<Task>();
+        var shards = new HashSet<ShardId>();
         foreach (var shard in _layout.BootstrapMap.Shards.Append(_layout.ControllerBootstrap))
         {
             if (shard.HasReplicaOn(_store.Id))
             {
-                starts.Add(StartOneAsync(shard.ReplicaOn(_store.Id).ToGrainKey()));
+                shards.Add(shard.Id);
             }
+        }
+
+        // Replicas created after bootstrap (by splits) exist only in the engine.
+        shards.UnionWith(LocalReplicas.List(_store.Database));
+        foreach (var shard in shards)
+        {
+            starts.Add(StartOneAsync(new ReplicaId(shard, _store.Id).ToGrainKey()));
         }
 
         await Task.WhenAll(starts).ConfigureAwait(false);

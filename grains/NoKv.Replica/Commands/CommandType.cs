@@ -17,7 +17,10 @@ internal enum CommandType : byte
     /// <summary>Drop client-session dedupe rows last used before a cutoff (<see cref="ExpireSessionsCommand"/>).</summary>
     ExpireSessions = 2,
 
-    // 10-19 controller, 50-54 time to live (claimed on the bulletin board; 52-54 free).
+    /// <summary>Split the shard in two at a key (<see cref="SplitCommand"/>); the right half becomes a new shard.</summary>
+    Split = 10,
+
+    // 11-12 merge, 13-14 replica moves, 50-54 time to live (claimed on the bulletin board; 52-54 free).
 
     /// <summary>Lock a transaction's writes in this shard (<see cref="Txn.TxnPrewriteCommand"/>).</summary>
     TxnPrewrite = 20,

@@ -34,4 +34,7 @@ internal static partial class ReplicaCoreLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} hands leadership to {Peer}: {Result}")]
     public static partial void LeaderTransfer(ILogger logger, string replica, string peer, string result);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied a split: now {Left}; new {Right}")]
+    public static partial void SplitApplied(ILogger logger, string replica, string left, string right);
 }

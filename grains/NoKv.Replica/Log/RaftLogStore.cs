@@ -216,6 +216,24 @@ internal sealed class RaftLogStore : IRaftStorage
         _truncatedTerm = term;
     }
 
+    /// <summary>
+    /// Stages the Raft state of a group created by a split on this store (docs/replica.md, "Split"): an empty log
+    /// truncated at (<paramref name="index"/>, <paramref name="term"/>), a hard state at that term with nothing voted
+    /// and that index committed. Every replica of the new group starts from the same state, so the group elects a
+    /// leader without a snapshot; a peer that has no state at all is behind the first index and gets one.
+    /// </summary>
+    public static void StageInitialState(WriteBatch batch, ShardId shard, ulong index, ulong term)
+    {
+        var hs = new byte[24];
+        BinaryPrimitives.WriteUInt64LittleEndian(hs, term);
+        BinaryPrimitives.WriteUInt64LittleEndian(hs.AsSpan(16), index);
+        batch.Put(KeySpace.HardStateKey(shard), hs);
+        var truncated = new byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(truncated, index);
+        BinaryPrimitives.WriteUInt64LittleEndian(truncated.AsSpan(8), term);
+        batch.Put(KeySpace.TruncatedKey(shard), truncated);
+    }
+
     private void StageTruncated(WriteBatch batch, ulong index, ulong term)
     {
         var value = new byte[16];

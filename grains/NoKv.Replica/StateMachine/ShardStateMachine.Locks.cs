@@ -127,7 +127,7 @@ internal sealed partial class ShardStateMachine
 
         var command = LockCommand.Decode(header, data);
         bool fromClient = header.Type is CommandType.AcquireLock or CommandType.RenewLock or CommandType.ReleaseLock;
-        if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Name) || !HoldsLocks)
+        if (command.Epoch != Applying.Epoch || !Applying.Range.Contains(command.Name) || !HoldsLocks)
         {
             if (fromClient)
             {
@@ -239,7 +239,7 @@ internal sealed partial class ShardStateMachine
     private (NoKvErrorCode Code, bool Succeeded, object? Held) ExecuteFenced(WriteBatch batch, FencedWriteCommand fenced)
     {
         var command = fenced.Write;
-        if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Key))
+        if (command.Epoch != Applying.Epoch || !Applying.Range.Contains(command.Key))
         {
             return (NoKvErrorCode.WrongShard, false, null);
         }

@@ -38,14 +38,14 @@ internal sealed partial class ShardStateMachine
 
     private TxnResult? CheckKeys(long epoch, IEnumerable<byte[]> keys)
     {
-        if (epoch != _shard.Epoch)
+        if (epoch != Applying.Epoch)
         {
-            return new TxnResult(NoKvErrorCode.WrongShard, Detail: $"epoch {epoch} is not shard {_shard.Id}'s {_shard.Epoch}");
+            return new TxnResult(NoKvErrorCode.WrongShard, Detail: $"epoch {epoch} is not shard {_shard.Id}'s {Applying.Epoch}");
         }
 
         foreach (var key in keys)
         {
-            if (key.Length == 0 || !_shard.Range.Contains(key))
+            if (key.Length == 0 || !Applying.Range.Contains(key))
             {
                 return new TxnResult(NoKvErrorCode.WrongShard, Detail: $"key {KeyFormatter.Format(key)} is not in shard {_shard.Id} {_shard.Range}");
             }

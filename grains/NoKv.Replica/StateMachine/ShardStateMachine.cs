@@ -24,7 +24,7 @@ namespace NoKv.Replica.StateMachine;
 internal sealed partial class ShardStateMachine
 {
     private const uint SnapshotMagic = 0x4E534B4E; // "NKSN"
-    private const byte SnapshotVersion = 3;
+    private const byte SnapshotVersion = 4;
 
     /// <summary>Snapshots of version 2 (before the lock service) end after the data section; still installed.</summary>
     private const byte OldestSnapshotVersion = 2;
@@ -82,6 +82,12 @@ internal sealed partial class ShardStateMachine
     public ulong AppliedTerm { get; private set; }
 
     /// <summary>
+    /// The descriptor commands are checked against while a batch is staged: the applied one, or the one an earlier
+    /// entry of the batch changed (a split shrinks the range and raises the epoch for the entries after it).
+    /// </summary>
+    private ShardDescriptor Applying => _stagedShard ?? _shard;
+
+    /// <summary>
     /// Applies committed entries in order and records the new applied index with their effects, in one write.
     /// <paramref name="outcomes"/> receives one outcome per command entry (no-ops and membership entries give none).
     /// </summary>
@@ -122,6 +128,7 @@ internal sealed partial class ShardStateMachine
         _stagedShard = null;
         _stagedExpiry = false;
         ResetLockStaging();
+        ResetSplitStaging();
         ulong lastIndex = 0, lastTerm = 0;
         foreach (ref readonly var entry in committed)
         {
@@ -142,6 +149,10 @@ internal sealed partial class ShardStateMachine
                 else if (entry.Type != EntryType.Normal)
                 {
                     throw new FormatException($"entry type {entry.Type} is unknown to this build");
+                }
+                else if (TryStageSplit(batch, entry, outcomes))
+                {
+                    // A split (ShardStateMachine.Split.cs): later entries of this batch see the shrunk descriptor.
                 }
                 else if (TryStageLockCommand(batch, entry, outcomes))
                 {
@@ -231,6 +242,7 @@ internal sealed partial class ShardStateMachine
         _pendingSessions.Clear();
         CompleteMvccStage();
         CompleteLockApply();
+        CompleteSplitApply();
         return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
     }
 
@@ -307,10 +319,11 @@ internal sealed partial class ShardStateMachine
 
     /// <summary>
     /// The shard's state at the current applied index, as snapshot data:
-    /// magic (4) | version (1) = 3 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
+    /// magic (4) | version (1) = 4 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
     ///   | sessions length (8) | sessions export | data length (8) | data export
-    ///   | lock records length (8) | lock records export | fences length (8) | fences export.
-    /// Version 2 (read only) ends after the data export.
+    ///   | lock records length (8) | lock records export | fences length (8) | fences export
+    ///   | split history length (8) | split history export.
+    /// Version 3 (read only) ends after the fences, version 2 after the data export.
     /// The descriptor is a <see cref="ReplicaStateCodec"/> record with peer id 0 (the receiver puts its own).
     /// </summary>
     public byte[] ExportSnapshot()
@@ -329,6 +342,7 @@ internal sealed partial class ShardStateMachine
         WriteSection(output, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id), snapshot);
         WriteSection(output, _dataStart, _dataEnd, snapshot);
         WriteLockSections(output, snapshot);
+        WriteSection(output, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id), snapshot);
         return output.ToArray();
     }
 
@@ -371,8 +385,14 @@ internal sealed partial class ShardStateMachine
             IngestSection(data, ref position, sessionStart, sessionEnd);
             IngestSection(data, ref position, dataStart, dataEnd);
             IngestLockSections(data, ref position, incoming, hasLockSections: version >= 3);
+            if (version >= 4)
+            {
+                IngestSection(data, ref position, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id));
+            }
         }).ConfigureAwait(true);
         var batch = new WriteBatch();
+        ResetSplitStaging();
+        StageSkippedSplits(batch, _shard.Epoch, _shard.Peer(PeerId)?.Store ?? incoming.Peer(PeerId)!.Value.Store);
         batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, incoming)));
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
@@ -380,6 +400,7 @@ internal sealed partial class ShardStateMachine
         LoadFloor(replace: true);
         AppliedIndex = index;
         AppliedTerm = term;
+        CompleteSplitApply();
     }
 
     /// <summary>
@@ -397,6 +418,7 @@ internal sealed partial class ShardStateMachine
         batch.DeleteRange(_dataStart, _dataEnd);
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
         StageLockReset(batch);
+        batch.Delete(KeySpace.SplitHistoryKey(_shard.Id));
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         LoadFloor(replace: true);
@@ -406,7 +428,7 @@ internal sealed partial class ShardStateMachine
 
     private (NoKvErrorCode Code, bool Succeeded, object? Payload) Execute(WriteBatch batch, KvCommand command)
     {
-        if (command.Epoch != _shard.Epoch || !_shard.Range.Contains(command.Key))
+        if (command.Epoch != Applying.Epoch || !Applying.Range.Contains(command.Key))
         {
             return (NoKvErrorCode.WrongShard, false, null);
         }

@@ -56,6 +56,8 @@ public sealed class CommandFuzzTests
         valids.Add(NextTimedWrite(random).Encode());
         valids.Add(new FencedWriteCommand(Mutator.RandomBytes(random, 1 + random.Next(16)), random.NextInt64(), NextTimedWrite(random)).Encode());
         valids.Add([3, .. KvCommand.EncodeExpireSessions(random.NextInt64())[3..]]);
+        valids.Add(new SplitCommand(random.NextInt64(), Mutator.RandomBytes(random, 1 + random.Next(32)), new NoKv.Abstractions.Sharding.ShardId(random.NextInt64()),
+            Enumerable.Range(0, 1 + random.Next(5)).Select(i => new SplitPeer(new NoKv.Abstractions.Sharding.StoreId(i + 1), (ulong)random.NextInt64())).ToArray()).Encode());
 
         int decoded = 0;
         for (int m = 0; m < MutationsPerSeed; m++)
@@ -118,6 +120,9 @@ public sealed class CommandFuzzTests
             case CommandType.FencedWrite or CommandType.FencedTimedWrite:
                 FencedWriteCommand.Decode(header, entry);
                 break;
+            case CommandType.Split:
+                SplitCommand.Decode(header, entry);
+                break;
             case var type when LockCommand.IsLockType(type):
                 LockCommand.Decode(header, entry);
                 break;
@@ -131,7 +136,7 @@ public sealed class CommandFuzzTests
     private static void DecodeAsTheStateMachineDoes(byte[] entry)
     {
         if (CommandEnvelope.TryReadHeader(entry, out var header)
-            && (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
+            && (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite or CommandType.Split || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
         {
             DecodeByHeader(entry);
         }

@@ -30,6 +30,11 @@ internal sealed class ReplicaSimulation
     private readonly ReplicaOptions _replicaOptions;
     private readonly SimClient[] _clients;
     private readonly SimTimestampCallers _timestamps;
+    private readonly SimSplitter _splitter;
+
+    // The shard map as a controller would hold it: ranges sorted, tiling the key space; changed only by a split the
+    // splitter saw committed.
+    private readonly List<ShardDescriptor> _map = new();
     private long _sequence;
     private bool _faultsOn = true;
 
@@ -65,6 +70,41 @@ internal sealed class ReplicaSimulation
         }
 
         _timestamps = new SimTimestampCallers(this);
+        _map.Add(_shard);
+        _splitter = new SimSplitter(this);
+    }
+
+    /// <summary>Every key a client owns.</summary>
+    public IEnumerable<string> ClientKeys => _clients.SelectMany(c => c.Keys);
+
+    /// <summary>The committed shard map (the bootstrap shard, then the halves of every split).</summary>
+    public IReadOnlyList<ShardDescriptor> Map => _map;
+
+    public SimSplitter Splitter => _splitter;
+
+    /// <summary>How often a request was answered WrongShard (a client routed with a map the split had overtaken).</summary>
+    public long WrongShardAnswers { get; set; }
+
+    /// <summary>The shard of the map that holds <paramref name="key"/>.</summary>
+    public ShardDescriptor Route(byte[] key)
+    {
+        foreach (var shard in _map)
+        {
+            if (shard.Range.Contains(key))
+            {
+                return shard;
+            }
+        }
+
+        throw new InvalidOperationException($"the map does not cover key {KeyFormatter.Format(key)}");
+    }
+
+    /// <summary>Records a committed split in the map: <paramref name="left"/> replaces its shard, <paramref name="right"/> follows it.</summary>
+    public void CommitSplit(ShardDescriptor left, ShardDescriptor right)
+    {
+        int at = _map.FindIndex(s => s.Id == left.Id);
+        _map[at] = left;
+        _map.Insert(at + 1, right);
     }
 
     public SimTimestampCallers Timestamps => _timestamps;
@@ -134,6 +174,10 @@ internal sealed class ReplicaSimulation
             }
 
             _timestamps.Start(Options.DurationMs);
+            if (Options.Splits > 0)
+            {
+                _ = _splitter.RunAsync(Options.DurationMs);
+            }
 
             RunUntil(Options.DurationMs);
 
@@ -158,6 +202,11 @@ internal sealed class ReplicaSimulation
                 }
             }
 
+            if (!_splitter.Finished)
+            {
+                Violation("the splitter did not finish its last split after the cluster healed");
+            }
+
             if (_timestamps.Unfinished > 0)
             {
                 Violation($"{_timestamps.Unfinished} timestamp callers did not finish after the cluster healed");
@@ -173,7 +222,8 @@ internal sealed class ReplicaSimulation
 
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Conflicts} conflicts, {_timestamps.Replacements} oracle replacements)";
-            return $"seed {Seed}{timestamps}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
+            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1} splits ({WrongShardAnswers} WrongShard answers)";
+            return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }
         finally
         {
@@ -190,7 +240,7 @@ internal sealed class ReplicaSimulation
     {
         Schedule((long)_replicaOptions.TickInterval.TotalMilliseconds, () =>
         {
-            if (node.Core is { } core)
+            foreach (var core in node.Cores.ToArray())
             {
                 _ = core.TickAsync();
             }
@@ -261,7 +311,7 @@ internal sealed class ReplicaSimulation
     {
         if (!_context.RunUntilIdle(AnyPumping, static () => false, StallLimit))
         {
-            var stuck = _nodes.Values.Where(n => n.Core is { IsPumping: true }).Select(n => $"store {n.Store} (applied {n.Core!.AppliedIndex}, last {n.Core.LastIndex})");
+            var stuck = _nodes.Values.SelectMany(n => n.Cores.Where(c => c.IsPumping).Select(c => $"{c.Name} (applied {c.AppliedIndex}, last {c.LastIndex})"));
             throw new TimeoutException($"seed {Seed}: a replica pump made no progress for {StallLimit.TotalSeconds} s at t={Now}ms: {string.Join(", ", stuck)}; {_context.LogicalPending} logical items queued: {_context.DescribeLogical()}");
         }
     }
@@ -270,9 +320,12 @@ internal sealed class ReplicaSimulation
     {
         foreach (var node in _nodes.Values)
         {
-            if (node.Core is { IsPumping: true })
+            foreach (var core in node.Cores)
             {
-                return true;
+                if (core.IsPumping)
+                {
+                    return true;
+                }
             }
         }
 
@@ -312,40 +365,79 @@ internal sealed class ReplicaSimulation
         }
     }
 
+    /// <summary>
+    /// After the quiet period: every store runs exactly the shards of the map, each with the map's descriptor, every
+    /// group applied to the same index on every store, and all stores hold the same data (the key space model: no key
+    /// lost, duplicated or left without a shard).
+    /// </summary>
     private void CheckReplicasConverged()
     {
-        ulong applied = 0;
-        SortedDictionary<string, string>? reference = null;
-        StoreId referenceStore = default;
         foreach (var node in _nodes.Values)
         {
-            if (node.Core is not { } core)
+            if (!node.IsUp)
             {
                 Violation($"store {node.Store} is down at the end");
-                continue;
             }
+        }
 
-            if (core.ApplyHaltReason is { } halt)
+        foreach (var shard in _map)
+        {
+            ulong? applied = null;
+            StoreId referenceStore = default;
+            foreach (var node in _nodes.Values.Where(n => n.IsUp))
             {
-                Violation($"store {node.Store} stopped applying: {halt}");
-            }
+                if (node.CoreOf(shard.Id) is not { } core)
+                {
+                    Violation($"store {node.Store} holds no replica of shard {shard.Id}");
+                    continue;
+                }
 
+                if (core.ApplyHaltReason is { } halt)
+                {
+                    Violation($"{core.Name} stopped applying: {halt}");
+                }
+
+                if (core.Descriptor.ToString() != shard.ToString())
+                {
+                    Violation($"{core.Name} holds {core.Descriptor}; the map says {shard}");
+                }
+
+                if (applied is null)
+                {
+                    applied = core.AppliedIndex;
+                    referenceStore = node.Store;
+                }
+                else if (core.AppliedIndex != applied)
+                {
+                    Violation($"shard {shard.Id}: store {node.Store} applied {core.AppliedIndex}, store {referenceStore} applied {applied} after the quiet period");
+                }
+            }
+        }
+
+        foreach (var node in _nodes.Values.Where(n => n.IsUp))
+        {
+            foreach (var core in node.Cores)
+            {
+                if (!_map.Any(s => s.Id == core.Descriptor.Id))
+                {
+                    Violation($"store {node.Store} runs {core.Name}, which the map does not hold");
+                }
+            }
+        }
+
+        SortedDictionary<string, string>? reference = null;
+        StoreId first = default;
+        foreach (var node in _nodes.Values.Where(n => n.IsUp))
+        {
             var data = node.ReadAllData(KeySpace.DataPrefixOf(_shard.Id));
             if (reference is null)
             {
                 reference = data;
-                applied = core.AppliedIndex;
-                referenceStore = node.Store;
-                continue;
-            }
-
-            if (core.AppliedIndex != applied)
-            {
-                Violation($"store {node.Store} applied {core.AppliedIndex}, store {referenceStore} applied {applied} after the quiet period");
+                first = node.Store;
             }
             else if (!data.SequenceEqual(reference))
             {
-                Violation($"stores {node.Store} and {referenceStore} hold different data at applied index {applied}");
+                Violation($"stores {node.Store} and {first} hold different data");
             }
         }
     }
@@ -353,7 +445,7 @@ internal sealed class ReplicaSimulation
     /// <summary>Sends a write to a store's replica as a client's call would, or answers as a failed connection.</summary>
     public async Task<WriteResponse> CallWriteAsync(StoreId store, WriteRequest request)
     {
-        if (_nodes[store].Core is not { } core)
+        if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new WriteResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
         }
@@ -363,7 +455,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<ReadResponse> CallReadAsync(StoreId store, ReadRequest request)
     {
-        if (_nodes[store].Core is not { } core)
+        if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new ReadResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
         }
@@ -373,7 +465,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<ScanResponse> CallScanAsync(StoreId store, ScanRequest request)
     {
-        if (_nodes[store].Core is not { } core)
+        if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new ScanResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
         }

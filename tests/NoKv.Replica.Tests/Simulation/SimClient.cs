@@ -25,7 +25,9 @@ internal sealed class SimClient
     // Keys whose last write's outcome is unknown: the value is the model's or one more.
     private readonly HashSet<string> _uncertain = new();
     private long _sequence;
-    private StoreId _leaderGuess = new(1);
+
+    // The store each shard's leader was last seen on (shards appear as the simulation splits them).
+    private readonly Dictionary<ShardId, StoreId> _leaderGuess = new();
 
     public SimClient(ReplicaSimulation sim, int id)
     {
@@ -73,17 +75,20 @@ internal sealed class SimClient
     /// <summary>A linearizable read through whichever store leads; null if no answer came within the budget.</summary>
     public async Task<long?> ReadAsync(string key, long deadline)
     {
-        var request = new ReadRequest { Shard = _sim.Shard.Id, Epoch = _sim.Shard.Epoch, Key = ReplicaSimulation.Bytes(key), Consistency = ReadConsistency.Linearizable };
+        var bytes = ReplicaSimulation.Bytes(key);
         while (_sim.Now < deadline)
         {
-            var response = await _sim.CallReadAsync(_leaderGuess, request);
+            // Routed by the simulation's map at every attempt, as the client SDK refreshes its map on WrongShard.
+            var shard = _sim.Route(bytes);
+            var request = new ReadRequest { Shard = shard.Id, Epoch = shard.Epoch, Key = bytes, Consistency = ReadConsistency.Linearizable };
+            var response = await _sim.CallReadAsync(LeaderGuess(shard.Id), request);
             if (response.Code == NoKvErrorCode.Ok)
             {
                 _sim.CompletedOperations++;
                 return response.Value is null ? 0 : long.Parse(Encoding.UTF8.GetString(response.Value), CultureInfo.InvariantCulture);
             }
 
-            await Backoff(response.Code, response.LeaderHint);
+            await Backoff(shard.Id, response.Code, response.LeaderHint);
         }
 
         return null;
@@ -94,21 +99,26 @@ internal sealed class SimClient
     private async Task IncrementAsync(string key)
     {
         long current = _model[key];
-        var request = new WriteRequest
-        {
-            Shard = _sim.Shard.Id,
-            Epoch = _sim.Shard.Epoch,
-            Kind = WriteKind.CompareAndSwap,
-            Key = ReplicaSimulation.Bytes(key),
-            Expected = current == 0 ? null : Value(current),
-            Value = Value(current + 1),
-            Session = new ClientSession(_session, ++_sequence),
-        };
+        var bytes = ReplicaSimulation.Bytes(key);
 
+        // One session sequence for every attempt, whichever shard it reaches: a write that applied before its shard
+        // split and is retried at the new shard must get its recorded outcome, not apply again.
+        var session = new ClientSession(_session, ++_sequence);
         long deadline = _sim.Now + OperationBudgetMs;
         while (_sim.Now < deadline)
         {
-            var response = await _sim.CallWriteAsync(_leaderGuess, request);
+            var shard = _sim.Route(bytes);
+            var request = new WriteRequest
+            {
+                Shard = shard.Id,
+                Epoch = shard.Epoch,
+                Kind = WriteKind.CompareAndSwap,
+                Key = bytes,
+                Expected = current == 0 ? null : Value(current),
+                Value = Value(current + 1),
+                Session = session,
+            };
+            var response = await _sim.CallWriteAsync(LeaderGuess(shard.Id), request);
             if (response.Code == NoKvErrorCode.Ok)
             {
                 _sim.CompletedOperations++;
@@ -122,13 +132,13 @@ internal sealed class SimClient
                 return;
             }
 
-            if (response.Code is not (NoKvErrorCode.NotLeader or NoKvErrorCode.Timeout or NoKvErrorCode.ProposalDropped or NoKvErrorCode.StoreUnavailable))
+            if (response.Code is not (NoKvErrorCode.NotLeader or NoKvErrorCode.Timeout or NoKvErrorCode.ProposalDropped or NoKvErrorCode.StoreUnavailable or NoKvErrorCode.WrongShard))
             {
                 _sim.Violation($"client {Id}: CAS {key} answered {response.Code}: {response.Detail}");
                 return;
             }
 
-            await Backoff(response.Code, response.LeaderHint);
+            await Backoff(shard.Id, response.Code, response.LeaderHint);
         }
 
         // Gave up: the write may still apply. The next operation on the key reads first.
@@ -154,16 +164,23 @@ internal sealed class SimClient
         }
     }
 
-    private async Task Backoff(NoKvErrorCode code, StoreId? hint)
+    private StoreId LeaderGuess(ShardId shard) => _leaderGuess.TryGetValue(shard, out var store) ? store : new StoreId(1);
+
+    private async Task Backoff(ShardId shard, NoKvErrorCode code, StoreId? hint)
     {
         if (code == NoKvErrorCode.NotLeader && hint is { } leader)
         {
-            _leaderGuess = leader;
+            _leaderGuess[shard] = leader;
             await _sim.Delay(1);
             return;
         }
 
-        _leaderGuess = new StoreId(1 + _sim.Random.Next(_sim.Options.Nodes));
+        if (code == NoKvErrorCode.WrongShard)
+        {
+            _sim.WrongShardAnswers++;
+        }
+
+        _leaderGuess[shard] = new StoreId(1 + _sim.Random.Next(_sim.Options.Nodes));
         await _sim.Delay(20 + _sim.Random.Next(80));
     }
 

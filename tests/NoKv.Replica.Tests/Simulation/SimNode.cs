@@ -4,24 +4,26 @@ using NoKv.Abstractions.Sharding;
 using NoKv.Grains.Raft;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Core;
+using NoKv.Replica.Layout;
 using NoKv.Storage;
 using NoKv.Storage.Vfs;
 
 namespace NoKv.Replica.Tests.Simulation;
 
 /// <summary>
-/// One simulated store: its engine on an in-memory file system and its replica core, hosted the way the replica
-/// grain hosts it (virtual clocks instead of the system's, the simulated network instead of grain calls). Messages
-/// cross the network encoded with the production Raft wire codec.
-/// A crash keeps only what the engine synced (<see cref="MemFileSystem.CrashClone()"/>) and drops the running core.
+/// One simulated store: its engine on an in-memory file system and its replica cores (the bootstrap group and every
+/// group a split created here), hosted the way the replica grains host them (virtual clocks instead of the system's,
+/// the simulated network instead of grain calls). Messages cross the network encoded with the production Raft wire codec.
+/// A crash keeps only what the engine synced (<see cref="MemFileSystem.CrashClone()"/>) and drops the running cores.
 /// </summary>
-internal sealed class SimNode : IReplicaHost
+internal sealed class SimNode
 {
     private const string DbPath = "/store";
     private readonly ReplicaSimulation _sim;
-    private readonly ArrayBufferWriter<byte> _buffer = new();
+    private readonly Dictionary<ShardId, ReplicaCore> _cores = new();
     private MemFileSystem _fs = new();
     private Database? _db;
+    private ShardId _primary;
     private int _generation;
 
     public SimNode(ReplicaSimulation sim, StoreId store)
@@ -32,19 +34,21 @@ internal sealed class SimNode : IReplicaHost
 
     public StoreId Store { get; }
 
-    public ReplicaCore? Core { get; private set; }
+    /// <summary>The replica of the bootstrap group (null while the store is down).</summary>
+    public ReplicaCore? Core => _cores.GetValueOrDefault(_primary);
 
-    public bool IsUp => Core is not null;
+    /// <summary>Every replica the store runs now.</summary>
+    public IReadOnlyCollection<ReplicaCore> Cores => _cores.Values;
+
+    public bool IsUp => _db is not null;
 
     public int Restarts { get; private set; }
 
-    public long NowMs => _sim.Now;
-
-    public long WallClockMs => 1_700_000_000_000 + _sim.Now;
-
     public Database Database => _db ?? throw new InvalidOperationException($"store {Store} is down");
 
-    /// <summary>Opens the engine and the replica (a start or a restart after a crash).</summary>
+    public ReplicaCore? CoreOf(ShardId shard) => _cores.GetValueOrDefault(shard);
+
+    /// <summary>Opens the engine and every replica it holds, as the silo's replica starter does (a start or a restart after a crash).</summary>
     public async Task StartAsync(ShardDescriptor bootstrap, ReplicaOptions options)
     {
         _db = Database.Open(DbPath, new StorageOptions
@@ -54,48 +58,54 @@ internal sealed class SimNode : IReplicaHost
             UseMappedReads = false,
             BlockCacheBytes = 1 << 20,
         });
-        var core = await ReplicaCore.OpenAsync(_db, bootstrap.Id, Store, bootstrap, options, this, NullLogger.Instance, _sim.NextSeed());
+        _primary = bootstrap.Id;
         int generation = ++_generation;
+        await OpenAsync(bootstrap.Id, bootstrap, options, generation);
+        foreach (var shard in LocalReplicas.List(_db))
+        {
+            if (shard != bootstrap.Id)
+            {
+                await OpenAsync(shard, null, options, generation);
+            }
+        }
+    }
+
+    private async Task OpenAsync(ShardId shard, ShardDescriptor? bootstrap, ReplicaOptions options, int generation)
+    {
+        var core = await ReplicaCore.OpenAsync(_db!, shard, Store, bootstrap, options, new Host(this, shard), NullLogger.Instance, _sim.NextSeed());
         core.Failed += e => _sim.ReportFailure(Store, generation, e);
-        Core = core;
+        core.Split += (left, right) => _sim.Schedule(0, () =>
+        {
+            // Like the grain host: open the new group's replica once the split that created it is applied.
+            if (_generation == generation && !_cores.ContainsKey(right.Id))
+            {
+                _ = OpenAsync(right.Id, null, options, generation);
+            }
+        });
+        _cores[shard] = core;
     }
 
     /// <summary>Kills the store: unsynced engine data is lost, waiting clients are answered as a dropped connection would.</summary>
     public void Crash()
     {
-        var core = Core;
-        if (core is null)
+        if (_db is null)
         {
             return;
         }
 
-        Core = null;
         _generation++;
         Restarts++;
         var survivor = _fs.CrashClone();
-        core.Close();
-        _db!.Dispose();
+        foreach (var core in _cores.Values)
+        {
+            core.Close();
+        }
+
+        _cores.Clear();
+        _db.Dispose();
         _db = null;
         _fs = survivor;
     }
-
-    public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
-    {
-        if (Core is null)
-        {
-            return false;
-        }
-
-        _buffer.ResetWrittenCount();
-        foreach (var message in messages)
-        {
-            RaftMessageCodec.Write(_buffer, message);
-        }
-
-        return _sim.Network.Send(Store, to.Store, _buffer.WrittenSpan.ToArray(), messages.Length);
-    }
-
-    public bool IsStoreAvailable(StoreId store) => _sim.Node(store).IsUp;
 
     /// <summary>The replicated rows this store holds under engine prefix <paramref name="prefix"/>, for comparing replicas.</summary>
     public SortedDictionary<string, string> ReadAllData(byte prefix)
@@ -108,5 +118,41 @@ internal sealed class SimNode : IReplicaHost
         }
 
         return result;
+    }
+
+    /// <summary>What a replica grain is to its core, for one group of this store.</summary>
+    private sealed class Host : IReplicaHost
+    {
+        private readonly SimNode _node;
+        private readonly ShardId _shard;
+        private readonly ArrayBufferWriter<byte> _buffer = new();
+
+        public Host(SimNode node, ShardId shard)
+        {
+            _node = node;
+            _shard = shard;
+        }
+
+        public long NowMs => _node._sim.Now;
+
+        public long WallClockMs => 1_700_000_000_000 + _node._sim.Now;
+
+        public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
+        {
+            if (!_node.IsUp)
+            {
+                return false;
+            }
+
+            _buffer.ResetWrittenCount();
+            foreach (var message in messages)
+            {
+                RaftMessageCodec.Write(_buffer, message);
+            }
+
+            return _node._sim.Network.Send(_node.Store, to.Store, _shard, _buffer.WrittenSpan.ToArray(), messages.Length);
+        }
+
+        public bool IsStoreAvailable(StoreId store) => _node._sim.Node(store).IsUp;
     }
 }

@@ -32,4 +32,10 @@ internal sealed record SimOptions
 
     /// <summary>Log entries between compactions: small, so followers that fall behind need snapshots.</summary>
     public long SnapshotEntries { get; init; } = 64;
+
+    /// <summary>Splits the splitter makes during the faulty period (0: none; the map stays one shard).</summary>
+    public int Splits { get; init; }
+
+    /// <summary>Mean virtual milliseconds between splits.</summary>
+    public int MeanSplitIntervalMs { get; init; } = 3_000;
 }
