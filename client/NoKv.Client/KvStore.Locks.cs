@@ -8,13 +8,21 @@ namespace NoKv.Client;
 /// <summary>The lock service client (<see cref="ILockService"/>), over the same routing and retries as the key-value calls.</summary>
 internal sealed partial class KvStore : ILockService
 {
-    public async Task<LockHandle> AcquireAsync(string name, TimeSpan lease, TimeSpan waitTimeout, CancellationToken cancellationToken = default)
+    public Task<LockHandle> AcquireAsync(string name, TimeSpan lease, TimeSpan waitTimeout, CancellationToken cancellationToken = default) =>
+        AcquireAsync(name, lease, waitTimeout, LockRenewal.Manual, cancellationToken);
+
+    public async Task<LockHandle> AcquireAsync(string name, TimeSpan lease, TimeSpan waitTimeout, LockRenewal renewal, CancellationToken cancellationToken = default)
     {
         CheckLockName(name);
         long leaseMs = (long)lease.TotalMilliseconds;
         if (leaseMs is < 100 or > 24L * 60 * 60 * 1000)
         {
             throw new InvalidLockRequestException($"lease {lease} is outside 100 ms to one day");
+        }
+
+        if (!Enum.IsDefined(renewal))
+        {
+            throw new InvalidLockRequestException($"renewal {renewal} is not a LockRenewal");
         }
 
         if (waitTimeout < TimeSpan.Zero)
@@ -38,7 +46,13 @@ internal sealed partial class KvStore : ILockService
                 switch (response.Outcome)
                 {
                     case LockOutcome.Granted:
-                        return new LockHandle(this, _time, name, owner, response.Token, lease, sent);
+                        var handle = new LockHandle(this, _time, name, owner, response.Token, lease, sent);
+                        if (renewal == LockRenewal.Automatic)
+                        {
+                            handle.StartRenewal();
+                        }
+
+                        return handle;
                     case LockOutcome.Queued when _time.GetElapsedTime(started) < waitTimeout:
                         continue;
                     default:

@@ -199,6 +199,23 @@ internal sealed partial class KvStore : IKvStore
                     else
                     {
                         _router.ForgetLeader(shard.Id, store);
+                        if (response.LeaderHint is { } moved && !shard.HasReplicaOn(moved))
+                        {
+                            // The leader is on a store this map does not list: the replica set changed (a move or a
+                            // re-replication); the controller's map has it, or will within a step.
+                            try
+                            {
+                                await _router.RefreshAsync(map, retry.Token).ConfigureAwait(false);
+                            }
+                            catch (OperationCanceledException) when (retry.Token.IsCancellationRequested)
+                            {
+                                throw retry.Expired();
+                            }
+                            catch (Exception e) when (e is not NoKvException { IsRetryable: false })
+                            {
+                                retry.Fail(NoKvErrorCode.StoreUnavailable, $"shard map unavailable: {e.GetType().Name}: {e.Message}");
+                            }
+                        }
                     }
 
                     await retry.BackoffAsync().ConfigureAwait(false);

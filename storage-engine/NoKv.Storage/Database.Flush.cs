@@ -86,6 +86,8 @@ public sealed partial class Database
     /// <summary>Flush thread only: writes the oldest frozen memtable out and drops it from the list.</summary>
     private void FlushImmutable(MemTable imm)
     {
+        // The logs the switch closed: synced here, off the write path, soon after the switch.
+        SyncClosedLogs();
         long t0 = Stopwatch.GetTimestamp();
         FileMetaData? file = WriteLevel0Table(imm);
         var edit = new VersionEdit();

@@ -200,8 +200,15 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         {
             if (_backgroundError is null)
             {
-                // Sync, then a synced mark of the whole log: damage found in it at the next open is then
-                // reported as corruption instead of being taken for a power-loss tail.
+                // Closed logs first (their marks go into the current log), then sync, then a synced mark of the
+                // whole log: damage found in them at the next open is then reported as corruption instead of
+                // being taken for a power-loss tail.
+                SyncClosedLogs();
+                if (_marksPending)
+                {
+                    AppendPendingMarks();
+                }
+
                 _log.Seal();
             }
         }
@@ -224,6 +231,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private void CloseResources()
     {
         _purger.Dispose();
+        DisposeClosedLogs();
         _log?.Dispose();
         _superCache.Dispose();
         _super?.Unref();

@@ -22,6 +22,8 @@ internal static class CliApp
         WatchCommand.Create(),
         StoreCommands.Store(),
         LockCommands.Lock(),
+        OperationCommands.Shard(),
+        OperationCommands.Leader(),
     };
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>

@@ -41,15 +41,15 @@ internal static class ClusterCommands
         if (controller is { Operations.Length: > 0 })
         {
             text.AppendLine();
-            text.AppendLine("OPERATION  KIND             SHARD  STEP  FROM  TO");
+            text.AppendLine("OPERATION  KIND             SHARD  STEP  FROM  TO    WAITING");
             foreach (var op in controller.Operations)
             {
-                text.AppendLine(inv, $"{op.Id,9}  {op.Kind,-15}  {op.Shard,5}  {op.Step,4}  {op.From?.ToString() ?? "-",4}  {op.To?.ToString() ?? "-"}");
+                text.AppendLine(inv, $"{op.Id,9}  {op.Kind,-15}  {op.Shard,5}  {op.Step,4}  {op.From?.ToString() ?? "-",4}  {op.To?.ToString() ?? "-",4}  {op.Waiting ?? "-"}");
             }
         }
 
         text.AppendLine();
-        text.AppendLine("SHARD  RANGE                                 EPOCH  REPLICA  PEER      ROLE          TERM    COMMIT   APPLIED  LAST     LEADER");
+        text.AppendLine("SHARD  RANGE                                 EPOCH  REPLICA  MEMBER   PEER      ROLE          TERM    COMMIT   APPLIED  LAST     LEADER");
         foreach (var shard in report.Map.Shards)
         {
             foreach (var replica in report.Replicas)
@@ -60,13 +60,15 @@ internal static class ClusterCommands
                 }
 
                 string range = shard.Range.ToString();
+                string member = shard.PeerOn(replica.Replica.Store) is { Role: PeerRole.Learner } ? "learner" : "voter";
                 if (replica.Status is { } s)
                 {
-                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  {s.PeerId,-8}  {(s.ApplyHalt is null ? s.Role.ToString() : "HALTED"),-12}  {s.Term,6}  {s.CommitIndex,7}  {s.AppliedIndex,7}  {s.LastIndex,7}  {(s.Leader is { } l ? l.ToString() : "-")}");
+                    string role = s.ApplyHalt is not null ? "HALTED" : s.Uninitialized ? "NEW" : s.Role.ToString();
+                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  {member,-7}  {s.PeerId,-8}  {role,-12}  {s.Term,6}  {s.CommitIndex,7}  {s.AppliedIndex,7}  {s.LastIndex,7}  {(s.Leader is { } l ? l.ToString() : "-")}");
                 }
                 else
                 {
-                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  {"-",-8}  UNREACHABLE   {replica.Error}");
+                    text.AppendLine(inv, $"{shard.Id,5}  {range,-36}  {shard.Epoch,5}  {replica.Replica.Store,7}  {member,-7}  {"-",-8}  UNREACHABLE   {replica.Error}");
                 }
             }
         }

@@ -18,7 +18,7 @@ internal static class StoreCommands
 {
     public static Command Store()
     {
-        return new Command("store", "Offline forensics of a stopped store's files.") { Inspect(), Verify() };
+        return new Command("store", "Offline forensics of a stopped store's files; decommissioning a running one.") { Inspect(), Verify(), OperationCommands.Decommission() };
     }
 
     private static Command Inspect()

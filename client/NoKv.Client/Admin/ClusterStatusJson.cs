@@ -61,6 +61,7 @@ public static class ClusterStatusJson
                 WriteNumberOrNull(json, "to", op.To?.Value);
                 json.WriteNumber("created_unix_ms", op.CreatedUnixMs);
                 json.WriteNumber("step_since_unix_ms", op.StepSinceUnixMs);
+                WriteStringOrNull(json, "waiting", op.Waiting);
                 json.WriteEndObject();
             }
 

@@ -1,6 +1,8 @@
+using NoKv.Abstractions.Sharding;
+
 namespace NoKv.Client.Admin;
 
-/// <summary>Operator queries (the shard map and every replica's Raft state) and operations (splits).</summary>
+/// <summary>Operator queries (the shard map and every replica's Raft state) and operations (splits, moves, decommissioning; docs/controller.md).</summary>
 public interface INoKvAdmin
 {
     /// <summary>
@@ -16,4 +18,21 @@ public interface INoKvAdmin
     /// <exception cref="ArgumentException">No such user shard, or the key is not strictly inside its range (or, without a
     /// key, the shard holds too few keys to split).</exception>
     Task<NoKv.Abstractions.Controller.SplitOutcome> SplitShardAsync(NoKv.Abstractions.Sharding.ShardId shard, byte[]? key = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Starts moving <paramref name="shard"/>'s replica from store <paramref name="from"/> to store <paramref name="to"/>
+    /// (learner on the target, catch up, promote, hand leadership over, remove the source). Returns the operation id;
+    /// <see cref="GetClusterStatusAsync"/> shows its progress until it is gone.
+    /// </summary>
+    /// <exception cref="ArgumentException">The move contradicts the map (the source holds no replica, the target
+    /// already holds one or cannot take replicas) or the shard has an operation in progress.</exception>
+    Task<long> MoveReplicaAsync(ShardId shard, StoreId from, StoreId to, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks a store decommissioning: the controller moves its replicas away, then marks it removed.</summary>
+    /// <exception cref="ArgumentException">The store is unknown to the controller.</exception>
+    Task DecommissionStoreAsync(StoreId store, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts handing <paramref name="shard"/>'s leadership to its voter on <paramref name="to"/>; returns the operation id.</summary>
+    /// <exception cref="ArgumentException">The store holds no voter of the shard, or the shard has an operation in progress.</exception>
+    Task<long> TransferLeaderAsync(ShardId shard, StoreId to, CancellationToken cancellationToken = default);
 }

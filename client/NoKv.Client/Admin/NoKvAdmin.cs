@@ -20,9 +20,10 @@ internal sealed class NoKvAdmin : INoKvAdmin
         var pending = new List<Task<ReplicaReport>>();
         foreach (var shard in map.Shards)
         {
-            foreach (var store in shard.Replicas)
+            // Learners too: a replica being added shows how far it has caught up.
+            foreach (var peer in shard.Peers)
             {
-                pending.Add(QueryAsync(shard.ReplicaOn(store), perReplicaTimeout, cancellationToken));
+                pending.Add(QueryAsync(shard.ReplicaOn(peer.Store), perReplicaTimeout, cancellationToken));
             }
         }
 
@@ -44,6 +45,17 @@ internal sealed class NoKvAdmin : INoKvAdmin
         var replicas = await Task.WhenAll(pending).ConfigureAwait(false);
         return new ClusterStatus(map, replicas) { Controller = view, ControllerError = controllerError, ControllerReplicas = controller };
     }
+
+    public Task<long> MoveReplicaAsync(ShardId shard, StoreId from, StoreId to, CancellationToken cancellationToken = default) =>
+        Controller.StartOperationAsync(OperationKind.MoveReplica, shard, from, to).WaitAsync(cancellationToken);
+
+    public Task DecommissionStoreAsync(StoreId store, CancellationToken cancellationToken = default) =>
+        Controller.DecommissionStoreAsync(store).WaitAsync(cancellationToken);
+
+    public Task<long> TransferLeaderAsync(ShardId shard, StoreId to, CancellationToken cancellationToken = default) =>
+        Controller.StartOperationAsync(OperationKind.TransferLeader, shard, null, to).WaitAsync(cancellationToken);
+
+    private IControllerGrain Controller => _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster);
 
     private async Task<ReplicaReport> QueryAsync(ReplicaId replica, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -19,6 +19,13 @@ public interface ILockService
     /// <exception cref="NoKv.Abstractions.Errors.InvalidLockRequestException">A lease outside 100 ms to one day, or a negative wait.</exception>
     Task<LockHandle> AcquireAsync(string name, TimeSpan lease, TimeSpan waitTimeout, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="AcquireAsync(string, TimeSpan, TimeSpan, CancellationToken)"/>; with <see cref="LockRenewal.Automatic"/>
+    /// the handle renews its lease in the background (a third of the way through it, then again) until released,
+    /// disposed or lost, and cancels <see cref="LockHandle.LostToken"/> when it can no longer prove it holds the lock.
+    /// </summary>
+    Task<LockHandle> AcquireAsync(string name, TimeSpan lease, TimeSpan waitTimeout, LockRenewal renewal, CancellationToken cancellationToken = default);
+
     /// <summary>The lock's holder, token and queue length, read linearizably from its shard's leader.</summary>
     Task<LockStatus> GetStatusAsync(string name, CancellationToken cancellationToken = default);
 

@@ -22,7 +22,6 @@ internal static class RespErrors
     public const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
     /// <summary>NoKV's own: the store cannot yet keep a time to live.</summary>
-    public const string ExpiryUnsupported = "ERR key expiry is not supported by this NoKV build yet (TTL reports -1 for every existing key)";
 
     public static string WrongArity(string command) => $"ERR wrong number of arguments for '{command}' command";
 

@@ -61,7 +61,7 @@ internal static class StringCommands
         bool apply = !(options.Nx && old is not null) && !(options.Xx && old is null);
         if (apply)
         {
-            view.Set(args[1], args.ToArray(2));
+            view.Set(args[1], args.ToArray(2), options.Expiry);
         }
 
         if (options.Get)
@@ -70,6 +70,64 @@ internal static class StringCommands
         }
 
         return apply ? RespReply.Ok : RespReply.Nil;
+    }
+
+    /// <summary>SETEX key seconds value and PSETEX key milliseconds value: a SET with a time to live.</summary>
+    public static RespReply SetEx(RespRequest args, KeyView view)
+    {
+        if (!RespAscii.TryParseInt64(args[2], out long time))
+        {
+            return RespReply.Error(RespErrors.NotInteger);
+        }
+
+        bool seconds = args.Is(0, "SETEX"u8);
+        if (time <= 0 || (seconds && time > long.MaxValue / 1000))
+        {
+            return RespReply.Error(RespErrors.InvalidExpire(seconds ? "setex" : "psetex"));
+        }
+
+        view.Set(args[1], args.ToArray(3), ExpiryWrite.Ttl(seconds ? time * 1000 : time));
+        return RespReply.Ok;
+    }
+
+    /// <summary>GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]: the value, and a new expiry if one is given.</summary>
+    public static RespReply GetEx(RespRequest args, KeyView view)
+    {
+        ExpiryWrite? change = null;
+        for (int i = 2; i < args.Count; i++)
+        {
+            if (args.Is(i, "PERSIST"u8) && change is null)
+            {
+                change = ExpiryWrite.Clear;
+            }
+            else if ((args.Is(i, "EX"u8) || args.Is(i, "PX"u8) || args.Is(i, "EXAT"u8) || args.Is(i, "PXAT"u8)) && change is null && i + 1 < args.Count)
+            {
+                if (!RespAscii.TryParseInt64(args[i + 1], out long time))
+                {
+                    return RespReply.Error(RespErrors.NotInteger);
+                }
+
+                change = SetOptions.ParseExpiry(args, i, time);
+                if (change is null)
+                {
+                    return RespReply.Error(RespErrors.InvalidExpire("getex"));
+                }
+
+                i++;
+            }
+            else
+            {
+                return RespReply.Error(RespErrors.Syntax);
+            }
+        }
+
+        var value = view.Get(args[1]);
+        if (value is not null && change is { } write && !(write.Mode == ExpiryWriteMode.Clear && view.RemainingMs(args[1]) == -1))
+        {
+            view.Set(args[1], value, write);
+        }
+
+        return RespReply.Bulk(value);
     }
 
     /// <summary>SETNX (what client libraries send for "set if not exists" without an expiry): 1 if set, 0 if the key existed.</summary>
@@ -124,7 +182,7 @@ internal static class StringCommands
         var next = new byte[length];
         old?.CopyTo(next, 0);
         suffix.CopyTo(next.AsSpan(old?.Length ?? 0));
-        view.Set(args[1], next);
+        view.Set(args[1], next, ExpiryWrite.Keep);
         return RespReply.Int(length);
     }
 
@@ -147,7 +205,7 @@ internal static class StringCommands
             return RespReply.Error(RespErrors.Overflow);
         }
 
-        view.Set(args[1], System.Text.Encoding.ASCII.GetBytes(next.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        view.Set(args[1], System.Text.Encoding.ASCII.GetBytes(next.ToString(System.Globalization.CultureInfo.InvariantCulture)), ExpiryWrite.Keep);
         return RespReply.Int(next);
     }
 }

@@ -88,7 +88,8 @@ internal sealed class CommandExecutor
                 byte[]? original = null;
                 if (keys.Count == 1)
                 {
-                    original = await _store.GetAsync(keys[0], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var read = await _store.GetWithExpiryAsync(keys[0], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    original = read?.Value;
                     foreach (var w in watched)
                     {
                         if (!SameValue(w.Value, original))
@@ -97,7 +98,7 @@ internal sealed class CommandExecutor
                         }
                     }
 
-                    view.Load(keys[0], original);
+                    view.Load(keys[0], read);
                 }
 
                 var replies = new RespReply[queue.Count];
@@ -106,7 +107,7 @@ internal sealed class CommandExecutor
                     replies[i] = queue[i].Spec.Transition!(queue[i].Args, view);
                 }
 
-                if (!view.Written || await _store.CompareAndSwapAsync(keys[0], Optional(original), Optional(view[0].Current), cancellationToken).ConfigureAwait(false))
+                if (!view.Written || await SwapAsync(keys[0], original, view[0], cancellationToken).ConfigureAwait(false))
                 {
                     return RespReply.Array(replies);
                 }
@@ -153,8 +154,9 @@ internal sealed class CommandExecutor
             byte[]? original = null;
             if (reads)
             {
-                original = await _store.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-                view.Load(key, original);
+                var read = await _store.GetWithExpiryAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+                original = read?.Value;
+                view.Load(key, read);
             }
             else
             {
@@ -170,11 +172,13 @@ internal sealed class CommandExecutor
             var next = view[0].Current;
             if (!reads)
             {
-                await (next is null ? _store.DeleteAsync(key, cancellationToken) : _store.PutAsync(key, next, cancellationToken)).ConfigureAwait(false);
+                await (next is null ? _store.DeleteAsync(key, cancellationToken)
+                    : view[0].Expiry.ToOptions() is { } options ? _store.PutAsync(key, next, options, cancellationToken)
+                    : _store.PutAsync(key, next, cancellationToken)).ConfigureAwait(false);
                 return reply;
             }
 
-            if (await _store.CompareAndSwapAsync(key, Optional(original), Optional(next), cancellationToken).ConfigureAwait(false))
+            if (await SwapAsync(key, original, view[0], cancellationToken).ConfigureAwait(false))
             {
                 return reply;
             }
@@ -260,10 +264,12 @@ internal sealed class CommandExecutor
     }
 
     /// <summary>
-    /// A value or absence, as the SDK's CompareAndSwap takes it. Passing a null byte[] straight to a
-    /// ReadOnlyMemory&lt;byte&gt;? parameter would convert it to an empty value, not to "absent".
+    /// Writes what the command left in <paramref name="entry"/> if the key still holds <paramref name="original"/>: the
+    /// new value (or a delete) with the expiry the command gave it. A change of the expiry alone is a swap of the value
+    /// for itself with the new expiry, so it too is lost, and recomputed, if the value changed meanwhile.
     /// </summary>
-    private static ReadOnlyMemory<byte>? Optional(byte[]? value) => value is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(value);
+    private Task<bool> SwapAsync(ReadOnlyMemory<byte> key, byte[]? original, KeyView.Entry entry, CancellationToken cancellationToken) =>
+        _store.CompareAndSwapAsync(key, KvExpected.Of(original), entry.Current, entry.Current is null ? null : entry.Expiry.ToOptions(), cancellationToken);
 
     private static Task BackoffAsync(int attempt, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using NoKv.Client;
+
 namespace NoKv.Resp.Execution;
 
 /// <summary>
@@ -20,6 +22,10 @@ internal sealed class KeyView
     /// <summary>Adds a key read from the store (<paramref name="value"/> null = absent).</summary>
     public void Load(ReadOnlyMemory<byte> key, byte[]? value) => _entries.Add(new Entry(key, value, Loaded: true));
 
+    /// <summary>Adds a key read from the store with its expiry (null = absent or expired).</summary>
+    public void Load(ReadOnlyMemory<byte> key, KvValue? value) =>
+        _entries.Add(new Entry(key, value?.Value, Loaded: true) { Read = value });
+
     /// <summary>Adds a key the command only writes (its current value was not read).</summary>
     public void LoadBlind(ReadOnlyMemory<byte> key) => _entries.Add(new Entry(key, null, Loaded: false));
 
@@ -34,14 +40,65 @@ internal sealed class KeyView
         return entry.Current;
     }
 
-    /// <summary>Sets the key's value; null deletes it.</summary>
-    public void Set(ReadOnlySpan<byte> key, byte[]? value)
+    /// <summary>Sets the key's value, which then never expires (Redis SET); null deletes it.</summary>
+    public void Set(ReadOnlySpan<byte> key, byte[]? value) => Set(key, value, ExpiryWrite.Clear);
+
+    /// <summary>Sets the key's value with <paramref name="expiry"/>; null deletes it.</summary>
+    public void Set(ReadOnlySpan<byte> key, byte[]? value, ExpiryWrite expiry)
     {
         var entry = Find(key);
         entry.Current = value;
+
+        // Keeping the expiry after an earlier write in the same transaction keeps what that write gave the key.
+        if (!(expiry.Mode == ExpiryWriteMode.Keep && entry.Changed))
+        {
+            entry.Expiry = expiry;
+        }
+
         entry.Changed = true;
         Written = true;
     }
+
+    /// <summary>
+    /// The key's live value as read with its expiry: -2 when absent, -1 when it never expires, else the milliseconds
+    /// it had left by the serving leader's clock. REQUIRES: the key was loaded with its expiry.
+    /// </summary>
+    public long RemainingMs(ReadOnlySpan<byte> key)
+    {
+        var entry = Find(key);
+        if (entry.Current is null)
+        {
+            return -2;
+        }
+
+        if (entry.Changed)
+        {
+            // Changed earlier in the same transaction: what that write gives it.
+            return entry.Expiry.Mode switch
+            {
+                ExpiryWriteMode.Ttl => entry.Expiry.Milliseconds,
+                ExpiryWriteMode.At => Math.Max(0, entry.Expiry.Milliseconds - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
+                ExpiryWriteMode.Keep => OriginalRemaining(entry),
+                _ => -1,
+            };
+        }
+
+        return OriginalRemaining(entry);
+    }
+
+    /// <summary>The absolute expiry (Unix ms) of the key's value as read; 0 when it never expires or is absent.</summary>
+    public long ExpiresAtMs(ReadOnlySpan<byte> key)
+    {
+        var entry = Find(key);
+        return entry.Current is null ? 0
+            : entry.Changed && entry.Expiry.Mode == ExpiryWriteMode.At ? entry.Expiry.Milliseconds
+            : entry.Changed && entry.Expiry.Mode == ExpiryWriteMode.Ttl ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + entry.Expiry.Milliseconds
+            : entry.Changed && entry.Expiry.Mode == ExpiryWriteMode.Clear ? 0
+            : entry.Read?.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0;
+    }
+
+    private static long OriginalRemaining(Entry entry) =>
+        entry.Read is { TimeToLive: { } ttl } ? (long)ttl.TotalMilliseconds : -1;
 
     public Entry this[int index] => _entries[index];
 
@@ -78,5 +135,11 @@ internal sealed class KeyView
         public bool Loaded { get; }
 
         public bool Changed { get; set; }
+
+        /// <summary>The read with its expiry, when the executor loaded one.</summary>
+        public KvValue? Read { get; init; }
+
+        /// <summary>What the write does to the expiry (meaningful when <see cref="Changed"/>).</summary>
+        public ExpiryWrite Expiry { get; set; }
     }
 }

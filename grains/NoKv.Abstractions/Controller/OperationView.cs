@@ -12,4 +12,5 @@ public sealed record OperationView(
     [property: Id(4)] StoreId? From,
     [property: Id(5)] StoreId? To,
     [property: Id(6)] long CreatedUnixMs,
-    [property: Id(7)] long StepSinceUnixMs);
+    [property: Id(7)] long StepSinceUnixMs,
+    [property: Id(8)] string? Waiting = null);

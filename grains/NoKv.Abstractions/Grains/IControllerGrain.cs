@@ -25,4 +25,18 @@ public interface IControllerGrain : IGrainWithIntegerKey
     /// <exception cref="ArgumentException">No such user shard, or the key is not strictly inside its range.</exception>
     [Alias("SplitShard")]
     Task<SplitOutcome> SplitShardAsync(Sharding.ShardId shard, byte[]? key);
+
+    /// <summary>
+    /// Starts an operation: <see cref="OperationKind.MoveReplica"/> of <paramref name="shard"/>'s replica from store
+    /// <paramref name="from"/> to <paramref name="to"/>, or <see cref="OperationKind.TransferLeader"/> to
+    /// <paramref name="to"/>. Returns the operation id; it then runs in the controller's operation loop.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation contradicts the map, or the shard has one in progress.</exception>
+    [Alias("StartOperation")]
+    Task<long> StartOperationAsync(OperationKind kind, Sharding.ShardId shard, Sharding.StoreId? from, Sharding.StoreId to);
+
+    /// <summary>Marks a store decommissioning: its replicas are moved away, then it is marked removed.</summary>
+    /// <exception cref="ArgumentException">The store is unknown to the controller.</exception>
+    [Alias("DecommissionStore")]
+    Task DecommissionStoreAsync(Sharding.StoreId store);
 }

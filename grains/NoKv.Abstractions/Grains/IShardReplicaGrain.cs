@@ -51,4 +51,31 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     /// <summary>The key that halves this replica's rows by size, or null when it holds fewer than two keys.</summary>
     [Alias("MiddleKey")]
     Task<byte[]?> GetMiddleKeyAsync();
+
+    /// <summary>
+    /// Creates an empty replica of <paramref name="shard"/> for the new peer <paramref name="peerId"/> on this grain's
+    /// store (the controller, before adding the peer as a learner). It waits for the leader's snapshot. Idempotent
+    /// (AlreadyDone for the same peer); Refused when the store holds another peer of the shard or used the peer id.
+    /// </summary>
+    [Alias("CreateReplica")]
+    Task<ReplicaAdminResult> CreateReplicaAsync(Sharding.ShardDescriptor shard, ulong peerId);
+
+    /// <summary>
+    /// Proposes one membership change on this replica, which must lead, and answers once it is applied here
+    /// (NotLeader with a hint otherwise; InvalidRange with a detail when it contradicts the membership).
+    /// </summary>
+    [Alias("ChangeMembership")]
+    Task<WriteResponse> ChangeMembershipAsync(Sharding.MembershipChangeKind kind, Sharding.PeerDescriptor peer, CancellationToken cancellationToken = default);
+
+    /// <summary>Asks this replica, which must lead, to hand leadership to the voter on <paramref name="store"/>.</summary>
+    [Alias("TransferLeader")]
+    Task<WriteResponse> TransferLeaderAsync(Sharding.StoreId store);
+
+    /// <summary>
+    /// Destroys this store's replica if it is peer <paramref name="peerId"/>, which the shard must have removed: closes
+    /// it, deletes its log and state and the data no other local replica covers, and leaves a tombstone so the peer
+    /// never comes back. Idempotent.
+    /// </summary>
+    [Alias("DestroyReplica")]
+    Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId);
 }

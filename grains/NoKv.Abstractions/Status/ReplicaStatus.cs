@@ -34,4 +34,7 @@ public sealed class ReplicaStatus
 
     /// <summary>Why this replica stopped applying (a committed entry this build cannot read), or null.</summary>
     [Id(12)] public string? ApplyHalt { get; init; }
+
+    /// <summary>True for a replica created empty for a peer being added, until the leader's snapshot arrives.</summary>
+    [Id(13)] public bool Uninitialized { get; init; }
 }

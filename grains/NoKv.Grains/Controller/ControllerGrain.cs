@@ -32,9 +32,13 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     // Operations this activation is running, so the periodic resume does not start a second copy of them.
     private readonly HashSet<long> _running = new();
+    private readonly OperationLoop _operations;
     private IGrainTimer? _timer;
+    private IGrainTimer? _operationTimer;
     private bool _evaluating;
+    private bool _operating;
     private string? _lastError;
+    private string? _lastOperationError;
 
     public ControllerGrain(IGrainFactory grains, ClusterLayout layout, IOptions<NoKvControllerOptions> options, ILocalSiloDetails silo, ILogger<ControllerGrain> logger)
     {
@@ -44,6 +48,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         _logger = logger;
         _group = new ControllerGroupClient(new GrainControllerTransport(grains), layout.ControllerBootstrap.Replicas, Random.Shared.Next(), _options.AttemptTimeout, _options.OperationTimeout);
         _liveness = new StoreLiveness(_group, layout.BootstrapMap, _options.StoreDownAfter);
+        var moves = new ReplicaMoveOptions { StepTimeout = _options.OperationStepTimeout, TransferTimeout = _options.LeaderTransferTimeout };
+        _operations = new OperationLoop(_group, new GrainReplicaAdmin(grains, _options.AttemptTimeout, _options.OperationTimeout), moves, _options.MaxOperations);
         _splits = new SplitOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout));
     }
 
@@ -103,6 +109,10 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             static (grain, _) => grain.EvaluateAsync(),
             this,
             new GrainTimerCreationOptions(TimeSpan.Zero, _options.HeartbeatInterval) { Interleave = true, KeepAlive = true });
+        _operationTimer = this.RegisterGrainTimer(
+            static (grain, _) => grain.RunOperationsAsync(),
+            this,
+            new GrainTimerCreationOptions(_options.OperationInterval, _options.OperationInterval) { Interleave = true, KeepAlive = true });
         LogActivated(_silo.SiloAddress.ToString());
         return Task.CompletedTask;
     }
@@ -110,7 +120,79 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
+        _operationTimer?.Dispose();
         return Task.CompletedTask;
+    }
+
+    public async Task<long> StartOperationAsync(OperationKind kind, ShardId shard, StoreId? from, StoreId to)
+    {
+        await _liveness.EnsureSeededAsync().ConfigureAwait(true);
+        long id = await _operations.StartAsync(kind, shard, from, to).ConfigureAwait(true);
+        LogOperationStarted(id, kind.ToString(), shard.Value, from?.Value ?? 0, to.Value);
+        return id;
+    }
+
+    public async Task DecommissionStoreAsync(StoreId store)
+    {
+        await _liveness.EnsureSeededAsync().ConfigureAwait(true);
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var row = await _group.ReadAsync(ControllerRows.Store(store)).ConfigureAwait(true)
+                ?? throw new ArgumentException($"store {store} is unknown to the controller", nameof(store));
+            var record = StoreRecord.Decode(row);
+            if (record.State is StoreState.Decommissioning or StoreState.Removed)
+            {
+                return;
+            }
+
+            var next = record with { State = StoreState.Decommissioning, StateSinceUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
+            if (await _group.CompareAndSwapAsync(ControllerRows.Store(store), row, next.Encode()).ConfigureAwait(true))
+            {
+                LogDecommissioning(store.Value);
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"store {store}'s row kept changing; try again");
+    }
+
+    private async Task RunOperationsAsync()
+    {
+        if (_operating)
+        {
+            return;
+        }
+
+        _operating = true;
+        try
+        {
+            var used = _liveness.Heartbeats.ToDictionary(h => h.Heartbeat.Store, h => h.Heartbeat.UsedBytes);
+            var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store)).ConfigureAwait(true);
+            if (changes > 0)
+            {
+                LogOperationsProgressed(changes);
+            }
+
+            foreach (var error in errors)
+            {
+                LogOperationError(error);
+            }
+
+            _lastOperationError = null;
+        }
+        catch (Exception e)
+        {
+            string error = $"{e.GetType().Name}: {e.Message}";
+            if (error != _lastOperationError)
+            {
+                _lastOperationError = error;
+                LogOperationError(error);
+            }
+        }
+        finally
+        {
+            _operating = false;
+        }
     }
 
     public Task HeartbeatAsync(StoreHeartbeat heartbeat)
@@ -159,7 +241,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 hb?.Shards.Where(x => x.IsLeader).Sum(x => x.ReadsPerSecond) ?? 0,
                 record.StateSinceUnixMs);
         }).ToArray();
-        var operations = snapshot.Operations.Select(o => new OperationView(o.Id, o.Kind, o.Shard, o.Step, o.From, o.To, o.CreatedUnixMs, o.StepSinceUnixMs)).ToArray();
+        var operations = snapshot.Operations.Select(o => new OperationView(o.Id, o.Kind, o.Shard, o.Step, o.From, o.To, o.CreatedUnixMs, o.StepSinceUnixMs, _operations.Waiting.GetValueOrDefault(o.Id))).ToArray();
         return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _groupStores);
     }
 
@@ -216,4 +298,16 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Controller could not evaluate store health: {Error}")]
     private partial void LogEvaluationFailed(string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller started operation {Id}: {Kind} of shard {Shard} from store {From} to store {To}")]
+    private partial void LogOperationStarted(long id, string kind, long shard, int from, int to);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store {Store} is decommissioning: its replicas move away")]
+    private partial void LogDecommissioning(int store);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Controller operations: {Changes} step(s) recorded or operations started/finished")]
+    private partial void LogOperationsProgressed(int changes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Controller operation loop: {Error}")]
+    private partial void LogOperationError(string error);
 }

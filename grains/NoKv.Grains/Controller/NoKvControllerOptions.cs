@@ -17,4 +17,16 @@ public sealed class NoKvControllerOptions
 
     /// <summary>How long a silo serves the shard map from its cache before reading it from the controller again.</summary>
     public TimeSpan MapCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Period of the operation loop (moves, re-replication, decommission, leadership transfers).</summary>
+    public TimeSpan OperationInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>At most this many operations run at once (re-replicating a dead store's shards included).</summary>
+    public int MaxOperations { get; set; } = 8;
+
+    /// <summary>How long an operation step may make no progress before it rolls back or gives up (see ReplicaMoveOptions.StepTimeout).</summary>
+    public TimeSpan OperationStepTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a leadership transfer may take before it is abandoned.</summary>
+    public TimeSpan LeaderTransferTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

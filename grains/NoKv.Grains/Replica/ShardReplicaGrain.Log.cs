@@ -16,6 +16,15 @@ public sealed partial class ShardReplicaGrain
     [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica}: send to peer {To} failed: {Reason}")]
     private partial void LogSendFailed(string replica, ulong to, string reason);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica}: this store holds no replica of the shard")]
+    private partial void LogNoReplica(string replica);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: created empty for new peer {Peer} (new: {Created})")]
+    private partial void LogCreated(string replica, ulong peer, bool created);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: destroyed removed peer {Peer} (had rows: {Destroyed})")]
+    private partial void LogDestroyed(string replica, ulong peer, bool destroyed);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} created by a split did not start: {Reason}")]
     private partial void LogSplitStartFailed(string replica, string reason);
 }

@@ -57,7 +57,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly ArrayBufferWriter<byte> _outgoing = new();
 
     private ReplicaId _id;
-    private ReplicaCore _core = null!;
+    private ReplicaCore? _core;
     private IGrainTimer? _timer;
 
     public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches, LocalReplicaRegistry registry)
@@ -93,24 +93,32 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
         try
         {
-            _core = await ReplicaCore.OpenAsync(
-                _store.Database,
-                _id.Shard,
-                _id.Store,
-                _layout.BootstrapDescriptor(_id.Shard),
-                _options,
-                this,
-                _loggers.CreateLogger<ReplicaCore>(),
-                HashCode.Combine(key, Environment.TickCount64));
+            await OpenCoreAsync().ConfigureAwait(true);
         }
-        catch (ReplicaNotFoundException e)
+        catch (ReplicaNotFoundException)
         {
-            throw new ArgumentException(e.Message, e);
+            // This store holds no replica of the shard (never did, or it was moved away and destroyed). The activation
+            // stays empty: requests are answered WrongShard, Raft messages dropped, until CreateReplicaAsync makes one.
+            LogNoReplica(key);
         }
+    }
 
-        _core.Failed += _ => DeactivateOnIdle();
-        _core.Split += OnSplit;
-        _registry.Add(_id.Shard, _core.Load);
+    private async Task OpenCoreAsync()
+    {
+        string key = _id.ToGrainKey();
+        var core = await ReplicaCore.OpenAsync(
+            _store.Database,
+            _id.Shard,
+            _id.Store,
+            _layout.BootstrapDescriptor(_id.Shard),
+            _options,
+            this,
+            _loggers.CreateLogger<ReplicaCore>(),
+            HashCode.Combine(key, Environment.TickCount64)).ConfigureAwait(true);
+        _core = core;
+        core.Failed += _ => DeactivateOnIdle();
+        core.Split += OnSplit;
+        _registry.Add(_id.Shard, core.Load);
         PublishLoad();
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.OnTickAsync(),
@@ -132,33 +140,172 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public Task StartAsync() => Task.CompletedTask;
 
-    public Task<ReplicaStatus> GetStatusAsync() => Task.FromResult(_core.GetStatus(_silo.SiloAddress.ToString()));
+    public Task<ReplicaStatus> GetStatusAsync() => Task.FromResult(_core is { } core ? core.GetStatus(_silo.SiloAddress.ToString()) : new ReplicaStatus
+    {
+        // No replica here: peer id 0 and no descriptor say so.
+        Replica = _id,
+        Role = ReplicaRole.Follower,
+        Term = 0,
+        CommitIndex = 0,
+        AppliedIndex = 0,
+        LastIndex = 0,
+        FirstIndex = 0,
+        Epoch = 0,
+        SiloAddress = _silo.SiloAddress.ToString(),
+    });
 
-    public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) => _core.WriteAsync(request, cancellationToken);
+    public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.WriteAsync(request, cancellationToken) : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
-    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) => _core.GetAsync(request, cancellationToken);
+    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.GetAsync(request, cancellationToken) : Task.FromResult(new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
-    public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) => _core.ScanAsync(request, cancellationToken);
+    public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.ScanAsync(request, cancellationToken) : Task.FromResult(new ScanResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
-    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) => _core.TxnAsync(request, cancellationToken);
+    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.TxnAsync(request, cancellationToken) : Task.FromResult(new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
-    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => _core.LockAsync(request, cancellationToken);
+    public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.LockAsync(request, cancellationToken) : Task.FromResult(new NoKv.Abstractions.Locks.LockResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+
+    public async Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        if (shard.Id != _id.Shard)
+        {
+            return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"replica {_id} cannot hold shard {shard.Id}");
+        }
+
+        if (_core is { } existing)
+        {
+            return existing.PeerId == peerId
+                ? new ReplicaAdminResult(ReplicaAdminOutcome.AlreadyDone)
+                : new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store} already holds peer {existing.PeerId} of shard {shard.Id}");
+        }
+
+        bool created;
+        try
+        {
+            created = await ReplicaDirectory.CreateAsync(_store.Database, shard, _id.Store, peerId).ConfigureAwait(true);
+        }
+        catch (ReplicaConflictException e)
+        {
+            return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, e.Message);
+        }
+
+        if (_core is null)
+        {
+            await OpenCoreAsync().ConfigureAwait(true);
+        }
+
+        LogCreated(_id.ToGrainKey(), peerId, created);
+        return new ReplicaAdminResult(created ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
+    }
+
+    public async Task<WriteResponse> ChangeMembershipAsync(MembershipChangeKind kind, PeerDescriptor peer, CancellationToken cancellationToken = default)
+    {
+        if (_core is not { } core)
+        {
+            return new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail };
+        }
+
+        var type = kind switch
+        {
+            MembershipChangeKind.AddLearner => ConfChangeType.AddLearnerNode,
+            MembershipChangeKind.Promote => ConfChangeType.AddNode,
+            MembershipChangeKind.Remove => ConfChangeType.RemoveNode,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown membership change"),
+        };
+        try
+        {
+            return await core.ChangeMembershipAsync(type, peer with { Role = kind == MembershipChangeKind.AddLearner ? PeerRole.Learner : PeerRole.Voter }, cancellationToken).ConfigureAwait(true);
+        }
+        catch (ArgumentException e)
+        {
+            return new WriteResponse { Code = NoKvErrorCode.InvalidRange, Detail = e.Message, CurrentEpoch = core.Descriptor.Epoch };
+        }
+    }
+
+    public async Task<WriteResponse> TransferLeaderAsync(StoreId store)
+    {
+        if (_core is not { } core)
+        {
+            return new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail };
+        }
+
+        try
+        {
+            return await core.TransferLeadershipAsync(store).ConfigureAwait(true);
+        }
+        catch (ArgumentException e)
+        {
+            return new WriteResponse { Code = NoKvErrorCode.InvalidRange, Detail = e.Message, CurrentEpoch = core.Descriptor.Epoch };
+        }
+    }
+
+    public async Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId)
+    {
+        if (_core is { } core)
+        {
+            if (core.PeerId != peerId)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store} holds peer {core.PeerId} of shard {_id.Shard}, not {peerId}");
+            }
+
+            if (core.Descriptor.Peer(peerId) is not null && core.IsLeader)
+            {
+                // A leader still names itself: the removal is not committed (a removed leader steps down on applying it).
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} still leads shard {_id.Shard}");
+            }
+
+            _timer?.Dispose();
+            _timer = null;
+            core.Close();
+            _registry.Remove(_id.Shard, core.Load);
+            _core = null;
+
+            // A pump that was mid-Ready when the core closed finishes its engine write first; destroying under it
+            // could let that write recreate rows of the destroyed peer.
+            for (int i = 0; i < 500 && core.IsPumping; i++)
+            {
+                await Task.Delay(10).ConfigureAwait(true);
+            }
+        }
+
+        bool destroyed = await ReplicaDirectory.DestroyAsync(_store.Database, _id.Shard, peerId).ConfigureAwait(true);
+        LogDestroyed(_id.ToGrainKey(), peerId, destroyed);
+        return new ReplicaAdminResult(destroyed ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
+    }
+
+    private string NoReplicaDetail => $"store {_id.Store} holds no replica of shard {_id.Shard}";
 
     public Task<WriteResponse> SplitAsync(SplitShardRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Shard != _id.Shard)
+        if (_core is not { } core)
         {
-            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = _core.Descriptor.Epoch, Detail = $"replica {_id} is not of shard {request.Shard}" });
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
         }
 
-        return _core.SplitAsync(request.ExpectedEpoch, request.SplitKey, request.NewShard, request.NewPeers);
+        if (request.Shard != _id.Shard)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = core.Descriptor.Epoch, Detail = $"replica {_id} is not of shard {request.Shard}" });
+        }
+
+        return core.SplitAsync(request.ExpectedEpoch, request.SplitKey, request.NewShard, request.NewPeers);
     }
 
-    public Task<byte[]?> GetMiddleKeyAsync() => Task.FromResult(_core.MiddleKey());
+    public Task<byte[]?> GetMiddleKeyAsync() => Task.FromResult(_core?.MiddleKey());
 
     public Task DeliverAsync(RaftMessageBatch batch)
     {
+        if (_core is null)
+        {
+            // No replica here (yet, or any more): messages for an unknown peer are dropped.
+            return Task.CompletedTask;
+        }
+
         if (batch.Shard != _id.Shard || batch.To != _id.Store)
         {
             LogMisrouted(_id.ToGrainKey(), batch.Shard.Value, batch.To.Value);
@@ -243,9 +390,14 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     private Task OnTickAsync()
     {
-        RefreshDownStores();
+        if (_core is not { } core)
+        {
+            return Task.CompletedTask;
+        }
+
+        RefreshDownStores(core);
         PublishLoad();
-        return _core.TickAsync();
+        return core.TickAsync();
     }
 
     /// <summary>
@@ -271,7 +423,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
     }
 
-    private void PublishLoad() => _core.Load.Publish(_core.IsLeader, (long)_core.AppliedIndex, _core.Descriptor.Epoch, _core.Descriptor.ConfVersion);
+    private void PublishLoad()
+    {
+        if (_core is { } core)
+        {
+            core.Load.Publish(core.IsLeader, (long)core.AppliedIndex, core.Descriptor.Epoch, core.Descriptor.ConfVersion);
+        }
+    }
 
     private async Task ObserveAsync(Task send, ulong peer)
     {
@@ -283,13 +441,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         {
             // Raft retransmits; a lost batch only costs time, but Raft should probe the peer rather than stream to it.
             LogSendFailed(_id.ToGrainKey(), peer, e.Message);
-            _core.ReportUnreachable(peer);
+            _core?.ReportUnreachable(peer);
         }
     }
 
-    private void RefreshDownStores()
+    private void RefreshDownStores(ReplicaCore core)
     {
-        foreach (var peer in _core.Descriptor.Peers)
+        foreach (var peer in core.Descriptor.Peers)
         {
             if (peer.Store == _id.Store)
             {

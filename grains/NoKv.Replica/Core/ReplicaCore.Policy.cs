@@ -81,12 +81,21 @@ public sealed partial class ReplicaCore
         ulong applied = _stateMachine.AppliedIndex;
         ulong truncated = _log.FirstIndex() - 1;
         ulong threshold = (ulong)_options.SnapshotEntries;
-        if (applied <= truncated || applied - truncated <= threshold)
+        ulong compactTo;
+        if (_compactFloor > truncated && applied > truncated)
+        {
+            compactTo = Math.Min(_compactFloor, applied);
+            _compactFloor = 0;
+        }
+        else if (applied > truncated && applied - truncated > threshold)
+        {
+            compactTo = applied - (threshold / 4);
+        }
+        else
         {
             return;
         }
 
-        ulong compactTo = applied - (threshold / 4);
         var batch = new WriteBatch();
         _log.StageCompact(batch, compactTo);
         await _db.WriteAsync(batch, WriteOptions.Default).ConfigureAwait(true);

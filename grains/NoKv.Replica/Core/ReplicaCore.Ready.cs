@@ -29,6 +29,9 @@ public sealed partial class ReplicaCore
     private WriteBatch _readyBatch = new();
     private bool _pumping;
     private bool _failed;
+
+    // Set by Close: the replica is going away (deactivation, destruction); no further Ready is started.
+    private bool _closed;
     private string? _applyHalt;
     private long _lastLeaderContact;
 
@@ -43,7 +46,7 @@ public sealed partial class ReplicaCore
     /// </summary>
     public async Task PumpAsync()
     {
-        if (_pumping || _failed)
+        if (_pumping || _failed || _closed)
         {
             return;
         }
@@ -51,7 +54,7 @@ public sealed partial class ReplicaCore
         _pumping = true;
         try
         {
-            while (true)
+            while (!_closed)
             {
                 DrainInbox();
                 if (!_node.HasReady())
@@ -63,7 +66,10 @@ public sealed partial class ReplicaCore
                 await HandleReadyAsync(ready).ConfigureAwait(true);
                 _node.Advance(ready);
                 CompleteAppliedReads();
-                await MaybeCompactAsync().ConfigureAwait(true);
+                if (!_closed)
+                {
+                    await MaybeCompactAsync().ConfigureAwait(true);
+                }
             }
         }
         catch (Exception e)
@@ -128,6 +134,7 @@ public sealed partial class ReplicaCore
             _unreachableReports.Clear();
         }
 
+        DrainTransferRequest();
         for (; _pendingTicks > 0; _pendingTicks--)
         {
             _node.Tick();
@@ -357,9 +364,17 @@ public sealed partial class ReplicaCore
     /// <summary>The staged apply is durable: make it current, and let the Raft node follow membership changes in it.</summary>
     private void CompleteApply()
     {
+        var before = _stateMachine.Descriptor;
         var changes = _stateMachine.CompleteApply();
         foreach (var change in changes)
         {
+            if (change.Type is ConfChangeType.AddLearnerNode or ConfChangeType.AddNode && before.Peer(change.NodeId) is null)
+            {
+                // A new peer starts empty and must get a snapshot, never the log from index 1 (see DeliverAsync):
+                // compact up to here so no replica that may lead can offer it those entries.
+                _compactFloor = Math.Max(_compactFloor, _stateMachine.AppliedIndex);
+            }
+
             var conf = _node.ApplyConfChange(change);
             ReplicaCoreLog.MembershipChanged(_logger, _name, change.Type.ToString(), change.NodeId, conf.ToString(), _stateMachine.Descriptor.ToString());
             LogEvent("membership_changed", $"{_name}: {change.Type} peer {change.NodeId}; now {_stateMachine.Descriptor}");

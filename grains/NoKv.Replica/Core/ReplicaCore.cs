@@ -128,7 +128,10 @@ public sealed partial class ReplicaCore
     {
         var state = await LoadOrBootstrapAsync(db, shard, store, bootstrap).ConfigureAwait(true);
         var stateMachine = new ShardStateMachine(db, state);
-        var log = RaftLogStore.Load(db, shard, ConfStates.Of(state.Descriptor), stateMachine.CreateSnapshotForRaft);
+        // An uninitialized replica (created empty for a peer being added) starts with no membership at all: it
+        // cannot campaign or count in a quorum until the leader's snapshot tells it the group it joined.
+        bool initialized = state.Descriptor.Peer(state.PeerId) is not null;
+        var log = RaftLogStore.Load(db, shard, initialized ? ConfStates.Of(state.Descriptor) : new ConfState([], []), stateMachine.CreateSnapshotForRaft);
         if (stateMachine.AppliedIndex < log.FirstIndex() - 1)
         {
             // A crash between dropping the log for a snapshot and installing it: the state machine no longer
@@ -154,7 +157,7 @@ public sealed partial class ReplicaCore
         if (db.Get(KeySpace.ReplicaStateKey(shard)) is { } stored)
         {
             var state = ReplicaStateCodec.Decode(stored);
-            if (state.Descriptor.Id != shard || state.Descriptor.Peer(state.PeerId)?.Store is not { } owner || owner != store)
+            if (state.Descriptor.Id != shard || state.Descriptor.Peer(state.PeerId) is { } self && self.Store != store)
             {
                 throw new InvalidDataException($"Replica state of shard {shard} on store {store} names {state.Descriptor} with peer {state.PeerId}, which is not this store's.");
             }
@@ -162,21 +165,18 @@ public sealed partial class ReplicaCore
             return state;
         }
 
-        if (bootstrap is null || bootstrap.Id != shard || bootstrap.PeerOn(store) is not { } peer)
+        if (bootstrap is null || bootstrap.Id != shard || bootstrap.PeerOn(store) is not { } peer || peer.PeerId <= ReplicaDirectory.Tombstone(db, shard))
         {
+            // No bootstrap peer here, or the bootstrap peer was removed from the shard and destroyed on this store:
+            // it must never come back from the layout.
             throw new ReplicaNotFoundException(shard, store);
         }
 
-        var (groupStart, groupEnd) = KeySpace.GroupRange(shard);
-        using (var it = db.NewIterator(new ReadOptions { LowerBound = groupStart, UpperBound = groupEnd }))
+        if (ReplicaDirectory.HasGroupRows(db, shard))
         {
-            it.SeekToFirst();
-            if (it.Valid)
-            {
-                // Raft state without a replica state row was written by an older format; starting a new peer over
-                // it could reuse a vote or log that belongs to another incarnation.
-                throw new InvalidDataException($"Store {store} holds Raft state for shard {shard} but no replica state: written by an older NoKV format.");
-            }
+            // Raft state without a replica state row was written by an older format; starting a new peer over
+            // it could reuse a vote or log that belongs to another incarnation.
+            throw new InvalidDataException($"Store {store} holds Raft state for shard {shard} but no replica state: written by an older NoKV format.");
         }
 
         var created = new ReplicaState(peer.PeerId, bootstrap);
@@ -207,6 +207,7 @@ public sealed partial class ReplicaCore
         PeerId = PeerId,
         Descriptor = Descriptor,
         ApplyHalt = _applyHalt,
+        Uninitialized = !IsInitialized,
     };
 
     public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
@@ -413,6 +414,14 @@ public sealed partial class ReplicaCore
                 continue;
             }
 
+            if (message.Type == MessageType.Append && message.Index == 0 && !IsInitialized)
+            {
+                // Entries from the group's first index would be applied over a descriptor they were not written
+                // for: an uninitialized replica starts only from a snapshot. Unanswered, the leader keeps probing
+                // until it has compacted past index 1 (every replica compacts when a new peer joins) and sends one.
+                continue;
+            }
+
             _peerStores[message.From] = fromStore;
             _messageInbox.Add(message);
         }
@@ -435,7 +444,11 @@ public sealed partial class ReplicaCore
     public void ReportUnreachable(ulong peer) => _unreachableReports.Add(peer);
 
     /// <summary>The replica is going away (deactivation, shutdown): answers every waiting client.</summary>
-    public void Close() => FailWaitingClients(NoKvErrorCode.StoreUnavailable);
+    public void Close()
+    {
+        _closed = true;
+        FailWaitingClients(NoKvErrorCode.StoreUnavailable);
+    }
 
     /// <summary>
     /// Waits until a read may be served locally: linearizable reads need leadership, a confirmed read index
@@ -496,6 +509,11 @@ public sealed partial class ReplicaCore
         if (_applyHalt is not null)
         {
             return (NoKvErrorCode.StoreUnavailable, $"replica {_name} stopped applying: {_applyHalt}");
+        }
+
+        if (!IsInitialized)
+        {
+            return (NoKvErrorCode.StoreUnavailable, $"replica {_name} is new and waits for its first snapshot");
         }
 
         return null;

@@ -22,6 +22,9 @@ namespace NoKv.Replica.Layout;
 ///                                                            docs/format-controller.md); kept apart from user data so
 ///                                                            the controller's replica and user shards share a store
 /// 0x01 | shard | 0x0B | resource                             lock fence: highest token seen (KeySpace.Locks.cs)
+/// 0x01 | shard | 0x0E                                        replica tombstone: the highest peer id of the shard this
+///                                                            store held and destroyed (8 LE); no peer at or below it
+///                                                            is ever created or bootstrapped here again
 /// 0x05 | lock name                                           lock record (KeySpace.Locks.cs, docs/locks.md)
 /// </code>
 /// Big-endian shard ids and indexes make engine order equal numeric order, so a group's log is one range,
@@ -41,6 +44,7 @@ public static partial class KeySpace
     private const byte ApplyStateTag = 0x04;
     private const byte SessionTag = 0x05;
     private const byte ReplicaStateTag = 0x06;
+    private const byte TombstoneTag = 0x0E;
 
     public static byte[] LogKey(ShardId shard, ulong index)
     {
@@ -60,6 +64,12 @@ public static partial class KeySpace
     public static byte[] ApplyStateKey(ShardId shard) => Tag(shard, ApplyStateTag);
 
     public static byte[] ReplicaStateKey(ShardId shard) => Tag(shard, ReplicaStateTag);
+
+    /// <summary>The replica tombstone of <paramref name="shard"/> on this store (<see cref="Core.ReplicaDirectory"/>).</summary>
+    public static byte[] TombstoneKey(ShardId shard) => Tag(shard, TombstoneTag);
+
+    /// <summary>First key after the tombstone of <paramref name="shard"/>.</summary>
+    public static byte[] TombstoneEnd(ShardId shard) => Tag(shard, TombstoneTag + 1);
 
     /// <summary>First and past-last keys of everything <paramref name="shard"/>'s replica keeps besides user data.</summary>
     public static (byte[] Start, byte[] End) GroupRange(ShardId shard)

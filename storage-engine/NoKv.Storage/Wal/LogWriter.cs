@@ -12,7 +12,8 @@ namespace NoKv.Storage.Wal;
 /// A WAL writer (the constructor with a log number) also appends <see cref="DurableMark"/> meta records, which
 /// let recovery tell data lost with unsynced pages from damage to data a completed sync had made durable:
 /// after each <see cref="Sync"/>, the next record is preceded by a mark of the offset that sync covered; a new
-/// log starts with a mark of its predecessor's synced length; <see cref="Seal"/> ends a log with a synced mark.
+/// log carries a mark of its predecessor's full length once that log has been synced (<see cref="AddForeignMark"/>,
+/// appended by the first group after the sync); <see cref="Seal"/> ends a log with a synced mark.
 /// Invariant: a mark (L, X) is appended only after an fdatasync of log L covering [0, X) has returned.
 /// </remarks>
 internal sealed class LogWriter : IDisposable
@@ -74,6 +75,20 @@ internal sealed class LogWriter : IDisposable
         }
 
         AddRecord(record, meta: false);
+    }
+
+    /// <summary>
+    /// Appends a mark about another log (the predecessor this log replaced at a memtable switch). REQUIRES: an
+    /// fdatasync of that log covering [0, mark.Offset) has returned. Rides with the next write of this log.
+    /// </summary>
+    public void AddForeignMark(DurableMark mark)
+    {
+        if (!_marks || mark.LogNumber == _number)
+        {
+            throw new InvalidOperationException("Only a WAL writer appends marks of other logs.");
+        }
+
+        AppendMark(mark);
     }
 
     /// <summary>Hands appended bytes to the OS (survives a process crash).</summary>

@@ -9,12 +9,12 @@ namespace NoKv.Storage.Wal;
 /// <para><b>What the writer guarantees</b> (Database.Write.cs, <see cref="LogWriter"/>):</para>
 /// <list type="number">
 /// <item>A write with Sync is acknowledged after an fdatasync of its log has returned.</item>
-/// <item>Before a new log is created (memtable switch), the old log is fsynced to its end, and nothing is ever
-/// appended to it again. So every intact chunk of log M proves each log N &lt; M (still to be replayed)
-/// durable to its end.</item>
+/// <item>Nothing is appended to a log after the memtable switch that closed it. It is fsynced to its end soon after
+/// (by the flush thread), and in any case before a synced write of a later log is acknowledged.</item>
 /// <item>A durability mark (L, X) is appended only after an fdatasync covering [0, X) of log L has returned
-/// (<see cref="DurableMark"/>): one before the first record after each sync, one synced at the start of each
-/// new log (its predecessor's full length), one synced at a clean close. A surviving mark is therefore true.</item>
+/// (<see cref="DurableMark"/>): one before the first record after each sync, one in the new log once its
+/// predecessor is synced (the predecessor's full length), one synced at a clean close. A surviving mark is
+/// therefore true.</item>
 /// </list>
 /// <para><b>The power-loss model</b>: bytes covered by a completed fdatasync survive; of the bytes after it, any
 /// subset of pages survives, each page as of some earlier version; the rest read as zeros (or as stale garbage
@@ -22,7 +22,6 @@ namespace NoKv.Storage.Wal;
 /// <para><b>The rule.</b> Replay every log in number order, record by record, up to the first record that cannot
 /// be read whole (the first damage), and replay nothing after it. Then:</para>
 /// <list type="bullet">
-/// <item>If any later log holds an intact chunk, the damaged log was synced to its end (2): corruption.</item>
 /// <item>If any intact mark (L, X), anywhere, claims more of log L than its intact prefix holds (or log L is
 /// missing): corruption at the end of that prefix. This catches damage before a later mark, and synced records
 /// zeroed or truncated away even when the log then looks like it ends cleanly.</item>
@@ -30,16 +29,18 @@ namespace NoKv.Storage.Wal;
 /// and reported (<see cref="WalRecoveryReport"/>); in <see cref="WalRecoveryMode.AbsoluteConsistency"/> any
 /// damage is corruption.</item>
 /// </list>
-/// <para><b>Why it is safe under the model.</b> No false corruption: marks and later logs are true proofs, and
-/// under the model nothing they prove durable is damaged. Nothing acknowledged is lost: a synced write's record
-/// lies before its sync's end and every earlier log is synced (2), so all of it is intact and precedes the first
-/// damage. The recovered writes are a prefix of the issued ones: replay stops at the first damage across all
+/// <para><b>Why it is safe under the model.</b> No false corruption: marks are true proofs, and under the model
+/// nothing they prove durable is damaged. Later logs prove nothing by themselves (an old log's tail may be lost
+/// while a later log's pages survive); marks in them are read even though their records are dropped. Nothing
+/// acknowledged is lost: a synced write's record lies before its sync's end and every earlier log was synced
+/// before it was acknowledged (2), so all of it is intact and precedes the first damage. The recovered writes are a prefix of the issued ones: replay stops at the first damage across all
 /// logs, so no record is kept whose predecessor was lost.</para>
 /// <para><b>What it cannot see.</b> Damage beyond the model (media errors) is proven synced, and reported, when a
 /// later mark or log survives. It cannot be proven after the last surviving mark of the last log: there it looks
 /// exactly like a power loss during that log's last sync, which may drop those records, so point-in-time mode
-/// drops it (and reports the bytes). Earlier logs are always covered (their successor starts with a synced
-/// mark), and a clean close seals the log with a synced mark, which closes this window.</para>
+/// drops it (and reports the bytes). An earlier log is covered once its successor's mark of it is durable (with
+/// the successor's next sync, or at a clean close), and a clean close seals the log with a synced mark, which
+/// closes this window.</para>
 /// </remarks>
 internal sealed class WalReplay : IDisposable
 {
@@ -140,15 +141,19 @@ internal sealed class WalReplay : IDisposable
             dropped = Math.Max(0, damaged.Tail.DataEnd - damage.Offset);
             for (int i = _damagedIndex + 1; i < _logs.Count; i++)
             {
+                // A later log is dropped whole, but its marks still count: the mark of the damaged log's full
+                // length that the writer appends once that log is synced proves the damage is not a power loss.
                 using LogReader later = Open(_logs[i]);
-                long intactAt = later.TryReadRecord(out _, out _) ? later.LastRecordOffset : later.Tail.FirstIntactChunk;
-                if (intactAt >= 0)
+                while (later.TryReadRecord(out ReadOnlySpan<byte> record, out bool meta))
                 {
-                    throw new CorruptionException(damaged.Path, damage.Offset,
-                        $"Log corruption: {damage.Reason}. The log was synced to its end before log {_logs[i]} was started, and '{later.Path}' holds an intact record at offset {intactAt}.");
+                    if (meta)
+                    {
+                        NoteMark(record, later.Path, later.LastRecordOffset);
+                    }
                 }
 
-                dropped += later.Tail.DataEnd;
+                NoteTailMarks(later);
+                dropped += Math.Max(later.IntactEnd, later.Tail.DataEnd);
                 laterLogs++;
             }
         }

@@ -22,6 +22,9 @@ public static class FailoverTrials
 {
     private static readonly TimeSpan Baseline = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long the leader of every shard must stay the same before a trial starts.</summary>
+    private static readonly TimeSpan StableLeaders = TimeSpan.FromSeconds(4);
+
     public static async Task<(List<FailoverTrial> Trials, RunReport Check)> RunAsync(ChaosOptions options, HarnessEnvironment environment, TextWriter log)
     {
         var total = Stopwatch.StartNew();
@@ -79,7 +82,7 @@ public static class FailoverTrials
                     var result = Measure(workload.History, keys, FaultNames.Name(kind), store, led, start, healed);
                     trials.Add(result);
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[failover] {result.Kind} #{trial + 1} store {store} led [{string.Join(",", led)}]: served again after [{string.Join(", ", result.RecoveryMs.Select(r => r is double ms ? $"{ms:F0} ms" : $">{result.HeldMs:F0} ms"))}], other shards' lowest second {result.OtherShardsMinRatio:P0} of before"));
+                        $"[failover] {result.Kind} #{trial + 1} store {store} led [{string.Join(",", led)}]: served again after [{string.Join(", ", result.RecoveryMs.Select(r => r is double ms ? $"{ms:F0} ms" : $">{result.HeldMs:F0} ms"))}], other shards' lowest second {result.OtherShardsMinRatio:P0} of before ({result.LowestSecond})"));
                 }
             }
 
@@ -130,6 +133,7 @@ public static class FailoverTrials
     {
         var recovery = new List<double?>();
         double minRatio = double.PositiveInfinity;
+        string lowest = "none";
         long second = RunClock.FromMilliseconds(1000);
         long before = start - RunClock.FromMilliseconds(Baseline.TotalMilliseconds);
         for (int shard = 0; shard < keys.ShardIds.Length; shard++)
@@ -145,24 +149,43 @@ public static class FailoverTrials
             for (long from = start; from + second <= healed; from += second)
             {
                 int done = Availability.Completions(history, shard, from, from + second).Count();
-                minRatio = Math.Min(minRatio, baseline == 0 ? 1 : done / baseline);
+                double ratio = baseline == 0 ? 1 : done / baseline;
+                if (ratio < minRatio)
+                {
+                    minRatio = ratio;
+                    lowest = $"shard {keys.ShardIds[shard]} in second {(from - start) / second + 1}";
+                }
             }
         }
 
-        return new FailoverTrial(kind, store, led, recovery, double.IsPositiveInfinity(minRatio) ? 1 : Math.Round(minRatio, 3), Math.Round(RunClock.ToMilliseconds(healed - start), 1));
+        return new FailoverTrial(kind, store, led, recovery, double.IsPositiveInfinity(minRatio) ? 1 : Math.Round(minRatio, 3), Math.Round(RunClock.ToMilliseconds(healed - start), 1)) { LowestSecond = lowest };
     }
 
-    /// <summary>Waits until every silo runs, every shard has a leader and a status answer from every replica; returns the leaders.</summary>
+    /// <summary>
+    /// Waits until every silo runs, every shard has a leader and a status answer from every replica, and the leaders have
+    /// not changed for <see cref="StableLeaders"/>; returns the leaders. The last condition keeps the previous trial's
+    /// aftermath out of the next one: a restarted store takes back the shards it prefers to lead a few seconds after it
+    /// rejoins, and a leadership transfer landing in the next trial's fault would be charged to that fault.
+    /// </summary>
     private static async Task<Dictionary<long, int>> SettleAsync(ChaosCluster cluster, INoKvAdmin admin, int shards)
     {
         var clock = Stopwatch.StartNew();
+        Dictionary<long, int>? previous = null;
+        var stableSince = Stopwatch.StartNew();
         while (true)
         {
             try
             {
                 var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
                 var leaders = await ChaosCluster.LeadersAsync(admin);
-                if (leaders.Count == shards && status.Replicas.All(r => r.Status is not null) && cluster.Nodes.All(n => n.IsRunning && !n.Frozen))
+                if (previous is null || leaders.Count != previous.Count || leaders.Any(l => !previous.TryGetValue(l.Key, out int s) || s != l.Value))
+                {
+                    previous = leaders;
+                    stableSince.Restart();
+                }
+
+                if (leaders.Count == shards && status.Replicas.All(r => r.Status is not null) && cluster.Nodes.All(n => n.IsRunning && !n.Frozen)
+                    && stableSince.Elapsed >= StableLeaders)
                 {
                     return leaders;
                 }

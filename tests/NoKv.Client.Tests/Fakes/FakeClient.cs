@@ -12,7 +12,8 @@ internal sealed class FakeClient
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
-    public FakeClient(ShardMap map, Action<NoKvClientOptions>? configure = null)
+    /// <param name="time">The store's clock (attempts, backoff, lock leases); real time unless a test passes its own.</param>
+    public FakeClient(ShardMap map, Action<NoKvClientOptions>? configure = null, TimeProvider? time = null)
     {
         Options = new NoKvClientOptions
         {
@@ -25,7 +26,7 @@ internal sealed class FakeClient
         MapGrain = new FakeShardMapGrain(map);
         var grains = new FakeGrainFactory(replicas: Replicas.Grain, map: () => MapGrain);
         Router = new ShardRouter(grains, new StoreRoutes(grains, null, TimeSpan.FromSeconds(1), HealthClock), new StoreHealth(HealthClock, ProbeInterval), Options.AttemptTimeout, HealthClock);
-        Store = new KvStore(Router, Options, TimeProvider.System);
+        Store = new KvStore(Router, Options, time ?? TimeProvider.System);
     }
 
     public NoKvClientOptions Options { get; }
@@ -39,4 +40,6 @@ internal sealed class FakeClient
     public ShardRouter Router { get; }
 
     public IKvStore Store { get; }
+
+    public NoKv.Client.Locks.ILockService Locks => (NoKv.Client.Locks.ILockService)Store;
 }

@@ -17,6 +17,10 @@ internal sealed class FakeReplicas
 
     public Func<ReplicaCall, Task<ReplicaAnswer>> Respond { get; set; } = _ => Task.FromResult(ReplicaAnswer.Ok);
 
+    /// <summary>Answers lock requests (recorded in <see cref="Calls"/> as "lock-acquire", "lock-renew", ...).</summary>
+    public Func<NoKv.Abstractions.Locks.LockRequest, Task<NoKv.Abstractions.Locks.LockResponse>> RespondLock { get; set; } =
+        _ => throw new NotSupportedException("set RespondLock to answer lock requests");
+
     public IReadOnlyList<ReplicaCall> Calls
     {
         get
@@ -40,6 +44,11 @@ internal sealed class FakeReplicas
         }
     }
 
+    /// <summary>What gets answer with: the value's expiry and the replica's clock (0: no expiry).</summary>
+    public long ExpiresAtMs { get; set; }
+
+    public long ServedAtMs { get; set; }
+
     public IShardReplicaGrain Grain(string key) =>
         ReplicaId.TryParse(key, out var id) ? new Replica(this, id) : throw new ArgumentException($"not a replica key: {key}");
 
@@ -57,19 +66,27 @@ internal sealed class FakeReplicas
     {
         public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
         {
-            var answer = await owner.ReceiveAsync(new ReplicaCall(id, "write", request.Session));
+            var answer = await owner.ReceiveAsync(new ReplicaCall(id, "write", request.Session, request));
             return new WriteResponse { Code = answer.Code, LeaderHint = answer.Hint, Succeeded = answer.Code == Abstractions.Errors.NoKvErrorCode.Ok, CurrentEpoch = request.Epoch };
         }
 
         public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
         {
             var answer = await owner.ReceiveAsync(new ReplicaCall(id, "get", null));
-            return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch };
+            return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch, ExpiresAtMs = owner.ExpiresAtMs, ServedAtMs = owner.ServedAtMs };
         }
 
         public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public async Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default)
+        {
+            lock (owner._calls)
+            {
+                owner._calls.Add(new ReplicaCall(id, "lock-" + request.Kind.ToString().ToLowerInvariant(), null));
+            }
+
+            return await owner.RespondLock(request);
+        }
 
         public async Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default)
         {
@@ -82,5 +99,17 @@ internal sealed class FakeReplicas
         public Task<ReplicaStatus> GetStatusAsync() => throw new NotSupportedException();
 
         public Task StartAsync() => throw new NotSupportedException();
+
+        public Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId) => throw new NotSupportedException();
+
+        public Task<WriteResponse> ChangeMembershipAsync(MembershipChangeKind kind, PeerDescriptor peer, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<WriteResponse> TransferLeaderAsync(StoreId store) => throw new NotSupportedException();
+
+        public Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId) => throw new NotSupportedException();
+
+        public Task<WriteResponse> SplitAsync(NoKv.Abstractions.Requests.SplitShardRequest request) => throw new NotSupportedException();
+
+        public Task<byte[]?> GetMiddleKeyAsync() => throw new NotSupportedException();
     }
 }

@@ -3,8 +3,8 @@ using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Client.Tests.Fakes;
 
-/// <summary>One request a fake replica received: where it went, and the write's session when it was a write.</summary>
-internal sealed record ReplicaCall(ReplicaId Replica, string Kind, ClientSession? Session)
+/// <summary>One request a fake replica received: where it went, the write's session when it was a write, and the write itself.</summary>
+internal sealed record ReplicaCall(ReplicaId Replica, string Kind, ClientSession? Session, WriteRequest? Write = null)
 {
     public StoreId Store => Replica.Store;
 

@@ -92,6 +92,8 @@ public sealed class TestNoKvCluster : IAsyncDisposable
                 o.StoreDownAfter = TimeSpan.FromSeconds(3);
                 o.AttemptTimeout = TimeSpan.FromSeconds(1);
                 o.OperationTimeout = TimeSpan.FromSeconds(8);
+                o.OperationInterval = TimeSpan.FromMilliseconds(200);
+                o.OperationStepTimeout = TimeSpan.FromSeconds(20);
             });
 
             if (activityPropagation)

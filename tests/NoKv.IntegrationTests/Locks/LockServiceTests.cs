@@ -198,6 +198,34 @@ public sealed class LockServiceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_automatically_renewed_lock_outlives_its_lease_and_the_waiter_gets_it_only_when_released()
+    {
+        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
+        var locks = cluster.Locks;
+        var holder = await locks.AcquireAsync("renewed", TimeSpan.FromMilliseconds(1500), TimeSpan.Zero, LockRenewal.Automatic);
+        var waiting = locks.AcquireAsync("renewed", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+
+        // Three leases long, the holder never lapses and the waiter stays queued.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(4.5))
+        {
+            Assert.True(holder.IsHeld, $"lapsed after {clock.ElapsedMilliseconds} ms");
+            Assert.False(holder.LostToken.IsCancellationRequested);
+            Assert.False(waiting.IsCompleted, $"the waiter was granted after {clock.ElapsedMilliseconds} ms");
+            await Task.Delay(50);
+        }
+
+        var status = await locks.GetStatusAsync("renewed");
+        Assert.Equal(holder.Owner, status.Holder);
+        Assert.Equal(1, status.Waiters);
+
+        await holder.DisposeAsync();
+        Assert.True(holder.LostToken.IsCancellationRequested);
+        await using var next = await waiting;
+        Assert.True(next.Token > holder.Token);
+    }
+
+    [Fact]
     public async Task Bad_lock_requests_get_typed_errors_and_change_nothing()
     {
         await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);

@@ -14,11 +14,17 @@ internal sealed class InMemoryKvStore : IKvStore
 {
     private readonly object _gate = new();
     private readonly SortedDictionary<byte[], byte[]> _data = new(ByteOrder.Instance);
+
+    // Expiry (Unix ms) of keys that have one; a key whose expiry is at or before NowMs() is absent, as in the store.
+    private readonly Dictionary<byte[], long> _expiry = new(NoKv.Resp.Execution.ByteArrayComparer.Instance);
     private readonly KvLimits _limits;
 
     public InMemoryKvStore(KvLimits? limits = null) => _limits = limits ?? KvLimits.Default;
 
     public Func<byte[], Task>? BeforeCompareAndSwap { get; set; }
+
+    /// <summary>The store's clock (the shard leader's), in Unix ms; a test may move it.</summary>
+    public Func<long> NowMs { get; set; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public NoKvException? Fail { get; set; }
 
@@ -30,15 +36,137 @@ internal sealed class InMemoryKvStore : IKvStore
     {
         lock (_gate)
         {
-            return _data.TryGetValue(key, out var value) ? value : null;
+            return LiveValue(key);
         }
     }
 
-    public void Load(byte[] key, byte[] value)
+    /// <summary>The key's expiry in Unix ms (0: none or absent).</summary>
+    public long PeekExpiry(byte[] key)
+    {
+        lock (_gate)
+        {
+            return LiveValue(key) is not null && _expiry.TryGetValue(key, out long at) ? at : 0;
+        }
+    }
+
+    // REQUIRES: _gate held.
+    private byte[]? LiveValue(byte[] key)
+    {
+        if (!_data.TryGetValue(key, out var value))
+        {
+            return null;
+        }
+
+        if (_expiry.TryGetValue(key, out long at) && at <= NowMs())
+        {
+            _data.Remove(key);
+            _expiry.Remove(key);
+            return null;
+        }
+
+        return value;
+    }
+
+    // REQUIRES: _gate held. Writes a value with the expiry the options give it (as the store's apply does).
+    private void Store(byte[] key, byte[]? value, KvWriteOptions? options)
+    {
+        long current = LiveValue(key) is not null && _expiry.TryGetValue(key, out long at) ? at : 0;
+        long now = NowMs();
+        long expiry = options is null ? 0
+            : options.KeepTimeToLive ? current
+            : options.TimeToLive is { } ttl ? (ttl <= TimeSpan.Zero ? 1 : now + (long)Math.Ceiling(ttl.TotalMilliseconds))
+            : options.ExpiresAt is { } when ? Math.Max(1, when.ToUnixTimeMilliseconds())
+            : 0;
+        if (value is null || (expiry != 0 && expiry <= now))
+        {
+            _data.Remove(key);
+            _expiry.Remove(key);
+            return;
+        }
+
+        _data[key] = value;
+        if (expiry == 0)
+        {
+            _expiry.Remove(key);
+        }
+        else
+        {
+            _expiry[key] = expiry;
+        }
+    }
+
+    public async Task<KvValue?> GetWithExpiryAsync(ReadOnlyMemory<byte> key, KvReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Check(_limits.CheckKey(key.Span));
+        await Task.Yield();
+        Interlocked.Increment(ref Gets);
+        lock (_gate)
+        {
+            var owned = key.ToArray();
+            if (LiveValue(owned) is not { } value)
+            {
+                return null;
+            }
+
+            if (!_expiry.TryGetValue(owned, out long at))
+            {
+                return new KvValue(value, null, null);
+            }
+
+            return new KvValue(value, DateTimeOffset.FromUnixTimeMilliseconds(at), TimeSpan.FromMilliseconds(at - NowMs()));
+        }
+    }
+
+    public async Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, KvWriteOptions options, CancellationToken cancellationToken = default)
+    {
+        Check(_limits.CheckKey(key.Span));
+        Check(_limits.CheckValue(value.Span));
+        await Task.Yield();
+        Interlocked.Increment(ref Puts);
+        lock (_gate)
+        {
+            Store(key.ToArray(), value.ToArray(), options);
+        }
+    }
+
+    public async Task<bool> CompareAndSwapAsync(ReadOnlyMemory<byte> key, KvExpected expected, byte[]? newValue, KvWriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Check(_limits.CheckKey(key.Span));
+        if (newValue is not null)
+        {
+            Check(_limits.CheckValue(newValue));
+        }
+
+        var owned = key.ToArray();
+        if (BeforeCompareAndSwap is { } hook)
+        {
+            await hook(owned);
+        }
+
+        await Task.Yield();
+        Interlocked.Increment(ref CompareAndSwaps);
+        lock (_gate)
+        {
+            var current = LiveValue(owned);
+            bool matches = expected.IsPresent ? current is not null && expected.Bytes.Span.SequenceEqual(current) : current is null;
+            if (matches)
+            {
+                Store(owned, newValue?.ToArray(), options);
+            }
+
+            return matches;
+        }
+    }
+
+    public void Load(byte[] key, byte[] value, long expiresAtMs = 0)
     {
         lock (_gate)
         {
             _data[key] = value;
+            if (expiresAtMs != 0)
+            {
+                _expiry[key] = expiresAtMs;
+            }
         }
     }
 
@@ -58,7 +186,7 @@ internal sealed class InMemoryKvStore : IKvStore
         Interlocked.Increment(ref Puts);
         lock (_gate)
         {
-            _data[key.ToArray()] = value.ToArray();
+            Store(key.ToArray(), value.ToArray(), null);
         }
     }
 
@@ -68,7 +196,7 @@ internal sealed class InMemoryKvStore : IKvStore
         await Task.Yield();
         lock (_gate)
         {
-            _data.Remove(key.ToArray());
+            Store(key.ToArray(), null, null);
         }
     }
 
@@ -90,23 +218,14 @@ internal sealed class InMemoryKvStore : IKvStore
         Interlocked.Increment(ref CompareAndSwaps);
         lock (_gate)
         {
-            _data.TryGetValue(owned, out var current);
+            var current = LiveValue(owned);
             bool matches = expected is { } e ? current is not null && e.Span.SequenceEqual(current) : current is null;
-            if (!matches)
+            if (matches)
             {
-                return false;
+                Store(owned, newValue?.ToArray(), null);
             }
 
-            if (newValue is { } v)
-            {
-                _data[owned] = v.ToArray();
-            }
-            else
-            {
-                _data.Remove(owned);
-            }
-
-            return true;
+            return matches;
         }
     }
 
@@ -118,6 +237,8 @@ internal sealed class InMemoryKvStore : IKvStore
         lock (_gate)
         {
             page = _data
+                .ToList()
+                .Where(kv => LiveValue(kv.Key) is not null)
                 .Where(kv => kv.Key.AsSpan().SequenceCompareTo(start.Span) >= 0 && (end.IsEmpty || kv.Key.AsSpan().SequenceCompareTo(end.Span) < 0))
                 .Take(limit)
                 .Select(kv => new KvEntry(kv.Key, kv.Value))

@@ -31,6 +31,11 @@ public sealed class RedisToolsTests(ITestOutputHelper output)
         Assert.Equal("ERR unknown command 'lpush', with args beginning with: 'l' 'x' ", await Cli("lpush", "l", "x"));
         Assert.Equal("world", await Cli("-3", "get", "hello"));
         Assert.Contains("redis_version:", await Cli("info", "server"));
+        Assert.Equal("OK", await Cli("set", "session", "s", "ex", "100"));
+        Assert.Equal("100", await Cli("ttl", "session"));
+        Assert.Equal("1", await Cli("persist", "session"));
+        Assert.Equal("-1", await Cli("ttl", "session"));
+        Assert.Equal("-2", await Cli("ttl", "missing"));
 
         // Pipe mode: many commands in one stream, replies counted by redis-cli.
         var commands = string.Concat(Enumerable.Range(0, 500).Select(i => $"SET user:{i:D3} v{i}\r\n"));

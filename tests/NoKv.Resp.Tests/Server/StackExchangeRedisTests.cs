@@ -46,8 +46,15 @@ public sealed class StackExchangeRedisTests
         Assert.Null(await db.KeyTimeToLiveAsync("log"));
         Assert.Null(await db.KeyTimeToLiveAsync("nope"));
         Assert.False(await db.KeyPersistAsync("log"));
-        var expire = await Assert.ThrowsAsync<RedisServerException>(() => db.KeyExpireAsync("log", TimeSpan.FromSeconds(5)));
-        Assert.Contains("expiry is not supported", expire.Message);
+        Assert.True(await db.KeyExpireAsync("log", TimeSpan.FromSeconds(5)));
+        Assert.InRange((await db.KeyTimeToLiveAsync("log"))!.Value, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5));
+        Assert.False(await db.KeyExpireAsync("nope", TimeSpan.FromSeconds(5)));
+        Assert.True(await db.KeyPersistAsync("log"));
+        Assert.Null(await db.KeyTimeToLiveAsync("log"));
+        Assert.True(await db.StringSetAsync("session", "s", expiry: TimeSpan.FromMinutes(1)));
+        Assert.InRange((await db.KeyTimeToLiveAsync("session"))!.Value, TimeSpan.FromSeconds(59), TimeSpan.FromMinutes(1));
+        Assert.True(await db.KeyExpireAsync("session", TimeSpan.Zero));
+        Assert.False(await db.KeyExistsAsync("session"));
         Assert.Equal("PONG", (await db.ExecuteAsync("PING")).ToString());
         await db.PingAsync();
     }

@@ -5,9 +5,10 @@ using Xunit;
 namespace NoKv.Storage.Tests.Db;
 
 /// <summary>
-/// Two logs at once (the first one's memtable not yet flushed): the switch synced the old log and started the
-/// new one with a mark of its length, so damage, truncation or loss of the old log is corruption when the new
-/// log holds anything, never a tail to drop (that would keep later writes while losing earlier ones).
+/// Two logs at once (the first one's memtable not yet flushed): the flush thread synced the old log after the
+/// switch and the next write put a mark of its length into the new log, so damage, truncation or loss of the old
+/// log is corruption when that mark survives, never a tail to drop; without a surviving mark the damage is
+/// dropped together with everything after it, the new log included (recovery keeps a prefix of the writes).
 /// </summary>
 public sealed class WalLogSwitchTests
 {
@@ -49,7 +50,8 @@ public sealed class WalLogSwitchTests
     /// <summary>Flips a byte in the middle of the old log: opening must report it, naming the new log as the proof.</summary>
     private static void AssertFlipInOldLogIsCorruption(MemFileSystem image, string oldLog, string newLog)
     {
-        long at = image.GetFileLength(oldLog) / 2;
+        // In the middle of the records (the file's second half is the writer's zero tail).
+        long at = (image.ReadAllBytes(oldLog).AsSpan().LastIndexOfAnyExcept((byte)0) + 1) / 2;
         image.CorruptFile(oldLog, at, [(byte)(image.ReadAllBytes(oldLog)[at] ^ 0x01)]);
         var e = Assert.Throws<CorruptionException>(() => Database.Open(Dir, new StorageOptions { FileSystem = image }));
         Assert.Equal(oldLog, e.Path);
@@ -57,7 +59,7 @@ public sealed class WalLogSwitchTests
         Assert.Contains(newLog, e.Message);
     }
 
-    private static (MemFileSystem Image, string OldLog, string NewLog, int Issued) TwoLogs(bool keepUnsynced = true)
+    private static (MemFileSystem Image, string OldLog, string NewLog, int Issued) TwoLogs(bool keepUnsynced = true, bool syncOneInNewLog = false)
     {
         var mem = new MemFileSystem();
         using var hold = new HoldFlushes();
@@ -69,11 +71,15 @@ public sealed class WalLogSwitchTests
             int logsAt = -1;
             while (logsAt < 0 || issued < logsAt + 20)
             {
-                db.Put(Key(issued), Value(issued));
+                db.Put(Key(issued), Value(issued), syncOneInNewLog && issued == logsAt ? WriteOptions.Synced : null);
                 issued++;
                 if (logsAt < 0 && mem.ListFiles(Dir).Count(n => n.EndsWith(".log", StringComparison.Ordinal)) == 2)
                 {
                     logsAt = issued;
+
+                    // The flush thread syncs the old log (before the flush this test holds); the next write then
+                    // carries the old log's mark into the new log.
+                    Eventually.True(() => db.ClosedLogsSynced >= 1, () => "the closed log was never synced");
                 }
 
                 Assert.True(issued < 1000, "no log switch");
@@ -109,12 +115,39 @@ public sealed class WalLogSwitchTests
     }
 
     [Fact]
-    public void Damage_in_the_old_log_is_corruption_even_when_only_the_new_logs_synced_first_mark_survives()
+    public void Damage_in_the_old_log_is_corruption_when_only_the_new_logs_synced_mark_survives()
     {
-        // Nothing written to the new log was synced, but its first record (the mark of the old log) was.
-        var (image, oldLog, newLog, _) = TwoLogs(keepUnsynced: false);
-        Assert.InRange(image.ReadAllBytes(newLog).AsSpan().LastIndexOfAnyExcept((byte)0) + 1, 1, 7 + 17);
+        // Power lost keeping only synced bytes, after one synced write in the new log: of the new log only the
+        // old log's mark and that write survive, and the mark still proves the old log whole.
+        var (image, oldLog, newLog, _) = TwoLogs(keepUnsynced: false, syncOneInNewLog: true);
+        Assert.InRange(image.ReadAllBytes(newLog).AsSpan().LastIndexOfAnyExcept((byte)0) + 1, 7 + 17, 7 + 17 + 400);
         AssertFlipInOldLogIsCorruption(image, oldLog, newLog);
+    }
+
+    [Fact]
+    public void Damage_in_the_old_log_without_a_surviving_mark_drops_it_and_the_new_log()
+    {
+        // Nothing of the new log was synced, so nothing proves the old log whole: the damage reads as a power
+        // loss. The writes before it are kept, nothing after it (not even the new log's).
+        var (image, oldLog, newLog, _) = TwoLogs(keepUnsynced: false);
+        Assert.Equal(0, image.ReadAllBytes(newLog).AsSpan().LastIndexOfAnyExcept((byte)0) + 1);
+        long at = (image.ReadAllBytes(oldLog).AsSpan().LastIndexOfAnyExcept((byte)0) + 1) / 2;
+        image.CorruptFile(oldLog, at, [(byte)(image.ReadAllBytes(oldLog)[at] ^ 0x01)]);
+        using Database db = Database.Open(Dir, new StorageOptions { FileSystem = image });
+        WalRecoveryReport report = db.GetStatistics().WalRecovery;
+        Assert.Equal(oldLog, report.DamagedLog);
+        Assert.InRange(report.DamageOffset, 0, at);
+        int present = 0;
+        while (db.Get(Key(present)) is not null)
+        {
+            present++;
+        }
+
+        Assert.True(present > 0, "writes before the damage were dropped");
+        for (int i = present; i < present + 50; i++)
+        {
+            Assert.Null(db.Get(Key(i)));
+        }
     }
 
     [Fact]

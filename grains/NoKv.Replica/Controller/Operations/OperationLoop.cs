@@ -1,0 +1,189 @@
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Replica.Controller.Operations;
+
+/// <summary>
+/// The controller's operation loop, free of Orleans (the controller grain calls <see cref="RunOnceAsync"/> on a timer):
+/// runs every operation in progress a little further (one runner per kind), then starts what the planner asks for
+/// and marks drained decommissioning stores removed. Everything it knows is read from the controller group on each
+/// round, so a new controller activation (or a second one) picks up exactly where the committed rows are.
+/// Threading: one logical thread at a time.
+/// </summary>
+public sealed class OperationLoop
+{
+    private readonly ControllerGroupClient _group;
+    private readonly IOperationRows _rows;
+    private readonly ReplicaMoveRunner _moves;
+    private readonly LeaderTransferRunner _transfers;
+    private readonly Dictionary<long, string> _waiting = new();
+
+    public OperationLoop(ControllerGroupClient group, IReplicaAdmin replicas, ReplicaMoveOptions options, int maxInProgress)
+    {
+        _group = group;
+        _rows = new ControllerOperationRows(group);
+        _moves = new ReplicaMoveRunner(_rows, replicas, options);
+        _transfers = new LeaderTransferRunner(_rows, replicas, options);
+        MaxInProgress = maxInProgress;
+        Replicas = replicas;
+    }
+
+    public int MaxInProgress { get; }
+
+    public IReplicaAdmin Replicas { get; }
+
+    /// <summary>What each operation in progress waits for, as of the last round (for status output).</summary>
+    public IReadOnlyDictionary<long, string> Waiting => _waiting;
+
+    /// <summary>One round; returns the number of steps recorded and operations started or finished, and errors met.</summary>
+    public async Task<(int Changes, List<string> Errors)> RunOnceAsync(Func<StoreId, long>? usedBytes = null, CancellationToken cancellationToken = default)
+    {
+        var errors = new List<string>();
+        int changes = 0;
+        var snapshot = await ControllerSnapshot.ReadAsync(_group, cancellationToken).ConfigureAwait(true);
+        if (snapshot.Map is not { } map)
+        {
+            return (0, errors);
+        }
+
+        var live = new HashSet<long>();
+        foreach (var op in snapshot.Operations)
+        {
+            live.Add(op.Id);
+            try
+            {
+                OperationProgress progress;
+                switch (op.Kind)
+                {
+                    case OperationKind.MoveReplica or OperationKind.ReReplicate:
+                        progress = await _moves.RunAsync(op.Id, cancellationToken).ConfigureAwait(true);
+                        break;
+                    case OperationKind.TransferLeader:
+                        progress = await _transfers.RunAsync(op.Id, cancellationToken).ConfigureAwait(true);
+                        break;
+                    default:
+                        // Split and merge have runners of their own (not driven from here yet).
+                        continue;
+                }
+
+                changes += progress.StepsRecorded + (progress.Finished ? 1 : 0);
+                if (progress.Waiting is { } reason)
+                {
+                    _waiting[op.Id] = reason;
+                }
+                else
+                {
+                    _waiting.Remove(op.Id);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                errors.Add($"operation {op.Id} ({op.Kind} of shard {op.Shard}): {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        foreach (var id in _waiting.Keys.ToList())
+        {
+            if (!live.Contains(id))
+            {
+                _waiting.Remove(id);
+            }
+        }
+
+        var stores = snapshot.Stores.ToDictionary(s => s.Key, s => s.Value.Record);
+        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes))
+        {
+            try
+            {
+                await StartAsync(plan.Kind, plan.Shard, plan.From, plan.To, plan.SourcePeer, cancellationToken).ConfigureAwait(true);
+                changes++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                errors.Add($"starting {plan.Kind} of shard {plan.Shard}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        foreach (var store in OperationPlanner.Drained(map, stores, snapshot.Operations))
+        {
+            var (record, row) = snapshot.Stores[store];
+            var removed = record with { State = StoreState.Removed, StateSinceUnixMs = Replicas.WallClockMs };
+            if (await _group.CompareAndSwapAsync(ControllerRows.Store(store), row, removed.Encode(), cancellationToken).ConfigureAwait(true))
+            {
+                changes++;
+            }
+        }
+
+        return (changes, errors);
+    }
+
+    /// <summary>
+    /// Records a new operation (its id from the map's allocator; a crash between the two swaps only wastes an id).
+    /// Validates it against the committed map first.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation contradicts the map (unknown shard, a store that holds no
+    /// replica to move or already holds one, the controller's own group) or the shard has an operation in progress.</exception>
+    public async Task<long> StartAsync(OperationKind kind, ShardId shard, StoreId? from, StoreId to, ulong sourcePeer = 0, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await ControllerSnapshot.ReadAsync(_group, cancellationToken).ConfigureAwait(true);
+        var map = snapshot.Map ?? throw new InvalidOperationException("the controller has no shard map yet");
+        var descriptor = Array.Find(map.Shards, s => s.Id == shard)
+            ?? throw new ArgumentException($"shard {shard} is not in the map{(shard == SystemShards.Controller ? " (the controller group keeps its bootstrap placement)" : string.Empty)}", nameof(shard));
+        if (snapshot.Operations.FirstOrDefault(o => o.Shard == shard) is { } busy)
+        {
+            throw new ArgumentException($"shard {shard} has operation {busy.Id} ({busy.Kind}) in progress", nameof(shard));
+        }
+
+        if (!snapshot.Stores.TryGetValue(to, out var target) || target.Record.State is StoreState.Removed or StoreState.Decommissioning)
+        {
+            throw new ArgumentException($"store {to} is not a store that can take replicas", nameof(to));
+        }
+
+        switch (kind)
+        {
+            case OperationKind.MoveReplica or OperationKind.ReReplicate:
+                if (from is not { } source || descriptor.PeerOn(source) is not { } moved)
+                {
+                    throw new ArgumentException($"store {from} holds no replica of shard {shard}", nameof(from));
+                }
+
+                if (descriptor.HasReplicaOn(to))
+                {
+                    throw new ArgumentException($"store {to} already holds a replica of shard {shard}", nameof(to));
+                }
+
+                sourcePeer = sourcePeer == 0 ? moved.PeerId : sourcePeer;
+                break;
+            case OperationKind.TransferLeader:
+                if (descriptor.PeerOn(to) is not { Role: Abstractions.Sharding.PeerRole.Voter })
+                {
+                    throw new ArgumentException($"store {to} holds no voter of shard {shard}", nameof(to));
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"{kind} operations are not started here", nameof(kind));
+        }
+
+        // The id: taken from the map's allocator with a swap (re-read on a lost race).
+        for (int attempt = 0; ; attempt++)
+        {
+            var (current, row) = await _rows.ReadMapAsync(cancellationToken).ConfigureAwait(true);
+            long id = current.NextOperationId;
+            if (!await _rows.SwapMapAsync(row, current with { Version = current.Version + 1, NextOperationId = id + 1 }, cancellationToken).ConfigureAwait(true))
+            {
+                if (attempt >= 5)
+                {
+                    throw new InvalidOperationException("the map kept changing while allocating an operation id");
+                }
+
+                continue;
+            }
+
+            long now = Replicas.WallClockMs;
+            var record = new OperationRecord(id, kind, shard, 0, from, to, 0, now, now, sourcePeer == 0 ? [] : ReplicaMoveRunner.SourcePeerArgument(sourcePeer));
+            await _rows.SwapOperationAsync(id, null, record, cancellationToken).ConfigureAwait(true);
+            return id;
+        }
+    }
+}

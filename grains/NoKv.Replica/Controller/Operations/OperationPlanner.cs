@@ -1,0 +1,118 @@
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Replica.Controller.Operations;
+
+/// <summary>
+/// Decides which operations to start from the committed controller state: every replica on a store that is down
+/// (for longer than the store timeout: only then is it marked down) is re-replicated elsewhere, every replica on a
+/// decommissioning store is moved away. Deciding is pure and separate from doing (the runners), so a crash loses
+/// at most a decision, which the next evaluation makes again. One operation per shard at a time.
+/// </summary>
+public static class OperationPlanner
+{
+    /// <summary>The operations to start now, at most <paramref name="maxInProgress"/> running in all.</summary>
+    /// <param name="usedBytes">Bytes each store uses (from heartbeats; 0 when unknown), to break ties between targets with equal replica counts.</param>
+    public static List<PlannedOperation> Plan(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, int maxInProgress, Func<StoreId, long>? usedBytes = null)
+    {
+        var planned = new List<PlannedOperation>();
+        int budget = maxInProgress - inProgress.Count;
+        if (budget <= 0)
+        {
+            return planned;
+        }
+
+        var busy = new HashSet<ShardId>();
+        var load = new Dictionary<StoreId, int>();
+        foreach (var shard in map.Shards)
+        {
+            foreach (var peer in shard.Peers)
+            {
+                load[peer.Store] = load.GetValueOrDefault(peer.Store) + 1;
+            }
+        }
+
+        foreach (var op in inProgress)
+        {
+            busy.Add(op.Shard);
+            if (op.Kind is OperationKind.MoveReplica or OperationKind.ReReplicate && op.To is { } to)
+            {
+                load[to] = load.GetValueOrDefault(to) + 1;
+            }
+        }
+
+        foreach (var (id, store) in stores.OrderBy(s => s.Key.Value))
+        {
+            if (store.State is not (StoreState.Down or StoreState.Decommissioning))
+            {
+                continue;
+            }
+
+            foreach (var shard in map.Shards)
+            {
+                if (budget <= 0)
+                {
+                    return planned;
+                }
+
+                if (shard.PeerOn(id) is not { } peer || busy.Contains(shard.Id))
+                {
+                    continue;
+                }
+
+                if (ChooseTarget(shard, stores, load, usedBytes) is not { } target)
+                {
+                    continue;
+                }
+
+                var kind = store.State == StoreState.Down ? OperationKind.ReReplicate : OperationKind.MoveReplica;
+                planned.Add(new PlannedOperation(kind, shard.Id, id, target, peer.PeerId));
+                busy.Add(shard.Id);
+                load[target] = load.GetValueOrDefault(target) + 1;
+                budget--;
+            }
+        }
+
+        return planned;
+    }
+
+    /// <summary>Decommissioning stores that hold no replica and are named by no operation: ready to be marked removed.</summary>
+    public static List<StoreId> Drained(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress)
+    {
+        var drained = new List<StoreId>();
+        foreach (var (id, record) in stores)
+        {
+            if (record.State == StoreState.Decommissioning
+                && !map.Shards.Any(s => s.HasReplicaOn(id))
+                && !inProgress.Any(o => o.From == id || o.To == id))
+            {
+                drained.Add(id);
+            }
+        }
+
+        return drained;
+    }
+
+    /// <summary>The up store without a replica of <paramref name="shard"/> that holds the fewest replicas (then the fewest bytes, then the lowest id).</summary>
+    public static StoreId? ChooseTarget(ShardDescriptor shard, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyDictionary<StoreId, int> load, Func<StoreId, long>? usedBytes)
+    {
+        StoreId? best = null;
+        (int Count, long Bytes, int Id) bestKey = default;
+        foreach (var (id, record) in stores)
+        {
+            if (record.State != StoreState.Up || shard.HasReplicaOn(id))
+            {
+                continue;
+            }
+
+            var key = (load.GetValueOrDefault(id), usedBytes?.Invoke(id) ?? 0, id.Value);
+            if (best is null || key.CompareTo(bestKey) < 0)
+            {
+                best = id;
+                bestKey = key;
+            }
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,545 @@
+using System.Buffers.Binary;
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
+
+namespace NoKv.Replica.Controller.Operations;
+
+/// <summary>
+/// Runs a replica move (<see cref="OperationKind.MoveReplica"/>) or a re-replication (<see cref="OperationKind.ReReplicate"/>,
+/// the same steps with a dead source): new peer id, empty replica on the target, learner, catch up, promote, publish,
+/// hand leadership away from the source, remove the source, commit the map, destroy the source's replica
+/// (<see cref="MoveStep"/>; docs/controller.md, "Operations").
+/// <para>Crash safety: every step is done first and recorded after (a compare-and-swap on the operation row), and
+/// every step first looks at the shard's committed descriptor (the leader's applied one) and does nothing if its
+/// effect is already there. A crash, or a second copy of this logic, anywhere therefore either repeats a step that
+/// turns out done, or loses a compare-and-swap and re-reads. Peer ids come from the map's allocator and are never
+/// reused, so a retried creation cannot resurrect anything.</para>
+/// <para>The operation row's argument holds the source's peer id once known (8 bytes, little-endian), so the
+/// removed replica can still be named for destruction after the descriptor forgot it.</para>
+/// Threading: one logical thread at a time per instance; no state besides options and dependencies.
+/// </summary>
+public sealed class ReplicaMoveRunner
+{
+    private readonly IOperationRows _rows;
+    private readonly IReplicaAdmin _replicas;
+    private readonly ReplicaMoveOptions _options;
+
+    public ReplicaMoveRunner(IOperationRows rows, IReplicaAdmin replicas, ReplicaMoveOptions? options = null)
+    {
+        _rows = rows;
+        _replicas = replicas;
+        _options = options ?? new ReplicaMoveOptions();
+    }
+
+    /// <summary>Runs operation <paramref name="id"/> from its recorded step until it waits, finishes or uses its step budget.</summary>
+    public async Task<OperationProgress> RunAsync(long id, CancellationToken cancellationToken = default)
+    {
+        int recorded = 0;
+        for (int i = 0; i < _options.MaxStepsPerRun; i++)
+        {
+            var (op, row) = await _rows.ReadOperationAsync(id, cancellationToken).ConfigureAwait(true);
+            if (op is null || row is null)
+            {
+                return new OperationProgress(true, recorded, null);
+            }
+
+            if (op.Kind is not (OperationKind.MoveReplica or OperationKind.ReReplicate) || op.To is null)
+            {
+                throw new InvalidOperationException($"operation {op.Id} ({op.Kind}) is not a replica move");
+            }
+
+            var outcome = await StepAsync(op, cancellationToken).ConfigureAwait(true);
+            if (outcome.Waiting is { } reason)
+            {
+                return new OperationProgress(false, recorded, $"{(MoveStep)op.Step}: {reason}");
+            }
+
+            var next = outcome.Finished ? null : outcome.Next! with { StepSinceUnixMs = outcome.Next!.Step == op.Step ? op.StepSinceUnixMs : _replicas.WallClockMs };
+            if (!await _rows.SwapOperationAsync(op.Id, row, next, cancellationToken).ConfigureAwait(true))
+            {
+                return new OperationProgress(false, recorded, "the operation row changed meanwhile");
+            }
+
+            recorded++;
+            if (outcome.Finished)
+            {
+                return new OperationProgress(true, recorded, null);
+            }
+        }
+
+        return new OperationProgress(false, recorded, "step budget used");
+    }
+
+    /// <summary>The source's peer id recorded in an operation's argument (0 = not yet known).</summary>
+    public static ulong SourcePeer(OperationRecord op) => op.Argument.Length == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(op.Argument) : 0;
+
+    /// <summary>The argument that records <paramref name="peer"/> as the source's peer id.</summary>
+    public static byte[] SourcePeerArgument(ulong peer)
+    {
+        var argument = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(argument, peer);
+        return argument;
+    }
+
+    private async Task<StepOutcome> StepAsync(OperationRecord op, CancellationToken ct)
+    {
+        var step = (MoveStep)op.Step;
+        switch (step)
+        {
+            case MoveStep.AllocatePeer:
+                return await AllocatePeerAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.CreateReplica:
+                return await CreateReplicaAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.AddLearner:
+                return await AddLearnerAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.CatchUp:
+                return await CatchUpAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.Promote:
+                return await PromoteAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.PublishVoter:
+                return await PublishAsync(op, MoveStep.TransferLeader, ct).ConfigureAwait(true);
+            case MoveStep.TransferLeader:
+                return await TransferAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.RemoveSource:
+                return await RemoveSourceAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.CommitMap:
+                return await PublishAsync(op, MoveStep.DestroySource, ct).ConfigureAwait(true);
+            case MoveStep.DestroySource:
+                return await DestroySourceAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.RollbackRemoveLearner:
+                return await RollbackRemoveLearnerAsync(op, ct).ConfigureAwait(true);
+            case MoveStep.RollbackDestroyTarget:
+                return await RollbackDestroyTargetAsync(op, ct).ConfigureAwait(true);
+            default:
+                throw new InvalidDataException($"operation {op.Id}: step {op.Step} of a replica move is unknown to this build");
+        }
+    }
+
+    private async Task<StepOutcome> AllocatePeerAsync(OperationRecord op, CancellationToken ct)
+    {
+        if (op.NewPeerId != 0)
+        {
+            return Next(op, MoveStep.CreateReplica);
+        }
+
+        // Taken from the map's allocator with a swap: a crash before the operation records it only wastes an id.
+        var (map, row) = await _rows.ReadMapAsync(ct).ConfigureAwait(true);
+        ulong peer = map.NextPeerId;
+        if (!await _rows.SwapMapAsync(row, map with { Version = map.Version + 1, NextPeerId = peer + 1 }, ct).ConfigureAwait(true))
+        {
+            return Wait("the map changed while allocating a peer id");
+        }
+
+        return new StepOutcome(op with { NewPeerId = peer, Step = (int)MoveStep.CreateReplica }, false, null);
+    }
+
+    private async Task<StepOutcome> CreateReplicaAsync(OperationRecord op, CancellationToken ct)
+    {
+        var target = op.To!.Value;
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        var descriptor = group.Leader?.Descriptor ?? group.MapDescriptor;
+        if (descriptor is null)
+        {
+            return Wait($"shard {op.Shard} is not in the map");
+        }
+
+        if (descriptor.Peer(op.NewPeerId) is not null)
+        {
+            // Already a member: the creation happened before a crash.
+            return Next(op, MoveStep.AddLearner);
+        }
+
+        if (descriptor.PeerOn(target) is { } other)
+        {
+            return Next(op, MoveStep.RollbackDestroyTarget, $"store {target} already holds peer {other.PeerId}");
+        }
+
+        ReplicaAdminResult result;
+        try
+        {
+            result = await _replicas.CreateAsync(target, descriptor, op.NewPeerId, ct).ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return TimedOut(op, _options.StepTimeout) ? Next(op, MoveStep.RollbackDestroyTarget) : Wait($"store {target} did not answer: {e.Message}");
+        }
+
+        return result.Outcome == ReplicaAdminOutcome.Refused
+            ? Next(op, MoveStep.RollbackDestroyTarget, result.Detail)
+            : Next(op, MoveStep.AddLearner);
+    }
+
+    private async Task<StepOutcome> AddLearnerAsync(OperationRecord op, CancellationToken ct)
+    {
+        var target = op.To!.Value;
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is not { Descriptor: { } committed } leader)
+        {
+            return TimedOut(op, _options.StepTimeout) ? Next(op, MoveStep.RollbackRemoveLearner) : Wait($"shard {op.Shard} has no leader");
+        }
+
+        if (committed.Peer(op.NewPeerId) is not null)
+        {
+            return Next(op, MoveStep.CatchUp);
+        }
+
+        if (committed.PeerOn(target) is not null)
+        {
+            return Next(op, MoveStep.RollbackDestroyTarget, $"store {target} joined shard {op.Shard} as another peer");
+        }
+
+        var response = await ChangeAsync(leader.Replica.Store, op.Shard, MembershipChangeKind.AddLearner, new PeerDescriptor(op.NewPeerId, target, PeerRole.Learner), ct).ConfigureAwait(true);
+        return response switch
+        {
+            NoKvErrorCode.Ok => Next(op, MoveStep.CatchUp),
+            NoKvErrorCode.InvalidRange => Next(op, MoveStep.RollbackDestroyTarget),
+            _ => TimedOut(op, _options.StepTimeout) ? Next(op, MoveStep.RollbackRemoveLearner) : Wait($"adding the learner: {response}"),
+        };
+    }
+
+    private async Task<StepOutcome> CatchUpAsync(OperationRecord op, CancellationToken ct)
+    {
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is not { Descriptor: { } committed } leader)
+        {
+            return TimedOut(op, _options.StepTimeout) ? Next(op, MoveStep.RollbackRemoveLearner) : Wait($"shard {op.Shard} has no leader");
+        }
+
+        if (committed.Peer(op.NewPeerId) is not { } peer)
+        {
+            return Next(op, MoveStep.AddLearner);
+        }
+
+        if (peer.Role == PeerRole.Voter)
+        {
+            return Next(op, MoveStep.PublishVoter);
+        }
+
+        var learner = group.Status(op.To!.Value);
+        if (learner is { Uninitialized: false } && learner.PeerId == op.NewPeerId && (ulong)learner.AppliedIndex + _options.CatchUpLag >= (ulong)leader.CommitIndex)
+        {
+            return Next(op, MoveStep.Promote);
+        }
+
+        if (TimedOut(op, _options.StepTimeout))
+        {
+            return Next(op, MoveStep.RollbackRemoveLearner, "the learner did not catch up in time");
+        }
+
+        return Wait(learner is null ? "the target does not answer" : $"learner applied {learner.AppliedIndex}{(learner.Uninitialized ? " (no snapshot yet)" : string.Empty)}, leader committed {leader.CommitIndex}");
+    }
+
+    private async Task<StepOutcome> PromoteAsync(OperationRecord op, CancellationToken ct)
+    {
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is not { Descriptor: { } committed } leader)
+        {
+            return Wait($"shard {op.Shard} has no leader");
+        }
+
+        if (committed.Peer(op.NewPeerId) is not { } peer)
+        {
+            return Next(op, MoveStep.AddLearner);
+        }
+
+        if (peer.Role == PeerRole.Voter)
+        {
+            return Next(op, MoveStep.PublishVoter);
+        }
+
+        var response = await ChangeAsync(leader.Replica.Store, op.Shard, MembershipChangeKind.Promote, peer, ct).ConfigureAwait(true);
+        return response == NoKvErrorCode.Ok ? Next(op, MoveStep.PublishVoter) : Wait($"promoting: {response}");
+    }
+
+    /// <summary>Mirrors the leader's committed membership into the map (publish after promotion, commit after removal).</summary>
+    private async Task<StepOutcome> PublishAsync(OperationRecord op, MoveStep then, CancellationToken ct)
+    {
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is not { Descriptor: { } committed })
+        {
+            return Wait($"shard {op.Shard} has no leader");
+        }
+
+        return await MirrorAsync(committed, ct).ConfigureAwait(true) ? Next(op, then) : Wait("the map changed meanwhile");
+    }
+
+    private async Task<StepOutcome> TransferAsync(OperationRecord op, CancellationToken ct)
+    {
+        if (op.From is not { } source)
+        {
+            return Next(op, MoveStep.RemoveSource);
+        }
+
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is not { Descriptor: { } committed } leader)
+        {
+            return Wait($"shard {op.Shard} has no leader");
+        }
+
+        if (leader.Replica.Store != source)
+        {
+            return Next(op, MoveStep.RemoveSource);
+        }
+
+        // To the new voter first; if it cannot take over in time, to any other voter: the source must not lead when
+        // it is removed (a removed leader steps down only once it applies its own removal).
+        var to = op.To!.Value;
+        if (TimedOut(op, _options.TransferTimeout) || committed.PeerOn(to) is not { Role: PeerRole.Voter })
+        {
+            foreach (var peer in committed.Peers)
+            {
+                if (peer.Role == PeerRole.Voter && peer.Store != source && group.Status(peer.Store) is not null)
+                {
+                    to = peer.Store;
+                    break;
+                }
+            }
+        }
+
+        try
+        {
+            await _replicas.TransferLeaderAsync(source, op.Shard, to, ct).ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return Wait($"store {source} did not answer: {e.Message}");
+        }
+
+        return Wait($"leadership is moving from store {source} to store {to}");
+    }
+
+    private async Task<StepOutcome> RemoveSourceAsync(OperationRecord op, CancellationToken ct)
+    {
+        if (op.From is not { } source)
+        {
+            return Next(op, MoveStep.CommitMap);
+        }
+
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is not { Descriptor: { } committed } leader)
+        {
+            return Wait($"shard {op.Shard} has no leader");
+        }
+
+        if (committed.PeerOn(source) is not { } peer)
+        {
+            return Next(op, MoveStep.CommitMap);
+        }
+
+        if (SourcePeer(op) != peer.PeerId)
+        {
+            // Recorded before acting: after the removal no descriptor names the peer any more.
+            return new StepOutcome(op with { Argument = SourcePeerArgument(peer.PeerId) }, false, null);
+        }
+
+        if (leader.Replica.Store == source)
+        {
+            return Next(op, MoveStep.TransferLeader);
+        }
+
+        var response = await ChangeAsync(leader.Replica.Store, op.Shard, MembershipChangeKind.Remove, peer, ct).ConfigureAwait(true);
+        return response == NoKvErrorCode.Ok ? Next(op, MoveStep.CommitMap) : Wait($"removing the source: {response}");
+    }
+
+    private async Task<StepOutcome> DestroySourceAsync(OperationRecord op, CancellationToken ct)
+    {
+        ulong peer = SourcePeer(op);
+        if (op.From is not { } source || peer == 0)
+        {
+            return Finish();
+        }
+
+        try
+        {
+            var result = await _replicas.DestroyAsync(source, op.Shard, peer, ct).ConfigureAwait(true);
+            return result.Outcome == ReplicaAdminOutcome.Refused && !TimedOut(op, _options.StepTimeout) ? Wait(result.Detail ?? "refused") : Finish();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // A dead source keeps its removed replica until it returns; orphan cleanup destroys it then.
+            return op.Kind == OperationKind.ReReplicate || TimedOut(op, _options.StepTimeout) ? Finish() : Wait($"store {source} did not answer: {e.Message}");
+        }
+    }
+
+    private async Task<StepOutcome> RollbackRemoveLearnerAsync(OperationRecord op, CancellationToken ct)
+    {
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is not { Descriptor: { } committed } leader)
+        {
+            return Wait($"shard {op.Shard} has no leader");
+        }
+
+        if (committed.Peer(op.NewPeerId) is not { } peer)
+        {
+            return await MirrorAsync(committed, ct).ConfigureAwait(true) ? Next(op, MoveStep.RollbackDestroyTarget) : Wait("the map changed meanwhile");
+        }
+
+        if (peer.Role == PeerRole.Voter)
+        {
+            // Promoted after all (the promotion committed before a crash): finish the move instead.
+            return Next(op, MoveStep.PublishVoter);
+        }
+
+        var response = await ChangeAsync(leader.Replica.Store, op.Shard, MembershipChangeKind.Remove, peer, ct).ConfigureAwait(true);
+        return response == NoKvErrorCode.Ok ? Wait("learner removed") : Wait($"removing the learner: {response}");
+    }
+
+    private async Task<StepOutcome> RollbackDestroyTargetAsync(OperationRecord op, CancellationToken ct)
+    {
+        if (op.NewPeerId == 0)
+        {
+            return Finish();
+        }
+
+        var group = await FindGroupAsync(op, ct).ConfigureAwait(true);
+        if (group.Leader is { Descriptor: { } committed } && committed.Peer(op.NewPeerId) is not null)
+        {
+            // The learner joined after all (an add that committed after its answer was lost): remove it first.
+            return Next(op, MoveStep.RollbackRemoveLearner);
+        }
+
+        if (group.Leader is null)
+        {
+            return Wait($"shard {op.Shard} has no leader to confirm the learner is gone");
+        }
+
+        try
+        {
+            await _replicas.DestroyAsync(op.To!.Value, op.Shard, op.NewPeerId, ct).ConfigureAwait(true);
+            return Finish();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return TimedOut(op, _options.StepTimeout) ? Finish() : Wait($"store {op.To} did not answer: {e.Message}");
+        }
+    }
+
+    private async Task<bool> MirrorAsync(ShardDescriptor committed, CancellationToken ct)
+    {
+        var (map, row) = await _rows.ReadMapAsync(ct).ConfigureAwait(true);
+        int at = Array.FindIndex(map.Shards, s => s.Id == committed.Id);
+        if (at < 0 || map.Shards[at].ConfVersion >= committed.ConfVersion)
+        {
+            return true;
+        }
+
+        var current = map.Shards[at];
+        var shards = (ShardDescriptor[])map.Shards.Clone();
+        shards[at] = new ShardDescriptor(current.Id, current.Range, current.Epoch, committed.ConfVersion, committed.Peers);
+        return await _rows.SwapMapAsync(row, map with { Version = map.Version + 1, Shards = shards }, ct).ConfigureAwait(true);
+    }
+
+    private async Task<NoKvErrorCode> ChangeAsync(StoreId leader, ShardId shard, MembershipChangeKind kind, PeerDescriptor peer, CancellationToken ct)
+    {
+        try
+        {
+            return (await _replicas.ChangeAsync(leader, shard, kind, peer, ct).ConfigureAwait(true)).Code;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return NoKvErrorCode.StoreUnavailable;
+        }
+    }
+
+    /// <summary>
+    /// The statuses of every store that may hold a replica of the shard (the map's peers, the source, the target and
+    /// whoever the answers name), and the leader among them: the answering leader of the highest term.
+    /// </summary>
+    private async Task<GroupView> FindGroupAsync(OperationRecord op, CancellationToken ct)
+    {
+        var (map, _) = await _rows.ReadMapAsync(ct).ConfigureAwait(true);
+        var mapDescriptor = Array.Find(map.Shards, s => s.Id == op.Shard);
+        var stores = new HashSet<StoreId>();
+        if (mapDescriptor is not null)
+        {
+            foreach (var peer in mapDescriptor.Peers)
+            {
+                stores.Add(peer.Store);
+            }
+        }
+
+        if (op.From is { } from)
+        {
+            stores.Add(from);
+        }
+
+        stores.Add(op.To!.Value);
+        var statuses = new Dictionary<StoreId, ReplicaStatus>();
+        await AskAsync(stores, statuses, op.Shard, ct).ConfigureAwait(true);
+        var more = new HashSet<StoreId>();
+        foreach (var status in statuses.Values)
+        {
+            foreach (var peer in status.Descriptor?.Peers ?? [])
+            {
+                if (!stores.Contains(peer.Store))
+                {
+                    more.Add(peer.Store);
+                }
+            }
+        }
+
+        await AskAsync(more, statuses, op.Shard, ct).ConfigureAwait(true);
+        ReplicaStatus? leader = null;
+        foreach (var status in statuses.Values)
+        {
+            if (status.Role == ReplicaRole.Leader && status.Descriptor is not null && status.ApplyHalt is null && (leader is null || status.Term > leader.Term))
+            {
+                leader = status;
+            }
+        }
+
+        return new GroupView(mapDescriptor, leader, statuses);
+    }
+
+    private async Task AskAsync(IEnumerable<StoreId> stores, Dictionary<StoreId, ReplicaStatus> into, ShardId shard, CancellationToken ct)
+    {
+        var asks = new List<(StoreId Store, Task<ReplicaStatus> Call)>();
+        foreach (var store in stores)
+        {
+            Task<ReplicaStatus> call;
+            try
+            {
+                call = _replicas.StatusAsync(shard, store, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                call = Task.FromException<ReplicaStatus>(e);
+            }
+
+            asks.Add((store, call));
+        }
+
+        foreach (var (store, call) in asks)
+        {
+            try
+            {
+                var status = await call.ConfigureAwait(true);
+                if (status.PeerId != 0)
+                {
+                    into[store] = status;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // No answer: the store is down or slow; it simply does not count.
+            }
+        }
+    }
+
+    private bool TimedOut(OperationRecord op, TimeSpan limit) => _replicas.WallClockMs - op.StepSinceUnixMs > limit.TotalMilliseconds;
+
+    private static StepOutcome Next(OperationRecord op, MoveStep step, string? why = null) => new(op with { Step = (int)step }, false, null);
+
+    private static StepOutcome Wait(string reason) => new(null, false, reason);
+
+    private static StepOutcome Finish() => new(null, true, null);
+
+    private sealed record StepOutcome(OperationRecord? Next, bool Finished, string? Waiting);
+
+    private sealed record GroupView(ShardDescriptor? MapDescriptor, ReplicaStatus? Leader, Dictionary<StoreId, ReplicaStatus> Statuses)
+    {
+        public ReplicaStatus? Status(StoreId store) => Statuses.GetValueOrDefault(store);
+    }
+}

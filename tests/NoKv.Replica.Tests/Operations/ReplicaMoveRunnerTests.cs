@@ -1,0 +1,237 @@
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Controller;
+using NoKv.Replica.Controller.Operations;
+using Xunit;
+
+namespace NoKv.Replica.Tests.Operations;
+
+/// <summary>
+/// The replica move and re-replication runner against a model of the shard's group, with the controller logic killed
+/// at every effect it has (each map and operation swap, each replica call), before and after the effect, and resumed by
+/// a fresh runner: the operation must complete (or roll back) with the group, the map and the stores consistent.
+/// </summary>
+public sealed class ReplicaMoveRunnerTests
+{
+    private static readonly StoreId S1 = new(1), S2 = new(2), S3 = new(3), S4 = new(4);
+    private static readonly ShardId Shard = new(1);
+    private const long OperationId = 7;
+
+    [Fact]
+    public async Task A_move_adds_a_learner_promotes_it_hands_over_leadership_and_removes_the_source()
+    {
+        var (world, rows) = NewWorld();
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+
+        await RunToEndAsync(world, rows);
+
+        AssertMoved(world, rows, S1, S4);
+        Assert.Equal(S4, world.Leader);
+    }
+
+    [Fact]
+    public async Task A_move_completes_whatever_step_the_controller_crashes_at()
+    {
+        var (clean, cleanRows) = NewWorld();
+        await StartAsync(cleanRows, OperationKind.MoveReplica, S1, S4);
+        await RunToEndAsync(clean, cleanRows);
+        int effects = clean.Effects;
+        Assert.True(effects >= 10, $"a clean move has {effects} effects");
+
+        for (int crashAt = 2; crashAt <= effects; crashAt++)
+        {
+            foreach (bool before in new[] { true, false })
+            {
+                var (world, rows) = NewWorld();
+                await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+                world.CrashAt = crashAt; // the start above was effect 1
+                world.CrashBefore = before;
+                bool crashed = false;
+                try
+                {
+                    await RunToEndAsync(world, rows);
+                }
+                catch (OperationCanceledException) when (world.Life.IsCancellationRequested)
+                {
+                    crashed = true;
+                }
+
+                Assert.True(crashed, $"no crash at effect {crashAt} ({(before ? "before" : "after")}) of {effects}: {world.Effects} effects");
+                world.Restart();
+                await RunToEndAsync(world, rows);
+                AssertMoved(world, rows, S1, S4, $"crash {world.LastCrash} (effect {crashAt})");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Re_replication_of_a_dead_store_skips_the_transfer_and_leaves_its_replica_to_orphan_cleanup()
+    {
+        var (world, rows) = NewWorld();
+        world.Kill(S1);
+        await StartAsync(rows, OperationKind.ReReplicate, S1, S4);
+
+        await RunToEndAsync(world, rows);
+
+        Assert.Empty(world.Violations);
+        Assert.Empty(rows.Operations);
+        Assert.Null(world.Descriptor.PeerOn(S1));
+        Assert.Equal(PeerRole.Voter, world.Descriptor.PeerOn(S4)!.Value.Role);
+        Assert.Equal([S2, S3, S4], world.Descriptor.Replicas.Order().ToArray());
+        Assert.True(world.HasReplica(S1), "the dead store's replica cannot be destroyed while it is down");
+        Assert.Equal(world.Descriptor.ConfVersion, rows.Map.Shards[0].ConfVersion);
+    }
+
+    [Fact]
+    public async Task Re_replication_survives_a_crash_at_every_step()
+    {
+        var (clean, cleanRows) = NewWorld();
+        clean.Kill(S1);
+        await StartAsync(cleanRows, OperationKind.ReReplicate, S1, S4);
+        await RunToEndAsync(clean, cleanRows);
+        for (int crashAt = 2; crashAt <= clean.Effects; crashAt++)
+        {
+            var (world, rows) = NewWorld();
+            world.Kill(S1);
+            await StartAsync(rows, OperationKind.ReReplicate, S1, S4);
+            world.CrashAt = crashAt;
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RunToEndAsync(world, rows));
+            world.Restart();
+            await RunToEndAsync(world, rows);
+            Assert.Empty(world.Violations);
+            Assert.Equal([S2, S3, S4], world.Descriptor.Replicas.Order().ToArray());
+            Assert.DoesNotContain(world.Descriptor.Peers, p => p.Role == PeerRole.Learner);
+        }
+    }
+
+    [Fact]
+    public async Task A_target_that_refuses_the_replica_rolls_the_move_back_with_the_group_untouched()
+    {
+        var (world, rows) = NewWorld();
+        world.Refusing.Add(S4);
+        var before = world.Descriptor;
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+
+        await RunToEndAsync(world, rows);
+
+        Assert.Empty(rows.Operations);
+        Assert.Same(before, world.Descriptor);
+        Assert.Empty(world.Violations);
+    }
+
+    [Fact]
+    public async Task A_target_that_dies_before_catching_up_is_removed_again_after_the_step_timeout()
+    {
+        var (world, rows) = NewWorld();
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+        var runner = new ReplicaMoveRunner(rows, world, Options);
+
+        // Run until the learner is in the group, then kill the target before it is promoted.
+        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
+        {
+            await runner.RunAsync(OperationId);
+        }
+
+        Assert.Equal(PeerRole.Learner, world.Descriptor.PeerOn(S4)!.Value.Role);
+        world.Kill(S4);
+        await RunToEndAsync(world, rows);
+
+        Assert.Empty(rows.Operations);
+        Assert.Null(world.Descriptor.PeerOn(S4));
+        Assert.Equal([S1, S2, S3], world.Descriptor.Replicas.Order().ToArray());
+        Assert.Empty(world.Violations);
+        Assert.Equal(world.Descriptor.ConfVersion, rows.Map.Shards[0].ConfVersion);
+    }
+
+    [Fact]
+    public void The_planner_re_replicates_each_shard_of_a_down_store_onto_the_least_loaded_up_store()
+    {
+        var a = Descriptor(new ShardId(1), [(11, S1), (12, S2), (13, S3)], KeyRange.All);
+        var map = new ControllerMap(1, 2, 100, 1, [a]);
+        var stores = new Dictionary<StoreId, StoreRecord>
+        {
+            [S1] = new(S1, StoreState.Down, 0, 0, 0, ""),
+            [S2] = new(S2, StoreState.Up, 0, 0, 0, ""),
+            [S3] = new(S3, StoreState.Up, 0, 0, 0, ""),
+            [S4] = new(S4, StoreState.Up, 0, 0, 0, ""),
+            [new StoreId(5)] = new(new StoreId(5), StoreState.Removed, 0, 0, 0, ""),
+        };
+
+        var plan = OperationPlanner.Plan(map, stores, [], 8);
+
+        var only = Assert.Single(plan);
+        Assert.Equal(new PlannedOperation(OperationKind.ReReplicate, a.Id, S1, S4, 11), only);
+        Assert.Empty(OperationPlanner.Plan(map, stores, [new OperationRecord(1, OperationKind.ReReplicate, a.Id, 0, S1, S4, 0, 0, 0, [])], 8));
+    }
+
+    [Fact]
+    public void A_decommissioning_store_is_drained_then_reported_ready_for_removal()
+    {
+        var a = Descriptor(new ShardId(1), [(11, S1), (12, S2), (13, S3)], KeyRange.All);
+        var stores = new Dictionary<StoreId, StoreRecord>
+        {
+            [S1] = new(S1, StoreState.Decommissioning, 0, 0, 0, ""),
+            [S2] = new(S2, StoreState.Up, 0, 0, 0, ""),
+            [S3] = new(S3, StoreState.Up, 0, 0, 0, ""),
+            [S4] = new(S4, StoreState.Up, 0, 0, 0, ""),
+        };
+
+        var plan = OperationPlanner.Plan(new ControllerMap(1, 2, 100, 1, [a]), stores, [], 8);
+        Assert.Equal(OperationKind.MoveReplica, Assert.Single(plan).Kind);
+        Assert.Empty(OperationPlanner.Drained(new ControllerMap(1, 2, 100, 1, [a]), stores, []));
+
+        var moved = Descriptor(new ShardId(1), [(14, S4), (12, S2), (13, S3)], KeyRange.All);
+        Assert.Equal([S1], OperationPlanner.Drained(new ControllerMap(2, 2, 100, 1, [moved]), stores, []));
+    }
+
+    private static readonly ReplicaMoveOptions Options = new() { StepTimeout = TimeSpan.FromSeconds(5), TransferTimeout = TimeSpan.FromSeconds(2) };
+
+    private static (FakeShardGroup World, InMemoryOperationRows Rows) NewWorld()
+    {
+        var shard = Descriptor(Shard, [(11, S1), (12, S2), (13, S3)], KeyRange.All);
+        var world = new FakeShardGroup(shard, S1);
+        var rows = new InMemoryOperationRows(world, new ControllerMap(1, 2, 100, OperationId + 1, [shard]));
+        return (world, rows);
+    }
+
+    private static ShardDescriptor Descriptor(ShardId id, (ulong Peer, StoreId Store)[] peers, KeyRange range) =>
+        new(id, range, 1, 1, peers.Select(p => new PeerDescriptor(p.Peer, p.Store, PeerRole.Voter)).ToArray());
+
+    private static Task StartAsync(InMemoryOperationRows rows, OperationKind kind, StoreId from, StoreId to)
+    {
+        var op = new OperationRecord(OperationId, kind, Shard, 0, from, to, 0, 1_700_000_000_000, 1_700_000_000_000, ReplicaMoveRunner.SourcePeerArgument(11));
+        return rows.SwapOperationAsync(OperationId, null, op, default);
+    }
+
+    /// <summary>Runs the operation to its end with a fresh runner (a new controller), advancing the clock between rounds.</summary>
+    private static async Task RunToEndAsync(FakeShardGroup world, InMemoryOperationRows rows)
+    {
+        var runner = new ReplicaMoveRunner(rows, world, Options);
+        for (int round = 0; round < 500; round++)
+        {
+            var progress = await runner.RunAsync(OperationId, world.Life.Token);
+            if (progress.Finished)
+            {
+                return;
+            }
+
+            world.WallClockMs += 100;
+        }
+
+        throw new Xunit.Sdk.XunitException("the operation did not finish in 500 rounds");
+    }
+
+    private static void AssertMoved(FakeShardGroup world, InMemoryOperationRows rows, StoreId from, StoreId to, string context = "")
+    {
+        Assert.True(world.Violations.Count == 0, $"{context}: {string.Join("; ", world.Violations)}");
+        Assert.True(rows.Operations.Count == 0, $"{context}: operation row left");
+        var shard = world.Descriptor;
+        Assert.Null(shard.PeerOn(from));
+        Assert.Equal(PeerRole.Voter, shard.PeerOn(to)!.Value.Role);
+        Assert.Equal(3, shard.Peers.Length);
+        Assert.False(world.HasReplica(from), $"{context}: the source's replica was not destroyed");
+        Assert.Equal(11UL, world.Tombstone(from));
+        var mapped = rows.Map.Shards.Single(s => s.Id == shard.Id);
+        Assert.True(mapped.ConfVersion == shard.ConfVersion && mapped.Peers.SequenceEqual(shard.Peers), $"{context}: map {mapped} vs committed {shard}");
+    }
+}
