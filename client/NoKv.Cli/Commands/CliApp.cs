@@ -18,7 +18,6 @@ internal static class CliApp
         KvCommands.CompareAndSwap(),
         KvCommands.Scan(),
         ClusterCommands.Cluster(),
-        ShardCommands.Shard(),
         WatchCommand.Create(),
         StoreCommands.Store(),
         LockCommands.Lock(),

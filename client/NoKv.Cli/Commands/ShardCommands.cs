@@ -5,10 +5,10 @@ using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Cli.Commands;
 
-/// <summary>`nokv shard split SHARD [KEY]`: shard operations through the controller.</summary>
+/// <summary>`nokv shard split SHARD [KEY]`: a split through the controller (a subcommand of `nokv shard`, <see cref="OperationCommands.Shard"/>).</summary>
 internal static class ShardCommands
 {
-    public static Command Shard()
+    public static Command Split()
     {
         var shard = new Argument<long>("shard") { Description = "The shard to split (its id, as `nokv cluster status` shows)." };
         var key = new Argument<string?>("key") { DefaultValueFactory = _ => null, Description = "Split key (UTF-8): the first key of the new shard. Without it, the key that halves the shard by size." };
@@ -36,7 +36,7 @@ internal static class ShardCommands
 
             return 0;
         }));
-        return new Command("shard", "Shard operations.") { split };
+        return split;
     }
 
     private static void Write(System.Text.Json.Utf8JsonWriter json, string name, ShardDescriptor shard)
