@@ -2,7 +2,7 @@ using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Client.Admin;
 
-/// <summary>Operator queries (the shard map and every replica's Raft state) and operations (docs/controller.md).</summary>
+/// <summary>Operator queries (the shard map and every replica's Raft state) and operations (splits, moves, decommissioning; docs/controller.md).</summary>
 public interface INoKvAdmin
 {
     /// <summary>
@@ -10,6 +10,14 @@ public interface INoKvAdmin
     /// <paramref name="perReplicaTimeout"/> is reported with its error instead of failing the whole call.
     /// </summary>
     Task<ClusterStatus> GetClusterStatusAsync(TimeSpan perReplicaTimeout, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Splits <paramref name="shard"/> at <paramref name="key"/> (null: the key that halves its rows by size) through the
+    /// controller (docs/controller.md, "Split") and answers with both halves once the map holds them.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such user shard, or the key is not strictly inside its range (or, without a
+    /// key, the shard holds too few keys to split).</exception>
+    Task<NoKv.Abstractions.Controller.SplitOutcome> SplitShardAsync(NoKv.Abstractions.Sharding.ShardId shard, byte[]? key = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts moving <paramref name="shard"/>'s replica from store <paramref name="from"/> to store <paramref name="to"/>

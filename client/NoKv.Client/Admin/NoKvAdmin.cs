@@ -11,6 +11,9 @@ internal sealed class NoKvAdmin : INoKvAdmin
 
     public NoKvAdmin(IGrainFactory grains) => _grains = grains;
 
+    public Task<SplitOutcome> SplitShardAsync(ShardId shard, byte[]? key = null, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster).SplitShardAsync(shard, key).WaitAsync(cancellationToken);
+
     public async Task<ClusterStatus> GetClusterStatusAsync(TimeSpan perReplicaTimeout, CancellationToken cancellationToken = default)
     {
         var map = await _grains.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster).GetShardMapAsync().WaitAsync(cancellationToken).ConfigureAwait(false);

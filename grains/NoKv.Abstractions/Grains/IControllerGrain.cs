@@ -19,6 +19,14 @@ public interface IControllerGrain : IGrainWithIntegerKey
     Task<ControllerView> GetViewAsync();
 
     /// <summary>
+    /// Splits <paramref name="shard"/> at <paramref name="key"/> (null: the key that halves it by size) as a controller
+    /// operation (docs/controller.md, "Split") and answers once the map holds both halves.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such user shard, or the key is not strictly inside its range.</exception>
+    [Alias("SplitShard")]
+    Task<SplitOutcome> SplitShardAsync(Sharding.ShardId shard, byte[]? key);
+
+    /// <summary>
     /// Starts an operation: <see cref="OperationKind.MoveReplica"/> of <paramref name="shard"/>'s replica from store
     /// <paramref name="from"/> to <paramref name="to"/>, or <see cref="OperationKind.TransferLeader"/> to
     /// <paramref name="to"/>. Returns the operation id; it then runs in the controller's operation loop.

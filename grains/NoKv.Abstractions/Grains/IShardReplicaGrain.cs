@@ -44,6 +44,14 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Start")]
     Task StartAsync();
 
+    /// <summary>Proposes a split of this shard (its leader answers; docs/replica.md, "Split").</summary>
+    [Alias("Split")]
+    Task<WriteResponse> SplitAsync(SplitShardRequest request);
+
+    /// <summary>The key that halves this replica's rows by size, or null when it holds fewer than two keys.</summary>
+    [Alias("MiddleKey")]
+    Task<byte[]?> GetMiddleKeyAsync();
+
     /// <summary>
     /// Creates an empty replica of <paramref name="shard"/> for the new peer <paramref name="peerId"/> on this grain's
     /// store (the controller, before adding the peer as a learner). It waits for the leader's snapshot. Idempotent

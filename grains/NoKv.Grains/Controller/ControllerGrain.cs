@@ -28,6 +28,10 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly ILocalSiloDetails _silo;
     private readonly ILogger<ControllerGrain> _logger;
     private readonly StoreId[] _groupStores;
+    private readonly SplitOperation _splits;
+
+    // Operations this activation is running, so the periodic resume does not start a second copy of them.
+    private readonly HashSet<long> _running = new();
     private readonly OperationLoop _operations;
     private IGrainTimer? _timer;
     private IGrainTimer? _operationTimer;
@@ -46,6 +50,57 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         _liveness = new StoreLiveness(_group, layout.BootstrapMap, _options.StoreDownAfter);
         var moves = new ReplicaMoveOptions { StepTimeout = _options.OperationStepTimeout, TransferTimeout = _options.LeaderTransferTimeout };
         _operations = new OperationLoop(_group, new GrainReplicaAdmin(grains, _options.AttemptTimeout, _options.OperationTimeout), moves, _options.MaxOperations);
+        _splits = new SplitOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout));
+    }
+
+    public async Task<SplitOutcome> SplitShardAsync(ShardId shard, byte[]? key)
+    {
+        if (shard == SystemShards.Controller)
+        {
+            throw new ArgumentException("The controller group does not split.", nameof(shard));
+        }
+
+        long operation = 0;
+        try
+        {
+            var outcome = await _splits.SplitAsync(shard, key, id => _running.Add(operation = id)).ConfigureAwait(true);
+            LogSplit(shard.Value, outcome.Left.ToString(), outcome.Right.ToString());
+            return outcome;
+        }
+        finally
+        {
+            _running.Remove(operation);
+        }
+    }
+
+    /// <summary>Resumes split operations a previous controller logic left unfinished (it crashed, or its silo died).</summary>
+    private async Task ResumeOperationsAsync()
+    {
+        var snapshot = await ControllerSnapshot.ReadAsync(_group).ConfigureAwait(true);
+        foreach (var operation in snapshot.Operations)
+        {
+            if (operation.Kind == OperationKind.Split && _running.Add(operation.Id))
+            {
+                _ = ResumeAsync(operation);
+            }
+        }
+    }
+
+    private async Task ResumeAsync(OperationRecord operation)
+    {
+        try
+        {
+            var outcome = await _splits.RunAsync(operation).ConfigureAwait(true);
+            LogResumed(operation.Id, outcome is null ? "ended without a split (the shard changed)" : $"{outcome.Left}; {outcome.Right}");
+        }
+        catch (Exception e)
+        {
+            LogResumeFailed(operation.Id, $"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            _running.Remove(operation.Id);
+        }
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -206,6 +261,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 LogTransitions(committed);
             }
 
+            await ResumeOperationsAsync().ConfigureAwait(true);
+
             _lastError = null;
         }
         catch (Exception e)
@@ -226,6 +283,15 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller logic active on silo {Silo}")]
     private partial void LogActivated(string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller split shard {Shard}: {Left}; {Right}")]
+    private partial void LogSplit(long shard, string left, string right);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller resumed operation {Operation}: {Outcome}")]
+    private partial void LogResumed(long operation, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Controller could not resume operation {Operation}: {Error}")]
+    private partial void LogResumeFailed(long operation, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller committed {Count} store state change(s)")]
     private partial void LogTransitions(int count);

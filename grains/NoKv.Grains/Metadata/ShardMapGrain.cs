@@ -29,7 +29,9 @@ public sealed partial class ShardMapGrain : Grain, IShardMapGrain
     private readonly ILogger<ShardMapGrain> _logger;
     private ShardDescriptor[] _shards;
     private long _version;
-    private long _readAtMs = long.MinValue;
+    // Unset until the first read: the first call always reads the controller's map (now - long.MinValue overflowed,
+    // so a fresh activation never refreshed and served the bootstrap map forever).
+    private long? _readAtMs;
     private Task? _refresh;
     private bool _warned;
 
@@ -48,7 +50,7 @@ public sealed partial class ShardMapGrain : Grain, IShardMapGrain
 
     public async Task<ShardMap> GetShardMapAsync()
     {
-        if (Environment.TickCount64 - _readAtMs > (long)_options.MapCacheTtl.TotalMilliseconds)
+        if (_readAtMs is not { } readAt || Environment.TickCount64 - readAt > (long)_options.MapCacheTtl.TotalMilliseconds)
         {
             _refresh ??= RefreshAsync();
             try

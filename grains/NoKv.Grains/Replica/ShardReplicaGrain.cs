@@ -280,6 +280,24 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     private string NoReplicaDetail => $"store {_id.Store} holds no replica of shard {_id.Shard}";
 
+    public Task<WriteResponse> SplitAsync(SplitShardRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_core is not { } core)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        }
+
+        if (request.Shard != _id.Shard)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = core.Descriptor.Epoch, Detail = $"replica {_id} is not of shard {request.Shard}" });
+        }
+
+        return core.SplitAsync(request.ExpectedEpoch, request.SplitKey, request.NewShard, request.NewPeers);
+    }
+
+    public Task<byte[]?> GetMiddleKeyAsync() => Task.FromResult(_core?.MiddleKey());
+
     public Task DeliverAsync(RaftMessageBatch batch)
     {
         if (_core is null)

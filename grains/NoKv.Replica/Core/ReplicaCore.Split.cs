@@ -63,6 +63,9 @@ public sealed partial class ReplicaCore
         return response;
     }
 
+    /// <summary>The key that halves the shard's rows by size as this replica applied them, or null (see <c>ShardStateMachine.MiddleKey</c>).</summary>
+    public byte[]? MiddleKey() => _stateMachine.MiddleKey();
+
     /// <summary>After an apply completes: reports its splits to the host, and re-times lock leases for the shrunk range.</summary>
     private void ReportSplits()
     {

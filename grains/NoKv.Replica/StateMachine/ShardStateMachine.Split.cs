@@ -196,6 +196,44 @@ internal sealed partial class ShardStateMachine
         }
     }
 
+    /// <summary>
+    /// The user key that splits the shard's rows (all versions, locks and status rows, by engine bytes) in two halves,
+    /// or null when the shard holds fewer than two keys. Never the range's start. A scan of the range: for operator
+    /// requests and the controller's size policy, not for request paths.
+    /// </summary>
+    public byte[]? MiddleKey()
+    {
+        long total = 0;
+        using (var it = _db.NewIterator(new ReadOptions { LowerBound = _dataStart, UpperBound = _dataEnd }))
+        {
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                total += it.Key.Length + it.Value.Length;
+            }
+        }
+
+        long seen = 0;
+        using var scan = _db.NewIterator(new ReadOptions { LowerBound = _dataStart, UpperBound = _dataEnd });
+        for (scan.SeekToFirst(); scan.Valid; scan.Next())
+        {
+            seen += scan.Key.Length + scan.Value.Length;
+            if (seen * 2 < total || !MvccKeys.TryParse(scan.Key, out int baseLength, out _, out _))
+            {
+                continue;
+            }
+
+            var key = MvccKeys.UserKey(scan.Key, baseLength);
+
+            // The first key at or past the middle, unless it is the start: the split key begins the right half.
+            if (key.Length > 0 && !key.AsSpan().SequenceEqual(_shard.Range.Start))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Copies every row of this group in [start, end) to <paramref name="target"/>, except <paramref name="skip"/> (rewritten by the caller).</summary>
     private void CopyGroupRows(WriteBatch batch, byte[] start, byte[] end, ShardId target, IEnumerable<byte[]> skip)
     {

@@ -107,5 +107,9 @@ internal sealed class FakeReplicas
         public Task<WriteResponse> TransferLeaderAsync(StoreId store) => throw new NotSupportedException();
 
         public Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId) => throw new NotSupportedException();
+
+        public Task<WriteResponse> SplitAsync(NoKv.Abstractions.Requests.SplitShardRequest request) => throw new NotSupportedException();
+
+        public Task<byte[]?> GetMiddleKeyAsync() => throw new NotSupportedException();
     }
 }

@@ -1,0 +1,17 @@
+using NoKv.Abstractions.Requests;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Replica.Controller.Operations;
+
+/// <summary>How controller operations reach a shard's replicas (grain calls in a silo, direct calls in tests).</summary>
+public interface IShardAccess
+{
+    /// <summary>Proposes a split to the replica of <see cref="SplitShardRequest.Shard"/> on <paramref name="store"/>.</summary>
+    Task<WriteResponse> SplitAsync(StoreId store, SplitShardRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The descriptor the replica on <paramref name="store"/> applied, or null if it cannot be reached.</summary>
+    Task<ShardDescriptor?> DescriptorAsync(StoreId store, ShardId shard, CancellationToken cancellationToken);
+
+    /// <summary>The key that halves the replica's rows by size, or null.</summary>
+    Task<byte[]?> MiddleKeyAsync(StoreId store, ShardId shard, CancellationToken cancellationToken);
+}
