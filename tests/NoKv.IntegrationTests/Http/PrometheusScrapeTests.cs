@@ -75,7 +75,16 @@ public sealed class PrometheusScrapeTests(HttpClusterFixture cluster)
         }
 
         // Writes are answered by leaders, which are spread over the stores: the sum over all silos counts each once.
+        // The exporter may answer a scrape from its short response cache, so a scrape right after the writes can lag:
+        // wait (with a deadline) for the counts to arrive.
         double okWrites = await OkWritesAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (okWrites - okWritesBefore < keys && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            okWrites = await OkWritesAsync();
+        }
+
         Assert.True(okWrites - okWritesBefore >= keys, $"/metrics counted {okWrites - okWritesBefore} ok writes, expected at least {keys}");
     }
 

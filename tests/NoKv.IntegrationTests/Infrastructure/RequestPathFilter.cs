@@ -24,8 +24,11 @@ public sealed class RequestPathFilter : IIncomingGrainCallFilter
     {
         if (context.InterfaceMethod?.DeclaringType == typeof(IShardReplicaGrain)
             && context.Request.GetArgumentCount() >= 1
-            && context.Request.GetArgument(0) is WriteRequest or ReadRequest or ScanRequest)
+            && context.Request.GetArgument(0) is WriteRequest or ReadRequest or ScanRequest
+            && ShardOf(context.Request.GetArgument(0)) != NoKv.Abstractions.Sharding.SystemShards.Controller)
         {
+            // The controller group's own traffic (the controller logic reading its rows from inside the cluster) is
+            // not a client request; only requests for user shards say how clients are routed.
             bool direct = context.SourceId is { } source
                 && SystemTargetGrainId.TryParse(source, out var systemTarget)
                 && systemTarget.GetSiloAddress().Equals(_silo);
@@ -34,4 +37,12 @@ public sealed class RequestPathFilter : IIncomingGrainCallFilter
 
         return context.Invoke();
     }
+
+    private static NoKv.Abstractions.Sharding.ShardId ShardOf(object? request) => request switch
+    {
+        WriteRequest w => w.Shard,
+        ReadRequest r => r.Shard,
+        ScanRequest s => s.Shard,
+        _ => default,
+    };
 }
