@@ -49,9 +49,11 @@ public static class TxnBenchmark
             {
                 foreach (int c in Concurrencies)
                 {
+                    Phases.Reset();
                     var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, keys, cancellationToken), c, duration).ConfigureAwait(false);
                     results.Add(("nokv", $"{keys}key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
                     Print(results[^1]);
+                    Console.WriteLine($"    {Phases}");
                 }
             }
 
@@ -177,6 +179,8 @@ public static class TxnBenchmark
         await Task.WhenAll(loaders).ConfigureAwait(false);
     }
 
+    private static readonly TxnPhaseTimes Phases = new();
+
     private static string CurvePoint(AccountChooser chooser) => string.Create(CultureInfo.InvariantCulture, $"2key/c64/zipf{chooser.Theta:0.00}");
 
     /// <summary>One committed transfer among <paramref name="keys"/> accounts; returns the aborted attempts it took.</summary>
@@ -185,7 +189,9 @@ public static class TxnBenchmark
         var picked = accounts.Pick(random, keys);
         for (int aborts = 0; ; aborts++)
         {
+            long began = Stopwatch.GetTimestamp();
             await using var tx = await kv.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            long read = Stopwatch.GetTimestamp();
             try
             {
                 var balances = new long[keys];
@@ -193,6 +199,8 @@ public static class TxnBenchmark
                 {
                     balances[i] = long.Parse(Encoding.ASCII.GetString((await tx.GetAsync(Key(picked[i]), cancellationToken).ConfigureAwait(false))!), CultureInfo.InvariantCulture);
                 }
+
+                long committing = Stopwatch.GetTimestamp();
 
                 // Move one unit from the first account to each of the others.
                 for (int i = 0; i < keys; i++)
@@ -202,6 +210,7 @@ public static class TxnBenchmark
                 }
 
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                Phases.Record(read - began, committing - read, Stopwatch.GetTimestamp() - committing);
                 return aborts;
             }
             catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException)
