@@ -39,7 +39,26 @@ internal sealed class VersionSet : IDisposable
         _current = new Version(EmptyLevels(numLevels), onFileObsolete);
     }
 
+    /// <summary>
+    /// The current version, unreferenced: only for a glance at its shape, or where nothing can make it obsolete
+    /// meanwhile. Whoever keeps using it or its files takes <see cref="AcquireCurrent"/> instead.
+    /// </summary>
     public Version Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// Test hook: runs inside <see cref="AcquireCurrent"/> after the current version is read and before it is
+    /// referenced, where an install on another thread may replace it (tests put one there deterministically).
+    /// </summary>
+    internal Action? AfterCurrentRead { get; set; }
+
+    /// <summary>The current version with a reference taken for the caller, who must <see cref="Version.Unref"/> it.</summary>
+    public Version AcquireCurrent()
+    {
+        Version v = Volatile.Read(ref _current);
+        AfterCurrentRead?.Invoke();
+        v.Ref();
+        return v;
+    }
 
     /// <summary>
     /// True after a manifest write failed: the manifest on disk may then hold an edit that was never installed,
