@@ -52,12 +52,24 @@ internal sealed class VersionSet : IDisposable
     internal Action? AfterCurrentRead { get; set; }
 
     /// <summary>The current version with a reference taken for the caller, who must <see cref="Version.Unref"/> it.</summary>
+    /// <remarks>
+    /// Lock-free, so building a super version under the database mutex never waits for a manifest fsync. Between
+    /// the read and the reference an install (which runs outside that mutex) may replace the version and drop the
+    /// version set's reference, the only one a freshly installed version has until its super version is published;
+    /// the reference then fails and the read is repeated. Install publishes the new version before releasing the
+    /// old one, so the retry finds a live version.
+    /// </remarks>
     public Version AcquireCurrent()
     {
-        Version v = Volatile.Read(ref _current);
-        AfterCurrentRead?.Invoke();
-        v.Ref();
-        return v;
+        while (true)
+        {
+            Version v = Volatile.Read(ref _current);
+            AfterCurrentRead?.Invoke();
+            if (v.TryRef())
+            {
+                return v;
+            }
+        }
     }
 
     /// <summary>
