@@ -19,6 +19,7 @@ internal sealed class ModelCluster
     private long _nextShard;
     private long _nextOperation = 1;
 
+    /// <param name="firstVoter">For shard i, the index in <paramref name="stores"/> of the store it prefers to be led from.</param>
     public ModelCluster(StoreId[] stores, int shards, Func<int, int> firstVoter, Random? random = null)
     {
         foreach (var store in stores)
@@ -31,8 +32,9 @@ internal sealed class ModelCluster
             var voters = random is null
                 ? Enumerable.Range(0, 3).Select(k => stores[(i + k) % stores.Length]).ToArray()
                 : stores.OrderBy(_ => random.Next()).Take(3).ToArray();
-            int first = firstVoter(i) % voters.Length;
-            var ordered = voters.Skip(first).Concat(voters.Take(first)).Select(s => new PeerDescriptor(_nextPeer++, s, PeerRole.Voter)).ToArray();
+            // The preferred leader: stores[firstVoter(i)] if it holds a voter of the shard, else the first voter.
+            var wanted = stores[firstVoter(i) % stores.Length];
+            var ordered = voters.OrderBy(s => s == wanted ? 0 : 1).Select(s => new PeerDescriptor(_nextPeer++, s, PeerRole.Voter)).ToArray();
             byte[] start = i == 0 ? [] : [(byte)(i * 8)];
             byte[] end = i == shards - 1 ? [] : [(byte)((i + 1) * 8)];
             Shards.Add(new ShardDescriptor(new ShardId(i + 1), new KeyRange(start, end), 1, 1, ordered));
