@@ -39,7 +39,14 @@ public sealed partial class ControllerGrain
         }
 
         var stores = snapshot.Stores.ToDictionary(s => s.Key, s => s.Value.Record);
-        var decisions = _balancer.Plan(map.Shards, stores, snapshot.Operations, LeaderSamples(), now, _options.MaxOperations - snapshot.Operations.Count);
+        var samples = LeaderSamples(out var heard);
+        if (stores.Values.Any(s => s.State == StoreState.Up && !heard.Contains(s.Id)))
+        {
+            // A new controller activation has not heard every up store yet: its view of them is incomplete.
+            return;
+        }
+
+        var decisions = _balancer.Plan(map.Shards, stores, snapshot.Operations, samples, now, _options.MaxOperations - snapshot.Operations.Count);
         foreach (var decision in decisions)
         {
             try
@@ -69,10 +76,11 @@ public sealed partial class ControllerGrain
         }
     }
 
-    /// <summary>Each shard's figures from its leader's latest heartbeat (the highest epoch when two claim to lead).</summary>
-    private Dictionary<ShardId, ShardSample> LeaderSamples()
+    /// <summary>Each shard's figures from its leader's latest heartbeat (the highest epoch when two claim to lead); <paramref name="heard"/>: stores with a fresh heartbeat.</summary>
+    private Dictionary<ShardId, ShardSample> LeaderSamples(out HashSet<StoreId> heard)
     {
         var samples = new Dictionary<ShardId, ShardSample>();
+        heard = new HashSet<StoreId>();
         long freshMs = (long)_options.HeartbeatInterval.TotalMilliseconds * 3;
         foreach (var (heartbeat, ageMs) in _liveness.Heartbeats)
         {
@@ -81,6 +89,7 @@ public sealed partial class ControllerGrain
                 continue;
             }
 
+            heard.Add(heartbeat.Store);
             foreach (var stats in heartbeat.Shards)
             {
                 if (stats.IsLeader && (!samples.TryGetValue(stats.Shard, out var known) || stats.Epoch > known.Epoch))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Client;
 using NoKv.IntegrationTests.Infrastructure;

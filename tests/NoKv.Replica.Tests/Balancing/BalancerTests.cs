@@ -110,6 +110,18 @@ public sealed class BalancerTests
     }
 
     [Fact]
+    public void Nothing_is_decided_while_a_store_of_the_map_has_no_row_yet()
+    {
+        // Seeding writes the map before the store rows: a store without a row is unknown, not down.
+        var cluster = new ModelCluster([S1, S2, S3], shards: 6, firstVoter: _ => 0);
+        var stores = cluster.Stores.Where(s => s.Key != S2).ToDictionary(s => s.Key, s => s.Value);
+        var balancer = new Balancer(new BalancerOptions());
+
+        Assert.Empty(balancer.Plan(cluster.Shards, stores, [], Empty, 0, 8));
+        Assert.NotEmpty(balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 0, 8));
+    }
+
+    [Fact]
     public void Replicas_do_not_move_while_a_down_store_still_holds_replicas()
     {
         var cluster = new ModelCluster([S1, S2, S3], shards: 6, firstVoter: i => i % 3);

@@ -46,8 +46,10 @@ public sealed class Balancer
         var busy = inProgress.Select(o => o.Shard).ToHashSet();
         var up = stores.Where(s => s.Value.State == StoreState.Up).Select(s => s.Key).OrderBy(s => s.Value).ToList();
         ForgetGone(shards, nowMs);
-        if (up.Count == 0 || budget <= 0)
+        if (up.Count == 0 || budget <= 0 || shards.Any(d => d.Peers.Any(p => !stores.ContainsKey(p.Store))))
         {
+            // Nothing to do, or the store rows are not all there yet (seeding writes the map first): a store without a
+            // row is unknown, not down, and deciding on it would move preferences away from healthy stores.
             return decisions;
         }
 
