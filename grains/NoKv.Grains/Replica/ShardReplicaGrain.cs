@@ -430,7 +430,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         if (_core is { } core)
         {
-            core.Load.Publish(core.IsLeader, (long)core.AppliedIndex, core.Descriptor.Epoch, core.Descriptor.ConfVersion);
+            core.Load.Publish(core.IsLeader, (long)core.AppliedIndex, core.Descriptor.Epoch, core.Descriptor.ConfVersion, core.Descriptor.Range);
         }
     }
 
