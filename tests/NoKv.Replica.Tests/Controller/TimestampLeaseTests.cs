@@ -68,7 +68,11 @@ public sealed class TimestampLeaseTests
 
         // Peer B is silent, so the transfer (TimeoutNow once it is caught up) never completes.
         group.Down.Add(ScriptedGroup.PeerB);
-        Assert.Equal(NoKvErrorCode.Ok, group.Run(group.Core.TransferLeadershipAsync(ScriptedGroup.PeerB)).Code);
+        // The transfer first commits B as the preferred leader (C acknowledges it), then hands over.
+        var transfer = group.Core.TransferLeadershipAsync(ScriptedGroup.PeerB);
+        group.Settle();
+        group.AnswerAll(0);
+        Assert.Equal(NoKvErrorCode.Ok, group.Run(transfer).Code);
         Assert.Equal(NoKvErrorCode.NotLeader, group.Run(group.Core.TimestampsAsync(1)).Code);
 
         // Raft abandons the transfer after an election timeout (C keeps answering, so the core stays leader).
