@@ -31,6 +31,14 @@ public sealed class NoKvClientOptions
     /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = DefaultAttemptTimeout;
 
+    /// <summary>
+    /// How often the Orleans client re-reads its gateway list when the application leaves Orleans' default (a minute):
+    /// a restarted silo's gateway is reached directly again about two periods after it failed (docs/cluster.md,
+    /// "Gateway quarantine"); set by <c>AddNoKvClient</c>. One gateway-list read per period: free for a static list, a
+    /// membership-table read otherwise.
+    /// </summary>
+    public static readonly TimeSpan DefaultGatewayListRefreshPeriod = TimeSpan.FromSeconds(2);
+
     /// <summary>First retry delay; doubles per failed attempt (with jitter) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(20);
 
@@ -51,6 +59,14 @@ public sealed class NoKvClientOptions
     /// the transaction back. Must exceed the time from prewrite to commit (a few round trips).
     /// </summary>
     public TimeSpan TransactionLockTtl { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Whether a two-phase commit returns as soon as its primary key is committed (the commit point) and commits the
+    /// other keys in the background (true, one round trip less), or waits for them too (false). Either way the
+    /// transaction is committed and visible to everyone once <c>CommitAsync</c> returns: a reader that meets a
+    /// secondary's lock first looks up the primary and rolls the key forward.
+    /// </summary>
+    public bool CommitSecondariesInBackground { get; set; } = true;
 
     /// <summary>How many times <c>TransactAsync</c> runs its body before giving up on conflicts.</summary>
     public int TransactionMaxAttempts { get; set; } = 10;

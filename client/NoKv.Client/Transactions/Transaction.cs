@@ -212,6 +212,26 @@ internal sealed class Transaction : ITransaction
         }
     }
 
+    public async Task ValidateReadsAsync(long timestamp, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotActive();
+        if (timestamp <= StartTimestamp)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timestamp), timestamp, $"must be above the transaction's start timestamp {StartTimestamp}");
+        }
+
+        var readKeys = new List<byte[]>();
+        foreach (var k in _reads)
+        {
+            if (!_writes.ContainsKey(k))
+            {
+                readKeys.Add(k);
+            }
+        }
+
+        await ValidateAsync(readKeys, timestamp, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task RollbackAsync(CancellationToken cancellationToken = default)
     {
         if (_state is State.Committed)
@@ -390,6 +410,85 @@ internal sealed class Transaction : ITransaction
 
         // 3. Validate the reads: nothing read changed in (start, commit]. The shards raise their read floor to the
         //    commit timestamp first, so nothing can later commit at or below it without this check seeing it.
+        await ValidateAsync(readKeys, commitTs, cancellationToken).ConfigureAwait(false);
+
+        // 4. Commit the primary: the transaction's commit point.
+        TxnResponse committed;
+        try
+        {
+            committed = await _store.TxnCallAsync("TxnCommit", [primary], s => new TxnRequest
+            {
+                Shard = s.Id,
+                Epoch = s.Epoch,
+                Op = TxnOp.Commit,
+                StartTs = StartTimestamp,
+                CommitTs = commitTs,
+                PrimaryKey = primary,
+                Keys = [primary],
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NoKvTimeoutException or OperationCanceledException)
+        {
+            _state = State.Committed;
+            throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: the commit of its primary got no answer: {e.Message}", e);
+        }
+
+        if (committed.Code != NoKvErrorCode.Ok)
+        {
+            throw Failure(committed);
+        }
+
+        _state = State.Committed;
+        CommitTimestamp = commitTs;
+
+        // 5. The other keys. The transaction is committed whatever happens here: a lock left behind is rolled
+        //    forward by the next reader through the primary. So by default the caller does not wait for them.
+        var secondaries = new List<TxnMutation>(mutations.Length - 1);
+        for (int i = 1; i < mutations.Length; i++)
+        {
+            secondaries.Add(mutations[i]);
+        }
+
+        if (secondaries.Count == 0)
+        {
+            return;
+        }
+
+        var finishing = CommitSecondariesAsync(secondaries, commitTs, _store.CommitSecondariesInBackground ? CancellationToken.None : cancellationToken);
+        if (!_store.CommitSecondariesInBackground)
+        {
+            await finishing.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Commits the keys after the primary; never throws (whatever is left is resolved by its readers).</summary>
+    private async Task CommitSecondariesAsync(List<TxnMutation> secondaries, long commitTs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ForEachShardAsync(secondaries, m => m.Key, async (group, ct) =>
+            {
+                var keys = group.ConvertAll(m => m.Key).ToArray();
+                await _store.TxnCallAsync("TxnCommit", keys, s => new TxnRequest
+                {
+                    Shard = s.Id,
+                    Epoch = s.Epoch,
+                    Op = TxnOp.Commit,
+                    StartTs = StartTimestamp,
+                    CommitTs = commitTs,
+                    Keys = keys,
+                }, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NoKvException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Committed already; resolvers finish the rest (also when the client shut down meanwhile).
+        }
+    }
+
+    /// <summary>Checks, shard by shard in parallel, that no key of <paramref name="readKeys"/> and no scanned range changed in (start, <paramref name="commitTs"/>].</summary>
+    private async Task ValidateAsync(List<byte[]> readKeys, long commitTs, CancellationToken cancellationToken)
+    {
         var validations = new List<(byte[] Key, TxnKeyRange? Range)>();
         foreach (var k in readKeys)
         {
@@ -430,64 +529,6 @@ internal sealed class Transaction : ITransaction
                 throw Failure(response);
             }
         }, cancellationToken).ConfigureAwait(false);
-
-        // 4. Commit the primary: the transaction's commit point.
-        TxnResponse committed;
-        try
-        {
-            committed = await _store.TxnCallAsync("TxnCommit", [primary], s => new TxnRequest
-            {
-                Shard = s.Id,
-                Epoch = s.Epoch,
-                Op = TxnOp.Commit,
-                StartTs = StartTimestamp,
-                CommitTs = commitTs,
-                PrimaryKey = primary,
-                Keys = [primary],
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NoKvTimeoutException or OperationCanceledException)
-        {
-            _state = State.Committed;
-            throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: the commit of its primary got no answer: {e.Message}", e);
-        }
-
-        if (committed.Code != NoKvErrorCode.Ok)
-        {
-            throw Failure(committed);
-        }
-
-        _state = State.Committed;
-        CommitTimestamp = commitTs;
-
-        // 5. The other keys. The transaction is committed whatever happens here: a lock left behind is rolled
-        //    forward by the next reader through the primary.
-        var secondaries = new List<TxnMutation>(mutations.Length - 1);
-        for (int i = 1; i < mutations.Length; i++)
-        {
-            secondaries.Add(mutations[i]);
-        }
-
-        try
-        {
-            await ForEachShardAsync(secondaries, m => m.Key, async (group, ct) =>
-            {
-                var keys = group.ConvertAll(m => m.Key).ToArray();
-                await _store.TxnCallAsync("TxnCommit", keys, s => new TxnRequest
-                {
-                    Shard = s.Id,
-                    Epoch = s.Epoch,
-                    Op = TxnOp.Commit,
-                    StartTs = StartTimestamp,
-                    CommitTs = commitTs,
-                    Keys = keys,
-                }, ct).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NoKvException or OperationCanceledException)
-        {
-            // Committed already; resolvers finish the rest.
-        }
     }
 
     /// <summary>

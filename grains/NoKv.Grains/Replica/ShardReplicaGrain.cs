@@ -20,6 +20,7 @@ using NoKv.Raft.Messages;
 using NoKv.Replica;
 using NoKv.Replica.Core;
 using Orleans.Concurrency;
+using Orleans.GrainDirectory;
 using Orleans.Runtime;
 
 namespace NoKv.Grains.Replica;
@@ -34,6 +35,7 @@ namespace NoKv.Grains.Replica;
 /// <para>Calls to peers are one-way and never awaited, so no replica waits on a call that could wait on it.</para>
 /// </summary>
 [ShardReplicaPlacement]
+[GrainDirectory(GrainDirectoryName = StorePinnedGrainDirectory.Name)]
 [Reentrant]
 public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IReplicaHost
 {
@@ -168,6 +170,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.LockAsync(request, cancellationToken) : Task.FromResult(new NoKv.Abstractions.Locks.LockResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+
+    public Task<NoKv.Abstractions.Controller.TimestampResponse> TimestampsAsync(int count, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.TimestampsAsync(count, cancellationToken) : Task.FromResult(new NoKv.Abstractions.Controller.TimestampResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public async Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId)
     {
@@ -427,7 +432,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         if (_core is { } core)
         {
-            core.Load.Publish(core.IsLeader, (long)core.AppliedIndex, core.Descriptor.Epoch, core.Descriptor.ConfVersion);
+            core.Load.Publish(core.IsLeader, (long)core.AppliedIndex, core.Descriptor.Epoch, core.Descriptor.ConfVersion, core.Descriptor.Range);
         }
     }
 
