@@ -83,6 +83,7 @@ public static class Program
         var quick = QuickOption();
         var json = JsonOption();
         var reads = new Option<string?>("--reads") { Description = "table reads: mapped (memory maps) or pread (positional reads into the block cache); default: NoKv's default for this platform", HelpName = "mapped|pread" };
+        var only = new Option<string?>("--workloads") { Description = "run only these workloads (comma-separated from a-f, in the standard order; the load always runs first), to split a full run", HelpName = "LIST" };
 
         // Hidden options used when the parent re-invokes this program for one engine and workload.
         var engine = new Option<string?>("--engine") { Hidden = true };
@@ -92,7 +93,7 @@ public static class Program
         var result = new Option<string?>("--result") { Hidden = true };
         var command = new Command("ycsb", "YCSB core workloads (load, A-F) on nokv and rocksdb, each engine and workload in its own process")
         {
-            quick, json, reads, engine, workload, dataDirectory, state, result,
+            quick, json, reads, only, engine, workload, dataDirectory, state, result,
         };
         command.SetAction(parse =>
         {
@@ -109,7 +110,7 @@ public static class Program
                     parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result"));
             }
 
-            return YcsbBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(reads));
+            return YcsbBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(reads), YcsbBenchmark.ParseWorkloads(parse.GetValue(only)));
         });
         return command;
     }

@@ -75,6 +75,7 @@ public static class NoKvSiloBuilderExtensions
         services.TryAddSingleton<ReplicaStarter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
         services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();
+        services.AddGrainDirectory(StorePinnedGrainDirectory.Name, static (_, _) => new StorePinnedGrainDirectory());
 
         // The store's front door for clients (see IStoreService). Registered like AddGrainService does, but under
         // a fixed type code that clients can compute without the silo's type metadata.

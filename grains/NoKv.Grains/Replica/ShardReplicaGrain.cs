@@ -20,6 +20,7 @@ using NoKv.Raft.Messages;
 using NoKv.Replica;
 using NoKv.Replica.Core;
 using Orleans.Concurrency;
+using Orleans.GrainDirectory;
 using Orleans.Runtime;
 
 namespace NoKv.Grains.Replica;
@@ -34,6 +35,7 @@ namespace NoKv.Grains.Replica;
 /// <para>Calls to peers are one-way and never awaited, so no replica waits on a call that could wait on it.</para>
 /// </summary>
 [ShardReplicaPlacement]
+[GrainDirectory(GrainDirectoryName = StorePinnedGrainDirectory.Name)]
 [Reentrant]
 public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IReplicaHost
 {
