@@ -20,7 +20,10 @@ internal enum CommandType : byte
     /// <summary>Split the shard in two at a key (<see cref="SplitCommand"/>); the right half becomes a new shard.</summary>
     Split = 10,
 
-    // 11-12 merge, 13-14 replica moves, 50-54 time to live (claimed on the bulletin board; 52-54 free).
+    // 11-12 merge, 14 replica moves, 50-54 time to live (claimed on the bulletin board; 52-54 free).
+
+    /// <summary>Make a voter the shard's preferred leader (<see cref="PreferLeaderCommand"/>): it moves to the front of the peers.</summary>
+    PreferLeader = 13,
 
     /// <summary>Lock a transaction's writes in this shard (<see cref="Txn.TxnPrewriteCommand"/>).</summary>
     TxnPrewrite = 20,

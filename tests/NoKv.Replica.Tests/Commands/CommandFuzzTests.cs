@@ -58,6 +58,7 @@ public sealed class CommandFuzzTests
         valids.Add([3, .. KvCommand.EncodeExpireSessions(random.NextInt64())[3..]]);
         valids.Add(new SplitCommand(random.NextInt64(), Mutator.RandomBytes(random, 1 + random.Next(32)), new NoKv.Abstractions.Sharding.ShardId(random.NextInt64()),
             Enumerable.Range(0, 1 + random.Next(5)).Select(i => new SplitPeer(new NoKv.Abstractions.Sharding.StoreId(i + 1), (ulong)random.NextInt64())).ToArray()).Encode());
+        valids.Add(new PreferLeaderCommand(1 + (ulong)random.NextInt64(long.MaxValue)).Encode());
 
         int decoded = 0;
         for (int m = 0; m < MutationsPerSeed; m++)
@@ -123,6 +124,9 @@ public sealed class CommandFuzzTests
             case CommandType.Split:
                 SplitCommand.Decode(header, entry);
                 break;
+            case CommandType.PreferLeader:
+                PreferLeaderCommand.Decode(header, entry);
+                break;
             case var type when LockCommand.IsLockType(type):
                 LockCommand.Decode(header, entry);
                 break;
@@ -136,7 +140,7 @@ public sealed class CommandFuzzTests
     private static void DecodeAsTheStateMachineDoes(byte[] entry)
     {
         if (CommandEnvelope.TryReadHeader(entry, out var header)
-            && (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite or CommandType.Split || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
+            && (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite or CommandType.Split or CommandType.PreferLeader || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
         {
             DecodeByHeader(entry);
         }
