@@ -1,4 +1,5 @@
 using System.Text;
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
@@ -221,7 +222,7 @@ internal sealed class ReplicaSimulation
             }
 
             CheckReplicasConverged();
-            string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Conflicts} conflicts, {_timestamps.Replacements} oracle replacements)";
+            string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1} splits ({WrongShardAnswers} WrongShard answers)";
             return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }
@@ -451,6 +452,16 @@ internal sealed class ReplicaSimulation
         }
 
         return await core.WriteAsync(request);
+    }
+
+    public async Task<TimestampResponse> CallTimestampsAsync(StoreId store, int count)
+    {
+        if (_nodes[store].CoreOf(SystemShards.Controller) is not { } core)
+        {
+            return new TimestampResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
+        }
+
+        return await core.TimestampsAsync(count);
     }
 
     public async Task<ReadResponse> CallReadAsync(StoreId store, ReadRequest request)
