@@ -358,24 +358,27 @@ internal sealed partial class ShardStateMachine
     }
 
     /// <summary>
-    /// After a snapshot gave this shard <paramref name="incoming"/>: local replicas of sources that were merging into it
-    /// and whose range it now covers are gone from the cluster (this replica skipped the commit); remove them as the
-    /// commit would have.
+    /// After a snapshot gave this shard <paramref name="incoming"/>: a local replica of another shard whose range the
+    /// snapshot covers and whose epoch is below the snapshot's was merged into this shard (this replica skipped the commit);
+    /// remove it as the commit would have. (A shard split off this one after the snapshot's index has a higher epoch: a new
+    /// shard starts at its parent's next epoch, and a merged shard's epoch is above both of its parts'.)
     /// </summary>
     private void StageSkippedMerges(WriteBatch batch, ShardDescriptor incoming)
     {
+        if (!HoldsLocks)
+        {
+            return;
+        }
+
         foreach (var (other, _, descriptor, _) in Core.ReplicaDirectory.List(_db))
         {
-            if (other == incoming.Id || _db.Get(KeySpace.MergeStateKey(other)) is not { } row || MergeStateCodec.Decode(row).Target != incoming.Id)
+            if (other == incoming.Id || other == SystemShards.Controller || descriptor.Epoch >= incoming.Epoch || !Covers(incoming.Range, descriptor.Range))
             {
                 continue;
             }
 
-            if (Covers(incoming.Range, descriptor.Range))
-            {
-                ulong peer = StageReplicaRemoval(batch, other);
-                _stagedMerges.Add((incoming, other, peer));
-            }
+            ulong peer = StageReplicaRemoval(batch, other);
+            _stagedMerges.Add((incoming, other, peer));
         }
     }
 

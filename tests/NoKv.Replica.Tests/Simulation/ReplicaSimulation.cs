@@ -33,6 +33,7 @@ internal sealed class ReplicaSimulation
     private readonly SimSplitter _splitter;
     private readonly SimMerger _merger;
     private bool _topologyFinished = true;
+    private readonly HashSet<string> _mergeWaits = new();
 
     // The shard map as a controller would hold it: ranges sorted, tiling the key space; changed only by a split the
     // splitter saw committed.
@@ -242,7 +243,7 @@ internal sealed class ReplicaSimulation
 
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Conflicts} conflicts, {_timestamps.Replacements} oracle replacements)";
-            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back ({WrongShardAnswers} WrongShard answers)";
+            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
             return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }
         finally
@@ -275,6 +276,11 @@ internal sealed class ReplicaSimulation
         {
             foreach (var core in node.Cores.ToArray())
             {
+                if (core.MergeWait is not null)
+                {
+                    _mergeWaits.Add($"{core.Name}@{core.AppliedIndex}");
+                }
+
                 _ = core.TickAsync();
             }
 

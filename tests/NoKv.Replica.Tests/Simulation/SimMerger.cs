@@ -58,7 +58,8 @@ internal sealed class SimMerger
             return false;
         }
 
-        // Every replica of the source must hold its final rows before any target replica may need them.
+        // As the controller does: every replica of the source must hold its final rows before the commit, so no target
+        // replica waits for a source replica that can no longer catch up (its peers are gone once their targets commit).
         long deadline = _sim.Now + StepBudgetMs;
         while (!_sim.Stores.All(s => _sim.Node(s).CoreOf(source.Id)?.Merging == prepared))
         {
