@@ -142,8 +142,7 @@ public sealed partial class Database
         }
 
         HashSet<ulong> live;
-        Version current = _versions.Current;
-        current.Ref();
+        Version current = _versions.AcquireCurrent();
         try
         {
             live = [];

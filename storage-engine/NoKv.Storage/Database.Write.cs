@@ -51,10 +51,12 @@ public sealed partial class Database
     private int _writerThreadLeading;
 
     // Logs frozen by a memtable switch and not yet fsynced to their end (oldest first), and whether a log was
-    // created since the directory was last fsynced. Guarded by _closedLogsLock, which is held across their
+    // created since the directory was last fsynced. Guarded by _closedLogsLock, held only to change the list
+    // (a switch must never wait for a sync); _closedLogSyncLock serializes the syncs and is held across their
     // fdatasync calls: the flush thread syncs them soon after the switch, and a synced group syncs whatever is
     // left before its own log (so a synced write never depends on an unsynced earlier log).
     private readonly Lock _closedLogsLock = new();
+    private readonly Lock _closedLogSyncLock = new();
     private readonly List<LogWriter> _closedLogs = [];
     private bool _logDirectoryUnsynced;
 
@@ -592,17 +594,47 @@ public sealed partial class Database
     /// </summary>
     private void SyncClosedLogs()
     {
-        lock (_closedLogsLock)
+        lock (_closedLogSyncLock)
         {
-            if (_logDirectoryUnsynced)
+            while (true)
             {
-                _fs.SyncDirectory(Path);
-                _logDirectoryUnsynced = false;
-            }
+                LogWriter? log;
+                bool directory;
+                lock (_closedLogsLock)
+                {
+                    directory = _logDirectoryUnsynced;
+                    _logDirectoryUnsynced = false;
+                    log = _closedLogs.Count > 0 ? _closedLogs[0] : null;
+                    if (log is null && !directory)
+                    {
+                        _closedLogWork = false;
+                        return;
+                    }
+                }
 
-            while (_closedLogs.Count > 0)
-            {
-                LogWriter log = _closedLogs[0];
+                if (directory)
+                {
+                    try
+                    {
+                        _fs.SyncDirectory(Path);
+                    }
+                    catch
+                    {
+                        lock (_closedLogsLock)
+                        {
+                            _logDirectoryUnsynced = true;
+                        }
+
+                        throw;
+                    }
+                }
+
+                if (log is null)
+                {
+                    continue;
+                }
+
+                // Only this lock's holder removes logs, so the head is still this log.
                 log.Sync();
                 lock (_markLock)
                 {
@@ -610,12 +642,14 @@ public sealed partial class Database
                     _marksPending = true;
                 }
 
-                _closedLogs.RemoveAt(0);
+                lock (_closedLogsLock)
+                {
+                    _closedLogs.RemoveAt(0);
+                }
+
                 log.Dispose();
                 Interlocked.Increment(ref _closedLogsSynced);
             }
-
-            _closedLogWork = false;
         }
     }
 
@@ -637,6 +671,7 @@ public sealed partial class Database
     /// <summary>Closes closed logs without syncing them (close after a failure; nothing acknowledged depends on them).</summary>
     private void DisposeClosedLogs()
     {
+        lock (_closedLogSyncLock)
         lock (_closedLogsLock)
         {
             foreach (LogWriter log in _closedLogs)

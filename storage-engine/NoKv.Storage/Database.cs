@@ -119,6 +119,12 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
     internal ulong LastSequence => Volatile.Read(ref _lastSequence);
 
+    /// <summary>The version set, for tests that drive version installs directly.</summary>
+    internal VersionSet Versions => _versions;
+
+    /// <summary>Deletes the tables queued as obsolete on the calling thread (tests: makes a premature deletion show at once).</summary>
+    internal void PurgeObsoleteTablesNow() => _purger.PurgeNow();
+
     /// <summary>Opens (or creates) the database in <paramref name="path"/>.</summary>
     /// <exception cref="ArgumentException">Invalid options or path.</exception>
     /// <exception cref="StorageLockedException">Another process or open database holds the directory.</exception>
@@ -251,7 +257,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     /// <summary>REQUIRES: _mutex held. Publishes a new super version from the current parts.</summary>
     private void InstallSuperVersion()
     {
-        var sv = new SuperVersion(_mem, _immutables, _versions.Current);
+        var sv = new SuperVersion(_mem, _immutables, _versions.AcquireCurrent());
         SuperVersion? old = _super;
         Volatile.Write(ref _super, sv);
         _superCache.Invalidate();

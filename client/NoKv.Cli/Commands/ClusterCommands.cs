@@ -28,14 +28,24 @@ internal static class ClusterCommands
         text.AppendLine(inv, $"Shard map version {report.Map.Version}");
         var controller = report.Controller;
         text.AppendLine(inv, $"Controller: Raft leader on store {(report.ControllerLeader is { } cl ? cl.ToString() : "-")}, logic on {controller?.LogicSilo ?? "-"}, timestamps up to {(controller is null ? "-" : controller.TimestampHighWater.ToString(inv))}{(report.ControllerError is { } ce ? $" (controller: {ce})" : "")}");
-        text.AppendLine("STORE  STATE            LIVE  SILO                            REPLICAS  LEADERS   WRITES/S    READS/S  USED MB  HEARTBEAT");
+        if (controller?.Balancer is { } balancer)
+        {
+            static string OnOff(bool on) => on ? "on" : "off";
+            text.AppendLine(inv, $"Balancer: leaders {OnOff(balancer.LeaderBalance)}, replicas {OnOff(balancer.ReplicaBalance)}, auto-split {OnOff(balancer.AutoSplit)} (at {balancer.SplitBytes / 1048576.0:F1} MiB or {balancer.SplitRequestsPerSecond:F0} requests/s)");
+            foreach (var decision in balancer.RecentDecisions.TakeLast(5))
+            {
+                text.AppendLine(inv, $"  {decision}");
+            }
+        }
+
+        text.AppendLine("STORE  STATE            LIVE  SILO                            REPLICAS  LEADERS  PREFERRED   WRITES/S    READS/S  USED MB  HEARTBEAT");
         var ids = report.Map.Stores.Select(s => s.Id).Concat(controller?.Stores.Select(s => s.Id) ?? []).Distinct().OrderBy(s => s.Value);
         foreach (var id in ids)
         {
             var live = report.Map.Stores.FirstOrDefault(s => s.Id == id);
             var view = controller?.Stores.FirstOrDefault(s => s.Id == id);
             string state = view is not null ? ClusterStatusJson.StateName(view.State) : live?.IsUp == true ? "up" : "down";
-            text.AppendLine(inv, $"{id,5}  {state,-15}  {(live?.IsUp == true ? "yes" : "NO"),-4}  {live?.SiloAddress ?? view?.Address ?? "-",-30}  {view?.Replicas.ToString(inv) ?? "-",8}  {view?.Leaders.ToString(inv) ?? "-",7}  {view?.WritesPerSecond.ToString("F1", inv) ?? "-",9}  {view?.ReadsPerSecond.ToString("F1", inv) ?? "-",9}  {(view is null ? "-" : (view.UsedBytes / 1048576.0).ToString("F1", inv)),7}  {(view?.LastHeartbeatAgeMs is { } age ? $"{age} ms ago" : "-")}");
+            text.AppendLine(inv, $"{id,5}  {state,-15}  {(live?.IsUp == true ? "yes" : "NO"),-4}  {live?.SiloAddress ?? view?.Address ?? "-",-30}  {view?.Replicas.ToString(inv) ?? "-",8}  {view?.Leaders.ToString(inv) ?? "-",7}  {view?.PreferredLeaders.ToString(inv) ?? "-",9}  {view?.WritesPerSecond.ToString("F1", inv) ?? "-",9}  {view?.ReadsPerSecond.ToString("F1", inv) ?? "-",9}  {(view is null ? "-" : (view.UsedBytes / 1048576.0).ToString("F1", inv)),7}  {(view?.LastHeartbeatAgeMs is { } age ? $"{age} ms ago" : "-")}");
         }
 
         if (controller is { Operations.Length: > 0 })

@@ -11,10 +11,12 @@ namespace NoKv.Client.Admin;
 /// <code>
 /// {"map_version": N,
 ///  "controller": {"leader": store|null, "logic_silo": "..."|null, "timestamp_high_water": N|null, "error": "..."|null,
+///                 "balancer": {"leader_balance": bool, "replica_balance": bool, "auto_split": bool, "split_bytes": N,
+///                              "split_requests_per_sec": N, "recent_decisions": ["..."]}|null,
 ///                 "replicas": [{"store": N, "raft_role": "..."|null, "term": N, "applied": N, "error": "..."|null}]},
 ///  "stores": [{"id": N, "state": "up|down|decommissioning|removed", "silo": "..."|null, "live": true|false,
 ///              "capacity_bytes": N|null, "available_bytes": N|null, "used_bytes": N|null, "heartbeat_age_ms": N|null,
-///              "replicas": N|null, "leaders": N|null, "writes_per_sec": N|null, "reads_per_sec": N|null}],
+///              "replicas": N|null, "leaders": N|null, "preferred_leaders": N|null, "writes_per_sec": N|null, "reads_per_sec": N|null}],
 ///  "shards": [{"id": N, "start": "hex", "end": "hex"|null, "epoch": N, "conf_version": N, "leader": store|null,
 ///              "writes_per_sec": N|null, "reads_per_sec": N|null, "bytes": N|null, "keys": N|null,
 ///              "replicas": [{"store": N, "peer": N|null, "role": "voter|learner", "raft_role": "leader|follower|..."|null,
@@ -79,6 +81,28 @@ public static class ClusterStatusJson
         WriteStringOrNull(json, "logic_silo", status.Controller?.LogicSilo);
         WriteNumberOrNull(json, "timestamp_high_water", status.Controller?.TimestampHighWater);
         WriteStringOrNull(json, "error", status.ControllerError);
+        if (status.Controller?.Balancer is { } balancer)
+        {
+            json.WriteStartObject("balancer");
+            json.WriteBoolean("leader_balance", balancer.LeaderBalance);
+            json.WriteBoolean("replica_balance", balancer.ReplicaBalance);
+            json.WriteBoolean("auto_split", balancer.AutoSplit);
+            json.WriteNumber("split_bytes", balancer.SplitBytes);
+            json.WriteNumber("split_requests_per_sec", balancer.SplitRequestsPerSecond);
+            json.WriteStartArray("recent_decisions");
+            foreach (var decision in balancer.RecentDecisions)
+            {
+                json.WriteStringValue(decision);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("balancer");
+        }
+
         json.WriteStartArray("replicas");
         foreach (var report in status.ControllerReplicas)
         {
@@ -115,6 +139,7 @@ public static class ClusterStatusJson
             WriteNumberOrNull(json, "heartbeat_age_ms", view?.LastHeartbeatAgeMs);
             WriteNumberOrNull(json, "replicas", view?.Replicas);
             WriteNumberOrNull(json, "leaders", view?.Leaders);
+            WriteNumberOrNull(json, "preferred_leaders", view?.PreferredLeaders);
             WriteRateOrNull(json, "writes_per_sec", view?.WritesPerSecond);
             WriteRateOrNull(json, "reads_per_sec", view?.ReadsPerSecond);
             json.WriteEndObject();

@@ -36,6 +36,17 @@ public interface ITransaction : IAsyncDisposable
     /// <summary>Commits atomically; returns once the commit is durable (its commit timestamp is then set).</summary>
     Task CommitAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Checks, without committing, that nothing this transaction has read so far (keys and scanned ranges, not its
+    /// own writes) changed between its start and <paramref name="timestamp"/>, an oracle timestamp above the start
+    /// (e.g. a later transaction's start timestamp). The shards raise their read floor to it first, so a change
+    /// stamped at or below it cannot appear after the check. Throws
+    /// <see cref="NoKv.Abstractions.Errors.TransactionConflictException"/> when something changed (or another
+    /// transaction that started before it holds a lock on a key read). The RESP gateway's WATCH is built on it: the
+    /// watched keys are read by one transaction, and EXEC checks them up to the start of the transaction it runs.
+    /// </summary>
+    Task ValidateReadsAsync(long timestamp, CancellationToken cancellationToken = default);
+
     /// <summary>Discards the transaction; any locks it placed are removed.</summary>
     Task RollbackAsync(CancellationToken cancellationToken = default);
 

@@ -212,6 +212,26 @@ internal sealed class Transaction : ITransaction
         }
     }
 
+    public async Task ValidateReadsAsync(long timestamp, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotActive();
+        if (timestamp <= StartTimestamp)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timestamp), timestamp, $"must be above the transaction's start timestamp {StartTimestamp}");
+        }
+
+        var readKeys = new List<byte[]>();
+        foreach (var k in _reads)
+        {
+            if (!_writes.ContainsKey(k))
+            {
+                readKeys.Add(k);
+            }
+        }
+
+        await ValidateAsync(readKeys, timestamp, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task RollbackAsync(CancellationToken cancellationToken = default)
     {
         if (_state is State.Committed)
@@ -390,46 +410,7 @@ internal sealed class Transaction : ITransaction
 
         // 3. Validate the reads: nothing read changed in (start, commit]. The shards raise their read floor to the
         //    commit timestamp first, so nothing can later commit at or below it without this check seeing it.
-        var validations = new List<(byte[] Key, TxnKeyRange? Range)>();
-        foreach (var k in readKeys)
-        {
-            validations.Add((k, null));
-        }
-
-        var map = await _store.Router.GetMapAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var r in _ranges)
-        {
-            foreach (var shard in map.Shards)
-            {
-                if (shard.Range.Overlaps(r.Start, r.End))
-                {
-                    var s = r.Start.AsSpan().SequenceCompareTo(shard.Range.Start) > 0 ? r.Start : shard.Range.Start;
-                    var e = r.End.Length != 0 && (shard.Range.End.Length == 0 || r.End.AsSpan().SequenceCompareTo(shard.Range.End) < 0) ? r.End : shard.Range.End;
-                    validations.Add((s, new TxnKeyRange(s, e)));
-                }
-            }
-        }
-
-        await ForEachShardAsync(validations, v => v.Key, async (group, ct) =>
-        {
-            var keys = group.FindAll(v => v.Range is null).ConvertAll(v => v.Key).ToArray();
-            var ranges = group.FindAll(v => v.Range is not null).ConvertAll(v => v.Range!.Value).ToArray();
-            var route = group.ConvertAll(v => v.Key).ToArray();
-            var response = await _store.TxnCallAsync("TxnValidate", route, s => new TxnRequest
-            {
-                Shard = s.Id,
-                Epoch = s.Epoch,
-                Op = TxnOp.Validate,
-                StartTs = StartTimestamp,
-                CommitTs = commitTs,
-                Keys = keys,
-                Ranges = ranges,
-            }, ct).ConfigureAwait(false);
-            if (response.Code != NoKvErrorCode.Ok)
-            {
-                throw Failure(response);
-            }
-        }, cancellationToken).ConfigureAwait(false);
+        await ValidateAsync(readKeys, commitTs, cancellationToken).ConfigureAwait(false);
 
         // 4. Commit the primary: the transaction's commit point.
         TxnResponse committed;
@@ -488,6 +469,51 @@ internal sealed class Transaction : ITransaction
         {
             // Committed already; resolvers finish the rest.
         }
+    }
+
+    /// <summary>Checks, shard by shard in parallel, that no key of <paramref name="readKeys"/> and no scanned range changed in (start, <paramref name="commitTs"/>].</summary>
+    private async Task ValidateAsync(List<byte[]> readKeys, long commitTs, CancellationToken cancellationToken)
+    {
+        var validations = new List<(byte[] Key, TxnKeyRange? Range)>();
+        foreach (var k in readKeys)
+        {
+            validations.Add((k, null));
+        }
+
+        var map = await _store.Router.GetMapAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var r in _ranges)
+        {
+            foreach (var shard in map.Shards)
+            {
+                if (shard.Range.Overlaps(r.Start, r.End))
+                {
+                    var s = r.Start.AsSpan().SequenceCompareTo(shard.Range.Start) > 0 ? r.Start : shard.Range.Start;
+                    var e = r.End.Length != 0 && (shard.Range.End.Length == 0 || r.End.AsSpan().SequenceCompareTo(shard.Range.End) < 0) ? r.End : shard.Range.End;
+                    validations.Add((s, new TxnKeyRange(s, e)));
+                }
+            }
+        }
+
+        await ForEachShardAsync(validations, v => v.Key, async (group, ct) =>
+        {
+            var keys = group.FindAll(v => v.Range is null).ConvertAll(v => v.Key).ToArray();
+            var ranges = group.FindAll(v => v.Range is not null).ConvertAll(v => v.Range!.Value).ToArray();
+            var route = group.ConvertAll(v => v.Key).ToArray();
+            var response = await _store.TxnCallAsync("TxnValidate", route, s => new TxnRequest
+            {
+                Shard = s.Id,
+                Epoch = s.Epoch,
+                Op = TxnOp.Validate,
+                StartTs = StartTimestamp,
+                CommitTs = commitTs,
+                Keys = keys,
+                Ranges = ranges,
+            }, ct).ConfigureAwait(false);
+            if (response.Code != NoKvErrorCode.Ok)
+            {
+                throw Failure(response);
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -68,14 +68,15 @@ internal static class TransactionCommands
             return;
         }
 
+        var keys = new byte[args.Count - 1][];
+        for (int i = 1; i < args.Count; i++)
+        {
+            keys[i - 1] = args.ToArray(i);
+        }
+
         try
         {
-            for (int i = 1; i < args.Count; i++)
-            {
-                var key = args.ToArray(i);
-                var value = await connection.Server.Executor.ReadAsync(key, connection.Aborted).ConfigureAwait(false);
-                connection.Watched.Add(new WatchedKey(key, value));
-            }
+            connection.Watched.Add(await connection.Server.Executor.WatchAsync(keys, connection.Aborted).ConfigureAwait(false));
         }
         catch (NoKv.Abstractions.Errors.NoKvException e)
         {

@@ -15,8 +15,8 @@ namespace NoKv.Resp.Execution;
 /// command is one read.</item>
 /// <item>A command on several keys (MGET, MSET, DEL, EXISTS) runs once per key, concurrently: each key's part is
 /// atomic, the whole is not a single atomic step (docs/resp.md).</item>
-/// <item>MULTI/EXEC on at most one key runs like a single command (the queue is the transition); WATCH compares
-/// the key's value at EXEC with its value at WATCH inside the same compare-and-swap.</item>
+/// <item>MULTI/EXEC on at most one key without WATCH runs like a single command (the queue is the transition);
+/// over several keys, or with WATCH, it is one serializable cross-shard store transaction (docs/resp.md).</item>
 /// </list>
 /// Thread-safe (stateless apart from the store).
 /// </summary>
@@ -24,6 +24,12 @@ internal sealed class CommandExecutor
 {
     /// <summary>Compare-and-swap attempts before a command gives up under contention (each attempt is one read and one CAS).</summary>
     internal const int MaxAttempts = 200;
+
+    /// <summary>Attempts of a cross-shard MULTI/EXEC before it gives up under contention (each is a whole transaction).</summary>
+    internal const int MaxTransactionAttempts = 20;
+
+    internal const string KeepRefused =
+        "ERR NoKV runs this MULTI/EXEC (several keys, or WATCH) as a cross-shard transaction, whose writes cannot keep a key's time to live yet, and INCR, INCRBY, DECR, DECRBY, APPEND or SET KEEPTTL would have to keep one here. Nothing was executed.";
 
     private readonly IKvStore _store;
 
@@ -55,77 +61,37 @@ internal sealed class CommandExecutor
 
     /// <summary>
     /// Runs a MULTI/EXEC queue (<paramref name="queue"/>, its commands' own arguments) as one atomic step, with
-    /// <paramref name="watched"/> (keys and their values when watched) as its precondition. Returns the reply array,
-    /// or a null array when a watched key changed.
+    /// <paramref name="watches"/> as its precondition. Returns the reply array, or a null array when a watched key
+    /// changed since its WATCH. A queue on at most one key without WATCH runs like a single command (read, apply,
+    /// compare-and-swap; expiry commands included); anything else runs as one serializable cross-shard transaction.
     /// </summary>
-    public async ValueTask<RespReply> ExecAsync(IReadOnlyList<QueuedCommand> queue, IReadOnlyList<WatchedKey> watched, CancellationToken cancellationToken)
+    public async ValueTask<RespReply> ExecAsync(IReadOnlyList<QueuedCommand> queue, IReadOnlyList<WatchedKeys> watches, CancellationToken cancellationToken)
     {
         var keys = new List<byte[]>();
-        foreach (var w in watched)
+        var reads = new List<bool>();
+        foreach (var w in watches)
         {
-            AddDistinct(keys, w.Key);
+            foreach (var key in w.Keys)
+            {
+                AddKey(keys, reads, key, read: true);
+            }
         }
 
         foreach (var q in queue)
         {
             int count = q.Spec.KeyCount(q.Args);
+            bool read = q.Spec.NeedsRead(q.Args);
             for (int k = 0; k < count; k++)
             {
-                AddDistinct(keys, q.Args.ToArray(q.Spec.KeyIndex(k)));
+                AddKey(keys, reads, q.Args.ToArray(q.Spec.KeyIndex(k)), read);
             }
-        }
-
-        if (keys.Count > 1)
-        {
-            return RespReply.Error($"ERR this NoKV build runs MULTI/EXEC (and WATCH) on one key at a time; this transaction touches {keys.Count} keys, and cross-shard transactions are not available yet. Nothing was executed.");
         }
 
         try
         {
-            for (int attempt = 1; ; attempt++)
-            {
-                var view = new KeyView();
-                byte[]? original = null;
-                if (keys.Count == 1)
-                {
-                    var read = await _store.GetWithExpiryAsync(keys[0], cancellationToken: cancellationToken).ConfigureAwait(false);
-                    original = read?.Value;
-                    foreach (var w in watched)
-                    {
-                        if (!SameValue(w.Value, original))
-                        {
-                            return RespReply.NilArray;
-                        }
-                    }
-
-                    view.Load(keys[0], read);
-                }
-
-                var replies = new RespReply[queue.Count];
-                for (int i = 0; i < queue.Count; i++)
-                {
-                    replies[i] = queue[i].Spec.Transition!(queue[i].Args, view);
-                }
-
-                if (!view.Written || await SwapAsync(keys[0], original, view[0], cancellationToken).ConfigureAwait(false))
-                {
-                    return RespReply.Array(replies);
-                }
-
-                // Another client changed the key between the read and the swap: with WATCH that aborts, without it
-                // the transaction runs again on the new value (it has not been observed by anyone yet).
-                if (watched.Count > 0)
-                {
-                    return RespReply.NilArray;
-                }
-
-                if (attempt >= MaxAttempts)
-                {
-                    return RespReply.Error(Contended(attempt));
-                }
-
-                await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
-            }
+            return watches.Count == 0 && keys.Count <= 1
+                ? await ExecOnKeyAsync(queue, keys, cancellationToken).ConfigureAwait(false)
+                : await ExecTransactionAsync(queue, watches, keys, reads, cancellationToken).ConfigureAwait(false);
         }
         catch (NoKvException e)
         {
@@ -133,8 +99,168 @@ internal sealed class CommandExecutor
         }
     }
 
-    /// <summary>Reads <paramref name="key"/> for WATCH.</summary>
-    public Task<byte[]?> ReadAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken) => _store.GetAsync(key, cancellationToken: cancellationToken);
+    /// <summary>
+    /// WATCH: reads <paramref name="keys"/> in a transaction of their own, at a fresh oracle timestamp. The snapshot
+    /// read raises each key's shard read floor to that timestamp, so every later write of a key is stamped above it
+    /// and the validation at EXEC sees it.
+    /// </summary>
+    public async Task<WatchedKeys> WatchAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken)
+    {
+        var tx = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var key in keys)
+            {
+                await tx.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new WatchedKeys(tx, keys);
+        }
+        catch
+        {
+            await tx.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async ValueTask<RespReply> ExecOnKeyAsync(IReadOnlyList<QueuedCommand> queue, List<byte[]> keys, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var view = new KeyView();
+            byte[]? original = null;
+            if (keys.Count == 1)
+            {
+                var read = await _store.GetWithExpiryAsync(keys[0], cancellationToken: cancellationToken).ConfigureAwait(false);
+                original = read?.Value;
+                view.Load(keys[0], read);
+            }
+
+            var replies = Apply(queue, view);
+            if (!view.Written || await SwapAsync(keys[0], original, view[0], cancellationToken).ConfigureAwait(false))
+            {
+                return RespReply.Array(replies);
+            }
+
+            // Another client changed the key between the read and the swap: the transaction runs again on the new
+            // value (nobody has observed its outcome yet).
+            if (attempt >= MaxAttempts)
+            {
+                return RespReply.Error(Contended(attempt));
+            }
+
+            await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One attempt per store transaction T: every WATCH's reads are validated up to T's start (so no watched key
+    /// changed from its WATCH to T's snapshot), T reads the keys the queue needs and every watched key (so its own
+    /// commit validates them from its snapshot to its commit), the queue runs on those values, and T commits the
+    /// result. A conflict of T alone (some key changed between T's reads and its commit) runs the queue again on a
+    /// new snapshot, as Redis would have run it after that change; a failed WATCH validation answers a null array.
+    /// </summary>
+    private async ValueTask<RespReply> ExecTransactionAsync(
+        IReadOnlyList<QueuedCommand> queue, IReadOnlyList<WatchedKeys> watches, List<byte[]> keys, List<bool> reads, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var tx = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                foreach (var w in watches)
+                {
+                    try
+                    {
+                        await w.Reads.ValidateReadsAsync(tx.StartTimestamp, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException || e.Code == NoKvErrorCode.SnapshotTooOld)
+                    {
+                        // Changed since WATCH (or watched so long ago that the versions needed to tell are collected).
+                        return RespReply.NilArray;
+                    }
+                }
+
+                var view = new KeyView { ExpiryKnown = false };
+                for (int i = 0; i < keys.Count; i++)
+                {
+                    if (reads[i])
+                    {
+                        view.Load(keys[i], await tx.GetAsync(keys[i], cancellationToken).ConfigureAwait(false));
+                    }
+                    else
+                    {
+                        view.LoadBlind(keys[i]);
+                    }
+                }
+
+                RespReply[] replies;
+                try
+                {
+                    replies = Apply(queue, view);
+                }
+                catch (ExpiryUnavailableException e)
+                {
+                    return RespReply.Error(e.Message);
+                }
+
+                for (int i = 0; i < view.Count; i++)
+                {
+                    var entry = view[i];
+                    if (!entry.Changed)
+                    {
+                        continue;
+                    }
+
+                    if (entry.Expiry.Mode == ExpiryWriteMode.Keep && entry.Current is not null && (entry.Original is not null || !entry.Loaded)
+                        && await HasExpiryAsync(entry.Key, cancellationToken).ConfigureAwait(false))
+                    {
+                        return RespReply.Error(KeepRefused);
+                    }
+
+                    if (entry.Current is null)
+                    {
+                        tx.Delete(entry.Key);
+                    }
+                    else
+                    {
+                        tx.Put(entry.Key, entry.Current);
+                    }
+                }
+
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return RespReply.Array(replies);
+            }
+            catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException && attempt < MaxTransactionAttempts)
+            {
+                await BackoffAsync(attempt + 2, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Rolls back an uncommitted attempt (its locks, if any); a committed one is left alone.
+                await tx.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the key's newest value expires (a plain linearizable read, after the transaction's snapshot read). If
+    /// the snapshot's version has an expiry, either it is still the newest (seen here) or a newer version exists,
+    /// which fails the transaction's commit; so a transaction that passes this check overwrites a value without one.
+    /// </summary>
+    private async Task<bool> HasExpiryAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken) =>
+        (await _store.GetWithExpiryAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false))?.ExpiresAt is not null;
+
+    private static RespReply[] Apply(IReadOnlyList<QueuedCommand> queue, KeyView view)
+    {
+        var replies = new RespReply[queue.Count];
+        for (int i = 0; i < queue.Count; i++)
+        {
+            replies[i] = queue[i].Spec.Transition!(queue[i].Args, view);
+        }
+
+        return replies;
+    }
 
     /// <summary>The reply text for a store error: what failed, in terms a Redis user can act on.</summary>
     public static string ErrorText(NoKvException e) => e.Code switch
@@ -142,6 +268,7 @@ internal sealed class CommandExecutor
         NoKvErrorCode.EmptyKey => "ERR empty keys are not supported by NoKV",
         NoKvErrorCode.KeyTooLarge or NoKvErrorCode.ValueTooLarge => "ERR " + e.Message,
         NoKvErrorCode.Timeout => "TRYAGAIN " + e.Message,
+        NoKvErrorCode.WriteConflict or NoKvErrorCode.TxnAborted => "TRYAGAIN " + e.Message,
         _ => $"ERR NoKV {e.Code}: {e.Message}",
     };
 
@@ -300,19 +427,18 @@ internal sealed class CommandExecutor
         return result;
     }
 
-    private static void AddDistinct(List<byte[]> keys, byte[] key)
+    private static void AddKey(List<byte[]> keys, List<bool> reads, byte[] key, bool read)
     {
-        foreach (var k in keys)
+        for (int i = 0; i < keys.Count; i++)
         {
-            if (k.AsSpan().SequenceEqual(key))
+            if (keys[i].AsSpan().SequenceEqual(key))
             {
+                reads[i] |= read;
                 return;
             }
         }
 
         keys.Add(key);
+        reads.Add(read);
     }
-
-    private static bool SameValue(byte[]? a, byte[]? b) =>
-        a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 }

@@ -16,6 +16,12 @@ internal sealed class KeyView
 
     public int Count => _entries.Count;
 
+    /// <summary>
+    /// False when the values were read without their expiry (by a transaction): reading or setting a time to live
+    /// then throws <see cref="ExpiryUnavailableException"/> instead of answering wrongly.
+    /// </summary>
+    public bool ExpiryKnown { get; init; } = true;
+
     /// <summary>Whether any command changed any key.</summary>
     public bool Written { get; private set; }
 
@@ -46,6 +52,11 @@ internal sealed class KeyView
     /// <summary>Sets the key's value with <paramref name="expiry"/>; null deletes it.</summary>
     public void Set(ReadOnlySpan<byte> key, byte[]? value, ExpiryWrite expiry)
     {
+        if (!ExpiryKnown && expiry.Mode is ExpiryWriteMode.Ttl or ExpiryWriteMode.At)
+        {
+            throw new ExpiryUnavailableException(ExpiryRefused);
+        }
+
         var entry = Find(key);
         entry.Current = value;
 
@@ -65,6 +76,7 @@ internal sealed class KeyView
     /// </summary>
     public long RemainingMs(ReadOnlySpan<byte> key)
     {
+        RequireExpiry();
         var entry = Find(key);
         if (entry.Current is null)
         {
@@ -89,12 +101,25 @@ internal sealed class KeyView
     /// <summary>The absolute expiry (Unix ms) of the key's value as read; 0 when it never expires or is absent.</summary>
     public long ExpiresAtMs(ReadOnlySpan<byte> key)
     {
+        RequireExpiry();
         var entry = Find(key);
         return entry.Current is null ? 0
             : entry.Changed && entry.Expiry.Mode == ExpiryWriteMode.At ? entry.Expiry.Milliseconds
             : entry.Changed && entry.Expiry.Mode == ExpiryWriteMode.Ttl ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + entry.Expiry.Milliseconds
             : entry.Changed && entry.Expiry.Mode == ExpiryWriteMode.Clear ? 0
             : entry.Read?.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0;
+    }
+
+    /// <summary>The error for a time-to-live command inside a cross-shard MULTI/EXEC.</summary>
+    internal const string ExpiryRefused =
+        "ERR NoKV runs this MULTI/EXEC (several keys, or WATCH) as a cross-shard transaction, whose reads and writes do not carry a time to live yet: EX, PX, EXAT, PXAT, SETEX, PSETEX, GETEX, the EXPIRE family, PERSIST, TTL, PTTL and EXPIRETIME cannot be queued in it. Nothing was executed.";
+
+    private void RequireExpiry()
+    {
+        if (!ExpiryKnown)
+        {
+            throw new ExpiryUnavailableException(ExpiryRefused);
+        }
     }
 
     private static long OriginalRemaining(Entry entry) =>

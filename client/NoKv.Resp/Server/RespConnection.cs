@@ -53,7 +53,8 @@ internal sealed partial class RespConnection
     /// <summary>A command failed to queue: EXEC must answer EXECABORT.</summary>
     public bool QueueFailed { get; set; }
 
-    public List<WatchedKey> Watched { get; } = new();
+    /// <summary>One entry per WATCH since the last EXEC, DISCARD or UNWATCH.</summary>
+    public List<WatchedKeys> Watched { get; } = new();
 
     public string RemoteAddress { get; private set; } = "?";
 

@@ -16,4 +16,5 @@ public sealed record ControllerView(
     [property: Id(5)] StoreView[] Stores,
     [property: Id(6)] OperationView[] Operations,
     [property: Id(7)] long TimestampHighWater,
-    [property: Id(8)] StoreId[] GroupStores);
+    [property: Id(8)] StoreId[] GroupStores,
+    [property: Id(9)] BalancerView? Balancer = null);

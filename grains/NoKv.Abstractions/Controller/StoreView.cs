@@ -2,7 +2,11 @@ using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Abstractions.Controller;
 
-/// <summary>A store as the controller sees it: its committed state and its last reported load.</summary>
+/// <summary>
+/// A store as the controller sees it: its committed state and its last reported load. <see cref="Leaders"/> counts the
+/// shards it leads now (heartbeats), <see cref="PreferredLeaders"/> those whose committed preferred leader it is (what
+/// the balancer evens out).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("nokv.StoreView")]
 public sealed record StoreView(
     [property: Id(0)] StoreId Id,
@@ -16,4 +20,5 @@ public sealed record StoreView(
     [property: Id(8)] int Leaders,
     [property: Id(9)] double WritesPerSecond,
     [property: Id(10)] double ReadsPerSecond,
-    [property: Id(11)] long StateSinceUnixMs);
+    [property: Id(11)] long StateSinceUnixMs,
+    [property: Id(12)] int PreferredLeaders = 0);

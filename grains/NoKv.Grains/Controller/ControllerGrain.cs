@@ -168,6 +168,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         {
             var used = _liveness.Heartbeats.ToDictionary(h => h.Heartbeat.Store, h => h.Heartbeat.UsedBytes);
             var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store)).ConfigureAwait(true);
+            await BalanceAsync().ConfigureAwait(true);
             if (changes > 0)
             {
                 LogOperationsProgressed(changes);
@@ -239,10 +240,11 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 leaders.Count(l => l.Value.Store == record.Id),
                 hb?.Shards.Where(x => x.IsLeader).Sum(x => x.WritesPerSecond) ?? 0,
                 hb?.Shards.Where(x => x.IsLeader).Sum(x => x.ReadsPerSecond) ?? 0,
-                record.StateSinceUnixMs);
+                record.StateSinceUnixMs,
+                shards.Count(d => d.Replicas.Length > 0 && d.Replicas[0] == record.Id));
         }).ToArray();
         var operations = snapshot.Operations.Select(o => new OperationView(o.Id, o.Kind, o.Shard, o.Step, o.From, o.To, o.CreatedUnixMs, o.StepSinceUnixMs, _operations.Waiting.GetValueOrDefault(o.Id))).ToArray();
-        return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _groupStores);
+        return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _groupStores, BalancerView());
     }
 
     private async Task EvaluateAsync()

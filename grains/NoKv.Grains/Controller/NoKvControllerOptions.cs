@@ -29,4 +29,60 @@ public sealed class NoKvControllerOptions
 
     /// <summary>How long a leadership transfer may take before it is abandoned.</summary>
     public TimeSpan LeaderTransferTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the balancer plans (leader transfers, replica moves, automatic splits; docs/controller.md "Balancing").</summary>
+    public TimeSpan BalanceInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Spread preferred leaders evenly over the up stores.</summary>
+    public bool LeaderBalance { get; set; } = true;
+
+    /// <summary>Spread replicas evenly over the up stores (a new store receives replicas).</summary>
+    public bool ReplicaBalance { get; set; } = true;
+
+    /// <summary>Split shards by size and by sustained load.</summary>
+    public bool AutoSplit { get; set; } = true;
+
+    /// <summary>A store may be preferred by this many more shards than another before a leader moves (at least 1).</summary>
+    public int LeaderTolerance { get; set; } = 1;
+
+    /// <summary>A store may hold this many more replicas than another before a replica moves (at least 1).</summary>
+    public int ReplicaTolerance { get; set; } = 1;
+
+    /// <summary>Leader transfers the balancer keeps in flight.</summary>
+    public int MaxBalanceTransfers { get; set; } = 2;
+
+    /// <summary>Replica moves the balancer keeps in flight.</summary>
+    public int MaxBalanceMoves { get; set; } = 1;
+
+    /// <summary>Automatic splits in flight.</summary>
+    public int MaxAutoSplits { get; set; } = 1;
+
+    /// <summary>A shard the balancer acted on is left alone by it for this long.</summary>
+    public TimeSpan BalanceCooldown { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Split a shard whose data reaches this many bytes (engine estimate).</summary>
+    public long SplitBytes { get; set; } = 96L << 20;
+
+    /// <summary>Split a shard whose leader serves this many reads and writes per second for <see cref="SplitLoadWindow"/> (0: never by load).</summary>
+    public double SplitRequestsPerSecond { get; set; } = 5_000;
+
+    /// <summary>How long a shard's request rate must stay above <see cref="SplitRequestsPerSecond"/>.</summary>
+    public TimeSpan SplitLoadWindow { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The balancer's settings as the Orleans-free scheduler takes them.</summary>
+    public NoKv.Replica.Controller.Balancing.BalancerOptions ToBalancerOptions() => new()
+    {
+        LeaderBalance = LeaderBalance,
+        ReplicaBalance = ReplicaBalance,
+        AutoSplit = AutoSplit,
+        LeaderTolerance = LeaderTolerance,
+        ReplicaTolerance = ReplicaTolerance,
+        MaxLeaderTransfers = MaxBalanceTransfers,
+        MaxReplicaMoves = MaxBalanceMoves,
+        MaxSplits = MaxAutoSplits,
+        ShardCooldown = BalanceCooldown,
+        SplitBytes = SplitBytes,
+        SplitRequestsPerSecond = SplitRequestsPerSecond,
+        SplitLoadWindow = SplitLoadWindow,
+    };
 }

@@ -26,7 +26,10 @@ internal enum CommandType : byte
     /// <summary>Take over a prepared neighbour's range (<see cref="CommitMergeCommand"/>), in the target's log.</summary>
     CommitMerge = 12,
 
-    // 13-14 replica moves (claimed on the bulletin board).
+    /// <summary>Make a voter the shard's preferred leader (<see cref="PreferLeaderCommand"/>): it moves to the front of the peers.</summary>
+    PreferLeader = 13,
+
+    // 14 replica moves (claimed on the bulletin board).
 
     /// <summary>End a prepared merge that will never commit (<see cref="RollbackMergeCommand"/>), in the source's log.</summary>
     RollbackMerge = 15,

@@ -59,46 +59,9 @@ public sealed class ControllerGroupClient
     public async Task<byte[]?> ReadAsync(byte[] key, CancellationToken cancellationToken = default)
     {
         var request = new ReadRequest { Shard = SystemShards.Controller, Epoch = 1, Key = key, Consistency = ReadConsistency.Linearizable };
-        long started = _transport.NowMs;
-        long deadline = started + (long)OperationTimeout.TotalMilliseconds;
-        int attempts = 0;
-        var last = NoKvErrorCode.Timeout;
-        string? detail = null;
-        while (true)
-        {
-            attempts++;
-            bool hinted = false;
-            var store = LeaderGuess;
-            try
-            {
-                using var attempt = AttemptToken(cancellationToken);
-                var response = await _transport.ReadAsync(store, request, attempt.Token).ConfigureAwait(true);
-                if (response.Code == NoKvErrorCode.Ok)
-                {
-                    return response.Value;
-                }
-
-                (last, detail) = (response.Code, response.Detail);
-                if (!IsRetryable(response.Code))
-                {
-                    throw NoKvErrors.FromCode(response.Code, SystemShards.Controller, response.LeaderHint, response.CurrentEpoch, response.Detail);
-                }
-
-                hinted = Follow(response.Code, response.LeaderHint);
-            }
-            catch (Exception e) when (IsTransportFailure(e, cancellationToken))
-            {
-                (last, detail) = (NoKvErrorCode.StoreUnavailable, e.Message);
-                Rotate();
-            }
-
-            if (_transport.NowMs >= deadline)
-            {
-                throw new NoKvTimeoutException("controller read", TimeSpan.FromMilliseconds(_transport.NowMs - started), attempts, last, detail);
-            }
-
-            await BackoffAsync(hinted, cancellationToken).ConfigureAwait(true);
-        }
+        var response = await CallLeaderAsync(
+            "controller read", _transport.NowMs, (store, token) => _transport.ReadAsync(store, request, token), cancellationToken).ConfigureAwait(true);
+        return response.Value;
     }
 
     /// <summary>Every row in [<paramref name="start"/>, <paramref name="end"/>), read linearizably page by page.</summary>
@@ -108,53 +71,19 @@ public sealed class ControllerGroupClient
         var rows = new List<KvEntry>();
         var from = start;
         long started = _transport.NowMs;
-        long deadline = started + (long)OperationTimeout.TotalMilliseconds;
-        int attempts = 0;
-        var last = NoKvErrorCode.Timeout;
-        string? detail = null;
         while (true)
         {
-            attempts++;
-            bool hinted = false;
-            var store = LeaderGuess;
             var request = new ScanRequest { Shard = SystemShards.Controller, Epoch = 1, Start = from, End = end, Limit = 1024, Consistency = ReadConsistency.Linearizable };
-            try
+            var response = await CallLeaderAsync(
+                "controller scan", started, (store, token) => _transport.ScanAsync(store, request, token), cancellationToken).ConfigureAwait(true);
+            rows.AddRange(response.Entries);
+            if (!response.HasMore || response.Entries.Length == 0)
             {
-                using var attempt = AttemptToken(cancellationToken);
-                var response = await _transport.ScanAsync(store, request, attempt.Token).ConfigureAwait(true);
-                if (response.Code == NoKvErrorCode.Ok)
-                {
-                    rows.AddRange(response.Entries);
-                    if (!response.HasMore || response.Entries.Length == 0)
-                    {
-                        return rows;
-                    }
-
-                    // Continue after the last row: the smallest key above it is the key with a zero byte appended.
-                    from = [.. response.Entries[^1].Key, 0];
-                    continue;
-                }
-
-                (last, detail) = (response.Code, response.Detail);
-                if (!IsRetryable(response.Code))
-                {
-                    throw NoKvErrors.FromCode(response.Code, SystemShards.Controller, response.LeaderHint, response.CurrentEpoch, response.Detail);
-                }
-
-                hinted = Follow(response.Code, response.LeaderHint);
-            }
-            catch (Exception e) when (IsTransportFailure(e, cancellationToken))
-            {
-                (last, detail) = (NoKvErrorCode.StoreUnavailable, e.Message);
-                Rotate();
+                return rows;
             }
 
-            if (_transport.NowMs >= deadline)
-            {
-                throw new NoKvTimeoutException("controller scan", TimeSpan.FromMilliseconds(_transport.NowMs - started), attempts, last, detail);
-            }
-
-            await BackoffAsync(hinted, cancellationToken).ConfigureAwait(true);
+            // Continue after the last row: the smallest key above it is the key with a zero byte appended.
+            from = [.. response.Entries[^1].Key, 0];
         }
     }
 
@@ -179,50 +108,61 @@ public sealed class ControllerGroupClient
                 Value = value,
                 Session = new ClientSession(_session, ++_sequence),
             };
-            long started = _transport.NowMs;
-            long deadline = started + (long)OperationTimeout.TotalMilliseconds;
-            int attempts = 0;
-            var last = NoKvErrorCode.Timeout;
-            string? detail = null;
-            while (true)
-            {
-                attempts++;
-                bool hinted = false;
-                var store = LeaderGuess;
-                try
-                {
-                    using var attempt = AttemptToken(cancellationToken);
-                    var response = await _transport.WriteAsync(store, request, attempt.Token).ConfigureAwait(true);
-                    if (response.Code == NoKvErrorCode.Ok)
-                    {
-                        return response.Succeeded;
-                    }
-
-                    (last, detail) = (response.Code, response.Detail);
-                    if (!IsRetryable(response.Code))
-                    {
-                        throw NoKvErrors.FromCode(response.Code, SystemShards.Controller, response.LeaderHint, response.CurrentEpoch, response.Detail);
-                    }
-
-                    hinted = Follow(response.Code, response.LeaderHint);
-                }
-                catch (Exception e) when (IsTransportFailure(e, cancellationToken))
-                {
-                    (last, detail) = (NoKvErrorCode.StoreUnavailable, e.Message);
-                    Rotate();
-                }
-
-                if (_transport.NowMs >= deadline)
-                {
-                    throw new NoKvTimeoutException("controller write", TimeSpan.FromMilliseconds(_transport.NowMs - started), attempts, last, detail);
-                }
-
-                await BackoffAsync(hinted, cancellationToken).ConfigureAwait(true);
-            }
+            var response = await CallLeaderAsync(
+                "controller write", _transport.NowMs, (store, token) => _transport.WriteAsync(store, request, token), cancellationToken).ConfigureAwait(true);
+            return response.Succeeded;
         }
         finally
         {
             _writeSlot.Release();
+        }
+    }
+
+    /// <summary>
+    /// Calls the guessed leader until one answers Ok, following hints and rotating past silent replicas, until
+    /// <see cref="OperationTimeout"/> after <paramref name="startedMs"/>.
+    /// </summary>
+    private async Task<TResponse> CallLeaderAsync<TResponse>(
+        string operation, long startedMs, Func<StoreId, CancellationToken, Task<TResponse>> call, CancellationToken cancellationToken)
+        where TResponse : IReplicaResponse
+    {
+        long deadline = startedMs + (long)OperationTimeout.TotalMilliseconds;
+        int attempts = 0;
+        var last = NoKvErrorCode.Timeout;
+        string? detail = null;
+        while (true)
+        {
+            attempts++;
+            bool hinted = false;
+            try
+            {
+                using var attempt = AttemptToken(cancellationToken);
+                var response = await call(LeaderGuess, attempt.Token).ConfigureAwait(true);
+                if (response.Code == NoKvErrorCode.Ok)
+                {
+                    return response;
+                }
+
+                (last, detail) = (response.Code, response.Detail);
+                if (!IsRetryable(response.Code))
+                {
+                    throw NoKvErrors.FromCode(response.Code, SystemShards.Controller, response.LeaderHint, response.CurrentEpoch, response.Detail);
+                }
+
+                hinted = Follow(response.Code, response.LeaderHint);
+            }
+            catch (Exception e) when (IsTransportFailure(e, cancellationToken))
+            {
+                (last, detail) = (NoKvErrorCode.StoreUnavailable, e.Message);
+                Rotate();
+            }
+
+            if (_transport.NowMs >= deadline)
+            {
+                throw new NoKvTimeoutException(operation, TimeSpan.FromMilliseconds(_transport.NowMs - startedMs), attempts, last, detail);
+            }
+
+            await BackoffAsync(hinted, cancellationToken).ConfigureAwait(true);
         }
     }
 

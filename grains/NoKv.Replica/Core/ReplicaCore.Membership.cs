@@ -1,6 +1,7 @@
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Waiters;
 
 namespace NoKv.Replica.Core;
 
@@ -19,11 +20,15 @@ public sealed partial class ReplicaCore
     public bool IsInitialized => Descriptor.Peer(PeerId) is not null;
 
     /// <summary>
-    /// Asks this leader to hand leadership to the voter on <paramref name="store"/>: Raft catches the transferee up and
-    /// tells it to campaign at once. Answers Ok once the request is handed to the node; whether the transfer happened
-    /// shows in the replicas' status (a transfer that does not finish within an election timeout is abandoned).
+    /// Makes the voter on <paramref name="store"/> the shard's preferred leader and hands leadership to it: first a
+    /// <see cref="Commands.PreferLeaderCommand"/> is committed (unless that voter is first already), so the
+    /// replicas' leader balance keeps the new leader instead of handing leadership back, across restarts and
+    /// elections; then Raft catches the transferee up and tells it to campaign at once. Answers Ok once the
+    /// preference applied here and the transfer is handed to the node; whether the transfer happened shows in the
+    /// replicas' status (a transfer that does not finish within an election timeout is abandoned, and the
+    /// balance rule tries again later, since the preference stays).
     /// </summary>
-    public async Task<WriteResponse> TransferLeadershipAsync(StoreId store)
+    public async Task<WriteResponse> TransferLeadershipAsync(StoreId store, CancellationToken cancellationToken = default)
     {
         if (CheckServing() is { } rejection)
         {
@@ -35,14 +40,26 @@ public sealed partial class ReplicaCore
             return new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
         }
 
-        if (store == _store)
-        {
-            return new WriteResponse { Code = NoKvErrorCode.Ok, Succeeded = true, CurrentEpoch = Descriptor.Epoch };
-        }
-
         if (Descriptor.PeerOn(store) is not { Role: PeerRole.Voter } peer)
         {
             throw new ArgumentException($"Store {store} holds no voter of shard {Descriptor.Id}.", nameof(store));
+        }
+
+        if (Descriptor.Replicas[0] != store)
+        {
+            var waiter = new ProposalWaiter(new Commands.PreferLeaderCommand(peer.PeerId).Encode(), Deadline());
+            var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
+            if (response.Code != NoKvErrorCode.Ok)
+            {
+                return waiter.Result is string detail ? new WriteResponse { Code = response.Code, Detail = detail, CurrentEpoch = Descriptor.Epoch, LeaderHint = response.LeaderHint } : response;
+            }
+        }
+
+        if (store == _store || !_node.IsLeader)
+        {
+            // Either nothing to hand over, or leadership moved meanwhile: the committed preference brings it to the
+            // store through the new leader's balance rule.
+            return new WriteResponse { Code = NoKvErrorCode.Ok, Succeeded = true, CurrentEpoch = Descriptor.Epoch };
         }
 
         _requestedTransferee = peer.PeerId;
@@ -65,8 +82,7 @@ public sealed partial class ReplicaCore
             var result = _node.TransferLeadership(to);
             ReplicaCoreLog.LeaderTransfer(_logger, _name, to.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Status.ToString());
 
-            // The balancer would hand leadership back to the preferred voter a few election timeouts later unless
-            // the transferee is preferred; a transfer asked for from outside is the controller's balance decision.
+            // The transferee is the committed preferred voter; give the transfer an undisturbed balance period.
             _ticksSinceBalance = 0;
         }
     }

@@ -1,3 +1,5 @@
+using NoKv.Abstractions.Sharding;
+
 namespace NoKv.Replica.Diagnostics;
 
 /// <summary>
@@ -15,6 +17,7 @@ public sealed class ReplicaLoad
     private long _epoch;
     private long _confVersion;
     private int _isLeader;
+    private KeyRange? _range;
 
     public long Writes => Volatile.Read(ref _writes);
 
@@ -31,9 +34,17 @@ public sealed class ReplicaLoad
 
     public bool IsLeader => Volatile.Read(ref _isLeader) != 0;
 
+    /// <summary>The shard's key range as last published (null before the first publish), for size estimates.</summary>
+    public KeyRange? Range => Volatile.Read(ref _range);
+
     /// <summary>Records the replica's role and indexes; the host calls it on its tick (single writer).</summary>
-    public void Publish(bool isLeader, long applied, long epoch, long confVersion)
+    public void Publish(bool isLeader, long applied, long epoch, long confVersion, KeyRange? range = null)
     {
+        if (range is not null)
+        {
+            Volatile.Write(ref _range, range);
+        }
+
         Volatile.Write(ref _isLeader, isLeader ? 1 : 0);
         Volatile.Write(ref _applied, applied);
         Volatile.Write(ref _epoch, epoch);

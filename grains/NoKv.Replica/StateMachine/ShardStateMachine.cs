@@ -168,6 +168,10 @@ internal sealed partial class ShardStateMachine
                 {
                     // A split (ShardStateMachine.Split.cs): later entries of this batch see the shrunk descriptor.
                 }
+                else if (TryStagePreferLeader(entry, outcomes))
+                {
+                    // A preferred-leader change (ShardStateMachine.Leader.cs): reorders the descriptor's peers.
+                }
                 else if (TryStageLockCommand(batch, entry, outcomes))
                 {
                     // A lock service command or a fenced write (ShardStateMachine.Locks.cs).

@@ -13,12 +13,12 @@ internal sealed class SuperVersion
 {
     private int _refs = 1;
 
+    /// <param name="version">Referenced by the caller; the super version owns that reference from here on.</param>
     public SuperVersion(MemTable mem, MemTable[] immutables, Version version)
     {
         Mem = mem;
         Immutables = immutables;
         Version = version;
-        version.Ref();
         bool any = !version.RangeTombstones.IsEmpty;
         foreach (MemTable m in immutables)
         {

@@ -189,7 +189,7 @@ public sealed class DatabaseInspector : IDisposable
             immutables[i] = replayed[replayed.Count - 2 - i];
         }
 
-        var sv = new SuperVersion(mem, immutables, _versions.Current);
+        var sv = new SuperVersion(mem, immutables, _versions.AcquireCurrent());
         try
         {
             var children = new List<IInternalIterator> { mem.NewIterator() };

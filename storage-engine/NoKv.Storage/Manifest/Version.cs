@@ -43,7 +43,27 @@ internal sealed class Version
     /// <summary>Every range tombstone of every file.</summary>
     public RangeTombstoneIndex RangeTombstones { get; }
 
-    public void Ref() => Interlocked.Increment(ref _refs);
+    /// <summary>
+    /// Takes a reference unless the last one is already gone. A version whose count reached zero has released
+    /// its files (they may be deleted by now), so it must never come back: a reference taken then would release
+    /// them a second time when it goes, and delete tables later versions still hold.
+    /// </summary>
+    public bool TryRef()
+    {
+        int refs = Volatile.Read(ref _refs);
+        while (refs > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _refs, refs + 1, refs);
+            if (seen == refs)
+            {
+                return true;
+            }
+
+            refs = seen;
+        }
+
+        return false;
+    }
 
     public void Unref()
     {

@@ -39,7 +39,38 @@ internal sealed class VersionSet : IDisposable
         _current = new Version(EmptyLevels(numLevels), onFileObsolete);
     }
 
+    /// <summary>
+    /// The current version, unreferenced: only for a glance at its shape, or where nothing can make it obsolete
+    /// meanwhile. Whoever keeps using it or its files takes <see cref="AcquireCurrent"/> instead.
+    /// </summary>
     public Version Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// Test hook: runs inside <see cref="AcquireCurrent"/> after the current version is read and before it is
+    /// referenced, where an install on another thread may replace it (tests put one there deterministically).
+    /// </summary>
+    internal Action? AfterCurrentRead { get; set; }
+
+    /// <summary>The current version with a reference taken for the caller, who must <see cref="Version.Unref"/> it.</summary>
+    /// <remarks>
+    /// Lock-free, so building a super version under the database mutex never waits for a manifest fsync. Between
+    /// the read and the reference an install (which runs outside that mutex) may replace the version and drop the
+    /// version set's reference, the only one a freshly installed version has until its super version is published;
+    /// the reference then fails and the read is repeated. Install publishes the new version before releasing the
+    /// old one, so the retry finds a live version.
+    /// </remarks>
+    public Version AcquireCurrent()
+    {
+        while (true)
+        {
+            Version v = Volatile.Read(ref _current);
+            AfterCurrentRead?.Invoke();
+            if (v.TryRef())
+            {
+                return v;
+            }
+        }
+    }
 
     /// <summary>
     /// True after a manifest write failed: the manifest on disk may then hold an edit that was never installed,

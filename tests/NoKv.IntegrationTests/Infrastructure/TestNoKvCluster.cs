@@ -64,7 +64,10 @@ public sealed class TestNoKvCluster : IAsyncDisposable
     /// cluster's Root, with KeepData set, to restart the same stores) and waits for every shard to have a leader.
     /// </summary>
     /// <param name="activityPropagation">Carry trace context across grain calls (Orleans' activity propagation) on silos and client.</param>
-    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null, string? root = null, long snapshotEntries = 10_000, bool activityPropagation = false)
+    /// <param name="controller">Changes to the test's controller options (the balancer is off unless a test turns it on).</param>
+    /// <param name="layoutStores">Stores of the bootstrap layout (default: every silo's); a silo outside it starts as a new, empty store.</param>
+    /// <param name="memtableBytes">Each store's memtable size (small values make data reach tables, and size estimates, sooner).</param>
+    public static async Task<TestNoKvCluster> StartAsync(int silos = 3, int shards = 2, Action<NoKvClientOptions>? client = null, string? root = null, long snapshotEntries = 10_000, bool activityPropagation = false, Action<NoKvControllerOptions>? controller = null, int[]? layoutStores = null, int memtableBytes = 4 << 20)
     {
         root ??= Path.Combine(Path.GetTempPath(), "nokv-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -72,7 +75,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
         var lostReplies = new LostReplies();
         var paths = new RequestPaths();
         var frozen = new FrozenStores();
-        var stores = Enumerable.Range(1, silos).ToArray();
+        var stores = layoutStores ?? Enumerable.Range(1, silos).ToArray();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((options, silo) =>
         {
@@ -94,6 +97,12 @@ public sealed class TestNoKvCluster : IAsyncDisposable
                 o.OperationTimeout = TimeSpan.FromSeconds(8);
                 o.OperationInterval = TimeSpan.FromMilliseconds(200);
                 o.OperationStepTimeout = TimeSpan.FromSeconds(20);
+
+                // Tests that count operations or expect a fixed layout would see the balancer's; tests of it turn it on.
+                o.LeaderBalance = false;
+                o.ReplicaBalance = false;
+                o.AutoSplit = false;
+                controller?.Invoke(o);
             });
 
             if (activityPropagation)
@@ -113,7 +122,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
                 {
                     s.StoreId = store;
                     s.DataDirectory = Path.Combine(root, $"store-{store}");
-                    s.MemtableSizeBytes = 4 << 20;
+                    s.MemtableSizeBytes = memtableBytes;
                     s.BlockCacheBytes = 4 << 20;
                 },
                 c =>

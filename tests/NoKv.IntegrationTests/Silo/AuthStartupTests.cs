@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using NoKv.IntegrationTests.Infrastructure;
 using NoKv.Silo.Configuration;
 using NoKv.Silo.Startup;
 using Xunit;
@@ -11,9 +10,7 @@ public sealed class AuthStartupTests : IDisposable
 {
     private const string Secret = "startup-secret-0123456789abcdefghijkl";
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "nokv-authstart-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public AuthStartupTests() => Directory.CreateDirectory(_root);
+    private readonly StartupScratch _scratch = new("authstart");
 
     [Fact]
     public void AuthenticationOnNeedsExactlyOneKeySource()
@@ -110,7 +107,7 @@ public sealed class AuthStartupTests : IDisposable
 
     private string KeyFile(string content, bool private_)
     {
-        string path = Path.Combine(_root, Guid.NewGuid().ToString("N")[..8] + ".keys");
+        string path = Path.Combine(_scratch.Root, Guid.NewGuid().ToString("N")[..8] + ".keys");
         File.WriteAllText(path, content);
         if (!OperatingSystem.IsWindows())
         {
@@ -120,35 +117,7 @@ public sealed class AuthStartupTests : IDisposable
         return path;
     }
 
-    private SiloSettings Settings(Action<SiloSettings> change)
-    {
-        var settings = new SiloSettings
-        {
-            StoreId = 1,
-            DataDirectory = Path.Combine(_root, "data"),
-            SiloPort = FreePort(),
-            GatewayPort = FreePort(),
-        };
-        settings.Resp.Port = FreePort();
-        change(settings);
-        return settings;
-    }
+    private SiloSettings Settings(Action<SiloSettings> change) => _scratch.Settings(change);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 }

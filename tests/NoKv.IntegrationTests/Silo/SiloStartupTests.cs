@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Store;
+using NoKv.IntegrationTests.Infrastructure;
 using NoKv.Silo.Configuration;
 using NoKv.Silo.Startup;
 using Xunit;
@@ -15,7 +16,7 @@ namespace NoKv.IntegrationTests.Silo;
 /// <summary>Operator mistakes fail the silo's start with one clear message and a documented exit code.</summary>
 public sealed class SiloStartupTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "nokv-startup-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly StartupScratch _scratch = new("startup");
 
     [Fact]
     public void UnknownClusteringProviderIsAConfigurationError()
@@ -80,12 +81,11 @@ public sealed class SiloStartupTests : IDisposable
     public void AMissingConfigFileIsAConfigurationError()
     {
         Assert.Null(SettingsFile.Find(["--store-id", "1"]));
-        var error = Assert.Throws<StartupError>(() => SettingsFile.Find(["--config", Path.Combine(_root, "missing.json")]));
+        var error = Assert.Throws<StartupError>(() => SettingsFile.Find(["--config", Path.Combine(_scratch.Root, "missing.json")]));
         Assert.Equal(StartupError.InvalidConfiguration, error.ExitCode);
         Assert.Contains("missing.json", error.Message);
         Assert.Throws<StartupError>(() => SettingsFile.Find(["--store-id", "1", "--config"]));
-        Directory.CreateDirectory(_root);
-        string file = Path.Combine(_root, "nokv.json");
+        string file = Path.Combine(_scratch.Root, "nokv.json");
         File.WriteAllText(file, "{}");
         Assert.Equal(file, SettingsFile.Find([$"--config={file}"]));
     }
@@ -104,8 +104,7 @@ public sealed class SiloStartupTests : IDisposable
     [Fact]
     public void UnusableDataDirectoryIsReported()
     {
-        Directory.CreateDirectory(_root);
-        string file = Path.Combine(_root, "not-a-directory");
+        string file = Path.Combine(_scratch.Root, "not-a-directory");
         File.WriteAllText(file, "x");
         var error = Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s => s.DataDirectory = Path.Combine(file, "data"))));
         Assert.Equal(StartupError.StoreUnusable, error.ExitCode);
@@ -115,7 +114,7 @@ public sealed class SiloStartupTests : IDisposable
     [Fact]
     public async Task DataDirectoryOfAnotherStoreIsRefused()
     {
-        string dir = Path.Combine(_root, "store");
+        string dir = Path.Combine(_scratch.Root, "store");
         var first = new LocalStore(Options.Create(new NoKvStoreOptions { StoreId = 1, DataDirectory = dir }), NullLogger<LocalStore>.Instance);
         await first.OpenAsync(CancellationToken.None);
         await first.CloseAsync(CancellationToken.None);
@@ -133,7 +132,7 @@ public sealed class SiloStartupTests : IDisposable
     [Fact]
     public async Task ChangedClusterLayoutIsRefused()
     {
-        string dir = Path.Combine(_root, "layout");
+        string dir = Path.Combine(_scratch.Root, "layout");
         var store = new LocalStore(Options.Create(new NoKvStoreOptions { StoreId = 1, DataDirectory = dir }), NullLogger<LocalStore>.Instance);
         await store.OpenAsync(CancellationToken.None);
         try
@@ -189,32 +188,7 @@ public sealed class SiloStartupTests : IDisposable
         Assert.Equal(defaults.TableBytesPerSync, store.TableBytesPerSync);
     }
 
-    private SiloSettings Settings(Action<SiloSettings> change)
-    {
-        var settings = new SiloSettings
-        {
-            StoreId = 1,
-            DataDirectory = Path.Combine(_root, "data"),
-            SiloPort = FreePort(),
-            GatewayPort = FreePort(),
-        };
-        settings.Resp.Port = FreePort();
-        change(settings);
-        return settings;
-    }
+    private SiloSettings Settings(Action<SiloSettings> change) => _scratch.Settings(change);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 }

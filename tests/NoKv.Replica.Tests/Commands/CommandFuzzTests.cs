@@ -58,6 +58,7 @@ public sealed class CommandFuzzTests
         valids.Add([3, .. KvCommand.EncodeExpireSessions(random.NextInt64())[3..]]);
         valids.Add(new SplitCommand(random.NextInt64(), Mutator.RandomBytes(random, 1 + random.Next(32)), new NoKv.Abstractions.Sharding.ShardId(random.NextInt64()),
             Enumerable.Range(0, 1 + random.Next(5)).Select(i => new SplitPeer(new NoKv.Abstractions.Sharding.StoreId(i + 1), (ulong)random.NextInt64())).ToArray()).Encode());
+        valids.Add(new PreferLeaderCommand(1 + (ulong)random.NextInt64(long.MaxValue)).Encode());
 
         valids.Add(new PrepareMergeCommand(random.NextInt64(), random.NextInt64(), new NoKv.Abstractions.Sharding.ShardId(random.NextInt64())).Encode());
         valids.Add(new RollbackMergeCommand(random.NextInt64(), (ulong)random.NextInt64()).Encode());
@@ -138,6 +139,9 @@ public sealed class CommandFuzzTests
             case CommandType.RollbackMerge:
                 RollbackMergeCommand.Decode(header, entry);
                 break;
+            case CommandType.PreferLeader:
+                PreferLeaderCommand.Decode(header, entry);
+                break;
             case var type when LockCommand.IsLockType(type):
                 LockCommand.Decode(header, entry);
                 break;
@@ -151,7 +155,7 @@ public sealed class CommandFuzzTests
     private static void DecodeAsTheStateMachineDoes(byte[] entry)
     {
         if (CommandEnvelope.TryReadHeader(entry, out var header)
-            && (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite or CommandType.Split || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
+            && (header.Type is CommandType.FencedWrite or CommandType.FencedTimedWrite or CommandType.Split or CommandType.PreferLeader || LockCommand.IsLockType(header.Type) || NoKv.Replica.Commands.Txn.TxnCommands.IsTxn(header.Type)))
         {
             DecodeByHeader(entry);
         }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Client;
@@ -18,6 +19,10 @@ internal sealed class InMemoryKvStore : IKvStore
     // Expiry (Unix ms) of keys that have one; a key whose expiry is at or before NowMs() is absent, as in the store.
     private readonly Dictionary<byte[], long> _expiry = new(NoKv.Resp.Execution.ByteArrayComparer.Instance);
     private readonly KvLimits _limits;
+
+    // Every write stamps its key with the next tick of one clock; transactions take their timestamps from it too.
+    private readonly Dictionary<byte[], long> _stamps = new(NoKv.Resp.Execution.ByteArrayComparer.Instance);
+    private long _clock;
 
     public InMemoryKvStore(KvLimits? limits = null) => _limits = limits ?? KvLimits.Default;
 
@@ -70,6 +75,7 @@ internal sealed class InMemoryKvStore : IKvStore
     // REQUIRES: _gate held. Writes a value with the expiry the options give it (as the store's apply does).
     private void Store(byte[] key, byte[]? value, KvWriteOptions? options)
     {
+        _stamps[key] = ++_clock;
         long current = LiveValue(key) is not null && _expiry.TryGetValue(key, out long at) ? at : 0;
         long now = NowMs();
         long expiry = options is null ? 0
@@ -162,6 +168,7 @@ internal sealed class InMemoryKvStore : IKvStore
     {
         lock (_gate)
         {
+            _stamps[key] = ++_clock;
             _data[key] = value;
             if (expiresAtMs != 0)
             {
@@ -249,6 +256,83 @@ internal sealed class InMemoryKvStore : IKvStore
         {
             yield return entry;
         }
+    }
+
+    public int TransactionsBegun;
+
+    public int TransactionsCommitted;
+
+    /// <summary>Runs before a transaction's commit checks (a test may change keys there: a lost race).</summary>
+    public Func<Task>? BeforeCommit { get; set; }
+
+    public async Task<NoKv.Client.Transactions.ITransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        Check(null);
+        await Task.Yield();
+        Interlocked.Increment(ref TransactionsBegun);
+        lock (_gate)
+        {
+            return new InMemoryTransaction(this, ++_clock);
+        }
+    }
+
+    // The transaction fake's view of the store. Reads return the newest value (not the snapshot's): a value newer
+    // than the start fails the read's validation at commit, so a committed transaction still saw its snapshot.
+    internal byte[]? TxnRead(byte[] key)
+    {
+        Check(_limits.CheckKey(key));
+        lock (_gate)
+        {
+            return LiveValue(key);
+        }
+    }
+
+    /// <summary>The first key of <paramref name="keys"/> written in (<paramref name="after"/>, <paramref name="upTo"/>], or null.</summary>
+    internal byte[]? ChangedKey(IEnumerable<byte[]> keys, long after, long upTo)
+    {
+        lock (_gate)
+        {
+            return FirstChanged(keys, after, upTo);
+        }
+    }
+
+    // REQUIRES: _gate held.
+    private byte[]? FirstChanged(IEnumerable<byte[]> keys, long after, long upTo)
+    {
+        foreach (var key in keys)
+        {
+            if (_stamps.TryGetValue(key, out long stamp) && stamp > after && stamp <= upTo)
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Commits atomically if no key read or written changed since <paramref name="start"/>.</summary>
+    internal async Task CommitAsync(long start, IReadOnlyCollection<byte[]> reads, IReadOnlyDictionary<byte[], byte[]?> writes)
+    {
+        if (BeforeCommit is { } hook)
+        {
+            await hook();
+        }
+
+        Check(null);
+        lock (_gate)
+        {
+            if (FirstChanged(reads.Concat(writes.Keys), start, long.MaxValue) is { } changed)
+            {
+                throw new TransactionConflictException($"key {Encoding.ASCII.GetString(changed)} changed after {start}", changed);
+            }
+
+            foreach (var (key, value) in writes)
+            {
+                Store(key, value, null);
+            }
+        }
+
+        Interlocked.Increment(ref TransactionsCommitted);
     }
 
     private void Check(NoKvException? error)

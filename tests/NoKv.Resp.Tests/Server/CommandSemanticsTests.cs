@@ -60,19 +60,43 @@ public sealed class CommandSemanticsTests
     }
 
     [Fact]
-    public async Task Multi_exec_over_several_keys_is_refused_without_running_anything()
+    public async Task Multi_exec_over_several_keys_commits_every_write_or_none_and_reruns_after_a_lost_race()
     {
         await using var server = await RespTestServer.StartAsync();
         using var client = await RawClient.ConnectAsync(server.Port);
-        await client.SendAsync("MULTI\r\nSET a 1\r\nSET b 2\r\nEXEC\r\n");
-        var reply = await client.ReadAsync("+OK\r\n+QUEUED\r\n+QUEUED\r\n-ERR this NoKV build".Length);
-        Assert.EndsWith("-ERR this NoKV build", reply);
+        await client.RoundTripAsync("MULTI\r\nSET a 1\r\nINCR b\r\nINCR a x\r\nEXEC\r\n",
+            "+OK\r\n+QUEUED\r\n+QUEUED\r\n-ERR wrong number of arguments for 'incr' command\r\n-EXECABORT Transaction discarded because of previous errors.\r\n");
         Assert.Null(server.Memory.Peek("a"u8.ToArray()));
         Assert.Null(server.Memory.Peek("b"u8.ToArray()));
+        Assert.Equal(0, server.Memory.TransactionsBegun);
+
+        // A runtime error is that command's reply; the others commit with it.
+        await client.RoundTripAsync("MULTI\r\nSET a 1\r\nINCR b\r\nSET c x\r\nINCR c\r\nGET a\r\nEXEC\r\n",
+            "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*5\r\n+OK\r\n:1\r\n+OK\r\n-ERR value is not an integer or out of range\r\n$1\r\n1\r\n");
+        Assert.Equal("1", Encoding.ASCII.GetString(server.Memory.Peek("b"u8.ToArray())!));
+        Assert.Equal("x", Encoding.ASCII.GetString(server.Memory.Peek("c"u8.ToArray())!));
+        Assert.Equal(1, server.Memory.TransactionsCommitted);
+
+        // b changes between the transaction's reads and its commit: nothing of the first attempt lands, and the queue
+        // runs again on the new value, as Redis would have run it after that write.
+        int once = 0;
+        server.Memory.BeforeCommit = () =>
+        {
+            if (once++ == 0)
+            {
+                server.Memory.Load("b"u8.ToArray(), "100"u8.ToArray());
+            }
+
+            return Task.CompletedTask;
+        };
+        await client.RoundTripAsync("MULTI\r\nINCR a\r\nINCR b\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:2\r\n:101\r\n");
+        Assert.Equal(3, server.Memory.TransactionsBegun);
+        Assert.Equal(2, server.Memory.TransactionsCommitted);
+        await client.RoundTripAsync("MGET a b\r\n", "*2\r\n$1\r\n2\r\n$3\r\n101\r\n");
     }
 
     [Fact]
-    public async Task Watch_aborts_exec_when_the_key_changed_and_commits_when_not()
+    public async Task Watch_aborts_exec_when_the_key_was_written_since_even_with_the_same_value()
     {
         await using var server = await RespTestServer.StartAsync();
         using var client = await RawClient.ConnectAsync(server.Port);
@@ -82,22 +106,75 @@ public sealed class CommandSemanticsTests
         await client.RoundTripAsync("MULTI\r\nINCR k\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*-1\r\n");
         await client.RoundTripAsync("GET k\r\n", "$1\r\n2\r\n");
 
-        await client.RoundTripAsync("WATCH k\r\nMULTI\r\nINCR k\r\nEXEC\r\n", "+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:3\r\n");
+        // A -> B -> A is a change too, as in Redis (a value comparison would miss it).
+        await client.RoundTripAsync("WATCH k\r\n", "+OK\r\n");
+        await other.RoundTripAsync("SET k 3\r\nSET k 2\r\n", "+OK\r\n+OK\r\n");
+        await client.RoundTripAsync("MULTI\r\nINCR k\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*-1\r\n");
 
-        // A change that lands between EXEC's read and its swap aborts too (the swap fails, WATCH forbids a retry).
+        // Unchanged: commits; EXEC forgets the watch, so a later write does not abort the next transaction.
+        await client.RoundTripAsync("WATCH k\r\nMULTI\r\nINCR k\r\nEXEC\r\n", "+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:3\r\n");
+        await other.RoundTripAsync("SET k 7\r\n", "+OK\r\n");
+        await client.RoundTripAsync("MULTI\r\nINCR k\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*1\r\n:8\r\n");
+
+        // UNWATCH and DISCARD forget it too; WATCH inside MULTI is refused without failing the transaction.
+        await client.RoundTripAsync("WATCH k\r\nUNWATCH\r\n", "+OK\r\n+OK\r\n");
+        await other.RoundTripAsync("SET k 1\r\n", "+OK\r\n");
+        await client.RoundTripAsync("MULTI\r\nWATCH k\r\nINCR k\r\nEXEC\r\n", "+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n+QUEUED\r\n*1\r\n:2\r\n");
+        await client.RoundTripAsync("WATCH k\r\nMULTI\r\nDISCARD\r\n", "+OK\r\n+OK\r\n+OK\r\n");
+        await other.RoundTripAsync("SET k 1\r\n", "+OK\r\n");
+        await client.RoundTripAsync("MULTI\r\nINCR k\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*1\r\n:2\r\n");
+    }
+
+    [Fact]
+    public async Task Watch_ignores_writes_to_other_keys_and_catches_a_write_racing_the_commit()
+    {
+        await using var server = await RespTestServer.StartAsync();
+        using var client = await RawClient.ConnectAsync(server.Port);
+        using var other = await RawClient.ConnectAsync(server.Port);
+
+        // An unwatched key read by the queue changes after WATCH: the queue sees the new value, EXEC commits.
+        await client.RoundTripAsync("SET k 1\r\nSET j 1\r\nWATCH k\r\n", "+OK\r\n+OK\r\n+OK\r\n");
+        await other.RoundTripAsync("SET j 5\r\n", "+OK\r\n");
+        await client.RoundTripAsync("MULTI\r\nINCR j\r\nGET k\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:6\r\n$1\r\n1\r\n");
+
+        // The watched key changes between EXEC's snapshot and its commit: the commit fails, and the rerun finds the
+        // watch broken, so EXEC aborts and nothing is written.
         await client.RoundTripAsync("WATCH k\r\n", "+OK\r\n");
         int once = 0;
-        server.Memory.BeforeCompareAndSwap = key =>
+        server.Memory.BeforeCommit = () =>
         {
             if (once++ == 0)
             {
-                server.Memory.Load(key, "9"u8.ToArray());
+                server.Memory.Load("k"u8.ToArray(), "9"u8.ToArray());
             }
 
             return Task.CompletedTask;
         };
-        await client.RoundTripAsync("MULTI\r\nINCR k\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*-1\r\n");
-        await client.RoundTripAsync("GET k\r\n", "$1\r\n9\r\n");
+        await client.RoundTripAsync("MULTI\r\nINCR k\r\nSET j 0\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n*-1\r\n");
+        await client.RoundTripAsync("MGET k j\r\n", "*2\r\n$1\r\n9\r\n$1\r\n6\r\n");
+    }
+
+    [Fact]
+    public async Task Time_to_live_commands_in_a_cross_shard_transaction_are_refused_and_nothing_runs()
+    {
+        await using var server = await RespTestServer.StartAsync();
+        using var client = await RawClient.ConnectAsync(server.Port);
+        string refused = "-" + KeyView.ExpiryRefused + "\r\n";
+        await client.RoundTripAsync("MULTI\r\nSET a 1\r\nSET b 2 EX 10\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n" + refused);
+        await client.RoundTripAsync("MULTI\r\nSET a 1\r\nTTL b\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n" + refused);
+        await client.RoundTripAsync("SET w 1\r\nWATCH w\r\nMULTI\r\nEXPIRE w 10\r\nEXEC\r\n", "+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n" + refused);
+        Assert.Null(server.Memory.Peek("a"u8.ToArray()));
+        Assert.Equal(0, server.Memory.PeekExpiry("w"u8.ToArray()));
+
+        // INCR keeps a time to live, which a transactional write cannot: refused when the key has one, fine when not.
+        server.Memory.Load("t"u8.ToArray(), "5"u8.ToArray(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 60_000);
+        await client.RoundTripAsync("MULTI\r\nINCR t\r\nSET a 1\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n-" + CommandExecutor.KeepRefused + "\r\n");
+        Assert.Equal("5", Encoding.ASCII.GetString(server.Memory.Peek("t"u8.ToArray())!));
+        Assert.Null(server.Memory.Peek("a"u8.ToArray()));
+        await client.RoundTripAsync("PERSIST t\r\nMULTI\r\nINCR t\r\nSET a 1\r\nEXEC\r\n", ":1\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:6\r\n+OK\r\n");
+
+        // On one key without WATCH the queue runs with expiry as before.
+        await client.RoundTripAsync("MULTI\r\nSET e 1\r\nEXPIRE e 100\r\nTTL e\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n+OK\r\n:1\r\n:100\r\n");
     }
 
     [Fact]

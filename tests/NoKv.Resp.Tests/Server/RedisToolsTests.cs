@@ -37,6 +37,11 @@ public sealed class RedisToolsTests(ITestOutputHelper output)
         Assert.Equal("-1", await Cli("ttl", "session"));
         Assert.Equal("-2", await Cli("ttl", "missing"));
 
+        // A transaction over two keys from redis-cli's stdin (one connection): queued, then both replies from EXEC.
+        var (txCode, txOut, txErr) = await RedisTools.RunAsync(cli, ["-p", port], stdin: "MULTI\nSET acct:a 5\nINCRBY acct:b 7\nEXEC\nMGET acct:a acct:b\n");
+        Assert.True(txCode == 0, txErr);
+        Assert.Equal("OK\nQUEUED\nQUEUED\nOK\n7\n5\n7", txOut.TrimEnd('\n'));
+
         // Pipe mode: many commands in one stream, replies counted by redis-cli.
         var commands = string.Concat(Enumerable.Range(0, 500).Select(i => $"SET user:{i:D3} v{i}\r\n"));
         var (pipeCode, pipeOut, _) = await RedisTools.RunAsync(cli, ["-p", port, "--pipe"], stdin: commands);

@@ -125,4 +125,63 @@ public sealed class StackExchangeRedisTests
 
         Assert.Equal(expected.Order(), found.Order());
     }
+
+    [Fact]
+    public async Task Conditional_transactions_over_several_keys_lose_no_update_under_contention()
+    {
+        // StackExchange.Redis runs a transaction with conditions as WATCH, its own GETs, MULTI ... EXEC, and reports a
+        // failed condition or an aborted EXEC as false; the caller then rereads and tries again.
+        const int seed = 1307;
+        await using var server = await RespTestServer.StartAsync();
+        var clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => server.ConnectAsync()));
+        try
+        {
+            var accounts = new RedisKey[] { "acct:a", "acct:b", "acct:c", "acct:d" };
+            var setup = clients[0].GetDatabase();
+            foreach (var a in accounts)
+            {
+                await setup.StringSetAsync(a, 100);
+            }
+
+            int committed = 0, retried = 0;
+            async Task Transfer(IDatabase db, Random random, int count)
+            {
+                for (int n = 0; n < count; n++)
+                {
+                    int from = random.Next(accounts.Length), to = (from + 1 + random.Next(accounts.Length - 1)) % accounts.Length;
+                    while (true)
+                    {
+                        long a = (long)await db.StringGetAsync(accounts[from]), b = (long)await db.StringGetAsync(accounts[to]);
+                        var tx = db.CreateTransaction();
+                        tx.AddCondition(Condition.StringEqual(accounts[from], a));
+                        tx.AddCondition(Condition.StringEqual(accounts[to], b));
+                        _ = tx.StringSetAsync(accounts[from], a - 1);
+                        _ = tx.StringSetAsync(accounts[to], b + 1);
+                        _ = tx.StringIncrementAsync("transfers");
+                        if (await tx.ExecuteAsync())
+                        {
+                            Interlocked.Increment(ref committed);
+                            break;
+                        }
+
+                        Interlocked.Increment(ref retried);
+                    }
+                }
+            }
+
+            await Task.WhenAll(clients.Select((c, i) => Transfer(c.GetDatabase(), new Random(seed + i), 25)));
+            var balances = await setup.StringGetAsync(accounts);
+            long total = balances.Sum(v => (long)v);
+            Assert.True(total == 400, $"seed {seed}: balances sum to {total}, not 400 ({retried} retries)");
+            Assert.Equal(100, committed);
+            Assert.Equal(100, (long)await setup.StringGetAsync("transfers"));
+        }
+        finally
+        {
+            foreach (var c in clients)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using NoKv.Storage.Manifest;
 using NoKv.Storage.Tests.Support;
 using NoKv.Storage.Vfs;
 using Xunit;
@@ -110,6 +111,72 @@ public sealed class ObsoleteFileTests
         stop.Cancel();
         await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(30));
         Eventually.True(() => !Tables(fs).Overlaps(old), () => "dead tables outlived the readers");
+        SettlesToLiveTables(db, fs);
+    }
+
+    /// <summary>
+    /// The interleaving behind ModelBasedTests seed 8's "No such file" from an iterator: a thread building a super
+    /// version reads the current version just installed by a flush or compaction (held by the version set alone),
+    /// and before it takes its reference another thread's install replaces that version and drops the version
+    /// set's reference. A reference taken after that resurrects a version whose files were already released once,
+    /// so they are released twice and deleted while the current version still names them. The hook puts the
+    /// second install exactly there.
+    /// </summary>
+    [Fact]
+    public void A_version_replaced_while_a_super_version_takes_it_keeps_its_tables()
+    {
+        var fs = new MemFileSystem();
+
+        // One memtable holds the fill and level 0 stays under its trigger: no background work but the test's.
+        using Database db = Database.Open(Dir, new StorageOptions
+        {
+            FileSystem = fs,
+            MemtableSizeBytes = 1 << 20,
+            TargetFileSizeBytes = 16 << 10,
+            BlockSizeBytes = 1024,
+            ReadTriggeredCompaction = false,
+        });
+        Fill(db, 2000, version: 1);
+        db.Flush();
+        Fill(db, 100, version: 2);
+        VersionSet versions = db.Versions;
+
+        // A flush's or compaction's install whose super version is not published yet.
+        versions.LogAndApply(new VersionEdit(), db.LastSequence);
+        int fired = 0;
+        versions.AfterCurrentRead = () =>
+        {
+            if (Interlocked.Exchange(ref fired, 1) == 0)
+            {
+                versions.LogAndApply(new VersionEdit(), db.LastSequence);
+            }
+        };
+
+        // The memtable switch builds a super version (the hook fires there); the flush then installs the next one.
+        db.Flush();
+        versions.AfterCurrentRead = null;
+        Assert.Equal(1, fired);
+
+        db.PurgeObsoleteTablesNow();
+        foreach (FileMetaData[] level in versions.Current.Files)
+        {
+            foreach (FileMetaData f in level.Where(f => f.EntryCount > 0))
+            {
+                Assert.True(fs.FileExists(FileNames.Table(Dir, f.Number)), $"table {f.Number} of the current version was deleted");
+            }
+        }
+
+        using (StorageIterator it = db.NewIterator())
+        {
+            int n = 0;
+            for (it.SeekToFirst(); it.Valid; it.Next(), n++)
+            {
+                Assert.Equal(V(n, n < 100 ? 2 : 1), it.Value.ToArray());
+            }
+
+            Assert.Equal(2000, n);
+        }
+
         SettlesToLiveTables(db, fs);
     }
 

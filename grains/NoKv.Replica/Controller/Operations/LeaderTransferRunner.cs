@@ -6,8 +6,10 @@ namespace NoKv.Replica.Controller.Operations;
 
 /// <summary>
 /// Runs a leadership transfer (<see cref="OperationKind.TransferLeader"/>): one step, repeated until the target
-/// store's replica leads or the transfer timed out. Asking a leader to transfer is idempotent and the result is
-/// read from the replicas, so a crash anywhere just asks again. The operation row is deleted when done.
+/// store's replica leads or the transfer timed out. The replica commits the target as the shard's preferred leader
+/// before handing over (CommandType 13), so the transfer lasts; the runner then mirrors the reordered membership
+/// into the map. Asking a leader to transfer is idempotent and the result is read from the replicas, so a crash
+/// anywhere just asks again. The operation row is deleted when done.
 /// </summary>
 public sealed class LeaderTransferRunner
 {
@@ -59,6 +61,13 @@ public sealed class LeaderTransferRunner
         bool timedOut = _replicas.WallClockMs - op.CreatedUnixMs > _options.TransferTimeout.TotalMilliseconds;
         if (done || impossible || timedOut)
         {
+            // The transfer committed the target as the shard's preferred leader (a reordered descriptor with a new
+            // conf version): the map mirrors it, so clients and the balancer see the preference.
+            if (leader?.Descriptor is { } descriptor && !await MapMirror.MirrorAsync(_rows, descriptor, cancellationToken).ConfigureAwait(true))
+            {
+                return new OperationProgress(false, 0, "the map changed while recording the preferred leader");
+            }
+
             bool deleted = await _rows.SwapOperationAsync(op.Id, row, null, cancellationToken).ConfigureAwait(true);
             return new OperationProgress(deleted, deleted ? 1 : 0, deleted ? null : "the operation row changed meanwhile");
         }

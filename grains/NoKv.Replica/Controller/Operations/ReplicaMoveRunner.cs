@@ -416,20 +416,7 @@ public sealed class ReplicaMoveRunner
         }
     }
 
-    private async Task<bool> MirrorAsync(ShardDescriptor committed, CancellationToken ct)
-    {
-        var (map, row) = await _rows.ReadMapAsync(ct).ConfigureAwait(true);
-        int at = Array.FindIndex(map.Shards, s => s.Id == committed.Id);
-        if (at < 0 || map.Shards[at].ConfVersion >= committed.ConfVersion)
-        {
-            return true;
-        }
-
-        var current = map.Shards[at];
-        var shards = (ShardDescriptor[])map.Shards.Clone();
-        shards[at] = new ShardDescriptor(current.Id, current.Range, current.Epoch, committed.ConfVersion, committed.Peers);
-        return await _rows.SwapMapAsync(row, map with { Version = map.Version + 1, Shards = shards }, ct).ConfigureAwait(true);
-    }
+    private Task<bool> MirrorAsync(ShardDescriptor committed, CancellationToken ct) => MapMirror.MirrorAsync(_rows, committed, ct);
 
     private async Task<NoKvErrorCode> ChangeAsync(StoreId leader, ShardId shard, MembershipChangeKind kind, PeerDescriptor peer, CancellationToken ct)
     {

@@ -1,4 +1,0 @@
-namespace NoKv.Resp.Execution;
-
-/// <summary>A key named by WATCH and the value it had then (null = absent).</summary>
-internal sealed record WatchedKey(byte[] Key, byte[]? Value);

@@ -1,0 +1,307 @@
+using System.Globalization;
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Sharding;
+
+namespace NoKv.Replica.Controller.Balancing;
+
+/// <summary>
+/// The controller's balance scheduler, free of Orleans and of clocks (the caller passes the time): from the committed
+/// map, the stores' states, the operations in progress and the leaders' latest shard figures it decides which
+/// leader transfers, replica moves and splits to start this round (docs/controller.md, "Balancing").
+/// <list type="bullet">
+/// <item><b>Leaders</b> are balanced by the <i>preferred</i> leader, the committed first voter each shard's replicas
+/// hand leadership to, not by who leads this second: elections and a store's short absence do not move the
+/// preference, so they cause no decision, and the replicas bring leadership back to it by themselves.</item>
+/// <item><b>Replicas</b> are balanced by count per up store, so a new store receives replicas until it holds its share.</item>
+/// <item><b>Splits</b>: a shard at or above a size, or above a request rate for a whole window.</item>
+/// </list>
+/// Why it never flaps: a transfer or move goes only from a store to one holding more than <c>tolerance</c> (at least
+/// 1) fewer, so each one lowers the sum over stores of the squared counts by at least 2; that sum cannot fall forever,
+/// so the balancer stops, and once it stops no input but a change of the cluster makes it act again. In flight limits
+/// and a per-shard cooldown bound the rate. Threading: one logical thread at a time.
+/// </summary>
+public sealed class Balancer
+{
+    private readonly Dictionary<ShardId, long> _touchedAtMs = new();
+    private readonly Dictionary<ShardId, long> _hotSinceMs = new();
+
+    public Balancer(BalancerOptions options)
+    {
+        options.Validate();
+        Options = options;
+    }
+
+    public BalancerOptions Options { get; }
+
+    /// <summary>The decisions to start now; every decision puts its shard in cooldown (call <see cref="Forget"/> if it could not start).</summary>
+    public List<BalanceDecision> Plan(
+        IReadOnlyList<ShardDescriptor> shards,
+        IReadOnlyDictionary<StoreId, StoreRecord> stores,
+        IReadOnlyList<OperationRecord> inProgress,
+        IReadOnlyDictionary<ShardId, ShardSample> samples,
+        long nowMs,
+        int budget)
+    {
+        var decisions = new List<BalanceDecision>();
+        var busy = inProgress.Select(o => o.Shard).ToHashSet();
+        var up = stores.Where(s => s.Value.State == StoreState.Up).Select(s => s.Key).OrderBy(s => s.Value).ToList();
+        ForgetGone(shards, nowMs);
+        if (up.Count == 0 || budget <= 0 || shards.Any(d => d.Peers.Any(p => !stores.ContainsKey(p.Store))))
+        {
+            // Nothing to do, or the store rows are not all there yet (seeding writes the map first): a store without a
+            // row is unknown, not down, and deciding on it would move preferences away from healthy stores.
+            return decisions;
+        }
+
+        bool Free(ShardId shard) => !busy.Contains(shard) && !Cooling(shard, nowMs);
+        void Take(BalanceDecision decision)
+        {
+            decisions.Add(decision);
+            busy.Add(decision.Shard);
+            _touchedAtMs[decision.Shard] = nowMs;
+        }
+
+        if (Options.AutoSplit)
+        {
+            int slots = Options.MaxSplits - inProgress.Count(o => o.Kind == OperationKind.Split);
+            foreach (var shard in shards)
+            {
+                if (slots <= 0 || decisions.Count >= budget)
+                {
+                    break;
+                }
+
+                if (SplitReason(shard, samples, nowMs) is { } reason && Free(shard.Id))
+                {
+                    Take(new BalanceDecision(OperationKind.Split, shard.Id, null, null, reason));
+                    slots--;
+                }
+            }
+        }
+
+        // Repairing a down or draining store comes first: its replicas are counted nowhere useful meanwhile.
+        bool repairing = stores.Any(s => s.Value.State is StoreState.Down or StoreState.Decommissioning && shards.Any(d => d.HasReplicaOn(s.Key)));
+        if (Options.ReplicaBalance && !repairing)
+        {
+            int slots = Options.MaxReplicaMoves - inProgress.Count(o => o.Kind == OperationKind.MoveReplica);
+            while (slots > 0 && decisions.Count < budget && NextMove(shards, up, inProgress, decisions, Free) is { } move)
+            {
+                Take(move);
+                slots--;
+            }
+        }
+
+        if (Options.LeaderBalance)
+        {
+            int slots = Options.MaxLeaderTransfers - inProgress.Count(o => o.Kind == OperationKind.TransferLeader);
+            while (slots > 0 && decisions.Count < budget && NextTransfer(shards, up, inProgress, decisions, Free) is { } transfer)
+            {
+                Take(transfer);
+                slots--;
+            }
+        }
+
+        return decisions;
+    }
+
+    /// <summary>Takes a decision that could not start out of cooldown, so the next round may decide it again.</summary>
+    public void Forget(ShardId shard) => _touchedAtMs.Remove(shard);
+
+    /// <summary>Preferred leaders per up store, as the balancer counts them (for status output).</summary>
+    public static Dictionary<StoreId, int> PreferredLeaders(IReadOnlyList<ShardDescriptor> shards, IEnumerable<StoreId> up)
+    {
+        var counts = up.ToDictionary(s => s, _ => 0);
+        foreach (var shard in shards)
+        {
+            if (shard.Replicas.Length > 0 && counts.ContainsKey(shard.Replicas[0]))
+            {
+                counts[shard.Replicas[0]]++;
+            }
+        }
+
+        return counts;
+    }
+
+    private string? SplitReason(ShardDescriptor shard, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs)
+    {
+        if (!samples.TryGetValue(shard.Id, out var sample) || sample.Epoch != shard.Epoch)
+        {
+            // Figures from before the shard's last split (or none yet) say nothing about it now.
+            _hotSinceMs.Remove(shard.Id);
+            return null;
+        }
+
+        if (sample.Bytes is { } bytes && bytes >= Options.SplitBytes)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"about {bytes} bytes, at or above {Options.SplitBytes}");
+        }
+
+        if (Options.SplitRequestsPerSecond <= 0 || sample.RequestsPerSecond < Options.SplitRequestsPerSecond)
+        {
+            _hotSinceMs.Remove(shard.Id);
+            return null;
+        }
+
+        if (!_hotSinceMs.TryGetValue(shard.Id, out long since))
+        {
+            _hotSinceMs[shard.Id] = nowMs;
+            since = nowMs;
+        }
+
+        return nowMs - since >= (long)Options.SplitLoadWindow.TotalMilliseconds
+            ? string.Create(CultureInfo.InvariantCulture, $"{sample.RequestsPerSecond:F0} requests/s for {(nowMs - since) / 1000} s, above {Options.SplitRequestsPerSecond:F0}")
+            : null;
+    }
+
+    /// <summary>
+    /// The replica move that evens counts most: from the fullest up store to the emptiest one the shard is not on,
+    /// among pairs more than the tolerance apart; a shard the source does not preferably lead goes first (moving it
+    /// needs no leader transfer), then the lowest shard id.
+    /// </summary>
+    private BalanceDecision? NextMove(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free)
+    {
+        var counts = up.ToDictionary(s => s, _ => 0);
+        foreach (var shard in shards)
+        {
+            foreach (var peer in shard.Peers)
+            {
+                if (counts.ContainsKey(peer.Store))
+                {
+                    counts[peer.Store]++;
+                }
+            }
+        }
+
+        // Moves in flight or just planned count as done: the target holds the replica soon, the source not.
+        foreach (var (kind, from, to) in inProgress.Select(o => (o.Kind, o.From, o.To)).Concat(planned.Select(d => (d.Kind, d.From, d.To))))
+        {
+            if (kind is OperationKind.MoveReplica or OperationKind.ReReplicate)
+            {
+                Adjust(counts, from, -1);
+                Adjust(counts, to, +1);
+            }
+        }
+
+        foreach (var source in up.OrderByDescending(s => counts[s]).ThenBy(s => s.Value))
+        {
+            foreach (var target in up.OrderBy(s => counts[s]).ThenBy(s => s.Value))
+            {
+                if (counts[source] - counts[target] <= Options.ReplicaTolerance)
+                {
+                    break;
+                }
+
+                var candidate = shards
+                    .Where(s => s.HasReplicaOn(source) && !s.HasReplicaOn(target) && free(s.Id))
+                    .OrderBy(s => s.Replicas.Length > 0 && s.Replicas[0] == source ? 1 : 0)
+                    .ThenBy(s => s.Id.Value)
+                    .FirstOrDefault();
+                if (candidate is not null)
+                {
+                    return new BalanceDecision(OperationKind.MoveReplica, candidate.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} holds {counts[source]} replicas, store {target} {counts[target]}"));
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The preferred-leader change that evens counts most: a shard whose preferred store is not up goes to its least
+    /// loaded up voter; otherwise from the store preferred by the most shards to the voter of one of them preferred by
+    /// the fewest, if more than the tolerance apart.
+    /// </summary>
+    private BalanceDecision? NextTransfer(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free)
+    {
+        var preferred = new Dictionary<ShardId, StoreId>();
+        foreach (var shard in shards)
+        {
+            if (shard.Replicas.Length > 0)
+            {
+                preferred[shard.Id] = shard.Replicas[0];
+            }
+        }
+
+        // Transfers in flight or just planned count as done (the map may not mirror a committed preference yet).
+        foreach (var (kind, shard, to) in inProgress.Select(o => (o.Kind, o.Shard, o.To)).Concat(planned.Select(d => (d.Kind, d.Shard, d.To))))
+        {
+            if (kind == OperationKind.TransferLeader && to is { } store && preferred.ContainsKey(shard))
+            {
+                preferred[shard] = store;
+            }
+        }
+
+        var counts = up.ToDictionary(s => s, _ => 0);
+        foreach (var store in preferred.Values)
+        {
+            Adjust(counts, store, +1);
+        }
+
+        StoreId? LeastLoadedVoter(ShardDescriptor shard, StoreId except) =>
+            shard.Replicas.Where(s => s != except && counts.ContainsKey(s)).OrderBy(s => counts[s]).ThenBy(s => s.Value).Cast<StoreId?>().FirstOrDefault();
+
+        foreach (var shard in shards)
+        {
+            if (preferred.TryGetValue(shard.Id, out var current) && !counts.ContainsKey(current) && free(shard.Id) && LeastLoadedVoter(shard, current) is { } target)
+            {
+                return new BalanceDecision(OperationKind.TransferLeader, shard.Id, current, target, $"preferred store {current} is not up");
+            }
+        }
+
+        foreach (var source in up.OrderByDescending(s => counts[s]).ThenBy(s => s.Value))
+        {
+            BalanceDecision? best = null;
+            int bestCount = int.MaxValue;
+            foreach (var shard in shards)
+            {
+                if (!preferred.TryGetValue(shard.Id, out var current) || current != source || !free(shard.Id) || LeastLoadedVoter(shard, source) is not { } target)
+                {
+                    continue;
+                }
+
+                if (counts[source] - counts[target] > Options.LeaderTolerance && counts[target] < bestCount)
+                {
+                    bestCount = counts[target];
+                    best = new BalanceDecision(OperationKind.TransferLeader, shard.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} is preferred by {counts[source]} shards, store {target} by {counts[target]}"));
+                }
+            }
+
+            if (best is not null)
+            {
+                return best;
+            }
+        }
+
+        return null;
+    }
+
+    private static void Adjust(Dictionary<StoreId, int> counts, StoreId? store, int delta)
+    {
+        if (store is { } s && counts.ContainsKey(s))
+        {
+            counts[s] += delta;
+        }
+    }
+
+    private bool Cooling(ShardId shard, long nowMs) =>
+        _touchedAtMs.TryGetValue(shard, out long at) && nowMs - at < (long)Options.ShardCooldown.TotalMilliseconds;
+
+    private void ForgetGone(IReadOnlyList<ShardDescriptor> shards, long nowMs)
+    {
+        if (_touchedAtMs.Count == 0 && _hotSinceMs.Count == 0)
+        {
+            return;
+        }
+
+        var present = shards.Select(s => s.Id).ToHashSet();
+        foreach (var shard in _touchedAtMs.Keys.Where(s => !present.Contains(s) || !Cooling(s, nowMs)).ToList())
+        {
+            _touchedAtMs.Remove(shard);
+        }
+
+        foreach (var shard in _hotSinceMs.Keys.Where(s => !present.Contains(s)).ToList())
+        {
+            _hotSinceMs.Remove(shard);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+namespace NoKv.Replica.Controller.Balancing;
+
+/// <summary>
+/// What the controller's balancer may do and how eagerly (docs/controller.md, "Balancing" and "Automatic split").
+/// The tolerances and the cooldown are the hysteresis that keeps it from flapping; the in-flight limits are its
+/// rate limit. Validated by <see cref="Validate"/>.
+/// </summary>
+public sealed class BalancerOptions
+{
+    /// <summary>Spread preferred leaders evenly over the up stores (committed leader transfers).</summary>
+    public bool LeaderBalance { get; init; } = true;
+
+    /// <summary>Spread replicas evenly over the up stores (replica moves), so a new store gets replicas.</summary>
+    public bool ReplicaBalance { get; init; } = true;
+
+    /// <summary>Split shards above <see cref="SplitBytes"/> or <see cref="SplitRequestsPerSecond"/>.</summary>
+    public bool AutoSplit { get; init; } = true;
+
+    /// <summary>
+    /// How many more preferred leaders a store may have than another before one moves (at least 1: a move between
+    /// stores one apart would only swap them, and the next round would swap them back).
+    /// </summary>
+    public int LeaderTolerance { get; init; } = 1;
+
+    /// <summary>How many more replicas a store may hold than another before one moves (at least 1, as above).</summary>
+    public int ReplicaTolerance { get; init; } = 1;
+
+    /// <summary>Leader transfers the balancer keeps in flight at once.</summary>
+    public int MaxLeaderTransfers { get; init; } = 2;
+
+    /// <summary>Replica moves the balancer keeps in flight at once (each copies a shard).</summary>
+    public int MaxReplicaMoves { get; init; } = 1;
+
+    /// <summary>Splits in flight at once.</summary>
+    public int MaxSplits { get; init; } = 1;
+
+    /// <summary>A shard the balancer moved, transferred or split is left alone by it for this long.</summary>
+    public TimeSpan ShardCooldown { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A shard whose data is estimated at or above this many bytes is split at its middle key by size.</summary>
+    public long SplitBytes { get; init; } = 96L << 20;
+
+    /// <summary>
+    /// A shard whose leader serves at least this many reads and writes per second for <see cref="SplitLoadWindow"/>
+    /// is split (0 or less: never by load).
+    /// </summary>
+    public double SplitRequestsPerSecond { get; init; } = 5_000;
+
+    /// <summary>How long a shard's request rate must stay above <see cref="SplitRequestsPerSecond"/> before it splits.</summary>
+    public TimeSpan SplitLoadWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <exception cref="ArgumentException">A value that would make the balancer flap or never act.</exception>
+    public void Validate()
+    {
+        if (LeaderTolerance < 1 || ReplicaTolerance < 1)
+        {
+            throw new ArgumentException($"Balancer tolerances must be at least 1 (leader {LeaderTolerance}, replica {ReplicaTolerance}): a smaller one makes two stores trade a shard back and forth.");
+        }
+
+        if (MaxLeaderTransfers < 0 || MaxReplicaMoves < 0 || MaxSplits < 0)
+        {
+            throw new ArgumentException("Balancer in-flight limits must not be negative.");
+        }
+
+        if (SplitBytes <= 0)
+        {
+            throw new ArgumentException($"SplitBytes must be positive, not {SplitBytes}.");
+        }
+
+        if (ShardCooldown < TimeSpan.Zero || SplitLoadWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentException("Balancer durations must not be negative.");
+        }
+    }
+}

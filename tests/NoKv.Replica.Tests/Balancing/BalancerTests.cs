@@ -1,0 +1,239 @@
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Controller;
+using NoKv.Replica.Controller.Balancing;
+using Xunit;
+
+namespace NoKv.Replica.Tests.Balancing;
+
+/// <summary>
+/// The balance scheduler against a model cluster on a fake clock: decisions are applied as the operations would
+/// (instantly, or after some rounds in flight), and the tests check that leaders and replicas even out, that the
+/// balancer then stays quiet (no flapping), and that splits start by size and by sustained load only.
+/// </summary>
+public sealed class BalancerTests
+{
+    private static readonly StoreId S1 = new(1), S2 = new(2), S3 = new(3), S4 = new(4);
+
+    [Fact]
+    public void Leaders_preferred_by_one_store_spread_evenly_and_then_nothing_moves()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 12, firstVoter: _ => 0);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(5) });
+
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 200);
+
+        Assert.True(rounds < 200, "the balancer did not converge");
+        Assert.Equal([4, 4, 4], cluster.PreferredCounts([S1, S2, S3]));
+        Assert.Equal(8, cluster.Transfers);
+        Assert.Equal(0, cluster.Moves);
+        AssertQuiet(cluster, balancer, rounds: 100);
+    }
+
+    [Fact]
+    public void Stores_one_apart_are_left_alone()
+    {
+        // 7 shards over 3 stores: 3, 2, 2 preferred leaders is as even as it gets.
+        var cluster = new ModelCluster([S1, S2, S3], shards: 7, firstVoter: i => i % 3);
+        var balancer = new Balancer(new BalancerOptions());
+
+        AssertQuiet(cluster, balancer, rounds: 50);
+        Assert.Equal(0, cluster.Transfers);
+    }
+
+    [Fact]
+    public void A_new_store_receives_replicas_and_leaders_until_it_holds_its_share()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 8, firstVoter: i => i % 3);
+        cluster.AddStore(S4);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(5) });
+
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 400, operationRounds: 3);
+
+        Assert.True(rounds < 400, "the balancer did not converge");
+        Assert.Equal([6, 6, 6, 6], cluster.ReplicaCounts([S1, S2, S3, S4]));
+        Assert.Equal(6, cluster.Moves);
+        var leaders = cluster.PreferredCounts([S1, S2, S3, S4]);
+        Assert.Equal(2, leaders[3]);
+        Assert.True(leaders.Max() - leaders.Min() <= 1, $"preferred leaders {string.Join(",", leaders)}");
+        Assert.All(cluster.Shards, s => Assert.Equal(3, s.Replicas.Length));
+        AssertQuiet(cluster, balancer, rounds: 100);
+    }
+
+    [Fact]
+    public void At_most_the_in_flight_limits_run_at_once()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 12, firstVoter: _ => 0);
+        cluster.AddStore(S4);
+        var balancer = new Balancer(new BalancerOptions { MaxLeaderTransfers = 2, MaxReplicaMoves = 1 });
+
+        for (int round = 0; round < 60; round++)
+        {
+            cluster.Round(balancer, operationRounds: 4);
+            Assert.True(cluster.InFlight.Count(o => o.Kind == OperationKind.TransferLeader) <= 2);
+            Assert.True(cluster.InFlight.Count(o => o.Kind == OperationKind.MoveReplica) <= 1);
+            Assert.True(cluster.InFlight.Select(o => o.Shard).Distinct().Count() == cluster.InFlight.Count, "two operations on one shard");
+        }
+    }
+
+    [Fact]
+    public void A_shard_is_not_touched_again_within_its_cooldown()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: _ => 0);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(30), MaxLeaderTransfers = 1 });
+        var decision = Assert.Single(balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 0, 8));
+        Assert.Equal(OperationKind.TransferLeader, decision.Kind);
+        cluster.Apply(decision);
+
+        // Undone behind the balancer's back: within the cooldown the shard is left as it is (another one moves).
+        cluster.Prefer(decision.Shard, S1);
+        var again = balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 29_000, 8);
+        Assert.DoesNotContain(again, d => d.Shard == decision.Shard);
+        Assert.NotEmpty(again);
+        Assert.Contains(balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 60_000, 8), d => d.Shard == decision.Shard);
+    }
+
+    [Fact]
+    public void A_shard_whose_preferred_store_is_down_gets_an_up_preferred_leader()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: i => i);
+        cluster.SetState(S2, StoreState.Down);
+        var balancer = new Balancer(new BalancerOptions { ReplicaBalance = false });
+
+        var decisions = balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 0, 8);
+
+        var transfer = Assert.Single(decisions);
+        Assert.Equal(OperationKind.TransferLeader, transfer.Kind);
+        Assert.Equal(cluster.Shards[1].Id, transfer.Shard);
+        Assert.Equal(S2, transfer.From);
+        Assert.NotEqual(S2, transfer.To);
+    }
+
+    [Fact]
+    public void Nothing_is_decided_while_a_store_of_the_map_has_no_row_yet()
+    {
+        // Seeding writes the map before the store rows: a store without a row is unknown, not down.
+        var cluster = new ModelCluster([S1, S2, S3], shards: 6, firstVoter: _ => 0);
+        var stores = cluster.Stores.Where(s => s.Key != S2).ToDictionary(s => s.Key, s => s.Value);
+        var balancer = new Balancer(new BalancerOptions());
+
+        Assert.Empty(balancer.Plan(cluster.Shards, stores, [], Empty, 0, 8));
+        Assert.NotEmpty(balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 0, 8));
+    }
+
+    [Fact]
+    public void Replicas_do_not_move_while_a_down_store_still_holds_replicas()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 6, firstVoter: i => i % 3);
+        cluster.AddStore(S4);
+        cluster.SetState(S3, StoreState.Down);
+        var balancer = new Balancer(new BalancerOptions());
+
+        var decisions = balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 0, 8);
+
+        Assert.DoesNotContain(decisions, d => d.Kind == OperationKind.MoveReplica);
+    }
+
+    [Fact]
+    public void Switched_off_it_decides_nothing()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 12, firstVoter: _ => 0);
+        cluster.AddStore(S4);
+        var balancer = new Balancer(new BalancerOptions { LeaderBalance = false, ReplicaBalance = false, AutoSplit = false });
+        var samples = cluster.Shards.ToDictionary(s => s.Id, s => new ShardSample(s.Id, s.Epoch, 1L << 40, 1e9));
+
+        Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 0, 8));
+    }
+
+    [Fact]
+    public void A_shard_at_the_size_threshold_splits_once_and_figures_from_before_its_split_are_ignored()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: i => i);
+        var balancer = new Balancer(new BalancerOptions { SplitBytes = 1000, LeaderBalance = false, ReplicaBalance = false });
+        var big = cluster.Shards[1];
+        var samples = new Dictionary<ShardId, ShardSample>
+        {
+            [cluster.Shards[0].Id] = new(cluster.Shards[0].Id, 1, 999, 0),
+            [big.Id] = new(big.Id, 1, 1000, 0),
+            [cluster.Shards[2].Id] = new(cluster.Shards[2].Id, 1, null, 0),
+        };
+
+        var split = Assert.Single(balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 0, 8));
+        Assert.Equal((OperationKind.Split, big.Id), (split.Kind, split.Shard));
+        Assert.Contains("1000 bytes", split.ToString());
+
+        // In flight: no second split of anything (MaxSplits 1), and not this shard again.
+        var inFlight = new OperationRecord(1, OperationKind.Split, big.Id, 1, null, null, 0, 0, 0, []);
+        samples[cluster.Shards[0].Id] = new(cluster.Shards[0].Id, 1, 5000, 0);
+        Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [inFlight], samples, 1000, 8));
+
+        // Done: the left half is at epoch 2, but its leader's last heartbeat still reports the whole shard at epoch 1.
+        cluster.Split(big.Id);
+        var after = balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 60_000, 8);
+        Assert.DoesNotContain(after, d => d.Shard == big.Id);
+        Assert.Contains(after, d => d.Shard == cluster.Shards[0].Id);
+    }
+
+    [Fact]
+    public void A_shard_splits_by_load_only_after_a_whole_window_above_the_rate()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 1, firstVoter: _ => 0);
+        var balancer = new Balancer(new BalancerOptions { SplitRequestsPerSecond = 100, SplitLoadWindow = TimeSpan.FromSeconds(10), LeaderBalance = false, ReplicaBalance = false });
+        var id = cluster.Shards[0].Id;
+        List<BalanceDecision> At(long ms, double rate) =>
+            balancer.Plan(cluster.Shards, cluster.Stores, [], new Dictionary<ShardId, ShardSample> { [id] = new(id, 1, 10, rate) }, ms, 8);
+
+        Assert.Empty(At(0, 150));
+        Assert.Empty(At(6_000, 150));
+        Assert.Empty(At(8_000, 50)); // a dip starts the window over
+        Assert.Empty(At(10_000, 150));
+        Assert.Empty(At(19_000, 150));
+        var split = Assert.Single(At(20_000, 150));
+        Assert.Equal(OperationKind.Split, split.Kind);
+        Assert.Contains("requests/s", split.Reason);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void Random_clusters_converge_and_stay_quiet(int seed)
+    {
+        var random = new Random(seed);
+        int storeCount = 3 + random.Next(4);
+        var stores = Enumerable.Range(1, storeCount).Select(i => new StoreId(i)).ToArray();
+        int initial = 3 + random.Next(storeCount - 2);
+        var cluster = new ModelCluster(stores[..initial], shards: 1 + random.Next(24), firstVoter: _ => random.Next(3), random);
+        foreach (var added in stores[initial..])
+        {
+            cluster.AddStore(added);
+        }
+
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(random.Next(0, 10)), LeaderTolerance = 1 + random.Next(2), ReplicaTolerance = 1 + random.Next(2) });
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 2_000, operationRounds: random.Next(1, 4));
+
+        string context = $"seed {seed}: {storeCount} stores, {cluster.Shards.Count} shards, replicas {string.Join(",", cluster.ReplicaCounts(stores))}, leaders {string.Join(",", cluster.PreferredCounts(stores))}";
+        Assert.True(rounds < 2_000, "did not converge: " + context);
+        var replicas = cluster.ReplicaCounts(stores);
+        Assert.True(replicas.Max() - replicas.Min() <= balancer.Options.ReplicaTolerance, context);
+        Assert.True(cluster.Moves + cluster.Transfers <= 4 * cluster.Shards.Count * storeCount, "too many operations for the imbalance: " + context);
+        AssertQuiet(cluster, balancer, rounds: 50);
+    }
+
+    private static readonly IReadOnlyDictionary<ShardId, ShardSample> Empty = new Dictionary<ShardId, ShardSample>();
+
+    private static void AssertQuiet(ModelCluster cluster, Balancer balancer, int rounds)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            cluster.NowMs += 1_000;
+            var decisions = balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, cluster.NowMs, 8);
+            Assert.True(decisions.Count == 0, $"round {i} after convergence decided: {string.Join("; ", decisions)}");
+        }
+    }
+}
