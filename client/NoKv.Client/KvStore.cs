@@ -48,6 +48,8 @@ internal sealed partial class KvStore : IKvStore
 
     internal TimeSpan LockTtl => _options.TransactionLockTtl;
 
+    internal bool CommitSecondariesInBackground => _options.CommitSecondariesInBackground;
+
     /// <summary>
     /// The router of a client: a suspect store gets one probe per attempt timeout (at most about one in flight),
     /// and a shard map fetch waits no longer than one attempt.

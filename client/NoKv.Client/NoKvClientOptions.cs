@@ -52,6 +52,14 @@ public sealed class NoKvClientOptions
     /// </summary>
     public TimeSpan TransactionLockTtl { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Whether a two-phase commit returns as soon as its primary key is committed (the commit point) and commits the
+    /// other keys in the background (true, one round trip less), or waits for them too (false). Either way the
+    /// transaction is committed and visible to everyone once <c>CommitAsync</c> returns: a reader that meets a
+    /// secondary's lock first looks up the primary and rolls the key forward.
+    /// </summary>
+    public bool CommitSecondariesInBackground { get; set; } = true;
+
     /// <summary>How many times <c>TransactAsync</c> runs its body before giving up on conflicts.</summary>
     public int TransactionMaxAttempts { get; set; } = 10;
 

@@ -49,6 +49,9 @@ public sealed class RawNode
 
     public bool IsLeader => raft.Role == StateRole.Leader;
 
+    /// <summary>True while this leader is handing leadership to another peer (that peer may win at once).</summary>
+    public bool IsTransferringLeadership => raft.Role == StateRole.Leader && raft.LeadTransferee != 0;
+
     public ulong CommitIndex => raft.Log.Committed;
 
     public ulong AppliedIndex => raft.Log.Applied;

@@ -29,6 +29,12 @@ public sealed class ReplicaOptions
     public bool LeaseReads { get; set; }
 
     /// <summary>
+    /// How far ahead of the clock the controller leader commits the timestamp oracle's high-water mark: one commit
+    /// serves every timestamp request for about this long (docs/controller.md, "Timestamp oracle").
+    /// </summary>
+    public TimeSpan TimestampWindow { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
     /// Dedupe rows of client sessions unused for this long are dropped (checked by each leader every few
     /// minutes). Must far exceed any client's operation deadline: a retry arriving after its session row
     /// expired would be applied again.

@@ -442,13 +442,28 @@ internal sealed class Transaction : ITransaction
         CommitTimestamp = commitTs;
 
         // 5. The other keys. The transaction is committed whatever happens here: a lock left behind is rolled
-        //    forward by the next reader through the primary.
+        //    forward by the next reader through the primary. So by default the caller does not wait for them.
         var secondaries = new List<TxnMutation>(mutations.Length - 1);
         for (int i = 1; i < mutations.Length; i++)
         {
             secondaries.Add(mutations[i]);
         }
 
+        if (secondaries.Count == 0)
+        {
+            return;
+        }
+
+        var finishing = CommitSecondariesAsync(secondaries, commitTs, _store.CommitSecondariesInBackground ? CancellationToken.None : cancellationToken);
+        if (!_store.CommitSecondariesInBackground)
+        {
+            await finishing.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Commits the keys after the primary; never throws (whatever is left is resolved by its readers).</summary>
+    private async Task CommitSecondariesAsync(List<TxnMutation> secondaries, long commitTs, CancellationToken cancellationToken)
+    {
         try
         {
             await ForEachShardAsync(secondaries, m => m.Key, async (group, ct) =>
@@ -465,9 +480,9 @@ internal sealed class Transaction : ITransaction
                 }, ct).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NoKvException or OperationCanceledException)
+        catch (Exception e) when (e is NoKvException or OperationCanceledException or ObjectDisposedException)
         {
-            // Committed already; resolvers finish the rest.
+            // Committed already; resolvers finish the rest (also when the client shut down meanwhile).
         }
     }
 

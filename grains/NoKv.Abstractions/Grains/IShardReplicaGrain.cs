@@ -33,6 +33,10 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Lock")]
     Task<Locks.LockResponse> LockAsync(Locks.LockRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>Timestamps from the oracle; only the controller group's leader serves them (docs/controller.md).</summary>
+    [Alias("Timestamps")]
+    Task<Controller.TimestampResponse> TimestampsAsync(int count, CancellationToken cancellationToken = default);
+
     /// <summary>Raft messages from a peer replica of the same shard. Fire-and-forget.</summary>
     [OneWay, Alias("Deliver")]
     Task DeliverAsync(RaftMessageBatch batch);

@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
@@ -28,6 +29,9 @@ public sealed class GrainControllerTransport : IControllerTransport
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken) =>
         Replica(store).ScanAsync(request, cancellationToken);
+
+    public Task<TimestampResponse> TimestampsAsync(StoreId store, int count, CancellationToken cancellationToken) =>
+        Replica(store).TimestampsAsync(count, cancellationToken);
 
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => Task.Delay(milliseconds, cancellationToken);
 

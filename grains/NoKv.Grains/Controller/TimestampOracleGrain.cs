@@ -8,10 +8,10 @@ using Orleans.Concurrency;
 namespace NoKv.Grains.Controller;
 
 /// <summary>
-/// One timestamp oracle per silo (<see cref="TimestampOracle"/> decides everything): callers reach the silo they are
-/// connected to, and the oracle survives the loss of any silo as long as the controller group has a quorum. Several
-/// oracles are safe together because each range is a compare-and-swap on the persisted high-water mark.
-/// Reentrant so that requests arriving during a commit queue for the next round instead of waiting behind it.
+/// One timestamp front-end per silo (<see cref="TimestampOracle"/>): callers reach the silo they are connected to,
+/// and the front-end coalesces them into one call to the controller group's leader, which serves timestamps from
+/// memory under its lease. It survives the loss of any silo as long as the controller group has a quorum.
+/// Reentrant so that requests arriving during a call queue for the next round instead of waiting behind it.
 /// </summary>
 [StatelessWorker(1)]
 [Reentrant]

@@ -170,6 +170,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.LockAsync(request, cancellationToken) : Task.FromResult(new NoKv.Abstractions.Locks.LockResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
+    public Task<NoKv.Abstractions.Controller.TimestampResponse> TimestampsAsync(int count, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.TimestampsAsync(count, cancellationToken) : Task.FromResult(new NoKv.Abstractions.Controller.TimestampResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+
     public async Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId)
     {
         ArgumentNullException.ThrowIfNull(shard);

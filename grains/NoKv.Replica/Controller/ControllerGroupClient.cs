@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
@@ -116,6 +117,15 @@ public sealed class ControllerGroupClient
         {
             _writeSlot.Release();
         }
+    }
+
+    /// <summary><paramref name="count"/> timestamps from the oracle that the controller group's leader serves.</summary>
+    /// <exception cref="NoKvTimeoutException">No leader served them within <see cref="OperationTimeout"/>.</exception>
+    public async Task<TimestampBatch> TimestampsAsync(int count, CancellationToken cancellationToken = default)
+    {
+        var response = await CallLeaderAsync(
+            "get timestamps", _transport.NowMs, (store, token) => _transport.TimestampsAsync(store, count, token), cancellationToken).ConfigureAwait(true);
+        return response.Batch;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 
@@ -22,6 +23,8 @@ public interface IControllerTransport
     Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken);
 
     Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken);
+
+    Task<TimestampResponse> TimestampsAsync(StoreId store, int count, CancellationToken cancellationToken);
 
     Task DelayAsync(int milliseconds, CancellationToken cancellationToken);
 }

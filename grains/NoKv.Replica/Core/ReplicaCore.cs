@@ -55,6 +55,7 @@ public sealed partial class ReplicaCore
         _log = log;
         _limits = new KvLimits(options.MaxKeyBytes, options.MaxValueBytes);
         _name = $"{stateMachine.Descriptor.Id}/{store}#{stateMachine.PeerId}";
+        _tsSession = TimestampSession(randomSeed);
         _node = new RawNode(
             new RaftConfig
             {
@@ -446,6 +447,7 @@ public sealed partial class ReplicaCore
         MaybeExpireSessions();
         MaybeCollectGarbage();
         TickLocks();
+        TickTimestampLease();
         _pendingTicks++;
         return PumpAsync();
     }

@@ -17,7 +17,8 @@ namespace NoKv.Benchmarks.Cluster;
 /// <summary>
 /// `cluster --txn`: transfers between accounts spread over every shard of 3 local silos (docs/transactions.md), as
 /// explicit transactions (read k balances, write k balances) at 2 and 8 keys and concurrency 16 and 64, with
-/// single-key plain writes for reference; with --etcd, the same 2-key transfer as etcd's Txn (read both keys, then
+/// single-key plain writes for reference, and a contention curve (2-key transfers at c64, zipfian account choice,
+/// theta 0.5 to 1.2); with --etcd, the same 2-key transfers as etcd's Txn (read both keys, then
 /// one Txn that compares both values and writes both). Reports committed transactions/s, p50/p99 latency of a
 /// committed transfer (including its reruns) and the abort rate (aborted attempts / attempts).
 /// </summary>
@@ -25,11 +26,16 @@ public static class TxnBenchmark
 {
     private static readonly int[] Concurrencies = [16, 64];
 
+    // The contention curve: 2-key transfers at c64 with zipfian account choice, from mild skew to a few very hot keys.
+    private static readonly double[] Thetas = [0.5, 0.8, 0.99, 1.2];
+
     public static async Task<int> RunAsync(ClusterBenchmarkOptions options, CancellationToken cancellationToken)
     {
         var duration = options.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(8);
         int accounts = options.Quick ? 1_000 : 10_000;
         var results = new List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)>();
+        var uniform = AccountChooser.Uniform(accounts);
+        var skewed = Thetas.Select(theta => AccountChooser.Zipfian(accounts, theta)).ToArray();
         var splitKeys = ClusterBenchmark.SplitKeys(accounts, options.Shards);
         Console.Error.WriteLine($"[txn] {accounts:N0} accounts, {options.Shards} shard(s), {duration.TotalSeconds:F0} s per point");
         await using (var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false))
@@ -38,15 +44,24 @@ public static class TxnBenchmark
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
             var kv = target.Services.GetRequiredService<IKvStore>();
             await PreloadAsync((k, v) => kv.PutAsync(k, v, cancellationToken), accounts).ConfigureAwait(false);
-            await MeasureAsync(random => NoKvTransferAsync(kv, random, accounts, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
+            await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
             foreach (int keys in new[] { 2, 8 })
             {
                 foreach (int c in Concurrencies)
                 {
-                    var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, accounts, keys, cancellationToken), c, duration).ConfigureAwait(false);
+                    Phases.Reset();
+                    var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, keys, cancellationToken), c, duration).ConfigureAwait(false);
                     results.Add(("nokv", $"{keys}key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
                     Print(results[^1]);
+                    Console.WriteLine($"    {Phases}");
                 }
+            }
+
+            foreach (var chooser in skewed)
+            {
+                var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, chooser, 2, cancellationToken), 64, duration).ConfigureAwait(false);
+                results.Add(("nokv", CurvePoint(chooser), r.PerSecond, r.P50, r.P99, r.AbortRate));
+                Print(results[^1]);
             }
 
             var value = Encoding.ASCII.GetBytes("100");
@@ -67,11 +82,18 @@ public static class TxnBenchmark
                 using var etcd = new EtcdClient(options.EtcdEndpoints ?? local!.Endpoints, configureChannelOptions: o =>
                     o.HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan });
                 await PreloadAsync(async (k, v) => await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(k.Span), Value = ByteString.CopyFrom(v.Span) }, cancellationToken: cancellationToken).ConfigureAwait(false), accounts).ConfigureAwait(false);
-                await MeasureAsync(random => EtcdTransferAsync(etcd, random, accounts, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
+                await MeasureAsync(random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
                 foreach (int c in Concurrencies)
                 {
-                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, accounts, 2, cancellationToken), c, duration).ConfigureAwait(false);
+                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), c, duration).ConfigureAwait(false);
                     results.Add(("etcd", $"2key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
+                    Print(results[^1]);
+                }
+
+                foreach (var chooser in skewed)
+                {
+                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, chooser, 2, cancellationToken), 64, duration).ConfigureAwait(false);
+                    results.Add(("etcd", CurvePoint(chooser), r.PerSecond, r.P50, r.P99, r.AbortRate));
                     Print(results[^1]);
                 }
 
@@ -93,12 +115,17 @@ public static class TxnBenchmark
             }
         }
 
-        var nokv2 = results.Find(r => r.System == "nokv" && r.Key == "2key/c64");
-        var etcd2 = results.Find(r => r.System == "etcd" && r.Key == "2key/c64");
-        if (nokv2.System is not null && etcd2.System is not null)
+        foreach (var point in new[] { "2key/c16", "2key/c64" }.Concat(skewed.Select(CurvePoint)))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"nokv/etcd 2key/c64: throughput {nokv2.TxnPerSec / etcd2.TxnPerSec:F2}x (target >= 1.00x), p99 {nokv2.P99 / etcd2.P99:F2}x ({nokv2.P99:F2} ms vs {etcd2.P99:F2} ms; target <= 1.00x)"));
+            var nokv2 = results.Find(r => r.System == "nokv" && r.Key == point);
+            var etcd2 = results.Find(r => r.System == "etcd" && r.Key == point);
+            if (nokv2.System is not null && etcd2.System is not null)
+            {
+                string target = point == "2key/c64" ? " (target >= 1.00x)" : string.Empty;
+                string p99Target = point == "2key/c64" ? "; target <= 1.00x" : string.Empty;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"nokv/etcd {point}: throughput {nokv2.TxnPerSec / etcd2.TxnPerSec:F2}x{target}, p99 {nokv2.P99 / etcd2.P99:F2}x ({nokv2.P99:F2} ms vs {etcd2.P99:F2} ms{p99Target}), aborts {nokv2.AbortRate * 100:F1}% vs {etcd2.AbortRate * 100:F1}%"));
+            }
         }
 
         if (options.JsonPath is not null)
@@ -128,7 +155,7 @@ public static class TxnBenchmark
 
     private static void Print((string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate) r) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"txn {r.System,-5} {r.Key,-10} {r.TxnPerSec,10:N0} txn/s  p50 {r.P50,7:F2} ms  p99 {r.P99,7:F2} ms  aborts {r.AbortRate * 100,5:F1}%"));
+            $"txn {r.System,-5} {r.Key,-19} {r.TxnPerSec,10:N0} txn/s  p50 {r.P50,7:F2} ms  p99 {r.P99,7:F2} ms  aborts {r.AbortRate * 100,5:F1}%"));
 
     private static byte[] Key(long account)
     {
@@ -152,24 +179,19 @@ public static class TxnBenchmark
         await Task.WhenAll(loaders).ConfigureAwait(false);
     }
 
-    private static long[] PickAccounts(Random random, int accounts, int count)
-    {
-        var picked = new HashSet<long>();
-        while (picked.Count < count)
-        {
-            picked.Add(random.Next(accounts));
-        }
+    private static readonly TxnPhaseTimes Phases = new();
 
-        return picked.ToArray();
-    }
+    private static string CurvePoint(AccountChooser chooser) => string.Create(CultureInfo.InvariantCulture, $"2key/c64/zipf{chooser.Theta:0.00}");
 
     /// <summary>One committed transfer among <paramref name="keys"/> accounts; returns the aborted attempts it took.</summary>
-    private static async Task<int> NoKvTransferAsync(IKvStore kv, Random random, int accounts, int keys, CancellationToken cancellationToken)
+    private static async Task<int> NoKvTransferAsync(IKvStore kv, Random random, AccountChooser accounts, int keys, CancellationToken cancellationToken)
     {
-        var picked = PickAccounts(random, accounts, keys);
+        var picked = accounts.Pick(random, keys);
         for (int aborts = 0; ; aborts++)
         {
+            long began = Stopwatch.GetTimestamp();
             await using var tx = await kv.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            long read = Stopwatch.GetTimestamp();
             try
             {
                 var balances = new long[keys];
@@ -177,6 +199,8 @@ public static class TxnBenchmark
                 {
                     balances[i] = long.Parse(Encoding.ASCII.GetString((await tx.GetAsync(Key(picked[i]), cancellationToken).ConfigureAwait(false))!), CultureInfo.InvariantCulture);
                 }
+
+                long committing = Stopwatch.GetTimestamp();
 
                 // Move one unit from the first account to each of the others.
                 for (int i = 0; i < keys; i++)
@@ -186,6 +210,7 @@ public static class TxnBenchmark
                 }
 
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                Phases.Record(read - began, committing - read, Stopwatch.GetTimestamp() - committing);
                 return aborts;
             }
             catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException)
@@ -196,9 +221,9 @@ public static class TxnBenchmark
     }
 
     /// <summary>etcd's 2-key transfer: read both, then one Txn comparing both values and writing both.</summary>
-    private static async Task<int> EtcdTransferAsync(EtcdClient etcd, Random random, int accounts, int keys, CancellationToken cancellationToken)
+    private static async Task<int> EtcdTransferAsync(EtcdClient etcd, Random random, AccountChooser accounts, int keys, CancellationToken cancellationToken)
     {
-        var picked = PickAccounts(random, accounts, keys);
+        var picked = accounts.Pick(random, keys);
         for (int aborts = 0; ; aborts++)
         {
             var txn = new TxnRequest();

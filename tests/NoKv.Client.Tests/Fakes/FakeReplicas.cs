@@ -78,6 +78,8 @@ internal sealed class FakeReplicas
 
         public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<NoKv.Abstractions.Controller.TimestampResponse> TimestampsAsync(int count, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public async Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default)
         {
             lock (owner._calls)

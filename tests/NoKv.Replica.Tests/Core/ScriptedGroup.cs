@@ -26,15 +26,17 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     private readonly Database _db;
     private readonly SynchronizationContext? _previous;
 
-    public ScriptedGroup(ReplicaOptions? options = null)
+    /// <param name="shard">The group's shard (1 unless a test plays the controller group, shard 0).</param>
+    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null)
     {
         _previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(_context);
-        Shard = new ShardDescriptor(new ShardId(1), KeyRange.All, 1, 1,
+        var id = shard ?? new ShardId(1);
+        Shard = new ShardDescriptor(id, KeyRange.All, 1, 1,
         [
-            new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), 0), Self, PeerRole.Voter),
-            new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), 1), PeerB, PeerRole.Voter),
-            new PeerDescriptor(ClusterLayout.BootstrapPeerId(new ShardId(1), 2), PeerC, PeerRole.Voter),
+            new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 0), Self, PeerRole.Voter),
+            new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 1), PeerB, PeerRole.Voter),
+            new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 2), PeerC, PeerRole.Voter),
         ]);
         Options = options ?? new ReplicaOptions { ElectionTicks = 10, HeartbeatTicks = 2, RequestTimeout = TimeSpan.FromSeconds(3) };
         _db = Database.Open("/store", new StorageOptions { FileSystem = _fs, UseMappedReads = false });

@@ -1,4 +1,5 @@
 using System.Text;
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
@@ -242,7 +243,7 @@ internal sealed class ReplicaSimulation
             }
 
             CheckReplicasConverged();
-            string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Conflicts} conflicts, {_timestamps.Replacements} oracle replacements)";
+            string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
             return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }
@@ -491,6 +492,16 @@ internal sealed class ReplicaSimulation
         }
 
         return await core.WriteAsync(request);
+    }
+
+    public async Task<TimestampResponse> CallTimestampsAsync(StoreId store, int count)
+    {
+        if (_nodes[store].CoreOf(SystemShards.Controller) is not { } core)
+        {
+            return new TimestampResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
+        }
+
+        return await core.TimestampsAsync(count);
     }
 
     public async Task<ReadResponse> CallReadAsync(StoreId store, ReadRequest request)

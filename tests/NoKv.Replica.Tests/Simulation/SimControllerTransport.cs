@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Controller;
@@ -28,6 +29,8 @@ internal sealed class SimControllerTransport : IControllerTransport
     public Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken) => _sim.CallReadAsync(store, request);
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken) => _sim.CallScanAsync(store, request);
+
+    public Task<TimestampResponse> TimestampsAsync(StoreId store, int count, CancellationToken cancellationToken) => _sim.CallTimestampsAsync(store, count);
 
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => _sim.Delay(milliseconds);
 }

@@ -35,8 +35,6 @@ internal sealed class SimTimestampCallers
 
     public long Rounds { get; private set; }
 
-    public long Conflicts { get; private set; }
-
     public int Replacements => _replacements;
 
     public int Unfinished { get; private set; }
@@ -117,7 +115,6 @@ internal sealed class SimTimestampCallers
 
             int at = _sim.Random.Next(_oracles.Length);
             Rounds += _oracles[at].Rounds;
-            Conflicts += _oracles[at].Conflicts;
             _oracles[at] = NewOracle();
             _replacements++;
             ScheduleReplacement(untilMs);
@@ -129,7 +126,6 @@ internal sealed class SimTimestampCallers
         foreach (var oracle in _oracles)
         {
             Rounds += oracle.Rounds;
-            Conflicts += oracle.Conflicts;
         }
     }
 
