@@ -31,6 +31,14 @@ public sealed class NoKvClientOptions
     /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = DefaultAttemptTimeout;
 
+    /// <summary>
+    /// How often the Orleans client re-reads its gateway list when the application leaves Orleans' default (a minute):
+    /// a restarted silo's gateway is reached directly again about two periods after it failed (docs/cluster.md,
+    /// "Gateway quarantine"); set by <c>AddNoKvClient</c>. One gateway-list read per period: free for a static list, a
+    /// membership-table read otherwise.
+    /// </summary>
+    public static readonly TimeSpan DefaultGatewayListRefreshPeriod = TimeSpan.FromSeconds(2);
+
     /// <summary>First retry delay; doubles per failed attempt (with jitter) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(20);
 

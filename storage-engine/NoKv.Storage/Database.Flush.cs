@@ -111,6 +111,9 @@ public sealed partial class Database
         {
             _immutables = _immutables[..^1];
             InstallSuperVersion();
+
+            // The database's own reference; the memtable's arena is recycled once the last reader's goes too.
+            imm.Unref();
             _flushesCompleted++;
             _compactionRequested = true;
             Monitor.PulseAll(_mutex);

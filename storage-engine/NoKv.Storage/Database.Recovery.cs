@@ -100,7 +100,7 @@ public sealed partial class Database
 
         ulong newLog = _versions.NewFileNumber();
         _log = CreateLog(newLog, predecessor: null);
-        _mem = new MemTable(newLog, _memory.MemtableBytes);
+        _mem = new MemTable(newLog, _memory.MemtableBytes, _arenaChunks);
 
         // The new manifest makes the new (empty) log current and the replayed logs obsolete; writing CURRENT
         // fsyncs the directory, which also makes the new log's and the recovered tables' names durable.

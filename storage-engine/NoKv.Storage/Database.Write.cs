@@ -580,7 +580,7 @@ public sealed partial class Database
             imms[0] = _mem;
             Array.Copy(_immutables, 0, imms, 1, _immutables.Length);
             _immutables = imms;
-            _mem = new MemTable(number, _memory.MemtableBytes);
+            _mem = new MemTable(number, _memory.MemtableBytes, _arenaChunks);
             InstallSuperVersion();
             Monitor.PulseAll(_mutex);
         }

@@ -41,6 +41,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     private readonly TablePins _pins;
     private readonly ObsoleteFilePurger _purger;
     private readonly SnapshotList _snapshots = new();
+
+    // Arena chunks of flushed memtables, for the memtables that follow (see ArenaChunkPool for why).
+    private readonly ArenaChunkPool _arenaChunks;
     private readonly object _mutex = new();
     private readonly DbCounters _counters;
     private readonly ReadCompactionTracker _readCompactions;
@@ -73,6 +76,11 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _fs = options.FileSystem;
         _dirLock = dirLock;
         _memory = MemoryBudget.From(options);
+        int chunkSize = MemTable.ArenaChunkSize(_memory.MemtableBytes);
+        // A memtable's arena runs past its size limit: node links and key trailers are not counted in the limit
+        // (about 3% with 1 KB values, 20-25% with 100-byte ones), and the last chunk is partly used.
+        long chunksPerMemtable = ((_memory.MemtableBytes * 5 / 4) + chunkSize - 1) / chunkSize + 1;
+        _arenaChunks = new ArenaChunkPool(chunkSize, (int)Math.Min(int.MaxValue, chunksPerMemtable * (1 + options.MaxImmutableMemtables)));
         _blockCache = _memory.BlockCacheBytes > 0 ? new BlockCache(_memory.BlockCacheBytes) : null;
         _tableOptions = new TableOptions
         {
@@ -121,6 +129,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
     /// <summary>The version set, for tests that drive version installs directly.</summary>
     internal VersionSet Versions => _versions;
+
+    /// <summary>The memtables' arena chunk pool (tests).</summary>
+    internal ArenaChunkPool ArenaChunks => _arenaChunks;
 
     /// <summary>Deletes the tables queued as obsolete on the calling thread (tests: makes a premature deletion show at once).</summary>
     internal void PurgeObsoleteTablesNow() => _purger.PurgeNow();

@@ -30,6 +30,7 @@ public static class Program
         root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
         root.Subcommands.Add(CreateTimestampCommand());
+        root.Subcommands.Add(CreateSplitCommand());
         // Listed for --help only; handled above.
         root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
         // Ctrl-C / SIGTERM cancel the action's token; the cluster benchmark then stops its silos, which takes
@@ -83,6 +84,7 @@ public static class Program
         var quick = QuickOption();
         var json = JsonOption();
         var reads = new Option<string?>("--reads") { Description = "table reads: mapped (memory maps) or pread (positional reads into the block cache); default: NoKv's default for this platform", HelpName = "mapped|pread" };
+        var only = new Option<string?>("--workloads") { Description = "run only these workloads (comma-separated from a-f, in the standard order; the load always runs first), to split a full run", HelpName = "LIST" };
 
         // Hidden options used when the parent re-invokes this program for one engine and workload.
         var engine = new Option<string?>("--engine") { Hidden = true };
@@ -92,7 +94,7 @@ public static class Program
         var result = new Option<string?>("--result") { Hidden = true };
         var command = new Command("ycsb", "YCSB core workloads (load, A-F) on nokv and rocksdb, each engine and workload in its own process")
         {
-            quick, json, reads, engine, workload, dataDirectory, state, result,
+            quick, json, reads, only, engine, workload, dataDirectory, state, result,
         };
         command.SetAction(parse =>
         {
@@ -109,7 +111,7 @@ public static class Program
                     parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result"));
             }
 
-            return YcsbBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(reads));
+            return YcsbBenchmark.Run(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(reads), YcsbBenchmark.ParseWorkloads(parse.GetValue(only)));
         });
         return command;
     }
@@ -164,6 +166,14 @@ public static class Program
         var quick = QuickOption();
         var command = new Command("tso", "the controller's timestamp oracle on 3 local silos: timestamps/s and latency at c1/c16/c64") { quick };
         command.SetAction((parse, cancellationToken) => TimestampBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
+        return command;
+    }
+
+    private static Command CreateSplitCommand()
+    {
+        var quick = QuickOption();
+        var command = new Command("split", "throughput and p99 by second on 3 local silos while a loaded shard splits (issue 11)") { quick };
+        command.SetAction((parse, cancellationToken) => SplitBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
         return command;
     }
 

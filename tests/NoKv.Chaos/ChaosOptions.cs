@@ -57,6 +57,9 @@ public sealed class ChaosOptions
 
     public bool KeepData { get; private set; }
 
+    /// <summary>Writes the SDK's slow or retried operations, with each retry's reason and store, to client-trace.log in the run's folder (kept).</summary>
+    public bool TraceClient { get; private set; }
+
     public bool Etcd { get; private set; }
 
     public static ChaosOptions Parse(string[] args)
@@ -90,6 +93,7 @@ public sealed class ChaosOptions
                 case "--gap-max": o.GapMax = Seconds(); break;
                 case "--operation-timeout": o.OperationTimeout = Seconds(); break;
                 case "--keep": o.KeepData = true; break;
+                case "--trace-client": o.TraceClient = true; o.KeepData = true; break;
                 case "--etcd": o.Etcd = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }

@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NoKv.Client.Hosting;
+using Orleans.Configuration;
 using Xunit;
 
 namespace NoKv.Client.Tests;
@@ -31,5 +35,16 @@ public sealed class NoKvClientOptionsTests
         var result = new NoKvClientOptionsValidator().Validate(null, new NoKvClientOptions { InitialBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromMilliseconds(500) });
         Assert.True(result.Failed);
         Assert.Contains("InitialBackoff", result.FailureMessage);
+    }
+
+    [Fact]
+    public void AddNoKvClientShortensOrleansDefaultGatewayListRefreshButKeepsAnApplicationsOwn()
+    {
+        var defaults = new ServiceCollection().AddOptions().AddNoKvClient().BuildServiceProvider();
+        Assert.Equal(NoKvClientOptions.DefaultGatewayListRefreshPeriod, defaults.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod);
+        Assert.True(NoKvClientOptions.DefaultGatewayListRefreshPeriod < new GatewayOptions().GatewayListRefreshPeriod);
+
+        var chosen = new ServiceCollection().AddOptions().Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(30)).AddNoKvClient().BuildServiceProvider();
+        Assert.Equal(TimeSpan.FromSeconds(30), chosen.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod);
     }
 }

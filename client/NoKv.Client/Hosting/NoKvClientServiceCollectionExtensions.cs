@@ -5,12 +5,15 @@ using NoKv.Abstractions.Security;
 using NoKv.Client.Admin;
 using NoKv.Client.Locks;
 using NoKv.Client.Timestamps;
+using Orleans.Configuration;
 
 namespace NoKv.Client.Hosting;
 
 /// <summary>Registers the NoKV client on top of an Orleans client (or silo) already in the container.</summary>
 public static class NoKvClientServiceCollectionExtensions
 {
+    private static readonly TimeSpan OrleansDefaultGatewayListRefreshPeriod = new GatewayOptions().GatewayListRefreshPeriod;
+
     /// <summary>
     /// Adds <see cref="IKvStore"/>, <see cref="ILockService"/> (the same client), <see cref="INoKvAdmin"/> and <see cref="ITimestampSource"/>. Requires <c>IGrainFactory</c>, which
     /// <c>UseOrleansClient</c> (or a co-hosted silo) provides. Options are validated on first use; an invalid
@@ -31,6 +34,19 @@ public static class NoKvClientServiceCollectionExtensions
         services.TryAddSingleton<ILockService>(static sp => sp.GetRequiredService<KvStore>());
         services.TryAddSingleton<INoKvAdmin, NoKvAdmin>();
         services.TryAddSingleton<ITimestampSource, TimestampSource>();
+
+        // Orleans re-reads its gateway list once a minute by default, and a gateway it found dead comes back into use
+        // only at such a read: until then the client keeps direct routes to it quarantined (StoreRoutes.Quarantine,
+        // about two periods), and that store's requests go through whichever gateway Orleans picks per grain, so the
+        // next silo to die takes in-flight requests of healthy shards down with it. Only Orleans' own default is
+        // replaced: a period the application set stays.
+        services.PostConfigure<GatewayOptions>(static o =>
+        {
+            if (o.GatewayListRefreshPeriod == OrleansDefaultGatewayListRefreshPeriod)
+            {
+                o.GatewayListRefreshPeriod = NoKvClientOptions.DefaultGatewayListRefreshPeriod;
+            }
+        });
         return services;
     }
 

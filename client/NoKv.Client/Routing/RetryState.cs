@@ -82,7 +82,7 @@ internal sealed class RetryState : IDisposable
         LastDetail = detail;
         _failures++;
         ClientTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("operation", Operation), new KeyValuePair<string, object?>("reason", NoKvErrorCodeNames.Of(code)));
-        _activity?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection { ["reason"] = NoKvErrorCodeNames.Of(code), ["store"] = LastStore?.Value }));
+        _activity?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection { ["reason"] = NoKvErrorCodeNames.Of(code), ["store"] = LastStore?.Value, ["detail"] = detail }));
     }
 
     /// <summary>The operation succeeded (for its metrics and span).</summary>

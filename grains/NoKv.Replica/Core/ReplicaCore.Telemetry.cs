@@ -89,9 +89,15 @@ public sealed partial class ReplicaCore
             _ => "dropped",
         }));
 
-    /// <summary>Role and leader changes in a Ready: counters and the event log.</summary>
+    /// <summary>Role and leader changes in a Ready: counters, the event log and one log line (they are rare, and a
+    /// failover's timeline cannot be read from the logs without them).</summary>
     private void ObserveSoftState(SoftState soft)
     {
+        if (soft.Role != _observedRole || soft.Lead != _observedLead)
+        {
+            ReplicaCoreLog.RoleChanged(_logger, _name, soft.Role.ToString(), _node.Term, soft.Lead);
+        }
+
         if (soft.Role != _observedRole)
         {
             if (soft.Role is StateRole.Candidate or StateRole.PreCandidate && _observedRole is not (StateRole.Candidate or StateRole.PreCandidate))

@@ -35,6 +35,15 @@ internal static partial class ReplicaCoreLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} hands leadership to {Peer}: {Result}")]
     public static partial void LeaderTransfer(ILogger logger, string replica, string peer, string result);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is {Role} in term {Term}, leader peer {Leader}")]
+    public static partial void RoleChanged(ILogger logger, string replica, string role, ulong term, ulong leader);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied a split: now {Left}; new {Right}")]
     public static partial void SplitApplied(ILogger logger, string replica, string left, string right);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied a merge: now {Target}; shard {Source} (peer {Peer} here) merged in")]
+    public static partial void MergeApplied(ILogger logger, string replica, string target, long source, ulong peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} waits to apply a merge: {Reason}")]
+    public static partial void MergeWaiting(ILogger logger, string replica, string reason);
 }

@@ -19,6 +19,15 @@ internal sealed class SuperVersion
         Mem = mem;
         Immutables = immutables;
         Version = version;
+
+        // The caller (under the database mutex) holds the database's references on these; reads through this
+        // super version keep the memtables' arenas from being recycled.
+        mem.Ref();
+        foreach (MemTable m in immutables)
+        {
+            m.Ref();
+        }
+
         bool any = !version.RangeTombstones.IsEmpty;
         foreach (MemTable m in immutables)
         {
@@ -60,6 +69,11 @@ internal sealed class SuperVersion
         if (Interlocked.Decrement(ref _refs) == 0)
         {
             Version.Unref();
+            Mem.Unref();
+            foreach (MemTable m in Immutables)
+            {
+                m.Unref();
+            }
         }
     }
 

@@ -13,14 +13,23 @@ namespace NoKv.Storage.Memtable;
 internal sealed class Arena
 {
     private readonly int _chunkSize;
+    private readonly ArenaChunkPool? _pool;
     private byte[][] _chunks = new byte[16][];
     private int _chunkCount;
     private int _offset;
     private long _memoryUsage;
 
-    public Arena(int chunkSize)
+    /// <param name="pool">Where standard chunks come from and go back to on <see cref="Release"/> (null: plain
+    /// arrays left to the GC). Its chunk size must be <paramref name="chunkSize"/>.</param>
+    public Arena(int chunkSize, ArenaChunkPool? pool = null)
     {
+        if (pool is not null && pool.ChunkSize != chunkSize)
+        {
+            throw new ArgumentException($"The pool recycles {pool.ChunkSize}-byte chunks, not {chunkSize}.", nameof(pool));
+        }
+
         _chunkSize = chunkSize;
+        _pool = pool;
         AddChunk(chunkSize);
     }
 
@@ -55,10 +64,32 @@ internal sealed class Arena
             chunks = bigger;
         }
 
-        chunks[_chunkCount] = new byte[size];
+        // A recycled chunk holds an older memtable's bytes: the skiplist never reads a byte it did not write.
+        chunks[_chunkCount] = _pool is not null && size == _chunkSize ? _pool.Rent() : new byte[size];
         _chunkCount++;
         _offset = 0;
         Volatile.Write(ref _chunks, chunks);
         Interlocked.Add(ref _memoryUsage, size);
+    }
+
+    /// <summary>
+    /// Gives the chunks back to the pool. REQUIRES: nothing reads or writes the arena any more (its memtable's last
+    /// reference is gone). A late access finds no chunks and throws rather than read another memtable's bytes.
+    /// </summary>
+    public void Release()
+    {
+        byte[][] chunks = Interlocked.Exchange(ref _chunks, []);
+        int count = _chunkCount;
+        _chunkCount = 0;
+        Interlocked.Exchange(ref _memoryUsage, 0);
+        if (_pool is null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < count && i < chunks.Length; i++)
+        {
+            _pool.Return(chunks[i]);
+        }
     }
 }

@@ -10,7 +10,10 @@ namespace NoKv.Storage.Memtable;
 /// </summary>
 /// <remarks>
 /// Thread safety: one writer at a time (the group-commit leader, or recovery); lock-free readers. Once
-/// frozen (immutable, queued for flush) it is never written again. Lifetime is GC-managed (no files).
+/// frozen (immutable, queued for flush) it is never written again. Reference counted when its arena comes from
+/// an <see cref="ArenaChunkPool"/>: the creator holds the first reference (the database, until the memtable is
+/// flushed), every super version one more; the last <see cref="Unref"/> gives the arena's chunks back to the
+/// pool. Without a pool the count is unused and the GC reclaims the arena.
 /// </remarks>
 internal sealed class MemTable
 {
@@ -21,12 +24,35 @@ internal sealed class MemTable
     private readonly RangeTombstoneList _rangeTombstones = new();
     private long _approximateSize;
     private long _entries;
+    private int _refs = 1;
 
-    public MemTable(ulong logNumber, long targetSize)
+    /// <param name="pool">Recycles the arena's chunks (its chunk size must be <see cref="ArenaChunkSize"/> of
+    /// <paramref name="targetSize"/>); null leaves them to the GC.</param>
+    public MemTable(ulong logNumber, long targetSize, ArenaChunkPool? pool = null)
     {
         LogNumber = logNumber;
-        _arena = new Arena((int)Math.Clamp(targetSize / 8, 16 << 10, 1 << 20));
+        _arena = new Arena(ArenaChunkSize(targetSize), pool);
         _list = new SkipList(_arena);
+    }
+
+    /// <summary>The arena chunk size of a memtable frozen at <paramref name="targetSize"/> bytes: an eighth, within 16 KiB-1 MiB.</summary>
+    public static int ArenaChunkSize(long targetSize) => (int)Math.Clamp(targetSize / 8, 16 << 10, 1 << 20);
+
+    /// <summary>Takes a reference. REQUIRES: the caller already holds one (or knows the holder's is not released meanwhile).</summary>
+    public void Ref() => Interlocked.Increment(ref _refs);
+
+    /// <summary>Drops a reference; the last one releases the arena to its pool, after which nothing may read this memtable.</summary>
+    public void Unref()
+    {
+        int refs = Interlocked.Decrement(ref _refs);
+        if (refs == 0)
+        {
+            _arena.Release();
+        }
+        else if (refs < 0)
+        {
+            throw new InvalidOperationException("A memtable was released more often than it was referenced.");
+        }
     }
 
     /// <summary>The WAL file that holds this memtable's writes.</summary>

@@ -49,6 +49,9 @@ internal sealed class SkipList
     {
         _arena = arena;
         _head = AllocateNode(0, 0, MaxHeight);
+
+        // The arena may hand out a recycled chunk: the head's key prefixes and links start null explicitly.
+        _arena.Chunk(_head).AsSpan((int)_head + 16, NodeHeader - 16 + (8 * MaxHeight)).Clear();
     }
 
     /// <summary>Inserts placed from a remembered splice rather than by a search from the head (writer's view; for tests and diagnostics).</summary>
@@ -516,6 +519,7 @@ internal sealed class SkipList
         BinaryPrimitives.WriteInt32LittleEndian(header, keyLength);
         BinaryPrimitives.WriteInt32LittleEndian(header[4..], valueLength);
         BinaryPrimitives.WriteInt32LittleEndian(header[8..], height);
+        BinaryPrimitives.WriteInt32LittleEndian(header[12..], 0);
         return node;
     }
 

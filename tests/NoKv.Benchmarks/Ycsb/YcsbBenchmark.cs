@@ -16,7 +16,8 @@ public static class YcsbBenchmark
     public static IReadOnlyList<string> Engines { get; } = ["nokv", "rocksdb"];
 
     /// <summary>Parent: runs every workload on every engine, each in a child process, then reports. Returns the exit code.</summary>
-    public static int Run(bool quick, string? jsonPath, string? reads)
+    /// <param name="workloads">The workloads to run, in the standard order with the load first (null = all).</param>
+    public static int Run(bool quick, string? jsonPath, string? reads, IReadOnlyList<YcsbWorkload>? workloads = null)
     {
         bool mapped = ParseReads(reads);
         YcsbCounts counts = quick ? YcsbCounts.Quick : YcsbCounts.Full;
@@ -30,7 +31,7 @@ public static class YcsbBenchmark
         Console.WriteLine();
         try
         {
-            foreach (YcsbWorkload workload in YcsbWorkload.All)
+            foreach (YcsbWorkload workload in workloads ?? YcsbWorkload.All)
             {
                 foreach (string engine in Engines)
                 {
@@ -67,6 +68,26 @@ public static class YcsbBenchmark
         YcsbRunResult result = runner.Run();
         File.WriteAllText(resultPath, JsonSerializer.Serialize(result, StorageBenchmark.ResultJson));
         return result.Error is null ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The workloads a comma-separated list names, in the standard order, with the load first (every workload
+    /// runs on the data it leaves); null or empty = all.
+    /// </summary>
+    public static IReadOnlyList<YcsbWorkload>? ParseWorkloads(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list))
+        {
+            return null;
+        }
+
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            named.Add(YcsbWorkload.Parse(name.ToLowerInvariant()).Name);
+        }
+
+        return [.. YcsbWorkload.All.Where(w => w.IsLoad || named.Contains(w.Name))];
     }
 
     /// <summary>True for mapped reads; null means the engine default of this platform.</summary>

@@ -32,6 +32,7 @@ public static class FailoverTrials
         await using var cluster = await ChaosCluster.StartAsync(options, quiet.UseNetns, useTmpfs: false, run: 99, log);
         var hosts = new List<IHost>();
         var trials = new List<FailoverTrial>();
+        using var trace = options.TraceClient ? new Diagnostics.ClientTrace(Path.Combine(cluster.Root, "client-trace.log")) : null;
         try
         {
             for (int i = 0; i < options.Clients; i++)

@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using NoKv.Abstractions.Grains;
+using NoKv.Abstractions.Sharding;
 using NoKv.Client;
 using NoKv.Client.Admin;
 using NoKv.Client.Hosting;
@@ -109,6 +111,67 @@ public sealed class NoSinglePointOfFailureTests(ITestOutputHelper output) : IDis
         Assert.All(_silos, s => Assert.Empty(s!.UntimestampedLines()));
         Assert.Empty(_silos[1]!.StackTraceLines());
         Assert.Empty(_silos[2]!.StackTraceLines());
+    }
+
+    /// <summary>
+    /// Orleans looks a grain up in its grain directory before placing it, and under the default directory that lookup
+    /// is a call to the silo owning the grain's directory partition: after a kill -9, until membership declares the
+    /// silo dead, every lookup it owned failed, so a silo that had not cached a replica's address (one that had just
+    /// restarted) could not reach it, and elections of shards whose peers it could not reach stalled for seconds
+    /// (docs/chaos.md). Replica grains now use a directory that answers locally: every replica of a live store is
+    /// reachable from silos that never addressed it, while the dead silo still counts as active.
+    /// </summary>
+    [Fact]
+    public async Task ReplicasOfLiveStoresAreReachableBeforeAKilledSiloIsDeclaredDead()
+    {
+        for (int store = 1; store <= 3; store++)
+        {
+            Start(store);
+        }
+
+        var client = await ConnectAsync(c => c.UseFileClustering(MembershipDirectory));
+        try
+        {
+            await WriteRoundAsync(client.Services.GetRequiredService<IKvStore>(), "before");
+            var table = new FileMembershipTable(MembershipDirectory, ClusterId, TimeSpan.FromSeconds(10), NullLogger.Instance);
+            var store3 = await ActiveRowAsync(table, "store-3", previous: null);
+            await _silos[2]!.KillAsync();
+
+            // No shard 100-129 exists: each of these grains activates empty on its store's silo and answers its status.
+            // None was ever addressed, so each call needs a placement decision now, on the gateway silo it goes through;
+            // about a third of their directory partitions belonged to the killed silo. A call the client sent through the
+            // killed silo's gateway fails at once and is tried again (through another gateway); each has 3 s in all.
+            var clock = Stopwatch.StartNew();
+            var grains = client.Services.GetRequiredService<IGrainFactory>();
+            var answers = await Task.WhenAll(Enumerable.Range(100, 30).Select(async i =>
+            {
+                var replica = new ReplicaId(new ShardId(i), new StoreId(1 + (i % 2)));
+                var deadline = Stopwatch.StartNew();
+                while (true)
+                {
+                    try
+                    {
+                        var status = await grains.GetGrain<IShardReplicaGrain>(replica.ToGrainKey()).GetStatusAsync()
+                            .WaitAsync(TimeSpan.FromSeconds(3) - deadline.Elapsed);
+                        return (Replica: replica, Status: status, Ms: clock.ElapsedMilliseconds);
+                    }
+                    catch (Exception e) when (e is not TimeoutException && deadline.Elapsed < TimeSpan.FromSeconds(2.9))
+                    {
+                        await Task.Delay(50);
+                    }
+                }
+            }));
+            output.WriteLine($"30 replicas never addressed before answered within {answers.Max(a => a.Ms)} ms of the kill");
+            Assert.All(answers, a => Assert.Equal(a.Replica, a.Status.Replica));
+
+            // The window was real: the killed silo was still Active in the table when the last answer came.
+            var row = (await table.ReadAll()).Members.Select(m => m.Item1).Single(e => e.SiloAddress.Equals(store3.SiloAddress));
+            Assert.Equal(SiloStatus.Active, row.Status);
+        }
+        finally
+        {
+            await StopAsync(client);
+        }
     }
 
     private void Start(int store)
