@@ -30,6 +30,7 @@ public static class Program
         root.Subcommands.Add(CreateRaftCommand());
         root.Subcommands.Add(CreateClusterCommand());
         root.Subcommands.Add(CreateTimestampCommand());
+        root.Subcommands.Add(CreateSplitCommand());
         // Listed for --help only; handled above.
         root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
         // Ctrl-C / SIGTERM cancel the action's token; the cluster benchmark then stops its silos, which takes
@@ -165,6 +166,14 @@ public static class Program
         var quick = QuickOption();
         var command = new Command("tso", "the controller's timestamp oracle on 3 local silos: timestamps/s and latency at c1/c16/c64") { quick };
         command.SetAction((parse, cancellationToken) => TimestampBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
+        return command;
+    }
+
+    private static Command CreateSplitCommand()
+    {
+        var quick = QuickOption();
+        var command = new Command("split", "throughput and p99 by second on 3 local silos while a loaded shard splits (issue 11)") { quick };
+        command.SetAction((parse, cancellationToken) => SplitBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
         return command;
     }
 

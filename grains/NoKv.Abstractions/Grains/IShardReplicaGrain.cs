@@ -52,6 +52,10 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Split")]
     Task<WriteResponse> SplitAsync(SplitShardRequest request);
 
+    /// <summary>Proposes one command of a merge to this shard (its leader answers; docs/replica.md, "Merge").</summary>
+    [Alias("Merge")]
+    Task<WriteResponse> MergeAsync(MergeShardRequest request);
+
     /// <summary>The key that halves this replica's rows by size, or null when it holds fewer than two keys.</summary>
     [Alias("MiddleKey")]
     Task<byte[]?> GetMiddleKeyAsync();

@@ -37,4 +37,13 @@ public sealed class ReplicaStatus
 
     /// <summary>True for a replica created empty for a peer being added, until the leader's snapshot arrives.</summary>
     [Id(13)] public bool Uninitialized { get; init; }
+
+    /// <summary>While the shard is a prepared merge source: the target shard (docs/replica.md, "Merge").</summary>
+    [Id(14)] public ShardId? MergingInto { get; init; }
+
+    /// <summary>While merging: the log index of the source's PrepareMerge entry (0 otherwise).</summary>
+    [Id(15)] public long MergePrepareIndex { get; init; }
+
+    /// <summary>While merging: the term of the source's PrepareMerge entry (0 otherwise).</summary>
+    [Id(16)] public long MergePrepareTerm { get; init; }
 }

@@ -48,7 +48,7 @@ public static class NoKvSiloBuilderExtensions
             cluster.Configure(configureCluster);
         }
 
-        services.AddOptions<NoKvControllerOptions>();
+        services.AddOptions<NoKvControllerOptions>().ValidateOnStart();
         var replicas = services.AddOptions<ReplicaOptions>().ValidateOnStart();
         if (configureReplicas is not null)
         {
@@ -57,6 +57,7 @@ public static class NoKvSiloBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NoKvStoreOptions>, NoKvStoreOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NoKvClusterOptions>, NoKvClusterOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NoKvControllerOptions>, NoKvControllerOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplicaOptions>, ReplicaOptionsValidator>());
 
         services.TryAddSingleton<LocalStore>();

@@ -27,4 +27,7 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} created by a split did not start: {Reason}")]
     private partial void LogSplitStartFailed(string replica, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}, merged into its neighbour, did not close: {Reason}")]
+    private partial void LogMergedCloseFailed(string replica, string reason);
 }

@@ -120,6 +120,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         _core = core;
         core.Failed += _ => DeactivateOnIdle();
         core.Split += OnSplit;
+        core.Merged += OnMerged;
         _registry.Add(_id.Shard, core.Load);
         PublishLoad();
         _timer = this.RegisterGrainTimer(
@@ -258,7 +259,14 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store} holds peer {core.PeerId} of shard {_id.Shard}, not {peerId}");
             }
 
-            if (core.Descriptor.Peer(peerId) is not null && core.IsLeader)
+            bool mergedAway = ReplicaDirectory.Tombstone(_store.Database, _id.Shard) >= peerId;
+            if (core.Merging is not null && !mergedAway)
+            {
+                // A merge source holds the rows its target on this store still needs until that target applied the commit.
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} of shard {_id.Shard} is {core.Merging} and the target here has not taken it over");
+            }
+
+            if (core.Descriptor.Peer(peerId) is not null && core.IsLeader && !mergedAway)
             {
                 // A leader still names itself: the removal is not committed (a removed leader steps down on applying it).
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} still leads shard {_id.Shard}");
@@ -302,6 +310,28 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     }
 
     public Task<byte[]?> GetMiddleKeyAsync() => Task.FromResult(_core?.MiddleKey());
+
+    public Task<WriteResponse> MergeAsync(MergeShardRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_core is not { } core)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        }
+
+        if (request.Shard != _id.Shard)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = core.Descriptor.Epoch, Detail = $"replica {_id} is not of shard {request.Shard}" });
+        }
+
+        return request.Step switch
+        {
+            MergeStep.Prepare => core.PrepareMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, request.Target),
+            MergeStep.Commit when request.Source is { } source => core.CommitMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, source, (ulong)request.PrepareIndex, (ulong)request.PrepareTerm),
+            MergeStep.Rollback => core.RollbackMergeAsync(request.ExpectedEpoch, (ulong)request.PrepareIndex),
+            _ => Task.FromResult(new WriteResponse { Code = NoKvErrorCode.InvalidRange, CurrentEpoch = core.Descriptor.Epoch, Detail = $"malformed merge request ({request.Step})" }),
+        };
+    }
 
     public Task DeliverAsync(RaftMessageBatch batch)
     {
@@ -413,6 +443,29 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         var key = right.ReplicaOn(_id.Store).ToGrainKey();
         _ = StartSplitReplicaAsync(GrainFactory.GetGrain<IShardReplicaGrain>(key), key);
+    }
+
+    /// <summary>
+    /// A merge applied here removed the source's replica on this store from the engine: close that replica's activation
+    /// (it destroys whatever its last writes left behind).
+    /// </summary>
+    private void OnMerged(ShardDescriptor target, ShardId source, ulong peer)
+    {
+        var key = new ReplicaId(source, _id.Store).ToGrainKey();
+        _ = DestroyMergedSourceAsync(GrainFactory.GetGrain<IShardReplicaGrain>(key), key, peer);
+    }
+
+    private async Task DestroyMergedSourceAsync(IShardReplicaGrain replica, string key, ulong peer)
+    {
+        try
+        {
+            await replica.DestroyReplicaAsync(peer);
+        }
+        catch (Exception e)
+        {
+            // The tombstone is written: the replica never opens again; the controller's merge cleanup retries the close.
+            LogMergedCloseFailed(key, e.Message);
+        }
     }
 
     private async Task StartSplitReplicaAsync(IShardReplicaGrain replica, string key)

@@ -111,6 +111,7 @@ internal static class CommandEnvelope
     /// <summary>The command types this build applies.</summary>
     public static bool IsKnown(CommandType type) =>
         type is CommandType.Write or CommandType.ExpireSessions or CommandType.Split or CommandType.PreferLeader
+            or CommandType.PrepareMerge or CommandType.CommitMerge or CommandType.RollbackMerge
             or (>= CommandType.TxnPrewrite and <= CommandType.TxnGc)
             or (>= CommandType.AcquireLock and <= CommandType.FencedWrite)
             or CommandType.TimedWrite or CommandType.FencedTimedWrite;

@@ -20,10 +20,21 @@ internal enum CommandType : byte
     /// <summary>Split the shard in two at a key (<see cref="SplitCommand"/>); the right half becomes a new shard.</summary>
     Split = 10,
 
-    // 11-12 merge, 14 replica moves, 50-54 time to live (claimed on the bulletin board; 52-54 free).
+    /// <summary>Freeze the shard as the source of a merge into a neighbour (<see cref="PrepareMergeCommand"/>).</summary>
+    PrepareMerge = 11,
+
+    /// <summary>Take over a prepared neighbour's range (<see cref="CommitMergeCommand"/>), in the target's log.</summary>
+    CommitMerge = 12,
 
     /// <summary>Make a voter the shard's preferred leader (<see cref="PreferLeaderCommand"/>): it moves to the front of the peers.</summary>
     PreferLeader = 13,
+
+    // 14 replica moves (claimed on the bulletin board).
+
+    /// <summary>End a prepared merge that will never commit (<see cref="RollbackMergeCommand"/>), in the source's log.</summary>
+    RollbackMerge = 15,
+
+    // 16-19 controller, 52-54 time to live (claimed on the bulletin board).
 
     /// <summary>Lock a transaction's writes in this shard (<see cref="Txn.TxnPrewriteCommand"/>).</summary>
     TxnPrewrite = 20,

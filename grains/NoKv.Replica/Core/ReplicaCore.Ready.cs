@@ -56,6 +56,11 @@ public sealed partial class ReplicaCore
         {
             while (!_closed)
             {
+                if (_mergeRetryDue)
+                {
+                    await ResumeMergeWaitAsync().ConfigureAwait(true);
+                }
+
                 DrainInbox();
                 if (!_node.HasReady())
                 {
@@ -260,7 +265,7 @@ public sealed partial class ReplicaCore
         {
             // Many replicas of this store await here at once; the engine's group commit gives them one fsync.
             long writeStarted = Stopwatch.GetTimestamp();
-            await _db.WriteAsync(batch, ready.MustSync ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
+            await _db.WriteAsync(batch, ready.MustSync || (applyStaged && _stateMachine.StagedNeedsSync) ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
             ReplicaTelemetry.AppendDuration.Record(ReplicaTelemetry.Seconds(writeStarted, Stopwatch.GetTimestamp()));
         }
 
@@ -295,31 +300,27 @@ public sealed partial class ReplicaCore
             await _stateMachine.InstallSnapshotAsync(snapshot.Data, snapshot.Metadata.Index, snapshot.Metadata.Term).ConfigureAwait(true);
             ReplicaCoreLog.SnapshotInstalled(_logger, _name, snapshot.Metadata.Index, _stateMachine.Descriptor.ToString());
             ReplicaTelemetry.SnapshotsInstalled.Add(1);
+            if (_mergeWaitIndex != 0 && _stateMachine.AppliedIndex >= _mergeWaitIndex)
+            {
+                // The snapshot holds the merge this replica waited to apply (Raft restores only above its commit index,
+                // so it also covers every entry handed out meanwhile).
+                _mergeWaitIndex = 0;
+            }
+
             LogEvent("snapshot_installed", $"{_name} installed a snapshot at index {snapshot.Metadata.Index}");
             ReportSplits();
+            ReportMerges();
             OnLocksApplied();
             var tail = new WriteBatch();
             if (StageApply(committed.Span, tail))
             {
-                await _db.WriteAsync(tail, WriteOptions.Default).ConfigureAwait(true);
+                await _db.WriteAsync(tail, _stateMachine.StagedNeedsSync ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
                 CompleteApply();
             }
         }
 
         Send(ready.Messages.Span[early..]);
-
-        if (_outcomes.Count > 0)
-        {
-            foreach (var outcome in _outcomes)
-            {
-                if (_proposals.Remove(outcome.Index, out var waiter))
-                {
-                    waiter.Payload = outcome.Payload;
-                    waiter.Result = waiter.Term == outcome.Term ? outcome.Result : null;
-                    waiter.Complete(waiter.Term == outcome.Term ? outcome.Code : NoKvErrorCode.ProposalDropped, waiter.Term == outcome.Term && outcome.Succeeded, waiter.Term == outcome.Term ? outcome.Index : 0);
-                }
-            }
-        }
+        AnswerOutcomes();
 
         if (!committed.IsEmpty)
         {
@@ -337,6 +338,25 @@ public sealed partial class ReplicaCore
         }
     }
 
+    /// <summary>Answers the proposals whose entries the last apply decided.</summary>
+    private void AnswerOutcomes()
+    {
+        if (_outcomes.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var outcome in _outcomes)
+        {
+            if (_proposals.Remove(outcome.Index, out var waiter))
+            {
+                waiter.Payload = outcome.Payload;
+                waiter.Result = waiter.Term == outcome.Term ? outcome.Result : null;
+                waiter.Complete(waiter.Term == outcome.Term ? outcome.Code : NoKvErrorCode.ProposalDropped, waiter.Term == outcome.Term && outcome.Succeeded, waiter.Term == outcome.Term ? outcome.Index : 0);
+            }
+        }
+    }
+
     /// <summary>
     /// Stages the state machine's apply of <paramref name="committed"/>. An entry this build cannot decode halts
     /// applying at that entry (docs/format-commands.md): the replica keeps its log, votes and acknowledgements going
@@ -349,7 +369,15 @@ public sealed partial class ReplicaCore
             return false;
         }
 
+        if (_mergeWaitIndex != 0)
+        {
+            // Applying waits before a merge commit; these entries stay in the log until it resumes.
+            TrackApplyProgress(committed);
+            return false;
+        }
+
         bool staged = _stateMachine.StageApply(committed, _outcomes, batch);
+        TrackApplyProgress(committed);
         if (_stateMachine.HaltReason is { } reason)
         {
             _applyHalt = reason;
@@ -381,6 +409,7 @@ public sealed partial class ReplicaCore
         }
 
         ReportSplits();
+        ReportMerges();
         OnLocksApplied();
     }
 

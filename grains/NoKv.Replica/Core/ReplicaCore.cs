@@ -158,6 +158,12 @@ public sealed partial class ReplicaCore
         if (db.Get(KeySpace.ReplicaStateKey(shard)) is { } stored)
         {
             var state = ReplicaStateCodec.Decode(stored);
+            if (state.PeerId <= ReplicaDirectory.Tombstone(db, shard))
+            {
+                // A replica whose range a merge took over (or that was destroyed) left a row behind in its last writes.
+                throw new ReplicaNotFoundException(shard, store);
+            }
+
             if (state.Descriptor.Id != shard || state.Descriptor.Peer(state.PeerId) is { } self && self.Store != store)
             {
                 throw new InvalidDataException($"Replica state of shard {shard} on store {store} names {state.Descriptor} with peer {state.PeerId}, which is not this store's.");
@@ -207,7 +213,10 @@ public sealed partial class ReplicaCore
         SiloAddress = siloAddress,
         PeerId = PeerId,
         Descriptor = Descriptor,
-        ApplyHalt = _applyHalt,
+        ApplyHalt = _applyHalt ?? MergeWait,
+        MergingInto = _stateMachine.Merging?.Target,
+        MergePrepareIndex = (long)(_stateMachine.Merging?.PrepareIndex ?? 0),
+        MergePrepareTerm = (long)(_stateMachine.Merging?.PrepareTerm ?? 0),
         Uninitialized = !IsInitialized,
     };
 
@@ -247,7 +256,7 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        if (Descriptor.Epoch != request.Epoch)
+        if (Descriptor.Epoch != request.Epoch || _stateMachine.Merging is not null)
         {
             // A split (or merge) applied while the read waited: the key may now belong to another group, whose
             // writes this replica does not order; the client routes again.
@@ -285,7 +294,7 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        if (Descriptor.Epoch != request.Epoch)
+        if (Descriptor.Epoch != request.Epoch || _stateMachine.Merging is not null)
         {
             return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the scan" });
         }
@@ -433,6 +442,7 @@ public sealed partial class ReplicaCore
     /// <summary>One tick of the replica's clock (the host calls it every <see cref="ReplicaOptions.TickInterval"/>).</summary>
     public Task TickAsync()
     {
+        _mergeRetryDue = _mergeWaitIndex != 0;
         ExpireWaiters(_host.NowMs);
         MaybeExpireSessions();
         MaybeCollectGarbage();
@@ -502,6 +512,27 @@ public sealed partial class ReplicaCore
     private long Deadline() => _host.NowMs + (long)_options.RequestTimeout.TotalMilliseconds;
 
     private (NoKvErrorCode Code, string? Detail)? CheckServing()
+    {
+        if (CheckFailedOrHalted() is { } stopped)
+        {
+            return stopped;
+        }
+
+        if (_stateMachine.Merging is { } merging)
+        {
+            // Frozen until the target takes the range over (clients then find it there) or the merge rolls back.
+            return (NoKvErrorCode.WrongShard, $"shard {Descriptor.Id} is {merging}");
+        }
+
+        if (_mergeWaitIndex != 0)
+        {
+            return (NoKvErrorCode.StoreUnavailable, $"replica {_name} waits to apply a merge: {_mergeWaitReason}");
+        }
+
+        return null;
+    }
+
+    private (NoKvErrorCode Code, string? Detail)? CheckFailedOrHalted()
     {
         if (_failed)
         {

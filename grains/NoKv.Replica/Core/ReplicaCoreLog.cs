@@ -40,4 +40,10 @@ internal static partial class ReplicaCoreLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied a split: now {Left}; new {Right}")]
     public static partial void SplitApplied(ILogger logger, string replica, string left, string right);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied a merge: now {Target}; shard {Source} (peer {Peer} here) merged in")]
+    public static partial void MergeApplied(ILogger logger, string replica, string target, long source, ulong peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} waits to apply a merge: {Reason}")]
+    public static partial void MergeWaiting(ILogger logger, string replica, string reason);
 }

@@ -107,9 +107,11 @@ public static class ReplicaDirectory
         await gate.WaitAsync(cancellationToken).ConfigureAwait(true);
         try
         {
-            if (db.Get(KeySpace.ReplicaStateKey(shard)) is not { } stored)
+            if (db.Get(KeySpace.ReplicaStateKey(shard)) is not { } stored || Tombstone(db, shard) >= peerId)
             {
-                return false;
+                // Nothing of the peer, or a merge took its range over (its target kept the data and wrote the tombstone):
+                // only the group rows its last writes may have left behind go.
+                return Tombstone(db, shard) >= peerId && await PurgeGroupAsync(db, shard).ConfigureAwait(true);
             }
 
             var state = ReplicaStateCodec.Decode(stored);
@@ -141,6 +143,22 @@ public static class ReplicaDirectory
         {
             gate.Release();
         }
+    }
+
+    /// <summary>Deletes every group row of <paramref name="shard"/> but its tombstone; true if there were any.</summary>
+    private static async Task<bool> PurgeGroupAsync(Database db, ShardId shard)
+    {
+        if (!HasGroupRows(db, shard))
+        {
+            return false;
+        }
+
+        var (groupStart, groupEnd) = KeySpace.GroupRange(shard);
+        var batch = new WriteBatch();
+        batch.DeleteRange(groupStart, KeySpace.TombstoneKey(shard));
+        batch.DeleteRange(KeySpace.TombstoneEnd(shard), groupEnd);
+        await db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+        return true;
     }
 
     /// <summary>Every replica state on this store, by shard (one engine seek per shard, skipping the logs).</summary>

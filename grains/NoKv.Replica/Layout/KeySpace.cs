@@ -25,6 +25,8 @@ namespace NoKv.Replica.Layout;
 /// 0x01 | shard | 0x0E                                        replica tombstone: the highest peer id of the shard this
 ///                                                            store held and destroyed (8 LE); no peer at or below it
 ///                                                            is ever created or bootstrapped here again
+/// 0x01 | shard | 0x0F                                        split history (KeySpace.Split.cs)
+/// 0x01 | shard | 0x10                                        merge state of a prepared merge source (KeySpace.Merge.cs)
 /// 0x05 | lock name                                           lock record (KeySpace.Locks.cs, docs/locks.md)
 /// </code>
 /// Big-endian shard ids and indexes make engine order equal numeric order, so a group's log is one range,

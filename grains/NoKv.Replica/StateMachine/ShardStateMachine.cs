@@ -24,7 +24,7 @@ namespace NoKv.Replica.StateMachine;
 internal sealed partial class ShardStateMachine
 {
     private const uint SnapshotMagic = 0x4E534B4E; // "NKSN"
-    private const byte SnapshotVersion = 4;
+    private const byte SnapshotVersion = 5;
 
     /// <summary>Snapshots of version 2 (before the lock service) end after the data section; still installed.</summary>
     private const byte OldestSnapshotVersion = 2;
@@ -61,6 +61,7 @@ internal sealed partial class ShardStateMachine
         _dataPrefix = KeySpace.DataPrefixOf(shard.Id);
         (_dataStart, _dataEnd) = KeySpace.DataRange(_dataPrefix, shard.Range.Start, shard.Range.End);
         LoadFloor();
+        LoadMergeState();
         if (db.Get(KeySpace.ApplyStateKey(shard.Id)) is { } state)
         {
             AppliedIndex = BinaryPrimitives.ReadUInt64LittleEndian(state);
@@ -129,6 +130,7 @@ internal sealed partial class ShardStateMachine
         _stagedExpiry = false;
         ResetLockStaging();
         ResetSplitStaging();
+        ResetMergeStaging();
         ulong lastIndex = 0, lastTerm = 0;
         foreach (ref readonly var entry in committed)
         {
@@ -149,6 +151,18 @@ internal sealed partial class ShardStateMachine
                 else if (entry.Type != EntryType.Normal)
                 {
                     throw new FormatException($"entry type {entry.Type} is unknown to this build");
+                }
+                else if (TryRefuseWhileMerging(entry, outcomes))
+                {
+                    // A prepared merge source applies nothing but a rollback (ShardStateMachine.Merge.cs).
+                }
+                else if (TryStageMerge(batch, entry, outcomes))
+                {
+                    if (MergeWait is not null)
+                    {
+                        // A commit whose source is not final on this store yet: stop before it; the core retries.
+                        break;
+                    }
                 }
                 else if (TryStageSplit(batch, entry, outcomes))
                 {
@@ -247,6 +261,7 @@ internal sealed partial class ShardStateMachine
         CompleteMvccStage();
         CompleteLockApply();
         CompleteSplitApply();
+        CompleteMergeApply();
         return _stagedConfChanges.Count == 0 ? [] : _stagedConfChanges.ToArray();
     }
 
@@ -326,8 +341,8 @@ internal sealed partial class ShardStateMachine
     /// magic (4) | version (1) = 4 | applied index (8) | applied term (8) | descriptor length (4) | descriptor
     ///   | sessions length (8) | sessions export | data length (8) | data export
     ///   | lock records length (8) | lock records export | fences length (8) | fences export
-    ///   | split history length (8) | split history export.
-    /// Version 3 (read only) ends after the fences, version 2 after the data export.
+    ///   | split history length (8) | split history export | merge state length (8) | merge state export.
+    /// Version 4 (read only) ends after the split history, version 3 after the fences, version 2 after the data export.
     /// The descriptor is a <see cref="ReplicaStateCodec"/> record with peer id 0 (the receiver puts its own).
     /// </summary>
     public byte[] ExportSnapshot()
@@ -347,6 +362,7 @@ internal sealed partial class ShardStateMachine
         WriteSection(output, _dataStart, _dataEnd, snapshot);
         WriteLockSections(output, snapshot);
         WriteSection(output, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id), snapshot);
+        WriteSection(output, KeySpace.MergeStateKey(_shard.Id), KeySpace.MergeStateEnd(_shard.Id), snapshot);
         return output.ToArray();
     }
 
@@ -393,10 +409,22 @@ internal sealed partial class ShardStateMachine
             {
                 IngestSection(data, ref position, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id));
             }
+
+            if (version >= 5)
+            {
+                IngestSection(data, ref position, KeySpace.MergeStateKey(_shard.Id), KeySpace.MergeStateEnd(_shard.Id));
+            }
         }).ConfigureAwait(true);
         var batch = new WriteBatch();
         ResetSplitStaging();
+        ResetMergeStaging();
+        if (version < 5)
+        {
+            batch.Delete(KeySpace.MergeStateKey(_shard.Id));
+        }
+
         StageSkippedSplits(batch, _shard.Epoch, _shard.Peer(PeerId)?.Store ?? incoming.Peer(PeerId)!.Value.Store);
+        StageSkippedMerges(batch, incoming);
         batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, incoming)));
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
@@ -405,6 +433,8 @@ internal sealed partial class ShardStateMachine
         AppliedIndex = index;
         AppliedTerm = term;
         CompleteSplitApply();
+        CompleteMergeApply();
+        LoadMergeState();
     }
 
     /// <summary>
@@ -423,9 +453,11 @@ internal sealed partial class ShardStateMachine
         batch.DeleteRange(KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id));
         StageLockReset(batch);
         batch.Delete(KeySpace.SplitHistoryKey(_shard.Id));
+        batch.Delete(KeySpace.MergeStateKey(_shard.Id));
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
         await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         LoadFloor(replace: true);
+        _mergeState = null;
         AppliedIndex = 0;
         AppliedTerm = 0;
     }

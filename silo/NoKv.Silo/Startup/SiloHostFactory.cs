@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NoKv.Client.Hosting;
+using NoKv.Grains.Controller;
 using NoKv.Grains.Hosting;
 using NoKv.Resp.Hosting;
 using NoKv.Silo.Configuration;
@@ -97,6 +98,10 @@ public static class SiloHostFactory
                     replicas.GcLifetime = settings.Replicas.GcLifetime;
                     replicas.GcSliceKeys = settings.Replicas.GcSliceKeys;
                 });
+
+            // The controller's timing and balancer ("Controller" section: --Controller:AutoSplit false,
+            // NOKV_CONTROLLER__SPLITBYTES=...; docs/controller.md "Balancing"). Every silo should use the same values.
+            silo.Services.Configure<NoKvControllerOptions>(configuration.GetSection("Controller"));
             silo.AddNoKvGrainStorage(GrainStorageName);
             if (settings.Auth.LoadedKeys() is { } keys)
             {

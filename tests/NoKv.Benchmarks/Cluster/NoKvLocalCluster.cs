@@ -44,7 +44,8 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
     /// leaders) is the client's to check, see <see cref="NoKvClusterTarget.WaitUntilServingAsync"/>.
     /// <paramref name="splitKeys"/> are the bootstrap layout's split points (shard count = splits + 1).
     /// </summary>
-    public static async Task<NoKvLocalCluster> StartAsync(IReadOnlyList<string> splitKeys, TimeSpan deadline, TextWriter log, CancellationToken cancellationToken)
+    /// <param name="extraArguments">Added to every silo's command line (e.g. controller settings).</param>
+    public static async Task<NoKvLocalCluster> StartAsync(IReadOnlyList<string> splitKeys, TimeSpan deadline, TextWriter log, CancellationToken cancellationToken, IReadOnlyList<string>? extraArguments = null)
     {
         var siloDll = await LocateSiloAsync(log, cancellationToken).ConfigureAwait(false);
         var clusterId = $"nokv-bench-{Environment.ProcessId}";
@@ -63,6 +64,7 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
                     store == 1 ? null : $"127.0.0.1:{ports[0]}", splitKeys);
                 arguments.Add("--http-port");
                 arguments.Add(ports[(2 * Stores) + store - 1].ToString(CultureInfo.InvariantCulture));
+                arguments.AddRange(extraArguments ?? []);
                 var silo = SiloProcess.Start(siloDll, store, siloPort, gatewayPort, arguments, Path.Combine(directory, $"store-{store}.log"));
                 cluster._silos.Add(silo);
                 log.WriteLine($"[nokv] store {store}: pid {silo.ProcessId}, silo port {siloPort}, gateway port {gatewayPort}, http port {ports[(2 * Stores) + store - 1]}");

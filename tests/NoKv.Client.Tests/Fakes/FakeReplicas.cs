@@ -113,5 +113,7 @@ internal sealed class FakeReplicas
         public Task<WriteResponse> SplitAsync(NoKv.Abstractions.Requests.SplitShardRequest request) => throw new NotSupportedException();
 
         public Task<byte[]?> GetMiddleKeyAsync() => throw new NotSupportedException();
+
+        public Task<WriteResponse> MergeAsync(NoKv.Abstractions.Requests.MergeShardRequest request) => throw new NotSupportedException();
     }
 }

@@ -60,6 +60,12 @@ public sealed class CommandFuzzTests
             Enumerable.Range(0, 1 + random.Next(5)).Select(i => new SplitPeer(new NoKv.Abstractions.Sharding.StoreId(i + 1), (ulong)random.NextInt64())).ToArray()).Encode());
         valids.Add(new PreferLeaderCommand(1 + (ulong)random.NextInt64(long.MaxValue)).Encode());
 
+        valids.Add(new PrepareMergeCommand(random.NextInt64(), random.NextInt64(), new NoKv.Abstractions.Sharding.ShardId(random.NextInt64())).Encode());
+        valids.Add(new RollbackMergeCommand(random.NextInt64(), (ulong)random.NextInt64()).Encode());
+        valids.Add(new CommitMergeCommand(random.NextInt64(), random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64(),
+            new NoKv.Abstractions.Sharding.ShardDescriptor(new NoKv.Abstractions.Sharding.ShardId(random.NextInt64()), new NoKv.Abstractions.Sharding.KeyRange([1, .. Mutator.RandomBytes(random, random.Next(8))], [2]), random.NextInt64(), random.NextInt64(),
+                Enumerable.Range(0, 1 + random.Next(4)).Select(i => new NoKv.Abstractions.Sharding.PeerDescriptor((ulong)random.NextInt64(), new NoKv.Abstractions.Sharding.StoreId(i + 1), NoKv.Abstractions.Sharding.PeerRole.Voter)).ToArray())).Encode());
+
         int decoded = 0;
         for (int m = 0; m < MutationsPerSeed; m++)
         {
@@ -123,6 +129,15 @@ public sealed class CommandFuzzTests
                 break;
             case CommandType.Split:
                 SplitCommand.Decode(header, entry);
+                break;
+            case CommandType.PrepareMerge:
+                PrepareMergeCommand.Decode(header, entry);
+                break;
+            case CommandType.CommitMerge:
+                CommitMergeCommand.Decode(header, entry);
+                break;
+            case CommandType.RollbackMerge:
+                RollbackMergeCommand.Decode(header, entry);
                 break;
             case CommandType.PreferLeader:
                 PreferLeaderCommand.Decode(header, entry);

@@ -67,11 +67,12 @@ public sealed class TimestampLeaseTests
         Assert.Equal(NoKvErrorCode.Ok, before.Code);
 
         // Peer B is silent, so the transfer (TimeoutNow once it is caught up) never completes.
+        // The transfer first commits B as the preferred leader (C answers), then hands over.
         group.Down.Add(ScriptedGroup.PeerB);
-        // The transfer first commits B as the preferred leader (C acknowledges it), then hands over.
+        int sent = group.Sent.Count;
         var transfer = group.Core.TransferLeadershipAsync(ScriptedGroup.PeerB);
         group.Settle();
-        group.AnswerAll(0);
+        group.AnswerAll(sent);
         Assert.Equal(NoKvErrorCode.Ok, group.Run(transfer).Code);
         Assert.Equal(NoKvErrorCode.NotLeader, group.Run(group.Core.TimestampsAsync(1)).Code);
 

@@ -32,6 +32,9 @@ internal sealed class ReplicaSimulation
     private readonly SimClient[] _clients;
     private readonly SimTimestampCallers _timestamps;
     private readonly SimSplitter _splitter;
+    private readonly SimMerger _merger;
+    private bool _topologyFinished = true;
+    private readonly HashSet<string> _mergeWaits = new();
 
     // The shard map as a controller would hold it: ranges sorted, tiling the key space; changed only by a split the
     // splitter saw committed.
@@ -73,7 +76,10 @@ internal sealed class ReplicaSimulation
         _timestamps = new SimTimestampCallers(this);
         _map.Add(_shard);
         _splitter = new SimSplitter(this);
+        _merger = new SimMerger(this);
     }
+
+    public SimMerger Merger => _merger;
 
     /// <summary>Every key a client owns.</summary>
     public IEnumerable<string> ClientKeys => _clients.SelectMany(c => c.Keys);
@@ -103,9 +109,19 @@ internal sealed class ReplicaSimulation
     /// <summary>Records a committed split in the map: <paramref name="left"/> replaces its shard, <paramref name="right"/> follows it.</summary>
     public void CommitSplit(ShardDescriptor left, ShardDescriptor right)
     {
+        Trace($"split: {left} and {right}");
         int at = _map.FindIndex(s => s.Id == left.Id);
         _map[at] = left;
         _map.Insert(at + 1, right);
+    }
+
+    /// <summary>Records a committed merge in the map: <paramref name="source"/> leaves it, <paramref name="merged"/> replaces its target.</summary>
+    public void CommitMerge(ShardDescriptor source, ShardDescriptor merged)
+    {
+        Trace($"merged: {merged}");
+        _map.RemoveAll(s => s.Id == source.Id);
+        int at = _map.FindIndex(s => s.Id == merged.Id);
+        _map[at] = merged;
     }
 
     public SimTimestampCallers Timestamps => _timestamps;
@@ -139,6 +155,11 @@ internal sealed class ReplicaSimulation
     public void Schedule(long delay, Action action) => _events.Enqueue(new SimEvent(Now + delay, _sequence, action), (Now + delay, _sequence++));
 
     public void Violation(string what) => _violations.Add($"t={Now}ms: {what}");
+
+    /// <summary>Topology changes as they happen, printed with the violations of a failing seed.</summary>
+    public List<string> TraceLines { get; } = new();
+
+    public void Trace(string what) => TraceLines.Add($"t={Now}ms: {what}");
 
     public void ReportFailure(StoreId store, int generation, Exception e) =>
         Violation($"store {store} (generation {generation}) failed: {e.GetType().Name}: {e.Message}");
@@ -177,7 +198,7 @@ internal sealed class ReplicaSimulation
             _timestamps.Start(Options.DurationMs);
             if (Options.Splits > 0)
             {
-                _ = _splitter.RunAsync(Options.DurationMs);
+                _ = ChangeTopologyAsync();
             }
 
             RunUntil(Options.DurationMs);
@@ -203,9 +224,9 @@ internal sealed class ReplicaSimulation
                 }
             }
 
-            if (!_splitter.Finished)
+            if (!_splitter.Finished || !_topologyFinished)
             {
-                Violation("the splitter did not finish its last split after the cluster healed");
+                Violation("the splitter or merger did not finish its last operation after the cluster healed");
             }
 
             if (_timestamps.Unfinished > 0)
@@ -223,7 +244,7 @@ internal sealed class ReplicaSimulation
 
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
-            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1} splits ({WrongShardAnswers} WrongShard answers)";
+            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
             return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }
         finally
@@ -237,12 +258,30 @@ internal sealed class ReplicaSimulation
         }
     }
 
+    /// <summary>The splits, then the merges, one operation at a time like the controller's one-per-shard rule.</summary>
+    private async Task ChangeTopologyAsync()
+    {
+        _topologyFinished = false;
+        await _splitter.RunAsync(Options.DurationMs);
+        if (Options.Merges > 0)
+        {
+            await _merger.RunAsync(Options.Merges, Options.DurationMs);
+        }
+
+        _topologyFinished = true;
+    }
+
     private void ScheduleTicks(SimNode node)
     {
         Schedule((long)_replicaOptions.TickInterval.TotalMilliseconds, () =>
         {
             foreach (var core in node.Cores.ToArray())
             {
+                if (core.MergeWait is not null)
+                {
+                    _mergeWaits.Add($"{core.Name}@{core.AppliedIndex}");
+                }
+
                 _ = core.TickAsync();
             }
 
@@ -438,7 +477,8 @@ internal sealed class ReplicaSimulation
             }
             else if (!data.SequenceEqual(reference))
             {
-                Violation($"stores {node.Store} and {first} hold different data");
+                var differing = data.Keys.Union(reference.Keys).First(k => data.GetValueOrDefault(k) != reference.GetValueOrDefault(k));
+                Violation($"stores {node.Store} and {first} hold different data, first at row {differing}: {data.GetValueOrDefault(differing) ?? "(none)"} vs {reference.GetValueOrDefault(differing) ?? "(none)"}; map: {string.Join("; ", _map)}");
             }
         }
     }

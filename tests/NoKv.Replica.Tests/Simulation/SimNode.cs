@@ -60,12 +60,27 @@ internal sealed class SimNode
         });
         _primary = bootstrap.Id;
         int generation = ++_generation;
-        await OpenAsync(bootstrap.Id, bootstrap, options, generation);
+        try
+        {
+            await OpenAsync(bootstrap.Id, bootstrap, options, generation);
+        }
+        catch (ReplicaNotFoundException)
+        {
+            // The bootstrap group was merged into a neighbour (its tombstone keeps it from coming back).
+        }
+
         foreach (var shard in LocalReplicas.List(_db))
         {
-            if (shard != bootstrap.Id)
+            if (shard != bootstrap.Id && !_cores.ContainsKey(shard))
             {
-                await OpenAsync(shard, null, options, generation);
+                try
+                {
+                    await OpenAsync(shard, null, options, generation);
+                }
+                catch (ReplicaNotFoundException)
+                {
+                    // A merge source whose last writes left a row behind its tombstone: gone, as the silo's starter skips it.
+                }
             }
         }
     }
@@ -82,7 +97,29 @@ internal sealed class SimNode
                 _ = OpenAsync(right.Id, null, options, generation);
             }
         });
+        core.Merged += (target, source, peer) => _sim.Schedule(0, () =>
+        {
+            // Like the grain host: the source's replica here is gone from the engine; close it and clear what it left.
+            if (_generation == generation && _cores.Remove(source, out var closed))
+            {
+                closed.Close();
+                _ = DestroyWhenIdleAsync(closed, source, peer, generation);
+            }
+        });
         _cores[shard] = core;
+    }
+
+    private async Task DestroyWhenIdleAsync(ReplicaCore closed, ShardId shard, ulong peer, int generation)
+    {
+        while (closed.IsPumping)
+        {
+            await _sim.Delay(1);
+        }
+
+        if (_generation == generation && _db is { } db)
+        {
+            await ReplicaDirectory.DestroyAsync(db, shard, peer);
+        }
     }
 
     /// <summary>Kills the store: unsynced engine data is lost, waiting clients are answered as a dropped connection would.</summary>

@@ -36,6 +36,9 @@ internal sealed record SimOptions
     /// <summary>Splits the splitter makes during the faulty period (0: none; the map stays one shard).</summary>
     public int Splits { get; init; }
 
-    /// <summary>Mean virtual milliseconds between splits.</summary>
+    /// <summary>Merges of neighbouring shards the merger makes after the splits (some prepares are rolled back instead).</summary>
+    public int Merges { get; init; }
+
+    /// <summary>Mean virtual milliseconds between splits (and between merges).</summary>
     public int MeanSplitIntervalMs { get; init; } = 3_000;
 }

@@ -1,0 +1,217 @@
+using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Commands;
+using NoKv.Replica.Core;
+using NoKv.Replica.Layout;
+using NoKv.Replica.StateMachine;
+
+namespace NoKv.Replica.Tests.Simulation;
+
+/// <summary>
+/// Merges neighbouring shards of the simulated store the way the controller's merge operation does (every shard here
+/// has a replica on every store, so they are co-located): the source prepares, the merger waits until every replica of
+/// the source applied the prepare, then the target commits (or, for one merge in three, the merger rolls the prepare
+/// back instead, as the controller does when a commit cannot be made). Each proposal is retried through leader changes,
+/// crashes and lost answers, each retry preceded by a look at the committed state. The map changes only once the
+/// commit is seen committed.
+/// </summary>
+internal sealed class SimMerger
+{
+    private const long StepBudgetMs = 60_000;
+    private readonly ReplicaSimulation _sim;
+    private StoreId _leaderGuess = new(1);
+
+    public SimMerger(ReplicaSimulation sim) => _sim = sim;
+
+    public int Merges { get; private set; }
+
+    public int Rollbacks { get; private set; }
+
+    /// <summary>Merges (and rollbacks) until <paramref name="count"/> merges are done or time runs out.</summary>
+    public async Task RunAsync(int count, long untilMs)
+    {
+        while (_sim.Now < untilMs && Merges < count)
+        {
+            await _sim.Delay(_sim.Options.MeanSplitIntervalMs / 2 + _sim.Random.Next(_sim.Options.MeanSplitIntervalMs));
+            var map = _sim.Map;
+            if (map.Count < 2)
+            {
+                return;
+            }
+
+            int at = _sim.Random.Next(map.Count - 1);
+            bool leftIntoRight = _sim.Random.Next(2) == 0;
+            var source = leftIntoRight ? map[at] : map[at + 1];
+            var target = leftIntoRight ? map[at + 1] : map[at];
+            bool rollBack = _sim.Random.Next(3) == 0;
+            if (!await MergeAsync(source, target, rollBack))
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> MergeAsync(ShardDescriptor source, ShardDescriptor target, bool rollBack)
+    {
+        if (await PrepareAsync(source, target) is not { } prepared)
+        {
+            return false;
+        }
+
+        // As the controller does: every replica of the source must hold its final rows before the commit, so no target
+        // replica waits for a source replica that can no longer catch up (its peers are gone once their targets commit).
+        long deadline = _sim.Now + StepBudgetMs;
+        while (!_sim.Stores.All(s => _sim.Node(s).CoreOf(source.Id)?.Merging == prepared))
+        {
+            if (_sim.Now > deadline)
+            {
+                _sim.Violation($"the prepare of shard {source.Id} did not reach every store within {StepBudgetMs} ms");
+                return false;
+            }
+
+            await _sim.Delay(50);
+        }
+
+        _sim.Trace($"merge {source} into {target}: prepared {prepared}, {(rollBack ? "rolling back" : "committing")}");
+        if (rollBack)
+        {
+            return await RollbackAsync(source, prepared);
+        }
+
+        var command = new CommitMergeCommand(target.Epoch, target.ConfVersion, prepared.PrepareIndex, prepared.PrepareTerm, source);
+        var merged = ShardStateMachine.Merged(target, command);
+        deadline = _sim.Now + StepBudgetMs;
+        while (_sim.Now < deadline)
+        {
+            if (_sim.Stores.Any(s => _sim.Node(s).CoreOf(target.Id) is { } core && core.Descriptor.Epoch == merged.Epoch))
+            {
+                _sim.CommitMerge(source, merged);
+                Merges++;
+                return true;
+            }
+
+            var leader = _sim.Node(_leaderGuess).CoreOf(target.Id);
+            if (leader is null)
+            {
+                await Backoff(null);
+                continue;
+            }
+
+            var response = await leader.CommitMergeAsync(target.Epoch, target.ConfVersion, source, prepared.PrepareIndex, prepared.PrepareTerm);
+            if (response.Code == NoKvErrorCode.Ok)
+            {
+                if (leader.Descriptor.ToString() != merged.ToString())
+                {
+                    _sim.Violation($"merge of shard {source.Id} into {target.Id} acknowledged, but the leader holds {leader.Descriptor}, not {merged}");
+                }
+
+                _sim.CommitMerge(source, merged);
+                Merges++;
+                return true;
+            }
+
+            if (response.Code is NoKvErrorCode.InvalidRange or NoKvErrorCode.WrongShard && !_sim.Stores.Any(s => _sim.Node(s).CoreOf(target.Id)?.Descriptor.Epoch == merged.Epoch))
+            {
+                _sim.Violation($"commit of the merge of shard {source.Id} into {target.Id} refused: {response.Code} {response.Detail}");
+                return false;
+            }
+
+            await Backoff(response.Code == NoKvErrorCode.NotLeader ? response.LeaderHint : null);
+        }
+
+        _sim.Violation($"merge of shard {source.Id} into {target.Id} did not commit within {StepBudgetMs} ms");
+        return false;
+    }
+
+    private async Task<MergeState?> PrepareAsync(ShardDescriptor source, ShardDescriptor target)
+    {
+        long deadline = _sim.Now + StepBudgetMs;
+        while (_sim.Now < deadline)
+        {
+            // Already prepared? Any replica that applied it shows the merge state (nothing else prepares this shard).
+            foreach (var store in _sim.Stores)
+            {
+                if (_sim.Node(store).CoreOf(source.Id)?.Merging is { } state)
+                {
+                    if (state.Target != target.Id)
+                    {
+                        _sim.Violation($"shard {source.Id} is {state}, not merging into {target.Id}");
+                        return null;
+                    }
+
+                    return state;
+                }
+            }
+
+            var leader = _sim.Node(_leaderGuess).CoreOf(source.Id);
+            if (leader is null)
+            {
+                await Backoff(null);
+                continue;
+            }
+
+            var response = await leader.PrepareMergeAsync(source.Epoch, source.ConfVersion, target.Id);
+            if (response.Code == NoKvErrorCode.Ok)
+            {
+                continue;
+            }
+
+            if (response.Code == NoKvErrorCode.InvalidRange)
+            {
+                _sim.Violation($"prepare of shard {source.Id} refused: {response.Detail}");
+                return null;
+            }
+
+            await Backoff(response.Code == NoKvErrorCode.NotLeader ? response.LeaderHint : null);
+        }
+
+        _sim.Violation($"prepare of shard {source.Id} did not commit within {StepBudgetMs} ms");
+        return null;
+    }
+
+    private async Task<bool> RollbackAsync(ShardDescriptor source, MergeState prepared)
+    {
+        long deadline = _sim.Now + StepBudgetMs;
+        while (_sim.Now < deadline)
+        {
+            // Rolled back once every replica serves again (the map is unchanged: the source keeps its epoch).
+            if (_sim.Stores.All(s => _sim.Node(s).CoreOf(source.Id) is { } core && core.Merging is null))
+            {
+                Rollbacks++;
+                return true;
+            }
+
+            var leader = _sim.Node(_leaderGuess).CoreOf(source.Id);
+            if (leader is null || leader.Merging is null)
+            {
+                await Backoff(null);
+                continue;
+            }
+
+            var response = await leader.RollbackMergeAsync(source.Epoch, prepared.PrepareIndex);
+            if (response.Code == NoKvErrorCode.InvalidRange && leader.Merging is not null)
+            {
+                _sim.Violation($"rollback of shard {source.Id} refused: {response.Detail}");
+                return false;
+            }
+
+            await Backoff(response.Code == NoKvErrorCode.NotLeader ? response.LeaderHint : null);
+        }
+
+        _sim.Violation($"rollback of shard {source.Id} did not complete within {StepBudgetMs} ms");
+        return false;
+    }
+
+    private async Task Backoff(StoreId? hint)
+    {
+        if (hint is { } leader)
+        {
+            _leaderGuess = leader;
+            await _sim.Delay(1);
+            return;
+        }
+
+        _leaderGuess = new StoreId(1 + _sim.Random.Next(_sim.Options.Nodes));
+        await _sim.Delay(20 + _sim.Random.Next(80));
+    }
+}
