@@ -369,6 +369,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public bool IsStoreAvailable(StoreId store) => !_downStores.Contains(store) && _stores.FindActiveSilo(store) is not null;
 
+    /// <summary>Through this silo's oracle front-end, which coalesces concurrent callers (the grain is reentrant, so the core keeps running meanwhile).</summary>
+    public async Task<long> GetOracleTimestampAsync()
+    {
+        var batch = await GrainFactory.GetGrain<ITimestampOracleGrain>(ShardMapGrainKeys.Cluster).GetTimestampsAsync(1).ConfigureAwait(true);
+        return batch.First;
+    }
+
     /// <summary>Encodes the messages into one batch and sends it as one one-way call; never awaited (see the class remarks).</summary>
     public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
     {

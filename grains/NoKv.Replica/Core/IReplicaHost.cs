@@ -27,4 +27,12 @@ public interface IReplicaHost
 
     /// <summary>Whether <paramref name="store"/> is believed up (a preferred leader is only handed leadership if so).</summary>
     bool IsStoreAvailable(StoreId store);
+
+    /// <summary>
+    /// One timestamp from the cluster's timestamp oracle: larger than every timestamp it handed to anyone before this
+    /// call was made. A new leader of a user shard takes one before it serves transactional reads or stamps versions
+    /// (docs/transactions.md, "The read floor in the leader's memory"). Throws when the oracle cannot be reached in
+    /// time; the replica then answers its caller with a retryable error.
+    /// </summary>
+    Task<long> GetOracleTimestampAsync();
 }

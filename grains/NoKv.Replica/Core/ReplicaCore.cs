@@ -235,7 +235,12 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var response = await ProposeAndWaitAsync(new ProposalWaiter(EncodeWrite(request), Deadline()), cancellationToken).ConfigureAwait(true);
+        if (await PrimeReadFloorAsync().ConfigureAwait(true) is { } unprimed)
+        {
+            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
+        }
+
+        var response = await ProposeAndWaitAsync(new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true }, cancellationToken).ConfigureAwait(true);
         return Answered(RequestKind.Write, started, activity, response, request.Key.Length + (request.Value?.Length ?? 0));
     }
 
@@ -468,7 +473,7 @@ public sealed partial class ReplicaCore
     /// leader's by its lease (check-quorum heard from a quorum within the bound), a follower's by recent contact
     /// with the leader and having applied everything it knows committed.
     /// </summary>
-    private async Task<NoKvErrorCode> WaitReadableAsync(ReadConsistency consistency, TimeSpan maxStaleness, CancellationToken cancellationToken)
+    private async Task<NoKvErrorCode> WaitReadableAsync(ReadConsistency consistency, TimeSpan maxStaleness, CancellationToken cancellationToken, ulong minIndex = 0)
     {
         if (consistency == ReadConsistency.BoundedStaleness)
         {
@@ -493,7 +498,7 @@ public sealed partial class ReplicaCore
             return NoKvErrorCode.NotLeader;
         }
 
-        var waiter = new ReadWaiter(++_nextReadId, Deadline());
+        var waiter = new ReadWaiter(++_nextReadId, Deadline()) { MinIndex = minIndex };
         _readInbox.Add(waiter);
         _readDeadlines.Enqueue(waiter);
         waiter.CancelWith(cancellationToken);

@@ -43,6 +43,12 @@ internal sealed class ProposalWaiter
 
     public long Deadline { get; }
 
+    /// <summary>
+    /// The command may stamp versions itself (a plain write, a one-phase commit): the leader proposes it only while its
+    /// in-memory read floor is primed, right after a floor entry that carries the floor (docs/transactions.md).
+    /// </summary>
+    public bool Stamped { get; init; }
+
     /// <summary>The command's richer answer (<see cref="StateMachine.ApplyOutcome.Result"/>), set before completion.</summary>
     public object? Result { get; set; }
 

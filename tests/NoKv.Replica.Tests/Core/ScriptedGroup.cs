@@ -100,6 +100,18 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     public bool IsStoreAvailable(StoreId store) => !Down.Contains(store);
 
+    /// <summary>Timestamps handed out by the scripted oracle (each above the last and the wall clock, like the real one's).</summary>
+    public long OracleCalls { get; private set; }
+
+    private long _lastOracleTimestamp;
+
+    public Task<long> GetOracleTimestampAsync()
+    {
+        OracleCalls++;
+        _lastOracleTimestamp = Math.Max(_lastOracleTimestamp + 1, WallClockMs << 18);
+        return Task.FromResult(_lastOracleTimestamp);
+    }
+
     /// <summary>Runs <paramref name="task"/> and everything it sets off until the core is idle.</summary>
     public T Run<T>(Task<T> task)
     {

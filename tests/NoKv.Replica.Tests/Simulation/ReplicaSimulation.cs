@@ -30,6 +30,8 @@ internal sealed class ReplicaSimulation
     private readonly ShardDescriptor _shard;
     private readonly ReplicaOptions _replicaOptions;
     private readonly SimClient[] _clients;
+    private readonly SimSnapshotReader[] _readers;
+    private readonly List<(string Key, long Ts, string? Value)> _servedSnapshots = new();
     private readonly SimTimestampCallers _timestamps;
     private readonly SimSplitter _splitter;
     private readonly SimMerger _merger;
@@ -71,6 +73,12 @@ internal sealed class ReplicaSimulation
         for (int i = 0; i < _clients.Length; i++)
         {
             _clients[i] = new SimClient(this, i);
+        }
+
+        _readers = new SimSnapshotReader[options.SnapshotReaders];
+        for (int i = 0; i < _readers.Length; i++)
+        {
+            _readers[i] = new SimSnapshotReader(this, i, _servedSnapshots);
         }
 
         _timestamps = new SimTimestampCallers(this);
@@ -126,6 +134,11 @@ internal sealed class ReplicaSimulation
 
     public SimTimestampCallers Timestamps => _timestamps;
 
+    /// <summary>Snapshot reads served to the snapshot readers, and re-reads of served snapshots (during and after the faults).</summary>
+    public long SnapshotReads => _readers.Sum(r => r.Reads);
+
+    public long SnapshotRereads => _readers.Sum(r => r.Rereads);
+
     public int Seed { get; }
 
     public SimOptions Options { get; }
@@ -164,6 +177,31 @@ internal sealed class ReplicaSimulation
     public void ReportFailure(StoreId store, int generation, Exception e) =>
         Violation($"store {store} (generation {generation}) failed: {e.GetType().Name}: {e.Message}");
 
+    /// <summary>The largest timestamp the simulated oracle handed out.</summary>
+    public long LastOracleTimestamp { get; private set; }
+
+    /// <summary>Oracle calls that failed (an isolated caller, a lost answer).</summary>
+    public long OracleFailures { get; private set; }
+
+    /// <summary>
+    /// The cluster's timestamp oracle as a replica or a client reaches it: after a network delay, a timestamp above
+    /// every one handed out before (the real oracle's format, wall milliseconds shifted left 18 bits); fails now and
+    /// then, and always for an isolated caller, as a call to an unreachable controller would.
+    /// </summary>
+    public async Task<long> OracleTimestampAsync(StoreId? caller)
+    {
+        await Delay(1 + Random.Next(Options.MaxDelayMs));
+        if ((caller is { } store && Network.IsIsolated(store)) || (_faultsOn && Random.NextDouble() < Options.DropRate))
+        {
+            OracleFailures++;
+            await Delay(100);
+            throw new TimeoutException("the simulated oracle did not answer");
+        }
+
+        LastOracleTimestamp = Math.Max(LastOracleTimestamp + 1, (1_700_000_000_000 + Now) << 18);
+        return LastOracleTimestamp;
+    }
+
     /// <summary>A virtual-time delay for simulated clients.</summary>
     public Task Delay(long ms)
     {
@@ -195,6 +233,11 @@ internal sealed class ReplicaSimulation
                 _ = client.RunAsync(Options.DurationMs);
             }
 
+            foreach (var reader in _readers)
+            {
+                _ = reader.RunAsync(Options.DurationMs);
+            }
+
             _timestamps.Start(Options.DurationMs);
             if (Options.Splits > 0)
             {
@@ -224,6 +267,11 @@ internal sealed class ReplicaSimulation
                 }
             }
 
+            if (_readers.Any(r => !r.Finished))
+            {
+                Violation("a snapshot reader did not finish its last read after the cluster healed");
+            }
+
             if (!_splitter.Finished || !_topologyFinished)
             {
                 Violation("the splitter or merger did not finish its last operation after the cluster healed");
@@ -236,7 +284,7 @@ internal sealed class ReplicaSimulation
 
             _timestamps.CollectStats();
             var finalCheck = CheckFinalStateAsync();
-            RunUntil(Now + 15_000, () => finalCheck.IsCompleted);
+            RunUntil(Now + (_readers.Length == 0 ? 15_000 : 30_000), () => finalCheck.IsCompleted);
             if (!finalCheck.IsCompleted)
             {
                 Violation("final reads did not complete after the cluster healed");
@@ -244,8 +292,9 @@ internal sealed class ReplicaSimulation
 
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
+            string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.FloorPrimings)} floor primings, {OracleFailures} oracle failures";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
+            return $"seed {Seed}{timestamps}{snapshots}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }
         finally
         {
@@ -389,6 +438,17 @@ internal sealed class ReplicaSimulation
             await _timestamps.CheckFinalAsync();
         }
 
+        if (_readers.Length > 0)
+        {
+            // Served snapshots once more (a sample of about 200), now that nothing is in flight any more.
+            int step = Math.Max(1, _servedSnapshots.Count / 200);
+            for (int i = 0; i < _servedSnapshots.Count; i += step)
+            {
+                var (key, ts, value) = _servedSnapshots[i];
+                await _readers[0].CheckAgainAsync(key, ts, value, Now + 10_000);
+            }
+        }
+
         foreach (var client in _clients)
         {
             foreach (var key in client.Keys)
@@ -492,6 +552,16 @@ internal sealed class ReplicaSimulation
         }
 
         return await core.WriteAsync(request);
+    }
+
+    public async Task<NoKv.Abstractions.Transactions.TxnResponse> CallTxnAsync(StoreId store, NoKv.Abstractions.Transactions.TxnRequest request)
+    {
+        if (_nodes[store].CoreOf(request.Shard) is not { } core)
+        {
+            return new NoKv.Abstractions.Transactions.TxnResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
+        }
+
+        return await core.TxnAsync(request);
     }
 
     public async Task<TimestampResponse> CallTimestampsAsync(StoreId store, int count)

@@ -44,6 +44,9 @@ internal sealed class SimNode
 
     public int Restarts { get; private set; }
 
+    /// <summary>Oracle calls this store's replicas made to prime a leader's read floor.</summary>
+    public long FloorPrimings { get; private set; }
+
     public Database Database => _db ?? throw new InvalidOperationException($"store {Store} is down");
 
     public ReplicaCore? CoreOf(ShardId shard) => _cores.GetValueOrDefault(shard);
@@ -191,5 +194,11 @@ internal sealed class SimNode
         }
 
         public bool IsStoreAvailable(StoreId store) => _node._sim.Node(store).IsUp;
+
+        public Task<long> GetOracleTimestampAsync()
+        {
+            _node.FloorPrimings++;
+            return _node._sim.OracleTimestampAsync(_node.Store);
+        }
     }
 }
