@@ -370,9 +370,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public bool IsStoreAvailable(StoreId store) => !_downStores.Contains(store) && _stores.FindActiveSilo(store) is not null;
 
     /// <summary>Through this silo's oracle front-end, which coalesces concurrent callers (the grain is reentrant, so the core keeps running meanwhile).</summary>
-    public async Task<long> GetOracleTimestampAsync()
+    public async Task<long> GetOracleTimestampsAsync(int count)
     {
-        var batch = await GrainFactory.GetGrain<ITimestampOracleGrain>(ShardMapGrainKeys.Cluster).GetTimestampsAsync(1).ConfigureAwait(true);
+        var batch = await GrainFactory.GetGrain<ITimestampOracleGrain>(ShardMapGrainKeys.Cluster).GetTimestampsAsync(count).ConfigureAwait(true);
         return batch.First;
     }
 

@@ -29,10 +29,12 @@ public interface IReplicaHost
     bool IsStoreAvailable(StoreId store);
 
     /// <summary>
-    /// One timestamp from the cluster's timestamp oracle: larger than every timestamp it handed to anyone before this
-    /// call was made. A new leader of a user shard takes one before it serves transactional reads or stamps versions
-    /// (docs/transactions.md, "The read floor in the leader's memory"). Throws when the oracle cannot be reached in
-    /// time; the replica then answers its caller with a retryable error.
+    /// <paramref name="count"/> consecutive timestamps from the cluster's timestamp oracle, reserved for the caller;
+    /// returns the first. Each is larger than every timestamp the oracle handed to anyone before this call was made,
+    /// and the oracle hands none of them to anyone else. A leader of a user shard takes such a block before it serves
+    /// transactional reads or stamps versions, and stamps versions only inside blocks it holds (docs/transactions.md,
+    /// "The read floor in the leader's memory"). Throws when the oracle cannot be reached in time; the replica then
+    /// answers its caller with a retryable error.
     /// </summary>
-    Task<long> GetOracleTimestampAsync();
+    Task<long> GetOracleTimestampsAsync(int count);
 }

@@ -10,22 +10,30 @@ namespace NoKv.Replica.Core;
 /// read at T promises that no version the shard stamps itself (plain writes, one-phase commits) will ever get a
 /// timestamp at or below T. The leader keeps that promise without a Raft entry per read:
 /// <list type="number">
-/// <item>Priming. A leader takes one timestamp N from the oracle after it became leader of this term and epoch, and
-/// only then serves snapshot reads or proposes stamped commands; its floor starts at N. Every read an earlier leader
-/// (or, after a merge, the source shard) served was confirmed before this leader was elected (or before the merge
-/// applied), so its timestamp was issued before N was asked for and is below N.</item>
+/// <item>Priming. A leader reserves a block of timestamps from the oracle after it became leader of this term and
+/// epoch, and only then serves snapshot reads or proposes stamped commands; its floor starts at the block's first
+/// timestamp F. Every read an earlier leader (or, after a merge, the source shard) served was confirmed before this
+/// leader was elected (or before the merge applied), so its timestamp was issued before F was and is below F.</item>
 /// <item>Promise. A read at T raises the floor to T and, in the same step, notes the index of the last stamped
 /// proposal; it is served once that index and its read index are applied. Stamped proposals made before the promise
 /// are then visible to it; those made after carry the raised floor.</item>
 /// <item>Carrying. A stamped proposal goes right after a <see cref="TxnRaiseReadTsCommand"/> entry holding the floor
 /// (one per change of the floor, in the same append), so its apply stamps above every promise made before it was
 /// proposed, on every replica alike.</item>
+/// <item>Ceiling. A stamp must also stay below every timestamp the oracle issues after the write is acknowledged (a
+/// transaction that starts later must see it). The leader bounds the stamp each stamped proposal will get (its
+/// predicted stamp) and proposes it only while that bound is inside a block the oracle reserved for this leader
+/// (issued before the write, to nobody else); past the block's end it holds the proposal back and reserves another.</item>
 /// </list>
 /// Any change of term or epoch unprimes the floor. The controller group is exempt: it stamps its own rows without an
 /// oracle (it serves the oracle) and serves no snapshot reads.
 /// </summary>
 public sealed partial class ReplicaCore
 {
+    // Timestamps reserved per oracle call: stamps a leader may hand out before it asks again (fewer when reads raise
+    // the floor past the block, which makes the next stamped write ask again).
+    private const int StampBlock = 4096;
+
     private long _memFloor;
     private ulong _memFloorTerm;
     private long _memFloorEpoch;
@@ -35,10 +43,17 @@ public sealed partial class ReplicaCore
     // proposal (0: none yet).
     private long _memFloorProposed;
     private ulong _lastStampedIndex;
-    private Task<(NoKvErrorCode Code, string? Detail)?>? _priming;
 
-    /// <summary>Oracle round trips made to prime the floor (for tests and status).</summary>
-    public long ReadFloorPrimings { get; private set; }
+    // An upper bound of the stamp the last stamped proposal will get (and of every version the shard holds or will
+    // apply from entries proposed so far), and the last timestamp of the newest block the oracle reserved for this
+    // replica. Both only grow; they hold across terms (a reserved block stays issued).
+    private long _stampPredicted;
+    private long _stampCeiling;
+    private readonly List<ProposalWaiter> _stampHeld = new();
+    private Task<(NoKvErrorCode Code, string? Detail)?>? _oracleCall;
+
+    /// <summary>Oracle round trips made to prime the floor or reserve stamps (for tests and status).</summary>
+    public long OracleCalls { get; private set; }
 
     /// <summary>This leader's read floor: no snapshot above it was promised (0 when not primed or not leader).</summary>
     public long ReadFloor => IsReadFloorPrimed() ? _memFloor : 0;
@@ -57,7 +72,7 @@ public sealed partial class ReplicaCore
                 return (NoKvErrorCode.NotLeader, null);
             }
 
-            var failed = await (_priming ??= PrimeOnceAsync()).ConfigureAwait(true);
+            var failed = await (_oracleCall ??= ReserveStampsAsync()).ConfigureAwait(true);
             if (failed is not null)
             {
                 return failed;
@@ -98,39 +113,69 @@ public sealed partial class ReplicaCore
         }
     }
 
-    private async Task<(NoKvErrorCode Code, string? Detail)?> PrimeOnceAsync()
+    /// <summary>
+    /// One oracle call: reserves a block of timestamps, which primes the floor (when the term and epoch are still those
+    /// the call started in) and raises the stamp ceiling; then releases the stamped proposals held back for it.
+    /// </summary>
+    private async Task<(NoKvErrorCode Code, string? Detail)?> ReserveStampsAsync()
     {
+        (NoKvErrorCode Code, string? Detail)? failed = null;
+
+        // Never completes inline: the pump may start this while it walks its proposal inbox, which the end refills.
+        await Task.Yield();
         try
         {
             SyncReadFloorTerm();
             ulong term = _node.Term;
             long epoch = Descriptor.Epoch;
-            long ts;
+            long first;
             try
             {
-                ts = await _host.GetOracleTimestampAsync().ConfigureAwait(true);
-                ReadFloorPrimings++;
+                OracleCalls++;
+                first = await _host.GetOracleTimestampsAsync(StampBlock).ConfigureAwait(true);
             }
             catch (Exception e) when (e is NoKvException or TimeoutException or OperationCanceledException or InvalidOperationException)
             {
-                return (NoKvErrorCode.Timeout, $"replica {_name} could not take a timestamp from the oracle to start serving as leader: {e.Message}");
+                failed = (NoKvErrorCode.Timeout, $"replica {_name} could not reserve timestamps from the oracle: {e.Message}");
+                return failed;
             }
 
+            // Issued to this replica only, after everything issued before the call: stamps up to its end are below
+            // every timestamp anyone is handed later.
+            _stampCeiling = Math.Max(_stampCeiling, first + StampBlock - 1);
+            _stampPredicted = Math.Max(_stampPredicted, first);
             SyncReadFloorTerm();
             if (_node.Term == term && Descriptor.Epoch == epoch && _node.IsLeader)
             {
                 // Asked after this term and epoch began: above every read promised before them. The replicated floor
                 // (raised by earlier floor entries) is below it too, but costs nothing to include.
-                _memFloor = Math.Max(Math.Max(_memFloor, ts), _stateMachine.Floor.ReadTs);
+                _memFloor = Math.Max(Math.Max(_memFloor, first), _stateMachine.Floor.ReadTs);
                 _memFloorPrimed = true;
             }
 
-            // Otherwise the caller loops: a new term or epoch needs a timestamp asked for after it began.
+            // Otherwise the caller loops: a new term or epoch needs a block asked for after it began.
             return null;
         }
         finally
         {
-            _priming = null;
+            _oracleCall = null;
+            if (_stampHeld.Count > 0)
+            {
+                foreach (var held in _stampHeld)
+                {
+                    if (failed is { } error)
+                    {
+                        held.Complete(error.Code, false, 0);
+                    }
+                    else
+                    {
+                        _proposalInbox.Add(held);
+                    }
+                }
+
+                _stampHeld.Clear();
+                _ = PumpAsync();
+            }
         }
     }
 
@@ -151,8 +196,9 @@ public sealed partial class ReplicaCore
 
     /// <summary>
     /// Called by the pump for a stamped proposal, before it is proposed: refuses it if the floor is not primed for
-    /// this term and epoch (the caller retries, priming again), and proposes a floor entry first when the floor rose
-    /// since the last one. False when the proposal was answered here.
+    /// this term and epoch (the caller retries, priming again); holds it back while its stamp could pass the end of the
+    /// reserved block (it is proposed once the next block arrives); and proposes a floor entry first when the floor
+    /// rose since the last one. False when the proposal was answered or held here.
     /// </summary>
     private bool ProposeReadFloorBeforeStamped(ProposalWaiter waiter)
     {
@@ -164,6 +210,14 @@ public sealed partial class ReplicaCore
         if (!IsReadFloorPrimed())
         {
             waiter.Complete(_node.IsLeader ? NoKvErrorCode.ProposalDropped : NoKvErrorCode.NotLeader, false, 0);
+            return false;
+        }
+
+        long stamp = Math.Max(Math.Max(_stampPredicted, _memFloor), waiter.StampAtLeast) + 1;
+        if (stamp > _stampCeiling)
+        {
+            _stampHeld.Add(waiter);
+            _oracleCall ??= ReserveStampsAsync();
             return false;
         }
 
@@ -181,6 +235,8 @@ public sealed partial class ReplicaCore
             _memFloorProposed = _memFloor;
         }
 
+        // Its apply stamps max(floor, highest version, StampAtLeast) + 1, each term of which this bound covers.
+        _stampPredicted = stamp;
         return true;
     }
 }

@@ -165,6 +165,10 @@ public sealed partial class ReplicaCore
                     {
                         _lastStampedIndex = result.Index;
                     }
+                    else if (waiter.StampAtLeast > _stampPredicted)
+                    {
+                        _stampPredicted = waiter.StampAtLeast;
+                    }
 
                     if (_proposals.Remove(result.Index, out var displaced))
                     {

@@ -48,7 +48,8 @@ public sealed partial class ReplicaCore
                     return new TxnResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
                 }
 
-                var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped };
+                // A commit raises the shard's highest version to its commit timestamp, which later stamps build on.
+                var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.Commit => request.CommitTs, _ => 0 } };
                 var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
                 return waiter.Result is TxnResult result
                     ? ToResponse(result, Descriptor)

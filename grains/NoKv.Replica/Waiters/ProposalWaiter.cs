@@ -49,6 +49,12 @@ internal sealed class ProposalWaiter
     /// </summary>
     public bool Stamped { get; init; }
 
+    /// <summary>
+    /// A timestamp the command may raise the shard's highest version to (a commit's timestamp), or that its stamp must
+    /// exceed (a one-phase commit's start); 0 for none. The leader keeps its stamps inside oracle blocks it holds.
+    /// </summary>
+    public long StampAtLeast { get; init; }
+
     /// <summary>The command's richer answer (<see cref="StateMachine.ApplyOutcome.Result"/>), set before completion.</summary>
     public object? Result { get; set; }
 

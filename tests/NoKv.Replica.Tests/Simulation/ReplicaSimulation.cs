@@ -89,6 +89,9 @@ internal sealed class ReplicaSimulation
 
     public SimMerger Merger => _merger;
 
+    /// <summary>The value the owner of <paramref name="key"/> last had acknowledged (or read back) for it.</summary>
+    public long AcknowledgedValue(string key) => _clients.First(c => c.Keys.Contains(key)).Model(key);
+
     /// <summary>Every key a client owns.</summary>
     public IEnumerable<string> ClientKeys => _clients.SelectMany(c => c.Keys);
 
@@ -184,11 +187,13 @@ internal sealed class ReplicaSimulation
     public long OracleFailures { get; private set; }
 
     /// <summary>
-    /// The cluster's timestamp oracle as a replica or a client reaches it: after a network delay, a timestamp above
-    /// every one handed out before (the real oracle's format, wall milliseconds shifted left 18 bits); fails now and
-    /// then, and always for an isolated caller, as a call to an unreachable controller would.
+    /// The cluster's timestamp oracle as a replica or a client reaches it: after a network delay, <paramref name="count"/>
+    /// consecutive timestamps above every one handed out before; returns the first. Unlike the real oracle it never
+    /// jumps ahead with a wall clock, so timestamps issued close together differ by little (the real one behaves so
+    /// while it runs ahead of the clock after a leader change): a stamp that ran past what the oracle issued shows up
+    /// as a real-time violation. Fails now and then, and always for an isolated caller.
     /// </summary>
-    public async Task<long> OracleTimestampAsync(StoreId? caller)
+    public async Task<long> OracleTimestampsAsync(StoreId? caller, int count)
     {
         await Delay(1 + Random.Next(Options.MaxDelayMs));
         if ((caller is { } store && Network.IsIsolated(store)) || (_faultsOn && Random.NextDouble() < Options.DropRate))
@@ -198,8 +203,9 @@ internal sealed class ReplicaSimulation
             throw new TimeoutException("the simulated oracle did not answer");
         }
 
-        LastOracleTimestamp = Math.Max(LastOracleTimestamp + 1, (1_700_000_000_000 + Now) << 18);
-        return LastOracleTimestamp;
+        long first = Math.Max(LastOracleTimestamp + 1, 1_700_000_000_000L << 18);
+        LastOracleTimestamp = first + count - 1;
+        return first;
     }
 
     /// <summary>A virtual-time delay for simulated clients.</summary>
@@ -292,7 +298,7 @@ internal sealed class ReplicaSimulation
 
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
-            string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.FloorPrimings)} floor primings, {OracleFailures} oracle failures";
+            string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
             return $"seed {Seed}{timestamps}{snapshots}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
         }

@@ -44,8 +44,8 @@ internal sealed class SimNode
 
     public int Restarts { get; private set; }
 
-    /// <summary>Oracle calls this store's replicas made to prime a leader's read floor.</summary>
-    public long FloorPrimings { get; private set; }
+    /// <summary>Oracle calls this store's replicas made (priming a leader's read floor, reserving stamps).</summary>
+    public long OracleCalls { get; private set; }
 
     public Database Database => _db ?? throw new InvalidOperationException($"store {Store} is down");
 
@@ -195,10 +195,10 @@ internal sealed class SimNode
 
         public bool IsStoreAvailable(StoreId store) => _node._sim.Node(store).IsUp;
 
-        public Task<long> GetOracleTimestampAsync()
+        public Task<long> GetOracleTimestampsAsync(int count)
         {
-            _node.FloorPrimings++;
-            return _node._sim.OracleTimestampAsync(_node.Store);
+            _node.OracleCalls++;
+            return _node._sim.OracleTimestampsAsync(_node.Store, count);
         }
     }
 }

@@ -12,7 +12,8 @@ namespace NoKv.Replica.Tests.Simulation;
 /// a snapshot, once served, never changes. Every served (key, T, value) is read again at T later, during the faults
 /// now and then and all of them after the quiet period; a different value means a version landed at or below T after
 /// a read at T was served: the promise of the leader's in-memory read floor was broken (across a leader change, a
-/// crash, a split or a merge).
+/// crash, a split or a merge). Also real-time order: a write its owner had acknowledged before T was asked for must be
+/// in the snapshot at T (its stamp must not run past what the oracle issued before the acknowledgement).
 /// </summary>
 internal sealed class SimSnapshotReader
 {
@@ -48,12 +49,13 @@ internal sealed class SimSnapshotReader
             else
             {
                 var key = keys[_sim.Random.Next(keys.Length)];
+                long acknowledged = _sim.AcknowledgedValue(key);
                 long? ts = null;
                 while (ts is null && _sim.Now < untilMs + OperationBudgetMs)
                 {
                     try
                     {
-                        ts = await _sim.OracleTimestampAsync(null);
+                        ts = await _sim.OracleTimestampsAsync(null, 1);
                     }
                     catch (TimeoutException)
                     {
@@ -64,6 +66,11 @@ internal sealed class SimSnapshotReader
                 {
                     Reads++;
                     _served.Add((key, t, read.Value));
+                    long seen = read.Value is null ? 0 : long.Parse(read.Value, CultureInfo.InvariantCulture);
+                    if (seen < acknowledged)
+                    {
+                        _sim.Violation($"snapshot reader {_id}: {key} at {t} read {seen}, but its owner had {acknowledged} acknowledged before the timestamp was asked for: a stamp ran past the oracle");
+                    }
                 }
             }
 
