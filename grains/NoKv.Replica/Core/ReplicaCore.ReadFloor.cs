@@ -21,9 +21,9 @@ namespace NoKv.Replica.Core;
 /// (one per change of the floor, in the same append), so its apply stamps above every promise made before it was
 /// proposed, on every replica alike.</item>
 /// <item>Ceiling. A stamp must also stay below every timestamp the oracle issues after the write is acknowledged (a
-/// transaction that starts later must see it). The leader bounds the stamp each stamped proposal will get (its
-/// predicted stamp) and proposes it only while that bound is inside a block the oracle reserved for this leader
-/// (issued before the write, to nobody else); past the block's end it holds the proposal back and reserves another.</item>
+/// transaction that starts later must see it). The leader bounds the stamp each stamped proposal will get and
+/// acknowledges it only once that bound is inside a block the oracle reserved for this leader (issued to nobody
+/// else); when it is past the newest block's end, it reserves another after the apply before answering.</item>
 /// </list>
 /// Any change of term or epoch unprimes the floor. The controller group is exempt: it stamps its own rows without an
 /// oracle (it serves the oracle) and serves no snapshot reads.
@@ -49,7 +49,6 @@ public sealed partial class ReplicaCore
     // replica. Both only grow; they hold across terms (a reserved block stays issued).
     private long _stampPredicted;
     private long _stampCeiling;
-    private readonly List<ProposalWaiter> _stampHeld = new();
     private Task<(NoKvErrorCode Code, string? Detail)?>? _oracleCall;
 
     /// <summary>Oracle round trips made to prime the floor or reserve stamps (for tests and status).</summary>
@@ -119,10 +118,6 @@ public sealed partial class ReplicaCore
     /// </summary>
     private async Task<(NoKvErrorCode Code, string? Detail)?> ReserveStampsAsync()
     {
-        (NoKvErrorCode Code, string? Detail)? failed = null;
-
-        // Never completes inline: the pump may start this while it walks its proposal inbox, which the end refills.
-        await Task.Yield();
         try
         {
             SyncReadFloorTerm();
@@ -136,8 +131,7 @@ public sealed partial class ReplicaCore
             }
             catch (Exception e) when (e is NoKvException or TimeoutException or OperationCanceledException or InvalidOperationException)
             {
-                failed = (NoKvErrorCode.Timeout, $"replica {_name} could not reserve timestamps from the oracle: {e.Message}");
-                return failed;
+                return (NoKvErrorCode.Timeout, $"replica {_name} could not reserve timestamps from the oracle: {e.Message}");
             }
 
             // Issued to this replica only, after everything issued before the call: stamps up to its end are below
@@ -159,24 +153,33 @@ public sealed partial class ReplicaCore
         finally
         {
             _oracleCall = null;
-            if (_stampHeld.Count > 0)
-            {
-                foreach (var held in _stampHeld)
-                {
-                    if (failed is { } error)
-                    {
-                        held.Complete(error.Code, false, 0);
-                    }
-                    else
-                    {
-                        _proposalInbox.Add(held);
-                    }
-                }
+        }
+    }
 
-                _stampHeld.Clear();
-                _ = PumpAsync();
+    /// <summary>
+    /// Waits until the oracle has issued a timestamp at or above <paramref name="stampBound"/> (a block reserved for this
+    /// replica reaches it), so that every timestamp issued after this returns is above the stamp: called after a
+    /// stamped write applied and before it is acknowledged. Null when done, else the error to answer (the write is
+    /// applied; the client's retry with its session gets the recorded outcome and waits here again).
+    /// </summary>
+    private async Task<(NoKvErrorCode Code, string? Detail)?> WaitStampIssuedAsync(long stampBound)
+    {
+        for (int attempt = 0; stampBound > _stampCeiling; attempt++)
+        {
+            if (attempt == 3)
+            {
+                return (NoKvErrorCode.Timeout, $"replica {_name}: the oracle reserved no block reaching timestamp {stampBound}");
+            }
+
+            // A call already in flight may have started before the apply: any block it returns is issued before this
+            // write is acknowledged, which is all that counts; if it ends short, the loop asks again.
+            if (await (_oracleCall ??= ReserveStampsAsync()).ConfigureAwait(true) is { } failed)
+            {
+                return failed;
             }
         }
+
+        return null;
     }
 
     /// <summary>
@@ -196,9 +199,8 @@ public sealed partial class ReplicaCore
 
     /// <summary>
     /// Called by the pump for a stamped proposal, before it is proposed: refuses it if the floor is not primed for
-    /// this term and epoch (the caller retries, priming again); holds it back while its stamp could pass the end of the
-    /// reserved block (it is proposed once the next block arrives); and proposes a floor entry first when the floor
-    /// rose since the last one. False when the proposal was answered or held here.
+    /// this term and epoch (the caller retries, priming again), proposes a floor entry first when the floor rose since
+    /// the last one, and sets the bound of the stamp its apply will give. False when the proposal was answered here.
     /// </summary>
     private bool ProposeReadFloorBeforeStamped(ProposalWaiter waiter)
     {
@@ -210,14 +212,6 @@ public sealed partial class ReplicaCore
         if (!IsReadFloorPrimed())
         {
             waiter.Complete(_node.IsLeader ? NoKvErrorCode.ProposalDropped : NoKvErrorCode.NotLeader, false, 0);
-            return false;
-        }
-
-        long stamp = Math.Max(Math.Max(_stampPredicted, _memFloor), waiter.StampAtLeast) + 1;
-        if (stamp > _stampCeiling)
-        {
-            _stampHeld.Add(waiter);
-            _oracleCall ??= ReserveStampsAsync();
             return false;
         }
 
@@ -236,7 +230,8 @@ public sealed partial class ReplicaCore
         }
 
         // Its apply stamps max(floor, highest version, StampAtLeast) + 1, each term of which this bound covers.
-        _stampPredicted = stamp;
+        _stampPredicted = Math.Max(Math.Max(_stampPredicted, _memFloor), waiter.StampAtLeast) + 1;
+        waiter.StampBound = _stampPredicted;
         return true;
     }
 }

@@ -51,6 +51,12 @@ public sealed partial class ReplicaCore
                 // A commit raises the shard's highest version to its commit timestamp, which later stamps build on.
                 var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.Commit => request.CommitTs, _ => 0 } };
                 var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
+                if (stamped && response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
+                {
+                    // Committed, but not yet below what the oracle issued: the retry finds it committed and waits again.
+                    return new TxnResponse { Code = unconfirmed.Code, Detail = unconfirmed.Detail, CurrentEpoch = Descriptor.Epoch };
+                }
+
                 return waiter.Result is TxnResult result
                     ? ToResponse(result, Descriptor)
                     : new TxnResponse { Code = response.Code == NoKvErrorCode.Ok ? NoKvErrorCode.ProposalDropped : response.Code, Detail = response.Detail, LeaderHint = response.LeaderHint, CurrentEpoch = response.CurrentEpoch };

@@ -240,7 +240,13 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var response = await ProposeAndWaitAsync(new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true }, cancellationToken).ConfigureAwait(true);
+        var waiter = new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true };
+        var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
+        if (response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
+        {
+            response = new WriteResponse { Code = unconfirmed.Code, Detail = unconfirmed.Detail, CurrentEpoch = Descriptor.Epoch };
+        }
+
         return Answered(RequestKind.Write, started, activity, response, request.Key.Length + (request.Value?.Length ?? 0));
     }
 

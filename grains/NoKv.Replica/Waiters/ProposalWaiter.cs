@@ -55,6 +55,9 @@ internal sealed class ProposalWaiter
     /// </summary>
     public long StampAtLeast { get; init; }
 
+    /// <summary>For a stamped proposal, set when proposed: at least the stamp its apply gives (0 until then).</summary>
+    public long StampBound { get; set; }
+
     /// <summary>The command's richer answer (<see cref="StateMachine.ApplyOutcome.Result"/>), set before completion.</summary>
     public object? Result { get; set; }
 
