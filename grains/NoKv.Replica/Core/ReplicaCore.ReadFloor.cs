@@ -1,6 +1,8 @@
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
 using NoKv.Replica.Commands.Txn;
+using NoKv.Replica.StateMachine;
 using NoKv.Replica.Waiters;
 
 namespace NoKv.Replica.Core;
@@ -14,9 +16,10 @@ namespace NoKv.Replica.Core;
 /// epoch, and only then serves snapshot reads or proposes stamped commands; its floor starts at the block's first
 /// timestamp F. Every read an earlier leader (or, after a merge, the source shard) served was confirmed before this
 /// leader was elected (or before the merge applied), so its timestamp was issued before F was and is below F.</item>
-/// <item>Promise. A read at T raises the floor to T and, in the same step, notes the index of the last stamped
-/// proposal; it is served once that index and its read index are applied. Stamped proposals made before the promise
-/// are then visible to it; those made after carry the raised floor.</item>
+/// <item>Promise. A read at T raises the floor to T and, in the same step, notes the highest log index of the stamped
+/// proposals not yet applied that write a key it reads; it is served once that index and its read index are applied.
+/// Stamped proposals of its keys made before the promise are then visible to it; those made after carry the raised
+/// floor.</item>
 /// <item>Carrying. A stamped proposal goes right after a <see cref="TxnRaiseReadTsCommand"/> entry holding the floor
 /// (one per change of the floor, in the same append), so its apply stamps above every promise made before it was
 /// proposed, on every replica alike.</item>
@@ -39,10 +42,13 @@ public sealed partial class ReplicaCore
     private long _memFloorEpoch;
     private bool _memFloorPrimed;
 
-    // The highest floor a floor entry proposed in _memFloorTerm carries, and the log index of that term's last stamped
-    // proposal (0: none yet).
+    // The highest floor a floor entry proposed in _memFloorTerm carries.
     private long _memFloorProposed;
-    private ulong _lastStampedIndex;
+
+    // Stamped proposals of _memFloorTerm not yet applied: per key the highest log index of one that writes it, and the
+    // same pairs in proposal order (to forget them as they apply). A snapshot read waits only for those of its keys.
+    private readonly Dictionary<byte[], ulong> _stampedPending = new(ByteArrayComparer.Instance);
+    private readonly Queue<(ulong Index, byte[] Key)> _stampedOrder = new();
 
     // An upper bound of the stamp the last stamped proposal will get (and of every version the shard holds or will
     // apply from entries proposed so far), and the last timestamp of the newest block the oracle reserved for this
@@ -101,7 +107,8 @@ public sealed partial class ReplicaCore
             _memFloorEpoch = Descriptor.Epoch;
             _memFloorPrimed = false;
             _memFloorProposed = 0;
-            _lastStampedIndex = 0;
+            _stampedPending.Clear();
+            _stampedOrder.Clear();
         }
         else if (_memFloorEpoch != Descriptor.Epoch)
         {
@@ -184,17 +191,73 @@ public sealed partial class ReplicaCore
 
     /// <summary>
     /// Promises that nothing this shard stamps from now on lands at or below <paramref name="ts"/>; returns the log
-    /// index the read must see applied (the last stamped proposal, which may carry a lower floor).
+    /// index the read must see applied (the newest unapplied stamped proposal of a key <paramref name="request"/> reads,
+    /// which may carry a lower floor; 0 for none).
     /// REQUIRES: the floor is primed (checked by the caller without an await since).
     /// </summary>
-    private ulong PromiseReadFloor(long ts)
+    private ulong PromiseReadFloor(long ts, TxnRequest request)
     {
         if (ts > _memFloor)
         {
             _memFloor = ts;
         }
 
-        return _lastStampedIndex;
+        ForgetAppliedStamped();
+        if (_stampedPending.Count == 0)
+        {
+            return 0;
+        }
+
+        ulong index = 0;
+        foreach (var key in request.Op == TxnOp.Get ? [request.Key!] : request.Op == TxnOp.Validate ? request.Keys ?? [] : [])
+        {
+            if (_stampedPending.TryGetValue(key, out var pending) && pending > index)
+            {
+                index = pending;
+            }
+        }
+
+        TxnKeyRange[] ranges = request.Op switch
+        {
+            TxnOp.Scan => [new TxnKeyRange(request.Key!, request.End ?? [])],
+            TxnOp.Validate => request.Ranges ?? [],
+            _ => [],
+        };
+        if (ranges.Length > 0)
+        {
+            foreach (var (key, pending) in _stampedPending)
+            {
+                if (pending > index && Array.Exists(ranges, r => key.AsSpan().SequenceCompareTo(r.Start) >= 0 && (r.End.Length == 0 || key.AsSpan().SequenceCompareTo(r.End) < 0)))
+                {
+                    index = pending;
+                }
+            }
+        }
+
+        return index;
+    }
+
+    /// <summary>Records an accepted stamped proposal at <paramref name="index"/> under the keys it writes.</summary>
+    private void TrackStamped(ProposalWaiter waiter, ulong index)
+    {
+        foreach (var key in waiter.StampedKeys ?? [])
+        {
+            _stampedPending[key] = index;
+            _stampedOrder.Enqueue((index, key));
+        }
+    }
+
+    private void ForgetAppliedStamped()
+    {
+        ulong applied = _stateMachine.AppliedIndex;
+        while (_stampedOrder.TryPeek(out var head) && head.Index <= applied)
+        {
+            _stampedOrder.Dequeue();
+            if (_stampedPending.TryGetValue(head.Key, out var index) && index == head.Index)
+            {
+                _stampedPending.Remove(head.Key);
+            }
+        }
     }
 
     /// <summary>

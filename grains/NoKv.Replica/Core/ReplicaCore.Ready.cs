@@ -163,7 +163,7 @@ public sealed partial class ReplicaCore
                     waiter.Term = result.Term;
                     if (waiter.Stamped)
                     {
-                        _lastStampedIndex = result.Index;
+                        TrackStamped(waiter, result.Index);
                     }
                     else if (waiter.StampAtLeast > _stampPredicted)
                     {

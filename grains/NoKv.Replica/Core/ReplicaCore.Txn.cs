@@ -49,7 +49,7 @@ public sealed partial class ReplicaCore
                 }
 
                 // A commit raises the shard's highest version to its commit timestamp, which later stamps build on.
-                var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.Commit => request.CommitTs, _ => 0 } };
+                var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampedKeys = stamped ? Array.ConvertAll(request.Mutations!, m => m.Key) : null, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.Commit => request.CommitTs, _ => 0 } };
                 var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
                 if (stamped && response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
                 {
@@ -80,7 +80,7 @@ public sealed partial class ReplicaCore
         // From here to the read index request nothing awaits: the promise and the stamped proposals it must wait for
         // are taken in one step (see PromiseReadFloor).
         ulong term = _node.Term;
-        ulong mustApply = PromiseReadFloor(readTs);
+        ulong mustApply = PromiseReadFloor(readTs, request);
         var ready = await WaitReadableAsync(NoKv.Abstractions.Requests.ReadConsistency.Linearizable, TimeSpan.Zero, cancellationToken, mustApply).ConfigureAwait(true);
         if (ready != NoKvErrorCode.Ok)
         {

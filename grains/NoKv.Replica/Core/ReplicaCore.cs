@@ -240,7 +240,7 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var waiter = new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true };
+        var waiter = new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true, StampedKeys = [request.Key] };
         var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
         if (response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
         {

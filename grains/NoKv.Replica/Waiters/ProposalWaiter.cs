@@ -55,6 +55,9 @@ internal sealed class ProposalWaiter
     /// </summary>
     public long StampAtLeast { get; init; }
 
+    /// <summary>The keys a stamped proposal writes (a snapshot read of one of them waits until it applied).</summary>
+    public byte[][]? StampedKeys { get; init; }
+
     /// <summary>For a stamped proposal, set when proposed: at least the stamp its apply gives (0 until then).</summary>
     public long StampBound { get; set; }
 
