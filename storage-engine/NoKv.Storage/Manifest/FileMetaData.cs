@@ -39,6 +39,12 @@ internal sealed class FileMetaData
 
     public RangeTombstone[] RangeTombstones { get; init; } = [];
 
+    /// <summary>
+    /// Numbers of the value files this table's pointer entries point into, ascending and distinct (empty when it
+    /// holds no pointer). Set once, before the file enters any version; what keeps those value files alive.
+    /// </summary>
+    public ulong[] ValueFiles { get; set; } = [];
+
     /// <summary>Set while a compaction has this file among its inputs. Guarded by the database's compaction lock.</summary>
     public bool BeingCompacted { get; set; }
 
