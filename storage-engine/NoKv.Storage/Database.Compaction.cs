@@ -236,6 +236,7 @@ public sealed partial class Database
         }
 
         List<FileMetaData> outputs = WriteCompactionOutputs(plan, edit);
+        Interlocked.Add(ref _valueFilesCreated, edit.NewValueFiles.Count);
         long written = ValueFileBytes(edit.NewValueFiles);
         foreach (FileMetaData f in outputs)
         {
@@ -368,6 +369,7 @@ public sealed partial class Database
                     _valueFiles.Read(p, relocated);
                     value = relocated.AsSpan(0, p.Size);
                     edit.AddValueFileGarbage(p.FileNumber, 1, p.Size);
+                    Interlocked.Add(ref _valueBytesRelocated, p.Size);
                     kind = ValueKind.Value;
                 }
 

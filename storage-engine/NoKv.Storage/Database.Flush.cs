@@ -15,6 +15,10 @@ public sealed partial class Database
 {
     private long _flushesCompleted;
 
+    // Value log counters (StorageStatistics).
+    private long _valueFilesCreated;
+    private long _valueBytesRelocated;
+
     /// <summary>Writes the current memtable to a level-0 table and waits until it is durable in the manifest.</summary>
     public void Flush()
     {
@@ -94,6 +98,7 @@ public sealed partial class Database
         FileMetaData? file = WriteLevel0Table(imm, valueFiles);
         var edit = new VersionEdit();
         edit.NewValueFiles.AddRange(valueFiles);
+        Interlocked.Add(ref _valueFilesCreated, valueFiles.Count);
         if (file is not null)
         {
             _fs.SyncDirectory(Path);
