@@ -356,7 +356,7 @@ public sealed partial class Database
                     if (collecting is null || !collecting.Contains(p.FileNumber))
                     {
                         current.Add(key, value);
-                        current.NoteValueFile(p.FileNumber);
+                        current.NoteValueFile(p.FileNumber, p.Size);
                         goto added;
                     }
 
@@ -378,7 +378,7 @@ public sealed partial class Database
                     separator ??= NewValueSeparator();
                     ReadOnlySpan<byte> pointer = separator.Add(InternalKey.UserKey(key), value, out ValuePointer p);
                     current.Add(PointerKey(key, ref pointerKey), pointer);
-                    current.NoteValueFile(p.FileNumber);
+                    current.NoteValueFile(p.FileNumber, p.Size);
                 }
                 else if (InternalKey.KindOf(key) == ValueKind.ValuePointer)
                 {

@@ -196,7 +196,7 @@ public sealed partial class Database
                         separator ??= NewValueSeparator();
                         ReadOnlySpan<byte> pointer = separator.Add(InternalKey.UserKey(it.Key), value, out ValuePointer p);
                         writer.Add(PointerKey(it.Key, ref pointerKey), pointer);
-                        writer.NoteValueFile(p.FileNumber);
+                        writer.NoteValueFile(p.FileNumber, p.Size);
                     }
                     else
                     {

@@ -31,6 +31,7 @@ internal sealed class TableFileWriter
 
     // Value files the table's pointer entries point into (usually one or a few: a sorted list stays small).
     private List<ulong>? _valueFiles;
+    private long _separatedBytes;
 
     /// <param name="bytesPerSync">Start writeback every this many bytes; 0 only syncs at <see cref="Finish"/>.</param>
     /// <param name="limiter">Paces the bytes written (background work only); null writes at full speed.</param>
@@ -78,9 +79,10 @@ internal sealed class TableFileWriter
         }
     }
 
-    /// <summary>Records that an entry added to the table points into value file <paramref name="number"/>.</summary>
-    public void NoteValueFile(ulong number)
+    /// <summary>Records that an entry added to the table points to a value of <paramref name="size"/> bytes in value file <paramref name="number"/>.</summary>
+    public void NoteValueFile(ulong number, int size)
     {
+        _separatedBytes += size;
         _valueFiles ??= [];
         int i = _valueFiles.BinarySearch(number);
         if (i < 0)
@@ -107,6 +109,7 @@ internal sealed class TableFileWriter
             if (_valueFiles is not null)
             {
                 file.ValueFiles = [.. _valueFiles];
+                file.SeparatedValueBytes = _separatedBytes;
             }
 
             return file;

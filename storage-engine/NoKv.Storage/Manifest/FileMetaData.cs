@@ -45,6 +45,9 @@ internal sealed class FileMetaData
     /// </summary>
     public ulong[] ValueFiles { get; set; } = [];
 
+    /// <summary>Sum of the sizes of the values this table's pointers point to (what the table stands for on disk beyond <see cref="Size"/>).</summary>
+    public long SeparatedValueBytes { get; set; }
+
     /// <summary>Set while a compaction has this file among its inputs. Guarded by the database's compaction lock.</summary>
     public bool BeingCompacted { get; set; }
 

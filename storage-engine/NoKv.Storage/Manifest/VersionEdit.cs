@@ -22,7 +22,7 @@ namespace NoKv.Storage.Manifest;
 ///                   garbageEntries:varint64 garbageBytes:varint64
 /// ValueFileGarbage(9) number:varint64 entries:varint64 bytes:varint64   (added to the file's garbage)
 /// DeletedValueFile(10) number:varint64
-/// TableValueFiles(11) table:varint64 count:varint32 valueFile:varint64*  (right after that table's NewFile)
+/// TableValueFiles(11) table:varint64 valueBytes:varint64 count:varint32 valueFile:varint64*  (right after that table's NewFile)
 /// </code>
 /// Tags are never renumbered; an unknown tag is corruption (a newer format this build cannot read).
 /// </remarks>
@@ -152,6 +152,7 @@ internal sealed class VersionEdit
             {
                 w.Varint32((uint)VersionEditTag.TableValueFiles);
                 w.Varint64(f.Number);
+                w.Varint64((ulong)f.SeparatedValueBytes);
                 w.Varint32((uint)f.ValueFiles.Length);
                 foreach (ulong v in f.ValueFiles)
                 {
@@ -277,8 +278,9 @@ internal sealed class VersionEdit
                 case VersionEditTag.TableValueFiles:
                     {
                         ulong table = r.Varint64();
+                        long valueBytes = (long)r.Varint64();
                         uint count = r.Varint32();
-                        if (r.Failed || lastNewFile is null || lastNewFile.Number != table || count == 0 || count > data.Length)
+                        if (r.Failed || valueBytes < 0 || lastNewFile is null || lastNewFile.Number != table || count == 0 || count > data.Length)
                         {
                             throw new CorruptionException(path, offset, "Manifest record: value-file references that do not follow their table's new-file field.");
                         }
@@ -294,6 +296,7 @@ internal sealed class VersionEdit
                         }
 
                         lastNewFile.ValueFiles = numbers;
+                        lastNewFile.SeparatedValueBytes = valueBytes;
                         break;
                     }
 
