@@ -235,8 +235,7 @@ public sealed partial class Database
             return;
         }
 
-        List<FileMetaData> outputs = WriteCompactionOutputs(plan, edit);
-        Interlocked.Add(ref _valueFilesCreated, edit.NewValueFiles.Count);
+        List<FileMetaData> outputs = WriteCompactionOutputs(plan, edit, out long relocated);
         long written = ValueFileBytes(edit.NewValueFiles);
         foreach (FileMetaData f in outputs)
         {
@@ -250,6 +249,8 @@ public sealed partial class Database
         }
 
         InstallCompaction(edit);
+        Interlocked.Add(ref _valueFilesCreated, edit.NewValueFiles.Count);
+        Interlocked.Add(ref _valueBytesRelocated, relocated);
         _counters.AddCompaction(written, Stopwatch.GetElapsedTime(t0));
     }
 
@@ -276,8 +277,9 @@ public sealed partial class Database
     /// (to a new value file, or inline when the value log is now off); every other pointer is copied as it is. Each
     /// dropped or relocated pointer counts as garbage of its file in <paramref name="edit"/>.
     /// </para>
-    private List<FileMetaData> WriteCompactionOutputs(CompactionPlan plan, VersionEdit edit)
+    private List<FileMetaData> WriteCompactionOutputs(CompactionPlan plan, VersionEdit edit, out long relocatedBytes)
     {
+        relocatedBytes = 0;
         Version v = _versions.Current;
         HashSet<ulong>? collecting = ValueFilesToCollect(v);
         int minSeparated = _options.ValueLogMinValueBytes;
@@ -369,7 +371,7 @@ public sealed partial class Database
                     _valueFiles.Read(p, relocated);
                     value = relocated.AsSpan(0, p.Size);
                     edit.AddValueFileGarbage(p.FileNumber, 1, p.Size);
-                    Interlocked.Add(ref _valueBytesRelocated, p.Size);
+                    relocatedBytes += p.Size;
                     kind = ValueKind.Value;
                 }
 
