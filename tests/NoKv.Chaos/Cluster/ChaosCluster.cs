@@ -23,9 +23,13 @@ public sealed class ChaosCluster : IAsyncDisposable
     private const int SiloPort = 11111;
     private const int GatewayPort = 30000;
 
+    /// <summary>The silo's exit code for a store whose disk is full or failing (StartupError.StorageFailed).</summary>
+    private const int DiskFullExitCode = 6;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _unexpectedExits = new();
+    private int _diskFullExits;
     private readonly TextWriter _log;
     private readonly bool _keep;
     private Task? _supervisor;
@@ -202,6 +206,9 @@ public sealed class ChaosCluster : IAsyncDisposable
 
         return leaders;
     }
+
+    /// <summary>Exits with code 6 (the store's disk was full: the silo leaves by design and its supervisor restarts it), not counted as unexpected.</summary>
+    public int DiskFullExits => Volatile.Read(ref _diskFullExits);
 
     /// <summary>SIGKILL; the supervisor leaves the store down until <see cref="RestartAsync"/>.</summary>
     public Task KillAsync(int store) => UnderGateAsync(async () =>
@@ -396,9 +403,16 @@ public sealed class ChaosCluster : IAsyncDisposable
                 }
 
                 string what = $"{DateTime.UtcNow:HH:mm:ss.fff} store {node.Store} exited with code {code} (incarnation {node.Incarnations}): {LastMeaningfulLine(node)}";
-                lock (_unexpectedExits)
+                if (code == DiskFullExitCode)
                 {
-                    _unexpectedExits.Add(what);
+                    Interlocked.Increment(ref _diskFullExits);
+                }
+                else
+                {
+                    lock (_unexpectedExits)
+                    {
+                        _unexpectedExits.Add(what);
+                    }
                 }
 
                 _log.WriteLine($"[chaos] {what}; restarting in {backoff[node.Store].TotalSeconds:F0} s");

@@ -38,7 +38,8 @@ public static class ReportPrinter
         }
 
         int exits = runs.Sum(r => r.UnexpectedExits.Count);
-        output.WriteLine($"  silo exits the harness did not cause: {exits}");
+        int diskFull = runs.Sum(r => r.DiskFullExits);
+        output.WriteLine($"  silo exits the harness did not cause: {exits}{(diskFull > 0 ? $" (besides {diskFull} on a full disk, exit code 6, by design)" : "")}");
         foreach (var exit in runs.SelectMany(r => r.UnexpectedExits).Take(10))
         {
             output.WriteLine($"    {exit}");
