@@ -41,6 +41,7 @@ public static class ChaosRun
             log.WriteLine($"[chaos] cluster serving after {total.Elapsed.TotalSeconds:F1} s; {keys.Keys.Length} keys over {keys.ShardIds.Length} shards");
 
             var clock = new RunClock();
+            var workloadStartUtc = DateTime.UtcNow;
             var workload = new ClosedLoopWorkload(clock, kvs, keys, options.WorkersPerShard, seed);
             var injector = new FaultInjector(cluster, clock, options, random, admin, log, environment.AvailableFaults, keys.ShardIds.Length);
             using (var stop = new CancellationTokenSource(options.Duration))
@@ -49,6 +50,7 @@ public static class ChaosRun
             }
 
             long workloadEnd = clock.Now;
+            int elections = Diagnostics.SiloLogScan.LeadersElected(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow);
             await cluster.HealAllAsync();
             foreach (var host in hosts)
             {
@@ -98,6 +100,7 @@ public static class ChaosRun
                 UnreadKeys = unread,
                 UnexpectedExits = cluster.UnexpectedExits.ToList(),
                 DiskFullExits = cluster.DiskFullExits,
+                Elections = elections,
                 Failures = workload.Failures.ToDictionary(f => f.Key, f => f.Value),
                 SkippedFaults = environment.Skipped.ToList(),
             };

@@ -58,6 +58,9 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     public bool KeepData { get; set; }
 
+    /// <summary>The clients' attempt timeout, or null for the SDK's default.</summary>
+    public TimeSpan? AttemptTimeout { get; init; }
+
     /// <summary>Exits of silos the harness did not cause, in order (each was restarted by the supervisor).</summary>
     public IReadOnlyList<string> UnexpectedExits
     {
@@ -76,7 +79,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         string root = Directory.CreateTempSubdirectory($"nokv-chaos-{Environment.ProcessId}-{run}-").FullName;
         string clusterId = $"chaos-{Environment.ProcessId}-{run}";
         var lab = useNetns ? await NetworkLab.CreateAsync(options.Silos) : null;
-        var cluster = new ChaosCluster(root, clusterId, lab, log, options.KeepData);
+        var cluster = new ChaosCluster(root, clusterId, lab, log, options.KeepData) { AttemptTimeout = options.AttemptTimeoutMs is int ms ? TimeSpan.FromMilliseconds(ms) : null };
         try
         {
             if (useTmpfs)
@@ -105,6 +108,20 @@ public sealed class ChaosCluster : IAsyncDisposable
                     "--Replicas:SnapshotEntries", Text(options.SnapshotEntries),
                     "--Resp:Enabled", "false",
                 };
+                if (options.TickMs is int tick)
+                {
+                    arguments.AddRange(["--Replicas:TickInterval", TimeSpan.FromMilliseconds(tick).ToString("c", CultureInfo.InvariantCulture)]);
+                }
+
+                if (options.ElectionTicks is int election)
+                {
+                    arguments.AddRange(["--Replicas:ElectionTicks", Text(election)]);
+                }
+
+                if (options.HeartbeatTicks is int heartbeat)
+                {
+                    arguments.AddRange(["--Replicas:HeartbeatTicks", Text(heartbeat)]);
+                }
                 for (int i = 0; i < options.Silos; i++)
                 {
                     arguments.Add($"--Layout:Stores:{Text(i)}");
@@ -170,7 +187,11 @@ public sealed class ChaosCluster : IAsyncDisposable
                     o.ServiceId = ClusterId;
                 });
             });
-            builder.Services.AddNoKvClient(o => o.OperationTimeout = operationTimeout);
+            builder.Services.AddNoKvClient(o =>
+            {
+                o.OperationTimeout = operationTimeout;
+                o.AttemptTimeout = AttemptTimeout ?? o.AttemptTimeout;
+            });
             var host = builder.Build();
             try
             {
