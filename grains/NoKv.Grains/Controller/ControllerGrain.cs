@@ -29,6 +29,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly ILogger<ControllerGrain> _logger;
     private readonly StoreId[] _groupStores;
     private readonly SplitOperation _splits;
+    private readonly MergeOperation _merges;
 
     // Operations this activation is running, so the periodic resume does not start a second copy of them.
     private readonly HashSet<long> _running = new();
@@ -51,6 +52,23 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var moves = new ReplicaMoveOptions { StepTimeout = _options.OperationStepTimeout, TransferTimeout = _options.LeaderTransferTimeout };
         _operations = new OperationLoop(_group, new GrainReplicaAdmin(grains, _options.AttemptTimeout, _options.OperationTimeout), moves, _options.MaxOperations);
         _splits = new SplitOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout));
+        _merges = new MergeOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout), _options.OperationStepTimeout);
+    }
+
+    public async Task<MergeOutcome> MergeShardsAsync(ShardId source, ShardId target)
+    {
+        await _liveness.EnsureSeededAsync().ConfigureAwait(true);
+        long operation = 0;
+        try
+        {
+            var outcome = await _merges.MergeAsync(source, target, id => _running.Add(operation = id)).ConfigureAwait(true);
+            LogMerged(source.Value, outcome.Merged.ToString());
+            return outcome;
+        }
+        finally
+        {
+            _running.Remove(operation);
+        }
     }
 
     public async Task<SplitOutcome> SplitShardAsync(ShardId shard, byte[]? key)
@@ -79,7 +97,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var snapshot = await ControllerSnapshot.ReadAsync(_group).ConfigureAwait(true);
         foreach (var operation in snapshot.Operations)
         {
-            if (operation.Kind == OperationKind.Split && _running.Add(operation.Id))
+            if (operation.Kind is OperationKind.Split or OperationKind.Merge && _running.Add(operation.Id))
             {
                 _ = ResumeAsync(operation);
             }
@@ -90,6 +108,13 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     {
         try
         {
+            if (operation.Kind == OperationKind.Merge)
+            {
+                var merged = await _merges.RunAsync(operation).ConfigureAwait(true);
+                LogResumed(operation.Id, merged is null ? "rolled back the merge" : $"merged into {merged.Merged}");
+                return;
+            }
+
             var outcome = await _splits.RunAsync(operation).ConfigureAwait(true);
             LogResumed(operation.Id, outcome is null ? "ended without a split (the shard changed)" : $"{outcome.Left}; {outcome.Right}");
         }
@@ -285,6 +310,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller logic active on silo {Silo}")]
     private partial void LogActivated(string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller merged shard {Source}: now {Merged}")]
+    private partial void LogMerged(long source, string merged);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller split shard {Shard}: {Left}; {Right}")]
     private partial void LogSplit(long shard, string left, string right);

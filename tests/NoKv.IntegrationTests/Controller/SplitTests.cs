@@ -123,7 +123,7 @@ public sealed class SplitTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<List<Operation>> RunClientAsync(TestNoKvCluster cluster, int client, Stopwatch clock, CancellationToken stop)
+    internal static async Task<List<Operation>> RunClientAsync(TestNoKvCluster cluster, int client, Stopwatch clock, CancellationToken stop)
     {
         var random = new Random(client);
         var local = new List<Operation>();

@@ -129,7 +129,7 @@ public sealed class OperationLoop
         var map = snapshot.Map ?? throw new InvalidOperationException("the controller has no shard map yet");
         var descriptor = Array.Find(map.Shards, s => s.Id == shard)
             ?? throw new ArgumentException($"shard {shard} is not in the map{(shard == SystemShards.Controller ? " (the controller group keeps its bootstrap placement)" : string.Empty)}", nameof(shard));
-        if (snapshot.Operations.FirstOrDefault(o => o.Shard == shard) is { } busy)
+        if (snapshot.Operations.FirstOrDefault(o => MergeOperation.Involves(o, shard)) is { } busy)
         {
             throw new ArgumentException($"shard {shard} has operation {busy.Id} ({busy.Kind}) in progress", nameof(shard));
         }
