@@ -32,7 +32,8 @@ public sealed class RedisToolsTests(ITestOutputHelper output)
         Assert.Equal("world", await Cli("-3", "get", "hello"));
         Assert.Contains("redis_version:", await Cli("info", "server"));
         Assert.Equal("OK", await Cli("set", "session", "s", "ex", "100"));
-        Assert.Equal("100", await Cli("ttl", "session"));
+        // Each redis-cli is a process start; on a loaded machine seconds can pass between the two.
+        Assert.InRange(int.Parse(await Cli("ttl", "session")), 80, 100);
         Assert.Equal("1", await Cli("persist", "session"));
         Assert.Equal("-1", await Cli("ttl", "session"));
         Assert.Equal("-2", await Cli("ttl", "missing"));
