@@ -29,7 +29,6 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly ILogger<ControllerGrain> _logger;
     private readonly StoreId[] _groupStores;
     private readonly SplitOperation _splits;
-    private readonly MergeOperation _merges;
 
     // Operations this activation is running, so the periodic resume does not start a second copy of them.
     private readonly HashSet<long> _running = new();
@@ -52,23 +51,29 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var moves = new ReplicaMoveOptions { StepTimeout = _options.OperationStepTimeout, TransferTimeout = _options.LeaderTransferTimeout };
         _operations = new OperationLoop(_group, new GrainReplicaAdmin(grains, _options.AttemptTimeout, _options.OperationTimeout), moves, _options.MaxOperations);
         _splits = new SplitOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout));
-        _merges = new MergeOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout), _options.OperationStepTimeout);
     }
 
     public async Task<MergeOutcome> MergeShardsAsync(ShardId source, ShardId target)
     {
         await _liveness.EnsureSeededAsync().ConfigureAwait(true);
-        long operation = 0;
-        try
+        var record = await _operations.Merges.StartAsync(source, target).ConfigureAwait(true);
+        LogOperationStarted(record.Id, nameof(OperationKind.Merge), source.Value, 0, 0);
+
+        // The operation loop runs it (here or, after a failover, in the next controller activation): wait for its row to go.
+        while (await _group.ReadAsync(ControllerRows.Operation(record.Id)).ConfigureAwait(true) is not null)
         {
-            var outcome = await _merges.MergeAsync(source, target, id => _running.Add(operation = id)).ConfigureAwait(true);
-            LogMerged(source.Value, outcome.Merged.ToString());
-            return outcome;
+            await Task.Delay(_options.OperationInterval / 2).ConfigureAwait(true);
         }
-        finally
+
+        var map = ControllerMap.Decode(await _group.ReadAsync(ControllerRows.Map).ConfigureAwait(true)
+            ?? throw new InvalidOperationException("The controller's shard map disappeared."));
+        if (Array.Exists(map.Shards, s => s.Id == source) || Array.Find(map.Shards, s => s.Id == target) is not { } merged)
         {
-            _running.Remove(operation);
+            throw new InvalidOperationException($"The merge of shard {source} into shard {target} ended without merging: {_operations.Merges.EndReason(record.Id) ?? "it rolled back"}; try again.");
         }
+
+        LogMerged(source.Value, merged.ToString());
+        return new MergeOutcome(merged, source);
     }
 
     public async Task<SplitOutcome> SplitShardAsync(ShardId shard, byte[]? key)
@@ -97,7 +102,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         var snapshot = await ControllerSnapshot.ReadAsync(_group).ConfigureAwait(true);
         foreach (var operation in snapshot.Operations)
         {
-            if (operation.Kind is OperationKind.Split or OperationKind.Merge && _running.Add(operation.Id))
+            if (operation.Kind == OperationKind.Split && _running.Add(operation.Id))
             {
                 _ = ResumeAsync(operation);
             }
@@ -108,13 +113,6 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     {
         try
         {
-            if (operation.Kind == OperationKind.Merge)
-            {
-                var merged = await _merges.RunAsync(operation).ConfigureAwait(true);
-                LogResumed(operation.Id, merged is null ? "rolled back the merge" : $"merged into {merged.Merged}");
-                return;
-            }
-
             var outcome = await _splits.RunAsync(operation).ConfigureAwait(true);
             LogResumed(operation.Id, outcome is null ? "ended without a split (the shard changed)" : $"{outcome.Left}; {outcome.Right}");
         }

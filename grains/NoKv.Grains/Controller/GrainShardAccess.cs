@@ -23,15 +23,6 @@ public sealed class GrainShardAccess : IShardAccess
     public async Task<ShardDescriptor?> DescriptorAsync(StoreId store, ShardId shard, CancellationToken cancellationToken) =>
         (await Replica(shard, store).GetStatusAsync().WaitAsync(_timeout, cancellationToken).ConfigureAwait(true)).Descriptor;
 
-    public Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken) =>
-        Replica(request.Shard, store).MergeAsync(request).WaitAsync(_timeout, cancellationToken);
-
-    public Task<NoKv.Abstractions.Status.ReplicaStatus> StatusAsync(StoreId store, ShardId shard, CancellationToken cancellationToken) =>
-        Replica(shard, store).GetStatusAsync().WaitAsync(_timeout, cancellationToken);
-
-    public Task DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken) =>
-        Replica(shard, store).DestroyReplicaAsync(peerId).WaitAsync(_timeout, cancellationToken);
-
     public Task<byte[]?> MiddleKeyAsync(StoreId store, ShardId shard, CancellationToken cancellationToken) =>
         Replica(shard, store).GetMiddleKeyAsync().WaitAsync(_timeout, cancellationToken);
 

@@ -12,15 +12,6 @@ public interface IShardAccess
     /// <summary>The descriptor the replica on <paramref name="store"/> applied, or null if it cannot be reached.</summary>
     Task<ShardDescriptor?> DescriptorAsync(StoreId store, ShardId shard, CancellationToken cancellationToken);
 
-    /// <summary>Proposes one command of a merge to the replica of <see cref="MergeShardRequest.Shard"/> on <paramref name="store"/>.</summary>
-    Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken);
-
-    /// <summary>The status of the replica on <paramref name="store"/> (its descriptor null when the store holds none).</summary>
-    Task<NoKv.Abstractions.Status.ReplicaStatus> StatusAsync(StoreId store, ShardId shard, CancellationToken cancellationToken);
-
-    /// <summary>Closes and destroys the replica on <paramref name="store"/> if it is peer <paramref name="peerId"/> (idempotent).</summary>
-    Task DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken);
-
     /// <summary>The key that halves the replica's rows by size, or null.</summary>
     Task<byte[]?> MiddleKeyAsync(StoreId store, ShardId shard, CancellationToken cancellationToken);
 }
