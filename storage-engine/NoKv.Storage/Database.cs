@@ -65,6 +65,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     // Per-thread references to _super for point reads (invalidated by every InstallSuperVersion).
     private readonly SuperVersionCache _superCache = new();
     private Exception? _backgroundError;
+    private readonly TaskCompletionSource<Exception> _writesStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closing;
     private bool _compactionRequested;
     private int _disposed;
@@ -130,6 +131,15 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
     /// <summary>The database directory.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// Completes with the first error when this instance stops accepting writes: a log write or sync, a flush or a
+    /// compaction failed (a full disk, an I/O error). The stop is sticky, because what the failed write left in the log
+    /// and memtable is unknown; only a reopen, once the cause is gone, writes again (recovery replays what the log
+    /// holds). Never completes for a healthy database. A host can act on it: the silo exits so that its supervisor
+    /// restarts it, instead of serving on as a replica that can persist nothing.
+    /// </summary>
+    public Task<Exception> WritesStopped => _writesStopped.Task;
 
     internal ulong LastSequence => Volatile.Read(ref _lastSequence);
 
@@ -317,10 +327,13 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
     private void SetBackgroundError(Exception e)
     {
+        Exception first;
         lock (_mutex)
         {
-            _backgroundError ??= e;
+            first = _backgroundError ??= e;
             Monitor.PulseAll(_mutex);
         }
+
+        _writesStopped.TrySetResult(first);
     }
 }

@@ -43,7 +43,7 @@ public sealed class Balancer
         int budget)
     {
         var decisions = new List<BalanceDecision>();
-        var busy = inProgress.Select(o => o.Shard).ToHashSet();
+        var busy = inProgress.Select(o => o.Shard).Concat(inProgress.Where(o => o.Kind == OperationKind.Merge).Select(Operations.MergeRunner.TargetOf)).ToHashSet();
         var up = stores.Where(s => s.Value.State == StoreState.Up).Select(s => s.Key).OrderBy(s => s.Value).ToList();
         ForgetGone(shards, nowMs);
         if (up.Count == 0 || budget <= 0 || shards.Any(d => d.Peers.Any(p => !stores.ContainsKey(p.Store))))
