@@ -248,9 +248,10 @@ public sealed partial class Database
             _fs.SyncDirectory(Path);
         }
 
-        InstallCompaction(edit);
+        // Counted before the install, so whoever sees its result (a value file gone) sees it counted.
         Interlocked.Add(ref _valueFilesCreated, edit.NewValueFiles.Count);
         Interlocked.Add(ref _valueBytesRelocated, relocated);
+        InstallCompaction(edit);
         _counters.AddCompaction(written, Stopwatch.GetElapsedTime(t0));
     }
 
