@@ -77,7 +77,7 @@ public sealed partial class ReplicaCore
                 return (NoKvErrorCode.NotLeader, null);
             }
 
-            var failed = await (_oracleCall ??= ReserveStampsAsync()).ConfigureAwait(true);
+            var failed = await OracleCall().ConfigureAwait(true);
             if (failed is not null)
             {
                 return failed;
@@ -118,6 +118,10 @@ public sealed partial class ReplicaCore
             _memFloorPrimed = false;
         }
     }
+
+    /// <summary>The oracle call in flight, or a new one (a call that completed, even inline, is never reused).</summary>
+    private Task<(NoKvErrorCode Code, string? Detail)?> OracleCall() =>
+        _oracleCall is { IsCompleted: false } pending ? pending : _oracleCall = ReserveStampsAsync();
 
     /// <summary>
     /// One oracle call: reserves a block of timestamps, which primes the floor (when the term and epoch are still those
@@ -180,7 +184,7 @@ public sealed partial class ReplicaCore
 
             // A call already in flight may have started before the apply: any block it returns is issued before this
             // write is acknowledged, which is all that counts; if it ends short, the loop asks again.
-            if (await (_oracleCall ??= ReserveStampsAsync()).ConfigureAwait(true) is { } failed)
+            if (await OracleCall().ConfigureAwait(true) is { } failed)
             {
                 return failed;
             }
