@@ -40,7 +40,7 @@ public static class FailoverTrials
                 hosts.Add(await cluster.ConnectClientAsync(options.OperationTimeout));
             }
 
-            var kvs = hosts.Select(h => h.Services.GetRequiredService<IKvStore>()).ToList();
+            var kvs = hosts.Select(h => (IKvTarget)new NoKvTarget(h.Services.GetRequiredService<IKvStore>())).ToList();
             var admin = hosts[0].Services.GetRequiredService<INoKvAdmin>();
             var keys = KeySet.Create((await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(5))).Map, options.KeysPerShard);
             await ChaosRun.WaitServingAsync(kvs[0], keys, TimeSpan.FromSeconds(90));
@@ -170,7 +170,7 @@ public static class FailoverTrials
     /// </summary>
     private static async Task<Dictionary<long, int>> SettleAsync(ChaosCluster cluster, INoKvAdmin admin, int shards)
     {
-        var (leaders, why) = await Readiness.WaitAsync(cluster, admin, shards, StableLeaders, TimeSpan.FromSeconds(120));
+        var (leaders, why) = await Readiness.WaitAsync(cluster, new NoKvClusterView(admin), shards, StableLeaders, TimeSpan.FromSeconds(120));
         return leaders ?? throw new TimeoutException($"the cluster did not settle (every silo up, every shard led, every replica answering) within 120 s: {why}");
     }
 }

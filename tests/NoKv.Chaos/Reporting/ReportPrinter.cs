@@ -9,7 +9,7 @@ public static class ReportPrinter
 
     public static void PrintRun(RunReport run, TextWriter output)
     {
-        output.WriteLine(string.Create(Inv, $"run {run.Run} (seed {run.Seed}, {run.Silos} silos, {run.Network}, {run.Seconds:F0} s):"));
+        output.WriteLine(string.Create(Inv, $"{(run.System == "nokv" ? "" : run.System + " ")}run {run.Run} (seed {run.Seed}, {run.Silos} silos, {run.Network}, {run.Seconds:F0} s):"));
         PrintFigures([run], output);
         foreach (var line in run.FaultLog)
         {
@@ -60,6 +60,18 @@ public static class ReportPrinter
         foreach (var problem in runs.SelectMany(r => r.Violations.Concat(r.LostWrites).Concat(r.UnreadKeys).Concat(r.Undecided)).Take(5))
         {
             output.WriteLine($"  ! {problem}");
+        }
+    }
+
+    /// <summary>Unavailability windows per fault type, NoKV beside the etcd anchor run with the same seeds.</summary>
+    public static void PrintSideBySide(IReadOnlyList<RunReport> nokv, IReadOnlyList<RunReport> etcd, TextWriter output)
+    {
+        output.WriteLine($"unavailability windows, NoKV vs etcd ({nokv.Count} vs {etcd.Count} run(s), same seeds):");
+        foreach (var type in nokv.Concat(etcd).SelectMany(r => r.WindowsMs.Keys).Distinct().Order())
+        {
+            var ours = nokv.SelectMany(r => r.WindowsMs.GetValueOrDefault(type) ?? []).ToList();
+            var theirs = etcd.SelectMany(r => r.WindowsMs.GetValueOrDefault(type) ?? []).ToList();
+            output.WriteLine($"  {type,-12} nokv {Percentiles.Summary(ours),-44} | etcd {Percentiles.Summary(theirs)}");
         }
     }
 
