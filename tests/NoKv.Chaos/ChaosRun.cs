@@ -75,6 +75,7 @@ public static class ChaosRun
 
             long workloadEnd = clock.Now;
             int elections = Diagnostics.SiloLogScan.LeadersElected(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow);
+            int timeouts = Diagnostics.SiloLogScan.ElectionTimeouts(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow);
             await cluster.HealAllAsync();
             foreach (var host in hosts)
             {
@@ -134,6 +135,7 @@ public static class ChaosRun
                 UnexpectedExits = cluster.UnexpectedExits.ToList(),
                 DiskFullExits = cluster.DiskFullExits,
                 Elections = elections,
+                ElectionTimeouts = timeouts,
                 Failures = workload.Failures.ToDictionary(f => f.Key, f => f.Value),
                 SkippedFaults = environment.Skipped.ToList(),
             };

@@ -31,7 +31,7 @@ public static class ReportPrinter
         output.WriteLine($"  faults injected: {(faults.Count == 0 ? "none" : string.Join(", ", faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}");
         output.WriteLine(string.Create(Inv,
             $"  linearizability violations {runs.Sum(r => r.Violations.Count)}, lost acknowledged writes {runs.Sum(r => r.LostWrites.Count)}, keys unreadable after restart {runs.Sum(r => r.UnreadKeys.Count)}, undecided keys {runs.Sum(r => r.Undecided.Count)}"));
-        output.WriteLine($"  leader elections during the workload: {runs.Sum(r => r.Elections)}");
+        output.WriteLine($"  during the workload: {runs.Sum(r => r.Elections)} new leaders (transfers included), {runs.Sum(r => r.ElectionTimeouts)} election timeouts fired (pre-candidates)");
         foreach (var type in runs.SelectMany(r => r.WindowsMs.Keys).Distinct().Order())
         {
             var sample = runs.SelectMany(r => r.WindowsMs.GetValueOrDefault(type) ?? []).ToList();
