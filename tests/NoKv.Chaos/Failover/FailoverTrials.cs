@@ -45,6 +45,7 @@ public static class FailoverTrials
             var keys = KeySet.Create((await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(5))).Map, options.KeysPerShard);
             await ChaosRun.WaitServingAsync(kvs[0], keys, TimeSpan.FromSeconds(90));
             var clock = new RunClock();
+            var workloadStartUtc = DateTime.UtcNow;
             var workload = new ClosedLoopWorkload(clock, kvs, keys, options.WorkersPerShard, options.Seed);
             using var stop = new CancellationTokenSource();
             var work = workload.RunAsync(stop.Token);
@@ -111,6 +112,8 @@ public static class FailoverTrials
                 Undecided = check.Undecided.ToList(),
                 UnreadKeys = [],
                 UnexpectedExits = cluster.UnexpectedExits.ToList(),
+                Elections = Diagnostics.SiloLogScan.LeadersElected(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow),
+                ElectionTimeouts = Diagnostics.SiloLogScan.ElectionTimeouts(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow),
                 Failures = workload.Failures.ToDictionary(f => f.Key, f => f.Value),
                 SkippedFaults = [],
             };
