@@ -20,6 +20,7 @@ internal sealed class SimMerger
     private const long StepBudgetMs = 60_000;
     private readonly ReplicaSimulation _sim;
     private StoreId _leaderGuess = new(1);
+    private int _prepares;
 
     public SimMerger(ReplicaSimulation sim) => _sim = sim;
 
@@ -43,7 +44,9 @@ internal sealed class SimMerger
             bool leftIntoRight = _sim.Random.Next(2) == 0;
             var source = leftIntoRight ? map[at] : map[at + 1];
             var target = leftIntoRight ? map[at + 1] : map[at];
-            bool rollBack = _sim.Random.Next(3) == 0;
+            // The first of every three prepares is rolled back: drawn at random, a seed could roll back every one and
+            // merge nothing, or never roll one back.
+            bool rollBack = ++_prepares % 3 == 1;
             if (!await MergeAsync(source, target, rollBack))
             {
                 return;
