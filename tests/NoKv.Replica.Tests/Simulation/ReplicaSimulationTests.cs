@@ -41,7 +41,7 @@ public sealed class ReplicaSimulationTests
     [Fact]
     public void The_controller_group_hands_out_timestamps_in_order_across_leader_changes_crashes_and_duplicate_oracles()
     {
-        foreach (int seed in Seeds().Take(3))
+        foreach (int seed in Seeds(ciCount: 3))
         {
             // Three oracle front-ends with skewed clocks (several silos, duplicate activations) beside clients doing
             // compare-and-swap on the same group; faults as in the user-shard simulation.
