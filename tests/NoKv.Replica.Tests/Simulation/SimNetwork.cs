@@ -60,6 +60,13 @@ internal sealed class SimNetwork
         // A group the store does not run (yet: its split is not applied there) drops the batch, as a replica grain
         // that cannot activate does; Raft resends.
         var target = _sim.Node(to);
+        if (target.IsPaused)
+        {
+            // A stopped process's socket buffers still take the bytes; it reads them when it runs again.
+            target.RunOrHold(() => Deliver(from, to, shard, payload, count));
+            return;
+        }
+
         if (target.CoreOf(shard) is not { } core || _cut.Contains((from, to)))
         {
             return;
