@@ -73,6 +73,7 @@ public static class NoKvSiloBuilderExtensions
         services.TryAddSingleton<LocalReplicaRegistry>();
         services.TryAddSingleton<StoreHeartbeatService>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreHeartbeatService>());
+        services.TryAddSingleton<ReplicaDriver>();
         services.TryAddSingleton<ReplicaStarter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
         services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();

@@ -30,4 +30,7 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}, merged into its neighbour, did not close: {Reason}")]
     private partial void LogMergedCloseFailed(string replica, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}: a tick failed")]
+    private partial void LogTickFailed(string replica, Exception e);
 }

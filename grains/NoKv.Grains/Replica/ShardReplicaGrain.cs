@@ -37,7 +37,7 @@ namespace NoKv.Grains.Replica;
 [ShardReplicaPlacement]
 [GrainDirectory(GrainDirectoryName = StorePinnedGrainDirectory.Name)]
 [Reentrant]
-public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IReplicaHost
+public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IReplicaHost, IDrivenReplica
 {
     private readonly LocalStore _store;
     private readonly ClusterLayout _layout;
@@ -45,12 +45,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly ILogger<ShardReplicaGrain> _logger;
     private readonly ILoggerFactory _loggers;
     private readonly ILocalSiloDetails _silo;
-    private readonly StoreDirectory _stores;
     private readonly PeerWarningLimiter _badBatches;
     private readonly LocalReplicaRegistry _registry;
-
-    // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
-    private readonly HashSet<StoreId> _downStores = new();
+    private readonly ReplicaDriver _driver;
 
     // Grain references to the peer replicas, by store. GetGrain resolves the interface's attributes by reflection
     // on every call (6% of a silo's CPU in the write benchmark when done per send); a reference is immutable and
@@ -60,12 +57,14 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     private ReplicaId _id;
     private ReplicaCore? _core;
-    private IGrainTimer? _timer;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches, LocalReplicaRegistry registry)
+    // 1 while a tick handed to this activation's scheduler has not run yet (set by the driver's thread).
+    private int _tickQueued;
+
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver)
     {
         _registry = registry;
-        _stores = stores;
+        _driver = driver;
         _badBatches = badBatches;
         _store = store;
         _layout = layout;
@@ -123,15 +122,16 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         core.Merged += OnMerged;
         _registry.Add(_id.Shard, core.Load);
         PublishLoad();
-        _timer = this.RegisterGrainTimer(
-            static (grain, _) => grain.OnTickAsync(),
-            this,
-            new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval) { Interleave = true, KeepAlive = true });
+
+        // The silo's replica driver ticks it (one clock for all replicas); nothing else keeps an idle replica's
+        // activation alive, and a replica must run while it holds one, idle or not.
+        DelayDeactivation(TimeSpan.MaxValue);
+        _driver.Register(_id.Shard, this);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _timer?.Dispose();
+        _driver.Unregister(_id.Shard, this);
         _core?.Close();
         if (_core is not null)
         {
@@ -272,8 +272,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} still leads shard {_id.Shard}");
             }
 
-            _timer?.Dispose();
-            _timer = null;
+            _driver.Unregister(_id.Shard, this);
+            DelayDeactivation(TimeSpan.Zero);
             core.Close();
             _registry.Remove(_id.Shard, core.Load);
             _core = null;
@@ -367,12 +367,12 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return _core.DeliverAsync(batch.From, messages);
     }
 
-    public bool IsStoreAvailable(StoreId store) => !_downStores.Contains(store) && _stores.FindActiveSilo(store) is not null;
+    public bool IsStoreAvailable(StoreId store) => _driver.IsStoreUp(store);
 
     /// <summary>Encodes the messages into one batch and sends it as one one-way call; never awaited (see the class remarks).</summary>
     public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
     {
-        if (_downStores.Contains(to.Store))
+        if (!_driver.IsStoreUp(to.Store))
         {
             // The peer's store has no live silo: placement would refuse the call anyway. Raft resends once it is
             // back; skipping saves a failed placement (and its error log) per heartbeat.
@@ -423,16 +423,46 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
     }
 
-    private Task OnTickAsync()
+    /// <summary>Called on the driver's thread: hands the tick to this activation's scheduler, as a timer turn would.</summary>
+    public void ScheduleTick()
     {
-        if (_core is not { } core)
+        if (Interlocked.Exchange(ref _tickQueued, 1) == 1)
         {
-            return Task.CompletedTask;
+            // The last tick has not run yet (the activation is busy): the Raft clock slows rather than piling up turns.
+            return;
         }
 
-        RefreshDownStores(core);
+        GrainContext.Scheduler.QueueAction(static state => ((ShardReplicaGrain)state).RunTick(), this);
+    }
+
+    private void RunTick()
+    {
+        Volatile.Write(ref _tickQueued, 0);
+        if (_core is not { } core)
+        {
+            return;
+        }
+
         PublishLoad();
-        return core.TickAsync();
+        var tick = core.TickAsync();
+        if (!tick.IsCompletedSuccessfully)
+        {
+            _ = ObserveTickAsync(tick);
+        }
+    }
+
+    private async Task ObserveTickAsync(Task tick)
+    {
+        try
+        {
+            await tick;
+        }
+        catch (Exception e)
+        {
+            // The pump handles its own failures (the core fails and is reopened); anything else is logged, and the
+            // next tick runs as usual.
+            LogTickFailed(_id.ToGrainKey(), e);
+        }
     }
 
     /// <summary>
@@ -500,26 +530,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             // Raft retransmits; a lost batch only costs time, but Raft should probe the peer rather than stream to it.
             LogSendFailed(_id.ToGrainKey(), peer, e.Message);
             _core?.ReportUnreachable(peer);
-        }
-    }
-
-    private void RefreshDownStores(ReplicaCore core)
-    {
-        foreach (var peer in core.Descriptor.Peers)
-        {
-            if (peer.Store == _id.Store)
-            {
-                continue;
-            }
-
-            if (_stores.FindActiveSilo(peer.Store) is null)
-            {
-                _downStores.Add(peer.Store);
-            }
-            else
-            {
-                _downStores.Remove(peer.Store);
-            }
         }
     }
 }
