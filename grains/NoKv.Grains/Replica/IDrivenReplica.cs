@@ -1,3 +1,6 @@
+using NoKv.Abstractions.Sharding;
+using NoKv.Raft.Messages;
+
 namespace NoKv.Grains.Replica;
 
 /// <summary>
@@ -8,4 +11,7 @@ public interface IDrivenReplica
 {
     /// <summary>One tick of the replica's clock is due. A tick still queued from before absorbs this one.</summary>
     void ScheduleTick();
+
+    /// <summary>Raft messages from the peer on <paramref name="from"/> arrived (decoded by the silo's transport).</summary>
+    void ScheduleDelivery(StoreId from, Message[] messages);
 }

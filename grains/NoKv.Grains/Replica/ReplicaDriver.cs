@@ -28,6 +28,10 @@ public sealed partial class ReplicaDriver : IDisposable
     private readonly ILogger<ReplicaDriver> _logger;
     private readonly CancellationTokenSource _stop = new();
     private int _started;
+    private long _ticks;
+
+    // When each store was last heard from (any Raft envelope), in Environment.TickCount64 milliseconds.
+    private readonly ConcurrentDictionary<StoreId, long> _heard = new();
 
     // Stores with an active silo, and that silo, as of the last tick; replaced whole, read from any thread.
     private volatile IReadOnlyDictionary<StoreId, SiloAddress> _liveStores = new Dictionary<StoreId, SiloAddress>();
@@ -61,6 +65,15 @@ public sealed partial class ReplicaDriver : IDisposable
     /// <summary>The registered replica of <paramref name="shard"/>, if it is active here.</summary>
     public IDrivenReplica? Find(ShardId shard) => _replicas.TryGetValue(shard, out var replica) ? replica : null;
 
+    /// <summary>Ticks since the silo started; a tick's identity for things that last until the next one.</summary>
+    public long Ticks => Volatile.Read(ref _ticks);
+
+    /// <summary>An envelope from <paramref name="store"/> arrived now.</summary>
+    public void HeardFrom(StoreId store) => _heard[store] = Environment.TickCount64;
+
+    /// <summary>When <paramref name="store"/> was last heard from (Environment.TickCount64 ms), or null if never.</summary>
+    public long? LastHeardFrom(StoreId store) => _heard.TryGetValue(store, out long at) ? at : null;
+
     /// <summary>Whether <paramref name="store"/> had an active silo at the last tick.</summary>
     public bool IsStoreUp(StoreId store) => _liveStores.ContainsKey(store);
 
@@ -83,6 +96,7 @@ public sealed partial class ReplicaDriver : IDisposable
                 try
                 {
                     RefreshStores();
+                    Interlocked.Increment(ref _ticks);
                     foreach (var (_, replica) in _replicas)
                     {
                         replica.ScheduleTick();

@@ -49,11 +49,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly LocalReplicaRegistry _registry;
     private readonly ReplicaDriver _driver;
 
-    // Grain references to the peer replicas, by store. GetGrain resolves the interface's attributes by reflection
-    // on every call (6% of a silo's CPU in the write benchmark when done per send); a reference is immutable and
-    // stays valid across the peer's deactivations, so one per peer is enough.
-    private readonly Dictionary<StoreId, IShardReplicaGrain> _peers = new();
-    private readonly ArrayBufferWriter<byte> _outgoing = new();
+    private readonly RaftTransport _transport;
+
+    // Raft messages the silo's transport decoded for this replica, waiting for a turn on this activation.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(StoreId From, Message[] Messages)> _deliveries = new();
+    private int _deliveryQueued;
 
     private ReplicaId _id;
     private ReplicaCore? _core;
@@ -61,8 +61,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     // 1 while a tick handed to this activation's scheduler has not run yet (set by the driver's thread).
     private int _tickQueued;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver)
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver, RaftTransport transport)
     {
+        _transport = transport;
         _registry = registry;
         _driver = driver;
         _badBatches = badBatches;
@@ -369,57 +370,38 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public bool IsStoreAvailable(StoreId store) => _driver.IsStoreUp(store);
 
-    /// <summary>Encodes the messages into one batch and sends it as one one-way call; never awaited (see the class remarks).</summary>
-    public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
+    /// <summary>
+    /// Hands the messages to the silo's transport, which sends them with every other shard's messages for that store
+    /// in one call (see <see cref="RaftTransport"/>); never awaited (see the class remarks).
+    /// </summary>
+    public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages) => _transport.Send(_id.Shard, to.Store, messages);
+
+    /// <summary>Called on the transport's thread: queues the messages for a turn of this activation.</summary>
+    public void ScheduleDelivery(StoreId from, Message[] messages)
     {
-        if (!_driver.IsStoreUp(to.Store))
+        _deliveries.Enqueue((from, messages));
+        if (Interlocked.Exchange(ref _deliveryQueued, 1) == 0)
         {
-            // The peer's store has no live silo: placement would refuse the call anyway. Raft resends once it is
-            // back; skipping saves a failed placement (and its error log) per heartbeat.
-            return false;
+            GrainContext.Scheduler.QueueAction(static state => ((ShardReplicaGrain)state).RunDeliveries(), this);
         }
+    }
 
-        _outgoing.ResetWrittenCount();
-        foreach (var message in messages)
+    private void RunDeliveries()
+    {
+        Volatile.Write(ref _deliveryQueued, 0);
+        while (_deliveries.TryDequeue(out var delivery))
         {
-            RaftMessageCodec.Write(_outgoing, message);
-        }
-
-        var batch = new RaftMessageBatch { Shard = _id.Shard, From = _id.Store, To = to.Store, Count = messages.Length, Payload = _outgoing.WrittenSpan.ToArray() };
-        try
-        {
-            if (!_peers.TryGetValue(to.Store, out var peer))
+            if (_core is not { } core)
             {
-                peer = GrainFactory.GetGrain<IShardReplicaGrain>(new ReplicaId(_id.Shard, to.Store).ToGrainKey());
-                _peers[to.Store] = peer;
+                continue;
             }
 
-            // A batch carries entries of many requests (and heartbeats of none): it joins no request's trace, or every
-            // Raft exchange that follows would chain onto whichever request happened to start the pump.
-            var trace = Activity.Current;
-            if (trace is not null)
+            // The first delivery starts the pump; later ones only queue into it (it drains them before its next Ready).
+            var pumped = core.DeliverAsync(delivery.From, delivery.Messages);
+            if (!pumped.IsCompletedSuccessfully)
             {
-                Activity.Current = null;
+                _ = ObservePumpAsync(pumped);
             }
-
-            try
-            {
-                _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
-            }
-            finally
-            {
-                if (trace is not null)
-                {
-                    Activity.Current = trace;
-                }
-            }
-
-            return true;
-        }
-        catch (Exception e)
-        {
-            LogSendFailed(_id.ToGrainKey(), to.PeerId, e.Message);
-            return false;
         }
     }
 
@@ -447,11 +429,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         var tick = core.TickAsync();
         if (!tick.IsCompletedSuccessfully)
         {
-            _ = ObserveTickAsync(tick);
+            _ = ObservePumpAsync(tick);
         }
     }
 
-    private async Task ObserveTickAsync(Task tick)
+    private async Task ObservePumpAsync(Task tick)
     {
         try
         {
@@ -461,7 +443,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         {
             // The pump handles its own failures (the core fails and is reopened); anything else is logged, and the
             // next tick runs as usual.
-            LogTickFailed(_id.ToGrainKey(), e);
+            LogPumpFailed(_id.ToGrainKey(), e);
         }
     }
 
@@ -516,20 +498,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         if (_core is { } core)
         {
             core.Load.Publish(core.IsLeader, (long)core.AppliedIndex, core.Descriptor.Epoch, core.Descriptor.ConfVersion, core.Descriptor.Range);
-        }
-    }
-
-    private async Task ObserveAsync(Task send, ulong peer)
-    {
-        try
-        {
-            await send;
-        }
-        catch (Exception e)
-        {
-            // Raft retransmits; a lost batch only costs time, but Raft should probe the peer rather than stream to it.
-            LogSendFailed(_id.ToGrainKey(), peer, e.Message);
-            _core?.ReportUnreachable(peer);
         }
     }
 }
