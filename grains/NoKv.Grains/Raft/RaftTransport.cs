@@ -29,12 +29,49 @@ public sealed partial class RaftTransport
     private readonly ILogger<RaftTransport> _logger;
     private readonly Store.LocalStore _store;
 
-    public RaftTransport(ReplicaDriver driver, IGrainFactory grains, Store.LocalStore store, ILogger<RaftTransport> logger)
+    private readonly int _heartbeatTicks;
+
+    public RaftTransport(ReplicaDriver driver, IGrainFactory grains, Store.LocalStore store, Microsoft.Extensions.Options.IOptions<NoKv.Replica.ReplicaOptions> options, ILogger<RaftTransport> logger)
     {
+        _heartbeatTicks = options.Value.HeartbeatTicks;
         _driver = driver;
         _grains = grains;
         _logger = logger;
         _store = store;
+        driver.Ticked += OnTick;
+    }
+
+    /// <summary>
+    /// Every heartbeat interval, an empty envelope to each live store this silo sent nothing to since the last beat:
+    /// every silo then hears from every other at least that often, whatever its replicas do, which is how a
+    /// hibernating replica learns that a peer's store went silent (docs/replica.md, "Hibernation").
+    /// </summary>
+    private void OnTick(long tick)
+    {
+        if (tick % Math.Max(1, _heartbeatTicks) != 0)
+        {
+            return;
+        }
+
+        foreach (var store in _driver.LiveStores)
+        {
+            if (store == _store.Id)
+            {
+                continue;
+            }
+
+            var outbox = _outboxes.GetOrAdd(store, static (s, transport) => new Outbox(transport, s), this);
+            if (outbox.SentSinceBeat)
+            {
+                outbox.SentSinceBeat = false;
+                continue;
+            }
+
+            if (_driver.SiloOf(store) is { } silo)
+            {
+                Post(outbox, silo, [], 0);
+            }
+        }
     }
 
     /// <summary>Envelopes sent since the silo started (for tests and the benchmark's notes).</summary>
@@ -125,6 +162,12 @@ public sealed partial class RaftTransport
             }
         }
 
+        Post(outbox, silo, payload, groups);
+    }
+
+    private void Post(Outbox outbox, SiloAddress silo, byte[] payload, int groups)
+    {
+        outbox.SentSinceBeat = true;
         var envelope = new RaftEnvelope { Version = RaftEnvelope.CurrentVersion, From = _store.Id, To = outbox.Store, Groups = groups, Payload = payload };
         try
         {
@@ -194,6 +237,15 @@ public sealed partial class RaftTransport
         public bool FlushScheduled { get; set; }
 
         public SiloAddress? Silo { get; set; }
+
+        /// <summary>An envelope left since the last beat (written by flushes, read and cleared by the driver's beat).</summary>
+        public bool SentSinceBeat
+        {
+            get => Volatile.Read(ref _sentSinceBeat);
+            set => Volatile.Write(ref _sentSinceBeat, value);
+        }
+
+        private bool _sentSinceBeat;
 
         /// <summary>The driver's tick at which an envelope to this store last failed (read without the lock).</summary>
         public long FailedAtTick

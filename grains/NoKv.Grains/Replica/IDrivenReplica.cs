@@ -9,6 +9,12 @@ namespace NoKv.Grains.Replica;
 /// </summary>
 public interface IDrivenReplica
 {
+    /// <summary>
+    /// The other stores of a hibernating replica's group, or null while it is awake. The driver ticks a hibernating
+    /// replica only when one of these stores fell silent (the tick then wakes it); otherwise it costs nothing.
+    /// </summary>
+    IReadOnlyList<StoreId>? HibernatingWith { get; }
+
     /// <summary>One tick of the replica's clock is due. A tick still queued from before absorbs this one.</summary>
     void ScheduleTick();
 

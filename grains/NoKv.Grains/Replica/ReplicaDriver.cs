@@ -68,6 +68,12 @@ public sealed partial class ReplicaDriver : IDisposable
     /// <summary>Ticks since the silo started; a tick's identity for things that last until the next one.</summary>
     public long Ticks => Volatile.Read(ref _ticks);
 
+    /// <summary>Raised on the driver's thread after every tick, with the tick's number (the transport beats on it).</summary>
+    public event Action<long>? Ticked;
+
+    /// <summary>The stores with an active silo as of the last tick.</summary>
+    public IEnumerable<StoreId> LiveStores => _liveStores.Keys;
+
     /// <summary>An envelope from <paramref name="store"/> arrived now.</summary>
     public void HeardFrom(StoreId store) => _heard[store] = Environment.TickCount64;
 
@@ -96,11 +102,19 @@ public sealed partial class ReplicaDriver : IDisposable
                 try
                 {
                     RefreshStores();
-                    Interlocked.Increment(ref _ticks);
+                    long tick = Interlocked.Increment(ref _ticks);
+                    long now = Environment.TickCount64;
+                    _silence.Clear();
                     foreach (var (_, replica) in _replicas)
                     {
-                        replica.ScheduleTick();
+                        // A hibernating replica needs a tick only to notice a silent peer store (which wakes it).
+                        if (replica.HibernatingWith is not { } stores || AnySilent(stores, now))
+                        {
+                            replica.ScheduleTick();
+                        }
                     }
+
+                    Ticked?.Invoke(tick);
                 }
                 catch (Exception e)
                 {
@@ -113,6 +127,30 @@ public sealed partial class ReplicaDriver : IDisposable
         {
             // Silo shutdown.
         }
+    }
+
+    // Per tick: whether each store asked about is silent (no live silo, or nothing heard for an election timeout).
+    // Only the driver's loop touches it.
+    private readonly Dictionary<StoreId, bool> _silence = new();
+
+    private bool AnySilent(IReadOnlyList<StoreId> stores, long now)
+    {
+        long threshold = _options.ElectionTicks * (long)_options.TickInterval.TotalMilliseconds;
+        foreach (var store in stores)
+        {
+            if (!_silence.TryGetValue(store, out bool silent))
+            {
+                silent = !IsStoreUp(store) || !_heard.TryGetValue(store, out long at) || now - at > threshold;
+                _silence[store] = silent;
+            }
+
+            if (silent)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void RefreshStores()

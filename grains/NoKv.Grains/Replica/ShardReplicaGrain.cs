@@ -61,6 +61,27 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     // 1 while a tick handed to this activation's scheduler has not run yet (set by the driver's thread).
     private int _tickQueued;
 
+    // Published for the driver's thread (see IDrivenReplica.HibernatingWith).
+    private volatile IReadOnlyList<StoreId>? _hibernatingWith;
+
+    public IReadOnlyList<StoreId>? HibernatingWith => _hibernatingWith;
+
+    public long LastHeardFrom(StoreId store) => _driver.LastHeardFrom(store) ?? long.MinValue / 2;
+
+    private StoreId[] OtherStores(ReplicaCore core)
+    {
+        var stores = new List<StoreId>(core.Descriptor.Peers.Length);
+        foreach (var peer in core.Descriptor.Peers)
+        {
+            if (peer.Store != _id.Store)
+            {
+                stores.Add(peer.Store);
+            }
+        }
+
+        return stores.ToArray();
+    }
+
     public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver, RaftTransport transport)
     {
         _transport = transport;
@@ -121,6 +142,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         core.Failed += _ => DeactivateOnIdle();
         core.Split += OnSplit;
         core.Merged += OnMerged;
+        core.HibernationChanged += sleeping => _hibernatingWith = sleeping ? OtherStores(core) : null;
         _registry.Add(_id.Shard, core.Load);
         PublishLoad();
 
