@@ -199,7 +199,7 @@ public sealed class NoKvClusterTarget : IClusterTarget
     private static string DescribeLeaders(ClusterStatus status)
     {
         var text = new StringBuilder();
-        if (status.Map.Shards.Count > 64)
+        if (status.Map.Shards.Length > 64)
         {
             // A thousand shards would print a thousand ranges: leaders per store say what matters here.
             var perStore = new SortedDictionary<string, int>(StringComparer.Ordinal);
