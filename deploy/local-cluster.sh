@@ -21,7 +21,8 @@
 # No store is special: membership lives in data/membership/, so any store can die and come back while the
 # others serve. Each store runs under a supervisor (a background copy of this script) that restarts its silo
 # when it dies, like systemd's Restart=on-failure: after 1 s, doubling up to 30 s while it keeps dying
-# soon after start, and never after exit codes 2-4 (configuration mistakes restarting cannot fix) or a stop.
+# soon after start, and never after exit codes 2-4 (configuration mistakes restarting cannot fix) or a stop; code 6
+# (a full or failing disk) is restarted: the silo starts again once space is freed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

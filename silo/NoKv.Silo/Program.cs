@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NoKv.Grains.Store;
 using NoKv.Silo.Configuration;
 using NoKv.Silo.Startup;
 
@@ -38,7 +40,27 @@ catch (Exception e)
 
 using (host)
 {
-    await host.WaitForShutdownAsync();
+    // Crash-only on a store that can persist nothing (a full or failing disk): exit so that the supervisor restarts
+    // the silo, rather than serve on with replicas that cannot vote or append (the other replicas of each shard elect
+    // without this one, and clients stop waiting on it). A bounded clean stop first tells the other silos at once.
+    var shutdown = host.WaitForShutdownAsync();
+    var writesStopped = host.Services.GetRequiredService<LocalStore>().WritesStopped;
+    if (await Task.WhenAny(shutdown, writesStopped) == writesStopped)
+    {
+        var error = await writesStopped;
+        Console.Error.WriteLine($"nokv-silo: the store's engine stopped accepting writes ({error.Message}); exiting with code {StartupError.StorageFailed} so that a supervisor restarts the silo");
+        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await host.StopAsync(stopTimeout.Token);
+        }
+        catch (Exception)
+        {
+            // A store whose disk fails may fail to close too; the exit is what matters.
+        }
+
+        return StartupError.StorageFailed;
+    }
 }
 
 return 0;

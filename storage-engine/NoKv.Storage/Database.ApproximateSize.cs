@@ -11,7 +11,8 @@ public sealed partial class Database
     /// means unbounded): whole tables inside the range count fully, tables that straddle a bound count from the data
     /// block that would hold the bound, as found in their index. Memtables are not counted, and a key's older versions
     /// and deleted keys not yet compacted away still count, so this is disk usage, not live data. Opens tables not in
-    /// the table cache. Thread-safe.
+    /// the table cache. Values kept in value files count as part of the tables pointing to them, pro rata by the
+    /// share of the table in the range. Thread-safe.
     /// </summary>
     public long GetApproximateSize(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
     {
@@ -33,7 +34,13 @@ public sealed partial class Database
 
                     long from = InternalKey.Compare(file.Smallest, startKey) >= 0 ? 0 : _tables.ApproximateOffsetOf((long)file.Number, startKey);
                     long to = endKey is null || InternalKey.Compare(file.Largest, endKey) < 0 ? file.Size : _tables.ApproximateOffsetOf((long)file.Number, endKey);
-                    total += Math.Max(0, to - from);
+                    long bytes = Math.Max(0, to - from);
+                    total += bytes;
+                    if (file.SeparatedValueBytes > 0 && file.Size > 0)
+                    {
+                        // Values kept in value files count with the table pointing to them, in proportion.
+                        total += (long)((double)file.SeparatedValueBytes * bytes / file.Size);
+                    }
                 }
             }
 

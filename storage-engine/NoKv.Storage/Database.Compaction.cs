@@ -5,6 +5,7 @@ using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.RangeDeletion;
 using NoKv.Storage.Sstable;
+using NoKv.Storage.ValueLog;
 using NoKv.Storage.Vfs;
 
 namespace NoKv.Storage;
@@ -111,6 +112,13 @@ public sealed partial class Database
                             readTriggered = plan is not null;
                         }
 
+                        bool valueLogTriggered = false;
+                        if (plan is null)
+                        {
+                            plan = PickValueLogCompaction(current);
+                            valueLogTriggered = plan is not null;
+                        }
+
                         ran = plan is not null;
                         if (plan is not null)
                         {
@@ -120,7 +128,8 @@ public sealed partial class Database
                                 _counters.AddReadTriggeredCompaction();
                             }
 
-                            RunCompaction(plan, allowTrivialMove: true);
+                            // A value-log compaction exists to rewrite its table: moving it down would relocate nothing.
+                            RunCompaction(plan, allowTrivialMove: !valueLogTriggered);
                         }
                     }
                     finally
@@ -226,20 +235,22 @@ public sealed partial class Database
             return;
         }
 
-        List<FileMetaData> outputs = WriteCompactionOutputs(plan);
-        long written = 0;
+        List<FileMetaData> outputs = WriteCompactionOutputs(plan, edit, out long relocated);
+        long written = ValueFileBytes(edit.NewValueFiles);
         foreach (FileMetaData f in outputs)
         {
             edit.AddFile(plan.OutputLevel, f);
             written += f.EntryCount > 0 ? f.Size : 0;
         }
 
-        if (outputs.Count > 0)
+        if (outputs.Count > 0 || edit.NewValueFiles.Count > 0)
         {
             _fs.SyncDirectory(Path);
         }
 
         InstallCompaction(edit);
+        Interlocked.Add(ref _valueFilesCreated, edit.NewValueFiles.Count);
+        Interlocked.Add(ref _valueBytesRelocated, relocated);
         _counters.AddCompaction(written, Stopwatch.GetElapsedTime(t0));
     }
 
@@ -259,9 +270,22 @@ public sealed partial class Database
     /// sees), and cuts the output into files of about TargetFileSizeBytes, never splitting one user key's
     /// versions across files. Range tombstones are fragmented and clipped to each output file's key span.
     /// </summary>
-    private List<FileMetaData> WriteCompactionOutputs(CompactionPlan plan)
+    /// <para>
+    /// Value log: a value at or above the threshold moves to a value file (written for this compaction, recorded in
+    /// <paramref name="edit"/>) and the output keeps its pointer; a pointer into a value file being collected (live
+    /// share below <see cref="StorageOptions.ValueLogGcLiveRatio"/>) has its value read, checked and written again
+    /// (to a new value file, or inline when the value log is now off); every other pointer is copied as it is. Each
+    /// dropped or relocated pointer counts as garbage of its file in <paramref name="edit"/>.
+    /// </para>
+    private List<FileMetaData> WriteCompactionOutputs(CompactionPlan plan, VersionEdit edit, out long relocatedBytes)
     {
+        relocatedBytes = 0;
         Version v = _versions.Current;
+        HashSet<ulong>? collecting = ValueFilesToCollect(v);
+        int minSeparated = _options.ValueLogMinValueBytes;
+        ValueSeparator? separator = null;
+        byte[] pointerKey = [];
+        byte[] relocated = [];
         var stripes = new SnapshotStripes(_snapshots.GetSequences());
         var inputTombstones = new List<RangeTombstone>();
         var children = new List<IInternalIterator>();
@@ -309,6 +333,12 @@ public sealed partial class Database
 
                 if (isHidden)
                 {
+                    if (InternalKey.KindOf(key) == ValueKind.ValuePointer)
+                    {
+                        ValuePointer dead = ValuePointer.Decode(input.Value, "<compaction input>");
+                        edit.AddValueFileGarbage(dead.FileNumber, 1, dead.Size);
+                    }
+
                     continue;
                 }
 
@@ -320,11 +350,60 @@ public sealed partial class Database
                 }
 
                 current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _writeOptionsByLevel[plan.OutputLevel], _options.TableBytesPerSync, _backgroundWriteLimiter);
-                current.Add(key, input.Value);
+                ReadOnlySpan<byte> value = input.Value;
+                ValueKind kind = InternalKey.KindOf(key);
+                if (kind == ValueKind.ValuePointer)
+                {
+                    ValuePointer p = ValuePointer.Decode(value, "<compaction input>");
+                    if (collecting is null || !collecting.Contains(p.FileNumber))
+                    {
+                        current.Add(key, value);
+                        current.NoteValueFile(p.FileNumber, p.Size);
+                        goto added;
+                    }
+
+                    // Relocated: read (and check) the live value, then write it again as a plain value below.
+                    if (relocated.Length < p.Size)
+                    {
+                        relocated = new byte[Math.Max(p.Size, relocated.Length * 2)];
+                    }
+
+                    _valueFiles.Read(p, relocated);
+                    value = relocated.AsSpan(0, p.Size);
+                    edit.AddValueFileGarbage(p.FileNumber, 1, p.Size);
+                    relocatedBytes += p.Size;
+                    kind = ValueKind.Value;
+                }
+
+                if (kind == ValueKind.Value && minSeparated > 0 && value.Length >= minSeparated)
+                {
+                    separator ??= NewValueSeparator();
+                    ReadOnlySpan<byte> pointer = separator.Add(InternalKey.UserKey(key), value, out ValuePointer p);
+                    current.Add(PointerKey(key, ref pointerKey), pointer);
+                    current.NoteValueFile(p.FileNumber, p.Size);
+                }
+                else if (InternalKey.KindOf(key) == ValueKind.ValuePointer)
+                {
+                    // A relocated value that now stays inline: the entry becomes a plain value again.
+                    current.Add(ValueKey(key, ref pointerKey), value);
+                }
+                else
+                {
+                    current.Add(key, value);
+                }
+
+            added:
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {
                     cutPending = true;
                 }
+            }
+
+            // Value files first: once a table is synced, the values it points to must be too. Output tables cut
+            // earlier were synced before these; that is safe, since nothing names any of them until the edit.
+            if (separator is not null)
+            {
+                edit.NewValueFiles.AddRange(separator.Finish());
             }
 
             if (current is not null)
@@ -351,6 +430,12 @@ public sealed partial class Database
         catch
         {
             current?.Abandon();
+            separator?.Abandon();
+            foreach (ValueFileMeta f in edit.NewValueFiles)
+            {
+                TryDeleteFile(FileNames.ValueFile(Path, f.Number));
+            }
+
             foreach (FileMetaData f in outputs)
             {
                 TryDeleteFile(FileNames.Table(Path, f.Number));
@@ -360,5 +445,90 @@ public sealed partial class Database
         }
 
         return outputs;
+    }
+
+    /// <summary>The value files of <paramref name="v"/> whose live share is below the collection threshold, or null if none.</summary>
+    private HashSet<ulong>? ValueFilesToCollect(Version v)
+    {
+        double threshold = _options.ValueLogGcLiveRatio;
+        HashSet<ulong>? result = null;
+        if (threshold <= 0)
+        {
+            return null;
+        }
+
+        foreach (ValueFileMeta f in v.ValueFiles)
+        {
+            if (f.LiveRatio < threshold)
+            {
+                (result ??= []).Add(f.Number);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// REQUIRES: _compactionGate held, and no other compaction due. A compaction that rewrites a table pointing into
+    /// the value file with the lowest live share below the threshold (its pointers into collected files are
+    /// relocated), or null when no file is below it. Each such compaction leaves one fewer table pointing into the
+    /// file, so collection ends; the file is deleted when the last one is rewritten.
+    /// </summary>
+    private CompactionPlan? PickValueLogCompaction(Version v)
+    {
+        if (v.ValueFiles.Length == 0 || _options.ValueLogGcLiveRatio <= 0)
+        {
+            return null;
+        }
+
+        ValueFileMeta? worst = null;
+        foreach (ValueFileMeta f in v.ValueFiles)
+        {
+            if (f.LiveRatio < _options.ValueLogGcLiveRatio && (worst is null || f.LiveRatio < worst.LiveRatio))
+            {
+                worst = f;
+            }
+        }
+
+        if (worst is null)
+        {
+            return null;
+        }
+
+        lock (_mutex)
+        {
+            if (_immutables.Length > 0)
+            {
+                // A flush first (as for read-triggered compactions); it asks for compaction again when done.
+                return null;
+            }
+        }
+
+        for (int level = v.NumLevels - 1; level >= 0; level--)
+        {
+            foreach (FileMetaData f in v.Files[level])
+            {
+                if (Array.BinarySearch(f.ValueFiles, worst.Number) >= 0)
+                {
+                    return level == v.NumLevels - 1
+                        ? new CompactionPlan(level, level, [f], [])
+                        : CompactionPicker.ForFile(v, level, f);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary><paramref name="internalKey"/> with its kind changed to <see cref="ValueKind.Value"/>, in <paramref name="buffer"/>.</summary>
+    private static ReadOnlySpan<byte> ValueKey(ReadOnlySpan<byte> internalKey, ref byte[] buffer)
+    {
+        if (buffer.Length < internalKey.Length)
+        {
+            buffer = new byte[Math.Max(internalKey.Length, 64)];
+        }
+
+        ulong trailer = InternalKey.TrailerOf(internalKey);
+        return buffer.AsSpan(0, InternalKey.Write(buffer, InternalKey.UserKey(internalKey), (trailer & ~0xFFUL) | (byte)ValueKind.Value));
     }
 }

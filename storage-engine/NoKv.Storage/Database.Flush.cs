@@ -5,6 +5,7 @@ using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.RangeDeletion;
 using NoKv.Storage.Sstable;
+using NoKv.Storage.ValueLog;
 using NoKv.Storage.Vfs;
 
 namespace NoKv.Storage;
@@ -13,6 +14,10 @@ namespace NoKv.Storage;
 public sealed partial class Database
 {
     private long _flushesCompleted;
+
+    // Value log counters (StorageStatistics).
+    private long _valueFilesCreated;
+    private long _valueBytesRelocated;
 
     /// <summary>Writes the current memtable to a level-0 table and waits until it is durable in the manifest.</summary>
     public void Flush()
@@ -89,13 +94,16 @@ public sealed partial class Database
         // The logs the switch closed: synced here, off the write path, soon after the switch.
         SyncClosedLogs();
         long t0 = Stopwatch.GetTimestamp();
-        FileMetaData? file = WriteLevel0Table(imm);
+        var valueFiles = new List<ValueFileMeta>();
+        FileMetaData? file = WriteLevel0Table(imm, valueFiles);
         var edit = new VersionEdit();
+        edit.NewValueFiles.AddRange(valueFiles);
+        Interlocked.Add(ref _valueFilesCreated, valueFiles.Count);
         if (file is not null)
         {
             _fs.SyncDirectory(Path);
             edit.AddFile(0, file);
-            _counters.AddFlush(file.EntryCount > 0 ? file.Size : 0);
+            _counters.AddFlush((file.EntryCount > 0 ? file.Size : 0) + ValueFileBytes(valueFiles));
         }
 
         // Every log older than the next unflushed memtable's is now redundant.
@@ -148,7 +156,12 @@ public sealed partial class Database
     /// the stripes protect. The newest sequence in the memtable is never hidden (nothing is newer), so the
     /// table's largest sequence, which orders level 0, is what it would have been.
     /// </remarks>
-    private FileMetaData? WriteLevel0Table(MemTable mem)
+    /// <para>
+    /// With the value log on, each value of at least <see cref="StorageOptions.ValueLogMinValueBytes"/> goes to a
+    /// value file written alongside (synced before the table), and the table holds its pointer; the value files
+    /// written are added to <paramref name="valueFiles"/> for the caller's manifest edit.
+    /// </para>
+    private FileMetaData? WriteLevel0Table(MemTable mem, List<ValueFileMeta> valueFiles)
     {
         RangeTombstone[] tombstones = mem.RangeTombstones.ToArray();
         if (mem.EntryCount == tombstones.Length && tombstones.Length == 0)
@@ -158,6 +171,9 @@ public sealed partial class Database
 
         ulong number = _versions.NewFileNumber();
         TableFileWriter? writer = null;
+        ValueSeparator? separator = null;
+        int minSeparated = _options.ValueLogMinValueBytes;
+        byte[] pointerKey = [];
         long hiddenCount = 0;
         if (mem.EntryCount > tombstones.Length)
         {
@@ -174,12 +190,30 @@ public sealed partial class Database
                     }
 
                     writer ??= new TableFileWriter(_fs, Path, number, _writeOptionsByLevel[0], _options.TableBytesPerSync, _backgroundWriteLimiter);
-                    writer.Add(it.Key, it.Value);
+                    ReadOnlySpan<byte> value = it.Value;
+                    if (minSeparated > 0 && value.Length >= minSeparated && InternalKey.KindOf(it.Key) == ValueKind.Value)
+                    {
+                        separator ??= NewValueSeparator();
+                        ReadOnlySpan<byte> pointer = separator.Add(InternalKey.UserKey(it.Key), value, out ValuePointer p);
+                        writer.Add(PointerKey(it.Key, ref pointerKey), pointer);
+                        writer.NoteValueFile(p.FileNumber, p.Size);
+                    }
+                    else
+                    {
+                        writer.Add(it.Key, value);
+                    }
+                }
+
+                // Value files first: once the table is synced, the values it points to must be too.
+                if (separator is not null)
+                {
+                    valueFiles.AddRange(separator.Finish());
                 }
             }
             catch
             {
                 writer?.Abandon();
+                separator?.Abandon();
                 throw;
             }
         }
@@ -187,7 +221,15 @@ public sealed partial class Database
         _counters.AddFlushHidden(hiddenCount);
         if (writer is not null)
         {
-            return writer.Finish(tombstones);
+            try
+            {
+                return writer.Finish(tombstones);
+            }
+            catch
+            {
+                separator?.Abandon();
+                throw;
+            }
         }
 
         // Only range deletions remain: a file record with no table behind it.
@@ -198,5 +240,31 @@ public sealed partial class Database
         }
 
         return bounds.ToFile(number, 0, 0, tombstones);
+    }
+
+    private ValueSeparator NewValueSeparator() =>
+        new(_fs, Path, _versions.NewFileNumber, _options.ValueFileSizeBytes, _options.TableBytesPerSync, _backgroundWriteLimiter);
+
+    /// <summary><paramref name="internalKey"/> with its kind changed to <see cref="ValueKind.ValuePointer"/>, in <paramref name="buffer"/>.</summary>
+    private static ReadOnlySpan<byte> PointerKey(ReadOnlySpan<byte> internalKey, ref byte[] buffer)
+    {
+        if (buffer.Length < internalKey.Length)
+        {
+            buffer = new byte[Math.Max(internalKey.Length, 64)];
+        }
+
+        ulong trailer = InternalKey.TrailerOf(internalKey);
+        return buffer.AsSpan(0, InternalKey.Write(buffer, InternalKey.UserKey(internalKey), (trailer & ~0xFFUL) | (byte)ValueKind.ValuePointer));
+    }
+
+    private static long ValueFileBytes(List<ValueFileMeta> files)
+    {
+        long total = 0;
+        foreach (ValueFileMeta f in files)
+        {
+            total += f.FileSize;
+        }
+
+        return total;
     }
 }

@@ -7,6 +7,7 @@ using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.Sstable;
+using NoKv.Storage.ValueLog;
 
 namespace NoKv.Storage;
 
@@ -81,7 +82,7 @@ public sealed partial class Database
 
             var merged = new MergingIterator([.. children]);
             ReadCompactionTracker? sampler = _readCompactions.Enabled ? _readCompactions : null;
-            return new DbIterator(merged, sv, snapshot, options?.LowerBound, options?.UpperBound, sampler, children.Count - 1 - sv.Immutables.Length);
+            return new DbIterator(merged, sv, snapshot, options?.LowerBound, options?.UpperBound, sampler, children.Count - 1 - sv.Immutables.Length, _valueFiles);
         }
         catch
         {
@@ -264,7 +265,7 @@ public sealed partial class Database
     }
 
     /// <summary>GetFromTable on an open table. REQUIRES: the caller keeps <paramref name="reader"/> open until this returns.</summary>
-    private static int GetFromReader<TSink>(TableReader reader, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
+    private int GetFromReader<TSink>(TableReader reader, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
         where TSink : struct, IValueSink
     {
         if (!reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
@@ -273,11 +274,23 @@ public sealed partial class Database
         }
 
         ulong trailer = InternalKey.TrailerOf(foundKey);
+        var kind = (ValueKind)(byte)trailer;
         int result = 0;
-        if ((ValueKind)(byte)trailer == ValueKind.Value && (trailer >> 8) >= tombstone)
+        if ((trailer >> 8) >= tombstone)
         {
-            sink.Set(value);
-            result = 1;
+            if (kind == ValueKind.Value)
+            {
+                sink.Set(value);
+                result = 1;
+            }
+            else if (kind == ValueKind.ValuePointer)
+            {
+                // Decoded before the block goes; the value file is read after (the caller's super version keeps it).
+                ValuePointer pointer = ValuePointer.Decode(value, reader.Path);
+                TableReader.ReleaseGetLease();
+                _valueFiles.ReadInto(pointer, ref sink);
+                return 1;
+            }
         }
 
         // The value is copied: let the block go, so its buffer can be reused once it is evicted.

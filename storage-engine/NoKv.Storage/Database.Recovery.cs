@@ -1,5 +1,6 @@
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
+using NoKv.Storage.ValueLog;
 using NoKv.Storage.Wal;
 
 namespace NoKv.Storage;
@@ -44,6 +45,7 @@ public sealed partial class Database
         logs.Sort();
         ulong maxSequence = _versions.LastSequence;
         var recoveredFiles = new List<FileMetaData>();
+        var recoveredValueFiles = new List<ValueFileMeta>();
         MemTable mem = new(0, _memory.MemtableBytes);
         WalRecoveryReport report;
         using (var wal = new WalReplay(_fs, Path, logs, _versions.LogNumber, _options.WalRecoveryMode))
@@ -69,7 +71,7 @@ public sealed partial class Database
 
                 if (mem.ApproximateSize >= _memory.MemtableBytes)
                 {
-                    AddRecoveredTable(mem, recoveredFiles);
+                    AddRecoveredTable(mem, recoveredFiles, recoveredValueFiles);
                     mem = new MemTable(0, _memory.MemtableBytes);
                 }
             }
@@ -85,7 +87,7 @@ public sealed partial class Database
             _options.InfoLog?.Invoke(report.ToString());
         }
 
-        AddRecoveredTable(mem, recoveredFiles);
+        AddRecoveredTable(mem, recoveredFiles, recoveredValueFiles);
         _lastSequence = maxSequence;
         if (recoveredFiles.Count > 0)
         {
@@ -95,6 +97,7 @@ public sealed partial class Database
                 edit.AddFile(0, f);
             }
 
+            edit.NewValueFiles.AddRange(recoveredValueFiles);
             _versions.ApplyRecoveredEdit(edit);
         }
 
@@ -113,9 +116,9 @@ public sealed partial class Database
         DeleteObsoleteFiles(sweepDirectory: true);
     }
 
-    private void AddRecoveredTable(MemTable mem, List<FileMetaData> files)
+    private void AddRecoveredTable(MemTable mem, List<FileMetaData> files, List<ValueFileMeta> valueFiles)
     {
-        FileMetaData? f = WriteLevel0Table(mem);
+        FileMetaData? f = WriteLevel0Table(mem, valueFiles);
         if (f is not null)
         {
             files.Add(f);
@@ -142,6 +145,7 @@ public sealed partial class Database
         }
 
         HashSet<ulong> live;
+        HashSet<ulong> liveValueFiles = [];
         Version current = _versions.AcquireCurrent();
         try
         {
@@ -152,6 +156,11 @@ public sealed partial class Database
                 {
                     live.Add(f.Number);
                 }
+            }
+
+            foreach (ValueFileMeta v in current.ValueFiles)
+            {
+                liveValueFiles.Add(v.Number);
             }
         }
         finally
@@ -184,6 +193,7 @@ public sealed partial class Database
                 FileKind.Manifest => number != manifestNumber,
                 FileKind.Table => !live.Contains(number),
                 FileKind.Temp => !live.Contains(number),
+                FileKind.ValueFile => !liveValueFiles.Contains(number),
                 _ => false,
             };
             if (obsolete)
@@ -191,6 +201,10 @@ public sealed partial class Database
                 if (kind == FileKind.Table)
                 {
                     _tables.Evict((long)number);
+                }
+                else if (kind == FileKind.ValueFile)
+                {
+                    _valueFiles.Evict(number);
                 }
 
                 TryDeleteFile(System.IO.Path.Combine(Path, name));
@@ -218,6 +232,32 @@ public sealed partial class Database
         catch (IOException)
         {
             // Retried by the sweep at the next open.
+        }
+    }
+
+    /// <summary>The purger's deletion of one obsolete table or value file (<see cref="ObsoleteValueFileBit"/>).</summary>
+    private bool DeleteObsoleteFile(ulong id)
+    {
+        if ((id & ObsoleteValueFileBit) == 0)
+        {
+            return DeleteObsoleteTable(id);
+        }
+
+        ulong number = id & ~ObsoleteValueFileBit;
+        _valueFiles.Evict(number);
+        string path = FileNames.ValueFile(Path, number);
+        if (TryDeleteFile(path))
+        {
+            return true;
+        }
+
+        try
+        {
+            return !_fs.FileExists(path);
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

@@ -42,6 +42,14 @@ public sealed partial class Database
                 mem += m.MemoryUsage;
             }
 
+            long valueFileBytes = 0;
+            long valueGarbage = 0;
+            foreach (ValueLog.ValueFileMeta f in sv.Version.ValueFiles)
+            {
+                valueFileBytes += f.FileSize;
+                valueGarbage += f.GarbageBytes;
+            }
+
             BlockCacheStatistics? bc = _blockCache?.GetStatistics();
             TableCacheStatistics tc = _tables.GetStatistics();
             return new StorageStatistics
@@ -53,6 +61,11 @@ public sealed partial class Database
                 CompactionBytesWritten = _counters.CompactionBytes,
                 Levels = levels,
                 LiveSstBytes = live,
+                LiveValueFiles = sv.Version.ValueFiles.Length,
+                LiveValueFileBytes = valueFileBytes,
+                ValueFileGarbageBytes = valueGarbage,
+                ValueFilesCreated = Interlocked.Read(ref _valueFilesCreated),
+                ValueBytesRelocated = Interlocked.Read(ref _valueBytesRelocated),
                 MemtableBytes = mem,
                 MemtableLimitBytes = _memory.MemtableBytes,
                 BlockCacheCapacityBytes = _memory.BlockCacheBytes,

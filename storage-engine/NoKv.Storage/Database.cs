@@ -4,6 +4,7 @@ using NoKv.Storage.Db;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.Sstable;
+using NoKv.Storage.ValueLog;
 using NoKv.Storage.Vfs;
 using NoKv.Storage.Wal;
 
@@ -38,6 +39,10 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     // _tableOptions, since every reader decodes every codec.
     private readonly TableOptions[] _writeOptionsByLevel;
     private readonly TableCache _tables;
+
+    // Read handles of value files (the value log; off unless StorageOptions.ValueLogMinValueBytes is set, but
+    // always able to read what an earlier open separated).
+    private readonly ValueFileCache _valueFiles;
     private readonly TablePins _pins;
     private readonly ObsoleteFilePurger _purger;
     private readonly SnapshotList _snapshots = new();
@@ -60,6 +65,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     // Per-thread references to _super for point reads (invalidated by every InstallSuperVersion).
     private readonly SuperVersionCache _superCache = new();
     private Exception? _backgroundError;
+    private readonly TaskCompletionSource<Exception> _writesStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closing;
     private bool _compactionRequested;
     private int _disposed;
@@ -112,8 +118,9 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables, _memory.TableCacheBytes);
         _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2), _memory.PinnedTableBytes);
-        _purger = new ObsoleteFilePurger(DeleteObsoleteTable, options.BackgroundThreadNice);
-        _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete);
+        _valueFiles = new ValueFileCache(_fs, path);
+        _purger = new ObsoleteFilePurger(DeleteObsoleteFile, options.BackgroundThreadNice);
+        _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete, OnValueFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);
         _backgroundWriteLimiter = options.BackgroundWriteBytesPerSecond > 0 ? new WriteRateLimiter(options.BackgroundWriteBytesPerSecond) : null;
         _readCompactions = new ReadCompactionTracker(options, MaybeScheduleCompaction);
@@ -124,6 +131,15 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
     /// <summary>The database directory.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// Completes with the first error when this instance stops accepting writes: a log write or sync, a flush or a
+    /// compaction failed (a full disk, an I/O error). The stop is sticky, because what the failed write left in the log
+    /// and memtable is unknown; only a reopen, once the cause is gone, writes again (recovery replays what the log
+    /// holds). Never completes for a healthy database. A host can act on it: the silo exits so that its supervisor
+    /// restarts it, instead of serving on as a replica that can persist nothing.
+    /// </summary>
+    public Task<Exception> WritesStopped => _writesStopped.Task;
 
     internal ulong LastSequence => Volatile.Read(ref _lastSequence);
 
@@ -255,6 +271,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _versions.Dispose();
         _pins.Dispose();
         _tables.Dispose();
+        _valueFiles.Dispose();
         _counters.Dispose();
         _writerSignal.Dispose();
         _dirLock.Dispose();
@@ -302,12 +319,21 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _purger.Enqueue(file.Number);
     }
 
+    /// <summary>A value file's last version is gone: the purger deletes it (see <see cref="OnFileObsolete"/>).</summary>
+    private void OnValueFileObsolete(ValueFileMeta file) => _purger.Enqueue(file.Number | ObsoleteValueFileBit);
+
+    /// <summary>Marks a purger entry as a value file (file numbers never reach bit 63).</summary>
+    private const ulong ObsoleteValueFileBit = 1UL << 63;
+
     private void SetBackgroundError(Exception e)
     {
+        Exception first;
         lock (_mutex)
         {
-            _backgroundError ??= e;
+            first = _backgroundError ??= e;
             Monitor.PulseAll(_mutex);
         }
+
+        _writesStopped.TrySetResult(first);
     }
 }

@@ -10,4 +10,5 @@ internal enum FileKind
     Current,
     Lock,
     Temp,
+    ValueFile,
 }

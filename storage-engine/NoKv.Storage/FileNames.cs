@@ -4,7 +4,7 @@ namespace NoKv.Storage;
 
 /// <summary>
 /// Names of the files in a database directory: <c>NNNNNN.log</c> (write-ahead logs), <c>NNNNNN.sst</c>
-/// (tables), <c>MANIFEST-NNNNNN</c>, <c>CURRENT</c> (names the live manifest), <c>LOCK</c>, <c>NNNNNN.dbtmp</c>
+/// (tables), <c>NNNNNN.vlog</c> (value files), <c>MANIFEST-NNNNNN</c>, <c>CURRENT</c> (names the live manifest), <c>LOCK</c>, <c>NNNNNN.dbtmp</c>
 /// (temporary files). All numbers come from one counter, so a number names exactly one file.
 /// </summary>
 internal static class FileNames
@@ -15,6 +15,8 @@ internal static class FileNames
     public static string Log(string dir, ulong number) => Path.Combine(dir, number.ToString("D6", CultureInfo.InvariantCulture) + ".log");
 
     public static string Table(string dir, ulong number) => Path.Combine(dir, number.ToString("D6", CultureInfo.InvariantCulture) + ".sst");
+
+    public static string ValueFile(string dir, ulong number) => Path.Combine(dir, number.ToString("D6", CultureInfo.InvariantCulture) + ".vlog");
 
     public static string Manifest(string dir, ulong number) => Path.Combine(dir, "MANIFEST-" + number.ToString("D6", CultureInfo.InvariantCulture));
 
@@ -56,6 +58,7 @@ internal static class FileNames
             ".log" => FileKind.Log,
             ".sst" => FileKind.Table,
             ".dbtmp" => FileKind.Temp,
+            ".vlog" => FileKind.ValueFile,
             _ => FileKind.Unknown,
         };
         return kind != FileKind.Unknown;

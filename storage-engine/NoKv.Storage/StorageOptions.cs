@@ -113,6 +113,28 @@ public sealed class StorageOptions
     /// </summary>
     public bool UseMappedReads { get; init; } = Environment.Is64BitProcess && !OperatingSystem.IsWindows();
 
+    /// <summary>
+    /// Values of at least this many bytes are kept out of the tables, in append-only value files, and the tables hold
+    /// a small pointer instead (a value log in the style of RocksDB's integrated BlobDB; docs/storage-value-log.md).
+    /// Values move there when a memtable is flushed or a table compacted, so the WAL stays the only log on the write
+    /// path. Compaction then rewrites keys and pointers instead of whole values, which cuts write amplification for
+    /// large values; the price is one more read per point lookup of a separated value and scans that read values
+    /// from another file. 0 (the default) keeps every value in the tables. Turning it off later leaves separated
+    /// values where they are until garbage collection relocates them (into the tables then).
+    /// </summary>
+    public int ValueLogMinValueBytes { get; init; }
+
+    /// <summary>Target size of the value files compaction writes (a flush writes one per memtable).</summary>
+    public long ValueFileSizeBytes { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// A value file whose live share of value bytes falls below this is collected: compactions relocate its live
+    /// values into new files, and when no other compaction is due the tables still pointing into it are compacted
+    /// for that purpose; the file is deleted once no table points into it. 0 disables relocation (a file then goes
+    /// only when every value in it is dead). Higher collects sooner, at the cost of rewriting more live values.
+    /// </summary>
+    public double ValueLogGcLiveRatio { get; init; } = 0.5;
+
     public bool CreateIfMissing { get; init; } = true;
 
     /// <summary>
@@ -202,6 +224,9 @@ public sealed class StorageOptions
         Require(BackgroundWriteBytesPerSecond == 0 || BackgroundWriteBytesPerSecond >= (1 << 20), nameof(BackgroundWriteBytesPerSecond), "0 (unbounded) or at least 1 MiB/s");
         Require(ZstdLevel >= 1 && ZstdLevel <= 19, nameof(ZstdLevel), "between 1 and 19");
         Require(CompressionPerLevel is null || CompressionPerLevel.All(Enum.IsDefined), nameof(CompressionPerLevel), "a list of known codecs (None, Lz4, Zstd)");
+        Require(ValueLogMinValueBytes >= 0, nameof(ValueLogMinValueBytes), "0 (off) or a positive size");
+        Require(ValueFileSizeBytes >= 1024, nameof(ValueFileSizeBytes), "at least 1 KiB");
+        Require(ValueLogGcLiveRatio >= 0 && ValueLogGcLiveRatio < 1, nameof(ValueLogGcLiveRatio), "at least 0 and below 1");
         Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }
 

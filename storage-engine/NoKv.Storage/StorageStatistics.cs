@@ -32,6 +32,21 @@ public sealed class StorageStatistics
     public long LiveSstBytes { get; init; }
 
     /// <summary>Bytes in the mutable and immutable memtables.</summary>
+    /// <summary>Value files the current version's tables point into (value log).</summary>
+    public int LiveValueFiles { get; init; }
+
+    /// <summary>Their total size in bytes, garbage included.</summary>
+    public long LiveValueFileBytes { get; init; }
+
+    /// <summary>Value bytes in those files that no table points to any more (reclaimed by value-log garbage collection).</summary>
+    public long ValueFileGarbageBytes { get; init; }
+
+    /// <summary>Value files written by flushes and compactions since open.</summary>
+    public long ValueFilesCreated { get; init; }
+
+    /// <summary>Live value bytes garbage collection read and wrote again since open.</summary>
+    public long ValueBytesRelocated { get; init; }
+
     public long MemtableBytes { get; init; }
 
     /// <summary>Size at which the memtable is frozen, after <see cref="StorageOptions.MemoryBudgetBytes"/> (if set).</summary>
@@ -107,6 +122,7 @@ public sealed class StorageStatistics
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
                $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} " +
                $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount} " +
-               $"pending-deletions={PendingTableDeletions} table-meta={TableCacheBytes}/{PinnedTableBytes} blockcache-bytes={BlockCacheUsageBytes}/{BlockCacheCapacityBytes}";
+               $"pending-deletions={PendingTableDeletions} table-meta={TableCacheBytes}/{PinnedTableBytes} blockcache-bytes={BlockCacheUsageBytes}/{BlockCacheCapacityBytes} " +
+               $"value-files={LiveValueFiles}/{LiveValueFileBytes} value-garbage={ValueFileGarbageBytes} value-files-written={ValueFilesCreated} value-relocated={ValueBytesRelocated}";
     }
 }

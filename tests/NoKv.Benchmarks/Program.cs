@@ -52,13 +52,15 @@ public static class Program
             Description = "block codec on every level of every engine (none, lz4, zstd); naming one also makes values half compressible, so runs with different codecs compare",
             HelpName = "none|lz4|zstd",
         };
+        var valueBytes = new Option<int?>("--value-bytes") { Description = "value length in bytes (default 100); e.g. 16384 with --engines nokv-vlog,rocksdb-blob,nokv for the value log", HelpName = "N" };
+        var keyCount = new Option<int?>("--keys") { Description = "keys of the fill and read workloads (default 1,000,000; 200,000 with --quick)", HelpName = "N" };
         // Hidden options used when the parent re-invokes this program for one engine.
         var engine = new Option<string?>("--engine") { Hidden = true };
         var dataDirectory = new Option<string?>("--data-dir") { Hidden = true };
         var result = new Option<string?>("--result") { Hidden = true };
-        var command = new Command("storage", "db_bench-style workloads on nokv, rocksdb and zonetree with the same settings")
+        var command = new Command("storage", "db_bench-style workloads on nokv, rocksdb and zonetree (and, when named, nokv-vlog and rocksdb-blob) with the same settings")
         {
-            quick, json, engines, workloads, compression, engine, dataDirectory, result,
+            quick, json, engines, workloads, compression, valueBytes, keyCount, engine, dataDirectory, result,
         };
         command.SetAction(parse =>
         {
@@ -67,14 +69,17 @@ public static class Program
             {
                 var data = parse.GetValue(dataDirectory) ?? throw new ArgumentException("--engine requires --data-dir");
                 var resultPath = parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result");
-                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath, StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)), parse.GetValue(compression));
+                return StorageBenchmark.RunEngine(single, parse.GetValue(quick), data, resultPath, StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)), parse.GetValue(compression),
+                    parse.GetValue(valueBytes), parse.GetValue(keyCount));
             }
             return StorageBenchmark.Run(
                 parse.GetValue(quick),
                 parse.GetValue(json),
                 StorageBenchmark.ParseEngines(parse.GetValue(engines)),
                 StorageBenchmark.ParseWorkloads(parse.GetValue(workloads)),
-                parse.GetValue(compression));
+                parse.GetValue(compression),
+                parse.GetValue(valueBytes),
+                parse.GetValue(keyCount));
         });
         return command;
     }

@@ -62,6 +62,16 @@ public sealed class ChaosOptions
 
     public bool Etcd { get; private set; }
 
+    /// <summary>Replica timing passed to every silo (--Replicas:TickInterval/ElectionTicks/HeartbeatTicks); null = the silo's default.</summary>
+    public int? TickMs { get; private set; }
+
+    public int? ElectionTicks { get; private set; }
+
+    public int? HeartbeatTicks { get; private set; }
+
+    /// <summary>The SDK's attempt timeout (NoKvClientOptions.AttemptTimeout); null = its default.</summary>
+    public int? AttemptTimeoutMs { get; private set; }
+
     public static ChaosOptions Parse(string[] args)
     {
         var o = new ChaosOptions();
@@ -76,7 +86,11 @@ public sealed class ChaosOptions
                 case "--runs": o.Runs = Int(); break;
                 case "--duration": o.Duration = Seconds(); break;
                 case "--seed": o.Seed = Int(); break;
-                case "--faults": o.Faults = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(FaultNames.Parse).Distinct().ToArray(); break;
+                case "--faults": o.Faults = Next() is "none" ? [] : args[i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(FaultNames.Parse).Distinct().ToArray(); break;
+                case "--tick-ms": o.TickMs = Int(); break;
+                case "--election-ticks": o.ElectionTicks = Int(); break;
+                case "--heartbeat-ticks": o.HeartbeatTicks = Int(); break;
+                case "--attempt-timeout-ms": o.AttemptTimeoutMs = Int(); break;
                 case "--workers-per-shard": o.WorkersPerShard = Int(); break;
                 case "--clients": o.Clients = Int(); break;
                 case "--keys-per-shard": o.KeysPerShard = Int(); break;
@@ -122,8 +136,12 @@ public sealed class ChaosOptions
         return o;
     }
 
+    private string Timing() =>
+        TickMs is null && ElectionTicks is null && HeartbeatTicks is null && AttemptTimeoutMs is null ? ""
+        : $", tick {TickMs?.ToString(CultureInfo.InvariantCulture) ?? "default"} ms, election {ElectionTicks?.ToString(CultureInfo.InvariantCulture) ?? "default"} ticks, heartbeat {HeartbeatTicks?.ToString(CultureInfo.InvariantCulture) ?? "default"} ticks, attempt timeout {AttemptTimeoutMs?.ToString(CultureInfo.InvariantCulture) ?? "default"} ms";
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"silos {Silos}, runs {Runs}, duration {Duration.TotalSeconds:F0} s, seed {Seed}, faults {string.Join(",", Faults.Select(FaultNames.Name))}, " +
         $"clients {Clients}, workers/shard {WorkersPerShard}, keys/shard {KeysPerShard}, fault {FaultMin.TotalSeconds:F0}-{FaultMax.TotalSeconds:F0} s, gap {GapMin.TotalSeconds:F0}-{GapMax.TotalSeconds:F0} s, " +
-        $"snapshot every {SnapshotEntries} entries, failover trials {FailoverTrials} x {string.Join(",", FailoverFaults.Select(FaultNames.Name))} held {FailoverHold.TotalSeconds:F0} s");
+        $"snapshot every {SnapshotEntries} entries{Timing()}, failover trials {FailoverTrials} x {string.Join(",", FailoverFaults.Select(FaultNames.Name))} held {FailoverHold.TotalSeconds:F0} s");
 }

@@ -25,6 +25,7 @@ public static class ChaosRun
         var random = new Random(seed);
         var total = Stopwatch.StartNew();
         await using var cluster = await ChaosCluster.StartAsync(options, environment.UseNetns, environment.UseTmpfs, run, log);
+        using var trace = options.TraceClient ? new Diagnostics.ClientTrace(Path.Combine(cluster.Root, "client-trace.log")) : null;
         var hosts = new List<IHost>();
         try
         {
@@ -40,14 +41,16 @@ public static class ChaosRun
             log.WriteLine($"[chaos] cluster serving after {total.Elapsed.TotalSeconds:F1} s; {keys.Keys.Length} keys over {keys.ShardIds.Length} shards");
 
             var clock = new RunClock();
+            var workloadStartUtc = DateTime.UtcNow;
             var workload = new ClosedLoopWorkload(clock, kvs, keys, options.WorkersPerShard, seed);
-            var injector = new FaultInjector(cluster, clock, options, random, admin, log, environment.AvailableFaults);
+            var injector = new FaultInjector(cluster, clock, options, random, admin, log, environment.AvailableFaults, keys.ShardIds.Length);
             using (var stop = new CancellationTokenSource(options.Duration))
             {
                 await Task.WhenAll(workload.RunAsync(stop.Token), injector.RunAsync(stop.Token));
             }
 
             long workloadEnd = clock.Now;
+            int elections = Diagnostics.SiloLogScan.LeadersElected(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow);
             await cluster.HealAllAsync();
             foreach (var host in hosts)
             {
@@ -66,14 +69,14 @@ public static class ChaosRun
             var history = workload.History;
             var check = HistoryChecker.Check(history, finalValues);
             var faults = injector.Faults;
-            var windowOf = new double[faults.Count];
+            var windowOf = new Window[faults.Count];
             for (int i = 0; i < faults.Count; i++)
             {
                 long until = i + 1 < faults.Count ? Math.Min(faults[i + 1].Start, workloadEnd) : workloadEnd;
-                windowOf[i] = Availability.WindowMs(history, keys.ShardIds.Length, faults[i], until);
+                windowOf[i] = Availability.Window(history, keys.ShardIds.Length, faults[i], until);
             }
 
-            var windows = faults.Select((f, i) => (Name: FaultNames.Name(f.Kind), Window: windowOf[i]))
+            var windows = faults.Select((f, i) => (Name: FaultNames.Name(f.Kind), Window: windowOf[i].Ms))
                 .GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.Select(x => x.Window).ToList());
 
             var report = new RunReport
@@ -90,12 +93,14 @@ public static class ChaosRun
                 FaultsByType = faults.GroupBy(f => FaultNames.Name(f.Kind)).ToDictionary(g => g.Key, g => g.Count()),
                 WindowsMs = windows,
                 FaultLog = faults.Select((f, i) => string.Create(CultureInfo.InvariantCulture,
-                    $"{RunClock.ToMilliseconds(f.Start) / 1000:F1}s {FaultNames.Name(f.Kind)}: {f.Note}; window {windowOf[i]:F0} ms")).ToList(),
+                    $"{RunClock.ToMilliseconds(f.Start) / 1000:F1}s {FaultNames.Name(f.Kind)}: {f.Note}; window {windowOf[i].Ms:F0} ms (shard {keys.ShardIds[windowOf[i].Shard]}, from +{windowOf[i].GapFromMs:F0} ms)")).ToList(),
                 Violations = check.Violations.ToList(),
                 LostWrites = check.LostWrites.ToList(),
                 Undecided = check.Undecided.ToList(),
                 UnreadKeys = unread,
                 UnexpectedExits = cluster.UnexpectedExits.ToList(),
+                DiskFullExits = cluster.DiskFullExits,
+                Elections = elections,
                 Failures = workload.Failures.ToDictionary(f => f.Key, f => f.Value),
                 SkippedFaults = environment.Skipped.ToList(),
             };

@@ -24,7 +24,7 @@ internal static class OperationCommands
             Write(parse, id, "move_replica", $"operation {id} started: move shard {parse.GetValue(shard)} from store {parse.GetValue(from)} to store {parse.GetValue(to)}");
             return 0;
         }));
-        return new Command("shard", "Shard operations: split, move.") { ShardCommands.Split(), move };
+        return new Command("shard", "Shard operations: split, merge, move.") { ShardCommands.Split(), ShardCommands.Merge(), move };
     }
 
     public static Command Leader()

@@ -5,7 +5,7 @@ using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Cli.Commands;
 
-/// <summary>`nokv shard split SHARD [KEY]`: a split through the controller (a subcommand of `nokv shard`, <see cref="OperationCommands.Shard"/>).</summary>
+/// <summary>`nokv shard split SHARD [KEY]` and `nokv shard merge SOURCE TARGET`: through the controller (a subcommand of `nokv shard`, <see cref="OperationCommands.Shard"/>).</summary>
 internal static class ShardCommands
 {
     public static Command Split()
@@ -37,6 +37,35 @@ internal static class ShardCommands
             return 0;
         }));
         return split;
+    }
+
+    public static Command Merge()
+    {
+        var source = new Argument<long>("source") { Description = "The shard to merge away (its id, as `nokv cluster status` shows)." };
+        var target = new Argument<long>("target") { Description = "Its adjacent neighbour, on the same stores, which takes the range over." };
+        var merge = new Command("merge", "Merge a shard into its adjacent neighbour; prints the merged shard.") { source, target };
+        merge.SetAction((parse, ct) => CliRunner.RunAsync(parse, ct, async (connection, token) =>
+        {
+            var outcome = await connection.Admin.MergeShardsAsync(new ShardId(parse.GetValue(source)), new ShardId(parse.GetValue(target)), token);
+            var output = parse.InvocationConfiguration.Output;
+            if (CliOptions.IsJson(parse))
+            {
+                output.WriteLine(CliJson.Write(json =>
+                {
+                    json.WriteStartObject();
+                    Write(json, "merged", outcome.Merged);
+                    json.WriteNumber("source", outcome.Source.Value);
+                    json.WriteEndObject();
+                }));
+            }
+            else
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"merged: {outcome.Merged} (shard {outcome.Source} merged in)"));
+            }
+
+            return 0;
+        }));
+        return merge;
     }
 
     private static void Write(System.Text.Json.Utf8JsonWriter json, string name, ShardDescriptor shard)

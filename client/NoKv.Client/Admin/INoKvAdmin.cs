@@ -20,6 +20,15 @@ public interface INoKvAdmin
     Task<NoKv.Abstractions.Controller.SplitOutcome> SplitShardAsync(NoKv.Abstractions.Sharding.ShardId shard, byte[]? key = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Merges <paramref name="source"/> into its adjacent neighbour <paramref name="target"/> through the controller
+    /// (docs/controller.md, "Merge"); both must have replicas on the same stores. Answers with the merged shard once the
+    /// map holds it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shard is unknown, the two are not adjacent or not co-located, or one is busy.</exception>
+    /// <exception cref="InvalidOperationException">The merge rolled back (the source could not be frozen on every store in time).</exception>
+    Task<NoKv.Abstractions.Controller.MergeOutcome> MergeShardsAsync(NoKv.Abstractions.Sharding.ShardId source, NoKv.Abstractions.Sharding.ShardId target, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Starts moving <paramref name="shard"/>'s replica from store <paramref name="from"/> to store <paramref name="to"/>
     /// (learner on the target, catch up, promote, hand leadership over, remove the source). Returns the operation id;
     /// <see cref="GetClusterStatusAsync"/> shows its progress until it is gone.

@@ -11,6 +11,9 @@ internal sealed class NoKvAdmin : INoKvAdmin
 
     public NoKvAdmin(IGrainFactory grains) => _grains = grains;
 
+    public Task<MergeOutcome> MergeShardsAsync(ShardId source, ShardId target, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster).MergeShardsAsync(source, target).WaitAsync(cancellationToken);
+
     public Task<SplitOutcome> SplitShardAsync(ShardId shard, byte[]? key = null, CancellationToken cancellationToken = default) =>
         _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster).SplitShardAsync(shard, key).WaitAsync(cancellationToken);
 

@@ -27,6 +27,15 @@ public interface IControllerGrain : IGrainWithIntegerKey
     Task<SplitOutcome> SplitShardAsync(Sharding.ShardId shard, byte[]? key);
 
     /// <summary>
+    /// Merges <paramref name="source"/> into its adjacent neighbour <paramref name="target"/> as a controller operation
+    /// (docs/controller.md, "Merge") and answers once the map holds the merged shard.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shard is unknown, the two are not adjacent or not on the same stores, or one is busy.</exception>
+    /// <exception cref="InvalidOperationException">The merge rolled back.</exception>
+    [Alias("MergeShards")]
+    Task<MergeOutcome> MergeShardsAsync(Sharding.ShardId source, Sharding.ShardId target);
+
+    /// <summary>
     /// Starts an operation: <see cref="OperationKind.MoveReplica"/> of <paramref name="shard"/>'s replica from store
     /// <paramref name="from"/> to <paramref name="to"/>, or <see cref="OperationKind.TransferLeader"/> to
     /// <paramref name="to"/>. Returns the operation id; it then runs in the controller's operation loop.

@@ -20,7 +20,7 @@ public sealed partial class ControllerGrain
     private Balancer? _balancer;
     private long _lastBalanceMs = long.MinValue / 2;
 
-    private bool Balancing => _options.LeaderBalance || _options.ReplicaBalance || _options.AutoSplit;
+    private bool Balancing => _options.LeaderBalance || _options.ReplicaBalance || _options.AutoSplit || _options.AutoMerge;
 
     private async Task BalanceAsync()
     {
@@ -59,6 +59,11 @@ public sealed partial class ControllerGrain
                         _ = ResumeAsync(record);
                     }
                 }
+                else if (decision.Kind == OperationKind.Merge)
+                {
+                    // Run by the operation loop like one an operator starts (co-location, prepare, commit...).
+                    await _operations.Merges.StartAsync(decision.Shard, decision.Target!.Value).ConfigureAwait(true);
+                }
                 else
                 {
                     await _operations.StartAsync(decision.Kind, decision.Shard, decision.From, decision.To!.Value).ConfigureAwait(true);
@@ -71,6 +76,11 @@ public sealed partial class ControllerGrain
             {
                 // The cluster changed since the rows were read (or the shard holds too few keys to split): decide again later.
                 _balancer.Forget(decision.Shard);
+                if (decision.Target is { } target)
+                {
+                    _balancer.Forget(target);
+                }
+
                 LogBalanceSkipped(decision.ToString(), e.Message);
             }
         }

@@ -53,6 +53,29 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         _splits = new SplitOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout));
     }
 
+    public async Task<MergeOutcome> MergeShardsAsync(ShardId source, ShardId target)
+    {
+        await _liveness.EnsureSeededAsync().ConfigureAwait(true);
+        var record = await _operations.Merges.StartAsync(source, target).ConfigureAwait(true);
+        LogOperationStarted(record.Id, nameof(OperationKind.Merge), source.Value, 0, 0);
+
+        // The operation loop runs it (here or, after a failover, in the next controller activation): wait for its row to go.
+        while (await _group.ReadAsync(ControllerRows.Operation(record.Id)).ConfigureAwait(true) is not null)
+        {
+            await Task.Delay(_options.OperationInterval / 2).ConfigureAwait(true);
+        }
+
+        var map = ControllerMap.Decode(await _group.ReadAsync(ControllerRows.Map).ConfigureAwait(true)
+            ?? throw new InvalidOperationException("The controller's shard map disappeared."));
+        if (Array.Exists(map.Shards, s => s.Id == source) || Array.Find(map.Shards, s => s.Id == target) is not { } merged)
+        {
+            throw new InvalidOperationException($"The merge of shard {source} into shard {target} ended without merging: {_operations.Merges.EndReason(record.Id) ?? "it rolled back"}; try again.");
+        }
+
+        LogMerged(source.Value, merged.ToString());
+        return new MergeOutcome(merged, source);
+    }
+
     public async Task<SplitOutcome> SplitShardAsync(ShardId shard, byte[]? key)
     {
         if (shard == SystemShards.Controller)
@@ -285,6 +308,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller logic active on silo {Silo}")]
     private partial void LogActivated(string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller merged shard {Source}: now {Merged}")]
+    private partial void LogMerged(long source, string merged);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller split shard {Shard}: {Left}; {Right}")]
     private partial void LogSplit(long shard, string left, string right);

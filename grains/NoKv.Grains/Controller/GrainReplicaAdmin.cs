@@ -39,6 +39,9 @@ public sealed class GrainReplicaAdmin : IReplicaAdmin
     public Task<WriteResponse> TransferLeaderAsync(StoreId leader, ShardId shard, StoreId to, CancellationToken cancellationToken) =>
         Replica(shard, leader).TransferLeaderAsync(to).WaitAsync(_callTimeout, cancellationToken);
 
+    public Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken) =>
+        Replica(request.Shard, store).MergeAsync(request).WaitAsync(_changeTimeout, cancellationToken);
+
     public Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken) =>
         Replica(shard, store).DestroyReplicaAsync(peerId).WaitAsync(_changeTimeout, cancellationToken);
 

@@ -69,6 +69,21 @@ public sealed class NoKvControllerOptions
     /// <summary>How long a shard's request rate must stay above <see cref="SplitRequestsPerSecond"/>.</summary>
     public TimeSpan SplitLoadWindow { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Merge adjacent shards that stay small and cold together (docs/controller.md, "Automatic merge").</summary>
+    public bool AutoMerge { get; set; } = true;
+
+    /// <summary>Merge two neighbours only if their data together is at most this many bytes (at most half of <see cref="SplitBytes"/>).</summary>
+    public long MergeBytes { get; set; } = 24L << 20;
+
+    /// <summary>Merge two neighbours only if they serve at most this many reads and writes per second together (at most half of <see cref="SplitRequestsPerSecond"/>).</summary>
+    public double MergeRequestsPerSecond { get; set; } = 100;
+
+    /// <summary>How long both neighbours must stay under the merge limits before they merge.</summary>
+    public TimeSpan MergeColdWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Automatic merges in flight at once.</summary>
+    public int MaxAutoMerges { get; set; } = 1;
+
     /// <summary>The balancer's settings as the Orleans-free scheduler takes them.</summary>
     public NoKv.Replica.Controller.Balancing.BalancerOptions ToBalancerOptions() => new()
     {
@@ -84,5 +99,10 @@ public sealed class NoKvControllerOptions
         SplitBytes = SplitBytes,
         SplitRequestsPerSecond = SplitRequestsPerSecond,
         SplitLoadWindow = SplitLoadWindow,
+        AutoMerge = AutoMerge,
+        MergeBytes = MergeBytes,
+        MergeRequestsPerSecond = MergeRequestsPerSecond,
+        MergeColdWindow = MergeColdWindow,
+        MaxMerges = MaxAutoMerges,
     };
 }

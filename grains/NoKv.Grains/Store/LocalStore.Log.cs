@@ -14,6 +14,9 @@ public sealed partial class LocalStore
     [LoggerMessage(Level = LogLevel.Information, Message = "NoKV store {Store} closed")]
     private partial void LogClosed(StoreId store);
 
+    [LoggerMessage(Level = LogLevel.Critical, Message = "NoKV store {Store}: the engine stopped accepting writes ({Error}: {Detail}); this store can persist nothing until its silo restarts")]
+    private partial void LogWritesStopped(StoreId store, string error, string detail);
+
     /// <summary>A line the engine reports on its own (e.g. unsynced WAL bytes dropped at open after a power loss).</summary>
     [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store} engine: {Line}")]
     private partial void LogEngine(StoreId store, string line);

@@ -19,6 +19,7 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
     private const string StoreFileName = "STORE";
     private readonly NoKvStoreOptions _options;
     private readonly ILogger<LocalStore> _logger;
+    private readonly TaskCompletionSource<Exception> _writesStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Database? _database;
 
     public LocalStore(IOptions<NoKvStoreOptions> options, ILogger<LocalStore> logger)
@@ -34,6 +35,15 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
     public Database Database => _database ?? throw new InvalidOperationException("The NoKV store is not open: the silo has not started or is shutting down.");
 
     public bool IsOpen => _database is not null;
+
+    /// <summary>
+    /// Completes with the engine's error when it stops accepting writes (<see cref="Database.WritesStopped"/>: a full
+    /// disk, an I/O error). From then on every replica of this store fails at its next write and reopens, only to fail
+    /// again: the store can persist nothing, so it cannot vote, append or apply, and it only looks alive. The silo host
+    /// exits on it (crash-only, exit code 6) so that its supervisor restarts it, and start-up succeeds again once the disk
+    /// is usable; recovery replays the log. Never completes otherwise.
+    /// </summary>
+    public Task<Exception> WritesStopped => _writesStopped.Task;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(LocalStore), ServiceLifecycleStage.RuntimeInitialize, OpenAsync, CloseAsync);
@@ -84,6 +94,7 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
 
         LogOpened(Id, enginePath);
+        _ = WatchWritesAsync(_database);
         return Task.CompletedTask;
     }
 
@@ -101,6 +112,13 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
     }
 
     public ValueTask DisposeAsync() => new(CloseAsync(CancellationToken.None));
+
+    private async Task WatchWritesAsync(Database database)
+    {
+        var error = await database.WritesStopped.ConfigureAwait(false);
+        LogWritesStopped(Id, error.GetType().Name, error.Message);
+        _writesStopped.TrySetResult(error);
+    }
 
     /// <summary>Binds the directory to this store id forever: a silo pointed at another store's data fails fast.</summary>
     private void CheckStoreIdentity(string root)

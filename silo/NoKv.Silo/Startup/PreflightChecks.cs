@@ -141,9 +141,17 @@ public static class PreflightChecks
             File.WriteAllBytes(probe, [1]);
             File.Delete(probe);
         }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            // Not a configuration mistake: the silo starts once space is freed, so its supervisor should keep trying.
+            throw new StartupError(StartupError.StorageFailed, $"Data directory '{path}' is on a full disk: {e.Message}");
+        }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             throw new StartupError(StartupError.StoreUnusable, $"Data directory '{path}' is not writable: {e.Message}");
         }
     }
+
+    /// <summary>ENOSPC or EDQUOT: .NET reports errno values it does not map as the IOException's HResult.</summary>
+    internal static bool IsDiskFull(IOException e) => e.HResult is 28 or 122;
 }

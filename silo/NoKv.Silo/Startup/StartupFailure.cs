@@ -17,6 +17,8 @@ public static class StartupFailure
                     return error;
                 case StoreStartupException store:
                     return new StartupError(StartupError.StoreUnusable, store.Message);
+                case IOException io when PreflightChecks.IsDiskFull(io):
+                    return new StartupError(StartupError.StorageFailed, $"the store's disk is full: {io.Message}");
                 case OptionsValidationException options:
                     return new StartupError(StartupError.InvalidConfiguration, string.Join(" ", options.Failures));
                 case OrleansConfigurationException orleans:

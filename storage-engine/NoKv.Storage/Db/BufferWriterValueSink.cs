@@ -10,4 +10,8 @@ internal readonly struct BufferWriterValueSink : IValueSink
     public BufferWriterValueSink(IBufferWriter<byte> writer) => _writer = writer;
 
     public void Set(ReadOnlySpan<byte> value) => _writer.Write(value);
+
+    public Span<byte> Reserve(int size) => _writer.GetSpan(size)[..size];
+
+    public void Commit(int size) => _writer.Advance(size);
 }

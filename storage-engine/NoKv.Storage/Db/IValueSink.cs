@@ -4,4 +4,10 @@ namespace NoKv.Storage.Db;
 internal interface IValueSink
 {
     void Set(ReadOnlySpan<byte> value);
+
+    /// <summary>A buffer of exactly <paramref name="size"/> bytes to read a value into; <see cref="Commit"/> makes it the value.</summary>
+    Span<byte> Reserve(int size);
+
+    /// <summary>The reserved buffer holds the value (checked). Not called when the read failed.</summary>
+    void Commit(int size);
 }

@@ -29,6 +29,10 @@ internal sealed class TableFileWriter
     private long _entries;
     private long _checkedLength;
 
+    // Value files the table's pointer entries point into (usually one or a few: a sorted list stays small).
+    private List<ulong>? _valueFiles;
+    private long _separatedBytes;
+
     /// <param name="bytesPerSync">Start writeback every this many bytes; 0 only syncs at <see cref="Finish"/>.</param>
     /// <param name="limiter">Paces the bytes written (background work only); null writes at full speed.</param>
     public TableFileWriter(IFileSystem fs, string dir, ulong number, TableOptions options, long bytesPerSync = 0, WriteRateLimiter? limiter = null)
@@ -75,6 +79,18 @@ internal sealed class TableFileWriter
         }
     }
 
+    /// <summary>Records that an entry added to the table points to a value of <paramref name="size"/> bytes in value file <paramref name="number"/>.</summary>
+    public void NoteValueFile(ulong number, int size)
+    {
+        _separatedBytes += size;
+        _valueFiles ??= [];
+        int i = _valueFiles.BinarySearch(number);
+        if (i < 0)
+        {
+            _valueFiles.Insert(~i, number);
+        }
+    }
+
     /// <summary>Completes and syncs the table; <paramref name="tombstones"/> ride along in the metadata.</summary>
     public FileMetaData Finish(RangeTombstone[] tombstones)
     {
@@ -89,7 +105,14 @@ internal sealed class TableFileWriter
                 _bounds.AddTombstone(t);
             }
 
-            return _bounds.ToFile(Number, props.FileSize, _entries, tombstones);
+            FileMetaData file = _bounds.ToFile(Number, props.FileSize, _entries, tombstones);
+            if (_valueFiles is not null)
+            {
+                file.ValueFiles = [.. _valueFiles];
+                file.SeparatedValueBytes = _separatedBytes;
+            }
+
+            return file;
         }
         catch
         {

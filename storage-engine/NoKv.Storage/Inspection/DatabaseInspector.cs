@@ -5,6 +5,7 @@ using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.Sstable;
+using NoKv.Storage.ValueLog;
 using NoKv.Storage.Vfs;
 using NoKv.Storage.Wal;
 
@@ -33,6 +34,7 @@ public sealed class DatabaseInspector : IDisposable
     private readonly IDisposable _lock;
     private readonly VersionSet _versions;
     private readonly TableCache _tables;
+    private readonly ValueFileCache _valueFiles;
     private List<MemTable>? _replayed;
     private ulong _replayedSequence;
     private bool _disposed;
@@ -45,6 +47,7 @@ public sealed class DatabaseInspector : IDisposable
         _versions = versions;
         var tableOptions = new TableOptions { Comparer = InternalKeyComparer.Instance, VerifyChecksums = true, UseMappedReads = false };
         _tables = new TableCache(fs, number => FileNames.Table(path, (ulong)number), tableOptions, blockCache: null, capacity: 64);
+        _valueFiles = new ValueFileCache(fs, path);
     }
 
     /// <summary>The database directory (a full path for the physical file system).</summary>
@@ -154,6 +157,7 @@ public sealed class DatabaseInspector : IDisposable
                     FileKind.Log => number >= LogNumber ? "log" : "obsolete",
                     FileKind.Manifest => number == ManifestNumber ? "manifest" : "obsolete",
                     FileKind.Table => live.Contains(number) ? string.Empty : "obsolete",
+                    FileKind.ValueFile => IsLiveValueFile(number) ? "value" : "obsolete",
                     FileKind.Current => "current",
                     FileKind.Lock => "lock",
                     _ => "obsolete",
@@ -216,7 +220,7 @@ public sealed class DatabaseInspector : IDisposable
             }
 
             ulong snapshot = Math.Max(_replayedSequence, _versions.LastSequence);
-            return new DbIterator(new MergingIterator([.. children]), sv, snapshot, null, null);
+            return new DbIterator(new MergingIterator([.. children]), sv, snapshot, null, null, valueFiles: _valueFiles);
         }
         catch
         {
@@ -256,9 +260,24 @@ public sealed class DatabaseInspector : IDisposable
             }
         }
 
+        int valueFiles = 0;
+        long values = 0;
+        foreach (ValueFileMeta f in v.ValueFiles)
+        {
+            string path = FileNames.ValueFile(Path, f.Number);
+            valueFiles++;
+            values += ValueFileVerifier.Verify(_fs, path, f, out var problem);
+            if (problem is { } p)
+            {
+                problems.Add(new VerificationProblem(path, p.Offset, p.Message));
+            }
+        }
+
         (int logs, long records) = VerifyLogs(problems, notes);
         return new VerificationReport
         {
+            ValueFilesChecked = valueFiles,
+            ValuesChecked = values,
             TablesChecked = tables,
             BlocksChecked = blocks,
             TableBytesChecked = bytes,
@@ -279,8 +298,22 @@ public sealed class DatabaseInspector : IDisposable
 
         _disposed = true;
         _tables.Dispose();
+        _valueFiles.Dispose();
         _versions.Dispose();
         _lock.Dispose();
+    }
+
+    private bool IsLiveValueFile(ulong number)
+    {
+        foreach (ValueFileMeta f in _versions.Current.ValueFiles)
+        {
+            if (f.Number == number)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void VerifyTable(FileMetaData f, List<VerificationProblem> problems, ref long blocks, ref long bytes, ref long entries)

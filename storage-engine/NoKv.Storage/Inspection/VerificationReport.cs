@@ -17,6 +17,12 @@ public sealed class VerificationReport
     /// <summary>Point entries decoded from data blocks, in order.</summary>
     public long EntriesChecked { get; init; }
 
+    /// <summary>Live value files read in full (value log).</summary>
+    public int ValueFilesChecked { get; init; }
+
+    /// <summary>Values whose record checksums were checked in those files.</summary>
+    public long ValuesChecked { get; init; }
+
     public int LogsChecked { get; init; }
 
     /// <summary>Write-ahead log records whose checksum was verified (and decoded as write batches).</summary>

@@ -1,5 +1,6 @@
 using NoKv.Storage.Compaction;
 using NoKv.Storage.Db;
+using NoKv.Storage.ValueLog;
 
 namespace NoKv.Storage.Iterators;
 
@@ -17,6 +18,8 @@ namespace NoKv.Storage.Iterators;
 /// With a read-compaction sampler, about once per sample period of bytes read (entries returned, plus one
 /// block per table for each seek) the iterator reports its current key to the sampler, which charges the
 /// topmost table of its version overlapping that key if another one overlaps it too.
+/// A value kept in a value file (a <see cref="ValueKind.ValuePointer"/> entry) is read, checked, when
+/// <see cref="Value"/> is first asked for at a position, so a scan over keys only never touches value files.
 /// Not thread-safe.
 /// </remarks>
 internal sealed class DbIterator : StorageIterator
@@ -34,6 +37,15 @@ internal sealed class DbIterator : StorageIterator
     private int _savedKeyLength;
     private byte[] _savedValue = new byte[256];
     private int _savedValueLength;
+
+    // Backward: whether _savedValue holds an encoded value pointer rather than the value.
+    private bool _savedIsPointer;
+    private readonly ValueFileCache? _valueFiles;
+
+    // The value read through a pointer at the current position (valid while _resolvedValid).
+    private byte[] _resolved = [];
+    private int _resolvedLength;
+    private bool _resolvedValid;
     private byte[] _seekBuffer = new byte[64];
     private bool _valid;
     private bool _forward = true;
@@ -41,8 +53,10 @@ internal sealed class DbIterator : StorageIterator
 
     /// <param name="sampler">Read-compaction sampler, or null to not sample.</param>
     /// <param name="tables">Table children of <paramref name="iter"/> (L0 files and level iterators): a seek costs one block read in each.</param>
-    public DbIterator(MergingIterator iter, SuperVersion sv, ulong snapshot, byte[]? lower, byte[]? upper, ReadCompactionTracker? sampler = null, int tables = 0)
+    /// <param name="valueFiles">Reads values kept in value files; null only where no table can hold a pointer.</param>
+    public DbIterator(MergingIterator iter, SuperVersion sv, ulong snapshot, byte[]? lower, byte[]? upper, ReadCompactionTracker? sampler = null, int tables = 0, ValueFileCache? valueFiles = null)
     {
+        _valueFiles = valueFiles;
         _sampler = sampler;
         if (sampler is not null)
         {
@@ -74,7 +88,12 @@ internal sealed class DbIterator : StorageIterator
         get
         {
             EnsureValid();
-            return _forward ? _iter.Value : _savedValue.AsSpan(0, _savedValueLength);
+            if (_forward)
+            {
+                return InternalKey.KindOf(_iter.Key) == ValueKind.ValuePointer ? Resolve(_iter.Value) : _iter.Value;
+            }
+
+            return _savedIsPointer ? Resolve(_savedValue.AsSpan(0, _savedValueLength)) : _savedValue.AsSpan(0, _savedValueLength);
         }
     }
 
@@ -198,9 +217,22 @@ internal sealed class DbIterator : StorageIterator
         }
     }
 
+    private ReadOnlySpan<byte> Resolve(ReadOnlySpan<byte> pointer)
+    {
+        if (!_resolvedValid)
+        {
+            ValueFileCache files = _valueFiles ?? throw new InvalidOperationException("This iterator cannot read value files.");
+            _resolvedLength = files.Read(pointer, "<table>", ref _resolved).Length;
+            _resolvedValid = true;
+        }
+
+        return _resolved.AsSpan(0, _resolvedLength);
+    }
+
     private void FindNextUserEntry(bool skipping)
     {
         _forward = true;
+        _resolvedValid = false;
         while (_iter.Valid)
         {
             ReadOnlySpan<byte> ikey = _iter.Key;
@@ -220,7 +252,7 @@ internal sealed class DbIterator : StorageIterator
                     continue;
                 }
 
-                if ((ValueKind)(byte)trailer == ValueKind.Value && !Covered(ukey, seq))
+                if (IsValue(trailer) && !Covered(ukey, seq))
                 {
                     _valid = true;
                     return;
@@ -240,6 +272,7 @@ internal sealed class DbIterator : StorageIterator
     private void FindPrevUserEntry()
     {
         _forward = false;
+        _resolvedValid = false;
         bool haveValue = false;
         while (_iter.Valid)
         {
@@ -259,10 +292,11 @@ internal sealed class DbIterator : StorageIterator
                     break;
                 }
 
-                if ((ValueKind)(byte)trailer == ValueKind.Value && !Covered(ukey, seq))
+                if (IsValue(trailer) && !Covered(ukey, seq))
                 {
                     Save(ref _savedKey, ref _savedKeyLength, ukey);
                     Save(ref _savedValue, ref _savedValueLength, _iter.Value);
+                    _savedIsPointer = (ValueKind)(byte)trailer == ValueKind.ValuePointer;
                     haveValue = true;
                 }
                 else
@@ -296,6 +330,8 @@ internal sealed class DbIterator : StorageIterator
     /// <summary>Uniform in [1, 2 * period): the mean is the period, and no fixed stride can alias with a workload's.</summary>
     private static long NextSamplePeriod(ReadCompactionTracker sampler) =>
         1 + Random.Shared.NextInt64(2 * sampler.IteratorSamplePeriodBytes - 1);
+
+    private static bool IsValue(ulong trailer) => (ValueKind)(byte)trailer is ValueKind.Value or ValueKind.ValuePointer;
 
     private bool Covered(ReadOnlySpan<byte> ukey, ulong seq) =>
         _hasTombstones && _sv.MaxCoveringTombstone(ukey, _snapshot) > seq;

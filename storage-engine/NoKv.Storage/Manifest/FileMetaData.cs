@@ -39,6 +39,15 @@ internal sealed class FileMetaData
 
     public RangeTombstone[] RangeTombstones { get; init; } = [];
 
+    /// <summary>
+    /// Numbers of the value files this table's pointer entries point into, ascending and distinct (empty when it
+    /// holds no pointer). Set once, before the file enters any version; what keeps those value files alive.
+    /// </summary>
+    public ulong[] ValueFiles { get; set; } = [];
+
+    /// <summary>Sum of the sizes of the values this table's pointers point to (what the table stands for on disk beyond <see cref="Size"/>).</summary>
+    public long SeparatedValueBytes { get; set; }
+
     /// <summary>Set while a compaction has this file among its inputs. Guarded by the database's compaction lock.</summary>
     public bool BeingCompacted { get; set; }
 

@@ -1,4 +1,5 @@
 using NoKv.Storage.RangeDeletion;
+using NoKv.Storage.ValueLog;
 
 namespace NoKv.Storage.Manifest;
 
@@ -15,12 +16,20 @@ namespace NoKv.Storage.Manifest;
 internal sealed class Version
 {
     private readonly Action<FileMetaData>? _onFileObsolete;
+    private readonly Action<ValueFileMeta>? _onValueFileObsolete;
     private int _refs;
 
-    public Version(FileMetaData[][] files, Action<FileMetaData>? onFileObsolete)
+    public Version(FileMetaData[][] files, Action<FileMetaData>? onFileObsolete, ValueFileMeta[]? valueFiles = null, Action<ValueFileMeta>? onValueFileObsolete = null)
     {
         Files = files;
         _onFileObsolete = onFileObsolete;
+        _onValueFileObsolete = onValueFileObsolete;
+        ValueFiles = valueFiles ?? [];
+        foreach (ValueFileMeta v in ValueFiles)
+        {
+            v.Ref();
+        }
+
         var tombstones = new List<RangeTombstone>();
         foreach (FileMetaData[] level in files)
         {
@@ -39,6 +48,9 @@ internal sealed class Version
     public FileMetaData[][] Files { get; }
 
     public int NumLevels => Files.Length;
+
+    /// <summary>The value files this version's tables point into, ascending by number. Never modified.</summary>
+    public ValueFileMeta[] ValueFiles { get; }
 
     /// <summary>Every range tombstone of every file.</summary>
     public RangeTombstoneIndex RangeTombstones { get; }
@@ -80,6 +92,14 @@ internal sealed class Version
                 {
                     _onFileObsolete?.Invoke(f);
                 }
+            }
+        }
+
+        foreach (ValueFileMeta v in ValueFiles)
+        {
+            if (v.Unref())
+            {
+                _onValueFileObsolete?.Invoke(v);
             }
         }
     }

@@ -1,9 +1,12 @@
+using NoKv.Storage.ValueLog;
+
 namespace NoKv.Storage.Manifest;
 
 /// <summary>Applies a series of edits to a base version and produces the resulting file sets. Not thread-safe.</summary>
 internal sealed class VersionBuilder
 {
     private readonly Dictionary<ulong, (int Level, FileMetaData File)> _files = [];
+    private readonly Dictionary<ulong, ValueFileMeta> _valueFiles = [];
     private readonly int _numLevels;
 
     public VersionBuilder(Version? baseVersion, int numLevels)
@@ -21,6 +24,11 @@ internal sealed class VersionBuilder
                 _files[f.Number] = (level, f);
             }
         }
+
+        foreach (ValueFileMeta v in baseVersion.ValueFiles)
+        {
+            _valueFiles[v.Number] = v;
+        }
     }
 
     public void Apply(VersionEdit edit)
@@ -37,7 +45,90 @@ internal sealed class VersionBuilder
         {
             _files[file.Number] = (level, file);
         }
+
+        foreach (ulong number in edit.DeletedValueFiles)
+        {
+            _valueFiles.Remove(number);
+        }
+
+        foreach (ValueFileMeta v in edit.NewValueFiles)
+        {
+            _valueFiles[v.Number] = v;
+        }
+
+        foreach ((ulong number, (long count, long bytes)) in edit.ValueFileGarbage)
+        {
+            if (_valueFiles.TryGetValue(number, out ValueFileMeta? v))
+            {
+                v.AddGarbage(count, bytes);
+            }
+        }
     }
+
+    /// <summary>
+    /// The value files the tables of <paramref name="levels"/> point into, ascending; the ones the manifest state
+    /// lists but no table references go to <paramref name="unreferenced"/> (they are dropped from the state).
+    /// </summary>
+    /// <exception cref="CorruptionException">A table points into a value file the state does not list.</exception>
+    public ValueFileMeta[] BuildValueFiles(FileMetaData[][] levels, List<ValueFileMeta> unreferenced, string manifestPath)
+    {
+        if (_valueFiles.Count == 0)
+        {
+            foreach (FileMetaData[] level in levels)
+            {
+                foreach (FileMetaData f in level)
+                {
+                    if (f.ValueFiles.Length > 0)
+                    {
+                        throw MissingValueFile(f, f.ValueFiles[0], manifestPath);
+                    }
+                }
+            }
+
+            return [];
+        }
+
+        var used = new HashSet<ulong>();
+        foreach (FileMetaData[] level in levels)
+        {
+            foreach (FileMetaData f in level)
+            {
+                foreach (ulong number in f.ValueFiles)
+                {
+                    if (!_valueFiles.ContainsKey(number))
+                    {
+                        throw MissingValueFile(f, number, manifestPath);
+                    }
+
+                    used.Add(number);
+                }
+            }
+        }
+
+        var live = new List<ValueFileMeta>(used.Count);
+        foreach (ValueFileMeta v in _valueFiles.Values)
+        {
+            if (used.Contains(v.Number))
+            {
+                live.Add(v);
+            }
+            else
+            {
+                unreferenced.Add(v);
+            }
+        }
+
+        foreach (ValueFileMeta v in unreferenced)
+        {
+            _valueFiles.Remove(v.Number);
+        }
+
+        live.Sort(static (a, b) => a.Number.CompareTo(b.Number));
+        return [.. live];
+    }
+
+    private static CorruptionException MissingValueFile(FileMetaData f, ulong number, string manifestPath) =>
+        new(manifestPath, 0, $"Table {f.Number} points into value file {number}, which the manifest does not list.");
 
     public FileMetaData[][] Build()
     {

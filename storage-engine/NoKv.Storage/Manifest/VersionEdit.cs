@@ -1,4 +1,5 @@
 using NoKv.Storage.RangeDeletion;
+using NoKv.Storage.ValueLog;
 
 namespace NoKv.Storage.Manifest;
 
@@ -17,6 +18,11 @@ namespace NoKv.Storage.Manifest;
 /// NewFile(7)        level:varint32 number:varint64 size:varint64 smallest:lenbytes largest:lenbytes
 ///                   smallestSeq:varint64 largestSeq:varint64 entries:varint64
 ///                   tombstones:varint32 (start:lenbytes end:lenbytes seq:varint64)*
+/// ValueFile(8)      number:varint64 fileSize:varint64 entries:varint64 valueBytes:varint64
+///                   garbageEntries:varint64 garbageBytes:varint64
+/// ValueFileGarbage(9) number:varint64 entries:varint64 bytes:varint64   (added to the file's garbage)
+/// DeletedValueFile(10) number:varint64
+/// TableValueFiles(11) table:varint64 valueBytes:varint64 count:varint32 valueFile:varint64*  (right after that table's NewFile)
 /// </code>
 /// Tags are never renumbered; an unknown tag is corruption (a newer format this build cannot read).
 /// </remarks>
@@ -37,6 +43,21 @@ internal sealed class VersionEdit
     public HashSet<(int Level, ulong Number)> DeletedFiles { get; } = [];
 
     public List<(int Level, FileMetaData File)> NewFiles { get; } = [];
+
+    /// <summary>Value files written by the work this edit records (or, in a snapshot, every live one).</summary>
+    public List<ValueFileMeta> NewValueFiles { get; } = [];
+
+    /// <summary>Garbage to add per value file: values whose entries the work dropped or relocated.</summary>
+    public Dictionary<ulong, (long Count, long Bytes)> ValueFileGarbage { get; } = [];
+
+    /// <summary>Value files no table of the resulting version points into.</summary>
+    public HashSet<ulong> DeletedValueFiles { get; } = [];
+
+    public void AddValueFileGarbage(ulong number, long count, long bytes)
+    {
+        ValueFileGarbage.TryGetValue(number, out var g);
+        ValueFileGarbage[number] = (g.Count + count, g.Bytes + bytes);
+    }
 
     public void AddFile(int level, FileMetaData file) => NewFiles.Add((level, file));
 
@@ -76,6 +97,31 @@ internal sealed class VersionEdit
             w.LengthPrefixed(key);
         }
 
+        foreach (ulong number in DeletedValueFiles)
+        {
+            w.Varint32((uint)VersionEditTag.DeletedValueFile);
+            w.Varint64(number);
+        }
+
+        foreach (ValueFileMeta v in NewValueFiles)
+        {
+            w.Varint32((uint)VersionEditTag.ValueFile);
+            w.Varint64(v.Number);
+            w.Varint64((ulong)v.FileSize);
+            w.Varint64((ulong)v.EntryCount);
+            w.Varint64((ulong)v.ValueBytes);
+            w.Varint64((ulong)v.GarbageCount);
+            w.Varint64((ulong)v.GarbageBytes);
+        }
+
+        foreach ((ulong number, (long count, long bytes)) in ValueFileGarbage)
+        {
+            w.Varint32((uint)VersionEditTag.ValueFileGarbage);
+            w.Varint64(number);
+            w.Varint64((ulong)count);
+            w.Varint64((ulong)bytes);
+        }
+
         foreach ((int level, ulong number) in DeletedFiles)
         {
             w.Varint32((uint)VersionEditTag.DeletedFile);
@@ -101,6 +147,18 @@ internal sealed class VersionEdit
                 w.LengthPrefixed(t.End);
                 w.Varint64(t.Sequence);
             }
+
+            if (f.ValueFiles.Length > 0)
+            {
+                w.Varint32((uint)VersionEditTag.TableValueFiles);
+                w.Varint64(f.Number);
+                w.Varint64((ulong)f.SeparatedValueBytes);
+                w.Varint32((uint)f.ValueFiles.Length);
+                foreach (ulong v in f.ValueFiles)
+                {
+                    w.Varint64(v);
+                }
+            }
         }
 
         return w.Written.ToArray();
@@ -111,6 +169,7 @@ internal sealed class VersionEdit
     {
         var edit = new VersionEdit();
         var r = new SpanReader(data);
+        FileMetaData? lastNewFile = null;
         while (!r.IsEmpty && !r.Failed)
         {
             var tag = (VersionEditTag)r.Varint32();
@@ -166,7 +225,7 @@ internal sealed class VersionEdit
                             tombstones[i] = new RangeTombstone(start, end, r.Varint64());
                         }
 
-                        edit.AddFile(level, new FileMetaData
+                        lastNewFile = new FileMetaData
                         {
                             Number = number,
                             Size = size,
@@ -176,7 +235,68 @@ internal sealed class VersionEdit
                             LargestSequence = largestSeq,
                             EntryCount = entries,
                             RangeTombstones = tombstones,
-                        });
+                        };
+                        edit.AddFile(level, lastNewFile);
+                        break;
+                    }
+
+                case VersionEditTag.ValueFile:
+                    {
+                        ulong number = r.Varint64();
+                        long fileSize = (long)r.Varint64();
+                        long entries = (long)r.Varint64();
+                        long valueBytes = (long)r.Varint64();
+                        long garbageCount = (long)r.Varint64();
+                        long garbageBytes = (long)r.Varint64();
+                        if (r.Failed || fileSize < 0 || entries < 0 || valueBytes < 0 || garbageCount < 0 || garbageBytes < 0)
+                        {
+                            throw new CorruptionException(path, offset, "Manifest record: malformed value-file field.");
+                        }
+
+                        edit.NewValueFiles.Add(new ValueFileMeta(number, fileSize, entries, valueBytes, garbageCount, garbageBytes));
+                        break;
+                    }
+
+                case VersionEditTag.ValueFileGarbage:
+                    {
+                        ulong number = r.Varint64();
+                        long count = (long)r.Varint64();
+                        long bytes = (long)r.Varint64();
+                        if (r.Failed || count < 0 || bytes < 0)
+                        {
+                            throw new CorruptionException(path, offset, "Manifest record: malformed value-file garbage field.");
+                        }
+
+                        edit.AddValueFileGarbage(number, count, bytes);
+                        break;
+                    }
+
+                case VersionEditTag.DeletedValueFile:
+                    edit.DeletedValueFiles.Add(r.Varint64());
+                    break;
+
+                case VersionEditTag.TableValueFiles:
+                    {
+                        ulong table = r.Varint64();
+                        long valueBytes = (long)r.Varint64();
+                        uint count = r.Varint32();
+                        if (r.Failed || valueBytes < 0 || lastNewFile is null || lastNewFile.Number != table || count == 0 || count > data.Length)
+                        {
+                            throw new CorruptionException(path, offset, "Manifest record: value-file references that do not follow their table's new-file field.");
+                        }
+
+                        var numbers = new ulong[count];
+                        for (int i = 0; i < count; i++)
+                        {
+                            numbers[i] = r.Varint64();
+                            if (i > 0 && numbers[i] <= numbers[i - 1])
+                            {
+                                throw new CorruptionException(path, offset, "Manifest record: value-file references out of order.");
+                            }
+                        }
+
+                        lastNewFile.ValueFiles = numbers;
+                        lastNewFile.SeparatedValueBytes = valueBytes;
                         break;
                     }
 

@@ -10,4 +10,11 @@ internal enum VersionEditTag : uint
     CompactPointer = 5,
     DeletedFile = 6,
     NewFile = 7,
+
+    // Value log (docs/format-value-file.md). A build that predates them stops at the first one with "unknown field
+    // tag", so it never opens a database whose tables hold value pointers it would misread.
+    ValueFile = 8,
+    ValueFileGarbage = 9,
+    DeletedValueFile = 10,
+    TableValueFiles = 11,
 }

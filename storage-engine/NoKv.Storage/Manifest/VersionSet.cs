@@ -1,3 +1,4 @@
+using NoKv.Storage.ValueLog;
 using NoKv.Storage.Vfs;
 using NoKv.Storage.Wal;
 
@@ -24,18 +25,20 @@ internal sealed class VersionSet : IDisposable
     private readonly string _dir;
     private readonly int _numLevels;
     private readonly Action<FileMetaData> _onFileObsolete;
+    private readonly Action<ValueFileMeta>? _onValueFileObsolete;
     private readonly Lock _manifestLock = new();
     private Version _current;
     private long _nextFileNumber = 2;
     private LogWriter? _manifest;
     private Exception? _manifestError;
 
-    public VersionSet(IFileSystem fs, string dir, int numLevels, Action<FileMetaData> onFileObsolete)
+    public VersionSet(IFileSystem fs, string dir, int numLevels, Action<FileMetaData> onFileObsolete, Action<ValueFileMeta>? onValueFileObsolete = null)
     {
         _fs = fs;
         _dir = dir;
         _numLevels = numLevels;
         _onFileObsolete = onFileObsolete;
+        _onValueFileObsolete = onValueFileObsolete;
         _current = new Version(EmptyLevels(numLevels), onFileObsolete);
     }
 
@@ -176,7 +179,7 @@ internal sealed class VersionSet : IDisposable
         LastSequence = lastSequence.Value;
         MarkFileNumberUsed(Math.Max(nextFile.Value, 1) - 1);
         MarkFileNumberUsed(manifestNumber);
-        Install(new Version(builder.Build(), _onFileObsolete));
+        Install(BuildVersion(builder, manifestPath, unreferenced: null));
     }
 
     /// <summary>Recovery only, before <see cref="WriteNewManifest"/>: applies an edit without logging it.</summary>
@@ -186,8 +189,20 @@ internal sealed class VersionSet : IDisposable
         {
             var builder = new VersionBuilder(_current, _numLevels);
             builder.Apply(edit);
-            Install(new Version(builder.Build(), _onFileObsolete));
+            Install(BuildVersion(builder, FileNames.Manifest(_dir, ManifestNumber), unreferenced: null));
         }
+    }
+
+    /// <summary>
+    /// The version a builder describes, holding the value files its tables point into. Value files the state lists
+    /// but no table references any more are dropped from it and, when <paramref name="unreferenced"/> is given,
+    /// reported there.
+    /// </summary>
+    private Version BuildVersion(VersionBuilder builder, string manifestPath, List<ValueFileMeta>? unreferenced)
+    {
+        FileMetaData[][] levels = builder.Build();
+        ValueFileMeta[] valueFiles = builder.BuildValueFiles(levels, unreferenced ?? [], manifestPath);
+        return new Version(levels, _onFileObsolete, valueFiles, _onValueFileObsolete);
     }
 
     /// <summary>
@@ -227,7 +242,25 @@ internal sealed class VersionSet : IDisposable
             edit.NextFileNumber = NextFileNumber;
             var builder = new VersionBuilder(_current, _numLevels);
             builder.Apply(edit);
-            var version = new Version(builder.Build(), _onFileObsolete);
+            var unreferenced = new List<ValueFileMeta>();
+            var version = BuildVersion(builder, FileNames.Manifest(_dir, ManifestNumber), unreferenced);
+            List<ValueFileMeta>? neverLive = null;
+            foreach (ValueFileMeta v in unreferenced)
+            {
+                // A value file the last table pointing into it left with this edit; the versions still holding it
+                // release it (and so delete it) as they go. One written for this very edit that no table kept
+                // (never the case today) was never live: it goes at once.
+                edit.ValueFileGarbage.Remove(v.Number);
+                if (edit.NewValueFiles.Remove(v))
+                {
+                    (neverLive ??= []).Add(v);
+                }
+                else
+                {
+                    edit.DeletedValueFiles.Add(v.Number);
+                }
+            }
+
             try
             {
                 LogWriter manifest = _manifest ?? throw new InvalidOperationException("No manifest is open.");
@@ -244,6 +277,14 @@ internal sealed class VersionSet : IDisposable
             }
 
             Install(version);
+            if (neverLive is not null && _onValueFileObsolete is not null)
+            {
+                foreach (ValueFileMeta v in neverLive)
+                {
+                    _onValueFileObsolete(v);
+                }
+            }
+
             if (_manifest.Length > MaxManifestBytes)
             {
                 RollManifest();
@@ -282,6 +323,8 @@ internal sealed class VersionSet : IDisposable
                     snapshot.AddFile(level, f);
                 }
             }
+
+            snapshot.NewValueFiles.AddRange(current.ValueFiles);
 
             writer.AddRecord(snapshot.Encode());
             writer.Sync();

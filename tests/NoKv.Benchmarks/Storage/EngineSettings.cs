@@ -23,6 +23,12 @@ public sealed record EngineSettings
     /// <summary>Block codec of every level: none, lz4 or zstd (RocksDB and NoKV; ZoneTree's disk segments the same where it has the codec).</summary>
     public string Compression { get; init; } = "none";
 
+    /// <summary>
+    /// Values of at least this many bytes go to value files / blob files in the engines that separate them
+    /// (nokv-vlog: StorageOptions.ValueLogMinValueBytes; rocksdb-blob: enable_blob_files + min_blob_size).
+    /// </summary>
+    public int SeparatedValueMinBytes { get; init; } = 4096;
+
     /// <summary>Full run: memtable and file sizes a quarter of RocksDB's defaults, so that 1M keys (~116 MB) go through several flushes and L0-&gt;L1 compactions.</summary>
     public static EngineSettings Full { get; } = new()
     {
@@ -52,7 +58,7 @@ public sealed record EngineSettings
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"memtable/write-buffer {Units.Bytes(MemtableBytes)}, block cache {Units.Bytes(BlockCacheBytes)}, bloom {BloomBitsPerKey} bits/key, " +
         $"block {Units.Bytes(BlockSizeBytes)}, target file {Units.Bytes(TargetFileSizeBytes)}, L1 {Units.Bytes(MaxBytesForLevelBase)} x{LevelSizeMultiplier}/level, " +
-        $"L0 compaction trigger {Level0CompactionTrigger}, compression {Compression}, WAL on, per-write sync only in fillsync workloads");
+        $"L0 compaction trigger {Level0CompactionTrigger}, compression {Compression}, value/blob files (nokv-vlog, rocksdb-blob) for values >= {Units.Bytes(SeparatedValueMinBytes)}, WAL on, per-write sync only in fillsync workloads");
 
     public JsonObject ToJson() => new()
     {
@@ -67,6 +73,7 @@ public sealed record EngineSettings
         ["level_size_multiplier"] = LevelSizeMultiplier,
         ["level0_compaction_trigger"] = Level0CompactionTrigger,
         ["compression"] = Compression,
+        ["separated_value_min_bytes"] = SeparatedValueMinBytes,
         ["wal"] = "on",
     };
 }

@@ -9,7 +9,7 @@ namespace NoKv.Benchmarks.Storage;
 /// sequential for all engines). Present key i is the number 2*i; missing key i is 2*i+1, which sorts
 /// between two present keys and therefore lands in the same blocks and files: a lookup can only be
 /// answered "absent" cheaply by a filter, not by a key-range check.
-/// Values are 100 pseudo-random (incompressible) bytes derived from (index, version); a reader can
+/// Values are 100 (or ValueSize) pseudo-random (incompressible) bytes derived from (index, version); a reader can
 /// recompute the expected value, so a stale or wrong value is detected instead of counted as a hit.
 /// With <see cref="CompressibleValues"/> (runs that compare codecs) the second half of a value repeats
 /// its first, so blocks compress to about half, like db_bench's default compression ratio of 0.5.
@@ -20,7 +20,8 @@ public static class KeyValueFormat
     public static bool CompressibleValues { get; set; }
 
     public const int KeySize = 16;
-    public const int ValueSize = 100;
+    /// <summary>Value length (100 by default, db_bench's; <c>storage --value-bytes N</c> sets it once at process start).</summary>
+    public static int ValueSize { get; set; } = 100;
 
     public static void WriteKey(long index, Span<byte> destination) => WriteDigits(2 * index, destination);
 

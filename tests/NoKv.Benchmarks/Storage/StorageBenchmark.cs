@@ -20,10 +20,12 @@ public static class StorageBenchmark
     };
 
     /// <summary>Parent: runs every requested engine in a child process and reports. Returns the process exit code.</summary>
-    public static int Run(bool quick, string? jsonPath, IReadOnlyList<string> engines, IReadOnlyList<string> workloads, string? compression = null)
+    /// <param name="valueBytes">Value length (default 100); set before anything is written.</param>
+    /// <param name="keys">Keys of the fill and read workloads instead of the run size's default.</param>
+    public static int Run(bool quick, string? jsonPath, IReadOnlyList<string> engines, IReadOnlyList<string> workloads, string? compression = null, int? valueBytes = null, int? keys = null)
     {
-        var settings = Settings(quick, compression);
-        var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
+        var settings = Settings(quick, compression, valueBytes);
+        var counts = Counts(quick, keys);
         var root = Path.Combine(Path.GetTempPath(), "nokv-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
         var results = new List<EngineRunResult>();
@@ -35,7 +37,7 @@ public static class StorageBenchmark
             Console.WriteLine();
             foreach (var engine in engines)
             {
-                results.Add(RunChild(engine, quick, root, workloads, compression));
+                results.Add(RunChild(engine, quick, root, workloads, compression, valueBytes, keys));
             }
         }
         finally
@@ -55,10 +57,10 @@ public static class StorageBenchmark
     }
 
     /// <summary>Child: runs all workloads on one engine and writes the result JSON to <paramref name="resultPath"/>.</summary>
-    public static int RunEngine(string engine, bool quick, string dataDirectory, string resultPath, IReadOnlyList<string> workloads, string? compression = null)
+    public static int RunEngine(string engine, bool quick, string dataDirectory, string resultPath, IReadOnlyList<string> workloads, string? compression = null, int? valueBytes = null, int? keys = null)
     {
-        var settings = Settings(quick, compression);
-        var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
+        var settings = Settings(quick, compression, valueBytes);
+        var counts = Counts(quick, keys);
         Directory.CreateDirectory(dataDirectory);
         var result = new EngineWorkloadRunner(engine, dataDirectory, settings, counts, Console.Error, workloads).Run();
         File.WriteAllText(resultPath, JsonSerializer.Serialize(result, ResultJson));
@@ -69,8 +71,34 @@ public static class StorageBenchmark
     /// The run's settings. Naming a codec (even none) also makes values half compressible, so runs with
     /// different codecs write the same data and their disk sizes and throughputs compare.
     /// </summary>
-    private static EngineSettings Settings(bool quick, string? compression)
+    private static WorkloadCounts Counts(bool quick, int? keys)
     {
+        var counts = quick ? WorkloadCounts.Quick : WorkloadCounts.Full;
+        if (keys is { } n)
+        {
+            if (n < 1000)
+            {
+                throw new ArgumentException("--keys must be at least 1000");
+            }
+
+            counts = counts with { Keys = n, ReadMissing = Math.Max(1000, n / 5), Seeks = Math.Max(1000, n / 10) };
+        }
+
+        return counts;
+    }
+
+    private static EngineSettings Settings(bool quick, string? compression, int? valueBytes = null)
+    {
+        if (valueBytes is { } v)
+        {
+            if (v < 8 || v > (1 << 20))
+            {
+                throw new ArgumentException("--value-bytes must be between 8 and 1048576");
+            }
+
+            KeyValueFormat.ValueSize = v;
+        }
+
         var settings = quick ? EngineSettings.Quick : EngineSettings.Full;
         if (compression is null)
         {
@@ -86,7 +114,7 @@ public static class StorageBenchmark
         return settings with { Compression = compression };
     }
 
-    private static EngineRunResult RunChild(string engine, bool quick, string root, IReadOnlyList<string> workloads, string? compression)
+    private static EngineRunResult RunChild(string engine, bool quick, string root, IReadOnlyList<string> workloads, string? compression, int? valueBytes, int? keys)
     {
         var dataDirectory = Path.Combine(root, engine);
         var resultPath = Path.Combine(root, engine + ".result.json");
@@ -99,6 +127,16 @@ public static class StorageBenchmark
         {
             arguments.Add("--compression");
             arguments.Add(compression);
+        }
+        if (valueBytes is { } v)
+        {
+            arguments.Add("--value-bytes");
+            arguments.Add(v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (keys is { } k)
+        {
+            arguments.Add("--keys");
+            arguments.Add(k.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         if (workloads.Count != WorkloadNames.All.Count)
         {
@@ -133,9 +171,9 @@ public static class StorageBenchmark
         var engines = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var engine in engines)
         {
-            if (!BenchEngineFactory.Names.Contains(engine))
+            if (!BenchEngineFactory.IsKnown(engine))
             {
-                throw new ArgumentException($"unknown engine '{engine}' (known: {string.Join(", ", BenchEngineFactory.Names)})");
+                throw new ArgumentException($"unknown engine '{engine}' (known: {string.Join(", ", BenchEngineFactory.Names.Concat(BenchEngineFactory.Optional))})");
             }
         }
         return engines;

@@ -8,7 +8,8 @@ namespace NoKv.Benchmarks.Storage;
 /// <summary>Prints the storage benchmark table and writes its JSON form.</summary>
 public sealed class StorageReport
 {
-    private const string NoKv = "nokv";
+    /// <summary>The engine the ratios are taken against: the first NoKv engine of the run (nokv, or nokv-vlog when it runs first).</summary>
+    private string NoKv => _results.FirstOrDefault(r => r.Engine.StartsWith("nokv", StringComparison.Ordinal))?.Engine ?? "nokv";
 
     private readonly EngineSettings _settings;
     private readonly WorkloadCounts _counts;

@@ -23,9 +23,13 @@ public sealed class ChaosCluster : IAsyncDisposable
     private const int SiloPort = 11111;
     private const int GatewayPort = 30000;
 
+    /// <summary>The silo's exit code for a store whose disk is full or failing (StartupError.StorageFailed).</summary>
+    private const int DiskFullExitCode = 6;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _unexpectedExits = new();
+    private int _diskFullExits;
     private readonly TextWriter _log;
     private readonly bool _keep;
     private Task? _supervisor;
@@ -54,6 +58,9 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     public bool KeepData { get; set; }
 
+    /// <summary>The clients' attempt timeout, or null for the SDK's default.</summary>
+    public TimeSpan? AttemptTimeout { get; init; }
+
     /// <summary>Exits of silos the harness did not cause, in order (each was restarted by the supervisor).</summary>
     public IReadOnlyList<string> UnexpectedExits
     {
@@ -72,7 +79,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         string root = Directory.CreateTempSubdirectory($"nokv-chaos-{Environment.ProcessId}-{run}-").FullName;
         string clusterId = $"chaos-{Environment.ProcessId}-{run}";
         var lab = useNetns ? await NetworkLab.CreateAsync(options.Silos) : null;
-        var cluster = new ChaosCluster(root, clusterId, lab, log, options.KeepData);
+        var cluster = new ChaosCluster(root, clusterId, lab, log, options.KeepData) { AttemptTimeout = options.AttemptTimeoutMs is int ms ? TimeSpan.FromMilliseconds(ms) : null };
         try
         {
             if (useTmpfs)
@@ -101,6 +108,20 @@ public sealed class ChaosCluster : IAsyncDisposable
                     "--Replicas:SnapshotEntries", Text(options.SnapshotEntries),
                     "--Resp:Enabled", "false",
                 };
+                if (options.TickMs is int tick)
+                {
+                    arguments.AddRange(["--Replicas:TickInterval", TimeSpan.FromMilliseconds(tick).ToString("c", CultureInfo.InvariantCulture)]);
+                }
+
+                if (options.ElectionTicks is int election)
+                {
+                    arguments.AddRange(["--Replicas:ElectionTicks", Text(election)]);
+                }
+
+                if (options.HeartbeatTicks is int heartbeat)
+                {
+                    arguments.AddRange(["--Replicas:HeartbeatTicks", Text(heartbeat)]);
+                }
                 for (int i = 0; i < options.Silos; i++)
                 {
                     arguments.Add($"--Layout:Stores:{Text(i)}");
@@ -166,7 +187,11 @@ public sealed class ChaosCluster : IAsyncDisposable
                     o.ServiceId = ClusterId;
                 });
             });
-            builder.Services.AddNoKvClient(o => o.OperationTimeout = operationTimeout);
+            builder.Services.AddNoKvClient(o =>
+            {
+                o.OperationTimeout = operationTimeout;
+                o.AttemptTimeout = AttemptTimeout ?? o.AttemptTimeout;
+            });
             var host = builder.Build();
             try
             {
@@ -202,6 +227,9 @@ public sealed class ChaosCluster : IAsyncDisposable
 
         return leaders;
     }
+
+    /// <summary>Exits with code 6 (the store's disk was full: the silo leaves by design and its supervisor restarts it), not counted as unexpected.</summary>
+    public int DiskFullExits => Volatile.Read(ref _diskFullExits);
 
     /// <summary>SIGKILL; the supervisor leaves the store down until <see cref="RestartAsync"/>.</summary>
     public Task KillAsync(int store) => UnderGateAsync(async () =>
@@ -396,9 +424,16 @@ public sealed class ChaosCluster : IAsyncDisposable
                 }
 
                 string what = $"{DateTime.UtcNow:HH:mm:ss.fff} store {node.Store} exited with code {code} (incarnation {node.Incarnations}): {LastMeaningfulLine(node)}";
-                lock (_unexpectedExits)
+                if (code == DiskFullExitCode)
                 {
-                    _unexpectedExits.Add(what);
+                    Interlocked.Increment(ref _diskFullExits);
+                }
+                else
+                {
+                    lock (_unexpectedExits)
+                    {
+                        _unexpectedExits.Add(what);
+                    }
                 }
 
                 _log.WriteLine($"[chaos] {what}; restarting in {backoff[node.Store].TotalSeconds:F0} s");

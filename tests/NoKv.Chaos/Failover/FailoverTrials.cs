@@ -170,37 +170,7 @@ public static class FailoverTrials
     /// </summary>
     private static async Task<Dictionary<long, int>> SettleAsync(ChaosCluster cluster, INoKvAdmin admin, int shards)
     {
-        var clock = Stopwatch.StartNew();
-        Dictionary<long, int>? previous = null;
-        var stableSince = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
-                var leaders = await ChaosCluster.LeadersAsync(admin);
-                if (previous is null || leaders.Count != previous.Count || leaders.Any(l => !previous.TryGetValue(l.Key, out int s) || s != l.Value))
-                {
-                    previous = leaders;
-                    stableSince.Restart();
-                }
-
-                if (leaders.Count == shards && status.Replicas.All(r => r.Status is not null) && cluster.Nodes.All(n => n.IsRunning && !n.Frozen)
-                    && stableSince.Elapsed >= StableLeaders)
-                {
-                    return leaders;
-                }
-            }
-            catch (Exception) when (clock.Elapsed < TimeSpan.FromSeconds(120))
-            {
-            }
-
-            if (clock.Elapsed > TimeSpan.FromSeconds(120))
-            {
-                throw new TimeoutException("the cluster did not settle (every silo up, every shard led, every replica answering) within 120 s");
-            }
-
-            await Task.Delay(500);
-        }
+        var (leaders, why) = await Readiness.WaitAsync(cluster, admin, shards, StableLeaders, TimeSpan.FromSeconds(120));
+        return leaders ?? throw new TimeoutException($"the cluster did not settle (every silo up, every shard led, every replica answering) within 120 s: {why}");
     }
 }

@@ -20,10 +20,12 @@ public sealed class FaultInjector
     private readonly INoKvAdmin _admin;
     private readonly TextWriter _log;
     private readonly FaultKind[] _kinds;
+    private readonly int _shards;
     private readonly List<InjectedFault> _faults = new();
 
-    public FaultInjector(ChaosCluster cluster, RunClock clock, ChaosOptions options, Random random, INoKvAdmin admin, TextWriter log, IReadOnlyCollection<FaultKind> available)
+    public FaultInjector(ChaosCluster cluster, RunClock clock, ChaosOptions options, Random random, INoKvAdmin admin, TextWriter log, IReadOnlyCollection<FaultKind> available, int shards)
     {
+        _shards = shards;
         _cluster = cluster;
         _clock = clock;
         _options = options;
@@ -60,11 +62,30 @@ public sealed class FaultInjector
 
             var next = rotation.Dequeue();
             var duration = Between(_options.FaultMin, _options.FaultMax);
-            await InjectAsync(next, duration, stop);
+
+            // One fault at a time, on a recovered cluster (see Readiness); a cluster that does not recover in time gets
+            // the fault anyway, marked, since that is a finding too.
+            string? unsettled = null;
+            try
+            {
+                var (leaders, why) = await Readiness.WaitAsync(_cluster, _admin, _shards, SettledFor, SettleTimeout, stop);
+                unsettled = leaders is null ? why : null;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await InjectAsync(next, duration, unsettled, stop);
         }
     }
 
-    private async Task InjectAsync(FaultKind kind, TimeSpan duration, CancellationToken stop)
+    /// <summary>How long leaders must stay put before the next fault (a restarted store takes its preferred shards back).</summary>
+    private static readonly TimeSpan SettledFor = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
+
+    private async Task InjectAsync(FaultKind kind, TimeSpan duration, string? unsettled, CancellationToken stop)
     {
         int n = _cluster.Nodes.Count;
         int target = _random.Next(1, n + 1);
@@ -73,6 +94,7 @@ public sealed class FaultInjector
         IReadOnlyList<int> stores = [target];
         string note;
         long start;
+        var startUtc = DateTime.UtcNow;
         switch (kind)
         {
             case FaultKind.Kill:
@@ -116,9 +138,14 @@ public sealed class FaultInjector
                 break;
         }
 
+        if (unsettled is not null)
+        {
+            note += $" [cluster not recovered from the previous fault after {SettleTimeout.TotalSeconds:F0} s: {unsettled}]";
+        }
+
         var fault = new InjectedFault(kind, stores, start, _clock.Now, note);
         _faults.Add(fault);
-        _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[chaos] {RunClock.ToMilliseconds(start) / 1000:F1}s {FaultNames.Name(kind)}: {note}"));
+        _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[chaos] {RunClock.ToMilliseconds(start) / 1000:F1}s ({startUtc:HH:mm:ss.fff} UTC) {FaultNames.Name(kind)}: {note}"));
     }
 
     private async Task<Dictionary<long, int>> LeadersOrEmptyAsync()

@@ -15,23 +15,26 @@ public static class Availability
     /// fault's start to the shard's first completion. A shard the fault did not touch keeps completing every few
     /// milliseconds, so the window is that of the worst-hit shard.
     /// </summary>
-    public static double WindowMs(IReadOnlyList<HistoryOp> history, int shards, InjectedFault fault, long until)
+    public static Window Window(IReadOnlyList<HistoryOp> history, int shards, InjectedFault fault, long until)
     {
         long end = Math.Min(fault.Healed + RunClock.FromMilliseconds(Aftermath.TotalMilliseconds), until);
-        long worst = 0;
+        long worst = 0, worstFrom = fault.Start;
+        int worstShard = 0;
         for (int shard = 0; shard < shards; shard++)
         {
             long last = fault.Start;
-            foreach (long done in Completions(history, shard, fault.Start, end))
+            foreach (long done in Completions(history, shard, fault.Start, end).Append(end))
             {
-                worst = Math.Max(worst, done - last);
+                if (done - last > worst)
+                {
+                    (worst, worstFrom, worstShard) = (done - last, last, shard);
+                }
+
                 last = done;
             }
-
-            worst = Math.Max(worst, end - last);
         }
 
-        return RunClock.ToMilliseconds(worst);
+        return new Window(RunClock.ToMilliseconds(worst), worstShard, RunClock.ToMilliseconds(worstFrom - fault.Start));
     }
 
     /// <summary>Times of successful completions of <paramref name="shard"/> in [from, to], in order.</summary>

@@ -31,6 +31,7 @@ public static class ReportPrinter
         output.WriteLine($"  faults injected: {(faults.Count == 0 ? "none" : string.Join(", ", faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}");
         output.WriteLine(string.Create(Inv,
             $"  linearizability violations {runs.Sum(r => r.Violations.Count)}, lost acknowledged writes {runs.Sum(r => r.LostWrites.Count)}, keys unreadable after restart {runs.Sum(r => r.UnreadKeys.Count)}, undecided keys {runs.Sum(r => r.Undecided.Count)}"));
+        output.WriteLine($"  leader elections during the workload: {runs.Sum(r => r.Elections)}");
         foreach (var type in runs.SelectMany(r => r.WindowsMs.Keys).Distinct().Order())
         {
             var sample = runs.SelectMany(r => r.WindowsMs.GetValueOrDefault(type) ?? []).ToList();
@@ -38,7 +39,8 @@ public static class ReportPrinter
         }
 
         int exits = runs.Sum(r => r.UnexpectedExits.Count);
-        output.WriteLine($"  silo exits the harness did not cause: {exits}");
+        int diskFull = runs.Sum(r => r.DiskFullExits);
+        output.WriteLine($"  silo exits the harness did not cause: {exits}{(diskFull > 0 ? $" (besides {diskFull} on a full disk, exit code 6, by design)" : "")}");
         foreach (var exit in runs.SelectMany(r => r.UnexpectedExits).Take(10))
         {
             output.WriteLine($"    {exit}");

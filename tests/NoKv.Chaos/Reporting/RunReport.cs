@@ -39,6 +39,12 @@ public sealed class RunReport
 
     public required List<string> UnexpectedExits { get; init; }
 
+    /// <summary>Replicas that became leader during the workload (silo logs); without faults, each is a spurious election.</summary>
+    public int Elections { get; init; }
+
+    /// <summary>Silo exits with code 6 (full disk): the designed response, restarted by the supervisor.</summary>
+    public int DiskFullExits { get; init; }
+
     public required Dictionary<string, int> Failures { get; init; }
 
     public required List<string> SkippedFaults { get; init; }

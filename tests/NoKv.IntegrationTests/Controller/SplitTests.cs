@@ -123,14 +123,15 @@ public sealed class SplitTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<List<Operation>> RunClientAsync(TestNoKvCluster cluster, int client, Stopwatch clock, CancellationToken stop)
+    internal static async Task<List<Operation>> RunClientAsync(TestNoKvCluster cluster, int client, Stopwatch clock, CancellationToken stop, string[]? keys = null)
     {
+        keys ??= Keys;
         var random = new Random(client);
         var local = new List<Operation>();
         int sequence = 0;
         while (!stop.IsCancellationRequested)
         {
-            string key = Keys[random.Next(Keys.Length)];
+            string key = keys[random.Next(keys.Length)];
             long invoke = clock.ElapsedTicks;
             int dice = random.Next(100);
             try

@@ -97,6 +97,14 @@ public sealed class SiloProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to exit on its own; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>The last console lines, oldest first.</summary>
     public string RecentLog()
     {

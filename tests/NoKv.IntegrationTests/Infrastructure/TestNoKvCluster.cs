@@ -102,6 +102,7 @@ public sealed class TestNoKvCluster : IAsyncDisposable
                 o.LeaderBalance = false;
                 o.ReplicaBalance = false;
                 o.AutoSplit = false;
+                o.AutoMerge = false;
                 controller?.Invoke(o);
             });
 

@@ -149,7 +149,7 @@ public sealed class BalancerTests
     public void A_shard_at_the_size_threshold_splits_once_and_figures_from_before_its_split_are_ignored()
     {
         var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: i => i);
-        var balancer = new Balancer(new BalancerOptions { SplitBytes = 1000, LeaderBalance = false, ReplicaBalance = false });
+        var balancer = new Balancer(new BalancerOptions { SplitBytes = 1000, AutoMerge = false, LeaderBalance = false, ReplicaBalance = false });
         var big = cluster.Shards[1];
         var samples = new Dictionary<ShardId, ShardSample>
         {
@@ -178,7 +178,7 @@ public sealed class BalancerTests
     public void A_shard_splits_by_load_only_after_a_whole_window_above_the_rate()
     {
         var cluster = new ModelCluster([S1, S2, S3], shards: 1, firstVoter: _ => 0);
-        var balancer = new Balancer(new BalancerOptions { SplitRequestsPerSecond = 100, SplitLoadWindow = TimeSpan.FromSeconds(10), LeaderBalance = false, ReplicaBalance = false });
+        var balancer = new Balancer(new BalancerOptions { SplitRequestsPerSecond = 100, SplitLoadWindow = TimeSpan.FromSeconds(10), AutoMerge = false, LeaderBalance = false, ReplicaBalance = false });
         var id = cluster.Shards[0].Id;
         List<BalanceDecision> At(long ms, double rate) =>
             balancer.Plan(cluster.Shards, cluster.Stores, [], new Dictionary<ShardId, ShardSample> { [id] = new(id, 1, 10, rate) }, ms, 8);
@@ -191,6 +191,65 @@ public sealed class BalancerTests
         var split = Assert.Single(At(20_000, 150));
         Assert.Equal(OperationKind.Split, split.Kind);
         Assert.Contains("requests/s", split.Reason);
+    }
+
+    [Fact]
+    public void Small_cold_neighbours_merge_only_after_the_whole_window_the_smaller_into_the_larger()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: _ => 0);
+        var balancer = new Balancer(new BalancerOptions { SplitBytes = 1000, MergeBytes = 400, MergeRequestsPerSecond = 10, MergeColdWindow = TimeSpan.FromSeconds(60), LeaderBalance = false, ReplicaBalance = false });
+        var (a, b, c) = (cluster.Shards[0], cluster.Shards[1], cluster.Shards[2]);
+        var samples = new Dictionary<ShardId, ShardSample>
+        {
+            [a.Id] = new(a.Id, 1, 100, 1),
+            [b.Id] = new(b.Id, 1, 50, 1),
+            [c.Id] = new(c.Id, 1, 900, 1), // too big to merge with anything
+        };
+        List<BalanceDecision> At(long ms) => balancer.Plan(cluster.Shards, cluster.Stores, [], samples, ms, 8);
+
+        Assert.Empty(At(0));
+        Assert.Empty(At(30_000));
+        samples[a.Id] = new(a.Id, 1, 100, 50); // a burst of load starts a's window over
+        Assert.Empty(At(40_000));
+        samples[a.Id] = new(a.Id, 1, 100, 1);
+        Assert.Empty(At(50_000));
+        Assert.Empty(At(100_000));
+        var merge = Assert.Single(At(110_000));
+        Assert.Equal((OperationKind.Merge, b.Id, (ShardId?)a.Id), (merge.Kind, merge.Shard, merge.Target));
+        Assert.Contains("150 bytes", merge.ToString());
+
+        // In flight: neither shard again, and no second merge (MaxMerges 1).
+        var inFlight = new OperationRecord(1, OperationKind.Merge, b.Id, 1, null, null, 0, 0, 0, NoKv.Replica.Controller.Operations.MergeArgument.For(a.Id).Encode());
+        Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [inFlight], samples, 200_000, 8));
+    }
+
+    [Fact]
+    public void Split_halves_never_merge_back_and_a_merged_shard_never_splits_again()
+    {
+        // Hysteresis: merge limits at most half the split limits (validated), so neither undoes the other.
+        var cluster = new ModelCluster([S1, S2, S3], shards: 1, firstVoter: _ => 0);
+        var options = new BalancerOptions { SplitBytes = 1000, MergeBytes = 500, SplitRequestsPerSecond = 100, MergeRequestsPerSecond = 50, MergeColdWindow = TimeSpan.Zero, ShardCooldown = TimeSpan.Zero, LeaderBalance = false, ReplicaBalance = false };
+        var balancer = new Balancer(options);
+        var id = cluster.Shards[0].Id;
+        var split = Assert.Single(balancer.Plan(cluster.Shards, cluster.Stores, [], new Dictionary<ShardId, ShardSample> { [id] = new(id, 1, 1000, 0) }, 0, 8));
+        Assert.Equal(OperationKind.Split, split.Kind);
+        cluster.Split(id);
+
+        // Each half holds about half the data: together they are at the split size, far above the merge size.
+        var halves = cluster.Shards.ToDictionary(s => s.Id, s => new ShardSample(s.Id, s.Epoch, 501, 0));
+        for (long ms = 1_000; ms < 100_000; ms += 1_000)
+        {
+            Assert.DoesNotContain(balancer.Plan(cluster.Shards, cluster.Stores, [], halves, ms, 8), d => d.Kind is OperationKind.Merge or OperationKind.Split);
+        }
+
+        // Once the halves shrink below the merge size together, they merge; the merged shard is under both split limits.
+        var small = cluster.Shards.ToDictionary(s => s.Id, s => new ShardSample(s.Id, s.Epoch, 200, 20));
+        var merge = Assert.Single(balancer.Plan(cluster.Shards, cluster.Stores, [], small, 200_000, 8));
+        Assert.Equal(OperationKind.Merge, merge.Kind);
+        Assert.True(400 < options.SplitBytes && 40 < options.SplitRequestsPerSecond);
+
+        Assert.Throws<ArgumentException>(() => new Balancer(new BalancerOptions { SplitBytes = 1000, MergeBytes = 501 }));
+        Assert.Throws<ArgumentException>(() => new Balancer(new BalancerOptions { SplitRequestsPerSecond = 100, MergeRequestsPerSecond = 51 }));
     }
 
     [Theory]

@@ -18,10 +18,10 @@ internal sealed class FakeShardGroup : IReplicaAdmin
     private readonly Dictionary<StoreId, Replica> _replicas = new();
     private readonly Dictionary<StoreId, ulong> _tombstones = new();
     private readonly HashSet<ulong> _usedPeers = new();
-    private int _effects;
 
-    public FakeShardGroup(ShardDescriptor shard, StoreId leader)
+    public FakeShardGroup(ShardDescriptor shard, StoreId leader, CrashPoints? crashes = null)
     {
+        Crashes = crashes ?? new CrashPoints();
         Descriptor = shard;
         Leader = leader;
         foreach (var peer in shard.Peers)
@@ -46,12 +46,14 @@ internal sealed class FakeShardGroup : IReplicaAdmin
 
     public int MinimumVoters { get; init; } = 3;
 
-    /// <summary>The effect number at which to crash (0 = never), and whether before or after the effect happens.</summary>
-    public int CrashAt { get; set; }
+    /// <summary>The crash points this group's effects count in (shared with the rows and other groups of the world).</summary>
+    public CrashPoints Crashes { get; }
 
-    public bool CrashBefore { get; set; }
+    public int CrashAt { get => Crashes.CrashAt; set => Crashes.CrashAt = value; }
 
-    public int Effects => _effects;
+    public bool CrashBefore { get => Crashes.CrashBefore; set => Crashes.CrashBefore = value; }
+
+    public int Effects => Crashes.Effects;
 
     public long WallClockMs { get; set; } = 1_700_000_000_000;
 
@@ -59,41 +61,56 @@ internal sealed class FakeShardGroup : IReplicaAdmin
 
     public ulong Tombstone(StoreId store) => _tombstones.GetValueOrDefault(store);
 
-    /// <summary>The current controller's life: cancelled at a crash, so the runner cannot mistake it for a failed call.</summary>
-    public CancellationTokenSource Life { get; private set; } = new();
+    public CancellationTokenSource Life => Crashes.Life;
+
+    public string? LastCrash => Crashes.LastCrash;
 
     /// <summary>A new controller takes over after a crash.</summary>
-    public void Restart()
-    {
-        Life = new CancellationTokenSource();
-        CrashAt = 0;
-    }
+    public void Restart() => Crashes.Restart();
 
-    public T Effect<T>(string what, Func<T> effect)
+    public T Effect<T>(string what, Func<T> effect) => Crashes.Effect(what, effect);
+
+    /// <summary>Stores whose replica stops applying (it keeps its applied index while the group goes on).</summary>
+    public HashSet<StoreId> Lagging { get; } = new();
+
+    /// <summary>The merge this shard prepared as its source (group-wide: the entry's log position), or null.</summary>
+    public (ShardId Target, long Index, long Term)? Merging { get; set; }
+
+    /// <summary>True once a target committed the merge of this shard: every replica of it is gone.</summary>
+    public bool MergedAway { get; private set; }
+
+    /// <summary>True when the replica on <paramref name="store"/> applied everything up to <paramref name="index"/>.</summary>
+    public bool Applied(StoreId store, long index) => _replicas.TryGetValue(store, out var replica) && replica.Applied >= index;
+
+    /// <summary>Commits one more entry (the leader's replica applies it at once; the others when next asked).</summary>
+    public long Append()
     {
-        _effects++;
-        if (_effects == CrashAt && CrashBefore)
+        CommitIndex++;
+        if (Leader is { } leader && _replicas.TryGetValue(leader, out var replica) && !Lagging.Contains(leader))
         {
-            Crash($"before {what}");
+            replica.Applied = CommitIndex;
         }
 
-        var result = effect();
-        if (_effects == CrashAt)
-        {
-            Crash($"after {what}");
-        }
-
-        return result;
+        return CommitIndex;
     }
 
-    private void Crash(string where)
+    /// <summary>A target applied the commit of this shard's merge on every store: the replicas go, tombstoned.</summary>
+    public void RemoveMergedAway()
     {
-        LastCrash = where;
-        Life.Cancel();
-        throw new OperationCanceledException(where, Life.Token);
+        MergedAway = true;
+        foreach (var (store, replica) in _replicas.ToList())
+        {
+            _replicas.Remove(store);
+            _tombstones[store] = Math.Max(Tombstone(store), replica.PeerId);
+        }
     }
 
-    public string? LastCrash { get; private set; }
+    /// <summary>Sets the committed descriptor (a merge commit applied to this target).</summary>
+    public void Apply(ShardDescriptor descriptor)
+    {
+        Descriptor = descriptor;
+        Append();
+    }
 
     public Task<ReplicaStatus> StatusAsync(ShardId shard, StoreId store, CancellationToken cancellationToken)
     {
@@ -113,13 +130,25 @@ internal sealed class FakeShardGroup : IReplicaAdmin
             // The leader's snapshot arrives between two looks.
             replica.Initialized = true;
         }
-        else if (member && replica.Applied < CommitIndex)
+        else if (member && replica.Applied < CommitIndex && !Lagging.Contains(store))
         {
             replica.Applied = CommitIndex;
         }
 
         var descriptor = replica.Initialized ? Descriptor : null;
-        return Task.FromResult(Status(store, replica.PeerId, descriptor, Leader == store ? ReplicaRole.Leader : ReplicaRole.Follower, replica.Applied, !replica.Initialized));
+        var status = Status(store, replica.PeerId, descriptor, Leader == store ? ReplicaRole.Leader : ReplicaRole.Follower, replica.Applied, !replica.Initialized);
+        if (Merging is { } merging && replica.Applied >= merging.Index)
+        {
+            status = new ReplicaStatus
+            {
+                Replica = status.Replica, Role = status.Role, Term = status.Term, CommitIndex = status.CommitIndex, AppliedIndex = status.AppliedIndex,
+                LastIndex = status.LastIndex, FirstIndex = status.FirstIndex, Epoch = status.Epoch, SiloAddress = status.SiloAddress, PeerId = status.PeerId,
+                Descriptor = status.Descriptor, Uninitialized = status.Uninitialized,
+                MergingInto = merging.Target, MergePrepareIndex = merging.Index, MergePrepareTerm = merging.Term,
+            };
+        }
+
+        return Task.FromResult(status);
     }
 
     public Task<ReplicaAdminResult> CreateAsync(StoreId store, ShardDescriptor shard, ulong peerId, CancellationToken cancellationToken)
@@ -153,6 +182,12 @@ internal sealed class FakeShardGroup : IReplicaAdmin
         if (Leader != leader)
         {
             return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = Leader });
+        }
+
+        if (Merging is not null)
+        {
+            // A frozen merge source: its leader refuses to propose membership changes.
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = "merging" });
         }
 
         return Task.FromResult(Effect($"{kind} {peer}", () =>
@@ -244,6 +279,10 @@ internal sealed class FakeShardGroup : IReplicaAdmin
             return new ReplicaAdminResult(ReplicaAdminOutcome.Done);
         }));
     }
+
+    /// <summary>Merges need two groups: <see cref="FakeMergeWorld"/> answers them.</summary>
+    public Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("a single fake group does not merge; use FakeMergeWorld");
 
     /// <summary>A dead leader's group elects another voter that is up.</summary>
     public void Kill(StoreId store)

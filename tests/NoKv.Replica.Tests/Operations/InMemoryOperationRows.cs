@@ -6,13 +6,18 @@ namespace NoKv.Replica.Tests.Operations;
 /// <summary>Controller rows in memory with compare-and-swap semantics; every swap is a crash point of <see cref="FakeShardGroup"/>.</summary>
 internal sealed class InMemoryOperationRows : IOperationRows
 {
-    private readonly FakeShardGroup _world;
+    private readonly CrashPoints _world;
     private byte[] _map;
     private readonly Dictionary<long, byte[]> _operations = new();
 
     public InMemoryOperationRows(FakeShardGroup world, ControllerMap map)
+        : this(world.Crashes, map)
     {
-        _world = world;
+    }
+
+    public InMemoryOperationRows(CrashPoints crashes, ControllerMap map)
+    {
+        _world = crashes;
         _map = map.Encode();
     }
 
@@ -36,6 +41,9 @@ internal sealed class InMemoryOperationRows : IOperationRows
 
     public Task<(OperationRecord? Operation, byte[]? Row)> ReadOperationAsync(long id, CancellationToken cancellationToken) =>
         Task.FromResult(_operations.TryGetValue(id, out var row) ? (OperationRecord.Decode(row), row) : ((OperationRecord?)null, (byte[]?)null));
+
+    public Task<IReadOnlyList<OperationRecord>> ListOperationsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<OperationRecord>>(_operations.OrderBy(o => o.Key).Select(o => OperationRecord.Decode(o.Value)).ToList());
 
     public Task<bool> SwapOperationAsync(long id, byte[]? expected, OperationRecord? next, CancellationToken cancellationToken) =>
         Task.FromResult(_world.Effect("swap operation", () =>

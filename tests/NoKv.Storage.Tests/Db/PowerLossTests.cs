@@ -15,8 +15,11 @@ public sealed class PowerLossTests
 {
     private const string Dir = "/pl";
 
-    private static StorageOptions Options(IFileSystem fs, long memtableBytes = 8 << 10) => new()
+    /// <summary>With <paramref name="valueLog"/>, values of 48 bytes or more go to value files (about two thirds of them).</summary>
+    private static StorageOptions Options(IFileSystem fs, long memtableBytes = 8 << 10, bool valueLog = false) => new()
     {
+        ValueLogMinValueBytes = valueLog ? 48 : 0,
+        ValueFileSizeBytes = 4096,
         FileSystem = fs,
         MemtableSizeBytes = memtableBytes,
         TargetFileSizeBytes = 16 << 10,
@@ -55,7 +58,7 @@ public sealed class PowerLossTests
         var fs = new MemFileSystem();
         int issued = 300 + rng.Next(1200);
         int durable = -1;
-        using Database db = Database.Open(Dir, Options(fs, memtableBytes));
+        using Database db = Database.Open(Dir, Options(fs, memtableBytes, valueLog: seed % 2 == 1));
         for (int i = 0; i < issued; i++)
         {
             bool sync = rng.Next(syncOneIn) == 0;

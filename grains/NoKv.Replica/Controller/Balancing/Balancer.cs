@@ -22,8 +22,12 @@ namespace NoKv.Replica.Controller.Balancing;
 /// </summary>
 public sealed class Balancer
 {
+    private static readonly Comparer<byte[]> KeyOrder = Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y));
     private readonly Dictionary<ShardId, long> _touchedAtMs = new();
     private readonly Dictionary<ShardId, long> _hotSinceMs = new();
+
+    // Since when each shard has been under the merge limits, at which epoch (a split or merge starts it over).
+    private readonly Dictionary<ShardId, (long Epoch, long SinceMs)> _coldSince = new();
 
     public Balancer(BalancerOptions options)
     {
@@ -43,7 +47,7 @@ public sealed class Balancer
         int budget)
     {
         var decisions = new List<BalanceDecision>();
-        var busy = inProgress.Select(o => o.Shard).ToHashSet();
+        var busy = inProgress.Select(o => o.Shard).Concat(inProgress.Where(o => o.Kind == OperationKind.Merge).Select(Operations.MergeRunner.TargetOf)).ToHashSet();
         var up = stores.Where(s => s.Value.State == StoreState.Up).Select(s => s.Key).OrderBy(s => s.Value).ToList();
         ForgetGone(shards, nowMs);
         if (up.Count == 0 || budget <= 0 || shards.Any(d => d.Peers.Any(p => !stores.ContainsKey(p.Store))))
@@ -81,6 +85,27 @@ public sealed class Balancer
 
         // Repairing a down or draining store comes first: its replicas are counted nowhere useful meanwhile.
         bool repairing = stores.Any(s => s.Value.State is StoreState.Down or StoreState.Decommissioning && shards.Any(d => d.HasReplicaOn(s.Key)));
+        TrackCold(shards, samples, nowMs);
+        if (Options.AutoMerge && !repairing)
+        {
+            int slots = Options.MaxMerges - inProgress.Count(o => o.Kind == OperationKind.Merge);
+            foreach (var (source, target, reason) in MergeCandidates(shards, samples, nowMs))
+            {
+                if (slots <= 0 || decisions.Count >= budget)
+                {
+                    break;
+                }
+
+                if (Free(source.Id) && Free(target.Id))
+                {
+                    Take(new BalanceDecision(OperationKind.Merge, source.Id, null, null, reason, target.Id));
+                    busy.Add(target.Id);
+                    _touchedAtMs[target.Id] = nowMs;
+                    slots--;
+                }
+            }
+        }
+
         if (Options.ReplicaBalance && !repairing)
         {
             int slots = Options.MaxReplicaMoves - inProgress.Count(o => o.Kind == OperationKind.MoveReplica);
@@ -120,6 +145,60 @@ public sealed class Balancer
         }
 
         return counts;
+    }
+
+    /// <summary>Notes which shards are under the merge limits now, and since when (at their current epoch).</summary>
+    private void TrackCold(IReadOnlyList<ShardDescriptor> shards, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs)
+    {
+        foreach (var shard in shards)
+        {
+            bool cold = samples.TryGetValue(shard.Id, out var sample) && sample.Epoch == shard.Epoch && sample.Bytes is { } bytes
+                && bytes <= Options.MergeBytes && sample.RequestsPerSecond <= Options.MergeRequestsPerSecond;
+            if (!cold)
+            {
+                _coldSince.Remove(shard.Id);
+            }
+            else if (!_coldSince.TryGetValue(shard.Id, out var known) || known.Epoch != shard.Epoch)
+            {
+                _coldSince[shard.Id] = (shard.Epoch, nowMs);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adjacent pairs, both cold for the whole window, that together stay under the merge limits, as (source, target):
+    /// the smaller one merges into the larger (its replicas are the ones moved if the two are not co-located).
+    /// </summary>
+    private List<(ShardDescriptor Source, ShardDescriptor Target, string Reason)> MergeCandidates(IReadOnlyList<ShardDescriptor> shards, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs)
+    {
+        var candidates = new List<(ShardDescriptor, ShardDescriptor, string)>();
+        var ordered = shards.Where(s => s.Id != SystemShards.Controller).OrderBy(s => s.Range.Start, KeyOrder).ToList();
+        long window = (long)Options.MergeColdWindow.TotalMilliseconds;
+        for (int i = 0; i + 1 < ordered.Count; i++)
+        {
+            var (left, right) = (ordered[i], ordered[i + 1]);
+            if (left.Range.End.Length == 0 || !left.Range.End.AsSpan().SequenceEqual(right.Range.Start) || left.Peers.Length != right.Peers.Length
+                || !_coldSince.TryGetValue(left.Id, out var l) || !_coldSince.TryGetValue(right.Id, out var r)
+                || nowMs - l.SinceMs < window || nowMs - r.SinceMs < window)
+            {
+                continue;
+            }
+
+            var (a, b) = (samples[left.Id], samples[right.Id]);
+            long bytes = a.Bytes!.Value + b.Bytes!.Value;
+            double rate = a.RequestsPerSecond + b.RequestsPerSecond;
+            if (bytes > Options.MergeBytes || rate > Options.MergeRequestsPerSecond)
+            {
+                continue;
+            }
+
+            bool leftSmaller = a.Bytes < b.Bytes || (a.Bytes == b.Bytes && left.Id.Value > right.Id.Value);
+            string reason = string.Create(CultureInfo.InvariantCulture, $"together about {bytes} bytes and {rate:F0} requests/s for {Math.Min(nowMs - l.SinceMs, nowMs - r.SinceMs) / 1000} s, at or under {Options.MergeBytes} and {Options.MergeRequestsPerSecond:F0}");
+            candidates.Add(leftSmaller ? (left, right, reason) : (right, left, reason));
+            i++; // a shard takes part in one merge at a time
+        }
+
+        return candidates;
     }
 
     private string? SplitReason(ShardDescriptor shard, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs)

@@ -49,6 +49,28 @@ public sealed class BalancerOptions
     /// <summary>How long a shard's request rate must stay above <see cref="SplitRequestsPerSecond"/> before it splits.</summary>
     public TimeSpan SplitLoadWindow { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Merge adjacent shards that stayed small and cold together for <see cref="MergeColdWindow"/>.</summary>
+    public bool AutoMerge { get; init; } = true;
+
+    /// <summary>
+    /// Two neighbours merge only if their data together is at most this many bytes. At most half of
+    /// <see cref="SplitBytes"/>, so the merged shard is far from splitting again, and the halves of a split (about half
+    /// of <see cref="SplitBytes"/> each) never qualify.
+    /// </summary>
+    public long MergeBytes { get; init; } = 24L << 20;
+
+    /// <summary>
+    /// Two neighbours merge only if they serve at most this many reads and writes per second together. At most half of
+    /// <see cref="SplitRequestsPerSecond"/> when splitting by load is on, for the same reason.
+    /// </summary>
+    public double MergeRequestsPerSecond { get; init; } = 100;
+
+    /// <summary>How long both neighbours must stay under the merge limits, at their current epochs (a split starts it over).</summary>
+    public TimeSpan MergeColdWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Merges in flight at once.</summary>
+    public int MaxMerges { get; init; } = 1;
+
     /// <exception cref="ArgumentException">A value that would make the balancer flap or never act.</exception>
     public void Validate()
     {
@@ -57,7 +79,7 @@ public sealed class BalancerOptions
             throw new ArgumentException($"Balancer tolerances must be at least 1 (leader {LeaderTolerance}, replica {ReplicaTolerance}): a smaller one makes two stores trade a shard back and forth.");
         }
 
-        if (MaxLeaderTransfers < 0 || MaxReplicaMoves < 0 || MaxSplits < 0)
+        if (MaxLeaderTransfers < 0 || MaxReplicaMoves < 0 || MaxSplits < 0 || MaxMerges < 0)
         {
             throw new ArgumentException("Balancer in-flight limits must not be negative.");
         }
@@ -67,7 +89,19 @@ public sealed class BalancerOptions
             throw new ArgumentException($"SplitBytes must be positive, not {SplitBytes}.");
         }
 
-        if (ShardCooldown < TimeSpan.Zero || SplitLoadWindow < TimeSpan.Zero)
+        // The merge limits matter against the split limits only while both act.
+        bool both = AutoMerge && AutoSplit;
+        if (MergeBytes < 0 || (both && MergeBytes > SplitBytes / 2))
+        {
+            throw new ArgumentException($"MergeBytes ({MergeBytes}) must be between 0 and half of SplitBytes ({SplitBytes}): a merged shard nearer the split size would split again, and split halves would merge back.");
+        }
+
+        if (MergeRequestsPerSecond < 0 || (both && SplitRequestsPerSecond > 0 && MergeRequestsPerSecond > SplitRequestsPerSecond / 2))
+        {
+            throw new ArgumentException($"MergeRequestsPerSecond ({MergeRequestsPerSecond}) must be between 0 and half of SplitRequestsPerSecond ({SplitRequestsPerSecond}), so split and merge never undo each other.");
+        }
+
+        if (ShardCooldown < TimeSpan.Zero || SplitLoadWindow < TimeSpan.Zero || MergeColdWindow < TimeSpan.Zero)
         {
             throw new ArgumentException("Balancer durations must not be negative.");
         }

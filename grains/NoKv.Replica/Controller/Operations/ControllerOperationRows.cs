@@ -23,6 +23,18 @@ public sealed class ControllerOperationRows : IOperationRows
         return row is null ? (null, null) : (OperationRecord.Decode(row), row);
     }
 
+    public async Task<IReadOnlyList<OperationRecord>> ListOperationsAsync(CancellationToken cancellationToken)
+    {
+        var (start, end) = ControllerRows.Operations;
+        var operations = new List<OperationRecord>();
+        foreach (var entry in await _group.ScanAsync(start, end, cancellationToken).ConfigureAwait(true))
+        {
+            operations.Add(OperationRecord.Decode(entry.Value));
+        }
+
+        return operations;
+    }
+
     public Task<bool> SwapOperationAsync(long id, byte[]? expected, OperationRecord? next, CancellationToken cancellationToken) =>
         _group.CompareAndSwapAsync(ControllerRows.Operation(id), expected, next?.Encode(), cancellationToken);
 }

@@ -14,6 +14,9 @@ public interface IOperationRows
     /// <summary>The operation row, or (null, null) when absent.</summary>
     Task<(OperationRecord? Operation, byte[]? Row)> ReadOperationAsync(long id, CancellationToken cancellationToken);
 
+    /// <summary>Every operation row (in id order).</summary>
+    Task<IReadOnlyList<OperationRecord>> ListOperationsAsync(CancellationToken cancellationToken);
+
     /// <summary>Swaps operation <paramref name="id"/>'s row from <paramref name="expected"/> (null: absent) to <paramref name="next"/> (null: delete).</summary>
     Task<bool> SwapOperationAsync(long id, byte[]? expected, OperationRecord? next, CancellationToken cancellationToken);
 }

@@ -24,5 +24,8 @@ public interface IReplicaAdmin
 
     Task<WriteResponse> TransferLeaderAsync(StoreId leader, ShardId shard, StoreId to, CancellationToken cancellationToken);
 
+    /// <summary>Proposes one command of a merge (<see cref="MergeShardRequest.Step"/>) on the replica of <see cref="MergeShardRequest.Shard"/> on <paramref name="store"/>, which should lead.</summary>
+    Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken);
+
     Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken);
 }

@@ -16,6 +16,7 @@ public sealed class OperationLoop
     private readonly IOperationRows _rows;
     private readonly ReplicaMoveRunner _moves;
     private readonly LeaderTransferRunner _transfers;
+    private readonly MergeRunner _merges;
     private readonly Dictionary<long, string> _waiting = new();
 
     public OperationLoop(ControllerGroupClient group, IReplicaAdmin replicas, ReplicaMoveOptions options, int maxInProgress)
@@ -24,6 +25,7 @@ public sealed class OperationLoop
         _rows = new ControllerOperationRows(group);
         _moves = new ReplicaMoveRunner(_rows, replicas, options);
         _transfers = new LeaderTransferRunner(_rows, replicas, options);
+        _merges = new MergeRunner(_rows, replicas, options);
         MaxInProgress = maxInProgress;
         Replicas = replicas;
     }
@@ -31,6 +33,9 @@ public sealed class OperationLoop
     public int MaxInProgress { get; }
 
     public IReplicaAdmin Replicas { get; }
+
+    /// <summary>The merge runner (merges start through it and run in this loop).</summary>
+    public MergeRunner Merges => _merges;
 
     /// <summary>What each operation in progress waits for, as of the last round (for status output).</summary>
     public IReadOnlyDictionary<long, string> Waiting => _waiting;
@@ -61,8 +66,11 @@ public sealed class OperationLoop
                     case OperationKind.TransferLeader:
                         progress = await _transfers.RunAsync(op.Id, cancellationToken).ConfigureAwait(true);
                         break;
+                    case OperationKind.Merge:
+                        progress = await _merges.RunAsync(op.Id, cancellationToken).ConfigureAwait(true);
+                        break;
                     default:
-                        // Split and merge have runners of their own (not driven from here yet).
+                        // Splits run in the controller grain (SplitOperation), resumed from their rows there.
                         continue;
                 }
 
@@ -129,7 +137,7 @@ public sealed class OperationLoop
         var map = snapshot.Map ?? throw new InvalidOperationException("the controller has no shard map yet");
         var descriptor = Array.Find(map.Shards, s => s.Id == shard)
             ?? throw new ArgumentException($"shard {shard} is not in the map{(shard == SystemShards.Controller ? " (the controller group keeps its bootstrap placement)" : string.Empty)}", nameof(shard));
-        if (snapshot.Operations.FirstOrDefault(o => o.Shard == shard) is { } busy)
+        if (snapshot.Operations.FirstOrDefault(o => MergeRunner.Involves(o, shard)) is { } busy)
         {
             throw new ArgumentException($"shard {shard} has operation {busy.Id} ({busy.Kind}) in progress", nameof(shard));
         }
@@ -165,25 +173,9 @@ public sealed class OperationLoop
                 throw new ArgumentException($"{kind} operations are not started here", nameof(kind));
         }
 
-        // The id: taken from the map's allocator with a swap (re-read on a lost race).
-        for (int attempt = 0; ; attempt++)
-        {
-            var (current, row) = await _rows.ReadMapAsync(cancellationToken).ConfigureAwait(true);
-            long id = current.NextOperationId;
-            if (!await _rows.SwapMapAsync(row, current with { Version = current.Version + 1, NextOperationId = id + 1 }, cancellationToken).ConfigureAwait(true))
-            {
-                if (attempt >= 5)
-                {
-                    throw new InvalidOperationException("the map kept changing while allocating an operation id");
-                }
-
-                continue;
-            }
-
-            long now = Replicas.WallClockMs;
-            var record = new OperationRecord(id, kind, shard, 0, from, to, 0, now, now, sourcePeer == 0 ? [] : ReplicaMoveRunner.SourcePeerArgument(sourcePeer));
-            await _rows.SwapOperationAsync(id, null, record, cancellationToken).ConfigureAwait(true);
-            return id;
-        }
+        long now = Replicas.WallClockMs;
+        var argument = sourcePeer == 0 ? [] : ReplicaMoveRunner.SourcePeerArgument(sourcePeer);
+        var record = await _rows.CreateOperationAsync(id => new OperationRecord(id, kind, shard, 0, from, to, 0, now, now, argument), cancellationToken).ConfigureAwait(true);
+        return record.Id;
     }
 }

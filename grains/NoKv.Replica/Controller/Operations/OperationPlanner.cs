@@ -35,6 +35,11 @@ public static class OperationPlanner
         foreach (var op in inProgress)
         {
             busy.Add(op.Shard);
+            if (op.Kind == OperationKind.Merge)
+            {
+                busy.Add(MergeRunner.TargetOf(op));
+            }
+
             if (op.Kind is OperationKind.MoveReplica or OperationKind.ReReplicate && op.To is { } to)
             {
                 load[to] = load.GetValueOrDefault(to) + 1;

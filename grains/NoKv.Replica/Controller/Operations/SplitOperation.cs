@@ -60,6 +60,14 @@ public sealed class SplitOperation
                 ?? throw new InvalidOperationException("The controller has no shard map yet.");
             var map = ControllerMap.Decode(mapRow);
             var descriptor = Array.Find(map.Shards, s => s.Id == shard) ?? throw new ArgumentException($"Shard {shard} is not in the map.", nameof(shard));
+            foreach (var busy in await new ControllerOperationRows(_group).ListOperationsAsync(cancellationToken).ConfigureAwait(true))
+            {
+                if (MergeRunner.Involves(busy, shard))
+                {
+                    throw new ArgumentException($"Shard {shard} has operation {busy.Id} ({busy.Kind}) in progress.", nameof(shard));
+                }
+            }
+
             key ??= await MiddleKeyAsync(descriptor, cancellationToken).ConfigureAwait(true)
                 ?? throw new ArgumentException($"Shard {shard} holds too few keys to split by size; name a key.", nameof(key));
             if (key.Length == 0 || !descriptor.Range.Contains(key) || key.AsSpan().SequenceEqual(descriptor.Range.Start))

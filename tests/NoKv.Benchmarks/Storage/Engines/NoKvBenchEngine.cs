@@ -13,8 +13,10 @@ public sealed class NoKvBenchEngine : IBenchEngine
     private readonly List<string> _notes = [];
 
     /// <param name="mappedReads">Table read mode; null = the engine's default for this platform.</param>
-    public NoKvBenchEngine(string path, EngineSettings settings, bool? mappedReads = null)
+    /// <param name="separateValues">Turns the value log on (values of at least <see cref="EngineSettings.SeparatedValueMinBytes"/>).</param>
+    public NoKvBenchEngine(string path, EngineSettings settings, bool? mappedReads = null, bool separateValues = false)
     {
+        Name = separateValues ? "nokv-vlog" : "nokv";
         var defaults = new StorageOptions();
         var options = new StorageOptions
         {
@@ -37,14 +39,21 @@ public sealed class NoKvBenchEngine : IBenchEngine
                 "zstd" => [NoKv.Storage.Sstable.CompressionType.Zstd],
                 _ => null,
             },
+            ValueLogMinValueBytes = separateValues ? settings.SeparatedValueMinBytes : 0,
         };
         _db = Database.Open(path, options);
         _notes.Add("NoKv: shared settings map 1:1 onto StorageOptions, MaxImmutableMemtables=2, checksums verified on every block read, " +
                    $"reads through TryGet(IBufferWriter), tables {(options.UseMappedReads ? "memory-mapped (data blocks bypass the block cache; the OS page cache holds them)" : "read with pread into the block cache")}");
+        if (separateValues)
+        {
+            _notes.Add($"nokv-vlog: value log on (ValueLogMinValueBytes={options.ValueLogMinValueBytes}, ValueFileSizeBytes={options.ValueFileSizeBytes >> 20} MiB, " +
+                       $"garbage collection below {options.ValueLogGcLiveRatio:0.##} live)");
+        }
+
         _notes.Add("NoKv fillsync: Put with WriteOptions.Synced; concurrent fillsync = 32 threads calling Put(Synced), grouped by the WAL's group commit");
     }
 
-    public string Name => "nokv";
+    public string Name { get; }
 
     public IReadOnlyList<string> Notes => _notes;
 
