@@ -248,9 +248,10 @@ public sealed partial class Database
             _fs.SyncDirectory(Path);
         }
 
-        InstallCompaction(edit);
+        // Counted before the install, so whoever sees its result (a value file gone) sees it counted.
         Interlocked.Add(ref _valueFilesCreated, edit.NewValueFiles.Count);
         Interlocked.Add(ref _valueBytesRelocated, relocated);
+        InstallCompaction(edit);
         _counters.AddCompaction(written, Stopwatch.GetElapsedTime(t0));
     }
 
@@ -352,6 +353,7 @@ public sealed partial class Database
                 current ??= new TableFileWriter(_fs, Path, _versions.NewFileNumber(), _writeOptionsByLevel[plan.OutputLevel], _options.TableBytesPerSync, _backgroundWriteLimiter);
                 ReadOnlySpan<byte> value = input.Value;
                 ValueKind kind = InternalKey.KindOf(key);
+                bool pointerKept = false;
                 if (kind == ValueKind.ValuePointer)
                 {
                     ValuePointer p = ValuePointer.Decode(value, "<compaction input>");
@@ -359,40 +361,44 @@ public sealed partial class Database
                     {
                         current.Add(key, value);
                         current.NoteValueFile(p.FileNumber, p.Size);
-                        goto added;
+                        pointerKept = true;
                     }
-
-                    // Relocated: read (and check) the live value, then write it again as a plain value below.
-                    if (relocated.Length < p.Size)
+                    else
                     {
-                        relocated = new byte[Math.Max(p.Size, relocated.Length * 2)];
+                        // Relocated: read (and check) the live value, then write it again as a plain value below.
+                        if (relocated.Length < p.Size)
+                        {
+                            relocated = new byte[Math.Max(p.Size, relocated.Length * 2)];
+                        }
+
+                        _valueFiles.Read(p, relocated);
+                        value = relocated.AsSpan(0, p.Size);
+                        edit.AddValueFileGarbage(p.FileNumber, 1, p.Size);
+                        relocatedBytes += p.Size;
+                        kind = ValueKind.Value;
                     }
-
-                    _valueFiles.Read(p, relocated);
-                    value = relocated.AsSpan(0, p.Size);
-                    edit.AddValueFileGarbage(p.FileNumber, 1, p.Size);
-                    relocatedBytes += p.Size;
-                    kind = ValueKind.Value;
                 }
 
-                if (kind == ValueKind.Value && minSeparated > 0 && value.Length >= minSeparated)
+                if (!pointerKept)
                 {
-                    separator ??= NewValueSeparator();
-                    ReadOnlySpan<byte> pointer = separator.Add(InternalKey.UserKey(key), value, out ValuePointer p);
-                    current.Add(PointerKey(key, ref pointerKey), pointer);
-                    current.NoteValueFile(p.FileNumber, p.Size);
-                }
-                else if (InternalKey.KindOf(key) == ValueKind.ValuePointer)
-                {
-                    // A relocated value that now stays inline: the entry becomes a plain value again.
-                    current.Add(ValueKey(key, ref pointerKey), value);
-                }
-                else
-                {
-                    current.Add(key, value);
+                    if (kind == ValueKind.Value && minSeparated > 0 && value.Length >= minSeparated)
+                    {
+                        separator ??= NewValueSeparator();
+                        ReadOnlySpan<byte> pointer = separator.Add(InternalKey.UserKey(key), value, out ValuePointer p);
+                        current.Add(PointerKey(key, ref pointerKey), pointer);
+                        current.NoteValueFile(p.FileNumber, p.Size);
+                    }
+                    else if (InternalKey.KindOf(key) == ValueKind.ValuePointer)
+                    {
+                        // A relocated value that now stays inline: the entry becomes a plain value again.
+                        current.Add(ValueKey(key, ref pointerKey), value);
+                    }
+                    else
+                    {
+                        current.Add(key, value);
+                    }
                 }
 
-            added:
                 if (current.EstimatedSize >= _options.TargetFileSizeBytes)
                 {
                     cutPending = true;

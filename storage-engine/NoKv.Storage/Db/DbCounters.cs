@@ -60,6 +60,10 @@ internal sealed class DbCounters : IDisposable
         _meter.CreateObservableGauge("nokv.storage.pending_table_deletions", () => db.TryGetStatistics() is { } s ? [new Measurement<int>(s.PendingTableDeletions, tags)] : Array.Empty<Measurement<int>>(), description: "Obsolete tables still on disk, queued for deletion or waiting to retry a failed one");
         _meter.CreateObservableGauge("nokv.storage.level_files", () => LevelMeasurements(db, tags, bytes: false));
         _meter.CreateObservableGauge("nokv.storage.level_bytes", () => LevelMeasurements(db, tags, bytes: true), "By");
+        _meter.CreateObservableGauge("nokv.storage.value_files", () => db.TryGetStatistics() is { } s ? [new Measurement<int>(s.LiveValueFiles, tags)] : Array.Empty<Measurement<int>>(), "{file}", "Value files the live tables point into (value log)");
+        _meter.CreateObservableGauge("nokv.storage.value_file_bytes", () => db.TryGetStatistics() is { } s ? [new Measurement<long>(s.LiveValueFileBytes, tags)] : Array.Empty<Measurement<long>>(), "By", "Size of the live value files, garbage included");
+        _meter.CreateObservableGauge("nokv.storage.value_file_garbage_bytes", () => db.TryGetStatistics() is { } s ? [new Measurement<long>(s.ValueFileGarbageBytes, tags)] : Array.Empty<Measurement<long>>(), "By", "Value bytes no table points to any more, until garbage collection reclaims them");
+        _meter.CreateObservableCounter("nokv.storage.value_relocated", () => db.TryGetStatistics() is { } s ? [new Measurement<long>(s.ValueBytesRelocated, tags)] : Array.Empty<Measurement<long>>(), "By", "Live value bytes value-log garbage collection rewrote since open");
         _meter.CreateObservableGauge("nokv.storage.block_cache_hit_rate", () => db.TryGetStatistics() is { } s ? [new Measurement<double>(s.BlockCacheHitRate, tags)] : Array.Empty<Measurement<double>>());
         _meter.CreateObservableGauge("nokv.storage.table_cache_hit_rate", () => db.TryGetStatistics() is { } s ? [new Measurement<double>(s.TableCacheHitRate, tags)] : Array.Empty<Measurement<double>>());
     }

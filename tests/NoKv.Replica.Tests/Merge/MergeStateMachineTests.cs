@@ -1,4 +1,3 @@
-using System.Text;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
@@ -9,8 +8,8 @@ using NoKv.Replica.Layout;
 using NoKv.Replica.Mvcc;
 using NoKv.Replica.StateMachine;
 using NoKv.Storage;
-using NoKv.Storage.Vfs;
 using Xunit;
+using static NoKv.Replica.Tests.Support.StateMachineTestKit;
 
 namespace NoKv.Replica.Tests.Merge;
 
@@ -23,11 +22,9 @@ namespace NoKv.Replica.Tests.Merge;
 /// </summary>
 public sealed class MergeStateMachineTests : IDisposable
 {
-    private static readonly Guid Session = new("00112233-4455-6677-8899-aabbccddeeff");
-    private static readonly StoreId Store = new(1);
     private static readonly ShardId LeftId = new(1);
     private static readonly ShardId RightId = new(2);
-    private readonly Database _db = Database.Open("/store", new StorageOptions { FileSystem = new MemFileSystem(), UseMappedReads = false });
+    private readonly Database _db = NewEngine();
     private readonly ShardStateMachine _left;
     private readonly ShardStateMachine _right;
     private ulong _leftIndex;
@@ -191,7 +188,7 @@ public sealed class MergeStateMachineTests : IDisposable
         var state = Assert.IsType<MergeState>(Apply(_right, new PrepareMergeCommand(1, 1, LeftId)).Result);
 
         // Another store, whose source replica lags: a snapshot of the prepared source freezes it too.
-        using var other = Database.Open("/other", new StorageOptions { FileSystem = new MemFileSystem(), UseMappedReads = false });
+        using var other = NewEngine("/other");
         var otherLeft = Open(other, LeftDescriptor(1), 11);
         var otherRight = Open(other, RightDescriptor(1), 21);
         await otherRight.InstallSnapshotAsync(_right.ExportSnapshot(), _right.AppliedIndex, 1);
@@ -239,14 +236,6 @@ public sealed class MergeStateMachineTests : IDisposable
         }
     }
 
-    private static ShardStateMachine Open(Database db, ShardDescriptor shard, ulong peer)
-    {
-        var batch = new WriteBatch();
-        batch.Put(KeySpace.ReplicaStateKey(shard.Id), ReplicaStateCodec.Encode(new ReplicaState(peer, shard)));
-        db.Write(batch, WriteOptions.Default);
-        return new ShardStateMachine(db, new ReplicaState(peer, shard));
-    }
-
     private CommitMergeCommand Commit(MergeState state, ShardDescriptor source) => new(_left.Descriptor.Epoch, _left.Descriptor.ConfVersion, state.PrepareIndex, state.PrepareTerm, source);
 
     private ApplyOutcome Apply(ShardStateMachine sm, object command)
@@ -261,28 +250,16 @@ public sealed class MergeStateMachineTests : IDisposable
             RollbackMergeCommand c => c.Encode(),
             _ => throw new ArgumentException(command.GetType().Name),
         };
-        ulong index = sm == _left ? ++_leftIndex : ++_rightIndex;
-        var outcomes = new List<ApplyOutcome>();
-        sm.ApplyAsync(new[] { new Entry(1, index, entry) }, outcomes).AsTask().GetAwaiter().GetResult();
+        var outcome = ApplyOne(sm, sm == _left ? ++_leftIndex : ++_rightIndex, entry);
         Assert.Null(sm.MergeWait);
-        return Assert.Single(outcomes);
+        return outcome;
     }
-
-    private static KvCommand Put(long sequence, string key, string value, long epoch = 1) =>
-        new(WriteKind.Put, epoch, new ClientSession(Session, sequence), B(key), B(value), null, 1);
-
-    private static KvCommand CreateOnly(long sequence, string key, string value, long epoch = 1) =>
-        new(WriteKind.CompareAndSwap, epoch, new ClientSession(Session, sequence), B(key), B(value), null, 1);
 
     private static ShardDescriptor LeftDescriptor(long epoch) =>
         new(LeftId, new KeyRange([], B("m")), epoch, 1, [new PeerDescriptor(11, Store, PeerRole.Voter)]);
 
     private static ShardDescriptor RightDescriptor(long epoch) =>
         new(RightId, new KeyRange(B("m"), []), epoch, 1, [new PeerDescriptor(21, Store, PeerRole.Voter)]);
-
-    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
-
-    private static string? S(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);
 
     public void Dispose() => _db.Dispose();
 }

@@ -1,4 +1,5 @@
 using NoKv.Abstractions.Errors;
+using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Commands;
 using NoKv.Replica.Core;
@@ -19,9 +20,13 @@ internal sealed class SimMerger
 {
     private const long StepBudgetMs = 60_000;
     private readonly ReplicaSimulation _sim;
-    private StoreId _leaderGuess = new(1);
+    private readonly SimProposer _proposer;
 
-    public SimMerger(ReplicaSimulation sim) => _sim = sim;
+    public SimMerger(ReplicaSimulation sim)
+    {
+        _sim = sim;
+        _proposer = new SimProposer(sim);
+    }
 
     public int Merges { get; private set; }
 
@@ -80,138 +85,103 @@ internal sealed class SimMerger
 
         var command = new CommitMergeCommand(target.Epoch, target.ConfVersion, prepared.PrepareIndex, prepared.PrepareTerm, source);
         var merged = ShardStateMachine.Merged(target, command);
-        deadline = _sim.Now + StepBudgetMs;
-        while (_sim.Now < deadline)
-        {
-            if (_sim.Stores.Any(s => _sim.Node(s).CoreOf(target.Id) is { } core && core.Descriptor.Epoch == merged.Epoch))
+        bool IsMerged() => _sim.Stores.Any(s => _sim.Node(s).CoreOf(target.Id) is { } core && core.Descriptor.Epoch == merged.Epoch);
+        bool committed = await _proposer.RunAsync(
+            target.Id,
+            StepBudgetMs,
+            $"merge of shard {source.Id} into {target.Id}",
+            IsMerged,
+            core => core.CommitMergeAsync(target.Epoch, target.ConfVersion, source, prepared.PrepareIndex, prepared.PrepareTerm),
+            (core, response) =>
             {
-                _sim.CommitMerge(source, merged);
-                Merges++;
-                return true;
-            }
-
-            var leader = _sim.Node(_leaderGuess).CoreOf(target.Id);
-            if (leader is null)
-            {
-                await Backoff(null);
-                continue;
-            }
-
-            var response = await leader.CommitMergeAsync(target.Epoch, target.ConfVersion, source, prepared.PrepareIndex, prepared.PrepareTerm);
-            if (response.Code == NoKvErrorCode.Ok)
-            {
-                if (leader.Descriptor.ToString() != merged.ToString())
+                if (response.Code == NoKvErrorCode.Ok && core.Descriptor.ToString() != merged.ToString())
                 {
-                    _sim.Violation($"merge of shard {source.Id} into {target.Id} acknowledged, but the leader holds {leader.Descriptor}, not {merged}");
+                    _sim.Violation($"merge of shard {source.Id} into {target.Id} acknowledged, but the leader holds {core.Descriptor}, not {merged}");
                 }
 
-                _sim.CommitMerge(source, merged);
-                Merges++;
-                return true;
-            }
+                if (response.Code is NoKvErrorCode.InvalidRange or NoKvErrorCode.WrongShard && !IsMerged())
+                {
+                    _sim.Violation($"commit of the merge of shard {source.Id} into {target.Id} refused: {response.Code} {response.Detail}");
+                    return false;
+                }
 
-            if (response.Code is NoKvErrorCode.InvalidRange or NoKvErrorCode.WrongShard && !_sim.Stores.Any(s => _sim.Node(s).CoreOf(target.Id)?.Descriptor.Epoch == merged.Epoch))
-            {
-                _sim.Violation($"commit of the merge of shard {source.Id} into {target.Id} refused: {response.Code} {response.Detail}");
-                return false;
-            }
-
-            await Backoff(response.Code == NoKvErrorCode.NotLeader ? response.LeaderHint : null);
+                return response.Code == NoKvErrorCode.Ok ? true : null;
+            });
+        if (committed)
+        {
+            _sim.CommitMerge(source, merged);
+            Merges++;
         }
 
-        _sim.Violation($"merge of shard {source.Id} into {target.Id} did not commit within {StepBudgetMs} ms");
-        return false;
+        return committed;
     }
 
     private async Task<MergeState?> PrepareAsync(ShardDescriptor source, ShardDescriptor target)
     {
-        long deadline = _sim.Now + StepBudgetMs;
-        while (_sim.Now < deadline)
+        // Already prepared? Any replica that applied it shows the merge state (nothing else prepares this shard).
+        MergeState? prepared = null;
+        bool Prepared()
         {
-            // Already prepared? Any replica that applied it shows the merge state (nothing else prepares this shard).
             foreach (var store in _sim.Stores)
             {
                 if (_sim.Node(store).CoreOf(source.Id)?.Merging is { } state)
                 {
-                    if (state.Target != target.Id)
-                    {
-                        _sim.Violation($"shard {source.Id} is {state}, not merging into {target.Id}");
-                        return null;
-                    }
-
-                    return state;
+                    prepared = state;
+                    return true;
                 }
             }
 
-            var leader = _sim.Node(_leaderGuess).CoreOf(source.Id);
-            if (leader is null)
-            {
-                await Backoff(null);
-                continue;
-            }
+            return false;
+        }
 
-            var response = await leader.PrepareMergeAsync(source.Epoch, source.ConfVersion, target.Id);
-            if (response.Code == NoKvErrorCode.Ok)
+        bool done = await _proposer.RunAsync(
+            source.Id,
+            StepBudgetMs,
+            $"prepare of shard {source.Id}",
+            Prepared,
+            core => core.PrepareMergeAsync(source.Epoch, source.ConfVersion, target.Id),
+            (_, response) =>
             {
-                continue;
-            }
+                if (response.Code == NoKvErrorCode.InvalidRange)
+                {
+                    _sim.Violation($"prepare of shard {source.Id} refused: {response.Detail}");
+                    return false;
+                }
 
-            if (response.Code == NoKvErrorCode.InvalidRange)
+                return null; // Ok: the next look sees it applied
+            });
+        if (done && prepared is { } state && state.Target != target.Id)
+        {
+            _sim.Violation($"shard {source.Id} is {state}, not merging into {target.Id}");
+            return null;
+        }
+
+        return done ? prepared : null;
+    }
+
+    private Task<bool> RollbackAsync(ShardDescriptor source, MergeState prepared) =>
+        _proposer.RunAsync(
+            source.Id,
+            StepBudgetMs,
+            $"rollback of shard {source.Id}",
+            () =>
             {
-                _sim.Violation($"prepare of shard {source.Id} refused: {response.Detail}");
+                // Rolled back once every replica serves again (the map is unchanged: the source keeps its epoch).
+                bool done = _sim.Stores.All(s => _sim.Node(s).CoreOf(source.Id) is { } core && core.Merging is null);
+                Rollbacks += done ? 1 : 0;
+                return done;
+            },
+            core => core.Merging is null
+                ? Task.FromResult(new WriteResponse { Code = NoKvErrorCode.NotLeader })
+                : core.RollbackMergeAsync(source.Epoch, prepared.PrepareIndex),
+            (core, response) =>
+            {
+                if (response.Code == NoKvErrorCode.InvalidRange && core.Merging is not null)
+                {
+                    _sim.Violation($"rollback of shard {source.Id} refused: {response.Detail}");
+                    return false;
+                }
+
                 return null;
-            }
-
-            await Backoff(response.Code == NoKvErrorCode.NotLeader ? response.LeaderHint : null);
-        }
-
-        _sim.Violation($"prepare of shard {source.Id} did not commit within {StepBudgetMs} ms");
-        return null;
-    }
-
-    private async Task<bool> RollbackAsync(ShardDescriptor source, MergeState prepared)
-    {
-        long deadline = _sim.Now + StepBudgetMs;
-        while (_sim.Now < deadline)
-        {
-            // Rolled back once every replica serves again (the map is unchanged: the source keeps its epoch).
-            if (_sim.Stores.All(s => _sim.Node(s).CoreOf(source.Id) is { } core && core.Merging is null))
-            {
-                Rollbacks++;
-                return true;
-            }
-
-            var leader = _sim.Node(_leaderGuess).CoreOf(source.Id);
-            if (leader is null || leader.Merging is null)
-            {
-                await Backoff(null);
-                continue;
-            }
-
-            var response = await leader.RollbackMergeAsync(source.Epoch, prepared.PrepareIndex);
-            if (response.Code == NoKvErrorCode.InvalidRange && leader.Merging is not null)
-            {
-                _sim.Violation($"rollback of shard {source.Id} refused: {response.Detail}");
-                return false;
-            }
-
-            await Backoff(response.Code == NoKvErrorCode.NotLeader ? response.LeaderHint : null);
-        }
-
-        _sim.Violation($"rollback of shard {source.Id} did not complete within {StepBudgetMs} ms");
-        return false;
-    }
-
-    private async Task Backoff(StoreId? hint)
-    {
-        if (hint is { } leader)
-        {
-            _leaderGuess = leader;
-            await _sim.Delay(1);
-            return;
-        }
-
-        _leaderGuess = new StoreId(1 + _sim.Random.Next(_sim.Options.Nodes));
-        await _sim.Delay(20 + _sim.Random.Next(80));
-    }
+            });
 }

@@ -17,13 +17,17 @@ internal sealed class SimSplitter
     private readonly ReplicaSimulation _sim;
     private long _nextShard = 100;
     private ulong _nextPeer = 100_000;
-    private StoreId _leaderGuess = new(1);
+    private readonly SimProposer _proposer;
 
-    public SimSplitter(ReplicaSimulation sim) => _sim = sim;
+    public SimSplitter(ReplicaSimulation sim)
+    {
+        _sim = sim;
+        _proposer = new SimProposer(sim);
+    }
 
     public bool Finished { get; private set; } = true;
 
-    public int Proposals { get; private set; }
+    public int Proposals => _proposer.Proposals;
 
     public async Task RunAsync(long untilMs)
     {
@@ -66,64 +70,34 @@ internal sealed class SimSplitter
         var newShard = new ShardId(_nextShard++);
         var peers = shard.Peers.Select(p => new PeerDescriptor(_nextPeer++, p.Store, p.Role)).ToArray();
         var command = new SplitCommand(shard.Epoch, key, newShard, peers.Select(p => new SplitPeer(p.Store, p.PeerId)).ToArray());
-        long deadline = _sim.Now + SplitBudgetMs;
-        while (_sim.Now < deadline)
-        {
-            // Already committed? Any replica that applied it shows the next epoch (nothing else changes the range here).
-            if (Committed(shard))
-            {
-                var (left, right) = ShardStateMachine.Halves(shard, command);
-                _sim.CommitSplit(left, right);
-                return;
-            }
+        var (left, right) = ShardStateMachine.Halves(shard, command);
 
-            var core = _sim.Node(_leaderGuess).CoreOf(shard.Id);
-            if (core is null)
+        // Already committed? Any replica that applied it shows the next epoch (nothing else changes the range here).
+        bool split = await _proposer.RunAsync(
+            shard.Id,
+            SplitBudgetMs,
+            $"split of shard {shard.Id} at {KeyFormatter.Format(key)}",
+            () => _sim.Stores.Any(s => _sim.Node(s).CoreOf(shard.Id) is { } core && core.Descriptor.Epoch > shard.Epoch),
+            core => core.SplitAsync(shard.Epoch, key, newShard, peers),
+            (core, response) =>
             {
-                await Backoff(null);
-                continue;
-            }
-
-            Proposals++;
-            var response = await core.SplitAsync(shard.Epoch, key, newShard, peers);
-            if (response.Code == NoKvErrorCode.Ok)
-            {
-                var (left, right) = ShardStateMachine.Halves(shard, command);
-                if (core.Descriptor.ToString() != left.ToString())
+                if (response.Code == NoKvErrorCode.Ok && core.Descriptor.ToString() != left.ToString())
                 {
                     _sim.Violation($"split of shard {shard.Id} acknowledged, but the leader holds {core.Descriptor}, not {left}");
                 }
 
-                _sim.CommitSplit(left, right);
-                return;
-            }
+                if (response.Code == NoKvErrorCode.InvalidRange)
+                {
+                    _sim.Violation($"split of shard {shard.Id} at {KeyFormatter.Format(key)} refused: {response.Detail}");
+                    return false;
+                }
 
-            if (response.Code == NoKvErrorCode.InvalidRange)
-            {
-                _sim.Violation($"split of shard {shard.Id} at {KeyFormatter.Format(key)} refused: {response.Detail}");
-                return;
-            }
-
-            await Backoff(response.Code == NoKvErrorCode.NotLeader ? response.LeaderHint : null);
-        }
-
-        _sim.Violation($"split of shard {shard.Id} at {KeyFormatter.Format(key)} did not complete within {SplitBudgetMs} ms");
-    }
-
-    private bool Committed(ShardDescriptor shard) =>
-        _sim.Stores.Any(s => _sim.Node(s).CoreOf(shard.Id) is { } core && core.Descriptor.Epoch > shard.Epoch);
-
-    private async Task Backoff(StoreId? hint)
-    {
-        if (hint is { } leader)
+                return response.Code == NoKvErrorCode.Ok ? true : null;
+            });
+        if (split)
         {
-            _leaderGuess = leader;
-            await _sim.Delay(1);
-            return;
+            _sim.CommitSplit(left, right);
         }
-
-        _leaderGuess = new StoreId(1 + _sim.Random.Next(_sim.Options.Nodes));
-        await _sim.Delay(20 + _sim.Random.Next(80));
     }
 
     private sealed class ByteOrder : IComparer<byte[]>

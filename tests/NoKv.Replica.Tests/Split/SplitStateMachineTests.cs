@@ -1,4 +1,3 @@
-using System.Text;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
@@ -8,8 +7,8 @@ using NoKv.Replica.Layout;
 using NoKv.Replica.Mvcc;
 using NoKv.Replica.StateMachine;
 using NoKv.Storage;
-using NoKv.Storage.Vfs;
 using Xunit;
+using static NoKv.Replica.Tests.Support.StateMachineTestKit;
 
 namespace NoKv.Replica.Tests.Split;
 
@@ -20,10 +19,8 @@ namespace NoKv.Replica.Tests.Split;
 /// </summary>
 public sealed class SplitStateMachineTests : IDisposable
 {
-    private static readonly Guid Session = new("00112233-4455-6677-8899-aabbccddeeff");
-    private static readonly StoreId Store = new(1);
     private static readonly ShardId Right = new(9);
-    private readonly Database _db = Database.Open("/store", new StorageOptions { FileSystem = new MemFileSystem(), UseMappedReads = false });
+    private readonly Database _db = NewEngine();
     private readonly ShardStateMachine _sm;
     private ulong _index;
 
@@ -108,7 +105,7 @@ public sealed class SplitStateMachineTests : IDisposable
         var image = _sm.ExportSnapshot();
 
         // Another store's replica of the shard, still at epoch 1 (it missed the split), with a stale row of "x".
-        using var other = Database.Open("/other", new StorageOptions { FileSystem = new MemFileSystem(), UseMappedReads = false });
+        using var other = NewEngine("/other");
         var behind = new ShardStateMachine(other, new ReplicaState(11, Shard(1)));
         await behind.InstallSnapshotAsync(image, _sm.AppliedIndex, 1);
 
@@ -148,28 +145,12 @@ public sealed class SplitStateMachineTests : IDisposable
 
     private ApplyOutcome Apply(FencedWriteCommand command) => Apply(command.Encode());
 
-    private ApplyOutcome Apply(byte[] entry)
-    {
-        var outcomes = new List<ApplyOutcome>();
-        _index++;
-        _sm.ApplyAsync(new[] { new Entry(1, _index, entry) }, outcomes).AsTask().GetAwaiter().GetResult();
-        return Assert.Single(outcomes);
-    }
+    private ApplyOutcome Apply(byte[] entry) => ApplyOne(_sm, ++_index, entry);
 
     private static SplitCommand SplitAt(string key, long epoch) => new(epoch, B(key), Right, [new SplitPeer(Store, 211)]);
 
-    private static KvCommand Put(long sequence, string key, string value, long epoch = 1) =>
-        new(WriteKind.Put, epoch, new ClientSession(Session, sequence), B(key), B(value), null, 1);
-
-    private static KvCommand CreateOnly(long sequence, string key, string value, long epoch = 1) =>
-        new(WriteKind.CompareAndSwap, epoch, new ClientSession(Session, sequence), B(key), B(value), null, 1);
-
     private static ShardDescriptor Shard(long epoch) =>
         new(new ShardId(1), KeyRange.All, epoch, 1, [new PeerDescriptor(11, Store, PeerRole.Voter)]);
-
-    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
-
-    private static string? S(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);
 
     public void Dispose() => _db.Dispose();
 }

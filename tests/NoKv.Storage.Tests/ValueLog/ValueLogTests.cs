@@ -98,6 +98,11 @@ public sealed class ValueLogTests
             long valueBytes = ValueFiles(fs).Sum(n => fs.GetFileLength($"{Dir}/{n}"));
             Assert.True(tableBytes * 20 < valueBytes, $"tables {tableBytes} bytes, value files {valueBytes}");
 
+            StorageStatistics stats = db.GetStatistics();
+            Assert.Equal(1, stats.LiveValueFiles);
+            Assert.Equal(valueBytes, stats.LiveValueFileBytes);
+            Assert.Equal(0, stats.ValueFileGarbageBytes);
+
             // Size estimates (shard split decisions) still count the values, with the tables that point to them.
             long estimate = db.GetApproximateSize([], []);
             Assert.InRange(estimate, valueBytes * 9 / 10, (valueBytes + tableBytes) * 11 / 10);
@@ -189,6 +194,7 @@ public sealed class ValueLogTests
             db.CompactRange([], []);
             Eventually.True(() => !ValueFiles(fs).Contains(first), () => $"value file {first} still there: {string.Join(", ", ValueFiles(fs))}");
             CheckAll(db, 400, i => i % 4 != 0 ? 1 : 0);
+            Assert.True(db.GetStatistics().ValueBytesRelocated > 0);
         }
 
         using (Database db = Database.Open(Dir, Options(fs)))

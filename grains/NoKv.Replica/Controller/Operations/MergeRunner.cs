@@ -466,47 +466,9 @@ public sealed class MergeRunner
     /// <summary>The statuses of the shard's replicas on <paramref name="stores"/> that answer, and the answering leader of the highest term.</summary>
     private async Task<GroupView> GroupAsync(ShardId shard, IReadOnlyList<StoreId> stores, CancellationToken ct)
     {
-        var asks = new List<(StoreId Store, Task<ReplicaStatus> Call)>();
-        foreach (var store in stores)
-        {
-            Task<ReplicaStatus> call;
-            try
-            {
-                call = _replicas.StatusAsync(shard, store, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                call = Task.FromException<ReplicaStatus>(e);
-            }
-
-            asks.Add((store, call));
-        }
-
         var statuses = new Dictionary<StoreId, ReplicaStatus>();
-        ReplicaStatus? leader = null;
-        foreach (var (store, call) in asks)
-        {
-            try
-            {
-                var status = await call.ConfigureAwait(true);
-                if (status.PeerId == 0)
-                {
-                    continue;
-                }
-
-                statuses[store] = status;
-                if (status.Role == ReplicaRole.Leader && status.Descriptor is not null && status.ApplyHalt is null && (leader is null || status.Term > leader.Term))
-                {
-                    leader = status;
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                // No answer: the store is down or slow; it simply does not count.
-            }
-        }
-
-        return new GroupView(leader, statuses);
+        await ReplicaStatuses.AskAsync(_replicas, shard, stores, statuses, ct).ConfigureAwait(true);
+        return new GroupView(ReplicaStatuses.Leader(statuses.Values), statuses);
     }
 
     private void Ended(long id, string? why)

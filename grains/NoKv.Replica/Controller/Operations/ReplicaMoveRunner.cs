@@ -454,7 +454,7 @@ public sealed class ReplicaMoveRunner
 
         stores.Add(op.To!.Value);
         var statuses = new Dictionary<StoreId, ReplicaStatus>();
-        await AskAsync(stores, statuses, op.Shard, ct).ConfigureAwait(true);
+        await ReplicaStatuses.AskAsync(_replicas, op.Shard, stores, statuses, ct).ConfigureAwait(true);
         var more = new HashSet<StoreId>();
         foreach (var status in statuses.Values)
         {
@@ -467,52 +467,8 @@ public sealed class ReplicaMoveRunner
             }
         }
 
-        await AskAsync(more, statuses, op.Shard, ct).ConfigureAwait(true);
-        ReplicaStatus? leader = null;
-        foreach (var status in statuses.Values)
-        {
-            if (status.Role == ReplicaRole.Leader && status.Descriptor is not null && status.ApplyHalt is null && (leader is null || status.Term > leader.Term))
-            {
-                leader = status;
-            }
-        }
-
-        return new GroupView(mapDescriptor, leader, statuses);
-    }
-
-    private async Task AskAsync(IEnumerable<StoreId> stores, Dictionary<StoreId, ReplicaStatus> into, ShardId shard, CancellationToken ct)
-    {
-        var asks = new List<(StoreId Store, Task<ReplicaStatus> Call)>();
-        foreach (var store in stores)
-        {
-            Task<ReplicaStatus> call;
-            try
-            {
-                call = _replicas.StatusAsync(shard, store, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                call = Task.FromException<ReplicaStatus>(e);
-            }
-
-            asks.Add((store, call));
-        }
-
-        foreach (var (store, call) in asks)
-        {
-            try
-            {
-                var status = await call.ConfigureAwait(true);
-                if (status.PeerId != 0)
-                {
-                    into[store] = status;
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                // No answer: the store is down or slow; it simply does not count.
-            }
-        }
+        await ReplicaStatuses.AskAsync(_replicas, op.Shard, more, statuses, ct).ConfigureAwait(true);
+        return new GroupView(mapDescriptor, ReplicaStatuses.Leader(statuses.Values), statuses);
     }
 
     private bool TimedOut(OperationRecord op, TimeSpan limit) => _replicas.WallClockMs - op.StepSinceUnixMs > limit.TotalMilliseconds;
