@@ -155,6 +155,8 @@ internal sealed class ReplicaSimulation
     /// <summary>Faults (crash or isolation) that hit the leader of a hibernating group; each must be followed by an election elsewhere.</summary>
     public int HibernatedLeaderFaults { get; private set; }
 
+    public int Pauses { get; private set; }
+
     public SimNode Node(StoreId store) => _nodes[store];
 
     public int NextSeed() => Random.Next();
@@ -216,6 +218,7 @@ internal sealed class ReplicaSimulation
             Network.Faulty = false;
             foreach (var node in _nodes.Values)
             {
+                node.Resume();
                 if (!node.IsUp)
                 {
                     RunToCompletion(node.StartAsync(_shard, _replicaOptions));
@@ -252,7 +255,7 @@ internal sealed class ReplicaSimulation
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
+            return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {
@@ -282,7 +285,7 @@ internal sealed class ReplicaSimulation
     {
         Schedule((long)_replicaOptions.TickInterval.TotalMilliseconds, () =>
         {
-            if (node.IsUp && tick % _replicaOptions.HeartbeatTicks == 0)
+            if (node.IsUp && !node.IsPaused && tick % _replicaOptions.HeartbeatTicks == 0)
             {
                 foreach (var other in _nodes.Keys)
                 {
@@ -293,7 +296,8 @@ internal sealed class ReplicaSimulation
                 }
             }
 
-            foreach (var core in node.Cores.ToArray())
+            // A paused store's timer does not fire: its ticks are lost, not queued.
+            foreach (var core in node.IsPaused ? [] : node.Cores.ToArray())
             {
                 if (core.MergeWait is not null)
                 {
@@ -312,7 +316,10 @@ internal sealed class ReplicaSimulation
         });
     }
 
-    /// <summary>One fault at a time: a crash (restarted later) or an isolation (healed later), never overlapping, so a quorum can always form.</summary>
+    /// <summary>
+    /// One fault at a time: a crash (restarted later), an isolation (healed later) or a pause (resumed later), never
+    /// overlapping, so a quorum can always form.
+    /// </summary>
     private void ScheduleFault()
     {
         long wait = Options.MeanFaultIntervalMs / 2 + Random.Next(Options.MeanFaultIntervalMs);
@@ -325,7 +332,8 @@ internal sealed class ReplicaSimulation
 
             var victim = new StoreId(1 + Random.Next(Options.Nodes));
             long outage = 500 + Random.Next(4_000);
-            if (_nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
+            int kind = Random.Next(Options.Pauses ? 3 : 2);
+            if (kind != 2 && _nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
             {
                 // A hibernating group loses its leader: the others must notice the silence and elect, with nothing but
                 // the store-level traffic to tell them. Long enough an outage that only an election can explain a leader.
@@ -334,7 +342,38 @@ internal sealed class ReplicaSimulation
                 Schedule(ElectionDeadlineMs, () => CheckElectedWithout(victim, sleeping));
             }
 
-            if (Random.Next(2) == 0)
+            if (kind == 2)
+            {
+                // Half the pauses stop the first group's leader, the case its leases exist for.
+                if (Random.Next(2) == 0 && _nodes.Values.FirstOrDefault(n => n.Core?.IsLeader == true) is { } leader)
+                {
+                    victim = leader.Store;
+                }
+
+                Pauses++;
+                _nodes[victim].Pause();
+                Schedule(outage, () =>
+                {
+                    _nodes[victim].Resume();
+                    if (Random.Next(2) == 0)
+                    {
+                        ScheduleFault();
+                        return;
+                    }
+
+                    // Resumed behind a partition that clients can still cross: a leader stopped past its election
+                    // timeout wakes up believing it leads, with a Raft clock that lost the pause. Only its lease,
+                    // kept on the wall clock, stops it serving what a newer leader may contradict.
+                    Isolations++;
+                    Network.Isolate(victim);
+                    Schedule(500 + Random.Next(2_000), () =>
+                    {
+                        Network.HealAll();
+                        ScheduleFault();
+                    });
+                });
+            }
+            else if (kind == 0)
             {
                 Crashes++;
                 _nodes[victim].Crash();
@@ -534,6 +573,7 @@ internal sealed class ReplicaSimulation
     /// <summary>Sends a write to a store's replica as a client's call would, or answers as a failed connection.</summary>
     public async Task<WriteResponse> CallWriteAsync(StoreId store, WriteRequest request)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new WriteResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
@@ -544,6 +584,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<TimestampResponse> CallTimestampsAsync(StoreId store, int count)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(SystemShards.Controller) is not { } core)
         {
             return new TimestampResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
@@ -554,6 +595,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<ReadResponse> CallReadAsync(StoreId store, ReadRequest request)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new ReadResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
@@ -564,6 +606,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<ScanResponse> CallScanAsync(StoreId store, ScanRequest request)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new ScanResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };

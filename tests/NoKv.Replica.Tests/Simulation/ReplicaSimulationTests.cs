@@ -41,7 +41,7 @@ public sealed class ReplicaSimulationTests
     [Fact]
     public void The_controller_group_hands_out_timestamps_in_order_across_leader_changes_crashes_and_duplicate_oracles()
     {
-        foreach (int seed in Seeds().Take(3))
+        foreach (int seed in Seeds(ciCount: 3))
         {
             // Three oracle front-ends with skewed clocks (several silos, duplicate activations) beside clients doing
             // compare-and-swap on the same group; faults as in the user-shard simulation.
@@ -82,7 +82,7 @@ public sealed class ReplicaSimulationTests
             string summary = simulation.Run();
             _output.WriteLine(summary);
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}\n{string.Join("\n", simulation.TraceLines)}");
-            Assert.True(simulation.Merger.Merges == 2, $"{summary}: expected 2 merges, made {simulation.Merger.Merges}");
+            Assert.True(simulation.Merger.Merges == 2, $"{summary}: expected 2 merges, made {simulation.Merger.Merges}\n{string.Join("\n", simulation.TraceLines)}");
             Assert.True(simulation.Map.Count == 2, $"{summary}: expected 2 shards after 3 splits and 2 merges, the map has {simulation.Map.Count}");
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
         }

@@ -55,9 +55,11 @@ internal sealed class SimNetwork
         long delay = 1 + _sim.Random.Next(_sim.Options.MaxDelayMs);
         _sim.Schedule(delay, () =>
         {
-            if (!_cut.Contains((from, to)) && _sim.Node(to).IsUp && _sim.Node(from).IsUp)
+            var target = _sim.Node(to);
+            if (!_cut.Contains((from, to)) && target.IsUp)
             {
-                _sim.Node(to).Heard(from);
+                // A paused receiver reads it when it runs again.
+                target.RunOrHold(() => target.Heard(from));
             }
         });
     }
@@ -81,6 +83,13 @@ internal sealed class SimNetwork
         // A group the store does not run (yet: its split is not applied there) drops the batch, as a replica grain
         // that cannot activate does; Raft resends.
         var target = _sim.Node(to);
+        if (target.IsPaused)
+        {
+            // A stopped process's socket buffers still take the bytes; it reads them when it runs again.
+            target.RunOrHold(() => Deliver(from, to, shard, payload, count));
+            return;
+        }
+
         if (!target.IsUp || _cut.Contains((from, to)))
         {
             return;

@@ -27,8 +27,14 @@ internal sealed record SimOptions
 
     public int MaxDelayMs { get; init; } = 25;
 
-    /// <summary>Mean virtual milliseconds between injected faults (crash, isolation).</summary>
+    /// <summary>Mean virtual milliseconds between injected faults (crash, isolation, pause).</summary>
     public int MeanFaultIntervalMs { get; init; } = 4_000;
+
+    /// <summary>
+    /// Whether pauses are among the faults: a store stopped for 0.5-4.5 s whose clock runs on while its ticks and
+    /// messages wait (the case leader leases must survive).
+    /// </summary>
+    public bool Pauses { get; init; } = true;
 
     /// <summary>Log entries between compactions: small, so followers that fall behind need snapshots.</summary>
     public long SnapshotEntries { get; init; } = 64;
