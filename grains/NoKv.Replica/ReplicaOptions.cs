@@ -6,8 +6,15 @@ public sealed class ReplicaOptions
     /// <summary>Period of the Raft tick timer. Election and heartbeat timeouts are counted in ticks.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Ticks without a leader before a follower campaigns (randomized up to twice this).</summary>
-    public int ElectionTicks { get; set; } = 10;
+    /// <summary>
+    /// Ticks without a leader before a follower campaigns (randomized up to twice this). 6 x 100 ms: a killed or frozen
+    /// leader's shards elect again 0.6-1.2 s after its last heartbeat, so failover stays well under 2 s with the client's
+    /// retry on top (docs/chaos.md: kill p99 1.26 s, pause p99 see there, on the loaded 2-core test machine). Shorter
+    /// makes a leader that stalls (GC, a starved CPU) lose its shards: pre-vote and check-quorum keep a stalled or
+    /// partitioned replica from disrupting a healthy leader, but not a stall of the leader itself; a steady 45 s run
+    /// at load 3-11 fired no election timeout at this value. Clients' AttemptTimeout follows it.
+    /// </summary>
+    public int ElectionTicks { get; set; } = 6;
 
     /// <summary>Ticks between leader heartbeats.</summary>
     public int HeartbeatTicks { get; set; } = 2;
