@@ -75,4 +75,16 @@ public sealed class ReplicaOptions
 
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Idle groups hibernate (docs/replica.md, "Hibernation"): once a leader has seen nothing but heartbeats for
+    /// <see cref="HibernateAfterTicks"/> ticks with every peer caught up, it asks its followers to stop ticking and stops
+    /// itself; the group sends nothing until a request or a message wakes it, or a peer's store falls silent. Never for
+    /// the controller group or with <see cref="LeaseReads"/>: both rely on check-quorum timing that a group which does not
+    /// tick cannot keep.
+    /// </summary>
+    public bool Hibernate { get; set; } = true;
+
+    /// <summary>Idle ticks (nothing but heartbeats) before a leader hibernates its group.</summary>
+    public int HibernateAfterTicks { get; set; } = 20;
 }

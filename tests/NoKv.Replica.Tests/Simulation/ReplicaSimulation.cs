@@ -66,6 +66,7 @@ internal sealed class ReplicaSimulation
             SnapshotEntries = options.SnapshotEntries,
             RequestTimeout = TimeSpan.FromSeconds(3),
             SessionTtl = TimeSpan.FromMinutes(10),
+            HibernateAfterTicks = options.HibernateAfterTicks,
         };
         _clients = new SimClient[options.Clients];
         for (int i = 0; i < _clients.Length; i++)
@@ -147,6 +148,12 @@ internal sealed class ReplicaSimulation
     public int Crashes { get; private set; }
 
     public int Isolations { get; private set; }
+
+    /// <summary>Replica ticks that found their group hibernating (a measure of how much of the run groups slept).</summary>
+    public long Hibernations { get; private set; }
+
+    /// <summary>Faults (crash or isolation) that hit the leader of a hibernating group; each must be followed by an election elsewhere.</summary>
+    public int HibernatedLeaderFaults { get; private set; }
 
     public int Pauses { get; private set; }
 
@@ -248,7 +255,7 @@ internal sealed class ReplicaSimulation
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
+            return $"seed {Seed}{timestamps}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {
@@ -274,10 +281,21 @@ internal sealed class ReplicaSimulation
         _topologyFinished = true;
     }
 
-    private void ScheduleTicks(SimNode node)
+    private void ScheduleTicks(SimNode node, int tick = 0)
     {
         Schedule((long)_replicaOptions.TickInterval.TotalMilliseconds, () =>
         {
+            if (node.IsUp && !node.IsPaused && tick % _replicaOptions.HeartbeatTicks == 0)
+            {
+                foreach (var other in _nodes.Keys)
+                {
+                    if (other != node.Store)
+                    {
+                        Network.Beat(node.Store, other);
+                    }
+                }
+            }
+
             // A paused store's timer does not fire: its ticks are lost, not queued.
             foreach (var core in node.IsPaused ? [] : node.Cores.ToArray())
             {
@@ -286,10 +304,15 @@ internal sealed class ReplicaSimulation
                     _mergeWaits.Add($"{core.Name}@{core.AppliedIndex}");
                 }
 
+                if (core.IsHibernating)
+                {
+                    Hibernations++;
+                }
+
                 _ = core.TickAsync();
             }
 
-            ScheduleTicks(node);
+            ScheduleTicks(node, tick + 1);
         });
     }
 
@@ -310,6 +333,15 @@ internal sealed class ReplicaSimulation
             var victim = new StoreId(1 + Random.Next(Options.Nodes));
             long outage = 500 + Random.Next(4_000);
             int kind = Random.Next(Options.Pauses ? 3 : 2);
+            if (kind != 2 && _nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
+            {
+                // A hibernating group loses its leader: the others must notice the silence and elect, with nothing but
+                // the store-level traffic to tell them. Long enough an outage that only an election can explain a leader.
+                HibernatedLeaderFaults++;
+                outage = Math.Max(outage, ElectionDeadlineMs + 1_000);
+                Schedule(ElectionDeadlineMs, () => CheckElectedWithout(victim, sleeping));
+            }
+
             if (kind == 2)
             {
                 // Half the pauses stop the first group's leader, the case its leases exist for.
@@ -367,6 +399,22 @@ internal sealed class ReplicaSimulation
                 });
             }
         });
+    }
+
+    /// <summary>How long a hibernating group may take to elect after its leader's store dies or is cut off: the silence
+    /// threshold (an election timeout), the random campaign delay (half of one) and an election with faults (two more).</summary>
+    private long ElectionDeadlineMs => 4 * _replicaOptions.ElectionTicks * (long)_replicaOptions.TickInterval.TotalMilliseconds;
+
+    private void CheckElectedWithout(StoreId victim, (ShardId Shard, ulong Term)[] groups)
+    {
+        foreach (var (shard, term) in groups)
+        {
+            bool elected = _nodes.Values.Any(n => n.Store != victim && n.CoreOf(shard) is { IsLeader: true } core && core.Term > term);
+            if (!elected && _map.Any(s => s.Id == shard))
+            {
+                Violation($"shard {shard} hibernated with its leader on store {victim} (term {term}); {ElectionDeadlineMs} ms after that store failed no other store leads it");
+            }
+        }
     }
 
     private void RunUntil(long time, Func<bool>? done = null)

@@ -89,6 +89,27 @@ public sealed class ReplicaSimulationTests
     }
 
     [Fact]
+    public void Idle_groups_hibernate_and_elect_when_a_hibernating_leader_dies_or_is_cut_off()
+    {
+        int leaderFaults = 0;
+        foreach (int seed in Seeds(ciCount: 3))
+        {
+            // Clients pausing up to 8 s between operations leave the groups idle most of the time, so they hibernate and
+            // are woken by requests; stores crash and get cut off meanwhile. Every fault that takes down a hibernating
+            // leader must be followed by an election elsewhere within the deadline, and the clients' model must hold.
+            var simulation = new ReplicaSimulation(seed, new SimOptions { Splits = 2, Clients = 3, ClientPauseMs = 8_000, HibernateAfterTicks = 10, MeanFaultIntervalMs = 3_000, DurationMs = 40_000 });
+            string summary = simulation.Run();
+            _output.WriteLine(summary);
+            Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");
+            Assert.True(simulation.Hibernations > 1_000, $"{summary}: the groups hardly hibernated");
+            Assert.True(simulation.CompletedOperations > 20, $"{summary}: too little progress to mean anything");
+            leaderFaults += simulation.HibernatedLeaderFaults;
+        }
+
+        Assert.True(leaderFaults > 0, "no fault hit a hibernating leader: the election path went untested");
+    }
+
+    [Fact]
     public void A_seed_replays_the_same_history()
     {
         var options = new SimOptions { DurationMs = 10_000 };

@@ -26,6 +26,9 @@ internal sealed class SimNode
     private ShardId _primary;
     private int _generation;
 
+    // When each other store was last heard from (any batch or beat), as the silo's Raft transport records it.
+    private readonly Dictionary<StoreId, long> _heard = new();
+
     // While paused (a stopped process: SIGSTOP, a long GC pause), everything addressed to or sent by the store waits
     // here and no tick fires; null while it runs.
     private List<Action>? _held;
@@ -54,6 +57,10 @@ internal sealed class SimNode
 
     public ReplicaCore? CoreOf(ShardId shard) => _cores.GetValueOrDefault(shard);
 
+    public void Heard(StoreId from) => _heard[from] = _sim.Now;
+
+    public long LastHeardFrom(StoreId store) => _heard.TryGetValue(store, out long at) ? at : long.MinValue / 2;
+
     /// <summary>Opens the engine and every replica it holds, as the silo's replica starter does (a start or a restart after a crash).</summary>
     public async Task StartAsync(ShardDescriptor bootstrap, ReplicaOptions options)
     {
@@ -65,6 +72,7 @@ internal sealed class SimNode
             BlockCacheBytes = 1 << 20,
         });
         _primary = bootstrap.Id;
+        _heard.Clear();
         int generation = ++_generation;
         try
         {
@@ -266,5 +274,7 @@ internal sealed class SimNode
         }
 
         public bool IsStoreAvailable(StoreId store) => _node._sim.Node(store).IsUp;
+
+        public long LastHeardFrom(StoreId store) => _node.LastHeardFrom(store);
     }
 }

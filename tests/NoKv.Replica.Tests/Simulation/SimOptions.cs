@@ -47,4 +47,10 @@ internal sealed record SimOptions
 
     /// <summary>Mean virtual milliseconds between splits (and between merges).</summary>
     public int MeanSplitIntervalMs { get; init; } = 3_000;
+
+    /// <summary>Longest pause of a client between operations (virtual ms): long pauses leave groups idle, so they hibernate.</summary>
+    public int ClientPauseMs { get; init; } = 20;
+
+    /// <summary>Idle ticks before a leader hibernates its group (ReplicaOptions.HibernateAfterTicks).</summary>
+    public int HibernateAfterTicks { get; init; } = 20;
 }
