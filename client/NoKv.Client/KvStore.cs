@@ -253,7 +253,11 @@ internal sealed partial class KvStore : IKvStore
                     retry.Fail(response.Code, response.Detail);
                     try
                     {
-                        await _router.RefreshAsync(map, retry.Token).ConfigureAwait(false);
+                        if ((await _router.RefreshAsync(map, retry.Token).ConfigureAwait(false)).Version > map.Version)
+                        {
+                            // The map moved on (a split or merge committed): route again at once, no backoff.
+                            continue;
+                        }
                     }
                     catch (OperationCanceledException) when (retry.Token.IsCancellationRequested)
                     {

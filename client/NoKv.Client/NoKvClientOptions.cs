@@ -15,12 +15,12 @@ public sealed class NoKvClientOptions
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// The default <see cref="AttemptTimeout"/>: the replicas' default election timeout (ElectionTicks 10 x
-    /// TickInterval 100 ms = 1 s) plus half of it. A leader silent for an election timeout is replaced by Raft
+    /// The default <see cref="AttemptTimeout"/>: the replicas' default election timeout (ElectionTicks 6 x
+    /// TickInterval 100 ms = 600 ms) plus half of it. A leader silent for an election timeout is replaced by Raft
     /// itself, so waiting longer on one only delays the retry; giving up much sooner would abandon leaders that are
     /// merely slow, while their followers still point back at them. See docs/cluster.md, "Retries and timeouts".
     /// </summary>
-    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromMilliseconds(1500);
+    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromMilliseconds(900);
 
     /// <summary>
     /// Longest wait for one attempt (one replica request, or one shard map fetch) before trying another replica.

@@ -149,6 +149,19 @@ internal sealed partial class RaftCore
         Role = StateRole.Follower;
     }
 
+    /// <summary>
+    /// A follower forgets its leader: it stays a leaderless follower in the same term, without campaigning, and so
+    /// grants (pre-)votes at once instead of honouring the leader's lease. For a host that has its own evidence the
+    /// leader is gone (a failure detector); it reverts as soon as it hears from a leader again. Ignored elsewhere.
+    /// </summary>
+    public void ForgetLeader()
+    {
+        if (Role == StateRole.Follower)
+        {
+            Lead = 0;
+        }
+    }
+
     private void BecomeCandidate()
     {
         if (Role == StateRole.Leader)

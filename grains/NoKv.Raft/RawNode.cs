@@ -79,6 +79,16 @@ public sealed class RawNode
         raft.Hup(transfer: false);
     }
 
+    /// <summary>
+    /// A follower forgets its current leader (see <see cref="RaftCore.ForgetLeader"/>): with pre-vote and check-quorum it
+    /// then grants votes without waiting out the leader's lease. Only on outside evidence that the leader is gone.
+    /// </summary>
+    public void ForgetLeader()
+    {
+        EnsureNotInReady();
+        raft.ForgetLeader();
+    }
+
     /// <summary>Feeds a message received from another node.</summary>
     /// <exception cref="ArgumentException">The message is a local-only type or is addressed to another node.</exception>
     public void Step(in Message message)

@@ -6,8 +6,15 @@ public sealed class ReplicaOptions
     /// <summary>Period of the Raft tick timer. Election and heartbeat timeouts are counted in ticks.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Ticks without a leader before a follower campaigns (randomized up to twice this).</summary>
-    public int ElectionTicks { get; set; } = 10;
+    /// <summary>
+    /// Ticks without a leader before a follower campaigns (randomized up to twice this). 6 x 100 ms: a killed or frozen
+    /// leader's shards elect again 0.6-1.2 s after its last heartbeat, so failover stays well under 2 s with the client's
+    /// retry on top (docs/chaos.md: kill p99 1.26 s, pause p99 see there, on the loaded 2-core test machine). Shorter
+    /// makes a leader that stalls (GC, a starved CPU) lose its shards: pre-vote and check-quorum keep a stalled or
+    /// partitioned replica from disrupting a healthy leader, but not a stall of the leader itself; a steady 45 s run
+    /// at load 3-11 fired no election timeout at this value. Clients' AttemptTimeout follows it.
+    /// </summary>
+    public int ElectionTicks { get; set; } = 6;
 
     /// <summary>Ticks between leader heartbeats.</summary>
     public int HeartbeatTicks { get; set; } = 2;
@@ -58,4 +65,16 @@ public sealed class ReplicaOptions
 
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Idle groups hibernate (docs/replica.md, "Hibernation"): once a leader has seen nothing but heartbeats for
+    /// <see cref="HibernateAfterTicks"/> ticks with every peer caught up, it asks its followers to stop ticking and stops
+    /// itself; the group sends nothing until a request or a message wakes it, or a peer's store falls silent. Never for
+    /// the controller group or with <see cref="LeaseReads"/>: both rely on check-quorum timing that a group which does not
+    /// tick cannot keep.
+    /// </summary>
+    public bool Hibernate { get; set; } = true;
+
+    /// <summary>Idle ticks (nothing but heartbeats) before a leader hibernates its group.</summary>
+    public int HibernateAfterTicks { get; set; } = 20;
 }

@@ -148,10 +148,11 @@ public static class Program
         var mixes = new Option<string?>("--mixes") { Description = "run only these mixes (comma-separated: write, r50, r95; default all); the warm-up runs them too", HelpName = "LIST" };
         var concurrency = new Option<string?>("--concurrency") { Description = "run only these concurrencies (comma-separated, default 1,16,64,256)", HelpName = "LIST" };
         var timeline = new Option<bool>("--timeline") { Description = "also log each point's p50/p99/max latency per quarter second to stderr" };
+        var idleSeconds = new Option<int>("--idle-seconds") { Description = "once every shard serves, measure each silo's CPU while idle for this many seconds (after a 10 s settle), then run the workload" };
         var txn = new Option<bool>("--txn") { Description = "run the transaction benchmark instead: 2- and 8-key cross-shard transfers (and etcd's 2-key Txn with --etcd)" };
         var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline, txn,
+            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline, idleSeconds, txn,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(txn)
             ? TxnBenchmark.RunAsync(new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)), cancellationToken)
@@ -161,6 +162,7 @@ public static class Program
                 Mixes = parse.GetValue(mixes),
                 Concurrencies = parse.GetValue(concurrency),
                 Timeline = parse.GetValue(timeline),
+                IdleSeconds = parse.GetValue(idleSeconds),
             },
             cancellationToken));
         return command;

@@ -18,32 +18,56 @@ namespace NoKv.Chaos;
 /// </summary>
 public static class ChaosRun
 {
-    public static async Task<RunReport> RunAsync(int run, ChaosOptions options, HarnessEnvironment environment, TextWriter log)
+    /// <param name="etcd">Run against a 3- or 5-member etcd (the anchor) instead of NoKV: same workload, faults and checks.</param>
+    public static async Task<RunReport> RunAsync(int run, ChaosOptions options, HarnessEnvironment environment, TextWriter log, bool etcd = false)
     {
         int seed = options.Seed + run;
-        log.WriteLine($"[chaos] run {run + 1}/{options.Runs}: seed {seed}, {options.Silos} silos, network {environment.Network}");
+        string system = etcd ? "etcd" : "nokv";
+        log.WriteLine($"[chaos] {system} run {run + 1}/{options.Runs}: seed {seed}, {options.Silos} {(etcd ? "members" : "silos")}, network {environment.Network}");
         var random = new Random(seed);
         var total = Stopwatch.StartNew();
-        await using var cluster = await ChaosCluster.StartAsync(options, environment.UseNetns, environment.UseTmpfs, run, log);
-        using var trace = options.TraceClient ? new Diagnostics.ClientTrace(Path.Combine(cluster.Root, "client-trace.log")) : null;
+        await using var cluster = await ChaosCluster.StartAsync(options, environment.UseNetns, environment.UseTmpfs, etcd ? 1000 + run : run, log, etcd);
+        using var trace = options.TraceClient && !etcd ? new Diagnostics.ClientTrace(Path.Combine(cluster.Root, "client-trace.log")) : null;
         var hosts = new List<IHost>();
+        var disposables = new List<IDisposable>();
         try
         {
-            for (int i = 0; i < options.Clients; i++)
+            List<IKvTarget> kvs;
+            IClusterView view;
+            KeySet keys;
+            if (etcd)
             {
-                hosts.Add(await cluster.ConnectClientAsync(options.OperationTimeout));
+                keys = KeySet.Uniform(options.Silos == 3 ? 4 : 5, options.KeysPerShard);
+                kvs = Enumerable.Range(0, options.Clients).Select(_ => (IKvTarget)Track(new Etcd.EtcdTarget(cluster.EtcdEndpoints, AttemptTimeout(options), options.OperationTimeout))).ToList();
+                view = Track(new Etcd.EtcdClusterView(cluster, keys.ShardIds));
+            }
+            else
+            {
+                for (int i = 0; i < options.Clients; i++)
+                {
+                    hosts.Add(await cluster.ConnectClientAsync(options.OperationTimeout));
+                }
+
+                kvs = hosts.Select(h => (IKvTarget)new NoKvTarget(h.Services.GetRequiredService<IKvStore>())).ToList();
+                var admin = hosts[0].Services.GetRequiredService<INoKvAdmin>();
+                view = new NoKvClusterView(admin);
+                keys = KeySet.Create((await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(5))).Map, options.KeysPerShard);
             }
 
-            var kvs = hosts.Select(h => h.Services.GetRequiredService<IKvStore>()).ToList();
-            var admin = hosts[0].Services.GetRequiredService<INoKvAdmin>();
-            var keys = KeySet.Create((await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(5))).Map, options.KeysPerShard);
+            T Track<T>(T disposable)
+                where T : IDisposable
+            {
+                disposables.Add(disposable);
+                return disposable;
+            }
+
             await WaitServingAsync(kvs[0], keys, TimeSpan.FromSeconds(90));
             log.WriteLine($"[chaos] cluster serving after {total.Elapsed.TotalSeconds:F1} s; {keys.Keys.Length} keys over {keys.ShardIds.Length} shards");
 
             var clock = new RunClock();
             var workloadStartUtc = DateTime.UtcNow;
             var workload = new ClosedLoopWorkload(clock, kvs, keys, options.WorkersPerShard, seed);
-            var injector = new FaultInjector(cluster, clock, options, random, admin, log, environment.AvailableFaults, keys.ShardIds.Length);
+            var injector = new FaultInjector(cluster, clock, options, random, view, log, environment.AvailableFaults, keys.ShardIds.Length);
             using (var stop = new CancellationTokenSource(options.Duration))
             {
                 await Task.WhenAll(workload.RunAsync(stop.Token), injector.RunAsync(stop.Token));
@@ -51,6 +75,7 @@ public static class ChaosRun
 
             long workloadEnd = clock.Now;
             int elections = Diagnostics.SiloLogScan.LeadersElected(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow);
+            int timeouts = Diagnostics.SiloLogScan.ElectionTimeouts(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow);
             await cluster.HealAllAsync();
             foreach (var host in hosts)
             {
@@ -61,8 +86,17 @@ public static class ChaosRun
 
             // A crash of the whole cluster: what was acknowledged must be there when it comes back.
             await cluster.CrashAndRestartAllAsync();
-            hosts.Add(await cluster.ConnectClientAsync(options.OperationTimeout));
-            var kv = hosts[0].Services.GetRequiredService<IKvStore>();
+            IKvTarget kv;
+            if (etcd)
+            {
+                kv = Track(new Etcd.EtcdTarget(cluster.EtcdEndpoints, AttemptTimeout(options), options.OperationTimeout));
+            }
+            else
+            {
+                hosts.Add(await cluster.ConnectClientAsync(options.OperationTimeout));
+                kv = new NoKvTarget(hosts[0].Services.GetRequiredService<IKvStore>());
+            }
+
             await WaitServingAsync(kv, keys, TimeSpan.FromSeconds(120));
             var (finalValues, unread) = await ReadEverythingAsync(kv, keys, TimeSpan.FromSeconds(60));
 
@@ -83,7 +117,7 @@ public static class ChaosRun
             {
                 Run = run + 1,
                 Seed = seed,
-                System = "nokv",
+                System = system,
                 Silos = options.Silos,
                 Network = environment.Network,
                 Seconds = Math.Round(total.Elapsed.TotalSeconds, 1),
@@ -101,6 +135,7 @@ public static class ChaosRun
                 UnexpectedExits = cluster.UnexpectedExits.ToList(),
                 DiskFullExits = cluster.DiskFullExits,
                 Elections = elections,
+                ElectionTimeouts = timeouts,
                 Failures = workload.Failures.ToDictionary(f => f.Key, f => f.Value),
                 SkippedFaults = environment.Skipped.ToList(),
             };
@@ -122,11 +157,20 @@ public static class ChaosRun
             {
                 await StopQuietlyAsync(host);
             }
+
+            foreach (var disposable in disposables)
+            {
+                disposable.Dispose();
+            }
         }
     }
 
+    /// <summary>The attempt timeout of the run's clients: the option, else the NoKV SDK's default (etcd's client gets the same).</summary>
+    private static TimeSpan AttemptTimeout(ChaosOptions options) =>
+        options.AttemptTimeoutMs is int ms ? TimeSpan.FromMilliseconds(ms) : NoKvClientOptions.DefaultAttemptTimeout;
+
     /// <summary>Waits until a write to a probe key of every shard succeeds.</summary>
-    public static async Task WaitServingAsync(IKvStore kv, KeySet keys, TimeSpan timeout)
+    public static async Task WaitServingAsync(IKvTarget kv, KeySet keys, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         for (int shard = 0; shard < keys.ShardIds.Length; shard++)
@@ -147,7 +191,7 @@ public static class ChaosRun
         }
     }
 
-    private static async Task<(Dictionary<int, long> Values, List<string> Unread)> ReadEverythingAsync(IKvStore kv, KeySet keys, TimeSpan timeout)
+    private static async Task<(Dictionary<int, long> Values, List<string> Unread)> ReadEverythingAsync(IKvTarget kv, KeySet keys, TimeSpan timeout)
     {
         var values = new Dictionary<int, long>();
         var unread = new List<string>();

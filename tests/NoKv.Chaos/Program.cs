@@ -45,6 +45,23 @@ try
         ReportPrinter.PrintTotal(report.Runs, log);
     }
 
+    if (options.Etcd && options.Runs > 0)
+    {
+        // The anchor: the same seeds (so the same fault schedule), workload and checks against etcd.
+        var etcdRuns = new List<RunReport>();
+        for (int run = 0; run < options.Runs; run++)
+        {
+            var result = await ChaosRun.RunAsync(run, options, environment, log, etcd: true);
+            etcdRuns.Add(result);
+            ReportPrinter.PrintRun(result, log);
+        }
+
+        log.WriteLine("etcd:");
+        ReportPrinter.PrintTotal(etcdRuns, log);
+        ReportPrinter.PrintSideBySide(report.Runs.ToList(), etcdRuns, log);
+        report.Runs.AddRange(etcdRuns);
+    }
+
     if (options.FailoverTrials > 0)
     {
         var (trials, check) = await FailoverTrials.RunAsync(options, environment, log);

@@ -233,6 +233,36 @@ public sealed class KvStoreFailoverTests
     }
 
     [Fact]
+    public async Task WrongShardAsksForAMapNewerThanItsOwnAndRetriesAtOnceWhenTheMapMovedOn()
+    {
+        // Backoff of an hour: only a retry without backoff finishes the put.
+        var client = new FakeClient(TwoShards, o =>
+        {
+            o.OperationTimeout = TimeSpan.FromHours(2);
+            o.InitialBackoff = TimeSpan.FromHours(1);
+            o.MaxBackoff = TimeSpan.FromHours(1);
+        });
+        var newer = FakeShardMapGrain.Map(TwoShards.Version + 1, [1, 2, 3], [2, 3, 1]);
+        int calls = 0;
+        client.Replicas.Respond = _ =>
+        {
+            if (Interlocked.Increment(ref calls) > 1)
+            {
+                return Answer(ReplicaAnswer.Ok);
+            }
+
+            client.MapGrain.Fetch = () => Task.FromResult(newer); // a split committed meanwhile
+            return Answer(new ReplicaAnswer(NoKvErrorCode.WrongShard));
+        };
+
+        await client.Store.PutAsync(KeyInShard1, "v"u8.ToArray()).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, client.Replicas.Calls.Count);
+        Assert.Equal([TwoShards.Version], client.MapGrain.NewerThan);
+        Assert.Equal(newer.Version, (await client.Router.GetMapAsync(default)).Version);
+    }
+
+    [Fact]
     public async Task AFinalErrorIsThrownWithoutRetrying()
     {
         var client = new FakeClient(TwoShards);

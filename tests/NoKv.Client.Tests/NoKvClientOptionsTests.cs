@@ -11,9 +11,9 @@ public sealed class NoKvClientOptionsTests
     [Fact]
     public void TheAttemptTimeoutDefaultsToOneElectionTimeoutPlusHalf()
     {
-        // The replicas' defaults: ElectionTicks 10 x TickInterval 100 ms = 1 s.
+        // The replicas' defaults: ElectionTicks 6 x TickInterval 100 ms = 600 ms.
         var options = new NoKvClientOptions();
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), options.AttemptTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(900), options.AttemptTimeout);
         Assert.Equal(NoKvClientOptions.DefaultAttemptTimeout, options.AttemptTimeout);
         Assert.True(options.AttemptTimeout < options.OperationTimeout);
         Assert.True(new NoKvClientOptionsValidator().Validate(null, options).Succeeded);

@@ -68,17 +68,19 @@ internal sealed class ShardRouter
         {
             // On the pool, outside the caller's context; its end clears _refresh under this lock, so not before
             // the assignment here.
-            fetch = _refresh ??= Task.Run(FetchAsync);
+            long newerThan = stale?.Version ?? long.MinValue;
+            fetch = _refresh ??= Task.Run(() => FetchAsync(newerThan));
         }
 
         return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ShardMap> FetchAsync()
+    private async Task<ShardMap> FetchAsync(long newerThan)
     {
         try
         {
-            var fetched = await _grains.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster).GetShardMapAsync()
+            var grain = _grains.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster);
+            var fetched = await (newerThan == long.MinValue ? grain.GetShardMapAsync() : grain.GetShardMapAsync(newerThan))
                 .WaitAsync(_fetchTimeout, _time).ConfigureAwait(false);
             Interlocked.Increment(ref _mapFetches);
             var current = _map;

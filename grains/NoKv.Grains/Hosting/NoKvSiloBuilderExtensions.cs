@@ -9,6 +9,7 @@ using NoKv.Grains.Layout;
 using NoKv.Grains.Persistence;
 using NoKv.Grains.Placement;
 using NoKv.Grains.Raft;
+using NoKv.Abstractions.Raft;
 using NoKv.Grains.Replica;
 using NoKv.Replica;
 using NoKv.Grains.Routing;
@@ -73,6 +74,9 @@ public static class NoKvSiloBuilderExtensions
         services.TryAddSingleton<LocalReplicaRegistry>();
         services.TryAddSingleton<StoreHeartbeatService>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreHeartbeatService>());
+        services.TryAddSingleton<ReplicaDriver>();
+        services.TryAddSingleton<RaftTransport>();
+        services.AddSingleton<IGrainService>(static sp => ActivatorUtilities.CreateInstance<RaftTransportService>(sp, RaftTransportIds.Prototype));
         services.TryAddSingleton<ReplicaStarter>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaStarter>());
         services.AddPlacementDirector<ShardReplicaPlacement, ShardReplicaPlacementDirector>();

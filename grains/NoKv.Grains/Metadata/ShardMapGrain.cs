@@ -26,6 +26,7 @@ public sealed partial class ShardMapGrain : Grain, IShardMapGrain
     private readonly StoreDirectory _stores;
     private readonly ControllerGroupClient _group;
     private readonly NoKvControllerOptions _options;
+    private const long NewerMapSpacingMs = 20;
     private readonly ILogger<ShardMapGrain> _logger;
     private ShardDescriptor[] _shards;
     private long _version;
@@ -48,9 +49,16 @@ public sealed partial class ShardMapGrain : Grain, IShardMapGrain
         _group = new ControllerGroupClient(new GrainControllerTransport(grains), layout.ControllerBootstrap.Replicas, Random.Shared.Next(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
     }
 
-    public async Task<ShardMap> GetShardMapAsync()
+    public Task<ShardMap> GetShardMapAsync() => GetShardMapAsync(long.MinValue);
+
+    public async Task<ShardMap> GetShardMapAsync(long newerThan)
     {
-        if (_readAtMs is not { } readAt || Environment.TickCount64 - readAt > (long)_options.MapCacheTtl.TotalMilliseconds)
+        long age = _readAtMs is { } readAt ? Environment.TickCount64 - readAt : long.MaxValue;
+
+        // A caller that saw WrongShard with this copy's version needs the controller's map now, not after the cache
+        // period (waiting it out was most of a split's latency spike); reads stay at most one per NewerMapSpacingMs.
+        bool stale = _version <= newerThan && age >= NewerMapSpacingMs;
+        if (stale || age > (long)_options.MapCacheTtl.TotalMilliseconds)
         {
             _refresh ??= RefreshAsync();
             try

@@ -30,4 +30,7 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}, merged into its neighbour, did not close: {Reason}")]
     private partial void LogMergedCloseFailed(string replica, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}: a tick or delivery failed")]
+    private partial void LogPumpFailed(string replica, Exception e);
 }

@@ -37,7 +37,7 @@ namespace NoKv.Grains.Replica;
 [ShardReplicaPlacement]
 [GrainDirectory(GrainDirectoryName = StorePinnedGrainDirectory.Name)]
 [Reentrant]
-public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IReplicaHost
+public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IReplicaHost, IDrivenReplica
 {
     private readonly LocalStore _store;
     private readonly ClusterLayout _layout;
@@ -45,27 +45,48 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private readonly ILogger<ShardReplicaGrain> _logger;
     private readonly ILoggerFactory _loggers;
     private readonly ILocalSiloDetails _silo;
-    private readonly StoreDirectory _stores;
     private readonly PeerWarningLimiter _badBatches;
     private readonly LocalReplicaRegistry _registry;
+    private readonly ReplicaDriver _driver;
 
-    // Peers whose store had no live silo at the last tick; refreshed once per tick so sending stays cheap.
-    private readonly HashSet<StoreId> _downStores = new();
+    private readonly RaftTransport _transport;
 
-    // Grain references to the peer replicas, by store. GetGrain resolves the interface's attributes by reflection
-    // on every call (6% of a silo's CPU in the write benchmark when done per send); a reference is immutable and
-    // stays valid across the peer's deactivations, so one per peer is enough.
-    private readonly Dictionary<StoreId, IShardReplicaGrain> _peers = new();
-    private readonly ArrayBufferWriter<byte> _outgoing = new();
+    // Raft messages the silo's transport decoded for this replica, waiting for a turn on this activation.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(StoreId From, Message[] Messages)> _deliveries = new();
+    private int _deliveryQueued;
 
     private ReplicaId _id;
     private ReplicaCore? _core;
-    private IGrainTimer? _timer;
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, StoreDirectory stores, PeerWarningLimiter badBatches, LocalReplicaRegistry registry)
+    // 1 while a tick handed to this activation's scheduler has not run yet (set by the driver's thread).
+    private int _tickQueued;
+
+    // Published for the driver's thread (see IDrivenReplica.HibernatingWith).
+    private volatile IReadOnlyList<StoreId>? _hibernatingWith;
+
+    public IReadOnlyList<StoreId>? HibernatingWith => _hibernatingWith;
+
+    public long LastHeardFrom(StoreId store) => _driver.LastHeardFrom(store) ?? long.MinValue / 2;
+
+    private StoreId[] OtherStores(ReplicaCore core)
     {
+        var stores = new List<StoreId>(core.Descriptor.Peers.Length);
+        foreach (var peer in core.Descriptor.Peers)
+        {
+            if (peer.Store != _id.Store)
+            {
+                stores.Add(peer.Store);
+            }
+        }
+
+        return stores.ToArray();
+    }
+
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver, RaftTransport transport)
+    {
+        _transport = transport;
         _registry = registry;
-        _stores = stores;
+        _driver = driver;
         _badBatches = badBatches;
         _store = store;
         _layout = layout;
@@ -121,17 +142,19 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         core.Failed += _ => DeactivateOnIdle();
         core.Split += OnSplit;
         core.Merged += OnMerged;
+        core.HibernationChanged += sleeping => _hibernatingWith = sleeping ? OtherStores(core) : null;
         _registry.Add(_id.Shard, core.Load);
         PublishLoad();
-        _timer = this.RegisterGrainTimer(
-            static (grain, _) => grain.OnTickAsync(),
-            this,
-            new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval) { Interleave = true, KeepAlive = true });
+
+        // The silo's replica driver ticks it (one clock for all replicas); nothing else keeps an idle replica's
+        // activation alive, and a replica must run while it holds one, idle or not.
+        DelayDeactivation(TimeSpan.MaxValue);
+        _driver.Register(_id.Shard, this);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _timer?.Dispose();
+        _driver.Unregister(_id.Shard, this);
         _core?.Close();
         if (_core is not null)
         {
@@ -272,8 +295,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} still leads shard {_id.Shard}");
             }
 
-            _timer?.Dispose();
-            _timer = null;
+            _driver.Unregister(_id.Shard, this);
+            DelayDeactivation(TimeSpan.Zero);
             core.Close();
             _registry.Remove(_id.Shard, core.Load);
             _core = null;
@@ -367,7 +390,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return _core.DeliverAsync(batch.From, messages);
     }
 
-    public bool IsStoreAvailable(StoreId store) => !_downStores.Contains(store) && _stores.FindActiveSilo(store) is not null;
+    public bool IsStoreAvailable(StoreId store) => _driver.IsStoreUp(store);
 
     /// <summary>Through this silo's oracle front-end, which coalesces concurrent callers (the grain is reentrant, so the core keeps running meanwhile).</summary>
     public async Task<long> GetOracleTimestampsAsync(int count)
@@ -376,70 +399,81 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return batch.First;
     }
 
-    /// <summary>Encodes the messages into one batch and sends it as one one-way call; never awaited (see the class remarks).</summary>
-    public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
+    /// <summary>
+    /// Hands the messages to the silo's transport, which sends them with every other shard's messages for that store
+    /// in one call (see <see cref="RaftTransport"/>); never awaited (see the class remarks).
+    /// </summary>
+    public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages) => _transport.Send(_id.Shard, to.Store, messages);
+
+    /// <summary>Called on the transport's thread: queues the messages for a turn of this activation.</summary>
+    public void ScheduleDelivery(StoreId from, Message[] messages)
     {
-        if (_downStores.Contains(to.Store))
+        _deliveries.Enqueue((from, messages));
+        if (Interlocked.Exchange(ref _deliveryQueued, 1) == 0)
         {
-            // The peer's store has no live silo: placement would refuse the call anyway. Raft resends once it is
-            // back; skipping saves a failed placement (and its error log) per heartbeat.
-            return false;
-        }
-
-        _outgoing.ResetWrittenCount();
-        foreach (var message in messages)
-        {
-            RaftMessageCodec.Write(_outgoing, message);
-        }
-
-        var batch = new RaftMessageBatch { Shard = _id.Shard, From = _id.Store, To = to.Store, Count = messages.Length, Payload = _outgoing.WrittenSpan.ToArray() };
-        try
-        {
-            if (!_peers.TryGetValue(to.Store, out var peer))
-            {
-                peer = GrainFactory.GetGrain<IShardReplicaGrain>(new ReplicaId(_id.Shard, to.Store).ToGrainKey());
-                _peers[to.Store] = peer;
-            }
-
-            // A batch carries entries of many requests (and heartbeats of none): it joins no request's trace, or every
-            // Raft exchange that follows would chain onto whichever request happened to start the pump.
-            var trace = Activity.Current;
-            if (trace is not null)
-            {
-                Activity.Current = null;
-            }
-
-            try
-            {
-                _ = ObserveAsync(peer.DeliverAsync(batch), to.PeerId);
-            }
-            finally
-            {
-                if (trace is not null)
-                {
-                    Activity.Current = trace;
-                }
-            }
-
-            return true;
-        }
-        catch (Exception e)
-        {
-            LogSendFailed(_id.ToGrainKey(), to.PeerId, e.Message);
-            return false;
+            GrainContext.Scheduler.QueueAction(static state => ((ShardReplicaGrain)state).RunDeliveries(), this);
         }
     }
 
-    private Task OnTickAsync()
+    private void RunDeliveries()
     {
-        if (_core is not { } core)
+        Volatile.Write(ref _deliveryQueued, 0);
+        while (_deliveries.TryDequeue(out var delivery))
         {
-            return Task.CompletedTask;
+            if (_core is not { } core)
+            {
+                continue;
+            }
+
+            // The first delivery starts the pump; later ones only queue into it (it drains them before its next Ready).
+            var pumped = core.DeliverAsync(delivery.From, delivery.Messages);
+            if (!pumped.IsCompletedSuccessfully)
+            {
+                _ = ObservePumpAsync(pumped);
+            }
+        }
+    }
+
+    /// <summary>Called on the driver's thread: hands the tick to this activation's scheduler, as a timer turn would.</summary>
+    public void ScheduleTick()
+    {
+        if (Interlocked.Exchange(ref _tickQueued, 1) == 1)
+        {
+            // The last tick has not run yet (the activation is busy): the Raft clock slows rather than piling up turns.
+            return;
         }
 
-        RefreshDownStores(core);
+        GrainContext.Scheduler.QueueAction(static state => ((ShardReplicaGrain)state).RunTick(), this);
+    }
+
+    private void RunTick()
+    {
+        Volatile.Write(ref _tickQueued, 0);
+        if (_core is not { } core)
+        {
+            return;
+        }
+
         PublishLoad();
-        return core.TickAsync();
+        var tick = core.TickAsync();
+        if (!tick.IsCompletedSuccessfully)
+        {
+            _ = ObservePumpAsync(tick);
+        }
+    }
+
+    private async Task ObservePumpAsync(Task tick)
+    {
+        try
+        {
+            await tick;
+        }
+        catch (Exception e)
+        {
+            // The pump handles its own failures (the core fails and is reopened); anything else is logged, and the
+            // next tick runs as usual.
+            LogPumpFailed(_id.ToGrainKey(), e);
+        }
     }
 
     /// <summary>
@@ -493,40 +527,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         if (_core is { } core)
         {
             core.Load.Publish(core.IsLeader, (long)core.AppliedIndex, core.Descriptor.Epoch, core.Descriptor.ConfVersion, core.Descriptor.Range);
-        }
-    }
-
-    private async Task ObserveAsync(Task send, ulong peer)
-    {
-        try
-        {
-            await send;
-        }
-        catch (Exception e)
-        {
-            // Raft retransmits; a lost batch only costs time, but Raft should probe the peer rather than stream to it.
-            LogSendFailed(_id.ToGrainKey(), peer, e.Message);
-            _core?.ReportUnreachable(peer);
-        }
-    }
-
-    private void RefreshDownStores(ReplicaCore core)
-    {
-        foreach (var peer in core.Descriptor.Peers)
-        {
-            if (peer.Store == _id.Store)
-            {
-                continue;
-            }
-
-            if (_stores.FindActiveSilo(peer.Store) is null)
-            {
-                _downStores.Add(peer.Store);
-            }
-            else
-            {
-                _downStores.Remove(peer.Store);
-            }
         }
     }
 }

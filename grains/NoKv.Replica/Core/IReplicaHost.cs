@@ -37,4 +37,12 @@ public interface IReplicaHost
     /// answers its caller with a retryable error.
     /// </summary>
     Task<long> GetOracleTimestampsAsync(int count);
+
+    /// <summary>
+    /// When anything last arrived from <paramref name="store"/> (<see cref="NowMs"/> time). A host that sends every other
+    /// store something at least every heartbeat interval (the grain host's Raft transport does) lets a hibernating replica
+    /// notice a dead or cut-off peer: one silent for an election timeout wakes it. The default never reports silence,
+    /// so a host without such traffic must not let groups hibernate.
+    /// </summary>
+    long LastHeardFrom(StoreId store) => NowMs;
 }

@@ -76,6 +76,8 @@ public sealed partial class ReplicaCore
                     await MaybeCompactAsync().ConfigureAwait(true);
                 }
             }
+
+            MaybeHibernateFollower();
         }
         catch (Exception e)
         {
@@ -98,11 +100,18 @@ public sealed partial class ReplicaCore
     /// </summary>
     private void DrainInbox()
     {
+        if (_proposalInbox.Count > 0 || _readInbox.Count > 0 || _requestedTransferee != 0)
+        {
+            Wake("a request");
+        }
+
+        DrainWakeRequests();
         if (_messageInbox.Count > 0)
         {
             long now = _host.NowMs;
             foreach (var message in _messageInbox)
             {
+                ObserveForHibernation(message);
                 try
                 {
                     _node.Step(message);
@@ -144,6 +153,13 @@ public sealed partial class ReplicaCore
         {
             _node.Tick();
             MaybeTransferLeadership();
+        }
+
+        if (_campaignRequested)
+        {
+            // A follower that woke to a silent leader's store and forgot it: its random delay ran out.
+            _campaignRequested = false;
+            _node.Campaign();
         }
 
         if (_proposalInbox.Count > 0)

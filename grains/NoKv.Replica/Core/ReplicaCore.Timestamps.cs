@@ -41,9 +41,6 @@ public sealed partial class ReplicaCore
     private readonly Guid _tsSession;
     private long _tsSequence = -1;
 
-    /// <summary>Windows committed by this replica while leader (for tests and status).</summary>
-    public long TimestampWindows { get; private set; }
-
     /// <summary>
     /// Hands out <paramref name="count"/> consecutive timestamps, each larger than every timestamp handed out by
     /// anyone before this call was made. Only the controller group's leader serves them.
@@ -191,7 +188,6 @@ public sealed partial class ReplicaCore
             }
 
             ForgetTimestampsOfOtherTerms();
-            TimestampWindows++;
             _tsNext = Math.Max(_tsNext, mark + 1);
             _tsWindowEnd = end;
             _tsLeaseUntilMs = Math.Max(_tsLeaseUntilMs, proposedAt + (long)(ElectionTimeoutMs() * LeaseFraction));

@@ -44,6 +44,9 @@ public sealed partial class ReplicaCore
     private readonly RaftLogStore _log;
     private readonly RawNode _node;
 
+    // The core's own randomness (campaign delays after a silent leader), seeded so a simulation replays exactly.
+    private readonly Random _random;
+
     private ReplicaCore(Database db, IReplicaHost host, ReplicaOptions options, ILogger logger, StoreId store, ShardStateMachine stateMachine, RaftLogStore log, int randomSeed)
     {
         _db = db;
@@ -56,6 +59,7 @@ public sealed partial class ReplicaCore
         _limits = new KvLimits(options.MaxKeyBytes, options.MaxValueBytes);
         _name = $"{stateMachine.Descriptor.Id}/{store}#{stateMachine.PeerId}";
         _tsSession = TimestampSession(randomSeed);
+        _random = new Random(randomSeed ^ 0x4862);
         _node = new RawNode(
             new RaftConfig
             {
@@ -453,13 +457,24 @@ public sealed partial class ReplicaCore
     /// <summary>One tick of the replica's clock (the host calls it every <see cref="ReplicaOptions.TickInterval"/>).</summary>
     public Task TickAsync()
     {
+        if (_hibernating && !TickWhileHibernating())
+        {
+            return Task.CompletedTask;
+        }
+
         _mergeRetryDue = _mergeWaitIndex != 0;
         ExpireWaiters(_host.NowMs);
         MaybeExpireSessions();
         MaybeCollectGarbage();
         TickLocks();
         TickTimestampLease();
-        _pendingTicks++;
+        TickHibernation();
+        if (!_hibernating)
+        {
+            // Not the tick that put the group to sleep: that one would send the heartbeat the notices replace.
+            _pendingTicks++;
+        }
+
         return PumpAsync();
     }
 

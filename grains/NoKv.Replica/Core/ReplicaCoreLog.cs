@@ -46,4 +46,7 @@ internal static partial class ReplicaCoreLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} waits to apply a merge: {Reason}")]
     public static partial void MergeWaiting(ILogger logger, string replica, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica} hibernating: {Hibernating} ({Reason})")]
+    public static partial void Hibernation(ILogger logger, string replica, bool hibernating, string reason);
 }

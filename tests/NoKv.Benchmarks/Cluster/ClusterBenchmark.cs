@@ -36,9 +36,14 @@ public static class ClusterBenchmark
 
     public static async Task<int> RunAsync(ClusterBenchmarkOptions options, CancellationToken cancellationToken)
     {
-        if (options.Shards is < 1 or > 64)
+        if (options.Shards is < 1 or > 4096)
         {
-            Console.Error.WriteLine($"--shards must be between 1 and 64 (got {options.Shards})");
+            Console.Error.WriteLine($"--shards must be between 1 and 4096 (got {options.Shards})");
+            return Failed;
+        }
+        if (options.IdleSeconds < 0)
+        {
+            Console.Error.WriteLine($"--idle-seconds must not be negative (got {options.IdleSeconds})");
             return Failed;
         }
         if (!TryParseSelection(options, out var mixes, out var concurrencies, out var selectionError))
@@ -48,7 +53,8 @@ public static class ClusterBenchmark
         }
         var duration = options.Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
         var warmUp = options.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(5);
-        var keyCount = options.Quick ? 2_000 : 20_000;
+        // At least one key per shard, so every split point is distinct and every shard gets writes.
+        var keyCount = Math.Max(options.Quick ? 2_000 : 20_000, options.Shards * 4);
         Console.Error.WriteLine($"cluster benchmark: {keyCount:N0} keys of {KeyValueFormat.KeySize} B, values {KeyValueFormat.ValueSize} B, " +
                                 $"{duration.TotalSeconds:F0} s per mix and concurrency after {warmUp.TotalSeconds:F0} s of warm-up per mix");
 
@@ -56,7 +62,7 @@ public static class ClusterBenchmark
         var failures = new List<string>();
         try
         {
-            results.AddRange(await RunNoKvAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies, options.Timeline), options.Shards, options.KeepData, cancellationToken).ConfigureAwait(false));
+            results.AddRange(await RunNoKvAsync(new Plan(duration, warmUp, keyCount, mixes, concurrencies, options.Timeline), options.Shards, options.KeepData, options.IdleSeconds, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -92,16 +98,23 @@ public static class ClusterBenchmark
     /// <paramref name="shards"/> shards, runs the workload through the client, and stops the silos again
     /// (also on failure or Ctrl-C).
     /// </summary>
-    private static async Task<List<ClusterRunResult>> RunNoKvAsync(Plan plan, int shards, bool keepData, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunNoKvAsync(Plan plan, int shards, bool keepData, int idleSeconds, CancellationToken cancellationToken)
     {
         var splitKeys = SplitKeys(plan.KeyCount, shards);
-        Console.Error.WriteLine($"[nokv] starting 3 silos, {shards} shard(s), split keys [{string.Join(", ", splitKeys)}]");
+        Console.Error.WriteLine(splitKeys.Count <= 64
+            ? $"[nokv] starting 3 silos, {shards} shard(s), split keys [{string.Join(", ", splitKeys)}]"
+            : $"[nokv] starting 3 silos, {shards} shard(s), split keys [{splitKeys[0]}, {splitKeys[1]}, ..., {splitKeys[^1]}]");
         await using var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false);
         cluster.KeepData = keepData;
         try
         {
             await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
-            await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
+            await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90 + (shards / 10)), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
+            if (idleSeconds > 0)
+            {
+                await IdleCpu.MeasureAsync(cluster.Silos, shards, TimeSpan.FromSeconds(idleSeconds), Console.Out, Console.Error, cancellationToken).ConfigureAwait(false);
+            }
+
             return await RunSystemAsync(target, plan, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

@@ -5,7 +5,7 @@ namespace NoKv.Benchmarks.Cluster;
 /// <param name="JsonPath">Where to write the figures as JSON, if anywhere.</param>
 /// <param name="Etcd">Also run the workload against a local 3-member etcd cluster started by etcd/*.sh.</param>
 /// <param name="EtcdEndpoints">Run etcd's side against this running cluster (comma-separated client URLs) instead.</param>
-/// <param name="Shards">NoKV shards the benchmark's key space is pre-split into (1-64).</param>
+/// <param name="Shards">NoKV shards the benchmark's key space is pre-split into (1-4096, at most one per preloaded key).</param>
 /// <param name="KeepData">Keep the NoKV silos' temporary folder (data and logs) after the run.</param>
 public sealed record ClusterBenchmarkOptions(bool Quick, string? JsonPath, bool Etcd, string? EtcdEndpoints, int Shards, bool KeepData)
 {
@@ -17,4 +17,10 @@ public sealed record ClusterBenchmarkOptions(bool Quick, string? JsonPath, bool 
 
     /// <summary>Log each measured point's latency per quarter second to stderr (for finding where a tail comes from).</summary>
     public bool Timeline { get; init; }
+
+    /// <summary>
+    /// Seconds of idle CPU to measure per silo once every shard serves, before the workload (0: none). The issue-11
+    /// figure: a silo's CPU while its shards see no request.
+    /// </summary>
+    public int IdleSeconds { get; init; }
 }

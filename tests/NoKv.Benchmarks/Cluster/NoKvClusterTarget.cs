@@ -199,6 +199,19 @@ public sealed class NoKvClusterTarget : IClusterTarget
     private static string DescribeLeaders(ClusterStatus status)
     {
         var text = new StringBuilder();
+        if (status.Map.Shards.Length > 64)
+        {
+            // A thousand shards would print a thousand ranges: leaders per store say what matters here.
+            var perStore = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            foreach (var shard in status.Map.Shards)
+            {
+                var key = LeaderOf(status, shard.Id) is { } store ? $"store {store}" : "no leader";
+                perStore[key] = perStore.GetValueOrDefault(key) + 1;
+            }
+
+            return "leaders: " + string.Join(", ", perStore.Select(p => $"{p.Value} on {p.Key}"));
+        }
+
         foreach (var shard in status.Map.Shards)
         {
             var leader = LeaderOf(status, shard.Id);

@@ -22,6 +22,8 @@ public sealed class ChaosCluster : IAsyncDisposable
 {
     private const int SiloPort = 11111;
     private const int GatewayPort = 30000;
+    private const int EtcdPeerPort = 2380;
+    private const int EtcdClientPort = 2379;
 
     /// <summary>The silo's exit code for a store whose disk is full or failing (StartupError.StorageFailed).</summary>
     private const int DiskFullExitCode = 6;
@@ -58,6 +60,12 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     public bool KeepData { get; set; }
 
+    /// <summary>The members are etcd's (the anchor), not NoKV silos.</summary>
+    public bool IsEtcd { get; init; }
+
+    /// <summary>The client URLs of the members (etcd).</summary>
+    public string EtcdEndpoints => string.Join(",", Nodes.Select(n => $"http://{n.Gateway}"));
+
     /// <summary>The clients' attempt timeout, or null for the SDK's default.</summary>
     public TimeSpan? AttemptTimeout { get; init; }
 
@@ -73,13 +81,13 @@ public sealed class ChaosCluster : IAsyncDisposable
         }
     }
 
-    public static async Task<ChaosCluster> StartAsync(ChaosOptions options, bool useNetns, bool useTmpfs, int run, TextWriter log)
+    public static async Task<ChaosCluster> StartAsync(ChaosOptions options, bool useNetns, bool useTmpfs, int run, TextWriter log, bool etcd = false)
     {
-        string siloDll = LocateSilo();
+        string? siloDll = etcd ? null : LocateSilo();
         string root = Directory.CreateTempSubdirectory($"nokv-chaos-{Environment.ProcessId}-{run}-").FullName;
         string clusterId = $"chaos-{Environment.ProcessId}-{run}";
         var lab = useNetns ? await NetworkLab.CreateAsync(options.Silos) : null;
-        var cluster = new ChaosCluster(root, clusterId, lab, log, options.KeepData) { AttemptTimeout = options.AttemptTimeoutMs is int ms ? TimeSpan.FromMilliseconds(ms) : null };
+        var cluster = new ChaosCluster(root, clusterId, lab, log, options.KeepData) { AttemptTimeout = options.AttemptTimeoutMs is int ms ? TimeSpan.FromMilliseconds(ms) : null, IsEtcd = etcd };
         try
         {
             if (useTmpfs)
@@ -92,12 +100,31 @@ public sealed class ChaosCluster : IAsyncDisposable
 
             var loopbackPorts = lab is null ? FreePorts(2 * options.Silos) : [];
             string membership = Path.Combine(root, "membership");
+            var peerUrls = Enumerable.Range(1, options.Silos)
+                .Select(store => $"m{store}=http://{lab?.Address(store) ?? "127.0.0.1"}:{(lab is null ? loopbackPorts[2 * (store - 1)] : EtcdPeerPort)}");
+            string initialCluster = string.Join(",", peerUrls);
             for (int store = 1; store <= options.Silos; store++)
             {
                 string address = lab?.Address(store) ?? "127.0.0.1";
-                int siloPort = lab is null ? loopbackPorts[2 * (store - 1)] : SiloPort;
-                int gatewayPort = lab is null ? loopbackPorts[(2 * (store - 1)) + 1] : GatewayPort;
+                int siloPort = lab is null ? loopbackPorts[2 * (store - 1)] : etcd ? EtcdPeerPort : SiloPort;
+                int gatewayPort = lab is null ? loopbackPorts[(2 * (store - 1)) + 1] : etcd ? EtcdClientPort : GatewayPort;
                 string data = store == cluster.DiskStore ? Path.Combine(cluster.DiskMount!, "data") : Path.Combine(root, $"store-{store}");
+                if (etcd)
+                {
+                    // etcd as the benchmark runs it (tests/NoKv.Benchmarks/etcd): defaults (100 ms heartbeat, 1 s election
+                    // timeout, an fsync per commit); a restarted member finds its data directory and rejoins.
+                    var member = new List<string>
+                    {
+                        "--name", $"m{store}", "--data-dir", data,
+                        "--listen-client-urls", $"http://{address}:{Text(gatewayPort)}", "--advertise-client-urls", $"http://{address}:{Text(gatewayPort)}",
+                        "--listen-peer-urls", $"http://{address}:{Text(siloPort)}", "--initial-advertise-peer-urls", $"http://{address}:{Text(siloPort)}",
+                        "--initial-cluster", initialCluster, "--initial-cluster-token", clusterId, "--initial-cluster-state", "new",
+                    };
+                    cluster.Nodes.Add(new SiloNode(store, ["etcd"], member, lab?.Namespace(store),
+                        new IPEndPoint(IPAddress.Parse(address), gatewayPort), Path.Combine(root, $"store-{store}.log"), data));
+                    continue;
+                }
+
                 var arguments = new List<string>
                 {
                     "--store-id", Text(store), "--data-dir", data,
@@ -128,7 +155,7 @@ public sealed class ChaosCluster : IAsyncDisposable
                     arguments.Add(Text(i + 1));
                 }
 
-                cluster.Nodes.Add(new SiloNode(store, siloDll, arguments, lab?.Namespace(store),
+                cluster.Nodes.Add(new SiloNode(store, ["dotnet", siloDll!], arguments, lab?.Namespace(store),
                     new IPEndPoint(IPAddress.Parse(address), gatewayPort), Path.Combine(root, $"store-{store}.log"), data));
             }
 
@@ -208,9 +235,11 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     /// <summary>Each shard's leader store as the replicas report it now (shards without an answering leader are absent).</summary>
     /// <remarks>Only the data shards of the map: system groups (the controller) are left out.</remarks>
-    public static async Task<Dictionary<long, int>> LeadersAsync(INoKvAdmin admin)
+    public static async Task<Dictionary<long, int>> LeadersAsync(INoKvAdmin admin) => LeadersOf(await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2)));
+
+    /// <inheritdoc cref="LeadersAsync"/>
+    public static Dictionary<long, int> LeadersOf(ClusterStatus status)
     {
-        var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
         var dataShards = status.Map.Shards.Select(s => s.Id.Value).ToHashSet();
         var leaders = new Dictionary<long, int>();
         foreach (var report in status.Replicas)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using NoKv.Client.Admin;
 
 namespace NoKv.Chaos.Cluster;
 
@@ -15,7 +14,7 @@ public static class Readiness
     /// Waits until the cluster is healthy and its leaders have been the same for <paramref name="stableFor"/>; returns the
     /// leaders, or null when <paramref name="timeout"/> passed first (<paramref name="why"/> then says what was missing).
     /// </summary>
-    public static async Task<(Dictionary<long, int>? Leaders, string Why)> WaitAsync(ChaosCluster cluster, INoKvAdmin admin, int shards, TimeSpan stableFor, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static async Task<(Dictionary<long, int>? Leaders, string Why)> WaitAsync(ChaosCluster cluster, IClusterView view, int shards, TimeSpan stableFor, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         Dictionary<long, int>? previous = null;
@@ -25,8 +24,7 @@ public static class Readiness
         {
             try
             {
-                var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2));
-                var leaders = await ChaosCluster.LeadersAsync(admin);
+                var (leaders, silent) = await view.StatusAsync();
                 if (previous is null || leaders.Count != previous.Count || leaders.Any(l => !previous.TryGetValue(l.Key, out int s) || s != l.Value))
                 {
                     previous = leaders;
@@ -34,7 +32,6 @@ public static class Readiness
                 }
 
                 var down = cluster.Nodes.Where(n => !n.IsRunning || n.Frozen || n.HeldDown).Select(n => n.Store).ToList();
-                int silent = status.Replicas.Count(r => r.Status is null);
                 why = down.Count > 0 ? $"stores [{string.Join(",", down)}] down"
                     : leaders.Count < shards ? $"{shards - leaders.Count} shard(s) without a leader"
                     : silent > 0 ? $"{silent} replica(s) not answering"

@@ -16,16 +16,17 @@ public sealed class SiloNode
     private const string WatchdogScript =
         "trap '' INT; while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; kill -KILL \"$2\" 2>/dev/null; exit 0";
 
-    private readonly string _siloDll;
+    private readonly IReadOnlyList<string> _command;
     private readonly IReadOnlyList<string> _arguments;
     private readonly string? _namespace;
     private Process? _process;
     private Process? _watchdog;
 
-    public SiloNode(int store, string siloDll, IReadOnlyList<string> arguments, string? networkNamespace, IPEndPoint gateway, string logPath, string dataDirectory)
+    /// <param name="command">The program and its leading arguments (e.g. <c>dotnet NoKv.Silo.dll</c>, or <c>etcd</c>).</param>
+    public SiloNode(int store, IReadOnlyList<string> command, IReadOnlyList<string> arguments, string? networkNamespace, IPEndPoint gateway, string logPath, string dataDirectory)
     {
         Store = store;
-        _siloDll = siloDll;
+        _command = command;
         _arguments = arguments;
         _namespace = networkNamespace;
         Gateway = gateway;
@@ -69,8 +70,11 @@ public sealed class SiloNode
             }
         }
 
-        info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(_siloDll);
+        foreach (var part in _command)
+        {
+            info.ArgumentList.Add(part);
+        }
+
         foreach (var argument in _arguments)
         {
             info.ArgumentList.Add(argument);

@@ -40,11 +40,12 @@ public static class FailoverTrials
                 hosts.Add(await cluster.ConnectClientAsync(options.OperationTimeout));
             }
 
-            var kvs = hosts.Select(h => h.Services.GetRequiredService<IKvStore>()).ToList();
+            var kvs = hosts.Select(h => (IKvTarget)new NoKvTarget(h.Services.GetRequiredService<IKvStore>())).ToList();
             var admin = hosts[0].Services.GetRequiredService<INoKvAdmin>();
             var keys = KeySet.Create((await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(5))).Map, options.KeysPerShard);
             await ChaosRun.WaitServingAsync(kvs[0], keys, TimeSpan.FromSeconds(90));
             var clock = new RunClock();
+            var workloadStartUtc = DateTime.UtcNow;
             var workload = new ClosedLoopWorkload(clock, kvs, keys, options.WorkersPerShard, options.Seed);
             using var stop = new CancellationTokenSource();
             var work = workload.RunAsync(stop.Token);
@@ -111,6 +112,8 @@ public static class FailoverTrials
                 Undecided = check.Undecided.ToList(),
                 UnreadKeys = [],
                 UnexpectedExits = cluster.UnexpectedExits.ToList(),
+                Elections = Diagnostics.SiloLogScan.LeadersElected(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow),
+                ElectionTimeouts = Diagnostics.SiloLogScan.ElectionTimeouts(cluster.Nodes.Select(n => n.LogPath), workloadStartUtc, DateTime.UtcNow),
                 Failures = workload.Failures.ToDictionary(f => f.Key, f => f.Value),
                 SkippedFaults = [],
             };
@@ -170,7 +173,7 @@ public static class FailoverTrials
     /// </summary>
     private static async Task<Dictionary<long, int>> SettleAsync(ChaosCluster cluster, INoKvAdmin admin, int shards)
     {
-        var (leaders, why) = await Readiness.WaitAsync(cluster, admin, shards, StableLeaders, TimeSpan.FromSeconds(120));
+        var (leaders, why) = await Readiness.WaitAsync(cluster, new NoKvClusterView(admin), shards, StableLeaders, TimeSpan.FromSeconds(120));
         return leaders ?? throw new TimeoutException($"the cluster did not settle (every silo up, every shard led, every replica answering) within 120 s: {why}");
     }
 }

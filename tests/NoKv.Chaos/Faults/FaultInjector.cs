@@ -1,7 +1,6 @@
 using System.Globalization;
 using NoKv.Chaos.Cluster;
 using NoKv.Chaos.Workload;
-using NoKv.Client.Admin;
 
 namespace NoKv.Chaos.Faults;
 
@@ -17,20 +16,20 @@ public sealed class FaultInjector
     private readonly RunClock _clock;
     private readonly ChaosOptions _options;
     private readonly Random _random;
-    private readonly INoKvAdmin _admin;
+    private readonly IClusterView _view;
     private readonly TextWriter _log;
     private readonly FaultKind[] _kinds;
     private readonly int _shards;
     private readonly List<InjectedFault> _faults = new();
 
-    public FaultInjector(ChaosCluster cluster, RunClock clock, ChaosOptions options, Random random, INoKvAdmin admin, TextWriter log, IReadOnlyCollection<FaultKind> available, int shards)
+    public FaultInjector(ChaosCluster cluster, RunClock clock, ChaosOptions options, Random random, IClusterView view, TextWriter log, IReadOnlyCollection<FaultKind> available, int shards)
     {
         _shards = shards;
         _cluster = cluster;
         _clock = clock;
         _options = options;
         _random = random;
-        _admin = admin;
+        _view = view;
         _log = log;
         _kinds = options.Faults.Where(available.Contains).ToArray();
     }
@@ -68,7 +67,7 @@ public sealed class FaultInjector
             string? unsettled = null;
             try
             {
-                var (leaders, why) = await Readiness.WaitAsync(_cluster, _admin, _shards, SettledFor, SettleTimeout, stop);
+                var (leaders, why) = await Readiness.WaitAsync(_cluster, _view, _shards, SettledFor, SettleTimeout, stop);
                 unsettled = leaders is null ? why : null;
             }
             catch (OperationCanceledException)
@@ -152,7 +151,7 @@ public sealed class FaultInjector
     {
         try
         {
-            return await ChaosCluster.LeadersAsync(_admin);
+            return (await _view.StatusAsync()).Leaders;
         }
         catch (Exception)
         {

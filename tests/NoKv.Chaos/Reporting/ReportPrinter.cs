@@ -9,7 +9,7 @@ public static class ReportPrinter
 
     public static void PrintRun(RunReport run, TextWriter output)
     {
-        output.WriteLine(string.Create(Inv, $"run {run.Run} (seed {run.Seed}, {run.Silos} silos, {run.Network}, {run.Seconds:F0} s):"));
+        output.WriteLine(string.Create(Inv, $"{(run.System == "nokv" ? "" : run.System + " ")}run {run.Run} (seed {run.Seed}, {run.Silos} silos, {run.Network}, {run.Seconds:F0} s):"));
         PrintFigures([run], output);
         foreach (var line in run.FaultLog)
         {
@@ -31,7 +31,7 @@ public static class ReportPrinter
         output.WriteLine($"  faults injected: {(faults.Count == 0 ? "none" : string.Join(", ", faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}");
         output.WriteLine(string.Create(Inv,
             $"  linearizability violations {runs.Sum(r => r.Violations.Count)}, lost acknowledged writes {runs.Sum(r => r.LostWrites.Count)}, keys unreadable after restart {runs.Sum(r => r.UnreadKeys.Count)}, undecided keys {runs.Sum(r => r.Undecided.Count)}"));
-        output.WriteLine($"  leader elections during the workload: {runs.Sum(r => r.Elections)}");
+        output.WriteLine($"  during the workload: {runs.Sum(r => r.Elections)} new leaders (transfers included), {runs.Sum(r => r.ElectionTimeouts)} election timeouts fired (pre-candidates)");
         foreach (var type in runs.SelectMany(r => r.WindowsMs.Keys).Distinct().Order())
         {
             var sample = runs.SelectMany(r => r.WindowsMs.GetValueOrDefault(type) ?? []).ToList();
@@ -60,6 +60,18 @@ public static class ReportPrinter
         foreach (var problem in runs.SelectMany(r => r.Violations.Concat(r.LostWrites).Concat(r.UnreadKeys).Concat(r.Undecided)).Take(5))
         {
             output.WriteLine($"  ! {problem}");
+        }
+    }
+
+    /// <summary>Unavailability windows per fault type, NoKV beside the etcd anchor run with the same seeds.</summary>
+    public static void PrintSideBySide(IReadOnlyList<RunReport> nokv, IReadOnlyList<RunReport> etcd, TextWriter output)
+    {
+        output.WriteLine($"unavailability windows, NoKV vs etcd ({nokv.Count} vs {etcd.Count} run(s), same seeds):");
+        foreach (var type in nokv.Concat(etcd).SelectMany(r => r.WindowsMs.Keys).Distinct().Order())
+        {
+            var ours = nokv.SelectMany(r => r.WindowsMs.GetValueOrDefault(type) ?? []).ToList();
+            var theirs = etcd.SelectMany(r => r.WindowsMs.GetValueOrDefault(type) ?? []).ToList();
+            output.WriteLine($"  {type,-12} nokv {Percentiles.Summary(ours),-44} | etcd {Percentiles.Summary(theirs)}");
         }
     }
 

@@ -42,6 +42,9 @@ public sealed class RunReport
     /// <summary>Replicas that became leader during the workload (silo logs); without faults, each is a spurious election.</summary>
     public int Elections { get; init; }
 
+    /// <summary>Election timeouts that fired during the workload (replicas turned pre-candidate; transfers are not counted).</summary>
+    public int ElectionTimeouts { get; init; }
+
     /// <summary>Silo exits with code 6 (full disk): the designed response, restarted by the supervisor.</summary>
     public int DiskFullExits { get; init; }
 

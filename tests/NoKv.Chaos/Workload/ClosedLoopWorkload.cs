@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using NoKv.Abstractions.Errors;
-using NoKv.Client;
 
 namespace NoKv.Chaos.Workload;
 
@@ -15,7 +14,7 @@ namespace NoKv.Chaos.Workload;
 public sealed class ClosedLoopWorkload
 {
     private readonly RunClock _clock;
-    private readonly IReadOnlyList<IKvStore> _clients;
+    private readonly IReadOnlyList<IKvTarget> _clients;
     private readonly KeySet _keys;
     private readonly int _workersPerShard;
     private readonly int _seed;
@@ -23,7 +22,7 @@ public sealed class ClosedLoopWorkload
     private readonly ConcurrentDictionary<string, int> _failures = new();
     private long _nextValue;
 
-    public ClosedLoopWorkload(RunClock clock, IReadOnlyList<IKvStore> clients, KeySet keys, int workersPerShard, int seed)
+    public ClosedLoopWorkload(RunClock clock, IReadOnlyList<IKvTarget> clients, KeySet keys, int workersPerShard, int seed)
     {
         _clock = clock;
         _clients = clients;
@@ -54,7 +53,7 @@ public sealed class ClosedLoopWorkload
         return Task.WhenAll(workers);
     }
 
-    private async Task WorkAsync(int worker, int shard, IKvStore kv, CancellationToken stop)
+    private async Task WorkAsync(int worker, int shard, IKvTarget kv, CancellationToken stop)
     {
         var random = new Random(HashCode.Combine(_seed, worker));
         var lastSeen = new Dictionary<int, long>();
@@ -105,6 +104,12 @@ public sealed class ClosedLoopWorkload
             catch (Exception e)
             {
                 // Whatever failed, the client does not know whether a write took effect: it may apply later or never.
+                // A failure that came back at once (a refused connection) must not make the worker spin.
+                if (_clock.Now - invoke < RunClock.FromMilliseconds(20))
+                {
+                    await Task.Delay(20, CancellationToken.None);
+                }
+
                 _history.Enqueue(new HistoryOp(worker, kind, key, shard, kind == OpKind.Get ? 0 : value, expected, false, invoke, long.MaxValue, OpOutcome.Unknown));
                 string name = e is NoKvException nokv ? $"{e.GetType().Name}({nokv.Code})" : e.GetType().Name;
                 _failures.AddOrUpdate(name, 1, (_, n) => n + 1);
@@ -112,19 +117,8 @@ public sealed class ClosedLoopWorkload
         }
     }
 
-    /// <summary>
-    /// Absent for 0. The cast matters: in <c>c ? null : memory</c> the null literal converts to an empty
-    /// ReadOnlyMemory (through its conversion from byte[]), which is a present, empty value, not an absent one.
-    /// </summary>
-    private static ReadOnlyMemory<byte>? Optional(long value)
-    {
-        if (value == 0)
-        {
-            return null;
-        }
-
-        return Encode(value);
-    }
+    /// <summary>Absent for 0.</summary>
+    private static byte[]? Optional(long value) => value == 0 ? null : Encode(value);
 
     private long NextValue() => Interlocked.Increment(ref _nextValue);
 

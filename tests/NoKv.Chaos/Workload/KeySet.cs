@@ -56,6 +56,28 @@ public sealed class KeySet
         return new KeySet(keys.ToArray(), shardOf.ToArray(), shardIds);
     }
 
+    /// <summary>
+    /// For a system without shards (the etcd anchor): <paramref name="groups"/> key groups over equal first-byte ranges,
+    /// ids 1..groups, so the workload and its windows have the same shape as NoKV's.
+    /// </summary>
+    public static KeySet Uniform(int groups, int keysPerShard)
+    {
+        var keys = new List<byte[]>();
+        var shardOf = new List<int>();
+        for (int g = 0; g < groups; g++)
+        {
+            int from = 256 * g / groups, to = 256 * (g + 1) / groups;
+            for (int i = 0; i < keysPerShard; i++)
+            {
+                byte first = (byte)(from + (i * (to - from) / keysPerShard));
+                keys.Add([first, .. Encoding.ASCII.GetBytes($"chaos-k{keys.Count}")]);
+                shardOf.Add(g);
+            }
+        }
+
+        return new KeySet(keys.ToArray(), shardOf.ToArray(), Enumerable.Range(1, groups).Select(g => (long)g).ToArray());
+    }
+
     /// <summary>A key of shard index <paramref name="shard"/> that no worker touches (readiness probes).</summary>
     public byte[] ProbeKey(int shard) => [Keys[KeysOfShard[shard][0]][0], .. "chaos-probe"u8];
 }

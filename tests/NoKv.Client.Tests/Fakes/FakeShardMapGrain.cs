@@ -20,6 +20,19 @@ internal sealed class FakeShardMapGrain : IShardMapGrain
         return Fetch();
     }
 
+    /// <summary>The versions callers said they had outgrown (<see cref="IShardMapGrain.GetShardMapAsync(long)"/>).</summary>
+    public List<long> NewerThan { get; } = new();
+
+    public Task<ShardMap> GetShardMapAsync(long newerThan)
+    {
+        lock (NewerThan)
+        {
+            NewerThan.Add(newerThan);
+        }
+
+        return GetShardMapAsync();
+    }
+
     /// <summary>A map with one shard per entry of <paramref name="replicasPerShard"/> (ids 1, 2, ...), split evenly on the first key byte, each with voters on the stores given, in that order (peer ids differ from store ids, as in a real cluster).</summary>
     public static ShardMap Map(long version, params int[][] replicasPerShard)
     {

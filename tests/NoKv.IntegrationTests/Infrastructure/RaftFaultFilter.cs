@@ -6,7 +6,7 @@ namespace NoKv.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// Incoming grain-call filter on every test silo: applies <see cref="NetworkFaults"/> to replica-to-replica
-/// Raft batches and <see cref="LostReplies"/> to client writes. Everything else passes untouched.
+/// Raft batches (the silo transport's envelopes and the per-replica batches that activate a replica) and <see cref="LostReplies"/> to client writes. Everything else passes untouched.
 /// </summary>
 public sealed class RaftFaultFilter : IIncomingGrainCallFilter
 {
@@ -21,7 +21,22 @@ public sealed class RaftFaultFilter : IIncomingGrainCallFilter
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.InterfaceMethod?.DeclaringType == typeof(IShardReplicaGrain))
+        if (context.InterfaceMethod?.DeclaringType == typeof(IRaftTransportService)
+            && context.Request.GetArgumentCount() == 1 && context.Request.GetArgument(0) is RaftEnvelope envelope)
+        {
+            // The silo transport's envelope: every shard's messages from one store to another (and the stores' beats).
+            var (drop, delay) = _faults.Decide(envelope.From, envelope.To);
+            if (drop)
+            {
+                return;
+            }
+
+            if (delay > 0)
+            {
+                await Task.Delay(delay);
+            }
+        }
+        else if (context.InterfaceMethod?.DeclaringType == typeof(IShardReplicaGrain))
         {
             if (context.Request.GetArgumentCount() == 1 && context.Request.GetArgument(0) is RaftMessageBatch batch)
             {

@@ -59,6 +59,30 @@ public sealed class TimestampLeaseTests
     }
 
     [Fact]
+    public void A_leader_whose_process_stopped_past_its_lease_serves_nothing_from_memory_when_it_wakes()
+    {
+        using var group = new ScriptedGroup(shard: SystemShards.Controller);
+        group.ElectSelf();
+        var before = Serve(group, 1);
+        Assert.Equal(NoKvErrorCode.Ok, before.Code);
+
+        // Stopped for 1.5 s (SIGSTOP, a long GC pause): no tick ran, so Raft's logical clock lost the pause and
+        // check-quorum has not yet noticed anything. The followers may have elected someone else meanwhile; only
+        // the wall-clock lease knows.
+        group.NowMs += 1_500;
+        Assert.True(group.Core.IsLeader);
+        var waiting = group.Core.TimestampsAsync(1);
+        group.Settle();
+        Assert.False(waiting.IsCompleted, "a leader woken after its lease ran out served a timestamp from memory");
+
+        // Only a window committed after the pause (a quorum still follows it) lets it serve again.
+        group.AnswerAll(0);
+        var after = group.Run(waiting);
+        Assert.Equal(NoKvErrorCode.Ok, after.Code);
+        Assert.True(after.Batch.First > before.Batch.Last);
+    }
+
+    [Fact]
     public void A_leader_transferring_leadership_refuses_and_waits_out_two_election_timeouts_after_an_abandoned_transfer()
     {
         using var group = new ScriptedGroup(shard: SystemShards.Controller);

@@ -68,6 +68,7 @@ internal sealed class ReplicaSimulation
             SnapshotEntries = options.SnapshotEntries,
             RequestTimeout = TimeSpan.FromSeconds(3),
             SessionTtl = TimeSpan.FromMinutes(10),
+            HibernateAfterTicks = options.HibernateAfterTicks,
         };
         _clients = new SimClient[options.Clients];
         for (int i = 0; i < _clients.Length; i++)
@@ -164,6 +165,14 @@ internal sealed class ReplicaSimulation
 
     public int Isolations { get; private set; }
 
+    /// <summary>Replica ticks that found their group hibernating (a measure of how much of the run groups slept).</summary>
+    public long Hibernations { get; private set; }
+
+    /// <summary>Faults (crash or isolation) that hit the leader of a hibernating group; each must be followed by an election elsewhere.</summary>
+    public int HibernatedLeaderFaults { get; private set; }
+
+    public int Pauses { get; private set; }
+
     public SimNode Node(StoreId store) => _nodes[store];
 
     public int NextSeed() => Random.Next();
@@ -258,6 +267,7 @@ internal sealed class ReplicaSimulation
             Network.Faulty = false;
             foreach (var node in _nodes.Values)
             {
+                node.Resume();
                 if (!node.IsUp)
                 {
                     RunToCompletion(node.StartAsync(_shard, _replicaOptions));
@@ -300,7 +310,7 @@ internal sealed class ReplicaSimulation
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            return $"seed {Seed}{timestamps}{snapshots}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Network.Sent} batches sent, {Network.Dropped} dropped, {_violations.Count} violations";
+            return $"seed {Seed}{timestamps}{snapshots}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {
@@ -326,25 +336,45 @@ internal sealed class ReplicaSimulation
         _topologyFinished = true;
     }
 
-    private void ScheduleTicks(SimNode node)
+    private void ScheduleTicks(SimNode node, int tick = 0)
     {
         Schedule((long)_replicaOptions.TickInterval.TotalMilliseconds, () =>
         {
-            foreach (var core in node.Cores.ToArray())
+            if (node.IsUp && !node.IsPaused && tick % _replicaOptions.HeartbeatTicks == 0)
+            {
+                foreach (var other in _nodes.Keys)
+                {
+                    if (other != node.Store)
+                    {
+                        Network.Beat(node.Store, other);
+                    }
+                }
+            }
+
+            // A paused store's timer does not fire: its ticks are lost, not queued.
+            foreach (var core in node.IsPaused ? [] : node.Cores.ToArray())
             {
                 if (core.MergeWait is not null)
                 {
                     _mergeWaits.Add($"{core.Name}@{core.AppliedIndex}");
                 }
 
+                if (core.IsHibernating)
+                {
+                    Hibernations++;
+                }
+
                 _ = core.TickAsync();
             }
 
-            ScheduleTicks(node);
+            ScheduleTicks(node, tick + 1);
         });
     }
 
-    /// <summary>One fault at a time: a crash (restarted later) or an isolation (healed later), never overlapping, so a quorum can always form.</summary>
+    /// <summary>
+    /// One fault at a time: a crash (restarted later), an isolation (healed later) or a pause (resumed later), never
+    /// overlapping, so a quorum can always form.
+    /// </summary>
     private void ScheduleFault()
     {
         long wait = Options.MeanFaultIntervalMs / 2 + Random.Next(Options.MeanFaultIntervalMs);
@@ -357,7 +387,48 @@ internal sealed class ReplicaSimulation
 
             var victim = new StoreId(1 + Random.Next(Options.Nodes));
             long outage = 500 + Random.Next(4_000);
-            if (Random.Next(2) == 0)
+            int kind = Random.Next(Options.Pauses ? 3 : 2);
+            if (kind != 2 && _nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
+            {
+                // A hibernating group loses its leader: the others must notice the silence and elect, with nothing but
+                // the store-level traffic to tell them. Long enough an outage that only an election can explain a leader.
+                HibernatedLeaderFaults++;
+                outage = Math.Max(outage, ElectionDeadlineMs + 1_000);
+                Schedule(ElectionDeadlineMs, () => CheckElectedWithout(victim, sleeping));
+            }
+
+            if (kind == 2)
+            {
+                // Half the pauses stop the first group's leader, the case its leases exist for.
+                if (Random.Next(2) == 0 && _nodes.Values.FirstOrDefault(n => n.Core?.IsLeader == true) is { } leader)
+                {
+                    victim = leader.Store;
+                }
+
+                Pauses++;
+                _nodes[victim].Pause();
+                Schedule(outage, () =>
+                {
+                    _nodes[victim].Resume();
+                    if (Random.Next(2) == 0)
+                    {
+                        ScheduleFault();
+                        return;
+                    }
+
+                    // Resumed behind a partition that clients can still cross: a leader stopped past its election
+                    // timeout wakes up believing it leads, with a Raft clock that lost the pause. Only its lease,
+                    // kept on the wall clock, stops it serving what a newer leader may contradict.
+                    Isolations++;
+                    Network.Isolate(victim);
+                    Schedule(500 + Random.Next(2_000), () =>
+                    {
+                        Network.HealAll();
+                        ScheduleFault();
+                    });
+                });
+            }
+            else if (kind == 0)
             {
                 Crashes++;
                 _nodes[victim].Crash();
@@ -383,6 +454,22 @@ internal sealed class ReplicaSimulation
                 });
             }
         });
+    }
+
+    /// <summary>How long a hibernating group may take to elect after its leader's store dies or is cut off: the silence
+    /// threshold (an election timeout), the random campaign delay (half of one) and an election with faults (two more).</summary>
+    private long ElectionDeadlineMs => 4 * _replicaOptions.ElectionTicks * (long)_replicaOptions.TickInterval.TotalMilliseconds;
+
+    private void CheckElectedWithout(StoreId victim, (ShardId Shard, ulong Term)[] groups)
+    {
+        foreach (var (shard, term) in groups)
+        {
+            bool elected = _nodes.Values.Any(n => n.Store != victim && n.CoreOf(shard) is { IsLeader: true } core && core.Term > term);
+            if (!elected && _map.Any(s => s.Id == shard))
+            {
+                Violation($"shard {shard} hibernated with its leader on store {victim} (term {term}); {ElectionDeadlineMs} ms after that store failed no other store leads it");
+            }
+        }
     }
 
     private void RunUntil(long time, Func<bool>? done = null)
@@ -552,6 +639,7 @@ internal sealed class ReplicaSimulation
     /// <summary>Sends a write to a store's replica as a client's call would, or answers as a failed connection.</summary>
     public async Task<WriteResponse> CallWriteAsync(StoreId store, WriteRequest request)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new WriteResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
@@ -572,6 +660,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<TimestampResponse> CallTimestampsAsync(StoreId store, int count)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(SystemShards.Controller) is not { } core)
         {
             return new TimestampResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
@@ -582,6 +671,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<ReadResponse> CallReadAsync(StoreId store, ReadRequest request)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new ReadResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };
@@ -592,6 +682,7 @@ internal sealed class ReplicaSimulation
 
     public async Task<ScanResponse> CallScanAsync(StoreId store, ScanRequest request)
     {
+        await _nodes[store].WhenRunningAsync();
         if (_nodes[store].CoreOf(request.Shard) is not { } core)
         {
             return new ScanResponse { Code = NoKvErrorCode.StoreUnavailable, CurrentEpoch = 0 };

@@ -41,7 +41,7 @@ public sealed class ReplicaSimulationTests
     [Fact]
     public void The_controller_group_hands_out_timestamps_in_order_across_leader_changes_crashes_and_duplicate_oracles()
     {
-        foreach (int seed in Seeds().Take(3))
+        foreach (int seed in Seeds(ciCount: 3))
         {
             // Three oracle front-ends with skewed clocks (several silos, duplicate activations) beside clients doing
             // compare-and-swap on the same group; faults as in the user-shard simulation.
@@ -82,7 +82,7 @@ public sealed class ReplicaSimulationTests
             string summary = simulation.Run();
             _output.WriteLine(summary);
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}\n{string.Join("\n", simulation.TraceLines)}");
-            Assert.True(simulation.Merger.Merges == 2, $"{summary}: expected 2 merges, made {simulation.Merger.Merges}");
+            Assert.True(simulation.Merger.Merges == 2, $"{summary}: expected 2 merges, made {simulation.Merger.Merges}\n{string.Join("\n", simulation.TraceLines)}");
             Assert.True(simulation.Map.Count == 2, $"{summary}: expected 2 shards after 3 splits and 2 merges, the map has {simulation.Map.Count}");
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
         }
@@ -103,6 +103,27 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.SnapshotReads > 100 && simulation.SnapshotRereads > 100, $"{summary}: too few snapshot reads to mean anything");
             Assert.True(simulation.Crashes + simulation.Isolations > 0, summary);
         }
+    }
+
+    [Fact]
+    public void Idle_groups_hibernate_and_elect_when_a_hibernating_leader_dies_or_is_cut_off()
+    {
+        int leaderFaults = 0;
+        foreach (int seed in Seeds(ciCount: 3))
+        {
+            // Clients pausing up to 8 s between operations leave the groups idle most of the time, so they hibernate and
+            // are woken by requests; stores crash and get cut off meanwhile. Every fault that takes down a hibernating
+            // leader must be followed by an election elsewhere within the deadline, and the clients' model must hold.
+            var simulation = new ReplicaSimulation(seed, new SimOptions { Splits = 2, Clients = 3, ClientPauseMs = 8_000, HibernateAfterTicks = 10, MeanFaultIntervalMs = 3_000, DurationMs = 40_000 });
+            string summary = simulation.Run();
+            _output.WriteLine(summary);
+            Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");
+            Assert.True(simulation.Hibernations > 1_000, $"{summary}: the groups hardly hibernated");
+            Assert.True(simulation.CompletedOperations > 20, $"{summary}: too little progress to mean anything");
+            leaderFaults += simulation.HibernatedLeaderFaults;
+        }
+
+        Assert.True(leaderFaults > 0, "no fault hit a hibernating leader: the election path went untested");
     }
 
     [Fact]

@@ -66,7 +66,7 @@ internal sealed class SimClient
                 await IncrementAsync(key);
             }
 
-            await _sim.Delay(1 + _sim.Random.Next(20));
+            await _sim.Delay(1 + _sim.Random.Next(_sim.Options.ClientPauseMs));
         }
 
         Finished = true;

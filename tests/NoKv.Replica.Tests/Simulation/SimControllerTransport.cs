@@ -1,4 +1,5 @@
 using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Controller;
@@ -12,6 +13,7 @@ namespace NoKv.Replica.Tests.Simulation;
 internal sealed class SimControllerTransport : IControllerTransport
 {
     private readonly ReplicaSimulation _sim;
+    private const int AttemptTimeoutMs = 2_000;
     private readonly long _skewMs;
 
     public SimControllerTransport(ReplicaSimulation sim, long skewMs)
@@ -24,13 +26,28 @@ internal sealed class SimControllerTransport : IControllerTransport
 
     public long WallClockMs => 1_700_000_000_000 + _sim.Now + _skewMs;
 
-    public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request, CancellationToken cancellationToken) => _sim.CallWriteAsync(store, request);
+    public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request, CancellationToken cancellationToken) =>
+        WithinAttemptAsync(_sim.CallWriteAsync(store, request), () => new WriteResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = 0 });
 
-    public Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken) => _sim.CallReadAsync(store, request);
+    public Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken) =>
+        WithinAttemptAsync(_sim.CallReadAsync(store, request), () => new ReadResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = 0 });
 
-    public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken) => _sim.CallScanAsync(store, request);
+    public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken) =>
+        WithinAttemptAsync(_sim.CallScanAsync(store, request), () => new ScanResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = 0 });
 
-    public Task<TimestampResponse> TimestampsAsync(StoreId store, int count, CancellationToken cancellationToken) => _sim.CallTimestampsAsync(store, count);
+    public Task<TimestampResponse> TimestampsAsync(StoreId store, int count, CancellationToken cancellationToken) =>
+        WithinAttemptAsync(_sim.CallTimestampsAsync(store, count), () => new TimestampResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = 0 });
 
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => _sim.Delay(milliseconds);
+
+    /// <summary>
+    /// The production client gives up on a replica after its attempt timeout (a real-time timer the simulation
+    /// cannot use), so the simulated one does it in virtual time: a caller stuck on a stopped store moves on to the
+    /// next while the abandoned call may still be served later, as a request left in a socket would be.
+    /// </summary>
+    private async Task<T> WithinAttemptAsync<T>(Task<T> call, Func<T> timedOut)
+    {
+        var first = await Task.WhenAny(call, _sim.Delay(AttemptTimeoutMs));
+        return first == call ? await call : timedOut();
+    }
 }

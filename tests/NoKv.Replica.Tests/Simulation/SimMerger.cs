@@ -21,6 +21,7 @@ internal sealed class SimMerger
     private const long StepBudgetMs = 60_000;
     private readonly ReplicaSimulation _sim;
     private readonly SimProposer _proposer;
+    private int _prepares;
 
     public SimMerger(ReplicaSimulation sim)
     {
@@ -48,7 +49,9 @@ internal sealed class SimMerger
             bool leftIntoRight = _sim.Random.Next(2) == 0;
             var source = leftIntoRight ? map[at] : map[at + 1];
             var target = leftIntoRight ? map[at + 1] : map[at];
-            bool rollBack = _sim.Random.Next(3) == 0;
+            // The first of every three prepares is rolled back: drawn at random, a seed could roll back every one and
+            // merge nothing, or never roll one back.
+            bool rollBack = ++_prepares % 3 == 1;
             if (!await MergeAsync(source, target, rollBack))
             {
                 return;

@@ -41,6 +41,29 @@ internal sealed class SimNetwork
         return true;
     }
 
+    /// <summary>
+    /// A store-level message with no Raft content, as the silo transport's beat (an empty envelope when nothing else
+    /// went to that store in a heartbeat interval): it only tells the receiver the sender's store is alive and reachable.
+    /// </summary>
+    public void Beat(StoreId from, StoreId to)
+    {
+        if (_cut.Contains((from, to)) || (Faulty && _sim.Random.NextDouble() < _sim.Options.DropRate))
+        {
+            return;
+        }
+
+        long delay = 1 + _sim.Random.Next(_sim.Options.MaxDelayMs);
+        _sim.Schedule(delay, () =>
+        {
+            var target = _sim.Node(to);
+            if (!_cut.Contains((from, to)) && target.IsUp)
+            {
+                // A paused receiver reads it when it runs again.
+                target.RunOrHold(() => target.Heard(from));
+            }
+        });
+    }
+
     public void Isolate(StoreId store)
     {
         foreach (var other in _sim.Stores)
@@ -74,7 +97,20 @@ internal sealed class SimNetwork
         // A group the store does not run (yet: its split is not applied there) drops the batch, as a replica grain
         // that cannot activate does; Raft resends.
         var target = _sim.Node(to);
-        if (target.CoreOf(shard) is not { } core || _cut.Contains((from, to)))
+        if (target.IsPaused)
+        {
+            // A stopped process's socket buffers still take the bytes; it reads them when it runs again.
+            target.RunOrHold(() => Deliver(from, to, shard, payload, count));
+            return;
+        }
+
+        if (!target.IsUp || _cut.Contains((from, to)))
+        {
+            return;
+        }
+
+        target.Heard(from);
+        if (target.CoreOf(shard) is not { } core)
         {
             return;
         }

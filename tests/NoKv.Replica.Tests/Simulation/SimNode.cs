@@ -26,6 +26,13 @@ internal sealed class SimNode
     private ShardId _primary;
     private int _generation;
 
+    // When each other store was last heard from (any batch or beat), as the silo's Raft transport records it.
+    private readonly Dictionary<StoreId, long> _heard = new();
+
+    // While paused (a stopped process: SIGSTOP, a long GC pause), everything addressed to or sent by the store waits
+    // here and no tick fires; null while it runs.
+    private List<Action>? _held;
+
     public SimNode(ReplicaSimulation sim, StoreId store)
     {
         _sim = sim;
@@ -42,6 +49,8 @@ internal sealed class SimNode
 
     public bool IsUp => _db is not null;
 
+    public bool IsPaused => _held is not null;
+
     public int Restarts { get; private set; }
 
     /// <summary>Oracle calls this store's replicas made (priming a leader's read floor, reserving stamps).</summary>
@@ -50,6 +59,10 @@ internal sealed class SimNode
     public Database Database => _db ?? throw new InvalidOperationException($"store {Store} is down");
 
     public ReplicaCore? CoreOf(ShardId shard) => _cores.GetValueOrDefault(shard);
+
+    public void Heard(StoreId from) => _heard[from] = _sim.Now;
+
+    public long LastHeardFrom(StoreId store) => _heard.TryGetValue(store, out long at) ? at : long.MinValue / 2;
 
     /// <summary>Opens the engine and every replica it holds, as the silo's replica starter does (a start or a restart after a crash).</summary>
     public async Task StartAsync(ShardDescriptor bootstrap, ReplicaOptions options)
@@ -62,6 +75,7 @@ internal sealed class SimNode
             BlockCacheBytes = 1 << 20,
         });
         _primary = bootstrap.Id;
+        _heard.Clear();
         int generation = ++_generation;
         try
         {
@@ -125,9 +139,66 @@ internal sealed class SimNode
         }
     }
 
+    /// <summary>
+    /// Stops the store as SIGSTOP would: its clock keeps running but nothing it does happens. Messages and calls
+    /// addressed to it wait, messages it was about to send wait, and its ticks are lost, so on resume its Raft
+    /// logical clock is behind the wall clock by the pause, as a real stopped process's is.
+    /// </summary>
+    public void Pause() => _held ??= new List<Action>();
+
+    /// <summary>Lets the store run again: what waited happens now, in an order the seed picks.</summary>
+    public void Resume()
+    {
+        if (_held is not { } held)
+        {
+            return;
+        }
+
+        _held = null;
+        for (int i = held.Count - 1; i > 0; i--)
+        {
+            int j = _sim.Random.Next(i + 1);
+            (held[i], held[j]) = (held[j], held[i]);
+        }
+
+        foreach (var action in held)
+        {
+            _sim.Schedule(0, action);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> now, or when the store resumes if it is paused.</summary>
+    public void RunOrHold(Action action)
+    {
+        if (_held is { } held)
+        {
+            held.Add(action);
+        }
+        else
+        {
+            action();
+        }
+    }
+
+    /// <summary>Completes when the store runs (at once unless it is paused).</summary>
+    public Task WhenRunningAsync()
+    {
+        if (_held is not { } held)
+        {
+            return Task.CompletedTask;
+        }
+
+        var resumed = new TaskCompletionSource();
+        held.Add(resumed.SetResult);
+        return resumed.Task;
+    }
+
     /// <summary>Kills the store: unsynced engine data is lost, waiting clients are answered as a dropped connection would.</summary>
     public void Crash()
     {
+        // A killed process no longer holds anything back: what waited for it is lost with it, or resumes as a
+        // dropped connection (calls then find the store down).
+        Resume();
         if (_db is null)
         {
             return;
@@ -190,7 +261,19 @@ internal sealed class SimNode
                 RaftMessageCodec.Write(_buffer, message);
             }
 
-            return _node._sim.Network.Send(_node.Store, to.Store, _shard, _buffer.WrittenSpan.ToArray(), messages.Length);
+            byte[] payload = _buffer.WrittenSpan.ToArray();
+            int count = messages.Length;
+            var network = _node._sim.Network;
+            int generation = _node._generation;
+            _node.RunOrHold(() =>
+            {
+                // Held while paused: a store killed meanwhile never sends it.
+                if (_node._generation == generation && _node.IsUp)
+                {
+                    network.Send(_node.Store, to.Store, _shard, payload, count);
+                }
+            });
+            return true;
         }
 
         public bool IsStoreAvailable(StoreId store) => _node._sim.Node(store).IsUp;
@@ -200,5 +283,7 @@ internal sealed class SimNode
             _node.OracleCalls++;
             return _node._sim.OracleTimestampsAsync(_node.Store, count);
         }
+
+        public long LastHeardFrom(StoreId store) => _node.LastHeardFrom(store);
     }
 }

@@ -30,8 +30,14 @@ internal sealed record SimOptions
 
     public int MaxDelayMs { get; init; } = 25;
 
-    /// <summary>Mean virtual milliseconds between injected faults (crash, isolation).</summary>
+    /// <summary>Mean virtual milliseconds between injected faults (crash, isolation, pause).</summary>
     public int MeanFaultIntervalMs { get; init; } = 4_000;
+
+    /// <summary>
+    /// Whether pauses are among the faults: a store stopped for 0.5-4.5 s whose clock runs on while its ticks and
+    /// messages wait (the case leader leases must survive).
+    /// </summary>
+    public bool Pauses { get; init; } = true;
 
     /// <summary>Log entries between compactions: small, so followers that fall behind need snapshots.</summary>
     public long SnapshotEntries { get; init; } = 64;
@@ -44,4 +50,10 @@ internal sealed record SimOptions
 
     /// <summary>Mean virtual milliseconds between splits (and between merges).</summary>
     public int MeanSplitIntervalMs { get; init; } = 3_000;
+
+    /// <summary>Longest pause of a client between operations (virtual ms): long pauses leave groups idle, so they hibernate.</summary>
+    public int ClientPauseMs { get; init; } = 20;
+
+    /// <summary>Idle ticks before a leader hibernates its group (ReplicaOptions.HibernateAfterTicks).</summary>
+    public int HibernateAfterTicks { get; init; } = 20;
 }
