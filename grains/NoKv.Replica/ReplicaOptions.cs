@@ -49,16 +49,6 @@ public sealed class ReplicaOptions
     public TimeSpan SessionTtl { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// How far ahead of a transaction's snapshot timestamp a leader raises the shard's read floor. Zero (the
-    /// default): exactly to the highest timestamp read, so versions the shard stamps itself (plain writes, one-phase
-    /// commits) never run ahead of the oracle and every transaction that starts after such a write sees it; snapshot
-    /// reads at a new timestamp then wait for one Raft entry (shared by all reads waiting meanwhile). Above zero:
-    /// fewer entries, but a transaction that starts within the slack after a plain write may miss it
-    /// (docs/transactions.md, "Timestamps of plain writes").
-    /// </summary>
-    public TimeSpan TxnReadFloorSlack { get; set; } = TimeSpan.Zero;
-
-    /// <summary>
     /// How often a leader starts a round of version garbage collection over its shard (docs/transactions.md, "GC").
     /// Zero or negative: never.
     /// </summary>

@@ -54,6 +54,55 @@ internal sealed class Transaction : ITransaction
         return response.Value;
     }
 
+    public async Task<IReadOnlyList<byte[]?>> GetManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ThrowIfNotActive();
+        var values = new byte[]?[keys.Count];
+        var asked = new byte[keys.Count][];
+        var reads = new Task<TxnResponse>?[keys.Count];
+        for (int i = 0; i < keys.Count; i++)
+        {
+            // Every key is checked before anything is sent: a bad key fails the whole call and reads nothing.
+            Check(_store.Limits.CheckKey(keys[i].Span));
+            asked[i] = keys[i].ToArray();
+        }
+
+        for (int i = 0; i < asked.Length; i++)
+        {
+            var k = asked[i];
+            if (_writes.TryGetValue(k, out var own))
+            {
+                values[i] = own;
+                continue;
+            }
+
+            reads[i] = ReadAsync("TxnGet", k, shard => new TxnRequest { Shard = shard.Id, Epoch = shard.Epoch, Op = TxnOp.Get, StartTs = StartTimestamp, Key = k }, cancellationToken);
+        }
+
+        var pending = new List<Task<TxnResponse>>(reads.Length);
+        foreach (var read in reads)
+        {
+            if (read is not null)
+            {
+                pending.Add(read);
+            }
+        }
+
+        // All awaited together, so a failure of one read leaves none of the others unobserved.
+        await Task.WhenAll(pending).ConfigureAwait(false);
+        for (int i = 0; i < reads.Length; i++)
+        {
+            if (reads[i] is { } read)
+            {
+                values[i] = (await read.ConfigureAwait(false)).Value;
+                _reads.Add(asked[i]);
+            }
+        }
+
+        return values;
+    }
+
     public void Put(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value)
     {
         ThrowIfNotActive();

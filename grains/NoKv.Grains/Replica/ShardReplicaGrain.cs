@@ -392,6 +392,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public bool IsStoreAvailable(StoreId store) => _driver.IsStoreUp(store);
 
+    /// <summary>Through this silo's oracle front-end, which coalesces concurrent callers (the grain is reentrant, so the core keeps running meanwhile).</summary>
+    public async Task<long> GetOracleTimestampsAsync(int count)
+    {
+        var batch = await GrainFactory.GetGrain<ITimestampOracleGrain>(ShardMapGrainKeys.Cluster).GetTimestampsAsync(count).ConfigureAwait(true);
+        return batch.First;
+    }
+
     /// <summary>
     /// Hands the messages to the silo's transport, which sends them with every other shard's messages for that store
     /// in one call (see <see cref="RaftTransport"/>); never awaited (see the class remarks).

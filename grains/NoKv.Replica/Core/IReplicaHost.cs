@@ -29,6 +29,16 @@ public interface IReplicaHost
     bool IsStoreAvailable(StoreId store);
 
     /// <summary>
+    /// <paramref name="count"/> consecutive timestamps from the cluster's timestamp oracle, reserved for the caller;
+    /// returns the first. Each is larger than every timestamp the oracle handed to anyone before this call was made,
+    /// and the oracle hands none of them to anyone else. A leader of a user shard takes such a block before it serves
+    /// transactional reads or stamps versions, and stamps versions only inside blocks it holds (docs/transactions.md,
+    /// "The read floor in the leader's memory"). Throws when the oracle cannot be reached in time; the replica then
+    /// answers its caller with a retryable error.
+    /// </summary>
+    Task<long> GetOracleTimestampsAsync(int count);
+
+    /// <summary>
     /// When anything last arrived from <paramref name="store"/> (<see cref="NowMs"/> time). A host that sends every other
     /// store something at least every heartbeat interval (the grain host's Raft transport does) lets a hibernating replica
     /// notice a dead or cut-off peer: one silent for an election timeout wakes it. The default never reports silence,

@@ -166,12 +166,26 @@ public sealed partial class ReplicaCore
         {
             foreach (var waiter in _proposalInbox)
             {
+                if (waiter.Stamped && !ProposeReadFloorBeforeStamped(waiter))
+                {
+                    continue;
+                }
+
                 var result = waiter.Change is { } change ? _node.ProposeConfChange(change) : _node.Propose(waiter.Command);
                 CountProposal(result.Status);
                 if (result.IsAccepted)
                 {
                     waiter.Index = result.Index;
                     waiter.Term = result.Term;
+                    if (waiter.Stamped)
+                    {
+                        TrackStamped(waiter, result.Index);
+                    }
+                    else if (waiter.StampAtLeast > _stampPredicted)
+                    {
+                        _stampPredicted = waiter.StampAtLeast;
+                    }
+
                     if (_proposals.Remove(result.Index, out var displaced))
                     {
                         displaced.Complete(NoKvErrorCode.ProposalDropped, false, 0);
@@ -348,7 +362,7 @@ public sealed partial class ReplicaCore
             long id = read.RequestCtx.Length == 8 ? BinaryPrimitives.ReadInt64LittleEndian(read.RequestCtx.Span) : -1;
             if (_pendingReads.Remove(id, out var waiter))
             {
-                waiter.ReadIndex = read.Index;
+                waiter.ReadIndex = Math.Max(read.Index, waiter.MinIndex);
                 _readsAwaitingApply.Add(waiter);
             }
         }

@@ -9,21 +9,12 @@ namespace NoKv.Replica.Core;
 
 /// <summary>
 /// Transactional requests (docs/transactions.md): snapshot reads and commit validation are served by the leader
-/// once the shard's read floor covers their timestamp and a linearizable read index is applied; prewrite,
-/// commit, rollback, check-status and one-phase commits are proposed as commands and answered from their apply.
+/// once its in-memory read floor covers their timestamp (<c>ReplicaCore.ReadFloor.cs</c>) and a linearizable read
+/// index is applied; prewrite, commit, rollback, check-status and one-phase commits are proposed as commands and
+/// answered from their apply.
 /// </summary>
 public sealed partial class ReplicaCore
 {
-    private Task<NoKvErrorCode>? _floorRaise;
-    private long _floorRaiseTarget;
-    private long _floorWanted;
-
-    // Floor raises numbered in the order they were proposed, and the highest one known applied (with its term): a
-    // read that arrived before a raise was proposed and sees it applied needs no read index of its own.
-    private long _floorRaisesStarted;
-    private long _floorRaisesApplied;
-    private ulong _floorRaisesAppliedTerm;
-
     public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default)
     {
         var shard = Descriptor;
@@ -51,8 +42,21 @@ public sealed partial class ReplicaCore
                     TxnOp.CheckStatus => new TxnCheckStatusCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.RollbackIfAbsent, request.PrimaryKey!).Encode(),
                     _ => new TxnOnePhaseCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.Mutations!, request.Keys ?? [], request.Ranges ?? []).Encode(),
                 };
-                var waiter = new ProposalWaiter(command, Deadline());
+                bool stamped = request.Op == TxnOp.OnePhase;
+                if (stamped && await PrimeReadFloorAsync().ConfigureAwait(true) is { } unprimed)
+                {
+                    return new TxnResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+                }
+
+                // A commit raises the shard's highest version to its commit timestamp, which later stamps build on.
+                var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampedKeys = stamped ? Array.ConvertAll(request.Mutations!, m => m.Key) : null, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.Commit => request.CommitTs, _ => 0 } };
                 var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
+                if (stamped && response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
+                {
+                    // Committed, but not yet below what the oracle issued: the retry finds it committed and waits again.
+                    return new TxnResponse { Code = unconfirmed.Code, Detail = unconfirmed.Detail, CurrentEpoch = Descriptor.Epoch };
+                }
+
                 return waiter.Result is TxnResult result
                     ? ToResponse(result, Descriptor)
                     : new TxnResponse { Code = response.Code == NoKvErrorCode.Ok ? NoKvErrorCode.ProposalDropped : response.Code, Detail = response.Detail, LeaderHint = response.LeaderHint, CurrentEpoch = response.CurrentEpoch };
@@ -62,30 +66,44 @@ public sealed partial class ReplicaCore
     private async Task<TxnResponse> TxnReadAsync(TxnRequest request, CancellationToken cancellationToken)
     {
         long readTs = request.Op == TxnOp.Validate ? request.CommitTs : request.StartTs;
-        long raisesBefore = _floorRaisesStarted;
-        ulong term = _node.Term;
-        var floor = await RaiseReadFloorAsync(readTs).ConfigureAwait(true);
-        if (floor != NoKvErrorCode.Ok)
+        if (Descriptor.Id == SystemShards.Controller)
         {
-            return new TxnResponse { Code = floor, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+            // The controller group stamps its own rows without an oracle (it is the oracle), so it promises no snapshots.
+            return new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = "the controller group serves no transactions", CurrentEpoch = Descriptor.Epoch };
         }
 
-        // A floor entry proposed after this request arrived, committed and applied in this leader's term, is ordered
-        // after every write acknowledged before the request arrived: it already did what a read index would.
-        bool throughLog = _floorRaisesApplied > raisesBefore && _floorRaisesAppliedTerm == term && _node.Term == term && _node.IsLeader;
-        if (!throughLog)
+        if (await PrimeReadFloorAsync().ConfigureAwait(true) is { } unprimed)
         {
-            var ready = await WaitReadableAsync(NoKv.Abstractions.Requests.ReadConsistency.Linearizable, TimeSpan.Zero, cancellationToken).ConfigureAwait(true);
-            if (ready != NoKvErrorCode.Ok)
-            {
-                return new TxnResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
-            }
+            return new TxnResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        // From here to the read index request nothing awaits: the promise and the stamped proposals it must wait for
+        // are taken in one step (see PromiseReadFloor).
+        ulong term = _node.Term;
+        ulong mustApply = PromiseReadFloor(readTs, request);
+        var ready = await WaitReadableAsync(NoKv.Abstractions.Requests.ReadConsistency.Linearizable, TimeSpan.Zero, cancellationToken, mustApply).ConfigureAwait(true);
+        if (ready != NoKvErrorCode.Ok)
+        {
+            return new TxnResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        if (_node.Term != term || !_node.IsLeader)
+        {
+            // The promise was this term's; a later leader primed its own floor above it, but this read was not
+            // confirmed by it.
+            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
         }
 
         var shard = Descriptor;
         if (CheckTxn(request, shard) is { } moved)
         {
             return new TxnResponse { Code = moved.Code, Detail = moved.Detail, CurrentEpoch = shard.Epoch };
+        }
+
+        if (_stateMachine.Merging is { } merging)
+        {
+            // Frozen for a merge while the read waited: the target may already serve the range with its own floor.
+            return new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = $"shard {shard.Id} is {merging}", CurrentEpoch = shard.Epoch };
         }
 
         long now = _host.WallClockMs;
@@ -99,83 +117,6 @@ public sealed partial class ReplicaCore
                 return new TxnResponse { Code = scanCode, Entries = entries, HasMore = hasMore, Lock = scanLock, ShardEnd = shard.Range.End, CurrentEpoch = shard.Epoch };
             default:
                 return ToResponse(_stateMachine.Validate(request.StartTs, request.CommitTs, request.Keys ?? [], request.Ranges ?? [], now), shard);
-        }
-    }
-
-    /// <summary>
-    /// Makes the shard's read floor at least <paramref name="ts"/> before a snapshot read at ts is served. At most
-    /// one raise is in flight: reads that arrive meanwhile wait for it and are covered together by the next one
-    /// (to the highest timestamp wanted, plus the configured slack).
-    /// </summary>
-    private async Task<NoKvErrorCode> RaiseReadFloorAsync(long ts)
-    {
-        long slack = (long)_options.TxnReadFloorSlack.TotalMilliseconds << ShardStateMachine.LogicalBits;
-        while (_stateMachine.Floor.ReadTs < ts)
-        {
-            if (ts > _floorWanted)
-            {
-                _floorWanted = ts;
-            }
-
-            var pending = _floorRaise ?? StartFloorRaise(_floorWanted + slack);
-            var code = await pending.ConfigureAwait(true);
-            if (code != NoKvErrorCode.Ok)
-            {
-                return code;
-            }
-
-            if (_stateMachine.Floor.ReadTs < ts && !_node.IsLeader)
-            {
-                return NoKvErrorCode.NotLeader;
-            }
-        }
-
-        if (slack > 0 && _stateMachine.Floor.ReadTs - ts < slack / 2 && _floorRaise is null)
-        {
-            // Raise ahead while reads come close, so they rarely wait.
-            _ = StartFloorRaise(ts + slack);
-        }
-
-        return NoKvErrorCode.Ok;
-    }
-
-    private Task<NoKvErrorCode> StartFloorRaise(long target)
-    {
-        long number = ++_floorRaisesStarted;
-        var task = ProposeFloorAsync(target, number);
-        if (!task.IsCompleted)
-        {
-            _floorRaise = task;
-            _floorRaiseTarget = target;
-        }
-
-        return task;
-    }
-
-    private async Task<NoKvErrorCode> ProposeFloorAsync(long target, long number)
-    {
-        try
-        {
-            ulong term = _node.Term;
-            var response = await ProposeAndWaitAsync(new ProposalWaiter(new TxnRaiseReadTsCommand(target).Encode(), Deadline()), CancellationToken.None).ConfigureAwait(true);
-            if (response.Code == NoKvErrorCode.Ok && _node.Term == term && number > _floorRaisesApplied)
-            {
-                _floorRaisesApplied = number;
-                _floorRaisesAppliedTerm = term;
-            }
-
-            return response.Code;
-        }
-        catch (OperationCanceledException)
-        {
-            return NoKvErrorCode.Timeout;
-        }
-        finally
-        {
-            if (_floorRaiseTarget == target)
-            {
-                _floorRaise = null;
-            }
         }
     }
 

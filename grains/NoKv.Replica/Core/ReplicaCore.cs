@@ -239,7 +239,18 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        var response = await ProposeAndWaitAsync(new ProposalWaiter(EncodeWrite(request), Deadline()), cancellationToken).ConfigureAwait(true);
+        if (await PrimeReadFloorAsync().ConfigureAwait(true) is { } unprimed)
+        {
+            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
+        }
+
+        var waiter = new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true, StampedKeys = [request.Key] };
+        var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
+        if (response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
+        {
+            response = new WriteResponse { Code = unconfirmed.Code, Detail = unconfirmed.Detail, CurrentEpoch = Descriptor.Epoch };
+        }
+
         return Answered(RequestKind.Write, started, activity, response, request.Key.Length + (request.Value?.Length ?? 0));
     }
 
@@ -483,7 +494,7 @@ public sealed partial class ReplicaCore
     /// leader's by its lease (check-quorum heard from a quorum within the bound), a follower's by recent contact
     /// with the leader and having applied everything it knows committed.
     /// </summary>
-    private async Task<NoKvErrorCode> WaitReadableAsync(ReadConsistency consistency, TimeSpan maxStaleness, CancellationToken cancellationToken)
+    private async Task<NoKvErrorCode> WaitReadableAsync(ReadConsistency consistency, TimeSpan maxStaleness, CancellationToken cancellationToken, ulong minIndex = 0)
     {
         if (consistency == ReadConsistency.BoundedStaleness)
         {
@@ -508,7 +519,7 @@ public sealed partial class ReplicaCore
             return NoKvErrorCode.NotLeader;
         }
 
-        var waiter = new ReadWaiter(++_nextReadId, Deadline());
+        var waiter = new ReadWaiter(++_nextReadId, Deadline()) { MinIndex = minIndex };
         _readInbox.Add(waiter);
         _readDeadlines.Enqueue(waiter);
         waiter.CancelWith(cancellationToken);

@@ -43,6 +43,24 @@ internal sealed class ProposalWaiter
 
     public long Deadline { get; }
 
+    /// <summary>
+    /// The command may stamp versions itself (a plain write, a one-phase commit): the leader proposes it only while its
+    /// in-memory read floor is primed, right after a floor entry that carries the floor (docs/transactions.md).
+    /// </summary>
+    public bool Stamped { get; init; }
+
+    /// <summary>
+    /// A timestamp the command may raise the shard's highest version to (a commit's timestamp), or that its stamp must
+    /// exceed (a one-phase commit's start); 0 for none. The leader keeps its stamps inside oracle blocks it holds.
+    /// </summary>
+    public long StampAtLeast { get; init; }
+
+    /// <summary>The keys a stamped proposal writes (a snapshot read of one of them waits until it applied).</summary>
+    public byte[][]? StampedKeys { get; init; }
+
+    /// <summary>For a stamped proposal, set when proposed: at least the stamp its apply gives (0 until then).</summary>
+    public long StampBound { get; set; }
+
     /// <summary>The command's richer answer (<see cref="StateMachine.ApplyOutcome.Result"/>), set before completion.</summary>
     public object? Result { get; set; }
 

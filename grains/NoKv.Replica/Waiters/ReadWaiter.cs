@@ -28,6 +28,12 @@ internal sealed class ReadWaiter
     /// <summary>The confirmed read index; 0 until Raft answers.</summary>
     public ulong ReadIndex { get; set; }
 
+    /// <summary>
+    /// An index the state machine must also have applied before the read is served (a transactional read's last
+    /// stamped proposal, docs/transactions.md); 0 for none.
+    /// </summary>
+    public ulong MinIndex { get; init; }
+
     public bool IsCompleted => _done.Task.IsCompleted;
 
     public Task<NoKvErrorCode> Task => _done.Task;

@@ -93,7 +93,6 @@ public static class SiloHostFactory
                     replicas.RequestTimeout = settings.Replicas.RequestTimeout;
                     replicas.LeaseReads = settings.Replicas.LeaseReads;
                     replicas.SessionTtl = settings.Replicas.SessionTtl;
-                    replicas.TxnReadFloorSlack = settings.Replicas.TxnReadFloorSlack;
                     replicas.GcInterval = settings.Replicas.GcInterval;
                     replicas.GcLifetime = settings.Replicas.GcLifetime;
                     replicas.GcSliceKeys = settings.Replicas.GcSliceKeys;

@@ -100,6 +100,19 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     public bool IsStoreAvailable(StoreId store) => !Down.Contains(store);
 
+    /// <summary>Calls to the scripted oracle (blocks of timestamps, each above the last and the wall clock, like the real one's).</summary>
+    public long OracleCalls { get; private set; }
+
+    private long _lastOracleTimestamp;
+
+    public Task<long> GetOracleTimestampsAsync(int count)
+    {
+        OracleCalls++;
+        long first = Math.Max(_lastOracleTimestamp + 1, WallClockMs << 18);
+        _lastOracleTimestamp = first + count - 1;
+        return Task.FromResult(first);
+    }
+
     /// <summary>Runs <paramref name="task"/> and everything it sets off until the core is idle.</summary>
     public T Run<T>(Task<T> task)
     {

@@ -96,6 +96,9 @@ internal sealed class SimClient
 
     public void CheckFinal(string key, long value) => Observe(key, value);
 
+    /// <summary>The model's value of <paramref name="key"/>: what the last acknowledged write (or a settling read) made it.</summary>
+    public long Model(string key) => _model[key];
+
     private async Task IncrementAsync(string key)
     {
         long current = _model[key];

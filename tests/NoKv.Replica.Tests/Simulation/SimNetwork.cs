@@ -78,6 +78,20 @@ internal sealed class SimNetwork
 
     public void HealAll() => _cut.Clear();
 
+    /// <summary>Whether <paramref name="store"/> is cut off from every other store.</summary>
+    public bool IsIsolated(StoreId store)
+    {
+        foreach (var other in _sim.Stores)
+        {
+            if (other != store && !_cut.Contains((store, other)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private void Deliver(StoreId from, StoreId to, ShardId shard, byte[] payload, int count)
     {
         // A group the store does not run (yet: its split is not applied there) drops the batch, as a replica grain

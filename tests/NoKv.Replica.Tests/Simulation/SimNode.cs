@@ -53,6 +53,9 @@ internal sealed class SimNode
 
     public int Restarts { get; private set; }
 
+    /// <summary>Oracle calls this store's replicas made (priming a leader's read floor, reserving stamps).</summary>
+    public long OracleCalls { get; private set; }
+
     public Database Database => _db ?? throw new InvalidOperationException($"store {Store} is down");
 
     public ReplicaCore? CoreOf(ShardId shard) => _cores.GetValueOrDefault(shard);
@@ -274,6 +277,12 @@ internal sealed class SimNode
         }
 
         public bool IsStoreAvailable(StoreId store) => _node._sim.Node(store).IsUp;
+
+        public Task<long> GetOracleTimestampsAsync(int count)
+        {
+            _node.OracleCalls++;
+            return _node._sim.OracleTimestampsAsync(_node.Store, count);
+        }
 
         public long LastHeardFrom(StoreId store) => _node.LastHeardFrom(store);
     }

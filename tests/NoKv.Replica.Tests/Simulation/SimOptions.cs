@@ -16,6 +16,9 @@ internal sealed record SimOptions
 
     public int Clients { get; init; } = 4;
 
+    /// <summary>Closed-loop transactional snapshot readers of the clients' keys (<see cref="SimSnapshotReader"/>).</summary>
+    public int SnapshotReaders { get; init; }
+
     public int KeysPerClient { get; init; } = 3;
 
     /// <summary>Virtual milliseconds of workload with faults; a quiet, healed period follows for the final checks.</summary>

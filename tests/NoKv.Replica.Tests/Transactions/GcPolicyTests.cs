@@ -46,6 +46,9 @@ public sealed class GcPolicyTests
 
         Assert.Equal(5, Versions(group, Key));
 
+        // Plain writes are stamped inside oracle blocks (docs/transactions.md), so they age like any version: a round
+        // once the lifetime has passed collects all but the newest.
+        group.NowMs += (long)Options().GcLifetime.TotalMilliseconds + 1;
         RunGcRound(group);
 
         Assert.Equal(1, Versions(group, Key));
@@ -62,13 +65,15 @@ public sealed class GcPolicyTests
         Write(group, "old-1", "old-2", "old-3");
         const long oldSnapshot = 1;
 
-        // A transaction started now (an oracle timestamp) reads the key: the shard's floor rises to it, and the plain
-        // writes after it are stamped above it.
-        long startTs = group.WallClockMs << ShardStateMachine.LogicalBits;
+        // A transaction started twice the lifetime later (an oracle timestamp) reads the key: the shard's floor rises to
+        // it, and the plain writes after it are stamped above it.
+        group.NowMs += 2 * (long)Options().GcLifetime.TotalMilliseconds;
+        long startTs = group.Run(group.GetOracleTimestampsAsync(1));
         Assert.Equal("old-3", Encoding.UTF8.GetString(TxnGet(group, startTs).Value!));
         Write(group, "new-1", "new-2", "new-3");
         Assert.Equal(6, Versions(group, Key));
 
+        // Now less the lifetime lies between the old writes and the start: that is the safe point.
         RunGcRound(group);
 
         // The safe point is the clock less the lifetime: below the transaction's snapshot, above the early stamps.
@@ -93,6 +98,7 @@ public sealed class GcPolicyTests
         }
 
         ulong before = group.Core.AppliedIndex;
+        group.NowMs += (long)Options().GcLifetime.TotalMilliseconds + 1;
         RunGcRound(group);
 
         Assert.All(keys, key => Assert.Equal(1, Versions(group, key)));
