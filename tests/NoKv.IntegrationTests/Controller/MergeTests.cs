@@ -21,6 +21,7 @@ public sealed class MergeTests(ITestOutputHelper output)
     public async Task A_split_shard_merges_back_while_clients_run_and_the_history_stays_linearizable()
     {
         await using var cluster = await StartAsync(silos: 3);
+        await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var clients = Enumerable.Range(0, 4).Select(c => Task.Run(() => SplitTests.RunClientAsync(cluster, c, clock, stop.Token))).ToArray();
@@ -91,6 +92,9 @@ public sealed class MergeTests(ITestOutputHelper output)
     {
         // Operation rounds every 2 s: the kill lands while the recorded merge is still in progress.
         await using var cluster = await StartAsync(silos: 3, controller: o => o.OperationInterval = TimeSpan.FromSeconds(2));
+
+        // A split asked before the controller's leader has loaded the map is refused, as in the split tests.
+        await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
         var split = await cluster.Admin.SplitShardAsync(new ShardId(1), Encoding.UTF8.GetBytes("k4"));
         output.WriteLine($"split: {split.Left}; {split.Right}");
         var clock = Stopwatch.StartNew();
