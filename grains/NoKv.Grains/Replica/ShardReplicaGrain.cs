@@ -183,6 +183,20 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.WriteAsync(request, cancellationToken) : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
+    public Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests, CancellationToken cancellationToken = default) =>
+        _core is { } core ? core.WriteBatchAsync(requests, cancellationToken) : Task.FromResult(NoReplicaAnswers(requests));
+
+    private WriteResponse[] NoReplicaAnswers(WriteRequest[] requests)
+    {
+        var answers = new WriteResponse[requests?.Length ?? 0];
+        for (int i = 0; i < answers.Length; i++)
+        {
+            answers[i] = new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail };
+        }
+
+        return answers;
+    }
+
     public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.GetAsync(request, cancellationToken) : Task.FromResult(new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
