@@ -82,8 +82,12 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return stores.ToArray();
     }
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver, RaftTransport transport)
+    // Operators' hot-key view (dashboard): keys of the requests this replica serves as leader.
+    private readonly HotKeyTracker _hotKeys;
+
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver, RaftTransport transport, HotKeyTracker hotKeys)
     {
+        _hotKeys = hotKeys;
         _transport = transport;
         _registry = registry;
         _driver = driver;
@@ -180,11 +184,42 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         SiloAddress = _silo.SiloAddress.ToString(),
     });
 
-    public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.WriteAsync(request, cancellationToken) : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+    public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
+    {
+        if (_core is not { } core)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        }
 
-    public Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.WriteBatchAsync(requests, cancellationToken) : Task.FromResult(NoReplicaAnswers(requests));
+        CountKey(core, request.Key);
+        return core.WriteAsync(request, cancellationToken);
+    }
+
+    public Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests, CancellationToken cancellationToken = default)
+    {
+        if (_core is not { } core)
+        {
+            return Task.FromResult(NoReplicaAnswers(requests));
+        }
+
+        if (requests is not null)
+        {
+            foreach (var request in requests)
+            {
+                CountKey(core, request?.Key);
+            }
+        }
+
+        return core.WriteBatchAsync(requests!, cancellationToken);
+    }
+
+    private void CountKey(ReplicaCore core, byte[]? key)
+    {
+        if (key is not null && core.IsLeader)
+        {
+            _hotKeys.Record(_id.Shard, key);
+        }
+    }
 
     private WriteResponse[] NoReplicaAnswers(WriteRequest[] requests)
     {
@@ -197,8 +232,16 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return answers;
     }
 
-    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.GetAsync(request, cancellationToken) : Task.FromResult(new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
+    {
+        if (_core is not { } core)
+        {
+            return Task.FromResult(new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        }
+
+        CountKey(core, request.Key);
+        return core.GetAsync(request, cancellationToken);
+    }
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.ScanAsync(request, cancellationToken) : Task.FromResult(new ScanResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
