@@ -48,16 +48,6 @@ public sealed partial class ReplicaDriver : IDisposable
     public int Count => _replicas.Count;
 
     /// <summary>Starts ticking <paramref name="replica"/> (replacing an earlier registration of the shard).</summary>
-    // New shards (split halves) whose replica on this store should campaign as soon as it opens, with when asked.
-    private readonly ConcurrentDictionary<ShardId, long> _campaigns = new();
-
-    /// <summary>Asks this store's replica of <paramref name="shard"/> to campaign once it opens (see ReplicaCore.CampaignSoon).</summary>
-    public void RequestCampaign(ShardId shard) => _campaigns[shard] = Environment.TickCount64;
-
-    /// <summary>True once for a shard asked about within the last few seconds (an old request is stale: a leader may exist by now).</summary>
-    public bool TakeCampaignRequest(ShardId shard) =>
-        _campaigns.TryRemove(shard, out long asked) && Environment.TickCount64 - asked < 5_000;
-
     public void Register(ShardId shard, IDrivenReplica replica)
     {
         _replicas[shard] = replica;

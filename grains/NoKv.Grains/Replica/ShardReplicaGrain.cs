@@ -175,18 +175,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Opens the replica if this activation is still empty (it activated before its store held the replica), and
-    /// makes a split's new half campaign at once when this store's replica led the split shard.
-    /// </summary>
-    public async Task StartAsync()
-    {
-        await ReopenAsync(force: true).ConfigureAwait(true);
-        if (_core is { } core && _driver.TakeCampaignRequest(_id.Shard))
-        {
-            core.CampaignSoon();
-        }
-    }
+    /// <summary>Opens the replica if this activation is still empty (it activated before its store held the replica).</summary>
+    public Task StartAsync() => ReopenAsync(force: true);
 
     /// <summary>
     /// Opens the replica under an empty activation if the store now holds it. A client or a peer can reach a split's
@@ -570,11 +560,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private void OnSplit(ShardDescriptor left, ShardDescriptor right)
     {
         var key = right.ReplicaOn(_id.Store).ToGrainKey();
-        if (_core is { IsLeader: true })
-        {
-            _driver.RequestCampaign(right.Id);
-        }
-
         _ = StartSplitReplicaAsync(GrainFactory.GetGrain<IShardReplicaGrain>(key), key);
     }
 

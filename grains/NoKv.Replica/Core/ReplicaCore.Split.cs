@@ -63,21 +63,6 @@ public sealed partial class ReplicaCore
         return response;
     }
 
-    /// <summary>
-    /// Makes this replica campaign at its next pump unless it already knows a leader. For a split's new half on the
-    /// store whose replica led the split shard: that store applied the split first and holds the freshest log, and
-    /// without this the new half has no leader for a whole randomized election timeout, during which every request
-    /// to it waits (the split benchmark's p99 spike). Pre-vote keeps an early campaign from disturbing anyone: peers
-    /// that have not created the half yet simply do not answer, and the election timeout covers that case as before.
-    /// </summary>
-    public void CampaignSoon()
-    {
-        if (!_node.IsLeader && _node.Lead == 0)
-        {
-            _campaignRequested = true;
-        }
-    }
-
     /// <summary>The key that halves the shard's rows by size as this replica applied them, or null (see <c>ShardStateMachine.MiddleKey</c>).</summary>
     public byte[]? MiddleKey() => _stateMachine.MiddleKey();
 
