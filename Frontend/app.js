@@ -120,11 +120,17 @@ function renderController(c) {
   $("hot-keys").classList.remove("muted");
   $("operations").classList.remove("muted");
   $("hot-keys").replaceChildren(c.hotKeys.length
-    ? el("table", {}, el("tbody", {}, ...c.hotKeys.map((k) => el("tr", {}, el("td", {}, k.key), el("td", {}, `shard ${k.shard}`), el("td", {}, `${fmtNumber(k.requestsPerSecond, 1)}/s`)))))
+    ? el("table", {}, el("tbody", {}, ...c.hotKeys.map((k) => el("tr", { class: "hot-key" }, el("td", {}, k.key), el("td", {}, `shard ${k.shard}`), el("td", {}, `${fmtNumber(k.requestsPerSecond, 1)}/s`)))))
     : el("span", { class: "muted" }, "No hot keys."));
+  const stores = (op) => op.from && op.to ? `, store ${op.from} \u2192 ${op.to}` : op.to ? `, store ${op.to}` : "";
+  const since = (ms) => `${fmtNumber(Math.max(0, (Date.now() - ms) / 1000), 0)} s`;
   $("operations").replaceChildren(c.operations.length
-    ? el("ul", {}, ...c.operations.map((op) => el("li", {}, op)))
-    : el("span", { class: "muted" }, "No operations in progress."));
+    ? el("table", {}, el("tbody", {}, ...c.operations.map((op) => el("tr", { class: "operation" },
+        el("td", {}, `#${op.id} ${op.kind.replaceAll("_", " ")}`),
+        el("td", {}, `shard ${op.shard}${stores(op)}`),
+        el("td", {}, `step ${op.step} for ${since(op.stepSinceUnixMs)} (started ${since(op.createdUnixMs)} ago)`),
+        el("td", { class: "muted" }, op.waiting ? `waiting: ${op.waiting}` : "")))))
+    : el("span", { class: "muted" }, c.operationsError ? `Operations unknown: ${c.operationsError}` : "No operations in progress."));
 }
 
 // A line chart over the series: x is time, y from 0 to the largest value shown (with a little headroom).

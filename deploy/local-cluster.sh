@@ -143,16 +143,23 @@ start_store() {
   echo "store $n starting (silo port $((SILO_PORT_BASE + n)), gateway port $((GATEWAY_PORT_BASE + n)), HTTP port $((HTTP_PORT_BASE + n)), log $LOGS/store-$n.log)"
 }
 
+# A store serves once its gateway, Redis-protocol and HTTP ports all listen: the silo opens the gateway before the
+# other two, and "up" must mean that every address printed for it answers.
+serving_all() {
+  local n=$1
+  serving "$n" $((GATEWAY_PORT_BASE + n)) && serving "$n" $((RESP_PORT_BASE + n)) && serving "$n" $((HTTP_PORT_BASE + n))
+}
+
 wait_serving() {
   local n=$1 gateway_port=$((GATEWAY_PORT_BASE + $1)) began=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
-  until serving "$n" "$gateway_port"; do
+  until serving_all "$n"; do
     # Give the supervisor a moment to write its pid file before judging it gone.
     if (( SECONDS - began > 2 )) && ! supervisor_pid "$n" >/dev/null && ! silo_pid "$n" >/dev/null; then
       echo "store $n stopped during start-up; last log lines:" >&2
       tail -n 20 "$LOGS/store-$n.log" >&2
       exit 1
     fi
-    (( SECONDS < deadline )) || die "store $n did not open gateway port $gateway_port within ${START_TIMEOUT}s; see $LOGS/store-$n.log"
+    (( SECONDS < deadline )) || die "store $n did not open its gateway ($gateway_port), Redis ($((RESP_PORT_BASE + n))) and HTTP ($((HTTP_PORT_BASE + n))) ports within ${START_TIMEOUT}s; see $LOGS/store-$n.log"
     sleep 0.5
   done
 }

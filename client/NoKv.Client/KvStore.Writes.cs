@@ -83,7 +83,9 @@ internal sealed partial class KvStore
         {
             var write = new PendingWrite(kind, key.ToArray(), value, expected, new ClientSession(session.Id, session.NextSequence()), fence, expiry);
             using var retry = NewRetry(operation, cancellationToken);
-            return await ExecuteAsync(retry, key, leaderOnly: true, write, static (endpoint, shard, w, ct) => endpoint.WriteAsync(w.ToRequest(shard), ct)).ConfigureAwait(false);
+            return _coalescer is { } coalescer
+                ? await ExecuteAsync(retry, key, leaderOnly: true, (write, coalescer), static (endpoint, shard, s, ct) => s.coalescer.WriteAsync(endpoint, s.write.ToRequest(shard), ct)).ConfigureAwait(false)
+                : await ExecuteAsync(retry, key, leaderOnly: true, write, static (endpoint, shard, w, ct) => endpoint.WriteAsync(w.ToRequest(shard), ct)).ConfigureAwait(false);
         }
         finally
         {

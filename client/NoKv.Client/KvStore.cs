@@ -24,6 +24,7 @@ internal sealed partial class KvStore : IKvStore
     private readonly KvLimits _limits;
     private readonly TimeProvider _time;
     private readonly IServiceProvider? _services;
+    private readonly WriteCoalescer? _coalescer;
 
     public KvStore(IGrainFactory grains, IOptions<NoKvClientOptions> options, IServiceProvider services)
         : this(CreateRouter(grains, options.Value, services, TimeProvider.System), options.Value, TimeProvider.System)
@@ -38,7 +39,11 @@ internal sealed partial class KvStore : IKvStore
         _options = options;
         _time = time;
         _limits = new KvLimits(_options.MaxKeyBytes, _options.MaxValueBytes);
+        _coalescer = options.WriteBatching ? new WriteCoalescer(options.MaxWritesPerBatch, options.MaxWriteCallsInFlight, options.AttemptTimeout) : null;
     }
+
+    /// <summary>Batches concurrent plain writes per replica (see <see cref="NoKvClientOptions.WriteBatching"/>); null when off.</summary>
+    internal WriteCoalescer? Coalescer => _coalescer;
 
     internal ShardRouter Router => _router;
 

@@ -51,6 +51,22 @@ public sealed class NoKvClientOptions
     /// </summary>
     public bool DirectRouting { get; set; } = true;
 
+    /// <summary>
+    /// Coalesce concurrent writes to one shard replica into batched calls (group commit from the client side): a
+    /// write goes out at once while fewer than <see cref="MaxWriteCallsInFlight"/> calls to its replica are in
+    /// flight, else it waits for one of them to finish and leaves with the writes queued behind it in one call,
+    /// which the leader proposes in one Raft round. A lone write never waits; under load many writes share one
+    /// message, one scheduling turn and one Raft append. Every write keeps its own session sequence, retries,
+    /// deadline and answer. On by default.
+    /// </summary>
+    public bool WriteBatching { get; set; } = true;
+
+    /// <summary>Most writes per batched call (see <see cref="WriteBatching"/>); a call also stops growing past 1 MiB of keys and values.</summary>
+    public int MaxWritesPerBatch { get; set; } = 128;
+
+    /// <summary>Write calls per shard replica in flight before further writes to it are queued into a batch (see <see cref="WriteBatching"/>).</summary>
+    public int MaxWriteCallsInFlight { get; set; } = 2;
+
     /// <summary>Entries fetched per scan call to one shard.</summary>
     public int ScanPageSize { get; set; } = 512;
 

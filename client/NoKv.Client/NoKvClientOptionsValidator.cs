@@ -38,6 +38,16 @@ public sealed class NoKvClientOptionsValidator : IValidateOptions<NoKvClientOpti
             failures.Add($"NoKvClientOptions.ScanPageSize must be at least 1, was {options.ScanPageSize}.");
         }
 
+        if (options.MaxWritesPerBatch < 1)
+        {
+            failures.Add($"NoKvClientOptions.MaxWritesPerBatch must be at least 1, was {options.MaxWritesPerBatch}.");
+        }
+
+        if (options.MaxWriteCallsInFlight < 1)
+        {
+            failures.Add($"NoKvClientOptions.MaxWriteCallsInFlight must be at least 1, was {options.MaxWriteCallsInFlight}.");
+        }
+
         if (options.LockClockDriftRate is < 0 or >= 0.5 || double.IsNaN(options.LockClockDriftRate))
         {
             failures.Add($"NoKvClientOptions.LockClockDriftRate must be in [0, 0.5), was {options.LockClockDriftRate}.");

@@ -118,8 +118,13 @@ public sealed class KvStoreFailoverTests
     [Fact]
     public async Task RequestsToAHealthyShardDoNotWaitForAFrozenOne()
     {
-        // Long attempts: the request to frozen store 1 stays pending for the whole test.
-        var client = new FakeClient(TwoShards, o => o.AttemptTimeout = TimeSpan.FromSeconds(30));
+        // Long attempts: the request to frozen store 1 stays pending for the whole test. Four write calls may be in
+        // flight per replica, so each of the four frozen writes is its own call (none waits in a batch queue).
+        var client = new FakeClient(TwoShards, o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromSeconds(30);
+            o.MaxWriteCallsInFlight = 4;
+        });
         client.Router.NoteLeader(Shard1, new StoreId(1));
         client.Router.NoteLeader(Shard2, new StoreId(2));
         var thaw = new TaskCompletionSource<ReplicaAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);

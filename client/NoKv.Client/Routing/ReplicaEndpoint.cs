@@ -39,6 +39,10 @@ internal readonly struct ReplicaEndpoint
     public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.WriteAsync(Store, request) : _replica!.WriteAsync(request, cancellationToken);
 
+    /// <summary>Several writes to one shard in one call (no token: the caller bounds each write's wait on its own).</summary>
+    public Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests) =>
+        _service is { } service ? service.WriteBatchAsync(Store, requests) : _replica!.WriteBatchAsync(requests);
+
     public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.GetAsync(Store, request) : _replica!.GetAsync(request, cancellationToken);
 

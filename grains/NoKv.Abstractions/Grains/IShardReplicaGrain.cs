@@ -19,6 +19,15 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Write")]
     Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Several writes to this shard in one call, answered one response per request in request order. The leader
+    /// proposes them in that order in one Raft round (their log indexes follow the array), so writes from one
+    /// caller keep their order; each is checked, applied and answered on its own, exactly as by <see cref="WriteAsync"/>
+    /// (a refused or failed request does not affect the others).
+    /// </summary>
+    [Alias("WriteBatch")]
+    Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests, CancellationToken cancellationToken = default);
+
     [Alias("Get")]
     Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default);
 

@@ -31,6 +31,10 @@ public interface IStoreService : IGrainService
     [Alias("Write")]
     Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request);
 
+    /// <summary>Several writes to one shard of <paramref name="store"/> (see <see cref="Grains.IShardReplicaGrain.WriteBatchAsync"/>).</summary>
+    [Alias("WriteBatch")]
+    Task<WriteResponse[]> WriteBatchAsync(StoreId store, WriteRequest[] requests);
+
     [Alias("Get")]
     Task<ReadResponse> GetAsync(StoreId store, ReadRequest request);
 

@@ -32,4 +32,7 @@ public sealed class StoreReport
 
     /// <summary>Failed requests since the silo started: writes, gets, scans.</summary>
     [Id(10)] public long[] ErrorTotals { get; init; } = [];
+
+    /// <summary>The keys this store's leaders served most in the last complete window (about 10 s), hottest first.</summary>
+    [Id(11)] public HotKeyReport[] HotKeys { get; init; } = [];
 }

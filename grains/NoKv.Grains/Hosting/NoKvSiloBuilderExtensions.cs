@@ -89,6 +89,7 @@ public static class NoKvSiloBuilderExtensions
         // Operators' view of the store (HTTP API, dashboard): active replicas, a per-second load series, a report service.
         services.TryAddSingleton<LocalReplicaRegistry>();
         services.TryAddSingleton<StoreLoadRecorder>();
+        services.TryAddSingleton<HotKeyTracker>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreLoadRecorder>());
         services.AddSingleton<IGrainService>(static sp => ActivatorUtilities.CreateInstance<StoreStatusService>(sp, StoreStatusServiceIds.Prototype));
 

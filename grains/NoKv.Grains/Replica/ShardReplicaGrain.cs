@@ -93,8 +93,12 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return stores.ToArray();
     }
 
-    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver, RaftTransport transport)
+    // Operators' hot-key view (dashboard): keys of the requests this replica serves as leader.
+    private readonly HotKeyTracker _hotKeys;
+
+    public ShardReplicaGrain(LocalStore store, ClusterLayout layout, IOptions<ReplicaOptions> options, ILogger<ShardReplicaGrain> logger, ILoggerFactory loggers, ILocalSiloDetails silo, PeerWarningLimiter badBatches, LocalReplicaRegistry registry, ReplicaDriver driver, RaftTransport transport, HotKeyTracker hotKeys)
     {
+        _hotKeys = hotKeys;
         _transport = transport;
         _registry = registry;
         _driver = driver;
@@ -240,11 +244,64 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         SiloAddress = _silo.SiloAddress.ToString(),
     });
 
-    public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.WriteAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.WriteAsync(request, cancellationToken), () => new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+    public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
+    {
+        if (_core is not { } core)
+        {
+            return ServeAfterReopenAsync(core => core.WriteAsync(request, cancellationToken), () => new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        }
 
-    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.GetAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.GetAsync(request, cancellationToken), () => new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        CountKey(core, request.Key);
+        return core.WriteAsync(request, cancellationToken);
+    }
+
+    public Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests, CancellationToken cancellationToken = default)
+    {
+        if (_core is not { } core)
+        {
+            return ServeAfterReopenAsync(core => core.WriteBatchAsync(requests, cancellationToken), () => NoReplicaAnswers(requests));
+        }
+
+        if (requests is not null)
+        {
+            foreach (var request in requests)
+            {
+                CountKey(core, request?.Key);
+            }
+        }
+
+        return core.WriteBatchAsync(requests!, cancellationToken);
+    }
+
+    private void CountKey(ReplicaCore core, byte[]? key)
+    {
+        if (key is not null && core.IsLeader)
+        {
+            _hotKeys.Record(_id.Shard, key);
+        }
+    }
+
+    private WriteResponse[] NoReplicaAnswers(WriteRequest[] requests)
+    {
+        var answers = new WriteResponse[requests?.Length ?? 0];
+        for (int i = 0; i < answers.Length; i++)
+        {
+            answers[i] = new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail };
+        }
+
+        return answers;
+    }
+
+    public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
+    {
+        if (_core is not { } core)
+        {
+            return ServeAfterReopenAsync(core => core.GetAsync(request, cancellationToken), () => new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        }
+
+        CountKey(core, request.Key);
+        return core.GetAsync(request, cancellationToken);
+    }
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.ScanAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.ScanAsync(request, cancellationToken), () => new ScanResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });

@@ -39,6 +39,15 @@ public sealed class StoreService : GrainService, IStoreService
 
     public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request) => Replica(store, request.Shard).WriteAsync(request);
 
+    /// <summary>Every request of a batch is for one shard (the first names it); the replica refuses any other one with WrongShard.</summary>
+    public Task<WriteResponse[]> WriteBatchAsync(StoreId store, WriteRequest[] requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        return requests.Length == 0 ? Task.FromResult(Array.Empty<WriteResponse>())
+            : requests[0] is { } first ? Replica(store, first.Shard).WriteBatchAsync(requests)
+            : throw new ArgumentException("Write batch entry 0 is null.", nameof(requests));
+    }
+
     public Task<ReadResponse> GetAsync(StoreId store, ReadRequest request) => Replica(store, request.Shard).GetAsync(request);
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request) => Replica(store, request.Shard).ScanAsync(request);

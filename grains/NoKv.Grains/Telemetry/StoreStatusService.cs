@@ -25,14 +25,16 @@ public sealed class StoreStatusService : GrainService, IStoreStatusService
     private readonly LocalStore _store;
     private readonly LocalReplicaRegistry _replicas;
     private readonly StoreLoadRecorder _load;
+    private readonly HotKeyTracker _hotKeys;
     private readonly IGrainFactory _grains;
 
-    public StoreStatusService(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, LocalStore store, LocalReplicaRegistry replicas, StoreLoadRecorder load, IGrainFactory grains)
+    public StoreStatusService(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, LocalStore store, LocalReplicaRegistry replicas, StoreLoadRecorder load, IGrainFactory grains, HotKeyTracker hotKeys)
         : base(grainId, silo, loggerFactory)
     {
         _store = store;
         _replicas = replicas;
         _load = load;
+        _hotKeys = hotKeys;
         _grains = grains;
     }
 
@@ -86,6 +88,7 @@ public sealed class StoreStatusService : GrainService, IStoreStatusService
             Events = Array.ConvertAll(ReplicaEventLog.For(_store.Id).Since(eventsSinceUnixMs), e => new StoreEventReport { UnixMs = e.UnixMs, Shard = e.Shard, Kind = e.Kind, Detail = e.Detail }),
             RequestTotals = [stats.Requests(RequestKind.Write), stats.Requests(RequestKind.Get), stats.Requests(RequestKind.Scan)],
             ErrorTotals = [stats.Errors(RequestKind.Write), stats.Errors(RequestKind.Get), stats.Errors(RequestKind.Scan)],
+            HotKeys = _hotKeys.Report(),
         };
     }
 

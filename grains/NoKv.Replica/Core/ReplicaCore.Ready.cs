@@ -46,7 +46,7 @@ public sealed partial class ReplicaCore
     /// </summary>
     public async Task PumpAsync()
     {
-        if (_pumping || _failed || _closed)
+        if (_pumping || _failed || _closed || _pumpHeld > 0)
         {
             return;
         }

@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
@@ -21,6 +22,7 @@ public sealed class ClusterOverview
 
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
     private const int MaxEvents = 100;
+    private const int MaxHotKeys = 10;
 
     private readonly IGrainFactory _grains;
     private readonly IClusterMembershipService _membership;
@@ -74,6 +76,7 @@ public sealed class ClusterOverview
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var mapTask = GetMapAsync();
+        var viewTask = _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster).GetViewAsync().WaitAsync(CallTimeout);
         var silos = new List<(SiloAddress Silo, StoreId? Store, Task<StoreReport> Report)>();
         foreach (var member in _membership.CurrentSnapshot.Members.Values)
         {
@@ -117,7 +120,9 @@ public sealed class ClusterOverview
         var groups = Shards(map, reports, load, ratesValid ? elapsed : 0);
         var shards = groups.Where(g => g.Id != SystemShards.Controller.Value).ToList();
         var controllerGroup = groups.Find(g => g.Id == SystemShards.Controller.Value);
-        var controller = controllerGroup is null ? null : new ApiController(controllerGroup.Leader, controllerGroup.Term, controllerGroup.CommitIndex, controllerGroup.Replicas, [], []);
+        var (operations, operationsError) = await OperationsAsync(viewTask).ConfigureAwait(false);
+        var controller = controllerGroup is null ? null
+            : new ApiController(controllerGroup.Leader, controllerGroup.Term, controllerGroup.CommitIndex, controllerGroup.Replicas, operations, HotKeys(reports.Values), operationsError);
         if (_previousLoadAt == 0 || elapsed >= 1)
         {
             _previousLoad = load;
@@ -457,6 +462,53 @@ public sealed class ClusterOverview
     };
 
     /// <summary>A range bound for display: printable ASCII as is, other bytes as \xNN; "" is the open end.</summary>
+    /// <summary>The controller's operations in progress, oldest first, or the reason they are unknown.</summary>
+    private static async Task<(IReadOnlyList<ApiOperation> Operations, string? Error)> OperationsAsync(Task<ControllerView> view)
+    {
+        try
+        {
+            var operations = (await view.ConfigureAwait(false)).Operations ?? [];
+            return (operations
+                .OrderBy(static o => o.CreatedUnixMs)
+                .Select(static o => new ApiOperation(o.Id, OperationKindName(o.Kind), o.Shard.Value, o.Step, o.From?.Value, o.To?.Value, o.CreatedUnixMs, o.StepSinceUnixMs, o.Waiting))
+                .ToList(), null);
+        }
+        catch (Exception e)
+        {
+            return ([], e is TimeoutException ? $"the controller did not answer within {CallTimeout.TotalSeconds:F0} s" : $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static string OperationKindName(OperationKind kind) => kind switch
+    {
+        OperationKind.ReReplicate => "re_replicate",
+        OperationKind.MoveReplica => "move_replica",
+        OperationKind.Split => "split",
+        OperationKind.Merge => "merge",
+        OperationKind.TransferLeader => "transfer_leader",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The cluster's hottest keys: each store reports what its leaders served; a key led on one store at a time adds up across a leader change.</summary>
+    private static List<ApiHotKey> HotKeys(IEnumerable<StoreReport> reports)
+    {
+        var rates = new Dictionary<(long Shard, string Key), double>();
+        foreach (var report in reports)
+        {
+            foreach (var hot in report.HotKeys ?? [])
+            {
+                var id = (hot.Shard, Key(hot.Key));
+                rates[id] = rates.GetValueOrDefault(id) + hot.RequestsPerSecond;
+            }
+        }
+
+        return rates
+            .OrderByDescending(static e => e.Value)
+            .Take(MaxHotKeys)
+            .Select(static e => new ApiHotKey(e.Key.Key, e.Key.Shard, Math.Round(e.Value, 1)))
+            .ToList();
+    }
+
     private static string Key(byte[] key)
     {
         var text = new System.Text.StringBuilder(key.Length);

@@ -24,6 +24,9 @@ public static class ExpectedFailures
         "Microsoft.AspNetCore.Connections.ConnectionAbortedException",
     };
 
+    // Orleans' placement message when no active silo can host a grain (for a replica: its store's silo is gone).
+    private const string NoCompatibleSilo = "No active nodes are compatible with grain";
+
     /// <summary>True if <paramref name="exception"/> (or one it wraps) says a peer is down or its connection dropped.</summary>
     public static bool IsExpected(Exception? exception) => Classify(exception, depth: 0);
 
@@ -38,7 +41,7 @@ public static class ExpectedFailures
             }
         }
 
-        return message.Contains(nameof(StoreUnavailableException), StringComparison.Ordinal);
+        return message.Contains(nameof(StoreUnavailableException), StringComparison.Ordinal) || message.Contains(NoCompatibleSilo, StringComparison.Ordinal);
     }
 
     /// <summary><paramref name="text"/> up to its first stack frame, on one line.</summary>
@@ -62,6 +65,13 @@ public static class ExpectedFailures
 
         string name = exception.GetType().FullName ?? "";
         if (PeerUnreachableTypes.Contains(name) || ConnectionDroppedTypes.Contains(name) || exception is StoreUnavailableException)
+        {
+            return true;
+        }
+
+        // Placement with no silo left for a replica's store: its silo is down or stopping (Orleans retries this
+        // through Polly, which logs every attempt, then fails the message).
+        if (exception is Orleans.Runtime.OrleansException && exception.Message.StartsWith(NoCompatibleSilo, StringComparison.Ordinal))
         {
             return true;
         }

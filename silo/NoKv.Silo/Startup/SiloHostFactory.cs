@@ -116,6 +116,9 @@ public static class SiloHostFactory
 
         // The Redis-protocol gateway, over an in-silo NoKV client; registered after Orleans so it opens its port once
         // the silo is up and closes it before the silo stops.
+        // The in-silo client's own options ("Client" section: --Client:WriteBatching false, --Client:MaxWritesPerBatch 64;
+        // docs/resp.md "Write batching"); key and value limits always follow the replicas'.
+        builder.Services.Configure<NoKv.Client.NoKvClientOptions>(configuration.GetSection("Client"));
         builder.Services.AddNoKvClient(o =>
         {
             o.MaxKeyBytes = settings.Replicas.MaxKeyBytes;

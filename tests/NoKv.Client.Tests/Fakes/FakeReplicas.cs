@@ -17,6 +17,12 @@ internal sealed class FakeReplicas
 
     public Func<ReplicaCall, Task<ReplicaAnswer>> Respond { get; set; } = _ => Task.FromResult(ReplicaAnswer.Ok);
 
+    /// <summary>
+    /// Answers each write of a batched call ("write-batch") whose call <see cref="Respond"/> answered Ok; null: every
+    /// write gets the call's answer.
+    /// </summary>
+    public Func<WriteRequest, ReplicaAnswer>? RespondBatchEntry { get; set; }
+
     /// <summary>Answers lock requests (recorded in <see cref="Calls"/> as "lock-acquire", "lock-renew", ...).</summary>
     public Func<NoKv.Abstractions.Locks.LockRequest, Task<NoKv.Abstractions.Locks.LockResponse>> RespondLock { get; set; } =
         _ => throw new NotSupportedException("set RespondLock to answer lock requests");
@@ -68,6 +74,16 @@ internal sealed class FakeReplicas
         {
             var answer = await owner.ReceiveAsync(new ReplicaCall(id, "write", request.Session, request));
             return new WriteResponse { Code = answer.Code, LeaderHint = answer.Hint, Succeeded = answer.Code == Abstractions.Errors.NoKvErrorCode.Ok, CurrentEpoch = request.Epoch };
+        }
+
+        public async Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests, CancellationToken cancellationToken = default)
+        {
+            var batchAnswer = await owner.ReceiveAsync(new ReplicaCall(id, "write-batch", null, null, requests));
+            return Array.ConvertAll(requests, r =>
+            {
+                var answer = batchAnswer.Code == Abstractions.Errors.NoKvErrorCode.Ok && owner.RespondBatchEntry is { } each ? each(r) : batchAnswer;
+                return new WriteResponse { Code = answer.Code, LeaderHint = answer.Hint, Succeeded = answer.Code == Abstractions.Errors.NoKvErrorCode.Ok, CurrentEpoch = r.Epoch };
+            });
         }
 
         public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)

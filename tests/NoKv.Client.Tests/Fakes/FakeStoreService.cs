@@ -33,6 +33,8 @@ internal sealed class FakeStoreService(StoreId store) : IStoreService
 
     public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request) => throw new NotSupportedException();
 
+    public Task<WriteResponse[]> WriteBatchAsync(StoreId store, WriteRequest[] requests) => throw new NotSupportedException();
+
     public Task<ReadResponse> GetAsync(StoreId store, ReadRequest request) => throw new NotSupportedException();
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request) => throw new NotSupportedException();

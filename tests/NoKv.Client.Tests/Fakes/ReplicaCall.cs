@@ -3,8 +3,11 @@ using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Client.Tests.Fakes;
 
-/// <summary>One request a fake replica received: where it went, the write's session when it was a write, and the write itself.</summary>
-internal sealed record ReplicaCall(ReplicaId Replica, string Kind, ClientSession? Session, WriteRequest? Write = null)
+/// <summary>
+/// One request a fake replica received: where it went, the write's session when it was a write, and the write itself;
+/// for a batched write call ("write-batch"), its writes in order.
+/// </summary>
+internal sealed record ReplicaCall(ReplicaId Replica, string Kind, ClientSession? Session, WriteRequest? Write = null, WriteRequest[]? Batch = null)
 {
     public StoreId Store => Replica.Store;
 

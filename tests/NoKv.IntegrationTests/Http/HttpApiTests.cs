@@ -96,6 +96,38 @@ public sealed class HttpApiTests(HttpClusterFixture cluster)
     }
 
     [Fact]
+    public async Task A_key_served_over_and_over_is_listed_as_hot_with_its_shard_and_the_controller_reports_its_operations()
+    {
+        // The leaders report the last complete window (about 10 s): keep the key hot until one has covered it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        JsonElement hot = default;
+        while (hot.ValueKind == JsonValueKind.Undefined)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the hot key never showed up in /api/controller");
+            await cluster.HammerAsync("hot-api-key", 200);
+            var controller = await cluster.GetJsonAsync(3, "api/controller");
+            hot = controller.GetProperty("hotKeys").EnumerateArray().FirstOrDefault(k => k.GetProperty("key").GetString() == "hot-api-key");
+
+            // The controller answered (no error) with its operations in the documented shape.
+            Assert.Equal(JsonValueKind.Null, controller.GetProperty("operationsError").ValueKind);
+            foreach (var op in controller.GetProperty("operations").EnumerateArray())
+            {
+                Assert.Contains(op.GetProperty("kind").GetString(), new[] { "re_replicate", "move_replica", "split", "merge", "transfer_leader" });
+                Assert.True(op.GetProperty("shard").GetInt64() > 0);
+                Assert.True(op.GetProperty("stepSinceUnixMs").GetInt64() >= op.GetProperty("createdUnixMs").GetInt64());
+            }
+        }
+
+        // Its shard is the one whose range holds the key.
+        var shards = (await cluster.GetJsonAsync(1, "api/shards")).EnumerateArray().ToList();
+        byte[] key = "hot-api-key"u8.ToArray();
+        var owner = shards.Single(s => Unescape(s.GetProperty("start").GetString()!).AsSpan().SequenceCompareTo(key) <= 0
+            && (s.GetProperty("end").GetString() is not { Length: > 0 } end || key.AsSpan().SequenceCompareTo(Unescape(end)) < 0));
+        Assert.Equal(owner.GetProperty("id").GetInt64(), hot.GetProperty("shard").GetInt64());
+        Assert.True(hot.GetProperty("requestsPerSecond").GetDouble() > 0);
+    }
+
+    [Fact]
     public async Task Endpoints_answer_in_the_documented_shapes()
     {
         var cluster1 = await cluster.GetJsonAsync(1, "api/cluster");
@@ -134,5 +166,25 @@ public sealed class HttpApiTests(HttpClusterFixture cluster)
         Assert.Contains("NoKV dashboard", await page.Content.ReadAsStringAsync());
         using var logo = await cluster.Http.GetAsync(new Uri(cluster.Base(2), "logo.svg"));
         Assert.Equal("image/svg+xml", logo.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>The API's key text back to bytes: printable ASCII as is, \xNN for any other byte.</summary>
+    private static byte[] Unescape(string text)
+    {
+        var bytes = new List<byte>(text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 3 < text.Length && text[i + 1] == 'x')
+            {
+                bytes.Add(Convert.ToByte(text.Substring(i + 2, 2), 16));
+                i += 3;
+            }
+            else
+            {
+                bytes.Add((byte)text[i]);
+            }
+        }
+
+        return bytes.ToArray();
     }
 }

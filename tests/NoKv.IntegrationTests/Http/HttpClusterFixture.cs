@@ -129,6 +129,27 @@ public sealed class HttpClusterFixture : IAsyncLifetime
         }));
     }
 
+    /// <summary>Writes and reads one key over and over from four concurrent callers, <paramref name="count"/> requests in all: a hot key.</summary>
+    public async Task HammerAsync(string key, int count)
+    {
+        var kv = Kv;
+        var bytes = System.Text.Encoding.ASCII.GetBytes(key);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async w =>
+        {
+            for (int i = w; i < count; i += 4)
+            {
+                if (i % 2 == 0)
+                {
+                    await kv.PutAsync(bytes, System.Text.Encoding.ASCII.GetBytes($"v{i}"));
+                }
+                else
+                {
+                    await kv.GetAsync(bytes);
+                }
+            }
+        }));
+    }
+
     /// <summary>Fixture output goes to the runner's diagnostic messages (a fixture has no test output of its own).</summary>
     private sealed class SinkOutput(IMessageSink sink) : ITestOutputHelper
     {

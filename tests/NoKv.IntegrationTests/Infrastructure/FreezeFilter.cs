@@ -14,7 +14,7 @@ public sealed class FreezeFilter(FrozenStores frozen, StoreId store) : IIncoming
     {
         if (context.InterfaceMethod?.DeclaringType == typeof(IShardReplicaGrain)
             && context.Request.GetArgumentCount() >= 1
-            && context.Request.GetArgument(0) is WriteRequest or ReadRequest or ScanRequest
+            && context.Request.GetArgument(0) is WriteRequest or WriteRequest[] or ReadRequest or ScanRequest
             && frozen.Hold(store) is { } thaw)
         {
             await thaw;

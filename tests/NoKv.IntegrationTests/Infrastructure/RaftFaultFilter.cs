@@ -61,6 +61,26 @@ public sealed class RaftFaultFilter : IIncomingGrainCallFilter
 
                 return;
             }
+            else if (context.Request.GetArgumentCount() >= 1 && context.Request.GetArgument(0) is WriteRequest[] writes)
+            {
+                // A batched call's reply carries every write's answer: losing it loses them all.
+                await context.Invoke();
+                if (context.Result is WriteResponse[] answers)
+                {
+                    bool lose = false;
+                    for (int i = 0; i < answers.Length && i < writes.Length; i++)
+                    {
+                        lose |= answers[i] is { Code: NoKv.Abstractions.Errors.NoKvErrorCode.Ok } && _lostReplies.ShouldLose(writes[i].Key);
+                    }
+
+                    if (lose)
+                    {
+                        throw new TimeoutException("test: reply lost after the writes applied");
+                    }
+                }
+
+                return;
+            }
         }
 
         await context.Invoke();

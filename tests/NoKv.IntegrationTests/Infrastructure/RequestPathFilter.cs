@@ -24,7 +24,7 @@ public sealed class RequestPathFilter : IIncomingGrainCallFilter
     {
         if (context.InterfaceMethod?.DeclaringType == typeof(IShardReplicaGrain)
             && context.Request.GetArgumentCount() >= 1
-            && context.Request.GetArgument(0) is WriteRequest or ReadRequest or ScanRequest
+            && context.Request.GetArgument(0) is WriteRequest or WriteRequest[] or ReadRequest or ScanRequest
             && ShardOf(context.Request.GetArgument(0)) != NoKv.Abstractions.Sharding.SystemShards.Controller)
         {
             // The controller group's own traffic (the controller logic reading its rows from inside the cluster) is
@@ -41,6 +41,7 @@ public sealed class RequestPathFilter : IIncomingGrainCallFilter
     private static NoKv.Abstractions.Sharding.ShardId ShardOf(object? request) => request switch
     {
         WriteRequest w => w.Shard,
+        WriteRequest[] { Length: > 0 } batch => batch[0].Shard,
         ReadRequest r => r.Shard,
         ScanRequest s => s.Shard,
         _ => default,

@@ -79,6 +79,35 @@ public sealed class CondensingLoggerTests
     }
 
     [Fact]
+    public void PlacementFindingNoSiloForAStoreIsOneLinePerWindowFromPollyAndFromMessaging()
+    {
+        // Seen at every cluster stop: each message to a replica of a stopped store made Polly log every placement
+        // retry and Orleans.Messaging an error with the exception (about 120 lines per stop from one silo).
+        const string noSilo = "No active nodes are compatible with grain shardreplica and interface nokv.IShardReplicaGrain version 0. Known nodes with grain type: none.";
+        var (capture, _, polly) = Setup("Polly");
+        for (int i = 0; i < 20; i++)
+        {
+            polly.Log(LogLevel.Warning, new EventId(3), $"Execution attempt. Source: 'Orleans.Placement/(null)/Retry', Result: '{noSilo}'", Thrown(new OrleansException(noSilo)), (s, _) => s);
+        }
+
+        var line = Assert.Single(capture.Entries);
+        Assert.Null(line.Exception);
+        Assert.Contains("(OrleansException: No active nodes are compatible with grain", line.Text);
+
+        var (messaging, _, logger) = Setup("Orleans.Messaging");
+        for (int i = 0; i < 20; i++)
+        {
+            logger.Log(LogLevel.Error, new EventId(100071), "Failed to address message", Thrown(new OrleansException(noSilo)), (s, _) => s);
+        }
+
+        Assert.Equal(LogLevel.Warning, Assert.Single(messaging.Entries).Level);
+
+        // Any other OrleansException is not an expected failure and keeps its detail.
+        logger.Log(LogLevel.Error, new EventId(100071), "Failed to address message", Thrown(new OrleansException("grain type not registered")), (s, _) => s);
+        Assert.NotNull(messaging.Entries.Last().Exception);
+    }
+
+    [Fact]
     public void PerMessageWarningsRepeatOncePerWindowAndAWindowEndsOnItsOwnAfterFiveMinutes()
     {
         var (capture, repeats, logger) = Setup("Orleans.Runtime.Messaging.Connection");
