@@ -465,6 +465,9 @@ public sealed partial class ReplicaCore
     /// <summary>One tick of the replica's clock (the host calls it every <see cref="ReplicaOptions.TickInterval"/>).</summary>
     public Task TickAsync()
     {
+        // Before the hibernation check: a plain write waiting for the oracle must not wait longer because the group
+        // sleeps (the write has not been proposed yet, so nothing woke it).
+        ExpireOracleWaits(_host.NowMs);
         if (_hibernating && !TickWhileHibernating())
         {
             return Task.CompletedTask;
@@ -472,7 +475,6 @@ public sealed partial class ReplicaCore
 
         _mergeRetryDue = _mergeWaitIndex != 0;
         ExpireWaiters(_host.NowMs);
-        ExpireOracleWaits(_host.NowMs);
         MaybeExpireSessions();
         MaybeCollectGarbage();
         TickLocks();
