@@ -56,6 +56,10 @@ public sealed partial class Database
             // Callers expect the replaced tables gone when this returns, unless a reader still holds them.
             _purger.PurgeNow();
         }
+
+        // The garbage these compactions counted may have put value files below the collection threshold (and
+        // their collection runs on the compaction thread, which nothing else may wake for a long time).
+        MaybeScheduleCompaction();
     }
 
     private void ThrowIfBackgroundError()
@@ -252,6 +256,7 @@ public sealed partial class Database
         Interlocked.Add(ref _valueFilesCreated, edit.NewValueFiles.Count);
         Interlocked.Add(ref _valueBytesRelocated, relocated);
         InstallCompaction(edit);
+
         _counters.AddCompaction(written, Stopwatch.GetElapsedTime(t0));
     }
 
@@ -282,7 +287,7 @@ public sealed partial class Database
     {
         relocatedBytes = 0;
         Version v = _versions.Current;
-        HashSet<ulong>? collecting = ValueFilesToCollect(v);
+        HashSet<ulong>? collecting = ValueFilesToCollect(v, plan);
         int minSeparated = _options.ValueLogMinValueBytes;
         ValueSeparator? separator = null;
         byte[] pointerKey = [];
@@ -405,6 +410,13 @@ public sealed partial class Database
                 }
             }
 
+            if (relocatedBytes > 0)
+            {
+                _options.InfoLog?.Invoke(
+                    $"value-log collection: relocating {relocatedBytes} bytes from value files {string.Join(",", collecting!.Order())} " +
+                    $"(L{plan.Level}->L{plan.OutputLevel})");
+            }
+
             // Value files first: once a table is synced, the values it points to must be too. Output tables cut
             // earlier were synced before these; that is safe, since nothing names any of them until the edit.
             if (separator is not null)
@@ -453,22 +465,55 @@ public sealed partial class Database
         return outputs;
     }
 
-    /// <summary>The value files of <paramref name="v"/> whose live share is below the collection threshold, or null if none.</summary>
-    private HashSet<ulong>? ValueFilesToCollect(Version v)
+    /// <summary>
+    /// The value files this compaction collects, or null if none: of the files its inputs point into whose live
+    /// share is below the threshold, lowest share first (most space back per byte rewritten), as many as fit
+    /// <see cref="StorageOptions.ValueLogGcBytesPerCompaction"/> live bytes, and always the first. A value-log
+    /// compaction's target file has the lowest share of all, so it is always among them and collection progresses.
+    /// </summary>
+    private HashSet<ulong>? ValueFilesToCollect(Version v, CompactionPlan plan)
     {
         double threshold = _options.ValueLogGcLiveRatio;
-        HashSet<ulong>? result = null;
-        if (threshold <= 0)
+        if (threshold <= 0 || v.ValueFiles.Length == 0)
         {
             return null;
         }
 
+        var pointedInto = new HashSet<ulong>();
+        foreach (FileMetaData f in plan.AllInputs)
+        {
+            pointedInto.UnionWith(f.ValueFiles);
+        }
+
+        List<ValueFileMeta>? candidates = null;
         foreach (ValueFileMeta f in v.ValueFiles)
         {
-            if (f.LiveRatio < threshold)
+            if (f.LiveRatio < threshold && pointedInto.Contains(f.Number))
             {
-                (result ??= []).Add(f.Number);
+                (candidates ??= []).Add(f);
             }
+        }
+
+        if (candidates is null)
+        {
+            return null;
+        }
+
+        candidates.Sort(static (a, b) => a.LiveRatio.CompareTo(b.LiveRatio));
+        var result = new HashSet<ulong>();
+        long budget = _options.ValueLogGcBytesPerCompaction;
+        long taken = 0;
+        foreach (ValueFileMeta f in candidates)
+        {
+            long live = Math.Max(0, f.ValueBytes - f.GarbageBytes);
+            if (result.Count > 0 && taken + live > budget)
+            {
+                // Cheaper files later in the list may still fit; keep looking.
+                continue;
+            }
+
+            result.Add(f.Number);
+            taken += live;
         }
 
         return result;

@@ -135,6 +135,15 @@ public sealed class StorageOptions
     /// </summary>
     public double ValueLogGcLiveRatio { get; init; } = 0.5;
 
+    /// <summary>
+    /// Upper bound on the live value bytes one compaction relocates: it collects the files its tables point into
+    /// lowest live share first, while their live bytes fit (always at least one), and leaves the rest to later
+    /// compactions. Each collected file is deleted as soon as that compaction installs, so disk use falls in steps
+    /// of about this size instead of holding every old and new copy until one huge rewrite ends (which a close
+    /// abandons). Smaller steps rewrite the tables pointing into the files more often.
+    /// </summary>
+    public long ValueLogGcBytesPerCompaction { get; init; } = 64L << 20;
+
     public bool CreateIfMissing { get; init; } = true;
 
     /// <summary>
@@ -227,6 +236,7 @@ public sealed class StorageOptions
         Require(ValueLogMinValueBytes >= 0, nameof(ValueLogMinValueBytes), "0 (off) or a positive size");
         Require(ValueFileSizeBytes >= 1024, nameof(ValueFileSizeBytes), "at least 1 KiB");
         Require(ValueLogGcLiveRatio >= 0 && ValueLogGcLiveRatio < 1, nameof(ValueLogGcLiveRatio), "at least 0 and below 1");
+        Require(ValueLogGcBytesPerCompaction >= 1024, nameof(ValueLogGcBytesPerCompaction), "at least 1 KiB");
         Require(Enum.IsDefined(WalRecoveryMode), nameof(WalRecoveryMode), "PointInTime or AbsoluteConsistency");
     }
 

@@ -10,10 +10,19 @@ namespace NoKv.Client.Timestamps;
 /// request asks for as many timestamps as there are callers waiting. A caller is only ever served by a request sent
 /// after it arrived, which is what keeps real-time order (a timestamp from a request already in flight could be
 /// below one another client obtained meanwhile). A failed request (a gateway that died) is retried with backoff
-/// until <see cref="NoKvClientOptions.OperationTimeout"/>; a retry is safe, the oracle at worst skips a range.
+/// until <see cref="NoKvClientOptions.OperationTimeout"/>, each attempt bounded (see <see cref="AttemptTimeoutFactor"/>);
+/// a retry is safe, the oracle at worst skips a range.
 /// </summary>
 public sealed class TimestampSource : ITimestampSource
 {
+    /// <summary>
+    /// One attempt may take this many client attempt timeouts: the silo's front-end itself retries across a controller
+    /// election (a dead leader costs it one controller attempt), which a single KV attempt never has to cover. Beyond
+    /// that the attempt is abandoned and sent again, which the oracle allows (it at worst skips a range): a request
+    /// sent through a gateway that just died is otherwise awaited until the Orleans response timeout.
+    /// </summary>
+    private const int AttemptTimeoutFactor = 4;
+
     private readonly ITimestampOracleGrain _oracle;
     private readonly NoKvClientOptions _options;
     private readonly TimeProvider _time;
@@ -98,7 +107,9 @@ public sealed class TimestampSource : ITimestampSource
             attempts++;
             try
             {
-                var batch = await _oracle.GetTimestampsAsync(count).WaitAsync(_options.AttemptTimeout + _options.OperationTimeout, _time).ConfigureAwait(false);
+                var remaining = _options.OperationTimeout - _time.GetElapsedTime(started);
+                var attempt = TimeSpan.FromTicks(Math.Max(_options.AttemptTimeout.Ticks, Math.Min(remaining.Ticks, _options.AttemptTimeout.Ticks * AttemptTimeoutFactor)));
+                var batch = await _oracle.GetTimestampsAsync(count).WaitAsync(attempt, _time).ConfigureAwait(false);
                 if (batch.Count != count || batch.First <= 0)
                 {
                     throw new InvalidOperationException($"The timestamp oracle answered {batch.Count} timestamps from {batch.First} to a request for {count}.");

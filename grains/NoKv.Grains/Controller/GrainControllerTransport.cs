@@ -9,6 +9,10 @@ namespace NoKv.Grains.Controller;
 /// <summary>
 /// Reaches the controller group's replicas with grain calls. Must be used from a grain's turns (or any one logical
 /// thread): it keeps one grain reference per replica.
+/// <para>Every call stops waiting when its token is cancelled: Orleans treats a call's token as a cooperative signal
+/// to the callee only, so a call addressed to a silo that just died would otherwise be awaited until the runtime's
+/// response timeout (30 s), far beyond the group client's attempt timeout (seen in CI: a timestamp request stuck
+/// behind a killed controller leader).</para>
 /// </summary>
 public sealed class GrainControllerTransport : IControllerTransport
 {
@@ -22,16 +26,16 @@ public sealed class GrainControllerTransport : IControllerTransport
     public long WallClockMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public Task<WriteResponse> WriteAsync(StoreId store, WriteRequest request, CancellationToken cancellationToken) =>
-        Replica(store).WriteAsync(request, cancellationToken);
+        Replica(store).WriteAsync(request, cancellationToken).WaitAsync(cancellationToken);
 
     public Task<ReadResponse> ReadAsync(StoreId store, ReadRequest request, CancellationToken cancellationToken) =>
-        Replica(store).GetAsync(request, cancellationToken);
+        Replica(store).GetAsync(request, cancellationToken).WaitAsync(cancellationToken);
 
     public Task<ScanResponse> ScanAsync(StoreId store, ScanRequest request, CancellationToken cancellationToken) =>
-        Replica(store).ScanAsync(request, cancellationToken);
+        Replica(store).ScanAsync(request, cancellationToken).WaitAsync(cancellationToken);
 
     public Task<TimestampResponse> TimestampsAsync(StoreId store, int count, CancellationToken cancellationToken) =>
-        Replica(store).TimestampsAsync(count, cancellationToken);
+        Replica(store).TimestampsAsync(count, cancellationToken).WaitAsync(cancellationToken);
 
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => Task.Delay(milliseconds, cancellationToken);
 

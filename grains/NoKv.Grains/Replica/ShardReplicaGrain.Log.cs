@@ -19,6 +19,9 @@ public sealed partial class ShardReplicaGrain
     [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica}: this store holds no replica of the shard")]
     private partial void LogNoReplica(string replica);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: opened under an activation made before the store held it")]
+    private partial void LogReopened(string replica);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: created empty for new peer {Peer} (new: {Created})")]
     private partial void LogCreated(string replica, ulong peer, bool created);
 

@@ -56,6 +56,17 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private int _deliveryQueued;
 
     private ReplicaId _id;
+
+    // An empty activation (no replica on this store when it activated) tries to open again at most this often when
+    // requests or Raft messages reach it: the replica may appear under it (a split applied late on this store).
+    private const long ReopenIntervalMs = 250;
+
+    private Task? _reopening;
+    private long _nextReopenMs;
+
+    // Set once this activation destroyed its replica: nothing may open the rows being destroyed; CreateReplicaAsync
+    // (the replica added back) clears it.
+    private bool _destroyed;
     private ReplicaCore? _core;
 
     // 1 while a tick handed to this activation's scheduler has not run yet (set by the driver's thread).
@@ -164,7 +175,56 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return Task.CompletedTask;
     }
 
-    public Task StartAsync() => Task.CompletedTask;
+    /// <summary>Opens the replica if this activation is still empty (it activated before its store held the replica).</summary>
+    public Task StartAsync() => ReopenAsync(force: true);
+
+    /// <summary>
+    /// Opens the replica under an empty activation if the store now holds it. A client or a peer can reach a split's
+    /// new half on a store that has not applied the split yet; the activation made then is empty, and without this it
+    /// would answer WrongShard and drop Raft messages until it happened to be deactivated (seen in CI: a new half
+    /// served by two of its three replicas while clients were refused for 8 s).
+    /// </summary>
+    private Task ReopenAsync(bool force)
+    {
+        if (_core is not null || _destroyed)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_reopening is { IsCompleted: false } running)
+        {
+            return running;
+        }
+
+        long now = NowMs;
+        if (!force && now < _nextReopenMs)
+        {
+            return Task.CompletedTask;
+        }
+
+        _nextReopenMs = now + ReopenIntervalMs;
+        return _reopening = TryOpenAsync();
+    }
+
+    private async Task TryOpenAsync()
+    {
+        try
+        {
+            await OpenCoreAsync().ConfigureAwait(true);
+            LogReopened(_id.ToGrainKey());
+        }
+        catch (ReplicaNotFoundException)
+        {
+            // Still nothing here; the next request or message tries again.
+        }
+    }
+
+    /// <summary>Serves a request that reached an empty activation: once more after a reopen attempt, else refused.</summary>
+    private async Task<TResponse> ServeAfterReopenAsync<TResponse>(Func<ReplicaCore, Task<TResponse>> serve, Func<TResponse> refuse)
+    {
+        await ReopenAsync(force: false).ConfigureAwait(true);
+        return _core is { } core ? await serve(core).ConfigureAwait(true) : refuse();
+    }
 
     public Task<ReplicaStatus> GetStatusAsync() => Task.FromResult(_core is { } core ? core.GetStatus(_silo.SiloAddress.ToString()) : new ReplicaStatus
     {
@@ -181,22 +241,22 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     });
 
     public Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.WriteAsync(request, cancellationToken) : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        _core is { } core ? core.WriteAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.WriteAsync(request, cancellationToken), () => new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.GetAsync(request, cancellationToken) : Task.FromResult(new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        _core is { } core ? core.GetAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.GetAsync(request, cancellationToken), () => new ReadResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public Task<ScanResponse> ScanAsync(ScanRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.ScanAsync(request, cancellationToken) : Task.FromResult(new ScanResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        _core is { } core ? core.ScanAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.ScanAsync(request, cancellationToken), () => new ScanResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.TxnAsync(request, cancellationToken) : Task.FromResult(new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        _core is { } core ? core.TxnAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.TxnAsync(request, cancellationToken), () => new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.LockAsync(request, cancellationToken) : Task.FromResult(new NoKv.Abstractions.Locks.LockResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        _core is { } core ? core.LockAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.LockAsync(request, cancellationToken), () => new NoKv.Abstractions.Locks.LockResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public Task<NoKv.Abstractions.Controller.TimestampResponse> TimestampsAsync(int count, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.TimestampsAsync(count, cancellationToken) : Task.FromResult(new NoKv.Abstractions.Controller.TimestampResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
+        _core is { } core ? core.TimestampsAsync(count, cancellationToken) : ServeAfterReopenAsync(core => core.TimestampsAsync(count, cancellationToken), () => new NoKv.Abstractions.Controller.TimestampResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public async Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId)
     {
@@ -204,6 +264,12 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         if (shard.Id != _id.Shard)
         {
             return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"replica {_id} cannot hold shard {shard.Id}");
+        }
+
+        _destroyed = false;
+        if (_reopening is { IsCompleted: false } reopening)
+        {
+            await reopening.ConfigureAwait(true);
         }
 
         if (_core is { } existing)
@@ -223,9 +289,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, e.Message);
         }
 
+        // Through the reopen path: a message may have started opening the rows just written.
+        await ReopenAsync(force: true).ConfigureAwait(true);
         if (_core is null)
         {
-            await OpenCoreAsync().ConfigureAwait(true);
+            return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} of shard {shard.Id} was written on store {_id.Store} but does not open");
         }
 
         LogCreated(_id.ToGrainKey(), peerId, created);
@@ -275,6 +343,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public async Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId)
     {
+        if (_reopening is { IsCompleted: false } reopening)
+        {
+            await reopening.ConfigureAwait(true);
+        }
+
         if (_core is { } core)
         {
             if (core.PeerId != peerId)
@@ -295,6 +368,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} still leads shard {_id.Shard}");
             }
 
+            _destroyed = true;
             _driver.Unregister(_id.Shard, this);
             DelayDeactivation(TimeSpan.Zero);
             core.Close();
@@ -309,6 +383,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             }
         }
 
+        _destroyed = true;
         bool destroyed = await ReplicaDirectory.DestroyAsync(_store.Database, _id.Shard, peerId).ConfigureAwait(true);
         LogDestroyed(_id.ToGrainKey(), peerId, destroyed);
         return new ReplicaAdminResult(destroyed ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
@@ -360,8 +435,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         if (_core is null)
         {
-            // No replica here (yet, or any more): messages for an unknown peer are dropped.
-            return Task.CompletedTask;
+            // No replica here (yet, or any more): messages for an unknown peer are dropped (Raft sends again), and the
+            // replica may have appeared since this activation was made.
+            return ReopenAsync(force: false);
         }
 
         if (batch.Shard != _id.Shard || batch.To != _id.Store)
@@ -422,6 +498,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         {
             if (_core is not { } core)
             {
+                _ = ReopenAsync(force: false);
                 continue;
             }
 

@@ -105,6 +105,11 @@ public sealed class YcsbRunner
 
             _budget = _counts.OperationsOf(_workload);
             var errors = new Exception?[clients.Length];
+            // The .NET collector's share of the tails: collections and their total pause over the run (RocksDB's
+            // process collects only the harness's garbage, which is none per operation).
+            int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+            TimeSpan pauseBefore = GC.GetTotalPauseDuration();
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
             long start = Stopwatch.GetTimestamp();
             // Load is not capped (the workloads after it need every record), beyond a generous safety limit.
             TimeSpan cap = _workload.IsLoad ? _counts.MaxRunTime * 10 : _counts.MaxRunTime;
@@ -135,6 +140,10 @@ public sealed class YcsbRunner
             }
 
             TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            string gc = string.Create(CultureInfo.InvariantCulture,
+                $"gc: gen0 {GC.CollectionCount(0) - collectionsBefore[0]}, gen1 {GC.CollectionCount(1) - collectionsBefore[1]}, " +
+                $"gen2 {GC.CollectionCount(2) - collectionsBefore[2]}, pause {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:F1} ms, " +
+                $"allocated {Units.Bytes(GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore)}");
             anon.Sample();
             var merged = new LatencyHistogram[Enum.GetValues<YcsbOperation>().Length];
             for (int op = 0; op < merged.Length; op++)
@@ -187,7 +196,7 @@ public sealed class YcsbRunner
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{_engineName} {_workload.Name}] {result.Operations:N0} ops in {elapsed.TotalSeconds:F1} s = {result.OpsPerSec:N0} ops/s, " +
                 $"{result.RecordsVerified:N0} records verified, disk {Units.Bytes(result.DiskBytes)}, {result.SstFiles} tables of {Units.Bytes(result.SstBytes)} " +
-                $"(live {Units.Bytes(result.LiveSstBytes)}); {result.EngineState}"));
+                $"(live {Units.Bytes(result.LiveSstBytes)}); {gc}; {result.EngineState}"));
         }
         finally
         {

@@ -123,6 +123,41 @@ public sealed class SplitTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_new_halfs_replica_reached_before_its_store_applied_the_split_opens_when_the_split_applies()
+    {
+        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 2);
+        await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
+
+        // Activate store 3's replica grains of the next shard ids before any split exists: they activate empty, as a
+        // replica does when a client or a peer reaches a new half on a store that has not applied the split yet.
+        var candidates = Enumerable.Range(3, 6).Select(id => new ShardId(id)).ToArray();
+        foreach (var id in candidates)
+        {
+            var early = await Replica(cluster, id, new StoreId(3)).GetStatusAsync();
+            Assert.Equal(0, early.Epoch);
+        }
+
+        var outcome = await cluster.Admin.SplitShardAsync(new ShardId(1), Encoding.UTF8.GetBytes("k4"));
+        output.WriteLine($"split: {outcome.Left}; {outcome.Right}");
+        Assert.True(candidates.Contains(outcome.Right.Id), $"the split made shard {outcome.Right.Id}, not one of the pre-activated ids");
+
+        // The activation made while store 3 held nothing opens the replica once the split applies there, and the new
+        // half serves with all three replicas.
+        await Eventually.WaitAsync(
+            () => Replica(cluster, outcome.Right.Id, new StoreId(3)).GetStatusAsync(),
+            s => s.Epoch == outcome.Right.Epoch && s.AppliedIndex > 0,
+            TimeSpan.FromSeconds(30),
+            "store 3's replica of the new half to open under its early activation");
+        await cluster.Store.PutAsync("k6", "after-split");
+        Assert.Equal("after-split", await cluster.Store.GetStringAsync("k6"));
+        var status = await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(30), s => s.Map.Shards.Any(d => d.Id == outcome.Right.Id));
+        Assert.NotNull(TestNoKvCluster.LeaderOf(status, outcome.Right.Id));
+    }
+
+    private static NoKv.Abstractions.Grains.IShardReplicaGrain Replica(TestNoKvCluster cluster, ShardId shard, StoreId store) =>
+        cluster.Cluster.Client.GetGrain<NoKv.Abstractions.Grains.IShardReplicaGrain>(new ReplicaId(shard, store).ToGrainKey());
+
     internal static async Task<List<Operation>> RunClientAsync(TestNoKvCluster cluster, int client, Stopwatch clock, CancellationToken stop, string[]? keys = null)
     {
         keys ??= Keys;

@@ -19,6 +19,7 @@ public sealed class CrashConsistencyTests
     {
         ValueLogMinValueBytes = seed % 3 == 0 ? 0 : 24,
         ValueFileSizeBytes = 2048,
+        ValueLogGcBytesPerCompaction = seed % 2 == 0 ? 1024 : 64L << 20,
         FileSystem = fs,
         MemtableSizeBytes = 4096,
         TargetFileSizeBytes = 4096,

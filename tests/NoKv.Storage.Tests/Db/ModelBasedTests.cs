@@ -63,10 +63,12 @@ public sealed class ModelBasedTests
             ReadSamplePeriodBytes = seed % 4 == 3 ? 1 << 20 : 256 + rng.Next(4096),
 
             // Three seeds in four keep values from 8-47 bytes up in value files (values here are 0-59 bytes), cut
-            // into small files, with garbage collection eager (0.9) or at the default threshold (0.5).
+            // into small files, with garbage collection eager (0.9) or at the default threshold (0.5), collecting a
+            // single file per compaction (1 KiB budget) or all of them.
             ValueLogMinValueBytes = seed % 4 == 2 ? 0 : 8 + (seed * 13 % 40),
             ValueFileSizeBytes = 1024 + (seed * 977 % 4096),
             ValueLogGcLiveRatio = seed % 2 == 0 ? 0.9 : 0.5,
+            ValueLogGcBytesPerCompaction = seed % 3 == 0 ? 64L << 20 : 1024,
         };
         var model = new SortedDictionary<byte[], byte[]>(ByteArrayComparer.Bytewise);
         var snapshots = new List<(Snapshot Snap, SortedDictionary<byte[], byte[]> Model)>();

@@ -20,6 +20,7 @@ public sealed class PowerLossTests
     {
         ValueLogMinValueBytes = valueLog ? 48 : 0,
         ValueFileSizeBytes = 4096,
+        ValueLogGcBytesPerCompaction = 2048,
         FileSystem = fs,
         MemtableSizeBytes = memtableBytes,
         TargetFileSizeBytes = 16 << 10,

@@ -15,11 +15,13 @@ public sealed class ValueLogTests
 {
     private const string Dir = "/vl";
 
-    private static StorageOptions Options(MemFileSystem fs, int minValueBytes = 64, double gcLiveRatio = 0.5) => new()
+    private static StorageOptions Options(MemFileSystem fs, int minValueBytes = 64, double gcLiveRatio = 0.5, long gcBytesPerCompaction = 64L << 20, Action<string>? log = null) => new()
     {
         FileSystem = fs,
         ValueLogMinValueBytes = minValueBytes,
         ValueLogGcLiveRatio = gcLiveRatio,
+        ValueLogGcBytesPerCompaction = gcBytesPerCompaction,
+        InfoLog = log,
         BlockCacheBytes = 0,
         NumLevels = 4,
     };
@@ -206,6 +208,65 @@ public sealed class ValueLogTests
         VerificationReport report = inspector.Verify();
         Assert.True(report.IsClean, string.Join("; ", report.Problems));
         Assert.DoesNotContain(inspector.OtherFiles(), f => f.Role == "obsolete");
+    }
+
+    [Fact]
+    public void Collection_relocates_at_most_its_budget_per_compaction_and_deletes_files_step_by_step()
+    {
+        const int Files = 8;
+        const int KeysPerFile = 60;
+        const long Budget = 40 << 10;
+        var fs = new MemFileSystem();
+        var collections = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Log(string line)
+        {
+            if (line.StartsWith("value-log collection:", StringComparison.Ordinal))
+            {
+                collections.Enqueue(line);
+            }
+        }
+
+        using (Database db = Database.Open(Dir, Options(fs, gcBytesPerCompaction: Budget, log: Log)))
+        {
+            // One value file per flush, then one table pointing into all of them: the shape in which collecting
+            // every file at once is one compaction relocating all their live values.
+            for (int f = 0; f < Files; f++)
+            {
+                WriteGeneration(db, Files * KeysPerFile, 0, i => i / KeysPerFile == f);
+                db.Flush();
+            }
+
+            db.CompactRange([], []);
+            string[] first = ValueFiles(fs);
+            Assert.Equal(Files, first.Length);
+            long liveQuarter = first.Sum(n => fs.GetFileLength($"{Dir}/{n}")) / 4;
+            Assert.True(liveQuarter > 3 * Budget, $"the live values left ({liveQuarter} bytes) must need several steps of {Budget}");
+
+            WriteGeneration(db, Files * KeysPerFile, 1, i => i % 4 != 0);
+            db.CompactRange([], []);
+            Eventually.True(
+                () => !ValueFiles(fs).Intersect(first).Any(),
+                () => $"value files left: {string.Join(", ", ValueFiles(fs))}; collection steps: {string.Join(" | ", collections)}; " +
+                      $"garbage {db.GetStatistics().ValueFileGarbageBytes} of {db.GetStatistics().LiveValueFileBytes} bytes; background error: {(db.WritesStopped.IsCompleted ? db.WritesStopped.GetAwaiter().GetResult().ToString() : "none")}");
+            CheckAll(db, Files * KeysPerFile, i => i % 4 != 0 ? 1 : 0);
+        }
+
+        // Every step stayed within the budget unless it took a single file (the one that guarantees progress), and
+        // the old files went over several steps rather than one.
+        string[] steps = [.. collections];
+        Assert.True(steps.Length >= 3, $"expected several collection steps, got: {string.Join(" | ", steps)}");
+        foreach (string step in steps)
+        {
+            string[] words = step.Split(' ');
+            long bytes = long.Parse(words[3], System.Globalization.CultureInfo.InvariantCulture);
+            int files = words[8].Split(',').Length;
+            Assert.True(files == 1 || bytes <= Budget, $"a step relocated {bytes} bytes from {files} files: {step}");
+        }
+
+        using (Database db = Database.Open(Dir, Options(fs)))
+        {
+            CheckAll(db, Files * KeysPerFile, i => i % 4 != 0 ? 1 : 0);
+        }
     }
 
     [Fact]
