@@ -43,7 +43,7 @@ internal sealed partial class KvStore
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return result;
             }
-            catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException && attempt < _options.TransactionMaxAttempts)
+            catch (NoKvException e) when ((e is TransactionConflictException or TransactionAbortedException || e.Code == NoKvErrorCode.SnapshotTooOld) && attempt < _options.TransactionMaxAttempts)
             {
                 await tx.RollbackQuietlyAsync().ConfigureAwait(false);
 

@@ -63,6 +63,15 @@ public sealed class ReplicaOptions
     /// <summary>User keys per GC command: bounds one apply batch and one Raft entry's work.</summary>
     public int GcSliceKeys { get; set; } = 1024;
 
+    /// <summary>
+    /// How long a plain write (Put, Delete, CompareAndSwap) waits for the timestamp oracle when its leader needs a block of
+    /// timestamps (a new leader priming its read floor, a stamp past the reserved block) before it goes ahead without:
+    /// stamped from replicated state and the shard marked unanchored, so transactions touching the shard abort once
+    /// (SnapshotTooOld) until the oracle is back (docs/transactions.md, "Plain writes without the oracle"). Plain writes
+    /// never depend on the controller group being up; this only bounds the extra latency. Checked at tick resolution.
+    /// </summary>
+    public TimeSpan PlainWriteOracleWait { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How long a replica waits for its proposal or read to complete before answering Timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

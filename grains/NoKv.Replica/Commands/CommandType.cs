@@ -57,6 +57,12 @@ internal enum CommandType : byte
     /// <summary>Garbage-collect old versions in a slice of the shard (<see cref="Txn.TxnGcCommand"/>).</summary>
     TxnGc = 26,
 
+    /// <summary>Mark the shard as holding plain writes stamped without the oracle (<see cref="Txn.TxnUnanchorCommand"/>).</summary>
+    TxnUnanchor = 27,
+
+    /// <summary>Anchor such writes below an oracle block and raise the safe point (<see cref="Txn.TxnAnchorCommand"/>).</summary>
+    TxnAnchor = 28,
+
     /// <summary>Take a lock or join its queue; by the holder, a renewal (<see cref="LockCommand"/>).</summary>
     AcquireLock = 40,
 

@@ -57,6 +57,7 @@ public sealed partial class ReplicaCore
     private long _stampCeiling;
     private Task<(NoKvErrorCode Code, string? Detail)?>? _oracleCall;
 
+
     /// <summary>Oracle round trips made to prime the floor or reserve stamps (for tests and status).</summary>
     public long OracleCalls { get; private set; }
 
@@ -109,6 +110,8 @@ public sealed partial class ReplicaCore
             _memFloorProposed = 0;
             _stampedPending.Clear();
             _stampedOrder.Clear();
+            _unanchorIndex = 0;
+            _anchorIndex = 0;
         }
         else if (_memFloorEpoch != Descriptor.Epoch)
         {
@@ -121,50 +124,50 @@ public sealed partial class ReplicaCore
 
     /// <summary>The oracle call in flight, or a new one (a call that completed, even inline, is never reused).</summary>
     private Task<(NoKvErrorCode Code, string? Detail)?> OracleCall() =>
-        _oracleCall is { IsCompleted: false } pending ? pending : _oracleCall = ReserveStampsAsync();
+        _oracleCall is { IsCompleted: false } pending ? pending : _oracleCall = ReserveStampsAsync(StampBlock);
 
     /// <summary>
     /// One oracle call: reserves a block of timestamps, which primes the floor (when the term and epoch are still those
     /// the call started in) and raises the stamp ceiling; then releases the stamped proposals held back for it.
     /// </summary>
-    private async Task<(NoKvErrorCode Code, string? Detail)?> ReserveStampsAsync()
+    private async Task<(NoKvErrorCode Code, string? Detail)?> ReserveStampsAsync(int count) =>
+        (await ReserveBlockAsync(count).ConfigureAwait(true)).Error;
+
+    /// <summary><see cref="ReserveStampsAsync"/> that also returns the block it reserved (0, 0 on error).</summary>
+    private async Task<(long First, long Last, (NoKvErrorCode Code, string? Detail)? Error)> ReserveBlockAsync(int count)
     {
+        SyncReadFloorTerm();
+        ulong term = _node.Term;
+        long epoch = Descriptor.Epoch;
+        long first;
         try
         {
-            SyncReadFloorTerm();
-            ulong term = _node.Term;
-            long epoch = Descriptor.Epoch;
-            long first;
-            try
-            {
-                OracleCalls++;
-                first = await _host.GetOracleTimestampsAsync(StampBlock).ConfigureAwait(true);
-            }
-            catch (Exception e) when (e is NoKvException or TimeoutException or OperationCanceledException or InvalidOperationException)
-            {
-                return (NoKvErrorCode.Timeout, $"replica {_name} could not reserve timestamps from the oracle: {e.Message}");
-            }
-
-            // Issued to this replica only, after everything issued before the call: stamps up to its end are below
-            // every timestamp anyone is handed later.
-            _stampCeiling = Math.Max(_stampCeiling, first + StampBlock - 1);
-            _stampPredicted = Math.Max(_stampPredicted, first);
-            SyncReadFloorTerm();
-            if (_node.Term == term && Descriptor.Epoch == epoch && _node.IsLeader)
-            {
-                // Asked after this term and epoch began: above every read promised before them. The replicated floor
-                // (raised by earlier floor entries) is below it too, but costs nothing to include.
-                _memFloor = Math.Max(Math.Max(_memFloor, first), _stateMachine.Floor.ReadTs);
-                _memFloorPrimed = true;
-            }
-
-            // Otherwise the caller loops: a new term or epoch needs a block asked for after it began.
-            return null;
+            OracleCalls++;
+            first = await _host.GetOracleTimestampsAsync(count).ConfigureAwait(true);
         }
-        finally
+        catch (Exception e) when (e is NoKvException or TimeoutException or OperationCanceledException or InvalidOperationException)
         {
-            _oracleCall = null;
+            return (0, 0, (NoKvErrorCode.Timeout, $"replica {_name} could not reserve timestamps from the oracle: {e.Message}"));
         }
+
+        // Issued to this replica only, after everything issued before the call: stamps up to its end are below
+        // every timestamp anyone is handed later. Versions already applied (an earlier leader's stamps, possibly
+        // past its own block) count into the bound too.
+        long last = first + count - 1;
+        _oracleSlow = false;
+        _stampCeiling = Math.Max(_stampCeiling, last);
+        _stampPredicted = Math.Max(_stampPredicted, Math.Max(first, _stateMachine.Floor.MaxTs));
+        SyncReadFloorTerm();
+        if (_node.Term == term && Descriptor.Epoch == epoch && _node.IsLeader)
+        {
+            // Asked after this term and epoch began: above every read promised before them. The replicated floor
+            // (raised by earlier floor entries) is below it too, but costs nothing to include.
+            _memFloor = Math.Max(Math.Max(_memFloor, first), _stateMachine.Floor.ReadTs);
+            _memFloorPrimed = true;
+        }
+
+        // Otherwise the caller loops: a new term or epoch needs a block asked for after it began.
+        return (first, last, null);
     }
 
     /// <summary>
@@ -173,8 +176,9 @@ public sealed partial class ReplicaCore
     /// stamped write applied and before it is acknowledged. Null when done, else the error to answer (the write is
     /// applied; the client's retry with its session gets the recorded outcome and waits here again).
     /// </summary>
-    private async Task<(NoKvErrorCode Code, string? Detail)?> WaitStampIssuedAsync(long stampBound)
+    private async Task<(NoKvErrorCode Code, string? Detail)?> WaitStampIssuedAsync(long stampBound, bool bounded = false)
     {
+        long deadline = _host.NowMs + (long)_options.PlainWriteOracleWait.TotalMilliseconds;
         for (int attempt = 0; stampBound > _stampCeiling; attempt++)
         {
             if (attempt == 3)
@@ -184,7 +188,14 @@ public sealed partial class ReplicaCore
 
             // A call already in flight may have started before the apply: any block it returns is issued before this
             // write is acknowledged, which is all that counts; if it ends short, the loop asks again.
-            if (await OracleCall().ConfigureAwait(true) is { } failed)
+            var call = OracleCall();
+            if (bounded && (_oracleSlow || !await WithinOracleBudgetAsync(call, deadline).ConfigureAwait(true)))
+            {
+                _oracleSlow = true;
+                return (NoKvErrorCode.Timeout, $"replica {_name}: the oracle did not answer within {_options.PlainWriteOracleWait.TotalMilliseconds} ms");
+            }
+
+            if (await call.ConfigureAwait(true) is { } failed && !(bounded && _host.NowMs < deadline))
             {
                 return failed;
             }

@@ -166,7 +166,7 @@ public sealed partial class ReplicaCore
         {
             foreach (var waiter in _proposalInbox)
             {
-                if (waiter.Stamped && !ProposeReadFloorBeforeStamped(waiter))
+                if ((waiter.Stamped && !ProposeReadFloorBeforeStamped(waiter)) || (waiter.Unanchored && !ProposeUnanchorBefore(waiter)))
                 {
                     continue;
                 }
@@ -180,6 +180,11 @@ public sealed partial class ReplicaCore
                     if (waiter.Stamped)
                     {
                         TrackStamped(waiter, result.Index);
+                    }
+                    else if (waiter.IsAnchor)
+                    {
+                        SyncReadFloorTerm();
+                        _anchorIndex = result.Index;
                     }
                     else if (waiter.StampAtLeast > _stampPredicted)
                     {

@@ -48,6 +48,13 @@ public sealed partial class ReplicaCore
                     return new TxnResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
                 }
 
+                // A prewrite or one-phase commit in an unanchored shard is refused at apply: anchor first, so that the
+                // transaction's retry (above the anchor) gets through.
+                if (request.Op is TxnOp.Prewrite or TxnOp.OnePhase && await AnchorIfNeededAsync(cancellationToken).ConfigureAwait(true) is { } unanchored)
+                {
+                    return new TxnResponse { Code = unanchored.Code, Detail = unanchored.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+                }
+
                 // A commit raises the shard's highest version to its commit timestamp, which later stamps build on.
                 var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampedKeys = stamped ? Array.ConvertAll(request.Mutations!, m => m.Key) : null, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.Commit => request.CommitTs, _ => 0 } };
                 var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
@@ -72,15 +79,19 @@ public sealed partial class ReplicaCore
             return new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = "the controller group serves no transactions", CurrentEpoch = Descriptor.Epoch };
         }
 
-        if (await PrimeReadFloorAsync().ConfigureAwait(true) is { } unprimed)
+        // Anchoring awaits a proposal, so the floor is primed again after it (a no-op unless the term changed meanwhile).
+        if ((await PrimeReadFloorAsync().ConfigureAwait(true)
+            ?? await AnchorIfNeededAsync(cancellationToken).ConfigureAwait(true)
+            ?? await PrimeReadFloorAsync().ConfigureAwait(true)) is { } unprimed)
         {
             return new TxnResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
         }
 
         // From here to the read index request nothing awaits: the promise and the stamped proposals it must wait for
-        // are taken in one step (see PromiseReadFloor).
+        // are taken in one step (see PromiseReadFloor). An unanchor entry of this term not yet applied is waited for
+        // too: the read is then refused (the state machine checks the mark), never served past an unanchored write.
         ulong term = _node.Term;
-        ulong mustApply = PromiseReadFloor(readTs, request);
+        ulong mustApply = Math.Max(PromiseReadFloor(readTs, request), _unanchorIndex);
         var ready = await WaitReadableAsync(NoKv.Abstractions.Requests.ReadConsistency.Linearizable, TimeSpan.Zero, cancellationToken, mustApply).ConfigureAwait(true);
         if (ready != NoKvErrorCode.Ok)
         {

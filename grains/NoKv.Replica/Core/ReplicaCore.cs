@@ -239,16 +239,24 @@ public sealed partial class ReplicaCore
             return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
         }
 
-        if (await PrimeReadFloorAsync().ConfigureAwait(true) is { } unprimed)
-        {
-            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
-        }
-
-        var waiter = new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true, StampedKeys = [request.Key] };
+        // A plain write never waits on the oracle for long (docs/transactions.md, "Plain writes without the oracle"):
+        // without a block in time it is proposed unanchored, or, stamped past the block, acknowledged once the shard is
+        // marked unanchored.
+        bool primed = await TryPrimeForPlainWriteAsync().ConfigureAwait(true);
+        var waiter = primed
+            ? new ProposalWaiter(EncodeWrite(request), Deadline()) { Stamped = true, StampedKeys = [request.Key] }
+            : new ProposalWaiter(EncodeWrite(request), Deadline()) { Unanchored = true };
         var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
-        if (response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
+        if (response.Code == NoKvErrorCode.Ok && !primed)
         {
-            response = new WriteResponse { Code = unconfirmed.Code, Detail = unconfirmed.Detail, CurrentEpoch = Descriptor.Epoch };
+            UnanchoredWrites++;
+            UnprimedWrites++;
+        }
+        else if (response.Code == NoKvErrorCode.Ok
+            && await WaitStampIssuedAsync(waiter.StampBound, bounded: true).ConfigureAwait(true) is not null
+            && await UnanchorBeforeAcknowledgingAsync(cancellationToken).ConfigureAwait(true) is { } unmarked)
+        {
+            response = new WriteResponse { Code = unmarked.Code, Detail = unmarked.Detail, CurrentEpoch = Descriptor.Epoch };
         }
 
         return Answered(RequestKind.Write, started, activity, response, request.Key.Length + (request.Value?.Length ?? 0));
@@ -457,6 +465,9 @@ public sealed partial class ReplicaCore
     /// <summary>One tick of the replica's clock (the host calls it every <see cref="ReplicaOptions.TickInterval"/>).</summary>
     public Task TickAsync()
     {
+        // Before the hibernation check: a plain write waiting for the oracle must not wait longer because the group
+        // sleeps (the write has not been proposed yet, so nothing woke it).
+        ExpireOracleWaits(_host.NowMs);
         if (_hibernating && !TickWhileHibernating())
         {
             return Task.CompletedTask;

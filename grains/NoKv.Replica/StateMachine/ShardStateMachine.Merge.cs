@@ -331,8 +331,7 @@ internal sealed partial class ShardStateMachine
         // depends on where its apply batches happened to end (replicas must hold identical rows).
         var sourceStart = SourceStart(target, merged);
         var sourceFloor = _db.Get(MvccKeys.Floor(_dataPrefix, sourceStart)) is { } floorRow ? MvccFloor.Decode(floorRow) : default;
-        _stagedFloor = new MvccFloor(
-            Math.Max(_stagedFloor.ReadTs, sourceFloor.ReadTs), Math.Max(_stagedFloor.MaxTs, sourceFloor.MaxTs), Math.Max(_stagedFloor.SafePoint, sourceFloor.SafePoint));
+        _stagedFloor = _stagedFloor.Combine(sourceFloor);
         var innerStart = merged.Range.Start.AsSpan().SequenceEqual(target.Range.Start) ? sourceStart : target.Range.Start;
         batch.Delete(MvccKeys.Floor(_dataPrefix, innerStart));
         batch.Put(MvccKeys.Floor(_dataPrefix, merged.Range.Start), _stagedFloor.Encode());

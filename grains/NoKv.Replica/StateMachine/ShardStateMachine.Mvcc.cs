@@ -30,8 +30,7 @@ internal sealed partial class ShardStateMachine
     private void LoadFloor(bool replace = false)
     {
         var stored = _db.Get(MvccKeys.Floor(_dataPrefix, _shard.Range.Start)) is { } row ? MvccFloor.Decode(row) : default;
-        _floor = replace ? stored : new MvccFloor(
-            Math.Max(_floor.ReadTs, stored.ReadTs), Math.Max(_floor.MaxTs, stored.MaxTs), Math.Max(_floor.SafePoint, stored.SafePoint));
+        _floor = replace ? stored : _floor.Combine(stored);
         _stagedFloor = _floor;
     }
 
@@ -200,8 +199,9 @@ internal sealed partial class ShardStateMachine
     /// </summary>
     public (NoKvErrorCode Code, byte[]? Value, TxnLockInfo? Lock) GetAt(byte[] userKey, long ts, long nowMs)
     {
-        if (ts < _floor.SafePoint)
+        if (ts < _floor.SafePoint || _floor.Unanchored)
         {
+            // Unanchored: a plain write may have landed at or below ts after a read at ts was served (docs/transactions.md).
             return (NoKvErrorCode.SnapshotTooOld, null, null);
         }
 
@@ -221,7 +221,7 @@ internal sealed partial class ShardStateMachine
     /// </summary>
     public (NoKvErrorCode Code, KvEntry[] Entries, bool HasMore, TxnLockInfo? Lock) Scan(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end, int limit, long ts, long nowMs)
     {
-        if (ts != long.MaxValue && ts < _floor.SafePoint)
+        if (ts != long.MaxValue && (ts < _floor.SafePoint || _floor.Unanchored))
         {
             return (NoKvErrorCode.SnapshotTooOld, [], false, null);
         }

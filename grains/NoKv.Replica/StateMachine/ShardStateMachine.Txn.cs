@@ -32,6 +32,8 @@ internal sealed partial class ShardStateMachine
             TxnOnePhaseCommand c => OnePhase(batch, c),
             TxnRaiseReadTsCommand c => RaiseReadTs(c),
             TxnGcCommand c => CollectGarbage(batch, c),
+            TxnUnanchorCommand => Unanchor(),
+            TxnAnchorCommand c => Anchor(c),
             var other => throw new CommandFormatException($"Transaction command {other.GetType().Name} has no apply."),
         };
     }
@@ -69,9 +71,9 @@ internal sealed partial class ShardStateMachine
             return refused;
         }
 
-        if (c.StartTs < _stagedFloor.SafePoint)
+        if (RefuseUnanchoredOrOld(c.StartTs) is { } tooOld)
         {
-            return new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {c.StartTs} is below the safe point {_stagedFloor.SafePoint}");
+            return tooOld;
         }
 
         bool holdsPrimary = false;
@@ -235,16 +237,17 @@ internal sealed partial class ShardStateMachine
             return refused;
         }
 
-        if (c.StartTs < _stagedFloor.SafePoint)
-        {
-            return new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {c.StartTs} is below the safe point {_stagedFloor.SafePoint}");
-        }
-
         // A retry of a one-phase commit that applied (its reply was lost) must not be judged against its own
-        // versions: the first write key carries the transaction's status, like a primary.
+        // versions: the first write key carries the transaction's status, like a primary. Checked before the safe
+        // point, which an anchor or GC may have raised past the start since: the answer must still be "committed".
         if (c.Mutations.Length > 0 && StatusOf(c.Mutations[0].Key, c.StartTs) is { State: TxnState.Committed } done)
         {
             return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+        }
+
+        if (RefuseUnanchoredOrOld(c.StartTs) is { } tooOld)
+        {
+            return tooOld;
         }
 
         // Applied atomically, so reads and writes are checked against everything up to this very commit: any lock
@@ -282,6 +285,44 @@ internal sealed partial class ShardStateMachine
         return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, commitTs);
     }
 
+    /// <summary>
+    /// SnapshotTooOld for a transaction that started below the safe point, or for any while the shard is unanchored
+    /// (it may hold plain writes at or below the start that the transaction's reads elsewhere did not see, or that a
+    /// snapshot served before they landed did not hold; see <see cref="Anchor"/>). The transaction aborts and its
+    /// retry starts above the anchor.
+    /// </summary>
+    private TxnResult? RefuseUnanchoredOrOld(long startTs)
+    {
+        if (_stagedFloor.Unanchored)
+        {
+            return new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"shard {_shard.Id} holds plain writes not yet anchored in the oracle; retry with a new start timestamp");
+        }
+
+        return startTs < _stagedFloor.SafePoint
+            ? new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {startTs} is below the safe point {_stagedFloor.SafePoint}")
+            : null;
+    }
+
+    private TxnResult Unanchor()
+    {
+        _stagedFloor = _stagedFloor with { Unanchored = true };
+        return TxnResult.Ok;
+    }
+
+    /// <summary>
+    /// Clears the unanchored mark when the oracle block covers every version the shard holds, and refuses every start
+    /// below the block from then on (docs/transactions.md, "Plain writes without the oracle").
+    /// </summary>
+    private TxnResult Anchor(TxnAnchorCommand c)
+    {
+        if (_stagedFloor.Unanchored && _stagedFloor.MaxTs <= c.Last && c.First <= c.Last)
+        {
+            _stagedFloor = _stagedFloor with { Unanchored = false, SafePoint = Math.Max(_stagedFloor.SafePoint, c.First) };
+        }
+
+        return TxnResult.Ok;
+    }
+
     private TxnResult RaiseReadTs(TxnRaiseReadTsCommand c)
     {
         if (c.ReadTs > _stagedFloor.ReadTs)
@@ -300,6 +341,13 @@ internal sealed partial class ShardStateMachine
     /// </summary>
     public TxnResult Validate(long startTs, long commitTs, byte[][] keys, TxnKeyRange[] ranges, long nowMs)
     {
+        if (_floor.Unanchored || startTs < _floor.SafePoint)
+        {
+            // The reads being validated were served at startTs, possibly before an unanchored write landed at or below
+            // it (or below a GC'd version): no version check here could tell.
+            return new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: _floor.Unanchored ? $"shard {_shard.Id} holds plain writes not yet anchored in the oracle" : $"start {startTs} is below the safe point {_floor.SafePoint}");
+        }
+
         foreach (var key in keys)
         {
             if (!_shard.Range.Contains(key))

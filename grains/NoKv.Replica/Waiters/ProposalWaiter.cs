@@ -50,6 +50,15 @@ internal sealed class ProposalWaiter
     public bool Stamped { get; init; }
 
     /// <summary>
+    /// A plain write the leader stamps without an oracle block (its floor is not primed and the oracle did not answer in
+    /// time): proposed right after a <c>TxnUnanchor</c> entry instead of a floor entry (docs/transactions.md).
+    /// </summary>
+    public bool Unanchored { get; init; }
+
+    /// <summary>A <c>TxnAnchor</c> entry: once proposed, an unanchored write needs a new unanchor entry before it.</summary>
+    public bool IsAnchor { get; init; }
+
+    /// <summary>
     /// A timestamp the command may raise the shard's highest version to (a commit's timestamp), or that its stamp must
     /// exceed (a one-phase commit's start); 0 for none. The leader keeps its stamps inside oracle blocks it holds.
     /// </summary>

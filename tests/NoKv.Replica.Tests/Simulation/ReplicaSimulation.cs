@@ -205,6 +205,24 @@ internal sealed class ReplicaSimulation
     public async Task<long> OracleTimestampsAsync(StoreId? caller, int count)
     {
         await Delay(1 + Random.Next(Options.MaxDelayMs));
+        if (OracleDown && caller is null)
+        {
+            // A client's call waits out the outage and is among the first answered when the oracle is back, before the
+            // replicas' next attempts reserve blocks: its timestamps are as close above everything issued before the
+            // outage as can be, where a stamp that ran ahead without an anchor shows.
+            while (OracleDown)
+            {
+                await Delay(10);
+            }
+        }
+        else if (OracleDown)
+        {
+            // A controller group without a quorum: the front-end's call runs into its attempt timeout.
+            OracleFailures++;
+            await Delay(900);
+            throw new TimeoutException("the simulated oracle is down");
+        }
+
         if ((caller is { } store && Network.IsIsolated(store)) || (_faultsOn && Random.NextDouble() < Options.DropRate))
         {
             OracleFailures++;
@@ -215,6 +233,46 @@ internal sealed class ReplicaSimulation
         long first = Math.Max(LastOracleTimestamp + 1, 1_700_000_000_000L << 18);
         LastOracleTimestamp = first + count - 1;
         return first;
+    }
+
+    /// <summary>True while the simulated controller group is unavailable (<see cref="SimOptions.OracleOutages"/>).</summary>
+    public bool OracleDown { get; private set; }
+
+    /// <summary>Virtual milliseconds the oracle was down.</summary>
+    public long OracleDownMs { get; private set; }
+
+    /// <summary>Client compare-and-swaps acknowledged while the oracle was down.</summary>
+    public long WritesWhileOracleDown { get; set; }
+
+    /// <summary>Plain writes replicas acknowledged without an oracle block, and anchors they proposed (all stores, all restarts).</summary>
+    public long UnanchoredWrites => _nodes.Values.Sum(n => n.UnanchoredWrites);
+
+    public long UnprimedWrites => _nodes.Values.Sum(n => n.UnprimedWrites);
+
+    public long AnchorProposals => _nodes.Values.Sum(n => n.AnchorProposals);
+
+    public long SnapshotRefusals => _readers.Sum(r => r.Refused);
+
+    private void ScheduleOracleOutage()
+    {
+        Schedule(1_500 + Random.Next(2_500), () =>
+        {
+            if (!_faultsOn)
+            {
+                return;
+            }
+
+            long length = 3_000 + Random.Next(5_000);
+            OracleDown = true;
+            OracleDownMs += length;
+            Trace($"oracle down for {length} ms");
+            Schedule(length, () =>
+            {
+                OracleDown = false;
+                Trace("oracle up");
+                ScheduleOracleOutage();
+            });
+        });
     }
 
     /// <summary>A virtual-time delay for simulated clients.</summary>
@@ -243,6 +301,11 @@ internal sealed class ReplicaSimulation
             }
 
             ScheduleFault();
+            if (Options.OracleOutages)
+            {
+                ScheduleOracleOutage();
+            }
+
             foreach (var client in _clients)
             {
                 _ = client.RunAsync(Options.DurationMs);
@@ -263,6 +326,7 @@ internal sealed class ReplicaSimulation
 
             // Quiet period: heal everything, restart every store, let the group settle and the clients finish.
             _faultsOn = false;
+            OracleDown = false;
             Network.HealAll();
             Network.Faulty = false;
             foreach (var node in _nodes.Values)
@@ -309,8 +373,9 @@ internal sealed class ReplicaSimulation
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
+            string outages = !Options.OracleOutages ? "" : $", oracle down {OracleDownMs} ms: {WritesWhileOracleDown} writes acknowledged meanwhile, {UnanchoredWrites} unanchored writes ({UnprimedWrites} by leaders without a block), {AnchorProposals} anchors, {SnapshotRefusals} snapshot reads refused";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            return $"seed {Seed}{timestamps}{snapshots}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
+            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {

@@ -125,6 +125,11 @@ internal sealed class SimClient
             if (response.Code == NoKvErrorCode.Ok)
             {
                 _sim.CompletedOperations++;
+                if (_sim.OracleDown)
+                {
+                    _sim.WritesWhileOracleDown++;
+                }
+
                 if (!response.Succeeded)
                 {
                     _sim.Violation($"client {Id}: CAS {key} {current}->{current + 1} (session seq {request.Session.Sequence}) failed although the client owns the key; a retry was applied twice or a write was lost");

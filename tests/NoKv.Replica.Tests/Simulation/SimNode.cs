@@ -53,6 +53,26 @@ internal sealed class SimNode
 
     public int Restarts { get; private set; }
 
+    /// <summary>Plain writes this store's replicas acknowledged without an oracle block (marked unanchored), over every restart.</summary>
+    public long UnanchoredWrites => _retiredUnanchored + _cores.Values.Sum(c => c.UnanchoredWrites);
+
+    /// <summary>Anchor entries this store's replicas proposed, over every restart.</summary>
+    public long AnchorProposals => _retiredAnchors + _cores.Values.Sum(c => c.AnchorProposals);
+
+    /// <summary>Of those, writes of leaders that had no oracle block at all (new leaders, new epochs), over every restart.</summary>
+    public long UnprimedWrites => _retiredUnprimed + _cores.Values.Sum(c => c.UnprimedWrites);
+
+    private long _retiredUnanchored;
+    private long _retiredUnprimed;
+    private long _retiredAnchors;
+
+    private void Retire(ReplicaCore core)
+    {
+        _retiredUnanchored += core.UnanchoredWrites;
+        _retiredUnprimed += core.UnprimedWrites;
+        _retiredAnchors += core.AnchorProposals;
+    }
+
     /// <summary>Oracle calls this store's replicas made (priming a leader's read floor, reserving stamps).</summary>
     public long OracleCalls { get; private set; }
 
@@ -119,6 +139,7 @@ internal sealed class SimNode
             // Like the grain host: the source's replica here is gone from the engine; close it and clear what it left.
             if (_generation == generation && _cores.Remove(source, out var closed))
             {
+                Retire(closed);
                 closed.Close();
                 _ = DestroyWhenIdleAsync(closed, source, peer, generation);
             }
@@ -209,6 +230,7 @@ internal sealed class SimNode
         var survivor = _fs.CrashClone();
         foreach (var core in _cores.Values)
         {
+            Retire(core);
             core.Close();
         }
 

@@ -54,6 +54,12 @@ internal sealed record SimOptions
     /// <summary>Longest pause of a client between operations (virtual ms): long pauses leave groups idle, so they hibernate.</summary>
     public int ClientPauseMs { get; init; } = 20;
 
+    /// <summary>
+    /// The controller group (the timestamp oracle) is unavailable for stretches of 3-8 s during the faulty period, up
+    /// 1.5-4 s between them: every oracle call fails meanwhile, for replicas and snapshot readers alike.
+    /// </summary>
+    public bool OracleOutages { get; init; }
+
     /// <summary>Idle ticks before a leader hibernates its group (ReplicaOptions.HibernateAfterTicks).</summary>
     public int HibernateAfterTicks { get; init; } = 20;
 }

@@ -36,6 +36,9 @@ internal sealed class SimSnapshotReader
 
     public long Rereads { get; private set; }
 
+    /// <summary>Reads and re-reads refused with SnapshotTooOld (below an anchor's safe point, or in an unanchored shard).</summary>
+    public long Refused { get; private set; }
+
     public async Task RunAsync(long untilMs)
     {
         var keys = _sim.ClientKeys.ToArray();
@@ -62,6 +65,9 @@ internal sealed class SimSnapshotReader
                     }
                 }
 
+                // Writes acknowledged while the call waited count too: nothing else runs between the oracle's answer and
+                // this line (one simulation event runs to quiescence), so they were acknowledged before T was issued.
+                acknowledged = _sim.AcknowledgedValue(key);
                 if (ts is { } t && await ReadAtAsync(key, t, _sim.Now + OperationBudgetMs) is { } read)
                 {
                     Reads++;
@@ -108,6 +114,14 @@ internal sealed class SimSnapshotReader
             {
                 _sim.CompletedOperations++;
                 return (response.Value is null ? null : Encoding.UTF8.GetString(response.Value), true);
+            }
+
+            if (response.Code == NoKvErrorCode.SnapshotTooOld)
+            {
+                // Refused, never answered differently: a shard anchored after unanchored plain writes refuses every
+                // timestamp issued before the anchor (a transaction would restart above it).
+                Refused++;
+                return null;
             }
 
             if (response.Code is not (NoKvErrorCode.NotLeader or NoKvErrorCode.Timeout or NoKvErrorCode.ProposalDropped or NoKvErrorCode.StoreUnavailable or NoKvErrorCode.WrongShard))

@@ -1,9 +1,9 @@
 namespace NoKv.Replica.Commands.Txn;
 
-/// <summary>Dispatch over the transaction command types (20-26, docs/format-commands.md).</summary>
+/// <summary>Dispatch over the transaction command types (20-28, docs/format-commands.md).</summary>
 internal static class TxnCommands
 {
-    public static bool IsTxn(CommandType type) => type is >= CommandType.TxnPrewrite and <= CommandType.TxnGc;
+    public static bool IsTxn(CommandType type) => type is >= CommandType.TxnPrewrite and <= CommandType.TxnAnchor;
 
     /// <summary>Decodes the body of a transaction command whose header is <paramref name="header"/>.</summary>
     /// <exception cref="CommandFormatException">The body is damaged.</exception>
@@ -16,6 +16,8 @@ internal static class TxnCommands
         CommandType.TxnOnePhase => TxnOnePhaseCommand.Decode(header, data),
         CommandType.TxnRaiseReadTs => TxnRaiseReadTsCommand.Decode(header, data),
         CommandType.TxnGc => TxnGcCommand.Decode(header, data),
+        CommandType.TxnUnanchor => TxnUnanchorCommand.Decode(header, data),
+        CommandType.TxnAnchor => TxnAnchorCommand.Decode(header, data),
         _ => throw new CommandFormatException($"Log entry holds a {header.Type} command, not a transaction command."),
     };
 }
