@@ -83,6 +83,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
             throw new ArgumentException("The controller group does not split.", nameof(shard));
         }
 
+        // As merges and moves do: a split asked right after the cluster's first start would otherwise find no map
+        // row yet and be refused ("no shard map yet", seen in CI).
+        await _liveness.EnsureSeededAsync().ConfigureAwait(true);
         long operation = 0;
         try
         {

@@ -52,9 +52,11 @@ public sealed class ControllerTests(ITestOutputHelper output)
         var leader = await TimestampOracleTests.WaitForControllerLeaderAsync(cluster, s => s != new StoreId(1));
         await cluster.Cluster.KillSiloAsync(cluster.SiloOf(leader));
 
-        // Every silo's map grain reads the controller group's committed map.
+        // Every silo's map grain reads the controller group's committed map. Each probe is bounded: one sent through
+        // the killed silo's gateway before the client noticed its death is otherwise awaited for Orleans' 30 s
+        // response timeout, longer than the whole wait (seen once on a branch).
         var map = await Eventually.WaitAsync(
-            () => cluster.Cluster.Client.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster).GetShardMapAsync(),
+            () => cluster.Cluster.Client.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster).GetShardMapAsync().WaitAsync(TimeSpan.FromSeconds(3)),
             m => m.Shards.Length == 2,
             TimeSpan.FromSeconds(20),
             "the shard map");
