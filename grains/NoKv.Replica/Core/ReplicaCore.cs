@@ -354,6 +354,11 @@ public sealed partial class ReplicaCore
     /// <summary>Queues a proposal for the pump and answers when it applies, times out, or is dropped.</summary>
     private async Task<WriteResponse> ProposeAndWaitAsync(ProposalWaiter waiter, CancellationToken cancellationToken)
     {
+        if (CheckOpen() is { } gone)
+        {
+            return new WriteResponse { Code = gone.Code, Detail = gone.Detail, CurrentEpoch = Descriptor.Epoch };
+        }
+
         long proposed = Stopwatch.GetTimestamp();
         using var activity = ReplicaTelemetry.Source.StartActivity("nokv.raft.propose", ActivityKind.Internal);
         _proposalInbox.Add(waiter);
@@ -530,6 +535,11 @@ public sealed partial class ReplicaCore
             return NoKvErrorCode.NotLeader;
         }
 
+        if (CheckOpen() is { } gone)
+        {
+            return gone.Code;
+        }
+
         var waiter = new ReadWaiter(++_nextReadId, Deadline()) { MinIndex = minIndex };
         _readInbox.Add(waiter);
         _readDeadlines.Enqueue(waiter);
@@ -544,6 +554,16 @@ public sealed partial class ReplicaCore
             waiter.StopCancellation();
         }
     }
+
+    /// <summary>
+    /// A closed or failed replica runs no pump and no ticks again, so a waiter registered now would never be answered
+    /// nor expire. Checked where a request registers one, not only where it enters: a request that awaited the oracle
+    /// or an anchor may resume after the replica closed underneath it.
+    /// </summary>
+    private (NoKvErrorCode Code, string? Detail)? CheckOpen() =>
+        _closed ? (NoKvErrorCode.StoreUnavailable, $"replica {_name} is closed (deactivated, moved or shut down)")
+        : _failed ? (NoKvErrorCode.StoreUnavailable, $"replica {_name} failed and is restarting")
+        : null;
 
     /// <summary>When a request that starts now is answered Timeout (<see cref="ExpireWaiters"/>).</summary>
     private long Deadline() => _host.NowMs + (long)_options.RequestTimeout.TotalMilliseconds;
@@ -571,9 +591,9 @@ public sealed partial class ReplicaCore
 
     private (NoKvErrorCode Code, string? Detail)? CheckFailedOrHalted()
     {
-        if (_failed)
+        if (CheckOpen() is { } gone)
         {
-            return (NoKvErrorCode.StoreUnavailable, $"replica {_name} failed and is restarting");
+            return gone;
         }
 
         if (_applyHalt is not null)

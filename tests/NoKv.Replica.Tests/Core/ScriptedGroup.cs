@@ -105,12 +105,20 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     private long _lastOracleTimestamp;
 
-    public Task<long> GetOracleTimestampsAsync(int count)
+    /// <summary>While set, oracle calls wait for it (a slow controller group) before they are answered.</summary>
+    public TaskCompletionSource? OracleGate { get; set; }
+
+    public async Task<long> GetOracleTimestampsAsync(int count)
     {
         OracleCalls++;
+        if (OracleGate is { } gate)
+        {
+            await gate.Task.ConfigureAwait(true);
+        }
+
         long first = Math.Max(_lastOracleTimestamp + 1, WallClockMs << 18);
         _lastOracleTimestamp = first + count - 1;
-        return Task.FromResult(first);
+        return first;
     }
 
     /// <summary>Runs <paramref name="task"/> and everything it sets off until the core is idle.</summary>

@@ -347,9 +347,9 @@ internal sealed class ReplicaSimulation
                 }
             }
 
-            if (_readers.Any(r => !r.Finished))
+            foreach (var reader in _readers.Where(r => !r.Finished))
             {
-                Violation("a snapshot reader did not finish its last read after the cluster healed");
+                Violation($"a snapshot reader did not finish its last read after the cluster healed: it waits on {reader.Waiting}");
             }
 
             if (!_splitter.Finished || !_topologyFinished)

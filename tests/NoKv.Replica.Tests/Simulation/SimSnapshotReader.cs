@@ -32,6 +32,9 @@ internal sealed class SimSnapshotReader
 
     public bool Finished { get; private set; }
 
+    /// <summary>What the reader is waiting on, for the report of a reader that did not finish.</summary>
+    public string Waiting { get; private set; } = "nothing";
+
     public long Reads { get; private set; }
 
     public long Rereads { get; private set; }
@@ -58,6 +61,7 @@ internal sealed class SimSnapshotReader
                 {
                     try
                     {
+                        Waiting = "the oracle";
                         ts = await _sim.OracleTimestampsAsync(null, 1);
                     }
                     catch (TimeoutException)
@@ -80,6 +84,7 @@ internal sealed class SimSnapshotReader
                 }
             }
 
+            Waiting = "a pause";
             await _sim.Delay(1 + _sim.Random.Next(20));
         }
 
@@ -109,7 +114,9 @@ internal sealed class SimSnapshotReader
         {
             var shard = _sim.Route(bytes);
             var request = new TxnRequest { Shard = shard.Id, Epoch = shard.Epoch, Op = TxnOp.Get, StartTs = ts, Key = bytes };
+            Waiting = string.Create(CultureInfo.InvariantCulture, $"a read of {key} at {ts} from store {LeaderGuess(shard.Id)} (shard {shard.Id} epoch {shard.Epoch}) since t={_sim.Now}ms");
             var response = await _sim.CallTxnAsync(LeaderGuess(shard.Id), request);
+            Waiting = string.Create(CultureInfo.InvariantCulture, $"a retry after {response.Code} at t={_sim.Now}ms");
             if (response.Code == NoKvErrorCode.Ok)
             {
                 _sim.CompletedOperations++;
