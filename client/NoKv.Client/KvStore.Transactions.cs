@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Transactions;
@@ -9,6 +10,13 @@ namespace NoKv.Client;
 internal sealed partial class KvStore
 {
     private ITimestampSource? _timestamps;
+
+    /// <summary>
+    /// Secondary commits still in flight (in the background) of transactions this client committed, by start
+    /// timestamp. A lock of one of them is resolved by waiting for that commit: no check-status at the primary, no
+    /// second commit of the key.
+    /// </summary>
+    private readonly ConcurrentDictionary<long, Task> _finishing = new();
 
     /// <summary>The cluster's timestamp oracle (resolved on first use; tests may set their own).</summary>
     internal ITimestampSource Timestamps
@@ -82,6 +90,30 @@ internal sealed partial class KvStore
         }).ConfigureAwait(false);
     }
 
+    /// <summary>Remembers a committed transaction's in-flight secondary commit until it ends (it never throws).</summary>
+    internal void TrackFinishing(long startTs, Task finishing)
+    {
+        if (finishing.IsCompleted)
+        {
+            return;
+        }
+
+        _finishing[startTs] = finishing;
+        _ = ForgetWhenDoneAsync(startTs, finishing);
+    }
+
+    private async Task ForgetWhenDoneAsync(long startTs, Task finishing)
+    {
+        try
+        {
+            await finishing.ConfigureAwait(false);
+        }
+        finally
+        {
+            _finishing.TryRemove(startTs, out _);
+        }
+    }
+
     /// <summary>
     /// Resolves a lock met by a read or write through the lock's primary: rolls the key forward if its transaction
     /// committed, back if it was rolled back (or its primary lock expired, which CheckStatus decides at the primary).
@@ -89,6 +121,15 @@ internal sealed partial class KvStore
     /// </summary>
     internal async Task<bool> ResolveLockAsync(TxnLockInfo held, CancellationToken cancellationToken)
     {
+        if (_finishing.TryGetValue(held.StartTs, out var finishing))
+        {
+            // This client committed the lock's transaction (its primary is committed) and is committing this key
+            // right now; once that is done the key is resolved, or, if that commit failed, the caller meets the lock
+            // again and resolves it through the primary below.
+            await finishing.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
         var status = await TxnCallAsync("CheckTxnStatus", [held.PrimaryKey], shard => new TxnRequest
         {
             Shard = shard.Id,

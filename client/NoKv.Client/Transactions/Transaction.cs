@@ -507,7 +507,10 @@ internal sealed class Transaction : ITransaction
         if (!_store.CommitSecondariesInBackground)
         {
             await finishing.ConfigureAwait(false);
+            return;
         }
+
+        _store.TrackFinishing(StartTimestamp, finishing);
     }
 
     /// <summary>Commits the keys after the primary; never throws (whatever is left is resolved by its readers).</summary>
