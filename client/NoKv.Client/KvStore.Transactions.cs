@@ -11,12 +11,8 @@ internal sealed partial class KvStore
 {
     private ITimestampSource? _timestamps;
 
-    /// <summary>
-    /// Secondary commits still in flight (in the background) of transactions this client committed, by start
-    /// timestamp. A lock of one of them is resolved by waiting for that commit: no check-status at the primary, no
-    /// second commit of the key.
-    /// </summary>
-    private readonly ConcurrentDictionary<long, Task> _finishing = new();
+    /// <summary>Two-phase commits of this client that hold locks now, by start timestamp (see <see cref="OwnLocks"/>).</summary>
+    private readonly ConcurrentDictionary<long, OwnLocks> _ownLocks = new();
 
     /// <summary>The cluster's timestamp oracle (resolved on first use; tests may set their own).</summary>
     internal ITimestampSource Timestamps
@@ -90,27 +86,28 @@ internal sealed partial class KvStore
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Remembers a committed transaction's in-flight secondary commit until it ends (it never throws).</summary>
-    internal void TrackFinishing(long startTs, Task finishing)
+    /// <summary>Registers a two-phase commit's locks before its first prewrite; <see cref="Settle"/> ends it.</summary>
+    internal OwnLocks TrackOwnLocks(long startTs)
     {
-        if (finishing.IsCompleted)
-        {
-            return;
-        }
-
-        _finishing[startTs] = finishing;
-        _ = ForgetWhenDoneAsync(startTs, finishing);
+        var own = new OwnLocks(startTs);
+        _ownLocks[startTs] = own;
+        return own;
     }
 
-    private async Task ForgetWhenDoneAsync(long startTs, Task finishing)
+    /// <summary>Forgets <paramref name="own"/> and wakes whoever waits on its locks, once <paramref name="after"/> ended.</summary>
+    internal async Task SettleAsync(OwnLocks own, Task? after = null)
     {
         try
         {
-            await finishing.ConfigureAwait(false);
+            if (after is not null)
+            {
+                await after.ConfigureAwait(false);
+            }
         }
         finally
         {
-            _finishing.TryRemove(startTs, out _);
+            _ownLocks.TryRemove(new KeyValuePair<long, OwnLocks>(own.StartTs, own));
+            own.Settle();
         }
     }
 
@@ -119,14 +116,18 @@ internal sealed partial class KvStore
     /// committed, back if it was rolled back (or its primary lock expired, which CheckStatus decides at the primary).
     /// Returns false when the transaction is still live: the caller waits and tries again.
     /// </summary>
-    internal async Task<bool> ResolveLockAsync(TxnLockInfo held, CancellationToken cancellationToken)
+    /// <param name="waitForLive">
+    /// Whether to wait for a live (not yet committed) transaction of this client. A caller holding no locks may; a
+    /// commit that meets the lock must not (two commits waiting for each other's locks would never end), so it waits
+    /// only for committed ones, whose remaining secondary commits wait for nobody.
+    /// </param>
+    internal async Task<bool> ResolveLockAsync(TxnLockInfo held, CancellationToken cancellationToken, bool waitForLive = true)
     {
-        if (_finishing.TryGetValue(held.StartTs, out var finishing))
+        if (_ownLocks.TryGetValue(held.StartTs, out var own) && (waitForLive || own.IsCommitted))
         {
-            // This client committed the lock's transaction (its primary is committed) and is committing this key
-            // right now; once that is done the key is resolved, or, if that commit failed, the caller meets the lock
-            // again and resolves it through the primary below.
-            await finishing.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // This client runs the lock's transaction: once its commit (or rollback) is done the key is resolved; if
+            // some step of it failed, the caller meets the lock again and resolves it through the primary below.
+            await own.Settled.WaitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }
 
