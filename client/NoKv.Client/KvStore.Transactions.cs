@@ -86,7 +86,7 @@ internal sealed partial class KvStore
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Registers a two-phase commit's locks before its first prewrite; <see cref="Settle"/> ends it.</summary>
+    /// <summary>Registers a two-phase commit's locks before its first prewrite; <see cref="SettleAsync"/> ends it.</summary>
     internal OwnLocks TrackOwnLocks(long startTs)
     {
         var own = new OwnLocks(startTs);
