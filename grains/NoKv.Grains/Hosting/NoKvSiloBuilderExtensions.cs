@@ -65,6 +65,8 @@ public static class NoKvSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LocalStore>());
         services.TryAddSingleton<ClusterLayout>();
         services.TryAddSingleton<StoreDirectory>();
+        services.TryAddSingleton<StoreDirectoryProber>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreDirectoryProber>());
 
         // One limiter for refused Raft batches, shared by every replica of the silo: a peer store on a newer wire
         // version costs one warning a minute, not one per batch of every shard.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Placement;
 using NoKv.Abstractions.Sharding;
@@ -44,6 +45,13 @@ public sealed class ShardReplicaPlacementDirector : IPlacementDirector
             return Task.FromResult(context.LocalSilo);
         }
 
-        throw new StoreUnavailableException(replica.Store, $"no live silo hosts it, so replica {replica} cannot be activated.");
+        // Active but not (yet) listed as able to host replica grains: Orleans learns each silo's grain types from its
+        // manifest, fetched like its metadata. Every NoKV silo runs the same grains, so the store's own silo can.
+        if (_stores.FindActiveSilo(replica.Store) is { } active)
+        {
+            return Task.FromResult(active);
+        }
+
+        throw new StoreUnavailableException(replica.Store, $"no live silo hosts it, so replica {replica} cannot be activated ({compatible.Length} compatible silos; stores known: {string.Join(", ", compatible.Select(s => $"{s}={_stores.StoreOf(s)?.Value.ToString(CultureInfo.InvariantCulture) ?? "?"}"))}).");
     }
 }

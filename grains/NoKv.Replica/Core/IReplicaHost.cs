@@ -45,4 +45,13 @@ public interface IReplicaHost
     /// so a host without such traffic must not let groups hibernate.
     /// </summary>
     long LastHeardFrom(StoreId store) => NowMs;
+
+    /// <summary>
+    /// Whether the replica's pump always lets its caller run on before it continues after an engine write, also when
+    /// the engine finished the write inline. The engine finishes a write inline or on its writer thread as timing has
+    /// it, and the pump then goes on at once or only after its caller: a host that must replay the same interleaving
+    /// from the same input (the deterministic replica simulation) asks for the second every time. Off by default: in
+    /// production the extra turn would only add latency.
+    /// </summary>
+    bool UniformWriteCompletion => false;
 }

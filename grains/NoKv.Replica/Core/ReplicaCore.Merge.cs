@@ -157,7 +157,7 @@ public sealed partial class ReplicaCore
         bool staged = StageApply(span, batch);
         if (staged)
         {
-            await _db.WriteAsync(batch, _stateMachine.StagedNeedsSync ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
+            await PersistAsync(batch, _stateMachine.StagedNeedsSync ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
             CompleteApply();
         }
 

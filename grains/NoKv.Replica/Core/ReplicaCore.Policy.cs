@@ -98,7 +98,7 @@ public sealed partial class ReplicaCore
 
         var batch = new WriteBatch();
         _log.StageCompact(batch, compactTo);
-        await _db.WriteAsync(batch, WriteOptions.Default).ConfigureAwait(true);
+        await PersistAsync(batch, WriteOptions.Default).ConfigureAwait(true);
         _log.CommitCompact(compactTo);
         ReplicaCoreLog.Compacted(_logger, _name, compactTo);
     }

@@ -300,7 +300,7 @@ public sealed partial class ReplicaCore
         {
             // Many replicas of this store await here at once; the engine's group commit gives them one fsync.
             long writeStarted = Stopwatch.GetTimestamp();
-            await _db.WriteAsync(batch, ready.MustSync || (applyStaged && _stateMachine.StagedNeedsSync) ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
+            await PersistAsync(batch, ready.MustSync || (applyStaged && _stateMachine.StagedNeedsSync) ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
             ReplicaTelemetry.AppendDuration.Record(ReplicaTelemetry.Seconds(writeStarted, Stopwatch.GetTimestamp()));
         }
 
@@ -349,7 +349,7 @@ public sealed partial class ReplicaCore
             var tail = new WriteBatch();
             if (StageApply(committed.Span, tail))
             {
-                await _db.WriteAsync(tail, _stateMachine.StagedNeedsSync ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
+                await PersistAsync(tail, _stateMachine.StagedNeedsSync ? WriteOptions.Synced : WriteOptions.Default).ConfigureAwait(true);
                 CompleteApply();
             }
         }
@@ -571,4 +571,16 @@ public sealed partial class ReplicaCore
         return times[voters - ((voters / 2) + 1)];
     }
 
+
+    /// <summary>An engine write of the pump (see <see cref="IReplicaHost.UniformWriteCompletion"/>).</summary>
+    private async ValueTask PersistAsync(WriteBatch batch, WriteOptions options)
+    {
+        var write = _db.WriteAsync(batch, options);
+        if (write.IsCompleted && _host.UniformWriteCompletion)
+        {
+            await Task.Yield();
+        }
+
+        await write.ConfigureAwait(true);
+    }
 }

@@ -209,7 +209,7 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     private void Settle(Func<bool> pending)
     {
-        if (!_context.RunUntilIdle(() => Core is { IsPumping: true }, pending, TimeSpan.FromSeconds(10)))
+        if (!_context.RunUntilIdle(() => Core is { IsPumping: true } ? 1 : 0, pending, TimeSpan.FromSeconds(10)))
         {
             throw new TimeoutException("the replica core made no progress");
         }

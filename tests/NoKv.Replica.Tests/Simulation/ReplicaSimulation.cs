@@ -556,32 +556,34 @@ internal sealed class ReplicaSimulation
     /// <summary>Runs posted continuations until no store's pump is in flight and no logical work is queued.</summary>
     private void Quiesce()
     {
-        if (!_context.RunUntilIdle(AnyPumping, static () => false, StallLimit))
+        if (!_context.RunUntilIdle(Pumping, static () => false, StallLimit))
         {
             var stuck = _nodes.Values.SelectMany(n => n.Cores.Where(c => c.IsPumping).Select(c => $"{c.Name} (applied {c.AppliedIndex}, last {c.LastIndex})"));
             throw new TimeoutException($"seed {Seed}: a replica pump made no progress for {StallLimit.TotalSeconds} s at t={Now}ms: {string.Join(", ", stuck)}; {_context.LogicalPending} logical items queued: {_context.DescribeLogical()}");
         }
     }
 
-    private bool AnyPumping()
+    private int Pumping()
     {
+        int pumping = 0;
         foreach (var node in _nodes.Values)
         {
+            pumping += node.ClosedPumping();
             foreach (var core in node.Cores)
             {
                 if (core.IsPumping)
                 {
-                    return true;
+                    pumping++;
                 }
             }
         }
 
-        return false;
+        return pumping;
     }
 
     private void RunToCompletion(Task task)
     {
-        if (!_context.RunUntilIdle(AnyPumping, () => !task.IsCompleted, StallLimit))
+        if (!_context.RunUntilIdle(Pumping, () => !task.IsCompleted, StallLimit))
         {
             throw new TimeoutException($"seed {Seed}: start-up made no progress at t={Now}ms");
         }

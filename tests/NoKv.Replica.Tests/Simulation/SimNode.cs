@@ -66,8 +66,21 @@ internal sealed class SimNode
     private long _retiredUnprimed;
     private long _retiredAnchors;
 
+    private readonly List<ReplicaCore> _closedCores = new();
+
+    /// <summary>
+    /// Replicas closed (by a crash or a merge) whose pump may still be in flight: it resumes once its engine write
+    /// finishes, and the simulation waits for that like for a live pump's, so when it resumes never depends on timing.
+    /// </summary>
+    public int ClosedPumping()
+    {
+        _closedCores.RemoveAll(c => !c.IsPumping);
+        return _closedCores.Count;
+    }
+
     private void Retire(ReplicaCore core)
     {
+        _closedCores.Add(core);
         _retiredUnanchored += core.UnanchoredWrites;
         _retiredUnprimed += core.UnprimedWrites;
         _retiredAnchors += core.AnchorProposals;
@@ -124,7 +137,7 @@ internal sealed class SimNode
 
     private async Task OpenAsync(ShardId shard, ShardDescriptor? bootstrap, ReplicaOptions options, int generation)
     {
-        var core = await ReplicaCore.OpenAsync(_db!, shard, Store, bootstrap, options, new Host(this, shard), NullLogger.Instance, _sim.NextSeed());
+        var core = await ReplicaCore.OpenAsync(_db!, shard, Store, bootstrap, options, new Host(this, shard, generation), NullLogger.Instance, _sim.NextSeed());
         core.Failed += e => _sim.ReportFailure(Store, generation, e);
         core.Split += (left, right) => _sim.Schedule(0, () =>
         {
@@ -256,15 +269,21 @@ internal sealed class SimNode
     /// <summary>What a replica grain is to its core, for one group of this store.</summary>
     private sealed class Host : IReplicaHost
     {
+        public bool UniformWriteCompletion => true;
+
         private readonly SimNode _node;
         private readonly ShardId _shard;
         private readonly ArrayBufferWriter<byte> _buffer = new();
 
-        public Host(SimNode node, ShardId shard)
+        public Host(SimNode node, ShardId shard, int generation)
         {
             _node = node;
             _shard = shard;
+            _generation = generation;
         }
+
+        // The store's life this replica belongs to: one closed by a crash sends nothing after the restart.
+        private readonly int _generation;
 
         public long NowMs => _node._sim.Now;
 
@@ -272,7 +291,7 @@ internal sealed class SimNode
 
         public bool Send(PeerDescriptor to, ReadOnlySpan<Message> messages)
         {
-            if (!_node.IsUp)
+            if (!_node.IsUp || _node._generation != _generation)
             {
                 return false;
             }

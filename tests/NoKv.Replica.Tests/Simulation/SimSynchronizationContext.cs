@@ -1,4 +1,8 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using System.Reflection;
+using NoKv.Replica.Core;
+using NoKv.Replica.StateMachine;
 
 namespace NoKv.Replica.Tests.Simulation;
 
@@ -20,6 +24,7 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
 {
     private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _io = new();
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _logical = new();
+    private readonly List<(SendOrPostCallback Callback, object? State)> _ready = new();
     private readonly Thread _owner = Thread.CurrentThread;
 
     public int LogicalPending => _logical.Count;
@@ -45,30 +50,59 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
     public string DescribeLogical() => string.Join("; ", _logical.Select(w => (w.State as Delegate)?.Target?.GetType().Name ?? w.Callback.Method.Name));
 
     /// <summary>
-    /// Runs queued work until there is none, no pump is in flight and nothing is awaited: I/O completions whenever
-    /// they come, logical work only while no pump is in flight (<paramref name="pumping"/>). While a pump is in
-    /// flight, or while <paramref name="awaited"/> holds and no work is queued, it waits for I/O, up to
-    /// <paramref name="stallLimit"/> each time.
+    /// Runs queued work until there is none, no pump is in flight and nothing is awaited: pump continuations (I/O)
+    /// whenever they come, logical work only while no pump is in flight. While <paramref name="pumping"/> pumps are in
+    /// flight, each is suspended at one await and will post exactly one continuation; all of them are waited for and
+    /// the one of the lowest replica runs first, so which engine thread finished first never changes the order. While
+    /// <paramref name="awaited"/> holds and no work is queued, it waits for I/O. Each wait lasts up to
+    /// <paramref name="stallLimit"/>.
     /// </summary>
     /// <returns>False if nothing arrived within the limit while something was still in flight or awaited.</returns>
-    public bool RunUntilIdle(Func<bool> pumping, Func<bool> awaited, TimeSpan stallLimit)
+    public bool RunUntilIdle(Func<int> pumping, Func<bool> awaited, TimeSpan stallLimit)
     {
         while (true)
         {
+            int inFlight = pumping();
+            if (inFlight > 0)
+            {
+                while (_io.TryTake(out var arrived))
+                {
+                    _ready.Add(arrived);
+                }
+
+                while (_ready.Count < inFlight)
+                {
+                    if (!_io.TryTake(out var arrived, stallLimit))
+                    {
+                        return false;
+                    }
+
+                    _ready.Add(arrived);
+                }
+
+                RunReady(IndexOfLowestReplica());
+                continue;
+            }
+
+            if (_ready.Count > 0)
+            {
+                RunReady(0);
+                continue;
+            }
+
             if (_io.TryTake(out var io))
             {
                 io.Callback(io.State);
                 continue;
             }
 
-            bool inFlight = pumping();
-            if (!inFlight && _logical.TryDequeue(out var work))
+            if (_logical.TryDequeue(out var work))
             {
                 work.Callback(work.State);
                 continue;
             }
 
-            if (!inFlight && !awaited())
+            if (!awaited())
             {
                 return true;
             }
@@ -82,14 +116,65 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
         }
     }
 
+    private void RunReady(int index)
+    {
+        var step = _ready[index];
+        _ready.RemoveAt(index);
+        step.Callback(step.State);
+    }
+
+    /// <summary>The first (in arrival order) of the ready continuations with the lowest replica id.</summary>
+    private int IndexOfLowestReplica()
+    {
+        int best = 0;
+        ulong bestPeer = PeerOf(_ready[0].State);
+        for (int i = 1; i < _ready.Count; i++)
+        {
+            ulong peer = PeerOf(_ready[i].State);
+            if (peer < bestPeer)
+            {
+                best = i;
+                bestPeer = peer;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// The replica (peer id, unique in the cluster) whose async method a continuation resumes: the state machine box
+    /// is the delegate's target, and the method's <c>this</c> is a field of its state machine.
+    /// </summary>
+    private static ulong PeerOf(object? state)
+    {
+        const BindingFlags Fields = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance;
+        object? box = StateMachineBox(state);
+        object? machine = box?.GetType().GetField("StateMachine", Fields)?.GetValue(box);
+        object? owner = machine?.GetType().GetField("<>4__this", Fields)?.GetValue(machine);
+        return owner switch
+        {
+            ReplicaCore core => ulong.Parse(core.Name.AsSpan(core.Name.LastIndexOf('#') + 1), CultureInfo.InvariantCulture),
+            ShardStateMachine stateMachine => stateMachine.PeerId,
+            _ => ulong.MaxValue,
+        };
+    }
+
+    /// <summary>
+    /// The async method's state machine box a posted continuation resumes: the target of the posted delegate (an
+    /// awaited task's continuation), or the state itself (Task.Yield posts the box with a shared callback).
+    /// </summary>
+    private static object? StateMachineBox(object? state) => state is Delegate d ? d.Target : state;
+
     /// <summary>
     /// A pump's own continuation, posted from the simulation thread because the write it awaited completed between
     /// the await's completion check and its registration (the runtime then posts instead of running inline).
     /// </summary>
     private static bool IsPumpStep(object? state)
     {
-        string? box = (state as Delegate)?.Target?.GetType().FullName;
+        string? box = StateMachineBox(state)?.GetType().FullName;
         return box is not null && (box.Contains("ReplicaCore+<PumpAsync>", StringComparison.Ordinal)
+            || box.Contains("ReplicaCore+<PersistAsync>", StringComparison.Ordinal)
+            || box.Contains("ReplicaCore+<ResumeMergeWaitAsync>", StringComparison.Ordinal)
             || box.Contains("ReplicaCore+<HandleReadyAsync>", StringComparison.Ordinal)
             || box.Contains("ReplicaCore+<MaybeCompactAsync>", StringComparison.Ordinal)
             || box.Contains("ShardStateMachine+<InstallSnapshotAsync>", StringComparison.Ordinal));
