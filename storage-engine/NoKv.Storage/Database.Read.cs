@@ -160,7 +160,9 @@ public sealed partial class Database
             InternalKey.Write(lookup, key, (snapshot << 8) | 0xFF);
             Version v = sv.Version;
 
-            // The first table consulted, until a second one is: then the read is charged (sampled) to it.
+            // The first table whose data block this read fetched without finding the key; if the read goes on to
+            // another table, it is charged (sampled) to it. A table whose filter ruled the key out cost a filter
+            // probe only, far too little to pay for compacting it, so it is not charged.
             FileMetaData? firstTable = null;
             bool sampling = _readCompactions.Enabled;
             foreach (FileMetaData f in v.Files[0])
@@ -170,15 +172,20 @@ public sealed partial class Database
                     continue;
                 }
 
-                if (sampling)
+                if (sampling && firstTable is not null)
                 {
-                    NoteTableConsulted(f, ref firstTable, ref sampling);
+                    ChargeWastedRead(firstTable, ref sampling);
                 }
 
                 int found = GetFromTable(f, lookup, tombstone, fillCache, ref sink);
                 if (found >= 0)
                 {
                     return found == 1;
+                }
+
+                if (found == NotInTableBlockRead)
+                {
+                    firstTable ??= f;
                 }
             }
 
@@ -202,15 +209,20 @@ public sealed partial class Database
                     continue;
                 }
 
-                if (sampling)
+                if (sampling && firstTable is not null)
                 {
-                    NoteTableConsulted(f, ref firstTable, ref sampling);
+                    ChargeWastedRead(firstTable, ref sampling);
                 }
 
                 int found = GetFromTable(f, lookup, tombstone, fillCache, ref sink);
                 if (found >= 0)
                 {
                     return found == 1;
+                }
+
+                if (found == NotInTableBlockRead)
+                {
+                    firstTable ??= f;
                 }
             }
 
@@ -226,21 +238,25 @@ public sealed partial class Database
         }
     }
 
-    /// <summary>A point read is about to consult <paramref name="f"/>: the second table consulted charges the first (once per read).</summary>
+    /// <summary>
+    /// A point read that read a data block of <paramref name="wasted"/> without finding its key is about to consult
+    /// another table: charges <paramref name="wasted"/> (sampled; once per read).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void NoteTableConsulted(FileMetaData f, ref FileMetaData? firstTable, ref bool sampling)
+    private void ChargeWastedRead(FileMetaData wasted, ref bool sampling)
     {
-        if (firstTable is null)
-        {
-            firstTable = f;
-            return;
-        }
-
-        _readCompactions.OnMultiTableGet(firstTable);
+        _readCompactions.OnMultiTableGet(wasted);
         sampling = false;
     }
 
-    /// <summary>1 = found a live value (sink set), 0 = the newest visible version is deleted, -1 = not in this table.</summary>
+    // GetFromTable's "not in this table": a data block was read (-1), or the filter ruled the key out (-2).
+    private const int NotInTableBlockRead = -1;
+    private const int NotInTableFiltered = -2;
+
+    /// <summary>
+    /// 1 = found a live value (sink set), 0 = the newest visible version is deleted, -1 = not in this table (a
+    /// data block was read), -2 = not in this table (its filter ruled the key out, nothing was read).
+    /// </summary>
     private int GetFromTable<TSink>(FileMetaData f, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
         where TSink : struct, IValueSink
     {
@@ -268,9 +284,9 @@ public sealed partial class Database
     private int GetFromReader<TSink>(TableReader reader, ReadOnlySpan<byte> lookup, ulong tombstone, bool fillCache, ref TSink sink)
         where TSink : struct, IValueSink
     {
-        if (!reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache))
+        if (!reader.TryGet(lookup, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, fillCache, out bool filtered))
         {
-            return -1;
+            return filtered ? NotInTableFiltered : NotInTableBlockRead;
         }
 
         ulong trailer = InternalKey.TrailerOf(foundKey);

@@ -22,6 +22,9 @@ public sealed partial class ShardReplicaGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: opened under an activation made before the store held it")]
     private partial void LogReopened(string replica);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}: opening it for a Raft message failed; the next message tries again")]
+    private partial void LogReopenFailed(string replica, Exception e);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: created empty for new peer {Peer} (new: {Created})")]
     private partial void LogCreated(string replica, ulong peer, bool created);
 

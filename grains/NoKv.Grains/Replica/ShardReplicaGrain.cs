@@ -223,6 +223,19 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
     }
 
+    /// <summary>A Raft message reached an empty activation: try to open the replica, and log (not lose) a failure.</summary>
+    private async Task ReopenForDeliveryAsync()
+    {
+        try
+        {
+            await ReopenAsync(force: false).ConfigureAwait(true);
+        }
+        catch (Exception e)
+        {
+            LogReopenFailed(_id.ToGrainKey(), e);
+        }
+    }
+
     /// <summary>Serves a request that reached an empty activation: once more after a reopen attempt, else refused.</summary>
     private async Task<TResponse> ServeAfterReopenAsync<TResponse>(Func<ReplicaCore, Task<TResponse>> serve, Func<TResponse> refuse)
     {
@@ -555,7 +568,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         {
             if (_core is not { } core)
             {
-                _ = ReopenAsync(force: false);
+                _ = ReopenForDeliveryAsync();
                 continue;
             }
 

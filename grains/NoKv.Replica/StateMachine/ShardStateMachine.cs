@@ -52,6 +52,21 @@ internal sealed partial class ShardStateMachine
     private ulong _stagedIndex;
     private ulong _stagedTerm;
 
+    /// <summary>See <see cref="Core.IReplicaHost.UniformWriteCompletion"/>: set by the core from its host.</summary>
+    public bool UniformWriteCompletion { get; init; }
+
+    /// <summary>An engine write of a snapshot install or reset, which the replica's pump awaits.</summary>
+    private async ValueTask PersistAsync(WriteBatch batch, WriteOptions options)
+    {
+        var write = _db.WriteAsync(batch, options);
+        if (write.IsCompleted && UniformWriteCompletion)
+        {
+            await Task.Yield();
+        }
+
+        await write.ConfigureAwait(true);
+    }
+
     public ShardStateMachine(Database db, ReplicaState replica)
     {
         _db = db;
@@ -427,7 +442,7 @@ internal sealed partial class ShardStateMachine
         StageSkippedMerges(batch, incoming);
         batch.Put(KeySpace.ReplicaStateKey(_shard.Id), ReplicaStateCodec.Encode(new ReplicaState(PeerId, incoming)));
         batch.Put(KeySpace.ApplyStateKey(_shard.Id), EncodeApplyState(index, term));
-        await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+        await PersistAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         SetDescriptor(incoming);
         LoadFloor(replace: true);
         AppliedIndex = index;
@@ -455,7 +470,7 @@ internal sealed partial class ShardStateMachine
         batch.Delete(KeySpace.SplitHistoryKey(_shard.Id));
         batch.Delete(KeySpace.MergeStateKey(_shard.Id));
         batch.Delete(KeySpace.ApplyStateKey(_shard.Id));
-        await _db.WriteAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
+        await PersistAsync(batch, WriteOptions.Synced).ConfigureAwait(true);
         LoadFloor(replace: true);
         _mergeState = null;
         AppliedIndex = 0;

@@ -86,8 +86,9 @@ internal sealed class ReadCompactionTracker
     public long Budget(FileMetaData file) => Math.Max(_minSeeks, file.Size / _bytesPerSeek);
 
     /// <summary>
-    /// Called by a point read as it is about to consult a second table; <paramref name="first"/> is the first
-    /// table it consulted. Cheap unless this read is the sampled one.
+    /// Called by a point read as it is about to consult another table after reading a data block of
+    /// <paramref name="first"/> without finding its key (a table whose filter ruled the key out is not charged).
+    /// Cheap unless this read is the sampled one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void OnMultiTableGet(FileMetaData first)

@@ -204,13 +204,22 @@ internal sealed unsafe class TableReader : IDisposable
     /// reused once released and evicted). Copy it before releasing the table.
     /// </param>
     /// <param name="fillCache">Whether a block read from the file is added to the block cache.</param>
-    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, bool fillCache = true)
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, bool fillCache = true) =>
+        TryGet(key, out foundKey, out value, fillCache, out _);
+
+    /// <summary>
+    /// <see cref="TryGet(ReadOnlySpan{byte}, out ReadOnlySpan{byte}, out ReadOnlySpan{byte}, bool)"/>, also telling
+    /// whether the filter ruled the key out (<paramref name="filtered"/>: no block was read). A miss that was not
+    /// filtered read a data block for nothing, the cost read-triggered compaction weighs.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> foundKey, out ReadOnlySpan<byte> value, bool fillCache, out bool filtered)
     {
         foundKey = default;
         value = default;
         ReleaseGetLease();
         ReadOnlySpan<byte> userKey = _comparer.UserKey(key);
-        if (_filter is not null && !_filter.MayContain(userKey))
+        filtered = _filter is not null && !_filter.MayContain(userKey);
+        if (filtered)
         {
             return false;
         }

@@ -38,7 +38,7 @@ public static class YcsbBenchmark
                     YcsbRunResult result = RunChild(engine, workload, quick, mapped, root);
                     results.Add(result);
                     Console.WriteLine(result.Error is null
-                        ? $"  {workload.Name,-5} {engine,-8} {Units.Rate(result.OpsPerSec),12} ops/s"
+                        ? $"  {workload.Name,-5} {engine,-8} {Units.Rate(result.OpsPerSec),12} ops/s  cpu {result.CpuMicrosPerOp,7:F1} us/op"
                         : $"  {workload.Name,-5} {engine,-8} FAILED: {result.Error}");
                 }
             }

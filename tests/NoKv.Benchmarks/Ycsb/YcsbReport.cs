@@ -151,6 +151,7 @@ public sealed class YcsbReport
             ["write_p99_us"] = write?.P99Us,
             ["write_p999_us"] = write?.P999Us,
             ["scan_p99_us"] = scan?.P99Us,
+            ["cpu_us_per_op"] = Math.Round(r.CpuMicrosPerOp, 2),
             ["peak_anon_mib"] = r.PeakAnonBytes < 0 ? null : Math.Round(r.PeakAnonBytes / MiB, 1),
             ["peak_rss_mib"] = Math.Round(r.PeakRssBytes / MiB, 1),
             ["disk_mib"] = Math.Round(r.DiskBytes / MiB, 1),

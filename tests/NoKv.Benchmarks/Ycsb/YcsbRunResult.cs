@@ -13,6 +13,12 @@ public sealed class YcsbRunResult
 
     public double OpsPerSec { get; set; }
 
+    /// <summary>
+    /// The child's CPU time (user + system, every thread: clients, flushes, compactions, the collector) over the
+    /// run, per operation. Steadier than ops/s on a shared machine, where throughput moves with others' load.
+    /// </summary>
+    public double CpuMicrosPerOp { get; set; }
+
     /// <summary>By operation name: read, update, insert, scan, rmw.</summary>
     public Dictionary<string, YcsbOperationStats> Ops { get; set; } = [];
 

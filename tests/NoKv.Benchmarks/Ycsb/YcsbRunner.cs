@@ -110,6 +110,7 @@ public sealed class YcsbRunner
             int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             TimeSpan pauseBefore = GC.GetTotalPauseDuration();
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+            TimeSpan cpuBefore = ProcessCpu.Self();
             long start = Stopwatch.GetTimestamp();
             // Load is not capped (the workloads after it need every record), beyond a generous safety limit.
             TimeSpan cap = _workload.IsLoad ? _counts.MaxRunTime * 10 : _counts.MaxRunTime;
@@ -140,6 +141,7 @@ public sealed class YcsbRunner
             }
 
             TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            TimeSpan cpu = ProcessCpu.Self() - cpuBefore;
             string gc = string.Create(CultureInfo.InvariantCulture,
                 $"gc: gen0 {GC.CollectionCount(0) - collectionsBefore[0]}, gen1 {GC.CollectionCount(1) - collectionsBefore[1]}, " +
                 $"gen2 {GC.CollectionCount(2) - collectionsBefore[2]}, pause {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:F1} ms, " +
@@ -169,6 +171,7 @@ public sealed class YcsbRunner
 
             result.Seconds = elapsed.TotalSeconds;
             result.OpsPerSec = result.Operations / Math.Max(elapsed.TotalSeconds, 1e-9);
+            result.CpuMicrosPerOp = cpu.TotalMicroseconds / Math.Max(result.Operations, 1);
             if (Array.Find(errors, e => e is not null) is { } error)
             {
                 result.Error = error.GetType().Name + ": " + error.Message;
@@ -194,7 +197,7 @@ public sealed class YcsbRunner
             // Every insert handed out has completed (the clients joined), so the next run sees them all.
             File.WriteAllText(_statePath, JsonSerializer.Serialize(inserts.Issued));
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[{_engineName} {_workload.Name}] {result.Operations:N0} ops in {elapsed.TotalSeconds:F1} s = {result.OpsPerSec:N0} ops/s, " +
+                $"[{_engineName} {_workload.Name}] {result.Operations:N0} ops in {elapsed.TotalSeconds:F1} s = {result.OpsPerSec:N0} ops/s, cpu {result.CpuMicrosPerOp:F1} us/op, " +
                 $"{result.RecordsVerified:N0} records verified, disk {Units.Bytes(result.DiskBytes)}, {result.SstFiles} tables of {Units.Bytes(result.SstBytes)} " +
                 $"(live {Units.Bytes(result.LiveSstBytes)}); {gc}; {result.EngineState}"));
         }

@@ -177,6 +177,8 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
             || box.Contains("ReplicaCore+<ResumeMergeWaitAsync>", StringComparison.Ordinal)
             || box.Contains("ReplicaCore+<HandleReadyAsync>", StringComparison.Ordinal)
             || box.Contains("ReplicaCore+<MaybeCompactAsync>", StringComparison.Ordinal)
-            || box.Contains("ShardStateMachine+<InstallSnapshotAsync>", StringComparison.Ordinal));
+            || box.Contains("ShardStateMachine+<InstallSnapshotAsync>", StringComparison.Ordinal)
+            || box.Contains("ShardStateMachine+<ResetAsync>", StringComparison.Ordinal)
+            || box.Contains("ShardStateMachine+<PersistAsync>", StringComparison.Ordinal));
     }
 }

@@ -21,11 +21,13 @@ public sealed class ReadTriggeredCompactionTests
 
     /// <summary>
     /// Level-0 files pile up without a size-triggered compaction (the trigger is above what the test writes),
-    /// so only reads can change the shape. Budgets of a few seeks make the tests quick.
+    /// so only reads can change the shape. Budgets of a few seeks make the tests quick. No filters by default:
+    /// then every table a point read passes reads a data block for nothing, the case that is charged.
     /// </summary>
-    private static StorageOptions Options(MemFileSystem fs, bool enabled = true, int levels = 4, long targetFileBytes = 16 << 10) => new()
+    private static StorageOptions Options(MemFileSystem fs, bool enabled = true, int levels = 4, long targetFileBytes = 16 << 10, int bloomBitsPerKey = 0, int minSeeks = 2) => new()
     {
         FileSystem = fs,
+        BloomBitsPerKey = bloomBitsPerKey,
         MemtableSizeBytes = 1 << 20,
         TargetFileSizeBytes = targetFileBytes,
         MaxBytesForLevelBase = 1 << 20,
@@ -34,7 +36,7 @@ public sealed class ReadTriggeredCompactionTests
         Level0StopTrigger = 32,
         NumLevels = levels,
         ReadTriggeredCompaction = enabled,
-        ReadCompactionMinSeeks = 2,
+        ReadCompactionMinSeeks = minSeeks,
         ReadCompactionBytesPerSeek = 1L << 40,
         ReadSamplePeriodBytes = 512,
     };
@@ -169,6 +171,8 @@ public sealed class ReadTriggeredCompactionTests
         var options = new StorageOptions
         {
             FileSystem = fs,
+
+            BloomBitsPerKey = defaults.BloomBitsPerKey,
             MemtableSizeBytes = defaults.MemtableSizeBytes,
             TargetFileSizeBytes = defaults.TargetFileSizeBytes,
             MaxBytesForLevelBase = defaults.MaxBytesForLevelBase,
@@ -226,6 +230,37 @@ public sealed class ReadTriggeredCompactionTests
             },
             s => s.ReadTriggeredCompactionCount > 0);
         Assert.True(stats.ReadSampledSeeks > 0, stats.ToString());
+    }
+
+    [Fact]
+    public void Point_reads_past_tables_whose_filters_rule_the_key_out_are_not_charged()
+    {
+        // The same reads over the same tables, with and without filters; budgets too large to run out, so the
+        // shape stays and only the charges differ. Without filters a read of a key only round 0 wrote reads a
+        // block of each newer table for nothing; with them those tables cost a filter probe each, which does not
+        // pay for a compaction: only the filters' false positives may still charge.
+        long Charges(int bloomBitsPerKey)
+        {
+            var fs = new MemFileSystem();
+            using Database db = OpenWithOverlappingTables(fs, options: Options(fs, bloomBitsPerKey: bloomBitsPerKey, minSeeks: 1_000_000));
+            for (int pass = 0; pass < 20; pass++)
+            {
+                for (int i = 0; i < Keys; i++)
+                {
+                    Assert.Equal(Expected(i), db.Get(K(i)));
+                }
+            }
+
+            StorageStatistics stats = db.GetStatistics();
+            Assert.Equal(0, stats.ReadTriggeredCompactionCount);
+            Assert.Equal(Rounds, stats.Levels[0].FileCount);
+            return stats.ReadSampledSeeks;
+        }
+
+        long unfiltered = Charges(bloomBitsPerKey: 0);
+        long filtered = Charges(bloomBitsPerKey: 10);
+        Assert.True(unfiltered >= 200, $"without filters: {unfiltered} charges");
+        Assert.True(filtered * 10 <= unfiltered, $"with filters: {filtered} charges, without: {unfiltered}");
     }
 
     [Fact]
