@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Transactions;
@@ -9,6 +10,9 @@ namespace NoKv.Client;
 internal sealed partial class KvStore
 {
     private ITimestampSource? _timestamps;
+
+    /// <summary>Two-phase commits of this client that hold locks now, by start timestamp (see <see cref="OwnLocks"/>).</summary>
+    private readonly ConcurrentDictionary<long, OwnLocks> _ownLocks = new();
 
     /// <summary>The cluster's timestamp oracle (resolved on first use; tests may set their own).</summary>
     internal ITimestampSource Timestamps
@@ -82,13 +86,51 @@ internal sealed partial class KvStore
         }).ConfigureAwait(false);
     }
 
+    /// <summary>Registers a two-phase commit's locks before its first prewrite; <see cref="SettleAsync"/> ends it.</summary>
+    internal OwnLocks TrackOwnLocks(long startTs)
+    {
+        var own = new OwnLocks(startTs);
+        _ownLocks[startTs] = own;
+        return own;
+    }
+
+    /// <summary>Forgets <paramref name="own"/> and wakes whoever waits on its locks, once <paramref name="after"/> ended.</summary>
+    internal async Task SettleAsync(OwnLocks own, Task? after = null)
+    {
+        try
+        {
+            if (after is not null)
+            {
+                await after.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _ownLocks.TryRemove(new KeyValuePair<long, OwnLocks>(own.StartTs, own));
+            own.Settle();
+        }
+    }
+
     /// <summary>
     /// Resolves a lock met by a read or write through the lock's primary: rolls the key forward if its transaction
     /// committed, back if it was rolled back (or its primary lock expired, which CheckStatus decides at the primary).
     /// Returns false when the transaction is still live: the caller waits and tries again.
     /// </summary>
-    internal async Task<bool> ResolveLockAsync(TxnLockInfo held, CancellationToken cancellationToken)
+    /// <param name="waitForLive">
+    /// Whether to wait for a live (not yet committed) transaction of this client. A caller holding no locks may; a
+    /// commit that meets the lock must not (two commits waiting for each other's locks would never end), so it waits
+    /// only for committed ones, whose remaining secondary commits wait for nobody.
+    /// </param>
+    internal async Task<bool> ResolveLockAsync(TxnLockInfo held, CancellationToken cancellationToken, bool waitForLive = true)
     {
+        if (_ownLocks.TryGetValue(held.StartTs, out var own) && (waitForLive || own.IsCommitted))
+        {
+            // This client runs the lock's transaction: once its commit (or rollback) is done the key is resolved; if
+            // some step of it failed, the caller meets the lock again and resolves it through the primary below.
+            await own.Settled.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
         var status = await TxnCallAsync("CheckTxnStatus", [held.PrimaryKey], shard => new TxnRequest
         {
             Shard = shard.Id,

@@ -20,6 +20,8 @@ internal sealed class Transaction : ITransaction
     private State _state = State.Active;
     private byte[]? _primary;
     private List<byte[]>? _prewritten;
+    private OwnLocks? _ownLocks;
+    private Task? _settleAfter;
 
     public Transaction(KvStore store, long startTs)
     {
@@ -259,6 +261,14 @@ internal sealed class Transaction : ITransaction
 
             throw;
         }
+        finally
+        {
+            if (_ownLocks is { } own)
+            {
+                // After the rollback above, or once the secondaries committing in the background are done.
+                _ = _store.SettleAsync(own, _settleAfter);
+            }
+        }
     }
 
     public async Task ValidateReadsAsync(long timestamp, CancellationToken cancellationToken = default)
@@ -417,6 +427,7 @@ internal sealed class Transaction : ITransaction
         var primary = mutations[0].Key;
         _primary = primary;
         _prewritten = new List<byte[]>(mutations.Length);
+        _ownLocks ??= _store.TrackOwnLocks(StartTimestamp);
         long ttl = (long)_store.LockTtl.TotalMilliseconds;
 
         // 1. Prewrite: lock every write, shard by shard, all or nothing per shard.
@@ -487,6 +498,7 @@ internal sealed class Transaction : ITransaction
             throw Failure(committed);
         }
 
+        _ownLocks?.MarkCommitted();
         _state = State.Committed;
         CommitTimestamp = commitTs;
 
@@ -507,7 +519,10 @@ internal sealed class Transaction : ITransaction
         if (!_store.CommitSecondariesInBackground)
         {
             await finishing.ConfigureAwait(false);
+            return;
         }
+
+        _settleAfter = finishing;
     }
 
     /// <summary>Commits the keys after the primary; never throws (whatever is left is resolved by its readers).</summary>
@@ -690,7 +705,7 @@ internal sealed class Transaction : ITransaction
     /// </summary>
     private async Task ResolveOrConflictAsync(TxnLockInfo held, CancellationToken cancellationToken)
     {
-        if (!await _store.ResolveLockAsync(held, cancellationToken).ConfigureAwait(false))
+        if (!await _store.ResolveLockAsync(held, cancellationToken, waitForLive: false).ConfigureAwait(false))
         {
             throw new TransactionConflictException($"Transaction {StartTimestamp}: key {KeyFormatter.Format(held.Key)} is locked by live transaction {held.StartTs}", held.Key);
         }

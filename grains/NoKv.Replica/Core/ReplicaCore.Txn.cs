@@ -33,6 +33,8 @@ public sealed partial class ReplicaCore
         {
             case TxnOp.Get or TxnOp.Scan or TxnOp.Validate:
                 return await TxnReadAsync(request, cancellationToken).ConfigureAwait(true);
+            case TxnOp.CheckStatus when await PeekStatusAsync(request, cancellationToken).ConfigureAwait(true) is { } answered:
+                return answered;
             default:
                 var command = request.Op switch
                 {
@@ -129,6 +131,33 @@ public sealed partial class ReplicaCore
             default:
                 return ToResponse(_stateMachine.Validate(request.StartTs, request.CommitTs, request.Keys ?? [], request.Ranges ?? [], now), shard);
         }
+    }
+
+    /// <summary>
+    /// Check-status as a linearizable read: most checks decide nothing (the primary is committed, rolled back or still
+    /// live; readers of a committed transaction's secondaries ask exactly this), so they need no log entry, only a read
+    /// index. Null when the answer is a rollback to record (or the read could not tell): the caller proposes the
+    /// command, whose apply decides again from the state then.
+    /// </summary>
+    private async Task<TxnResponse?> PeekStatusAsync(TxnRequest request, CancellationToken cancellationToken)
+    {
+        ulong term = _node.Term;
+        var ready = await WaitReadableAsync(NoKv.Abstractions.Requests.ReadConsistency.Linearizable, TimeSpan.Zero, cancellationToken).ConfigureAwait(true);
+        if (ready != NoKvErrorCode.Ok)
+        {
+            return new TxnResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+        }
+
+        var shard = Descriptor;
+        if (_node.Term != term || !_node.IsLeader || CheckTxn(request, shard) is not null || _stateMachine.Merging is not null)
+        {
+            // Not confirmed by this term, or the shard changed meanwhile: the proposal path answers (or refuses) it.
+            return null;
+        }
+
+        return _stateMachine.PeekStatus(request.PrimaryKey!, request.StartTs, request.RollbackIfAbsent, _host.WallClockMs) is { } result
+            ? ToResponse(result, shard)
+            : null;
     }
 
     private (NoKvErrorCode Code, string? Detail)? CheckTxn(TxnRequest request, ShardDescriptor shard)

@@ -203,7 +203,36 @@ internal sealed partial class ShardStateMachine
             return refused;
         }
 
-        switch (StatusOf(c.PrimaryKey, c.StartTs))
+        if (DecidedStatus(c.PrimaryKey, c.StartTs, c.RollbackIfAbsent, c.ProposedAtMs) is { } answer)
+        {
+            return answer;
+        }
+
+        if (LockOf(c.PrimaryKey) is { } held && held.StartTs == c.StartTs)
+        {
+            StageLock(batch, c.PrimaryKey, null);
+        }
+
+        StageStatus(batch, c.PrimaryKey, c.StartTs, new TxnStatusRecord(TxnState.RolledBack, 0));
+        return new TxnResult(NoKvErrorCode.Ok, TxnStatus.RolledBack);
+    }
+
+    /// <summary>
+    /// Check-status answered from applied state without a log entry (the leader serves it after a read index), or null
+    /// when the answer is a decision to record: rolling back an expired primary lock, or a primary with neither lock
+    /// nor status when the caller saw the transaction's other lock expire.
+    /// </summary>
+    public TxnResult? PeekStatus(byte[] primaryKey, long startTs, bool rollbackIfAbsent, long nowMs) =>
+        DecidedStatus(primaryKey, startTs, rollbackIfAbsent, nowMs);
+
+    /// <summary>
+    /// What check-status answers when it changes nothing: a recorded decision (final), a live primary lock (the caller
+    /// waits; its age is measured on this group's leader clock, as at apply), or "unknown" (the caller may not roll it
+    /// back). Null when a rollback must be recorded.
+    /// </summary>
+    private TxnResult? DecidedStatus(byte[] primaryKey, long startTs, bool rollbackIfAbsent, long nowMs)
+    {
+        switch (StatusOf(primaryKey, startTs))
         {
             case { State: TxnState.Committed } done:
                 return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
@@ -211,23 +240,13 @@ internal sealed partial class ShardStateMachine
                 return new TxnResult(NoKvErrorCode.Ok, TxnStatus.RolledBack);
         }
 
-        var held = LockOf(c.PrimaryKey);
-        if (held is not null && held.StartTs == c.StartTs)
+        var held = LockOf(primaryKey);
+        if (held is not null && held.StartTs == startTs)
         {
-            if (!held.IsExpiredAt(c.ProposedAtMs))
-            {
-                return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Locked, Lock: LockInfo(c.PrimaryKey, held, c.ProposedAtMs));
-            }
-
-            StageLock(batch, c.PrimaryKey, null);
-        }
-        else if (!c.RollbackIfAbsent)
-        {
-            return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Unknown);
+            return held.IsExpiredAt(nowMs) ? null : new TxnResult(NoKvErrorCode.Ok, TxnStatus.Locked, Lock: LockInfo(primaryKey, held, nowMs));
         }
 
-        StageStatus(batch, c.PrimaryKey, c.StartTs, new TxnStatusRecord(TxnState.RolledBack, 0));
-        return new TxnResult(NoKvErrorCode.Ok, TxnStatus.RolledBack);
+        return rollbackIfAbsent ? null : new TxnResult(NoKvErrorCode.Ok, TxnStatus.Unknown);
     }
 
     private TxnResult OnePhase(WriteBatch batch, TxnOnePhaseCommand c)

@@ -27,6 +27,10 @@ internal sealed class FakeReplicas
     public Func<NoKv.Abstractions.Locks.LockRequest, Task<NoKv.Abstractions.Locks.LockResponse>> RespondLock { get; set; } =
         _ => throw new NotSupportedException("set RespondLock to answer lock requests");
 
+    /// <summary>Answers transactional requests (recorded in <see cref="Calls"/> as "txn-get", "txn-prewrite", ...).</summary>
+    public Func<NoKv.Abstractions.Transactions.TxnRequest, Task<NoKv.Abstractions.Transactions.TxnResponse>> RespondTxn { get; set; } =
+        _ => throw new NotSupportedException("set RespondTxn to answer transactional requests");
+
     public IReadOnlyList<ReplicaCall> Calls
     {
         get
@@ -92,7 +96,15 @@ internal sealed class FakeReplicas
             return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch, ExpiresAtMs = owner.ExpiresAtMs, ServedAtMs = owner.ServedAtMs };
         }
 
-        public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public async Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default)
+        {
+            lock (owner._calls)
+            {
+                owner._calls.Add(new ReplicaCall(id, "txn-" + request.Op.ToString().ToLowerInvariant(), null, Txn: request));
+            }
+
+            return await owner.RespondTxn(request);
+        }
 
         public Task<NoKv.Abstractions.Controller.TimestampResponse> TimestampsAsync(int count, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
