@@ -25,8 +25,18 @@ public static class SiloHostFactory
     /// <summary>Name of the grain storage provider every NoKV silo registers over its engine.</summary>
     public const string GrainStorageName = "nokv";
 
+    /// <summary>
+    /// The host's own switch that keeps its default configuration files from being watched. The silo reads its
+    /// configuration once (Program.cs); a watch would only cost: the host watches its content root, the working
+    /// directory, recursively, and under deploy/local-cluster.sh that holds data/, so every engine write (each WAL
+    /// append and sync, each table written) woke a FileSystemWatcher thread in every silo (9-15% of each silo's CPU
+    /// samples under redis-benchmark -t set, 2026-12-06 profile in tests/NoKv.Benchmarks/README.md).
+    /// </summary>
+    internal const string NoConfigReloadSwitch = "--hostBuilder:reloadConfigOnChange=false";
+
     public static IHost Build(string[] args, IConfiguration configuration, SiloSettings settings, ClusteringProvider provider)
     {
+        args = [NoConfigReloadSwitch, .. args];
         if (settings.Http.Enabled)
         {
             // With an HTTP port the host is a web application (Kestrel on Http:Address:Http:Port only).
