@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Grains;
+using NoKv.Grains.Hosting;
 using NoKv.Grains.Store;
 using NoKv.Grains.Telemetry;
 using NoKv.Replica.Layout;
@@ -18,7 +19,6 @@ namespace NoKv.Grains.Controller;
 /// </summary>
 public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloLifecycle>
 {
-    private readonly IGrainFactory _grains;
     private readonly LocalStore _store;
     private readonly LocalReplicaRegistry _registry;
     private readonly ILocalSiloDetails _silo;
@@ -26,74 +26,53 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
     private readonly string _dataDirectory;
     private readonly ILogger<StoreHeartbeatService> _logger;
     private readonly Dictionary<NoKv.Abstractions.Sharding.ShardId, (long Applied, long Reads)> _previous = new();
-    private CancellationTokenSource? _stop;
-    private Task? _loop;
+    private readonly SiloTimerLoop _loop;
+    private readonly IGrainFactory _grains;
+    private IControllerGrain? _controller;
     private long _previousAt;
     private bool _failing;
 
     public StoreHeartbeatService(IGrainFactory grains, LocalStore store, LocalReplicaRegistry registry, ILocalSiloDetails silo, IOptions<NoKvControllerOptions> options, IOptions<NoKvStoreOptions> storeOptions, ILogger<StoreHeartbeatService> logger)
     {
-        _grains = grains;
         _store = store;
         _registry = registry;
         _silo = silo;
         _options = options.Value;
+        _grains = grains;
         _dataDirectory = Path.GetFullPath(storeOptions.Value.DataDirectory);
         _logger = logger;
+        _loop = new SiloTimerLoop(_options.HeartbeatInterval, BeatAsync);
     }
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(StoreHeartbeatService), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+        lifecycle.Subscribe(nameof(StoreHeartbeatService), ServiceLifecycleStage.Active, StartAsync, _loop.StopAsync);
 
     private Task StartAsync(CancellationToken cancellationToken)
     {
-        _stop = new CancellationTokenSource();
         _previousAt = Environment.TickCount64;
-        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        _controller = _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster);
+        _loop.Start();
         return Task.CompletedTask;
     }
 
-    private async Task StopAsync(CancellationToken cancellationToken)
+    private async Task BeatAsync(CancellationToken stop)
     {
-        if (_stop is null || _loop is null)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
-
-    private async Task RunAsync(CancellationToken stop)
-    {
-        var controller = _grains.GetGrain<IControllerGrain>(ShardMapGrainKeys.Cluster);
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
-        while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-        {
-            try
+            var heartbeat = Collect();
+            await _controller!.HeartbeatAsync(heartbeat).WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
+            if (_failing)
             {
-                var heartbeat = Collect();
-                await controller.HeartbeatAsync(heartbeat).WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
-                if (_failing)
-                {
-                    _failing = false;
-                    LogHeartbeatRecovered(_store.Id.Value);
-                }
+                _failing = false;
+                LogHeartbeatRecovered(_store.Id.Value);
             }
-            catch (Exception e) when (!stop.IsCancellationRequested)
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested)
+        {
+            if (!_failing)
             {
-                if (!_failing)
-                {
-                    _failing = true;
-                    LogHeartbeatFailed(_store.Id.Value, e.GetType().Name, e.Message);
-                }
+                _failing = true;
+                LogHeartbeatFailed(_store.Id.Value, e.GetType().Name, e.Message);
             }
         }
     }

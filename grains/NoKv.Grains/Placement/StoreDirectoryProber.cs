@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using NoKv.Abstractions.Routing;
+using NoKv.Grains.Hosting;
 using NoKv.Grains.Store;
 using Orleans.Runtime;
 
@@ -23,8 +24,7 @@ public sealed partial class StoreDirectoryProber : ILifecycleParticipant<ISiloLi
     private readonly ILocalSiloDetails _silo;
     private readonly ILogger<StoreDirectoryProber> _logger;
     private readonly HashSet<SiloAddress> _asking = new();
-    private CancellationTokenSource? _stop;
-    private Task? _loop;
+    private readonly SiloTimerLoop _loop;
 
     public StoreDirectoryProber(StoreDirectory directory, IGrainFactory grains, LocalStore store, ILocalSiloDetails silo, ILogger<StoreDirectoryProber> logger)
     {
@@ -33,64 +33,44 @@ public sealed partial class StoreDirectoryProber : ILifecycleParticipant<ISiloLi
         _store = store;
         _silo = silo;
         _logger = logger;
+        _loop = new SiloTimerLoop(Interval, ProbeRound);
     }
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(StoreDirectoryProber), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+        lifecycle.Subscribe(nameof(StoreDirectoryProber), ServiceLifecycleStage.Active, StartAsync, _loop.StopAsync);
 
     private Task StartAsync(CancellationToken cancellationToken)
     {
         // This silo knows its own store before any metadata has spread.
         _directory.Learn(_silo.SiloAddress, _store.Id);
-        _stop = new CancellationTokenSource();
-        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        _loop.Start();
         return Task.CompletedTask;
     }
 
-    private async Task StopAsync(CancellationToken cancellationToken)
+    private Task ProbeRound(CancellationToken stop)
     {
-        if (_stop is null || _loop is null)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
-
-    private async Task RunAsync(CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-        {
-            try
+            _directory.ForgetDeparted();
+            foreach (var silo in _directory.Unresolved())
             {
-                _directory.ForgetDeparted();
-                foreach (var silo in _directory.Unresolved())
+                lock (_asking)
                 {
-                    lock (_asking)
+                    if (!_asking.Add(silo))
                     {
-                        if (!_asking.Add(silo))
-                        {
-                            continue;
-                        }
+                        continue;
                     }
-
-                    _ = AskAsync(silo, stop);
                 }
-            }
-            catch (Exception e) when (!stop.IsCancellationRequested)
-            {
-                LogRoundFailed(e);
+
+                _ = AskAsync(silo, stop);
             }
         }
+        catch (Exception e) when (!stop.IsCancellationRequested)
+        {
+            LogRoundFailed(e);
+        }
+
+        return Task.CompletedTask;
     }
 
     private async Task AskAsync(SiloAddress silo, CancellationToken stop)

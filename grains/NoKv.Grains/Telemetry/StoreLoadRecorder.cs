@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using NoKv.Abstractions.Telemetry;
+using NoKv.Grains.Hosting;
 using NoKv.Grains.Store;
 using NoKv.Replica.Diagnostics;
 using Orleans.Runtime;
@@ -26,18 +27,19 @@ public sealed partial class StoreLoadRecorder : ILifecycleParticipant<ISiloLifec
     private readonly long[][] _current = NewBuckets();
     private readonly long[] _previousRequests = new long[StoreRequestStats.KindCount];
     private readonly long[] _previousErrors = new long[StoreRequestStats.KindCount];
-    private CancellationTokenSource? _stop;
-    private Task? _loop;
+    private readonly SiloTimerLoop _loop;
+    private StoreRequestStats? _stats;
     private long _previousTimestamp;
 
     public StoreLoadRecorder(LocalStore store, ILogger<StoreLoadRecorder> logger)
     {
         _store = store;
         _logger = logger;
+        _loop = new SiloTimerLoop(Interval, SampleTick);
     }
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(StoreLoadRecorder), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+        lifecycle.Subscribe(nameof(StoreLoadRecorder), ServiceLifecycleStage.Active, StartAsync, _loop.StopAsync);
 
     /// <summary>The samples so far, oldest first.</summary>
     public LoadSample[] Samples()
@@ -50,48 +52,25 @@ public sealed partial class StoreLoadRecorder : ILifecycleParticipant<ISiloLifec
 
     private Task StartAsync(CancellationToken cancellationToken)
     {
-        var stats = StoreRequestStats.For(_store.Id);
-        Capture(stats);
-        _stop = new CancellationTokenSource();
-        _loop = Task.Run(() => RunAsync(stats, _stop.Token), CancellationToken.None);
+        _stats = StoreRequestStats.For(_store.Id);
+        Capture(_stats);
+        _loop.Start();
         return Task.CompletedTask;
     }
 
-    private async Task StopAsync(CancellationToken cancellationToken)
+    private Task SampleTick(CancellationToken cancellationToken)
     {
-        if (_stop is null || _loop is null)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await _loop.ConfigureAwait(false);
+            Sample(_stats!);
         }
-        catch (OperationCanceledException)
+        catch (Exception e)
         {
-            // Stopped.
+            // A bug here must not end the series silently, nor take the silo down.
+            LogSampleFailed(e);
         }
 
-        _stop.Dispose();
-    }
-
-    private async Task RunAsync(StoreRequestStats stats, CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-        {
-            try
-            {
-                Sample(stats);
-            }
-            catch (Exception e)
-            {
-                // A bug here must not end the series silently, nor take the silo down.
-                LogSampleFailed(e);
-            }
-        }
+        return Task.CompletedTask;
     }
 
     private void Sample(StoreRequestStats stats)

@@ -188,6 +188,24 @@ public sealed class SiloStartupTests : IDisposable
         Assert.Equal(defaults.TableBytesPerSync, store.TableBytesPerSync);
     }
 
+    [Fact]
+    public void TheHostWatchesNoConfigurationFile()
+    {
+        // The host's default configuration files were watched recursively from the working directory, which holds the
+        // data under deploy/local-cluster.sh: every engine write woke a FileSystemWatcher in every silo.
+        foreach (int httpPort in new[] { 0, SiloProcess.FreePort() })
+        {
+            var configuration = new ConfigurationBuilder().Build();
+            var settings = Settings(s => s.Http.Port = httpPort);
+
+            using var host = SiloHostFactory.Build([], configuration, settings, ClusteringProvider.Localhost);
+            var root = (IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>();
+            var files = root.Providers.OfType<FileConfigurationProvider>().ToList();
+            Assert.NotEmpty(files);
+            Assert.All(files, f => Assert.False(f.Source.ReloadOnChange, $"{f.Source.Path} is watched (HTTP port {httpPort})"));
+        }
+    }
+
     private SiloSettings Settings(Action<SiloSettings> change) => _scratch.Settings(change);
 
     public void Dispose() => _scratch.Dispose();
