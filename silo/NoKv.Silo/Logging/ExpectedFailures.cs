@@ -82,8 +82,10 @@ public static class ExpectedFailures
             return true;
         }
 
+        // NotConnected: a connect racing the peer's death can fail with ENOTCONN ("Transport endpoint is not connected").
         if (exception is SocketException socket && socket.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset
-            or SocketError.ConnectionAborted or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.Shutdown)
+            or SocketError.ConnectionAborted or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.Shutdown
+            or SocketError.NotConnected)
         {
             return true;
         }
