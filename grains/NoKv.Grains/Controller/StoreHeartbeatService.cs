@@ -5,6 +5,8 @@ using NoKv.Abstractions.Grains;
 using NoKv.Grains.Hosting;
 using NoKv.Grains.Store;
 using NoKv.Grains.Telemetry;
+using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Core;
 using NoKv.Replica.Layout;
 using Orleans.Runtime;
 
@@ -120,7 +122,32 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             used = stats.LiveSstBytes + stats.MemtableBytes;
         }
 
-        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray());
+        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas());
+    }
+
+    /// <summary>
+    /// Every replica this store holds on disk, including ones nobody has activated since the store started (a replica
+    /// removed while the store was away is never addressed again, so only this list shows it to the controller). One
+    /// engine seek per shard; null while the store is closed, which the controller reads as "nothing known".
+    /// </summary>
+    private HeldReplica[]? HeldReplicas()
+    {
+        if (!_store.IsOpen)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ReplicaDirectory.List(_store.Database)
+                .Where(r => r.Shard != SystemShards.Controller)
+                .Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized))
+                .ToArray();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            return null; // Shutting down.
+        }
     }
 
     /// <summary>The shard's data on disk by the engine's estimate (memtables not counted), or null while the store is closed.</summary>

@@ -459,6 +459,35 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return new ReplicaAdminResult(destroyed ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
     }
 
+    public async Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion)
+    {
+        if (_reopening is { IsCompleted: false } reopening)
+        {
+            await reopening.ConfigureAwait(true);
+        }
+
+        if (_core is { } core)
+        {
+            if (core.PeerId != peerId)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store} holds peer {core.PeerId} of shard {_id.Shard}, not {peerId}");
+            }
+
+            if (core.Descriptor.ConfVersion >= mapConfVersion)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} of shard {_id.Shard} knows membership version {core.Descriptor.ConfVersion}, not older than the map's {mapConfVersion}");
+            }
+        }
+
+        var result = await DestroyReplicaAsync(peerId).ConfigureAwait(true);
+        if (result.Outcome == ReplicaAdminOutcome.Done)
+        {
+            LogOrphanDestroyed(_id.ToGrainKey(), peerId, mapConfVersion);
+        }
+
+        return result;
+    }
+
     private string NoReplicaDetail => $"store {_id.Store} holds no replica of shard {_id.Shard}";
 
     public Task<WriteResponse> SplitAsync(SplitShardRequest request)
