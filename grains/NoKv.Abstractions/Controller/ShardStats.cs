@@ -3,6 +3,8 @@ using NoKv.Abstractions.Sharding;
 namespace NoKv.Abstractions.Controller;
 
 /// <summary>One replica's statistics in a store heartbeat. Rates are per second over the last heartbeat interval.</summary>
+/// <param name="LoadSplitKey">From a leader: the key that halves the requests it served over the interval (the median
+/// of a sample of them), where a split by load should cut; null when it served too few or is not the leader.</param>
 [GenerateSerializer, Immutable, Alias("nokv.ShardStats")]
 public sealed record ShardStats(
     [property: Id(0)] ShardId Shard,
@@ -13,4 +15,5 @@ public sealed record ShardStats(
     [property: Id(5)] double WritesPerSecond,
     [property: Id(6)] double ReadsPerSecond,
     [property: Id(7)] long? ApproximateBytes,
-    [property: Id(8)] long? ApproximateKeys);
+    [property: Id(8)] long? ApproximateKeys,
+    [property: Id(9)] byte[]? LoadSplitKey = null);

@@ -96,7 +96,8 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             // Only a leader's figures count at the controller; its size estimate comes from table metadata and index
             // blocks (no data is read), so a heartbeat stays cheap with many shards.
             long? bytes = load.IsLeader && load.Range is { } range ? ApproximateBytes(shard, range) : null;
-            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null));
+            byte[]? splitKey = load.Range is { } current ? load.Keys.TakeSplitKey(current) : null;
+            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null, load.IsLeader ? splitKey : null));
         }
 
         foreach (var gone in _previous.Keys.Where(s => !seen.Contains(s)).ToList())

@@ -291,6 +291,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         if (key is not null && core.IsLeader)
         {
             _hotKeys.Record(_id.Shard, key);
+            core.Load.Keys.Record(key);
         }
     }
 

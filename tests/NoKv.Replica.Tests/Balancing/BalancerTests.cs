@@ -194,6 +194,37 @@ public sealed class BalancerTests
     }
 
     [Fact]
+    public void A_load_split_cuts_at_the_key_the_leader_reported_halving_its_load_and_at_the_size_middle_without_one()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 1, firstVoter: _ => 0);
+        var options = new BalancerOptions { SplitRequestsPerSecond = 100, SplitLoadWindow = TimeSpan.FromSeconds(10), AutoMerge = false, LeaderBalance = false, ReplicaBalance = false };
+        var shard = cluster.Shards[0];
+        byte[] middle = "user/0042"u8.ToArray();
+        BalanceDecision Split(byte[]? reported)
+        {
+            var balancer = new Balancer(options);
+            var samples = new Dictionary<ShardId, ShardSample> { [shard.Id] = new(shard.Id, 1, 10, 500, reported) };
+            Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 0, 8));
+            return Assert.Single(balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 10_000, 8));
+        }
+
+        var atLoad = Split(middle);
+        Assert.Equal(middle, atLoad.SplitKey);
+        Assert.Contains("at the load's middle key", atLoad.Reason);
+        Assert.Contains(Convert.ToHexString(middle), atLoad.ToString());
+
+        // No key reported, or one the range no longer holds strictly inside (its start): the replica cuts by size.
+        Assert.Null(Split(null).SplitKey);
+        Assert.Null(Split(shard.Range.Start).SplitKey);
+        Assert.Contains("middle by size", Split(null).Reason);
+
+        // A split by size never takes the load key: the bytes decide where.
+        var bySize = new Balancer(new BalancerOptions { SplitBytes = 100, SplitRequestsPerSecond = 100, AutoMerge = false, LeaderBalance = false, ReplicaBalance = false });
+        var big = new Dictionary<ShardId, ShardSample> { [shard.Id] = new(shard.Id, 1, 1000, 500, middle) };
+        Assert.Null(Assert.Single(bySize.Plan(cluster.Shards, cluster.Stores, [], big, 0, 8)).SplitKey);
+    }
+
+    [Fact]
     public void Small_cold_neighbours_merge_only_after_the_whole_window_the_smaller_into_the_larger()
     {
         var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: _ => 0);

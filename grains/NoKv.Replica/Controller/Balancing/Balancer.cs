@@ -75,9 +75,9 @@ public sealed class Balancer
                     break;
                 }
 
-                if (SplitReason(shard, samples, nowMs) is { } reason && Free(shard.Id))
+                if (SplitReason(shard, samples, nowMs, out var key) is { } reason && Free(shard.Id))
                 {
-                    Take(new BalanceDecision(OperationKind.Split, shard.Id, null, null, reason));
+                    Take(new BalanceDecision(OperationKind.Split, shard.Id, null, null, reason, SplitKey: key));
                     slots--;
                 }
             }
@@ -201,8 +201,11 @@ public sealed class Balancer
         return candidates;
     }
 
-    private string? SplitReason(ShardDescriptor shard, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs)
+    /// <param name="key">Where to split: the leader's load middle for a split by load (when it reported one inside the
+    /// range), null for a split by size (the replica then cuts at the middle of the bytes).</param>
+    private string? SplitReason(ShardDescriptor shard, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs, out byte[]? key)
     {
+        key = null;
         if (!samples.TryGetValue(shard.Id, out var sample) || sample.Epoch != shard.Epoch)
         {
             // Figures from before the shard's last split (or none yet) say nothing about it now.
@@ -227,9 +230,16 @@ public sealed class Balancer
             since = nowMs;
         }
 
-        return nowMs - since >= (long)Options.SplitLoadWindow.TotalMilliseconds
-            ? string.Create(CultureInfo.InvariantCulture, $"{sample.RequestsPerSecond:F0} requests/s for {(nowMs - since) / 1000} s, above {Options.SplitRequestsPerSecond:F0}")
-            : null;
+        if (nowMs - since < (long)Options.SplitLoadWindow.TotalMilliseconds)
+        {
+            return null;
+        }
+
+        // At the key that halves the load when the leader sampled one inside the range (the range may have changed
+        // since its heartbeat); otherwise at the middle by size, which halves the load of a shard hot throughout.
+        bool atLoadMiddle = sample.LoadSplitKey is { } middle && middle.AsSpan().SequenceCompareTo(shard.Range.Start) > 0 && shard.Range.Contains(middle);
+        key = atLoadMiddle ? sample.LoadSplitKey : null;
+        return string.Create(CultureInfo.InvariantCulture, $"{sample.RequestsPerSecond:F0} requests/s for {(nowMs - since) / 1000} s, above {Options.SplitRequestsPerSecond:F0}{(atLoadMiddle ? ", at the load's middle key" : ", at the middle by size (no load key reported)")}");
     }
 
     /// <summary>
