@@ -16,4 +16,4 @@ public sealed record ShardStats(
     [property: Id(6)] double ReadsPerSecond,
     [property: Id(7)] long? ApproximateBytes,
     [property: Id(8)] long? ApproximateKeys,
-    [property: Id(9)] byte[]? LoadSplitKey = null);
+    [property: Id(11)] byte[]? LoadSplitKey = null);
