@@ -35,13 +35,13 @@ public static class ReportPrinter
         foreach (var f in run.Growth)
         {
             output.WriteLine(string.Create(Inv,
-                $"  {f.Series,-22} {f.Middle,9:F1} -> {f.Last,9:F1} {f.Unit,-3} ({f.GrowthPercent:+0;-0;0} %){(f.Flagged ? "  GROWING" : "")}"));
+                $"  {f.Series,-22} {f.Middle,9:F1} -> {f.Last,9:F1} {f.Unit,-3} ({f.GrowthPercent:+0;-0;0} %){(f.Flagged ? f.Unit.Length == 0 ? "  FALLING" : "  GROWING" : "")}"));
         }
 
         int flagged = run.Growth.Count(f => f.Flagged);
         output.WriteLine(flagged == 0
             ? "soak: nothing grew beyond the threshold"
-            : string.Create(Inv, $"soak: {flagged} series flagged (GROWING above)"));
+            : string.Create(Inv, $"soak: {flagged} series flagged (GROWING or FALLING above)"));
     }
 
     public static void PrintTotal(IReadOnlyList<RunReport> runs, TextWriter output)

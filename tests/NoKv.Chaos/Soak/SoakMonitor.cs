@@ -55,7 +55,9 @@ public sealed class SoakMonitor
             long failed = _workload.FailedCount;
             var sample = Sample(minute, failed - failedBefore);
             failedBefore = failed;
-            if (!stopped || sample.Operations > 0)
+            // The stop lands at the last whole minute, give or take the scheduler: a minute it cut short by a few
+            // seconds counts, the sliver after the last whole minute does not.
+            if (!stopped || RunClock.ToMilliseconds(_clock.Now) - TimeSpan.FromMinutes(minute - 1).TotalMilliseconds >= 45_000)
             {
                 _samples.Add(sample);
                 _log.WriteLine(Format(sample));
