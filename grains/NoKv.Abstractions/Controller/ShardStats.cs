@@ -4,7 +4,8 @@ namespace NoKv.Abstractions.Controller;
 
 /// <summary>One replica's statistics in a store heartbeat. Rates are per second over the last heartbeat interval.</summary>
 /// <param name="LoadSplitKey">From a leader: the key that halves the requests it served over the interval (the median
-/// of a sample of them), where a split by load should cut; null when it served too few or is not the leader.</param>
+/// of a sample of them), where a split by load should cut; null when it served too few or is not the leader; empty when
+/// no cut would leave a fifth of them on each side (the load is on one key, which no split helps).</param>
 [GenerateSerializer, Immutable, Alias("nokv.ShardStats")]
 public sealed record ShardStats(
     [property: Id(0)] ShardId Shard,

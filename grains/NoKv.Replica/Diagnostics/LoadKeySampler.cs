@@ -19,6 +19,12 @@ public sealed class LoadKeySampler
     /// <summary>Fewer requests than this since the last take say nothing about where the load lies.</summary>
     public const int MinRequests = 64;
 
+    /// <summary>
+    /// A cut that leaves less than this share of the sampled requests on either side divides nothing worth a split: the
+    /// load sits on one key (or on the range's first key), and splitting there only adds a hop for that key's clients.
+    /// </summary>
+    public const double MinSideShare = 0.2;
+
     private readonly byte[][] _sample = new byte[Capacity][];
     private readonly object _lock = new();
     private long _seen;
@@ -49,8 +55,9 @@ public sealed class LoadKeySampler
 
     /// <summary>
     /// The key that splits the requests sampled since the last take about in half, strictly inside
-    /// <paramref name="range"/> (a split key must leave both halves non-empty), or null when too few requests were
-    /// seen or every sampled key is the range's start; then starts a new sample.
+    /// <paramref name="range"/> (a split key must leave both halves non-empty); null when too few requests were seen;
+    /// an empty key when enough were seen but no legal cut leaves at least <see cref="MinSideShare"/> of them on each
+    /// side (the load is on one key: no split helps). Then starts a new sample.
     /// </summary>
     public byte[]? TakeSplitKey(KeyRange range)
     {
@@ -78,11 +85,19 @@ public sealed class LoadKeySampler
             var key = keys[i];
             if (key.AsSpan().SequenceCompareTo(range.Start) > 0 && range.Contains(key))
             {
-                return key;
+                // Requests for the key itself go right of the cut: count the sampled requests strictly before it.
+                int left = i;
+                while (left > 0 && keys[left - 1].AsSpan().SequenceEqual(key))
+                {
+                    left--;
+                }
+
+                double share = (double)left / keys.Length;
+                return share >= MinSideShare && share <= 1 - MinSideShare ? key : [];
             }
         }
 
-        return null;
+        return [];
     }
 
     private ulong Next()

@@ -213,10 +213,15 @@ public sealed class BalancerTests
         Assert.Contains("at the load's middle key", atLoad.Reason);
         Assert.Contains(Convert.ToHexString(middle), atLoad.ToString());
 
-        // No key reported, or one the range no longer holds strictly inside (its start): the replica cuts by size.
+        // No key reported: the replica cuts by size.
         Assert.Null(Split(null).SplitKey);
-        Assert.Null(Split(shard.Range.Start).SplitKey);
         Assert.Contains("middle by size", Split(null).Reason);
+
+        // The leader found its load on one key (an empty key): no split by load at all, however long it stays hot.
+        var oneKey = new Balancer(options);
+        var concentrated = new Dictionary<ShardId, ShardSample> { [shard.Id] = new(shard.Id, 1, 10, 500, []) };
+        Assert.Empty(oneKey.Plan(cluster.Shards, cluster.Stores, [], concentrated, 0, 8));
+        Assert.Empty(oneKey.Plan(cluster.Shards, cluster.Stores, [], concentrated, 60_000, 8));
 
         // A split by size never takes the load key: the bytes decide where.
         var bySize = new Balancer(new BalancerOptions { SplitBytes = 100, SplitRequestsPerSecond = 100, AutoMerge = false, LeaderBalance = false, ReplicaBalance = false });

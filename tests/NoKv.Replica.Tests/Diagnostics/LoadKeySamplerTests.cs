@@ -8,6 +8,12 @@ namespace NoKv.Replica.Tests.Diagnostics;
 /// <summary>The load sampler's split key halves the requests, not the keys, and is always a legal split point.</summary>
 public sealed class LoadKeySamplerTests
 {
+    private static void AssertNoUsefulCut(byte[]? key)
+    {
+        Assert.NotNull(key);
+        Assert.Empty(key);
+    }
+
     private static byte[] Key(int i) => Encoding.ASCII.GetBytes($"k{i:D4}");
 
     [Theory]
@@ -72,12 +78,12 @@ public sealed class LoadKeySamplerTests
             sampler.Record(Key(100));
         }
 
-        Assert.Null(sampler.TakeSplitKey(range));
+        AssertNoUsefulCut(sampler.TakeSplitKey(range));
 
-        // Mostly the start key, some keys after it: the first sampled key after the start.
-        for (int i = 0; i < 1000; i++)
+        // Two thirds on the start key, a third after it: the first sampled key after the start.
+        for (int i = 0; i < 1200; i++)
         {
-            sampler.Record(Key(i % 10 == 0 ? 150 : 100));
+            sampler.Record(Key(i % 3 == 0 ? 150 + (i % 7) : 100));
         }
 
         Assert.Equal(Key(150), sampler.TakeSplitKey(range));
@@ -88,6 +94,19 @@ public sealed class LoadKeySamplerTests
             sampler.Record(Key(300 + i % 50));
         }
 
-        Assert.Null(sampler.TakeSplitKey(range));
+        AssertNoUsefulCut(sampler.TakeSplitKey(range));
+    }
+
+    [Fact]
+    public void A_load_on_one_key_gives_an_empty_key_since_no_split_would_spread_it()
+    {
+        // redis-benchmark without -r hits one key: cutting at it moves the load, it does not divide it.
+        var sampler = new LoadKeySampler();
+        for (int i = 0; i < 5000; i++)
+        {
+            sampler.Record(i % 20 == 0 ? Key(i % 1000) : Key(500));
+        }
+
+        AssertNoUsefulCut(sampler.TakeSplitKey(KeyRange.All));
     }
 }

@@ -238,6 +238,12 @@ public sealed class Balancer
             return null;
         }
 
+        if (sample.LoadSplitKey is { Length: 0 })
+        {
+            // The leader found its load on one key: a split cannot spread it, only add a hop for that key's clients.
+            return null;
+        }
+
         // At the key that halves the load when the leader sampled one inside the range (the range may have changed
         // since its heartbeat); otherwise at the middle by size, which halves the load of a shard hot throughout.
         bool atLoadMiddle = sample.LoadSplitKey is { } middle && middle.AsSpan().SequenceCompareTo(shard.Range.Start) > 0 && shard.Range.Contains(middle);
