@@ -194,9 +194,11 @@ public sealed partial class ReplicaCore
     /// </summary>
     private async Task ResolveOldLocksAsync(TxnLockInfo[] locks)
     {
+        // Bounded by one interval, so primaries that cannot be reached delay the next round by at most that much.
+        long giveUpAt = _host.NowMs + (long)_options.GcInterval.TotalMilliseconds;
         foreach (var old in locks)
         {
-            if (!_node.IsLeader || _closed || _failed)
+            if (!_node.IsLeader || _closed || _failed || _host.NowMs > giveUpAt)
             {
                 return;
             }
