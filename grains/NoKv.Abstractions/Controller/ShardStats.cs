@@ -2,7 +2,13 @@ using NoKv.Abstractions.Sharding;
 
 namespace NoKv.Abstractions.Controller;
 
-/// <summary>One replica's statistics in a store heartbeat. Rates are per second over the last heartbeat interval.</summary>
+/// <summary>
+/// One replica's statistics in a store heartbeat. Rates are per second over the last heartbeat interval.
+/// <see cref="LockFreePoint"/> (added with status collection; absent, so null, from older builds): the replica's last
+/// finding as leader that no lock below it exists in the shard as of epoch <see cref="LockFreeEpoch"/>, nor can appear
+/// (docs/transactions.md, "GC"); the controller's status-collection point is the minimum over every shard at its
+/// current epoch.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("nokv.ShardStats")]
 public sealed record ShardStats(
     [property: Id(0)] ShardId Shard,
@@ -13,4 +19,6 @@ public sealed record ShardStats(
     [property: Id(5)] double WritesPerSecond,
     [property: Id(6)] double ReadsPerSecond,
     [property: Id(7)] long? ApproximateBytes,
-    [property: Id(8)] long? ApproximateKeys);
+    [property: Id(8)] long? ApproximateKeys,
+    [property: Id(9)] long? LockFreePoint = null,
+    [property: Id(10)] long LockFreeEpoch = 0);

@@ -61,6 +61,9 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
         {
             var heartbeat = Collect();
             await _controller!.HeartbeatAsync(heartbeat).WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
+            // The point comes back the same way the reports go out; a controller that cannot answer it yet says 0.
+            long point = await _controller.GetStatusCollectionPointAsync().WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
+            _registry.RaiseStatusCollectionPoint(point);
             if (_failing)
             {
                 _failing = false;
@@ -94,7 +97,10 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             // Only a leader's figures count at the controller; its size estimate comes from table metadata and index
             // blocks (no data is read), so a heartbeat stays cheap with many shards.
             long? bytes = load.IsLeader && load.Range is { } range ? ApproximateBytes(shard, range) : null;
-            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null));
+            // The lock-free finding stays true for its epoch whoever leads now, so a follower that found it as leader
+            // still reports it; the controller only counts findings at the shard's current epoch.
+            var lockFree = load.LockFree;
+            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null, lockFree?.Point, lockFree?.Epoch ?? 0));
         }
 
         foreach (var gone in _previous.Keys.Where(s => !seen.Contains(s)).ToList())
