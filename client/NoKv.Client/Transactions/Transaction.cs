@@ -493,6 +493,15 @@ internal sealed class Transaction : ITransaction
             throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: the commit of its primary got no answer: {e.Message}", e);
         }
 
+        if (committed.Code == NoKvErrorCode.SnapshotTooOld)
+        {
+            // The primary holds neither lock nor status any more and the transaction is older than the status floor:
+            // its outcome was collected (docs/transactions.md, "Collecting status rows"). An earlier attempt of this
+            // very commit may have applied, so rerunning the body could apply it twice.
+            _state = State.Committed;
+            throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: its outcome is no longer recorded at the primary ({committed.Detail})", null);
+        }
+
         if (committed.Code != NoKvErrorCode.Ok)
         {
             throw Failure(committed);

@@ -14,6 +14,15 @@ public interface IControllerGrain : IGrainWithIntegerKey
     [Alias("Heartbeat")]
     Task HeartbeatAsync(StoreHeartbeat heartbeat);
 
+    /// <summary>
+    /// The status-collection point (docs/transactions.md, "GC"): the minimum, over every user shard of the committed map,
+    /// of the lock-free points reported for it at its current epoch; 0 while any shard has no such report (a missing
+    /// report stalls collection, it never makes it unsafe). Every transaction that started below it holds no lock on any
+    /// shard and can lock none any more, so its status row may go.
+    /// </summary>
+    [Alias("GetStatusCollectionPoint")]
+    Task<long> GetStatusCollectionPointAsync();
+
     /// <summary>The committed map, stores and operations with the latest reported load.</summary>
     [Alias("GetView")]
     Task<ControllerView> GetViewAsync();

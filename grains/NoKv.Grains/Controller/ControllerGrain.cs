@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Sharding;
 using NoKv.Grains.Layout;
@@ -34,6 +35,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly HashSet<long> _running = new();
     private readonly OperationLoop _operations;
     private IGrainTimer? _timer;
+    private ShardDescriptor[]? _statusMap;
+    private long _statusMapAtMs;
+    private Task<ControllerSnapshot>? _statusMapRead;
     private IGrainTimer? _operationTimer;
     private bool _evaluating;
     private bool _operating;
@@ -252,6 +256,32 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         ArgumentNullException.ThrowIfNull(heartbeat);
         _liveness.OnHeartbeat(heartbeat);
         return Task.CompletedTask;
+    }
+
+    public async Task<long> GetStatusCollectionPointAsync()
+    {
+        // Every store asks once per heartbeat: the map is read at most once per interval for all of them.
+        long now = Environment.TickCount64;
+        if (_statusMap is null || now - _statusMapAtMs >= _options.HeartbeatInterval.TotalMilliseconds)
+        {
+            _statusMapRead ??= ControllerSnapshot.ReadAsync(_group);
+            try
+            {
+                var snapshot = await _statusMapRead.ConfigureAwait(true);
+                _statusMap = snapshot.Map?.Shards ?? [];
+                _statusMapAtMs = now;
+            }
+            catch (NoKvException)
+            {
+                return 0; // No committed map to judge by: nothing is collected meanwhile.
+            }
+            finally
+            {
+                _statusMapRead = null;
+            }
+        }
+
+        return StatusCollectionPoint.Compute(_statusMap, _liveness.Heartbeats.Select(h => h.Heartbeat));
     }
 
     public async Task<ControllerView> GetViewAsync()

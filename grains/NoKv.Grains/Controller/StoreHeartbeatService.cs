@@ -63,6 +63,9 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
         {
             var heartbeat = Collect();
             await _controller!.HeartbeatAsync(heartbeat).WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
+            // The point comes back the same way the reports go out; a controller that cannot answer it yet says 0.
+            long point = await _controller.GetStatusCollectionPointAsync().WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
+            _registry.RaiseStatusCollectionPoint(point);
             if (_failing)
             {
                 _failing = false;
@@ -97,7 +100,11 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             // blocks (no data is read), so a heartbeat stays cheap with many shards.
             long? bytes = load.IsLeader && load.Range is { } range ? ApproximateBytes(shard, range) : null;
             byte[]? splitKey = load.Range is { } current ? load.Keys.TakeSplitKey(current) : null;
-            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null, load.IsLeader ? splitKey : null));
+
+            // The lock-free finding stays true for its epoch whoever leads now, so a follower that found it as leader
+            // still reports it; the controller only counts findings at the shard's current epoch.
+            var lockFree = load.LockFree;
+            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null, lockFree?.Point, lockFree?.Epoch ?? 0, load.IsLeader ? splitKey : null));
         }
 
         foreach (var gone in _previous.Keys.Where(s => !seen.Contains(s)).ToList())

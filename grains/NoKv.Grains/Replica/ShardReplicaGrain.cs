@@ -575,6 +575,46 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return batch.First;
     }
 
+    public long StatusCollectionPoint => _registry.StatusCollectionPoint;
+
+    /// <summary>
+    /// Check-status at the leader of the shard that holds <paramref name="primaryKey"/> by the silo's shard map, for a
+    /// GC round's old lock: tries the shard's replicas, following leader hints, a few times within the request timeout.
+    /// Null when none answered (the lock stays for the next round). The grain is reentrant, so the core keeps running
+    /// while this waits, and the call waits on nothing that could wait back on this replica.
+    /// </summary>
+    public async Task<TxnResponse?> CheckTransactionStatusAsync(byte[] primaryKey, long startTs)
+    {
+        var map = await GrainFactory.GetGrain<IShardMapGrain>(ShardMapGrainKeys.Cluster).GetShardMapAsync().ConfigureAwait(true);
+        var shard = map.FindShard(primaryKey);
+        var candidates = new Queue<StoreId>(shard.Replicas);
+        for (int attempt = 0; attempt < 6 && candidates.TryDequeue(out var store); attempt++)
+        {
+            var request = new TxnRequest { Shard = shard.Id, Epoch = shard.Epoch, Op = TxnOp.CheckStatus, StartTs = startTs, PrimaryKey = primaryKey, RollbackIfAbsent = true };
+            TxnResponse response;
+            try
+            {
+                response = await GrainFactory.GetGrain<IShardReplicaGrain>(new ReplicaId(shard.Id, store).ToGrainKey()).TxnAsync(request).WaitAsync(_options.RequestTimeout).ConfigureAwait(true);
+            }
+            catch (TimeoutException)
+            {
+                continue;
+            }
+
+            if (response.Code == NoKvErrorCode.Ok)
+            {
+                return response;
+            }
+
+            if (response.Code == NoKvErrorCode.NotLeader && response.LeaderHint is { } hint)
+            {
+                candidates = new Queue<StoreId>([hint, .. candidates]);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Hands the messages to the silo's transport, which sends them with every other shard's messages for that store
     /// in one call (see <see cref="RaftTransport"/>); never awaited (see the class remarks).

@@ -11,6 +11,29 @@ namespace NoKv.Grains.Telemetry;
 public sealed class LocalReplicaRegistry
 {
     private readonly ConcurrentDictionary<ShardId, ReplicaLoad> _replicas = new();
+    private long _statusCollectionPoint;
+
+    /// <summary>
+    /// The controller's status-collection point as this silo's heartbeat last heard it (0: none yet), for the replicas'
+    /// GC rounds (docs/transactions.md, "GC"). Only rises: every point the controller ever published was true when
+    /// published and stays true, so a lower one from a controller that restarted is no news.
+    /// </summary>
+    public long StatusCollectionPoint => Volatile.Read(ref _statusCollectionPoint);
+
+    public void RaiseStatusCollectionPoint(long point)
+    {
+        long seen = Volatile.Read(ref _statusCollectionPoint);
+        while (point > seen)
+        {
+            long found = Interlocked.CompareExchange(ref _statusCollectionPoint, point, seen);
+            if (found == seen)
+            {
+                return;
+            }
+
+            seen = found;
+        }
+    }
 
     public void Add(ShardId shard, ReplicaLoad load) => _replicas[shard] = load;
 

@@ -63,6 +63,9 @@ internal enum CommandType : byte
     /// <summary>Anchor such writes below an oracle block and raise the safe point (<see cref="Txn.TxnAnchorCommand"/>).</summary>
     TxnAnchor = 28,
 
+    /// <summary>A GC slice that also raises the lock floor, reports old locks and collects status rows (<see cref="Txn.TxnCollectCommand"/>).</summary>
+    TxnCollect = 29,
+
     /// <summary>Take a lock or join its queue; by the holder, a renewal (<see cref="LockCommand"/>).</summary>
     AcquireLock = 40,
 

@@ -1,4 +1,5 @@
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
 using NoKv.Raft.Messages;
 
 namespace NoKv.Replica.Core;
@@ -54,4 +55,20 @@ public interface IReplicaHost
     /// production the extra turn would only add latency.
     /// </summary>
     bool UniformWriteCompletion => false;
+
+    /// <summary>
+    /// The cluster's status-collection point as last published by the controller (docs/transactions.md, "GC"): no lock
+    /// of a transaction that started below it exists on any shard, or ever will, so status rows below it may go. 0 (the
+    /// default) while none is known: nothing is collected.
+    /// </summary>
+    long StatusCollectionPoint => 0;
+
+    /// <summary>
+    /// Asks the leader of the shard holding <paramref name="primaryKey"/> for the outcome of the transaction that started
+    /// at <paramref name="startTs"/> (a check-status that may roll back an expired or absent primary: the caller holds one
+    /// of its locks, long expired). Used by GC rounds to resolve old locks whose primary lives elsewhere. Null when the
+    /// host cannot route it (the default): such a lock then simply stays until a reader resolves it, and holds back
+    /// status collection meanwhile.
+    /// </summary>
+    Task<TxnResponse?> CheckTransactionStatusAsync(byte[] primaryKey, long startTs) => Task.FromResult<TxnResponse?>(null);
 }

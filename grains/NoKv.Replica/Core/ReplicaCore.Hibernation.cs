@@ -68,6 +68,13 @@ public sealed partial class ReplicaCore
     /// <summary>A sleeping replica's tick: wakes it when a peer's store fell silent; true when it is awake after the call.</summary>
     private bool TickWhileHibernating()
     {
+        if (GcLagsWhileAsleep())
+        {
+            Wake("its GC round is due (its lock-free report or status floor lags a lifetime behind)");
+            _ticksSinceGc = long.MaxValue / 2; // the round starts on this very tick, before the group can sleep again
+            return true;
+        }
+
         long now = _host.NowMs;
         long threshold = ElectionTimeoutMillis;
         ulong lead = _node.Lead;

@@ -49,4 +49,7 @@ internal static partial class ReplicaCoreLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica} hibernating: {Hibernating} ({Reason})")]
     public static partial void Hibernation(ILogger logger, string replica, bool hibernating, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: GC could not resolve an old lock of transaction {StartTs} ({Error}: {Detail}); the next round tries again")]
+    public static partial void GcResolveFailed(ILogger logger, string replica, long startTs, string error, string detail);
 }

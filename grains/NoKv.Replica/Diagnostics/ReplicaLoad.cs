@@ -18,6 +18,7 @@ public sealed class ReplicaLoad
     private long _confVersion;
     private int _isLeader;
     private KeyRange? _range;
+    private LockFreeReport? _lockFree;
 
     public long Writes => Volatile.Read(ref _writes);
 
@@ -39,6 +40,11 @@ public sealed class ReplicaLoad
 
     /// <summary>The shard's key range as last published (null before the first publish), for size estimates.</summary>
     public KeyRange? Range => Volatile.Read(ref _range);
+
+    /// <summary>The latest lock-free point this replica found as leader (null before its first complete GC round).</summary>
+    public LockFreeReport? LockFree => Volatile.Read(ref _lockFree);
+
+    internal void PublishLockFree(LockFreeReport report) => Volatile.Write(ref _lockFree, report);
 
     /// <summary>Records the replica's role and indexes; the host calls it on its tick (single writer).</summary>
     public void Publish(bool isLeader, long applied, long epoch, long confVersion, KeyRange? range = null)

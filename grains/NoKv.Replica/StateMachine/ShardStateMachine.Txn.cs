@@ -31,7 +31,8 @@ internal sealed partial class ShardStateMachine
             TxnCheckStatusCommand c => CheckStatus(batch, c),
             TxnOnePhaseCommand c => OnePhase(batch, c),
             TxnRaiseReadTsCommand c => RaiseReadTs(c),
-            TxnGcCommand c => CollectGarbage(batch, c),
+            TxnGcCommand c => CollectGarbage(batch, c.SafePoint, c.ProposedAtMs, c.MaxKeys, c.FromKey, null),
+            TxnCollectCommand c => CollectGarbage(batch, c.SafePoint, c.ProposedAtMs, c.MaxKeys, c.FromKey, c),
             TxnUnanchorCommand => Unanchor(),
             TxnAnchorCommand c => Anchor(c),
             var other => throw new CommandFormatException($"Transaction command {other.GetType().Name} has no apply."),
@@ -71,7 +72,7 @@ internal sealed partial class ShardStateMachine
             return refused;
         }
 
-        if (RefuseUnanchoredOrOld(c.StartTs) is { } tooOld)
+        if ((RefuseUnanchoredOrOld(c.StartTs) ?? RefuseBelowLockFloor(c.StartTs)) is { } tooOld)
         {
             return tooOld;
         }
@@ -139,9 +140,12 @@ internal sealed partial class ShardStateMachine
             var held = LockOf(primary);
             if (held is null || held.StartTs != c.StartTs)
             {
-                return StatusOf(primary, c.StartTs) is { State: TxnState.Committed } done
-                    ? new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs)
-                    : new TxnResult(NoKvErrorCode.TxnAborted, TxnStatus.RolledBack, Detail: "the transaction's primary lock is gone: it was rolled back");
+                return StatusOf(primary, c.StartTs) switch
+                {
+                    { State: TxnState.Committed } done => new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs),
+                    null when Collected(c.StartTs) is { } gone => gone,
+                    _ => new TxnResult(NoKvErrorCode.TxnAborted, TxnStatus.RolledBack, Detail: "the transaction's primary lock is gone: it was rolled back"),
+                };
             }
         }
 
@@ -174,6 +178,10 @@ internal sealed partial class ShardStateMachine
             {
                 case { State: TxnState.Committed } done:
                     return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+                case null when Collected(c.StartTs) is { } gone:
+                    // No lock of the transaction exists anywhere, and its outcome is no longer recorded: recording
+                    // "rolled back" now could contradict a commit whose row was collected.
+                    return gone;
                 case null:
                     StageStatus(batch, primary, c.StartTs, new TxnStatusRecord(TxnState.RolledBack, 0));
                     break;
@@ -246,6 +254,14 @@ internal sealed partial class ShardStateMachine
             return held.IsExpiredAt(nowMs) ? null : new TxnResult(NoKvErrorCode.Ok, TxnStatus.Locked, Lock: LockInfo(primaryKey, held, nowMs));
         }
 
+        if (startTs < _stagedFloor.StatusFloor)
+        {
+            // Below the status floor no lock of the transaction exists on any shard, so the lock the caller met is
+            // gone (resolved since); its outcome may have been collected. Never decide it now: "unknown" makes the
+            // caller read again, and it finds no lock.
+            return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Unknown, Detail: $"start {startTs} is below the status floor {_stagedFloor.StatusFloor}: the transaction holds no lock any more");
+        }
+
         return rollbackIfAbsent ? null : new TxnResult(NoKvErrorCode.Ok, TxnStatus.Unknown);
     }
 
@@ -264,7 +280,7 @@ internal sealed partial class ShardStateMachine
             return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
         }
 
-        if (RefuseUnanchoredOrOld(c.StartTs) is { } tooOld)
+        if ((RefuseUnanchoredOrOld(c.StartTs) ?? RefuseBelowLockFloor(c.StartTs)) is { } tooOld)
         {
             return tooOld;
         }
@@ -321,6 +337,25 @@ internal sealed partial class ShardStateMachine
             ? new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {startTs} is below the safe point {_stagedFloor.SafePoint}")
             : null;
     }
+
+    /// <summary>
+    /// SnapshotTooOld for a transaction that started below the lock floor: a GC round has promised (and maybe reported
+    /// to the controller) that no lock below it will appear here, which the collection of status rows relies on.
+    /// </summary>
+    private TxnResult? RefuseBelowLockFloor(long startTs) =>
+        startTs < _stagedFloor.LockFloor
+            ? new TxnResult(NoKvErrorCode.SnapshotTooOld, Detail: $"start {startTs} is below the lock floor {_stagedFloor.LockFloor}")
+            : null;
+
+    /// <summary>
+    /// The answer about a transaction below the status floor whose status row is absent: it holds no lock anywhere and
+    /// its outcome may have been collected, so it is reported as no longer known (SnapshotTooOld), never as rolled back.
+    /// Null at or above the floor.
+    /// </summary>
+    private TxnResult? Collected(long startTs) =>
+        startTs < _stagedFloor.StatusFloor
+            ? new TxnResult(NoKvErrorCode.SnapshotTooOld, TxnStatus.Unknown, Detail: $"start {startTs} is below the status floor {_stagedFloor.StatusFloor}: the transaction's outcome is no longer recorded")
+            : null;
 
     private TxnResult Unanchor()
     {
@@ -443,22 +478,66 @@ internal sealed partial class ShardStateMachine
         return baseKey.AsSpan().SequenceCompareTo(lower) >= 0 && baseKey.AsSpan().SequenceCompareTo(upper) < 0;
     }
 
-    /// <summary>One slice of GC (see <see cref="TxnGcCommand"/>); the payload's NextKey is where the next slice starts (null: done).</summary>
-    private TxnResult CollectGarbage(WriteBatch batch, TxnGcCommand c)
+    /// <summary>Locks below the lock floor one collect slice reports for resolution, at most.</summary>
+    private const int MaxOldLocksPerSlice = 64;
+
+    /// <summary>
+    /// One slice of GC (<see cref="TxnGcCommand"/>, or <see cref="TxnCollectCommand"/> when <paramref name="collect"/>
+    /// is set: also the lock floor, the slice's locks and status rows); the payload's NextKey is where the next slice
+    /// starts (null: done).
+    /// </summary>
+    private TxnResult CollectGarbage(WriteBatch batch, long safePointAsked, long proposedAtMs, int maxKeys, byte[] fromKey, TxnCollectCommand? collect)
     {
-        if (c.SafePoint > _stagedFloor.SafePoint)
+        if (safePointAsked > _stagedFloor.SafePoint)
         {
             // Never above what the shard may still be asked to read at: the read floor bounds live snapshots from above
             // only, so the proposer picks the safe point; raising it here makes reads below it fail from now on.
-            _stagedFloor = _stagedFloor with { SafePoint = c.SafePoint };
+            _stagedFloor = _stagedFloor with { SafePoint = safePointAsked };
+        }
+
+        long statusFloor = 0;
+        if (collect is not null)
+        {
+            if (collect.LockFloor > _stagedFloor.LockFloor)
+            {
+                _stagedFloor = _stagedFloor with { LockFloor = collect.LockFloor };
+            }
+
+            // The cluster's point says no lock below it exists anywhere; capped by this shard's own lock floor so the
+            // floor never claims more than this shard promises itself (a point computed before a split or merge).
+            long raised = Math.Min(collect.StatusBelow, _stagedFloor.LockFloor);
+            if (raised > _stagedFloor.StatusFloor)
+            {
+                _stagedFloor = _stagedFloor with { StatusFloor = raised };
+            }
+
+            statusFloor = _stagedFloor.StatusFloor;
         }
 
         long safePoint = _stagedFloor.SafePoint;
-        var (lower, upper) = ClipToShard(c.FromKey, ReadOnlySpan<byte>.Empty);
+        long oldestLock = long.MaxValue;
+        List<TxnLockInfo>? oldLocks = null;
+        int statusRows = 0;
+        if (collect is not null)
+        {
+            // Locks staged earlier in this apply batch are not in the engine yet and were checked against the lock
+            // floor before this entry raised it: count them all, wherever they lie (conservative: the report is a lower
+            // bound either way).
+            foreach (var pending in _pendingTxnLocks.Values)
+            {
+                if (pending is not null)
+                {
+                    oldestLock = Math.Min(oldestLock, pending.StartTs);
+                }
+            }
+        }
+
+        var (lower, upper) = ClipToShard(fromKey, ReadOnlySpan<byte>.Empty);
         using var it = _db.NewIterator(new Storage.ReadOptions { LowerBound = lower, UpperBound = upper });
         byte[]? currentBase = null;
         bool keptBelow = false;
         int keys = 0;
+        byte[]? next = null;
         for (it.Seek(lower); it.Valid; it.Next())
         {
             if (!MvccKeys.TryParse(it.Key, out int baseLength, out byte tag, out long ts))
@@ -468,14 +547,38 @@ internal sealed partial class ShardStateMachine
 
             if (currentBase is null || !it.Key[..baseLength].SequenceEqual(currentBase))
             {
-                if (keys == c.MaxKeys)
+                if (keys == maxKeys)
                 {
-                    return new TxnResult(NoKvErrorCode.Ok, NextKey: MvccKeys.UserKey(it.Key, baseLength));
+                    next = MvccKeys.UserKey(it.Key, baseLength);
+                    break;
                 }
 
                 currentBase = it.Key[..baseLength].ToArray();
                 keptBelow = false;
                 keys++;
+            }
+
+            if (collect is not null && tag == MvccKeys.LockTag)
+            {
+                var held = TxnLock.Decode(it.Value);
+                oldestLock = Math.Min(oldestLock, held.StartTs);
+                if (held.StartTs < _stagedFloor.LockFloor && (oldLocks ??= []).Count < MaxOldLocksPerSlice)
+                {
+                    oldLocks.Add(LockInfo(MvccKeys.UserKey(it.Key, baseLength), held, proposedAtMs));
+                }
+
+                continue;
+            }
+
+            if (collect is not null && tag == MvccKeys.StatusTag)
+            {
+                if (ts < statusFloor)
+                {
+                    batch.Delete(it.Key);
+                    statusRows++;
+                }
+
+                continue;
             }
 
             if (tag != MvccKeys.VersionTag || ts > safePoint)
@@ -488,7 +591,7 @@ internal sealed partial class ShardStateMachine
                 // The newest version at or below the safe point is what every allowed read sees; keep it unless it
                 // shows nothing (a tombstone, or expired), in which case nothing older can matter either.
                 keptBelow = true;
-                if (VersionRecord.Decode(it.Value).IsLive(c.ProposedAtMs))
+                if (VersionRecord.Decode(it.Value).IsLive(proposedAtMs))
                 {
                     continue;
                 }
@@ -497,7 +600,13 @@ internal sealed partial class ShardStateMachine
             batch.Delete(it.Key);
         }
 
-        return TxnResult.Ok;
+        return new TxnResult(NoKvErrorCode.Ok, NextKey: next)
+        {
+            Epoch = Applying.Epoch,
+            OldestLockTs = oldestLock,
+            OldLocks = oldLocks,
+            StatusRowsCollected = statusRows,
+        };
     }
 
     private static TxnLockInfo LockInfo(byte[] userKey, TxnLock held, long nowMs) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Transactions;
 using NoKv.Grains.Layout;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Core;
@@ -27,12 +28,13 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     private readonly SynchronizationContext? _previous;
 
     /// <param name="shard">The group's shard (1 unless a test plays the controller group, shard 0).</param>
-    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null)
+    /// <param name="range">The shard's range (everything unless given).</param>
+    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null, KeyRange? range = null)
     {
         _previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(_context);
         var id = shard ?? new ShardId(1);
-        Shard = new ShardDescriptor(id, KeyRange.All, 1, 1,
+        Shard = new ShardDescriptor(id, range ?? KeyRange.All, 1, 1,
         [
             new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 0), Self, PeerRole.Voter),
             new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 1), PeerB, PeerRole.Voter),
@@ -119,6 +121,21 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
         long first = Math.Max(_lastOracleTimestamp + 1, WallClockMs << 18);
         _lastOracleTimestamp = first + count - 1;
         return first;
+    }
+
+    /// <summary>The controller's status-collection point as this host last heard it (0: none yet).</summary>
+    public long StatusCollectionPoint { get; set; }
+
+    /// <summary>Plays the shards of primaries outside this group's range (null answer: unreachable).</summary>
+    public Func<byte[], long, TxnResponse?>? RemoteStatus { get; set; }
+
+    /// <summary>Primaries outside the range the core asked about, in order.</summary>
+    public List<(byte[] PrimaryKey, long StartTs)> RemoteAsks { get; } = new();
+
+    public Task<TxnResponse?> CheckTransactionStatusAsync(byte[] primaryKey, long startTs)
+    {
+        RemoteAsks.Add((primaryKey, startTs));
+        return Task.FromResult(RemoteStatus?.Invoke(primaryKey, startTs));
     }
 
     /// <summary>Runs <paramref name="task"/> and everything it sets off until the core is idle.</summary>

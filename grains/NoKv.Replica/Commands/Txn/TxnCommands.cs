@@ -1,9 +1,9 @@
 namespace NoKv.Replica.Commands.Txn;
 
-/// <summary>Dispatch over the transaction command types (20-28, docs/format-commands.md).</summary>
+/// <summary>Dispatch over the transaction command types (20-29, docs/format-commands.md).</summary>
 internal static class TxnCommands
 {
-    public static bool IsTxn(CommandType type) => type is >= CommandType.TxnPrewrite and <= CommandType.TxnAnchor;
+    public static bool IsTxn(CommandType type) => type is >= CommandType.TxnPrewrite and <= CommandType.TxnCollect;
 
     /// <summary>Decodes the body of a transaction command whose header is <paramref name="header"/>.</summary>
     /// <exception cref="CommandFormatException">The body is damaged.</exception>
@@ -18,6 +18,7 @@ internal static class TxnCommands
         CommandType.TxnGc => TxnGcCommand.Decode(header, data),
         CommandType.TxnUnanchor => TxnUnanchorCommand.Decode(header, data),
         CommandType.TxnAnchor => TxnAnchorCommand.Decode(header, data),
+        CommandType.TxnCollect => TxnCollectCommand.Decode(header, data),
         _ => throw new CommandFormatException($"Log entry holds a {header.Type} command, not a transaction command."),
     };
 }
