@@ -15,7 +15,19 @@ public sealed class ChaosOptions
 
     public int Seed { get; private set; } = Environment.TickCount & 0x7fffffff;
 
-    public IReadOnlyList<FaultKind> Faults { get; private set; } = Enum.GetValues<FaultKind>();
+    /// <summary>Kinds in the rotation. Default: every kind but slow-disk (CI's run keeps its proven rotation); a soak's default is every kind.</summary>
+    public IReadOnlyList<FaultKind> Faults { get; private set; } = DefaultFaults;
+
+    public static readonly IReadOnlyList<FaultKind> DefaultFaults = Enum.GetValues<FaultKind>().Where(k => k != FaultKind.SlowDisk).ToArray();
+
+    /// <summary>How long each engine sync of the slowed store waits during a slow-disk fault.</summary>
+    public int SlowDiskMs { get; private set; } = 300;
+
+    /// <summary>Soak minutes (0 = no soak): one run that long, a fault every minute, per-minute RSS, disk use and latency, a growth verdict.</summary>
+    public int SoakMinutes { get; private set; }
+
+    /// <summary>Growth (percent) of the soak's last third over its middle third beyond which a figure is flagged.</summary>
+    public int SoakGrowthPercent { get; private set; } = 25;
 
     /// <summary>Closed-loop workers per shard; each works only on its shard's keys, so one shard's stall cannot hold another's worker.</summary>
     public int WorkersPerShard { get; private set; } = 2;
@@ -109,7 +121,37 @@ public sealed class ChaosOptions
                 case "--keep": o.KeepData = true; break;
                 case "--trace-client": o.TraceClient = true; o.KeepData = true; break;
                 case "--etcd": o.Etcd = true; break;
+                case "--slow-disk-ms": o.SlowDiskMs = Int(); break;
+                case "--soak": o.SoakMinutes = Int(); break;
+                case "--soak-growth": o.SoakGrowthPercent = Int(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+
+        bool faultsGiven = args.Contains("--faults");
+        if (o.SoakMinutes < 0 || o.SlowDiskMs < 0 || o.SoakGrowthPercent <= 0)
+        {
+            throw new ArgumentException("--soak, --slow-disk-ms and --soak-growth must not be negative (--soak-growth above 0)");
+        }
+
+        if (o.SoakMinutes > 0)
+        {
+            // A soak is one long run with a fault a minute (docs/chaos.md "Soak"); what it can be combined with is kept simple.
+            if (o.Etcd || o.FailoverTrials > 0 || args.Contains("--runs") || args.Contains("--duration"))
+            {
+                throw new ArgumentException("--soak sets its own run and duration; it does not combine with --runs, --duration, --etcd or --failover-trials");
+            }
+
+            if (o.SoakMinutes < 3)
+            {
+                throw new ArgumentException("--soak needs at least 3 minutes (its growth check compares thirds)");
+            }
+
+            o.Runs = 1;
+            o.Duration = TimeSpan.FromMinutes(o.SoakMinutes);
+            if (!faultsGiven)
+            {
+                o.Faults = Enum.GetValues<FaultKind>();
             }
         }
 
@@ -140,7 +182,11 @@ public sealed class ChaosOptions
         TickMs is null && ElectionTicks is null && HeartbeatTicks is null && AttemptTimeoutMs is null ? ""
         : $", tick {TickMs?.ToString(CultureInfo.InvariantCulture) ?? "default"} ms, election {ElectionTicks?.ToString(CultureInfo.InvariantCulture) ?? "default"} ticks, heartbeat {HeartbeatTicks?.ToString(CultureInfo.InvariantCulture) ?? "default"} ticks, attempt timeout {AttemptTimeoutMs?.ToString(CultureInfo.InvariantCulture) ?? "default"} ms";
 
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+    public string Describe() => DescribeRun() +
+        (Faults.Contains(FaultKind.SlowDisk) ? string.Create(CultureInfo.InvariantCulture, $", slow disk {SlowDiskMs} ms per sync") : "") +
+        (SoakMinutes > 0 ? string.Create(CultureInfo.InvariantCulture, $", soak {SoakMinutes} min (growth flagged above {SoakGrowthPercent} %)") : "");
+
+    private string DescribeRun() => string.Create(CultureInfo.InvariantCulture,
         $"silos {Silos}, runs {Runs}, duration {Duration.TotalSeconds:F0} s, seed {Seed}, faults {string.Join(",", Faults.Select(FaultNames.Name))}, " +
         $"clients {Clients}, workers/shard {WorkersPerShard}, keys/shard {KeysPerShard}, fault {FaultMin.TotalSeconds:F0}-{FaultMax.TotalSeconds:F0} s, gap {GapMin.TotalSeconds:F0}-{GapMax.TotalSeconds:F0} s, " +
         $"snapshot every {SnapshotEntries} entries{Timing()}, failover trials {FailoverTrials} x {string.Join(",", FailoverFaults.Select(FaultNames.Name))} held {FailoverHold.TotalSeconds:F0} s");

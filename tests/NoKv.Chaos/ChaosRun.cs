@@ -66,11 +66,21 @@ public static class ChaosRun
 
             var clock = new RunClock();
             var workloadStartUtc = DateTime.UtcNow;
-            var workload = new ClosedLoopWorkload(clock, kvs, keys, options.WorkersPerShard, seed);
-            var injector = new FaultInjector(cluster, clock, options, random, view, log, environment.AvailableFaults, keys.ShardIds.Length);
+            bool soak = options.SoakMinutes > 0;
+            if (soak)
+            {
+                // A new generation of keys every minute keeps each key's history short enough for the checker.
+                keys = keys.WithEpochs(options.SoakMinutes + 1);
+            }
+
+            var workload = new ClosedLoopWorkload(clock, kvs, keys, options.WorkersPerShard, seed, soak ? TimeSpan.FromMinutes(1) : null, recordLatencies: soak);
+            // etcd has no slow-disk switch: its runs leave that kind out.
+            var available = etcd ? environment.AvailableFaults.Where(k => k != FaultKind.SlowDisk).ToArray() : environment.AvailableFaults;
+            var injector = new FaultInjector(cluster, clock, options, random, view, log, available, keys.ShardIds.Length);
+            var monitor = soak ? new Soak.SoakMonitor(cluster, workload, injector, clock, log) : null;
             using (var stop = new CancellationTokenSource(options.Duration))
             {
-                await Task.WhenAll(workload.RunAsync(stop.Token), injector.RunAsync(stop.Token));
+                await Task.WhenAll(workload.RunAsync(stop.Token), injector.RunAsync(stop.Token), monitor?.RunAsync(stop.Token) ?? Task.CompletedTask);
             }
 
             long workloadEnd = clock.Now;
@@ -138,6 +148,8 @@ public static class ChaosRun
                 ElectionTimeouts = timeouts,
                 Failures = workload.Failures.ToDictionary(f => f.Key, f => f.Value),
                 SkippedFaults = environment.Skipped.ToList(),
+                Soak = monitor?.Samples.ToList() ?? [],
+                Growth = monitor is null ? [] : Soak.GrowthCheck.Analyze(monitor.Samples, options.SoakGrowthPercent),
             };
             if (report.Violations.Count + report.LostWrites.Count + report.UnreadKeys.Count > 0)
             {

@@ -27,7 +27,7 @@ public sealed class HarnessEnvironment
         }
 
         bool tmpfs = Environment.UserName == "root" && OperatingSystem.IsLinux();
-        var available = new HashSet<FaultKind> { FaultKind.Kill, FaultKind.LeaderKill, FaultKind.Pause };
+        var available = new HashSet<FaultKind> { FaultKind.Kill, FaultKind.LeaderKill, FaultKind.Pause, FaultKind.SlowDisk };
         if (netnsProblem is null)
         {
             available.Add(FaultKind.Partition);

@@ -2,6 +2,8 @@
 # Runs the chaos harness (docs/chaos.md). Arguments go to the harness, e.g.
 #   tests/NoKv.Chaos/run.sh --silos 3 --runs 5 --duration 60 --json chaos.json
 #   tests/NoKv.Chaos/run.sh --silos 3 --runs 0 --failover-trials 20 --failover-faults kill
+#   tests/NoKv.Chaos/run.sh --silos 3 --runs 1 --duration 60 --faults slow-disk,kill --slow-disk-ms 300
+#   nice -n 10 tests/NoKv.Chaos/run.sh --silos 3 --soak 40     # a fault a minute; per-minute RSS, disk, latency; growth
 # As root it installs nftables when missing (partitions need it); without root the harness runs on loopback and
 # says which faults it could not inject. NOKV_CHAOS_NO_BUILD=1 skips the build (CI builds first).
 set -euo pipefail

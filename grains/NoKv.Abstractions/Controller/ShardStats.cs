@@ -9,6 +9,9 @@ namespace NoKv.Abstractions.Controller;
 /// (docs/transactions.md, "GC"); the controller's status-collection point is the minimum over every shard at its
 /// current epoch.
 /// </summary>
+/// <param name="LoadSplitKey">From a leader: the key that halves the requests it served over the interval (the median
+/// of a sample of them), where a split by load should cut; null when it served too few or is not the leader; empty when
+/// no cut would leave a fifth of them on each side (the load is on one key, which no split helps).</param>
 [GenerateSerializer, Immutable, Alias("nokv.ShardStats")]
 public sealed record ShardStats(
     [property: Id(0)] ShardId Shard,
@@ -21,4 +24,5 @@ public sealed record ShardStats(
     [property: Id(7)] long? ApproximateBytes,
     [property: Id(8)] long? ApproximateKeys,
     [property: Id(9)] long? LockFreePoint = null,
-    [property: Id(10)] long LockFreeEpoch = 0);
+    [property: Id(10)] long LockFreeEpoch = 0,
+    [property: Id(11)] byte[]? LoadSplitKey = null);

@@ -95,4 +95,13 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     /// </summary>
     [Alias("DestroyReplica")]
     Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId);
+
+    /// <summary>
+    /// Destroys this store's replica if it is peer <paramref name="peerId"/> and its own descriptor is older than
+    /// <paramref name="mapConfVersion"/>, the membership version at which the controller's map no longer names it
+    /// (an orphan: removed while its store was away). Refused, changing nothing, if the replica knows a membership at
+    /// least as new as the map's, since then the map cannot prove the removal. Idempotent.
+    /// </summary>
+    [Alias("DestroyOrphan")]
+    Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion);
 }

@@ -53,7 +53,7 @@ public sealed partial class ControllerGrain
             {
                 if (decision.Kind == OperationKind.Split)
                 {
-                    var record = await _splits.StartAsync(decision.Shard, null).ConfigureAwait(true);
+                    var record = await _splits.StartAsync(decision.Shard, decision.SplitKey).ConfigureAwait(true);
                     if (_running.Add(record.Id))
                     {
                         _ = ResumeAsync(record);
@@ -104,7 +104,7 @@ public sealed partial class ControllerGrain
             {
                 if (stats.IsLeader && (!samples.TryGetValue(stats.Shard, out var known) || stats.Epoch > known.Epoch))
                 {
-                    samples[stats.Shard] = new ShardSample(stats.Shard, stats.Epoch, stats.ApproximateBytes, stats.ReadsPerSecond + stats.WritesPerSecond);
+                    samples[stats.Shard] = new ShardSample(stats.Shard, stats.Epoch, stats.ApproximateBytes, stats.ReadsPerSecond + stats.WritesPerSecond, stats.LoadSplitKey);
                 }
             }
         }

@@ -197,7 +197,13 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         try
         {
             var used = _liveness.Heartbeats.ToDictionary(h => h.Heartbeat.Store, h => h.Heartbeat.UsedBytes);
-            var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store)).ConfigureAwait(true);
+            var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store), default, HeldReplicas()).ConfigureAwait(true);
+            foreach (var orphan in _operations.LastDestroyed)
+            {
+                Remember($"destroyed {orphan}");
+                LogOrphanDestroyed(orphan.ToString());
+            }
+
             await BalanceAsync().ConfigureAwait(true);
             if (changes > 0)
             {
@@ -224,6 +230,25 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         {
             _operating = false;
         }
+    }
+
+    /// <summary>
+    /// The replicas each store holds on disk by its latest heartbeat, from stores heard within three intervals only: a
+    /// list from a store that has since gone quiet may predate its restart.
+    /// </summary>
+    private Dictionary<StoreId, HeldReplica[]> HeldReplicas()
+    {
+        long freshMs = (long)_options.HeartbeatInterval.TotalMilliseconds * 3;
+        var held = new Dictionary<StoreId, HeldReplica[]>();
+        foreach (var (heartbeat, ageMs) in _liveness.Heartbeats)
+        {
+            if (ageMs <= freshMs && heartbeat.Held is { } replicas)
+            {
+                held[heartbeat.Store] = replicas;
+            }
+        }
+
+        return held;
     }
 
     public Task HeartbeatAsync(StoreHeartbeat heartbeat)
@@ -368,6 +393,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Controller operations: {Changes} step(s) recorded or operations started/finished")]
     private partial void LogOperationsProgressed(int changes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller destroyed {Orphan}")]
+    private partial void LogOrphanDestroyed(string orphan);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Controller operation loop: {Error}")]
     private partial void LogOperationError(string error);

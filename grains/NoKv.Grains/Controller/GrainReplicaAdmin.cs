@@ -45,5 +45,8 @@ public sealed class GrainReplicaAdmin : IReplicaAdmin
     public Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken) =>
         Replica(shard, store).DestroyReplicaAsync(peerId).WaitAsync(_changeTimeout, cancellationToken);
 
+    public Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken) =>
+        Replica(shard, store).DestroyOrphanAsync(peerId, mapConfVersion).WaitAsync(_changeTimeout, cancellationToken);
+
     private IShardReplicaGrain Replica(ShardId shard, StoreId store) => _grains.GetGrain<IShardReplicaGrain>(new ReplicaId(shard, store).ToGrainKey());
 }

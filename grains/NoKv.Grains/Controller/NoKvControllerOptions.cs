@@ -48,6 +48,18 @@ public sealed class NoKvControllerOptions
     /// <summary>A store may hold this many more replicas than another before a replica moves (at least 1).</summary>
     public int ReplicaTolerance { get; set; } = 1;
 
+    /// <summary>Also even out the bytes stores hold once every shard's size is known (counts may then differ by up to <see cref="ReplicaTolerance"/> + <see cref="SizeCountSlack"/>).</summary>
+    public bool ReplicaSizeBalance { get; set; } = true;
+
+    /// <summary>A size move only when the fullest up store holds more than this many times the emptiest's bytes (above 1).</summary>
+    public double ReplicaSizeRatio { get; set; } = 1.25;
+
+    /// <summary>A size move only when the fullest up store holds at least this many bytes more than the emptiest.</summary>
+    public long ReplicaSizeMinBytes { get; set; } = 64L << 20;
+
+    /// <summary>Extra replicas a store may hold over another for size balancing's sake.</summary>
+    public int SizeCountSlack { get; set; } = 2;
+
     /// <summary>Leader transfers the balancer keeps in flight.</summary>
     public int MaxBalanceTransfers { get; set; } = 2;
 
@@ -92,6 +104,10 @@ public sealed class NoKvControllerOptions
         AutoSplit = AutoSplit,
         LeaderTolerance = LeaderTolerance,
         ReplicaTolerance = ReplicaTolerance,
+        ReplicaSizeBalance = ReplicaSizeBalance,
+        ReplicaSizeRatio = ReplicaSizeRatio,
+        ReplicaSizeMinBytes = ReplicaSizeMinBytes,
+        SizeCountSlack = SizeCountSlack,
         MaxLeaderTransfers = MaxBalanceTransfers,
         MaxReplicaMoves = MaxBalanceMoves,
         MaxSplits = MaxAutoSplits,

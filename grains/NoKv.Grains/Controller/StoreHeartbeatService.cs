@@ -5,6 +5,8 @@ using NoKv.Abstractions.Grains;
 using NoKv.Grains.Hosting;
 using NoKv.Grains.Store;
 using NoKv.Grains.Telemetry;
+using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Core;
 using NoKv.Replica.Layout;
 using Orleans.Runtime;
 
@@ -97,10 +99,12 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             // Only a leader's figures count at the controller; its size estimate comes from table metadata and index
             // blocks (no data is read), so a heartbeat stays cheap with many shards.
             long? bytes = load.IsLeader && load.Range is { } range ? ApproximateBytes(shard, range) : null;
+            byte[]? splitKey = load.Range is { } current ? load.Keys.TakeSplitKey(current) : null;
+
             // The lock-free finding stays true for its epoch whoever leads now, so a follower that found it as leader
             // still reports it; the controller only counts findings at the shard's current epoch.
             var lockFree = load.LockFree;
-            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null, lockFree?.Point, lockFree?.Epoch ?? 0));
+            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null, lockFree?.Point, lockFree?.Epoch ?? 0, load.IsLeader ? splitKey : null));
         }
 
         foreach (var gone in _previous.Keys.Where(s => !seen.Contains(s)).ToList())
@@ -126,7 +130,32 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             used = stats.LiveSstBytes + stats.MemtableBytes;
         }
 
-        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray());
+        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas());
+    }
+
+    /// <summary>
+    /// Every replica this store holds on disk, including ones nobody has activated since the store started (a replica
+    /// removed while the store was away is never addressed again, so only this list shows it to the controller). One
+    /// engine seek per shard; null while the store is closed, which the controller reads as "nothing known".
+    /// </summary>
+    private HeldReplica[]? HeldReplicas()
+    {
+        if (!_store.IsOpen)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ReplicaDirectory.List(_store.Database)
+                .Where(r => r.Shard != SystemShards.Controller)
+                .Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized))
+                .ToArray();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            return null; // Shutting down.
+        }
     }
 
     /// <summary>The shard's data on disk by the engine's estimate (memtables not counted), or null while the store is closed.</summary>

@@ -28,6 +28,9 @@ public sealed partial class ShardReplicaGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: created empty for new peer {Peer} (new: {Created})")]
     private partial void LogCreated(string replica, ulong peer, bool created);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: destroyed orphan peer {Peer}, which the shard map no longer names at membership version {MapConfVersion}")]
+    private partial void LogOrphanDestroyed(string replica, ulong peer, long mapConfVersion);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: destroyed removed peer {Peer} (had rows: {Destroyed})")]
     private partial void LogDestroyed(string replica, ulong peer, bool destroyed);
 

@@ -291,6 +291,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         if (key is not null && core.IsLeader)
         {
             _hotKeys.Record(_id.Shard, key);
+            core.Load.Keys.Record(key);
         }
     }
 
@@ -457,6 +458,35 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         bool destroyed = await ReplicaDirectory.DestroyAsync(_store.Database, _id.Shard, peerId).ConfigureAwait(true);
         LogDestroyed(_id.ToGrainKey(), peerId, destroyed);
         return new ReplicaAdminResult(destroyed ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
+    }
+
+    public async Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion)
+    {
+        if (_reopening is { IsCompleted: false } reopening)
+        {
+            await reopening.ConfigureAwait(true);
+        }
+
+        if (_core is { } core)
+        {
+            if (core.PeerId != peerId)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store} holds peer {core.PeerId} of shard {_id.Shard}, not {peerId}");
+            }
+
+            if (core.Descriptor.ConfVersion >= mapConfVersion)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} of shard {_id.Shard} knows membership version {core.Descriptor.ConfVersion}, not older than the map's {mapConfVersion}");
+            }
+        }
+
+        var result = await DestroyReplicaAsync(peerId).ConfigureAwait(true);
+        if (result.Outcome == ReplicaAdminOutcome.Done)
+        {
+            LogOrphanDestroyed(_id.ToGrainKey(), peerId, mapConfVersion);
+        }
+
+        return result;
     }
 
     private string NoReplicaDetail => $"store {_id.Store} holds no replica of shard {_id.Shard}";

@@ -20,4 +20,13 @@ public sealed partial class LocalStore
     /// <summary>A line the engine reports on its own (e.g. unsynced WAL bytes dropped at open after a power loss).</summary>
     [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store} engine: {Line}")]
     private partial void LogEngine(StoreId store, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store}: DEBUG SWITCH ON, slow disk controlled by {ControlFile} (every engine sync delayed by the milliseconds it holds, now {DelayMs} ms); for tests and chaos runs only, never in production")]
+    private partial void LogSlowDiskSwitch(StoreId store, string controlFile, long delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store}: slow disk: every engine sync now delayed {DelayMs} ms")]
+    private partial void LogSlowDiskChanged(StoreId store, long delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store}: slow disk control file {ControlFile} ignored: {Problem}")]
+    private partial void LogSlowDiskUnreadable(StoreId store, string controlFile, string problem);
 }

@@ -21,6 +21,8 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
     private readonly ILogger<LocalStore> _logger;
     private readonly TaskCompletionSource<Exception> _writesStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Database? _database;
+    private SlowDiskControl? _slowDisk;
+    private CancellationTokenSource? _slowDiskStop;
 
     public LocalStore(IOptions<NoKvStoreOptions> options, ILogger<LocalStore> logger)
     {
@@ -72,10 +74,18 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
 
         string enginePath = Path.Combine(root, "engine");
+        if (!string.IsNullOrWhiteSpace(_options.SlowDiskControlFile))
+        {
+            _slowDisk = new SlowDiskControl(_options.SlowDiskControlFile, Storage.Vfs.PhysicalFileSystem.Instance);
+            _slowDisk.Poll(out _);
+            LogSlowDiskSwitch(Id, _slowDisk.ControlFile, (long)_slowDisk.Delay.TotalMilliseconds);
+        }
+
         try
         {
             _database = Database.Open(enginePath, new StorageOptions
             {
+                FileSystem = _slowDisk?.FileSystem ?? Storage.Vfs.PhysicalFileSystem.Instance,
                 MemtableSizeBytes = _options.MemtableSizeBytes,
                 BlockCacheBytes = _options.BlockCacheBytes,
                 MemoryBudgetBytes = _options.MemoryBudgetBytes,
@@ -95,11 +105,23 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         LogOpened(Id, enginePath);
         _ = WatchWritesAsync(_database);
+        if (_slowDisk is not null)
+        {
+            _slowDiskStop = new CancellationTokenSource();
+            _ = WatchSlowDiskAsync(_slowDisk, _slowDiskStop.Token);
+        }
+
         return Task.CompletedTask;
     }
 
     public async Task CloseAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _slowDiskStop, null) is { } slowDiskStop)
+        {
+            await slowDiskStop.CancelAsync().ConfigureAwait(false);
+            slowDiskStop.Dispose();
+        }
+
         var database = Interlocked.Exchange(ref _database, null);
         if (database is not null)
         {
@@ -118,6 +140,21 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
         var error = await database.WritesStopped.ConfigureAwait(false);
         LogWritesStopped(Id, error.GetType().Name, error.Message);
         _writesStopped.TrySetResult(error);
+    }
+
+    private async Task WatchSlowDiskAsync(SlowDiskControl control, CancellationToken stop)
+    {
+        try
+        {
+            await control.RunAsync(
+                delay => LogSlowDiskChanged(Id, (long)delay.TotalMilliseconds),
+                problem => LogSlowDiskUnreadable(Id, control.ControlFile, problem),
+                stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The store is closing.
+        }
     }
 
     /// <summary>Binds the directory to this store id forever: a silo pointed at another store's data fails fast.</summary>

@@ -54,6 +54,14 @@ public sealed class NoKvStoreOptions
     /// </summary>
     public string Compression { get; set; } = "none,none,lz4,lz4,lz4,zstd";
 
+    /// <summary>
+    /// Debug switch for tests and chaos runs (null = off, the default): a file whose content, a whole number of
+    /// milliseconds, delays every file and directory sync of the engine (a slow disk), changeable while the silo runs
+    /// (<see cref="SlowDiskControl"/>). The engine then runs on a fault-injecting file system, which also reads tables
+    /// without memory maps. Never for production: the silo refuses it with authentication on.
+    /// </summary>
+    public string? SlowDiskControlFile { get; set; }
+
     /// <summary>Obsolete logs are deleted this many bytes at a time (0 = at once).</summary>
     public long LogDeleteStepBytes { get; set; } = 4L << 20;
 

@@ -22,6 +22,9 @@ public sealed class ReplicaLoad
 
     public long Writes => Volatile.Read(ref _writes);
 
+    /// <summary>Keys of the requests this replica served as leader since the last heartbeat, for load splits.</summary>
+    public LoadKeySampler Keys { get; } = new();
+
     public long Reads => Volatile.Read(ref _reads);
 
     /// <summary>Bytes of keys and values in writes this replica accepted as leader.</summary>

@@ -78,6 +78,9 @@ public sealed class SiloSettings
     /// <summary>Client authentication (off unless Auth:Enabled).</summary>
     public AuthSettings Auth { get; set; } = new();
 
+    /// <summary>Test and chaos switches, off by default; refused with authentication on.</summary>
+    public DebugSettings Debug { get; set; } = new();
+
     /// <summary>Bootstrap layout; must be identical on every silo.</summary>
     public LayoutSettings Layout { get; set; } = new();
 

@@ -55,6 +55,12 @@ public static class PreflightChecks
 
         HttpPreflight.Run(settings);
         AuthPreflight.Run(settings);
+        if (!string.IsNullOrWhiteSpace(settings.Debug.SlowDiskControlFile) && settings.Auth.Enabled)
+        {
+            // Authentication on is what every production example configures; a debug switch that slows the disk on
+            // request has no place there, so the start fails rather than a warning being missed.
+            throw new StartupError(StartupError.InvalidConfiguration, "Debug:SlowDiskControlFile is a test switch (it slows the disk on request) and is refused with Auth:Enabled, a production configuration; remove it.");
+        }
         if (settings.Resp.Enabled)
         {
             if (!IPAddress.TryParse(settings.Resp.BindAddress, out _))

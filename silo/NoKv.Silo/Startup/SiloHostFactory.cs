@@ -84,6 +84,7 @@ public static class SiloHostFactory
                     store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
                     store.Compression = settings.Compression ?? store.Compression;
                     store.MemoryBudgetBytes = settings.MemoryBudgetBytes ?? store.MemoryBudgetBytes;
+                    store.SlowDiskControlFile = string.IsNullOrWhiteSpace(settings.Debug.SlowDiskControlFile) ? null : settings.Debug.SlowDiskControlFile;
                 },
                 cluster =>
                 {

@@ -135,6 +135,12 @@ public sealed class ChaosCluster : IAsyncDisposable
                     "--Replicas:SnapshotEntries", Text(options.SnapshotEntries),
                     "--Resp:Enabled", "false",
                 };
+                if (options.Faults.Contains(Faults.FaultKind.SlowDisk))
+                {
+                    // The silo's debug switch (docs/chaos.md "Faults"): it polls this file for a sync delay; no file = normal.
+                    arguments.AddRange(["--Debug:SlowDiskControlFile", cluster.SlowDiskFile(store)]);
+                }
+
                 if (options.TickMs is int tick)
                 {
                     arguments.AddRange(["--Replicas:TickInterval", TimeSpan.FromMilliseconds(tick).ToString("c", CultureInfo.InvariantCulture)]);
@@ -293,6 +299,24 @@ public sealed class ChaosCluster : IAsyncDisposable
         return Task.CompletedTask;
     });
 
+    /// <summary>The control file of a store's slow-disk switch (holds the delay per sync in milliseconds while slowed).</summary>
+    public string SlowDiskFile(int store) => Path.Combine(Root, $"store-{Text(store)}.slow-disk");
+
+    /// <summary>Every engine sync of <paramref name="store"/> delayed by <paramref name="milliseconds"/> (seen by the silo within 100 ms).</summary>
+    public Task SlowDiskAsync(int store, int milliseconds) =>
+        File.WriteAllTextAsync(SlowDiskFile(store), milliseconds.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Every store's disk back to normal.</summary>
+    public Task NormalDisksAsync()
+    {
+        foreach (var node in Nodes)
+        {
+            File.Delete(SlowDiskFile(node.Store));
+        }
+
+        return Task.CompletedTask;
+    }
+
     /// <summary>Fills the disk store's tmpfs to the last byte with a ballast file; returns the bytes written.</summary>
     public async Task<long> FillDiskAsync()
     {
@@ -346,6 +370,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         }
 
         await FreeDiskAsync();
+        await NormalDisksAsync();
         foreach (var node in Nodes)
         {
             if (node.Frozen)

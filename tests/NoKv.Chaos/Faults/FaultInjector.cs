@@ -34,7 +34,17 @@ public sealed class FaultInjector
         _kinds = options.Faults.Where(available.Contains).ToArray();
     }
 
-    public IReadOnlyList<InjectedFault> Faults => _faults;
+    /// <summary>The faults injected so far (a copy: the soak monitor reads it while faults are added).</summary>
+    public IReadOnlyList<InjectedFault> Faults
+    {
+        get
+        {
+            lock (_faults)
+            {
+                return _faults.ToList();
+            }
+        }
+    }
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -44,9 +54,15 @@ public sealed class FaultInjector
         }
 
         var rotation = new Queue<FaultKind>();
+        int minute = 0;
         while (!stop.IsCancellationRequested)
         {
-            if (!await DelayAsync(Between(_options.GapMin, _options.GapMax), stop))
+            // A soak puts one fault in every minute, SoakFaultOffset into it (a minute whose start finds the previous
+            // fault still unhealed or the cluster unsettled gets it later, or not at all); a run uses seeded gaps.
+            var gap = _options.SoakMinutes > 0
+                ? TimeSpan.FromTicks(Math.Max(0, (TimeSpan.FromMinutes(minute++) + SoakFaultOffset - TimeSpan.FromMilliseconds(RunClock.ToMilliseconds(_clock.Now))).Ticks))
+                : Between(_options.GapMin, _options.GapMax);
+            if (!await DelayAsync(gap, stop))
             {
                 return;
             }
@@ -78,6 +94,9 @@ public sealed class FaultInjector
             await InjectAsync(next, duration, unsettled, stop);
         }
     }
+
+    /// <summary>Where in each soak minute its fault starts: after the minute's first samples, leaving the rest for recovery.</summary>
+    public static readonly TimeSpan SoakFaultOffset = TimeSpan.FromSeconds(15);
 
     /// <summary>How long leaders must stay put before the next fault (a restarted store takes its preferred shards back).</summary>
     private static readonly TimeSpan SettledFor = TimeSpan.FromSeconds(1);
@@ -126,6 +145,13 @@ public sealed class FaultInjector
                 await DelayAsync(duration, stop);
                 await _cluster.Lab.HealAsync();
                 break;
+            case FaultKind.SlowDisk:
+                note = string.Create(CultureInfo.InvariantCulture, $"store {target}'s disk slowed (every engine sync +{_options.SlowDiskMs} ms) for {duration.TotalSeconds:F1} s (led shards [{Led(target)}])");
+                start = _clock.Now;
+                await _cluster.SlowDiskAsync(target, _options.SlowDiskMs);
+                await DelayAsync(duration, stop);
+                await _cluster.NormalDisksAsync();
+                break;
             default:
                 int disk = _cluster.DiskStore!.Value;
                 stores = [disk];
@@ -143,7 +169,11 @@ public sealed class FaultInjector
         }
 
         var fault = new InjectedFault(kind, stores, start, _clock.Now, note);
-        _faults.Add(fault);
+        lock (_faults)
+        {
+            _faults.Add(fault);
+        }
+
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[chaos] {RunClock.ToMilliseconds(start) / 1000:F1}s ({startUtc:HH:mm:ss.fff} UTC) {FaultNames.Name(kind)}: {note}"));
     }
 

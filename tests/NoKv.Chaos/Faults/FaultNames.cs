@@ -9,6 +9,7 @@ public static class FaultNames
         FaultKind.LeaderKill => "leader-kill",
         FaultKind.Pause => "pause",
         FaultKind.Partition => "partition",
+        FaultKind.SlowDisk => "slow-disk",
         _ => "disk-full",
     };
 

@@ -15,6 +15,33 @@ public static class ReportPrinter
         {
             output.WriteLine($"    {line}");
         }
+
+        if (run.Soak.Count > 0)
+        {
+            PrintSoak(run, output);
+        }
+    }
+
+    /// <summary>The soak's minutes again (as printed while it ran) and whether anything grew (docs/chaos.md "Soak").</summary>
+    public static void PrintSoak(RunReport run, TextWriter output)
+    {
+        output.WriteLine(string.Create(Inv, $"soak: {run.Soak.Count} minutes, every minute's figures:"));
+        foreach (var minute in run.Soak)
+        {
+            output.WriteLine(Soak.SoakMonitor.Format(minute));
+        }
+
+        output.WriteLine("soak growth, median of the middle third of the minutes -> median of the last third:");
+        foreach (var f in run.Growth)
+        {
+            output.WriteLine(string.Create(Inv,
+                $"  {f.Series,-22} {f.Middle,9:F1} -> {f.Last,9:F1} {f.Unit,-3} ({f.GrowthPercent:+0;-0;0} %){(f.Flagged ? f.Unit.Length == 0 ? "  FALLING" : "  GROWING" : "")}"));
+        }
+
+        int flagged = run.Growth.Count(f => f.Flagged);
+        output.WriteLine(flagged == 0
+            ? "soak: nothing grew beyond the threshold"
+            : string.Create(Inv, $"soak: {flagged} series flagged (GROWING or FALLING above)"));
     }
 
     public static void PrintTotal(IReadOnlyList<RunReport> runs, TextWriter output)

@@ -51,4 +51,10 @@ public sealed class RunReport
     public required Dictionary<string, int> Failures { get; init; }
 
     public required List<string> SkippedFaults { get; init; }
+
+    /// <summary>A soak's minutes (empty otherwise).</summary>
+    public List<Soak.SoakSample> Soak { get; init; } = [];
+
+    /// <summary>A soak's growth verdict per series (empty otherwise).</summary>
+    public List<Soak.GrowthCheck.Finding> Growth { get; init; } = [];
 }

@@ -20,10 +20,16 @@ public sealed class ClosedLoopWorkload
     private readonly int _seed;
     private readonly ConcurrentQueue<HistoryOp> _history = new();
     private readonly ConcurrentDictionary<string, int> _failures = new();
+    private readonly ConcurrentQueue<long>? _latencies;
     private long _nextValue;
+    private long _failed;
 
-    public ClosedLoopWorkload(RunClock clock, IReadOnlyList<IKvTarget> clients, KeySet keys, int workersPerShard, int seed)
+    /// <param name="epoch">How long the workload stays on one generation of keys (<see cref="KeySet.Epochs"/>); ignored with one generation.</param>
+    /// <param name="recordLatencies">Keep each successful operation's latency for <see cref="DrainLatencies"/> (the soak's per-minute figures).</param>
+    public ClosedLoopWorkload(RunClock clock, IReadOnlyList<IKvTarget> clients, KeySet keys, int workersPerShard, int seed, TimeSpan? epoch = null, bool recordLatencies = false)
     {
+        _epochTicks = epoch is { } e ? RunClock.FromMilliseconds(e.TotalMilliseconds) : 0;
+        _latencies = recordLatencies ? new ConcurrentQueue<long>() : null;
         _clock = clock;
         _clients = clients;
         _keys = keys;
@@ -31,7 +37,24 @@ public sealed class ClosedLoopWorkload
         _seed = seed;
     }
 
+    private readonly long _epochTicks;
+
     public IReadOnlyList<HistoryOp> History => _history.ToArray();
+
+    /// <summary>Failed operations so far.</summary>
+    public long FailedCount => Interlocked.Read(ref _failed);
+
+    /// <summary>Takes the latencies (run clock ticks) of the operations that succeeded since the last call.</summary>
+    public List<long> DrainLatencies()
+    {
+        var taken = new List<long>();
+        while (_latencies is not null && _latencies.TryDequeue(out long latency))
+        {
+            taken.Add(latency);
+        }
+
+        return taken;
+    }
 
     /// <summary>Failed operations by exception type (and error code), for the report.</summary>
     public IReadOnlyDictionary<string, int> Failures => _failures;
@@ -57,9 +80,9 @@ public sealed class ClosedLoopWorkload
     {
         var random = new Random(HashCode.Combine(_seed, worker));
         var lastSeen = new Dictionary<int, long>();
-        int[] keys = _keys.KeysOfShard[shard];
         while (!stop.IsCancellationRequested)
         {
+            int[] keys = _keys.Epochs > 1 && _epochTicks > 0 ? _keys.KeysOf(shard, (int)(_clock.Now / _epochTicks)) : _keys.KeysOfShard[shard];
             int key = keys[random.Next(keys.Length)];
             byte[] keyBytes = _keys.Keys[key];
             int roll = random.Next(100);
@@ -99,7 +122,9 @@ public sealed class ClosedLoopWorkload
                         break;
                 }
 
-                _history.Enqueue(new HistoryOp(worker, kind, key, shard, value, expected, swapped, invoke, _clock.Now, OpOutcome.Ok));
+                long done = _clock.Now;
+                _history.Enqueue(new HistoryOp(worker, kind, key, shard, value, expected, swapped, invoke, done, OpOutcome.Ok));
+                _latencies?.Enqueue(done - invoke);
             }
             catch (Exception e)
             {
@@ -113,6 +138,7 @@ public sealed class ClosedLoopWorkload
                 _history.Enqueue(new HistoryOp(worker, kind, key, shard, kind == OpKind.Get ? 0 : value, expected, false, invoke, long.MaxValue, OpOutcome.Unknown));
                 string name = e is NoKvException nokv ? $"{e.GetType().Name}({nokv.Code})" : e.GetType().Name;
                 _failures.AddOrUpdate(name, 1, (_, n) => n + 1);
+                Interlocked.Increment(ref _failed);
             }
         }
     }

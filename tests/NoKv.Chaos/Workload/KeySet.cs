@@ -9,12 +9,48 @@ namespace NoKv.Chaos.Workload;
 /// </summary>
 public sealed class KeySet
 {
-    private KeySet(byte[][] keys, int[] shardOfKey, long[] shardIds)
+    private KeySet(byte[][] keys, int[] shardOfKey, long[] shardIds, int epochs = 1)
     {
         Keys = keys;
         ShardOfKey = shardOfKey;
         ShardIds = shardIds;
+        Epochs = epochs;
         KeysOfShard = shardIds.Select((_, s) => Enumerable.Range(0, keys.Length).Where(k => shardOfKey[k] == s).ToArray()).ToArray();
+        int perEpoch = keys.Length / epochs;
+        _keysOfShardInEpoch = Enumerable.Range(0, epochs)
+            .Select(e => shardIds.Select((_, s) => KeysOfShard[s].Where(k => k / perEpoch == e).ToArray()).ToArray()).ToArray();
+    }
+
+    private readonly int[][][] _keysOfShardInEpoch;
+
+    /// <summary>
+    /// Key generations (1 unless made by <see cref="WithEpochs"/>): the workload moves to the next generation's keys
+    /// every epoch, so each key's history stays short enough for the linearizability search however long the run.
+    /// </summary>
+    public int Epochs { get; }
+
+    /// <summary>The keys of shard index <paramref name="shard"/> in generation <paramref name="epoch"/>.</summary>
+    public int[] KeysOf(int shard, int epoch) => _keysOfShardInEpoch[Math.Clamp(epoch, 0, Epochs - 1)][shard];
+
+    /// <summary>
+    /// <paramref name="epochs"/> generations of this set's keys (same first bytes, so same shards; names
+    /// <c>chaos-e{epoch}-k{i}</c>); key index = epoch * (keys per generation) + i.
+    /// </summary>
+    public KeySet WithEpochs(int epochs)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        var keys = new List<byte[]>();
+        var shardOf = new List<int>();
+        for (int e = 0; e < epochs; e++)
+        {
+            for (int k = 0; k < Keys.Length; k++)
+            {
+                keys.Add([Keys[k][0], .. Encoding.ASCII.GetBytes($"chaos-e{e}-k{k}")]);
+                shardOf.Add(ShardOfKey[k]);
+            }
+        }
+
+        return new KeySet(keys.ToArray(), shardOf.ToArray(), ShardIds, epochs);
     }
 
     public byte[][] Keys { get; }

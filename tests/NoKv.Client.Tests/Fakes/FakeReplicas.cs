@@ -138,6 +138,8 @@ internal sealed class FakeReplicas
 
         public Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId) => throw new NotSupportedException();
 
+        public Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion) => throw new NotSupportedException();
+
         public Task<WriteResponse> SplitAsync(NoKv.Abstractions.Requests.SplitShardRequest request) => throw new NotSupportedException();
 
         public Task<byte[]?> GetMiddleKeyAsync() => throw new NotSupportedException();

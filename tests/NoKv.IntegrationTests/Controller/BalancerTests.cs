@@ -37,6 +37,7 @@ public sealed class BalancerTests(ITestOutputHelper output)
             {
                 o.LeaderBalance = true;
                 o.ReplicaBalance = true;
+                o.ReplicaSizeBalance = false; // this test checks counts (within 1); sizes are balanced in the model tests
                 o.AutoSplit = true;
                 o.BalanceInterval = TimeSpan.FromMilliseconds(500);
                 o.BalanceCooldown = TimeSpan.FromSeconds(2);
@@ -99,6 +100,67 @@ public sealed class BalancerTests(ITestOutputHelper output)
         for (int i = 0; i < values.Length; i += 7)
         {
             Assert.Equal(values[i], await cluster.Store.GetAsync(Encoding.UTF8.GetBytes(BulkKey(i))));
+        }
+    }
+
+    [Fact]
+    public async Task A_shard_hot_on_part_of_its_range_splits_by_load_at_the_hot_part_not_at_the_middle()
+    {
+        await using var cluster = await TestNoKvCluster.StartAsync(
+            silos: 3,
+            shards: 4,
+            controller: o =>
+            {
+                o.AutoSplit = true;
+                o.BalanceInterval = TimeSpan.FromMilliseconds(500);
+                o.SplitBytes = 1L << 40;
+                o.SplitRequestsPerSecond = 100;
+                o.SplitLoadWindow = TimeSpan.FromSeconds(3);
+            });
+        await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
+
+        // Shard 1 ([start, 0x40)) holds 200 keys 1k000-1k199, written once; the load then falls on 1k150-1k159 only.
+        // By keys the middle is about 1k100; by load it lies among the hot ten.
+        for (int i = 0; i < 200; i++)
+        {
+            await cluster.Store.PutAsync($"1k{i:D3}", $"v{i}");
+        }
+
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 16).Select(r => Task.Run(async () =>
+        {
+            var random = new Random(r);
+            while (!stop.IsCancellationRequested)
+            {
+                int i = 150 + random.Next(10);
+                Assert.Equal($"v{i}", await cluster.Store.GetStringAsync($"1k{i:D3}"));
+            }
+        })).ToArray();
+
+        var split = await Eventually.WaitAsync(
+            () => cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
+            s => s.Controller is { } view && view.Shards.Length > 4 && view.Operations.Length == 0,
+            TimeSpan.FromSeconds(60),
+            "shard 1 splitting by load");
+        stop.Cancel();
+        await Task.WhenAll(readers);
+
+        var decisions = split.Controller!.Balancer!.RecentDecisions;
+        foreach (var decision in decisions)
+        {
+            output.WriteLine("  " + decision);
+        }
+
+        var first = decisions.First(d => d.Contains("split shard 1", StringComparison.Ordinal));
+        Assert.Contains("at the load's middle key", first);
+        var left = split.Controller.Shards.Single(d => d.Id == new ShardId(1));
+        string cut = Encoding.UTF8.GetString(left.Range.End);
+        output.WriteLine($"shard 1 now {left.Range}; cut at {cut}");
+        Assert.InRange(string.CompareOrdinal(cut, "1k150"), 0, int.MaxValue);
+        Assert.InRange(string.CompareOrdinal(cut, "1k159"), int.MinValue, 0);
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal($"v{i}", await cluster.Store.GetStringAsync($"1k{i:D3}"));
         }
     }
 

@@ -117,6 +117,25 @@ public sealed class AuthStartupTests : IDisposable
         return path;
     }
 
+    [Fact]
+    public void TheSlowDiskDebugSwitchIsRefusedWithAuthenticationOn()
+    {
+        string path = KeyFile("k1:" + Secret, private_: true);
+        string control = Path.Combine(Path.GetTempPath(), "nokv-slow-disk-control");
+
+        var error = Assert.Throws<StartupError>(() => PreflightChecks.Run(Settings(s =>
+        {
+            s.Auth.Enabled = true;
+            s.Auth.KeyFile = path;
+            s.Debug.SlowDiskControlFile = control;
+        })));
+        Assert.Equal(StartupError.InvalidConfiguration, error.ExitCode);
+        Assert.Contains("Debug:SlowDiskControlFile", error.Message, StringComparison.Ordinal);
+
+        // Without authentication (the local cluster, the chaos harness) it is accepted; the store warns at every start.
+        PreflightChecks.Run(Settings(s => s.Debug.SlowDiskControlFile = control));
+    }
+
     private SiloSettings Settings(Action<SiloSettings> change) => _scratch.Settings(change);
 
     public void Dispose() => _scratch.Dispose();

@@ -194,6 +194,42 @@ public sealed class BalancerTests
     }
 
     [Fact]
+    public void A_load_split_cuts_at_the_key_the_leader_reported_halving_its_load_and_at_the_size_middle_without_one()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 1, firstVoter: _ => 0);
+        var options = new BalancerOptions { SplitRequestsPerSecond = 100, SplitLoadWindow = TimeSpan.FromSeconds(10), AutoMerge = false, LeaderBalance = false, ReplicaBalance = false };
+        var shard = cluster.Shards[0];
+        byte[] middle = "user/0042"u8.ToArray();
+        BalanceDecision Split(byte[]? reported)
+        {
+            var balancer = new Balancer(options);
+            var samples = new Dictionary<ShardId, ShardSample> { [shard.Id] = new(shard.Id, 1, 10, 500, reported) };
+            Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 0, 8));
+            return Assert.Single(balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 10_000, 8));
+        }
+
+        var atLoad = Split(middle);
+        Assert.Equal(middle, atLoad.SplitKey);
+        Assert.Contains("at the load's middle key", atLoad.Reason);
+        Assert.Contains(Convert.ToHexString(middle), atLoad.ToString());
+
+        // No key reported: the replica cuts by size.
+        Assert.Null(Split(null).SplitKey);
+        Assert.Contains("middle by size", Split(null).Reason);
+
+        // The leader found its load on one key (an empty key): no split by load at all, however long it stays hot.
+        var oneKey = new Balancer(options);
+        var concentrated = new Dictionary<ShardId, ShardSample> { [shard.Id] = new(shard.Id, 1, 10, 500, []) };
+        Assert.Empty(oneKey.Plan(cluster.Shards, cluster.Stores, [], concentrated, 0, 8));
+        Assert.Empty(oneKey.Plan(cluster.Shards, cluster.Stores, [], concentrated, 60_000, 8));
+
+        // A split by size never takes the load key: the bytes decide where.
+        var bySize = new Balancer(new BalancerOptions { SplitBytes = 100, SplitRequestsPerSecond = 100, AutoMerge = false, LeaderBalance = false, ReplicaBalance = false });
+        var big = new Dictionary<ShardId, ShardSample> { [shard.Id] = new(shard.Id, 1, 1000, 500, middle) };
+        Assert.Null(Assert.Single(bySize.Plan(cluster.Shards, cluster.Stores, [], big, 0, 8)).SplitKey);
+    }
+
+    [Fact]
     public void Small_cold_neighbours_merge_only_after_the_whole_window_the_smaller_into_the_larger()
     {
         var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: _ => 0);
@@ -282,6 +318,111 @@ public sealed class BalancerTests
         Assert.True(replicas.Max() - replicas.Min() <= balancer.Options.ReplicaTolerance, context);
         Assert.True(cluster.Moves + cluster.Transfers <= 4 * cluster.Shards.Count * storeCount, "too many operations for the imbalance: " + context);
         AssertQuiet(cluster, balancer, rounds: 50);
+    }
+
+    [Fact]
+    public void A_new_store_receives_bytes_not_only_replicas_when_shard_sizes_differ()
+    {
+        // Two big shards (1,000 MB) and four small ones (10 MB) on three stores; store 4 joins. By counts alone it would
+        // take its 4-5 replicas in whatever shards come first; by size it must end holding its share of the bytes.
+        StoreId[] all = [S1, S2, S3, S4];
+        var cluster = new ModelCluster([S1, S2, S3], shards: 6, firstVoter: i => i % 3);
+        foreach (var (shard, i) in cluster.Shards.Select((d, i) => (d, i)))
+        {
+            cluster.Sizes[shard.Id] = i < 2 ? 1_000L << 20 : 10L << 20;
+        }
+
+        cluster.AddStore(S4);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.Zero, LeaderBalance = false, AutoSplit = false, AutoMerge = false });
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 500, operationRounds: 2);
+
+        var bytes = cluster.StoreBytes(all);
+        var counts = cluster.ReplicaCounts(all);
+        string context = $"bytes {string.Join(",", bytes.Select(b => b >> 20))} MB, replicas {string.Join(",", counts)}";
+        Assert.True(rounds < 500, "did not converge: " + context);
+        Assert.True(counts.Max() - counts.Min() <= balancer.Options.ReplicaTolerance + balancer.Options.SizeCountSlack, context);
+        Assert.True(bytes[3] >= 1_000L << 20, "store 4 holds none of the big shards: " + context);
+        Assert.True(bytes.Max() - bytes.Min() <= 1_010L << 20, context);
+        AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
+    [Fact]
+    public void Sizes_are_not_balanced_on_a_partial_view_and_stores_within_the_ratio_are_left_alone()
+    {
+        StoreId[] all = [S1, S2, S3, S4];
+        var cluster = new ModelCluster(all, shards: 8, firstVoter: i => i % 4);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.Zero, LeaderBalance = false, AutoSplit = false, AutoMerge = false });
+        cluster.RunUntilQuiet(balancer, maxRounds: 500);
+        var countsBefore = cluster.ReplicaCounts(all);
+
+        // One shard's size unknown: no size decision at all, whatever the others say.
+        foreach (var shard in cluster.Shards.Skip(1))
+        {
+            cluster.Sizes[shard.Id] = shard.Id.Value == 2 ? 5_000L << 20 : 1L << 20;
+        }
+
+        Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], cluster.Samples(), cluster.NowMs + 1_000, 8));
+
+        // Equal sizes: stores holding equal bytes within the ratio stay as they are.
+        foreach (var shard in cluster.Shards)
+        {
+            cluster.Sizes[shard.Id] = 100L << 20;
+        }
+
+        var bytes = cluster.StoreBytes(all);
+        if (bytes.Max() <= balancer.Options.ReplicaSizeRatio * bytes.Min())
+        {
+            Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], cluster.Samples(), cluster.NowMs + 2_000, 8));
+        }
+
+        Assert.Equal(countsBefore, cluster.ReplicaCounts(all));
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    [InlineData(15)]
+    [InlineData(16)]
+    public void Random_clusters_with_random_sizes_converge_and_stay_quiet_within_the_widened_count_tolerance(int seed)
+    {
+        var random = new Random(seed);
+        int storeCount = 3 + random.Next(4);
+        var stores = Enumerable.Range(1, storeCount).Select(i => new StoreId(i)).ToArray();
+        int initial = 3 + random.Next(storeCount - 2);
+        var cluster = new ModelCluster(stores[..initial], shards: 2 + random.Next(24), firstVoter: _ => random.Next(3), random);
+        foreach (var shard in cluster.Shards)
+        {
+            cluster.Sizes[shard.Id] = (1L + random.Next(2_000)) << 20;
+        }
+
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(random.Next(0, 5)), LeaderTolerance = 1 + random.Next(2), ReplicaTolerance = 1 + random.Next(2), AutoSplit = false, AutoMerge = false });
+        cluster.RunUntilQuiet(balancer, maxRounds: 2_000, operationRounds: random.Next(1, 4));
+        foreach (var added in stores[initial..])
+        {
+            cluster.AddStore(added);
+        }
+
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 2_000, operationRounds: random.Next(1, 4));
+
+        var bytes = cluster.StoreBytes(stores);
+        var replicas = cluster.ReplicaCounts(stores);
+        string context = $"seed {seed}: bytes {string.Join(",", bytes.Select(b => b >> 20))} MB, replicas {string.Join(",", replicas)}";
+        Assert.True(rounds < 2_000, "did not converge: " + context);
+        Assert.True(replicas.Max() - replicas.Min() <= balancer.Options.ReplicaTolerance + balancer.Options.SizeCountSlack, context);
+        Assert.True(cluster.Moves <= 6 * cluster.Shards.Count * storeCount, "too many moves: " + context);
+        AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
+    private static void AssertQuietWith(ModelCluster cluster, Balancer balancer, int rounds)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            cluster.NowMs += 1_000;
+            var decisions = balancer.Plan(cluster.Shards, cluster.Stores, [], cluster.Samples(), cluster.NowMs, 8);
+            Assert.True(decisions.Count == 0, $"round {i} after convergence decided: {string.Join("; ", decisions)}");
+        }
     }
 
     private static readonly IReadOnlyDictionary<ShardId, ShardSample> Empty = new Dictionary<ShardId, ShardSample>();

@@ -61,6 +61,14 @@ internal sealed class ModelCluster
 
     public int[] PreferredCounts(StoreId[] stores) => stores.Select(s => Shards.Count(d => d.Replicas[0] == s)).ToArray();
 
+    /// <summary>Shard sizes the leaders report (by shard id); none reported when empty.</summary>
+    public Dictionary<ShardId, long> Sizes { get; } = new();
+
+    public long[] StoreBytes(StoreId[] stores) => stores.Select(s => Shards.Where(d => d.HasReplicaOn(s)).Sum(d => Sizes.GetValueOrDefault(d.Id))).ToArray();
+
+    public Dictionary<ShardId, ShardSample> Samples() =>
+        Shards.Where(d => Sizes.ContainsKey(d.Id)).ToDictionary(d => d.Id, d => new ShardSample(d.Id, d.Epoch, Sizes[d.Id], 0));
+
     public int[] ReplicaCounts(StoreId[] stores) => stores.Select(s => Shards.Count(d => d.HasReplicaOn(s))).ToArray();
 
     /// <summary>One round: operations in flight advance (finishing ones apply), then the balancer plans; returns its decision count.</summary>
@@ -81,7 +89,7 @@ internal sealed class ModelCluster
             }
         }
 
-        var decisions = balancer.Plan(Shards, _stores, InFlight, new Dictionary<ShardId, ShardSample>(), NowMs, 8 - _inFlight.Count);
+        var decisions = balancer.Plan(Shards, _stores, InFlight, Samples(), NowMs, 8 - _inFlight.Count);
         foreach (var decision in decisions)
         {
             if (operationRounds == 0)

@@ -1,3 +1,4 @@
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
@@ -26,7 +27,7 @@ internal sealed class FakeShardGroup : IReplicaAdmin
         Leader = leader;
         foreach (var peer in shard.Peers)
         {
-            _replicas[peer.Store] = new Replica(peer.PeerId) { Initialized = true, Applied = CommitIndex };
+            _replicas[peer.Store] = new Replica(peer.PeerId) { Initialized = true, Applied = CommitIndex, ConfVersion = shard.ConfVersion };
             _usedPeers.Add(peer.PeerId);
         }
     }
@@ -171,7 +172,7 @@ internal sealed class FakeShardGroup : IReplicaAdmin
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, "peer id used");
             }
 
-            _replicas[store] = new Replica(peerId);
+            _replicas[store] = new Replica(peerId) { ConfVersion = shard.ConfVersion };
             return new ReplicaAdminResult(ReplicaAdminOutcome.Done);
         }));
     }
@@ -234,6 +235,16 @@ internal sealed class FakeShardGroup : IReplicaAdmin
             }
 
             Descriptor = new ShardDescriptor(Descriptor.Id, Descriptor.Range, Descriptor.Epoch, Descriptor.ConfVersion + 1, peers.ToArray());
+            foreach (var (store, replica) in _replicas)
+            {
+                // Replicas that are up apply the change (a removed one applies its own removal); a down or lagging one
+                // keeps the membership it had, as a store away during a re-replication does.
+                if (!Down.Contains(store) && !Lagging.Contains(store) && replica.Initialized)
+                {
+                    replica.ConfVersion = Descriptor.ConfVersion;
+                }
+            }
+
             int voters = Descriptor.Replicas.Length;
             if (kind == MembershipChangeKind.Remove && voters < MinimumVoters && Descriptor.Peers.All(p => p.PeerId != peer.PeerId) && peer.Role == PeerRole.Voter)
             {
@@ -272,6 +283,36 @@ internal sealed class FakeShardGroup : IReplicaAdmin
             if (!_replicas.TryGetValue(store, out var replica) || replica.PeerId != peerId)
             {
                 return new ReplicaAdminResult(ReplicaAdminOutcome.AlreadyDone);
+            }
+
+            _replicas.Remove(store);
+            _tombstones[store] = Math.Max(Tombstone(store), peerId);
+            return new ReplicaAdminResult(ReplicaAdminOutcome.Done);
+        }));
+    }
+
+    /// <summary>What <paramref name="store"/> would report holding in a heartbeat.</summary>
+    public HeldReplica[] Held(StoreId store) =>
+        _replicas.TryGetValue(store, out var replica) ? [new HeldReplica(Descriptor.Id, replica.PeerId, replica.ConfVersion, replica.Initialized && Descriptor.Peer(replica.PeerId) is not null)] : [];
+
+    public Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken)
+    {
+        Reachable(store);
+        return Task.FromResult(Effect($"destroy orphan {peerId} on {store}", () =>
+        {
+            if (!_replicas.TryGetValue(store, out var replica) || replica.PeerId != peerId)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.AlreadyDone);
+            }
+
+            if (replica.ConfVersion >= mapConfVersion)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"knows membership version {replica.ConfVersion}");
+            }
+
+            if (Descriptor.Peer(peerId) is not null)
+            {
+                Violations.Add($"destroying orphan {peerId} on {store}, still a member");
             }
 
             _replicas.Remove(store);
@@ -325,5 +366,8 @@ internal sealed class FakeShardGroup : IReplicaAdmin
         public bool Initialized { get; set; }
 
         public long Applied { get; set; }
+
+        /// <summary>The membership version of the descriptor this replica has applied (what it persists).</summary>
+        public long ConfVersion { get; set; }
     }
 }

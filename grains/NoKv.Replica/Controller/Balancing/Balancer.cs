@@ -75,9 +75,9 @@ public sealed class Balancer
                     break;
                 }
 
-                if (SplitReason(shard, samples, nowMs) is { } reason && Free(shard.Id))
+                if (SplitReason(shard, samples, nowMs, out var key) is { } reason && Free(shard.Id))
                 {
-                    Take(new BalanceDecision(OperationKind.Split, shard.Id, null, null, reason));
+                    Take(new BalanceDecision(OperationKind.Split, shard.Id, null, null, reason, SplitKey: key));
                     slots--;
                 }
             }
@@ -109,7 +109,10 @@ public sealed class Balancer
         if (Options.ReplicaBalance && !repairing)
         {
             int slots = Options.MaxReplicaMoves - inProgress.Count(o => o.Kind == OperationKind.MoveReplica);
-            while (slots > 0 && decisions.Count < budget && NextMove(shards, up, inProgress, decisions, Free) is { } move)
+            var sizes = Options.ReplicaSizeBalance ? Sizes(shards, samples) : null;
+            int tolerance = Options.ReplicaTolerance + (sizes is null ? 0 : Options.SizeCountSlack);
+            while (slots > 0 && decisions.Count < budget
+                && (NextMove(shards, up, inProgress, decisions, Free, tolerance) ?? (sizes is null ? null : NextSizeMove(shards, up, inProgress, decisions, Free, sizes, tolerance))) is { } move)
             {
                 Take(move);
                 slots--;
@@ -201,8 +204,11 @@ public sealed class Balancer
         return candidates;
     }
 
-    private string? SplitReason(ShardDescriptor shard, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs)
+    /// <param name="key">Where to split: the leader's load middle for a split by load (when it reported one inside the
+    /// range), null for a split by size (the replica then cuts at the middle of the bytes).</param>
+    private string? SplitReason(ShardDescriptor shard, IReadOnlyDictionary<ShardId, ShardSample> samples, long nowMs, out byte[]? key)
     {
+        key = null;
         if (!samples.TryGetValue(shard.Id, out var sample) || sample.Epoch != shard.Epoch)
         {
             // Figures from before the shard's last split (or none yet) say nothing about it now.
@@ -227,9 +233,22 @@ public sealed class Balancer
             since = nowMs;
         }
 
-        return nowMs - since >= (long)Options.SplitLoadWindow.TotalMilliseconds
-            ? string.Create(CultureInfo.InvariantCulture, $"{sample.RequestsPerSecond:F0} requests/s for {(nowMs - since) / 1000} s, above {Options.SplitRequestsPerSecond:F0}")
-            : null;
+        if (nowMs - since < (long)Options.SplitLoadWindow.TotalMilliseconds)
+        {
+            return null;
+        }
+
+        if (sample.LoadSplitKey is { Length: 0 })
+        {
+            // The leader found its load on one key: a split cannot spread it, only add a hop for that key's clients.
+            return null;
+        }
+
+        // At the key that halves the load when the leader sampled one inside the range (the range may have changed
+        // since its heartbeat); otherwise at the middle by size, which halves the load of a shard hot throughout.
+        bool atLoadMiddle = sample.LoadSplitKey is { } middle && middle.AsSpan().SequenceCompareTo(shard.Range.Start) > 0 && shard.Range.Contains(middle);
+        key = atLoadMiddle ? sample.LoadSplitKey : null;
+        return string.Create(CultureInfo.InvariantCulture, $"{sample.RequestsPerSecond:F0} requests/s for {(nowMs - since) / 1000} s, above {Options.SplitRequestsPerSecond:F0}{(atLoadMiddle ? ", at the load's middle key" : ", at the middle by size (no load key reported)")}");
     }
 
     /// <summary>
@@ -237,7 +256,138 @@ public sealed class Balancer
     /// among pairs more than the tolerance apart; a shard the source does not preferably lead goes first (moving it
     /// needs no leader transfer), then the lowest shard id.
     /// </summary>
-    private BalanceDecision? NextMove(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free)
+    private BalanceDecision? NextMove(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free, int tolerance)
+    {
+        var counts = Counts(shards, up, inProgress, planned);
+        foreach (var source in up.OrderByDescending(s => counts[s]).ThenBy(s => s.Value))
+        {
+            foreach (var target in up.OrderBy(s => counts[s]).ThenBy(s => s.Value))
+            {
+                if (counts[source] - counts[target] <= tolerance)
+                {
+                    break;
+                }
+
+                var candidate = shards
+                    .Where(s => s.HasReplicaOn(source) && !s.HasReplicaOn(target) && free(s.Id))
+                    .OrderBy(s => s.Replicas.Length > 0 && s.Replicas[0] == source ? 1 : 0)
+                    .ThenBy(s => s.Id.Value)
+                    .FirstOrDefault();
+                if (candidate is not null)
+                {
+                    return new BalanceDecision(OperationKind.MoveReplica, candidate.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} holds {counts[source]} replicas, store {target} {counts[target]}"));
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Every user shard's size by its leader's report at the shard's current epoch, or null while any is unknown:
+    /// balancing bytes on a partial view would move shards toward stores whose data is simply not counted yet.
+    /// </summary>
+    private static Dictionary<ShardId, long>? Sizes(IReadOnlyList<ShardDescriptor> shards, IReadOnlyDictionary<ShardId, ShardSample> samples)
+    {
+        var sizes = new Dictionary<ShardId, long>();
+        foreach (var shard in shards)
+        {
+            if (shard.Id == SystemShards.Controller)
+            {
+                continue;
+            }
+
+            if (!samples.TryGetValue(shard.Id, out var sample) || sample.Epoch != shard.Epoch || sample.Bytes is not { } bytes)
+            {
+                return null;
+            }
+
+            sizes[shard.Id] = bytes;
+        }
+
+        return sizes;
+    }
+
+    /// <summary>
+    /// The replica move that evens bytes most, once counts are within the tolerance: from the up store holding the most
+    /// bytes to the one holding the fewest (more than <see cref="BalancerOptions.ReplicaSizeRatio"/> times and
+    /// <see cref="BalancerOptions.ReplicaSizeMinBytes"/> apart), a shard smaller than their difference (so the move
+    /// narrows it) and nearest half of it, and only if counts stay within the tolerance afterwards.
+    /// <para>Why it stops: such a move lowers the sum over stores of the squared bytes (a shard of s bytes from a
+    /// store at a to one at b, with 0 &lt; s &lt; a - b, gives (a-s)² + (b+s)² &lt; a² + b²), and never widens counts past
+    /// the tolerance the count moves act above, so count moves do not undo it. With sizes still, moves end.</para>
+    /// </summary>
+    private BalanceDecision? NextSizeMove(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free, Dictionary<ShardId, long> sizes, int tolerance)
+    {
+        var counts = Counts(shards, up, inProgress, planned);
+        var bytes = up.ToDictionary(s => s, _ => 0L);
+        foreach (var shard in shards)
+        {
+            foreach (var peer in shard.Peers)
+            {
+                if (bytes.ContainsKey(peer.Store))
+                {
+                    bytes[peer.Store] += sizes.GetValueOrDefault(shard.Id);
+                }
+            }
+        }
+
+        foreach (var (kind, shard, from, to) in inProgress.Select(o => (o.Kind, o.Shard, o.From, o.To)).Concat(planned.Select(d => (d.Kind, d.Shard, d.From, d.To))))
+        {
+            if (kind is OperationKind.MoveReplica or OperationKind.ReReplicate)
+            {
+                long size = sizes.GetValueOrDefault(shard);
+                if (from is { } f && bytes.ContainsKey(f))
+                {
+                    bytes[f] -= size;
+                }
+
+                if (to is { } t && bytes.ContainsKey(t))
+                {
+                    bytes[t] += size;
+                }
+            }
+        }
+
+        foreach (var source in up.OrderByDescending(s => bytes[s]).ThenBy(s => s.Value))
+        {
+            foreach (var target in up.OrderBy(s => bytes[s]).ThenBy(s => s.Value))
+            {
+                long gap = bytes[source] - bytes[target];
+                if (gap < Options.ReplicaSizeMinBytes || bytes[source] <= Options.ReplicaSizeRatio * bytes[target])
+                {
+                    break;
+                }
+
+                // Counts after the move must stay within the tolerance across every up store.
+                counts[source]--;
+                counts[target]++;
+                bool countsHold = counts.Values.Max() - counts.Values.Min() <= tolerance;
+                counts[source]++;
+                counts[target]--;
+                if (!countsHold)
+                {
+                    continue;
+                }
+
+                var candidate = shards
+                    .Where(s => s.HasReplicaOn(source) && !s.HasReplicaOn(target) && free(s.Id) && sizes.TryGetValue(s.Id, out long size) && size > 0 && size < gap)
+                    .OrderBy(s => Math.Abs((2 * sizes[s.Id]) - gap))
+                    .ThenBy(s => s.Replicas.Length > 0 && s.Replicas[0] == source ? 1 : 0)
+                    .ThenBy(s => s.Id.Value)
+                    .FirstOrDefault();
+                if (candidate is not null)
+                {
+                    return new BalanceDecision(OperationKind.MoveReplica, candidate.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} holds about {bytes[source]} bytes in {counts[source]} replicas, store {target} {bytes[target]} in {counts[target]}; the shard has about {sizes[candidate.Id]}"));
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Replicas per up store, with moves in flight or just planned counted as done.</summary>
+    private static Dictionary<StoreId, int> Counts(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned)
     {
         var counts = up.ToDictionary(s => s, _ => 0);
         foreach (var shard in shards)
@@ -261,28 +411,7 @@ public sealed class Balancer
             }
         }
 
-        foreach (var source in up.OrderByDescending(s => counts[s]).ThenBy(s => s.Value))
-        {
-            foreach (var target in up.OrderBy(s => counts[s]).ThenBy(s => s.Value))
-            {
-                if (counts[source] - counts[target] <= Options.ReplicaTolerance)
-                {
-                    break;
-                }
-
-                var candidate = shards
-                    .Where(s => s.HasReplicaOn(source) && !s.HasReplicaOn(target) && free(s.Id))
-                    .OrderBy(s => s.Replicas.Length > 0 && s.Replicas[0] == source ? 1 : 0)
-                    .ThenBy(s => s.Id.Value)
-                    .FirstOrDefault();
-                if (candidate is not null)
-                {
-                    return new BalanceDecision(OperationKind.MoveReplica, candidate.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} holds {counts[source]} replicas, store {target} {counts[target]}"));
-                }
-            }
-        }
-
-        return null;
+        return counts;
     }
 
     /// <summary>

@@ -25,6 +25,23 @@ public sealed class BalancerOptions
     /// <summary>How many more replicas a store may hold than another before one moves (at least 1, as above).</summary>
     public int ReplicaTolerance { get; init; } = 1;
 
+    /// <summary>
+    /// Also even out the bytes the up stores hold (replica moves from the store holding the most bytes to the one
+    /// holding the fewest), once every shard's leader has reported its size. Counts may then differ by up to
+    /// <see cref="ReplicaTolerance"/> + <see cref="SizeCountSlack"/>, the room a size move needs: with equal counts,
+    /// any move makes them differ by 2.
+    /// </summary>
+    public bool ReplicaSizeBalance { get; init; } = true;
+
+    /// <summary>A size move only when the fullest up store holds more than this many times the emptiest's bytes (above 1).</summary>
+    public double ReplicaSizeRatio { get; init; } = 1.25;
+
+    /// <summary>A size move only when the fullest up store holds at least this many bytes more than the emptiest.</summary>
+    public long ReplicaSizeMinBytes { get; init; } = 64L << 20;
+
+    /// <summary>How many more replicas than <see cref="ReplicaTolerance"/> a store may hold than another for size balancing's sake.</summary>
+    public int SizeCountSlack { get; init; } = 2;
+
     /// <summary>Leader transfers the balancer keeps in flight at once.</summary>
     public int MaxLeaderTransfers { get; init; } = 2;
 
@@ -77,6 +94,11 @@ public sealed class BalancerOptions
         if (LeaderTolerance < 1 || ReplicaTolerance < 1)
         {
             throw new ArgumentException($"Balancer tolerances must be at least 1 (leader {LeaderTolerance}, replica {ReplicaTolerance}): a smaller one makes two stores trade a shard back and forth.");
+        }
+
+        if (ReplicaSizeRatio <= 1 || ReplicaSizeMinBytes < 0 || SizeCountSlack < 0)
+        {
+            throw new ArgumentException($"ReplicaSizeRatio must be above 1 (not {ReplicaSizeRatio}), ReplicaSizeMinBytes ({ReplicaSizeMinBytes}) and SizeCountSlack ({SizeCountSlack}) not negative: stores at equal bytes would trade shards back and forth.");
         }
 
         if (MaxLeaderTransfers < 0 || MaxReplicaMoves < 0 || MaxSplits < 0 || MaxMerges < 0)

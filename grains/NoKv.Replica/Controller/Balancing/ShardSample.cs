@@ -8,4 +8,5 @@ namespace NoKv.Replica.Controller.Balancing;
 /// </summary>
 /// <param name="Bytes">Approximate bytes of the shard's data (table metadata estimate), or null if not reported.</param>
 /// <param name="RequestsPerSecond">Reads and writes per second the leader served over the last heartbeat interval.</param>
-public sealed record ShardSample(ShardId Shard, long Epoch, long? Bytes, double RequestsPerSecond);
+/// <param name="LoadSplitKey">The key that halves the leader's requests over that interval, or null if unknown.</param>
+public sealed record ShardSample(ShardId Shard, long Epoch, long? Bytes, double RequestsPerSecond, byte[]? LoadSplitKey = null);

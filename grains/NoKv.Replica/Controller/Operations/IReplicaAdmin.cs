@@ -28,4 +28,10 @@ public interface IReplicaAdmin
     Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken);
 
     Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Destroys peer <paramref name="peerId"/> on <paramref name="store"/> only if its own descriptor is older than
+    /// <paramref name="mapConfVersion"/> (see <see cref="OrphanCollector"/>); refused otherwise.
+    /// </summary>
+    Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken);
 }

@@ -18,6 +18,8 @@ public sealed class OperationLoop
     private readonly LeaderTransferRunner _transfers;
     private readonly MergeRunner _merges;
     private readonly Dictionary<long, string> _waiting = new();
+    private readonly HashSet<OrphanReplica> _refusedOrphans = new();
+    private List<OrphanReplica> _destroyed = new();
 
     public OperationLoop(ControllerGroupClient group, IReplicaAdmin replicas, ReplicaMoveOptions options, int maxInProgress)
     {
@@ -37,12 +39,21 @@ public sealed class OperationLoop
     /// <summary>The merge runner (merges start through it and run in this loop).</summary>
     public MergeRunner Merges => _merges;
 
+    /// <summary>Orphan replicas destroyed in the last round (<see cref="OrphanCollector"/>).</summary>
+    public IReadOnlyList<OrphanReplica> LastDestroyed => _destroyed;
+
+    /// <summary>At most this many orphans are destroyed per round.</summary>
+    public int MaxOrphansPerRound { get; init; } = 8;
+
     /// <summary>What each operation in progress waits for, as of the last round (for status output).</summary>
     public IReadOnlyDictionary<long, string> Waiting => _waiting;
 
     /// <summary>One round; returns the number of steps recorded and operations started or finished, and errors met.</summary>
-    public async Task<(int Changes, List<string> Errors)> RunOnceAsync(Func<StoreId, long>? usedBytes = null, CancellationToken cancellationToken = default)
+    /// <param name="held">The replicas each store reported holding on disk in its latest fresh heartbeat; orphans among
+    /// them are destroyed (none when null).</param>
+    public async Task<(int Changes, List<string> Errors)> RunOnceAsync(Func<StoreId, long>? usedBytes = null, CancellationToken cancellationToken = default, IReadOnlyDictionary<StoreId, HeldReplica[]>? held = null)
     {
+        _destroyed = new List<OrphanReplica>();
         var errors = new List<string>();
         int changes = 0;
         var snapshot = await ControllerSnapshot.ReadAsync(_group, cancellationToken).ConfigureAwait(true);
@@ -122,7 +133,47 @@ public sealed class OperationLoop
             }
         }
 
+        if (held is not null)
+        {
+            changes += await DestroyOrphansAsync(OrphanCollector.Find(map, stores, snapshot.Operations, held, MaxOrphansPerRound), errors, cancellationToken).ConfigureAwait(true);
+        }
+
         return (changes, errors);
+    }
+
+    private async Task<int> DestroyOrphansAsync(List<OrphanReplica> orphans, List<string> errors, CancellationToken cancellationToken)
+    {
+        int destroyed = 0;
+        foreach (var orphan in orphans)
+        {
+            try
+            {
+                var result = await Replicas.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, cancellationToken).ConfigureAwait(true);
+                if (result.Outcome == Abstractions.Status.ReplicaAdminOutcome.Refused)
+                {
+                    // Reported once: a refusal repeats every round until the store's next heartbeat says otherwise.
+                    if (_refusedOrphans.Add(orphan))
+                    {
+                        errors.Add($"destroying {orphan}: refused: {result.Detail}");
+                    }
+
+                    continue;
+                }
+
+                _refusedOrphans.Remove(orphan);
+                if (result.Outcome == Abstractions.Status.ReplicaAdminOutcome.Done)
+                {
+                    _destroyed.Add(orphan);
+                    destroyed++;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                errors.Add($"destroying {orphan}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        return destroyed;
     }
 
     /// <summary>

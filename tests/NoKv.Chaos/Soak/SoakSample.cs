@@ -1,0 +1,18 @@
+namespace NoKv.Chaos.Soak;
+
+/// <summary>
+/// One minute of a soak: the operations that completed in it (and failed), their latencies, and, sampled at the
+/// minute's end, each silo's resident memory and each store's data directory size (index i = store i + 1; -1 = the
+/// silo was not running when sampled), the harness's own resident memory, and the faults that started in the minute.
+/// </summary>
+public sealed record SoakSample(
+    int Minute,
+    long Operations,
+    long Failed,
+    double P50Ms,
+    double P99Ms,
+    double MaxMs,
+    double[] RssMiB,
+    double[] DiskMiB,
+    double HarnessRssMiB,
+    string Faults);

@@ -1,0 +1,171 @@
+using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
+using NoKv.Replica.Controller;
+using NoKv.Replica.Controller.Operations;
+using Xunit;
+
+namespace NoKv.Replica.Tests.Operations;
+
+/// <summary>
+/// Orphan cleanup: which held replicas the controller may destroy (only peers a newer committed membership dropped),
+/// and, against the model of a shard's group, that a store returning after its replica was re-replicated loses the
+/// orphan while no member is ever destroyed, at any step of a move, even with the operation guard ignored.
+/// </summary>
+public sealed class OrphanCollectorTests
+{
+    private static readonly StoreId S1 = new(1), S2 = new(2), S3 = new(3), S4 = new(4);
+    private static readonly ShardId Shard = new(1);
+    private const long OperationId = 7;
+
+    private static readonly ReplicaMoveOptions Options = new() { StepTimeout = TimeSpan.FromSeconds(5), TransferTimeout = TimeSpan.FromSeconds(2) };
+
+    [Fact]
+    public void A_peer_missing_from_a_newer_committed_membership_is_an_orphan()
+    {
+        var map = Map(Descriptor(confVersion: 5, (12, S2), (13, S3), (14, S4)));
+
+        var found = OrphanCollector.Find(map, Stores(), [], Held(S1, new HeldReplica(Shard, 11, 3, true)), 8);
+
+        Assert.Equal(new OrphanReplica(S1, Shard, 11, 3, 5), Assert.Single(found));
+    }
+
+    [Fact]
+    public void Members_equal_or_newer_memberships_and_busy_or_unknown_shards_are_left_alone()
+    {
+        var map = Map(Descriptor(confVersion: 5, (12, S2), (13, S3), (14, S4)));
+        var stores = Stores();
+
+        // A member, even one whose own membership lags the map's.
+        Assert.Empty(OrphanCollector.Find(map, stores, [], Held(S2, new HeldReplica(Shard, 12, 2, true)), 8));
+
+        // Equal versions: a replica created for a move waits for its snapshot with the map's descriptor minus itself.
+        Assert.Empty(OrphanCollector.Find(map, stores, [], Held(S1, new HeldReplica(Shard, 21, 5, false)), 8));
+
+        // The replica knows a newer membership than the map (the map lags the group).
+        Assert.Empty(OrphanCollector.Find(map, stores, [], Held(S1, new HeldReplica(Shard, 21, 6, true)), 8));
+
+        // An operation in progress on the shard may be adding or destroying the peer itself.
+        var move = new OperationRecord(OperationId, OperationKind.MoveReplica, Shard, 0, S2, S1, 0, 0, 0, []);
+        Assert.Empty(OrphanCollector.Find(map, stores, [move], Held(S1, new HeldReplica(Shard, 11, 3, true)), 8));
+
+        // A shard the map does not know (a split half not yet recorded) and the controller group.
+        Assert.Empty(OrphanCollector.Find(map, stores, [], Held(S1, new HeldReplica(new ShardId(9), 11, 3, true)), 8));
+        Assert.Empty(OrphanCollector.Find(map, stores, [], Held(S1, new HeldReplica(SystemShards.Controller, 11, 3, true)), 8));
+    }
+
+    [Fact]
+    public void Only_stores_that_are_up_or_draining_are_asked_and_at_most_the_limit_per_round()
+    {
+        var shards = Enumerable.Range(1, 5).Select(i => new ShardDescriptor(new ShardId(i), KeyRange.All, 1, 4, [new PeerDescriptor((ulong)(100 + i), S2, PeerRole.Voter)])).ToArray();
+        var map = new ControllerMap(1, 2, 200, 1, shards);
+        var held = Enumerable.Range(1, 5).Select(i => new HeldReplica(new ShardId(i), (ulong)i, 1, true)).ToArray();
+
+        Assert.Equal(3, OrphanCollector.Find(map, Stores(), [], Held(S1, held), 3).Count);
+        Assert.Equal(5, OrphanCollector.Find(map, Stores(s1: StoreState.Decommissioning), [], Held(S1, held), 8).Count);
+        Assert.Empty(OrphanCollector.Find(map, Stores(s1: StoreState.Down), [], Held(S1, held), 8));
+        Assert.Empty(OrphanCollector.Find(map, Stores(s1: StoreState.Removed), [], Held(S1, held), 8));
+    }
+
+    [Fact]
+    public async Task A_store_returning_after_its_replica_was_re_replicated_loses_the_orphan_and_nothing_else()
+    {
+        var (world, rows) = NewWorld();
+        world.Kill(S1);
+        await StartAsync(rows, OperationKind.ReReplicate, S1, S4);
+        await RunToEndAsync(world, rows);
+        Assert.True(world.HasReplica(S1));
+
+        world.Down.Remove(S1);
+        var orphans = OrphanCollector.Find(rows.Map, Stores(), [], AllHeld(world), 8);
+
+        var orphan = Assert.Single(orphans);
+        Assert.Equal((S1, 11UL), (orphan.Store, orphan.PeerId));
+        Assert.Equal(ReplicaAdminOutcome.Done, (await world.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, default)).Outcome);
+        Assert.False(world.HasReplica(S1));
+        Assert.Equal(11UL, world.Tombstone(S1));
+        Assert.Empty(world.Violations);
+        Assert.Empty(OrphanCollector.Find(rows.Map, Stores(), [], AllHeld(world), 8));
+
+        // A repeat from a heartbeat sent before the destruction changes nothing.
+        Assert.Equal(ReplicaAdminOutcome.AlreadyDone, (await world.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, default)).Outcome);
+    }
+
+    [Fact]
+    public async Task No_member_is_ever_destroyed_at_any_step_of_a_move_even_ignoring_operations_in_progress()
+    {
+        var (world, rows) = NewWorld();
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+        var runner = new ReplicaMoveRunner(rows, world, Options);
+        int destroyedEarly = 0;
+        for (int round = 0; round < 500; round++)
+        {
+            // The worst case for the collector: the operation's own guard dropped, every store's replica offered.
+            foreach (var orphan in OrphanCollector.Find(rows.Map, Stores(), [], AllHeld(world), 8))
+            {
+                var result = await world.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, default);
+                destroyedEarly += result.Outcome == ReplicaAdminOutcome.Done ? 1 : 0;
+            }
+
+            Assert.True(world.Violations.Count == 0, string.Join("; ", world.Violations));
+            if ((await runner.RunAsync(OperationId, world.Life.Token)).Finished)
+            {
+                break;
+            }
+
+            world.WallClockMs += 100;
+        }
+
+        Assert.Empty(rows.Operations);
+        Assert.Equal([S2, S3, S4], world.Descriptor.Replicas.Order().ToArray());
+        Assert.Empty(world.Violations);
+        Assert.Equal(0, destroyedEarly);
+    }
+
+    private static ShardDescriptor Descriptor(long confVersion, params (ulong Peer, StoreId Store)[] peers) =>
+        new(Shard, KeyRange.All, 1, confVersion, peers.Select(p => new PeerDescriptor(p.Peer, p.Store, PeerRole.Voter)).ToArray());
+
+    private static ControllerMap Map(params ShardDescriptor[] shards) => new(1, 2, 100, 1, shards);
+
+    private static Dictionary<StoreId, StoreRecord> Stores(StoreState s1 = StoreState.Up) => new()
+    {
+        [S1] = new(S1, s1, 0, 0, 0, ""),
+        [S2] = new(S2, StoreState.Up, 0, 0, 0, ""),
+        [S3] = new(S3, StoreState.Up, 0, 0, 0, ""),
+        [S4] = new(S4, StoreState.Up, 0, 0, 0, ""),
+    };
+
+    private static Dictionary<StoreId, HeldReplica[]> Held(StoreId store, params HeldReplica[] replicas) => new() { [store] = replicas };
+
+    private static Dictionary<StoreId, HeldReplica[]> AllHeld(FakeShardGroup world) =>
+        new[] { S1, S2, S3, S4 }.Where(s => !world.Down.Contains(s)).ToDictionary(s => s, world.Held);
+
+    private static (FakeShardGroup World, InMemoryOperationRows Rows) NewWorld()
+    {
+        var shard = Descriptor(1, (11, S1), (12, S2), (13, S3));
+        var world = new FakeShardGroup(shard, S1);
+        return (world, new InMemoryOperationRows(world, new ControllerMap(1, 2, 100, OperationId + 1, [shard])));
+    }
+
+    private static Task StartAsync(InMemoryOperationRows rows, OperationKind kind, StoreId from, StoreId to)
+    {
+        var op = new OperationRecord(OperationId, kind, Shard, 0, from, to, 0, 1_700_000_000_000, 1_700_000_000_000, ReplicaMoveRunner.SourcePeerArgument(11));
+        return rows.SwapOperationAsync(OperationId, null, op, default);
+    }
+
+    private static async Task RunToEndAsync(FakeShardGroup world, InMemoryOperationRows rows)
+    {
+        var runner = new ReplicaMoveRunner(rows, world, Options);
+        for (int round = 0; round < 500; round++)
+        {
+            if ((await runner.RunAsync(OperationId, world.Life.Token)).Finished)
+            {
+                return;
+            }
+
+            world.WallClockMs += 100;
+        }
+
+        throw new Xunit.Sdk.XunitException("the operation did not finish in 500 rounds");
+    }
+}
