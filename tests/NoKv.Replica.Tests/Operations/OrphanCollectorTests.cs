@@ -4,6 +4,7 @@ using NoKv.Abstractions.Status;
 using NoKv.Replica.Controller;
 using NoKv.Replica.Controller.Operations;
 using Xunit;
+using static NoKv.Replica.Tests.Operations.MoveScenario;
 
 namespace NoKv.Replica.Tests.Operations;
 
@@ -14,12 +15,6 @@ namespace NoKv.Replica.Tests.Operations;
 /// </summary>
 public sealed class OrphanCollectorTests
 {
-    private static readonly StoreId S1 = new(1), S2 = new(2), S3 = new(3), S4 = new(4);
-    private static readonly ShardId Shard = new(1);
-    private const long OperationId = 7;
-
-    private static readonly ReplicaMoveOptions Options = new() { StepTimeout = TimeSpan.FromSeconds(5), TransferTimeout = TimeSpan.FromSeconds(2) };
-
     [Fact]
     public void A_peer_missing_from_a_newer_committed_membership_is_an_orphan()
     {
@@ -139,33 +134,4 @@ public sealed class OrphanCollectorTests
 
     private static Dictionary<StoreId, HeldReplica[]> AllHeld(FakeShardGroup world) =>
         new[] { S1, S2, S3, S4 }.Where(s => !world.Down.Contains(s)).ToDictionary(s => s, world.Held);
-
-    private static (FakeShardGroup World, InMemoryOperationRows Rows) NewWorld()
-    {
-        var shard = Descriptor(1, (11, S1), (12, S2), (13, S3));
-        var world = new FakeShardGroup(shard, S1);
-        return (world, new InMemoryOperationRows(world, new ControllerMap(1, 2, 100, OperationId + 1, [shard])));
-    }
-
-    private static Task StartAsync(InMemoryOperationRows rows, OperationKind kind, StoreId from, StoreId to)
-    {
-        var op = new OperationRecord(OperationId, kind, Shard, 0, from, to, 0, 1_700_000_000_000, 1_700_000_000_000, ReplicaMoveRunner.SourcePeerArgument(11));
-        return rows.SwapOperationAsync(OperationId, null, op, default);
-    }
-
-    private static async Task RunToEndAsync(FakeShardGroup world, InMemoryOperationRows rows)
-    {
-        var runner = new ReplicaMoveRunner(rows, world, Options);
-        for (int round = 0; round < 500; round++)
-        {
-            if ((await runner.RunAsync(OperationId, world.Life.Token)).Finished)
-            {
-                return;
-            }
-
-            world.WallClockMs += 100;
-        }
-
-        throw new Xunit.Sdk.XunitException("the operation did not finish in 500 rounds");
-    }
 }

@@ -3,6 +3,7 @@ using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Controller;
 using NoKv.Replica.Controller.Operations;
 using Xunit;
+using static NoKv.Replica.Tests.Operations.MoveScenario;
 
 namespace NoKv.Replica.Tests.Operations;
 
@@ -13,10 +14,6 @@ namespace NoKv.Replica.Tests.Operations;
 /// </summary>
 public sealed class ReplicaMoveRunnerTests
 {
-    private static readonly StoreId S1 = new(1), S2 = new(2), S3 = new(3), S4 = new(4);
-    private static readonly ShardId Shard = new(1);
-    private const long OperationId = 7;
-
     [Fact]
     public async Task A_move_adds_a_learner_promotes_it_hands_over_leadership_and_removes_the_source()
     {
@@ -184,42 +181,8 @@ public sealed class ReplicaMoveRunnerTests
         Assert.Equal([S1], OperationPlanner.Drained(new ControllerMap(2, 2, 100, 1, [moved]), stores, []));
     }
 
-    private static readonly ReplicaMoveOptions Options = new() { StepTimeout = TimeSpan.FromSeconds(5), TransferTimeout = TimeSpan.FromSeconds(2) };
-
-    private static (FakeShardGroup World, InMemoryOperationRows Rows) NewWorld()
-    {
-        var shard = Descriptor(Shard, [(11, S1), (12, S2), (13, S3)], KeyRange.All);
-        var world = new FakeShardGroup(shard, S1);
-        var rows = new InMemoryOperationRows(world, new ControllerMap(1, 2, 100, OperationId + 1, [shard]));
-        return (world, rows);
-    }
-
     private static ShardDescriptor Descriptor(ShardId id, (ulong Peer, StoreId Store)[] peers, KeyRange range) =>
         new(id, range, 1, 1, peers.Select(p => new PeerDescriptor(p.Peer, p.Store, PeerRole.Voter)).ToArray());
-
-    private static Task StartAsync(InMemoryOperationRows rows, OperationKind kind, StoreId from, StoreId to)
-    {
-        var op = new OperationRecord(OperationId, kind, Shard, 0, from, to, 0, 1_700_000_000_000, 1_700_000_000_000, ReplicaMoveRunner.SourcePeerArgument(11));
-        return rows.SwapOperationAsync(OperationId, null, op, default);
-    }
-
-    /// <summary>Runs the operation to its end with a fresh runner (a new controller), advancing the clock between rounds.</summary>
-    private static async Task RunToEndAsync(FakeShardGroup world, InMemoryOperationRows rows)
-    {
-        var runner = new ReplicaMoveRunner(rows, world, Options);
-        for (int round = 0; round < 500; round++)
-        {
-            var progress = await runner.RunAsync(OperationId, world.Life.Token);
-            if (progress.Finished)
-            {
-                return;
-            }
-
-            world.WallClockMs += 100;
-        }
-
-        throw new Xunit.Sdk.XunitException("the operation did not finish in 500 rounds");
-    }
 
     private static void AssertMoved(FakeShardGroup world, InMemoryOperationRows rows, StoreId from, StoreId to, string context = "")
     {
