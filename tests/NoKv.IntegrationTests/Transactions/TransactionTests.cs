@@ -142,6 +142,16 @@ public sealed class TransactionTests
         await kv.PutAsync("Acct", "old-A");
         await kv.PutAsync("acct", "old-a");
 
+        // Plain writes made before a shard's leader holds an oracle block are anchored by the first transactional request,
+        // which raises the shard's safe point above every timestamp taken before it (docs/transactions.md, "Plain writes
+        // without the oracle"); TransactAsync retries that, the hand-made prewrites below do not. A read of both keys in
+        // a transaction anchors both shards first, so the timestamps below start above their safe points.
+        await kv.TransactAsync(async tx =>
+        {
+            await tx.GetAsync(B("Acct"));
+            await tx.GetAsync(B("acct"));
+        });
+
         // A client that dies after its commit point (primary committed, secondary still locked): the secondary rolls
         // forward for whoever reads it, plain or transactional.
         long start = await store.Timestamps.GetTimestampAsync();
