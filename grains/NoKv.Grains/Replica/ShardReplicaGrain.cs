@@ -463,23 +463,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<WriteResponse> MergeAsync(MergeShardRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_core is not { } core)
-        {
-            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
-        }
-
-        if (request.Shard != _id.Shard)
-        {
-            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = core.Descriptor.Epoch, Detail = $"replica {_id} is not of shard {request.Shard}" });
-        }
-
-        return request.Step switch
-        {
-            MergeStep.Prepare => core.PrepareMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, request.Target),
-            MergeStep.Commit when request.Source is { } source => core.CommitMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, source, (ulong)request.PrepareIndex, (ulong)request.PrepareTerm),
-            MergeStep.Rollback => core.RollbackMergeAsync(request.ExpectedEpoch, (ulong)request.PrepareIndex),
-            _ => Task.FromResult(new WriteResponse { Code = NoKvErrorCode.InvalidRange, CurrentEpoch = core.Descriptor.Epoch, Detail = $"malformed merge request ({request.Step})" }),
-        };
+        return _core is { } core
+            ? ReplicaAdministration.MergeAsync(core, request)
+            : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
     }
 
     public Task DeliverAsync(RaftMessageBatch batch)

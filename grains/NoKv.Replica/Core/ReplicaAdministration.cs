@@ -51,6 +51,25 @@ public static class ReplicaAdministration
         }
     }
 
+    /// <summary>Proposes one command of a merge (prepare, commit or rollback) on <paramref name="core"/>.</summary>
+    public static Task<WriteResponse> MergeAsync(ReplicaCore core, MergeShardRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Shard != core.Descriptor.Id)
+        {
+            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = core.Descriptor.Epoch, Detail = $"this replica is of shard {core.Descriptor.Id}, not {request.Shard}" });
+        }
+
+        return request.Step switch
+        {
+            MergeStep.Prepare => core.PrepareMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, request.Target),
+            MergeStep.Commit when request.Source is { } source => core.CommitMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, source, (ulong)request.PrepareIndex, (ulong)request.PrepareTerm),
+            MergeStep.Rollback => core.RollbackMergeAsync(request.ExpectedEpoch, (ulong)request.PrepareIndex),
+            _ => Task.FromResult(new WriteResponse { Code = NoKvErrorCode.InvalidRange, CurrentEpoch = core.Descriptor.Epoch, Detail = $"malformed merge request ({request.Step})" }),
+        };
+    }
+
     /// <summary>
     /// Why the running replica <paramref name="core"/> must not be destroyed as peer <paramref name="peerId"/>, or null
     /// when it may: the store holds another peer; a merge source whose target here has not taken its rows over; a

@@ -38,7 +38,7 @@ internal sealed class ReplicaSimulation
     private readonly SimTimestampCallers _timestamps;
     private readonly SimSplitter _splitter;
     private readonly SimMerger _merger;
-    private readonly SimMover _mover;
+    private readonly SimController _controller;
     private bool _topologyFinished = true;
     private readonly HashSet<string> _mergeWaits = new();
 
@@ -94,10 +94,10 @@ internal sealed class ReplicaSimulation
         _map.Add(_shard);
         _splitter = new SimSplitter(this);
         _merger = new SimMerger(this);
-        _mover = new SimMover(this);
+        _controller = new SimController(this);
     }
 
-    public SimMover Mover => _mover;
+    public SimController Controller => _controller;
 
     public SimMerger Merger => _merger;
 
@@ -343,7 +343,7 @@ internal sealed class ReplicaSimulation
             }
 
             _timestamps.Start(Options.DurationMs);
-            if (Options.Splits > 0 || Options.Moves > 0)
+            if (Options.Splits > 0 || Options.Moves > 0 || Options.ControllerMerges > 0)
             {
                 _ = ChangeTopologyAsync();
             }
@@ -368,7 +368,7 @@ internal sealed class ReplicaSimulation
 
             // A move started late in the faulty period may need longer than the quiet period (its steps wait on round
             // trips to the controller's rows); its own budget flags one that hangs.
-            RunUntil(Now + 60_000, () => _mover.Finished);
+            RunUntil(Now + 60_000, () => _controller.Finished);
             foreach (var client in _clients)
             {
                 if (!client.Finished)
@@ -382,7 +382,7 @@ internal sealed class ReplicaSimulation
                 Violation($"a snapshot reader did not finish its last read after the cluster healed: it waits on {reader.Waiting}");
             }
 
-            if (!_splitter.Finished || !_topologyFinished || !_mover.Finished || _mover.Rows.InProgress > 0)
+            if (!_splitter.Finished || !_topologyFinished || !_controller.Finished || _controller.Rows.InProgress > 0)
             {
                 Violation("the splitter or merger did not finish its last operation after the cluster healed");
             }
@@ -404,8 +404,8 @@ internal sealed class ReplicaSimulation
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
             string outages = !Options.OracleOutages ? "" : $", oracle down {OracleDownMs} ms: {WritesWhileOracleDown} writes acknowledged meanwhile, {UnanchoredWrites} unanchored writes ({UnprimedWrites} by leaders without a block), {AnchorProposals} anchors, {SnapshotRefusals} snapshot reads refused";
-            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            string moves = Options.Moves == 0 ? "" : $", {_mover.Started} moves started ({_mover.ReReplications} re-replications): {_mover.Completed} moved, {_mover.RolledBack} rolled back, {_mover.ControllerCrashes} controller crashes, {_mover.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
+            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges + _controller.Merged} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
+            string moves = Options.Moves + Options.ControllerMerges == 0 ? "" : $", {_controller.MovesStarted} moves started ({_controller.ReReplications} re-replications): {_controller.Moved} moved, {_controller.MovesRolledBack} rolled back; {_controller.MergesStarted} merges started, {_controller.Merged} merged; {_controller.ControllerCrashes} controller crashes, {_controller.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
             return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
@@ -429,9 +429,9 @@ internal sealed class ReplicaSimulation
             await _merger.RunAsync(Options.Merges, Options.DurationMs);
         }
 
-        if (Options.Moves > 0)
+        if (Options.Moves + Options.ControllerMerges > 0)
         {
-            await _mover.RunAsync(Options.Moves, Options.DurationMs);
+            await _controller.RunAsync(Options.Moves, Options.ControllerMerges, Options.DurationMs);
         }
 
         _topologyFinished = true;
@@ -629,7 +629,7 @@ internal sealed class ReplicaSimulation
 
     private async Task CheckFinalStateAsync()
     {
-        if (Options.Moves > 0)
+        if (Options.Moves + Options.ControllerMerges > 0)
         {
             await CollectOrphansAsync();
         }
@@ -771,7 +771,7 @@ internal sealed class ReplicaSimulation
             {
                 try
                 {
-                    var result = await _mover.Admin.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, CancellationToken.None);
+                    var result = await _controller.Admin.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, CancellationToken.None);
                     Trace($"{orphan}: {result.Outcome} {result.Detail}");
                     OrphansDestroyed += result.Outcome == ReplicaAdminOutcome.Done ? 1 : 0;
                 }

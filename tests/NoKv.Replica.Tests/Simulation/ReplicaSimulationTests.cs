@@ -102,14 +102,42 @@ public sealed class ReplicaSimulationTests
             var simulation = new ReplicaSimulation(seed, new SimOptions { Nodes = 5, Replicas = 3, Splits = 2, Moves = 5, KeysPerClient = 4, DurationMs = 50_000 });
             string summary = simulation.Run();
             _output.WriteLine(summary);
+            if (Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_TRACE") == "1")
+            {
+                _output.WriteLine(string.Join("\n", simulation.TraceLines));
+            }
+
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}\n{string.Join("\n", simulation.TraceLines)}");
-            Assert.True(simulation.Mover.Started >= 2, $"{summary}: expected at least 2 moves started");
+            Assert.True(simulation.Controller.MovesStarted >= 2, $"{summary}: expected at least 2 moves started");
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
-            moved += simulation.Mover.Completed;
-            crashes += simulation.Mover.ControllerCrashes;
+            moved += simulation.Controller.Moved;
+            crashes += simulation.Controller.ControllerCrashes;
         }
 
         Assert.True(moved > 0, "no move completed: the move path went untested");
+        Assert.True(crashes > 0, "the controller never died mid-operation: resumption went untested");
+    }
+
+    [Fact]
+    public void Shards_merge_through_the_controllers_merge_runner_wherever_their_replicas_are()
+    {
+        int merged = 0, crashes = 0;
+        foreach (int seed in Seeds(ciCount: 3))
+        {
+            // Five stores, shards on three: three splits, then moves and merges mixed. A merge whose shards' replicas
+            // are not on the same stores first moves the source's replicas (child operations of the merge), then
+            // prepares, waits for every source replica, commits and cleans up; all under the same faults and controller
+            // deaths. The clients' model, the map and the stores' rows must agree at the end.
+            var simulation = new ReplicaSimulation(seed, new SimOptions { Nodes = 5, Replicas = 3, Splits = 3, Moves = 3, ControllerMerges = 2, KeysPerClient = 4, DurationMs = 60_000 });
+            string summary = simulation.Run();
+            _output.WriteLine(summary);
+            Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}\n{string.Join("\n", simulation.TraceLines)}");
+            Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
+            merged += simulation.Controller.Merged;
+            crashes += simulation.Controller.ControllerCrashes;
+        }
+
+        Assert.True(merged > 0, "no merge committed: the merge path went untested");
         Assert.True(crashes > 0, "the controller never died mid-operation: resumption went untested");
     }
 

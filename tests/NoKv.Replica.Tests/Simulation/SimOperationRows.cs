@@ -1,4 +1,4 @@
-using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Controller;
 using NoKv.Replica.Controller;
 using NoKv.Replica.Controller.Operations;
 
@@ -77,15 +77,23 @@ internal sealed class SimOperationRows : IOperationRows
         if (swapped && next is null)
         {
             _operations.Remove(id);
+            _sim.Trace($"operation {id}: {Describe(current)} -> finished");
         }
         else if (swapped)
         {
             _operations[id] = next!.Encode();
+            _sim.Trace($"operation {id}: {Describe(current)} -> {Describe(next)}");
         }
 
         await AnswerAsync(cancellationToken);
         return swapped;
     }
+
+    private static string Describe(byte[]? row) => row is null ? "(none)" : Describe(OperationRecord.Decode(row));
+
+    private static string Describe(OperationRecord op) => op.Kind == OperationKind.Merge
+        ? $"{op.Kind} {(MergeOperationStep)op.Step}"
+        : $"{op.Kind} {(MoveStep)op.Step}";
 
     private async Task RequestAsync(CancellationToken cancellationToken)
     {

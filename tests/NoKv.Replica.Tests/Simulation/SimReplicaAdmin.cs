@@ -39,7 +39,7 @@ internal sealed class SimReplicaAdmin : IReplicaAdmin
         CallAsync(leader, CallTimeoutMs, node => node.CoreOf(shard) is { } core ? ReplicaAdministration.TransferLeadershipAsync(core, to) : Task.FromResult(NoReplica(node, shard)), cancellationToken);
 
     public Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the simulation merges through SimMerger, not the controller's merge runner");
+        CallAsync(store, ChangeTimeoutMs, node => node.CoreOf(request.Shard) is { } core ? ReplicaAdministration.MergeAsync(core, request) : Task.FromResult(NoReplica(node, request.Shard)), cancellationToken);
 
     public Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken) =>
         CallAsync(store, ChangeTimeoutMs, node => node.DestroyReplicaAsync(shard, peerId), cancellationToken);
