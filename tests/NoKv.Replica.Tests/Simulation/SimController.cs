@@ -62,6 +62,9 @@ internal sealed class SimController
 
     public bool Finished { get; private set; } = true;
 
+    /// <summary>What each rolled-back move reported when it turned to its rollback.</summary>
+    public List<string> RollbackReasons { get; } = new();
+
     /// <summary>Moves and merges, mixed, until as many as asked have started and finished, or time runs out for starting more.</summary>
     public async Task RunAsync(int moves, int merges, long untilMs)
     {
@@ -227,6 +230,12 @@ internal sealed class SimController
                     var progress = operation.Kind == OperationKind.Merge
                         ? await _merges.RunAsync(operation.Id, _life.Token)
                         : await _moves.RunAsync(operation.Id, _life.Token);
+                    if (progress.RollingBack is { } rollback)
+                    {
+                        _sim.Trace($"operation {operation.Id}: {rollback}");
+                        RollbackReasons.Add(rollback);
+                    }
+
                     if (progress.Waiting is { } waiting && $"operation {operation.Id} ({operation.Kind}): {waiting}" is var now && now != last)
                     {
                         _sim.Trace(now);
