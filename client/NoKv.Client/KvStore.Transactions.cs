@@ -72,7 +72,7 @@ internal sealed partial class KvStore
     internal async Task<TxnResponse> TxnCallAsync(string operation, byte[][] groupKeys, Func<ShardDescriptor, TxnRequest> build, CancellationToken cancellationToken)
     {
         using var retry = NewRetry(operation, cancellationToken);
-        return await ExecuteAsync(retry, groupKeys[0], leaderOnly: true, (Keys: groupKeys, Build: build, Coalescer: _txnCoalescer), static (endpoint, shard, s, ct) =>
+        return await ExecuteAsync(retry, groupKeys[0], leaderOnly: true, (Keys: groupKeys, Build: build), static (endpoint, shard, s, ct) =>
         {
             foreach (var key in s.Keys)
             {
@@ -82,8 +82,7 @@ internal sealed partial class KvStore
                 }
             }
 
-            var request = s.Build(shard);
-            return s.Coalescer is { } coalescer ? coalescer.TxnAsync(endpoint, request, ct) : endpoint.TxnAsync(request, ct);
+            return endpoint.TxnAsync(s.Build(shard), ct);
         }).ConfigureAwait(false);
     }
 

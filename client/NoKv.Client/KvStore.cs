@@ -25,7 +25,6 @@ internal sealed partial class KvStore : IKvStore
     private readonly TimeProvider _time;
     private readonly IServiceProvider? _services;
     private readonly WriteCoalescer? _coalescer;
-    private readonly TxnCoalescer? _txnCoalescer;
 
     public KvStore(IGrainFactory grains, IOptions<NoKvClientOptions> options, IServiceProvider services)
         : this(CreateRouter(grains, options.Value, services, TimeProvider.System), options.Value, TimeProvider.System)
@@ -41,11 +40,7 @@ internal sealed partial class KvStore : IKvStore
         _time = time;
         _limits = new KvLimits(_options.MaxKeyBytes, _options.MaxValueBytes);
         _coalescer = options.WriteBatching ? new WriteCoalescer(options.MaxWritesPerBatch, options.MaxWriteCallsInFlight, options.AttemptTimeout) : null;
-        _txnCoalescer = options.TxnBatching ? new TxnCoalescer(options.MaxWritesPerBatch, options.MaxWriteCallsInFlight, options.AttemptTimeout) : null;
     }
-
-    /// <summary>Batches concurrent transactional requests per replica (see <see cref="NoKvClientOptions.TxnBatching"/>); null when off.</summary>
-    internal TxnCoalescer? TxnCoalescer => _txnCoalescer;
 
     /// <summary>Batches concurrent plain writes per replica (see <see cref="NoKvClientOptions.WriteBatching"/>); null when off.</summary>
     internal WriteCoalescer? Coalescer => _coalescer;

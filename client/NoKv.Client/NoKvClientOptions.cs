@@ -61,15 +61,7 @@ public sealed class NoKvClientOptions
     /// </summary>
     public bool WriteBatching { get; set; } = true;
 
-    /// <summary>
-    /// Coalesce concurrent transactional requests (reads, prewrites, commits, status checks, rollbacks; usually of
-    /// different transactions) to one shard replica into batched calls, exactly as <see cref="WriteBatching"/> does
-    /// for plain writes and with the same limits (<see cref="MaxWritesPerBatch"/>, <see cref="MaxWriteCallsInFlight"/>):
-    /// the leader proposes the commands of one call in one Raft round. A lone request never waits. On by default.
-    /// </summary>
-    public bool TxnBatching { get; set; } = true;
-
-    /// <summary>Most writes (or transactional requests) per batched call (see <see cref="WriteBatching"/>); a call also stops growing past 1 MiB of keys and values.</summary>
+    /// <summary>Most writes per batched call (see <see cref="WriteBatching"/>); a call also stops growing past 1 MiB of keys and values.</summary>
     public int MaxWritesPerBatch { get; set; } = 128;
 
     /// <summary>Write calls per shard replica in flight before further writes to it are queued into a batch (see <see cref="WriteBatching"/>).</summary>

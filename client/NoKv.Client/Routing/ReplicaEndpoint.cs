@@ -52,10 +52,6 @@ internal readonly struct ReplicaEndpoint
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.TxnAsync(Store, request) : _replica!.TxnAsync(request, cancellationToken);
 
-    /// <summary>Several transactional requests to one shard in one call (no token: the caller bounds each request's wait on its own).</summary>
-    public Task<TxnResponse[]> TxnBatchAsync(TxnRequest[] requests) =>
-        _service is { } service ? service.TxnBatchAsync(Store, requests) : _replica!.TxnBatchAsync(requests);
-
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken) =>
         _service is { } service ? service.LockAsync(Store, request) : _replica!.LockAsync(request, cancellationToken);
 }

@@ -38,15 +38,6 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Txn")]
     Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>
-    /// Several transactional requests to this shard in one call (usually of different transactions), answered one
-    /// response per request in request order. Each is served exactly as by <see cref="TxnAsync"/>; the commands
-    /// among them that are ready at once are proposed in one Raft round, and a refused or failed request does not
-    /// affect the others.
-    /// </summary>
-    [Alias("TxnBatch")]
-    Task<TxnResponse[]> TxnBatchAsync(TxnRequest[] requests, CancellationToken cancellationToken = default);
-
     /// <summary>A lock service request for a lock this shard owns (docs/locks.md).</summary>
     [Alias("Lock")]
     Task<Locks.LockResponse> LockAsync(Locks.LockRequest request, CancellationToken cancellationToken = default);

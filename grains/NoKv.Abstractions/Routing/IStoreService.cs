@@ -44,10 +44,6 @@ public interface IStoreService : IGrainService
     [Alias("Txn")]
     Task<TxnResponse> TxnAsync(StoreId store, TxnRequest request);
 
-    /// <summary>Several transactional requests to one shard of <paramref name="store"/> (see <see cref="Grains.IShardReplicaGrain.TxnBatchAsync"/>).</summary>
-    [Alias("TxnBatch")]
-    Task<TxnResponse[]> TxnBatchAsync(StoreId store, TxnRequest[] requests);
-
     [Alias("Lock")]
     Task<Locks.LockResponse> LockAsync(StoreId store, Locks.LockRequest request);
 }

@@ -323,20 +323,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.TxnAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.TxnAsync(request, cancellationToken), () => new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
-    public Task<TxnResponse[]> TxnBatchAsync(TxnRequest[] requests, CancellationToken cancellationToken = default) =>
-        _core is { } core ? core.TxnBatchAsync(requests, cancellationToken) : ServeAfterReopenAsync(core => core.TxnBatchAsync(requests, cancellationToken), () => NoReplicaTxnAnswers(requests));
-
-    private TxnResponse[] NoReplicaTxnAnswers(TxnRequest[] requests)
-    {
-        var answers = new TxnResponse[requests?.Length ?? 0];
-        for (int i = 0; i < answers.Length; i++)
-        {
-            answers[i] = new TxnResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail };
-        }
-
-        return answers;
-    }
-
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(NoKv.Abstractions.Locks.LockRequest request, CancellationToken cancellationToken = default) =>
         _core is { } core ? core.LockAsync(request, cancellationToken) : ServeAfterReopenAsync(core => core.LockAsync(request, cancellationToken), () => new NoKv.Abstractions.Locks.LockResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 

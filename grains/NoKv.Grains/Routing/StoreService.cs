@@ -54,15 +54,6 @@ public sealed class StoreService : GrainService, IStoreService
 
     public Task<TxnResponse> TxnAsync(StoreId store, TxnRequest request) => Replica(store, request.Shard).TxnAsync(request);
 
-    /// <summary>Every request of a batch is for one shard (the first names it); the replica refuses any other one with WrongShard.</summary>
-    public Task<TxnResponse[]> TxnBatchAsync(StoreId store, TxnRequest[] requests)
-    {
-        ArgumentNullException.ThrowIfNull(requests);
-        return requests.Length == 0 ? Task.FromResult(Array.Empty<TxnResponse>())
-            : requests[0] is { } first ? Replica(store, first.Shard).TxnBatchAsync(requests)
-            : throw new ArgumentException("Transaction batch entry 0 is null.", nameof(requests));
-    }
-
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(StoreId store, NoKv.Abstractions.Locks.LockRequest request) => Replica(store, request.Shard).LockAsync(request);
 
     private IShardReplicaGrain Replica(StoreId store, ShardId shard)

@@ -72,42 +72,6 @@ public sealed partial class ReplicaCore
         }
     }
 
-    /// <summary>
-    /// Several transactional requests in one call (of different transactions, from a client's batching): each is
-    /// served exactly as by <see cref="TxnAsync"/>, one response per request in request order. The pump is held while
-    /// they are taken in, so the commands and read-index requests among them that are ready at once reach the Raft
-    /// node in one <c>DrainInbox</c>: one Ready, one log write and one append per follower for all of them.
-    /// </summary>
-    /// <exception cref="ArgumentException">An entry is null (nothing is served).</exception>
-    public async Task<TxnResponse[]> TxnBatchAsync(IReadOnlyList<TxnRequest> requests, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(requests);
-        for (int i = 0; i < requests.Count; i++)
-        {
-            if (requests[i] is null)
-            {
-                throw new ArgumentException($"Transaction batch entry {i} is null.", nameof(requests));
-            }
-        }
-
-        var pending = new Task<TxnResponse>[requests.Count];
-        _pumpHeld++;
-        try
-        {
-            for (int i = 0; i < pending.Length; i++)
-            {
-                pending[i] = TxnAsync(requests[i], cancellationToken);
-            }
-        }
-        finally
-        {
-            _pumpHeld--;
-        }
-
-        await PumpAsync().ConfigureAwait(true);
-        return await Task.WhenAll(pending).ConfigureAwait(true);
-    }
-
     private async Task<TxnResponse> TxnReadAsync(TxnRequest request, CancellationToken cancellationToken)
     {
         long readTs = request.Op == TxnOp.Validate ? request.CommitTs : request.StartTs;

@@ -14,7 +14,6 @@ namespace NoKv.Client.Tests.Fakes;
 internal sealed class FakeReplicas
 {
     private readonly List<ReplicaCall> _calls = new();
-    private readonly List<int> _txnBatches = new();
 
     public Func<ReplicaCall, Task<ReplicaAnswer>> Respond { get; set; } = _ => Task.FromResult(ReplicaAnswer.Ok);
 
@@ -39,18 +38,6 @@ internal sealed class FakeReplicas
             lock (_calls)
             {
                 return _calls.ToArray();
-            }
-        }
-    }
-
-    /// <summary>Sizes of the batched transactional calls ("txn-batch"), in order; each request in one is also recorded in <see cref="Calls"/> as if sent alone.</summary>
-    public IReadOnlyList<int> TxnBatches
-    {
-        get
-        {
-            lock (_calls)
-            {
-                return _txnBatches.ToArray();
             }
         }
     }
@@ -117,16 +104,6 @@ internal sealed class FakeReplicas
             }
 
             return await owner.RespondTxn(request);
-        }
-
-        public async Task<NoKv.Abstractions.Transactions.TxnResponse[]> TxnBatchAsync(NoKv.Abstractions.Transactions.TxnRequest[] requests, CancellationToken cancellationToken = default)
-        {
-            lock (owner._calls)
-            {
-                owner._txnBatches.Add(requests.Length);
-            }
-
-            return await Task.WhenAll(requests.Select(r => TxnAsync(r, cancellationToken)));
         }
 
         public Task<NoKv.Abstractions.Controller.TimestampResponse> TimestampsAsync(int count, CancellationToken cancellationToken = default) => throw new NotSupportedException();

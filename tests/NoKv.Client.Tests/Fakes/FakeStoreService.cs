@@ -41,7 +41,5 @@ internal sealed class FakeStoreService(StoreId store) : IStoreService
 
     public Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(StoreId store, NoKv.Abstractions.Transactions.TxnRequest request) => throw new NotSupportedException();
 
-    public Task<NoKv.Abstractions.Transactions.TxnResponse[]> TxnBatchAsync(StoreId store, NoKv.Abstractions.Transactions.TxnRequest[] requests) => throw new NotSupportedException();
-
     public Task<NoKv.Abstractions.Locks.LockResponse> LockAsync(StoreId store, NoKv.Abstractions.Locks.LockRequest request) => throw new NotSupportedException();
 }
