@@ -61,9 +61,6 @@ public sealed class NoKvClusterTarget : IClusterTarget
             });
         });
         builder.Services.AddNoKvClient();
-
-        // For A/B runs of one build: NOKV_BENCH_TXN_BATCHING=0 sends every transactional request as its own call.
-        builder.Services.Configure<NoKvClientOptions>(o => o.TxnBatching = Environment.GetEnvironmentVariable("NOKV_BENCH_TXN_BATCHING") != "0");
         var host = builder.Build();
         try
         {

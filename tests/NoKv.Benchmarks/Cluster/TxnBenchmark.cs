@@ -53,11 +53,14 @@ public static class TxnBenchmark
                 foreach (int c in Concurrencies.Where(c => Runs($"{keys}key/c{c}")))
                 {
                     Phases.Reset();
+                    var raftBefore = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
                     var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, keys, cancellationToken), c, duration, servers).ConfigureAwait(false);
+                    var raftAfter = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
                     results.Add(("nokv", $"{keys}key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
                     Print(results[^1]);
                     Console.WriteLine($"    {Phases}");
                     Console.WriteLine($"    {r.Cpu}");
+                    Console.WriteLine($"    {RaftCounters.PerOperation(raftBefore, raftAfter, r.Committed)}");
                 }
             }
 
@@ -71,14 +74,17 @@ public static class TxnBenchmark
             if (Runs("write/c64"))
             {
                 var value = Encoding.ASCII.GetBytes("100");
+                var raftBefore = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
                 var w = await MeasureAsync(async random =>
                 {
                     await kv.PutAsync(Key(random.Next(accounts)), value, cancellationToken).ConfigureAwait(false);
                     return 0;
                 }, 64, duration, servers).ConfigureAwait(false);
+                var raftAfter = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
                 results.Add(("nokv", "write/c64", w.PerSecond, w.P50, w.P99, 0));
                 Print(results[^1]);
                 Console.WriteLine($"    {w.Cpu}");
+                Console.WriteLine($"    {RaftCounters.PerOperation(raftBefore, raftAfter, w.Committed)}");
             }
         }
 
@@ -277,7 +283,7 @@ public static class TxnBenchmark
         }
     }
 
-    private static async Task<(double PerSecond, double P50, double P99, double AbortRate, string Cpu)> MeasureAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null)
+    private static async Task<(double PerSecond, double P50, double P99, double AbortRate, string Cpu, long Committed)> MeasureAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null)
     {
         var serverCpuBefore = servers is null ? TimeSpan.Zero : ProcessCpu.Total(servers);
         var clientCpuBefore = ProcessCpu.Self();
@@ -319,6 +325,6 @@ public static class TxnBenchmark
             all.Add(h);
         }
 
-        return (committed / elapsed.TotalSeconds, all.Quantile(0.5) / 1e6, all.Quantile(0.99) / 1e6, committed + aborted == 0 ? 0 : (double)aborted / (committed + aborted), cpu);
+        return (committed / elapsed.TotalSeconds, all.Quantile(0.5) / 1e6, all.Quantile(0.99) / 1e6, committed + aborted == 0 ? 0 : (double)aborted / (committed + aborted), cpu, committed);
     }
 }
