@@ -72,7 +72,10 @@ public sealed class SlowDiskDetector
 
         if (!IsSlow)
         {
-            if (_slowAt.Count >= SlowSyncCount || stuck)
+            // A sync in flight that is already slow counts as one more: with syncs of 300 ms, the second slow sync
+            // is seen 200 ms into it instead of when it ends.
+            int slowSyncs = _slowAt.Count + (inFlight >= Threshold ? 1 : 0);
+            if (slowSyncs >= SlowSyncCount || stuck)
             {
                 IsSlow = true;
                 SlowestSeen = Max(SlowestSeen, inFlight);

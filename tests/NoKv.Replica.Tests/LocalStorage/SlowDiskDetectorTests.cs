@@ -29,6 +29,16 @@ public sealed class SlowDiskDetectorTests
     }
 
     [Fact]
+    public void A_slow_sync_in_flight_counts_with_one_completed_before_it()
+    {
+        var detector = Detector();
+        Assert.False(detector.Observe(300, Slow, TimeSpan.Zero));
+        Assert.False(detector.Observe(400, TimeSpan.Zero, TimeSpan.FromMilliseconds(100)));
+        Assert.True(detector.Observe(500, TimeSpan.Zero, TimeSpan.FromMilliseconds(200)));
+        Assert.True(detector.IsSlow);
+    }
+
+    [Fact]
     public void A_sync_that_hangs_makes_the_disk_slow_without_a_second_one()
     {
         var detector = Detector();
