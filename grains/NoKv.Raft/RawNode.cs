@@ -371,12 +371,8 @@ public sealed class RawNode
             raft.LeadTransferee, raft.Tracker.ConfState(), progress);
     }
 
-    /// <summary>
-    /// A leader's replication traffic and its hand-over: it offers state or asks for an election, and acknowledges none
-    /// (see <see cref="Ready.MessagesBeforePersist"/>). TimeoutNow goes only to a voter that acknowledged the leader's
-    /// whole log, durably on its own disk, so it needs nothing of the leader's write either.
-    /// </summary>
-    private static bool MaySendBeforePersist(MessageType type) => type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow;
+    /// <summary>A leader's replication traffic: it offers state and acknowledges none (see <see cref="Ready.MessagesBeforePersist"/>).</summary>
+    private static bool MaySendBeforePersist(MessageType type) => type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot;
 
     private void EnsureNotInReady()
     {

@@ -31,22 +31,6 @@ public sealed class ReadyMessageOrderTests
     }
 
     [Fact]
-    public void ALeadersHandOverToACaughtUpVoterMayLeaveBeforePersist()
-    {
-        // A leader shedding leadership because its own disk is slow must not wait for that disk to tell the transferee.
-        var c = new TestCluster(3);
-        var leader = c.Elect(1);
-        leader.TransferLeadership(2);
-
-        var rd = leader.GetReady();
-        var messages = rd.Messages.ToArray();
-        int timeoutNow = Array.FindIndex(messages, m => m.Type == MessageType.TimeoutNow && m.To == 2);
-        Assert.True(timeoutNow >= 0, "the caught-up voter is told to campaign at once");
-        Assert.True(timeoutNow < rd.MessagesBeforePersist);
-        leader.Advance(rd);
-    }
-
-    [Fact]
     public void FollowerAcknowledgementsNeverLeaveBeforePersist()
     {
         var c = new TestCluster(3);
@@ -119,7 +103,7 @@ public sealed class ReadyMessageOrderTests
         Assert.Equal(messages.Count(m => m.Type == MessageType.Append), rd.MessagesBeforePersist);
         for (int i = 0; i < messages.Length; i++)
         {
-            Assert.Equal(i < rd.MessagesBeforePersist, messages[i].Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow);
+            Assert.Equal(i < rd.MessagesBeforePersist, messages[i].Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot);
         }
 
         leader.Advance(rd);
