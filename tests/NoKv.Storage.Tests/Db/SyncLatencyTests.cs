@@ -10,8 +10,8 @@ public sealed class SyncLatencyTests
     [Fact]
     public async Task A_synced_write_on_a_slow_disk_shows_as_a_slow_sync_in_flight_and_then_completed()
     {
-        var injector = new DelayingFaultInjector();
-        var fs = new FaultInjectingFileSystem(new MemFileSystem(), injector);
+        var disk = new HeldSyncs();
+        var fs = new FaultInjectingFileSystem(new MemFileSystem(), disk);
         using var db = Database.Open("/db", new StorageOptions { FileSystem = fs, UseMappedReads = false });
         var latency = db.WalSyncLatency;
 
@@ -20,31 +20,68 @@ public sealed class SyncLatencyTests
         await db.WriteAsync(batch, WriteOptions.Synced);
         long before = latency.Completed;
         Assert.True(before >= 1);
-        latency.TakeSlowest();
 
         // Unsynced writes are not syncs.
         batch.Clear();
         batch.Put("b"u8, "2"u8);
         await db.WriteAsync(batch, WriteOptions.Default);
         Assert.Equal(before, latency.Completed);
+        latency.TakeSlowest();
 
-        injector.Delay = TimeSpan.FromMilliseconds(300);
+        // The next log sync blocks until released: while it does, its age is visible and grows.
+        disk.Hold();
         batch.Clear();
         batch.Put("c"u8, "3"u8);
         var write = db.WriteAsync(batch, WriteOptions.Synced).AsTask();
-
-        // While the sync waits, its age is visible (wait on the condition, not on time).
-        var deadline = Stopwatch.StartNew();
-        while (latency.InFlight(Stopwatch.GetTimestamp()) < TimeSpan.FromMilliseconds(100) && !write.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        Assert.True(disk.Entered.Wait(TimeSpan.FromSeconds(30)), "the synced write reached its sync");
+        var held = Stopwatch.StartNew();
+        var first = latency.InFlight(Stopwatch.GetTimestamp());
+        Assert.True(first > TimeSpan.Zero);
+        while (held.Elapsed < TimeSpan.FromMilliseconds(50))
         {
-            await Task.Delay(5);
+            await Task.Delay(10);
         }
 
+        Assert.True(latency.InFlight(Stopwatch.GetTimestamp()) >= first + TimeSpan.FromMilliseconds(40));
         Assert.False(write.IsCompleted);
+        disk.Release();
         await write;
+
         Assert.Equal(TimeSpan.Zero, latency.InFlight(Stopwatch.GetTimestamp()));
-        Assert.True(latency.TakeSlowest() >= TimeSpan.FromMilliseconds(290));
+        Assert.True(latency.TakeSlowest() >= TimeSpan.FromMilliseconds(50));
         Assert.Equal(TimeSpan.Zero, latency.TakeSlowest());
-        Assert.Equal(before + 1, latency.Completed);
+        Assert.True(latency.Completed > before);
+    }
+
+    /// <summary>A disk whose next file sync, once <see cref="Hold"/> is called, waits until <see cref="Release"/>.</summary>
+    private sealed class HeldSyncs : IFaultInjector
+    {
+        private readonly ManualResetEventSlim _gate = new(true);
+        private volatile bool _holding;
+
+        public ManualResetEventSlim Entered { get; } = new(false);
+
+        public void Hold()
+        {
+            _gate.Reset();
+            _holding = true;
+        }
+
+        public void Release()
+        {
+            _holding = false;
+            _gate.Set();
+        }
+
+        public FaultAction OnOperation(FileOperation operation, string path)
+        {
+            if (_holding && operation == FileOperation.Sync)
+            {
+                Entered.Set();
+                _gate.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            return FaultAction.None;
+        }
     }
 }
