@@ -145,7 +145,7 @@ public static class Program
             DefaultValueFactory = _ => 3,
         };
         var keepData = new Option<bool>("--keep-data") { Description = "keep the NoKV silos' data directories and logs (the path is printed)" };
-        var mixes = new Option<string?>("--mixes") { Description = "run only these mixes (comma-separated: write, r50, r95; default all); the warm-up runs them too", HelpName = "LIST" };
+        var mixes = new Option<string?>("--mixes") { Description = "run only these mixes (comma-separated: write, r50, r95; default all); the warm-up runs them too. With --txn: only these points (e.g. 2key/c64,write/c64)", HelpName = "LIST" };
         var concurrency = new Option<string?>("--concurrency") { Description = "run only these concurrencies (comma-separated, default 1,16,64,256)", HelpName = "LIST" };
         var timeline = new Option<bool>("--timeline") { Description = "also log each point's p50/p99/max latency per quarter second to stderr" };
         var idleSeconds = new Option<int>("--idle-seconds") { Description = "once every shard serves, measure each silo's CPU while idle for this many seconds (after a 10 s settle), then run the workload" };
@@ -155,7 +155,7 @@ public static class Program
             quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline, idleSeconds, txn,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(txn)
-            ? TxnBenchmark.RunAsync(new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)), cancellationToken)
+            ? TxnBenchmark.RunAsync(new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)) { Mixes = parse.GetValue(mixes) }, cancellationToken)
             : ClusterBenchmark.RunAsync(
             new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData))
             {

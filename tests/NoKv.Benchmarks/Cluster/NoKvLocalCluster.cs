@@ -20,6 +20,7 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(40);
 
     private readonly List<SiloProcess> _silos;
+    private readonly List<int> _httpPorts = new();
 
     private NoKvLocalCluster(string clusterId, string directory, List<SiloProcess> silos)
     {
@@ -36,6 +37,9 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
     public IReadOnlyList<SiloProcess> Silos => _silos;
 
     public IPEndPoint[] Gateways => _silos.Select(s => new IPEndPoint(IPAddress.Loopback, s.GatewayPort)).ToArray();
+
+    /// <summary>Each silo's HTTP port (/metrics, API, dashboard), in store order.</summary>
+    public IReadOnlyList<int> HttpPorts => _httpPorts;
 
     public bool KeepData { get; set; }
 
@@ -67,6 +71,7 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
                 arguments.AddRange(extraArguments ?? []);
                 var silo = SiloProcess.Start(siloDll, store, siloPort, gatewayPort, arguments, Path.Combine(directory, $"store-{store}.log"));
                 cluster._silos.Add(silo);
+                cluster._httpPorts.Add(ports[(2 * Stores) + store - 1]);
                 log.WriteLine($"[nokv] store {store}: pid {silo.ProcessId}, silo port {siloPort}, gateway port {gatewayPort}, http port {ports[(2 * Stores) + store - 1]}");
                 if (store == 1)
                 {

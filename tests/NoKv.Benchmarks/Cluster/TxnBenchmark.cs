@@ -34,6 +34,8 @@ public static class TxnBenchmark
         var duration = options.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(8);
         int accounts = options.Quick ? 1_000 : 10_000;
         var results = new List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)>();
+        var only = options.Mixes?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        bool Runs(string point) => only is null || only.Contains(point);
         var uniform = AccountChooser.Uniform(accounts);
         var skewed = Thetas.Select(theta => AccountChooser.Zipfian(accounts, theta)).ToArray();
         var splitKeys = ClusterBenchmark.SplitKeys(accounts, options.Shards);
@@ -43,35 +45,47 @@ public static class TxnBenchmark
             await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
             var kv = target.Services.GetRequiredService<IKvStore>();
+            var servers = cluster.Silos.Select(s => s.ProcessId).ToArray();
             await PreloadAsync((k, v) => kv.PutAsync(k, v, cancellationToken), accounts).ConfigureAwait(false);
             await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
             foreach (int keys in new[] { 2, 8 })
             {
-                foreach (int c in Concurrencies)
+                foreach (int c in Concurrencies.Where(c => Runs($"{keys}key/c{c}")))
                 {
                     Phases.Reset();
-                    var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, keys, cancellationToken), c, duration).ConfigureAwait(false);
+                    var raftBefore = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
+                    var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, keys, cancellationToken), c, duration, servers).ConfigureAwait(false);
+                    var raftAfter = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
                     results.Add(("nokv", $"{keys}key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
                     Print(results[^1]);
                     Console.WriteLine($"    {Phases}");
+                    Console.WriteLine($"    {r.Cpu}");
+                    Console.WriteLine($"    {RaftCounters.PerOperation(raftBefore, raftAfter, r.Committed)}");
                 }
             }
 
-            foreach (var chooser in skewed)
+            foreach (var chooser in skewed.Where(c => Runs(CurvePoint(c))))
             {
-                var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, chooser, 2, cancellationToken), 64, duration).ConfigureAwait(false);
+                var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, chooser, 2, cancellationToken), 64, duration, servers).ConfigureAwait(false);
                 results.Add(("nokv", CurvePoint(chooser), r.PerSecond, r.P50, r.P99, r.AbortRate));
                 Print(results[^1]);
             }
 
-            var value = Encoding.ASCII.GetBytes("100");
-            var w = await MeasureAsync(async random =>
+            if (Runs("write/c64"))
             {
-                await kv.PutAsync(Key(random.Next(accounts)), value, cancellationToken).ConfigureAwait(false);
-                return 0;
-            }, 64, duration).ConfigureAwait(false);
-            results.Add(("nokv", "write/c64", w.PerSecond, w.P50, w.P99, 0));
-            Print(results[^1]);
+                var value = Encoding.ASCII.GetBytes("100");
+                var raftBefore = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
+                var w = await MeasureAsync(async random =>
+                {
+                    await kv.PutAsync(Key(random.Next(accounts)), value, cancellationToken).ConfigureAwait(false);
+                    return 0;
+                }, 64, duration, servers).ConfigureAwait(false);
+                var raftAfter = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
+                results.Add(("nokv", "write/c64", w.PerSecond, w.P50, w.P99, 0));
+                Print(results[^1]);
+                Console.WriteLine($"    {w.Cpu}");
+                Console.WriteLine($"    {RaftCounters.PerOperation(raftBefore, raftAfter, w.Committed)}");
+            }
         }
 
         if (options.Etcd || options.EtcdEndpoints is not null)
@@ -83,28 +97,34 @@ public static class TxnBenchmark
                     o.HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan });
                 await PreloadAsync(async (k, v) => await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(k.Span), Value = ByteString.CopyFrom(v.Span) }, cancellationToken: cancellationToken).ConfigureAwait(false), accounts).ConfigureAwait(false);
                 await MeasureAsync(random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
-                foreach (int c in Concurrencies)
+                var servers = local?.ProcessIds ?? [];
+                foreach (int c in Concurrencies.Where(c => Runs($"2key/c{c}")))
                 {
-                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), c, duration).ConfigureAwait(false);
+                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), c, duration, servers).ConfigureAwait(false);
                     results.Add(("etcd", $"2key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
                     Print(results[^1]);
+                    Console.WriteLine($"    {r.Cpu}");
                 }
 
-                foreach (var chooser in skewed)
+                foreach (var chooser in skewed.Where(c => Runs(CurvePoint(c))))
                 {
-                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, chooser, 2, cancellationToken), 64, duration).ConfigureAwait(false);
+                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, chooser, 2, cancellationToken), 64, duration, servers).ConfigureAwait(false);
                     results.Add(("etcd", CurvePoint(chooser), r.PerSecond, r.P50, r.P99, r.AbortRate));
                     Print(results[^1]);
                 }
 
-                var value = Encoding.ASCII.GetBytes("100");
-                var w = await MeasureAsync(async random =>
+                if (Runs("write/c64"))
                 {
-                    await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(Key(random.Next(accounts))), Value = ByteString.CopyFrom(value) }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    return 0;
-                }, 64, duration).ConfigureAwait(false);
-                results.Add(("etcd", "write/c64", w.PerSecond, w.P50, w.P99, 0));
-                Print(results[^1]);
+                    var value = Encoding.ASCII.GetBytes("100");
+                    var w = await MeasureAsync(async random =>
+                    {
+                        await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(Key(random.Next(accounts))), Value = ByteString.CopyFrom(value) }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        return 0;
+                    }, 64, duration, servers).ConfigureAwait(false);
+                    results.Add(("etcd", "write/c64", w.PerSecond, w.P50, w.P99, 0));
+                    Print(results[^1]);
+                    Console.WriteLine($"    {w.Cpu}");
+                }
             }
             finally
             {
@@ -263,8 +283,10 @@ public static class TxnBenchmark
         }
     }
 
-    private static async Task<(double PerSecond, double P50, double P99, double AbortRate)> MeasureAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration)
+    private static async Task<(double PerSecond, double P50, double P99, double AbortRate, string Cpu, long Committed)> MeasureAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null)
     {
+        var serverCpuBefore = servers is null ? TimeSpan.Zero : ProcessCpu.Total(servers);
+        var clientCpuBefore = ProcessCpu.Self();
         var histograms = new LatencyHistogram[concurrency];
         long committed = 0, aborted = 0;
         var start = Stopwatch.GetTimestamp();
@@ -289,12 +311,20 @@ public static class TxnBenchmark
 
         await Task.WhenAll(workers).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
+
+        // CPU per committed operation: on the shared 2-core machine a steadier cost than throughput, which moves with
+        // whatever else runs (ProcessCpu). Servers: the silos or the etcd members; client: this process.
+        var serverCpu = servers is null ? TimeSpan.Zero : ProcessCpu.Total(servers) - serverCpuBefore;
+        var clientCpu = ProcessCpu.Self() - clientCpuBefore;
+        double n = Math.Max(1, Interlocked.Read(ref committed));
+        string cpu = string.Create(CultureInfo.InvariantCulture,
+            $"cpu per committed operation: servers {(servers is { Count: > 0 } ? (serverCpu.TotalMilliseconds / n).ToString("F3", CultureInfo.InvariantCulture) + " ms" : "n/a")}, client {clientCpu.TotalMilliseconds / n:F3} ms");
         var all = new LatencyHistogram();
         foreach (var h in histograms)
         {
             all.Add(h);
         }
 
-        return (committed / elapsed.TotalSeconds, all.Quantile(0.5) / 1e6, all.Quantile(0.99) / 1e6, committed + aborted == 0 ? 0 : (double)aborted / (committed + aborted));
+        return (committed / elapsed.TotalSeconds, all.Quantile(0.5) / 1e6, all.Quantile(0.99) / 1e6, committed + aborted == 0 ? 0 : (double)aborted / (committed + aborted), cpu, committed);
     }
 }

@@ -1,0 +1,67 @@
+using System.Globalization;
+
+namespace NoKv.Benchmarks.Cluster;
+
+/// <summary>
+/// Raft work counted by the silos themselves, read from each silo's Prometheus text at /metrics: proposals the
+/// leaders accepted (one per Raft entry a request or the replica proposed) and entries appended (on every replica,
+/// so about three per proposal with three replicas). Read before and after a point, it says how many entries an
+/// operation costs, which on a CPU-bound machine is what throughput follows. Counts every group, the controller's too.
+/// </summary>
+public readonly record struct RaftCounters(long Proposals, long Appended, bool Complete)
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>Sums the counters over the silos at <paramref name="httpPorts"/>; not <see cref="Complete"/> if one did not answer.</summary>
+    public static async Task<RaftCounters> ReadAsync(IReadOnlyList<int> httpPorts, CancellationToken cancellationToken)
+    {
+        long proposals = 0, appended = 0;
+        bool complete = true;
+        foreach (int port in httpPorts)
+        {
+            string text;
+            try
+            {
+                text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                complete = false;
+                continue;
+            }
+
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.StartsWith("nokv_raft_proposals_total{", StringComparison.Ordinal) && line.Contains("result=\"accepted\"", StringComparison.Ordinal))
+                {
+                    proposals += Value(line);
+                }
+                else if (line.StartsWith("nokv_raft_entries_appended_total{", StringComparison.Ordinal))
+                {
+                    appended += Value(line);
+                }
+            }
+        }
+
+        return new RaftCounters(proposals, appended, complete);
+    }
+
+    /// <summary>The counters' growth from <paramref name="before"/> to <paramref name="after"/> per committed operation, as printed.</summary>
+    public static string PerOperation(RaftCounters before, RaftCounters after, long committed)
+    {
+        if (!before.Complete || !after.Complete)
+        {
+            return "raft per committed operation: n/a (a silo's /metrics did not answer)";
+        }
+
+        double n = Math.Max(1, committed);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"raft per committed operation: {(after.Proposals - before.Proposals) / n:F2} entries proposed, {(after.Appended - before.Appended) / n:F2} appended over all replicas");
+    }
+
+    private static long Value(string line)
+    {
+        int space = line.LastIndexOf(' ');
+        return space > 0 && double.TryParse(line.AsSpan(space + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? (long)v : 0;
+    }
+}
