@@ -432,7 +432,15 @@ public sealed partial class Database
             {
                 // A synced write must not outlive an earlier write of an older log: sync those logs (and the new
                 // log's directory entry) first. Normally the flush thread has done it already.
-                SyncClosedLogs();
+                long started = WalSyncLatency.Started();
+                try
+                {
+                    SyncClosedLogs();
+                }
+                finally
+                {
+                    WalSyncLatency.Finished(started);
+                }
             }
 
             if (_marksPending)
@@ -479,6 +487,7 @@ public sealed partial class Database
 
         if (sync)
         {
+            long started = WalSyncLatency.Started();
             try
             {
                 _log.Sync();
@@ -487,6 +496,10 @@ public sealed partial class Database
             {
                 SetBackgroundError(e);
                 throw;
+            }
+            finally
+            {
+                WalSyncLatency.Finished(started);
             }
 
             _counters.AddWalSync();

@@ -141,6 +141,12 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     /// </summary>
     public Task<Exception> WritesStopped => _writesStopped.Task;
 
+    /// <summary>
+    /// Latency of the write path's log syncs (group commits that asked for durability, and the closed logs such a group
+    /// syncs first): what a synced write waits for. A host reads it to tell a slow disk (docs/replica.md, "Slow disks").
+    /// </summary>
+    public SyncLatency WalSyncLatency { get; } = new();
+
     internal ulong LastSequence => Volatile.Read(ref _lastSequence);
 
     /// <summary>The version set, for tests that drive version installs directly.</summary>

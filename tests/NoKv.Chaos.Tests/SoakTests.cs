@@ -46,6 +46,60 @@ public sealed class SoakTests
         Assert.DoesNotContain(GrowthCheck.Analyze(minutes, 25), f => f.Flagged);
     }
 
+    // Stores 2 and 3's RSS (MiB) in the 45-minute soak of docs/chaos.md, minute by minute, as printed.
+    private static readonly double[] Soak45Store2 = [169, 191, 204, 213, 223, 230, 262, 289, 307, 311, 317, 341, 336, 337, 348, 370, 376, 384, 386, 380, 383, 385, 391, 393, 397, 392, 393, 396, 402, 397, 397, 397, 400, 402, 401, 402, 402, 418, 467, 447, 451, 450, 450, 451, 452];
+    private static readonly double[] Soak45Store3 = [164, 193, 220, 247, 173, 203, 187, 216, 251, 270, 197, 233, 203, 213, 248, 303, 317, 372, 365, 360, 221, 195, 241, 254, 307, 196, 244, 280, 284, 291, 289, 292, 309, 317, 324, 205, 258, 274, 284, 313, 318, 326, 197, 269, 216];
+
+    [Fact]
+    public void TheClimbOfAProcessThatLivedThroughTheSoakIsFlaggedByItsSlopeWhereTheThirdsMissedIt()
+    {
+        // Store 1 restarted every 7 minutes (no process lived long enough), store 2 one process throughout (169 -> 452
+        // MiB), store 3 a second process from minute 21 on (its figures fall and rise with GC and faults).
+        var minutes = Enumerable.Range(1, 45).Select(m => Minute(m,
+            rss: [200 + (m % 7 * 10), Soak45Store2[m - 1], Soak45Store3[m - 1]],
+            disk: [10, 10, 10],
+            p99: 40,
+            pids: [1000 + (m / 7), 2000, m <= 20 ? 3000 : 3001])).ToList();
+
+        Assert.DoesNotContain(GrowthCheck.Analyze(minutes, 25), f => f.Flagged && f.Series.EndsWith("RSS", StringComparison.Ordinal));
+
+        var slopes = GrowthCheck.RssSlopes(minutes, 1.0);
+        Assert.Equal([2, 3], slopes.Select(s => s.Store));
+        var store2 = slopes[0];
+        Assert.Equal((2000, 1, 45, 16), (store2.Pid, store2.LivedFrom, store2.LivedTo, store2.FitFrom));
+        Assert.True(store2.Flagged);
+        Assert.InRange(store2.MiBPerMinute, 2.0, 3.5);
+        var store3 = slopes[1];
+        Assert.Equal((3001, 21, 45), (store3.Pid, store3.LivedFrom, store3.LivedTo));
+        Assert.False(store3.Flagged);
+    }
+
+    [Fact]
+    public void AProcessThatWarmsUpThenLevelsOffIsNotFlaggedByItsSlope()
+    {
+        // 150 -> 300 MiB over the first 10 minutes, then a GC sawtooth of 300-380 MiB for 50 minutes.
+        var minutes = Enumerable.Range(1, 60).Select(m => Minute(m,
+            rss: [m <= 10 ? 150 + (15 * m) : 300 + (m % 5 * 20)],
+            disk: [10],
+            p99: 40,
+            pids: [42])).ToList();
+
+        var slope = Assert.Single(GrowthCheck.RssSlopes(minutes, 1.0));
+        Assert.False(slope.Flagged);
+        Assert.InRange(slope.MiBPerMinute, -0.5, 0.5);
+
+        // The same process still climbing 2 MiB a minute after its warm-up is flagged.
+        var climbing = minutes.Select(m => m with { RssMiB = [m.RssMiB[0] + (2 * m.Minute)] }).ToList();
+        Assert.True(Assert.Single(GrowthCheck.RssSlopes(climbing, 1.0)).Flagged);
+    }
+
+    [Fact]
+    public void NoSlopeIsJudgedWithoutProcessIds()
+    {
+        var minutes = Enumerable.Range(1, 12).Select(m => Minute(m, rss: [100 + (50 * m)], disk: [1], p99: 5)).ToList();
+        Assert.Empty(GrowthCheck.RssSlopes(minutes, 1.0));
+    }
+
     [Fact]
     public void KeyGenerationsStayOnTheirShardsAndDoNotOverlap()
     {
@@ -73,6 +127,6 @@ public sealed class SoakTests
         Assert.Equal(plain.Keys[5][0], keys.Keys[24 + 5][0]);
     }
 
-    private static SoakSample Minute(int minute, double[] rss, double[] disk, double p99, long ops = 60000) =>
-        new(minute, ops, 0, 3, p99, p99 * 2, rss, disk, 100, "");
+    private static SoakSample Minute(int minute, double[] rss, double[] disk, double p99, long ops = 60000, int[]? pids = null) =>
+        new(minute, ops, 0, 3, p99, p99 * 2, rss, disk, 100, "", pids);
 }

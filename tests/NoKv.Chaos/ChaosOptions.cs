@@ -29,6 +29,9 @@ public sealed class ChaosOptions
     /// <summary>Growth (percent) of the soak's last third over its middle third beyond which a figure is flagged.</summary>
     public int SoakGrowthPercent { get; private set; } = 25;
 
+    /// <summary>A silo process's RSS climbing faster than this (MiB per minute, fitted) over a soak is flagged.</summary>
+    public double SoakRssSlope { get; private set; } = 1.0;
+
     /// <summary>Closed-loop workers per shard; each works only on its shard's keys, so one shard's stall cannot hold another's worker.</summary>
     public int WorkersPerShard { get; private set; } = 2;
 
@@ -124,14 +127,15 @@ public sealed class ChaosOptions
                 case "--slow-disk-ms": o.SlowDiskMs = Int(); break;
                 case "--soak": o.SoakMinutes = Int(); break;
                 case "--soak-growth": o.SoakGrowthPercent = Int(); break;
+                case "--soak-rss-slope": o.SoakRssSlope = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
 
         bool faultsGiven = args.Contains("--faults");
-        if (o.SoakMinutes < 0 || o.SlowDiskMs < 0 || o.SoakGrowthPercent <= 0)
+        if (o.SoakMinutes < 0 || o.SlowDiskMs < 0 || o.SoakGrowthPercent <= 0 || !(o.SoakRssSlope > 0))
         {
-            throw new ArgumentException("--soak, --slow-disk-ms and --soak-growth must not be negative (--soak-growth above 0)");
+            throw new ArgumentException("--soak, --slow-disk-ms, --soak-growth and --soak-rss-slope must not be negative (--soak-growth and --soak-rss-slope above 0)");
         }
 
         if (o.SoakMinutes > 0)
@@ -184,7 +188,7 @@ public sealed class ChaosOptions
 
     public string Describe() => DescribeRun() +
         (Faults.Contains(FaultKind.SlowDisk) ? string.Create(CultureInfo.InvariantCulture, $", slow disk {SlowDiskMs} ms per sync") : "") +
-        (SoakMinutes > 0 ? string.Create(CultureInfo.InvariantCulture, $", soak {SoakMinutes} min (growth flagged above {SoakGrowthPercent} %)") : "");
+        (SoakMinutes > 0 ? string.Create(CultureInfo.InvariantCulture, $", soak {SoakMinutes} min (growth flagged above {SoakGrowthPercent} %, RSS slope above {SoakRssSlope} MiB/min)") : "");
 
     private string DescribeRun() => string.Create(CultureInfo.InvariantCulture,
         $"silos {Silos}, runs {Runs}, duration {Duration.TotalSeconds:F0} s, seed {Seed}, faults {string.Join(",", Faults.Select(FaultNames.Name))}, " +

@@ -150,6 +150,7 @@ public static class ChaosRun
                 SkippedFaults = environment.Skipped.ToList(),
                 Soak = monitor?.Samples.ToList() ?? [],
                 Growth = monitor is null ? [] : Soak.GrowthCheck.Analyze(monitor.Samples, options.SoakGrowthPercent),
+                RssSlopes = monitor is null ? [] : Soak.GrowthCheck.RssSlopes(monitor.Samples, options.SoakRssSlope),
             };
             if (report.Violations.Count + report.LostWrites.Count + report.UnreadKeys.Count > 0)
             {

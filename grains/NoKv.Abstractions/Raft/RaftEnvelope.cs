@@ -25,4 +25,11 @@ public sealed class RaftEnvelope
     [Id(3)] public required int Groups { get; init; }
 
     [Id(4)] public required byte[] Payload { get; init; }
+
+    /// <summary>
+    /// The sender's disk is slow (its log syncs take too long; docs/replica.md, "Slow disks"): the receiver's replicas
+    /// do not hand leadership to its replicas meanwhile. Every envelope carries it, beats included, so a change reaches
+    /// every peer within a heartbeat interval. Absent (false) from builds before it; builds before it ignore it.
+    /// </summary>
+    [Id(5)] public bool SenderDiskSlow { get; init; }
 }

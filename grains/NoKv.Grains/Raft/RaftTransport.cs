@@ -168,7 +168,7 @@ public sealed partial class RaftTransport
     private void Post(Outbox outbox, SiloAddress silo, byte[] payload, int groups)
     {
         outbox.SentSinceBeat = true;
-        var envelope = new RaftEnvelope { Version = RaftEnvelope.CurrentVersion, From = _store.Id, To = outbox.Store, Groups = groups, Payload = payload };
+        var envelope = new RaftEnvelope { Version = RaftEnvelope.CurrentVersion, From = _store.Id, To = outbox.Store, Groups = groups, Payload = payload, SenderDiskSlow = _store.IsDiskSlow };
         try
         {
             var inbox = _grains.GetGrain<IRaftTransportService>(RaftTransportIds.At(silo));

@@ -39,7 +39,7 @@ public sealed partial class RaftTransportService : GrainService, IRaftTransportS
     public Task DeliverAsync(RaftEnvelope envelope)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        _driver.HeardFrom(envelope.From);
+        _driver.HeardFrom(envelope.From, envelope.SenderDiskSlow);
         if (envelope.Version != RaftEnvelope.CurrentVersion || envelope.To != _store.Id)
         {
             Warn(envelope.From, envelope.Version != RaftEnvelope.CurrentVersion

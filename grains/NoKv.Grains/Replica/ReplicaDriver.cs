@@ -33,6 +33,9 @@ public sealed partial class ReplicaDriver : IDisposable
     // When each store was last heard from (any Raft envelope), in Environment.TickCount64 milliseconds.
     private readonly ConcurrentDictionary<StoreId, long> _heard = new();
 
+    // Stores whose last envelope said their disk is slow (the value is unused).
+    private readonly ConcurrentDictionary<StoreId, byte> _slowDisks = new();
+
     // Stores with an active silo, and that silo, as of the last tick; replaced whole, read from any thread.
     private volatile IReadOnlyDictionary<StoreId, SiloAddress> _liveStores = new Dictionary<StoreId, SiloAddress>();
 
@@ -74,8 +77,22 @@ public sealed partial class ReplicaDriver : IDisposable
     /// <summary>The stores with an active silo as of the last tick.</summary>
     public IEnumerable<StoreId> LiveStores => _liveStores.Keys;
 
-    /// <summary>An envelope from <paramref name="store"/> arrived now.</summary>
-    public void HeardFrom(StoreId store) => _heard[store] = Environment.TickCount64;
+    /// <summary>An envelope from <paramref name="store"/> arrived now, saying whether that store's disk is slow.</summary>
+    public void HeardFrom(StoreId store, bool diskSlow = false)
+    {
+        _heard[store] = Environment.TickCount64;
+        if (diskSlow)
+        {
+            _slowDisks[store] = 0;
+        }
+        else
+        {
+            _slowDisks.TryRemove(store, out _);
+        }
+    }
+
+    /// <summary>Whether <paramref name="store"/>'s last envelope said its disk is slow (false if never heard from).</summary>
+    public bool IsStoreDiskSlow(StoreId store) => _slowDisks.ContainsKey(store);
 
     /// <summary>When <paramref name="store"/> was last heard from (Environment.TickCount64 ms), or null if never.</summary>
     public long? LastHeardFrom(StoreId store) => _heard.TryGetValue(store, out long at) ? at : null;

@@ -505,6 +505,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public bool IsStoreAvailable(StoreId store) => _driver.IsStoreUp(store);
 
+    public bool IsStoreSlow(StoreId store) => store == _store.Id ? _store.IsDiskSlow : _driver.IsStoreDiskSlow(store);
+
     /// <summary>Through this silo's oracle front-end, which coalesces concurrent callers (the grain is reentrant, so the core keeps running meanwhile).</summary>
     public async Task<long> GetOracleTimestampsAsync(int count)
     {

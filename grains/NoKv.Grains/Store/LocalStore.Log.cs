@@ -29,4 +29,10 @@ public sealed partial class LocalStore
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store}: slow disk control file {ControlFile} ignored: {Problem}")]
     private partial void LogSlowDiskUnreadable(StoreId store, string controlFile, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "NoKV store {Store}: disk slow (log syncs up to {SlowestMs} ms, {Count} or more slow ones within {WindowMs} ms); its replicas hand leadership to peers on healthy stores")]
+    private partial void LogDiskSlow(StoreId store, long slowestMs, int count, long windowMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "NoKV store {Store}: disk fast again (no slow log sync for {RecoveryMs} ms); its replicas may lead again")]
+    private partial void LogDiskFastAgain(StoreId store, long recoveryMs);
 }

@@ -23,6 +23,8 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
     private Database? _database;
     private SlowDiskControl? _slowDisk;
     private CancellationTokenSource? _slowDiskStop;
+    private CancellationTokenSource? _diskWatchStop;
+    private volatile bool _diskSlow;
 
     public LocalStore(IOptions<NoKvStoreOptions> options, ILogger<LocalStore> logger)
     {
@@ -46,6 +48,16 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// is usable; recovery replays the log. Never completes otherwise.
     /// </summary>
     public Task<Exception> WritesStopped => _writesStopped.Task;
+
+    /// <summary>
+    /// Whether this store's disk is slow now: its log syncs have been taking <see cref="NoKvStoreOptions.SlowSyncThreshold"/>
+    /// or more (<see cref="SlowDiskDetector"/>, polled every <see cref="DiskPollInterval"/>). Its replicas shed leadership
+    /// while it is, and it tells its peers in every Raft envelope so they do not hand leadership to it. Thread-safe.
+    /// </summary>
+    public bool IsDiskSlow => _diskSlow;
+
+    /// <summary>How often the engine's sync latency is looked at.</summary>
+    public static readonly TimeSpan DiskPollInterval = TimeSpan.FromMilliseconds(100);
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(LocalStore), ServiceLifecycleStage.RuntimeInitialize, OpenAsync, CloseAsync);
@@ -105,6 +117,13 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         LogOpened(Id, enginePath);
         _ = WatchWritesAsync(_database);
+        if (_options.SlowSyncThreshold > TimeSpan.Zero)
+        {
+            _diskWatchStop = new CancellationTokenSource();
+            var detector = new SlowDiskDetector(_options.SlowSyncThreshold, _options.SlowSyncCount, _options.SlowDiskWindow, _options.SlowDiskRecovery);
+            _ = WatchDiskLatencyAsync(_database, detector, _diskWatchStop.Token);
+        }
+
         if (_slowDisk is not null)
         {
             _slowDiskStop = new CancellationTokenSource();
@@ -116,6 +135,12 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
 
     public async Task CloseAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _diskWatchStop, null) is { } diskWatchStop)
+        {
+            await diskWatchStop.CancelAsync().ConfigureAwait(false);
+            diskWatchStop.Dispose();
+        }
+
         if (Interlocked.Exchange(ref _slowDiskStop, null) is { } slowDiskStop)
         {
             await slowDiskStop.CancelAsync().ConfigureAwait(false);
@@ -140,6 +165,35 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
         var error = await database.WritesStopped.ConfigureAwait(false);
         LogWritesStopped(Id, error.GetType().Name, error.Message);
         _writesStopped.TrySetResult(error);
+    }
+
+    private async Task WatchDiskLatencyAsync(Database database, SlowDiskDetector detector, CancellationToken stop)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(DiskPollInterval);
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                var latency = database.WalSyncLatency;
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (detector.Observe(Environment.TickCount64, latency.TakeSlowest(), latency.InFlight(now)))
+                {
+                    _diskSlow = detector.IsSlow;
+                    if (detector.IsSlow)
+                    {
+                        LogDiskSlow(Id, (long)detector.SlowestSeen.TotalMilliseconds, detector.SlowSyncCount, (long)detector.Window.TotalMilliseconds);
+                    }
+                    else
+                    {
+                        LogDiskFastAgain(Id, (long)detector.Recovery.TotalMilliseconds);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The store is closing.
+        }
     }
 
     private async Task WatchSlowDiskAsync(SlowDiskControl control, CancellationToken stop)

@@ -62,6 +62,23 @@ public sealed class NoKvStoreOptions
     /// </summary>
     public string? SlowDiskControlFile { get; set; }
 
+    /// <summary>
+    /// A log sync at least this long is slow (zero = slow-disk detection off). While the disk is slow the store's
+    /// replicas hand their leadership to peers on healthy stores, and peers do not hand it back (docs/replica.md, "Slow
+    /// disks"). 200 ms: a healthy disk syncs in well under 10 ms here even under load, and etcd warns of a slow
+    /// fdatasync from 1 s; a leader waiting 200 ms per sync already doubles or triples its clients' latency.
+    /// </summary>
+    public TimeSpan SlowSyncThreshold { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How many slow syncs within <see cref="SlowDiskWindow"/> make the disk slow (one alone may be a hiccup).</summary>
+    public int SlowSyncCount { get; set; } = 2;
+
+    /// <summary>The window over which slow syncs are counted.</summary>
+    public TimeSpan SlowDiskWindow { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>A slow disk is fast again after this long without a slow sync (longer than the window: no flapping).</summary>
+    public TimeSpan SlowDiskRecovery { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Obsolete logs are deleted this many bytes at a time (0 = at once).</summary>
     public long LogDeleteStepBytes { get; set; } = 4L << 20;
 

@@ -53,6 +53,16 @@ public sealed class NoKvStoreOptionsValidator : IValidateOptions<NoKvStoreOption
             failures.Add($"NoKV store: LogDeleteStepBytes must not be negative, was {options.LogDeleteStepBytes}.");
         }
 
+        if (options.SlowSyncThreshold < TimeSpan.Zero)
+        {
+            failures.Add($"NoKV store: SlowSyncThreshold must not be negative (zero turns slow-disk detection off), was {options.SlowSyncThreshold}.");
+        }
+
+        if (options.SlowSyncThreshold > TimeSpan.Zero && (options.SlowSyncCount < 1 || options.SlowDiskWindow <= TimeSpan.Zero || options.SlowDiskRecovery <= TimeSpan.Zero))
+        {
+            failures.Add($"NoKV store: SlowSyncCount must be at least 1 and SlowDiskWindow and SlowDiskRecovery positive, were {options.SlowSyncCount}, {options.SlowDiskWindow} and {options.SlowDiskRecovery}.");
+        }
+
         if (!NoKvStoreOptions.TryParseCompression(options.Compression, out _))
         {
             failures.Add($"NoKV store: Compression must be a comma-separated list of none, lz4 and zstd, was '{options.Compression}'.");

@@ -30,6 +30,13 @@ public interface IReplicaHost
     bool IsStoreAvailable(StoreId store);
 
     /// <summary>
+    /// Whether <paramref name="store"/>'s disk is slow now (its log syncs take too long; this replica's own store
+    /// included). A leader on a slow store hands leadership to a voter on a healthy one, and no leader hands it to a
+    /// slow store (docs/replica.md, "Slow disks"). The default reports no store slow.
+    /// </summary>
+    bool IsStoreSlow(StoreId store) => false;
+
+    /// <summary>
     /// <paramref name="count"/> consecutive timestamps from the cluster's timestamp oracle, reserved for the caller;
     /// returns the first. Each is larger than every timestamp the oracle handed to anyone before this call was made,
     /// and the oracle hands none of them to anyone else. A leader of a user shard takes such a block before it serves

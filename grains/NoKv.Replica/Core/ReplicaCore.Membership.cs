@@ -55,10 +55,11 @@ public sealed partial class ReplicaCore
             }
         }
 
-        if (store == _store || !_node.IsLeader)
+        if (store == _store || !_node.IsLeader || _host.IsStoreSlow(store))
         {
-            // Either nothing to hand over, or leadership moved meanwhile: the committed preference brings it to the
-            // store through the new leader's balance rule.
+            // Either nothing to hand over, or leadership moved meanwhile, or the store's disk is slow (docs/replica.md,
+            // "Slow disks"): the committed preference brings leadership to the store through the leader's balance
+            // rule, once it is fast.
             return new WriteResponse { Code = NoKvErrorCode.Ok, Succeeded = true, CurrentEpoch = Descriptor.Epoch };
         }
 

@@ -8,6 +8,9 @@ namespace NoKv.Replica.Core;
 public sealed partial class ReplicaCore
 {
     private int _ticksSinceBalance;
+
+    // Ticks before a leader on a slow store tries another hand-over (0: at the next tick).
+    private int _shedCooldown;
     private long _ticksSinceSessionExpiry;
 
     /// <summary>The leader proposes dropping idle sessions' dedupe rows about every five minutes (or every TTL/4 if shorter).</summary>
@@ -41,6 +44,12 @@ public sealed partial class ReplicaCore
             return;
         }
 
+        if (_host.IsStoreSlow(_store))
+        {
+            MaybeShedLeadership();
+            return;
+        }
+
         if (++_ticksSinceBalance < _options.ElectionTicks * 4)
         {
             return;
@@ -57,7 +66,9 @@ public sealed partial class ReplicaCore
         {
             // A store that is up but frozen or cut off still counts as available to the host: only a peer that
             // answered within an election timeout can take over without leaving the shard leaderless meanwhile.
-            if (peer.Role != Abstractions.Sharding.PeerRole.Voter || peer.PeerId == PeerId || !_host.IsStoreAvailable(peer.Store) || !RecentlyHeardFrom(peer.PeerId))
+            // A store whose disk is slow would commit every write at the pace of its syncs: not handed leadership
+            // while it is, even when it is the preferred one (it takes leadership back once its disk is fast again).
+            if (peer.Role != Abstractions.Sharding.PeerRole.Voter || peer.PeerId == PeerId || !_host.IsStoreAvailable(peer.Store) || _host.IsStoreSlow(peer.Store) || !RecentlyHeardFrom(peer.PeerId))
             {
                 continue;
             }
@@ -70,6 +81,60 @@ public sealed partial class ReplicaCore
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Slow-store leader eviction (docs/replica.md, "Slow disks"). A leader whose own disk is slow cannot commit faster
+    /// than its syncs: its Ready loop persists each Ready before it steps the acknowledgements that arrived meanwhile, and
+    /// every replica of the store shares the engine's one log writer, so each write waits one slow sync or more while the
+    /// followers' fast disks idle. It hands leadership at once (no serving period first, unlike balancing) to the voter on
+    /// an available, healthy store that answered it recently and holds the most of its log (Raft catches it up and then
+    /// sends it TimeoutNow), and retries every election timeout while still slow and leading. Safety is Raft's: a transfer
+    /// only changes who proposes next; the new leader holds every committed entry. With no healthy voter it keeps
+    /// leading: slow beats unavailable.
+    /// </summary>
+    private void MaybeShedLeadership()
+    {
+        if (_shedCooldown > 0)
+        {
+            _shedCooldown--;
+            return;
+        }
+
+        if (_node.IsTransferringLeadership)
+        {
+            return;
+        }
+
+        _shedCooldown = _options.ElectionTicks;
+        var progress = _node.Status().Progress;
+        var voters = Descriptor.Replicas;
+        Abstractions.Sharding.PeerDescriptor? best = null;
+        ulong bestMatch = 0;
+        foreach (var peer in Descriptor.Peers)
+        {
+            if (peer.Role != Abstractions.Sharding.PeerRole.Voter || peer.PeerId == PeerId || !_host.IsStoreAvailable(peer.Store) || _host.IsStoreSlow(peer.Store) || !RecentlyHeardFrom(peer.PeerId))
+            {
+                continue;
+            }
+
+            ulong match = progress.TryGetValue(peer.PeerId, out var p) ? p.Match : 0;
+            bool better = best is null || match > bestMatch || (match == bestMatch && voters.Length > 0 && peer.Store == voters[0]);
+            if (better)
+            {
+                best = peer;
+                bestMatch = match;
+            }
+        }
+
+        if (best is not { } target)
+        {
+            return;
+        }
+
+        var result = _node.TransferLeadership(target.PeerId);
+        ReplicaCoreLog.LeaderShed(_logger, _name, target.ToString(), result.Status.ToString());
+        LogEvent("leader_shed", $"{_name}: disk of store {_store} slow; leadership to {target}");
     }
 
     private bool RecentlyHeardFrom(ulong peer) =>

@@ -35,6 +35,9 @@ internal static partial class ReplicaCoreLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} hands leadership to {Peer}: {Result}")]
     public static partial void LeaderTransfer(ILogger logger, string replica, string peer, string result);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} sheds leadership (its store's disk is slow) to {Peer}: {Result}")]
+    public static partial void LeaderShed(ILogger logger, string replica, string peer, string result);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is {Role} in term {Term}, leader peer {Leader}")]
     public static partial void RoleChanged(ILogger logger, string replica, string role, ulong term, ulong leader);
 

@@ -55,6 +55,12 @@ public sealed class SiloSettings
     /// <summary>Obsolete logs deleted this many bytes at a time (NOKV_LOGDELETESTEPBYTES, 0 = at once); null keeps the store's default.</summary>
     public long? LogDeleteStepBytes { get; set; }
 
+    /// <summary>
+    /// A log sync at least this many milliseconds long is slow (NOKV_SLOWSYNCTHRESHOLDMS; 0 = slow-disk detection off); a
+    /// store whose disk is slow sheds its Raft leadership (docs/replica.md, "Slow disks"). Null keeps the store's default (200).
+    /// </summary>
+    public int? SlowSyncThresholdMs { get; set; }
+
     /// <summary>Engine memory budget in bytes (--memory-budget, NOKV_MEMORYBUDGETBYTES; 0 = none); null keeps the store's default.</summary>
     public long? MemoryBudgetBytes { get; set; }
 

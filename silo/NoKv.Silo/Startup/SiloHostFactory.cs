@@ -84,6 +84,11 @@ public static class SiloHostFactory
                     store.LogDeleteStepBytes = settings.LogDeleteStepBytes ?? store.LogDeleteStepBytes;
                     store.Compression = settings.Compression ?? store.Compression;
                     store.MemoryBudgetBytes = settings.MemoryBudgetBytes ?? store.MemoryBudgetBytes;
+                    if (settings.SlowSyncThresholdMs is { } slowSync)
+                    {
+                        store.SlowSyncThreshold = TimeSpan.FromMilliseconds(slowSync);
+                    }
+
                     store.SlowDiskControlFile = string.IsNullOrWhiteSpace(settings.Debug.SlowDiskControlFile) ? null : settings.Debug.SlowDiskControlFile;
                 },
                 cluster =>

@@ -38,7 +38,19 @@ public static class ReportPrinter
                 $"  {f.Series,-22} {f.Middle,9:F1} -> {f.Last,9:F1} {f.Unit,-3} ({f.GrowthPercent:+0;-0;0} %){(f.Flagged ? f.Unit.Length == 0 ? "  FALLING" : "  GROWING" : "")}"));
         }
 
-        int flagged = run.Growth.Count(f => f.Flagged);
+        output.WriteLine("soak RSS slope per silo process that lived through at least half of the soak, fitted after its first third:");
+        if (run.RssSlopes.Count == 0)
+        {
+            output.WriteLine("  (no silo process lived that long)");
+        }
+
+        foreach (var s in run.RssSlopes)
+        {
+            output.WriteLine(string.Create(Inv,
+                $"  store {s.Store} RSS (pid {s.Pid}, minutes {s.LivedFrom}-{s.LivedTo}, fitted {s.FitFrom}-{s.LivedTo}) {s.MiBPerMinute:+0.00;-0.00;0.00} MiB/min ({s.GrowthMiB:+0;-0;0} MiB){(s.Flagged ? "  GROWING" : "")}"));
+        }
+
+        int flagged = run.Growth.Count(f => f.Flagged) + run.RssSlopes.Count(s => s.Flagged);
         output.WriteLine(flagged == 0
             ? "soak: nothing grew beyond the threshold"
             : string.Create(Inv, $"soak: {flagged} series flagged (GROWING or FALLING above)"));

@@ -57,4 +57,7 @@ public sealed class RunReport
 
     /// <summary>A soak's growth verdict per series (empty otherwise).</summary>
     public List<Soak.GrowthCheck.Finding> Growth { get; init; } = [];
+
+    /// <summary>A soak's RSS slope per silo process that lived through most of it (empty otherwise).</summary>
+    public List<Soak.GrowthCheck.Slope> RssSlopes { get; init; } = [];
 }

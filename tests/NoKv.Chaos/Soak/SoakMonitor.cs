@@ -92,7 +92,8 @@ public sealed class SoakMonitor
             _cluster.Nodes.Select(n => n.IsRunning && n.ProcessId is int pid ? ResidentMiB(pid) : -1).ToArray(),
             _cluster.Nodes.Select(n => DirectoryMiB(n.DataDirectory)).ToArray(),
             Environment.WorkingSet / 1048576.0,
-            faults);
+            faults,
+            _cluster.Nodes.Select(n => n.IsRunning && n.ProcessId is int pid ? pid : -1).ToArray());
     }
 
     /// <summary>VmRSS of a process in MiB, or -1 when it is gone.</summary>

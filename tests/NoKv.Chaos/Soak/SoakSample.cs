@@ -3,7 +3,9 @@ namespace NoKv.Chaos.Soak;
 /// <summary>
 /// One minute of a soak: the operations that completed in it (and failed), their latencies, and, sampled at the
 /// minute's end, each silo's resident memory and each store's data directory size (index i = store i + 1; -1 = the
-/// silo was not running when sampled), the harness's own resident memory, and the faults that started in the minute.
+/// silo was not running when sampled), the harness's own resident memory, the faults that started in the minute, and
+/// each silo's process id (-1 = not running; null from callers that do not know it), which tells one process's RSS
+/// series apart from its successor's after a restart.
 /// </summary>
 public sealed record SoakSample(
     int Minute,
@@ -15,4 +17,5 @@ public sealed record SoakSample(
     double[] RssMiB,
     double[] DiskMiB,
     double HarnessRssMiB,
-    string Faults);
+    string Faults,
+    int[]? Pids = null);

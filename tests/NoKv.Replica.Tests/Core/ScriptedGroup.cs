@@ -29,17 +29,24 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     /// <param name="shard">The group's shard (1 unless a test plays the controller group, shard 0).</param>
     /// <param name="range">The shard's range (everything unless given).</param>
-    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null, KeyRange? range = null)
+    /// <param name="preferred">The store whose peer is the first voter, the preferred leader (the core's own unless given).</param>
+    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null, KeyRange? range = null, StoreId? preferred = null)
     {
         _previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(_context);
         var id = shard ?? new ShardId(1);
-        Shard = new ShardDescriptor(id, range ?? KeyRange.All, 1, 1,
+        PeerDescriptor[] peers =
         [
             new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 0), Self, PeerRole.Voter),
             new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 1), PeerB, PeerRole.Voter),
             new PeerDescriptor(ClusterLayout.BootstrapPeerId(id, 2), PeerC, PeerRole.Voter),
-        ]);
+        ];
+        if (preferred is { } first)
+        {
+            peers = [.. peers.Where(p => p.Store == first), .. peers.Where(p => p.Store != first)];
+        }
+
+        Shard = new ShardDescriptor(id, range ?? KeyRange.All, 1, 1, peers);
         Options = options ?? new ReplicaOptions { ElectionTicks = 10, HeartbeatTicks = 2, RequestTimeout = TimeSpan.FromSeconds(3) };
         _db = Database.Open("/store", new StorageOptions { FileSystem = _fs, UseMappedReads = false });
         Core = Run(ReplicaCore.OpenAsync(_db, Shard.Id, Self, Shard, Options, this, NullLogger.Instance, randomSeed: 5));
@@ -101,6 +108,11 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     }
 
     public bool IsStoreAvailable(StoreId store) => !Down.Contains(store);
+
+    /// <summary>Stores whose disk the host reports slow (the core's own included).</summary>
+    public HashSet<StoreId> Slow { get; } = new();
+
+    public bool IsStoreSlow(StoreId store) => Slow.Contains(store);
 
     /// <summary>Calls to the scripted oracle (blocks of timestamps, each above the last and the wall clock, like the real one's).</summary>
     public long OracleCalls { get; private set; }
