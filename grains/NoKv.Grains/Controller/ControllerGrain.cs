@@ -204,6 +204,12 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 LogOrphanDestroyed(orphan.ToString());
             }
 
+            foreach (var rollback in _operations.LastRollbacks)
+            {
+                Remember(rollback);
+                LogOperationRollingBack(rollback);
+            }
+
             await BalanceAsync().ConfigureAwait(true);
             if (changes > 0)
             {
@@ -396,6 +402,9 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller destroyed {Orphan}")]
     private partial void LogOrphanDestroyed(string orphan);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Controller {Rollback}")]
+    private partial void LogOperationRollingBack(string rollback);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Controller operation loop: {Error}")]
     private partial void LogOperationError(string error);

@@ -93,6 +93,18 @@ public sealed class NoKvControllerOptions
     /// <summary>How long both neighbours must stay under the merge limits before they merge.</summary>
     public TimeSpan MergeColdWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Also even out the requests per second the stores' preferred leaders serve, once every shard's rate is known (preference counts may then differ by up to <see cref="LeaderTolerance"/> + <see cref="LoadCountSlack"/>).</summary>
+    public bool LeaderLoadBalance { get; set; } = true;
+
+    /// <summary>A load transfer only when the busiest up store's shards serve more than this many times the idlest's (above 1).</summary>
+    public double LeaderLoadRatio { get; set; } = 1.5;
+
+    /// <summary>A load transfer only when the busiest up store's shards serve at least this many more requests per second than the idlest's.</summary>
+    public double LeaderLoadMinRequestsPerSecond { get; set; } = 500;
+
+    /// <summary>Extra preferred leaders a store may have over another for load balancing's sake.</summary>
+    public int LoadCountSlack { get; set; } = 2;
+
     /// <summary>Automatic merges in flight at once.</summary>
     public int MaxAutoMerges { get; set; } = 1;
 
@@ -108,6 +120,10 @@ public sealed class NoKvControllerOptions
         ReplicaSizeRatio = ReplicaSizeRatio,
         ReplicaSizeMinBytes = ReplicaSizeMinBytes,
         SizeCountSlack = SizeCountSlack,
+        LeaderLoadBalance = LeaderLoadBalance,
+        LeaderLoadRatio = LeaderLoadRatio,
+        LeaderLoadMinRequestsPerSecond = LeaderLoadMinRequestsPerSecond,
+        LoadCountSlack = LoadCountSlack,
         MaxLeaderTransfers = MaxBalanceTransfers,
         MaxReplicaMoves = MaxBalanceMoves,
         MaxSplits = MaxAutoSplits,

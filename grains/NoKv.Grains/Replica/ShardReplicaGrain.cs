@@ -371,46 +371,15 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return new ReplicaAdminResult(created ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
     }
 
-    public async Task<WriteResponse> ChangeMembershipAsync(MembershipChangeKind kind, PeerDescriptor peer, CancellationToken cancellationToken = default)
-    {
-        if (_core is not { } core)
-        {
-            return new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail };
-        }
+    public Task<WriteResponse> ChangeMembershipAsync(MembershipChangeKind kind, PeerDescriptor peer, CancellationToken cancellationToken = default) =>
+        _core is { } core
+            ? ReplicaAdministration.ChangeMembershipAsync(core, kind, peer, cancellationToken)
+            : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
-        var type = kind switch
-        {
-            MembershipChangeKind.AddLearner => ConfChangeType.AddLearnerNode,
-            MembershipChangeKind.Promote => ConfChangeType.AddNode,
-            MembershipChangeKind.Remove => ConfChangeType.RemoveNode,
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown membership change"),
-        };
-        try
-        {
-            return await core.ChangeMembershipAsync(type, peer with { Role = kind == MembershipChangeKind.AddLearner ? PeerRole.Learner : PeerRole.Voter }, cancellationToken).ConfigureAwait(true);
-        }
-        catch (ArgumentException e)
-        {
-            return new WriteResponse { Code = NoKvErrorCode.InvalidRange, Detail = e.Message, CurrentEpoch = core.Descriptor.Epoch };
-        }
-    }
-
-    public async Task<WriteResponse> TransferLeaderAsync(StoreId store)
-    {
-        if (_core is not { } core)
-        {
-            return new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail };
-        }
-
-        try
-        {
-            return await core.TransferLeadershipAsync(store).ConfigureAwait(true);
-        }
-        catch (ArgumentException e)
-        {
-            return new WriteResponse { Code = NoKvErrorCode.InvalidRange, Detail = e.Message, CurrentEpoch = core.Descriptor.Epoch };
-        }
-    }
+    public Task<WriteResponse> TransferLeaderAsync(StoreId store) =>
+        _core is { } core
+            ? ReplicaAdministration.TransferLeadershipAsync(core, store)
+            : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
 
     public async Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId)
     {
@@ -421,22 +390,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
         if (_core is { } core)
         {
-            if (core.PeerId != peerId)
+            if (ReplicaAdministration.DestroyRefusal(core, _store.Database, peerId) is { } refusal)
             {
-                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store} holds peer {core.PeerId} of shard {_id.Shard}, not {peerId}");
-            }
-
-            bool mergedAway = ReplicaDirectory.Tombstone(_store.Database, _id.Shard) >= peerId;
-            if (core.Merging is not null && !mergedAway)
-            {
-                // A merge source holds the rows its target on this store still needs until that target applied the commit.
-                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} of shard {_id.Shard} is {core.Merging} and the target here has not taken it over");
-            }
-
-            if (core.Descriptor.Peer(peerId) is not null && core.IsLeader && !mergedAway)
-            {
-                // A leader still names itself: the removal is not committed (a removed leader steps down on applying it).
-                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} still leads shard {_id.Shard}");
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store}: {refusal}");
             }
 
             _destroyed = true;
@@ -469,14 +425,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
         if (_core is { } core)
         {
-            if (core.PeerId != peerId)
+            if (ReplicaAdministration.OrphanRefusal(core, peerId, mapConfVersion) is { } refusal)
             {
-                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store} holds peer {core.PeerId} of shard {_id.Shard}, not {peerId}");
-            }
-
-            if (core.Descriptor.ConfVersion >= mapConfVersion)
-            {
-                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"peer {peerId} of shard {_id.Shard} knows membership version {core.Descriptor.ConfVersion}, not older than the map's {mapConfVersion}");
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store}: {refusal}");
             }
         }
 
@@ -512,23 +463,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public Task<WriteResponse> MergeAsync(MergeShardRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_core is not { } core)
-        {
-            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
-        }
-
-        if (request.Shard != _id.Shard)
-        {
-            return Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = core.Descriptor.Epoch, Detail = $"replica {_id} is not of shard {request.Shard}" });
-        }
-
-        return request.Step switch
-        {
-            MergeStep.Prepare => core.PrepareMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, request.Target),
-            MergeStep.Commit when request.Source is { } source => core.CommitMergeAsync(request.ExpectedEpoch, request.ExpectedConfVersion, source, (ulong)request.PrepareIndex, (ulong)request.PrepareTerm),
-            MergeStep.Rollback => core.RollbackMergeAsync(request.ExpectedEpoch, (ulong)request.PrepareIndex),
-            _ => Task.FromResult(new WriteResponse { Code = NoKvErrorCode.InvalidRange, CurrentEpoch = core.Descriptor.Epoch, Detail = $"malformed merge request ({request.Step})" }),
-        };
+        return _core is { } core
+            ? ReplicaAdministration.MergeAsync(core, request)
+            : Task.FromResult(new WriteResponse { Code = NoKvErrorCode.WrongShard, Detail = NoReplicaDetail });
     }
 
     public Task DeliverAsync(RaftMessageBatch batch)

@@ -415,6 +415,87 @@ public sealed class BalancerTests
         AssertQuietWith(cluster, balancer, rounds: 50);
     }
 
+    [Fact]
+    public void A_store_leading_the_hot_shards_hands_one_to_the_idlest_voter_and_then_nothing_moves()
+    {
+        // Preferences 2/2/2, but both of store 1's shards serve 2,000 requests/s and the rest 10: by counts all is even,
+        // by load store 1 serves 4,000 and the others 20. One hot shard must go (to store 2 or 3), and then the balancer
+        // must stop: the other hot shard cannot go anywhere without making a store busier than store 1 is left.
+        StoreId[] all = [S1, S2, S3];
+        var cluster = new ModelCluster(all, shards: 6, firstVoter: i => i % 3);
+        foreach (var (shard, i) in cluster.Shards.Select((d, i) => (d, i)))
+        {
+            cluster.Loads[shard.Id] = i % 3 == 0 ? 2_000 : 10;
+        }
+
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.Zero, ReplicaBalance = false, AutoSplit = false, AutoMerge = false });
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 200, operationRounds: 1);
+
+        var loads = cluster.StoreLoads(all);
+        var counts = cluster.PreferredCounts(all);
+        string context = $"loads {string.Join(",", loads)}, preferred {string.Join(",", counts)}, {cluster.Transfers} transfers";
+        Assert.True(rounds < 200, "did not converge: " + context);
+        Assert.True(loads.Max() <= 2_020, "store 1 still serves both hot shards: " + context);
+        Assert.True(counts.Max() - counts.Min() <= balancer.Options.LeaderTolerance + balancer.Options.LoadCountSlack, context);
+        Assert.True(cluster.Transfers == 1, "one transfer evens it; more shuffles cold shards around: " + context);
+        AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
+    [Fact]
+    public void Load_is_not_balanced_on_a_partial_view_nor_when_the_cluster_is_nearly_idle()
+    {
+        StoreId[] all = [S1, S2, S3];
+        var cluster = new ModelCluster(all, shards: 6, firstVoter: i => i % 3);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.Zero, ReplicaBalance = false, AutoSplit = false, AutoMerge = false });
+
+        // One shard's rate unknown: no load decision, however hot store 1's shards are.
+        foreach (var (shard, i) in cluster.Shards.Select((d, i) => (d, i)).Skip(1))
+        {
+            cluster.Loads[shard.Id] = i % 3 == 0 ? 5_000 : 10;
+        }
+
+        Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], cluster.Samples(), cluster.NowMs + 1_000, 8));
+
+        // Every rate known but the whole cluster serves less than the minimum: nothing either.
+        foreach (var (shard, i) in cluster.Shards.Select((d, i) => (d, i)))
+        {
+            cluster.Loads[shard.Id] = i % 3 == 0 ? 200 : 1;
+        }
+
+        Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], cluster.Samples(), cluster.NowMs + 2_000, 8));
+    }
+
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    [InlineData(23)]
+    [InlineData(24)]
+    [InlineData(25)]
+    [InlineData(26)]
+    public void Random_clusters_with_random_loads_converge_and_stay_quiet_within_the_widened_count_tolerance(int seed)
+    {
+        var random = new Random(seed);
+        int storeCount = 3 + random.Next(4);
+        var stores = Enumerable.Range(1, storeCount).Select(i => new StoreId(i)).ToArray();
+        var cluster = new ModelCluster(stores, shards: 2 + random.Next(24), firstVoter: _ => random.Next(3), random);
+        foreach (var shard in cluster.Shards)
+        {
+            // A few hot shards among many cold ones, as real key spaces are.
+            cluster.Loads[shard.Id] = random.Next(5) == 0 ? 500 + random.Next(5_000) : random.Next(50);
+        }
+
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(random.Next(0, 5)), LeaderTolerance = 1 + random.Next(2), ReplicaBalance = false, AutoSplit = false, AutoMerge = false });
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 2_000, operationRounds: random.Next(1, 4));
+
+        var loads = cluster.StoreLoads(stores);
+        var counts = cluster.PreferredCounts(stores);
+        string context = $"seed {seed}: loads {string.Join(",", loads)}, preferred {string.Join(",", counts)}, {cluster.Transfers} transfers";
+        Assert.True(rounds < 2_000, "did not converge: " + context);
+        Assert.True(counts.Max() - counts.Min() <= balancer.Options.LeaderTolerance + balancer.Options.LoadCountSlack, context);
+        Assert.True(cluster.Transfers <= 4 * cluster.Shards.Count, "too many transfers: " + context);
+        AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
     private static void AssertQuietWith(ModelCluster cluster, Balancer balancer, int rounds)
     {
         for (int i = 0; i < rounds; i++)

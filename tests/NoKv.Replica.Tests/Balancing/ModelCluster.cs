@@ -66,8 +66,15 @@ internal sealed class ModelCluster
 
     public long[] StoreBytes(StoreId[] stores) => stores.Select(s => Shards.Where(d => d.HasReplicaOn(s)).Sum(d => Sizes.GetValueOrDefault(d.Id))).ToArray();
 
+    /// <summary>Request rates the leaders report (by shard id); a shard with a size but no rate reports 0.</summary>
+    public Dictionary<ShardId, double> Loads { get; } = new();
+
+    /// <summary>Requests per second each store serves as the preferred leader of its shards.</summary>
+    public double[] StoreLoads(StoreId[] stores) => stores.Select(s => Shards.Where(d => d.Replicas[0] == s).Sum(d => Loads.GetValueOrDefault(d.Id))).ToArray();
+
     public Dictionary<ShardId, ShardSample> Samples() =>
-        Shards.Where(d => Sizes.ContainsKey(d.Id)).ToDictionary(d => d.Id, d => new ShardSample(d.Id, d.Epoch, Sizes[d.Id], 0));
+        Shards.Where(d => Sizes.ContainsKey(d.Id) || Loads.ContainsKey(d.Id))
+            .ToDictionary(d => d.Id, d => new ShardSample(d.Id, d.Epoch, Sizes.TryGetValue(d.Id, out long bytes) ? bytes : null, Loads.GetValueOrDefault(d.Id)));
 
     public int[] ReplicaCounts(StoreId[] stores) => stores.Select(s => Shards.Count(d => d.HasReplicaOn(s))).ToArray();
 

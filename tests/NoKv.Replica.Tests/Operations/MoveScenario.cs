@@ -31,15 +31,25 @@ internal static class MoveScenario
         return rows.SwapOperationAsync(OperationId, null, op, default);
     }
 
-    /// <summary>Runs the operation to its end with a fresh runner (a new controller), advancing the clock between rounds.</summary>
-    public static async Task RunToEndAsync(FakeShardGroup world, InMemoryOperationRows rows)
+    /// <summary>
+    /// Runs the operation to its end with a fresh runner (a new controller), advancing the clock between rounds; returns
+    /// what the runner reported when it turned the operation to its rollback (empty when it did not).
+    /// </summary>
+    public static async Task<List<string>> RunToEndAsync(FakeShardGroup world, InMemoryOperationRows rows)
     {
         var runner = new ReplicaMoveRunner(rows, world, Options);
+        var rollbacks = new List<string>();
         for (int round = 0; round < 500; round++)
         {
-            if ((await runner.RunAsync(OperationId, world.Life.Token)).Finished)
+            var progress = await runner.RunAsync(OperationId, world.Life.Token);
+            if (progress.RollingBack is { } rollback)
             {
-                return;
+                rollbacks.Add(rollback);
+            }
+
+            if (progress.Finished)
+            {
+                return rollbacks;
             }
 
             world.WallClockMs += 100;

@@ -109,11 +109,16 @@ public sealed class ReplicaMoveRunnerTests
         var before = world.Descriptor;
         await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
 
-        await RunToEndAsync(world, rows);
+        var rollbacks = await RunToEndAsync(world, rows);
 
         Assert.Empty(rows.Operations);
         Assert.Same(before, world.Descriptor);
         Assert.Empty(world.Violations);
+
+        // The operator learns why, once: the step that gave up and the target's own words.
+        var reason = Assert.Single(rollbacks);
+        Assert.Contains("CreateReplica", reason);
+        Assert.Contains("refusing", reason);
     }
 
     [Fact]
@@ -131,8 +136,9 @@ public sealed class ReplicaMoveRunnerTests
 
         Assert.Equal(PeerRole.Learner, world.Descriptor.PeerOn(S4)!.Value.Role);
         world.Kill(S4);
-        await RunToEndAsync(world, rows);
+        var rollbacks = await RunToEndAsync(world, rows);
 
+        Assert.Contains("did not catch up", Assert.Single(rollbacks));
         Assert.Empty(rows.Operations);
         Assert.Null(world.Descriptor.PeerOn(S4));
         Assert.Equal([S1, S2, S3], world.Descriptor.Replicas.Order().ToArray());

@@ -3,6 +3,9 @@ using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
+using NoKv.Replica.Controller;
+using NoKv.Replica.Controller.Operations;
 using NoKv.Replica.Layout;
 using NoKv.Grains.Layout;
 
@@ -35,6 +38,7 @@ internal sealed class ReplicaSimulation
     private readonly SimTimestampCallers _timestamps;
     private readonly SimSplitter _splitter;
     private readonly SimMerger _merger;
+    private readonly SimController _controller;
     private bool _topologyFinished = true;
     private readonly HashSet<string> _mergeWaits = new();
 
@@ -50,12 +54,16 @@ internal sealed class ReplicaSimulation
         Options = options;
         Random = new Random(seed);
         Network = new SimNetwork(this);
-        var peers = new PeerDescriptor[options.Nodes];
+        var peers = new PeerDescriptor[options.Replicas > 0 ? options.Replicas : options.Nodes];
         var group = options.ControllerGroup ? SystemShards.Controller : new ShardId(1);
-        for (int i = 0; i < peers.Length; i++)
+        for (int i = 0; i < options.Nodes; i++)
         {
             var store = new StoreId(i + 1);
-            peers[i] = new PeerDescriptor(ClusterLayout.BootstrapPeerId(group, i), store, PeerRole.Voter);
+            if (i < peers.Length)
+            {
+                peers[i] = new PeerDescriptor(ClusterLayout.BootstrapPeerId(group, i), store, PeerRole.Voter);
+            }
+
             _nodes[store] = new SimNode(this, store);
         }
 
@@ -86,7 +94,10 @@ internal sealed class ReplicaSimulation
         _map.Add(_shard);
         _splitter = new SimSplitter(this);
         _merger = new SimMerger(this);
+        _controller = new SimController(this);
     }
+
+    public SimController Controller => _controller;
 
     public SimMerger Merger => _merger;
 
@@ -134,6 +145,21 @@ internal sealed class ReplicaSimulation
         _map.RemoveAll(s => s.Id == source.Id);
         int at = _map.FindIndex(s => s.Id == merged.Id);
         _map[at] = merged;
+    }
+
+    /// <summary>Replaces the map with one the controller's rows committed (a replica move changed a shard's replicas).</summary>
+    public void ReplaceMap(IReadOnlyList<ShardDescriptor> shards)
+    {
+        foreach (var shard in shards)
+        {
+            if (_map.FirstOrDefault(s => s.Id == shard.Id) is not { } old || old.ToString() != shard.ToString())
+            {
+                Trace($"map: {shard}");
+            }
+        }
+
+        _map.Clear();
+        _map.AddRange(shards);
     }
 
     public SimTimestampCallers Timestamps => _timestamps;
@@ -317,7 +343,7 @@ internal sealed class ReplicaSimulation
             }
 
             _timestamps.Start(Options.DurationMs);
-            if (Options.Splits > 0)
+            if (Options.Splits > 0 || Options.Moves > 0 || Options.ControllerMerges > 0)
             {
                 _ = ChangeTopologyAsync();
             }
@@ -339,6 +365,10 @@ internal sealed class ReplicaSimulation
             }
 
             RunUntil(Options.DurationMs + 20_000);
+
+            // A move started late in the faulty period may need longer than the quiet period (its steps wait on round
+            // trips to the controller's rows); its own budget flags one that hangs.
+            RunUntil(Now + 60_000, () => _controller.Finished);
             foreach (var client in _clients)
             {
                 if (!client.Finished)
@@ -352,7 +382,7 @@ internal sealed class ReplicaSimulation
                 Violation($"a snapshot reader did not finish its last read after the cluster healed: it waits on {reader.Waiting}");
             }
 
-            if (!_splitter.Finished || !_topologyFinished)
+            if (!_splitter.Finished || !_topologyFinished || !_controller.Finished || _controller.Rows.InProgress > 0)
             {
                 Violation("the splitter or merger did not finish its last operation after the cluster healed");
             }
@@ -374,8 +404,9 @@ internal sealed class ReplicaSimulation
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
             string outages = !Options.OracleOutages ? "" : $", oracle down {OracleDownMs} ms: {WritesWhileOracleDown} writes acknowledged meanwhile, {UnanchoredWrites} unanchored writes ({UnprimedWrites} by leaders without a block), {AnchorProposals} anchors, {SnapshotRefusals} snapshot reads refused";
-            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
+            string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges + _controller.Merged} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
+            string moves = Options.Moves + Options.ControllerMerges == 0 ? "" : $", {_controller.MovesStarted} moves started ({_controller.ReReplications} re-replications): {_controller.Moved} moved, {_controller.MovesRolledBack} rolled back; {_controller.MergesStarted} merges started, {_controller.Merged} merged; {_controller.ControllerCrashes} controller crashes, {_controller.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
+            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {
@@ -396,6 +427,11 @@ internal sealed class ReplicaSimulation
         if (Options.Merges > 0)
         {
             await _merger.RunAsync(Options.Merges, Options.DurationMs);
+        }
+
+        if (Options.Moves + Options.ControllerMerges > 0)
+        {
+            await _controller.RunAsync(Options.Moves, Options.ControllerMerges, Options.DurationMs);
         }
 
         _topologyFinished = true;
@@ -593,6 +629,11 @@ internal sealed class ReplicaSimulation
 
     private async Task CheckFinalStateAsync()
     {
+        if (Options.Moves + Options.ControllerMerges > 0)
+        {
+            await CollectOrphansAsync();
+        }
+
         if (Options.TimestampCallers > 0)
         {
             await _timestamps.CheckFinalAsync();
@@ -626,9 +667,10 @@ internal sealed class ReplicaSimulation
     }
 
     /// <summary>
-    /// After the quiet period: every store runs exactly the shards of the map, each with the map's descriptor, every
-    /// group applied to the same index on every store, and all stores hold the same data (the key space model: no key
-    /// lost, duplicated or left without a shard).
+    /// After the quiet period: every store runs exactly the replicas the map names on it, each with the map's
+    /// descriptor, every group applied to the same index on each of its stores, the replicas of each shard hold the
+    /// same data, and no store holds data outside the shards it runs (the key space model: no key lost, duplicated,
+    /// left without a shard or left behind by a destroyed replica).
     /// </summary>
     private void CheckReplicasConverged()
     {
@@ -640,11 +682,13 @@ internal sealed class ReplicaSimulation
             }
         }
 
+        var up = _nodes.Values.Where(n => n.IsUp).ToArray();
         foreach (var shard in _map)
         {
             ulong? applied = null;
             StoreId referenceStore = default;
-            foreach (var node in _nodes.Values.Where(n => n.IsUp))
+            SortedDictionary<string, string>? reference = null;
+            foreach (var node in up.Where(n => shard.HasReplicaOn(n.Store)))
             {
                 if (node.CoreOf(shard.Id) is not { } core)
                 {
@@ -662,46 +706,87 @@ internal sealed class ReplicaSimulation
                     Violation($"{core.Name} holds {core.Descriptor}; the map says {shard}");
                 }
 
+                var data = node.ReadData(KeySpace.DataPrefixOf(shard.Id), shard.Range.Start, shard.Range.End);
                 if (applied is null)
                 {
                     applied = core.AppliedIndex;
                     referenceStore = node.Store;
+                    reference = data;
+                    continue;
                 }
-                else if (core.AppliedIndex != applied)
+
+                if (core.AppliedIndex != applied)
                 {
                     Violation($"shard {shard.Id}: store {node.Store} applied {core.AppliedIndex}, store {referenceStore} applied {applied} after the quiet period");
                 }
-            }
-        }
 
-        foreach (var node in _nodes.Values.Where(n => n.IsUp))
-        {
-            foreach (var core in node.Cores)
-            {
-                if (!_map.Any(s => s.Id == core.Descriptor.Id))
+                if (!data.SequenceEqual(reference!))
                 {
-                    Violation($"store {node.Store} runs {core.Name}, which the map does not hold");
+                    var differing = data.Keys.Union(reference!.Keys).First(k => data.GetValueOrDefault(k) != reference.GetValueOrDefault(k));
+                    Violation($"shard {shard.Id}: stores {node.Store} and {referenceStore} hold different data, first at row {differing}: {data.GetValueOrDefault(differing) ?? "(none)"} vs {reference.GetValueOrDefault(differing) ?? "(none)"}; map: {string.Join("; ", _map)}");
                 }
             }
         }
 
-        SortedDictionary<string, string>? reference = null;
-        StoreId first = default;
-        foreach (var node in _nodes.Values.Where(n => n.IsUp))
+        foreach (var node in up)
         {
-            var data = node.ReadAllData(KeySpace.DataPrefixOf(_shard.Id));
-            if (reference is null)
+            foreach (var core in node.Cores)
             {
-                reference = data;
-                first = node.Store;
+                if (_map.FirstOrDefault(s => s.Id == core.Descriptor.Id) is not { } shard || shard.Peer(core.PeerId) is null)
+                {
+                    Violation($"store {node.Store} runs {core.Name} (peer {core.PeerId}), which the map does not name");
+                }
             }
-            else if (!data.SequenceEqual(reference))
+
+            // Rows of ranges the store no longer serves: a destroyed replica's data left behind.
+            byte prefix = KeySpace.DataPrefixOf(_shard.Id);
+            int held = _map.Where(s => s.HasReplicaOn(node.Store)).Sum(s => node.ReadData(prefix, s.Range.Start, s.Range.End).Count);
+            int all = node.ReadAllData(prefix).Count;
+            if (all != held)
             {
-                var differing = data.Keys.Union(reference.Keys).First(k => data.GetValueOrDefault(k) != reference.GetValueOrDefault(k));
-                Violation($"stores {node.Store} and {first} hold different data, first at row {differing}: {data.GetValueOrDefault(differing) ?? "(none)"} vs {reference.GetValueOrDefault(differing) ?? "(none)"}; map: {string.Join("; ", _map)}");
+                Violation($"store {node.Store} holds {all} data rows, of which only {held} lie in the shards it runs; map: {string.Join("; ", _map)}");
             }
         }
     }
+
+    /// <summary>
+    /// Orphan cleanup as the controller runs it once stores report what they hold: a store that was down while its
+    /// replica moved away, or missed the move's last step, still holds the removed peer. Retried until every one found
+    /// is destroyed (the quiet period has no faults but lost answers are still possible before it).
+    /// </summary>
+    private async Task CollectOrphansAsync()
+    {
+        var stores = _nodes.Keys.ToDictionary(s => s, s => new StoreRecord(s, StoreState.Up, 0, 0, 0, $"sim-store-{s}"));
+        for (int round = 0; round < 20; round++)
+        {
+            var held = _nodes.Values.Where(n => n.IsUp).ToDictionary(n => n.Store, n => n.HeldReplicas());
+            var controllerMap = new ControllerMap(1, 1_000_000, 1UL << 41, 1, _map.ToArray());
+            var orphans = OrphanCollector.Find(controllerMap, stores, [], held, 64);
+            if (orphans.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var orphan in orphans)
+            {
+                try
+                {
+                    var result = await _controller.Admin.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, CancellationToken.None);
+                    Trace($"{orphan}: {result.Outcome} {result.Detail}");
+                    OrphansDestroyed += result.Outcome == ReplicaAdminOutcome.Done ? 1 : 0;
+                }
+                catch (TimeoutException)
+                {
+                    // Tried again next round.
+                }
+            }
+        }
+
+        Violation("orphans were still found after 20 rounds of cleanup");
+    }
+
+    /// <summary>Removed replicas that orphan cleanup destroyed after the quiet period.</summary>
+    public int OrphansDestroyed { get; private set; }
 
     /// <summary>Sends a write to a store's replica as a client's call would, or answers as a failed connection.</summary>
     public async Task<WriteResponse> CallWriteAsync(StoreId store, WriteRequest request)

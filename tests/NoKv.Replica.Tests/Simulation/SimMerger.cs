@@ -9,8 +9,8 @@ using NoKv.Replica.StateMachine;
 namespace NoKv.Replica.Tests.Simulation;
 
 /// <summary>
-/// Merges neighbouring shards of the simulated store the way the controller's merge operation does (every shard here
-/// has a replica on every store, so they are co-located): the source prepares, the merger waits until every replica of
+/// Merges neighbouring shards of the simulated store the way the controller's merge operation does (the simulation's shards
+/// all live on the bootstrap stores until replicas move, which happens after the merges, so they are co-located): the source prepares, the merger waits until every replica of
 /// the source applied the prepare, then the target commits (or, for one merge in three, the merger rolls the prepare
 /// back instead, as the controller does when a commit cannot be made). Each proposal is retried through leader changes,
 /// crashes and lost answers, each retry preceded by a look at the committed state. The map changes only once the
@@ -69,7 +69,7 @@ internal sealed class SimMerger
         // As the controller does: every replica of the source must hold its final rows before the commit, so no target
         // replica waits for a source replica that can no longer catch up (its peers are gone once their targets commit).
         long deadline = _sim.Now + StepBudgetMs;
-        while (!_sim.Stores.All(s => _sim.Node(s).CoreOf(source.Id)?.Merging == prepared))
+        while (!source.Replicas.All(s => _sim.Node(s).CoreOf(source.Id)?.Merging == prepared))
         {
             if (_sim.Now > deadline)
             {
@@ -170,7 +170,7 @@ internal sealed class SimMerger
             () =>
             {
                 // Rolled back once every replica serves again (the map is unchanged: the source keeps its epoch).
-                bool done = _sim.Stores.All(s => _sim.Node(s).CoreOf(source.Id) is { } core && core.Merging is null);
+                bool done = source.Replicas.All(s => _sim.Node(s).CoreOf(source.Id) is { } core && core.Merging is null);
                 Rollbacks += done ? 1 : 0;
                 return done;
             },

@@ -1,6 +1,8 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging.Abstractions;
+using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
 using NoKv.Grains.Raft;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Core;
@@ -25,6 +27,7 @@ internal sealed class SimNode
     private Database? _db;
     private ShardId _primary;
     private int _generation;
+    private ReplicaOptions? _options;
 
     // When each other store was last heard from (any batch or beat), as the silo's Raft transport records it.
     private readonly Dictionary<StoreId, long> _heard = new();
@@ -108,6 +111,7 @@ internal sealed class SimNode
             BlockCacheBytes = 1 << 20,
         });
         _primary = bootstrap.Id;
+        _options = options;
         _heard.Clear();
         int generation = ++_generation;
         try
@@ -171,6 +175,111 @@ internal sealed class SimNode
         {
             await ReplicaDirectory.DestroyAsync(db, shard, peer);
         }
+    }
+
+    /// <summary>
+    /// Serves the controller's "create a replica" as the replica grain does: an empty, uninitialized replica of peer
+    /// <paramref name="peerId"/> that waits for the leader's snapshot; idempotent for the same peer, refused for another.
+    /// </summary>
+    public async Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId)
+    {
+        if (_cores.TryGetValue(shard.Id, out var existing))
+        {
+            return existing.PeerId == peerId
+                ? new ReplicaAdminResult(ReplicaAdminOutcome.AlreadyDone)
+                : new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {Store} already holds peer {existing.PeerId} of shard {shard.Id}");
+        }
+
+        int generation = _generation;
+        bool created;
+        try
+        {
+            created = await ReplicaDirectory.CreateAsync(Database, shard, Store, peerId);
+        }
+        catch (ReplicaConflictException e)
+        {
+            return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, e.Message);
+        }
+
+        if (_generation != generation)
+        {
+            throw new TimeoutException($"store {Store} crashed while creating peer {peerId} of shard {shard.Id}");
+        }
+
+        if (!_cores.ContainsKey(shard.Id))
+        {
+            await OpenAsync(shard.Id, null, _options!, generation);
+        }
+
+        return new ReplicaAdminResult(created ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
+    }
+
+    /// <summary>
+    /// Serves the controller's "destroy peer" (and, with <paramref name="orphanOfConfVersion"/>, "destroy orphan") as
+    /// the replica grain does: refused by the same rules, else the replica is closed, its pump allowed to finish its
+    /// engine write, and its rows deleted behind a tombstone.
+    /// </summary>
+    public async Task<ReplicaAdminResult> DestroyReplicaAsync(ShardId shard, ulong peerId, long? orphanOfConfVersion = null)
+    {
+        int generation = _generation;
+        if (_cores.TryGetValue(shard, out var core))
+        {
+            string? refusal = orphanOfConfVersion is { } version ? ReplicaAdministration.OrphanRefusal(core, peerId, version) : null;
+            if ((refusal ?? ReplicaAdministration.DestroyRefusal(core, Database, peerId)) is { } reason)
+            {
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {Store}: {reason}");
+            }
+
+            _cores.Remove(shard);
+            Retire(core);
+            core.Close();
+            while (core.IsPumping)
+            {
+                await _sim.Delay(1);
+            }
+        }
+
+        if (_generation != generation || _db is not { } db)
+        {
+            throw new TimeoutException($"store {Store} crashed while destroying peer {peerId} of shard {shard}");
+        }
+
+        bool destroyed = await ReplicaDirectory.DestroyAsync(db, shard, peerId);
+        return new ReplicaAdminResult(destroyed ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
+    }
+
+    /// <summary>The replica's status as the grain reports it; peer id 0 when the store holds none.</summary>
+    public ReplicaStatus Status(ShardId shard) => _cores.TryGetValue(shard, out var core)
+        ? core.GetStatus($"sim-store-{Store}")
+        : new ReplicaStatus
+        {
+            Replica = new ReplicaId(shard, Store),
+            Role = ReplicaRole.Follower,
+            Term = 0,
+            CommitIndex = 0,
+            AppliedIndex = 0,
+            LastIndex = 0,
+            FirstIndex = 0,
+            Epoch = 0,
+            SiloAddress = $"sim-store-{Store}",
+        };
+
+    /// <summary>The replicas this store holds on disk, as its heartbeat reports them (orphan cleanup reads these).</summary>
+    public HeldReplica[] HeldReplicas() =>
+        ReplicaDirectory.List(Database).Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized)).ToArray();
+
+    /// <summary>Replicated data rows of user range [<paramref name="start"/>, <paramref name="end"/>) under engine prefix <paramref name="prefix"/>, for comparing the replicas of one shard.</summary>
+    public SortedDictionary<string, string> ReadData(byte prefix, byte[] start, byte[] end)
+    {
+        var (from, to) = KeySpace.DataRange(prefix, start, end);
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        using var it = Database.NewIterator(new ReadOptions { LowerBound = from, UpperBound = to });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            result[Convert.ToHexString(it.Key[1..])] = Convert.ToHexString(it.Value);
+        }
+
+        return result;
     }
 
     /// <summary>

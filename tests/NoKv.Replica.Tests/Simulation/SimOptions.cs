@@ -5,6 +5,15 @@ internal sealed record SimOptions
 {
     public int Nodes { get; init; } = 3;
 
+    /// <summary>Stores holding the bootstrap shard (the first ones); the others start empty and receive moved replicas. 0: every store.</summary>
+    public int Replicas { get; init; }
+
+    /// <summary>Replica moves (re-replications when the source is down) the controller's move runner makes after the splits and merges.</summary>
+    public int Moves { get; init; }
+
+    /// <summary>Merges the controller's merge runner makes (co-locating replicas first), mixed with the moves.</summary>
+    public int ControllerMerges { get; init; }
+
     /// <summary>Run the controller group (system shard 0, rows under its own engine prefix) instead of a user shard.</summary>
     public bool ControllerGroup { get; init; }
 

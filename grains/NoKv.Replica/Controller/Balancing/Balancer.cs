@@ -122,7 +122,10 @@ public sealed class Balancer
         if (Options.LeaderBalance)
         {
             int slots = Options.MaxLeaderTransfers - inProgress.Count(o => o.Kind == OperationKind.TransferLeader);
-            while (slots > 0 && decisions.Count < budget && NextTransfer(shards, up, inProgress, decisions, Free) is { } transfer)
+            var loads = Options.LeaderLoadBalance ? Loads(shards, samples) : null;
+            int tolerance = Options.LeaderTolerance + (loads is null ? 0 : Options.LoadCountSlack);
+            while (slots > 0 && decisions.Count < budget
+                && (NextTransfer(shards, up, inProgress, decisions, Free, tolerance) ?? (loads is null ? null : NextLoadTransfer(shards, up, inProgress, decisions, Free, loads, tolerance))) is { } transfer)
             {
                 Take(transfer);
                 slots--;
@@ -419,26 +422,9 @@ public sealed class Balancer
     /// loaded up voter; otherwise from the store preferred by the most shards to the voter of one of them preferred by
     /// the fewest, if more than the tolerance apart.
     /// </summary>
-    private BalanceDecision? NextTransfer(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free)
+    private BalanceDecision? NextTransfer(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free, int tolerance)
     {
-        var preferred = new Dictionary<ShardId, StoreId>();
-        foreach (var shard in shards)
-        {
-            if (shard.Replicas.Length > 0)
-            {
-                preferred[shard.Id] = shard.Replicas[0];
-            }
-        }
-
-        // Transfers in flight or just planned count as done (the map may not mirror a committed preference yet).
-        foreach (var (kind, shard, to) in inProgress.Select(o => (o.Kind, o.Shard, o.To)).Concat(planned.Select(d => (d.Kind, d.Shard, d.To))))
-        {
-            if (kind == OperationKind.TransferLeader && to is { } store && preferred.ContainsKey(shard))
-            {
-                preferred[shard] = store;
-            }
-        }
-
+        var preferred = Preferred(shards, inProgress, planned);
         var counts = up.ToDictionary(s => s, _ => 0);
         foreach (var store in preferred.Values)
         {
@@ -467,7 +453,7 @@ public sealed class Balancer
                     continue;
                 }
 
-                if (counts[source] - counts[target] > Options.LeaderTolerance && counts[target] < bestCount)
+                if (counts[source] - counts[target] > tolerance && counts[target] < bestCount)
                 {
                     bestCount = counts[target];
                     best = new BalanceDecision(OperationKind.TransferLeader, shard.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} is preferred by {counts[source]} shards, store {target} by {counts[target]}"));
@@ -477,6 +463,116 @@ public sealed class Balancer
             if (best is not null)
             {
                 return best;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Each shard's preferred store (its first voter), with transfers in flight or just planned counted as done (the map may not mirror a committed preference yet).</summary>
+    private static Dictionary<ShardId, StoreId> Preferred(IReadOnlyList<ShardDescriptor> shards, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned)
+    {
+        var preferred = new Dictionary<ShardId, StoreId>();
+        foreach (var shard in shards)
+        {
+            if (shard.Replicas.Length > 0)
+            {
+                preferred[shard.Id] = shard.Replicas[0];
+            }
+        }
+
+        foreach (var (kind, shard, to) in inProgress.Select(o => (o.Kind, o.Shard, o.To)).Concat(planned.Select(d => (d.Kind, d.Shard, d.To))))
+        {
+            if (kind == OperationKind.TransferLeader && to is { } store && preferred.ContainsKey(shard))
+            {
+                preferred[shard] = store;
+            }
+        }
+
+        return preferred;
+    }
+
+    /// <summary>
+    /// Every user shard's request rate by its leader's report at the shard's current epoch, or null while any is
+    /// unknown (as for sizes: a partial view would hand leaders to stores whose load is simply not counted yet), and
+    /// null when the whole cluster serves too little for any load transfer (then counts keep their own tolerance).
+    /// </summary>
+    private Dictionary<ShardId, double>? Loads(IReadOnlyList<ShardDescriptor> shards, IReadOnlyDictionary<ShardId, ShardSample> samples)
+    {
+        var loads = new Dictionary<ShardId, double>();
+        foreach (var shard in shards)
+        {
+            if (shard.Id == SystemShards.Controller)
+            {
+                continue;
+            }
+
+            if (!samples.TryGetValue(shard.Id, out var sample) || sample.Epoch != shard.Epoch)
+            {
+                return null;
+            }
+
+            loads[shard.Id] = sample.RequestsPerSecond;
+        }
+
+        return loads.Values.Sum() < Options.LeaderLoadMinRequestsPerSecond ? null : loads;
+    }
+
+    /// <summary>
+    /// The preferred-leader change that evens load most, once preference counts are within the tolerance: from the up
+    /// store whose preferred shards serve the most requests per second to a voter store serving the fewest (more than
+    /// <see cref="BalancerOptions.LeaderLoadRatio"/> times and <see cref="BalancerOptions.LeaderLoadMinRequestsPerSecond"/>
+    /// apart), a shard serving less than their difference and nearest half of it, and only if counts stay within the
+    /// tolerance afterwards. A shard serving under a quarter of the difference is not worth a transfer (it would only
+    /// shuffle cold shards around a hot one that cannot be divided).
+    /// <para>Why it stops: as for size moves, each such transfer lowers the sum over stores of the squared load (a
+    /// shard serving r from a store at a to one at b, 0 &lt; r &lt; a - b), and it never widens counts past the tolerance
+    /// the count transfers act above. Loads change all the time, unlike sizes: the ratio and the minimum are the
+    /// hysteresis, and the shard cooldown keeps a shard from changing hands more than once per cooldown.</para>
+    /// </summary>
+    private BalanceDecision? NextLoadTransfer(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free, Dictionary<ShardId, double> loads, int tolerance)
+    {
+        var preferred = Preferred(shards, inProgress, planned);
+        var counts = up.ToDictionary(s => s, _ => 0);
+        var load = up.ToDictionary(s => s, _ => 0.0);
+        foreach (var (shard, store) in preferred)
+        {
+            if (counts.ContainsKey(store))
+            {
+                counts[store]++;
+                load[store] += loads.GetValueOrDefault(shard);
+            }
+        }
+
+        foreach (var source in up.OrderByDescending(s => load[s]).ThenBy(s => s.Value))
+        {
+            foreach (var target in up.OrderBy(s => load[s]).ThenBy(s => s.Value))
+            {
+                double gap = load[source] - load[target];
+                if (gap < Options.LeaderLoadMinRequestsPerSecond || load[source] <= Options.LeaderLoadRatio * load[target])
+                {
+                    break;
+                }
+
+                counts[source]--;
+                counts[target]++;
+                bool countsHold = counts.Values.Max() - counts.Values.Min() <= tolerance;
+                counts[source]++;
+                counts[target]--;
+                if (!countsHold)
+                {
+                    continue;
+                }
+
+                var candidate = shards
+                    .Where(s => preferred.GetValueOrDefault(s.Id) == source && s.Replicas.Contains(target) && free(s.Id) && loads.TryGetValue(s.Id, out double rate) && rate >= gap / 4 && rate < gap)
+                    .OrderBy(s => Math.Abs((2 * loads[s.Id]) - gap))
+                    .ThenBy(s => s.Id.Value)
+                    .FirstOrDefault();
+                if (candidate is not null)
+                {
+                    return new BalanceDecision(OperationKind.TransferLeader, candidate.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} leads shards serving about {load[source]:0} requests/s, store {target} {load[target]:0}; the shard serves about {loads[candidate.Id]:0}"));
+                }
             }
         }
 

@@ -42,6 +42,23 @@ public sealed class BalancerOptions
     /// <summary>How many more replicas than <see cref="ReplicaTolerance"/> a store may hold than another for size balancing's sake.</summary>
     public int SizeCountSlack { get; init; } = 2;
 
+    /// <summary>
+    /// Also even out the requests the up stores' preferred leaders serve (leader transfers from the store whose shards
+    /// serve the most requests per second to one serving the fewest), once every shard's leader has reported its rate.
+    /// Preference counts may then differ by up to <see cref="LeaderTolerance"/> + <see cref="LoadCountSlack"/>. This is
+    /// how a shard hot on one key (which no split can cool) gets a store of its own to lead from.
+    /// </summary>
+    public bool LeaderLoadBalance { get; init; } = true;
+
+    /// <summary>A load transfer only when the busiest up store's shards serve more than this many times the idlest's (above 1).</summary>
+    public double LeaderLoadRatio { get; init; } = 1.5;
+
+    /// <summary>A load transfer only when the busiest up store's shards serve at least this many more requests per second than the idlest's.</summary>
+    public double LeaderLoadMinRequestsPerSecond { get; init; } = 500;
+
+    /// <summary>How many more preferred leaders than <see cref="LeaderTolerance"/> a store may have than another for load balancing's sake.</summary>
+    public int LoadCountSlack { get; init; } = 2;
+
     /// <summary>Leader transfers the balancer keeps in flight at once.</summary>
     public int MaxLeaderTransfers { get; init; } = 2;
 
@@ -99,6 +116,11 @@ public sealed class BalancerOptions
         if (ReplicaSizeRatio <= 1 || ReplicaSizeMinBytes < 0 || SizeCountSlack < 0)
         {
             throw new ArgumentException($"ReplicaSizeRatio must be above 1 (not {ReplicaSizeRatio}), ReplicaSizeMinBytes ({ReplicaSizeMinBytes}) and SizeCountSlack ({SizeCountSlack}) not negative: stores at equal bytes would trade shards back and forth.");
+        }
+
+        if (LeaderLoadRatio <= 1 || LeaderLoadMinRequestsPerSecond < 0 || LoadCountSlack < 0)
+        {
+            throw new ArgumentException($"LeaderLoadRatio must be above 1 (not {LeaderLoadRatio}), LeaderLoadMinRequestsPerSecond ({LeaderLoadMinRequestsPerSecond}) and LoadCountSlack ({LoadCountSlack}) not negative: stores at equal load would trade leaders back and forth.");
         }
 
         if (MaxLeaderTransfers < 0 || MaxReplicaMoves < 0 || MaxSplits < 0 || MaxMerges < 0)

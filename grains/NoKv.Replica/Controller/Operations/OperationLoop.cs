@@ -20,6 +20,7 @@ public sealed class OperationLoop
     private readonly Dictionary<long, string> _waiting = new();
     private readonly HashSet<OrphanReplica> _refusedOrphans = new();
     private List<OrphanReplica> _destroyed = new();
+    private List<string> _rollbacks = new();
 
     public OperationLoop(ControllerGroupClient group, IReplicaAdmin replicas, ReplicaMoveOptions options, int maxInProgress)
     {
@@ -42,6 +43,9 @@ public sealed class OperationLoop
     /// <summary>Orphan replicas destroyed in the last round (<see cref="OrphanCollector"/>).</summary>
     public IReadOnlyList<OrphanReplica> LastDestroyed => _destroyed;
 
+    /// <summary>Operations the last round turned to their rollback, each with its cause (for the operator's decision log).</summary>
+    public IReadOnlyList<string> LastRollbacks => _rollbacks;
+
     /// <summary>At most this many orphans are destroyed per round.</summary>
     public int MaxOrphansPerRound { get; init; } = 8;
 
@@ -54,6 +58,7 @@ public sealed class OperationLoop
     public async Task<(int Changes, List<string> Errors)> RunOnceAsync(Func<StoreId, long>? usedBytes = null, CancellationToken cancellationToken = default, IReadOnlyDictionary<StoreId, HeldReplica[]>? held = null)
     {
         _destroyed = new List<OrphanReplica>();
+        _rollbacks = new List<string>();
         var errors = new List<string>();
         int changes = 0;
         var snapshot = await ControllerSnapshot.ReadAsync(_group, cancellationToken).ConfigureAwait(true);
@@ -86,6 +91,11 @@ public sealed class OperationLoop
                 }
 
                 changes += progress.StepsRecorded + (progress.Finished ? 1 : 0);
+                if (progress.RollingBack is { } rollback)
+                {
+                    _rollbacks.Add($"operation {op.Id}: {rollback}");
+                }
+
                 if (progress.Waiting is { } reason)
                 {
                     _waiting[op.Id] = reason;

@@ -37,12 +37,13 @@ public sealed class ReplicaMoveRunner
     public async Task<OperationProgress> RunAsync(long id, CancellationToken cancellationToken = default)
     {
         int recorded = 0;
+        string? rollingBack = null;
         for (int i = 0; i < _options.MaxStepsPerRun; i++)
         {
             var (op, row) = await _rows.ReadOperationAsync(id, cancellationToken).ConfigureAwait(true);
             if (op is null || row is null)
             {
-                return new OperationProgress(true, recorded, null);
+                return new OperationProgress(true, recorded, null, rollingBack);
             }
 
             if (op.Kind is not (OperationKind.MoveReplica or OperationKind.ReReplicate) || op.To is null)
@@ -50,27 +51,36 @@ public sealed class ReplicaMoveRunner
                 throw new InvalidOperationException($"operation {op.Id} ({op.Kind}) is not a replica move");
             }
 
+            var step = (MoveStep)op.Step;
             var outcome = await StepAsync(op, cancellationToken).ConfigureAwait(true);
             if (outcome.Waiting is { } reason)
             {
-                return new OperationProgress(false, recorded, $"{(MoveStep)op.Step}: {reason}");
+                return new OperationProgress(false, recorded, $"{step}: {reason}", rollingBack);
             }
 
             var next = outcome.Finished ? null : outcome.Next! with { StepSinceUnixMs = outcome.Next!.Step == op.Step ? op.StepSinceUnixMs : _replicas.WallClockMs };
             if (!await _rows.SwapOperationAsync(op.Id, row, next, cancellationToken).ConfigureAwait(true))
             {
-                return new OperationProgress(false, recorded, "the operation row changed meanwhile");
+                return new OperationProgress(false, recorded, "the operation row changed meanwhile", rollingBack);
             }
 
             recorded++;
+            if (next is not null && IsRollback((MoveStep)next.Step) && !IsRollback(step))
+            {
+                // Recorded only once the swap into the rollback won: the reason an operator sees is the one that decided.
+                rollingBack = $"{op.Kind} of shard {op.Shard} from store {op.From} to store {op.To} rolls back at {step}: {outcome.Why ?? $"no progress for {_options.StepTimeout.TotalSeconds:0.#} s"}";
+            }
+
             if (outcome.Finished)
             {
-                return new OperationProgress(true, recorded, null);
+                return new OperationProgress(true, recorded, null, rollingBack);
             }
         }
 
-        return new OperationProgress(false, recorded, "step budget used");
+        return new OperationProgress(false, recorded, "step budget used", rollingBack);
     }
+
+    private static bool IsRollback(MoveStep step) => step is MoveStep.RollbackRemoveLearner or MoveStep.RollbackDestroyTarget;
 
     /// <summary>The source's peer id recorded in an operation's argument (0 = not yet known).</summary>
     public static ulong SourcePeer(OperationRecord op) => op.Argument.Length == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(op.Argument) : 0;
@@ -473,13 +483,14 @@ public sealed class ReplicaMoveRunner
 
     private bool TimedOut(OperationRecord op, TimeSpan limit) => _replicas.WallClockMs - op.StepSinceUnixMs > limit.TotalMilliseconds;
 
-    private static StepOutcome Next(OperationRecord op, MoveStep step, string? why = null) => new(op with { Step = (int)step }, false, null);
+    private static StepOutcome Next(OperationRecord op, MoveStep step, string? why = null) => new(op with { Step = (int)step }, false, null, why);
 
     private static StepOutcome Wait(string reason) => new(null, false, reason);
 
     private static StepOutcome Finish() => new(null, true, null);
 
-    private sealed record StepOutcome(OperationRecord? Next, bool Finished, string? Waiting);
+    /// <param name="Why">Why the next step was chosen, when it is a rollback the operator should learn the cause of.</param>
+    private sealed record StepOutcome(OperationRecord? Next, bool Finished, string? Waiting, string? Why = null);
 
     private sealed record GroupView(ShardDescriptor? MapDescriptor, ReplicaStatus? Leader, Dictionary<StoreId, ReplicaStatus> Statuses)
     {
