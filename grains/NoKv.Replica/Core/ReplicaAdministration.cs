@@ -111,8 +111,11 @@ public static class ReplicaAdministration
             return $"this store holds peer {core.PeerId} of shard {core.Descriptor.Id}, not {peerId}";
         }
 
-        return core.Descriptor.ConfVersion >= mapConfVersion
-            ? $"peer {peerId} of shard {core.Descriptor.Id} knows membership version {core.Descriptor.ConfVersion}, not older than the map's {mapConfVersion}"
+        // Equal versions: only a replica that is no member of its own descriptor (created for a move that never added
+        // it, or that applied its own removal); it never acknowledged an entry, so destroying it loses nothing.
+        long own = core.Descriptor.ConfVersion;
+        return own > mapConfVersion || (own == mapConfVersion && core.IsInitialized)
+            ? $"peer {peerId} of shard {core.Descriptor.Id} knows membership version {own}{(own == mapConfVersion ? " as a member" : string.Empty)}, not older than the map's {mapConfVersion}"
             : null;
     }
 }

@@ -11,8 +11,10 @@ namespace NoKv.Replica.Controller.Operations;
 /// <para>A held peer is an orphan when the committed map names the shard at a <b>newer</b> membership version than
 /// the replica's own persisted descriptor and does not name the peer. Peer ids are never reused and membership
 /// changes only through operations, so a peer missing from a newer committed configuration was removed and can never
-/// return. Equal versions prove nothing: a replica created for a move waits for its snapshot with a descriptor equal
-/// to the map's minus itself. A shard named by an operation in progress is left alone (the operation may be about to
+/// return. At an equal version only a replica that is no member of its own descriptor goes: one created for a move that
+/// rolled back before its learner was added (the target was unreachable past the step timeout when the rollback tried
+/// to destroy it) would otherwise stay forever, and would refuse every later move of the shard to its store. A replica
+/// created for a move in progress looks the same, which is why shards with an operation in progress are skipped. A shard named by an operation in progress is left alone (the operation may be about to
 /// add the peer, or be destroying it itself), as is a shard the map does not know (a split half not yet recorded, a
 /// merge source the merge cleans up). The replica checks the version again before it destroys itself, so a map that
 /// was stale when read cannot destroy a member.</para>
@@ -42,7 +44,8 @@ public static class OrphanCollector
                 if (replica.Shard == SystemShards.Controller
                     || !shards.TryGetValue(replica.Shard, out var descriptor)
                     || descriptor.Peer(replica.PeerId) is not null
-                    || descriptor.ConfVersion <= replica.ConfVersion
+                    || descriptor.ConfVersion < replica.ConfVersion
+                    || (descriptor.ConfVersion == replica.ConfVersion && replica.Member)
                     || inProgress.Any(o => MergeRunner.Involves(o, replica.Shard)))
                 {
                     continue;
