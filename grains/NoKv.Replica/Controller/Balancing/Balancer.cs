@@ -363,12 +363,7 @@ public sealed class Balancer
                 }
 
                 // Counts after the move must stay within the tolerance across every up store.
-                counts[source]--;
-                counts[target]++;
-                bool countsHold = counts.Values.Max() - counts.Values.Min() <= tolerance;
-                counts[source]++;
-                counts[target]--;
-                if (!countsHold)
+                if (!CountsHoldAfterOne(counts, source, target, tolerance))
                 {
                     continue;
                 }
@@ -554,12 +549,7 @@ public sealed class Balancer
                     break;
                 }
 
-                counts[source]--;
-                counts[target]++;
-                bool countsHold = counts.Values.Max() - counts.Values.Min() <= tolerance;
-                counts[source]++;
-                counts[target]--;
-                if (!countsHold)
+                if (!CountsHoldAfterOne(counts, source, target, tolerance))
                 {
                     continue;
                 }
@@ -577,6 +567,17 @@ public sealed class Balancer
         }
 
         return null;
+    }
+
+    /// <summary>Whether counts stay within <paramref name="tolerance"/> across every up store once one moves from <paramref name="source"/> to <paramref name="target"/>.</summary>
+    private static bool CountsHoldAfterOne(Dictionary<StoreId, int> counts, StoreId source, StoreId target, int tolerance)
+    {
+        counts[source]--;
+        counts[target]++;
+        bool hold = counts.Values.Max() - counts.Values.Min() <= tolerance;
+        counts[source]++;
+        counts[target]--;
+        return hold;
     }
 
     private static void Adjust(Dictionary<StoreId, int> counts, StoreId? store, int delta)
