@@ -18,6 +18,7 @@ scenarios=(
   Shards_merge_under_faults_without_losing_or_duplicating_a_key
   Replicas_move_under_faults_and_controller_crashes
   Shards_merge_through_the_controllers_merge_runner
+  Shards_split_through_the_controllers_split_operation
   Snapshots_served_from_the_leaders_read_floor_never_change
   Plain_writes_complete_while_the_oracle_is_down
   Idle_groups_hibernate_and_elect
