@@ -401,6 +401,9 @@ internal sealed class SimNode
         }
 
         _cores.Clear();
+
+        // The process's locks die with it: a create or destroy that was inside when it crashed may never return.
+        _adminGates.Clear();
         _db.Dispose();
         _db = null;
         _fs = survivor;
