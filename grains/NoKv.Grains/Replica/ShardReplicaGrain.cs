@@ -343,10 +343,15 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"replica {_id} cannot hold shard {shard.Id}");
         }
 
+        return await UnderAdminGateAsync(() => CreateUnderGateAsync(shard, peerId)).ConfigureAwait(true);
+    }
+
+    private async Task<ReplicaAdminResult> UnderAdminGateAsync(Func<Task<ReplicaAdminResult>> operation)
+    {
         await _adminGate.WaitAsync().ConfigureAwait(true);
         try
         {
-            return await CreateUnderGateAsync(shard, peerId).ConfigureAwait(true);
+            return await operation().ConfigureAwait(true);
         }
         finally
         {
@@ -402,15 +407,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public async Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId)
     {
-        await _adminGate.WaitAsync().ConfigureAwait(true);
-        try
-        {
-            return await DestroyUnderGateAsync(peerId).ConfigureAwait(true);
-        }
-        finally
-        {
-            _adminGate.Release();
-        }
+        return await UnderAdminGateAsync(() => DestroyUnderGateAsync(peerId)).ConfigureAwait(true);
     }
 
     private async Task<ReplicaAdminResult> DestroyUnderGateAsync(ulong peerId)
@@ -450,15 +447,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public async Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion)
     {
-        await _adminGate.WaitAsync().ConfigureAwait(true);
-        try
-        {
-            return await DestroyOrphanUnderGateAsync(peerId, mapConfVersion).ConfigureAwait(true);
-        }
-        finally
-        {
-            _adminGate.Release();
-        }
+        return await UnderAdminGateAsync(() => DestroyOrphanUnderGateAsync(peerId, mapConfVersion)).ConfigureAwait(true);
     }
 
     private async Task<ReplicaAdminResult> DestroyOrphanUnderGateAsync(ulong peerId, long mapConfVersion)

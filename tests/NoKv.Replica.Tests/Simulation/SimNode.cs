@@ -184,16 +184,7 @@ internal sealed class SimNode
     /// </summary>
     public async Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId)
     {
-        var gate = AdminGate(shard.Id);
-        await gate.WaitAsync();
-        try
-        {
-            return await CreateUnderGateAsync(shard, peerId);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        return await UnderAdminGateAsync(shard.Id, () => CreateUnderGateAsync(shard, peerId));
     }
 
     /// <summary>
@@ -201,14 +192,22 @@ internal sealed class SimNode
     /// ran while a create was opening the replica found no core to close, removed the rows, and left the core the
     /// create then opened running with no directory entry, out of orphan cleanup's sight (found by the soak).
     /// </summary>
-    private SemaphoreSlim AdminGate(ShardId shard)
+    private async Task<ReplicaAdminResult> UnderAdminGateAsync(ShardId shard, Func<Task<ReplicaAdminResult>> operation)
     {
         if (!_adminGates.TryGetValue(shard, out var gate))
         {
             _adminGates[shard] = gate = new SemaphoreSlim(1, 1);
         }
 
-        return gate;
+        await gate.WaitAsync();
+        try
+        {
+            return await operation();
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     private async Task<ReplicaAdminResult> CreateUnderGateAsync(ShardDescriptor shard, ulong peerId)
@@ -251,16 +250,7 @@ internal sealed class SimNode
     /// </summary>
     public async Task<ReplicaAdminResult> DestroyReplicaAsync(ShardId shard, ulong peerId, long? orphanOfConfVersion = null)
     {
-        var gate = AdminGate(shard);
-        await gate.WaitAsync();
-        try
-        {
-            return await DestroyUnderGateAsync(shard, peerId, orphanOfConfVersion);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        return await UnderAdminGateAsync(shard, () => DestroyUnderGateAsync(shard, peerId, orphanOfConfVersion));
     }
 
     private async Task<ReplicaAdminResult> DestroyUnderGateAsync(ShardId shard, ulong peerId, long? orphanOfConfVersion)
