@@ -70,5 +70,5 @@ internal sealed record SimOptions
     public bool OracleOutages { get; init; }
 
     /// <summary>Idle ticks before a leader hibernates its group (ReplicaOptions.HibernateAfterTicks).</summary>
-    public int HibernateAfterTicks { get; init; } = 20;
+    public int HibernateAfterTicks { get; init; } = 2;
 }
