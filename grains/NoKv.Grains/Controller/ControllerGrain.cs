@@ -54,7 +54,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         _liveness = new StoreLiveness(_group, layout.BootstrapMap, _options.StoreDownAfter);
         var moves = new ReplicaMoveOptions { StepTimeout = _options.OperationStepTimeout, TransferTimeout = _options.LeaderTransferTimeout };
         _operations = new OperationLoop(_group, new GrainReplicaAdmin(grains, _options.AttemptTimeout, _options.OperationTimeout), moves, _options.MaxOperations);
-        _splits = new SplitOperation(_group, new GrainShardAccess(grains, _options.OperationTimeout));
+        _splits = new SplitOperation(new ControllerOperationRows(_group), new GrainShardAccess(grains, _options.OperationTimeout), _group.OperationTimeout);
     }
 
     public async Task<MergeOutcome> MergeShardsAsync(ShardId source, ShardId target)

@@ -17,6 +17,12 @@ public sealed class GrainShardAccess : IShardAccess
         _timeout = timeout;
     }
 
+    public long NowMs => Environment.TickCount64;
+
+    public long WallClockMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => Task.Delay(milliseconds, cancellationToken);
+
     public Task<WriteResponse> SplitAsync(StoreId store, SplitShardRequest request, CancellationToken cancellationToken) =>
         Replica(request.Shard, store).SplitAsync(request).WaitAsync(_timeout, cancellationToken);
 

@@ -47,7 +47,7 @@ public static class TxnBenchmark
             var kv = target.Services.GetRequiredService<IKvStore>();
             var servers = cluster.Silos.Select(s => s.ProcessId).ToArray();
             await PreloadAsync((k, v) => kv.PutAsync(k, v, cancellationToken), accounts).ConfigureAwait(false);
-            await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
+            await WarmUpAsync("nokv", random => NoKvTransferAsync(kv, random, uniform, 2, cancellationToken), options.Quick).ConfigureAwait(false);
             foreach (int keys in new[] { 2, 8 })
             {
                 foreach (int c in Concurrencies.Where(c => Runs($"{keys}key/c{c}")))
@@ -96,7 +96,7 @@ public static class TxnBenchmark
                 using var etcd = new EtcdClient(options.EtcdEndpoints ?? local!.Endpoints, configureChannelOptions: o =>
                     o.HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan });
                 await PreloadAsync(async (k, v) => await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(k.Span), Value = ByteString.CopyFrom(v.Span) }, cancellationToken: cancellationToken).ConfigureAwait(false), accounts).ConfigureAwait(false);
-                await MeasureAsync(random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), 16, TimeSpan.FromSeconds(options.Quick ? 1 : 3)).ConfigureAwait(false);
+                await WarmUpAsync("etcd", random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), options.Quick).ConfigureAwait(false);
                 var servers = local?.ProcessIds ?? [];
                 foreach (int c in Concurrencies.Where(c => Runs($"2key/c{c}")))
                 {
@@ -241,8 +241,10 @@ public static class TxnBenchmark
                 Phases.Record(read - began, committing - read, Stopwatch.GetTimestamp() - committing);
                 return aborts;
             }
-            catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException)
+            catch (NoKvException e) when (e is TransactionConflictException or TransactionAbortedException || e.Code == NoKvErrorCode.SnapshotTooOld)
             {
+                // SnapshotTooOld: rerun at a new start timestamp, as TransactAsync does (a shard whose preload writes
+                // could not wait for the oracle on a loaded machine is anchored by the first transaction that meets it).
                 await Task.Delay(random.Next(1, 5), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -281,6 +283,34 @@ public static class TxnBenchmark
                 return aborts;
             }
         }
+    }
+
+    /// <summary>
+    /// Runs 2-key transfers at c64 in slices, for both systems alike: at least 24 s (3 s with --quick), then until a
+    /// slice is no more than 10% above the best before it (at most 48 s). Fresh silos run partly on tier-0 code: .NET's
+    /// background JIT (tiered compilation, with dynamic PGO) was measured taking about half of the silos' CPU in the
+    /// first seconds of load and the rate rising about threefold over the first 20-30 s (docs/transactions.md, "Session
+    /// of 12-07"); a point measured before that reports the JIT, not the transaction path. The rates go to stderr.
+    /// </summary>
+    private static async Task WarmUpAsync(string system, Func<Random, Task<int>> transfer, bool quick)
+    {
+        var slice = TimeSpan.FromSeconds(quick ? 1 : 4);
+        int minSlices = quick ? 3 : 6, maxSlices = quick ? 3 : 12;
+        var rates = new List<double>();
+        double best = 0;
+        for (int i = 0; i < maxSlices; i++)
+        {
+            var r = await MeasureAsync(transfer, 64, slice).ConfigureAwait(false);
+            rates.Add(r.PerSecond);
+            if (rates.Count >= minSlices && r.PerSecond <= best * 1.1)
+            {
+                break;
+            }
+
+            best = Math.Max(best, r.PerSecond);
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[txn] {system} warm-up, 2key/c64 in {slice.TotalSeconds:F0} s slices: {string.Join(", ", rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} txn/s"));
     }
 
     private static async Task<(double PerSecond, double P50, double P99, double AbortRate, string Cpu, long Committed)> MeasureAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null)

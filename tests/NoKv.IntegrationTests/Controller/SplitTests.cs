@@ -78,7 +78,7 @@ public sealed class SplitTests(ITestOutputHelper output)
 
         // A copy of the controller logic that records the operation and dies before proposing anything.
         var group = new ControllerGroupClient(new GrainControllerTransport(cluster.Cluster.Client), [new StoreId(1), new StoreId(2), new StoreId(3)], 17, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
-        var dying = new SplitOperation(group, new GrainShardAccess(cluster.Cluster.Client, TimeSpan.FromSeconds(2)));
+        var dying = new SplitOperation(new ControllerOperationRows(group), new GrainShardAccess(cluster.Cluster.Client, TimeSpan.FromSeconds(2)), group.OperationTimeout);
         var record = await dying.StartAsync(new ShardId(1), null);
         output.WriteLine($"recorded operation {record.Id} for shard {record.Shard}, step {record.Step}");
 

@@ -343,7 +343,7 @@ internal sealed class ReplicaSimulation
             }
 
             _timestamps.Start(Options.DurationMs);
-            if (Options.Splits > 0 || Options.Moves > 0 || Options.ControllerMerges > 0)
+            if (Options.Splits > 0 || Options.UsesController)
             {
                 _ = ChangeTopologyAsync();
             }
@@ -405,7 +405,7 @@ internal sealed class ReplicaSimulation
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
             string outages = !Options.OracleOutages ? "" : $", oracle down {OracleDownMs} ms: {WritesWhileOracleDown} writes acknowledged meanwhile, {UnanchoredWrites} unanchored writes ({UnprimedWrites} by leaders without a block), {AnchorProposals} anchors, {SnapshotRefusals} snapshot reads refused";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges + _controller.Merged} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
-            string moves = Options.Moves + Options.ControllerMerges == 0 ? "" : $", {_controller.MovesStarted} moves started ({_controller.ReReplications} re-replications): {_controller.Moved} moved, {_controller.MovesRolledBack} rolled back; {_controller.MergesStarted} merges started, {_controller.Merged} merged; {_controller.ControllerCrashes} controller crashes, {_controller.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
+            string moves = !Options.UsesController ? "" : $", {_controller.SplitsStarted} controller splits started, {_controller.Split} split; {_controller.MovesStarted} moves started ({_controller.ReReplications} re-replications): {_controller.Moved} moved, {_controller.MovesRolledBack} rolled back; {_controller.MergesStarted} merges started, {_controller.Merged} merged; {_controller.ControllerCrashes} controller crashes, {_controller.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
             return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
@@ -429,9 +429,9 @@ internal sealed class ReplicaSimulation
             await _merger.RunAsync(Options.Merges, Options.DurationMs);
         }
 
-        if (Options.Moves + Options.ControllerMerges > 0)
+        if (Options.UsesController)
         {
-            await _controller.RunAsync(Options.Moves, Options.ControllerMerges, Options.DurationMs);
+            await _controller.RunAsync(Options.Moves, Options.ControllerMerges, Options.ControllerSplits, Options.DurationMs);
         }
 
         _topologyFinished = true;
@@ -629,7 +629,7 @@ internal sealed class ReplicaSimulation
 
     private async Task CheckFinalStateAsync()
     {
-        if (Options.Moves + Options.ControllerMerges > 0)
+        if (Options.UsesController)
         {
             await CollectOrphansAsync();
         }

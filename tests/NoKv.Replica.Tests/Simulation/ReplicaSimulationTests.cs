@@ -5,7 +5,7 @@ namespace NoKv.Replica.Tests.Simulation;
 
 /// <summary>
 /// The production replica core under the simulator's faults, seed by seed. CI runs a few seeds; the soak runs more:
-/// <c>NOKV_REPLICA_SIM_SEEDS=1000 dotnet test tests/NoKv.Replica.Tests -c Release --filter FullyQualifiedName~ReplicaSimulationTests</c>.
+/// <c>tests/NoKv.Replica.Tests/soak.sh</c> (or <c>NOKV_REPLICA_SIM_SEEDS=N</c>, <c>NOKV_REPLICA_SIM_FIRST_SEED=N</c> with a test filter).
 /// A failing seed replays exactly: run it alone with <c>NOKV_REPLICA_SIM_SEED=N</c>.
 /// </summary>
 public sealed class ReplicaSimulationTests
@@ -17,14 +17,14 @@ public sealed class ReplicaSimulationTests
     [Fact]
     public void Replicas_under_drops_partitions_and_crashes_lose_nothing_and_agree()
     {
-        foreach (int seed in Seeds())
+        ForEachSeed(seed =>
         {
             var simulation = new ReplicaSimulation(seed, new SimOptions());
             string summary = simulation.Run();
             _output.WriteLine(summary);
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
-        }
+        });
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class ReplicaSimulationTests
     [Fact]
     public void The_controller_group_hands_out_timestamps_in_order_across_leader_changes_crashes_and_duplicate_oracles()
     {
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // Three oracle front-ends with skewed clocks (several silos, duplicate activations) beside clients doing
             // compare-and-swap on the same group; faults as in the user-shard simulation.
@@ -51,13 +51,13 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");
             Assert.True(simulation.Timestamps.Issued > 200, $"{summary}: too few timestamps to mean anything");
             Assert.True(simulation.Crashes + simulation.Isolations > 0, summary);
-        }
+        });
     }
 
     [Fact]
     public void Shards_split_under_faults_without_losing_or_duplicating_a_key()
     {
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // Three splits of a loaded shard while stores crash and get cut off: clients follow the map, retry with
             // their session across the split (exactly-once), and every store must end with every half.
@@ -67,13 +67,13 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");
             Assert.True(simulation.Map.Count == 4, $"{summary}: expected 3 splits, the map has {simulation.Map.Count} shards");
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
-        }
+        });
     }
 
     [Fact]
     public void Shards_merge_under_faults_without_losing_or_duplicating_a_key()
     {
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // Three splits, then merges of neighbours (every third prepare rolled back instead) while stores crash and get
             // cut off: clients follow the map and retry with their session across each merge (exactly-once), and at the
@@ -85,14 +85,14 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.Merger.Merges == 2, $"{summary}: expected 2 merges, made {simulation.Merger.Merges}\n{string.Join("\n", simulation.TraceLines)}");
             Assert.True(simulation.Map.Count == 2, $"{summary}: expected 2 shards after 3 splits and 2 merges, the map has {simulation.Map.Count}");
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
-        }
+        });
     }
 
     [Fact]
     public void Replicas_move_under_faults_and_controller_crashes_without_losing_or_duplicating_a_key()
     {
         int moved = 0, crashes = 0;
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // Five stores, shards on three: two splits, then moves of random replicas to stores without one (a
             // re-replication when the source is down) by the controller's own move runner, killed now and then mid-step
@@ -112,7 +112,7 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
             moved += simulation.Controller.Moved;
             crashes += simulation.Controller.ControllerCrashes;
-        }
+        });
 
         Assert.True(moved > 0, "no move completed: the move path went untested");
         Assert.True(crashes > 0, "the controller never died mid-operation: resumption went untested");
@@ -122,7 +122,7 @@ public sealed class ReplicaSimulationTests
     public void Shards_merge_through_the_controllers_merge_runner_wherever_their_replicas_are()
     {
         int merged = 0, crashes = 0;
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // Five stores, shards on three: three splits, then moves and merges mixed. A merge whose shards' replicas
             // are not on the same stores first moves the source's replicas (child operations of the merge), then
@@ -135,16 +135,44 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
             merged += simulation.Controller.Merged;
             crashes += simulation.Controller.ControllerCrashes;
-        }
+        });
 
         Assert.True(merged > 0, "no merge committed: the merge path went untested");
         Assert.True(crashes > 0, "the controller never died mid-operation: resumption went untested");
     }
 
     [Fact]
+    public void Shards_split_through_the_controllers_split_operation_mixed_with_moves_and_merges()
+    {
+        int split = 0, crashes = 0;
+        ForEachSeed(3, seed =>
+        {
+            // No splitter of the simulation's own: every split is the controller's SplitOperation (ids reserved in the
+            // map, the operation row, the proposal, the map commit), at a client key or by size, resumed from its row
+            // after the controller's logic dies mid-step, mixed with moves and merges on five stores under the faults.
+            var simulation = new ReplicaSimulation(seed, new SimOptions { Nodes = 5, Replicas = 3, ControllerSplits = 4, Moves = 2, ControllerMerges = 1, KeysPerClient = 4, DurationMs = 80_000 });
+            string summary = simulation.Run();
+            _output.WriteLine(summary);
+            if (Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_TRACE") == "1")
+            {
+                _output.WriteLine(string.Join("\n", simulation.TraceLines));
+            }
+
+            Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}\n{string.Join("\n", simulation.TraceLines)}");
+            Assert.True(simulation.Controller.SplitsStarted >= 1, $"{summary}: no split started");
+            Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
+            split += simulation.Controller.Split;
+            crashes += simulation.Controller.ControllerCrashes;
+        });
+
+        Assert.True(split > 0, "no split completed: the split operation went untested");
+        Assert.True(crashes > 0, "the controller never died mid-operation: resumption went untested");
+    }
+
+    [Fact]
     public void Snapshots_served_from_the_leaders_read_floor_never_change_across_leader_changes_splits_and_merges()
     {
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // Snapshot readers beside clients whose compare-and-swaps the shards stamp themselves, while stores crash and
             // get cut off (leader changes, oracle calls that fail) and shards split and merge: every snapshot served is
@@ -155,13 +183,13 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}\n{string.Join("\n", simulation.TraceLines)}");
             Assert.True(simulation.SnapshotReads > 100 && simulation.SnapshotRereads > 100, $"{summary}: too few snapshot reads to mean anything");
             Assert.True(simulation.Crashes + simulation.Isolations > 0, summary);
-        }
+        });
     }
 
     [Fact]
     public void Plain_writes_complete_while_the_oracle_is_down_across_leader_changes_and_snapshots_stay_stable()
     {
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // The controller group (the oracle) is down for seconds at a time while stores crash, pause and get cut off
             // and shards split and merge: the clients' compare-and-swaps must go on completing, also on leaders elected
@@ -176,14 +204,14 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.UnprimedWrites > 0, $"{summary}: no leader without an oracle block took a write");
             Assert.True(simulation.AnchorProposals > 0, $"{summary}: no shard was anchored after an outage");
             Assert.True(simulation.SnapshotReads > 50 && simulation.SnapshotRereads > 20, $"{summary}: too few snapshot reads to mean anything");
-        }
+        });
     }
 
     [Fact]
     public void Idle_groups_hibernate_and_elect_when_a_hibernating_leader_dies_or_is_cut_off()
     {
         int leaderFaults = 0;
-        foreach (int seed in Seeds(ciCount: 3))
+        ForEachSeed(3, seed =>
         {
             // Clients pausing up to 8 s between operations leave the groups idle most of the time, so they hibernate and
             // are woken by requests; stores crash and get cut off meanwhile. Every fault that takes down a hibernating
@@ -196,7 +224,7 @@ public sealed class ReplicaSimulationTests
             Assert.True(simulation.Hibernations > 1_000, $"{summary}: the groups hardly hibernated");
             Assert.True(simulation.CompletedOperations > 20, $"{summary}: too little progress to mean anything");
             leaderFaults += simulation.HibernatedLeaderFaults;
-        }
+        });
 
         Assert.True(leaderFaults > 0, "no fault hit a hibernating leader: the election path went untested");
     }
@@ -222,6 +250,37 @@ public sealed class ReplicaSimulationTests
         Assert.Equal(first, second);
     }
 
+    /// <summary>
+    /// Runs every seed even when one fails, and fails at the end naming them all (a soak of many seeds then reports
+    /// every failing seed in one run, the first one's whole message with it).
+    /// </summary>
+    private void ForEachSeed(int ciCount, Action<int> runSeed)
+    {
+        var failed = new List<(int Seed, Exception Error)>();
+        foreach (int seed in Seeds(ciCount))
+        {
+            try
+            {
+                runSeed(seed);
+            }
+            catch (Exception e)
+            {
+                _output.WriteLine($"seed {seed} FAILED: {FirstLine(e.Message)}");
+                failed.Add((seed, e));
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            throw new Xunit.Sdk.XunitException(
+                $"{failed.Count} seed(s) failed: {string.Join(", ", failed.Select(f => f.Seed))}\nfirst, seed {failed[0].Seed}: {failed[0].Error}");
+        }
+    }
+
+    private void ForEachSeed(Action<int> runSeed) => ForEachSeed(4, runSeed);
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0];
+
     private static IEnumerable<int> Seeds(int ciCount = 4)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_SEED"), out int one))
@@ -229,7 +288,9 @@ public sealed class ReplicaSimulationTests
             return [one];
         }
 
+        // A soak runs in chunks (NOKV_REPLICA_SIM_FIRST_SEED), so a long one can be spread over several runs.
         int count = int.TryParse(Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_SEEDS"), out int n) ? n : ciCount;
-        return Enumerable.Range(1, count);
+        int first = int.TryParse(Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_FIRST_SEED"), out int f) ? f : 1;
+        return Enumerable.Range(first, count);
     }
 }

@@ -6,18 +6,22 @@ using NoKv.Replica.Controller.Operations;
 namespace NoKv.Replica.Tests.Simulation;
 
 /// <summary>
-/// The controller's operation logic in the simulation: the production <see cref="ReplicaMoveRunner"/> and
-/// <see cref="MergeRunner"/> over the simulated stores (<see cref="SimReplicaAdmin"/>) and rows
+/// The controller's operation logic in the simulation: the production <see cref="ReplicaMoveRunner"/>,
+/// <see cref="MergeRunner"/> and <see cref="SplitOperation"/> over the simulated stores (<see cref="SimReplicaAdmin"/>) and rows
 /// (<see cref="SimOperationRows"/>), driven round by round as the operation loop drives them, one operation (with the
 /// moves a merge starts to co-locate its shards) at a time. Moves take a random voter of a random shard to a store
 /// without a replica of it; a move whose source store is down when it starts is a re-replication, as the controller
-/// starts them for a dead store. Merges join random neighbours wherever their replicas are. The controller's logic
+/// starts them for a dead store. Merges join random neighbours wherever their replicas are. Splits cut a random shard
+/// at a client key inside it, or by size (the key a replica names as halving its rows). The controller's logic
 /// itself dies now and then, at a random moment of a step (between a call and its answer, between an effect and its
 /// record), and new runners resume from the rows, as a new controller leader would.
 /// </summary>
 internal sealed class SimController
 {
     private const long OperationBudgetMs = 120_000;
+
+    // The split's propose step tries for four times this before it gives up for the round.
+    private static readonly TimeSpan SplitOperationTimeout = TimeSpan.FromSeconds(5);
     private readonly ReplicaSimulation _sim;
     private readonly ReplicaMoveOptions _options = new()
     {
@@ -29,6 +33,7 @@ internal sealed class SimController
     private CancellationTokenSource _life = new();
     private ReplicaMoveRunner _moves;
     private MergeRunner _merges;
+    private SplitOperation _splits;
 
     public SimController(ReplicaSimulation sim)
     {
@@ -37,6 +42,7 @@ internal sealed class SimController
         Admin = new SimReplicaAdmin(sim);
         _moves = new ReplicaMoveRunner(Rows, Admin, _options);
         _merges = new MergeRunner(Rows, Admin, _options);
+        _splits = new SplitOperation(Rows, Admin, SplitOperationTimeout);
     }
 
     public SimOperationRows Rows { get; }
@@ -57,6 +63,11 @@ internal sealed class SimController
 
     public int Merged { get; private set; }
 
+    /// <summary>Splits started (an operation row recorded), and of those: ones that ended with both halves in the map.</summary>
+    public int SplitsStarted { get; private set; }
+
+    public int Split { get; private set; }
+
     /// <summary>Times the controller's logic died mid-operation and new runners took over.</summary>
     public int ControllerCrashes { get; private set; }
 
@@ -65,21 +76,97 @@ internal sealed class SimController
     /// <summary>What each rolled-back move reported when it turned to its rollback.</summary>
     public List<string> RollbackReasons { get; } = new();
 
-    /// <summary>Moves and merges, mixed, until as many as asked have started and finished, or time runs out for starting more.</summary>
-    public async Task RunAsync(int moves, int merges, long untilMs)
+    /// <summary>Moves, merges and splits, mixed, until as many as asked have started and finished, or time runs out for starting more.</summary>
+    public async Task RunAsync(int moves, int merges, int splits, long untilMs)
     {
         Finished = false;
-        while (_sim.Now < untilMs && (MovesStarted < moves || MergesStarted < merges))
+        int attempts = 0;
+        while (_sim.Now < untilMs && (MovesStarted < moves || MergesStarted < merges || SplitsStarted < splits))
         {
             await _sim.Delay(100 + _sim.Random.Next(_sim.Options.MeanSplitIntervalMs / 2));
-            bool merge = MergesStarted < merges && (MovesStarted >= moves || _sim.Random.Next(3) == 0);
-            if (!await (merge ? MergeOnceAsync() : MoveOnceAsync()))
+
+            // Splits come first more often, so later merges and moves find several shards to work on.
+            var kinds = new List<OperationKind>();
+            kinds.AddRange(Enumerable.Repeat(OperationKind.Split, SplitsStarted < splits ? 2 : 0));
+            kinds.AddRange(Enumerable.Repeat(OperationKind.Merge, MergesStarted < merges && _sim.Map.Count > 1 ? 1 : 0));
+            kinds.AddRange(Enumerable.Repeat(OperationKind.MoveReplica, MovesStarted < moves ? 1 : 0));
+            if (kinds.Count == 0 || ++attempts > 10 * (moves + merges + splits))
+            {
+                break;
+            }
+
+            var kind = kinds[_sim.Random.Next(kinds.Count)];
+            bool ok = kind switch
+            {
+                OperationKind.Split => await SplitOnceAsync(),
+                OperationKind.Merge => await MergeOnceAsync(),
+                _ => await MoveOnceAsync(),
+            };
+            if (!ok)
             {
                 break;
             }
         }
 
         Finished = true;
+    }
+
+    private async Task<bool> SplitOnceAsync()
+    {
+        // A client key strictly inside a shard that holds at least two of them, or (one time in four) no key: the
+        // split operation then asks a replica for the key that halves its rows, and refuses if there is none.
+        var keys = _sim.ClientKeys.Select(ReplicaSimulation.Bytes).ToList();
+        var candidates = _sim.Map
+            .Select(s => (Shard: s, Keys: keys.Where(k => s.Range.Contains(k) && !k.AsSpan().SequenceEqual(s.Range.Start)).OrderBy(k => Convert.ToHexString(k), StringComparer.Ordinal).ToList()))
+            .Where(c => c.Keys.Count >= 2)
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            return true;
+        }
+
+        var (shard, inside) = candidates[_sim.Random.Next(candidates.Count)];
+        byte[]? key = _sim.Random.Next(4) == 0 ? null : inside[_sim.Random.Next(inside.Count)];
+        _sim.Trace($"split of {shard} at {(key is null ? "the middle by size" : KeyFormatter.Format(key))}");
+        try
+        {
+            await _splits.StartAsync(shard.Id, key, CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            // The row may or may not exist: driving finds out.
+        }
+        catch (ArgumentException e)
+        {
+            // Refused before anything was recorded (no key halves the rows yet, for one).
+            _sim.Trace($"split of shard {shard.Id} refused: {e.Message}");
+            return true;
+        }
+
+        if (!Recorded($"split of shard {shard.Id}"))
+        {
+            return true;
+        }
+
+        SplitsStarted++;
+        if (!await DriveAsync())
+        {
+            return false;
+        }
+
+        var after = _sim.Map.First(s => s.Id == shard.Id);
+        if (after.Epoch == shard.Epoch + 1 && _sim.Map.FirstOrDefault(s => s.Range.Start.AsSpan().SequenceEqual(after.Range.End ?? [])) is { } right
+            && right.Range.End.AsSpan().SequenceEqual(shard.Range.End) && (key is null || after.Range.End.AsSpan().SequenceEqual(key)))
+        {
+            Split++;
+            _sim.Trace($"split done: {after} and {right}");
+        }
+        else if (after.ToString() != shard.ToString())
+        {
+            _sim.Violation($"split of {shard} at {(key is null ? "its middle" : KeyFormatter.Format(key))} ended with {after}, neither split nor unchanged");
+        }
+
+        return true;
     }
 
     private async Task<bool> MoveOnceAsync()
@@ -227,6 +314,14 @@ internal sealed class SimController
 
                 foreach (var operation in operations)
                 {
+                    if (operation.Kind == OperationKind.Split)
+                    {
+                        // As the controller grain resumes its splits each round: run to the end, or throw and retry next round.
+                        var outcome = await _splits.RunAsync(operation, _life.Token);
+                        _sim.Trace($"operation {operation.Id} (Split): {(outcome is null ? "ended without a split" : $"{outcome.Left} and {outcome.Right}")}");
+                        continue;
+                    }
+
                     var progress = operation.Kind == OperationKind.Merge
                         ? await _merges.RunAsync(operation.Id, _life.Token)
                         : await _moves.RunAsync(operation.Id, _life.Token);
@@ -273,5 +368,6 @@ internal sealed class SimController
         _life = new CancellationTokenSource();
         _moves = new ReplicaMoveRunner(Rows, Admin, _options);
         _merges = new MergeRunner(Rows, Admin, _options);
+        _splits = new SplitOperation(Rows, Admin, SplitOperationTimeout);
     }
 }

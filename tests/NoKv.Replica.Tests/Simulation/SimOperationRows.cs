@@ -18,6 +18,9 @@ internal sealed class SimOperationRows : IOperationRows
     private long _version = 1;
     private long _nextOperation = 1;
 
+    // Far above the shard ids the splitter hands out.
+    private long _nextShard = 1_000_000;
+
     // Far above the peer ids the splitter hands out, so allocations never collide with them.
     private ulong _nextPeer = 1UL << 40;
 
@@ -26,7 +29,7 @@ internal sealed class SimOperationRows : IOperationRows
     /// <summary>Operations recorded and not finished.</summary>
     public int InProgress => _operations.Count;
 
-    private ControllerMap Current => new(_version, 1_000_000, _nextPeer, _nextOperation, _sim.Map.ToArray());
+    private ControllerMap Current => new(_version, _nextShard, _nextPeer, _nextOperation, _sim.Map.ToArray());
 
     public async Task<(ControllerMap Map, byte[] Row)> ReadMapAsync(CancellationToken cancellationToken)
     {
@@ -45,6 +48,7 @@ internal sealed class SimOperationRows : IOperationRows
         {
             _version = next.Version;
             _nextPeer = next.NextPeerId;
+            _nextShard = next.NextShardId;
             _nextOperation = next.NextOperationId;
             _sim.ReplaceMap(next.Shards);
         }
@@ -91,9 +95,12 @@ internal sealed class SimOperationRows : IOperationRows
 
     private static string Describe(byte[]? row) => row is null ? "(none)" : Describe(OperationRecord.Decode(row));
 
-    private static string Describe(OperationRecord op) => op.Kind == OperationKind.Merge
-        ? $"{op.Kind} {(MergeOperationStep)op.Step}"
-        : $"{op.Kind} {(MoveStep)op.Step}";
+    private static string Describe(OperationRecord op) => op.Kind switch
+    {
+        OperationKind.Merge => $"{op.Kind} {(MergeOperationStep)op.Step}",
+        OperationKind.Split => $"{op.Kind} step {op.Step}",
+        _ => $"{op.Kind} {(MoveStep)op.Step}",
+    };
 
     private async Task RequestAsync(CancellationToken cancellationToken)
     {

@@ -14,6 +14,12 @@ internal sealed record SimOptions
     /// <summary>Merges the controller's merge runner makes (co-locating replicas first), mixed with the moves.</summary>
     public int ControllerMerges { get; init; }
 
+    /// <summary>Splits the controller's own split operation makes (by size or at a client key), mixed with its moves and merges.</summary>
+    public int ControllerSplits { get; init; }
+
+    /// <summary>Whether the controller's operation logic runs at all (moves, merges or splits asked for).</summary>
+    public bool UsesController => Moves + ControllerMerges + ControllerSplits > 0;
+
     /// <summary>Run the controller group (system shard 0, rows under its own engine prefix) instead of a user shard.</summary>
     public bool ControllerGroup { get; init; }
 

@@ -11,9 +11,10 @@ namespace NoKv.Replica.Tests.Simulation;
 /// The controller's calls to the simulated stores' replicas, as <c>GrainReplicaAdmin</c> makes them over grain calls:
 /// each crosses the simulated network (delayed, lost now and then, never reaching a store that is down or cut off, held
 /// while the store is paused) and is bounded by a timeout, after which it throws as a real call would; an answer can be
-/// lost after the call took effect. The replica side follows the grain's rules (<see cref="ReplicaAdministration"/>).
+/// lost after the call took effect. The replica side follows the grain's rules (<see cref="ReplicaAdministration"/>, and
+/// the grain's split and middle-key calls for <see cref="IShardAccess"/>). Its clock is the simulation's.
 /// </summary>
-internal sealed class SimReplicaAdmin : IReplicaAdmin
+internal sealed class SimReplicaAdmin : IReplicaAdmin, IShardAccess
 {
     private const long CallTimeoutMs = 1_000;
     private const long ChangeTimeoutMs = 5_000;
@@ -25,6 +26,23 @@ internal sealed class SimReplicaAdmin : IReplicaAdmin
     public int Unanswered { get; private set; }
 
     public long WallClockMs => 1_700_000_000_000 + _sim.Now;
+
+    public long NowMs => _sim.Now;
+
+    public async Task DelayAsync(int milliseconds, CancellationToken cancellationToken)
+    {
+        await _sim.Delay(milliseconds);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    public Task<WriteResponse> SplitAsync(StoreId store, SplitShardRequest request, CancellationToken cancellationToken) =>
+        CallAsync(store, ChangeTimeoutMs, node => node.CoreOf(request.Shard) is { } core ? core.SplitAsync(request.ExpectedEpoch, request.SplitKey, request.NewShard, request.NewPeers) : Task.FromResult(NoReplica(node, request.Shard)), cancellationToken);
+
+    public Task<ShardDescriptor?> DescriptorAsync(StoreId store, ShardId shard, CancellationToken cancellationToken) =>
+        CallAsync(store, CallTimeoutMs, node => Task.FromResult(node.CoreOf(shard)?.Descriptor), cancellationToken);
+
+    public Task<byte[]?> MiddleKeyAsync(StoreId store, ShardId shard, CancellationToken cancellationToken) =>
+        CallAsync(store, CallTimeoutMs, node => Task.FromResult(node.CoreOf(shard)?.MiddleKey()), cancellationToken);
 
     public Task<ReplicaStatus> StatusAsync(ShardId shard, StoreId store, CancellationToken cancellationToken) =>
         CallAsync(store, CallTimeoutMs, node => Task.FromResult(node.Status(shard)), cancellationToken);

@@ -28,13 +28,18 @@ public sealed class SplitOperation
     private const byte ArgumentVersion = 1;
     private const int ProposeStep = 1;
     private const int CommitStep = 2;
-    private readonly ControllerGroupClient _group;
+    private readonly IOperationRows _rows;
     private readonly IShardAccess _shards;
+    private readonly TimeSpan _operationTimeout;
 
-    public SplitOperation(ControllerGroupClient group, IShardAccess shards)
+    /// <param name="rows">The controller rows (the map and the operation rows).</param>
+    /// <param name="shards">The shards' replicas, and the clock the operation's deadlines follow.</param>
+    /// <param name="operationTimeout">A quarter of how long the propose step keeps trying before it gives up for this round.</param>
+    public SplitOperation(IOperationRows rows, IShardAccess shards, TimeSpan operationTimeout)
     {
-        _group = group;
+        _rows = rows;
         _shards = shards;
+        _operationTimeout = operationTimeout;
     }
 
     /// <summary>Starts a split of <paramref name="shard"/> at <paramref name="key"/> (null: the middle by size) and runs it to the end.</summary>
@@ -56,11 +61,9 @@ public sealed class SplitOperation
     {
         while (true)
         {
-            var mapRow = await _group.ReadAsync(ControllerRows.Map, cancellationToken).ConfigureAwait(true)
-                ?? throw new InvalidOperationException("The controller has no shard map yet.");
-            var map = ControllerMap.Decode(mapRow);
+            var (map, mapRow) = await _rows.ReadMapAsync(cancellationToken).ConfigureAwait(true);
             var descriptor = Array.Find(map.Shards, s => s.Id == shard) ?? throw new ArgumentException($"Shard {shard} is not in the map.", nameof(shard));
-            foreach (var busy in await new ControllerOperationRows(_group).ListOperationsAsync(cancellationToken).ConfigureAwait(true))
+            foreach (var busy in await _rows.ListOperationsAsync(cancellationToken).ConfigureAwait(true))
             {
                 if (MergeRunner.Involves(busy, shard))
                 {
@@ -85,15 +88,15 @@ public sealed class SplitOperation
                 NextPeerId = map.NextPeerId + (ulong)descriptor.Peers.Length,
                 NextOperationId = map.NextOperationId + 1,
             };
-            if (!await _group.CompareAndSwapAsync(ControllerRows.Map, mapRow, reserved.Encode(), cancellationToken).ConfigureAwait(true))
+            if (!await _rows.SwapMapAsync(mapRow, reserved, cancellationToken).ConfigureAwait(true))
             {
                 continue;
             }
 
-            long now = _group.Transport.WallClockMs;
+            long now = _shards.WallClockMs;
             var stores = descriptor.Peers.Select(p => p.Store).ToArray();
             var record = new OperationRecord(operationId, OperationKind.Split, shard, ProposeStep, null, null, firstPeer, now, now, EncodeArgument(descriptor.Epoch, newShard, stores, key));
-            if (!await _group.CompareAndSwapAsync(ControllerRows.Operation(operationId), null, record.Encode(), cancellationToken).ConfigureAwait(true))
+            if (!await _rows.SwapOperationAsync(operationId, null, record, cancellationToken).ConfigureAwait(true))
             {
                 throw new InvalidOperationException($"Operation {operationId} exists already; the operation allocator went backwards.");
             }
@@ -138,7 +141,7 @@ public sealed class SplitOperation
     /// <summary>Proposes until applied; returns the left half's committed descriptor, or null when the shard changed otherwise.</summary>
     private async Task<ShardDescriptor?> ProposeAsync(ShardId shard, StoreId[] stores, long epoch, byte[] key, ShardId newShard, PeerDescriptor[] peers, CancellationToken cancellationToken)
     {
-        long deadline = _group.Transport.NowMs + (long)_group.OperationTimeout.TotalMilliseconds * 4;
+        long deadline = _shards.NowMs + ((long)_operationTimeout.TotalMilliseconds * 4);
         var request = new SplitShardRequest { Shard = shard, ExpectedEpoch = epoch, SplitKey = key, NewShard = newShard, NewPeers = peers };
         int next = 0;
         while (true)
@@ -149,7 +152,7 @@ public sealed class SplitOperation
                 return committed.Epoch == epoch + 1 && committed.Range.End.AsSpan().SequenceEqual(key) ? committed : null;
             }
 
-            if (_group.Transport.NowMs > deadline)
+            if (_shards.NowMs > deadline)
             {
                 throw new TimeoutException($"Split of shard {shard}: no leader applied it in time.");
             }
@@ -176,7 +179,7 @@ public sealed class SplitOperation
                     break;
                 default:
                     next++;
-                    await _group.Transport.DelayAsync(50, cancellationToken).ConfigureAwait(true);
+                    await _shards.DelayAsync(50, cancellationToken).ConfigureAwait(true);
                     break;
             }
         }
@@ -212,9 +215,7 @@ public sealed class SplitOperation
     {
         while (true)
         {
-            var mapRow = await _group.ReadAsync(ControllerRows.Map, cancellationToken).ConfigureAwait(true)
-                ?? throw new InvalidOperationException("The controller's shard map disappeared.");
-            var map = ControllerMap.Decode(mapRow);
+            var (map, mapRow) = await _rows.ReadMapAsync(cancellationToken).ConfigureAwait(true);
             if (Array.Find(map.Shards, s => s.Id == newShard) is { } done)
             {
                 return done;
@@ -233,7 +234,7 @@ public sealed class SplitOperation
             shards[at] = left;
             shards.Insert(at + 1, right);
             var next = map with { Version = map.Version + 1, Shards = shards.ToArray() };
-            if (await _group.CompareAndSwapAsync(ControllerRows.Map, mapRow, next.Encode(), cancellationToken).ConfigureAwait(true))
+            if (await _rows.SwapMapAsync(mapRow, next, cancellationToken).ConfigureAwait(true))
             {
                 return right;
             }
@@ -242,12 +243,12 @@ public sealed class SplitOperation
 
     private async Task<OperationRecord> AdvanceAsync(OperationRecord operation, int step, CancellationToken cancellationToken)
     {
-        var next = operation with { Step = step, StepSinceUnixMs = _group.Transport.WallClockMs };
-        if (!await _group.CompareAndSwapAsync(ControllerRows.Operation(operation.Id), operation.Encode(), next.Encode(), cancellationToken).ConfigureAwait(true))
+        var next = operation with { Step = step, StepSinceUnixMs = _shards.WallClockMs };
+        if (!await _rows.SwapOperationAsync(operation.Id, operation.Encode(), next, cancellationToken).ConfigureAwait(true))
         {
             // Another copy of the logic advanced it; continue from what is recorded (this step is done either way).
-            var row = await _group.ReadAsync(ControllerRows.Operation(operation.Id), cancellationToken).ConfigureAwait(true);
-            return row is null ? next : OperationRecord.Decode(row);
+            var (recorded, _) = await _rows.ReadOperationAsync(operation.Id, cancellationToken).ConfigureAwait(true);
+            return recorded ?? next;
         }
 
         return next;
@@ -255,10 +256,10 @@ public sealed class SplitOperation
 
     private async Task EndAsync(OperationRecord operation, CancellationToken cancellationToken)
     {
-        var row = await _group.ReadAsync(ControllerRows.Operation(operation.Id), cancellationToken).ConfigureAwait(true);
+        var (_, row) = await _rows.ReadOperationAsync(operation.Id, cancellationToken).ConfigureAwait(true);
         if (row is not null)
         {
-            await _group.CompareAndSwapAsync(ControllerRows.Operation(operation.Id), row, null, cancellationToken).ConfigureAwait(true);
+            await _rows.SwapOperationAsync(operation.Id, row, null, cancellationToken).ConfigureAwait(true);
         }
     }
 
