@@ -76,5 +76,5 @@ internal sealed record SimOptions
     public bool OracleOutages { get; init; }
 
     /// <summary>Idle ticks before a leader hibernates its group (ReplicaOptions.HibernateAfterTicks).</summary>
-    public int HibernateAfterTicks { get; init; } = 2;
+    public int HibernateAfterTicks { get; init; } = 20;
 }
