@@ -28,6 +28,12 @@ public sealed partial class Database
     private const int MaxGroupBytes = 1 << 20;
     private const int MaxExtraGroupsPerLeader = 4;
 
+    // Polling of an unsynced writer before it sleeps (SpinUntilDoneOrPromoted): how long at most, and how many
+    // yields that took longer than SlowYieldMicros (the core went to another thread) end it early.
+    private const long SpinLimitMicros = 100;
+    private const long SlowYieldMicros = 3;
+    private const int MaxSlowYields = 3;
+
     // Zeros kept written ahead of the WAL's append position (IWritableFile.SetZeroFillAhead): a synced write then
     // overwrites space the file already has and its fdatasync journals no size change (measured 160 -> 110 µs
     // per sync on ext4). One MiB costs one larger sync per MiB of log.
@@ -122,8 +128,15 @@ public sealed partial class Database
     {
         req.Done = false;
         req.Promoted = false;
+        req.Sleeping = false;
         req.Error = null;
+        if (WriteTrace.Enabled)
+        {
+            req.TraceEnqueued = Stopwatch.GetTimestamp();
+        }
+
         bool leader;
+        bool promoted = false;
         lock (_queueLock)
         {
             ObjectDisposedException.ThrowIf(_writesClosed, this);
@@ -140,12 +153,18 @@ public sealed partial class Database
             {
                 Debug.Assert(req.Promoted, "woken without being done or promoted");
                 leader = true;
+                promoted = true;
             }
         }
 
         if (leader)
         {
             LeadGroups(callerRequest: req);
+        }
+
+        if (WriteTrace.Enabled && req.Exclusive is null)
+        {
+            WriteTrace.RecordWrite(req, leader, promoted, Stopwatch.GetTimestamp());
         }
 
         req.Batch = null!;
@@ -311,6 +330,17 @@ public sealed partial class Database
 
             if (_group.Count > 0)
             {
+                if (WriteTrace.Enabled)
+                {
+                    long now = Stopwatch.GetTimestamp();
+                    foreach (WriteRequest r in _group)
+                    {
+                        r.TraceGroupStart = now;
+                    }
+
+                    WriteTrace.Record(WriteTrace.GroupSize, _group.Count);
+                }
+
                 Exception? error = null;
                 try
                 {
@@ -328,7 +358,22 @@ public sealed partial class Database
                     error = e;
                 }
 
-                CompleteGroup(_group, callerRequest, error);
+                if (WriteTrace.Enabled)
+                {
+                    long now = Stopwatch.GetTimestamp();
+                    foreach (WriteRequest r in _group)
+                    {
+                        r.TraceGroupEnd = now;
+                    }
+
+                    CompleteGroup(_group, callerRequest, error);
+                    WriteTrace.Record(WriteTrace.GroupWakeCall, WriteTrace.Ns(now, Stopwatch.GetTimestamp()));
+                }
+                else
+                {
+                    CompleteGroup(_group, callerRequest, error);
+                }
+
                 _group.Clear();
             }
 
@@ -342,7 +387,9 @@ public sealed partial class Database
 
                 // Keep leading for a few groups after our own is done: waking another thread to lead costs a
                 // context switch per group, which would shrink groups under many synced writers.
-                if (callerRequest is null || !callerRequest.Done || ++groupsAfterOwn <= maxExtraGroups)
+                // An unsynced writer does not: its own group took a few microseconds, and each group it leads for
+                // others adds to its own latency (the next writer is usually still spinning, so the hand-off is cheap).
+                if (callerRequest is null || !callerRequest.Done || (callerRequest.Sync && ++groupsAfterOwn <= maxExtraGroups))
                 {
                     continue;
                 }
@@ -352,7 +399,11 @@ public sealed partial class Database
                 if (head.WakeBit != 0)
                 {
                     head.Promoted = true;
-                    _wake.Wake(head.WakeBit);
+                    _wake.Bump();
+                    if (head.Sleeping)
+                    {
+                        _wake.WakeSleepers(head.WakeBit);
+                    }
                 }
                 else
                 {
@@ -370,7 +421,7 @@ public sealed partial class Database
     /// </summary>
     private void CompleteGroup(List<WriteRequest> group, WriteRequest? callerRequest, Exception? error)
     {
-        int mask = 0;
+        bool anySynchronous = false;
         foreach (WriteRequest r in group)
         {
             if (r == callerRequest)
@@ -387,29 +438,98 @@ public sealed partial class Database
                 // Done last: once the owner sees it, it returns and may reuse the request at once.
                 r.Error = error;
                 r.Done = true;
+                anySynchronous = true;
+            }
+        }
+
+        if (!anySynchronous)
+        {
+            return;
+        }
+
+        // The bump is a full fence between the Done writes above and the Sleeping reads below; an owner sets
+        // Sleeping, fences, then reads the epoch and its Done flag. So either it sees Done and does not sleep, or
+        // this sees Sleeping and wakes it (a sleep on a stale epoch returns at once). Owners still spinning cost
+        // no system call. Reading Sleeping after Done was set: an owner that already returned reads false.
+        _wake.Bump();
+        int mask = 0;
+        foreach (WriteRequest r in group)
+        {
+            if (r != callerRequest && r.WakeBit != 0 && r.Sleeping)
+            {
                 mask |= r.WakeBit;
             }
         }
 
-        if (mask != 0)
-        {
-            _wake.Wake(mask);
-        }
+        _wake.WakeSleepers(mask);
     }
 
     /// <summary>Sleeps on the shared wake word until <paramref name="req"/> is done or promoted to leader.</summary>
     private void WaitUntilDoneOrPromoted(WriteRequest req)
     {
+        if (!req.Sync && SpinUntilDoneOrPromoted(req))
+        {
+            return;
+        }
+
         while (true)
         {
-            // Epoch first, then the flags: a wake-up after this read makes the sleep return at once.
+            // Sleeping, a fence, the epoch, then the flags: a leader that set the flags after this read of the
+            // epoch sees Sleeping and wakes us, and a wake-up after the read makes the sleep return at once.
+            req.Sleeping = true;
+            Interlocked.MemoryBarrier();
             int epoch = _wake.Epoch;
             if (req.Done || req.Promoted)
             {
+                req.Sleeping = false;
                 return;
             }
 
             _wake.Sleep(epoch, req.WakeBit);
+        }
+    }
+
+    /// <summary>
+    /// An unsynced writer waits for a group of a few microseconds (a buffered log append and memtable inserts), less
+    /// than a futex sleep and wake-up costs on a busy machine, where the woken thread waits for a core: p99 of that
+    /// wake-up was 1.6 ms in YCSB A while the leader's group took 49 µs. So it first polls, yielding its core
+    /// between polls, for up to <see cref="SpinLimitMicros"/>; it gives up early when its yields are slow (other
+    /// threads want the core: the leader may be one of them). Synced writers never spin (their group waits for an
+    /// fdatasync, and spinning writers starve the leader, docs/storage-write-path.md).
+    /// </summary>
+    /// <returns>True when the request was done or promoted while polling.</returns>
+    private static bool SpinUntilDoneOrPromoted(WriteRequest req)
+    {
+        for (int i = 0; i < 32; i++)
+        {
+            if (req.Done || req.Promoted)
+            {
+                return true;
+            }
+
+            Thread.SpinWait(10);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        long limit = start + (Stopwatch.Frequency * SpinLimitMicros / 1_000_000);
+        long slowYield = Stopwatch.Frequency * SlowYieldMicros / 1_000_000;
+        int slowYields = 0;
+        long last = start;
+        while (true)
+        {
+            Thread.Yield();
+            if (req.Done || req.Promoted)
+            {
+                return true;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            if (now >= limit || (now - last >= slowYield && ++slowYields >= MaxSlowYields))
+            {
+                return false;
+            }
+
+            last = now;
         }
     }
 
@@ -423,7 +543,9 @@ public sealed partial class Database
             totalSize += r.Batch.ApproximateSize;
         }
 
+        long traceStart = WriteTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
         MakeRoomForWrite();
+        long traceRoom = WriteTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
         ulong seq = _lastSequence + 1;
         long walStart = _log.Length;
         try
@@ -471,6 +593,8 @@ public sealed partial class Database
             throw;
         }
 
+        long traceWal = WriteTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
+
         // Insert while the device writes the log: the entries stay invisible to readers until _lastSequence is
         // published below. If the sync then fails, they are never published (the database stops accepting
         // writes), like any write whose call failed they may or may not survive a restart.
@@ -507,6 +631,20 @@ public sealed partial class Database
 
         Volatile.Write(ref _lastSequence, seq - 1);
         _counters.AddWrite(userBytes, _log.Length - walStart);
+        if (WriteTrace.Enabled)
+        {
+            long end = Stopwatch.GetTimestamp();
+            long room = WriteTrace.Ns(traceStart, traceRoom), wal = WriteTrace.Ns(traceRoom, traceWal), memNs = WriteTrace.Ns(traceWal, end);
+            WriteTrace.Record(WriteTrace.GroupMakeRoom, room);
+            WriteTrace.Record(WriteTrace.GroupWal, wal);
+            WriteTrace.Record(WriteTrace.GroupMemtable, memNs);
+            foreach (WriteRequest r in group)
+            {
+                r.TraceMakeRoom = room;
+                r.TraceWal = wal;
+                r.TraceMemtable = memNs;
+            }
+        }
     }
 
     /// <summary>

@@ -224,6 +224,11 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         }
 
         DrainWriters();
+        if (WriteTrace.Enabled)
+        {
+            WriteTrace.Print();
+        }
+
         lock (_mutex)
         {
             _closing = true;

@@ -86,6 +86,34 @@ internal sealed unsafe class WakeWord
         }
     }
 
+    /// <summary>
+    /// Bumps the epoch (a full fence) without a system call: a waiter that reads the epoch after this sees the state
+    /// published before it. Follow with <see cref="WakeSleepers"/> for the waiters that may already be asleep.
+    /// </summary>
+    public void Bump()
+    {
+        if (_word is not null)
+        {
+            Interlocked.Increment(ref _word[0]);
+            return;
+        }
+
+        lock (_gate!)
+        {
+            _fallbackEpoch++;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>After <see cref="Bump"/>: wakes every sleeper whose bit is in <paramref name="mask"/> (0: no call).</summary>
+    public void WakeSleepers(int mask)
+    {
+        if (_word is not null && mask != 0)
+        {
+            FutexNative.WakeBitset(WordAddress, mask);
+        }
+    }
+
     /// <summary>Bumps the epoch and wakes every sleeper whose bit is in <paramref name="mask"/>.</summary>
     public void Wake(int mask)
     {

@@ -21,10 +21,19 @@ internal sealed class WriteRequest
     /// <summary>Set when the waiter should become the leader instead.</summary>
     public volatile bool Promoted;
 
+    /// <summary>
+    /// Set by the owner before it sleeps on the wake word (and cleared when it wakes): a leader calls the kernel to
+    /// wake only owners that may be asleep, not those still spinning (see Database.WaitUntilDoneOrPromoted).
+    /// </summary>
+    public volatile bool Sleeping;
+
     public Exception? Error { get; set; }
 
     /// <summary>The owner thread's <see cref="WakeWord"/> bit; 0 for asynchronous requests.</summary>
     public int WakeBit { get; init; }
+
+    // WriteTrace only (Stopwatch timestamps, and this request's group's stage durations in ns).
+    public long TraceEnqueued, TraceGroupStart, TraceGroupEnd, TraceMakeRoom, TraceWal, TraceMemtable;
 
     /// <summary>Null for synchronous requests.</summary>
     public TaskCompletionSource? Completion { get; init; }

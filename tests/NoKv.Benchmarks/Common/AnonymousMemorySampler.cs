@@ -85,10 +85,32 @@ public sealed class AnonymousMemorySampler : IDisposable
 
     private void Loop()
     {
+        bool trace = Environment.GetEnvironmentVariable("NOKV_MEM_TRACE") == "1";
+        long printed = 0;
         do
         {
             Sample();
+            if (trace && PeakBytes > printed + (8 << 20))
+            {
+                printed = PeakBytes;
+                PrintPeak(printed);
+            }
         }
         while (!_stop.Wait(Period));
+    }
+
+    /// <summary>Diagnostic (NOKV_MEM_TRACE=1): what the managed heap held when the anonymous peak grew.</summary>
+    private static void PrintPeak(long peak)
+    {
+        GCMemoryInfo info = GC.GetGCMemoryInfo(GCKind.Any);
+        var sizes = new System.Text.StringBuilder();
+        for (int g = 0; g < info.GenerationInfo.Length; g++)
+        {
+            sizes.Append(CultureInfo.InvariantCulture, $" g{g}={info.GenerationInfo[g].SizeAfterBytes >> 20}/{info.GenerationInfo[g].FragmentationAfterBytes >> 20}");
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[mem-trace] anon {peak >> 20} MiB, gc committed {info.TotalCommittedBytes >> 20} MiB, heap {info.HeapSizeBytes >> 20} MiB, " +
+            $"total-memory {GC.GetTotalMemory(false) >> 20} MiB, sizes-after-last-gc (MiB size/frag){sizes}, gc#{info.Index} gen{info.Generation}"));
     }
 }

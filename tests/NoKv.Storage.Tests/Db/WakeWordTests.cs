@@ -55,6 +55,58 @@ public sealed class WakeWordTests
     }
 
     [Fact]
+    public void A_waker_that_skips_the_call_for_a_waiter_not_yet_asleep_never_loses_it()
+    {
+        // The group commit's protocol: the waiter sets its sleeping flag, fences, reads the epoch, checks its state
+        // and sleeps; the waker sets the state, bumps the epoch (a fence) and calls the kernel only if the flag is set.
+        var word = new WakeWord();
+        int skipped = 0;
+        for (int round = 0; round < 2000; round++)
+        {
+            int done = 0;
+            int sleeping = 0;
+            int bit = 1 << (round % 32);
+            var waiter = new Thread(() =>
+            {
+                // Some rounds poll a little first, like an unsynced writer, so the waker sees both states.
+                for (int i = 0; i < round % 7 * 20 && Volatile.Read(ref done) == 0; i++)
+                {
+                    Thread.SpinWait(10);
+                }
+
+                while (true)
+                {
+                    Volatile.Write(ref sleeping, 1);
+                    Interlocked.MemoryBarrier();
+                    int epoch = word.Epoch;
+                    if (Volatile.Read(ref done) != 0)
+                    {
+                        return;
+                    }
+
+                    word.Sleep(epoch, bit);
+                }
+            });
+            waiter.Start();
+
+            Volatile.Write(ref done, 1);
+            word.Bump();
+            if (Volatile.Read(ref sleeping) != 0)
+            {
+                word.WakeSleepers(bit);
+            }
+            else
+            {
+                skipped++;
+            }
+
+            Assert.True(waiter.Join(Deadline), $"round {round}: the waiter missed its wake-up");
+        }
+
+        Assert.True(skipped > 0, "no round exercised the skipped wake-up");
+    }
+
+    [Fact]
     public void One_wake_releases_every_sleeper_whose_bit_is_in_the_mask()
     {
         var word = new WakeWord();
