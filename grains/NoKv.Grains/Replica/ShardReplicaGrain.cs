@@ -69,6 +69,12 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private bool _destroyed;
     private ReplicaCore? _core;
 
+    // The controller's create, destroy and orphan-destroy of this replica run one at a time. The grain is reentrant:
+    // a destroy that ran while a create was writing or opening the replica's rows could otherwise find nothing to
+    // close, remove the rows, and leave the replica the create then opened running with no directory entry, where
+    // orphan cleanup (which reads the directory) never finds it (seen in the replica simulation's soak).
+    private readonly SemaphoreSlim _adminGate = new(1, 1);
+
     // 1 while a tick handed to this activation's scheduler has not run yet (set by the driver's thread).
     private int _tickQueued;
 
@@ -337,6 +343,19 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"replica {_id} cannot hold shard {shard.Id}");
         }
 
+        await _adminGate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            return await CreateUnderGateAsync(shard, peerId).ConfigureAwait(true);
+        }
+        finally
+        {
+            _adminGate.Release();
+        }
+    }
+
+    private async Task<ReplicaAdminResult> CreateUnderGateAsync(ShardDescriptor shard, ulong peerId)
+    {
         _destroyed = false;
         if (_reopening is { IsCompleted: false } reopening)
         {
@@ -383,6 +402,19 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public async Task<ReplicaAdminResult> DestroyReplicaAsync(ulong peerId)
     {
+        await _adminGate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            return await DestroyUnderGateAsync(peerId).ConfigureAwait(true);
+        }
+        finally
+        {
+            _adminGate.Release();
+        }
+    }
+
+    private async Task<ReplicaAdminResult> DestroyUnderGateAsync(ulong peerId)
+    {
         if (_reopening is { IsCompleted: false } reopening)
         {
             await reopening.ConfigureAwait(true);
@@ -418,6 +450,19 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public async Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion)
     {
+        await _adminGate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            return await DestroyOrphanUnderGateAsync(peerId, mapConfVersion).ConfigureAwait(true);
+        }
+        finally
+        {
+            _adminGate.Release();
+        }
+    }
+
+    private async Task<ReplicaAdminResult> DestroyOrphanUnderGateAsync(ulong peerId, long mapConfVersion)
+    {
         if (_reopening is { IsCompleted: false } reopening)
         {
             await reopening.ConfigureAwait(true);
@@ -431,7 +476,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             }
         }
 
-        var result = await DestroyReplicaAsync(peerId).ConfigureAwait(true);
+        var result = await DestroyUnderGateAsync(peerId).ConfigureAwait(true);
         if (result.Outcome == ReplicaAdminOutcome.Done)
         {
             LogOrphanDestroyed(_id.ToGrainKey(), peerId, mapConfVersion);

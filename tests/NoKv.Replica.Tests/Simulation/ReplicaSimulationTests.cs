@@ -108,7 +108,8 @@ public sealed class ReplicaSimulationTests
             }
 
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}\n{string.Join("\n", simulation.TraceLines)}");
-            Assert.True(simulation.Controller.MovesStarted >= 2, $"{summary}: expected at least 2 moves started");
+            // Starts whose requests were lost start nothing (1% of seeds in a 1,000-seed soak started only one move).
+            Assert.True(simulation.Controller.MovesStarted >= 1, $"{summary}: no move started");
             Assert.True(simulation.CompletedOperations > 100, $"{summary}: too little progress to mean anything");
             moved += simulation.Controller.Moved;
             crashes += simulation.Controller.ControllerCrashes;
@@ -264,7 +265,7 @@ public sealed class ReplicaSimulationTests
             }
             catch (Exception e)
             {
-                _output.WriteLine($"seed {seed} FAILED: {FirstLine(e.Message)}");
+                _output.WriteLine($"seed {seed} FAILED: {FirstLines(e.Message, 4)}");
                 failed.Add((seed, e));
             }
         }
@@ -278,7 +279,8 @@ public sealed class ReplicaSimulationTests
 
     private void ForEachSeed(Action<int> runSeed) => ForEachSeed(4, runSeed);
 
-    private static string FirstLine(string text) => text.Split('\n', 2)[0];
+    /// <summary>The summary line and the first violations, enough to tell the failures of a soak apart.</summary>
+    private static string FirstLines(string text, int count) => string.Join(" | ", text.Split('\n', count + 1).Take(count));
 
     private static IEnumerable<int> Seeds(int ciCount = 4)
     {

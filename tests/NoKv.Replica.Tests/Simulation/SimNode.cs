@@ -23,6 +23,7 @@ internal sealed class SimNode
     private const string DbPath = "/store";
     private readonly ReplicaSimulation _sim;
     private readonly Dictionary<ShardId, ReplicaCore> _cores = new();
+    private readonly Dictionary<ShardId, SemaphoreSlim> _adminGates = new();
     private MemFileSystem _fs = new();
     private Database? _db;
     private ShardId _primary;
@@ -183,6 +184,35 @@ internal sealed class SimNode
     /// </summary>
     public async Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId)
     {
+        var gate = AdminGate(shard.Id);
+        await gate.WaitAsync();
+        try
+        {
+            return await CreateUnderGateAsync(shard, peerId);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// As in the replica grain, the controller's create and destroy of one replica run one at a time: a destroy that
+    /// ran while a create was opening the replica found no core to close, removed the rows, and left the core the
+    /// create then opened running with no directory entry, out of orphan cleanup's sight (found by the soak).
+    /// </summary>
+    private SemaphoreSlim AdminGate(ShardId shard)
+    {
+        if (!_adminGates.TryGetValue(shard, out var gate))
+        {
+            _adminGates[shard] = gate = new SemaphoreSlim(1, 1);
+        }
+
+        return gate;
+    }
+
+    private async Task<ReplicaAdminResult> CreateUnderGateAsync(ShardDescriptor shard, ulong peerId)
+    {
         if (_cores.TryGetValue(shard.Id, out var existing))
         {
             return existing.PeerId == peerId
@@ -220,6 +250,20 @@ internal sealed class SimNode
     /// engine write, and its rows deleted behind a tombstone.
     /// </summary>
     public async Task<ReplicaAdminResult> DestroyReplicaAsync(ShardId shard, ulong peerId, long? orphanOfConfVersion = null)
+    {
+        var gate = AdminGate(shard);
+        await gate.WaitAsync();
+        try
+        {
+            return await DestroyUnderGateAsync(shard, peerId, orphanOfConfVersion);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<ReplicaAdminResult> DestroyUnderGateAsync(ShardId shard, ulong peerId, long? orphanOfConfVersion)
     {
         int generation = _generation;
         if (_cores.TryGetValue(shard, out var core))
@@ -357,6 +401,9 @@ internal sealed class SimNode
         }
 
         _cores.Clear();
+
+        // The process's locks die with it: a create or destroy that was inside when it crashed may never return.
+        _adminGates.Clear();
         _db.Dispose();
         _db = null;
         _fs = survivor;
