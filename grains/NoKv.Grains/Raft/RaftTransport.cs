@@ -175,6 +175,8 @@ public sealed partial class RaftTransport
             var sent = inbox.DeliverAsync(envelope);
             Interlocked.Increment(ref _envelopes);
             Interlocked.Add(ref _groups, groups);
+            TransportTelemetry.Envelopes.Add(1);
+            TransportTelemetry.Groups.Add(groups);
             if (!sent.IsCompleted)
             {
                 _ = ObserveAsync(sent, outbox);

@@ -39,6 +39,11 @@ public sealed class ReplicaOptionsValidator : IValidateOptions<ReplicaOptions>
             failures.Add("NoKV replicas: RequestTimeout must be positive.");
         }
 
+        if (options.HibernateAfterTicks < 1)
+        {
+            failures.Add($"NoKV replicas: HibernateAfterTicks must be at least 1, was {options.HibernateAfterTicks}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,6 +1,7 @@
 using NoKv.Abstractions.Sharding;
 using NoKv.Raft;
 using NoKv.Raft.Messages;
+using NoKv.Replica.Diagnostics;
 
 namespace NoKv.Replica.Core;
 
@@ -40,6 +41,9 @@ public sealed partial class ReplicaCore
 
     /// <summary>The context of a follower's wake-up call to its leader (a heartbeat response that wakes a sleeping leader).</summary>
     public static readonly ReadOnlyMemory<byte> WakeContext = "nokv/wake"u8.ToArray();
+
+    private static readonly KeyValuePair<string, object?> SleepTag = new("state", "sleep");
+    private static readonly KeyValuePair<string, object?> WakeTag = new("state", "wake");
 
     private volatile bool _hibernating;
     private int _idleTicks;
@@ -132,6 +136,7 @@ public sealed partial class ReplicaCore
 
         _hibernating = false;
         ReplicaCoreLog.Hibernation(_logger, _name, false, reason);
+        ReplicaTelemetry.Hibernations.Add(1, WakeTag);
         HibernationChanged?.Invoke(false);
     }
 
@@ -205,6 +210,7 @@ public sealed partial class ReplicaCore
         _hibernating = true;
         _idleTicks = 0;
         ReplicaCoreLog.Hibernation(_logger, _name, true, $"idle for {_options.HibernateAfterTicks} ticks");
+        ReplicaTelemetry.Hibernations.Add(1, SleepTag);
         HibernationChanged?.Invoke(true);
         foreach (var notice in _notices)
         {
@@ -269,6 +275,7 @@ public sealed partial class ReplicaCore
         _hibernating = true;
         _campaignInTicks = 0;
         ReplicaCoreLog.Hibernation(_logger, _name, true, $"asked by leader {_node.Lead}");
+        ReplicaTelemetry.Hibernations.Add(1, SleepTag);
         HibernationChanged?.Invoke(true);
     }
 }

@@ -68,6 +68,7 @@ public sealed partial class ReplicaCore
                 }
 
                 var ready = _node.GetReady();
+                ReplicaTelemetry.Readies.Add(1);
                 await HandleReadyAsync(ready).ConfigureAwait(true);
                 _node.Advance(ready);
                 CompleteAppliedReads();
@@ -149,6 +150,11 @@ public sealed partial class ReplicaCore
         }
 
         DrainTransferRequest();
+        if (_pendingTicks > 0)
+        {
+            ReplicaTelemetry.Ticks.Add(_pendingTicks);
+        }
+
         for (; _pendingTicks > 0; _pendingTicks--)
         {
             _node.Tick();
@@ -498,6 +504,7 @@ public sealed partial class ReplicaCore
         }
 
         CountSnapshotsSent(messages);
+        ReplicaTelemetry.MessagesSent.Add(messages.Length);
 
         // Stable order by destination keeps each peer's messages in Ready order.
         int start = 0;

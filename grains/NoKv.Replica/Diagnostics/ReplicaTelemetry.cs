@@ -59,6 +59,18 @@ public static class ReplicaTelemetry
     /// <summary>Snapshots installed by followers.</summary>
     public static readonly Counter<long> SnapshotsInstalled = Meter.CreateCounter<long>("nokv.raft.snapshots.installed", "{snapshot}", "Snapshots installed by replicas");
 
+    /// <summary>Readies handled (one engine write each when they carry anything to persist).</summary>
+    public static readonly Counter<long> Readies = Meter.CreateCounter<long>("nokv.raft.readies", "{ready}", "Raft Readies handled by replicas");
+
+    /// <summary>Ticks stepped into Raft nodes (a hibernating replica's ticks are not counted: they step nothing).</summary>
+    public static readonly Counter<long> Ticks = Meter.CreateCounter<long>("nokv.raft.ticks", "{tick}", "Ticks stepped into Raft nodes");
+
+    /// <summary>Raft messages replicas handed to their host for sending.</summary>
+    public static readonly Counter<long> MessagesSent = Meter.CreateCounter<long>("nokv.raft.messages.sent", "{message}", "Raft messages handed to the transport");
+
+    /// <summary>Replicas going to sleep (<c>state</c> = sleep) or waking (<c>state</c> = wake).</summary>
+    public static readonly Counter<long> Hibernations = Meter.CreateCounter<long>("nokv.replica.hibernations", "{change}", "Replicas going to sleep or waking, by state");
+
     /// <summary>Request kinds, as attribute values.</summary>
     public static class Kinds
     {

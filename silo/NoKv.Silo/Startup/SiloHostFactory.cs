@@ -112,6 +112,8 @@ public static class SiloHostFactory
                     replicas.GcInterval = settings.Replicas.GcInterval;
                     replicas.GcLifetime = settings.Replicas.GcLifetime;
                     replicas.GcSliceKeys = settings.Replicas.GcSliceKeys;
+                    replicas.Hibernate = settings.Replicas.Hibernate;
+                    replicas.HibernateAfterTicks = settings.Replicas.HibernateAfterTicks;
                 });
 
             // The controller's timing and balancer ("Controller" section: --Controller:AutoSplit false,

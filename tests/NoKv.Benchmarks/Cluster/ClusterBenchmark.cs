@@ -115,7 +115,7 @@ public static class ClusterBenchmark
                 await IdleCpu.MeasureAsync(cluster.Silos, shards, TimeSpan.FromSeconds(idleSeconds), Console.Out, Console.Error, cancellationToken).ConfigureAwait(false);
             }
 
-            return await RunSystemAsync(target, plan, cancellationToken).ConfigureAwait(false);
+            return await RunSystemAsync(target, plan, cancellationToken, cluster.HttpPorts).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -181,7 +181,7 @@ public static class ClusterBenchmark
     /// tiering off (DOTNET_TieredCompilation=0). etcd (Go, compiled ahead of time) gets the same
     /// warm-up, so the comparison stays fair.
     /// </summary>
-    private static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, Plan plan, CancellationToken cancellationToken)
+    private static async Task<List<ClusterRunResult>> RunSystemAsync(IClusterTarget target, Plan plan, CancellationToken cancellationToken, IReadOnlyList<int>? httpPorts = null)
     {
         var runner = new ClusterWorkloadRunner(target, plan.Duration, plan.KeyCount, Console.Error, plan.Timeline);
         Console.Error.WriteLine($"[{target.Name}] preloading {plan.KeyCount:N0} keys");
@@ -198,7 +198,14 @@ public static class ClusterBenchmark
         {
             foreach (var concurrency in plan.Concurrencies)
             {
-                results.Add(await runner.RunAsync(mix, concurrency, cancellationToken).ConfigureAwait(false));
+                var before = httpPorts is null ? null : await SiloCounters.ReadAsync(httpPorts, cancellationToken).ConfigureAwait(false);
+                var result = await runner.RunAsync(mix, concurrency, cancellationToken).ConfigureAwait(false);
+                results.Add(result);
+                if (before is not null)
+                {
+                    var after = await SiloCounters.ReadAsync(httpPorts!, cancellationToken).ConfigureAwait(false);
+                    Console.WriteLine($"{result.Key}: {SiloCounters.PerOperation(before, after, result.Operations)}");
+                }
             }
         }
         return results;
