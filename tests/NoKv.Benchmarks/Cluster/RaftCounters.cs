@@ -10,36 +10,20 @@ namespace NoKv.Benchmarks.Cluster;
 /// </summary>
 public readonly record struct RaftCounters(long Proposals, long Appended, bool Complete)
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-
     /// <summary>Sums the counters over the silos at <paramref name="httpPorts"/>; not <see cref="Complete"/> if one did not answer.</summary>
     public static async Task<RaftCounters> ReadAsync(IReadOnlyList<int> httpPorts, CancellationToken cancellationToken)
     {
         long proposals = 0, appended = 0;
-        bool complete = true;
-        foreach (int port in httpPorts)
+        var (lines, complete) = await SiloMetricsText.ReadAsync(httpPorts, cancellationToken).ConfigureAwait(false);
+        foreach (var line in lines)
         {
-            string text;
-            try
+            if (line.StartsWith("nokv_raft_proposals_total{", StringComparison.Ordinal) && line.Contains("result=\"accepted\"", StringComparison.Ordinal))
             {
-                text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), cancellationToken).ConfigureAwait(false);
+                proposals += Value(line);
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            else if (line.StartsWith("nokv_raft_entries_appended_total{", StringComparison.Ordinal))
             {
-                complete = false;
-                continue;
-            }
-
-            foreach (var line in text.Split('\n'))
-            {
-                if (line.StartsWith("nokv_raft_proposals_total{", StringComparison.Ordinal) && line.Contains("result=\"accepted\"", StringComparison.Ordinal))
-                {
-                    proposals += Value(line);
-                }
-                else if (line.StartsWith("nokv_raft_entries_appended_total{", StringComparison.Ordinal))
-                {
-                    appended += Value(line);
-                }
+                appended += Value(line);
             }
         }
 

@@ -11,7 +11,6 @@ namespace NoKv.Benchmarks.Cluster;
 /// </summary>
 public sealed class SiloCounters
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     // Printed name, metric name prefix (the counter's Prometheus name; every label set is summed).
     private static readonly (string Name, string Metric)[] Counted =
@@ -54,29 +53,15 @@ public sealed class SiloCounters
     public static async Task<SiloCounters> ReadAsync(IReadOnlyList<int> httpPorts, CancellationToken cancellationToken)
     {
         var values = new long[Counted.Length];
-        bool complete = true;
-        foreach (int port in httpPorts)
+        var (lines, complete) = await SiloMetricsText.ReadAsync(httpPorts, cancellationToken).ConfigureAwait(false);
+        foreach (var line in lines)
         {
-            string text;
-            try
+            for (int i = 0; i < Counted.Length; i++)
             {
-                text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                complete = false;
-                continue;
-            }
-
-            foreach (var line in text.Split('\n'))
-            {
-                for (int i = 0; i < Counted.Length; i++)
+                string metric = Counted[i].Metric;
+                if (line.StartsWith(metric, StringComparison.Ordinal) && line.Length > metric.Length && line[metric.Length] is '{' or ' ')
                 {
-                    string metric = Counted[i].Metric;
-                    if (line.StartsWith(metric, StringComparison.Ordinal) && line.Length > metric.Length && line[metric.Length] is '{' or ' ')
-                    {
-                        values[i] += metric.EndsWith("_sum", StringComparison.Ordinal) ? (long)(ValueDouble(line) * SumScale) : Value(line);
-                    }
+                    values[i] += metric.EndsWith("_sum", StringComparison.Ordinal) ? (long)(ValueDouble(line) * SumScale) : Value(line);
                 }
             }
         }
