@@ -52,7 +52,8 @@ internal sealed class ReplicaSimulation
     {
         Seed = seed;
         Options = options;
-        Random = new Random(seed);
+        Random = new RecordingRandom(seed, () => Now);
+        _context.Observer = Random.Note;
         Network = new SimNetwork(this);
         var peers = new PeerDescriptor[options.Replicas > 0 ? options.Replicas : options.Nodes];
         var group = options.ControllerGroup ? SystemShards.Controller : new ShardId(1);
@@ -173,7 +174,7 @@ internal sealed class ReplicaSimulation
 
     public SimOptions Options { get; }
 
-    public Random Random { get; }
+    public RecordingRandom Random { get; }
 
     public SimNetwork Network { get; }
 
@@ -307,6 +308,34 @@ internal sealed class ReplicaSimulation
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Schedule(ms, () => done.SetResult());
         return done.Task;
+    }
+
+    /// <summary>
+    /// Whichever of two tasks completes first, as <see cref="Task.WhenAny(Task, Task)"/> but resumed on the simulation's
+    /// thread: WhenAny's own completion runs on the thread pool when the task that completes it runs its continuations
+    /// asynchronously (as <see cref="Delay"/>'s does), and its caller's continuation then arrived from another thread,
+    /// sooner or later than work queued meanwhile; a seed did not replay the same history.
+    /// </summary>
+    public async Task<Task> FirstOfAsync(Task first, Task second)
+    {
+        var winner = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = SignalWhenDoneAsync(first, winner);
+        _ = SignalWhenDoneAsync(second, winner);
+        return await winner.Task;
+    }
+
+    private static async Task SignalWhenDoneAsync(Task task, TaskCompletionSource<Task> winner)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception)
+        {
+            // The winner is the task, failed or not; its caller awaits it and sees the failure.
+        }
+
+        winner.TrySetResult(task);
     }
 
     /// <summary>Runs the whole scenario on the calling thread and returns a one-line summary.</summary>
@@ -579,6 +608,7 @@ internal sealed class ReplicaSimulation
         {
             _events.Dequeue();
             Now = next.Time;
+            Random.Note($"event {next.Sequence} {next.Action.Method.Name}");
             next.Action();
             Quiesce();
         }
