@@ -197,7 +197,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         try
         {
             var used = _liveness.Heartbeats.ToDictionary(h => h.Heartbeat.Store, h => h.Heartbeat.UsedBytes);
-            var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store), default, HeldReplicas()).ConfigureAwait(true);
+            var slow = _liveness.Heartbeats.Where(h => h.Heartbeat.DiskSlow).Select(h => h.Heartbeat.Store).ToHashSet();
+            var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store), default, HeldReplicas(), slow.Contains).ConfigureAwait(true);
             foreach (var orphan in _operations.LastDestroyed)
             {
                 Remember($"destroyed {orphan}");
