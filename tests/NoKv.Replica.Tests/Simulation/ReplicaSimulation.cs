@@ -590,15 +590,33 @@ internal sealed class ReplicaSimulation
     /// threshold (an election timeout), the random campaign delay (half of one) and an election with faults (two more).</summary>
     private long ElectionDeadlineMs => 4 * _replicaOptions.ElectionTicks * (long)_replicaOptions.TickInterval.TotalMilliseconds;
 
-    private void CheckElectedWithout(StoreId victim, (ShardId Shard, ulong Term)[] groups)
+    /// <summary>
+    /// Each group must have a leader on another store at a higher term by the deadline. A group whose surviving
+    /// candidates split their votes (two time out in the same tick: about one round in ten, so twice in a row about one
+    /// failure in a hundred; seed 1038 of the merge scenario did) has still shown it is electing: its term rose past
+    /// the first campaign's. Such a group gets one more election timeout per split round, up to three, and must have a
+    /// leader by then. A group whose term did not move is not electing at all, which is what this check is for.
+    /// </summary>
+    private void CheckElectedWithout(StoreId victim, (ShardId Shard, ulong Term)[] groups, int extraRounds = 0)
     {
         foreach (var (shard, term) in groups)
         {
-            bool elected = _nodes.Values.Any(n => n.Store != victim && n.CoreOf(shard) is { IsLeader: true } core && core.Term > term);
-            if (!elected && _map.Any(s => s.Id == shard))
+            var others = _nodes.Values.Where(n => n.Store != victim && n.CoreOf(shard) is not null).Select(n => n.CoreOf(shard)!).ToList();
+            bool elected = others.Any(core => core.IsLeader && core.Term > term);
+            if (elected || !_map.Any(s => s.Id == shard))
             {
-                Violation($"shard {shard} hibernated with its leader on store {victim} (term {term}); {ElectionDeadlineMs} ms after that store failed no other store leads it");
+                continue;
             }
+
+            ulong highest = others.Count == 0 ? term : others.Max(core => core.Term);
+            if (highest > term + 1 + (ulong)extraRounds && extraRounds < 3)
+            {
+                Schedule(ElectionDeadlineMs / 4, () => CheckElectedWithout(victim, [(shard, term)], extraRounds + 1));
+                continue;
+            }
+
+            var states = others.Select(core => $"{core.Name}: term {core.Term}, {(core.IsHibernating ? "hibernating" : "awake")}");
+            Violation($"shard {shard} hibernated with its leader on store {victim} (term {term}); {ElectionDeadlineMs + (extraRounds * ElectionDeadlineMs / 4)} ms after that store failed no other store leads it ({string.Join("; ", states)})");
         }
     }
 
