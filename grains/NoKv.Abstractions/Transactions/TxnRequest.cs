@@ -38,7 +38,7 @@ public sealed class TxnRequest
     /// <summary>Prewrite, OnePhase: the writes.</summary>
     [Id(10)] public TxnMutation[]? Mutations { get; init; }
 
-    /// <summary>Commit, Rollback: the locked keys. Validate, OnePhase: the keys read (and not written).</summary>
+    /// <summary>Commit, Rollback: the locked keys. Validate, OnePhase: the keys read (and not written). GetMany: the keys to read.</summary>
     [Id(11)] public byte[][]? Keys { get; init; }
 
     /// <summary>Validate, OnePhase: the ranges scanned.</summary>

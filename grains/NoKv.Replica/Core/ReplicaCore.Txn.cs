@@ -31,7 +31,7 @@ public sealed partial class ReplicaCore
 
         switch (request.Op)
         {
-            case TxnOp.Get or TxnOp.Scan or TxnOp.Validate:
+            case TxnOp.Get or TxnOp.GetMany or TxnOp.Scan or TxnOp.Validate:
                 return await TxnReadAsync(request, cancellationToken).ConfigureAwait(true);
             case TxnOp.CheckStatus when await PeekStatusAsync(request, cancellationToken).ConfigureAwait(true) is { } answered:
                 return answered;
@@ -125,6 +125,21 @@ public sealed partial class ReplicaCore
             case TxnOp.Get:
                 var (code, value, held) = _stateMachine.GetAt(request.Key!, request.StartTs, now);
                 return new TxnResponse { Code = code, Value = value, Lock = held, CurrentEpoch = shard.Epoch };
+            case TxnOp.GetMany:
+                var values = new byte[]?[request.Keys!.Length];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    var (manyCode, manyValue, manyLock) = _stateMachine.GetAt(request.Keys[i], request.StartTs, now);
+                    if (manyCode != NoKvErrorCode.Ok)
+                    {
+                        // The client resolves this lock and asks again for all of them: one answer, one snapshot.
+                        return new TxnResponse { Code = manyCode, Lock = manyLock, CurrentEpoch = shard.Epoch };
+                    }
+
+                    values[i] = manyValue;
+                }
+
+                return new TxnResponse { Code = NoKvErrorCode.Ok, Values = values, CurrentEpoch = shard.Epoch };
             case TxnOp.Scan:
                 var (scanCode, entries, hasMore, scanLock) = _stateMachine.Scan(request.Key!, request.End ?? [], request.Limit, request.StartTs, now);
                 return new TxnResponse { Code = scanCode, Entries = entries, HasMore = hasMore, Lock = scanLock, ShardEnd = shard.Range.End, CurrentEpoch = shard.Epoch };
@@ -176,6 +191,21 @@ public sealed partial class ReplicaCore
         {
             case TxnOp.Get:
                 return CheckTxnKey(request.Key, shard);
+            case TxnOp.GetMany:
+                if (request.Keys is not { Length: > 0 } many)
+                {
+                    return (NoKvErrorCode.InvalidRange, "a multi-key read names no keys");
+                }
+
+                foreach (var key in many)
+                {
+                    if (CheckTxnKey(key, shard) is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+
+                return null;
             case TxnOp.Scan:
                 if (request.Key is null || request.Limit <= 0 || (!shard.Range.Contains(request.Key) && request.Key.AsSpan().SequenceCompareTo(shard.Range.Start) >= 0))
                 {
