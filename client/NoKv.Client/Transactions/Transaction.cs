@@ -562,6 +562,13 @@ internal sealed class Transaction : ITransaction
             await ForEachShardAsync(secondaries, m => m.Key, async (group, ct) =>
             {
                 var keys = group.ConvertAll(m => m.Key).ToArray();
+                if (_store.SecondaryCommits is { } batcher)
+                {
+                    var map = await _store.Router.GetMapAsync(ct).ConfigureAwait(false);
+                    await batcher.CommitAsync(map.FindShard(keys[0]).Id, StartTimestamp, commitTs, keys, ct).ConfigureAwait(false);
+                    return;
+                }
+
                 await _store.TxnCallAsync("TxnCommit", keys, s => new TxnRequest
                 {
                     Shard = s.Id,

@@ -32,4 +32,10 @@ public enum TxnOp : byte
     /// <see cref="TxnResponse.Values"/>; KeyLocked with the first lock met when any key holds one the read must resolve.
     /// </summary>
     GetMany = 9,
+
+    /// <summary>
+    /// The secondary commits of several committed transactions in this shard (<see cref="TxnRequest.Batch"/>, each a
+    /// <see cref="Commit"/> without a primary key), proposed together and answered once all applied.
+    /// </summary>
+    CommitBatch = 10,
 }

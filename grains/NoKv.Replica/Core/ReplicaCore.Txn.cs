@@ -35,6 +35,8 @@ public sealed partial class ReplicaCore
                 return await TxnReadAsync(request, cancellationToken).ConfigureAwait(true);
             case TxnOp.CheckStatus when await PeekStatusAsync(request, cancellationToken).ConfigureAwait(true) is { } answered:
                 return answered;
+            case TxnOp.CommitBatch:
+                return await CommitBatchAsync(request.Batch!, cancellationToken).ConfigureAwait(true);
             default:
                 var command = request.Op switch
                 {
@@ -70,6 +72,42 @@ public sealed partial class ReplicaCore
                     ? ToResponse(result, Descriptor)
                     : new TxnResponse { Code = response.Code == NoKvErrorCode.Ok ? NoKvErrorCode.ProposalDropped : response.Code, Detail = response.Detail, LeaderHint = response.LeaderHint, CurrentEpoch = response.CurrentEpoch };
         }
+    }
+
+    /// <summary>
+    /// Secondary commits of several transactions in one call: each is proposed and applied exactly as by
+    /// <see cref="TxnAsync"/> (one entry each), but the pump is held while they are taken in, so they reach the Raft
+    /// node in one DrainInbox (one Ready, one log write, one append per follower). Answers Ok once every one is, else
+    /// the first failure (the client retries the whole batch, which commits already committed keys again as a no-op,
+    /// or leaves the locks to their readers, who roll them forward through the primary).
+    /// </summary>
+    private async Task<TxnResponse> CommitBatchAsync(TxnRequest[] batch, CancellationToken cancellationToken)
+    {
+        var pending = new Task<TxnResponse>[batch.Length];
+        _pumpHeld++;
+        try
+        {
+            for (int i = 0; i < pending.Length; i++)
+            {
+                pending[i] = TxnAsync(batch[i], cancellationToken);
+            }
+        }
+        finally
+        {
+            _pumpHeld--;
+        }
+
+        await PumpAsync().ConfigureAwait(true);
+        var answers = await Task.WhenAll(pending).ConfigureAwait(true);
+        foreach (var answer in answers)
+        {
+            if (answer.Code != NoKvErrorCode.Ok)
+            {
+                return answer;
+            }
+        }
+
+        return answers[0];
     }
 
     private async Task<TxnResponse> TxnReadAsync(TxnRequest request, CancellationToken cancellationToken)
@@ -237,6 +275,26 @@ public sealed partial class ReplicaCore
                 return null;
             case TxnOp.Commit:
                 return request.Keys is null ? (NoKvErrorCode.InvalidRange, "commit names no keys") : null;
+            case TxnOp.CommitBatch:
+                if (request.Batch is not { Length: > 0 } batch)
+                {
+                    return (NoKvErrorCode.InvalidRange, "a commit batch names no commits");
+                }
+
+                foreach (var commit in batch)
+                {
+                    if (commit is null || commit.Op != TxnOp.Commit || commit.PrimaryKey is not null || commit.Batch is not null || commit.Shard != request.Shard || commit.Epoch != request.Epoch)
+                    {
+                        return (NoKvErrorCode.InvalidRange, "a commit batch holds only secondary commits of its own shard and epoch");
+                    }
+
+                    if (CheckTxn(commit, shard) is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+
+                return null;
             case TxnOp.Rollback:
                 return null;
             case TxnOp.CheckStatus:
