@@ -518,7 +518,11 @@ internal sealed class ReplicaSimulation
             var victim = new StoreId(1 + Random.Next(Options.Nodes));
             long outage = 500 + Random.Next(4_000);
             int kind = Random.Next(Options.Pauses ? 3 : 2);
-            if (kind != 2 && _nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
+            // Only a fault that outlasts the check tests it: the quiet period heals everything at the end of the run, and a
+            // leader back before the deadline rightly keeps leading (seed 1169 of the split scenario was cut off 456 ms
+            // before the end).
+            if (kind != 2 && Now + ElectionDeadlineMs + 1_000 <= Options.DurationMs
+                && _nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
             {
                 // A hibernating group loses its leader: the others must notice the silence and elect, with nothing but
                 // the store-level traffic to tell them. Long enough an outage that only an election can explain a leader.
@@ -603,7 +607,10 @@ internal sealed class ReplicaSimulation
         {
             var others = _nodes.Values.Where(n => n.Store != victim && n.CoreOf(shard) is not null).Select(n => n.CoreOf(shard)!).ToList();
             bool elected = others.Any(core => core.IsLeader && core.Term > term);
-            if (elected || !_map.Any(s => s.Id == shard))
+
+            // No replica left on the other stores: the group elected and was then merged away (its replicas close when
+            // the merge commits, before the map drops it; seed 1229 of the merge scenario) or moved off them.
+            if (elected || others.Count == 0 || !_map.Any(s => s.Id == shard))
             {
                 continue;
             }
