@@ -1,3 +1,4 @@
+using System.Buffers;
 using NoKv.Storage.Cache;
 using NoKv.Storage.Encoding;
 using NoKv.Storage.Iterators;
@@ -158,32 +159,44 @@ internal sealed unsafe class TableReader : IDisposable
             throw new CorruptionException(path, footerOffset, "meta blocks exceed 2 GiB");
         }
 
-        byte[] meta = GC.AllocateUninitializedArray<byte>((int)metaLength);
-        ReadExactly(file, metaStart, meta);
-
+        // Read into a rented buffer: the meta blocks of a 64 MiB table are over half a MiB, so a fresh array per open
+        // would be large-object garbage (reclaimed only by a full collection); the blocks kept are copied out.
+        byte[] rented = ArrayPool<byte>.Shared.Rent((int)metaLength);
         FilterBlockReader? filter = null;
-        if (footer.Filter.Size > 0)
+        TableProperties properties;
+        Block index;
+        try
         {
-            filter = FilterBlockReader.Parse(
-                MetaBlock(meta, metaStart, footer.Filter, path),
-                path,
-                footer.Filter.Offset);
-        }
+            Span<byte> meta = rented.AsSpan(0, (int)metaLength);
+            ReadExactly(file, metaStart, meta);
 
-        TableProperties properties = TableProperties.Decode(
-            MetaBlock(meta, metaStart, footer.Properties, path),
-            path,
-            footer.Properties.Offset);
-        if (properties.ComparerName != options.Comparer.Name)
+            if (footer.Filter.Size > 0)
+            {
+                filter = FilterBlockReader.Parse(
+                    MetaBlock(meta, metaStart, footer.Filter, path),
+                    path,
+                    footer.Filter.Offset);
+            }
+
+            properties = TableProperties.Decode(
+                MetaBlock(meta, metaStart, footer.Properties, path),
+                path,
+                footer.Properties.Offset);
+            if (properties.ComparerName != options.Comparer.Name)
+            {
+                throw new CorruptionException(
+                    path,
+                    footer.Properties.Offset,
+                    $"table was written with comparer '{properties.ComparerName}' but is read with '{options.Comparer.Name}'");
+            }
+
+            byte[] indexContents = MetaBlock(meta, metaStart, footer.Index, path);
+            index = Block.Parse(indexContents, indexContents.Length, path, footer.Index.Offset);
+        }
+        finally
         {
-            throw new CorruptionException(
-                path,
-                footer.Properties.Offset,
-                $"table was written with comparer '{properties.ComparerName}' but is read with '{options.Comparer.Name}'");
+            ArrayPool<byte>.Shared.Return(rented);
         }
-
-        byte[] indexContents = MetaBlock(meta, metaStart, footer.Index, path);
-        Block index = Block.Parse(indexContents, indexContents.Length, path, footer.Index.Offset);
 
         // Mapped last, once nothing else can fail, so a failed open leaks no mapping.
         FileMapping? mapping = options.UseMappedReads ? file.TryMap() : null;
@@ -507,7 +520,7 @@ internal sealed unsafe class TableReader : IDisposable
     }
 
     /// <summary>Verifies a meta block inside the meta region and returns a copy of its contents.</summary>
-    private static byte[] MetaBlock(byte[] meta, long metaStart, BlockHandle handle, string path)
+    private static byte[] MetaBlock(ReadOnlySpan<byte> meta, long metaStart, BlockHandle handle, string path)
     {
         long start = handle.Offset - metaStart;
         if (start < 0 || start + handle.Size + TableFormat.BlockTrailerSize > meta.Length)
@@ -515,7 +528,7 @@ internal sealed unsafe class TableReader : IDisposable
             throw new CorruptionException(path, handle.Offset, $"meta block ({handle.Offset}, {handle.Size}) overlaps the data or the footer");
         }
 
-        ReadOnlySpan<byte> withTrailer = meta.AsSpan((int)start, (int)handle.Size + TableFormat.BlockTrailerSize);
+        ReadOnlySpan<byte> withTrailer = meta.Slice((int)start, (int)handle.Size + TableFormat.BlockTrailerSize);
         CheckTrailer(withTrailer, (int)handle.Size, path, handle.Offset, verifyChecksum: true, allowCompressed: false);
         return withTrailer.Slice(0, (int)handle.Size).ToArray();
     }
