@@ -53,6 +53,9 @@ internal sealed unsafe class TableReader : IDisposable
     private readonly BlockCache? _cache;
     private readonly ulong _cacheId;
     private readonly Block _index;
+
+    // The index block's buffer, rented from the shared pool and given back by Dispose (null once given back).
+    private byte[]? _indexBuffer;
     private readonly FilterBlockReader? _filter;
     private readonly IndexKeyPrefixes? _indexPrefixes;
 
@@ -68,6 +71,7 @@ internal sealed unsafe class TableReader : IDisposable
         BlockCache? cache,
         ulong cacheId,
         Block index,
+        byte[] indexBuffer,
         FilterBlockReader? filter,
         TableProperties properties,
         long dataEnd,
@@ -82,6 +86,7 @@ internal sealed unsafe class TableReader : IDisposable
         _cache = cache;
         _cacheId = cacheId;
         _index = index;
+        _indexBuffer = indexBuffer;
         _filter = filter;
         Properties = properties;
 
@@ -165,6 +170,7 @@ internal sealed unsafe class TableReader : IDisposable
         FilterBlockReader? filter = null;
         TableProperties properties;
         Block index;
+        byte[] indexBuffer;
         try
         {
             Span<byte> meta = rented.AsSpan(0, (int)metaLength);
@@ -190,8 +196,14 @@ internal sealed unsafe class TableReader : IDisposable
                     $"table was written with comparer '{properties.ComparerName}' but is read with '{options.Comparer.Name}'");
             }
 
-            byte[] indexContents = MetaBlock(meta, metaStart, footer.Index, path);
-            index = Block.Parse(indexContents, indexContents.Length, path, footer.Index.Offset);
+            // The index is over half a MiB for a 64 MiB table, and a table lives only until a compaction replaces
+            // it: a fresh array per table was large-object garbage once the table was deleted (reclaimed only by a
+            // full collection, so dozens of dead indexes sat in memory during write-heavy runs). Rented instead and
+            // given back when the reader closes, which the table cache does only after the last reader is done.
+            ReadOnlySpan<byte> indexContents = MetaBlockSpan(meta, metaStart, footer.Index, path);
+            indexBuffer = ArrayPool<byte>.Shared.Rent(indexContents.Length);
+            indexContents.CopyTo(indexBuffer);
+            index = Block.Parse(indexBuffer, indexContents.Length, path, footer.Index.Offset);
         }
         finally
         {
@@ -200,7 +212,7 @@ internal sealed unsafe class TableReader : IDisposable
 
         // Mapped last, once nothing else can fail, so a failed open leaks no mapping.
         FileMapping? mapping = options.UseMappedReads ? file.TryMap() : null;
-        return new TableReader(file, options, cache, (ulong)fileNumber, index, filter, properties, metaStart, mapping, footer.Version == TableFormat.FormatVersionCompressed);
+        return new TableReader(file, options, cache, (ulong)fileNumber, index, indexBuffer, filter, properties, metaStart, mapping, footer.Version == TableFormat.FormatVersionCompressed);
     }
 
     /// <summary>
@@ -513,14 +525,28 @@ internal sealed unsafe class TableReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the file and its mapping and gives the index block's buffer back to the pool. REQUIRES: no reader,
+    /// iterator or lookup uses this table any more (the table cache's reference count ensures it); afterwards the
+    /// index buffer may hold another table's index.
+    /// </summary>
     public void Dispose()
     {
         _mapping?.Dispose();
         _file.Dispose();
+        byte[]? indexBuffer = Interlocked.Exchange(ref _indexBuffer, null);
+        if (indexBuffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(indexBuffer);
+        }
     }
 
     /// <summary>Verifies a meta block inside the meta region and returns a copy of its contents.</summary>
-    private static byte[] MetaBlock(ReadOnlySpan<byte> meta, long metaStart, BlockHandle handle, string path)
+    private static byte[] MetaBlock(ReadOnlySpan<byte> meta, long metaStart, BlockHandle handle, string path) =>
+        MetaBlockSpan(meta, metaStart, handle, path).ToArray();
+
+    /// <summary>Verifies a meta block inside the meta region and returns its contents there.</summary>
+    private static ReadOnlySpan<byte> MetaBlockSpan(ReadOnlySpan<byte> meta, long metaStart, BlockHandle handle, string path)
     {
         long start = handle.Offset - metaStart;
         if (start < 0 || start + handle.Size + TableFormat.BlockTrailerSize > meta.Length)
@@ -530,7 +556,7 @@ internal sealed unsafe class TableReader : IDisposable
 
         ReadOnlySpan<byte> withTrailer = meta.Slice((int)start, (int)handle.Size + TableFormat.BlockTrailerSize);
         CheckTrailer(withTrailer, (int)handle.Size, path, handle.Offset, verifyChecksum: true, allowCompressed: false);
-        return withTrailer.Slice(0, (int)handle.Size).ToArray();
+        return withTrailer.Slice(0, (int)handle.Size);
     }
 
     /// <summary>
