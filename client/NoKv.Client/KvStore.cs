@@ -25,6 +25,7 @@ internal sealed partial class KvStore : IKvStore
     private readonly TimeProvider _time;
     private readonly IServiceProvider? _services;
     private readonly WriteCoalescer? _coalescer;
+    private readonly Transactions.SecondaryCommitBatcher? _secondaryCommits;
 
     public KvStore(IGrainFactory grains, IOptions<NoKvClientOptions> options, IServiceProvider services)
         : this(CreateRouter(grains, options.Value, services, TimeProvider.System), options.Value, TimeProvider.System)
@@ -40,6 +41,7 @@ internal sealed partial class KvStore : IKvStore
         _time = time;
         _limits = new KvLimits(_options.MaxKeyBytes, _options.MaxValueBytes);
         _coalescer = options.WriteBatching ? new WriteCoalescer(options.MaxWritesPerBatch, options.MaxWriteCallsInFlight, options.AttemptTimeout) : null;
+        _secondaryCommits = options.BatchSecondaryCommits ? new Transactions.SecondaryCommitBatcher(this) : null;
     }
 
     /// <summary>Batches concurrent plain writes per replica (see <see cref="NoKvClientOptions.WriteBatching"/>); null when off.</summary>
@@ -54,6 +56,9 @@ internal sealed partial class KvStore : IKvStore
     internal TimeSpan LockTtl => _options.TransactionLockTtl;
 
     internal bool CommitSecondariesInBackground => _options.CommitSecondariesInBackground;
+
+    /// <summary>Batches secondary commits per shard (see <see cref="NoKvClientOptions.BatchSecondaryCommits"/>); null when off.</summary>
+    internal Transactions.SecondaryCommitBatcher? SecondaryCommits => _secondaryCommits;
 
     /// <summary>
     /// The router of a client: a suspect store gets one probe per attempt timeout (at most about one in flight),

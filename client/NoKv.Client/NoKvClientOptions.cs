@@ -84,6 +84,13 @@ public sealed class NoKvClientOptions
     /// </summary>
     public bool CommitSecondariesInBackground { get; set; } = true;
 
+    /// <summary>
+    /// Whether the secondary commits of many transactions to one shard share a call: with one call per shard in
+    /// flight, commits queued behind it leave together and are proposed in one Raft round (true, fewer messages
+    /// under load); or each goes alone (false).
+    /// </summary>
+    public bool BatchSecondaryCommits { get; set; } = true;
+
     /// <summary>How many times <c>TransactAsync</c> runs its body before giving up on conflicts.</summary>
     public int TransactionMaxAttempts { get; set; } = 10;
 

@@ -22,8 +22,8 @@ public interface ITransaction : IAsyncDisposable
 
     /// <summary>
     /// The values of <paramref name="keys"/> in the snapshot (or as this transaction wrote them), null where absent, in
-    /// the order given. The reads go out at once, each to its shard, so reading k keys costs about one read's time
-    /// instead of k. The default body reads one key after another (for implementations that cannot do better).
+    /// the order given. The reads go out at once, one request per shard for all of that shard's keys, so reading k keys
+    /// costs about one read's time instead of k. The default body reads one key after another (for implementations that cannot do better).
     /// </summary>
     async Task<IReadOnlyList<byte[]?>> GetManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> keys, CancellationToken cancellationToken = default)
     {

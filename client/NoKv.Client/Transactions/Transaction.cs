@@ -62,7 +62,6 @@ internal sealed class Transaction : ITransaction
         ThrowIfNotActive();
         var values = new byte[]?[keys.Count];
         var asked = new byte[keys.Count][];
-        var reads = new Task<TxnResponse>?[keys.Count];
         for (int i = 0; i < keys.Count; i++)
         {
             // Every key is checked before anything is sent: a bad key fails the whole call and reads nothing.
@@ -70,36 +69,57 @@ internal sealed class Transaction : ITransaction
             asked[i] = keys[i].ToArray();
         }
 
+        var remote = new List<int>(asked.Length);
         for (int i = 0; i < asked.Length; i++)
         {
-            var k = asked[i];
-            if (_writes.TryGetValue(k, out var own))
+            if (_writes.TryGetValue(asked[i], out var own))
             {
                 values[i] = own;
-                continue;
             }
-
-            reads[i] = ReadAsync("TxnGet", k, shard => new TxnRequest { Shard = shard.Id, Epoch = shard.Epoch, Op = TxnOp.Get, StartTs = StartTimestamp, Key = k }, cancellationToken);
-        }
-
-        var pending = new List<Task<TxnResponse>>(reads.Length);
-        foreach (var read in reads)
-        {
-            if (read is not null)
+            else
             {
-                pending.Add(read);
+                remote.Add(i);
             }
         }
 
-        // All awaited together, so a failure of one read leaves none of the others unobserved.
-        await Task.WhenAll(pending).ConfigureAwait(false);
-        for (int i = 0; i < reads.Length; i++)
+        // One request per shard for all of its keys: a message per shard instead of one per key.
+        await ForEachShardAsync(remote, i => asked[i], async (group, ct) =>
         {
-            if (reads[i] is { } read)
+            if (group.Count == 1)
             {
-                values[i] = (await read.ConfigureAwait(false)).Value;
-                _reads.Add(asked[i]);
+                var k = asked[group[0]];
+                values[group[0]] = (await ReadAsync("TxnGet", k, shard => new TxnRequest { Shard = shard.Id, Epoch = shard.Epoch, Op = TxnOp.Get, StartTs = StartTimestamp, Key = k }, ct).ConfigureAwait(false)).Value;
+                return;
             }
+
+            var keys = group.ConvertAll(i => asked[i]).ToArray();
+            while (true)
+            {
+                var response = await _store.TxnCallAsync("TxnGetMany", keys, shard => new TxnRequest { Shard = shard.Id, Epoch = shard.Epoch, Op = TxnOp.GetMany, StartTs = StartTimestamp, Keys = keys }, ct).ConfigureAwait(false);
+                switch (response.Code)
+                {
+                    case NoKvErrorCode.Ok when response.Values is { } read && read.Length == keys.Length:
+                        for (int j = 0; j < group.Count; j++)
+                        {
+                            values[group[j]] = read[j];
+                        }
+
+                        return;
+                    case NoKvErrorCode.Ok:
+                        throw new InvalidOperationException($"Transaction {StartTimestamp}: a multi-key read of {keys.Length} keys got {response.Values?.Length ?? 0} values.");
+                    case NoKvErrorCode.KeyLocked when response.Lock is { } held:
+                        await ResolveOrWaitAsync(held, ct).ConfigureAwait(false);
+                        continue;
+                    default:
+                        throw Failure(response);
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Recorded only once every read succeeded: a failed call leaves the transaction as it was.
+        foreach (int i in remote)
+        {
+            _reads.Add(asked[i]);
         }
 
         return values;
@@ -542,6 +562,13 @@ internal sealed class Transaction : ITransaction
             await ForEachShardAsync(secondaries, m => m.Key, async (group, ct) =>
             {
                 var keys = group.ConvertAll(m => m.Key).ToArray();
+                if (_store.SecondaryCommits is { } batcher)
+                {
+                    var map = await _store.Router.GetMapAsync(ct).ConfigureAwait(false);
+                    await batcher.CommitAsync(map.FindShard(keys[0]).Id, StartTimestamp, commitTs, keys, ct).ConfigureAwait(false);
+                    return;
+                }
+
                 await _store.TxnCallAsync("TxnCommit", keys, s => new TxnRequest
                 {
                     Shard = s.Id,

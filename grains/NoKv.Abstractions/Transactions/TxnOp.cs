@@ -26,4 +26,16 @@ public enum TxnOp : byte
 
     /// <summary>Check that nothing read at StartTs (Keys, Ranges) changed up to CommitTs; a read, not a command.</summary>
     Validate = 8,
+
+    /// <summary>
+    /// Snapshot read of every key of <see cref="TxnRequest.Keys"/> at StartTs, answered in one
+    /// <see cref="TxnResponse.Values"/>; KeyLocked with the first lock met when any key holds one the read must resolve.
+    /// </summary>
+    GetMany = 9,
+
+    /// <summary>
+    /// The secondary commits of several committed transactions in this shard (<see cref="TxnRequest.Batch"/>, each a
+    /// <see cref="Commit"/> without a primary key), proposed together and answered once all applied.
+    /// </summary>
+    CommitBatch = 10,
 }

@@ -38,7 +38,7 @@ public sealed class TxnRequest
     /// <summary>Prewrite, OnePhase: the writes.</summary>
     [Id(10)] public TxnMutation[]? Mutations { get; init; }
 
-    /// <summary>Commit, Rollback: the locked keys. Validate, OnePhase: the keys read (and not written).</summary>
+    /// <summary>Commit, Rollback: the locked keys. Validate, OnePhase: the keys read (and not written). GetMany: the keys to read.</summary>
     [Id(11)] public byte[][]? Keys { get; init; }
 
     /// <summary>Validate, OnePhase: the ranges scanned.</summary>
@@ -49,4 +49,10 @@ public sealed class TxnRequest
     /// lock nor status may be recorded rolled back (its prewrite is lost or too late).
     /// </summary>
     [Id(13)] public bool RollbackIfAbsent { get; init; }
+
+    /// <summary>
+    /// CommitBatch: secondary commits (each <see cref="TxnOp.Commit"/> with no primary key, for this request's shard
+    /// and epoch) of transactions whose primaries are committed.
+    /// </summary>
+    [Id(14)] public TxnRequest[]? Batch { get; init; }
 }

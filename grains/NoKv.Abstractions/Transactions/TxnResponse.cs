@@ -36,4 +36,7 @@ public sealed class TxnResponse : IReplicaResponse
 
     /// <summary>With WriteConflict: the key whose newer version or lock conflicted.</summary>
     [Id(11)] public byte[]? ConflictKey { get; init; }
+
+    /// <summary>GetMany (Ok): the value of each requested key at the snapshot, in request order, null when absent.</summary>
+    [Id(12)] public byte[]?[]? Values { get; init; }
 }

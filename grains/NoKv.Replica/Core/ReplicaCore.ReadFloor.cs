@@ -224,7 +224,7 @@ public sealed partial class ReplicaCore
         }
 
         ulong index = 0;
-        foreach (var key in request.Op == TxnOp.Get ? [request.Key!] : request.Op == TxnOp.Validate ? request.Keys ?? [] : [])
+        foreach (var key in request.Op == TxnOp.Get ? [request.Key!] : request.Op is TxnOp.Validate or TxnOp.GetMany ? request.Keys ?? [] : [])
         {
             if (_stampedPending.TryGetValue(key, out var pending) && pending > index)
             {

@@ -31,10 +31,12 @@ public sealed partial class ReplicaCore
 
         switch (request.Op)
         {
-            case TxnOp.Get or TxnOp.Scan or TxnOp.Validate:
+            case TxnOp.Get or TxnOp.GetMany or TxnOp.Scan or TxnOp.Validate:
                 return await TxnReadAsync(request, cancellationToken).ConfigureAwait(true);
             case TxnOp.CheckStatus when await PeekStatusAsync(request, cancellationToken).ConfigureAwait(true) is { } answered:
                 return answered;
+            case TxnOp.CommitBatch:
+                return await CommitBatchAsync(request.Batch!, cancellationToken).ConfigureAwait(true);
             default:
                 var command = request.Op switch
                 {
@@ -70,6 +72,42 @@ public sealed partial class ReplicaCore
                     ? ToResponse(result, Descriptor)
                     : new TxnResponse { Code = response.Code == NoKvErrorCode.Ok ? NoKvErrorCode.ProposalDropped : response.Code, Detail = response.Detail, LeaderHint = response.LeaderHint, CurrentEpoch = response.CurrentEpoch };
         }
+    }
+
+    /// <summary>
+    /// Secondary commits of several transactions in one call: each is proposed and applied exactly as by
+    /// <see cref="TxnAsync"/> (one entry each), but the pump is held while they are taken in, so they reach the Raft
+    /// node in one DrainInbox (one Ready, one log write, one append per follower). Answers Ok once every one is, else
+    /// the first failure (the client retries the whole batch, which commits already committed keys again as a no-op,
+    /// or leaves the locks to their readers, who roll them forward through the primary).
+    /// </summary>
+    private async Task<TxnResponse> CommitBatchAsync(TxnRequest[] batch, CancellationToken cancellationToken)
+    {
+        var pending = new Task<TxnResponse>[batch.Length];
+        _pumpHeld++;
+        try
+        {
+            for (int i = 0; i < pending.Length; i++)
+            {
+                pending[i] = TxnAsync(batch[i], cancellationToken);
+            }
+        }
+        finally
+        {
+            _pumpHeld--;
+        }
+
+        await PumpAsync().ConfigureAwait(true);
+        var answers = await Task.WhenAll(pending).ConfigureAwait(true);
+        foreach (var answer in answers)
+        {
+            if (answer.Code != NoKvErrorCode.Ok)
+            {
+                return answer;
+            }
+        }
+
+        return answers[0];
     }
 
     private async Task<TxnResponse> TxnReadAsync(TxnRequest request, CancellationToken cancellationToken)
@@ -125,6 +163,21 @@ public sealed partial class ReplicaCore
             case TxnOp.Get:
                 var (code, value, held) = _stateMachine.GetAt(request.Key!, request.StartTs, now);
                 return new TxnResponse { Code = code, Value = value, Lock = held, CurrentEpoch = shard.Epoch };
+            case TxnOp.GetMany:
+                var values = new byte[]?[request.Keys!.Length];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    var (manyCode, manyValue, manyLock) = _stateMachine.GetAt(request.Keys[i], request.StartTs, now);
+                    if (manyCode != NoKvErrorCode.Ok)
+                    {
+                        // The client resolves this lock and asks again for all of them: one answer, one snapshot.
+                        return new TxnResponse { Code = manyCode, Lock = manyLock, CurrentEpoch = shard.Epoch };
+                    }
+
+                    values[i] = manyValue;
+                }
+
+                return new TxnResponse { Code = NoKvErrorCode.Ok, Values = values, CurrentEpoch = shard.Epoch };
             case TxnOp.Scan:
                 var (scanCode, entries, hasMore, scanLock) = _stateMachine.Scan(request.Key!, request.End ?? [], request.Limit, request.StartTs, now);
                 return new TxnResponse { Code = scanCode, Entries = entries, HasMore = hasMore, Lock = scanLock, ShardEnd = shard.Range.End, CurrentEpoch = shard.Epoch };
@@ -176,6 +229,21 @@ public sealed partial class ReplicaCore
         {
             case TxnOp.Get:
                 return CheckTxnKey(request.Key, shard);
+            case TxnOp.GetMany:
+                if (request.Keys is not { Length: > 0 } many)
+                {
+                    return (NoKvErrorCode.InvalidRange, "a multi-key read names no keys");
+                }
+
+                foreach (var key in many)
+                {
+                    if (CheckTxnKey(key, shard) is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+
+                return null;
             case TxnOp.Scan:
                 if (request.Key is null || request.Limit <= 0 || (!shard.Range.Contains(request.Key) && request.Key.AsSpan().SequenceCompareTo(shard.Range.Start) >= 0))
                 {
@@ -207,6 +275,26 @@ public sealed partial class ReplicaCore
                 return null;
             case TxnOp.Commit:
                 return request.Keys is null ? (NoKvErrorCode.InvalidRange, "commit names no keys") : null;
+            case TxnOp.CommitBatch:
+                if (request.Batch is not { Length: > 0 } batch)
+                {
+                    return (NoKvErrorCode.InvalidRange, "a commit batch names no commits");
+                }
+
+                foreach (var commit in batch)
+                {
+                    if (commit is null || commit.Op != TxnOp.Commit || commit.PrimaryKey is not null || commit.Batch is not null || commit.Shard != request.Shard || commit.Epoch != request.Epoch)
+                    {
+                        return (NoKvErrorCode.InvalidRange, "a commit batch holds only secondary commits of its own shard and epoch");
+                    }
+
+                    if (CheckTxn(commit, shard) is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+
+                return null;
             case TxnOp.Rollback:
                 return null;
             case TxnOp.CheckStatus:

@@ -45,7 +45,7 @@ public sealed class NoKvClusterTarget : IClusterTarget
     /// Connects an Orleans client to <paramref name="gateways"/>. Orleans logs warnings and errors to stderr.
     /// <paramref name="serverProcessIds"/> are the silos, for CPU accounting.
     /// </summary>
-    public static async Task<NoKvClusterTarget> ConnectAsync(string clusterId, IPEndPoint[] gateways, IReadOnlyList<int> serverProcessIds, CancellationToken cancellationToken)
+    public static async Task<NoKvClusterTarget> ConnectAsync(string clusterId, IPEndPoint[] gateways, IReadOnlyList<int> serverProcessIds, CancellationToken cancellationToken, Action<NoKvClientOptions>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -60,7 +60,7 @@ public sealed class NoKvClusterTarget : IClusterTarget
                 o.ServiceId = clusterId;
             });
         });
-        builder.Services.AddNoKvClient();
+        builder.Services.AddNoKvClient(configure);
         var host = builder.Build();
         try
         {

@@ -42,7 +42,10 @@ public static class TxnBenchmark
         Console.Error.WriteLine($"[txn] {accounts:N0} accounts, {options.Shards} shard(s), {duration.TotalSeconds:F0} s per point");
         await using (var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false))
         {
-            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
+            // NOKV_BENCH_TXN_SECONDARY_BATCHING=0 sends every secondary commit alone (for an A/B of the batching).
+            bool batchSecondaries = Environment.GetEnvironmentVariable("NOKV_BENCH_TXN_SECONDARY_BATCHING") != "0";
+            Console.Error.WriteLine($"[txn] secondary commits batched per shard: {batchSecondaries}");
+            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken, o => o.BatchSecondaryCommits = batchSecondaries).ConfigureAwait(false);
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
             var kv = target.Services.GetRequiredService<IKvStore>();
             var servers = cluster.Silos.Select(s => s.ProcessId).ToArray();
