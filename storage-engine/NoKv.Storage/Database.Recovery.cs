@@ -46,7 +46,9 @@ public sealed partial class Database
         ulong maxSequence = _versions.LastSequence;
         var recoveredFiles = new List<FileMetaData>();
         var recoveredValueFiles = new List<ValueFileMeta>();
-        MemTable mem = new(0, _memory.MemtableBytes);
+        // Pooled like the live memtables: a replayed log is up to a memtable's worth of arena, which the first
+        // memtables after open then reuse instead of leaving it as large-object garbage.
+        MemTable mem = new(0, _memory.MemtableBytes, _arenaChunks);
         WalRecoveryReport report;
         using (var wal = new WalReplay(_fs, Path, logs, _versions.LogNumber, _options.WalRecoveryMode))
         {
@@ -72,7 +74,7 @@ public sealed partial class Database
                 if (mem.ApproximateSize >= _memory.MemtableBytes)
                 {
                     AddRecoveredTable(mem, recoveredFiles, recoveredValueFiles);
-                    mem = new MemTable(0, _memory.MemtableBytes);
+                    mem = new MemTable(0, _memory.MemtableBytes, _arenaChunks);
                 }
             }
 
@@ -116,9 +118,11 @@ public sealed partial class Database
         DeleteObsoleteFiles(sweepDirectory: true);
     }
 
+    /// <summary>Writes a replayed memtable out and releases it (nothing else ever referenced it): its chunks go back to the pool.</summary>
     private void AddRecoveredTable(MemTable mem, List<FileMetaData> files, List<ValueFileMeta> valueFiles)
     {
         FileMetaData? f = WriteLevel0Table(mem, valueFiles);
+        mem.Unref();
         if (f is not null)
         {
             files.Add(f);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace NoKv.Storage.Encoding;
@@ -6,14 +7,47 @@ namespace NoKv.Storage.Encoding;
 /// A growable byte array for building encoded structures (blocks, records). Reused across builds via
 /// <see cref="Clear"/> so steady-state building does not allocate. Not thread-safe.
 /// </summary>
+/// <remarks>
+/// A pooled buffer (<see cref="Pooled"/>) rents its arrays from <see cref="ArrayPool{T}.Shared"/> and gives them back
+/// as it grows and on <see cref="Release"/>. Why: a buffer that grows past 85,000 bytes lands on the large object
+/// heap, which only a full collection reclaims; a table's index block (about 0.5 MiB for a 64 MiB table) grew there
+/// through four doublings per table, about 2 MiB of garbage for every flush and compaction output, which sat in
+/// the process's memory until the next full collection (tests/NoKv.Benchmarks/README.md, YCSB memory).
+/// </remarks>
 internal sealed class ByteBuffer
 {
+    private readonly bool _pooled;
     private byte[] _buffer;
     private int _length;
 
     public ByteBuffer(int initialCapacity = 256)
+        : this(initialCapacity, pooled: false)
     {
-        _buffer = new byte[Math.Max(16, initialCapacity)];
+    }
+
+    private ByteBuffer(int initialCapacity, bool pooled)
+    {
+        _pooled = pooled;
+        int capacity = Math.Max(16, initialCapacity);
+        _buffer = pooled ? ArrayPool<byte>.Shared.Rent(capacity) : new byte[capacity];
+    }
+
+    /// <summary>A buffer whose arrays come from and go back to the shared array pool; call <see cref="Release"/> when done.</summary>
+    public static ByteBuffer Pooled(int initialCapacity) => new(initialCapacity, pooled: true);
+
+    /// <summary>
+    /// Gives a pooled buffer's array back and leaves the buffer empty with no capacity; a later append rents again.
+    /// Spans from <see cref="WrittenSpan"/> are invalid afterwards. A plain buffer is only cleared.
+    /// </summary>
+    public void Release()
+    {
+        _length = 0;
+        if (_pooled && _buffer.Length > 0)
+        {
+            byte[] buffer = _buffer;
+            _buffer = [];
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public int Length => _length;
@@ -80,6 +114,19 @@ internal sealed class ByteBuffer
             throw new InvalidOperationException("Encoded structure exceeds the maximum array size.");
         }
 
-        Array.Resize(ref _buffer, capacity);
+        if (!_pooled)
+        {
+            Array.Resize(ref _buffer, capacity);
+            return;
+        }
+
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(capacity);
+        _buffer.AsSpan(0, _length).CopyTo(bigger);
+        byte[] old = _buffer;
+        _buffer = bigger;
+        if (old.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(old);
+        }
     }
 }

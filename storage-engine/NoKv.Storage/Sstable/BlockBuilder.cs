@@ -20,16 +20,19 @@ namespace NoKv.Storage.Sstable;
 internal sealed class BlockBuilder
 {
     private readonly int _restartInterval;
-    private readonly ByteBuffer _buffer = new(4096);
+    private readonly ByteBuffer _buffer;
     private readonly List<int> _restarts = [0];
     private readonly ByteBuffer _lastKey = new(64);
     private int _counter;
     private bool _finished;
 
-    public BlockBuilder(int restartInterval)
+    /// <param name="pooled">Rent the block's buffer from the shared array pool (for blocks that grow large, such as a
+    /// table's index block); the owner calls <see cref="Release"/> when done with it.</param>
+    public BlockBuilder(int restartInterval, bool pooled = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(restartInterval, 1);
         _restartInterval = restartInterval;
+        _buffer = pooled ? ByteBuffer.Pooled(4096) : new ByteBuffer(4096);
     }
 
     public bool IsEmpty => _buffer.Length == 0;
@@ -51,6 +54,13 @@ internal sealed class BlockBuilder
         _counter = 0;
         EntryCount = 0;
         _finished = false;
+    }
+
+    /// <summary>Gives a pooled buffer back (see the constructor); the block is empty afterwards and spans from <see cref="Finish"/> are invalid.</summary>
+    public void Release()
+    {
+        Reset();
+        _buffer.Release();
     }
 
     public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)

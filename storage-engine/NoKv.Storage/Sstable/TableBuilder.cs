@@ -28,7 +28,8 @@ internal sealed class TableBuilder
     private readonly TableOptions _options;
     private readonly IKeyComparer _comparer;
     private readonly BlockBuilder _dataBlock;
-    private readonly BlockBuilder _indexBlock = new(1);
+    // Pooled: about 0.5 MiB for a 64 MiB table, which would be large-object garbage after every table.
+    private readonly BlockBuilder _indexBlock = new(1, pooled: true);
     private readonly FilterBlockBuilder? _filter;
     private readonly ByteBuffer _lastKey = new(64);
     private readonly byte[] _trailer = new byte[TableFormat.BlockTrailerSize];
@@ -179,6 +180,8 @@ internal sealed class TableBuilder
     {
         _closed = true;
         _compressor?.Dispose();
+        _indexBlock.Release();
+        _filter?.Release();
     }
 
     private void FlushDataBlock()

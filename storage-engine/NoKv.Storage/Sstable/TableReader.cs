@@ -1,3 +1,4 @@
+using System.Buffers;
 using NoKv.Storage.Cache;
 using NoKv.Storage.Encoding;
 using NoKv.Storage.Iterators;
@@ -52,6 +53,9 @@ internal sealed unsafe class TableReader : IDisposable
     private readonly BlockCache? _cache;
     private readonly ulong _cacheId;
     private readonly Block _index;
+
+    // The index block's buffer, rented from the shared pool and given back by Dispose (null once given back).
+    private byte[]? _indexBuffer;
     private readonly FilterBlockReader? _filter;
     private readonly IndexKeyPrefixes? _indexPrefixes;
 
@@ -67,6 +71,7 @@ internal sealed unsafe class TableReader : IDisposable
         BlockCache? cache,
         ulong cacheId,
         Block index,
+        byte[] indexBuffer,
         FilterBlockReader? filter,
         TableProperties properties,
         long dataEnd,
@@ -81,6 +86,7 @@ internal sealed unsafe class TableReader : IDisposable
         _cache = cache;
         _cacheId = cacheId;
         _index = index;
+        _indexBuffer = indexBuffer;
         _filter = filter;
         Properties = properties;
 
@@ -158,36 +164,55 @@ internal sealed unsafe class TableReader : IDisposable
             throw new CorruptionException(path, footerOffset, "meta blocks exceed 2 GiB");
         }
 
-        byte[] meta = GC.AllocateUninitializedArray<byte>((int)metaLength);
-        ReadExactly(file, metaStart, meta);
-
+        // Read into a rented buffer: the meta blocks of a 64 MiB table are over half a MiB, so a fresh array per open
+        // would be large-object garbage (reclaimed only by a full collection); the blocks kept are copied out.
+        byte[] rented = ArrayPool<byte>.Shared.Rent((int)metaLength);
         FilterBlockReader? filter = null;
-        if (footer.Filter.Size > 0)
+        TableProperties properties;
+        Block index;
+        byte[] indexBuffer;
+        try
         {
-            filter = FilterBlockReader.Parse(
-                MetaBlock(meta, metaStart, footer.Filter, path),
-                path,
-                footer.Filter.Offset);
-        }
+            Span<byte> meta = rented.AsSpan(0, (int)metaLength);
+            ReadExactly(file, metaStart, meta);
 
-        TableProperties properties = TableProperties.Decode(
-            MetaBlock(meta, metaStart, footer.Properties, path),
-            path,
-            footer.Properties.Offset);
-        if (properties.ComparerName != options.Comparer.Name)
+            if (footer.Filter.Size > 0)
+            {
+                filter = FilterBlockReader.Parse(
+                    MetaBlock(meta, metaStart, footer.Filter, path),
+                    path,
+                    footer.Filter.Offset);
+            }
+
+            properties = TableProperties.Decode(
+                MetaBlock(meta, metaStart, footer.Properties, path),
+                path,
+                footer.Properties.Offset);
+            if (properties.ComparerName != options.Comparer.Name)
+            {
+                throw new CorruptionException(
+                    path,
+                    footer.Properties.Offset,
+                    $"table was written with comparer '{properties.ComparerName}' but is read with '{options.Comparer.Name}'");
+            }
+
+            // The index is over half a MiB for a 64 MiB table, and a table lives only until a compaction replaces
+            // it: a fresh array per table was large-object garbage once the table was deleted (reclaimed only by a
+            // full collection, so dozens of dead indexes sat in memory during write-heavy runs). Rented instead and
+            // given back when the reader closes, which the table cache does only after the last reader is done.
+            ReadOnlySpan<byte> indexContents = MetaBlockSpan(meta, metaStart, footer.Index, path);
+            indexBuffer = ArrayPool<byte>.Shared.Rent(indexContents.Length);
+            indexContents.CopyTo(indexBuffer);
+            index = Block.Parse(indexBuffer, indexContents.Length, path, footer.Index.Offset);
+        }
+        finally
         {
-            throw new CorruptionException(
-                path,
-                footer.Properties.Offset,
-                $"table was written with comparer '{properties.ComparerName}' but is read with '{options.Comparer.Name}'");
+            ArrayPool<byte>.Shared.Return(rented);
         }
-
-        byte[] indexContents = MetaBlock(meta, metaStart, footer.Index, path);
-        Block index = Block.Parse(indexContents, indexContents.Length, path, footer.Index.Offset);
 
         // Mapped last, once nothing else can fail, so a failed open leaks no mapping.
         FileMapping? mapping = options.UseMappedReads ? file.TryMap() : null;
-        return new TableReader(file, options, cache, (ulong)fileNumber, index, filter, properties, metaStart, mapping, footer.Version == TableFormat.FormatVersionCompressed);
+        return new TableReader(file, options, cache, (ulong)fileNumber, index, indexBuffer, filter, properties, metaStart, mapping, footer.Version == TableFormat.FormatVersionCompressed);
     }
 
     /// <summary>
@@ -500,14 +525,28 @@ internal sealed unsafe class TableReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the file and its mapping and gives the index block's buffer back to the pool. REQUIRES: no reader,
+    /// iterator or lookup uses this table any more (the table cache's reference count ensures it); afterwards the
+    /// index buffer may hold another table's index.
+    /// </summary>
     public void Dispose()
     {
         _mapping?.Dispose();
         _file.Dispose();
+        byte[]? indexBuffer = Interlocked.Exchange(ref _indexBuffer, null);
+        if (indexBuffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(indexBuffer);
+        }
     }
 
     /// <summary>Verifies a meta block inside the meta region and returns a copy of its contents.</summary>
-    private static byte[] MetaBlock(byte[] meta, long metaStart, BlockHandle handle, string path)
+    private static byte[] MetaBlock(ReadOnlySpan<byte> meta, long metaStart, BlockHandle handle, string path) =>
+        MetaBlockSpan(meta, metaStart, handle, path).ToArray();
+
+    /// <summary>Verifies a meta block inside the meta region and returns its contents there.</summary>
+    private static ReadOnlySpan<byte> MetaBlockSpan(ReadOnlySpan<byte> meta, long metaStart, BlockHandle handle, string path)
     {
         long start = handle.Offset - metaStart;
         if (start < 0 || start + handle.Size + TableFormat.BlockTrailerSize > meta.Length)
@@ -515,9 +554,9 @@ internal sealed unsafe class TableReader : IDisposable
             throw new CorruptionException(path, handle.Offset, $"meta block ({handle.Offset}, {handle.Size}) overlaps the data or the footer");
         }
 
-        ReadOnlySpan<byte> withTrailer = meta.AsSpan((int)start, (int)handle.Size + TableFormat.BlockTrailerSize);
+        ReadOnlySpan<byte> withTrailer = meta.Slice((int)start, (int)handle.Size + TableFormat.BlockTrailerSize);
         CheckTrailer(withTrailer, (int)handle.Size, path, handle.Offset, verifyChecksum: true, allowCompressed: false);
-        return withTrailer.Slice(0, (int)handle.Size).ToArray();
+        return withTrailer.Slice(0, (int)handle.Size);
     }
 
     /// <summary>

@@ -31,6 +31,12 @@ public sealed class AnonymousMemorySampler : IDisposable
         _thread.Start();
     }
 
+    /// <summary>
+    /// Diagnostic (NOKV_MEM_TRACE=1): what the engine itself holds (its memtables, say), appended to each trace line.
+    /// Called on the sampler's thread; may throw (the line then says so).
+    /// </summary>
+    public Func<string?>? Describe { get; set; }
+
     /// <summary>Largest RssAnon seen so far in bytes, or -1 when the platform does not report it.</summary>
     public long PeakBytes => Interlocked.Read(ref _peak);
 
@@ -93,15 +99,25 @@ public sealed class AnonymousMemorySampler : IDisposable
             if (trace && PeakBytes > printed + (8 << 20))
             {
                 printed = PeakBytes;
-                PrintPeak(printed);
+                PrintPeak(printed, Describe);
             }
         }
         while (!_stop.Wait(Period));
     }
 
     /// <summary>Diagnostic (NOKV_MEM_TRACE=1): what the managed heap held when the anonymous peak grew.</summary>
-    private static void PrintPeak(long peak)
+    private static void PrintPeak(long peak, Func<string?>? describe)
     {
+        string? engine;
+        try
+        {
+            engine = describe?.Invoke();
+        }
+        catch (Exception exception)
+        {
+            engine = "(engine state unavailable: " + exception.GetType().Name + ")";
+        }
+
         GCMemoryInfo info = GC.GetGCMemoryInfo(GCKind.Any);
         var sizes = new System.Text.StringBuilder();
         for (int g = 0; g < info.GenerationInfo.Length; g++)
@@ -111,6 +127,6 @@ public sealed class AnonymousMemorySampler : IDisposable
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[mem-trace] anon {peak >> 20} MiB, gc committed {info.TotalCommittedBytes >> 20} MiB, heap {info.HeapSizeBytes >> 20} MiB, " +
-            $"total-memory {GC.GetTotalMemory(false) >> 20} MiB, sizes-after-last-gc (MiB size/frag){sizes}, gc#{info.Index} gen{info.Generation}"));
+            $"total-memory {GC.GetTotalMemory(false) >> 20} MiB, sizes-after-last-gc (MiB size/frag){sizes}, gc#{info.Index} gen{info.Generation}{(engine is null ? "" : "; " + engine)}"));
     }
 }

@@ -40,6 +40,7 @@ public sealed class YcsbRunner
     {
         var result = new YcsbRunResult { Engine = _engineName, Workload = _workload.Name };
         using var anon = new AnonymousMemorySampler();
+        using LargeAllocationListener? large = Environment.GetEnvironmentVariable("NOKV_MEM_TRACE") == "1" ? new LargeAllocationListener() : null;
         try
         {
             RunCore(result, anon);
@@ -51,6 +52,11 @@ public sealed class YcsbRunner
         }
 
         anon.Sample();
+        if (large is not null)
+        {
+            Console.Error.WriteLine($"[{_engineName} {_workload.Name}] " + large.Summary());
+        }
+
         result.PeakRssBytes = ProcessMemory.ReadPeakBytes();
         result.PeakAnonBytes = anon.PeakBytes;
         return result;
@@ -78,6 +84,7 @@ public sealed class YcsbRunner
             "rocksdb" => new RocksDbBenchEngine(_dataDirectory, _counts.Settings, _mappedReads),
             _ => throw new ArgumentException($"unknown engine '{_engineName}' (ycsb runs nokv and rocksdb)"),
         };
+        anon.Describe = engine.DescribeMemory;
         try
         {
             foreach (string note in engine.Notes)
@@ -203,6 +210,7 @@ public sealed class YcsbRunner
         }
         finally
         {
+            anon.Describe = null;
             engine.Dispose();
         }
     }

@@ -33,4 +33,7 @@ public interface IBenchEngine : IDisposable
 
     /// <summary>Bytes of the table files the engine's current state references (its live data on disk), if it reports them.</summary>
     long? LiveTableBytes() => null;
+
+    /// <summary>Diagnostic: what the engine's write buffers hold now, one short line (null when it cannot say).</summary>
+    string? DescribeMemory() => null;
 }

@@ -72,5 +72,12 @@ public sealed class NoKvBenchEngine : IBenchEngine
 
     public long? LiveTableBytes() => _db.GetStatistics().LiveSstBytes;
 
+    public string? DescribeMemory()
+    {
+        StorageStatistics stats = _db.GetStatistics();
+        NoKv.Storage.Memtable.ArenaChunkPool pool = _db.ArenaChunks;
+        return $"memtables {stats.MemtableBytes >> 20} MiB, arena pool free {pool.FreeChunks}, created {pool.CreatedChunks}, dropped {pool.DroppedChunks}";
+    }
+
     public void Dispose() => _db.Dispose();
 }
