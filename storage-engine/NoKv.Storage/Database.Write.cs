@@ -207,6 +207,19 @@ public sealed partial class Database
             return ValueTask.CompletedTask;
         }
 
+        if (_options.CommitAsyncWritesOnCallingThread)
+        {
+            try
+            {
+                Write(batch, options);
+                return ValueTask.CompletedTask;
+            }
+            catch (Exception e)
+            {
+                return ValueTask.FromException(e);
+            }
+        }
+
         var req = new WriteRequest
         {
             Batch = batch,

@@ -147,6 +147,15 @@ public sealed class StorageOptions
     public bool CreateIfMissing { get; init; } = true;
 
     /// <summary>
+    /// <see cref="Database.WriteAsync"/> commits on the calling thread, fsync included, and returns a completed
+    /// task, instead of handing synced batches to the writer thread. For a host that runs all its work on one
+    /// thread and needs every completion to come back in an order fixed by that thread alone: the replica
+    /// simulation, where a completion arriving from the writer thread sooner or later than other queued work
+    /// made a seed replay differently. The calling thread blocks for the fsync, so it is not offered to servers.
+    /// </summary>
+    internal bool CommitAsyncWritesOnCallingThread { get; init; }
+
+    /// <summary>
     /// Nice value (1-19) the flush and compaction threads run at on Linux; 0 (the default) leaves them at the
     /// process's priority. Background work then yields the cores to foreground writes and reads while those are
     /// busy, and takes them whole when they are idle, so a flush's burst of CPU does not show up as latency on

@@ -31,6 +31,7 @@ public static class Program
         root.Subcommands.Add(CreateClusterCommand());
         root.Subcommands.Add(CreateTimestampCommand());
         root.Subcommands.Add(CreateSplitCommand());
+        root.Subcommands.Add(CreateRereplicateCommand());
         // Listed for --help only; handled above.
         root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
         // Ctrl-C / SIGTERM cancel the action's token; the cluster benchmark then stops its silos, which takes
@@ -181,6 +182,15 @@ public static class Program
         var quick = QuickOption();
         var command = new Command("split", "throughput and p99 by second on 3 local silos while a loaded shard splits (issue 11)") { quick };
         command.SetAction((parse, cancellationToken) => SplitBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
+        return command;
+    }
+
+    private static Command CreateRereplicateCommand()
+    {
+        var quick = QuickOption();
+        var mib = new Option<int?>("--mib") { Description = "user data to load, in MiB (default 1024; 128 with --quick)", HelpName = "N" };
+        var command = new Command("rereplicate", "time to re-replicate a killed store's data onto a fourth silo, in MB/s, beside the disk's sequential write rate (issue 11)") { quick, mib };
+        command.SetAction((parse, cancellationToken) => RereplicationBenchmark.RunAsync(parse.GetValue(quick), parse.GetValue(mib), cancellationToken));
         return command;
     }
 

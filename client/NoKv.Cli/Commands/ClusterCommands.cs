@@ -45,6 +45,11 @@ internal static class ClusterCommands
             var live = report.Map.Stores.FirstOrDefault(s => s.Id == id);
             var view = controller?.Stores.FirstOrDefault(s => s.Id == id);
             string state = view is not null ? ClusterStatusJson.StateName(view.State) : live?.IsUp == true ? "up" : "down";
+            if (view?.DiskSlow == true)
+            {
+                state += ", slow disk";
+            }
+
             text.AppendLine(inv, $"{id,5}  {state,-15}  {(live?.IsUp == true ? "yes" : "NO"),-4}  {live?.SiloAddress ?? view?.Address ?? "-",-30}  {view?.Replicas.ToString(inv) ?? "-",8}  {view?.Leaders.ToString(inv) ?? "-",7}  {view?.PreferredLeaders.ToString(inv) ?? "-",9}  {view?.WritesPerSecond.ToString("F1", inv) ?? "-",9}  {view?.ReadsPerSecond.ToString("F1", inv) ?? "-",9}  {(view is null ? "-" : (view.UsedBytes / 1048576.0).ToString("F1", inv)),7}  {(view?.LastHeartbeatAgeMs is { } age ? $"{age} ms ago" : "-")}");
         }
 

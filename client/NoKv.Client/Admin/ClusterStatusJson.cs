@@ -15,7 +15,7 @@ namespace NoKv.Client.Admin;
 ///                              "split_requests_per_sec": N, "recent_decisions": ["..."]}|null,
 ///                 "replicas": [{"store": N, "raft_role": "..."|null, "term": N, "applied": N, "error": "..."|null}]},
 ///  "stores": [{"id": N, "state": "up|down|decommissioning|removed", "silo": "..."|null, "live": true|false,
-///              "capacity_bytes": N|null, "available_bytes": N|null, "used_bytes": N|null, "heartbeat_age_ms": N|null,
+///              "capacity_bytes": N|null, "available_bytes": N|null, "used_bytes": N|null, "heartbeat_age_ms": N|null, "disk_slow": bool|null,
 ///              "replicas": N|null, "leaders": N|null, "preferred_leaders": N|null, "writes_per_sec": N|null, "reads_per_sec": N|null}],
 ///  "shards": [{"id": N, "start": "hex", "end": "hex"|null, "epoch": N, "conf_version": N, "leader": store|null,
 ///              "writes_per_sec": N|null, "reads_per_sec": N|null, "bytes": N|null, "keys": N|null,
@@ -137,6 +137,15 @@ public static class ClusterStatusJson
             WriteNumberOrNull(json, "available_bytes", view?.AvailableBytes);
             WriteNumberOrNull(json, "used_bytes", view?.UsedBytes);
             WriteNumberOrNull(json, "heartbeat_age_ms", view?.LastHeartbeatAgeMs);
+            if (view is null)
+            {
+                json.WriteNull("disk_slow");
+            }
+            else
+            {
+                json.WriteBoolean("disk_slow", view.DiskSlow);
+            }
+
             WriteNumberOrNull(json, "replicas", view?.Replicas);
             WriteNumberOrNull(json, "leaders", view?.Leaders);
             WriteNumberOrNull(json, "preferred_leaders", view?.PreferredLeaders);

@@ -8,6 +8,8 @@ namespace NoKv.Abstractions.Controller;
 /// </summary>
 /// <param name="Held">Every replica the store holds on disk (null from a store of an older build: it reports none,
 /// and the controller then destroys nothing there).</param>
+/// <param name="DiskSlow">The store's log syncs have been slow lately (its own detector, docs/replica.md "Slow disks"):
+/// the balancer then hands it no leaders and no replicas until it recovers.</param>
 [GenerateSerializer, Immutable, Alias("nokv.StoreHeartbeat")]
 public sealed record StoreHeartbeat(
     [property: Id(0)] StoreId Store,
@@ -16,4 +18,5 @@ public sealed record StoreHeartbeat(
     [property: Id(3)] long AvailableBytes,
     [property: Id(4)] long UsedBytes,
     [property: Id(5)] ShardStats[] Shards,
-    [property: Id(6)] HeldReplica[]? Held = null);
+    [property: Id(6)] HeldReplica[]? Held = null,
+    [property: Id(7)] bool DiskSlow = false);

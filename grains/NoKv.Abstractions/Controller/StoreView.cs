@@ -21,4 +21,5 @@ public sealed record StoreView(
     [property: Id(9)] double WritesPerSecond,
     [property: Id(10)] double ReadsPerSecond,
     [property: Id(11)] long StateSinceUnixMs,
-    [property: Id(12)] int PreferredLeaders = 0);
+    [property: Id(12)] int PreferredLeaders = 0,
+    [property: Id(13)] bool DiskSlow = false);

@@ -39,14 +39,14 @@ public sealed partial class ControllerGrain
         }
 
         var stores = snapshot.Stores.ToDictionary(s => s.Key, s => s.Value.Record);
-        var samples = LeaderSamples(out var heard);
+        var samples = LeaderSamples(out var heard, out var slow);
         if (stores.Values.Any(s => s.State == StoreState.Up && !heard.Contains(s.Id)))
         {
             // A new controller activation has not heard every up store yet: its view of them is incomplete.
             return;
         }
 
-        var decisions = _balancer.Plan(map.Shards, stores, snapshot.Operations, samples, now, _options.MaxOperations - snapshot.Operations.Count);
+        var decisions = _balancer.Plan(map.Shards, stores, snapshot.Operations, samples, now, _options.MaxOperations - snapshot.Operations.Count, slow);
         foreach (var decision in decisions)
         {
             try
@@ -86,11 +86,15 @@ public sealed partial class ControllerGrain
         }
     }
 
-    /// <summary>Each shard's figures from its leader's latest heartbeat (the highest epoch when two claim to lead); <paramref name="heard"/>: stores with a fresh heartbeat.</summary>
-    private Dictionary<ShardId, ShardSample> LeaderSamples(out HashSet<StoreId> heard)
+    /// <summary>
+    /// Each shard's figures from its leader's latest heartbeat (the highest epoch when two claim to lead);
+    /// <paramref name="heard"/>: stores with a fresh heartbeat; <paramref name="slow"/>: those of them reporting a slow disk.
+    /// </summary>
+    private Dictionary<ShardId, ShardSample> LeaderSamples(out HashSet<StoreId> heard, out HashSet<StoreId> slow)
     {
         var samples = new Dictionary<ShardId, ShardSample>();
         heard = new HashSet<StoreId>();
+        slow = new HashSet<StoreId>();
         long freshMs = (long)_options.HeartbeatInterval.TotalMilliseconds * 3;
         foreach (var (heartbeat, ageMs) in _liveness.Heartbeats)
         {
@@ -100,6 +104,11 @@ public sealed partial class ControllerGrain
             }
 
             heard.Add(heartbeat.Store);
+            if (heartbeat.DiskSlow)
+            {
+                slow.Add(heartbeat.Store);
+            }
+
             foreach (var stats in heartbeat.Shards)
             {
                 if (stats.IsLeader && (!samples.TryGetValue(stats.Shard, out var known) || stats.Epoch > known.Epoch))

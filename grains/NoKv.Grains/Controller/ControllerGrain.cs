@@ -197,7 +197,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
         try
         {
             var used = _liveness.Heartbeats.ToDictionary(h => h.Heartbeat.Store, h => h.Heartbeat.UsedBytes);
-            var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store), default, HeldReplicas()).ConfigureAwait(true);
+            var slow = _liveness.Heartbeats.Where(h => h.Heartbeat.DiskSlow).Select(h => h.Heartbeat.Store).ToHashSet();
+            var (changes, errors) = await _operations.RunOnceAsync(store => used.GetValueOrDefault(store), default, HeldReplicas(), slow.Contains).ConfigureAwait(true);
             foreach (var orphan in _operations.LastDestroyed)
             {
                 Remember($"destroyed {orphan}");
@@ -328,7 +329,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 hb?.Shards.Where(x => x.IsLeader).Sum(x => x.WritesPerSecond) ?? 0,
                 hb?.Shards.Where(x => x.IsLeader).Sum(x => x.ReadsPerSecond) ?? 0,
                 record.StateSinceUnixMs,
-                shards.Count(d => d.Replicas.Length > 0 && d.Replicas[0] == record.Id));
+                shards.Count(d => d.Replicas.Length > 0 && d.Replicas[0] == record.Id),
+                hb?.DiskSlow ?? false);
         }).ToArray();
         var operations = snapshot.Operations.Select(o => new OperationView(o.Id, o.Kind, o.Shard, o.Step, o.From, o.To, o.CreatedUnixMs, o.StepSinceUnixMs, _operations.Waiting.GetValueOrDefault(o.Id))).ToArray();
         return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _groupStores, BalancerView());

@@ -130,7 +130,7 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             used = stats.LiveSstBytes + stats.MemtableBytes;
         }
 
-        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas());
+        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas(), _store.IsDiskSlow);
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ using System.Net;
 namespace NoKv.Benchmarks.Cluster;
 
 /// <summary>
-/// Three NoKV silo processes on localhost for the cluster benchmark: stores 1-3, each with its own data
+/// NoKV silo processes on localhost for the cluster benchmark: stores 1-3 (more on request: the layout still places
+/// the bootstrap shards on 1-3, so stores 4+ start empty, as stores added later), each with its own data
 /// directory under a fresh temporary folder, kernel-chosen free silo and gateway ports, Orleans localhost
 /// clustering with store 1 as the primary, and a cluster id unique to this run (so the client can never
 /// reach another cluster). The silo is the Release NoKv.Silo built next to this benchmark (the project
@@ -16,7 +17,6 @@ namespace NoKv.Benchmarks.Cluster;
 /// </summary>
 public sealed class NoKvLocalCluster : IAsyncDisposable
 {
-    private const int Stores = 3;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(40);
 
     private readonly List<SiloProcess> _silos;
@@ -49,30 +49,32 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
     /// <paramref name="splitKeys"/> are the bootstrap layout's split points (shard count = splits + 1).
     /// </summary>
     /// <param name="extraArguments">Added to every silo's command line (e.g. controller settings).</param>
-    public static async Task<NoKvLocalCluster> StartAsync(IReadOnlyList<string> splitKeys, TimeSpan deadline, TextWriter log, CancellationToken cancellationToken, IReadOnlyList<string>? extraArguments = null)
+    /// <param name="stores">How many silos (at least 3).</param>
+    public static async Task<NoKvLocalCluster> StartAsync(IReadOnlyList<string> splitKeys, TimeSpan deadline, TextWriter log, CancellationToken cancellationToken, IReadOnlyList<string>? extraArguments = null, int stores = 3)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stores, 3);
         var siloDll = await LocateSiloAsync(log, cancellationToken).ConfigureAwait(false);
         var clusterId = $"nokv-bench-{Environment.ProcessId}";
         var directory = System.IO.Directory.CreateTempSubdirectory("nokv-bench-cluster-").FullName;
         // Silo and gateway ports, then each silo's HTTP port: the silos run as deployed, with /metrics (the
         // Prometheus exporter subscribed to every meter) and the dashboard's per-second sampler on.
-        var ports = FreePorts.Take(3 * Stores);
-        var cluster = new NoKvLocalCluster(clusterId, directory, new List<SiloProcess>(Stores));
+        var ports = FreePorts.Take(3 * stores);
+        var cluster = new NoKvLocalCluster(clusterId, directory, new List<SiloProcess>(stores));
         try
         {
             var until = Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency);
-            for (var store = 1; store <= Stores; store++)
+            for (var store = 1; store <= stores; store++)
             {
                 int siloPort = ports[2 * (store - 1)], gatewayPort = ports[(2 * (store - 1)) + 1];
                 var arguments = SiloArguments(clusterId, store, Path.Combine(directory, $"store-{store}"), siloPort, gatewayPort,
                     store == 1 ? null : $"127.0.0.1:{ports[0]}", splitKeys);
                 arguments.Add("--http-port");
-                arguments.Add(ports[(2 * Stores) + store - 1].ToString(CultureInfo.InvariantCulture));
+                arguments.Add(ports[(2 * stores) + store - 1].ToString(CultureInfo.InvariantCulture));
                 arguments.AddRange(extraArguments ?? []);
                 var silo = SiloProcess.Start(siloDll, store, siloPort, gatewayPort, arguments, Path.Combine(directory, $"store-{store}.log"));
                 cluster._silos.Add(silo);
-                cluster._httpPorts.Add(ports[(2 * Stores) + store - 1]);
-                log.WriteLine($"[nokv] store {store}: pid {silo.ProcessId}, silo port {siloPort}, gateway port {gatewayPort}, http port {ports[(2 * Stores) + store - 1]}");
+                cluster._httpPorts.Add(ports[(2 * stores) + store - 1]);
+                log.WriteLine($"[nokv] store {store}: pid {silo.ProcessId}, silo port {siloPort}, gateway port {gatewayPort}, http port {ports[(2 * stores) + store - 1]}");
                 if (store == 1)
                 {
                     // The others join through the primary's membership; it must listen first.

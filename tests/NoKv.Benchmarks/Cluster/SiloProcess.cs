@@ -116,6 +116,17 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
+    /// <summary>SIGKILL, as a machine that dies would: nothing is flushed or closed.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary>Waits for the silo to exit; SIGKILLs it if it has not within <paramref name="grace"/>. True if it exited by itself.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan grace)
     {

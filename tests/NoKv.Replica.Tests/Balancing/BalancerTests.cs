@@ -110,6 +110,60 @@ public sealed class BalancerTests
     }
 
     [Fact]
+    public void A_store_with_a_slow_disk_loses_its_leader_preferences_and_gets_them_back_once_it_recovers()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 6, firstVoter: i => i % 3);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(5) });
+        cluster.Slow.Add(S2);
+
+        var first = balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, 0, 8, cluster.Slow);
+        Assert.Contains(first, d => d.Kind == OperationKind.TransferLeader && d.From == S2 && d.Reason.Contains("slow disk", StringComparison.Ordinal));
+        Assert.DoesNotContain(first, d => d.To == S2);
+        foreach (var decision in first)
+        {
+            cluster.Apply(decision);
+        }
+
+        Assert.True(cluster.RunUntilQuiet(balancer, maxRounds: 200) < 200, "the balancer did not settle with a slow store");
+        Assert.Equal(0, cluster.PreferredCounts([S2])[0]);
+        Assert.Equal([3, 3], cluster.PreferredCounts([S1, S3]));
+        Assert.Equal([6, 6, 6], cluster.ReplicaCounts([S1, S2, S3]));
+        AssertQuiet(cluster, balancer, rounds: 30);
+
+        cluster.Slow.Clear();
+        Assert.True(cluster.RunUntilQuiet(balancer, maxRounds: 200) < 200, "the balancer did not settle after the disk recovered");
+        Assert.Equal([2, 2, 2], cluster.PreferredCounts([S1, S2, S3]));
+    }
+
+    [Fact]
+    public void A_new_store_with_a_slow_disk_receives_no_replicas_until_it_recovers()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 8, firstVoter: i => i % 3);
+        cluster.AddStore(S4);
+        cluster.Slow.Add(S4);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(5) });
+
+        Assert.True(cluster.RunUntilQuiet(balancer, maxRounds: 200, operationRounds: 3) < 200, "the balancer did not settle");
+        Assert.Equal(0, cluster.Moves);
+        Assert.Equal([0, 0], [cluster.ReplicaCounts([S4])[0], cluster.PreferredCounts([S4])[0]]);
+
+        cluster.Slow.Clear();
+        Assert.True(cluster.RunUntilQuiet(balancer, maxRounds: 400, operationRounds: 3) < 400, "the balancer did not converge after the disk recovered");
+        Assert.Equal([6, 6, 6, 6], cluster.ReplicaCounts([S1, S2, S3, S4]));
+    }
+
+    [Fact]
+    public void When_every_store_is_slow_leaders_are_balanced_as_if_none_were()
+    {
+        var cluster = new ModelCluster([S1, S2, S3], shards: 12, firstVoter: _ => 0);
+        cluster.Slow.UnionWith([S1, S2, S3]);
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(5) });
+
+        Assert.True(cluster.RunUntilQuiet(balancer, maxRounds: 200) < 200, "the balancer did not converge");
+        Assert.Equal([4, 4, 4], cluster.PreferredCounts([S1, S2, S3]));
+    }
+
+    [Fact]
     public void Nothing_is_decided_while_a_store_of_the_map_has_no_row_yet()
     {
         // Seeding writes the map before the store rows: a store without a row is unknown, not down.
@@ -513,7 +567,7 @@ public sealed class BalancerTests
         for (int i = 0; i < rounds; i++)
         {
             cluster.NowMs += 1_000;
-            var decisions = balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, cluster.NowMs, 8);
+            var decisions = balancer.Plan(cluster.Shards, cluster.Stores, [], Empty, cluster.NowMs, 8, cluster.Slow);
             Assert.True(decisions.Count == 0, $"round {i} after convergence decided: {string.Join("; ", decisions)}");
         }
     }

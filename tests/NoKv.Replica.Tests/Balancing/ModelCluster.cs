@@ -57,6 +57,9 @@ internal sealed class ModelCluster
 
     public void AddStore(StoreId store) => _stores[store] = new StoreRecord(store, StoreState.Up, 0, 0, 0, $"store-{store}");
 
+    /// <summary>Stores whose heartbeats report a slow disk.</summary>
+    public HashSet<StoreId> Slow { get; } = new();
+
     public void SetState(StoreId store, StoreState state) => _stores[store] = _stores[store] with { State = state };
 
     public int[] PreferredCounts(StoreId[] stores) => stores.Select(s => Shards.Count(d => d.Replicas[0] == s)).ToArray();
@@ -96,7 +99,7 @@ internal sealed class ModelCluster
             }
         }
 
-        var decisions = balancer.Plan(Shards, _stores, InFlight, Samples(), NowMs, 8 - _inFlight.Count);
+        var decisions = balancer.Plan(Shards, _stores, InFlight, Samples(), NowMs, 8 - _inFlight.Count, Slow);
         foreach (var decision in decisions)
         {
             if (operationRounds == 0)

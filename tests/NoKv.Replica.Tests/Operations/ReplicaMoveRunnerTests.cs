@@ -168,6 +168,29 @@ public sealed class ReplicaMoveRunnerTests
     }
 
     [Fact]
+    public void Re_replication_avoids_a_store_with_a_slow_disk_unless_it_is_the_only_target()
+    {
+        var a = Descriptor(new ShardId(1), [(11, S1), (12, S2), (13, S3)], KeyRange.All);
+        var s5 = new StoreId(5);
+        var stores = new Dictionary<StoreId, StoreRecord>
+        {
+            [S1] = new(S1, StoreState.Down, 0, 0, 0, ""),
+            [S2] = new(S2, StoreState.Up, 0, 0, 0, ""),
+            [S3] = new(S3, StoreState.Up, 0, 0, 0, ""),
+            [S4] = new(S4, StoreState.Up, 0, 0, 0, ""),
+            [s5] = new(s5, StoreState.Up, 0, 0, 0, ""),
+        };
+        var map = new ControllerMap(1, 2, 100, 1, [a]);
+
+        // Equal counts: the lower id would win, but its disk is slow.
+        Assert.Equal(S4, Assert.Single(OperationPlanner.Plan(map, stores, [], 8)).To);
+        Assert.Equal(s5, Assert.Single(OperationPlanner.Plan(map, stores, [], 8, isSlow: s => s == S4)).To);
+
+        // Both slow: the shard still gets its third replica back.
+        Assert.Equal(S4, Assert.Single(OperationPlanner.Plan(map, stores, [], 8, isSlow: s => s == S4 || s == s5)).To);
+    }
+
+    [Fact]
     public void A_decommissioning_store_is_drained_then_reported_ready_for_removal()
     {
         var a = Descriptor(new ShardId(1), [(11, S1), (12, S2), (13, S3)], KeyRange.All);

@@ -52,7 +52,8 @@ internal sealed class ReplicaSimulation
     {
         Seed = seed;
         Options = options;
-        Random = new Random(seed);
+        Random = new RecordingRandom(seed, () => Now);
+        _context.Observer = Random.Note;
         Network = new SimNetwork(this);
         var peers = new PeerDescriptor[options.Replicas > 0 ? options.Replicas : options.Nodes];
         var group = options.ControllerGroup ? SystemShards.Controller : new ShardId(1);
@@ -173,7 +174,7 @@ internal sealed class ReplicaSimulation
 
     public SimOptions Options { get; }
 
-    public Random Random { get; }
+    public RecordingRandom Random { get; }
 
     public SimNetwork Network { get; }
 
@@ -309,6 +310,34 @@ internal sealed class ReplicaSimulation
         return done.Task;
     }
 
+    /// <summary>
+    /// Whichever of two tasks completes first, as <see cref="Task.WhenAny(Task, Task)"/> but resumed on the simulation's
+    /// thread: WhenAny's own completion runs on the thread pool when the task that completes it runs its continuations
+    /// asynchronously (as <see cref="Delay"/>'s does), and its caller's continuation then arrived from another thread,
+    /// sooner or later than work queued meanwhile; a seed did not replay the same history.
+    /// </summary>
+    public async Task<Task> FirstOfAsync(Task first, Task second)
+    {
+        var winner = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = SignalWhenDoneAsync(first, winner);
+        _ = SignalWhenDoneAsync(second, winner);
+        return await winner.Task;
+    }
+
+    private static async Task SignalWhenDoneAsync(Task task, TaskCompletionSource<Task> winner)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception)
+        {
+            // The winner is the task, failed or not; its caller awaits it and sees the failure.
+        }
+
+        winner.TrySetResult(task);
+    }
+
     /// <summary>Runs the whole scenario on the calling thread and returns a one-line summary.</summary>
     public string Run()
     {
@@ -400,6 +429,10 @@ internal sealed class ReplicaSimulation
                 Violation("final reads did not complete after the cluster healed");
             }
 
+            // The final reads wake hibernating groups, and a leader that wakes may append (a GC round it owed): give the
+            // followers the moment they need to apply it before comparing applied indexes (seed 1500 of the split
+            // scenario compared them 75 ms after such an entry; one follower had not applied it yet).
+            RunUntil(Now + 5_000, ReplicasCaughtUp);
             CheckReplicasConverged();
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
@@ -489,7 +522,11 @@ internal sealed class ReplicaSimulation
             var victim = new StoreId(1 + Random.Next(Options.Nodes));
             long outage = 500 + Random.Next(4_000);
             int kind = Random.Next(Options.Pauses ? 3 : 2);
-            if (kind != 2 && _nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
+            // Only a fault that outlasts the check tests it: the quiet period heals everything at the end of the run, and a
+            // leader back before the deadline rightly keeps leading (seed 1169 of the split scenario was cut off 456 ms
+            // before the end).
+            if (kind != 2 && Now + ElectionDeadlineMs + 1_000 <= Options.DurationMs
+                && _nodes[victim].Cores.Where(c => c.IsLeader && c.IsHibernating).Select(c => (c.Descriptor.Id, c.Term)).ToArray() is { Length: > 0 } sleeping)
             {
                 // A hibernating group loses its leader: the others must notice the silence and elect, with nothing but
                 // the store-level traffic to tell them. Long enough an outage that only an election can explain a leader.
@@ -561,15 +598,36 @@ internal sealed class ReplicaSimulation
     /// threshold (an election timeout), the random campaign delay (half of one) and an election with faults (two more).</summary>
     private long ElectionDeadlineMs => 4 * _replicaOptions.ElectionTicks * (long)_replicaOptions.TickInterval.TotalMilliseconds;
 
-    private void CheckElectedWithout(StoreId victim, (ShardId Shard, ulong Term)[] groups)
+    /// <summary>
+    /// Each group must have a leader on another store at a higher term by the deadline. A group whose surviving
+    /// candidates split their votes (two time out in the same tick: about one round in ten, so twice in a row about one
+    /// failure in a hundred; seed 1038 of the merge scenario did) has still shown it is electing: its term rose past
+    /// the first campaign's. Such a group gets one more election timeout per split round, up to three, and must have a
+    /// leader by then. A group whose term did not move is not electing at all, which is what this check is for.
+    /// </summary>
+    private void CheckElectedWithout(StoreId victim, (ShardId Shard, ulong Term)[] groups, int extraRounds = 0)
     {
         foreach (var (shard, term) in groups)
         {
-            bool elected = _nodes.Values.Any(n => n.Store != victim && n.CoreOf(shard) is { IsLeader: true } core && core.Term > term);
-            if (!elected && _map.Any(s => s.Id == shard))
+            var others = _nodes.Values.Where(n => n.Store != victim && n.CoreOf(shard) is not null).Select(n => n.CoreOf(shard)!).ToList();
+            bool elected = others.Any(core => core.IsLeader && core.Term > term);
+
+            // No replica left on the other stores: the group elected and was then merged away (its replicas close when
+            // the merge commits, before the map drops it; seed 1229 of the merge scenario) or moved off them.
+            if (elected || others.Count == 0 || !_map.Any(s => s.Id == shard))
             {
-                Violation($"shard {shard} hibernated with its leader on store {victim} (term {term}); {ElectionDeadlineMs} ms after that store failed no other store leads it");
+                continue;
             }
+
+            ulong highest = others.Count == 0 ? term : others.Max(core => core.Term);
+            if (highest > term + 1 + (ulong)extraRounds && extraRounds < 3)
+            {
+                Schedule(ElectionDeadlineMs / 4, () => CheckElectedWithout(victim, [(shard, term)], extraRounds + 1));
+                continue;
+            }
+
+            var states = others.Select(core => $"{core.Name}: term {core.Term}, {(core.IsHibernating ? "hibernating" : "awake")}");
+            Violation($"shard {shard} hibernated with its leader on store {victim} (term {term}); {ElectionDeadlineMs + (extraRounds * ElectionDeadlineMs / 4)} ms after that store failed no other store leads it ({string.Join("; ", states)})");
         }
     }
 
@@ -579,6 +637,7 @@ internal sealed class ReplicaSimulation
         {
             _events.Dequeue();
             Now = next.Time;
+            Random.Note($"event {next.Sequence} {next.Action.Method.Name}");
             next.Action();
             Quiesce();
         }
@@ -672,6 +731,10 @@ internal sealed class ReplicaSimulation
     /// same data, and no store holds data outside the shards it runs (the key space model: no key lost, duplicated,
     /// left without a shard or left behind by a destroyed replica).
     /// </summary>
+    /// <summary>Whether the replicas of every shard of the map on up stores have applied the same index.</summary>
+    private bool ReplicasCaughtUp() =>
+        _map.All(shard => _nodes.Values.Where(n => n.IsUp && shard.HasReplicaOn(n.Store)).Select(n => n.CoreOf(shard.Id)?.AppliedIndex).Distinct().Count() <= 1);
+
     private void CheckReplicasConverged()
     {
         foreach (var node in _nodes.Values)

@@ -250,6 +250,25 @@ public sealed class ReplicaSimulationTests
         Assert.Equal(first, second);
     }
 
+    [Fact]
+    public void A_seed_of_the_controller_scenario_replays_the_same_history()
+    {
+        var options = new SimOptions { Nodes = 5, Replicas = 3, Splits = 2, Moves = 5, KeysPerClient = 4, DurationMs = 20_000 };
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_SEED"), out int one) ? one : 3;
+        var first = new ReplicaSimulation(seed, options);
+        first.Random.Recording = true;
+        string firstSummary = first.Run();
+        var second = new ReplicaSimulation(seed, options);
+        second.Random.Recording = true;
+        string secondSummary = second.Run();
+        var a = first.Random.Draws;
+        var b = second.Random.Draws;
+        int diverged = Enumerable.Range(0, Math.Min(a.Count, b.Count)).FirstOrDefault(i => a[i] != b[i], -1);
+        string Around(ReplicaSimulation s) => string.Join("\n", Enumerable.Range(Math.Max(0, diverged - 12), 30).Where(i => i < s.Random.Draws.Count).Select(i => $"{s.Random.Draws[i]} {s.Random.Callers[i]}"));
+        string context = diverged < 0 ? "" : Around(first) + "\n---\n" + Around(second);
+        Assert.True(firstSummary == secondSummary && diverged < 0, $"{firstSummary}\n{secondSummary}\nfirst divergence at draw {diverged} of {a.Count}/{b.Count}:\n{context}");
+    }
+
     /// <summary>
     /// Runs every seed even when one fails, and fails at the end naming them all (a soak of many seeds then reports
     /// every failing seed in one run, the first one's whole message with it).

@@ -47,7 +47,7 @@ internal sealed class SimControllerTransport : IControllerTransport
     /// </summary>
     private async Task<T> WithinAttemptAsync<T>(Task<T> call, Func<T> timedOut)
     {
-        var first = await Task.WhenAny(call, _sim.Delay(AttemptTimeoutMs));
+        var first = await _sim.FirstOfAsync(call, _sim.Delay(AttemptTimeoutMs));
         return first == call ? await call : timedOut();
     }
 }

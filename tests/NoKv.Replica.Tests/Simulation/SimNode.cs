@@ -110,6 +110,7 @@ internal sealed class SimNode
             MemtableSizeBytes = 64 << 10,
             UseMappedReads = false,
             BlockCacheBytes = 1 << 20,
+            CommitAsyncWritesOnCallingThread = true,
         });
         _primary = bootstrap.Id;
         _options = options;

@@ -75,7 +75,7 @@ internal sealed class SimReplicaAdmin : IReplicaAdmin, IShardAccess
         int life = node.Restarts;
         var call = ReachAsync(node, timeoutMs, serve);
         var expired = _sim.Delay(timeoutMs);
-        bool answered = await Task.WhenAny(call, expired) == call;
+        bool answered = await _sim.FirstOfAsync(call, expired) == call;
 
         // A controller that died while it waited never learns the answer.
         cancellationToken.ThrowIfCancellationRequested();

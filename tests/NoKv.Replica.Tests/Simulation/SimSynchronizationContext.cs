@@ -29,6 +29,9 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
 
     public int LogicalPending => _logical.Count;
 
+    /// <summary>Told what each continuation resumes before it runs (to compare two runs of one seed step by step).</summary>
+    public Action<string>? Observer { get; set; }
+
     public override void Post(SendOrPostCallback d, object? state)
     {
         if (Thread.CurrentThread == _owner && !IsPumpStep(state))
@@ -92,12 +95,14 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
 
             if (_io.TryTake(out var io))
             {
+                Observe("io", io.State);
                 io.Callback(io.State);
                 continue;
             }
 
             if (_logical.TryDequeue(out var work))
             {
+                Observe("logical", work.State);
                 work.Callback(work.State);
                 continue;
             }
@@ -112,7 +117,17 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
                 return false;
             }
 
+            Observe("io", io.State);
             io.Callback(io.State);
+        }
+    }
+
+    private void Observe(string kind, object? state)
+    {
+        if (Observer is { } observer)
+        {
+            var box = StateMachineBox(state)?.GetType();
+            observer($"{kind} {box?.Name}[{string.Join(",", box?.GetGenericArguments().Select(a => a.FullName) ?? [])}]");
         }
     }
 
@@ -120,6 +135,7 @@ internal sealed class SimSynchronizationContext : SynchronizationContext
     {
         var step = _ready[index];
         _ready.RemoveAt(index);
+        Observe("ready", step.State);
         step.Callback(step.State);
     }
 

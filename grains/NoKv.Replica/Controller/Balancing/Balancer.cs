@@ -29,6 +29,9 @@ public sealed class Balancer
     // Since when each shard has been under the merge limits, at which epoch (a split or merge starts it over).
     private readonly Dictionary<ShardId, (long Epoch, long SinceMs)> _coldSince = new();
 
+    // Up stores reporting a slow disk this round (see Plan).
+    private IReadOnlySet<StoreId> _slow = new HashSet<StoreId>();
+
     public Balancer(BalancerOptions options)
     {
         options.Validate();
@@ -38,17 +41,26 @@ public sealed class Balancer
     public BalancerOptions Options { get; }
 
     /// <summary>The decisions to start now; every decision puts its shard in cooldown (call <see cref="Forget"/> if it could not start).</summary>
+    /// <param name="slow">
+    /// Up stores whose disk is slow now (their heartbeats say so): they count as stores, but receive no replica and no
+    /// leader preference, and the shards they are preferred by get another voter preferred, as if they were not up,
+    /// until they recover (the replicas already keep leadership off them; this keeps the committed preferences from
+    /// pulling it back). Ignored when every up store is slow: there is nowhere better to go.
+    /// </param>
     public List<BalanceDecision> Plan(
         IReadOnlyList<ShardDescriptor> shards,
         IReadOnlyDictionary<StoreId, StoreRecord> stores,
         IReadOnlyList<OperationRecord> inProgress,
         IReadOnlyDictionary<ShardId, ShardSample> samples,
         long nowMs,
-        int budget)
+        int budget,
+        IReadOnlySet<StoreId>? slow = null)
     {
         var decisions = new List<BalanceDecision>();
         var busy = inProgress.Select(o => o.Shard).Concat(inProgress.Where(o => o.Kind == OperationKind.Merge).Select(Operations.MergeRunner.TargetOf)).ToHashSet();
         var up = stores.Where(s => s.Value.State == StoreState.Up).Select(s => s.Key).OrderBy(s => s.Value).ToList();
+        _slow = slow is not null && up.Any(s => !slow.Contains(s)) ? slow : new HashSet<StoreId>();
+        var leaderStores = up.Where(s => !_slow.Contains(s)).ToList();
         ForgetGone(shards, nowMs);
         if (up.Count == 0 || budget <= 0 || shards.Any(d => d.Peers.Any(p => !stores.ContainsKey(p.Store))))
         {
@@ -125,7 +137,7 @@ public sealed class Balancer
             var loads = Options.LeaderLoadBalance ? Loads(shards, samples) : null;
             int tolerance = Options.LeaderTolerance + (loads is null ? 0 : Options.LoadCountSlack);
             while (slots > 0 && decisions.Count < budget
-                && (NextTransfer(shards, up, inProgress, decisions, Free, tolerance) ?? (loads is null ? null : NextLoadTransfer(shards, up, inProgress, decisions, Free, loads, tolerance))) is { } transfer)
+                && (NextTransfer(shards, leaderStores, inProgress, decisions, Free, tolerance) ?? (loads is null ? null : NextLoadTransfer(shards, leaderStores, inProgress, decisions, Free, loads, tolerance))) is { } transfer)
             {
                 Take(transfer);
                 slots--;
@@ -266,6 +278,11 @@ public sealed class Balancer
         {
             foreach (var target in up.OrderBy(s => counts[s]).ThenBy(s => s.Value))
             {
+                if (_slow.Contains(target))
+                {
+                    continue;
+                }
+
                 if (counts[source] - counts[target] <= tolerance)
                 {
                     break;
@@ -356,6 +373,11 @@ public sealed class Balancer
         {
             foreach (var target in up.OrderBy(s => bytes[s]).ThenBy(s => s.Value))
             {
+                if (_slow.Contains(target))
+                {
+                    continue;
+                }
+
                 long gap = bytes[source] - bytes[target];
                 if (gap < Options.ReplicaSizeMinBytes || bytes[source] <= Options.ReplicaSizeRatio * bytes[target])
                 {
@@ -433,7 +455,7 @@ public sealed class Balancer
         {
             if (preferred.TryGetValue(shard.Id, out var current) && !counts.ContainsKey(current) && free(shard.Id) && LeastLoadedVoter(shard, current) is { } target)
             {
-                return new BalanceDecision(OperationKind.TransferLeader, shard.Id, current, target, $"preferred store {current} is not up");
+                return new BalanceDecision(OperationKind.TransferLeader, shard.Id, current, target, _slow.Contains(current) ? $"preferred store {current} has a slow disk" : $"preferred store {current} is not up");
             }
         }
 

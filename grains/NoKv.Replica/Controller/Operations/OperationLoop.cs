@@ -55,7 +55,7 @@ public sealed class OperationLoop
     /// <summary>One round; returns the number of steps recorded and operations started or finished, and errors met.</summary>
     /// <param name="held">The replicas each store reported holding on disk in its latest fresh heartbeat; orphans among
     /// them are destroyed (none when null).</param>
-    public async Task<(int Changes, List<string> Errors)> RunOnceAsync(Func<StoreId, long>? usedBytes = null, CancellationToken cancellationToken = default, IReadOnlyDictionary<StoreId, HeldReplica[]>? held = null)
+    public async Task<(int Changes, List<string> Errors)> RunOnceAsync(Func<StoreId, long>? usedBytes = null, CancellationToken cancellationToken = default, IReadOnlyDictionary<StoreId, HeldReplica[]>? held = null, Func<StoreId, bool>? isSlow = null)
     {
         _destroyed = new List<OrphanReplica>();
         _rollbacks = new List<string>();
@@ -120,7 +120,7 @@ public sealed class OperationLoop
         }
 
         var stores = snapshot.Stores.ToDictionary(s => s.Key, s => s.Value.Record);
-        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes))
+        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes, isSlow))
         {
             try
             {

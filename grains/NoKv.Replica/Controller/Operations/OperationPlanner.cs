@@ -13,7 +13,8 @@ public static class OperationPlanner
 {
     /// <summary>The operations to start now, at most <paramref name="maxInProgress"/> running in all.</summary>
     /// <param name="usedBytes">Bytes each store uses (from heartbeats; 0 when unknown), to break ties between targets with equal replica counts.</param>
-    public static List<PlannedOperation> Plan(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, int maxInProgress, Func<StoreId, long>? usedBytes = null)
+    /// <param name="isSlow">Whether a store reports a slow disk (from heartbeats): such a store is a target only when no other will do.</param>
+    public static List<PlannedOperation> Plan(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, int maxInProgress, Func<StoreId, long>? usedBytes = null, Func<StoreId, bool>? isSlow = null)
     {
         var planned = new List<PlannedOperation>();
         int budget = maxInProgress - inProgress.Count;
@@ -65,7 +66,7 @@ public static class OperationPlanner
                     continue;
                 }
 
-                if (ChooseTarget(shard, stores, load, usedBytes) is not { } target)
+                if (ChooseTarget(shard, stores, load, usedBytes, isSlow) is not { } target)
                 {
                     continue;
                 }
@@ -98,11 +99,15 @@ public static class OperationPlanner
         return drained;
     }
 
-    /// <summary>The up store without a replica of <paramref name="shard"/> that holds the fewest replicas (then the fewest bytes, then the lowest id).</summary>
-    public static StoreId? ChooseTarget(ShardDescriptor shard, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyDictionary<StoreId, int> load, Func<StoreId, long>? usedBytes)
+    /// <summary>
+    /// The up store without a replica of <paramref name="shard"/> whose disk is not slow, then that holds the fewest
+    /// replicas, then the fewest bytes, then the lowest id. A slow store still takes the replica when it is the only
+    /// one left: a shard back at full strength on a slow disk beats one a failure away from losing its quorum.
+    /// </summary>
+    public static StoreId? ChooseTarget(ShardDescriptor shard, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyDictionary<StoreId, int> load, Func<StoreId, long>? usedBytes, Func<StoreId, bool>? isSlow = null)
     {
         StoreId? best = null;
-        (int Count, long Bytes, int Id) bestKey = default;
+        (int Slow, int Count, long Bytes, int Id) bestKey = default;
         foreach (var (id, record) in stores)
         {
             if (record.State != StoreState.Up || shard.HasReplicaOn(id))
@@ -110,7 +115,7 @@ public static class OperationPlanner
                 continue;
             }
 
-            var key = (load.GetValueOrDefault(id), usedBytes?.Invoke(id) ?? 0, id.Value);
+            var key = (isSlow?.Invoke(id) == true ? 1 : 0, load.GetValueOrDefault(id), usedBytes?.Invoke(id) ?? 0, id.Value);
             if (best is null || key.CompareTo(bestKey) < 0)
             {
                 best = id;
