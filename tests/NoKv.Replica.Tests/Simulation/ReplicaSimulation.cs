@@ -53,7 +53,6 @@ internal sealed class ReplicaSimulation
         Seed = seed;
         Options = options;
         Random = new RecordingRandom(seed, () => Now);
-        _context.Observer = Random.Note;
         Network = new SimNetwork(this);
         var peers = new PeerDescriptor[options.Replicas > 0 ? options.Replicas : options.Nodes];
         var group = options.ControllerGroup ? SystemShards.Controller : new ShardId(1);
@@ -175,6 +174,13 @@ internal sealed class ReplicaSimulation
     public SimOptions Options { get; }
 
     public RecordingRandom Random { get; }
+
+    /// <summary>From now on, writes down every random draw, event and resumed continuation (<see cref="RecordingRandom.Draws"/>).</summary>
+    public void RecordSteps()
+    {
+        Random.Recording = true;
+        _context.Observer = Random.Note;
+    }
 
     public SimNetwork Network { get; }
 
@@ -637,7 +643,11 @@ internal sealed class ReplicaSimulation
         {
             _events.Dequeue();
             Now = next.Time;
-            Random.Note($"event {next.Sequence} {next.Action.Method.Name}");
+            if (Random.Recording)
+            {
+                Random.Note($"event {next.Sequence} {next.Action.Method.Name}");
+            }
+
             next.Action();
             Quiesce();
         }

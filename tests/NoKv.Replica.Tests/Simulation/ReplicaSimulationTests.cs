@@ -256,10 +256,10 @@ public sealed class ReplicaSimulationTests
         var options = new SimOptions { Nodes = 5, Replicas = 3, Splits = 2, Moves = 5, KeysPerClient = 4, DurationMs = 20_000 };
         int seed = int.TryParse(Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_SEED"), out int one) ? one : 3;
         var first = new ReplicaSimulation(seed, options);
-        first.Random.Recording = true;
+        first.RecordSteps();
         string firstSummary = first.Run();
         var second = new ReplicaSimulation(seed, options);
-        second.Random.Recording = true;
+        second.RecordSteps();
         string secondSummary = second.Run();
         var a = first.Random.Draws;
         var b = second.Random.Draws;
