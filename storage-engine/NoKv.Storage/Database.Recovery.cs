@@ -90,6 +90,12 @@ public sealed partial class Database
         }
 
         AddRecoveredTable(mem, recoveredFiles, recoveredValueFiles);
+
+        // The replayed memtables' chunks are now free in the pool: up to a memtable's worth (a log not flushed before
+        // close), which stays resident until writes need it. A database that mostly reads after open would keep it
+        // for good (YCSB C and E after a write workload: 50-60 MiB of idle arena). Their pages go back to the OS; the
+        // chunks stay pooled and are faulted back in as the new memtables fill them, as fresh chunks would be.
+        _arenaChunks.ReleaseFreeChunkMemory();
         _lastSequence = maxSequence;
         if (recoveredFiles.Count > 0)
         {

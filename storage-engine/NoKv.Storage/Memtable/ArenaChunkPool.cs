@@ -21,6 +21,7 @@ internal sealed class ArenaChunkPool
     private readonly Stack<byte[]> _free = new();
     private long _created;
     private long _dropped;
+    private long _releasedBytes;
 
     // Chunks handed out by Rent and not yet given back. Guarded by _lock.
     private int _inUse;
@@ -43,6 +44,9 @@ internal sealed class ArenaChunkPool
 
     /// <summary>Chunks given back while the pool was full, left to the GC (for tests and diagnostics).</summary>
     public long DroppedChunks => Interlocked.Read(ref _dropped);
+
+    /// <summary>Bytes of free chunks whose physical memory <see cref="ReleaseFreeChunkMemory"/> gave back (for tests and diagnostics).</summary>
+    public long ReleasedBytes => Interlocked.Read(ref _releasedBytes);
 
     /// <summary>Chunks waiting for reuse.</summary>
     public int FreeChunks
@@ -70,6 +74,29 @@ internal sealed class ArenaChunkPool
 
         Interlocked.Increment(ref _created);
         return new byte[ChunkSize];
+    }
+
+    /// <summary>
+    /// Gives the physical memory of every free chunk back to the operating system (<see cref="ChunkMemory"/>), keeping
+    /// the chunks: the next memtables still take them from here (no large-object garbage), and their pages come back,
+    /// zeroed, as they are written, as a new chunk's would. For chunks that may stay idle for long: those of the
+    /// memtables replayed at open, up to a whole memtable's worth, which a database that then mostly reads (or writes
+    /// little) would otherwise keep resident for its lifetime. Returns the bytes released. Thread-safe; a concurrent
+    /// <see cref="Rent"/> waits.
+    /// </summary>
+    public long ReleaseFreeChunkMemory()
+    {
+        long released = 0;
+        lock (_lock)
+        {
+            foreach (byte[] chunk in _free)
+            {
+                released += ChunkMemory.ReleasePages(chunk);
+            }
+        }
+
+        Interlocked.Add(ref _releasedBytes, released);
+        return released;
     }
 
     /// <summary>Takes back a chunk from <see cref="Rent"/> that nothing references any more; kept while chunks in use and free ones stay within <see cref="MaxChunks"/>.</summary>

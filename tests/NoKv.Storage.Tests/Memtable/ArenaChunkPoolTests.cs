@@ -65,6 +65,60 @@ public sealed class ArenaChunkPoolTests
     }
 
     [Fact]
+    public void Released_free_chunks_read_as_zeros_and_still_serve_a_memtable()
+    {
+        const int chunk = 64 << 10;
+        var pool = new ArenaChunkPool(chunk, 4);
+        byte[][] dirty = [.. Enumerable.Range(0, 4).Select(_ => pool.Rent())];
+        foreach (byte[] c in dirty)
+        {
+            Array.Fill(c, (byte)0xA5);
+            pool.Return(c);
+        }
+
+        long released = pool.ReleaseFreeChunkMemory();
+        Assert.Equal(released, pool.ReleasedBytes);
+        if (OperatingSystem.IsLinux())
+        {
+            // Every whole page inside each chunk went back to the OS (only its unaligned ends, one page together, keep
+            // their bytes), so the chunks now read as zeros there: the proof that the pages were dropped, not just
+            // counted.
+            int page = Environment.SystemPageSize;
+            Assert.True(released >= 4L * (chunk - page), $"released {released} bytes of 4 chunks of {chunk}");
+            foreach (byte[] c in dirty)
+            {
+                int nonZero = c.Count(b => b != 0);
+                Assert.True(nonZero <= page, $"{nonZero} bytes of a released chunk kept their contents");
+            }
+        }
+        else
+        {
+            Assert.Equal(0, released);
+        }
+
+        // The chunks stay pooled: a memtable takes them (no new allocation) and reads back exactly what it wrote.
+        Assert.Equal(4, pool.FreeChunks);
+        var mem = new MemTable(1, 8 * chunk, pool);
+        Assert.Equal(chunk, MemTable.ArenaChunkSize(8 * chunk));
+        var model = new SortedDictionary<byte[], byte[]>(ByteArrayComparer.Bytewise);
+        var rng = new Random(5);
+        for (ulong seq = 1; seq <= 1_000; seq++)
+        {
+            int k = rng.Next(500);
+            byte[] v = V(k, (int)seq);
+            mem.Add(seq, ValueKind.Value, K(k), v);
+            model[K(k)] = v;
+        }
+
+        Assert.Equal(4, pool.CreatedChunks);
+        foreach ((byte[] key, byte[] value) in model)
+        {
+            Assert.Equal(MemtableGetResult.Found, mem.Get(key, ulong.MaxValue >> 8, out ReadOnlySpan<byte> got, out _));
+            Assert.Equal(value, got.ToArray());
+        }
+    }
+
+    [Fact]
     public void The_last_release_returns_the_arena_and_later_reads_fail_loudly()
     {
         var pool = new ArenaChunkPool(16 << 10, 8);
@@ -188,6 +242,9 @@ public sealed class ArenaChunkPoolTests
         ArenaChunkPool pool = reopened.ArenaChunks;
         Assert.True(pool.CreatedChunks >= 4, $"the replay used only {pool.CreatedChunks} chunks");
         Assert.Equal(pool.CreatedChunks - 1, pool.FreeChunks);
+
+        // And their memory went back to the OS (Linux): an open that only reads afterwards holds none of it.
+        Assert.Equal(OperatingSystem.IsLinux(), pool.ReleasedBytes > 0);
         foreach ((int i, byte[] value) in model)
         {
             Assert.Equal(value, reopened.Get(K(i)));

@@ -76,7 +76,7 @@ public sealed class NoKvBenchEngine : IBenchEngine
     {
         StorageStatistics stats = _db.GetStatistics();
         NoKv.Storage.Memtable.ArenaChunkPool pool = _db.ArenaChunks;
-        return $"memtables {stats.MemtableBytes >> 20} MiB, arena pool free {pool.FreeChunks}, created {pool.CreatedChunks}, dropped {pool.DroppedChunks}";
+        return $"memtables {stats.MemtableBytes >> 20} MiB, arena pool free {pool.FreeChunks}, created {pool.CreatedChunks}, dropped {pool.DroppedChunks}, released {pool.ReleasedBytes >> 20} MiB";
     }
 
     public void Dispose() => _db.Dispose();
