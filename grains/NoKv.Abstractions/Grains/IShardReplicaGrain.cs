@@ -104,4 +104,13 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     /// </summary>
     [Alias("DestroyOrphan")]
     Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion);
+
+    /// <summary>
+    /// Destroys this store's replica if it is peer <paramref name="peerId"/> of a shard the controller's map no longer
+    /// names and its own descriptor's epoch is below <paramref name="mapEpoch"/>, the lowest epoch of the map's shards
+    /// over its range (its shard was merged away while its store was away). Refused, changing nothing, if the replica
+    /// knows an epoch at least that high. Idempotent.
+    /// </summary>
+    [Alias("DestroyMergedAwayOrphan")]
+    Task<ReplicaAdminResult> DestroyMergedAwayOrphanAsync(ulong peerId, long mapEpoch);
 }

@@ -45,8 +45,15 @@ public sealed class GrainReplicaAdmin : IReplicaAdmin
     public Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken) =>
         Replica(shard, store).DestroyReplicaAsync(peerId).WaitAsync(_changeTimeout, cancellationToken);
 
-    public Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken) =>
-        Replica(shard, store).DestroyOrphanAsync(peerId, mapConfVersion).WaitAsync(_changeTimeout, cancellationToken);
+    public Task<ReplicaAdminResult> DestroyOrphanAsync(OrphanReplica orphan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(orphan);
+        var replica = Replica(orphan.Shard, orphan.Store);
+        var destroy = orphan.MergedAway
+            ? replica.DestroyMergedAwayOrphanAsync(orphan.PeerId, orphan.MapEpoch)
+            : replica.DestroyOrphanAsync(orphan.PeerId, orphan.MapConfVersion);
+        return destroy.WaitAsync(_changeTimeout, cancellationToken);
+    }
 
     private IShardReplicaGrain Replica(ShardId shard, StoreId store) => _grains.GetGrain<IShardReplicaGrain>(new ReplicaId(shard, store).ToGrainKey());
 }

@@ -149,7 +149,7 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
         {
             return ReplicaDirectory.List(_store.Database)
                 .Where(r => r.Shard != SystemShards.Controller)
-                .Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized))
+                .Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized, r.Descriptor.Range, r.Descriptor.Epoch))
                 .ToArray();
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)

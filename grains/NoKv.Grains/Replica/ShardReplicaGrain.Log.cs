@@ -31,6 +31,9 @@ public sealed partial class ShardReplicaGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: destroyed orphan peer {Peer}, which the shard map no longer names at membership version {MapConfVersion}")]
     private partial void LogOrphanDestroyed(string replica, ulong peer, long mapConfVersion);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: destroyed orphan peer {Peer} of a merged-away shard; every map shard over its range has an epoch of at least {MapEpoch}")]
+    private partial void LogMergedAwayOrphanDestroyed(string replica, ulong peer, long mapEpoch);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: destroyed removed peer {Peer} (had rows: {Destroyed})")]
     private partial void LogDestroyed(string replica, ulong peer, bool destroyed);
 

@@ -474,6 +474,35 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         return result;
     }
 
+    public async Task<ReplicaAdminResult> DestroyMergedAwayOrphanAsync(ulong peerId, long mapEpoch)
+    {
+        return await UnderAdminGateAsync(() => DestroyMergedAwayOrphanUnderGateAsync(peerId, mapEpoch)).ConfigureAwait(true);
+    }
+
+    private async Task<ReplicaAdminResult> DestroyMergedAwayOrphanUnderGateAsync(ulong peerId, long mapEpoch)
+    {
+        if (_reopening is { IsCompleted: false } reopening)
+        {
+            await reopening.ConfigureAwait(true);
+        }
+
+        string? refusal = _core is { } core
+            ? ReplicaAdministration.MergedAwayRefusal(core.PeerId, core.Descriptor, peerId, mapEpoch)
+            : ReplicaAdministration.MergedAwayRefusal(_store.Database, _id.Shard, peerId, mapEpoch);
+        if (refusal is not null)
+        {
+            return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {_id.Store}: {refusal}");
+        }
+
+        var result = await DestroyUnderGateAsync(peerId).ConfigureAwait(true);
+        if (result.Outcome == ReplicaAdminOutcome.Done)
+        {
+            LogMergedAwayOrphanDestroyed(_id.ToGrainKey(), peerId, mapEpoch);
+        }
+
+        return result;
+    }
+
     private string NoReplicaDetail => $"store {_id.Store} holds no replica of shard {_id.Shard}";
 
     public Task<WriteResponse> SplitAsync(SplitShardRequest request)

@@ -2,6 +2,7 @@ using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Raft.Messages;
+using NoKv.Replica.Layout;
 using NoKv.Storage;
 
 namespace NoKv.Replica.Core;
@@ -117,5 +118,41 @@ public static class ReplicaAdministration
         return own > mapConfVersion || (own == mapConfVersion && core.IsInitialized)
             ? $"peer {peerId} of shard {core.Descriptor.Id} knows membership version {own}{(own == mapConfVersion ? " as a member" : string.Empty)}, not older than the map's {mapConfVersion}"
             : null;
+    }
+
+    /// <summary>
+    /// Why peer <paramref name="peerId"/> must not be destroyed as an orphan of a merged-away shard whose range the map
+    /// covers with epochs of at least <paramref name="mapEpoch"/>, judged by the replica's own descriptor
+    /// (<paramref name="own"/>, held by peer <paramref name="ownPeer"/>; running or as persisted), or null when it may: its
+    /// epoch must be below the map's, else the map that called its shard merged away was stale or the shard is a split
+    /// half the map has not recorded yet.
+    /// </summary>
+    public static string? MergedAwayRefusal(ulong ownPeer, ShardDescriptor own, ulong peerId, long mapEpoch)
+    {
+        ArgumentNullException.ThrowIfNull(own);
+        if (ownPeer != peerId)
+        {
+            return $"this store holds peer {ownPeer} of shard {own.Id}, not {peerId}";
+        }
+
+        return own.Epoch >= mapEpoch
+            ? $"peer {peerId} of shard {own.Id} knows epoch {own.Epoch}, not below the lowest epoch {mapEpoch} of the map's shards over its range"
+            : null;
+    }
+
+    /// <summary>
+    /// <see cref="MergedAwayRefusal(ulong, ShardDescriptor, ulong, long)"/> for a replica that is not running, by its
+    /// persisted state; null when the store holds none (destroying it then only clears what is left).
+    /// </summary>
+    public static string? MergedAwayRefusal(Database db, ShardId shard, ulong peerId, long mapEpoch)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        if (db.Get(KeySpace.ReplicaStateKey(shard)) is not { } row)
+        {
+            return null;
+        }
+
+        var state = ReplicaStateCodec.Decode(row);
+        return MergedAwayRefusal(state.PeerId, state.Descriptor, peerId, mapEpoch);
     }
 }

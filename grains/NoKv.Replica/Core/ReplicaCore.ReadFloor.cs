@@ -61,6 +61,9 @@ public sealed partial class ReplicaCore
     /// <summary>Oracle round trips made to prime the floor or reserve stamps (for tests and status).</summary>
     public long OracleCalls { get; private set; }
 
+    /// <summary>Stamped proposals tracked for snapshot reads (one per key each writes; for tests and diagnostics).</summary>
+    public int TrackedStampedWrites => _stampedOrder.Count;
+
     /// <summary>This leader's read floor: no snapshot above it was promised (0 when not primed or not leader).</summary>
     public long ReadFloor => IsReadFloorPrimed() ? _memFloor : 0;
 
@@ -252,9 +255,15 @@ public sealed partial class ReplicaCore
         return index;
     }
 
-    /// <summary>Records an accepted stamped proposal at <paramref name="index"/> under the keys it writes.</summary>
+    /// <summary>
+    /// Records an accepted stamped proposal at <paramref name="index"/> under the keys it writes, after forgetting those
+    /// already applied. Only a snapshot read forgot them before, so a leader serving plain writes and no snapshot reads
+    /// kept every written key and log index of its term (a silo's memory climbed for as long as it led): now what is
+    /// tracked is at most the stamped proposals not yet applied.
+    /// </summary>
     private void TrackStamped(ProposalWaiter waiter, ulong index)
     {
+        ForgetAppliedStamped();
         foreach (var key in waiter.StampedKeys ?? [])
         {
             _stampedPending[key] = index;

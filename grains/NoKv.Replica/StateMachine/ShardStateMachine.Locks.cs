@@ -290,7 +290,7 @@ internal sealed partial class ShardStateMachine
             ? BinaryPrimitives.ReadInt64LittleEndian(value[1..])
             : throw new InvalidDataException($"Fence row of {value.Length} bytes is not a version 1 row.");
 
-    private void WriteLockSections(MemoryStream output, NoKv.Storage.Snapshot snapshot)
+    private void WriteLockSections(SegmentedExportStream output, NoKv.Storage.Snapshot snapshot)
     {
         if (HoldsLocks)
         {

@@ -363,7 +363,7 @@ internal sealed partial class ShardStateMachine
     public byte[] ExportSnapshot()
     {
         using var snapshot = _db.GetSnapshot();
-        using var output = new MemoryStream();
+        using var output = new SegmentedExportStream();
         var descriptor = ReplicaStateCodec.Encode(new ReplicaState(0, _shard));
         Span<byte> header = stackalloc byte[25];
         BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotMagic);
@@ -635,7 +635,7 @@ internal sealed partial class ShardStateMachine
         }
     }
 
-    private void WriteSection(MemoryStream output, byte[] start, byte[] end, NoKv.Storage.Snapshot snapshot)
+    private void WriteSection(SegmentedExportStream output, byte[] start, byte[] end, NoKv.Storage.Snapshot snapshot)
     {
         long lengthAt = output.Position;
         output.Write(new byte[8]);

@@ -140,6 +140,8 @@ internal sealed class FakeReplicas
 
         public Task<ReplicaAdminResult> DestroyOrphanAsync(ulong peerId, long mapConfVersion) => throw new NotSupportedException();
 
+        public Task<ReplicaAdminResult> DestroyMergedAwayOrphanAsync(ulong peerId, long mapEpoch) => throw new NotSupportedException();
+
         public Task<WriteResponse> SplitAsync(NoKv.Abstractions.Requests.SplitShardRequest request) => throw new NotSupportedException();
 
         public Task<byte[]?> GetMiddleKeyAsync() => throw new NotSupportedException();

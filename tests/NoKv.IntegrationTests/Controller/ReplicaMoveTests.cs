@@ -139,6 +139,64 @@ public sealed class ReplicaMoveTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_store_returning_after_a_shard_it_held_was_re_replicated_and_then_merged_away_loses_that_orphan_too()
+    {
+        await using var cluster = await TestNoKvCluster.StartAsync(silos: 4, shards: 4);
+        for (int i = 0; i < 40; i++)
+        {
+            await cluster.Store.PutAsync($"key-{i:D3}", $"value-{i}");
+            await cluster.Store.PutAsync($"\u00e9key-{i:D3}", $"value-{i}");
+        }
+
+        var victim = new StoreId(4);
+        var before = await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(30));
+        var orphaned = before.Map.Shards.Where(d => d.HasReplicaOn(victim)).Select(d => (d.Id, d.PeerOn(victim)!.Value.PeerId)).ToList();
+        var ordered = before.Map.Shards.OrderBy(d => Convert.ToHexString(d.Range.Start), StringComparer.Ordinal).ToList();
+
+        // The source: a shard with a replica on the victim; the target: its right neighbour (or left, for the last).
+        int at = ordered.FindIndex(d => d.HasReplicaOn(victim));
+        Assert.True(at >= 0, "no shard has a replica on the victim");
+        var source = ordered[at];
+        var target = at + 1 < ordered.Count ? ordered[at + 1] : ordered[at - 1];
+        await cluster.Cluster.KillSiloAsync(cluster.SiloOf(victim));
+        await Eventually.WaitAsync(
+            () => cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
+            s => s.Controller is { } view && view.Operations.Length == 0 && view.Shards.Length == before.Map.Shards.Length
+                && view.Shards.All(d => d.Replicas.Length == 3 && !d.HasReplicaOn(victim) && d.Peers.All(p => p.Role == PeerRole.Voter)),
+            HealDeadline,
+            $"every shard re-replicated off store {victim}");
+
+        // With three stores left every shard lives on all of them: the merge needs no move.
+        var merged = await cluster.Admin.MergeShardsAsync(source.Id, target.Id);
+        output.WriteLine($"shard {source.Id} merged into {merged.Merged} while store {victim} was down");
+
+        // The store returns holding the peer of a shard the map no longer names: only its epoch, below every epoch now
+        // over its range, tells it from a split half not yet recorded.
+        await cluster.RestartStoreAsync(victim);
+        var clock = Stopwatch.StartNew();
+        var expected = orphaned.Select(o => $"destroyed orphan peer {o.PeerId} of shard {o.Id} on store {victim}").ToList();
+        var done = await Eventually.WaitAsync(
+            () => cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
+            s => s.Controller?.Balancer is { } balancer && expected.All(e => balancer.RecentDecisions.Any(d => d.Contains(e, StringComparison.Ordinal))),
+            OperationDeadline,
+            $"the controller destroying {string.Join(", ", expected)}");
+        var sourceOrphan = orphaned.Single(o => o.Id == source.Id);
+        Assert.Contains(done.Controller!.Balancer!.RecentDecisions, d => d.Contains($"orphan peer {sourceOrphan.PeerId} of shard {source.Id} on store {victim} (the shard was merged away", StringComparison.Ordinal));
+        foreach (var (shard, _) in orphaned)
+        {
+            var replica = await cluster.Cluster.Client.GetGrain<IShardReplicaGrain>(new ReplicaId(shard, victim).ToGrainKey()).GetStatusAsync();
+            Assert.Equal(0UL, replica.PeerId);
+        }
+
+        output.WriteLine($"{orphaned.Count} orphan(s), one of a merged-away shard, destroyed {clock.ElapsedMilliseconds} ms after the restart");
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal($"value-{i}", await cluster.Store.GetStringAsync($"key-{i:D3}"));
+            Assert.Equal($"value-{i}", await cluster.Store.GetStringAsync($"\u00e9key-{i:D3}"));
+        }
+    }
+
+    [Fact]
     public async Task A_decommissioned_store_is_drained_then_marked_removed_and_bad_operations_are_refused()
     {
         await using var cluster = await TestNoKvCluster.StartAsync(silos: 4, shards: 2);

@@ -60,8 +60,8 @@ internal sealed class FakeMergeWorld : IReplicaAdmin
         return group.MergedAway ? Task.FromResult(new ReplicaAdminResult(ReplicaAdminOutcome.AlreadyDone)) : group.DestroyAsync(store, shard, peerId, cancellationToken);
     }
 
-    public Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken) =>
-        _groups[shard].DestroyOrphanAsync(store, shard, peerId, mapConfVersion, cancellationToken);
+    public Task<ReplicaAdminResult> DestroyOrphanAsync(OrphanReplica orphan, CancellationToken cancellationToken) =>
+        _groups[orphan.Shard].DestroyOrphanAsync(orphan, cancellationToken);
 
     public Task<WriteResponse> MergeAsync(StoreId store, MergeShardRequest request, CancellationToken cancellationToken)
     {

@@ -295,8 +295,9 @@ internal sealed class FakeShardGroup : IReplicaAdmin
     public HeldReplica[] Held(StoreId store) =>
         _replicas.TryGetValue(store, out var replica) ? [new HeldReplica(Descriptor.Id, replica.PeerId, replica.ConfVersion, replica.Initialized && Descriptor.Peer(replica.PeerId) is not null)] : [];
 
-    public Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken)
+    public Task<ReplicaAdminResult> DestroyOrphanAsync(OrphanReplica orphan, CancellationToken cancellationToken)
     {
+        var (store, peerId, mapConfVersion) = (orphan.Store, orphan.PeerId, orphan.MapConfVersion);
         Reachable(store);
         return Task.FromResult(Effect($"destroy orphan {peerId} on {store}", () =>
         {
@@ -305,7 +306,13 @@ internal sealed class FakeShardGroup : IReplicaAdmin
                 return new ReplicaAdminResult(ReplicaAdminOutcome.AlreadyDone);
             }
 
-            if (replica.ConfVersion >= mapConfVersion)
+            if (orphan.MergedAway && !MergedAway)
+            {
+                Violations.Add($"destroying peer {peerId} on {store} as merged away, but shard {Descriptor.Id} was not");
+                return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, "not merged away");
+            }
+
+            if (!orphan.MergedAway && replica.ConfVersion >= mapConfVersion)
             {
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"knows membership version {replica.ConfVersion}");
             }

@@ -68,6 +68,63 @@ public sealed class OrphanCollectorTests
     }
 
     [Fact]
+    public void A_replica_of_a_shard_merged_away_is_an_orphan_when_every_map_shard_over_its_range_is_newer()
+    {
+        // Found by the split and merge simulations (seeds 1116, 1189, 1374, 1380, 1557, 1739): a store down while a move
+        // removed its replica of shard 2 came back after shard 2 was merged into shard 1; before, a shard the map does not
+        // name was always left alone, so the removed peer ran and its rows stayed for good.
+        var left = new ShardDescriptor(Shard, new KeyRange([], "m"u8.ToArray()), 6, 4, [new PeerDescriptor(12, S2, PeerRole.Voter)]);
+        var right = new ShardDescriptor(new ShardId(3), new KeyRange("m"u8.ToArray(), []), 9, 2, [new PeerDescriptor(31, S2, PeerRole.Voter)]);
+        var map = Map(left, right);
+        var mergedAway = new HeldReplica(new ShardId(2), 21, 3, true, new KeyRange("g"u8.ToArray(), "t"u8.ToArray()), 4);
+
+        var found = Assert.Single(OrphanCollector.Find(map, Stores(), [], Held(S1, mergedAway), 8));
+
+        Assert.Equal(new OrphanReplica(S1, new ShardId(2), 21, 3, 0, 6), found);
+        Assert.True(found.MergedAway);
+        Assert.Contains("merged away", found.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_shard_the_map_does_not_name_stays_unless_its_merge_is_proven_and_nothing_here_may_still_need_it()
+    {
+        var parent = new ShardDescriptor(Shard, KeyRange.All, 5, 4, [new PeerDescriptor(12, S2, PeerRole.Voter)]);
+        var stores = Stores();
+
+        // A split half not yet recorded: its parent, still over its range in the map, has an older epoch.
+        var splitHalf = new HeldReplica(new ShardId(2), 21, 4, true, new KeyRange("m"u8.ToArray(), []), 6);
+        Assert.Empty(OrphanCollector.Find(Map(parent), stores, [], Held(S1, splitHalf), 8));
+
+        // The same epoch as a map shard over its range proves nothing either.
+        var sameEpoch = splitHalf with { Epoch = 5 };
+        Assert.Empty(OrphanCollector.Find(Map(parent), stores, [], Held(S1, sameEpoch), 8));
+
+        // One map shard over the range newer, another not: the range is not proven merged away.
+        var low = new ShardDescriptor(Shard, new KeyRange([], "m"u8.ToArray()), 8, 4, [new PeerDescriptor(12, S2, PeerRole.Voter)]);
+        var high = new ShardDescriptor(new ShardId(3), new KeyRange("m"u8.ToArray(), []), 3, 4, [new PeerDescriptor(31, S2, PeerRole.Voter)]);
+        var straddling = new HeldReplica(new ShardId(2), 21, 4, true, new KeyRange("g"u8.ToArray(), "t"u8.ToArray()), 4);
+        Assert.Empty(OrphanCollector.Find(Map(low, high), stores, [], Held(S1, straddling), 8));
+
+        // A store on an older build reports no range.
+        var noRange = new HeldReplica(new ShardId(2), 21, 4, true);
+        Assert.Empty(OrphanCollector.Find(Map(parent), stores, [], Held(S1, noRange), 8));
+
+        // Merged away, but this store's replica of the shard that took it over has not reached the map's epoch: it may
+        // still have to apply the merge, whose commit takes this replica over. Once it has, the orphan goes.
+        var merged = new HeldReplica(new ShardId(2), 21, 4, true, new KeyRange("g"u8.ToArray(), "t"u8.ToArray()), 4);
+        var lagging = new HeldReplica(Shard, 11, 4, true, new KeyRange([], "g"u8.ToArray()), 4);
+        Assert.Empty(OrphanCollector.Find(Map(parent), stores, [], Held(S1, merged, lagging), 8));
+        var caughtUp = lagging with { Range = KeyRange.All, Epoch = 5 };
+        Assert.Equal(new ShardId(2), Assert.Single(OrphanCollector.Find(Map(parent), stores, [], Held(S1, merged, caughtUp), 8)).Shard);
+
+        // An operation in progress on a shard over the range, or on the shard itself (a merge cleaning its source up).
+        var split = new OperationRecord(OperationId, OperationKind.MoveReplica, Shard, 0, S2, S1, 0, 0, 0, []);
+        Assert.Empty(OrphanCollector.Find(Map(parent), stores, [split], Held(S1, merged), 8));
+        var ownMerge = new OperationRecord(OperationId, OperationKind.Merge, new ShardId(2), 0, null, null, 0, 0, 0, []);
+        Assert.Empty(OrphanCollector.Find(Map(parent), stores, [ownMerge], Held(S1, merged), 8));
+    }
+
+    [Fact]
     public void Only_stores_that_are_up_or_draining_are_asked_and_at_most_the_limit_per_round()
     {
         var shards = Enumerable.Range(1, 5).Select(i => new ShardDescriptor(new ShardId(i), KeyRange.All, 1, 4, [new PeerDescriptor((ulong)(100 + i), S2, PeerRole.Voter)])).ToArray();
@@ -94,14 +151,14 @@ public sealed class OrphanCollectorTests
 
         var orphan = Assert.Single(orphans);
         Assert.Equal((S1, 11UL), (orphan.Store, orphan.PeerId));
-        Assert.Equal(ReplicaAdminOutcome.Done, (await world.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, default)).Outcome);
+        Assert.Equal(ReplicaAdminOutcome.Done, (await world.DestroyOrphanAsync(orphan, default)).Outcome);
         Assert.False(world.HasReplica(S1));
         Assert.Equal(11UL, world.Tombstone(S1));
         Assert.Empty(world.Violations);
         Assert.Empty(OrphanCollector.Find(rows.Map, Stores(), [], AllHeld(world), 8));
 
         // A repeat from a heartbeat sent before the destruction changes nothing.
-        Assert.Equal(ReplicaAdminOutcome.AlreadyDone, (await world.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, default)).Outcome);
+        Assert.Equal(ReplicaAdminOutcome.AlreadyDone, (await world.DestroyOrphanAsync(orphan, default)).Outcome);
     }
 
     [Fact]
@@ -116,7 +173,7 @@ public sealed class OrphanCollectorTests
             // The worst case for the collector: the operation's own guard dropped, every store's replica offered.
             foreach (var orphan in OrphanCollector.Find(rows.Map, Stores(), [], AllHeld(world), 8))
             {
-                var result = await world.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, default);
+                var result = await world.DestroyOrphanAsync(orphan, default);
                 destroyedEarly += result.Outcome == ReplicaAdminOutcome.Done ? 1 : 0;
             }
 

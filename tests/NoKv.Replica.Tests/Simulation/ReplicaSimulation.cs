@@ -844,7 +844,7 @@ internal sealed class ReplicaSimulation
             {
                 try
                 {
-                    var result = await _controller.Admin.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, CancellationToken.None);
+                    var result = await _controller.Admin.DestroyOrphanAsync(orphan, CancellationToken.None);
                     Trace($"{orphan}: {result.Outcome} {result.Detail}");
                     OrphansDestroyed += result.Outcome == ReplicaAdminOutcome.Done ? 1 : 0;
                 }

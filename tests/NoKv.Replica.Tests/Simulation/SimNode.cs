@@ -5,6 +5,7 @@ using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
 using NoKv.Grains.Raft;
 using NoKv.Raft.Messages;
+using NoKv.Replica.Controller.Operations;
 using NoKv.Replica.Core;
 using NoKv.Replica.Layout;
 using NoKv.Storage;
@@ -245,21 +246,32 @@ internal sealed class SimNode
     }
 
     /// <summary>
-    /// Serves the controller's "destroy peer" (and, with <paramref name="orphanOfConfVersion"/>, "destroy orphan") as
+    /// Serves the controller's "destroy peer" (and, with <paramref name="orphan"/>, "destroy orphan") as
     /// the replica grain does: refused by the same rules, else the replica is closed, its pump allowed to finish its
     /// engine write, and its rows deleted behind a tombstone.
     /// </summary>
-    public async Task<ReplicaAdminResult> DestroyReplicaAsync(ShardId shard, ulong peerId, long? orphanOfConfVersion = null)
+    public async Task<ReplicaAdminResult> DestroyReplicaAsync(ShardId shard, ulong peerId, OrphanReplica? orphan = null)
     {
-        return await UnderAdminGateAsync(shard, () => DestroyUnderGateAsync(shard, peerId, orphanOfConfVersion));
+        return await UnderAdminGateAsync(shard, () => DestroyUnderGateAsync(shard, peerId, orphan));
     }
 
-    private async Task<ReplicaAdminResult> DestroyUnderGateAsync(ShardId shard, ulong peerId, long? orphanOfConfVersion)
+    private async Task<ReplicaAdminResult> DestroyUnderGateAsync(ShardId shard, ulong peerId, OrphanReplica? orphan)
     {
         int generation = _generation;
+        if (orphan is { MergedAway: true } && !_cores.ContainsKey(shard) && _db is { } stopped
+            && ReplicaAdministration.MergedAwayRefusal(stopped, shard, peerId, orphan.MapEpoch) is { } persistedRefusal)
+        {
+            return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {Store}: {persistedRefusal}");
+        }
+
         if (_cores.TryGetValue(shard, out var core))
         {
-            string? refusal = orphanOfConfVersion is { } version ? ReplicaAdministration.OrphanRefusal(core, peerId, version) : null;
+            string? refusal = orphan switch
+            {
+                { MergedAway: true } => ReplicaAdministration.MergedAwayRefusal(core.PeerId, core.Descriptor, peerId, orphan.MapEpoch),
+                not null => ReplicaAdministration.OrphanRefusal(core, peerId, orphan.MapConfVersion),
+                null => null,
+            };
             if ((refusal ?? ReplicaAdministration.DestroyRefusal(core, Database, peerId)) is { } reason)
             {
                 return new ReplicaAdminResult(ReplicaAdminOutcome.Refused, $"store {Store}: {reason}");
@@ -301,7 +313,7 @@ internal sealed class SimNode
 
     /// <summary>The replicas this store holds on disk, as its heartbeat reports them (orphan cleanup reads these).</summary>
     public HeldReplica[] HeldReplicas() =>
-        ReplicaDirectory.List(Database).Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized)).ToArray();
+        ReplicaDirectory.List(Database).Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized, r.Descriptor.Range, r.Descriptor.Epoch)).ToArray();
 
     /// <summary>Replicated data rows of user range [<paramref name="start"/>, <paramref name="end"/>) under engine prefix <paramref name="prefix"/>, for comparing the replicas of one shard.</summary>
     public SortedDictionary<string, string> ReadData(byte prefix, byte[] start, byte[] end)

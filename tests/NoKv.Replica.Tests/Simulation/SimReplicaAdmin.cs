@@ -62,8 +62,8 @@ internal sealed class SimReplicaAdmin : IReplicaAdmin, IShardAccess
     public Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken) =>
         CallAsync(store, ChangeTimeoutMs, node => node.DestroyReplicaAsync(shard, peerId), cancellationToken);
 
-    public Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken) =>
-        CallAsync(store, ChangeTimeoutMs, node => node.DestroyReplicaAsync(shard, peerId, mapConfVersion), cancellationToken);
+    public Task<ReplicaAdminResult> DestroyOrphanAsync(OrphanReplica orphan, CancellationToken cancellationToken) =>
+        CallAsync(orphan.Store, ChangeTimeoutMs, node => node.DestroyReplicaAsync(orphan.Shard, orphan.PeerId, orphan), cancellationToken);
 
     private static WriteResponse NoReplica(SimNode node, ShardId shard) =>
         new() { Code = NoKvErrorCode.WrongShard, Detail = $"store {node.Store} holds no replica of shard {shard}" };

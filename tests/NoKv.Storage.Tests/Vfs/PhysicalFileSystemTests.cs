@@ -77,6 +77,47 @@ public sealed class PhysicalFileSystemTests : IDisposable
         Assert.True(file.AsSpan(40 * data.Length).IndexOfAnyExcept((byte)0) < 0);
     }
 
+    [Fact]
+    public void A_long_unsynced_run_takes_its_append_windows_prepared_off_the_write_path()
+    {
+        // Each mapped window after the first is zero-filled and mapped on another thread while appends fill the one
+        // before. Waiting for that preparation after every append (a writer slower than the preparer) must find
+        // every later window ready: only the first is mapped by an append itself. The bytes come out exactly, and
+        // the prepared zeros past them stay zeros.
+        string path = Path.Combine(_dir, "prepared");
+        var expected = new MemoryStream();
+        var rng = new Random(7);
+        var w = (PhysicalWritableFile)PhysicalFileSystem.Instance.CreateWritable(path);
+        try
+        {
+            w.SetZeroFillAhead(64 << 10);
+            for (int i = 0; i < 4000; i++)
+            {
+                byte[] data = new byte[1 + rng.Next(600)];
+                rng.NextBytes(data);
+                w.Append(data);
+                expected.Write(data);
+                w.WaitForPreparation();
+            }
+
+            w.Flush();
+            if (OperatingSystem.IsLinux() && Environment.Is64BitProcess)
+            {
+                Assert.Equal(1, w.InlineRemaps);
+                Assert.True(w.PreparedWindowsTaken >= 10, $"only {w.PreparedWindowsTaken} prepared windows taken");
+            }
+        }
+        finally
+        {
+            w.Dispose();
+        }
+
+        byte[] file = File.ReadAllBytes(path);
+        Assert.True(file.Length >= expected.Length);
+        Assert.True(file.AsSpan(0, (int)expected.Length).SequenceEqual(expected.ToArray()), "content differs");
+        Assert.True(file.AsSpan((int)expected.Length).IndexOfAnyExcept((byte)0) < 0, "tail is not zeros");
+    }
+
     [Theory]
     [InlineData(31)]
     [InlineData(32)]

@@ -30,8 +30,9 @@ public interface IReplicaAdmin
     Task<ReplicaAdminResult> DestroyAsync(StoreId store, ShardId shard, ulong peerId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Destroys peer <paramref name="peerId"/> on <paramref name="store"/> only if its own descriptor is older than
-    /// <paramref name="mapConfVersion"/> (see <see cref="OrphanCollector"/>); refused otherwise.
+    /// Destroys the orphan's peer on its store only if the replica's own descriptor proves it one (see
+    /// <see cref="OrphanCollector"/>): a membership version older than the map's, or, for a shard merged away, an epoch
+    /// below every map shard's over its range. Refused otherwise.
     /// </summary>
-    Task<ReplicaAdminResult> DestroyOrphanAsync(StoreId store, ShardId shard, ulong peerId, long mapConfVersion, CancellationToken cancellationToken);
+    Task<ReplicaAdminResult> DestroyOrphanAsync(OrphanReplica orphan, CancellationToken cancellationToken);
 }

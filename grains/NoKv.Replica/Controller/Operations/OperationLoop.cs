@@ -158,7 +158,7 @@ public sealed class OperationLoop
         {
             try
             {
-                var result = await Replicas.DestroyOrphanAsync(orphan.Store, orphan.Shard, orphan.PeerId, orphan.MapConfVersion, cancellationToken).ConfigureAwait(true);
+                var result = await Replicas.DestroyOrphanAsync(orphan, cancellationToken).ConfigureAwait(true);
                 if (result.Outcome == Abstractions.Status.ReplicaAdminOutcome.Refused)
                 {
                     // Reported once: a refusal repeats every round until the store's next heartbeat says otherwise.

@@ -14,10 +14,19 @@ namespace NoKv.Replica.Controller.Operations;
 /// return. At an equal version only a replica that is no member of its own descriptor goes: one created for a move that
 /// rolled back before its learner was added (the target was unreachable past the step timeout when the rollback tried
 /// to destroy it) would otherwise stay forever, and would refuse every later move of the shard to its store. A replica
-/// created for a move in progress looks the same, which is why shards with an operation in progress are skipped. A shard named by an operation in progress is left alone (the operation may be about to
-/// add the peer, or be destroying it itself), as is a shard the map does not know (a split half not yet recorded, a
-/// merge source the merge cleans up). The replica checks the version again before it destroys itself, so a map that
-/// was stale when read cannot destroy a member.</para>
+/// created for a move in progress looks the same, which is why shards with an operation in progress are skipped (the
+/// operation may be about to add the peer, or be destroying it itself). The replica checks the version again before
+/// it destroys itself, so a map that was stale when read cannot destroy a member.</para>
+/// <para>A held peer of a shard the map <b>no longer names</b> is an orphan when its shard was merged away: every map
+/// shard over the replica's range has a higher epoch than the replica's own descriptor. Epochs only rise along a
+/// range's history (a split raises both halves' above the parent's, a merge the result's above both), so a live shard
+/// the map does not name yet, a split half not yet recorded, always has an older map shard over its range (its
+/// parent), while every shard over a merged-away source's range descends from the merge. Left alone even then: a
+/// replica whose store also holds a replica of one of those map shards that is behind the map's epoch (it may not
+/// have applied the merge yet, and a merge's commit takes the source's replica on its store over: destroying that
+/// first would leave the commit waiting for it forever), replicas reported without a range (an older build), and
+/// ranges with an operation in progress on any shard over them. The replica checks its own epoch again before it
+/// destroys itself.</para>
 /// </summary>
 public static class OrphanCollector
 {
@@ -41,9 +50,22 @@ public static class OrphanCollector
                     return found;
                 }
 
-                if (replica.Shard == SystemShards.Controller
-                    || !shards.TryGetValue(replica.Shard, out var descriptor)
-                    || descriptor.Peer(replica.PeerId) is not null
+                if (replica.Shard == SystemShards.Controller)
+                {
+                    continue;
+                }
+
+                if (!shards.TryGetValue(replica.Shard, out var descriptor))
+                {
+                    if (MergedAwayEpoch(map, replica, replicas, inProgress) is { } mapEpoch)
+                    {
+                        found.Add(new OrphanReplica(store, replica.Shard, replica.PeerId, replica.ConfVersion, 0, mapEpoch));
+                    }
+
+                    continue;
+                }
+
+                if (descriptor.Peer(replica.PeerId) is not null
                     || descriptor.ConfVersion < replica.ConfVersion
                     || (descriptor.ConfVersion == replica.ConfVersion && replica.Member)
                     || inProgress.Any(o => MergeRunner.Involves(o, replica.Shard)))
@@ -56,5 +78,44 @@ public static class OrphanCollector
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// For a replica of a shard the map does not name: the lowest epoch of the map's shards over its range when every
+    /// one of them is above the replica's own (its shard was merged away) and nothing on its store or in progress may
+    /// still need it; otherwise null.
+    /// </summary>
+    private static long? MergedAwayEpoch(ControllerMap map, HeldReplica replica, HeldReplica[] sameStore, IReadOnlyList<OperationRecord> inProgress)
+    {
+        if (replica.Range is not { } range || inProgress.Any(o => MergeRunner.Involves(o, replica.Shard)))
+        {
+            return null;
+        }
+
+        long lowest = long.MaxValue;
+        foreach (var over in map.Shards)
+        {
+            if (!over.Range.Overlaps(range.Start, range.End))
+            {
+                continue;
+            }
+
+            if (over.Epoch <= replica.Epoch || inProgress.Any(o => MergeRunner.Involves(o, over.Id)))
+            {
+                return null;
+            }
+
+            foreach (var local in sameStore)
+            {
+                if (local.Shard == over.Id && (local.Range is null || local.Epoch < over.Epoch))
+                {
+                    return null;
+                }
+            }
+
+            lowest = Math.Min(lowest, over.Epoch);
+        }
+
+        return lowest == long.MaxValue ? null : lowest;
     }
 }
