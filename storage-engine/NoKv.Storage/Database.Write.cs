@@ -246,7 +246,7 @@ public sealed partial class Database
 
         if (lead)
         {
-            if (req.Sync)
+            if (req.Sync || WriteMayWait())
             {
                 _writerSignal.Set();
             }
@@ -658,6 +658,26 @@ public sealed partial class Database
                 r.TraceMemtable = memNs;
             }
         }
+    }
+
+    /// <summary>
+    /// Whether a group led now could wait for flush or compaction (<see cref="MakeRoomForWrite"/>: level 0 at the
+    /// slowdown trigger, or a full memtable that cannot be frozen yet). An asynchronous writer's group is then led by the
+    /// writer thread, not inline: the caller of <see cref="WriteAsync"/> asked not to be blocked, and in a silo it is a
+    /// scheduler thread that every grain shares (a stall of seconds there stopped every replica of the store, and the
+    /// followers called elections). Read without the mutex: a stale answer only costs a hand-off, or one inline write
+    /// that meets a stall that began an instant ago.
+    /// </summary>
+    private bool WriteMayWait()
+    {
+        int l0 = _versions.Current.Files[0].Length;
+        if (l0 >= _options.Level0SlowdownTrigger)
+        {
+            return true;
+        }
+
+        return Volatile.Read(ref _mem).ApproximateSize >= _memory.MemtableBytes
+            && (Volatile.Read(ref _immutables).Length >= _options.MaxImmutableMemtables || l0 >= _options.Level0StopTrigger);
     }
 
     /// <summary>

@@ -189,8 +189,9 @@ public static class Program
     {
         var quick = QuickOption();
         var mib = new Option<int?>("--mib") { Description = "user data to load, in MiB (default 1024; 128 with --quick)", HelpName = "N" };
-        var command = new Command("rereplicate", "time to re-replicate a killed store's data onto a fourth silo, in MB/s, beside the disk's sequential write rate (issue 11)") { quick, mib };
-        command.SetAction((parse, cancellationToken) => RereplicationBenchmark.RunAsync(parse.GetValue(quick), parse.GetValue(mib), cancellationToken));
+        var writers = new Option<int>("--load-writers") { Description = "concurrent writers of the load (default 8: 32 stalled the engines half the time at 1 GiB on 2 cores)", HelpName = "N", DefaultValueFactory = _ => 8 };
+        var command = new Command("rereplicate", "time to re-replicate a killed store's data onto a fourth silo, in MB/s, beside the disk's sequential write rate (issue 11)") { quick, mib, writers };
+        command.SetAction((parse, cancellationToken) => RereplicationBenchmark.RunAsync(parse.GetValue(quick), parse.GetValue(mib), cancellationToken, parse.GetValue(writers)));
         return command;
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using NoKv.Abstractions.Controller;
+using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Benchmarks.Common;
 using NoKv.Client;
@@ -27,7 +28,7 @@ public static class RereplicationBenchmark
     private static readonly TimeSpan StoreDownAfter = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(20);
 
-    public static async Task<int> RunAsync(bool quick, int? mebibytes, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(bool quick, int? mebibytes, CancellationToken cancellationToken, int loadWriters = 8)
     {
         int mib = mebibytes ?? (quick ? 128 : 1024);
         int keys = (int)((long)mib * 1024 * 1024 / ValueBytes);
@@ -51,9 +52,20 @@ public static class RereplicationBenchmark
         var value = new byte[ValueBytes];
         new Random(1).NextBytes(value);
         var load = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (i, ct) =>
-            await store.PutAsync(Encoding.UTF8.GetBytes(KeyText(i)), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[rereplicate] loaded {keys} keys of {ValueBytes} bytes ({mib} MiB) in {load.Elapsed.TotalSeconds:F1} s"));
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = loadWriters, CancellationToken = cancellationToken }, async (i, ct) =>
+                await store.PutAsync(Encoding.UTF8.GetBytes(KeyText(i)), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (NoKvException e)
+        {
+            // A load that cannot complete is a finding of its own: keep the silos' logs to see why.
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[rereplicate] the load failed after {load.Elapsed.TotalSeconds:F1} s: {e.Message}"));
+            cluster.KeepData = true;
+            throw;
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[rereplicate] loaded {keys} keys of {ValueBytes} bytes ({mib} MiB) in {load.Elapsed.TotalSeconds:F1} s by {loadWriters} writers"));
 
         var victim = cluster.Silos.Single(s => s.StoreId == 3);
         long victimDisk = DirectorySize.Of(Path.Combine(cluster.Directory, "store-3"));
