@@ -7,6 +7,9 @@ internal sealed partial class RaftCore
 {
     private SnapshotReceiver? snapshotReceiver;
 
+    /// <summary>Bytes of an incoming chunked snapshot held so far (0 when none is arriving).</summary>
+    internal ulong IncomingSnapshotBytes => snapshotReceiver?.Received ?? 0;
+
     private void StepFollower(in Message m)
     {
         switch (m.Type)

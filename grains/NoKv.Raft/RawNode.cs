@@ -52,6 +52,12 @@ public sealed class RawNode
     /// <summary>True while this leader is handing leadership to another peer (that peer may win at once).</summary>
     public bool IsTransferringLeadership => raft.Role == StateRole.Leader && raft.LeadTransferee != 0;
 
+    /// <summary>
+    /// Bytes of a chunked snapshot this node is receiving and holds so far (0 when none is arriving): the only sign of
+    /// progress of a follower catching up by a large snapshot before it installs it.
+    /// </summary>
+    public ulong IncomingSnapshotBytes => raft.IncomingSnapshotBytes;
+
     public ulong CommitIndex => raft.Log.Committed;
 
     public ulong AppliedIndex => raft.Log.Applied;

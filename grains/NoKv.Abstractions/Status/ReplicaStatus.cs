@@ -46,4 +46,10 @@ public sealed class ReplicaStatus
 
     /// <summary>While merging: the term of the source's PrepareMerge entry (0 otherwise).</summary>
     [Id(16)] public long MergePrepareTerm { get; init; }
+
+    /// <summary>
+    /// Bytes of a snapshot the replica is receiving from its leader and holds so far (0 when none is arriving): how
+    /// the controller tells a learner that is still copying a large shard from one that stopped.
+    /// </summary>
+    [Id(17)] public long SnapshotBytesReceived { get; init; }
 }

@@ -222,6 +222,7 @@ public sealed partial class ReplicaCore
         MergePrepareIndex = (long)(_stateMachine.Merging?.PrepareIndex ?? 0),
         MergePrepareTerm = (long)(_stateMachine.Merging?.PrepareTerm ?? 0),
         Uninitialized = !IsInitialized,
+        SnapshotBytesReceived = (long)_node.IncomingSnapshotBytes,
     };
 
     public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)

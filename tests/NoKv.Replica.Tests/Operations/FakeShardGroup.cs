@@ -74,6 +74,9 @@ internal sealed class FakeShardGroup : IReplicaAdmin
     /// <summary>Stores whose replica stops applying (it keeps its applied index while the group goes on).</summary>
     public HashSet<StoreId> Lagging { get; } = new();
 
+    /// <summary>Stores whose new replica is still receiving the leader's snapshot, with the bytes it holds so far.</summary>
+    public Dictionary<StoreId, long> SnapshotArriving { get; } = new();
+
     /// <summary>The merge this shard prepared as its source (group-wide: the entry's log position), or null.</summary>
     public (ShardId Target, long Index, long Term)? Merging { get; set; }
 
@@ -126,7 +129,7 @@ internal sealed class FakeShardGroup : IReplicaAdmin
         }
 
         bool member = Descriptor.Peer(replica.PeerId) is not null;
-        if (member && !replica.Initialized)
+        if (member && !replica.Initialized && !SnapshotArriving.ContainsKey(store))
         {
             // The leader's snapshot arrives between two looks.
             replica.Initialized = true;
@@ -364,6 +367,7 @@ internal sealed class FakeShardGroup : IReplicaAdmin
         PeerId = peer,
         Descriptor = descriptor,
         Uninitialized = uninitialized,
+        SnapshotBytesReceived = SnapshotArriving.GetValueOrDefault(store),
     };
 
     private sealed class Replica(ulong peerId)

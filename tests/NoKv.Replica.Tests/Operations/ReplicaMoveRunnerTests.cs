@@ -147,6 +147,56 @@ public sealed class ReplicaMoveRunnerTests
     }
 
     [Fact]
+    public async Task A_learner_still_receiving_a_large_snapshot_is_not_rolled_back_at_the_step_timeout_but_one_that_stops_is()
+    {
+        // The rereplicate benchmark at 1 GiB: a learner copying a 256 MiB shard outlasted the 2-minute step timeout and
+        // was rolled back mid-copy, then copied it all again. Progress, not the step's age, now decides.
+        var (world, rows) = NewWorld();
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+        var runner = new ReplicaMoveRunner(rows, world, Options);
+        world.SnapshotArriving[S4] = 0;
+        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
+        {
+            await runner.RunAsync(OperationId);
+        }
+
+        Assert.Equal(PeerRole.Learner, world.Descriptor.PeerOn(S4)!.Value.Role);
+
+        // Three step timeouts of copying, a megabyte a second.
+        long end = world.WallClockMs + (long)(Options.StepTimeout.TotalMilliseconds * 3);
+        long lastProgress = 0;
+        while (world.WallClockMs < end)
+        {
+            world.SnapshotArriving[S4] += 1 << 20;
+            var progress = await runner.RunAsync(OperationId);
+            Assert.Null(progress.RollingBack);
+            lastProgress = world.WallClockMs;
+            world.WallClockMs += 1000;
+        }
+
+        Assert.Equal((int)MoveStep.CatchUp, OperationRecord.Decode(Assert.Single(rows.Operations).Value).Step);
+        Assert.Equal(PeerRole.Learner, world.Descriptor.PeerOn(S4)!.Value.Role);
+
+        // The copy stops (the target hangs): rolled back once the step timeout passes without progress.
+        string? rollback = null;
+        long rolledBackAt = 0;
+        for (int i = 0; i < 100 && rollback is null; i++)
+        {
+            rollback = (await runner.RunAsync(OperationId)).RollingBack;
+            rolledBackAt = world.WallClockMs;
+            world.WallClockMs += 500;
+        }
+
+        Assert.NotNull(rollback);
+        Assert.Contains("no progress", rollback);
+        long idle = rolledBackAt - lastProgress;
+        Assert.True(idle > Options.StepTimeout.TotalMilliseconds && idle <= Options.StepTimeout.TotalMilliseconds + 500, $"rolled back {idle} ms after the last progress");
+        await RunToEndAsync(world, rows);
+        Assert.Null(world.Descriptor.PeerOn(S4));
+        Assert.Empty(world.Violations);
+    }
+
+    [Fact]
     public void The_planner_re_replicates_each_shard_of_a_down_store_onto_the_least_loaded_up_store()
     {
         var a = Descriptor(new ShardId(1), [(11, S1), (12, S2), (13, S3)], KeyRange.All);

@@ -26,6 +26,12 @@ public sealed class ReplicaMoveRunner
     private readonly IReplicaAdmin _replicas;
     private readonly ReplicaMoveOptions _options;
 
+    /// <summary>
+    /// Per operation in the catch-up step: the learner's progress as last seen (applied index, snapshot bytes received)
+    /// and since when (Unix ms). Memory only: a new controller starts from the step's recorded start.
+    /// </summary>
+    private readonly Dictionary<long, (long Applied, long SnapshotBytes, long SinceMs)> _catchUp = new();
+
     public ReplicaMoveRunner(IOperationRows rows, IReplicaAdmin replicas, ReplicaMoveOptions? options = null)
     {
         _rows = rows;
@@ -230,12 +236,14 @@ public sealed class ReplicaMoveRunner
         var learner = group.Status(op.To!.Value);
         if (learner is { Uninitialized: false } && learner.PeerId == op.NewPeerId && (ulong)learner.AppliedIndex + _options.CatchUpLag >= (ulong)leader.CommitIndex)
         {
+            ForgetCatchUp(op);
             return Next(op, MoveStep.Promote);
         }
 
-        if (TimedOut(op, _options.StepTimeout))
+        if (CatchUpStalled(op, learner?.PeerId == op.NewPeerId ? learner : null))
         {
-            return Next(op, MoveStep.RollbackRemoveLearner, "the learner did not catch up in time");
+            ForgetCatchUp(op);
+            return Next(op, MoveStep.RollbackRemoveLearner, $"the learner did not catch up: no progress for {_options.StepTimeout.TotalSeconds:0.#} s");
         }
 
         return Wait(learner is null ? "the target does not answer" : $"learner applied {learner.AppliedIndex}{(learner.Uninitialized ? " (no snapshot yet)" : string.Empty)}, leader committed {leader.CommitIndex}");
@@ -482,6 +490,46 @@ public sealed class ReplicaMoveRunner
     }
 
     private bool TimedOut(OperationRecord op, TimeSpan limit) => _replicas.WallClockMs - op.StepSinceUnixMs > limit.TotalMilliseconds;
+
+    /// <summary>
+    /// True when the learner has made no progress (applied index, or bytes of the snapshot it is receiving) for the
+    /// step timeout. A fixed deadline from the step's start rolled back a learner still copying a 256 MiB shard at 2
+    /// minutes and copied it all again (the rereplicate benchmark at 1 GiB); a learner that stopped still goes after the
+    /// timeout, counted from the step's start until the first progress is seen.
+    /// </summary>
+    private bool CatchUpStalled(OperationRecord op, ReplicaStatus? learner)
+    {
+        long now = _replicas.WallClockMs;
+        long applied = learner?.AppliedIndex ?? -1, bytes = learner?.SnapshotBytesReceived ?? -1;
+        lock (_catchUp)
+        {
+            long since;
+            if (!_catchUp.TryGetValue(op.Id, out var last))
+            {
+                since = op.StepSinceUnixMs;
+            }
+            else if (applied > last.Applied || bytes > last.SnapshotBytes)
+            {
+                // Highest seen of each, so a snapshot that starts over is progress only past where the last one got.
+                since = now;
+            }
+            else
+            {
+                since = last.SinceMs;
+            }
+
+            _catchUp[op.Id] = (Math.Max(applied, last.Applied), Math.Max(bytes, last.SnapshotBytes), since);
+            return now - since > _options.StepTimeout.TotalMilliseconds;
+        }
+    }
+
+    private void ForgetCatchUp(OperationRecord op)
+    {
+        lock (_catchUp)
+        {
+            _catchUp.Remove(op.Id);
+        }
+    }
 
     private static StepOutcome Next(OperationRecord op, MoveStep step, string? why = null) => new(op with { Step = (int)step }, false, null, why);
 
