@@ -132,7 +132,7 @@ public sealed partial class ReplicaCore
     public static async Task<ReplicaCore> OpenAsync(Database db, ShardId shard, StoreId store, ShardDescriptor? bootstrap, ReplicaOptions options, IReplicaHost host, ILogger logger, int randomSeed)
     {
         var state = await LoadOrBootstrapAsync(db, shard, store, bootstrap).ConfigureAwait(true);
-        var stateMachine = new ShardStateMachine(db, state) { UniformWriteCompletion = host.UniformWriteCompletion };
+        var stateMachine = new ShardStateMachine(db, state) { UniformWriteCompletion = host.UniformWriteCompletion, ExportSnapshotsInline = host.ExportSnapshotsInline };
         // An uninitialized replica (created empty for a peer being added) starts with no membership at all: it
         // cannot campaign or count in a quorum until the leader's snapshot tells it the group it joined.
         bool initialized = state.Descriptor.Peer(state.PeerId) is not null;
