@@ -136,7 +136,13 @@ public sealed partial class ReplicaCore
         // An uninitialized replica (created empty for a peer being added) starts with no membership at all: it
         // cannot campaign or count in a quorum until the leader's snapshot tells it the group it joined.
         bool initialized = state.Descriptor.Peer(state.PeerId) is not null;
-        var log = RaftLogStore.Load(db, shard, initialized ? ConfStates.Of(state.Descriptor) : new ConfState([], []), stateMachine.CreateSnapshotForRaft);
+        string name = $"{shard}/{store}";
+        var log = RaftLogStore.Load(db, shard, initialized ? ConfStates.Of(state.Descriptor) : new ConfState([], []), () =>
+        {
+            var snapshot = stateMachine.CreateSnapshotForRaft();
+            ReplicaCoreLog.SnapshotExported(logger, name, snapshot.Metadata.Index, snapshot.Data.Length, stateMachine.LastExportMs);
+            return snapshot;
+        });
         if (stateMachine.AppliedIndex < log.FirstIndex() - 1)
         {
             // A crash between dropping the log for a snapshot and installing it: the state machine no longer

@@ -22,6 +22,9 @@ internal sealed partial class ShardStateMachine
     /// <summary>An export was started and has finished (the next request from Raft takes it).</summary>
     public bool ExportFinished => _export is { IsCompleted: true };
 
+    /// <summary>How long the last export took (ms), for the log line that reports it.</summary>
+    public long LastExportMs { get; private set; }
+
     /// <summary>Why the last background export failed (it is started again at Raft's next request); null when none has.</summary>
     public Exception? LastExportFailure { get; private set; }
 

@@ -479,7 +479,10 @@ internal sealed partial class ShardStateMachine
     {
         if (ExportSnapshotsInline)
         {
-            return new(new SnapshotMetadata(AppliedIndex, AppliedTerm, ConfStates.Of(_shard)), ExportSnapshot());
+            long started = Environment.TickCount64;
+            var inline = new NoKv.Raft.Messages.Snapshot(new SnapshotMetadata(AppliedIndex, AppliedTerm, ConfStates.Of(_shard)), ExportSnapshot());
+            LastExportMs = Environment.TickCount64 - started;
+            return inline;
         }
 
         if (_export is null)
@@ -489,9 +492,12 @@ internal sealed partial class ShardStateMachine
             _exportPoint = point;
             _export = Task.Run(() =>
             {
+                long started = Environment.TickCount64;
                 using (snapshot)
                 {
-                    return Export(point, snapshot);
+                    var data = Export(point, snapshot);
+                    LastExportMs = Environment.TickCount64 - started;
+                    return data;
                 }
             });
         }
