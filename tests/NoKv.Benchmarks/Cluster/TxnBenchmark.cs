@@ -229,7 +229,7 @@ public static class TxnBenchmark
         system.Phases?.Reset();
         var tally = new TxnTally { ServersKnown = system.Servers.Count > 0 };
         var raftBefore = system.ReadRaftCounters is null ? default : await system.ReadRaftCounters().ConfigureAwait(false);
-        tally.Add(await MeasureSliceAsync(op, concurrency, duration, system.Servers, idle?.Servers, seed: 0).ConfigureAwait(false));
+        tally.Add(await MeasureSliceAsync(op, concurrency, duration, system.Servers, idle?.Servers, seed: 0, Settle(duration)).ConfigureAwait(false));
         var raftAfter = system.ReadRaftCounters is null ? default : await system.ReadRaftCounters().ConfigureAwait(false);
         Report(point, keys, system, tally, RaftCounters.Difference(raftBefore, raftAfter), results);
         if (idle is { Servers.Count: > 0 })
@@ -261,7 +261,7 @@ public static class TxnBenchmark
             {
                 var (system, op, other, tally) = first ? (a, aOp, b, aTally) : (b, bOp, a, bTally);
                 var raftBefore = system.ReadRaftCounters is null ? default : await system.ReadRaftCounters().ConfigureAwait(false);
-                tally.Add(await MeasureSliceAsync(op, concurrency, slice, system.Servers, other.Servers, seed: pair).ConfigureAwait(false));
+                tally.Add(await MeasureSliceAsync(op, concurrency, slice, system.Servers, other.Servers, seed: pair, Settle(slice)).ConfigureAwait(false));
                 if (system.ReadRaftCounters is not null)
                 {
                     var raftAfter = await system.ReadRaftCounters().ConfigureAwait(false);
@@ -284,6 +284,9 @@ public static class TxnBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"    {a.Name}/{b.Name} {point} interleaved, {pairs} pairs of {slice.TotalSeconds:F0} s: per pair {string.Join(" ", ratios)}; totals {aTally.Committed:N0} vs {bTally.Committed:N0} = {aTally.PerSecond / bTally.PerSecond:F2}x; idle servers' cpu while the other ran: {(idle.Length > 0 ? idle : "n/a")} of one core; load average {loadBefore} -> {IdleCpu.LoadAverage()}"));
     }
+
+    /// <summary>The pause after a measured slice (<see cref="MeasureSliceAsync"/>): a quarter of the slice, at most 1 s.</summary>
+    private static TimeSpan Settle(TimeSpan slice) => TimeSpan.FromTicks(Math.Min(slice.Ticks / 4, TimeSpan.TicksPerSecond));
 
     /// <summary>Prints one system's figures at one point (as before the interleaving) and records them.</summary>
     private static void Report(string point, int keys, TxnSystem system, TxnTally tally, RaftCounters raft, List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)> results)
@@ -448,9 +451,10 @@ public static class TxnBenchmark
 
     /// <summary>
     /// <paramref name="concurrency"/> closed-loop workers running <paramref name="op"/> for <paramref name="duration"/>.
-    /// <paramref name="seed"/> varies the workers' account choices from slice to slice.
+    /// <paramref name="seed"/> varies the workers' account choices from slice to slice. The servers' and client's CPU
+    /// include a pause of <paramref name="settle"/> after the last operation (none for the warm-up, which measures none).
     /// </summary>
-    private static async Task<TxnSlice> MeasureSliceAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null, IReadOnlyList<int>? idleServers = null, int seed = 0)
+    private static async Task<TxnSlice> MeasureSliceAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null, IReadOnlyList<int>? idleServers = null, int seed = 0, TimeSpan settle = default)
     {
         servers ??= [];
         idleServers ??= [];
@@ -481,8 +485,13 @@ public static class TxnBenchmark
 
         await Task.WhenAll(workers).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
-        var serverCpu = ProcessCpu.Total(servers) - serverCpuBefore;
         var idleCpu = ProcessCpu.Total(idleServers) - idleCpuBefore;
+
+        // The work an operation leaves behind (NoKV's secondary commits go out after CommitAsync returns) is its cost
+        // too, and must not land in the next slice, which may be the other system's: the servers' and the client's
+        // CPU are read after a pause in which nothing new starts.
+        await Task.Delay(settle).ConfigureAwait(false);
+        var serverCpu = ProcessCpu.Total(servers) - serverCpuBefore;
         var clientCpu = ProcessCpu.Self() - clientCpuBefore;
         var all = new LatencyHistogram();
         foreach (var h in histograms)
