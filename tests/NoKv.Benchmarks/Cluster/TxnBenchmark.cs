@@ -20,7 +20,9 @@ namespace NoKv.Benchmarks.Cluster;
 /// single-key plain writes for reference, and a contention curve (2-key transfers at c64, zipfian account choice,
 /// theta 0.5 to 1.2); with --etcd, the same 2-key transfers as etcd's Txn (read both keys, then
 /// one Txn that compares both values and writes both). Reports committed transactions/s, p50/p99 latency of a
-/// committed transfer (including its reruns) and the abort rate (aborted attempts / attempts).
+/// committed transfer (including its reruns) and the abort rate (aborted attempts / attempts). With etcd, both clusters
+/// stay up and each point both run is measured in alternating slices (<see cref="InterleaveAsync"/>), unless
+/// --sequential.
 /// </summary>
 public static class TxnBenchmark
 {
