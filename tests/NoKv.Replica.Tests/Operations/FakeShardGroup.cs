@@ -134,7 +134,7 @@ internal sealed class FakeShardGroup : IReplicaAdmin
             // The leader's snapshot arrives between two looks.
             replica.Initialized = true;
         }
-        else if (member && replica.Applied < CommitIndex && !Lagging.Contains(store))
+        else if (member && replica.Initialized && replica.Applied < CommitIndex && !Lagging.Contains(store))
         {
             replica.Applied = CommitIndex;
         }

@@ -197,6 +197,70 @@ public sealed class ReplicaMoveRunnerTests
     }
 
     [Fact]
+    public async Task A_new_controller_that_takes_over_mid_copy_gives_the_learner_a_whole_timeout_from_its_first_look()
+    {
+        // A runner learns of progress only by watching; a controller that fails over two minutes into a copy used to
+        // time the learner from the step's recorded start and roll it back at its first look.
+        var (world, rows) = NewWorld();
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+        var first = new ReplicaMoveRunner(rows, world, Options);
+        world.SnapshotArriving[S4] = 0;
+        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
+        {
+            await first.RunAsync(OperationId);
+        }
+
+        long end = world.WallClockMs + (long)(Options.StepTimeout.TotalMilliseconds * 2);
+        while (world.WallClockMs < end)
+        {
+            world.SnapshotArriving[S4] += 1 << 20;
+            Assert.Null((await first.RunAsync(OperationId)).RollingBack);
+            world.WallClockMs += 1000;
+        }
+
+        // The controller fails over; the step is now two timeouts old and the copy goes on.
+        var second = new ReplicaMoveRunner(rows, world, Options);
+        world.SnapshotArriving[S4] += 1 << 20;
+        Assert.Null((await second.RunAsync(OperationId)).RollingBack);
+        long takeover = world.WallClockMs;
+
+        // The copy stops: rolled back a step timeout after the new runner's first look, not before.
+        string? rollback = null;
+        long rolledBackAt = 0;
+        for (int i = 0; i < 100 && rollback is null; i++)
+        {
+            world.WallClockMs += 500;
+            rollback = (await second.RunAsync(OperationId)).RollingBack;
+            rolledBackAt = world.WallClockMs;
+        }
+
+        Assert.NotNull(rollback);
+        long idle = rolledBackAt - takeover;
+        Assert.True(idle > Options.StepTimeout.TotalMilliseconds && idle <= Options.StepTimeout.TotalMilliseconds + 500, $"rolled back {idle} ms after the takeover");
+        await RunToEndAsync(world, rows);
+        Assert.Null(world.Descriptor.PeerOn(S4));
+        Assert.Empty(world.Violations);
+    }
+
+    [Fact]
+    public async Task A_new_controller_still_rolls_back_at_once_a_learner_that_never_received_anything()
+    {
+        var (world, rows) = NewWorld();
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+        var first = new ReplicaMoveRunner(rows, world, Options);
+        world.SnapshotArriving[S4] = 0;
+        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
+        {
+            await first.RunAsync(OperationId);
+        }
+
+        Assert.Equal((int)MoveStep.CatchUp, OperationRecord.Decode(Assert.Single(rows.Operations).Value).Step);
+        world.WallClockMs += (long)Options.StepTimeout.TotalMilliseconds + 1000;
+        var second = new ReplicaMoveRunner(rows, world, Options);
+        Assert.Contains("no progress", (await second.RunAsync(OperationId)).RollingBack);
+    }
+
+    [Fact]
     public void The_planner_re_replicates_each_shard_of_a_down_store_onto_the_least_loaded_up_store()
     {
         var a = Descriptor(new ShardId(1), [(11, S1), (12, S2), (13, S3)], KeyRange.All);

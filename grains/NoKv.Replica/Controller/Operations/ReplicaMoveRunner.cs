@@ -28,7 +28,7 @@ public sealed class ReplicaMoveRunner
 
     /// <summary>
     /// Per operation in the catch-up step: the learner's progress as last seen (applied index, snapshot bytes received)
-    /// and since when (Unix ms). Memory only: a new controller starts from the step's recorded start.
+    /// and since when (Unix ms). Memory only: a new controller starts counting at its first look.
     /// </summary>
     private readonly Dictionary<long, (long Applied, long SnapshotBytes, long SinceMs)> _catchUp = new();
 
@@ -495,7 +495,8 @@ public sealed class ReplicaMoveRunner
     /// True when the learner has made no progress (applied index, or bytes of the snapshot it is receiving) for the
     /// step timeout. A fixed deadline from the step's start rolled back a learner still copying a 256 MiB shard at 2
     /// minutes and copied it all again (the rereplicate benchmark at 1 GiB); a learner that stopped still goes after the
-    /// timeout, counted from the step's start until the first progress is seen.
+    /// timeout, counted from the step's start until the first progress is seen. A runner that first looks at a learner
+    /// already under way (a controller failover mid-copy) counts from that look.
     /// </summary>
     private bool CatchUpStalled(OperationRecord op, ReplicaStatus? learner)
     {
@@ -506,7 +507,11 @@ public sealed class ReplicaMoveRunner
             long since;
             if (!_catchUp.TryGetValue(op.Id, out var last))
             {
-                since = op.StepSinceUnixMs;
+                // First look by this runner (a new controller after a failover, or a restart): a learner that has
+                // copied anything gets a whole timeout from now, since this runner cannot know when it last moved;
+                // one that shows nothing is timed from the step's start, so a dead target still goes on time.
+                since = (applied > 0 && learner is { Uninitialized: false }) || bytes > 0 ? now : op.StepSinceUnixMs;
+                last = (-1, -1, since);
             }
             else if (applied > last.Applied || bytes > last.SnapshotBytes)
             {
