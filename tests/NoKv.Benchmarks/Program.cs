@@ -152,12 +152,13 @@ public static class Program
         var timeline = new Option<bool>("--timeline") { Description = "also log each point's p50/p99/max latency per quarter second to stderr" };
         var idleSeconds = new Option<int>("--idle-seconds") { Description = "once every shard serves, measure each silo's CPU while idle for this many seconds (after a 10 s settle), then run the workload" };
         var txn = new Option<bool>("--txn") { Description = "run the transaction benchmark instead: 2- and 8-key cross-shard transfers (and etcd's 2-key Txn with --etcd)" };
+        var sequential = new Option<bool>("--sequential") { Description = "with --txn --etcd: measure NoKV, stop it, then etcd (by default both run and their measured slices alternate)" };
         var command = new Command("cluster", "3 local NoKV silos (and optionally etcd): mixed workloads with latency percentiles")
         {
-            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline, idleSeconds, txn,
+            quick, json, etcd, endpoints, shards, keepData, mixes, concurrency, timeline, idleSeconds, txn, sequential,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(txn)
-            ? TxnBenchmark.RunAsync(new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)) { Mixes = parse.GetValue(mixes) }, cancellationToken)
+            ? TxnBenchmark.RunAsync(new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData)) { Mixes = parse.GetValue(mixes), Sequential = parse.GetValue(sequential) }, cancellationToken)
             : ClusterBenchmark.RunAsync(
             new ClusterBenchmarkOptions(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(etcd), parse.GetValue(endpoints), parse.GetValue(shards), parse.GetValue(keepData))
             {

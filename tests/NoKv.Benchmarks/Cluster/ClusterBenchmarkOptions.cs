@@ -23,4 +23,10 @@ public sealed record ClusterBenchmarkOptions(bool Quick, string? JsonPath, bool 
     /// figure: a silo's CPU while its shards see no request.
     /// </summary>
     public int IdleSeconds { get; init; }
+
+    /// <summary>
+    /// `--txn` with etcd: measure NoKV's points first and etcd's after (NoKV's cluster stopped), as before the
+    /// interleaving; by default both clusters stay up and the two systems' slices alternate.
+    /// </summary>
+    public bool Sequential { get; init; }
 }

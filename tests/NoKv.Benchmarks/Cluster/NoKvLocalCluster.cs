@@ -191,6 +191,19 @@ public sealed class NoKvLocalCluster : IAsyncDisposable
     /// </summary>
     private static async Task<string> LocateSiloAsync(TextWriter log, CancellationToken cancellationToken)
     {
+        // NOKV_BENCH_SILO_DLL runs another build of the silo, e.g. one published ahead-of-time compiled
+        // (`dotnet publish silo/NoKv.Silo -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o DIR`).
+        if (Environment.GetEnvironmentVariable("NOKV_BENCH_SILO_DLL") is { Length: > 0 } chosen)
+        {
+            if (!File.Exists(chosen))
+            {
+                throw new FileNotFoundException($"NOKV_BENCH_SILO_DLL names no file: {chosen}", chosen);
+            }
+
+            log.WriteLine($"[nokv] silo from NOKV_BENCH_SILO_DLL: {chosen}");
+            return chosen;
+        }
+
         var baseDirectory = new DirectoryInfo(AppContext.BaseDirectory);
         var framework = baseDirectory.Name;
         var configuration = baseDirectory.Parent?.Name ?? "Release";

@@ -30,17 +30,25 @@ public readonly record struct RaftCounters(long Proposals, long Appended, bool C
         return new RaftCounters(proposals, appended, complete);
     }
 
-    /// <summary>The counters' growth from <paramref name="before"/> to <paramref name="after"/> per committed operation, as printed.</summary>
-    public static string PerOperation(RaftCounters before, RaftCounters after, long committed)
+    /// <summary>The counters' growth from <paramref name="before"/> to <paramref name="after"/>; not complete if either read was not.</summary>
+    public static RaftCounters Difference(RaftCounters before, RaftCounters after) =>
+        new(after.Proposals - before.Proposals, after.Appended - before.Appended, before.Complete && after.Complete);
+
+    /// <summary>Two growths added up (the slices of one interleaved point); not complete if either was not.</summary>
+    public static RaftCounters operator +(RaftCounters x, RaftCounters y) =>
+        new(x.Proposals + y.Proposals, x.Appended + y.Appended, x.Complete && y.Complete);
+
+    /// <summary>A growth (<see cref="Difference"/>) per committed operation, as printed.</summary>
+    public static string PerOperation(RaftCounters growth, long committed)
     {
-        if (!before.Complete || !after.Complete)
+        if (!growth.Complete)
         {
             return "raft per committed operation: n/a (a silo's /metrics did not answer)";
         }
 
         double n = Math.Max(1, committed);
         return string.Create(CultureInfo.InvariantCulture,
-            $"raft per committed operation: {(after.Proposals - before.Proposals) / n:F2} entries proposed, {(after.Appended - before.Appended) / n:F2} appended over all replicas");
+            $"raft per committed operation: {growth.Proposals / n:F2} entries proposed, {growth.Appended / n:F2} appended over all replicas");
     }
 
     private static long Value(string line)

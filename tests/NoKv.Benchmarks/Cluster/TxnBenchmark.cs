@@ -20,7 +20,9 @@ namespace NoKv.Benchmarks.Cluster;
 /// single-key plain writes for reference, and a contention curve (2-key transfers at c64, zipfian account choice,
 /// theta 0.5 to 1.2); with --etcd, the same 2-key transfers as etcd's Txn (read both keys, then
 /// one Txn that compares both values and writes both). Reports committed transactions/s, p50/p99 latency of a
-/// committed transfer (including its reruns) and the abort rate (aborted attempts / attempts).
+/// committed transfer (including its reruns) and the abort rate (aborted attempts / attempts). With etcd, both clusters
+/// stay up and each point both run is measured in alternating slices (<see cref="InterleaveAsync"/>), unless
+/// --sequential.
 /// </summary>
 public static class TxnBenchmark
 {
@@ -35,11 +37,21 @@ public static class TxnBenchmark
         int accounts = options.Quick ? 1_000 : 10_000;
         var results = new List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)>();
         var only = options.Mixes?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        bool Runs(string point) => only is null || only.Contains(point);
         var uniform = AccountChooser.Uniform(accounts);
         var skewed = Thetas.Select(theta => AccountChooser.Zipfian(accounts, theta)).ToArray();
+        var points = new List<(string Name, int Keys, int Concurrency, AccountChooser Accounts)>();
+        foreach (int keys in new[] { 2, 8 })
+        {
+            points.AddRange(Concurrencies.Select(c => ($"{keys}key/c{c}", keys, c, uniform)));
+        }
+
+        points.AddRange(skewed.Select(chooser => (CurvePoint(chooser), 2, 64, chooser)));
+        points.Add(("write/c64", 0, 64, uniform));
+        points.RemoveAll(p => only is not null && !only.Contains(p.Name));
+        bool etcdToo = options.Etcd || options.EtcdEndpoints is not null;
+        bool interleave = etcdToo && !options.Sequential;
         var splitKeys = ClusterBenchmark.SplitKeys(accounts, options.Shards);
-        Console.Error.WriteLine($"[txn] {accounts:N0} accounts, {options.Shards} shard(s), {duration.TotalSeconds:F0} s per point");
+        Console.Error.WriteLine($"[txn] {accounts:N0} accounts, {options.Shards} shard(s), {duration.TotalSeconds:F0} s per point{(interleave ? ", the two systems' slices interleaved" : string.Empty)}");
         await using (var cluster = await NoKvLocalCluster.StartAsync(splitKeys, TimeSpan.FromSeconds(120), Console.Error, cancellationToken).ConfigureAwait(false))
         {
             // NOKV_BENCH_TXN_SECONDARY_BATCHING=0 sends every secondary commit alone (for an A/B of the batching).
@@ -48,93 +60,51 @@ public static class TxnBenchmark
             await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken, o => o.BatchSecondaryCommits = batchSecondaries).ConfigureAwait(false);
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
             var kv = target.Services.GetRequiredService<IKvStore>();
-            var servers = cluster.Silos.Select(s => s.ProcessId).ToArray();
-            await PreloadAsync((k, v) => kv.PutAsync(k, v, cancellationToken), accounts).ConfigureAwait(false);
-            await WarmUpAsync("nokv", random => NoKvTransferAsync(kv, random, uniform, 2, cancellationToken), options.Quick).ConfigureAwait(false);
-            foreach (int keys in new[] { 2, 8 })
-            {
-                foreach (int c in Concurrencies.Where(c => Runs($"{keys}key/c{c}")))
-                {
-                    Phases.Reset();
-                    var raftBefore = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
-                    var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, uniform, keys, cancellationToken), c, duration, servers).ConfigureAwait(false);
-                    var raftAfter = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
-                    results.Add(("nokv", $"{keys}key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
-                    Print(results[^1]);
-                    Console.WriteLine($"    {Phases}");
-                    Console.WriteLine($"    {r.Cpu}");
-                    Console.WriteLine($"    {RaftCounters.PerOperation(raftBefore, raftAfter, r.Committed)}");
-                }
-            }
-
-            foreach (var chooser in skewed.Where(c => Runs(CurvePoint(c))))
-            {
-                var r = await MeasureAsync(random => NoKvTransferAsync(kv, random, chooser, 2, cancellationToken), 64, duration, servers).ConfigureAwait(false);
-                results.Add(("nokv", CurvePoint(chooser), r.PerSecond, r.P50, r.P99, r.AbortRate));
-                Print(results[^1]);
-            }
-
-            if (Runs("write/c64"))
-            {
-                var value = Encoding.ASCII.GetBytes("100");
-                var raftBefore = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
-                var w = await MeasureAsync(async random =>
+            var value = Encoding.ASCII.GetBytes("100");
+            var nokv = new TxnSystem(
+                "nokv",
+                cluster.Silos.Select(s => s.ProcessId).ToArray(),
+                new HashSet<int> { 2, 8 },
+                (random, chooser, keys) => NoKvTransferAsync(kv, random, chooser, keys, cancellationToken),
+                async random =>
                 {
                     await kv.PutAsync(Key(random.Next(accounts)), value, cancellationToken).ConfigureAwait(false);
                     return 0;
-                }, 64, duration, servers).ConfigureAwait(false);
-                var raftAfter = await RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken).ConfigureAwait(false);
-                results.Add(("nokv", "write/c64", w.PerSecond, w.P50, w.P99, 0));
-                Print(results[^1]);
-                Console.WriteLine($"    {w.Cpu}");
-                Console.WriteLine($"    {RaftCounters.PerOperation(raftBefore, raftAfter, w.Committed)}");
+                },
+                () => RaftCounters.ReadAsync(cluster.HttpPorts, cancellationToken),
+                Phases);
+            await PreloadAsync((k, v) => kv.PutAsync(k, v, cancellationToken), accounts).ConfigureAwait(false);
+            await WarmUpAsync(nokv, uniform, options.Quick).ConfigureAwait(false);
+            if (!interleave)
+            {
+                await RunPointsAsync(nokv, null, points, duration, options.Quick, results).ConfigureAwait(false);
+            }
+            else
+            {
+                // Both clusters up: each system's slices alternate with the other's, so a change in the machine's
+                // other load during the run reaches both systems alike (TxnBenchmark's summary).
+                var (local, etcd, etcdSystem) = await StartEtcdAsync(options, accounts, uniform, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await RunPointsAsync(nokv, etcdSystem, points, duration, options.Quick, results).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await StopEtcdAsync(local, etcd).ConfigureAwait(false);
+                }
             }
         }
 
-        if (options.Etcd || options.EtcdEndpoints is not null)
+        if (etcdToo && !interleave)
         {
-            EtcdLocalCluster? local = options.EtcdEndpoints is null ? await EtcdLocalCluster.StartAsync(cancellationToken).ConfigureAwait(false) : null;
+            var (local, etcd, etcdSystem) = await StartEtcdAsync(options, accounts, uniform, cancellationToken).ConfigureAwait(false);
             try
             {
-                using var etcd = new EtcdClient(options.EtcdEndpoints ?? local!.Endpoints, configureChannelOptions: o =>
-                    o.HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan });
-                await PreloadAsync(async (k, v) => await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(k.Span), Value = ByteString.CopyFrom(v.Span) }, cancellationToken: cancellationToken).ConfigureAwait(false), accounts).ConfigureAwait(false);
-                await WarmUpAsync("etcd", random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), options.Quick).ConfigureAwait(false);
-                var servers = local?.ProcessIds ?? [];
-                foreach (int c in Concurrencies.Where(c => Runs($"2key/c{c}")))
-                {
-                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, uniform, 2, cancellationToken), c, duration, servers).ConfigureAwait(false);
-                    results.Add(("etcd", $"2key/c{c}", r.PerSecond, r.P50, r.P99, r.AbortRate));
-                    Print(results[^1]);
-                    Console.WriteLine($"    {r.Cpu}");
-                }
-
-                foreach (var chooser in skewed.Where(c => Runs(CurvePoint(c))))
-                {
-                    var r = await MeasureAsync(random => EtcdTransferAsync(etcd, random, chooser, 2, cancellationToken), 64, duration, servers).ConfigureAwait(false);
-                    results.Add(("etcd", CurvePoint(chooser), r.PerSecond, r.P50, r.P99, r.AbortRate));
-                    Print(results[^1]);
-                }
-
-                if (Runs("write/c64"))
-                {
-                    var value = Encoding.ASCII.GetBytes("100");
-                    var w = await MeasureAsync(async random =>
-                    {
-                        await etcd.PutAsync(new PutRequest { Key = ByteString.CopyFrom(Key(random.Next(accounts))), Value = ByteString.CopyFrom(value) }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                        return 0;
-                    }, 64, duration, servers).ConfigureAwait(false);
-                    results.Add(("etcd", "write/c64", w.PerSecond, w.P50, w.P99, 0));
-                    Print(results[^1]);
-                    Console.WriteLine($"    {w.Cpu}");
-                }
+                await RunPointsAsync(etcdSystem, null, points, duration, options.Quick, results).ConfigureAwait(false);
             }
             finally
             {
-                if (local is not null)
-                {
-                    await local.DisposeAsync().ConfigureAwait(false);
-                }
+                await StopEtcdAsync(local, etcd).ConfigureAwait(false);
             }
         }
 
@@ -174,6 +144,170 @@ public static class TxnBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>Starts etcd's side (a local 3-member cluster unless endpoints were given), loads the accounts and warms it up.</summary>
+    private static async Task<(EtcdLocalCluster? Local, EtcdClient Client, TxnSystem System)> StartEtcdAsync(ClusterBenchmarkOptions options, int accounts, AccountChooser uniform, CancellationToken cancellationToken)
+    {
+        EtcdLocalCluster? local = options.EtcdEndpoints is null ? await EtcdLocalCluster.StartAsync(cancellationToken).ConfigureAwait(false) : null;
+        EtcdClient? etcd = null;
+        try
+        {
+            etcd = new EtcdClient(options.EtcdEndpoints ?? local!.Endpoints, configureChannelOptions: o =>
+                o.HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan });
+            var client = etcd;
+            var value = ByteString.CopyFrom(Encoding.ASCII.GetBytes("100"));
+            var system = new TxnSystem(
+                "etcd",
+                local?.ProcessIds ?? [],
+                new HashSet<int> { 2 },
+                (random, chooser, keys) => EtcdTransferAsync(client, random, chooser, keys, cancellationToken),
+                async random =>
+                {
+                    await client.PutAsync(new PutRequest { Key = ByteString.CopyFrom(Key(random.Next(accounts))), Value = value }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    return 0;
+                },
+                null,
+                null);
+            await PreloadAsync(async (k, v) => await client.PutAsync(new PutRequest { Key = ByteString.CopyFrom(k.Span), Value = ByteString.CopyFrom(v.Span) }, cancellationToken: cancellationToken).ConfigureAwait(false), accounts).ConfigureAwait(false);
+            await WarmUpAsync(system, uniform, options.Quick).ConfigureAwait(false);
+            return (local, etcd, system);
+        }
+        catch
+        {
+            await StopEtcdAsync(local, etcd).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task StopEtcdAsync(EtcdLocalCluster? local, EtcdClient? client)
+    {
+        client?.Dispose();
+        if (local is not null)
+        {
+            await local.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs the points. A point both systems run is measured interleaved when <paramref name="partner"/> is given
+    /// (<see cref="InterleaveAsync"/>); a point only one runs is one slice of <paramref name="duration"/>, the other
+    /// system idle beside it (its servers' CPU printed).
+    /// </summary>
+    private static async Task RunPointsAsync(TxnSystem system, TxnSystem? partner, IReadOnlyList<(string Name, int Keys, int Concurrency, AccountChooser Accounts)> points, TimeSpan duration, bool quick, List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)> results)
+    {
+        bool Runs(TxnSystem s, int keys) => keys == 0 || s.TransferSizes.Contains(keys);
+        bool warmedTogether = false;
+        foreach (var point in points)
+        {
+            Func<Random, Task<int>> Op(TxnSystem s) => point.Keys == 0 ? s.Write : random => s.Transfer(random, point.Accounts, point.Keys);
+            if (partner is not null && Runs(system, point.Keys) && Runs(partner, point.Keys))
+            {
+                if (!warmedTogether)
+                {
+                    // One unmeasured slice each first: the system that warmed up first has been idle (groups asleep,
+                    // connections quiet) during the other's warm-up; neither system's first measured slice should pay for that.
+                    warmedTogether = true;
+                    var again = TimeSpan.FromSeconds(quick ? 1 : 2);
+                    await MeasureSliceAsync(random => system.Transfer(random, point.Accounts, 2), 64, again, seed: -1).ConfigureAwait(false);
+                    await MeasureSliceAsync(random => partner.Transfer(random, point.Accounts, 2), 64, again, seed: -1).ConfigureAwait(false);
+                }
+
+                // The target point gets more pairs: its ratio is the one the issue judges.
+                int pairs = quick ? 3 : point.Name == "2key/c64" ? 6 : 2;
+                var slice = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(4);
+                await InterleaveAsync(point.Name, point.Keys, system, Op(system), partner, Op(partner), point.Concurrency, pairs, slice, results).ConfigureAwait(false);
+            }
+            else if (Runs(system, point.Keys))
+            {
+                await SoleAsync(point.Name, point.Keys, system, Op(system), partner, point.Concurrency, duration, results).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>One point of one system, one slice long; the other system's servers (if up) idle beside it.</summary>
+    private static async Task SoleAsync(string point, int keys, TxnSystem system, Func<Random, Task<int>> op, TxnSystem? idle, int concurrency, TimeSpan duration, List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)> results)
+    {
+        system.Phases?.Reset();
+        var tally = new TxnTally { ServersKnown = system.Servers.Count > 0 };
+        var raftBefore = system.ReadRaftCounters is null ? default : await system.ReadRaftCounters().ConfigureAwait(false);
+        tally.Add(await MeasureSliceAsync(op, concurrency, duration, system.Servers, idle?.Servers, seed: 0, Settle(duration)).ConfigureAwait(false));
+        var raftAfter = system.ReadRaftCounters is null ? default : await system.ReadRaftCounters().ConfigureAwait(false);
+        Report(point, keys, system, tally, RaftCounters.Difference(raftBefore, raftAfter), results);
+        if (idle is { Servers.Count: > 0 })
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    idle {idle.Name} servers meanwhile: {tally.IdlePercentOfCore:F1}% of one core"));
+        }
+    }
+
+    /// <summary>
+    /// One point of both systems, measured in <paramref name="pairs"/> pairs of slices that alternate between them, the
+    /// order reversed every other pair (a b, b a, a b, ...) so that a steady drift of the machine's other load falls on
+    /// both alike. On the shared 2-core machine this is what makes the ratio mean something: measured minutes apart,
+    /// one system's rate moved by ±40% between runs (docs/transactions.md, "Performance"). Prints each system's
+    /// figures over all its slices, then the ratio of each pair, the ratio of the totals, and the CPU the idle system's
+    /// servers took while the other was measured.
+    /// </summary>
+    private static async Task InterleaveAsync(string point, int keys, TxnSystem a, Func<Random, Task<int>> aOp, TxnSystem b, Func<Random, Task<int>> bOp, int concurrency, int pairs, TimeSpan slice, List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)> results)
+    {
+        a.Phases?.Reset();
+        b.Phases?.Reset();
+        var aTally = new TxnTally { ServersKnown = a.Servers.Count > 0 };
+        var bTally = new TxnTally { ServersKnown = b.Servers.Count > 0 };
+        var aRaft = default(RaftCounters) with { Complete = true };
+        var bRaft = aRaft;
+        string loadBefore = IdleCpu.LoadAverage();
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            foreach (bool first in pair % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                var (system, op, other, tally) = first ? (a, aOp, b, aTally) : (b, bOp, a, bTally);
+                var raftBefore = system.ReadRaftCounters is null ? default : await system.ReadRaftCounters().ConfigureAwait(false);
+                tally.Add(await MeasureSliceAsync(op, concurrency, slice, system.Servers, other.Servers, seed: pair, Settle(slice)).ConfigureAwait(false));
+                if (system.ReadRaftCounters is not null)
+                {
+                    var raftAfter = await system.ReadRaftCounters().ConfigureAwait(false);
+                    if (first)
+                    {
+                        aRaft += RaftCounters.Difference(raftBefore, raftAfter);
+                    }
+                    else
+                    {
+                        bRaft += RaftCounters.Difference(raftBefore, raftAfter);
+                    }
+                }
+            }
+        }
+
+        Report(point, keys, a, aTally, aRaft, results);
+        Report(point, keys, b, bTally, bRaft, results);
+        var ratios = aTally.Slices.Zip(bTally.Slices, (x, y) => (x.Committed / x.Elapsed.TotalSeconds / (y.Committed / y.Elapsed.TotalSeconds)).ToString("F2", CultureInfo.InvariantCulture) + "x");
+        string idle = string.Join(", ", new[] { (b, aTally), (a, bTally) }.Where(t => t.Item1.Servers.Count > 0).Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Item1.Name} {t.Item2.IdlePercentOfCore:F1}%")));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    {a.Name}/{b.Name} {point} interleaved, {pairs} pairs of {slice.TotalSeconds:F0} s: per pair {string.Join(" ", ratios)}; totals {aTally.Committed:N0} vs {bTally.Committed:N0} = {aTally.PerSecond / bTally.PerSecond:F2}x; idle servers' cpu while the other ran: {(idle.Length > 0 ? idle : "n/a")} of one core; load average {loadBefore} -> {IdleCpu.LoadAverage()}"));
+    }
+
+    /// <summary>The pause after a measured slice (<see cref="MeasureSliceAsync"/>): a quarter of the slice, at most 1 s.</summary>
+    private static TimeSpan Settle(TimeSpan slice) => TimeSpan.FromTicks(Math.Min(slice.Ticks / 4, TimeSpan.TicksPerSecond));
+
+    /// <summary>Prints one system's figures at one point (as before the interleaving) and records them.</summary>
+    private static void Report(string point, int keys, TxnSystem system, TxnTally tally, RaftCounters raft, List<(string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate)> results)
+    {
+        results.Add((system.Name, point, tally.PerSecond, tally.P50, tally.P99, keys == 0 ? 0 : tally.AbortRate));
+        Print(results[^1]);
+        if (keys > 0 && system.Phases is not null && !point.Contains("zipf", StringComparison.Ordinal))
+        {
+            Console.WriteLine($"    {system.Phases}");
+        }
+
+        if (!point.Contains("zipf", StringComparison.Ordinal))
+        {
+            Console.WriteLine($"    {tally.CpuLine()}");
+            if (system.ReadRaftCounters is not null)
+            {
+                Console.WriteLine($"    {RaftCounters.PerOperation(raft, tally.Committed)}");
+            }
+        }
     }
 
     private static void Print((string System, string Key, double TxnPerSec, double P50, double P99, double AbortRate) r) =>
@@ -295,7 +429,7 @@ public static class TxnBenchmark
     /// first seconds of load and the rate rising about threefold over the first 20-30 s (docs/transactions.md, "Session
     /// of 12-07"); a point measured before that reports the JIT, not the transaction path. The rates go to stderr.
     /// </summary>
-    private static async Task WarmUpAsync(string system, Func<Random, Task<int>> transfer, bool quick)
+    private static async Task WarmUpAsync(TxnSystem system, AccountChooser accounts, bool quick)
     {
         var slice = TimeSpan.FromSeconds(quick ? 1 : 4);
         int minSlices = quick ? 3 : 6, maxSlices = quick ? 3 : 12;
@@ -303,22 +437,31 @@ public static class TxnBenchmark
         double best = 0;
         for (int i = 0; i < maxSlices; i++)
         {
-            var r = await MeasureAsync(transfer, 64, slice).ConfigureAwait(false);
-            rates.Add(r.PerSecond);
-            if (rates.Count >= minSlices && r.PerSecond <= best * 1.1)
+            var r = await MeasureSliceAsync(random => system.Transfer(random, accounts, 2), 64, slice, seed: -2 - i).ConfigureAwait(false);
+            double rate = r.Committed / r.Elapsed.TotalSeconds;
+            rates.Add(rate);
+            if (rates.Count >= minSlices && rate <= best * 1.1)
             {
                 break;
             }
 
-            best = Math.Max(best, r.PerSecond);
+            best = Math.Max(best, rate);
         }
 
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[txn] {system} warm-up, 2key/c64 in {slice.TotalSeconds:F0} s slices: {string.Join(", ", rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} txn/s"));
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[txn] {system.Name} warm-up, 2key/c64 in {slice.TotalSeconds:F0} s slices: {string.Join(", ", rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} txn/s"));
     }
 
-    private static async Task<(double PerSecond, double P50, double P99, double AbortRate, string Cpu, long Committed)> MeasureAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null)
+    /// <summary>
+    /// <paramref name="concurrency"/> closed-loop workers running <paramref name="op"/> for <paramref name="duration"/>.
+    /// <paramref name="seed"/> varies the workers' account choices from slice to slice. The servers' and client's CPU
+    /// include a pause of <paramref name="settle"/> after the last operation (none for the warm-up, which measures none).
+    /// </summary>
+    private static async Task<TxnSlice> MeasureSliceAsync(Func<Random, Task<int>> op, int concurrency, TimeSpan duration, IReadOnlyList<int>? servers = null, IReadOnlyList<int>? idleServers = null, int seed = 0, TimeSpan settle = default)
     {
-        var serverCpuBefore = servers is null ? TimeSpan.Zero : ProcessCpu.Total(servers);
+        servers ??= [];
+        idleServers ??= [];
+        var serverCpuBefore = ProcessCpu.Total(servers);
+        var idleCpuBefore = ProcessCpu.Total(idleServers);
         var clientCpuBefore = ProcessCpu.Self();
         var histograms = new LatencyHistogram[concurrency];
         long committed = 0, aborted = 0;
@@ -328,7 +471,7 @@ public static class TxnBenchmark
         for (int c = 0; c < concurrency; c++)
         {
             var histogram = histograms[c] = new LatencyHistogram();
-            var random = new Random(c * 7919 + 17);
+            var random = new Random(c * 7919 + 17 + seed * 1_000_003);
             workers[c] = Task.Run(async () =>
             {
                 while (Stopwatch.GetTimestamp() < end)
@@ -344,20 +487,20 @@ public static class TxnBenchmark
 
         await Task.WhenAll(workers).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
+        var idleCpu = ProcessCpu.Total(idleServers) - idleCpuBefore;
 
-        // CPU per committed operation: on the shared 2-core machine a steadier cost than throughput, which moves with
-        // whatever else runs (ProcessCpu). Servers: the silos or the etcd members; client: this process.
-        var serverCpu = servers is null ? TimeSpan.Zero : ProcessCpu.Total(servers) - serverCpuBefore;
+        // The work an operation leaves behind (NoKV's secondary commits go out after CommitAsync returns) is its cost
+        // too, and must not land in the next slice, which may be the other system's: the servers' and the client's
+        // CPU are read after a pause in which nothing new starts.
+        await Task.Delay(settle).ConfigureAwait(false);
+        var serverCpu = ProcessCpu.Total(servers) - serverCpuBefore;
         var clientCpu = ProcessCpu.Self() - clientCpuBefore;
-        double n = Math.Max(1, Interlocked.Read(ref committed));
-        string cpu = string.Create(CultureInfo.InvariantCulture,
-            $"cpu per committed operation: servers {(servers is { Count: > 0 } ? (serverCpu.TotalMilliseconds / n).ToString("F3", CultureInfo.InvariantCulture) + " ms" : "n/a")}, client {clientCpu.TotalMilliseconds / n:F3} ms");
         var all = new LatencyHistogram();
         foreach (var h in histograms)
         {
             all.Add(h);
         }
 
-        return (committed / elapsed.TotalSeconds, all.Quantile(0.5) / 1e6, all.Quantile(0.99) / 1e6, committed + aborted == 0 ? 0 : (double)aborted / (committed + aborted), cpu, committed);
+        return new TxnSlice(Interlocked.Read(ref committed), Interlocked.Read(ref aborted), elapsed, all, serverCpu, clientCpu, idleCpu);
     }
 }
