@@ -49,8 +49,15 @@ public sealed record RaftConfig
     /// </summary>
     public bool ReuseMessageEntryBuffers { get; init; }
 
-    /// <summary>Bytes of snapshot data per Snapshot message. Each chunk is acknowledged before the next is sent.</summary>
+    /// <summary>Bytes of snapshot data per Snapshot message. The follower acknowledges each chunk.</summary>
     public int SnapshotChunkSize { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// Snapshot chunks a leader keeps unacknowledged per follower. One chunk at a time paid a whole round trip through
+    /// both hosts' Ready loops and transports per chunk (about 7.5 MB/s in the 1 GiB re-replication benchmark); a
+    /// window keeps the link busy while costing at most this many chunks of extra sending after a loss.
+    /// </summary>
+    public int SnapshotChunksInFlight { get; init; } = 8;
 
     /// <summary>
     /// Run a pre-vote round before a real election: a partitioned node that cannot win does not bump
@@ -119,6 +126,11 @@ public sealed record RaftConfig
         if (SnapshotChunkSize <= 0)
         {
             throw new ArgumentException($"RaftConfig.SnapshotChunkSize must be positive, was {SnapshotChunkSize}.", nameof(SnapshotChunkSize));
+        }
+
+        if (SnapshotChunksInFlight <= 0)
+        {
+            throw new ArgumentException($"RaftConfig.SnapshotChunksInFlight must be positive, was {SnapshotChunksInFlight}.", nameof(SnapshotChunksInFlight));
         }
 
         if (Random is null)

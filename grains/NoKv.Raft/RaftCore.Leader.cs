@@ -225,11 +225,12 @@ internal sealed partial class RaftCore
         switch (pr.State)
         {
             case ProgressState.Snapshot:
-                // Resume a stalled snapshot stream: the chunk was reported failed, or has gone
-                // unacknowledged for an election timeout (lost).
+                // Resume a stalled snapshot stream from the last acknowledged offset: a chunk was reported failed,
+                // or the stream has not moved for an election timeout (a chunk or its acknowledgement was lost).
                 if (!pr.SnapshotChunkInFlight || leaderTick - pr.SnapshotChunkSentTick >= (ulong)config.ElectionTick)
                 {
-                    SendSnapshotChunk(m.From, pr);
+                    pr.RewindSnapshot();
+                    SendSnapshotWindow(m.From, pr);
                 }
 
                 break;
@@ -251,15 +252,41 @@ internal sealed partial class RaftCore
             return;
         }
 
-        // The follower says where its contiguous data ends: continue (or resume) from there. This
-        // also covers a follower that lost a partial transfer (it answers 0) and a follower that
-        // already held a prefix from an earlier leader (it answers that prefix's end).
-        pr.SnapshotAckedOffset = Math.Min(m.ChunkOffset, (ulong)pr.SnapshotInFlight!.Data.Length);
-        pr.SnapshotChunkInFlight = false;
-        if (pr.SnapshotAckedOffset < (ulong)pr.SnapshotInFlight.Data.Length)
+        // The follower says where its contiguous data ends.
+        pr.SnapshotAnswered = true;
+        var offset = Math.Min(m.ChunkOffset, (ulong)pr.SnapshotInFlight!.Data.Length);
+        if (m.Reject)
         {
-            SendSnapshotChunk(m.From, pr);
+            // It lost a partial transfer (it answers 0) or saw a gap: resume from where its data ends, once for all
+            // the chunks that were in flight behind the gap (each of them is rejected with the same offset).
+            if (pr.SnapshotRewoundTo == offset && pr.SnapshotChunkInFlight)
+            {
+                return;
+            }
+
+            pr.SnapshotAckedOffset = offset;
+            pr.RewindSnapshot();
+            pr.SnapshotRewoundTo = offset;
         }
+        else if (offset > pr.SnapshotAckedOffset)
+        {
+            // Progress. A follower that already held a prefix from an earlier leader answers past what was sent.
+            pr.SnapshotAckedOffset = offset;
+            pr.SnapshotSentOffset = Math.Max(pr.SnapshotSentOffset, offset);
+            pr.SnapshotChunkSentTick = leaderTick;
+            pr.SnapshotRewoundTo = null;
+            if (pr.SnapshotSentOffset == offset)
+            {
+                pr.SnapshotChunkInFlight = false;
+            }
+        }
+        else
+        {
+            // An acknowledgement overtaken by a later one (or of a duplicate): nothing new.
+            return;
+        }
+
+        SendSnapshotWindow(m.From, pr);
     }
 
     public void ReportUnreachable(ulong id)
@@ -293,7 +320,7 @@ internal sealed partial class RaftCore
         if (status == SnapshotStatus.Failure)
         {
             // Resume from the last acknowledged offset at the next heartbeat answer.
-            pr.SnapshotChunkInFlight = false;
+            pr.RewindSnapshot();
         }
     }
 
@@ -483,16 +510,38 @@ internal sealed partial class RaftCore
         }
 
         pr.BecomeSnapshot(snapshot);
-        SendSnapshotChunk(to, pr);
+        SendSnapshotWindow(to, pr);
         return true;
     }
 
-    private void SendSnapshotChunk(ulong to, Progress pr)
+    /// <summary>Sends chunks from <see cref="Progress.SnapshotSentOffset"/> until the window of unacknowledged chunks is full.</summary>
+    private void SendSnapshotWindow(ulong to, Progress pr)
+    {
+        var total = (ulong)pr.SnapshotInFlight!.Data.Length;
+        if (total == 0)
+        {
+            // An empty state machine still travels as one (empty) chunk.
+            if (!pr.SnapshotChunkInFlight)
+            {
+                SendSnapshotChunk(to, pr, 0, 0);
+            }
+
+            return;
+        }
+
+        var window = (ulong)config.SnapshotChunkSize * (pr.SnapshotAnswered ? (ulong)config.SnapshotChunksInFlight : 1);
+        while (pr.SnapshotSentOffset < total && pr.SnapshotSentOffset - pr.SnapshotAckedOffset < window)
+        {
+            var length = (int)Math.Min((ulong)config.SnapshotChunkSize, total - pr.SnapshotSentOffset);
+            SendSnapshotChunk(to, pr, (int)pr.SnapshotSentOffset, length);
+            pr.SnapshotSentOffset += (ulong)length;
+        }
+    }
+
+    private void SendSnapshotChunk(ulong to, Progress pr, int offset, int length)
     {
         var snapshot = pr.SnapshotInFlight!;
         var total = snapshot.Data.Length;
-        var offset = (int)Math.Min(pr.SnapshotAckedOffset, (ulong)total);
-        var length = Math.Min(config.SnapshotChunkSize, total - offset);
         Send(new Message
         {
             Type = MessageType.Snapshot,

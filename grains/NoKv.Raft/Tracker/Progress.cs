@@ -49,11 +49,35 @@ internal sealed class Progress
     /// <summary>In Snapshot state: bytes the follower acknowledged holding contiguously.</summary>
     public ulong SnapshotAckedOffset { get; set; }
 
-    /// <summary>In Snapshot state: a chunk is out and unacknowledged; cleared by its ack, a failure report or a heartbeat answer (resend).</summary>
+    /// <summary>In Snapshot state: end of the bytes sent (at least <see cref="SnapshotAckedOffset"/>); the window is the difference.</summary>
+    public ulong SnapshotSentOffset { get; set; }
+
+    /// <summary>In Snapshot state: a chunk is out and unacknowledged; cleared when all are acknowledged or the stream is rewound.</summary>
     public bool SnapshotChunkInFlight { get; set; }
 
-    /// <summary>In Snapshot state: leader tick at which the outstanding chunk was sent.</summary>
+    /// <summary>In Snapshot state: leader tick at which the stream last moved (a chunk sent or an acknowledgement that advanced).</summary>
     public ulong SnapshotChunkSentTick { get; set; }
+
+    /// <summary>
+    /// In Snapshot state: the offset the stream was last rewound to on a rejection, until the follower acknowledges past
+    /// it. The chunks already in flight behind a gap are each rejected with that same offset; rewinding once for all of
+    /// them keeps a loss from resending the window once per chunk.
+    /// </summary>
+    public ulong? SnapshotRewoundTo { get; set; }
+
+    /// <summary>
+    /// In Snapshot state: the follower has answered this stream. Until it has, one chunk goes at a time: a follower that
+    /// already holds a prefix (from an earlier leader streaming the same snapshot) answers the first chunk with where
+    /// its data ends, and a full window sent blind would resend that prefix.
+    /// </summary>
+    public bool SnapshotAnswered { get; set; }
+
+    /// <summary>In Snapshot state: sends nothing more until the follower acknowledges or the stream resumes (loss, failure report).</summary>
+    public void RewindSnapshot()
+    {
+        SnapshotSentOffset = SnapshotAckedOffset;
+        SnapshotChunkInFlight = false;
+    }
 
     public void BecomeProbe()
     {
@@ -90,7 +114,10 @@ internal sealed class Progress
         PendingSnapshot = 0;
         SnapshotInFlight = null;
         SnapshotAckedOffset = 0;
+        SnapshotSentOffset = 0;
         SnapshotChunkInFlight = false;
+        SnapshotRewoundTo = null;
+        SnapshotAnswered = false;
         State = state;
         Inflights.Reset();
     }

@@ -64,6 +64,14 @@ public interface IReplicaHost
     bool UniformWriteCompletion => false;
 
     /// <summary>
+    /// Whether a leader exports a snapshot for a follower inside Raft's request, on the replica's thread, rather than on
+    /// the thread pool while Raft asks again later. Off by default (a large shard's export held a silo scheduler thread
+    /// for seconds); a host that must replay the same history from the same seed (the simulator) turns it on, since
+    /// when a background export finishes is not up to the seed.
+    /// </summary>
+    bool ExportSnapshotsInline => false;
+
+    /// <summary>
     /// The cluster's status-collection point as last published by the controller (docs/transactions.md, "GC"): no lock
     /// of a transaction that started below it exists on any shard, or ever will, so status rows below it may go. 0 (the
     /// default) while none is known: nothing is collected.

@@ -161,6 +161,16 @@ public sealed partial class ReplicaCore
             return;
         }
 
+        if (_stateMachine.PendingExportIndex is { } exporting && exporting < compactTo)
+        {
+            // A snapshot being exported for a follower covers the log only up to its index: keep what follows.
+            compactTo = exporting;
+            if (compactTo <= truncated)
+            {
+                return;
+            }
+        }
+
         var batch = new WriteBatch();
         _log.StageCompact(batch, compactTo);
         await PersistAsync(batch, WriteOptions.Default).ConfigureAwait(true);

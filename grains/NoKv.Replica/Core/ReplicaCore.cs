@@ -132,11 +132,17 @@ public sealed partial class ReplicaCore
     public static async Task<ReplicaCore> OpenAsync(Database db, ShardId shard, StoreId store, ShardDescriptor? bootstrap, ReplicaOptions options, IReplicaHost host, ILogger logger, int randomSeed)
     {
         var state = await LoadOrBootstrapAsync(db, shard, store, bootstrap).ConfigureAwait(true);
-        var stateMachine = new ShardStateMachine(db, state) { UniformWriteCompletion = host.UniformWriteCompletion };
+        var stateMachine = new ShardStateMachine(db, state) { UniformWriteCompletion = host.UniformWriteCompletion, ExportSnapshotsInline = host.ExportSnapshotsInline };
         // An uninitialized replica (created empty for a peer being added) starts with no membership at all: it
         // cannot campaign or count in a quorum until the leader's snapshot tells it the group it joined.
         bool initialized = state.Descriptor.Peer(state.PeerId) is not null;
-        var log = RaftLogStore.Load(db, shard, initialized ? ConfStates.Of(state.Descriptor) : new ConfState([], []), stateMachine.CreateSnapshotForRaft);
+        string name = $"{shard}/{store}";
+        var log = RaftLogStore.Load(db, shard, initialized ? ConfStates.Of(state.Descriptor) : new ConfState([], []), () =>
+        {
+            var snapshot = stateMachine.CreateSnapshotForRaft();
+            ReplicaCoreLog.SnapshotExported(logger, name, snapshot.Metadata.Index, snapshot.Data.Length, stateMachine.LastExportMs);
+            return snapshot;
+        });
         if (stateMachine.AppliedIndex < log.FirstIndex() - 1)
         {
             // A crash between dropping the log for a snapshot and installing it: the state machine no longer

@@ -131,7 +131,25 @@ internal sealed class RaftLogStore : IRaftStorage
         }
     }
 
-    public Snapshot Snapshot() => _snapshotFactory();
+    /// <summary>
+    /// The state machine's snapshot. One taken earlier (exported in the background) whose index the log has since been
+    /// compacted or replaced past would leave the follower short of entries; it is dropped and a new one asked for at
+    /// once (which a background export answers with "temporarily unavailable" until it is done).
+    /// </summary>
+    public Snapshot Snapshot()
+    {
+        var snapshot = _snapshotFactory();
+        if (snapshot.Metadata.Index < _truncatedIndex)
+        {
+            snapshot = _snapshotFactory();
+            if (snapshot.Metadata.Index < _truncatedIndex)
+            {
+                throw new SnapshotTemporarilyUnavailableException();
+            }
+        }
+
+        return snapshot;
+    }
 
     /// <summary>Stages <paramref name="entries"/>, replacing any persisted suffix from their first index.</summary>
     public void StageAppend(WriteBatch batch, ReadOnlySpan<Entry> entries)

@@ -290,11 +290,11 @@ internal sealed partial class ShardStateMachine
             ? BinaryPrimitives.ReadInt64LittleEndian(value[1..])
             : throw new InvalidDataException($"Fence row of {value.Length} bytes is not a version 1 row.");
 
-    private void WriteLockSections(SegmentedExportStream output, NoKv.Storage.Snapshot snapshot)
+    private void WriteLockSections(SegmentedExportStream output, ExportPoint point, NoKv.Storage.Snapshot snapshot)
     {
-        if (HoldsLocks)
+        if (point.HoldsLocks)
         {
-            var (lockStart, lockEnd) = KeySpace.LockRange(_shard.Range.Start, _shard.Range.End);
+            var (lockStart, lockEnd) = KeySpace.LockRange(point.Shard.Range.Start, point.Shard.Range.End);
             WriteSection(output, lockStart, lockEnd, snapshot);
         }
         else
@@ -302,7 +302,7 @@ internal sealed partial class ShardStateMachine
             output.Write(new byte[8]);
         }
 
-        WriteSection(output, KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id), snapshot);
+        WriteSection(output, KeySpace.FenceStart(point.Shard.Id), KeySpace.FenceEnd(point.Shard.Id), snapshot);
     }
 
     /// <summary>Installs a snapshot's lock sections; a version 2 snapshot has none, and leaves no lock state behind.</summary>

@@ -4,6 +4,7 @@ using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Layout;
 using NoKv.Raft.Messages;
+using NoKv.Raft.Storage;
 using NoKv.Replica.Commands;
 using NoKv.Replica.Core;
 using NoKv.Replica.Mvcc;
@@ -363,21 +364,30 @@ internal sealed partial class ShardStateMachine
     public byte[] ExportSnapshot()
     {
         using var snapshot = _db.GetSnapshot();
+        return Export(CaptureExportPoint(), snapshot);
+    }
+
+    /// <summary>What an export needs of the replica's state, taken on the replica's thread with the engine snapshot.</summary>
+    private ExportPoint CaptureExportPoint() => new(AppliedIndex, AppliedTerm, _shard, _dataStart, _dataEnd, HoldsLocks);
+
+    /// <summary>Writes the snapshot data of <paramref name="point"/>; reads only the engine snapshot, so it may run off the replica's thread.</summary>
+    private byte[] Export(ExportPoint point, NoKv.Storage.Snapshot snapshot)
+    {
         using var output = new SegmentedExportStream();
-        var descriptor = ReplicaStateCodec.Encode(new ReplicaState(0, _shard));
+        var descriptor = ReplicaStateCodec.Encode(new ReplicaState(0, point.Shard));
         Span<byte> header = stackalloc byte[25];
         BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotMagic);
         header[4] = SnapshotVersion;
-        BinaryPrimitives.WriteUInt64LittleEndian(header[5..], AppliedIndex);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[13..], AppliedTerm);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[5..], point.Index);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[13..], point.Term);
         BinaryPrimitives.WriteInt32LittleEndian(header[21..], descriptor.Length);
         output.Write(header);
         output.Write(descriptor);
-        WriteSection(output, KeySpace.SessionStart(_shard.Id), KeySpace.SessionEnd(_shard.Id), snapshot);
-        WriteSection(output, _dataStart, _dataEnd, snapshot);
-        WriteLockSections(output, snapshot);
-        WriteSection(output, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id), snapshot);
-        WriteSection(output, KeySpace.MergeStateKey(_shard.Id), KeySpace.MergeStateEnd(_shard.Id), snapshot);
+        WriteSection(output, KeySpace.SessionStart(point.Shard.Id), KeySpace.SessionEnd(point.Shard.Id), snapshot);
+        WriteSection(output, point.DataStart, point.DataEnd, snapshot);
+        WriteLockSections(output, point, snapshot);
+        WriteSection(output, KeySpace.SplitHistoryKey(point.Shard.Id), KeySpace.SplitHistoryEnd(point.Shard.Id), snapshot);
+        WriteSection(output, KeySpace.MergeStateKey(point.Shard.Id), KeySpace.MergeStateEnd(point.Shard.Id), snapshot);
         return output.ToArray();
     }
 
@@ -456,8 +466,60 @@ internal sealed partial class ShardStateMachine
     /// The Raft storage's snapshot: the state machine at its applied index (never behind the log's compaction
     /// point), with the membership of that index.
     /// </summary>
-    public NoKv.Raft.Messages.Snapshot CreateSnapshotForRaft() =>
-        new(new SnapshotMetadata(AppliedIndex, AppliedTerm, ConfStates.Of(_shard)), ExportSnapshot());
+    /// <remarks>
+    /// Exporting reads the whole shard, and Raft asks for it inside <c>Step</c>, on the replica's thread (an Orleans
+    /// scheduler thread in a silo): a 256 MiB shard held that thread, and every replica queued behind it, for seconds.
+    /// So the first request takes an engine snapshot and the replica's state at the applied index, starts the export
+    /// on the thread pool and answers "temporarily unavailable"; Raft asks again at the follower's next heartbeat
+    /// answer and gets the finished export, at the index it was taken at. Log compaction does not pass that index while
+    /// the export is pending (<see cref="PendingExportIndex"/>), so the log still holds every entry after it. A host that
+    /// must replay exactly (<see cref="ExportSnapshotsInline"/>, the simulator) exports inline as before.
+    /// </remarks>
+    public NoKv.Raft.Messages.Snapshot CreateSnapshotForRaft()
+    {
+        if (ExportSnapshotsInline)
+        {
+            long started = Environment.TickCount64;
+            var inline = new NoKv.Raft.Messages.Snapshot(new SnapshotMetadata(AppliedIndex, AppliedTerm, ConfStates.Of(_shard)), ExportSnapshot());
+            LastExportMs = Environment.TickCount64 - started;
+            return inline;
+        }
+
+        if (_export is null)
+        {
+            var point = CaptureExportPoint();
+            var snapshot = _db.GetSnapshot();
+            _exportPoint = point;
+            _export = Task.Run(() =>
+            {
+                long started = Environment.TickCount64;
+                using (snapshot)
+                {
+                    var data = Export(point, snapshot);
+                    LastExportMs = Environment.TickCount64 - started;
+                    return data;
+                }
+            });
+        }
+
+        if (!_export.IsCompleted)
+        {
+            throw new SnapshotTemporarilyUnavailableException();
+        }
+
+        var export = _export;
+        var taken = _exportPoint!;
+        _export = null;
+        _exportPoint = null;
+        if (!export.IsCompletedSuccessfully)
+        {
+            // The next request starts over (the engine failed under it, or is closing with the replica).
+            LastExportFailure = export.Exception?.GetBaseException();
+            throw new SnapshotTemporarilyUnavailableException();
+        }
+
+        return new(new SnapshotMetadata(taken.Index, taken.Term, ConfStates.Of(taken.Shard)), export.Result);
+    }
 
     /// <summary>Drops all replicated state (used when the state machine is behind the log's compaction point).</summary>
     public async ValueTask ResetAsync()

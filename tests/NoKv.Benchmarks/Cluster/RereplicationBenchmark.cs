@@ -44,6 +44,10 @@ public static class RereplicationBenchmark
             "--Controller:AutoSplit", "false",
             "--Controller:AutoMerge", "false",
         ], stores: 4).ConfigureAwait(false);
+
+        // NOKV_BENCH_KEEP_DATA=1 keeps the silos' data and logs (snapshot export and install lines) to see where a
+        // re-replication's time goes.
+        cluster.KeepData = Environment.GetEnvironmentVariable("NOKV_BENCH_KEEP_DATA") == "1";
         await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
         await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(5), Console.Error, cancellationToken).ConfigureAwait(false);
         var store = target.Services.GetRequiredService<IKvStore>();

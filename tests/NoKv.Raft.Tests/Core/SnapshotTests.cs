@@ -6,12 +6,12 @@ namespace NoKv.Raft.Tests.Core;
 
 public class SnapshotTests
 {
-    private static TestCluster LaggingFollowerCluster(int chunkSize, int snapshotBytes, out byte[] snapshotData)
+    private static TestCluster LaggingFollowerCluster(int chunkSize, int snapshotBytes, out byte[] snapshotData, int window = 1)
     {
         var data = new byte[snapshotBytes];
         new Random(42).NextBytes(data);
         snapshotData = data;
-        var c = new TestCluster(3, id => TestCluster.DefaultConfig(id) with { SnapshotChunkSize = chunkSize });
+        var c = new TestCluster(3, id => TestCluster.DefaultConfig(id) with { SnapshotChunkSize = chunkSize, SnapshotChunksInFlight = window });
         c.SnapshotData = _ => data;
         var leader = c.Elect(1);
         c.Drop = m => m.To == 3 || m.From == 3;
@@ -76,6 +76,83 @@ public class SnapshotTests
 
         // Chunks before the loss are not resent: the stream resumes at 500.
         Assert.Equal(new ulong[] { 0, 100, 200, 300, 400, 500, 600, 700, 800, 900 }, offsets);
+        Assert.Equal(data, Assert.Single(c.InstalledSnapshots).Data.ToArray());
+        Assert.Equal(c[1].LastIndex, c[3].LastIndex);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void WindowedStreamSendsEachChunkOnceWithoutLoss(int window)
+    {
+        var c = LaggingFollowerCluster(100, 1000, out var data, window);
+        c.Drop = _ => false;
+        c.Delivered.Clear();
+        c.TickAll(3);
+        var offsets = c.Delivered.Where(m => m.Type == MessageType.Snapshot).Select(m => m.ChunkOffset).ToList();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (ulong)(i * 100)), offsets);
+        Assert.Equal(data, Assert.Single(c.InstalledSnapshots).Data.ToArray());
+    }
+
+    [Fact]
+    public void WindowKeepsSeveralChunksUnacknowledgedOnceTheFollowerAnswered()
+    {
+        var c = LaggingFollowerCluster(100, 1000, out _, window: 4);
+        c.Drop = _ => false;
+
+        // Hold back every acknowledgement: the leader sends one chunk blind, and only that one.
+        var held = new List<Message>();
+        c.Drop = m =>
+        {
+            if (m.Type == MessageType.SnapshotResponse)
+            {
+                held.Add(m);
+                return true;
+            }
+
+            return false;
+        };
+        c.Delivered.Clear();
+        for (var t = 0; t < 10 && held.Count == 0; t++)
+        {
+            c.TickAll(1);
+        }
+
+        Assert.Equal([0UL], c.Delivered.Where(m => m.Type == MessageType.Snapshot).Select(m => m.ChunkOffset));
+
+        // Its acknowledgement opens the window: four chunks out at once before any further answer.
+        c.Drop = m => m.Type == MessageType.SnapshotResponse;
+        c.Delivered.Clear();
+        c[1].Step(Assert.Single(held));
+        c.Deliver();
+        Assert.Equal([100UL, 200UL, 300UL, 400UL], c.Delivered.Where(m => m.Type == MessageType.Snapshot).Select(m => m.ChunkOffset));
+    }
+
+    [Fact]
+    public void LostChunkInsideTheWindowIsResentOnceWithWhatFollowedIt()
+    {
+        var c = LaggingFollowerCluster(100, 1000, out var data, window: 8);
+        var droppedOnce = false;
+        c.Drop = m =>
+        {
+            if (m.Type == MessageType.Snapshot && m.ChunkOffset == 300 && !droppedOnce)
+            {
+                droppedOnce = true;
+                return true;
+            }
+
+            return false;
+        };
+        c.Delivered.Clear();
+        c.TickAll(25);
+        Assert.True(droppedOnce);
+        var offsets = c.Delivered.Where(m => m.Type == MessageType.Snapshot).Select(m => m.ChunkOffset).ToList();
+
+        // Nothing before the loss is resent; the chunks in flight behind it are rejected, and the stream rewinds to
+        // the gap once, not once per rejection.
+        Assert.All(offsets.Where(o => o < 300).GroupBy(o => o), g => Assert.Single(g));
+        Assert.All(offsets.Where(o => o >= 300).GroupBy(o => o), g => Assert.InRange(g.Count(), 1, 2));
         Assert.Equal(data, Assert.Single(c.InstalledSnapshots).Data.ToArray());
         Assert.Equal(c[1].LastIndex, c[3].LastIndex);
     }

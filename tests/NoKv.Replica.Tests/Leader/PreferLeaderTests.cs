@@ -28,7 +28,7 @@ public sealed class PreferLeaderTests : IDisposable
 
     public PreferLeaderTests()
     {
-        _sm = new ShardStateMachine(_db, new ReplicaState(A.PeerId, new ShardDescriptor(new ShardId(1), KeyRange.All, 3, 5, [A, B, C, L])));
+        _sm = new ShardStateMachine(_db, new ReplicaState(A.PeerId, new ShardDescriptor(new ShardId(1), KeyRange.All, 3, 5, [A, B, C, L]))) { ExportSnapshotsInline = true };
     }
 
     [Fact]

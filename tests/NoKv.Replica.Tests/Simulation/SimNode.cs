@@ -430,6 +430,8 @@ internal sealed class SimNode
     {
         public bool UniformWriteCompletion => true;
 
+        public bool ExportSnapshotsInline => true;
+
         private readonly SimNode _node;
         private readonly ShardId _shard;
         private readonly ArrayBufferWriter<byte> _buffer = new();
