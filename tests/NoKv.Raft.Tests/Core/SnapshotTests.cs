@@ -25,6 +25,26 @@ public class SnapshotTests
         return c;
     }
 
+    /// <summary>Lets the leader stream its snapshot to node 3, losing the chunk at <paramref name="offset"/> once; returns the offsets of the chunks delivered.</summary>
+    private static List<ulong> StreamLosingChunkOnce(TestCluster c, ulong offset)
+    {
+        var droppedOnce = false;
+        c.Drop = m =>
+        {
+            if (m.Type == MessageType.Snapshot && m.ChunkOffset == offset && !droppedOnce)
+            {
+                droppedOnce = true;
+                return true;
+            }
+
+            return false;
+        };
+        c.Delivered.Clear();
+        c.TickAll(25);
+        Assert.True(droppedOnce);
+        return c.Delivered.Where(m => m.Type == MessageType.Snapshot).Select(m => m.ChunkOffset).ToList();
+    }
+
     [Theory]
     [InlineData(1000, 1000, 1)]   // one chunk
     [InlineData(100, 1000, 10)]   // exact multiple
@@ -58,21 +78,7 @@ public class SnapshotTests
     public void LostChunkIsResentAndTransferResumesWhereItStopped()
     {
         var c = LaggingFollowerCluster(100, 1000, out var data);
-        var droppedOnce = false;
-        c.Drop = m =>
-        {
-            if (m.Type == MessageType.Snapshot && m.ChunkOffset == 500 && !droppedOnce)
-            {
-                droppedOnce = true;
-                return true;
-            }
-
-            return false;
-        };
-        c.Delivered.Clear();
-        c.TickAll(25);
-        Assert.True(droppedOnce);
-        var offsets = c.Delivered.Where(m => m.Type == MessageType.Snapshot).Select(m => m.ChunkOffset).ToList();
+        var offsets = StreamLosingChunkOnce(c, 500);
 
         // Chunks before the loss are not resent: the stream resumes at 500.
         Assert.Equal(new ulong[] { 0, 100, 200, 300, 400, 500, 600, 700, 800, 900 }, offsets);
@@ -133,21 +139,7 @@ public class SnapshotTests
     public void LostChunkInsideTheWindowIsResentOnceWithWhatFollowedIt()
     {
         var c = LaggingFollowerCluster(100, 1000, out var data, window: 8);
-        var droppedOnce = false;
-        c.Drop = m =>
-        {
-            if (m.Type == MessageType.Snapshot && m.ChunkOffset == 300 && !droppedOnce)
-            {
-                droppedOnce = true;
-                return true;
-            }
-
-            return false;
-        };
-        c.Delivered.Clear();
-        c.TickAll(25);
-        Assert.True(droppedOnce);
-        var offsets = c.Delivered.Where(m => m.Type == MessageType.Snapshot).Select(m => m.ChunkOffset).ToList();
+        var offsets = StreamLosingChunkOnce(c, 300);
 
         // Nothing before the loss is resent; the chunks in flight behind it are rejected, and the stream rewinds to
         // the gap once, not once per rejection.

@@ -151,46 +151,16 @@ public sealed class ReplicaMoveRunnerTests
     {
         // The rereplicate benchmark at 1 GiB: a learner copying a 256 MiB shard outlasted the 2-minute step timeout and
         // was rolled back mid-copy, then copied it all again. Progress, not the step's age, now decides.
-        var (world, rows) = NewWorld();
-        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
-        var runner = new ReplicaMoveRunner(rows, world, Options);
-        world.SnapshotArriving[S4] = 0;
-        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
-        {
-            await runner.RunAsync(OperationId);
-        }
-
+        var (world, rows, runner) = await StartCopyAsync();
         Assert.Equal(PeerRole.Learner, world.Descriptor.PeerOn(S4)!.Value.Role);
-
-        // Three step timeouts of copying, a megabyte a second.
-        long end = world.WallClockMs + (long)(Options.StepTimeout.TotalMilliseconds * 3);
-        long lastProgress = 0;
-        while (world.WallClockMs < end)
-        {
-            world.SnapshotArriving[S4] += 1 << 20;
-            var progress = await runner.RunAsync(OperationId);
-            Assert.Null(progress.RollingBack);
-            lastProgress = world.WallClockMs;
-            world.WallClockMs += 1000;
-        }
-
+        long lastProgress = await CopyAsync(world, runner, timeouts: 3);
         Assert.Equal((int)MoveStep.CatchUp, OperationRecord.Decode(Assert.Single(rows.Operations).Value).Step);
         Assert.Equal(PeerRole.Learner, world.Descriptor.PeerOn(S4)!.Value.Role);
 
         // The copy stops (the target hangs): rolled back once the step timeout passes without progress.
-        string? rollback = null;
-        long rolledBackAt = 0;
-        for (int i = 0; i < 100 && rollback is null; i++)
-        {
-            rollback = (await runner.RunAsync(OperationId)).RollingBack;
-            rolledBackAt = world.WallClockMs;
-            world.WallClockMs += 500;
-        }
-
-        Assert.NotNull(rollback);
+        var (rollback, rolledBackAt) = await RunUntilRollbackAsync(world, runner);
         Assert.Contains("no progress", rollback);
-        long idle = rolledBackAt - lastProgress;
-        Assert.True(idle > Options.StepTimeout.TotalMilliseconds && idle <= Options.StepTimeout.TotalMilliseconds + 500, $"rolled back {idle} ms after the last progress");
+        AssertRolledBackOneTimeoutAfter(lastProgress, rolledBackAt);
         await RunToEndAsync(world, rows);
         Assert.Null(world.Descriptor.PeerOn(S4));
         Assert.Empty(world.Violations);
@@ -201,22 +171,8 @@ public sealed class ReplicaMoveRunnerTests
     {
         // A runner learns of progress only by watching; a controller that fails over two minutes into a copy used to
         // time the learner from the step's recorded start and roll it back at its first look.
-        var (world, rows) = NewWorld();
-        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
-        var first = new ReplicaMoveRunner(rows, world, Options);
-        world.SnapshotArriving[S4] = 0;
-        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
-        {
-            await first.RunAsync(OperationId);
-        }
-
-        long end = world.WallClockMs + (long)(Options.StepTimeout.TotalMilliseconds * 2);
-        while (world.WallClockMs < end)
-        {
-            world.SnapshotArriving[S4] += 1 << 20;
-            Assert.Null((await first.RunAsync(OperationId)).RollingBack);
-            world.WallClockMs += 1000;
-        }
+        var (world, rows, first) = await StartCopyAsync();
+        await CopyAsync(world, first, timeouts: 2);
 
         // The controller fails over; the step is now two timeouts old and the copy goes on.
         var second = new ReplicaMoveRunner(rows, world, Options);
@@ -225,18 +181,8 @@ public sealed class ReplicaMoveRunnerTests
         long takeover = world.WallClockMs;
 
         // The copy stops: rolled back a step timeout after the new runner's first look, not before.
-        string? rollback = null;
-        long rolledBackAt = 0;
-        for (int i = 0; i < 100 && rollback is null; i++)
-        {
-            world.WallClockMs += 500;
-            rollback = (await second.RunAsync(OperationId)).RollingBack;
-            rolledBackAt = world.WallClockMs;
-        }
-
-        Assert.NotNull(rollback);
-        long idle = rolledBackAt - takeover;
-        Assert.True(idle > Options.StepTimeout.TotalMilliseconds && idle <= Options.StepTimeout.TotalMilliseconds + 500, $"rolled back {idle} ms after the takeover");
+        var (_, rolledBackAt) = await RunUntilRollbackAsync(world, second);
+        AssertRolledBackOneTimeoutAfter(takeover, rolledBackAt);
         await RunToEndAsync(world, rows);
         Assert.Null(world.Descriptor.PeerOn(S4));
         Assert.Empty(world.Violations);
@@ -245,19 +191,62 @@ public sealed class ReplicaMoveRunnerTests
     [Fact]
     public async Task A_new_controller_still_rolls_back_at_once_a_learner_that_never_received_anything()
     {
-        var (world, rows) = NewWorld();
-        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
-        var first = new ReplicaMoveRunner(rows, world, Options);
-        world.SnapshotArriving[S4] = 0;
-        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
-        {
-            await first.RunAsync(OperationId);
-        }
-
+        var (world, rows, _) = await StartCopyAsync();
         Assert.Equal((int)MoveStep.CatchUp, OperationRecord.Decode(Assert.Single(rows.Operations).Value).Step);
         world.WallClockMs += (long)Options.StepTimeout.TotalMilliseconds + 1000;
         var second = new ReplicaMoveRunner(rows, world, Options);
         Assert.Contains("no progress", (await second.RunAsync(OperationId)).RollingBack);
+    }
+
+    /// <summary>A move from S1 to S4 run until S4's learner is added, its snapshot not yet arriving.</summary>
+    private static async Task<(FakeShardGroup World, InMemoryOperationRows Rows, ReplicaMoveRunner Runner)> StartCopyAsync()
+    {
+        var (world, rows) = NewWorld();
+        await StartAsync(rows, OperationKind.MoveReplica, S1, S4);
+        var runner = new ReplicaMoveRunner(rows, world, Options);
+        world.SnapshotArriving[S4] = 0;
+        for (int i = 0; i < 50 && world.Descriptor.PeerOn(S4) is null; i++)
+        {
+            await runner.RunAsync(OperationId);
+        }
+
+        return (world, rows, runner);
+    }
+
+    /// <summary>S4's snapshot arrives a megabyte a second for <paramref name="timeouts"/> step timeouts; never rolled back. Returns the last progress time.</summary>
+    private static async Task<long> CopyAsync(FakeShardGroup world, ReplicaMoveRunner runner, int timeouts)
+    {
+        long end = world.WallClockMs + (long)(Options.StepTimeout.TotalMilliseconds * timeouts);
+        long lastProgress = 0;
+        while (world.WallClockMs < end)
+        {
+            world.SnapshotArriving[S4] += 1 << 20;
+            Assert.Null((await runner.RunAsync(OperationId)).RollingBack);
+            lastProgress = world.WallClockMs;
+            world.WallClockMs += 1000;
+        }
+
+        return lastProgress;
+    }
+
+    private static async Task<(string Rollback, long At)> RunUntilRollbackAsync(FakeShardGroup world, ReplicaMoveRunner runner)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            world.WallClockMs += 500;
+            if ((await runner.RunAsync(OperationId)).RollingBack is { } rollback)
+            {
+                return (rollback, world.WallClockMs);
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException("no rollback within 50 s of no progress");
+    }
+
+    private static void AssertRolledBackOneTimeoutAfter(long since, long rolledBackAt)
+    {
+        long idle = rolledBackAt - since;
+        Assert.True(idle > Options.StepTimeout.TotalMilliseconds && idle <= Options.StepTimeout.TotalMilliseconds + 500, $"rolled back {idle} ms after {since}");
     }
 
     [Fact]
