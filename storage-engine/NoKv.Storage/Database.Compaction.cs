@@ -62,6 +62,22 @@ public sealed partial class Database
         MaybeScheduleCompaction();
     }
 
+    /// <summary>
+    /// Whether flush or compaction is late enough that pacing it would soon hold writers back: level 0 at or past a
+    /// quarter of the way from <see cref="StorageOptions.Level0CompactionTrigger"/> to
+    /// <see cref="StorageOptions.Level0SlowdownTrigger"/> (8 files with the defaults; RocksDB speeds compaction up at
+    /// the same point), or every immutable memtable slot taken (the next full memtable waits for a flush). The
+    /// background write limiter does not pace while this holds. Lock-free reads; a stale answer paces one more or one
+    /// fewer chunk of output.
+    /// </summary>
+    internal bool BackgroundWorkBehind()
+    {
+        int trigger = _options.Level0CompactionTrigger;
+        int speedup = trigger + ((_options.Level0SlowdownTrigger - trigger) / 4);
+        return _versions.Current.Files[0].Length >= Math.Max(trigger, speedup)
+            || Volatile.Read(ref _immutables).Length >= _options.MaxImmutableMemtables;
+    }
+
     private void ThrowIfBackgroundError()
     {
         if (Volatile.Read(ref _backgroundError) is { } bg)

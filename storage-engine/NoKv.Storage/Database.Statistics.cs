@@ -77,6 +77,8 @@ public sealed partial class Database
                 TableCacheHits = tc.Hits,
                 TableCacheMisses = tc.Misses,
                 StallTime = _counters.StallTime,
+                BackgroundPacedTime = _backgroundWriteLimiter?.Waited ?? TimeSpan.Zero,
+                BackgroundUnpacedBytes = _backgroundWriteLimiter?.UnpacedBytes ?? 0,
                 FlushCount = _counters.Flushes,
                 CompactionCount = _counters.Compactions,
                 ReadTriggeredCompactionCount = _counters.ReadTriggeredCompactions,

@@ -122,7 +122,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         _purger = new ObsoleteFilePurger(DeleteObsoleteFile, options.BackgroundThreadNice);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete, OnValueFileObsolete);
         _counters = new DbCounters(options.MetricsName ?? path);
-        _backgroundWriteLimiter = options.BackgroundWriteBytesPerSecond > 0 ? new WriteRateLimiter(options.BackgroundWriteBytesPerSecond) : null;
+        _backgroundWriteLimiter = options.BackgroundWriteBytesPerSecond > 0 ? new WriteRateLimiter(options.BackgroundWriteBytesPerSecond, BackgroundWorkBehind) : null;
         _readCompactions = new ReadCompactionTracker(options, MaybeScheduleCompaction);
         _flushThread = new Thread(FlushLoop) { IsBackground = true, Name = "nokv-flush" };
         _compactionThread = new Thread(CompactionLoop) { IsBackground = true, Name = "nokv-compaction" };

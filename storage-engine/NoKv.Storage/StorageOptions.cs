@@ -61,7 +61,10 @@ public sealed class StorageOptions
     /// <summary>Number of L0 files that triggers an L0 -> L1 compaction.</summary>
     public int Level0CompactionTrigger { get; init; } = 4;
 
-    /// <summary>Number of L0 files at which each write group is delayed a little (recorded as stall time).</summary>
+    /// <summary>
+    /// Number of L0 files at which each write group is delayed (recorded as stall time): by its bytes at 16 MiB/s, a
+    /// rate falling linearly to 1 MiB/s one file short of <see cref="Level0StopTrigger"/>, and at least 1 ms.
+    /// </summary>
     public int Level0SlowdownTrigger { get; init; } = 20;
 
     /// <summary>Number of L0 files at which writers wait for compaction (recorded as stall time).</summary>
@@ -177,8 +180,10 @@ public sealed class StorageOptions
     /// Upper bound on the bytes per second that flushes and compactions together write to table files; 0 (the
     /// default) leaves them unbounded. A bound turns their output into a steady stream the device serves between
     /// foreground WAL syncs instead of a burst those syncs queue behind (RocksDB's rate_limiter). Set it well
-    /// above the sustained write rate times the write amplification, or background work falls behind and writers
-    /// hit the level-0 slowdown and stop triggers.
+    /// above the sustained write rate times the write amplification. The bound is lifted while background work is
+    /// behind (level 0 a quarter of the way from <see cref="Level0CompactionTrigger"/> to
+    /// <see cref="Level0SlowdownTrigger"/>, or every immutable memtable slot taken): pacing then would only turn into
+    /// write stalls (docs/storage-compaction.md, "Pacing yields to compaction debt").
     /// </summary>
     public long BackgroundWriteBytesPerSecond { get; init; }
 

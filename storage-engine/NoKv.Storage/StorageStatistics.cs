@@ -79,6 +79,12 @@ public sealed class StorageStatistics
     /// <summary>Total time writers spent delayed (slowdown) or waiting (stop) for flush and compaction.</summary>
     public TimeSpan StallTime { get; init; }
 
+    /// <summary>Time the background write limiter (<see cref="StorageOptions.BackgroundWriteBytesPerSecond"/>) held flushes and compactions back.</summary>
+    public TimeSpan BackgroundPacedTime { get; init; }
+
+    /// <summary>Flush and compaction bytes the limiter let through unpaced because background work was behind.</summary>
+    public long BackgroundUnpacedBytes { get; init; }
+
     public long FlushCount { get; init; }
 
     public long CompactionCount { get; init; }
@@ -120,6 +126,7 @@ public sealed class StorageStatistics
         var levels = string.Join(' ', Levels.Where(l => l.FileCount > 0).Select(l => $"L{l.Level}={l.FileCount}/{l.Bytes}"));
         return $"user={UserBytesWritten} disk={DiskBytesWritten} wamp={WriteAmplification:F2} levels[{levels}] " +
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
+               $"paced={BackgroundPacedTime.TotalMilliseconds:F0}ms unpaced-bytes={BackgroundUnpacedBytes} " +
                $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} " +
                $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount} " +
                $"pending-deletions={PendingTableDeletions} table-meta={TableCacheBytes}/{PinnedTableBytes} blockcache-bytes={BlockCacheUsageBytes}/{BlockCacheCapacityBytes} " +

@@ -32,6 +32,7 @@ public static class Program
         root.Subcommands.Add(CreateTimestampCommand());
         root.Subcommands.Add(CreateSplitCommand());
         root.Subcommands.Add(CreateRereplicateCommand());
+        root.Subcommands.Add(CreateBulkLoadCommand());
         // Listed for --help only; handled above.
         root.Subcommands.Add(new Command("micro", "BenchmarkDotNet micro-benchmarks with [MemoryDiagnoser] (arguments go to BenchmarkDotNet, e.g. --filter '*Crc32C*')"));
         // Ctrl-C / SIGTERM cancel the action's token; the cluster benchmark then stops its silos, which takes
@@ -193,6 +194,38 @@ public static class Program
         var writers = new Option<int>("--load-writers") { Description = "concurrent writers of the load (default 8: 32 stalled the engines half the time at 1 GiB on 2 cores)", HelpName = "N", DefaultValueFactory = _ => 8 };
         var command = new Command("rereplicate", "time to re-replicate a killed store's data onto a fourth silo, in MB/s, beside the disk's sequential write rate (issue 11)") { quick, mib, writers };
         command.SetAction((parse, cancellationToken) => RereplicationBenchmark.RunAsync(parse.GetValue(quick), parse.GetValue(mib), cancellationToken, parse.GetValue(writers)));
+        return command;
+    }
+
+    private static Command CreateBulkLoadCommand()
+    {
+        var json = JsonOption();
+        var engines = new Option<string?>("--engines") { Description = "comma-separated engines (default nokv,rocksdb; also nokv-vlog, rocksdb-blob)" };
+        var mib = new Option<int>("--mib") { Description = "user data to load, in MiB (default 1024)", HelpName = "N", DefaultValueFactory = _ => 1024 };
+        var valueBytes = new Option<int>("--value-bytes") { Description = "value length (default 16384)", HelpName = "N", DefaultValueFactory = _ => 16384 };
+        var threads = new Option<int>("--threads") { Description = "writer threads (default 8)", HelpName = "N", DefaultValueFactory = _ => 8 };
+        var silo = new Option<bool>("--silo") { Description = "the silo's engine settings: 16 MiB memtables, background writes paced at 32 MiB/s, 1 MiB bytes-per-sync" };
+        var engine = new Option<string?>("--engine") { Hidden = true };
+        var dataDirectory = new Option<string?>("--data-dir") { Hidden = true };
+        var result = new Option<string?>("--result") { Hidden = true };
+        var command = new Command("bulkload", "fillrandom of large values from several writers (the re-replication load's shape): MB/s, stalls, put tails, L0 over time")
+        {
+            json, engines, mib, valueBytes, threads, silo, engine, dataDirectory, result,
+        };
+        command.SetAction(parse =>
+        {
+            var single = parse.GetValue(engine);
+            if (single is not null)
+            {
+                return NoKv.Benchmarks.BulkLoad.BulkLoadBenchmark.RunEngine(single,
+                    parse.GetValue(dataDirectory) ?? throw new ArgumentException("--engine requires --data-dir"),
+                    parse.GetValue(result) ?? throw new ArgumentException("--engine requires --result"),
+                    parse.GetValue(mib), parse.GetValue(valueBytes), parse.GetValue(threads), parse.GetValue(silo));
+            }
+
+            return NoKv.Benchmarks.BulkLoad.BulkLoadBenchmark.Run(NoKv.Benchmarks.BulkLoad.BulkLoadBenchmark.ParseEngines(parse.GetValue(engines)),
+                parse.GetValue(mib), parse.GetValue(valueBytes), parse.GetValue(threads), parse.GetValue(silo), parse.GetValue(json));
+        });
         return command;
     }
 

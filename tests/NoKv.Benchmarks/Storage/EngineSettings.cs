@@ -29,6 +29,12 @@ public sealed record EngineSettings
     /// </summary>
     public int SeparatedValueMinBytes { get; init; } = 4096;
 
+    /// <summary>Bound on flush plus compaction writes per second (0 = none): NoKv's BackgroundWriteBytesPerSecond, RocksDB's rate limiter.</summary>
+    public long BackgroundWriteBytesPerSecond { get; init; }
+
+    /// <summary>Table files handed to the device every this many bytes while written (0 = at the end): TableBytesPerSync, bytes_per_sync.</summary>
+    public long TableBytesPerSync { get; init; }
+
     /// <summary>Full run: memtable and file sizes a quarter of RocksDB's defaults, so that 1M keys (~116 MB) go through several flushes and L0-&gt;L1 compactions.</summary>
     public static EngineSettings Full { get; } = new()
     {
@@ -58,7 +64,8 @@ public sealed record EngineSettings
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"memtable/write-buffer {Units.Bytes(MemtableBytes)}, block cache {Units.Bytes(BlockCacheBytes)}, bloom {BloomBitsPerKey} bits/key, " +
         $"block {Units.Bytes(BlockSizeBytes)}, target file {Units.Bytes(TargetFileSizeBytes)}, L1 {Units.Bytes(MaxBytesForLevelBase)} x{LevelSizeMultiplier}/level, " +
-        $"L0 compaction trigger {Level0CompactionTrigger}, compression {Compression}, value/blob files (nokv-vlog, rocksdb-blob) for values >= {Units.Bytes(SeparatedValueMinBytes)}, WAL on, per-write sync only in fillsync workloads");
+        $"L0 compaction trigger {Level0CompactionTrigger}, " +
+        $"background writes {(BackgroundWriteBytesPerSecond > 0 ? Units.Bytes(BackgroundWriteBytesPerSecond) + "/s" : "unbounded")}, bytes per sync {(TableBytesPerSync > 0 ? Units.Bytes(TableBytesPerSync) : "off")}, compression {Compression}, value/blob files (nokv-vlog, rocksdb-blob) for values >= {Units.Bytes(SeparatedValueMinBytes)}, WAL on, per-write sync only in fillsync workloads");
 
     public JsonObject ToJson() => new()
     {

@@ -87,6 +87,73 @@ public sealed class BackgroundPacingTests : IDisposable
     }
 
     [Fact]
+    public void Rate_limiter_lets_bytes_through_unpaced_and_uncharged_while_background_work_is_behind()
+    {
+        bool behind = true;
+        var limiter = new WriteRateLimiter(1 << 20, () => behind);
+
+        // Far past the 1 MiB burst: paced, this would sleep about 20 s.
+        limiter.Acquire(20 << 20);
+        Assert.Equal(TimeSpan.Zero, limiter.Waited);
+        Assert.Equal(20 << 20, limiter.UnpacedBytes);
+
+        // Caught up: pacing resumes from a bucket the unpaced bytes did not drain.
+        behind = false;
+        limiter.Acquire(512 << 10);
+        Assert.Equal(TimeSpan.Zero, limiter.Waited);
+        limiter.Acquire(1 << 20);
+        Assert.True(limiter.Waited > TimeSpan.Zero);
+        Assert.Equal(20 << 20, limiter.UnpacedBytes);
+    }
+
+    [Fact]
+    public void A_database_whose_level_0_is_past_the_speedup_point_writes_background_output_unpaced()
+    {
+        // Trigger 1 and slowdown 1: a single level-0 table already counts as behind, so every flush after the first
+        // (and every compaction, which starts with level 0 at the trigger) writes unpaced.
+        StorageStatistics stats = FillPaced(new StorageOptions
+        {
+            FileSystem = new MemFileSystem(),
+            MemtableSizeBytes = 64 << 10,
+            BackgroundWriteBytesPerSecond = 1 << 20,
+            Level0CompactionTrigger = 1,
+            Level0SlowdownTrigger = 1,
+            Level0StopTrigger = 8,
+        });
+        Assert.True(stats.BackgroundUnpacedBytes > 0, stats.ToString());
+    }
+
+    [Fact]
+    public void A_database_far_from_its_level_0_triggers_paces_all_background_output()
+    {
+        // Speedup point 10 + (30 - 10) / 4 = 15 tables; the fill makes about 10, and no memtable waits for a free slot.
+        StorageStatistics stats = FillPaced(new StorageOptions
+        {
+            FileSystem = new MemFileSystem(),
+            MemtableSizeBytes = 128 << 10,
+            MaxImmutableMemtables = 16,
+            BackgroundWriteBytesPerSecond = 64 << 20,
+            Level0CompactionTrigger = 10,
+            Level0SlowdownTrigger = 30,
+            Level0StopTrigger = 40,
+        });
+        Assert.Equal(0, stats.BackgroundUnpacedBytes);
+        Assert.True(stats.FlushCount >= 3, stats.ToString());
+    }
+
+    [Theory]
+    [InlineData(1 << 20, 20, 1000 / 16.0)] // a full 1 MiB group at the slowdown trigger: 16 MiB/s
+    [InlineData(1 << 20, 28, 1000 / 8.0)] // half way to the stop trigger: half the rate
+    [InlineData(1 << 20, 35, 1000.0)] // one file short of it: a sixteenth
+    [InlineData(1 << 20, 40, 1000.0)] // past it (stop waits separately): still a sixteenth
+    [InlineData(100, 20, 1.0)] // small groups: at least 1 ms, as before
+    public void Slowdown_delays_a_group_in_proportion_to_its_bytes_and_level_0s_depth(long bytes, int l0, double expectedMs)
+    {
+        TimeSpan delay = Database.SlowdownDelay(bytes, l0, slowdownTrigger: 20, stopTrigger: 36);
+        Assert.Equal(expectedMs, delay.TotalMilliseconds, precision: 3);
+    }
+
+    [Fact]
     public void Rate_limiter_rejects_a_non_positive_rate()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new WriteRateLimiter(0));
@@ -172,6 +239,26 @@ public sealed class BackgroundPacingTests : IDisposable
         ((IFileSystem)fs).DeleteFileGradually("/g/1.log", 1024, TimeSpan.Zero);
 
         Assert.False(fs.FileExists("/g/1.log"));
+    }
+
+    /// <summary>
+    /// Writes two versions of 4,000 keys (about 1.3 MiB; the second pass's tables overlap the first's, so level 0
+    /// compacts by merging, not by moving tables), checks the last version of every key and returns the statistics.
+    /// </summary>
+    private static StorageStatistics FillPaced(StorageOptions options)
+    {
+        using Database db = Database.Open("/paced", options);
+        for (int version = 0; version < 2; version++)
+        {
+            for (int i = 0; i < 4000; i++)
+            {
+                db.Put(Key(i), Value(i, version));
+            }
+        }
+
+        db.Flush();
+        AssertAll(db, 4000, version: 1);
+        return db.GetStatistics();
     }
 
     private static void AssertAll(Database db, int keys, int version)

@@ -34,6 +34,12 @@ public interface IBenchEngine : IDisposable
     /// <summary>Bytes of the table files the engine's current state references (its live data on disk), if it reports them.</summary>
     long? LiveTableBytes() => null;
 
+    /// <summary>Tables in level 0 now, if the engine reports it (the bulkload benchmark samples it every second).</summary>
+    int? Level0Files() => null;
+
+    /// <summary>Total time writers have spent in write stalls (slowdowns and stops) so far, if the engine counts it.</summary>
+    double? StallSeconds() => null;
+
     /// <summary>Diagnostic: what the engine's write buffers hold now, one short line (null when it cannot say).</summary>
     string? DescribeMemory() => null;
 }

@@ -39,6 +39,8 @@ public sealed class NoKvBenchEngine : IBenchEngine
                 "zstd" => [NoKv.Storage.Sstable.CompressionType.Zstd],
                 _ => null,
             },
+            BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond,
+            TableBytesPerSync = settings.TableBytesPerSync,
             ValueLogMinValueBytes = separateValues ? settings.SeparatedValueMinBytes : 0,
         };
         _db = Database.Open(path, options);
@@ -71,6 +73,10 @@ public sealed class NoKvBenchEngine : IBenchEngine
     public string? DescribeState() => _db.GetStatistics().ToString();
 
     public long? LiveTableBytes() => _db.GetStatistics().LiveSstBytes;
+
+    public int? Level0Files() => _db.GetStatistics().Levels is { Count: > 0 } levels ? levels[0].FileCount : 0;
+
+    public double? StallSeconds() => _db.GetStatistics().StallTime.TotalSeconds;
 
     public string? DescribeMemory()
     {

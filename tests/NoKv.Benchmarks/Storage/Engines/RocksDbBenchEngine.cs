@@ -54,6 +54,19 @@ public sealed class RocksDbBenchEngine : IBenchEngine
             .SetAllowMmapReads(mapped)
             .SetBlockBasedTableFactory(tableOptions)
             .EnableStatistics();
+        if (settings.BackgroundWriteBytesPerSecond > 0)
+        {
+            // RocksDB's generic rate limiter over flush and compaction writes (100 ms refill, fairness 10: its defaults).
+            Native.Instance.rocksdb_options_set_ratelimiter(_options.Handle,
+                Native.Instance.rocksdb_ratelimiter_create(settings.BackgroundWriteBytesPerSecond, 100_000, 10));
+            _notes.Add($"RocksDB: rate_limiter {settings.BackgroundWriteBytesPerSecond >> 20} MiB/s");
+        }
+
+        if (settings.TableBytesPerSync > 0)
+        {
+            _options.SetBytesPerSync((ulong)settings.TableBytesPerSync);
+        }
+
         if (separateValues)
         {
             Native.Instance.rocksdb_options_set_enable_blob_files(_options.Handle, 1);
@@ -112,6 +125,11 @@ public sealed class RocksDbBenchEngine : IBenchEngine
 
     public long? LiveTableBytes() =>
         long.TryParse(_db.GetProperty("rocksdb.live-sst-files-size"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
+
+    public int? Level0Files() =>
+        int.TryParse(_db.GetProperty("rocksdb.num-files-at-level0"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int files) ? files : null;
+
+    public double? StallSeconds() => Ticker(_options.GetStatisticsString() ?? "", "rocksdb.stall.micros") / 1e6;
 
     public string? DescribeState()
     {
