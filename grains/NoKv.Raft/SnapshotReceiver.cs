@@ -15,7 +15,8 @@ internal sealed class SnapshotReceiver
     public SnapshotReceiver(SnapshotMetadata metadata, ulong size)
     {
         Metadata = metadata;
-        buffer = new byte[size];
+        // Every byte is written by a chunk before the buffer is read: zeroing a shard-sized array first is wasted work.
+        buffer = GC.AllocateUninitializedArray<byte>(checked((int)size));
     }
 
     public SnapshotMetadata Metadata { get; }
