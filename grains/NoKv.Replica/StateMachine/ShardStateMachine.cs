@@ -496,7 +496,8 @@ internal sealed partial class ShardStateMachine
                 using (snapshot)
                 {
                     var data = Export(point, snapshot);
-                    LastExportMs = Environment.TickCount64 - started;
+                    _exportFinishedMs = Environment.TickCount64;
+                    LastExportMs = _exportFinishedMs - started;
                     return data;
                 }
             });
