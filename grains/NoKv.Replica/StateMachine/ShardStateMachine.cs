@@ -501,6 +501,9 @@ internal sealed partial class ShardStateMachine
                     return data;
                 }
             });
+
+            // Always "ask again" on the request that started it, however fast it runs: one rule, whatever the timing.
+            throw new SnapshotTemporarilyUnavailableException();
         }
 
         if (!_export.IsCompleted)

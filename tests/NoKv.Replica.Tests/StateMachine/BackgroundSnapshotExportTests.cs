@@ -102,14 +102,12 @@ public sealed class BackgroundSnapshotExportTests : IDisposable
 
         // The log is replaced past the export's index (as a snapshot install or a compaction would): it is useless.
         log.CommitSnapshot(25, 1);
-        await WaitUntilAsync(() => PendingExportDone(sm));
+        await WaitUntilAsync(() => sm.ExportFinished);
         Assert.Throws<SnapshotTemporarilyUnavailableException>(() => log.Snapshot());
         Assert.Equal(30UL, sm.PendingExportIndex);
-        await WaitUntilAsync(() => PendingExportDone(sm));
+        await WaitUntilAsync(() => sm.ExportFinished);
         Assert.Equal(30UL, log.Snapshot().Metadata.Index);
     }
-
-    private static bool PendingExportDone(ShardStateMachine sm) => sm.ExportFinished;
 
     private static async Task<Snapshot> WaitForExportAsync(ShardStateMachine sm)
     {
