@@ -232,7 +232,8 @@ public sealed partial class ReplicaCore
             || _proposals.Count > 0 || _pendingReads.Count > 0 || _readsAwaitingApply.Count > 0
             || _proposalInbox.Count > 0 || _readInbox.Count > 0 || _messageInbox.Count > 0 || _requestedTransferee != 0
             || _leases.Count > 0 || _lockWaiters.Count > 0 || _lockPolls.Count > 0 || _leasesStale
-            || _gcSlice is not null || _mergeWaitIndex != 0 || _applyHalt is not null || !IsInitialized || _failed || _closed)
+            || _gcSlice is not null || _mergeWaitIndex != 0 || _applyHalt is not null || !IsInitialized || _failed || _closed
+            || _stateMachine.PendingExportIndex is not null)
         {
             return false;
         }

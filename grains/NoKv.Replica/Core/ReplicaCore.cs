@@ -491,6 +491,7 @@ public sealed partial class ReplicaCore
         MaybeCollectGarbage();
         TickLocks();
         TickTimestampLease();
+        _stateMachine.DropUntakenExport(2 * _options.ElectionTicks * (long)_options.TickInterval.TotalMilliseconds);
         TickHibernation();
         if (!_hibernating)
         {

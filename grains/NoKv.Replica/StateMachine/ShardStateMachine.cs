@@ -496,10 +496,14 @@ internal sealed partial class ShardStateMachine
                 using (snapshot)
                 {
                     var data = Export(point, snapshot);
-                    LastExportMs = Environment.TickCount64 - started;
+                    _exportFinishedMs = Environment.TickCount64;
+                    LastExportMs = _exportFinishedMs - started;
                     return data;
                 }
             });
+
+            // Always "ask again" on the request that started it, however fast it runs: one rule, whatever the timing.
+            throw new SnapshotTemporarilyUnavailableException();
         }
 
         if (!_export.IsCompleted)

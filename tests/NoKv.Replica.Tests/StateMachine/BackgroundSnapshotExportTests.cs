@@ -55,6 +55,23 @@ public sealed class BackgroundSnapshotExportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_finished_export_raft_does_not_take_is_dropped_after_the_keep_time()
+    {
+        var sm = Open(_db, Shard, 7);
+        ApplyOne(sm, 1, Put(1, "a", "1").Encode());
+        Assert.Throws<SnapshotTemporarilyUnavailableException>(() => sm.CreateSnapshotForRaft());
+        await WaitUntilAsync(() => sm.ExportFinished);
+        sm.DropUntakenExport(keepMs: 60_000);
+        Assert.Equal(1UL, sm.PendingExportIndex);
+
+        sm.DropUntakenExport(keepMs: -1);
+        Assert.Null(sm.PendingExportIndex);
+        ApplyOne(sm, 2, Put(2, "b", "2").Encode());
+        Assert.Throws<SnapshotTemporarilyUnavailableException>(() => sm.CreateSnapshotForRaft());
+        Assert.Equal(2UL, sm.PendingExportIndex);
+    }
+
+    [Fact]
     public void A_host_that_must_replay_exports_inline()
     {
         var batch = new WriteBatch();
@@ -85,14 +102,12 @@ public sealed class BackgroundSnapshotExportTests : IDisposable
 
         // The log is replaced past the export's index (as a snapshot install or a compaction would): it is useless.
         log.CommitSnapshot(25, 1);
-        await WaitUntilAsync(() => PendingExportDone(sm));
+        await WaitUntilAsync(() => sm.ExportFinished);
         Assert.Throws<SnapshotTemporarilyUnavailableException>(() => log.Snapshot());
         Assert.Equal(30UL, sm.PendingExportIndex);
-        await WaitUntilAsync(() => PendingExportDone(sm));
+        await WaitUntilAsync(() => sm.ExportFinished);
         Assert.Equal(30UL, log.Snapshot().Metadata.Index);
     }
-
-    private static bool PendingExportDone(ShardStateMachine sm) => sm.ExportFinished;
 
     private static async Task<Snapshot> WaitForExportAsync(ShardStateMachine sm)
     {
