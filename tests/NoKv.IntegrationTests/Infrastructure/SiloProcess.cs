@@ -32,6 +32,9 @@ public sealed class SiloProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code; only valid once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
     private readonly List<string> _untimestamped = new();
     private readonly List<string> _stackTraces = new();
 
