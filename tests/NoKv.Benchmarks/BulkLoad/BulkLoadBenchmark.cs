@@ -19,19 +19,11 @@ public static class BulkLoadBenchmark
 {
     private const ulong OrderSeed = 7007;
 
-    /// <summary>The settings both engines get; the level-0 slowdown and stop triggers are both engines' defaults (20, 36).</summary>
-    internal static EngineSettings Settings { get; } = new()
-    {
-        MemtableBytes = 64L << 20,
-        BlockCacheBytes = 32L << 20,
-        BloomBitsPerKey = 10,
-        BlockSizeBytes = 4096,
-        TargetFileSizeBytes = 64L << 20,
-        MaxBytesForLevelBase = 256L << 20,
-        Level0CompactionTrigger = 4,
-        LevelSizeMultiplier = 10,
-        SeparatedValueMinBytes = 4096,
-    };
+    /// <summary>
+    /// The settings both engines get: YCSB's (the same engine shape); the level-0 slowdown and stop triggers are both
+    /// engines' defaults (20, 36).
+    /// </summary>
+    internal static EngineSettings Settings { get; } = Ycsb.YcsbCounts.Full.Settings;
 
     /// <summary>The silo's engine settings (NoKvStoreOptions defaults): 16 MiB memtables, background writes paced at 32 MiB/s, 1 MiB bytes-per-sync.</summary>
     internal static EngineSettings SiloSettings { get; } = Settings with
