@@ -59,6 +59,9 @@ public sealed partial class ReplicaCore
     // The countdown was set on this very tick: it starts with the next one.
     private bool _campaignArmedThisTick;
 
+    // This follower slept since its leader's last message, so its election clock lags real time (see WatchLeaderWhileAwake).
+    private bool _sleptSinceLeaderContact;
+
     private readonly List<Message> _notices = new();
 
     /// <summary>True while the group sleeps here: ticks only look for silent peers (see the class remarks).</summary>
@@ -134,16 +137,16 @@ public sealed partial class ReplicaCore
     }
 
     /// <summary>
-    /// An awake follower of a group that may hibernate watches its leader's store too. One woken by a message (a peer's
-    /// pre-vote, a leader's append) before its own sleeping tick found the leader's store silent used to skip this for
-    /// good: its election clock had stood still while it slept, so it honoured the dead leader's lease for a whole
+    /// A follower that slept since it last heard from its leader keeps watching the leader's store once awake. One woken
+    /// by a message (another survivor's pre-vote) before its own sleeping tick found the leader's store silent used to
+    /// stop looking: its election clock had stood still while it slept, so it honoured the dead leader's lease for a whole
     /// election timeout after waking and ignored the other survivor's pre-votes meanwhile (simulation seeds 2075 and
-    /// 2293 of the hibernation scenario elected past the deadline). For a follower whose clock kept running this changes
-    /// nothing: a leader silent for an election timeout has no lease left there anyway.
+    /// 2293 of the hibernation scenario elected past the deadline). A follower whose clock kept running since its leader's
+    /// last message is left to Raft's own election timer, as in a group that never sleeps.
     /// </summary>
     private void WatchLeaderWhileAwake()
     {
-        if (!MayHibernate || _forgetLeaderRequested || _campaignInTicks > 0 || _node.IsLeader)
+        if (!_sleptSinceLeaderContact || _forgetLeaderRequested || _campaignInTicks > 0 || _node.IsLeader)
         {
             return;
         }
@@ -314,6 +317,7 @@ public sealed partial class ReplicaCore
         }
 
         _hibernating = true;
+        _sleptSinceLeaderContact = true;
         _campaignInTicks = 0;
         ReplicaCoreLog.Hibernation(_logger, _name, true, $"asked by leader {_node.Lead}");
         ReplicaTelemetry.Hibernations.Add(1, SleepTag);

@@ -128,6 +128,7 @@ public sealed partial class ReplicaCore
                 if (message.From == _node.Lead && message.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
                 {
                     _lastLeaderContact = now;
+                    _sleptSinceLeaderContact = false;
                 }
                 else if (_node.IsLeader && message.Type is MessageType.AppendResponse or MessageType.HeartbeatResponse)
                 {
