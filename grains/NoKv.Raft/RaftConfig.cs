@@ -1,3 +1,5 @@
+using NoKv.Raft.Messages;
+
 namespace NoKv.Raft;
 
 /// <summary>Settings of one Raft node. Validated by <see cref="Validate"/> when a <see cref="RawNode"/> is built.</summary>
@@ -58,6 +60,13 @@ public sealed record RaftConfig
     /// window keeps the link busy while costing at most this many chunks of extra sending after a loss.
     /// </summary>
     public int SnapshotChunksInFlight { get; init; } = 8;
+
+    /// <summary>
+    /// Makes the sink a follower appends an arriving snapshot's chunks to, given its metadata and declared size. Null
+    /// (the default): a <see cref="Snapshots.MemorySnapshotSink"/>, one array of the snapshot's size (at most 2 GiB).
+    /// A host that stages snapshots in files keeps a follower's memory per snapshot to one chunk.
+    /// </summary>
+    public Func<SnapshotMetadata, ulong, Snapshots.SnapshotSink>? SnapshotSinkFactory { get; init; }
 
     /// <summary>
     /// Run a pre-vote round before a real election: a partitioned node that cannot win does not bump

@@ -76,6 +76,7 @@ internal sealed class ProgressTracker
 
         foreach (var id in stale)
         {
+            progress[id].ReleaseSnapshot();
             progress.Remove(id);
         }
 
@@ -97,6 +98,15 @@ internal sealed class ProgressTracker
         Voters = new JointConfig(voterConfig);
         learners = [.. learnerSet];
         ids = [.. all];
+    }
+
+    /// <summary>Releases every snapshot a progress streams (the node is being released by its host).</summary>
+    public void ReleaseSnapshots()
+    {
+        foreach (var pr in progress.Values)
+        {
+            pr.ReleaseSnapshot();
+        }
     }
 
     /// <summary>The highest index replicated on a quorum of voters.</summary>
@@ -158,6 +168,7 @@ internal sealed class ProgressTracker
         foreach (var id in ids)
         {
             var pr = progress[id];
+            pr.ReleaseSnapshot();
             var isLearner = pr.IsLearner;
             var fresh = new Progress(lastIndex + 1, maxInflight, isLearner);
             if (id == selfId)
