@@ -100,11 +100,19 @@ internal sealed class ProgressTracker
         ids = [.. all];
     }
 
-    /// <summary>Releases every snapshot a progress streams (the node is being released by its host).</summary>
+    /// <summary>
+    /// Stops every snapshot stream and releases its payload (the node is being released by its host). A follower that
+    /// was being sent one goes back to Probe, so a node stepped after this asks its storage for a snapshot again.
+    /// </summary>
     public void ReleaseSnapshots()
     {
         foreach (var pr in progress.Values)
         {
+            if (pr.State == ProgressState.Snapshot)
+            {
+                pr.BecomeProbe();
+            }
+
             pr.ReleaseSnapshot();
         }
     }
