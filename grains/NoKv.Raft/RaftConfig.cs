@@ -46,7 +46,8 @@ public sealed record RaftConfig
     /// message stays valid forever (a host may queue, duplicate or resend it). When true, the Entries of the
     /// messages in a Ready are valid only until the host's next <see cref="RawNode.GetReady"/> on this node
     /// returns: the host must serialize them (or step them into their target nodes, which copy) before that,
-    /// and must not keep or resend the message objects afterwards. Every other field, and the entry
+    /// and must not keep or resend the message objects afterwards. The same holds for the chunk bytes of a Snapshot
+    /// message read from a snapshot's payload (unless the snapshot fits in one chunk). Every other field, and the entry
     /// payloads, stay valid. With it the steady replication path allocates nothing per entry.
     /// </summary>
     public bool ReuseMessageEntryBuffers { get; init; }

@@ -550,8 +550,8 @@ internal sealed partial class RaftCore
         ReadOnlyMemory<byte> chunk;
         if (snapshot.Payload is { } payload)
         {
-            var bytes = GC.AllocateUninitializedArray<byte>(length);
-            payload.ReadAt((long)offset, bytes);
+            var bytes = chunkBuffers.Rent(length, wholeSnapshot: offset == 0 && (ulong)length == (ulong)total);
+            payload.ReadAt((long)offset, bytes.Span);
             chunk = bytes;
         }
         else

@@ -132,8 +132,8 @@ public static class RereplicationBenchmark
                         $"rereplicate rate: {userMB / span:F1} MB/s of user data ({span:F1} s from the first re-replication to the last replica promoted; polled every 0.25 s)"));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"disk sequential write (1 MiB writes, one fsync at the end, same file system): {diskMBps:F1} MB/s; re-replication = {userMB / span / diskMBps:F2}x the disk"));
-                    Console.WriteLine("rereplicate silo memory from the kill to the end (peak VmHWM incl. mapped tables / peak RssAnon sampled every 0.1 s): " + string.Join(", ",
-                        survivors.Select((s, i) => string.Create(CultureInfo.InvariantCulture, $"store {s.StoreId} {memory.PeakResidentBytes(i) / 1048576.0:F0}/{memory.PeakAnonBytes(i) / 1048576.0:F0} MiB"))));
+                    Console.WriteLine("rereplicate silo memory from the kill to the end (peak VmHWM incl. mapped tables / peak RssAnon sampled every 0.1 s / RssAnon at the kill): " + string.Join(", ",
+                        survivors.Select((s, i) => string.Create(CultureInfo.InvariantCulture, $"store {s.StoreId} {memory.PeakResidentBytes(i) / 1048576.0:F0}/{memory.PeakAnonBytes(i) / 1048576.0:F0}/{memory.StartAnonBytes(i) / 1048576.0:F0} MiB"))));
                     return 0;
                 }
 

@@ -14,6 +14,7 @@ public sealed class SiloMemorySampler : IDisposable
 
     private readonly int[] _pids;
     private readonly long[] _peakAnon;
+    private readonly long[] _startAnon;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _stop = new();
 
@@ -21,10 +22,12 @@ public sealed class SiloMemorySampler : IDisposable
     {
         _pids = [.. pids];
         _peakAnon = new long[_pids.Length];
+        _startAnon = new long[_pids.Length];
         Array.Fill(_peakAnon, -1);
-        foreach (int pid in _pids)
+        for (int i = 0; i < _pids.Length; i++)
         {
-            TryResetPeak(pid);
+            TryResetPeak(_pids[i]);
+            _startAnon[i] = ReadField(_pids[i], "RssAnon:");
         }
 
         _thread = new Thread(Loop) { IsBackground = true, Name = "silo-memory-sampler" };
@@ -33,6 +36,9 @@ public sealed class SiloMemorySampler : IDisposable
 
     /// <summary>Largest RssAnon sampled per process (bytes; -1 when unreadable), in the order given.</summary>
     public long PeakAnonBytes(int index) => Interlocked.Read(ref _peakAnon[index]);
+
+    /// <summary>RssAnon when the phase started (bytes; -1 when unreadable): the peak's baseline.</summary>
+    public long StartAnonBytes(int index) => _startAnon[index];
 
     /// <summary>VmHWM now (bytes since the reset; -1 when unreadable): read it before the process exits.</summary>
     public long PeakResidentBytes(int index) => ReadField(_pids[index], "VmHWM:");

@@ -85,7 +85,7 @@ public class SnapshotPayloadTests
         }
     }
 
-    private static TestCluster Cluster(int size, List<CountingPayload> handedOut, List<RecordingSink> sinks, out byte[] data)
+    private static TestCluster Cluster(int size, List<CountingPayload> handedOut, List<RecordingSink> sinks, out byte[] data, bool reuseBuffers = false)
     {
         var bytes = new byte[size];
         new Random(7).NextBytes(bytes);
@@ -96,6 +96,7 @@ public class SnapshotPayloadTests
             {
                 SnapshotChunkSize = Chunk,
                 SnapshotChunksInFlight = Window,
+                ReuseMessageEntryBuffers = reuseBuffers,
                 SnapshotSinkFactory = (_, _) =>
                 {
                     var sink = new RecordingSink();
@@ -117,12 +118,16 @@ public class SnapshotPayloadTests
         return c;
     }
 
-    [Fact]
-    public void A_snapshot_larger_than_the_window_is_read_and_staged_a_window_at_a_time()
+    /// <param name="reuseBuffers">Chunk arrays rented from the pool and given back at the next GetReady: the bytes the
+    /// follower staged must still be the snapshot's.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_snapshot_larger_than_the_window_is_read_and_staged_a_window_at_a_time(bool reuseBuffers)
     {
         var handedOut = new List<CountingPayload>();
         var sinks = new List<RecordingSink>();
-        var c = Cluster(50 * Chunk + 37, handedOut, sinks, out var data);
+        var c = Cluster(50 * Chunk + 37, handedOut, sinks, out var data, reuseBuffers);
 
         // Every message delivered is a point to check: the leader has read no more of its payload than the follower
         // holds plus the window, and the follower's node passes each chunk on as it arrives.

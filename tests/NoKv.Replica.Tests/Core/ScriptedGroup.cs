@@ -101,7 +101,8 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
             {
                 Type = message.Type, From = message.From, To = message.To, Term = message.Term, LogTerm = message.LogTerm,
                 Index = message.Index, Entries = message.Entries.ToArray(), Commit = message.Commit, Reject = message.Reject,
-                RejectHint = message.RejectHint, Snapshot = message.Snapshot, ChunkOffset = message.ChunkOffset,
+                RejectHint = message.RejectHint, ChunkOffset = message.ChunkOffset,
+                Snapshot = message.Snapshot is { } chunk ? new NoKv.Raft.Messages.Snapshot(chunk.Metadata, chunk.Data.ToArray()) : null,
                 SnapshotSize = message.SnapshotSize, Context = message.Context.ToArray(),
             };
             Sent.Add(copy);
