@@ -92,6 +92,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public long LastHeardFrom(StoreId store) => _driver.LastHeardFrom(store) ?? long.MinValue / 2;
 
+    public string? SnapshotStagingDirectory => _store.SnapshotStagingDirectory;
+
     private StoreId[] OtherStores(ReplicaCore core)
     {
         var stores = new List<StoreId>(core.Descriptor.Peers.Length);
