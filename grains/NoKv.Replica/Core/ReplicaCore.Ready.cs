@@ -4,6 +4,7 @@ using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Raft;
 using NoKv.Raft.Messages;
+using NoKv.Replica.Commands;
 using NoKv.Replica.Diagnostics;
 using NoKv.Replica.StateMachine;
 using NoKv.Replica.Waiters;
@@ -195,6 +196,11 @@ public sealed partial class ReplicaCore
                     else if (waiter.StampAtLeast > _stampPredicted)
                     {
                         _stampPredicted = waiter.StampAtLeast;
+                    }
+
+                    if (!waiter.Stamped && waiter.Change is null && CommandEnvelope.TryReadHeader(waiter.Command, out var header) && header.Type == CommandType.RollbackMerge)
+                    {
+                        NoteRollbackAppended(result.Index);
                     }
 
                     if (_proposals.Remove(result.Index, out var displaced))
