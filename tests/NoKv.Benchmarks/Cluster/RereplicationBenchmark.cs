@@ -71,9 +71,21 @@ public static class RereplicationBenchmark
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[rereplicate] loaded {keys} keys of {ValueBytes} bytes ({mib} MiB) in {load.Elapsed.TotalSeconds:F1} s by {loadWriters} writers"));
 
+        var lost = new StoreId(3);
+        var before = (await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false)).Controller;
+        int held = before?.Shards.Count(s => s.Id != SystemShards.Controller && s.HasReplicaOn(lost)) ?? 0;
+        if (held < Shards)
+        {
+            // With a 5 s store-down timeout a store slow to send its first heartbeats under load can be marked down at
+            // start-up, and its empty replicas re-replicated to store 4 before the load (seen once): killing it then
+            // re-replicates nothing, and the run would wait for a re-replication that never starts.
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rereplicate: NOT RUN: store 3 holds replicas of {held} of {Shards} shards before the kill (the controller moved them away; see the silos' logs)"));
+            cluster.KeepData = true;
+            return 1;
+        }
+
         var victim = cluster.Silos.Single(s => s.StoreId == 3);
         long victimDisk = DirectorySize.Of(Path.Combine(cluster.Directory, "store-3"));
-        var lost = new StoreId(3);
         // Memory of the surviving silos from the kill until every shard is whole again (the senders and the receiver
         // of the snapshots): a snapshot held whole in memory on either end shows here.
         var survivors = cluster.Silos.Where(s => s.StoreId != 3).ToArray();
