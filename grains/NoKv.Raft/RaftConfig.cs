@@ -1,3 +1,5 @@
+using NoKv.Raft.Messages;
+
 namespace NoKv.Raft;
 
 /// <summary>Settings of one Raft node. Validated by <see cref="Validate"/> when a <see cref="RawNode"/> is built.</summary>
@@ -44,7 +46,8 @@ public sealed record RaftConfig
     /// message stays valid forever (a host may queue, duplicate or resend it). When true, the Entries of the
     /// messages in a Ready are valid only until the host's next <see cref="RawNode.GetReady"/> on this node
     /// returns: the host must serialize them (or step them into their target nodes, which copy) before that,
-    /// and must not keep or resend the message objects afterwards. Every other field, and the entry
+    /// and must not keep or resend the message objects afterwards. The same holds for the chunk bytes of a Snapshot
+    /// message read from a snapshot's payload (unless the snapshot fits in one chunk). Every other field, and the entry
     /// payloads, stay valid. With it the steady replication path allocates nothing per entry.
     /// </summary>
     public bool ReuseMessageEntryBuffers { get; init; }
@@ -58,6 +61,13 @@ public sealed record RaftConfig
     /// window keeps the link busy while costing at most this many chunks of extra sending after a loss.
     /// </summary>
     public int SnapshotChunksInFlight { get; init; } = 8;
+
+    /// <summary>
+    /// Makes the sink a follower appends an arriving snapshot's chunks to, given its metadata and declared size. Null
+    /// (the default): a <see cref="Snapshots.MemorySnapshotSink"/>, one array of the snapshot's size (at most 2 GiB).
+    /// A host that stages snapshots in files keeps a follower's memory per snapshot to one chunk.
+    /// </summary>
+    public Func<SnapshotMetadata, ulong, Snapshots.SnapshotSink>? SnapshotSinkFactory { get; init; }
 
     /// <summary>
     /// Run a pre-vote round before a real election: a partitioned node that cannot win does not bump

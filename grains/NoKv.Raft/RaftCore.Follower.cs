@@ -1,4 +1,5 @@
 using NoKv.Raft.Messages;
+using NoKv.Raft.Snapshots;
 
 namespace NoKv.Raft;
 
@@ -105,7 +106,7 @@ internal sealed partial class RaftCore
         if (meta.Index <= Log.Committed)
         {
             // Nothing to gain: we already hold (at least) what the snapshot covers.
-            snapshotReceiver = null;
+            DropSnapshotReceiver();
             Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = Log.Committed });
             return;
         }
@@ -115,15 +116,10 @@ internal sealed partial class RaftCore
         {
             // Single-chunk snapshot: no reassembly copy.
             complete = chunk;
-            snapshotReceiver = null;
+            DropSnapshotReceiver();
         }
         else
         {
-            if (m.SnapshotSize > int.MaxValue)
-            {
-                throw new InvalidOperationException($"Snapshot of {m.SnapshotSize} bytes exceeds the 2 GiB limit of one snapshot.");
-            }
-
             if (snapshotReceiver is null || !snapshotReceiver.Matches(meta, m.SnapshotSize))
             {
                 if (m.ChunkOffset != 0)
@@ -134,7 +130,8 @@ internal sealed partial class RaftCore
                     return;
                 }
 
-                snapshotReceiver = new SnapshotReceiver(meta, m.SnapshotSize);
+                DropSnapshotReceiver();
+                snapshotReceiver = new SnapshotReceiver(meta, m.SnapshotSize, CreateSnapshotSink(meta, m.SnapshotSize));
             }
 
             var receiver = snapshotReceiver;
@@ -156,8 +153,33 @@ internal sealed partial class RaftCore
             snapshotReceiver = null;
         }
 
-        var index = Restore(complete) ? Log.LastIndex() : Log.Committed;
+        bool restored = Restore(complete);
+        if (!restored)
+        {
+            // Not handed to the host (stale, or the log already covers it): nobody else will release it.
+            complete.Release();
+        }
+
+        var index = restored ? Log.LastIndex() : Log.Committed;
         Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = index });
+    }
+
+    /// <summary>A sink from the host's factory, or one in memory (limited to 2 GiB: InvalidOperationException beyond).</summary>
+    private SnapshotSink CreateSnapshotSink(SnapshotMetadata meta, ulong size) =>
+        config.SnapshotSinkFactory is { } factory ? factory(meta, size) : new MemorySnapshotSink(size);
+
+    /// <summary>Discards a partly received snapshot (its staged bytes go with it).</summary>
+    private void DropSnapshotReceiver()
+    {
+        snapshotReceiver?.Dispose();
+        snapshotReceiver = null;
+    }
+
+    /// <summary>Releases what the node holds of snapshots in flight, both ways: the host is closing it.</summary>
+    internal void ReleaseSnapshots()
+    {
+        DropSnapshotReceiver();
+        Tracker.ReleaseSnapshots();
     }
 
     private void SendSnapshotResponse(in Message m, ulong offset, bool reject) =>

@@ -254,7 +254,7 @@ internal sealed partial class RaftCore
 
         // The follower says where its contiguous data ends.
         pr.SnapshotAnswered = true;
-        var offset = Math.Min(m.ChunkOffset, (ulong)pr.SnapshotInFlight!.Data.Length);
+        var offset = Math.Min(m.ChunkOffset, (ulong)pr.SnapshotInFlight!.Size);
         if (m.Reject)
         {
             // It lost a partial transfer (it answers 0) or saw a gap: resume from where its data ends, once for all
@@ -506,6 +506,7 @@ internal sealed partial class RaftCore
 
         if (snapshot.IsEmpty)
         {
+            snapshot.Release();
             throw new InvalidOperationException($"Node {to} needs compacted entries but storage has no snapshot.");
         }
 
@@ -517,7 +518,7 @@ internal sealed partial class RaftCore
     /// <summary>Sends chunks from <see cref="Progress.SnapshotSentOffset"/> until the window of unacknowledged chunks is full.</summary>
     private void SendSnapshotWindow(ulong to, Progress pr)
     {
-        var total = (ulong)pr.SnapshotInFlight!.Data.Length;
+        var total = (ulong)pr.SnapshotInFlight!.Size;
         if (total == 0)
         {
             // An empty state machine still travels as one (empty) chunk.
@@ -533,15 +534,31 @@ internal sealed partial class RaftCore
         while (pr.SnapshotSentOffset < total && pr.SnapshotSentOffset - pr.SnapshotAckedOffset < window)
         {
             var length = (int)Math.Min((ulong)config.SnapshotChunkSize, total - pr.SnapshotSentOffset);
-            SendSnapshotChunk(to, pr, (int)pr.SnapshotSentOffset, length);
+            SendSnapshotChunk(to, pr, pr.SnapshotSentOffset, length);
             pr.SnapshotSentOffset += (ulong)length;
         }
     }
 
-    private void SendSnapshotChunk(ulong to, Progress pr, int offset, int length)
+    /// <remarks>
+    /// A snapshot with a payload is read here, one chunk per message as it is sent, so a leader holds at most the
+    /// window's chunks of it in memory (until the host has sent them), never the whole snapshot.
+    /// </remarks>
+    private void SendSnapshotChunk(ulong to, Progress pr, ulong offset, int length)
     {
         var snapshot = pr.SnapshotInFlight!;
-        var total = snapshot.Data.Length;
+        var total = snapshot.Size;
+        ReadOnlyMemory<byte> chunk;
+        if (snapshot.Payload is { } payload)
+        {
+            var bytes = chunkBuffers.Rent(length, wholeSnapshot: offset == 0 && (ulong)length == (ulong)total);
+            payload.ReadAt((long)offset, bytes.Span);
+            chunk = bytes;
+        }
+        else
+        {
+            chunk = snapshot.Data.Slice((int)offset, length);
+        }
+
         Send(new Message
         {
             Type = MessageType.Snapshot,
@@ -551,8 +568,8 @@ internal sealed partial class RaftCore
             Index = snapshot.Metadata.Index,
             LogTerm = snapshot.Metadata.Term,
             Commit = Log.Committed,
-            Snapshot = new Snapshot(snapshot.Metadata, snapshot.Data.Slice(offset, length)),
-            ChunkOffset = (ulong)offset,
+            Snapshot = new Snapshot(snapshot.Metadata, chunk),
+            ChunkOffset = offset,
             SnapshotSize = (ulong)total,
         });
         pr.SnapshotChunkInFlight = true;

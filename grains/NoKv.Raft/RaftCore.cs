@@ -1,6 +1,7 @@
 using NoKv.Raft.Log;
 using NoKv.Raft.Messages;
 using NoKv.Raft.Reads;
+using NoKv.Raft.Snapshots;
 using NoKv.Raft.Storage;
 using NoKv.Raft.Tracker;
 
@@ -27,6 +28,7 @@ internal sealed partial class RaftCore
     private readonly List<ReadState> readStates = new();
     private readonly List<Entry> scratch = new();
     private readonly MessageEntryBuffers entryBuffers;
+    private readonly SnapshotChunkBuffers chunkBuffers;
     private readonly ReadIndexQueue readQueue = new();
     private readonly List<PendingRead> readsAwaitingCommit = new();
     private readonly StepFunction stepLeaderFunc;
@@ -75,6 +77,7 @@ internal sealed partial class RaftCore
         Log = new RaftLog(storage, config.EffectiveMaxCommittedSizePerReady);
         Tracker = new ProgressTracker(config.MaxInflightMsgs);
         entryBuffers = new MessageEntryBuffers(config.ReuseMessageEntryBuffers);
+        chunkBuffers = new SnapshotChunkBuffers(config.ReuseMessageEntryBuffers);
 
         stepLeaderFunc = StepLeader;
         stepCandidateFunc = StepCandidate;
@@ -119,7 +122,11 @@ internal sealed partial class RaftCore
     public List<Message> Messages => messages;
 
     /// <summary>Called by GetReady once it has taken <see cref="Messages"/> (see <see cref="MessageEntryBuffers"/>).</summary>
-    public void OnReadyTaken() => entryBuffers.OnReadyTaken();
+    public void OnReadyTaken()
+    {
+        entryBuffers.OnReadyTaken();
+        chunkBuffers.OnReadyTaken();
+    }
 
     public List<ReadState> ReadStates => readStates;
 

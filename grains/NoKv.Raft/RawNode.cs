@@ -60,6 +60,13 @@ public sealed class RawNode
 
     public ulong CommitIndex => raft.Log.Committed;
 
+    /// <summary>
+    /// Releases the snapshot payloads and sinks the node holds (streams to followers, a snapshot arriving), deleting
+    /// what backs them. For a host closing the node: it must not be stepped after this. A snapshot already handed out
+    /// in a Ready is the host's, not released here.
+    /// </summary>
+    public void ReleaseSnapshots() => raft.ReleaseSnapshots();
+
     public ulong AppliedIndex => raft.Log.Applied;
 
     public ulong LastIndex => raft.Log.LastIndex();

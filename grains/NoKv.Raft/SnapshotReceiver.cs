@@ -1,27 +1,28 @@
 using NoKv.Raft.Messages;
+using NoKv.Raft.Snapshots;
 
 namespace NoKv.Raft;
 
 /// <summary>
-/// Follower-side reassembly of one chunked snapshot, identified by (index, term, size). Survives a
-/// leader change, so a new leader streaming the same snapshot resumes where the old one stopped;
-/// lost on a crash (it is memory only), in which case the follower answers offset 0 and the leader
-/// restarts the stream.
+/// Follower-side reassembly of one chunked snapshot, identified by (index, term, size), into a
+/// <see cref="SnapshotSink"/> (a staging file in a host that configures one; memory by default). Survives a leader
+/// change, so a new leader streaming the same snapshot resumes where the old one stopped; lost on a crash (the host
+/// discards staged bytes on restart), in which case the follower answers offset 0 and the leader restarts the stream.
 /// </summary>
-internal sealed class SnapshotReceiver
+internal sealed class SnapshotReceiver : IDisposable
 {
-    private readonly byte[] buffer;
+    private readonly SnapshotSink sink;
 
-    public SnapshotReceiver(SnapshotMetadata metadata, ulong size)
+    public SnapshotReceiver(SnapshotMetadata metadata, ulong size, SnapshotSink sink)
     {
         Metadata = metadata;
-        // Every byte is written by a chunk before the buffer is read: zeroing a shard-sized array first is wasted work.
-        buffer = GC.AllocateUninitializedArray<byte>(checked((int)size));
+        Size = size;
+        this.sink = sink;
     }
 
     public SnapshotMetadata Metadata { get; }
 
-    public ulong Size => (ulong)buffer.Length;
+    public ulong Size { get; }
 
     /// <summary>Bytes received contiguously from offset 0.</summary>
     public ulong Received { get; private set; }
@@ -29,7 +30,7 @@ internal sealed class SnapshotReceiver
     public bool Matches(SnapshotMetadata metadata, ulong size) =>
         Metadata.Index == metadata.Index && Metadata.Term == metadata.Term && Size == size;
 
-    /// <summary>Copies a chunk that starts exactly at <see cref="Received"/>.</summary>
+    /// <summary>Appends a chunk that starts exactly at <see cref="Received"/>.</summary>
     public void Accept(ReadOnlySpan<byte> chunk)
     {
         if (Received + (ulong)chunk.Length > Size)
@@ -37,11 +38,16 @@ internal sealed class SnapshotReceiver
             throw new InvalidOperationException($"Snapshot chunk overruns the declared size {Size}.");
         }
 
-        chunk.CopyTo(buffer.AsSpan((int)Received));
+        sink.Append(chunk);
         Received += (ulong)chunk.Length;
     }
 
     public bool Complete => Received == Size;
 
-    public Snapshot ToSnapshot() => new(Metadata, buffer);
+    /// <summary>The whole snapshot; its payload now owns the bytes (disposing the receiver after this releases nothing).</summary>
+    /// <remarks>Bytes reassembled in memory come back as <see cref="Snapshot.Data"/>, as they always did.</remarks>
+    public Snapshot ToSnapshot() =>
+        sink.Complete() is var payload && payload is MemorySnapshotPayload memory ? new(Metadata, memory.Data) : new(Metadata, payload);
+
+    public void Dispose() => sink.Dispose();
 }

@@ -57,6 +57,13 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Start")]
     Task StartAsync();
 
+    /// <summary>
+    /// Activates a split's new replica once the split applied on this store; with <paramref name="campaign"/> (the split
+    /// shard's replica here led when it applied) the new replica also campaigns at once (docs/replica.md, "Split").
+    /// </summary>
+    [Alias("StartAfterSplit")]
+    Task StartAfterSplitAsync(bool campaign);
+
     /// <summary>Proposes a split of this shard (its leader answers; docs/replica.md, "Split").</summary>
     [Alias("Split")]
     Task<WriteResponse> SplitAsync(SplitShardRequest request);

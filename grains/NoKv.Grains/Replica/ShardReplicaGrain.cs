@@ -64,6 +64,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private Task? _reopening;
     private long _nextReopenMs;
 
+    // Raft messages that reached this activation while it was empty, delivered once the replica opens: a split's new
+    // replica that campaigns at once sends its (pre-)vote to peers that may not have applied the split yet, and Raft
+    // does not resend a vote before the candidate's election timeout. Small batches only, the newest few.
+    private const int EarlyMessageBatches = 8;
+    private const int EarlyMessageBytes = 16 * 1024;
+    private readonly Queue<RaftMessageBatch> _earlyMessages = new();
+
     // Set once this activation destroyed its replica: nothing may open the rows being destroyed; CreateReplicaAsync
     // (the replica added back) clears it.
     private bool _destroyed;
@@ -84,6 +91,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     public IReadOnlyList<StoreId>? HibernatingWith => _hibernatingWith;
 
     public long LastHeardFrom(StoreId store) => _driver.LastHeardFrom(store) ?? long.MinValue / 2;
+
+    public string? SnapshotStagingDirectory => _store.SnapshotStagingDirectory;
 
     private StoreId[] OtherStores(ReplicaCore core)
     {
@@ -188,6 +197,15 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     /// <summary>Opens the replica if this activation is still empty (it activated before its store held the replica).</summary>
     public Task StartAsync() => ReopenAsync(force: true);
 
+    public async Task StartAfterSplitAsync(bool campaign)
+    {
+        await ReopenAsync(force: true).ConfigureAwait(true);
+        if (campaign && _core is { } core)
+        {
+            await core.CampaignAfterSplitAsync().ConfigureAwait(true);
+        }
+    }
+
     /// <summary>
     /// Opens the replica under an empty activation if the store now holds it. A client or a peer can reach a split's
     /// new half on a store that has not applied the split yet; the activation made then is empty, and without this it
@@ -222,6 +240,10 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         {
             await OpenCoreAsync().ConfigureAwait(true);
             LogReopened(_id.ToGrainKey());
+            while (_earlyMessages.TryDequeue(out var early))
+            {
+                await DeliverAsync(early).ConfigureAwait(true);
+            }
         }
         catch (ReplicaNotFoundException)
         {
@@ -425,6 +447,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
             }
 
             _destroyed = true;
+            _earlyMessages.Clear();
             _driver.Unregister(_id.Shard, this);
             DelayDeactivation(TimeSpan.Zero);
             core.Close();
@@ -440,6 +463,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
 
         _destroyed = true;
+        _earlyMessages.Clear();
         bool destroyed = await ReplicaDirectory.DestroyAsync(_store.Database, _id.Shard, peerId).ConfigureAwait(true);
         LogDestroyed(_id.ToGrainKey(), peerId, destroyed);
         return new ReplicaAdminResult(destroyed ? ReplicaAdminOutcome.Done : ReplicaAdminOutcome.AlreadyDone);
@@ -535,8 +559,18 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     {
         if (_core is null)
         {
-            // No replica here (yet, or any more): messages for an unknown peer are dropped (Raft sends again), and the
-            // replica may have appeared since this activation was made.
+            // No replica here (yet, or any more): the replica may have appeared since this activation was made. The
+            // newest few small batches wait for it to open; the rest are dropped (Raft sends again).
+            if (!_destroyed && batch.Shard == _id.Shard && batch.To == _id.Store && batch.Payload.Length <= EarlyMessageBytes)
+            {
+                if (_earlyMessages.Count == EarlyMessageBatches)
+                {
+                    _earlyMessages.Dequeue();
+                }
+
+                _earlyMessages.Enqueue(batch);
+            }
+
             return ReopenAsync(force: false);
         }
 
@@ -702,7 +736,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
     private void OnSplit(ShardDescriptor left, ShardDescriptor right)
     {
         var key = right.ReplicaOn(_id.Store).ToGrainKey();
-        _ = StartSplitReplicaAsync(GrainFactory.GetGrain<IShardReplicaGrain>(key), key);
+        _ = StartSplitReplicaAsync(GrainFactory.GetGrain<IShardReplicaGrain>(key), key, campaign: _core?.IsLeader == true);
     }
 
     /// <summary>
@@ -728,11 +762,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
         }
     }
 
-    private async Task StartSplitReplicaAsync(IShardReplicaGrain replica, string key)
+    private async Task StartSplitReplicaAsync(IShardReplicaGrain replica, string key, bool campaign)
     {
         try
         {
-            await replica.StartAsync();
+            await replica.StartAfterSplitAsync(campaign);
         }
         catch (Exception e)
         {

@@ -36,6 +36,13 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
     public StoreId Id { get; }
 
     /// <summary>The engine. Valid between silo start (stage RuntimeInitialize) and shutdown.</summary>
+    /// <summary>
+    /// Where this store's replicas stage Raft snapshots in files (docs/replica.md, "Snapshots in files"):
+    /// <c>snapshot-staging</c> in the data directory, emptied when the store opens (files left by a crash), before any
+    /// replica opens. Null until the store is open.
+    /// </summary>
+    public string? SnapshotStagingDirectory { get; private set; }
+
     public Database Database => _database ?? throw new InvalidOperationException("The NoKV store is not open: the silo has not started or is shutting down.");
 
     public bool IsOpen => _database is not null;
@@ -85,6 +92,17 @@ public sealed partial class LocalStore : ILifecycleParticipant<ISiloLifecycle>, 
             throw new StoreStartupException($"NoKV store {Id}: cannot use data directory '{root}': {e.Message}", e);
         }
 
+        string staging = Path.Combine(root, "snapshot-staging");
+        try
+        {
+            global::NoKv.Replica.Snapshots.SnapshotStaging.Clean(staging);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreStartupException($"NoKV store {Id}: cannot use snapshot staging directory '{staging}': {e.Message}", e);
+        }
+
+        SnapshotStagingDirectory = staging;
         string enginePath = Path.Combine(root, "engine");
         if (!string.IsNullOrWhiteSpace(_options.SlowDiskControlFile))
         {

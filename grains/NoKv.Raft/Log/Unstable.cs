@@ -103,6 +103,13 @@ internal sealed class Unstable
         start = 0;
         count = 0;
         Offset = snapshot.Metadata.Index + 1;
+        if (Snapshot is { } replaced && !ReferenceEquals(replaced, snapshot))
+        {
+            // Never handed to the host (a Ready hands out the unstable snapshot and Advance clears it before the next
+            // Step), so its payload is released here or nowhere.
+            replaced.Release();
+        }
+
         Snapshot = snapshot;
     }
 

@@ -43,7 +43,7 @@ internal sealed class Progress
     /// <summary>Leader tick (counted from 1) at which the heartbeat of <see cref="AckedRound"/> was sent; 0 = none (lease).</summary>
     public ulong AckedSendTick { get; set; }
 
-    /// <summary>In Snapshot state: the snapshot being streamed (data is sliced into chunks).</summary>
+    /// <summary>In Snapshot state: the snapshot being streamed (read a chunk at a time as it is sent; owned by this progress).</summary>
     public Snapshot? SnapshotInFlight { get; private set; }
 
     /// <summary>In Snapshot state: bytes the follower acknowledged holding contiguously.</summary>
@@ -108,11 +108,22 @@ internal sealed class Progress
         SnapshotInFlight = snapshot;
     }
 
+    /// <summary>
+    /// Releases the snapshot being streamed (its payload belongs to this progress: a staging file is deleted). Called
+    /// whenever the progress leaves Snapshot state or is dropped (membership change, a new term's reset, the node
+    /// released by its host).
+    /// </summary>
+    public void ReleaseSnapshot()
+    {
+        SnapshotInFlight?.Release();
+        SnapshotInFlight = null;
+    }
+
     private void ResetState(ProgressState state)
     {
         MsgAppFlowPaused = false;
         PendingSnapshot = 0;
-        SnapshotInFlight = null;
+        ReleaseSnapshot();
         SnapshotAckedOffset = 0;
         SnapshotSentOffset = 0;
         SnapshotChunkInFlight = false;

@@ -76,6 +76,7 @@ internal sealed class ProgressTracker
 
         foreach (var id in stale)
         {
+            progress[id].ReleaseSnapshot();
             progress.Remove(id);
         }
 
@@ -97,6 +98,23 @@ internal sealed class ProgressTracker
         Voters = new JointConfig(voterConfig);
         learners = [.. learnerSet];
         ids = [.. all];
+    }
+
+    /// <summary>
+    /// Stops every snapshot stream and releases its payload (the node is being released by its host). A follower that
+    /// was being sent one goes back to Probe, so a node stepped after this asks its storage for a snapshot again.
+    /// </summary>
+    public void ReleaseSnapshots()
+    {
+        foreach (var pr in progress.Values)
+        {
+            if (pr.State == ProgressState.Snapshot)
+            {
+                pr.BecomeProbe();
+            }
+
+            pr.ReleaseSnapshot();
+        }
     }
 
     /// <summary>The highest index replicated on a quorum of voters.</summary>
@@ -158,6 +176,7 @@ internal sealed class ProgressTracker
         foreach (var id in ids)
         {
             var pr = progress[id];
+            pr.ReleaseSnapshot();
             var isLearner = pr.IsLearner;
             var fresh = new Progress(lastIndex + 1, maxInflight, isLearner);
             if (id == selfId)

@@ -72,6 +72,15 @@ public interface IReplicaHost
     bool ExportSnapshotsInline => false;
 
     /// <summary>
+    /// The directory where the replica stages Raft snapshots in files: a leader's export for a follower (read a chunk
+    /// at a time as it is sent) and a follower's chunks as they arrive (installed by streaming from the file), so
+    /// neither side holds a shard-sized array (docs/replica.md, "Snapshots in files"). The host empties it before any
+    /// replica opens (files a crash left). Null (the default): snapshots are built and reassembled in memory, as the
+    /// simulator and most tests do.
+    /// </summary>
+    string? SnapshotStagingDirectory => null;
+
+    /// <summary>
     /// The cluster's status-collection point as last published by the controller (docs/transactions.md, "GC"): no lock
     /// of a transaction that started below it exists on any shard, or ever will, so status rows below it may go. 0 (the
     /// default) while none is known: nothing is collected.

@@ -42,8 +42,14 @@ public sealed partial class ReplicaCore
     private long _memFloorEpoch;
     private bool _memFloorPrimed;
 
-    // The highest floor a floor entry proposed in _memFloorTerm carries.
+    // The highest floor a floor entry proposed in _memFloorTerm carries, and that entry's log index.
     private long _memFloorProposed;
+    private ulong _memFloorProposedIndex;
+
+    // The log index of the last merge rollback this leader appended in _memFloorTerm. A prepared merge source refuses
+    // every entry between its prepare and the rollback, floor and unanchor entries included, so one appended before the
+    // rollback may never take effect: the entries a stamped proposal relies on must come after it.
+    private ulong _rollbackAppendedIndex;
 
     // Stamped proposals of _memFloorTerm not yet applied: per key the highest log index of one that writes it, and the
     // same pairs in proposal order (to forget them as they apply). A snapshot read waits only for those of its keys.
@@ -111,6 +117,8 @@ public sealed partial class ReplicaCore
             _memFloorEpoch = Descriptor.Epoch;
             _memFloorPrimed = false;
             _memFloorProposed = 0;
+            _memFloorProposedIndex = 0;
+            _rollbackAppendedIndex = 0;
             _stampedPending.Clear();
             _stampedOrder.Clear();
             _unanchorIndex = 0;
@@ -271,6 +279,17 @@ public sealed partial class ReplicaCore
         }
     }
 
+    /// <summary>
+    /// Called by the pump when it appended a merge rollback at <paramref name="index"/>: floor and unanchor entries
+    /// appended before it may have landed after the prepare, where the frozen source refused them, so the next stamped
+    /// or unanchored proposal gets fresh ones.
+    /// </summary>
+    private void NoteRollbackAppended(ulong index)
+    {
+        SyncReadFloorTerm();
+        _rollbackAppendedIndex = Math.Max(_rollbackAppendedIndex, index);
+    }
+
     private void ForgetAppliedStamped()
     {
         ulong applied = _stateMachine.AppliedIndex;
@@ -302,9 +321,11 @@ public sealed partial class ReplicaCore
             return false;
         }
 
-        if (_memFloor > _memFloorProposed)
+        if (_memFloor > _memFloorProposed || _memFloorProposedIndex < _rollbackAppendedIndex)
         {
-            // Nobody waits for it: it commits (or is lost) together with the proposal behind it in the same term.
+            // Nobody waits for it: it commits (or is lost) together with the proposal behind it in the same term, and
+            // takes effect with it (no merge rollback lies between them, so no prepared merge refuses one but not the
+            // other).
             var raised = _node.Propose(new TxnRaiseReadTsCommand(_memFloor).Encode());
             CountProposal(raised.Status);
             if (!raised.IsAccepted)
@@ -314,6 +335,7 @@ public sealed partial class ReplicaCore
             }
 
             _memFloorProposed = _memFloor;
+            _memFloorProposedIndex = raised.Index;
         }
 
         // Its apply stamps max(floor, highest version, StampAtLeast) + 1, each term of which this bound covers.

@@ -4,6 +4,7 @@ using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Raft;
 using NoKv.Raft.Messages;
+using NoKv.Replica.Commands;
 using NoKv.Replica.Diagnostics;
 using NoKv.Replica.StateMachine;
 using NoKv.Replica.Waiters;
@@ -202,6 +203,11 @@ public sealed partial class ReplicaCore
                         _stampPredicted = waiter.StampAtLeast;
                     }
 
+                    if (!waiter.Stamped && waiter.Change is null && CommandEnvelope.TryReadHeader(waiter.Command, out var header) && header.Type == CommandType.RollbackMerge)
+                    {
+                        NoteRollbackAppended(result.Index);
+                    }
+
                     if (_proposals.Remove(result.Index, out var displaced))
                     {
                         displaced.Complete(NoKvErrorCode.ProposalDropped, false, 0);
@@ -285,9 +291,21 @@ public sealed partial class ReplicaCore
             _readyBatch = new WriteBatch();
         }
 
+        var snapshot = ready.Snapshot;
+
+        // The snapshot's staging file (if any) is this Ready's: deleted once installed, or when the Ready fails.
+        using var staged = snapshot?.Payload;
+        if (snapshot is not null)
+        {
+            // Checked whole before anything of it is written (off this thread: it reads the snapshot once): a torn or
+            // damaged staged snapshot fails the replica with its disk as it was, and reopened it is sent the snapshot
+            // again, instead of a log that points past a state machine it never got.
+            var payload = snapshot.AsPayload();
+            await Task.Run(() => _stateMachine.VerifySnapshot(payload)).ConfigureAwait(true);
+        }
+
         var batch = _readyBatch;
         batch.Clear();
-        var snapshot = ready.Snapshot;
         if (snapshot is not null)
         {
             _log.StageSnapshot(batch, snapshot.Metadata.Index, snapshot.Metadata.Term);
@@ -343,7 +361,7 @@ public sealed partial class ReplicaCore
 
         if (snapshot is not null)
         {
-            await _stateMachine.InstallSnapshotAsync(snapshot.Data, snapshot.Metadata.Index, snapshot.Metadata.Term).ConfigureAwait(true);
+            await _stateMachine.InstallSnapshotAsync(snapshot.AsPayload(), snapshot.Metadata.Index, snapshot.Metadata.Term).ConfigureAwait(true);
             ReplicaCoreLog.SnapshotInstalled(_logger, _name, snapshot.Metadata.Index, _stateMachine.Descriptor.ToString());
             ReplicaTelemetry.SnapshotsInstalled.Add(1);
             if (_mergeWaitIndex != 0 && _stateMachine.AppliedIndex >= _mergeWaitIndex)

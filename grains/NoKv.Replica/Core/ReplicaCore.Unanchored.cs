@@ -123,9 +123,10 @@ public sealed partial class ReplicaCore
     private bool ProposeUnanchorBefore(ProposalWaiter waiter)
     {
         SyncReadFloorTerm();
-        if (_unanchorIndex > _anchorIndex)
+        if (_unanchorIndex > _anchorIndex && _unanchorIndex > _rollbackAppendedIndex)
         {
-            // Entries of one term are appended in order: if that entry is lost to a leader change, so is this write.
+            // Entries of one term are appended in order: if that entry is lost to a leader change, so is this write, and
+            // no merge rollback lies between them (a prepared merge refuses both or neither).
             return true;
         }
 

@@ -10,6 +10,7 @@ using NoKv.Replica.Commands;
 using NoKv.Replica.Diagnostics;
 using NoKv.Replica.Layout;
 using NoKv.Replica.Log;
+using NoKv.Replica.Snapshots;
 using NoKv.Replica.StateMachine;
 using NoKv.Replica.Waiters;
 using NoKv.Storage;
@@ -47,7 +48,7 @@ public sealed partial class ReplicaCore
     // The core's own randomness (campaign delays after a silent leader), seeded so a simulation replays exactly.
     private readonly Random _random;
 
-    private ReplicaCore(Database db, IReplicaHost host, ReplicaOptions options, ILogger logger, StoreId store, ShardStateMachine stateMachine, RaftLogStore log, int randomSeed)
+    private ReplicaCore(Database db, IReplicaHost host, ReplicaOptions options, ILogger logger, StoreId store, ShardStateMachine stateMachine, RaftLogStore log, int randomSeed, SnapshotStaging? staging)
     {
         _db = db;
         _host = host;
@@ -85,6 +86,9 @@ public sealed partial class ReplicaCore
                 // up to a heartbeat later when a shard goes idle; clients are answered by the leader, and follower
                 // stale reads are bounded by their last contact with the leader either way.
                 LazyCommitPropagation = true,
+
+                // A snapshot arriving from the leader goes to a staging file chunk by chunk (not an array of its size).
+                SnapshotSinkFactory = staging is null ? null : (metadata, _) => staging.CreateSink($"{stateMachine.Descriptor.Id}-{stateMachine.PeerId}", metadata),
             },
             log);
     }
@@ -132,7 +136,13 @@ public sealed partial class ReplicaCore
     public static async Task<ReplicaCore> OpenAsync(Database db, ShardId shard, StoreId store, ShardDescriptor? bootstrap, ReplicaOptions options, IReplicaHost host, ILogger logger, int randomSeed)
     {
         var state = await LoadOrBootstrapAsync(db, shard, store, bootstrap).ConfigureAwait(true);
-        var stateMachine = new ShardStateMachine(db, state) { UniformWriteCompletion = host.UniformWriteCompletion, ExportSnapshotsInline = host.ExportSnapshotsInline };
+        var staging = host.SnapshotStagingDirectory is { } stagingDirectory ? new SnapshotStaging(stagingDirectory) : null;
+        var stateMachine = new ShardStateMachine(db, state)
+        {
+            UniformWriteCompletion = host.UniformWriteCompletion,
+            ExportSnapshotsInline = host.ExportSnapshotsInline,
+            Staging = staging,
+        };
         // An uninitialized replica (created empty for a peer being added) starts with no membership at all: it
         // cannot campaign or count in a quorum until the leader's snapshot tells it the group it joined.
         bool initialized = state.Descriptor.Peer(state.PeerId) is not null;
@@ -140,7 +150,7 @@ public sealed partial class ReplicaCore
         var log = RaftLogStore.Load(db, shard, initialized ? ConfStates.Of(state.Descriptor) : new ConfState([], []), () =>
         {
             var snapshot = stateMachine.CreateSnapshotForRaft();
-            ReplicaCoreLog.SnapshotExported(logger, name, snapshot.Metadata.Index, snapshot.Data.Length, stateMachine.LastExportMs);
+            ReplicaCoreLog.SnapshotExported(logger, name, snapshot.Metadata.Index, snapshot.Size, stateMachine.LastExportMs);
             return snapshot;
         });
         if (stateMachine.AppliedIndex < log.FirstIndex() - 1)
@@ -158,7 +168,7 @@ public sealed partial class ReplicaCore
             log.CommitHardState(hs with { Commit = 0 });
         }
 
-        var core = new ReplicaCore(db, host, options, logger, store, stateMachine, log, randomSeed);
+        var core = new ReplicaCore(db, host, options, logger, store, stateMachine, log, randomSeed, staging);
         ReplicaCoreLog.Opened(logger, core._name, stateMachine.AppliedIndex, log.LastIndex(), log.HardState.Term, stateMachine.Descriptor.ToString());
         return core;
     }
@@ -510,6 +520,10 @@ public sealed partial class ReplicaCore
     {
         _closed = true;
         FailWaitingClients(NoKvErrorCode.StoreUnavailable);
+
+        // Staging files of snapshots in flight both ways go now rather than at the next start-up.
+        _node.ReleaseSnapshots();
+        _stateMachine.DiscardExport();
     }
 
     /// <summary>

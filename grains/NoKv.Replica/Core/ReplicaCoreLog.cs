@@ -27,7 +27,7 @@ internal static partial class ReplicaCoreLog
     public static partial void SnapshotInstalled(ILogger logger, string replica, ulong index, string shard);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} exported a snapshot at index {Index} for a follower: {Bytes} bytes in {Milliseconds} ms")]
-    public static partial void SnapshotExported(ILogger logger, string replica, ulong index, int bytes, long milliseconds);
+    public static partial void SnapshotExported(ILogger logger, string replica, ulong index, long bytes, long milliseconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied membership change {Change} of peer {Peer}: {Conf}; {Shard}")]
     public static partial void MembershipChanged(ILogger logger, string replica, string change, ulong peer, string conf, string shard);

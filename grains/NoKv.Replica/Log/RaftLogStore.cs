@@ -141,9 +141,12 @@ internal sealed class RaftLogStore : IRaftStorage
         var snapshot = _snapshotFactory();
         if (snapshot.Metadata.Index < _truncatedIndex)
         {
+            // Useless to Raft (the log was replaced past it): release its staging file and export anew.
+            snapshot.Payload?.Dispose();
             snapshot = _snapshotFactory();
             if (snapshot.Metadata.Index < _truncatedIndex)
             {
+                snapshot.Payload?.Dispose();
                 throw new SnapshotTemporarilyUnavailableException();
             }
         }

@@ -3,6 +3,7 @@ using NoKv.Abstractions.Errors;
 using NoKv.Raft.Messages;
 using NoKv.Replica.Commands;
 using NoKv.Replica.Layout;
+using NoKv.Replica.Snapshots;
 using NoKv.Storage;
 
 namespace NoKv.Replica.StateMachine;
@@ -290,7 +291,7 @@ internal sealed partial class ShardStateMachine
             ? BinaryPrimitives.ReadInt64LittleEndian(value[1..])
             : throw new InvalidDataException($"Fence row of {value.Length} bytes is not a version 1 row.");
 
-    private void WriteLockSections(SegmentedExportStream output, ExportPoint point, NoKv.Storage.Snapshot snapshot)
+    private void WriteLockSections(Stream output, ExportPoint point, NoKv.Storage.Snapshot snapshot)
     {
         if (point.HoldsLocks)
         {
@@ -306,18 +307,18 @@ internal sealed partial class ShardStateMachine
     }
 
     /// <summary>Installs a snapshot's lock sections; a version 2 snapshot has none, and leaves no lock state behind.</summary>
-    private void IngestLockSections(ReadOnlyMemory<byte> data, ref int at, Abstractions.Sharding.ShardDescriptor incoming, bool hasLockSections)
+    private void IngestLockSections(SnapshotSectionReader reader, Abstractions.Sharding.ShardDescriptor incoming, bool hasLockSections)
     {
         var (lockStart, lockEnd) = KeySpace.LockRange(incoming.Range.Start, incoming.Range.End);
         if (hasLockSections && !HoldsLocks)
         {
-            SkipSection(data, ref at);
-            IngestSection(data, ref at, KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
+            SkipSection(reader);
+            IngestSection(reader.NextSection(), KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
         }
         else if (hasLockSections)
         {
-            IngestSection(data, ref at, lockStart, lockEnd);
-            IngestSection(data, ref at, KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
+            IngestSection(reader.NextSection(), lockStart, lockEnd);
+            IngestSection(reader.NextSection(), KeySpace.FenceStart(_shard.Id), KeySpace.FenceEnd(_shard.Id));
         }
         else
         {
@@ -335,14 +336,12 @@ internal sealed partial class ShardStateMachine
     }
 
     /// <summary>Steps over a section that must stay empty for this group (a system group's lock records).</summary>
-    private void SkipSection(ReadOnlyMemory<byte> data, ref int at)
+    private void SkipSection(SnapshotSectionReader reader)
     {
-        if (data.Length - at < 8 || BinaryPrimitives.ReadInt64LittleEndian(data.Span[at..]) != 0)
+        if (reader.NextSection().Length != 0)
         {
             throw new InvalidDataException($"Shard {_shard.Id}: a system group's snapshot carries lock records.");
         }
-
-        at += 8;
     }
 
     private void StageLockReset(WriteBatch batch)

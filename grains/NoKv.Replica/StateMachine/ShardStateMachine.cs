@@ -4,6 +4,7 @@ using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
 using NoKv.Replica.Layout;
 using NoKv.Raft.Messages;
+using NoKv.Raft.Snapshots;
 using NoKv.Raft.Storage;
 using NoKv.Replica.Commands;
 using NoKv.Replica.Core;
@@ -364,16 +365,20 @@ internal sealed partial class ShardStateMachine
     public byte[] ExportSnapshot()
     {
         using var snapshot = _db.GetSnapshot();
-        return Export(CaptureExportPoint(), snapshot);
+        using var output = new SegmentedExportStream();
+        Export(CaptureExportPoint(), snapshot, output);
+        return output.ToArray();
     }
 
     /// <summary>What an export needs of the replica's state, taken on the replica's thread with the engine snapshot.</summary>
     private ExportPoint CaptureExportPoint() => new(AppliedIndex, AppliedTerm, _shard, _dataStart, _dataEnd, HoldsLocks);
 
-    /// <summary>Writes the snapshot data of <paramref name="point"/>; reads only the engine snapshot, so it may run off the replica's thread.</summary>
-    private byte[] Export(ExportPoint point, NoKv.Storage.Snapshot snapshot)
+    /// <summary>
+    /// Writes the snapshot data of <paramref name="point"/> to <paramref name="output"/> (seekable: each section's length
+    /// is patched in after it); reads only the engine snapshot, so it may run off the replica's thread.
+    /// </summary>
+    private void Export(ExportPoint point, NoKv.Storage.Snapshot snapshot, Stream output)
     {
-        using var output = new SegmentedExportStream();
         var descriptor = ReplicaStateCodec.Encode(new ReplicaState(0, point.Shard));
         Span<byte> header = stackalloc byte[25];
         BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotMagic);
@@ -388,58 +393,25 @@ internal sealed partial class ShardStateMachine
         WriteLockSections(output, point, snapshot);
         WriteSection(output, KeySpace.SplitHistoryKey(point.Shard.Id), KeySpace.SplitHistoryEnd(point.Shard.Id), snapshot);
         WriteSection(output, KeySpace.MergeStateKey(point.Shard.Id), KeySpace.MergeStateEnd(point.Shard.Id), snapshot);
-        return output.ToArray();
     }
 
     /// <summary>Replaces the shard's state with snapshot data (from <see cref="ExportSnapshot"/>) taken at (index, term).</summary>
+    public ValueTask InstallSnapshotAsync(ReadOnlyMemory<byte> data, ulong index, ulong term) =>
+        InstallSnapshotAsync(new MemorySnapshotPayload(data), index, term);
+
+    /// <summary>Replaces the shard's state with a snapshot (in memory or staged in a file) taken at (index, term).</summary>
     /// <remarks>
-    /// Ingesting runs off the caller's thread (it writes and syncs table files, and may wait for a memtable flush),
-    /// so a replica grain installing a snapshot does not hold its silo's scheduler thread. The replica state row
-    /// and the applied index are written last, in one synced batch: a crash before it leaves the applied index
-    /// behind the log's snapshot point, which reopening detects and repairs (the leader sends the snapshot again).
+    /// Ingesting runs off the caller's thread (it reads the payload as a stream, writes and syncs table files, and may
+    /// wait for a memtable flush), so a replica grain installing a snapshot does not hold its silo's scheduler thread,
+    /// and only the engine's buffers hold any of the snapshot at a time. The replica state row and the applied index
+    /// are written last, in one synced batch: a crash before it leaves the applied index behind the log's snapshot
+    /// point, which reopening detects and repairs (the leader sends the snapshot again). The caller keeps the payload
+    /// and releases it after.
     /// </remarks>
-    public async ValueTask InstallSnapshotAsync(ReadOnlyMemory<byte> data, ulong index, ulong term)
+    public async ValueTask InstallSnapshotAsync(SnapshotPayload payload, ulong index, ulong term)
     {
-        var span = data.Span;
-        if (span.Length < 25 || BinaryPrimitives.ReadUInt32LittleEndian(span) != SnapshotMagic || span[4] is < OldestSnapshotVersion or > SnapshotVersion)
-        {
-            throw new InvalidDataException($"Shard {_shard.Id}: snapshot data has no valid header.");
-        }
-
-        int descriptorLength = BinaryPrimitives.ReadInt32LittleEndian(span[21..]);
-        if (descriptorLength < 0 || descriptorLength > span.Length - 25)
-        {
-            throw new InvalidDataException($"Shard {_shard.Id}: snapshot descriptor overruns the data.");
-        }
-
-        var incoming = ReplicaStateCodec.Decode(span.Slice(25, descriptorLength)).Descriptor;
-        if (incoming.Id != _shard.Id || incoming.Peer(PeerId) is null)
-        {
-            throw new InvalidDataException($"Shard {_shard.Id}: snapshot of {incoming} does not include peer {PeerId}.");
-        }
-
-        int at = 25 + descriptorLength;
         _sessionCache.Clear();
-        var (dataStart, dataEnd) = KeySpace.DataRange(_dataPrefix, incoming.Range.Start, incoming.Range.End);
-        var sessionStart = KeySpace.SessionStart(_shard.Id);
-        var sessionEnd = KeySpace.SessionEnd(_shard.Id);
-        byte version = span[4];
-        await Task.Run(() =>
-        {
-            int position = at;
-            IngestSection(data, ref position, sessionStart, sessionEnd);
-            IngestSection(data, ref position, dataStart, dataEnd);
-            IngestLockSections(data, ref position, incoming, hasLockSections: version >= 3);
-            if (version >= 4)
-            {
-                IngestSection(data, ref position, KeySpace.SplitHistoryKey(_shard.Id), KeySpace.SplitHistoryEnd(_shard.Id));
-            }
-
-            if (version >= 5)
-            {
-                IngestSection(data, ref position, KeySpace.MergeStateKey(_shard.Id), KeySpace.MergeStateEnd(_shard.Id));
-            }
-        }).ConfigureAwait(true);
+        var (version, incoming) = await Task.Run(() => IngestSnapshot(payload)).ConfigureAwait(true);
         var batch = new WriteBatch();
         ResetSplitStaging();
         ResetMergeStaging();
@@ -460,69 +432,6 @@ internal sealed partial class ShardStateMachine
         CompleteSplitApply();
         CompleteMergeApply();
         LoadMergeState();
-    }
-
-    /// <summary>
-    /// The Raft storage's snapshot: the state machine at its applied index (never behind the log's compaction
-    /// point), with the membership of that index.
-    /// </summary>
-    /// <remarks>
-    /// Exporting reads the whole shard, and Raft asks for it inside <c>Step</c>, on the replica's thread (an Orleans
-    /// scheduler thread in a silo): a 256 MiB shard held that thread, and every replica queued behind it, for seconds.
-    /// So the first request takes an engine snapshot and the replica's state at the applied index, starts the export
-    /// on the thread pool and answers "temporarily unavailable"; Raft asks again at the follower's next heartbeat
-    /// answer and gets the finished export, at the index it was taken at. Log compaction does not pass that index while
-    /// the export is pending (<see cref="PendingExportIndex"/>), so the log still holds every entry after it. A host that
-    /// must replay exactly (<see cref="ExportSnapshotsInline"/>, the simulator) exports inline as before.
-    /// </remarks>
-    public NoKv.Raft.Messages.Snapshot CreateSnapshotForRaft()
-    {
-        if (ExportSnapshotsInline)
-        {
-            long started = Environment.TickCount64;
-            var inline = new NoKv.Raft.Messages.Snapshot(new SnapshotMetadata(AppliedIndex, AppliedTerm, ConfStates.Of(_shard)), ExportSnapshot());
-            LastExportMs = Environment.TickCount64 - started;
-            return inline;
-        }
-
-        if (_export is null)
-        {
-            var point = CaptureExportPoint();
-            var snapshot = _db.GetSnapshot();
-            _exportPoint = point;
-            _export = Task.Run(() =>
-            {
-                long started = Environment.TickCount64;
-                using (snapshot)
-                {
-                    var data = Export(point, snapshot);
-                    _exportFinishedMs = Environment.TickCount64;
-                    LastExportMs = _exportFinishedMs - started;
-                    return data;
-                }
-            });
-
-            // Always "ask again" on the request that started it, however fast it runs: one rule, whatever the timing.
-            throw new SnapshotTemporarilyUnavailableException();
-        }
-
-        if (!_export.IsCompleted)
-        {
-            throw new SnapshotTemporarilyUnavailableException();
-        }
-
-        var export = _export;
-        var taken = _exportPoint!;
-        _export = null;
-        _exportPoint = null;
-        if (!export.IsCompletedSuccessfully)
-        {
-            // The next request starts over (the engine failed under it, or is closing with the replica).
-            LastExportFailure = export.Exception?.GetBaseException();
-            throw new SnapshotTemporarilyUnavailableException();
-        }
-
-        return new(new SnapshotMetadata(taken.Index, taken.Term, ConfStates.Of(taken.Shard)), export.Result);
     }
 
     /// <summary>Drops all replicated state (used when the state machine is behind the log's compaction point).</summary>
@@ -701,7 +610,7 @@ internal sealed partial class ShardStateMachine
         }
     }
 
-    private void WriteSection(SegmentedExportStream output, byte[] start, byte[] end, NoKv.Storage.Snapshot snapshot)
+    private void WriteSection(Stream output, byte[] start, byte[] end, NoKv.Storage.Snapshot snapshot)
     {
         long lengthAt = output.Position;
         output.Write(new byte[8]);
@@ -715,27 +624,7 @@ internal sealed partial class ShardStateMachine
         output.Position = resume;
     }
 
-    private void IngestSection(ReadOnlyMemory<byte> data, ref int at, byte[] start, byte[] end)
-    {
-        if (data.Length - at < 8)
-        {
-            throw new InvalidDataException($"Shard {_shard.Id}: snapshot data is truncated.");
-        }
-
-        long length = BinaryPrimitives.ReadInt64LittleEndian(data.Span[at..]);
-        at += 8;
-        if (length < 0 || length > data.Length - at)
-        {
-            throw new InvalidDataException($"Shard {_shard.Id}: snapshot section overruns the data.");
-        }
-
-        var section = data.Slice(at, (int)length);
-        at += (int)length;
-        using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(section, out var segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(section.ToArray(), writable: false);
-        _db.IngestRange(start, end, stream);
-    }
+    private void IngestSection(Stream section, byte[] start, byte[] end) => _db.IngestRange(start, end, section);
 
     private static byte[] EncodeApplyState(ulong index, ulong term)
     {

@@ -130,6 +130,8 @@ internal sealed class FakeReplicas
 
         public Task StartAsync() => throw new NotSupportedException();
 
+        public Task StartAfterSplitAsync(bool campaign) => throw new NotSupportedException();
+
         public Task<ReplicaAdminResult> CreateReplicaAsync(ShardDescriptor shard, ulong peerId) => throw new NotSupportedException();
 
         public Task<WriteResponse> ChangeMembershipAsync(MembershipChangeKind kind, PeerDescriptor peer, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -14,8 +14,11 @@ internal sealed class TestCluster
     private readonly Dictionary<ulong, MemoryRaftStorage> storages = new();
     private readonly Queue<Message> inFlight = new();
 
-    public TestCluster(int voters, Func<ulong, RaftConfig>? configure = null, int learners = 0)
+    /// <param name="storageView">What a node reads its storage through (e.g. a wrapper that hands out snapshots as
+    /// payloads); the cluster still persists into the <see cref="MemoryRaftStorage"/>. Null: the storage itself.</param>
+    public TestCluster(int voters, Func<ulong, RaftConfig>? configure = null, int learners = 0, Func<ulong, MemoryRaftStorage, IRaftStorage>? storageView = null)
     {
+        this.storageView = storageView ?? ((_, storage) => storage);
         var voterIds = Enumerable.Range(1, voters).Select(i => (ulong)i).ToArray();
         var learnerIds = Enumerable.Range(voters + 1, learners).Select(i => (ulong)i).ToArray();
         var conf = new ConfState(voterIds, learnerIds);
@@ -23,9 +26,11 @@ internal sealed class TestCluster
         foreach (var id in voterIds.Concat(learnerIds))
         {
             storages[id] = MemoryRaftStorage.CreateBootstrapped(conf);
-            Nodes[id] = new RawNode(Configure(id), storages[id]);
+            Nodes[id] = new RawNode(Configure(id), this.storageView(id, storages[id]));
         }
     }
+
+    private readonly Func<ulong, MemoryRaftStorage, IRaftStorage> storageView;
 
     public Func<ulong, RaftConfig> Configure { get; }
 
@@ -63,7 +68,7 @@ internal sealed class TestCluster
     public void AddNode(ulong id, ConfState conf)
     {
         storages[id] = MemoryRaftStorage.CreateBootstrapped(conf);
-        Nodes[id] = new RawNode(Configure(id), storages[id]);
+        Nodes[id] = new RawNode(Configure(id), storageView(id, storages[id]));
     }
 
     /// <summary>Simulates a crash and restart: the node is rebuilt from its storage (unsynced state never existed here).</summary>
@@ -71,7 +76,7 @@ internal sealed class TestCluster
     {
         var applied = Applied.TryGetValue(id, out var list) && list.Count > 0 ? list[^1].Index : 0;
         var snapIndex = storages[id].Snapshot().Metadata.Index;
-        Nodes[id] = new RawNode(Configure(id) with { Applied = Math.Max(applied, snapIndex) }, storages[id]);
+        Nodes[id] = new RawNode(Configure(id) with { Applied = Math.Max(applied, snapIndex) }, storageView(id, storages[id]));
     }
 
     /// <summary>Processes every node's Ready once (persist, queue messages, apply). Returns true if any work was done.</summary>

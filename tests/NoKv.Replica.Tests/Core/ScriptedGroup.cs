@@ -30,9 +30,11 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     /// <param name="shard">The group's shard (1 unless a test plays the controller group, shard 0).</param>
     /// <param name="range">The shard's range (everything unless given).</param>
     /// <param name="preferred">The store whose peer is the first voter, the preferred leader (the core's own unless given).</param>
+    /// <param name="stagingDirectory">Where the core stages snapshots in files (in memory unless given).</param>
     /// <param name="randomSeed">The core's random seed (its election timeouts and campaign delays).</param>
-    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null, KeyRange? range = null, StoreId? preferred = null, int randomSeed = 5)
+    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null, KeyRange? range = null, StoreId? preferred = null, string? stagingDirectory = null, int randomSeed = 5)
     {
+        SnapshotStagingDirectory = stagingDirectory;
         _previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(_context);
         var id = shard ?? new ShardId(1);
@@ -55,6 +57,8 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     }
 
     public ShardDescriptor Shard { get; }
+
+    public string? SnapshotStagingDirectory { get; }
 
     /// <summary>The store's engine, for tests that look at the rows the core wrote.</summary>
     public Database Database => _db;
@@ -98,7 +102,8 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
             {
                 Type = message.Type, From = message.From, To = message.To, Term = message.Term, LogTerm = message.LogTerm,
                 Index = message.Index, Entries = message.Entries.ToArray(), Commit = message.Commit, Reject = message.Reject,
-                RejectHint = message.RejectHint, Snapshot = message.Snapshot, ChunkOffset = message.ChunkOffset,
+                RejectHint = message.RejectHint, ChunkOffset = message.ChunkOffset,
+                Snapshot = message.Snapshot is { } chunk ? new NoKv.Raft.Messages.Snapshot(chunk.Metadata, chunk.Data.ToArray()) : null,
                 SnapshotSize = message.SnapshotSize, Context = message.Context.ToArray(),
             };
             Sent.Add(copy);

@@ -95,8 +95,8 @@ internal sealed class SimNetwork
 
     private void Deliver(StoreId from, StoreId to, ShardId shard, byte[] payload, int count)
     {
-        // A group the store does not run (yet: its split is not applied there) drops the batch, as a replica grain
-        // that cannot activate does; Raft resends.
+        // A group the store does not run (yet: its split is not applied there) keeps the newest few small batches until
+        // it opens and drops the rest, as an empty replica grain activation does; Raft resends.
         var target = _sim.Node(to);
         if (target.IsPaused)
         {
@@ -113,6 +113,7 @@ internal sealed class SimNetwork
         target.Heard(from);
         if (target.CoreOf(shard) is not { } core)
         {
+            target.HoldEarly(shard, from, payload, count);
             return;
         }
 

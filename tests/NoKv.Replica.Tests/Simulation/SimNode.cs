@@ -31,6 +31,12 @@ internal sealed class SimNode
     private int _generation;
     private ReplicaOptions? _options;
 
+    // Small Raft batches for replicas this store has not opened (yet), the newest few per shard, as the replica grain
+    // keeps them: delivered when the replica opens (a split's new half that campaigns at once needs its peers' votes).
+    private const int EarlyBatches = 8;
+    private const int EarlyBytes = 16 * 1024;
+    private readonly Dictionary<ShardId, Queue<(StoreId From, byte[] Payload, int Count)>> _early = new();
+
     // When each other store was last heard from (any batch or beat), as the silo's Raft transport records it.
     private readonly Dictionary<StoreId, long> _heard = new();
 
@@ -146,14 +152,19 @@ internal sealed class SimNode
     {
         var core = await ReplicaCore.OpenAsync(_db!, shard, Store, bootstrap, options, new Host(this, shard, generation), _sim.TraceReplicas ? new SimTraceLogger(_sim) : NullLogger.Instance, _sim.NextSeed());
         core.Failed += e => _sim.ReportFailure(Store, generation, e);
-        core.Split += (left, right) => _sim.Schedule(0, () =>
+        core.Split += (left, right) =>
         {
-            // Like the grain host: open the new group's replica once the split that created it is applied.
-            if (_generation == generation && !_cores.ContainsKey(right.Id))
+            // Like the grain host: open the new group's replica once the split that created it is applied, and campaign
+            // at once there if this store's replica of the split shard leads.
+            bool campaign = core.IsLeader;
+            _sim.Schedule(0, () =>
             {
-                _ = OpenAsync(right.Id, null, options, generation);
-            }
-        });
+                if (_generation == generation && !_cores.ContainsKey(right.Id))
+                {
+                    _ = OpenAfterSplitAsync(right.Id, options, generation, campaign);
+                }
+            });
+        };
         core.Merged += (target, source, peer) => _sim.Schedule(0, () =>
         {
             // Like the grain host: the source's replica here is gone from the engine; close it and clear what it left.
@@ -165,6 +176,43 @@ internal sealed class SimNode
             }
         });
         _cores[shard] = core;
+        if (_early.Remove(shard, out var early))
+        {
+            foreach (var (from, payload, count) in early)
+            {
+                _ = core.DeliverAsync(from, RaftMessageCodec.ReadAll(payload, count));
+            }
+        }
+    }
+
+    private async Task OpenAfterSplitAsync(ShardId shard, ReplicaOptions options, int generation, bool campaign)
+    {
+        await OpenAsync(shard, null, options, generation);
+        if (campaign && _generation == generation && _cores.TryGetValue(shard, out var core))
+        {
+            await core.CampaignAfterSplitAsync();
+        }
+    }
+
+    /// <summary>Keeps a small batch for a replica this store does not run (yet) until it opens; drops the rest.</summary>
+    public void HoldEarly(ShardId shard, StoreId from, byte[] payload, int count)
+    {
+        if (payload.Length > EarlyBytes)
+        {
+            return;
+        }
+
+        if (!_early.TryGetValue(shard, out var queue))
+        {
+            _early[shard] = queue = new Queue<(StoreId, byte[], int)>();
+        }
+
+        if (queue.Count == EarlyBatches)
+        {
+            queue.Dequeue();
+        }
+
+        queue.Enqueue((from, payload, count));
     }
 
     private async Task DestroyWhenIdleAsync(ReplicaCore closed, ShardId shard, ulong peer, int generation)
@@ -404,6 +452,7 @@ internal sealed class SimNode
         }
 
         _cores.Clear();
+        _early.Clear();
 
         // The process's locks die with it: a create or destroy that was inside when it crashed may never return.
         _adminGates.Clear();
