@@ -528,6 +528,12 @@ internal sealed class ReplicaSimulation
             var victim = new StoreId(1 + Random.Next(Options.Nodes));
             long outage = 500 + Random.Next(4_000);
             int kind = Random.Next(Options.Pauses ? 3 : 2);
+            if (Options.AimAtHibernatingLeaders && kind != 2 && Random.Next(2) == 0
+                && _nodes.Values.Where(n => n.IsUp && n.Cores.Any(c => c.IsLeader && c.IsHibernating)).Select(n => n.Store).ToArray() is { Length: > 0 } sleepers)
+            {
+                victim = sleepers[Random.Next(sleepers.Length)];
+            }
+
             // Only a fault that outlasts the check tests it: the quiet period heals everything at the end of the run, and a
             // leader back before the deadline rightly keeps leading (seed 1169 of the split scenario was cut off 456 ms
             // before the end).

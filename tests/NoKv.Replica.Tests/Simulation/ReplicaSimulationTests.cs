@@ -217,7 +217,7 @@ public sealed class ReplicaSimulationTests
             // Clients pausing up to 8 s between operations leave the groups idle most of the time, so they hibernate and
             // are woken by requests; stores crash and get cut off meanwhile. Every fault that takes down a hibernating
             // leader must be followed by an election elsewhere within the deadline, and the clients' model must hold.
-            var simulation = new ReplicaSimulation(seed, new SimOptions { Splits = 2, Clients = 3, ClientPauseMs = 8_000, HibernateAfterTicks = 10, MeanFaultIntervalMs = 3_000, DurationMs = 40_000 });
+            var simulation = new ReplicaSimulation(seed, new SimOptions { Splits = 2, Clients = 3, ClientPauseMs = 8_000, HibernateAfterTicks = 10, MeanFaultIntervalMs = 3_000, DurationMs = 40_000, AimAtHibernatingLeaders = true });
             string summary = simulation.Run();
             _output.WriteLine(summary);
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");

@@ -54,6 +54,12 @@ internal sealed record SimOptions
     /// </summary>
     public bool Pauses { get; init; } = true;
 
+    /// <summary>
+    /// Whether half the crashes and isolations pick a store that leads a hibernating group (when one does): the
+    /// hibernation scenario must hit sleeping leaders on its few CI seeds, not only by chance.
+    /// </summary>
+    public bool AimAtHibernatingLeaders { get; init; }
+
     /// <summary>Log entries between compactions: small, so followers that fall behind need snapshots.</summary>
     public long SnapshotEntries { get; init; } = 64;
 
