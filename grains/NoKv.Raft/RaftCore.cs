@@ -44,6 +44,12 @@ internal sealed partial class RaftCore
     /// (refuse votes) because the lease we promised before the crash may still be running.</summary>
     private bool startupLeaseGuard;
 
+    /// <summary>Ticks since the restart while <see cref="startupLeaseGuard"/> holds. Counted apart from
+    /// <see cref="electionElapsed"/>, which every message from a leader resets: a follower that kept hearing from one
+    /// kept the guard forever, and once its host forgot that leader (<see cref="ForgetLeader"/>) it still refused every
+    /// pre-vote, so a hibernating group whose leader's store died could not elect until it campaigned itself.</summary>
+    private int startupGuardTicks;
+
     private ulong uncommittedSize;
     private bool broadcastPending;
     private bool commitBroadcastPending;
@@ -160,6 +166,8 @@ internal sealed partial class RaftCore
     /// A follower forgets its leader: it stays a leaderless follower in the same term, without campaigning, and so
     /// grants (pre-)votes at once instead of honouring the leader's lease. For a host that has its own evidence the
     /// leader is gone (a failure detector); it reverts as soon as it hears from a leader again. Ignored elsewhere.
+    /// A node within an election timeout of its restart still refuses: the lease it may have promised before the crash
+    /// was not necessarily this leader's.
     /// </summary>
     public void ForgetLeader()
     {
@@ -262,6 +270,13 @@ internal sealed partial class RaftCore
 
     public void Tick()
     {
+        // The promise a restarted node may have made before its crash lasts one election timeout of its own ticks
+        // from the restart, whatever it heard since.
+        if (startupLeaseGuard && ++startupGuardTicks >= config.ElectionTick)
+        {
+            startupLeaseGuard = false;
+        }
+
         if (Role == StateRole.Leader)
         {
             TickHeartbeat();
@@ -275,11 +290,6 @@ internal sealed partial class RaftCore
     private void TickElection()
     {
         electionElapsed++;
-        if (startupLeaseGuard && electionElapsed >= config.ElectionTick)
-        {
-            startupLeaseGuard = false;
-        }
-
         if (Promotable && electionElapsed >= randomizedElectionTimeout)
         {
             electionElapsed = 0;

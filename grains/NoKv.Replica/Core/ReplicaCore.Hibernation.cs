@@ -56,6 +56,12 @@ public sealed partial class ReplicaCore
     private int _campaignInTicks;
     private bool _campaignRequested;
 
+    // The countdown was set on this very tick: it starts with the next one.
+    private bool _campaignArmedThisTick;
+
+    // This follower slept since its leader's last message, so its election clock lags real time (see WatchLeaderWhileAwake).
+    private bool _sleptSinceLeaderContact;
+
     private readonly List<Message> _notices = new();
 
     /// <summary>True while the group sleeps here: ticks only look for silent peers (see the class remarks).</summary>
@@ -79,19 +85,12 @@ public sealed partial class ReplicaCore
             return true;
         }
 
-        long now = _host.NowMs;
-        long threshold = ElectionTimeoutMillis;
         ulong lead = _node.Lead;
         bool silent = false;
         bool leaderSilent = false;
         foreach (var peer in Descriptor.Peers)
         {
-            if (peer.Store == _store)
-            {
-                continue;
-            }
-
-            if (!_host.IsStoreAvailable(peer.Store) || now - _host.LastHeardFrom(peer.Store) > threshold)
+            if (peer.Store != _store && IsStoreSilent(peer.Store))
             {
                 silent = true;
                 leaderSilent |= peer.PeerId == lead;
@@ -108,10 +107,7 @@ public sealed partial class ReplicaCore
         {
             if (leaderSilent)
             {
-                // Evidence the leader is gone: stop honouring its lease and campaign soon, a random few ticks apart so
-                // the followers do not split the vote.
-                _forgetLeaderRequested = true;
-                _campaignInTicks = 1 + _random.Next(Math.Max(1, _options.ElectionTicks / 2));
+                ForgetSilentLeader();
             }
             else if (StoreOf(lead) is { } leaderStore)
             {
@@ -122,6 +118,45 @@ public sealed partial class ReplicaCore
         }
 
         return true;
+    }
+
+    /// <summary>Whether <paramref name="store"/> is down in membership or has been silent for an election timeout.</summary>
+    private bool IsStoreSilent(StoreId store) =>
+        !_host.IsStoreAvailable(store) || _host.NowMs - _host.LastHeardFrom(store) > ElectionTimeoutMillis;
+
+    /// <summary>
+    /// Evidence the leader is gone (its store is silent): stop honouring its lease and campaign soon, a random 1 to
+    /// ElectionTicks/2 ticks after this one, so the followers do not split the vote. The pump forgets the leader first
+    /// and campaigns only if no leader was heard of meanwhile.
+    /// </summary>
+    private void ForgetSilentLeader()
+    {
+        _forgetLeaderRequested = true;
+        _campaignInTicks = 1 + _random.Next(Math.Max(1, _options.ElectionTicks / 2));
+        _campaignArmedThisTick = true;
+    }
+
+    /// <summary>
+    /// A follower that slept since it last heard from its leader keeps watching the leader's store once awake. One woken
+    /// by a message (another survivor's pre-vote) before its own sleeping tick found the leader's store silent used to
+    /// stop looking: its election clock had stood still while it slept, so it honoured the dead leader's lease for a whole
+    /// election timeout after waking and ignored the other survivor's pre-votes meanwhile (simulation seeds 2075 and
+    /// 2293 of the hibernation scenario elected past the deadline). A follower whose clock kept running since its leader's
+    /// last message is left to Raft's own election timer, as in a group that never sleeps.
+    /// </summary>
+    private void WatchLeaderWhileAwake()
+    {
+        if (!_sleptSinceLeaderContact || _forgetLeaderRequested || _campaignInTicks > 0 || _node.IsLeader)
+        {
+            return;
+        }
+
+        ulong lead = _node.Lead;
+        if (lead != 0 && StoreOf(lead) is { } leaderStore && leaderStore != _store && IsStoreSilent(leaderStore))
+        {
+            ReplicaCoreLog.LeaderStoreSilent(_logger, _name, lead, leaderStore.Value);
+            ForgetSilentLeader();
+        }
     }
 
     /// <summary>Resumes ticking (idempotent).</summary>
@@ -179,7 +214,15 @@ public sealed partial class ReplicaCore
     /// <summary>Once per (awake) tick: count idleness, campaign after a silent leader, and hibernate the group when due.</summary>
     private void TickHibernation()
     {
-        if (_campaignInTicks > 0 && --_campaignInTicks == 0 && !_node.IsLeader && _node.Lead == 0)
+        WatchLeaderWhileAwake();
+        // Whether to campaign is the pump's to decide, after it forgot the leader: checked here, before the pump, a
+        // countdown that ran out on the tick that set it (one wake-up in five) found the leader not yet forgotten and
+        // never campaigned (seeds 2138 and 2145).
+        if (_campaignArmedThisTick)
+        {
+            _campaignArmedThisTick = false;
+        }
+        else if (_campaignInTicks > 0 && --_campaignInTicks == 0)
         {
             _campaignRequested = true;
         }
@@ -274,6 +317,7 @@ public sealed partial class ReplicaCore
         }
 
         _hibernating = true;
+        _sleptSinceLeaderContact = true;
         _campaignInTicks = 0;
         ReplicaCoreLog.Hibernation(_logger, _name, true, $"asked by leader {_node.Lead}");
         ReplicaTelemetry.Hibernations.Add(1, SleepTag);

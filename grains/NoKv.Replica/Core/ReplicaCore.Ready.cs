@@ -129,6 +129,7 @@ public sealed partial class ReplicaCore
                 if (message.From == _node.Lead && message.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
                 {
                     _lastLeaderContact = now;
+                    _sleptSinceLeaderContact = false;
                 }
                 else if (_node.IsLeader && message.Type is MessageType.AppendResponse or MessageType.HeartbeatResponse)
                 {
@@ -164,9 +165,13 @@ public sealed partial class ReplicaCore
 
         if (_campaignRequested)
         {
-            // A follower that woke to a silent leader's store and forgot it: its random delay ran out.
+            // A follower that found its leader's store silent and forgot it: its random delay ran out. Not if it heard
+            // from a leader since (the forgotten one back, or a new one) or campaigns already.
             _campaignRequested = false;
-            _node.Campaign();
+            if (_node.Lead == 0 && !_node.IsLeader && _node.Role == Raft.StateRole.Follower)
+            {
+                _node.Campaign();
+            }
         }
 
         if (_proposalInbox.Count > 0)

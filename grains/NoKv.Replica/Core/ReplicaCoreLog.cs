@@ -56,6 +56,9 @@ internal static partial class ReplicaCoreLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica} hibernating: {Hibernating} ({Reason})")]
     public static partial void Hibernation(ILogger logger, string replica, bool hibernating, string reason);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica}: the store of leader peer {Leader} ({Store}) is silent; forgetting it and campaigning soon")]
+    public static partial void LeaderStoreSilent(ILogger logger, string replica, ulong leader, int store);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica}: GC could not resolve an old lock of transaction {StartTs} ({Error}: {Detail}); the next round tries again")]
     public static partial void GcResolveFailed(ILogger logger, string replica, long startTs, string error, string detail);
 }

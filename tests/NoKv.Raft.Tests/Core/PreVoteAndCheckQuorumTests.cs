@@ -103,6 +103,38 @@ public class PreVoteAndCheckQuorumTests
     }
 
     [Fact]
+    public void RestartedNodeThatForgotItsLeaderGrantsPreVotesOnceAnElectionTimeoutPassedSinceTheRestart()
+    {
+        // The restart guard lasts one election timeout from the restart. It used to last until the node first went an
+        // election timeout without hearing from a leader, so a restarted follower that kept hearing heartbeats kept it,
+        // and after its host forgot the leader (a hibernating group's failure detector) it ignored every pre-vote.
+        var c = new TestCluster(3);
+        c.Elect(1);
+        var term = c[2].Term;
+        c.Restart(2);
+        c.TickAll(15); // the leader heartbeats every tick, so node 2's election clock never reaches a timeout
+        Assert.Equal(1UL, c[2].Lead);
+        c[2].ForgetLeader();
+        c[2].Step(new Message { Type = MessageType.PreVote, From = 3, To = 2, Term = term + 1, Index = 100, LogTerm = term });
+        Assert.True(c[2].HasReady());
+        Assert.Contains(Advance(c[2], c[2].GetReady()), m => m.Type == MessageType.PreVoteResponse && m.To == 3 && !m.Reject);
+    }
+
+    [Fact]
+    public void RestartedNodeThatForgotItsLeaderStillHonoursTheRestartGuard()
+    {
+        var c = new TestCluster(3);
+        c.Elect(1);
+        var term = c[2].Term;
+        c.Restart(2);
+        c.TickAll(3);
+        Assert.Equal(1UL, c[2].Lead);
+        c[2].ForgetLeader();
+        c[2].Step(new Message { Type = MessageType.PreVote, From = 3, To = 2, Term = term + 1, Index = 100, LogTerm = term });
+        Assert.False(c[2].HasReady() && c[2].GetReady() is var rd && Advance(c[2], rd).Any(m => m.Type == MessageType.PreVoteResponse && !m.Reject));
+    }
+
+    [Fact]
     public void StaleLeaderLearnsNewTermFromAppendResponse()
     {
         // With check-quorum/pre-vote nobody sends the old leader a vote request; a follower answers its

@@ -31,7 +31,8 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     /// <param name="range">The shard's range (everything unless given).</param>
     /// <param name="preferred">The store whose peer is the first voter, the preferred leader (the core's own unless given).</param>
     /// <param name="stagingDirectory">Where the core stages snapshots in files (in memory unless given).</param>
-    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null, KeyRange? range = null, StoreId? preferred = null, string? stagingDirectory = null)
+    /// <param name="randomSeed">The core's random seed (its election timeouts and campaign delays).</param>
+    public ScriptedGroup(ReplicaOptions? options = null, ShardId? shard = null, KeyRange? range = null, StoreId? preferred = null, string? stagingDirectory = null, int randomSeed = 5)
     {
         SnapshotStagingDirectory = stagingDirectory;
         _previous = SynchronizationContext.Current;
@@ -51,7 +52,7 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
         Shard = new ShardDescriptor(id, range ?? KeyRange.All, 1, 1, peers);
         Options = options ?? new ReplicaOptions { ElectionTicks = 10, HeartbeatTicks = 2, RequestTimeout = TimeSpan.FromSeconds(3) };
         _db = Database.Open("/store", new StorageOptions { FileSystem = _fs, UseMappedReads = false });
-        Core = Run(ReplicaCore.OpenAsync(_db, Shard.Id, Self, Shard, Options, this, NullLogger.Instance, randomSeed: 5));
+        Core = Run(ReplicaCore.OpenAsync(_db, Shard.Id, Self, Shard, Options, this, NullLogger.Instance, randomSeed));
         Core.Failed += e => Failure = e;
     }
 
@@ -113,6 +114,11 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     }
 
     public bool IsStoreAvailable(StoreId store) => !Down.Contains(store);
+
+    /// <summary>Stores the host last heard from at a fixed time (silent since); every other store is heard from now.</summary>
+    public Dictionary<StoreId, long> SilentSince { get; } = new();
+
+    public long LastHeardFrom(StoreId store) => SilentSince.TryGetValue(store, out long at) ? at : NowMs;
 
     /// <summary>Stores whose disk the host reports slow (the core's own included).</summary>
     public HashSet<StoreId> Slow { get; } = new();
@@ -181,6 +187,9 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
     }
 
     public void Deliver(params Message[] messages) => Run(Core.DeliverAsync(PeerB, messages));
+
+    /// <summary>Delivers messages as arriving from <paramref name="store"/>'s silo.</summary>
+    public void DeliverFrom(StoreId store, params Message[] messages) => Run(Core.DeliverAsync(store, messages));
 
     /// <summary>Answers every request the core sent since <paramref name="from"/> as a healthy follower would (any peer whose store is not down).</summary>
     public int AnswerAll(int from)

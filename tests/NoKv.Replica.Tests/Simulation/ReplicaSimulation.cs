@@ -219,6 +219,9 @@ internal sealed class ReplicaSimulation
 
     public void Trace(string what) => TraceLines.Add($"t={Now}ms: {what}");
 
+    /// <summary>NOKV_REPLICA_SIM_TRACE=1: the cores' log lines and every delivered or dropped Raft message go to the trace too.</summary>
+    public bool TraceReplicas { get; } = Environment.GetEnvironmentVariable("NOKV_REPLICA_SIM_TRACE") == "1";
+
     public void ReportFailure(StoreId store, int generation, Exception e) =>
         Violation($"store {store} (generation {generation}) failed: {e.GetType().Name}: {e.Message}");
 
@@ -556,6 +559,7 @@ internal sealed class ReplicaSimulation
                 }
 
                 Pauses++;
+                Trace($"fault: store {victim} paused for {outage} ms");
                 _nodes[victim].Pause();
                 Schedule(outage, () =>
                 {
@@ -581,6 +585,7 @@ internal sealed class ReplicaSimulation
             else if (kind == 0)
             {
                 Crashes++;
+                Trace($"fault: store {victim} crashed for {outage} ms");
                 _nodes[victim].Crash();
                 Schedule(outage, () =>
                 {
@@ -596,6 +601,7 @@ internal sealed class ReplicaSimulation
             else
             {
                 Isolations++;
+                Trace($"fault: store {victim} cut off for {outage} ms");
                 Network.Isolate(victim);
                 Schedule(outage, () =>
                 {

@@ -220,6 +220,11 @@ public sealed class ReplicaSimulationTests
             var simulation = new ReplicaSimulation(seed, new SimOptions { Splits = 2, Clients = 3, ClientPauseMs = 8_000, HibernateAfterTicks = 10, MeanFaultIntervalMs = 3_000, DurationMs = 40_000, AimAtHibernatingLeaders = true });
             string summary = simulation.Run();
             _output.WriteLine(summary);
+            if (simulation.TraceReplicas)
+            {
+                _output.WriteLine(string.Join("\n", simulation.TraceLines));
+            }
+
             Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");
             Assert.True(simulation.Hibernations > 1_000, $"{summary}: the groups hardly hibernated");
             Assert.True(simulation.CompletedOperations > 20, $"{summary}: too little progress to mean anything");

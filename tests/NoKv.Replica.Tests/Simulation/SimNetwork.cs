@@ -28,6 +28,7 @@ internal sealed class SimNetwork
         {
             // Like a one-way grain call: the sender does not learn about the loss.
             Dropped++;
+            TraceMessages("dropped", from, to, shard, payload, count);
             return true;
         }
 
@@ -116,6 +117,21 @@ internal sealed class SimNetwork
             return;
         }
 
+        TraceMessages("delivered", from, to, shard, payload, count);
         _ = core.DeliverAsync(from, RaftMessageCodec.ReadAll(payload, count));
+    }
+
+    private void TraceMessages(string what, StoreId from, StoreId to, ShardId shard, byte[] payload, int count)
+    {
+        if (!_sim.TraceReplicas)
+        {
+            return;
+        }
+
+        foreach (var m in RaftMessageCodec.ReadAll(payload, count))
+        {
+            string context = m.Context.IsEmpty ? "" : $" ctx={System.Text.Encoding.UTF8.GetString(m.Context.Span)}";
+            _sim.Trace($"{what} {shard} {from}->{to}: {m.Type} {m.From}->{m.To} term {m.Term} index {m.Index} logTerm {m.LogTerm} commit {m.Commit} entries {m.Entries.Length}{(m.Reject ? $" reject hint {m.RejectHint}" : "")}{context}");
+        }
     }
 }

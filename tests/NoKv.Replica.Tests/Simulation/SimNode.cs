@@ -150,7 +150,7 @@ internal sealed class SimNode
 
     private async Task OpenAsync(ShardId shard, ShardDescriptor? bootstrap, ReplicaOptions options, int generation)
     {
-        var core = await ReplicaCore.OpenAsync(_db!, shard, Store, bootstrap, options, new Host(this, shard, generation), NullLogger.Instance, _sim.NextSeed());
+        var core = await ReplicaCore.OpenAsync(_db!, shard, Store, bootstrap, options, new Host(this, shard, generation), _sim.TraceReplicas ? new SimTraceLogger(_sim) : NullLogger.Instance, _sim.NextSeed());
         core.Failed += e => _sim.ReportFailure(Store, generation, e);
         core.Split += (left, right) =>
         {
