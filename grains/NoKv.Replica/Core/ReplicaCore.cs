@@ -71,6 +71,7 @@ public sealed partial class ReplicaCore
                 Random = new Random(randomSeed),
                 PreVote = true,
                 CheckQuorum = true,
+                LeaseFreeTerm = log.LeaseFreeTerm,
                 ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
                 MaxSizePerMsg = 1 << 20,
                 MaxInflightMsgs = 256,

@@ -69,7 +69,7 @@ public sealed class SplitRoutingTests
         Assert.Equal([group.Core.Descriptor], answer.CurrentShards!);
     }
 
-    private static void Split(ScriptedGroup group, string at, ShardId newShard, long epoch)
+    internal static void Split(ScriptedGroup group, string at, ShardId newShard, long epoch)
     {
         int answered = group.Sent.Count;
         var peers = group.Core.Descriptor.Peers.Select((p, i) => new PeerDescriptor((ulong)(newShard.Value * 100 + i + 1), p.Store, p.Role)).ToArray();
