@@ -928,5 +928,12 @@ internal sealed class ReplicaSimulation
         return await core.ScanAsync(request);
     }
 
+    /// <summary>A replica's status as the replica grain's GetStatus answers it (peer id 0: the store holds none).</summary>
+    public async Task<ReplicaStatus> CallStatusAsync(StoreId store, ShardId shard)
+    {
+        await _nodes[store].WhenRunningAsync();
+        return _nodes[store].Status(shard);
+    }
+
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 }
