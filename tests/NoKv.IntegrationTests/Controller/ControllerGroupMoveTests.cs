@@ -5,6 +5,7 @@ using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
 using NoKv.Client;
+using NoKv.Client.Admin;
 using NoKv.Client.Timestamps;
 using NoKv.IntegrationTests.Infrastructure;
 using Xunit;
@@ -39,13 +40,24 @@ public sealed class ControllerGroupMoveTests(ITestOutputHelper output)
         output.WriteLine($"controller group on stores {string.Join(", ", groupBefore)}; killing store {victim}");
         await cluster.Cluster.KillSiloAsync(cluster.SiloOf(victim));
         var clock = Stopwatch.StartNew();
-        var healed = await Eventually.WaitAsync(
-            () => cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
-            s => s.Controller is { } view && view.Operations.Length == 0
-                && view.GroupStores.Length == 3 && !view.GroupStores.Contains(victim)
-                && view.Shards.All(d => d.Replicas.Length == 3 && !d.HasReplicaOn(victim) && d.Peers.All(p => p.Role == PeerRole.Voter)),
-            HealDeadline,
-            $"the controller group and every shard re-replicated off store {victim}");
+        ClusterStatus? last = null;
+        ClusterStatus healed;
+        try
+        {
+            healed = await Eventually.WaitAsync(
+                async () => last = await cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
+                s => s.Controller is { } view && view.Operations.Length == 0
+                    && view.GroupStores.Length == 3 && !view.GroupStores.Contains(victim)
+                    && view.Shards.All(d => d.Replicas.Length == 3 && !d.HasReplicaOn(victim) && d.Peers.All(p => p.Role == PeerRole.Voter)),
+                HealDeadline,
+                $"the controller group and every shard re-replicated off store {victim}");
+        }
+        catch (TimeoutException)
+        {
+            Describe(last);
+            throw;
+        }
+
         output.WriteLine($"controller group on stores {string.Join(", ", healed.Controller!.GroupStores)} and every shard at 3 voters {clock.ElapsedMilliseconds} ms after the kill (store down after 3 s)");
         Assert.Contains(spare, healed.Controller.GroupStores);
 
@@ -108,6 +120,41 @@ public sealed class ControllerGroupMoveTests(ITestOutputHelper output)
         // Bad moves of the group are refused.
         await Assert.ThrowsAsync<ArgumentException>(() => cluster.Admin.MoveReplicaAsync(SystemShards.Controller, from, target));
         await Assert.ThrowsAsync<ArgumentException>(() => cluster.Admin.TransferLeaderAsync(SystemShards.Controller, target));
+    }
+
+    private void Describe(ClusterStatus? status)
+    {
+        if (status?.Controller is not { } view)
+        {
+            output.WriteLine($"no controller view: {status?.ControllerError}");
+            return;
+        }
+
+        output.WriteLine($"group stores {string.Join(", ", view.GroupStores)}, controller leader {status.ControllerLeader}, logic on {view.LogicSilo}");
+        foreach (var report in status.ControllerReplicas)
+        {
+            output.WriteLine($"controller replica {report.Replica}: {report.Status?.Role} term {report.Status?.Term} {report.Status?.Descriptor} {report.Error}");
+        }
+
+        foreach (var store in view.Stores)
+        {
+            output.WriteLine($"store {store.Id}: {store.State}, heartbeat age {store.LastHeartbeatAgeMs}");
+        }
+
+        foreach (var op in view.Operations)
+        {
+            output.WriteLine($"operation {op.Id}: {op.Kind} of shard {op.Shard} step {op.Step} from {op.From} to {op.To}: {op.Waiting}");
+        }
+
+        foreach (var shard in view.Shards)
+        {
+            output.WriteLine(shard.ToString());
+        }
+
+        foreach (var decision in view.Balancer?.RecentDecisions ?? [])
+        {
+            output.WriteLine($"decision: {decision}");
+        }
     }
 
     /// <summary>The status of the controller replica that leads with a majority of <paramref name="stores"/> agreeing.</summary>

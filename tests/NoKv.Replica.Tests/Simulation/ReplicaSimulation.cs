@@ -797,7 +797,7 @@ internal sealed class ReplicaSimulation
     {
         foreach (var node in _nodes.Values)
         {
-            if (!node.IsUp)
+            if (!node.IsUp && !_deadForGood.Contains(node.Store))
             {
                 Violation($"store {node.Store} is down at the end");
             }

@@ -57,6 +57,18 @@ internal sealed class SimControllerRepair
     public async Task RunAsync(int losses)
     {
         Finished = false;
+        try
+        {
+            await RepairAsync(losses);
+        }
+        catch (Exception e)
+        {
+            _sim.Violation($"the controller's repair failed: {e}");
+        }
+    }
+
+    private async Task RepairAsync(int losses)
+    {
         await SeedAsync();
         for (int loss = 0; loss < losses; loss++)
         {
@@ -110,7 +122,10 @@ internal sealed class SimControllerRepair
         {
             try
             {
-                await _group.CompareAndSwapAsync(ControllerRows.Map, null, new ControllerMap(1, 1_000_000, 1UL << 20, 1, []).Encode());
+                // A map lists at least one shard: one with no replica anywhere, which no repair touches (the simulation
+                // hosts only the controller group).
+                var placeholder = new ShardDescriptor(new ShardId(1), KeyRange.All, 1, 1, []);
+                await _group.CompareAndSwapAsync(ControllerRows.Map, null, new ControllerMap(1, 1_000_000, 1UL << 20, 1, [placeholder]).Encode());
                 foreach (var store in _sim.Stores)
                 {
                     await _group.CompareAndSwapAsync(ControllerRows.Store(store), null, new StoreRecord(store, StoreState.Up, 0, 0, 0, $"sim-store-{store}").Encode());
