@@ -5,6 +5,7 @@ using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Sharding;
 using NoKv.Grains.Layout;
+using NoKv.Grains.Placement;
 using NoKv.Replica.Controller;
 using NoKv.Replica.Controller.Operations;
 using Orleans.Concurrency;
@@ -28,7 +29,6 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly NoKvControllerOptions _options;
     private readonly ILocalSiloDetails _silo;
     private readonly ILogger<ControllerGrain> _logger;
-    private readonly StoreId[] _groupStores;
     private readonly SplitOperation _splits;
 
     // Operations this activation is running, so the periodic resume does not start a second copy of them.
@@ -44,13 +44,12 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private string? _lastError;
     private string? _lastOperationError;
 
-    public ControllerGrain(IGrainFactory grains, ClusterLayout layout, IOptions<NoKvControllerOptions> options, ILocalSiloDetails silo, ILogger<ControllerGrain> logger)
+    public ControllerGrain(IGrainFactory grains, ClusterLayout layout, ControllerMembershipFile membership, StoreDirectory stores, IOptions<NoKvControllerOptions> options, ILocalSiloDetails silo, ILogger<ControllerGrain> logger)
     {
         _options = options.Value;
-        _groupStores = layout.ControllerBootstrap.Replicas;
         _silo = silo;
         _logger = logger;
-        _group = new ControllerGroupClient(new GrainControllerTransport(grains), layout.ControllerBootstrap.Replicas, Random.Shared.Next(), _options.AttemptTimeout, _options.OperationTimeout);
+        _group = new ControllerGroupClient(new GrainControllerTransport(grains, stores.ActiveStores), membership.Membership, Random.Shared.Next(), _options.AttemptTimeout, _options.OperationTimeout);
         _liveness = new StoreLiveness(_group, layout.BootstrapMap, _options.StoreDownAfter);
         var moves = new ReplicaMoveOptions { StepTimeout = _options.OperationStepTimeout, TransferTimeout = _options.LeaderTransferTimeout };
         _operations = new OperationLoop(_group, new GrainReplicaAdmin(grains, _options.AttemptTimeout, _options.OperationTimeout), moves, _options.MaxOperations);
@@ -334,7 +333,7 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 hb?.HotKeys);
         }).ToArray();
         var operations = snapshot.Operations.Select(o => new OperationView(o.Id, o.Kind, o.Shard, o.Step, o.From, o.To, o.CreatedUnixMs, o.StepSinceUnixMs, _operations.Waiting.GetValueOrDefault(o.Id))).ToArray();
-        return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _groupStores, BalancerView());
+        return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _group.Membership.Stores, BalancerView());
     }
 
     private async Task EvaluateAsync()

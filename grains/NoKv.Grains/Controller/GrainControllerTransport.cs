@@ -2,6 +2,7 @@ using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
 using NoKv.Replica.Controller;
 
 namespace NoKv.Grains.Controller;
@@ -18,8 +19,15 @@ public sealed class GrainControllerTransport : IControllerTransport
 {
     private readonly IGrainFactory _grains;
     private readonly Dictionary<StoreId, IShardReplicaGrain> _replicas = new();
+    private readonly Func<IReadOnlyCollection<StoreId>>? _liveStores;
 
-    public GrainControllerTransport(IGrainFactory grains) => _grains = grains;
+    /// <param name="liveStores">The stores of the active silos (a silo's <c>StoreDirectory</c>); null outside a silo,
+    /// where the group is found from its known members only.</param>
+    public GrainControllerTransport(IGrainFactory grains, Func<IReadOnlyCollection<StoreId>>? liveStores = null)
+    {
+        _grains = grains;
+        _liveStores = liveStores;
+    }
 
     public long NowMs => Environment.TickCount64;
 
@@ -38,6 +46,11 @@ public sealed class GrainControllerTransport : IControllerTransport
         Replica(store).TimestampsAsync(count, cancellationToken).WaitAsync(cancellationToken);
 
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => Task.Delay(milliseconds, cancellationToken);
+
+    public Task<ReplicaStatus> StatusAsync(StoreId store, CancellationToken cancellationToken) =>
+        Replica(store).GetStatusAsync().WaitAsync(cancellationToken);
+
+    public IReadOnlyCollection<StoreId> LiveStores() => _liveStores?.Invoke() ?? [];
 
     private IShardReplicaGrain Replica(StoreId store)
     {

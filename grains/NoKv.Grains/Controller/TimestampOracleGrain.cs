@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Grains;
-using NoKv.Grains.Layout;
+using NoKv.Grains.Placement;
 using NoKv.Replica.Controller;
 using Orleans.Concurrency;
 
@@ -19,10 +19,10 @@ public sealed class TimestampOracleGrain : Grain, ITimestampOracleGrain
 {
     private readonly TimestampOracle _oracle;
 
-    public TimestampOracleGrain(IGrainFactory grains, ClusterLayout layout, IOptions<NoKvControllerOptions> options)
+    public TimestampOracleGrain(IGrainFactory grains, ControllerMembershipFile membership, StoreDirectory stores, IOptions<NoKvControllerOptions> options)
     {
         var o = options.Value;
-        var group = new ControllerGroupClient(new GrainControllerTransport(grains), layout.ControllerBootstrap.Replicas, Random.Shared.Next(), o.AttemptTimeout, o.OperationTimeout);
+        var group = new ControllerGroupClient(new GrainControllerTransport(grains, stores.ActiveStores), membership.Membership, Random.Shared.Next(), o.AttemptTimeout, o.OperationTimeout);
         _oracle = new TimestampOracle(group);
     }
 

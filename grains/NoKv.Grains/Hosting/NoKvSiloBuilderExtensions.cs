@@ -65,6 +65,7 @@ public static class NoKvSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LocalStore>());
         services.TryAddSingleton<ClusterLayout>();
         services.TryAddSingleton<StoreDirectory>();
+        services.TryAddSingleton<ControllerMembershipFile>();
         services.TryAddSingleton<StoreDirectoryProber>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreDirectoryProber>());
 

@@ -36,7 +36,7 @@ public sealed partial class ShardMapGrain : Grain, IShardMapGrain
     private Task? _refresh;
     private bool _warned;
 
-    public ShardMapGrain(IGrainFactory grains, ClusterLayout layout, StoreDirectory stores, IOptions<NoKvControllerOptions> options, ILogger<ShardMapGrain> logger)
+    public ShardMapGrain(IGrainFactory grains, ClusterLayout layout, StoreDirectory stores, ControllerMembershipFile membership, IOptions<NoKvControllerOptions> options, ILogger<ShardMapGrain> logger)
     {
         _layout = layout;
         _stores = stores;
@@ -46,7 +46,7 @@ public sealed partial class ShardMapGrain : Grain, IShardMapGrain
         _version = layout.BootstrapMap.Version;
 
         // Short timeouts: a client waiting for a map is better served by the copy at hand than by a long wait.
-        _group = new ControllerGroupClient(new GrainControllerTransport(grains), layout.ControllerBootstrap.Replicas, Random.Shared.Next(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+        _group = new ControllerGroupClient(new GrainControllerTransport(grains, stores.ActiveStores), membership.Membership, Random.Shared.Next(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
     }
 
     public Task<ShardMap> GetShardMapAsync() => GetShardMapAsync(long.MinValue);

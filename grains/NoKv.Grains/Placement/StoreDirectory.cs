@@ -69,6 +69,21 @@ public sealed class StoreDirectory
         return null;
     }
 
+    /// <summary>The stores of every active silo whose store is known, by current membership.</summary>
+    public IReadOnlyCollection<StoreId> ActiveStores()
+    {
+        var stores = new HashSet<StoreId>();
+        foreach (var (silo, status) in _oracle.GetApproximateSiloStatuses(onlyActive: true))
+        {
+            if (status == SiloStatus.Active && StoreOf(silo) is { } store)
+            {
+                stores.Add(store);
+            }
+        }
+
+        return stores;
+    }
+
     /// <summary>Active silos whose store is not known yet (neither advertised through the cache nor learned).</summary>
     public IReadOnlyList<SiloAddress> Unresolved()
     {

@@ -2,6 +2,7 @@ using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
 
 namespace NoKv.Replica.Controller;
 
@@ -13,35 +14,51 @@ namespace NoKv.Replica.Controller;
 /// <para>Writes go through one client session, one at a time (a session has at most one write outstanding); a write
 /// whose answer is lost is retried with the same sequence, so it applies at most once and its outcome is the
 /// recorded one.</para>
+/// <para>The group's members are not fixed (a controller replica can move): the client follows a leader hint to any
+/// store, and after a whole round of its known members without an answer it asks them and every live store
+/// (<see cref="IControllerTransport.LiveStores"/>) for their replica's committed descriptor and adopts the newest
+/// (<see cref="ControllerMembership"/>); it also re-reads the leader's descriptor every
+/// <see cref="MembershipRefreshMs"/> so the shared list (and a silo's persisted copy) stays current
+/// (docs/controller.md, "Finding the controller group").</para>
 /// Threading: one logical thread at a time; concurrent callers queue for the write slot.
 /// </summary>
 public sealed class ControllerGroupClient
 {
+    /// <summary>How often a client confirms the membership it holds with the leader's descriptor.</summary>
+    public const long MembershipRefreshMs = 30_000;
+
     private readonly IControllerTransport _transport;
-    private readonly StoreId[] _stores;
+    private readonly ControllerMembership _membership;
     private readonly Guid _session;
     private readonly SemaphoreSlim _writeSlot = new(1, 1);
     private readonly Random _random;
     private long _sequence;
-    private int _leaderGuess;
+    private StoreId _leaderGuess;
+    private long _refreshedAtMs;
 
-    /// <param name="stores">Stores holding the controller group's voters (its bootstrap placement).</param>
+    /// <param name="stores">Stores holding the controller group's voters as far as the caller knows (its bootstrap
+    /// placement); the client follows the group from there.</param>
     /// <param name="seed">Seeds the session id and the backoff jitter (fixed in the simulator, random in a silo).</param>
     public ControllerGroupClient(IControllerTransport transport, IReadOnlyList<StoreId> stores, int seed, TimeSpan attemptTimeout, TimeSpan operationTimeout)
+        : this(transport, new ControllerMembership(0, stores), seed, attemptTimeout, operationTimeout)
     {
-        if (stores.Count == 0)
-        {
-            throw new ArgumentException("The controller group needs at least one store.", nameof(stores));
-        }
+    }
 
+    /// <param name="membership">Where the group's voters are, shared with the process's other clients.</param>
+    /// <param name="seed">Seeds the session id and the backoff jitter (fixed in the simulator, random in a silo).</param>
+    public ControllerGroupClient(IControllerTransport transport, ControllerMembership membership, int seed, TimeSpan attemptTimeout, TimeSpan operationTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(membership);
         _transport = transport;
-        _stores = stores.ToArray();
+        _membership = membership;
+        _leaderGuess = membership.Stores[0];
         _random = new Random(seed);
         var session = new byte[16];
         _random.NextBytes(session);
         _session = new Guid(session);
         AttemptTimeout = attemptTimeout;
         OperationTimeout = operationTimeout;
+        _refreshedAtMs = transport.NowMs;
     }
 
     /// <summary>How long one call to one replica may take before the next replica is tried.</summary>
@@ -51,7 +68,10 @@ public sealed class ControllerGroupClient
     public TimeSpan OperationTimeout { get; }
 
     /// <summary>The store that answered last as leader (or was hinted as one).</summary>
-    public StoreId LeaderGuess => _stores[_leaderGuess];
+    public StoreId LeaderGuess => _leaderGuess;
+
+    /// <summary>The group's members as this client (and the process's other clients) know them.</summary>
+    public ControllerMembership Membership => _membership;
 
     public IControllerTransport Transport => _transport;
 
@@ -138,8 +158,14 @@ public sealed class ControllerGroupClient
     {
         long deadline = startedMs + (long)OperationTimeout.TotalMilliseconds;
         int attempts = 0;
+        int unanswered = 0;
         var last = NoKvErrorCode.Timeout;
         string? detail = null;
+        if (_transport.NowMs - _refreshedAtMs >= MembershipRefreshMs)
+        {
+            await RefreshMembershipAsync(cancellationToken).ConfigureAwait(true);
+        }
+
         while (true)
         {
             attempts++;
@@ -172,12 +198,99 @@ public sealed class ControllerGroupClient
                 throw new NoKvTimeoutException(operation, TimeSpan.FromMilliseconds(_transport.NowMs - startedMs), attempts, last, detail);
             }
 
+            // A whole round of the known members without a leader (all gone, or the group moved away from them):
+            // look for the group's current members before the next round.
+            if (!hinted && ++unanswered >= _membership.Stores.Length)
+            {
+                unanswered = 0;
+                await DiscoverAsync(cancellationToken).ConfigureAwait(true);
+            }
+
             await BackoffAsync(hinted, cancellationToken).ConfigureAwait(true);
         }
     }
 
+    /// <summary>
+    /// Asks the leader guess for its committed descriptor and adopts it if newer (failures ignored: the call that
+    /// follows finds the group anyway). Keeps the shared membership current while the group is healthy.
+    /// </summary>
+    public async Task RefreshMembershipAsync(CancellationToken cancellationToken = default)
+    {
+        _refreshedAtMs = _transport.NowMs;
+        try
+        {
+            using var attempt = AttemptToken(cancellationToken);
+            var status = await _transport.StatusAsync(_leaderGuess, attempt.Token).ConfigureAwait(true);
+            _membership.Adopt(status.Descriptor);
+        }
+        catch (Exception e) when (IsTransportFailure(e, cancellationToken))
+        {
+            // Next time.
+        }
+    }
+
+    /// <summary>
+    /// Asks the known members and every live store for their replica's committed descriptor at once, adopts the
+    /// newest and goes to the leader the answers name (the answering leader of the highest term).
+    /// </summary>
+    public async Task DiscoverAsync(CancellationToken cancellationToken = default)
+    {
+        _refreshedAtMs = _transport.NowMs;
+        var stores = new List<StoreId>(_membership.Stores);
+        foreach (var store in _transport.LiveStores())
+        {
+            if (!stores.Contains(store))
+            {
+                stores.Add(store);
+            }
+        }
+
+        using var attempt = AttemptToken(cancellationToken);
+        var asks = new List<Task<ReplicaStatus>>(stores.Count);
+        foreach (var store in stores)
+        {
+            try
+            {
+                asks.Add(_transport.StatusAsync(store, attempt.Token));
+            }
+            catch (Exception e) when (IsTransportFailure(e, cancellationToken))
+            {
+                // That store cannot be asked; the others may answer.
+            }
+        }
+
+        ReplicaStatus? leader = null;
+        foreach (var ask in asks)
+        {
+            try
+            {
+                var status = await ask.ConfigureAwait(true);
+                _membership.Adopt(status.Descriptor);
+                if (status.Role == ReplicaRole.Leader && status.Descriptor is not null && (leader is null || status.Term > leader.Term))
+                {
+                    leader = status;
+                }
+            }
+            catch (Exception e) when (IsTransportFailure(e, cancellationToken))
+            {
+                // No answer from that store.
+            }
+        }
+
+        if (leader is not null)
+        {
+            _leaderGuess = leader.Replica.Store;
+        }
+        else if (Array.IndexOf(_membership.Stores, _leaderGuess) < 0)
+        {
+            _leaderGuess = _membership.Stores[0];
+        }
+    }
+
+    // WrongShard: the controller group never splits (its epoch stays 1), so it can only mean that store holds no
+    // replica of the group (any more): ask the next one.
     private static bool IsRetryable(NoKvErrorCode code) =>
-        code is NoKvErrorCode.NotLeader or NoKvErrorCode.StoreUnavailable or NoKvErrorCode.Timeout or NoKvErrorCode.ProposalDropped;
+        code is NoKvErrorCode.NotLeader or NoKvErrorCode.StoreUnavailable or NoKvErrorCode.Timeout or NoKvErrorCode.ProposalDropped or NoKvErrorCode.WrongShard;
 
     // Anything a call to one replica throws (a dead silo, a cancelled attempt, a serialization failure on a lost
     // connection) means only "no answer from that replica", unless the caller itself gave up.
@@ -191,12 +304,15 @@ public sealed class ControllerGroupClient
         return source;
     }
 
-    /// <summary>Moves to the hinted leader (true) or to the next replica (false).</summary>
+    /// <summary>
+    /// Moves to the hinted leader (true) or to the next replica (false). A hint may name a store outside the known
+    /// members: it comes from a replica of the group, which knows a newer membership than this client.
+    /// </summary>
     private bool Follow(NoKvErrorCode code, StoreId? hint)
     {
-        if (code == NoKvErrorCode.NotLeader && hint is { } leader && Array.IndexOf(_stores, leader) is >= 0 and var at && at != _leaderGuess)
+        if (code == NoKvErrorCode.NotLeader && hint is { } leader && leader.IsValid && leader != _leaderGuess)
         {
-            _leaderGuess = at;
+            _leaderGuess = leader;
             return true;
         }
 
@@ -204,7 +320,11 @@ public sealed class ControllerGroupClient
         return false;
     }
 
-    private void Rotate() => _leaderGuess = (_leaderGuess + 1) % _stores.Length;
+    private void Rotate()
+    {
+        var stores = _membership.Stores;
+        _leaderGuess = stores[(Array.IndexOf(stores, _leaderGuess) + 1) % stores.Length];
+    }
 
     private Task BackoffAsync(bool hinted, CancellationToken cancellationToken) =>
         // A hint is worth following at once; anything else (an election, a dead store) needs a moment.

@@ -1,6 +1,7 @@
 using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
 
 namespace NoKv.Replica.Controller;
 
@@ -27,4 +28,18 @@ public interface IControllerTransport
     Task<TimestampResponse> TimestampsAsync(StoreId store, int count, CancellationToken cancellationToken);
 
     Task DelayAsync(int milliseconds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The status of <paramref name="store"/>'s replica of the controller group: its committed descriptor (the
+    /// group's membership as that replica applied it) and the leader it knows. Peer id 0 and no descriptor: the store
+    /// holds none.
+    /// </summary>
+    Task<ReplicaStatus> StatusAsync(StoreId store, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores believed up right now (in a silo: the stores of the active silos in Orleans membership), asked for the
+    /// group's membership when none of the known members answers: the group's current voters are among them whenever
+    /// it has a quorum.
+    /// </summary>
+    IReadOnlyCollection<StoreId> LiveStores();
 }

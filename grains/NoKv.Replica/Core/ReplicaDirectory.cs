@@ -29,18 +29,13 @@ public static class ReplicaDirectory
     /// (initialized or not).
     /// </summary>
     /// <exception cref="ReplicaConflictException">The store holds another peer of the shard, or the peer id was used
-    /// here before (at or below the tombstone), or the shard is a system shard.</exception>
+    /// here before (at or below the tombstone).</exception>
     public static async Task<bool> CreateAsync(Database db, ShardDescriptor shard, StoreId store, ulong peerId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(shard);
         if (peerId == 0 || !store.IsValid)
         {
             throw new ReplicaConflictException($"peer {peerId} on store {store} is not a valid new replica");
-        }
-
-        if (shard.Id == SystemShards.Controller)
-        {
-            throw new ReplicaConflictException($"the controller group (shard {shard.Id}) keeps its bootstrap placement");
         }
 
         if (shard.Peer(peerId) is { } named && named.Store != store)
@@ -129,8 +124,14 @@ public static class ReplicaDirectory
             {
                 var (dataStart, dataEnd) = KeySpace.DataRange(prefix, start, end);
                 batch.DeleteRange(dataStart, dataEnd);
-                var (lockStart, lockEnd) = KeySpace.LockRange(start, end);
-                batch.DeleteRange(lockStart, lockEnd);
+                if (prefix == KeySpace.DataPrefix)
+                {
+                    // Lock records are keyed by lock name under one prefix for every user shard; a system group (the
+                    // controller, whose range is its whole own key space) holds none, and deleting "its" lock range
+                    // would delete every user shard's lock records on this store.
+                    var (lockStart, lockEnd) = KeySpace.LockRange(start, end);
+                    batch.DeleteRange(lockStart, lockEnd);
+                }
             }
 
             var tombstone = new byte[8];

@@ -305,12 +305,53 @@ public sealed class ReplicaMoveRunnerTests
             [S4] = new(S4, StoreState.Up, 0, 0, 0, ""),
         };
 
-        var plan = OperationPlanner.Plan(new ControllerMap(1, 2, 100, 1, [a]), stores, [], 8);
+        var controller = Descriptor(SystemShards.Controller, [(1, S2), (2, S3), (3, S4)], KeyRange.All);
+        var plan = OperationPlanner.Plan(new ControllerMap(1, 2, 100, 1, [a]), stores, [], 8, controller: controller);
         Assert.Equal(OperationKind.MoveReplica, Assert.Single(plan).Kind);
-        Assert.Empty(OperationPlanner.Drained(new ControllerMap(1, 2, 100, 1, [a]), stores, []));
+        Assert.Empty(OperationPlanner.Drained(new ControllerMap(1, 2, 100, 1, [a]), stores, [], controller));
 
         var moved = Descriptor(new ShardId(1), [(14, S4), (12, S2), (13, S3)], KeyRange.All);
-        Assert.Equal([S1], OperationPlanner.Drained(new ControllerMap(2, 2, 100, 1, [moved]), stores, []));
+        Assert.Equal([S1], OperationPlanner.Drained(new ControllerMap(2, 2, 100, 1, [moved]), stores, [], controller));
+
+        // Not while the controller group's membership is unknown, nor while the store holds one of its replicas.
+        Assert.Empty(OperationPlanner.Drained(new ControllerMap(2, 2, 100, 1, [moved]), stores, [], null));
+        var onS1 = Descriptor(SystemShards.Controller, [(1, S1), (2, S2), (3, S3)], KeyRange.All);
+        Assert.Empty(OperationPlanner.Drained(new ControllerMap(2, 2, 100, 1, [moved]), stores, [], onS1));
+    }
+
+    [Fact]
+    public void A_controller_replica_on_a_dead_store_is_re_replicated_before_any_user_shard_and_one_at_a_time()
+    {
+        var a = Descriptor(new ShardId(1), [(11, S1), (12, S2), (13, S3)], KeyRange.All);
+        var controller = Descriptor(SystemShards.Controller, [(1, S1), (2, S2), (3, S3)], KeyRange.All);
+        var stores = new Dictionary<StoreId, StoreRecord>
+        {
+            [S1] = new(S1, StoreState.Down, 0, 0, 0, ""),
+            [S2] = new(S2, StoreState.Up, 0, 0, 0, ""),
+            [S3] = new(S3, StoreState.Up, 0, 0, 0, ""),
+            [S4] = new(S4, StoreState.Up, 0, 0, 0, ""),
+        };
+        var map = new ControllerMap(1, 2, 100, 1, [a]);
+
+        // With room for one operation, the controller's replica takes it.
+        var first = Assert.Single(OperationPlanner.Plan(map, stores, [], 1, controller: controller));
+        Assert.Equal(new PlannedOperation(OperationKind.ReReplicate, SystemShards.Controller, S1, S4, 1), first);
+
+        var both = OperationPlanner.Plan(map, stores, [], 8, controller: controller);
+        Assert.Equal([SystemShards.Controller, a.Id], both.Select(p => p.Shard));
+
+        // A move of the group in progress: no second one, the user shard still goes.
+        var running = new OperationRecord(7, OperationKind.ReReplicate, SystemShards.Controller, 0, S1, S4, 0, 0, 0, []);
+        Assert.Equal([a.Id], OperationPlanner.Plan(map, stores, [running], 8, controller: controller).Select(p => p.Shard));
+
+        // Unknown membership: the group is left alone this round.
+        Assert.Equal([a.Id], OperationPlanner.Plan(map, stores, [], 8).Select(p => p.Shard));
+
+        // Two dead members: one at a time.
+        stores[S2] = new(S2, StoreState.Down, 0, 0, 0, "");
+        var s5 = new StoreId(5);
+        stores[s5] = new(s5, StoreState.Up, 0, 0, 0, "");
+        Assert.Single(OperationPlanner.Plan(map, stores, [], 8, controller: controller), p => p.Shard == SystemShards.Controller);
     }
 
     private static ShardDescriptor Descriptor(ShardId id, (ulong Peer, StoreId Store)[] peers, KeyRange range) =>

@@ -39,6 +39,8 @@ internal sealed class ReplicaSimulation
     private readonly SimSplitter _splitter;
     private readonly SimMerger _merger;
     private readonly SimController _controller;
+    private readonly SimControllerRepair _repair;
+    private readonly HashSet<StoreId> _deadForGood = new();
     private bool _topologyFinished = true;
     private readonly HashSet<string> _mergeWaits = new();
 
@@ -95,7 +97,22 @@ internal sealed class ReplicaSimulation
         _splitter = new SimSplitter(this);
         _merger = new SimMerger(this);
         _controller = new SimController(this);
+        _repair = new SimControllerRepair(this);
     }
+
+    /// <summary>The controller repairing its own group after stores die for good (<see cref="SimOptions.ControllerLosses"/>).</summary>
+    public SimControllerRepair Repair => _repair;
+
+    /// <summary>Crashes <paramref name="store"/> for good: no fault restarts it, nor the quiet period.</summary>
+    public void KillForGood(StoreId store)
+    {
+        Trace($"fault: store {store} killed for good");
+        _deadForGood.Add(store);
+        Crashes++;
+        _nodes[store].Crash();
+    }
+
+    public bool IsDeadForGood(StoreId store) => _deadForGood.Contains(store);
 
     public SimController Controller => _controller;
 
@@ -381,6 +398,10 @@ internal sealed class ReplicaSimulation
             }
 
             _timestamps.Start(Options.DurationMs);
+            if (Options.ControllerLosses > 0)
+            {
+                _ = _repair.RunAsync(Options.ControllerLosses);
+            }
             if (Options.Splits > 0 || Options.UsesController)
             {
                 _ = ChangeTopologyAsync();
@@ -396,13 +417,21 @@ internal sealed class ReplicaSimulation
             foreach (var node in _nodes.Values)
             {
                 node.Resume();
-                if (!node.IsUp)
+                if (!node.IsUp && !_deadForGood.Contains(node.Store))
                 {
                     RunToCompletion(node.StartAsync(_shard, _replicaOptions));
                 }
             }
 
             RunUntil(Options.DurationMs + 20_000);
+            if (Options.ControllerLosses > 0)
+            {
+                RunUntil(Now + 120_000, () => _repair.Finished);
+                if (!_repair.Finished)
+                {
+                    Violation($"the controller's repair of its group did not finish (stores killed: {string.Join(", ", _repair.Killed)})");
+                }
+            }
 
             // A move started late in the faulty period may need longer than the quiet period (its steps wait on round
             // trips to the controller's rows); its own budget flags one that hangs.
@@ -447,8 +476,9 @@ internal sealed class ReplicaSimulation
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
             string outages = !Options.OracleOutages ? "" : $", oracle down {OracleDownMs} ms: {WritesWhileOracleDown} writes acknowledged meanwhile, {UnanchoredWrites} unanchored writes ({UnprimedWrites} by leaders without a block), {AnchorProposals} anchors, {SnapshotRefusals} snapshot reads refused";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges + _controller.Merged} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
+            string repairs = Options.ControllerLosses == 0 ? "" : $", stores {string.Join(" and ", _repair.Killed)} killed for good: controller group repaired {_repair.Repaired} times ({_repair.Replacements} controller replacements, {_repair.LoopErrors} loop errors, {_repair.Admin.Unanswered} replica calls unanswered)";
             string moves = !Options.UsesController ? "" : $", {_controller.SplitsStarted} controller splits started, {_controller.Split} split; {_controller.MovesStarted} moves started ({_controller.ReReplications} re-replications): {_controller.Moved} moved, {_controller.MovesRolledBack} rolled back; {_controller.MergesStarted} merges started, {_controller.Merged} merged; {_controller.ControllerCrashes} controller crashes, {_controller.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
-            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
+            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}{repairs}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {
@@ -529,6 +559,12 @@ internal sealed class ReplicaSimulation
             }
 
             var victim = new StoreId(1 + Random.Next(Options.Nodes));
+            if (_deadForGood.Contains(victim))
+            {
+                ScheduleFault();
+                return;
+            }
+
             long outage = 500 + Random.Next(4_000);
             int kind = Random.Next(Options.Pauses ? 3 : 2);
             if (Options.AimAtHibernatingLeaders && kind != 2 && Random.Next(2) == 0
@@ -590,7 +626,7 @@ internal sealed class ReplicaSimulation
                 Schedule(outage, () =>
                 {
                     // The quiet period may have restarted it already.
-                    if (!_nodes[victim].IsUp)
+                    if (!_nodes[victim].IsUp && !_deadForGood.Contains(victim))
                     {
                         RunToCompletion(_nodes[victim].StartAsync(_shard, _replicaOptions));
                     }
@@ -761,7 +797,7 @@ internal sealed class ReplicaSimulation
     {
         foreach (var node in _nodes.Values)
         {
-            if (!node.IsUp)
+            if (!node.IsUp && !_deadForGood.Contains(node.Store))
             {
                 Violation($"store {node.Store} is down at the end");
             }
@@ -926,6 +962,13 @@ internal sealed class ReplicaSimulation
         }
 
         return await core.ScanAsync(request);
+    }
+
+    /// <summary>A replica's status as the replica grain's GetStatus answers it (peer id 0: the store holds none).</summary>
+    public async Task<ReplicaStatus> CallStatusAsync(StoreId store, ShardId shard)
+    {
+        await _nodes[store].WhenRunningAsync();
+        return _nodes[store].Status(shard);
     }
 
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);

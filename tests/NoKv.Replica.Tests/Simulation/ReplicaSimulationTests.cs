@@ -55,6 +55,35 @@ public sealed class ReplicaSimulationTests
     }
 
     [Fact]
+    public void The_controller_group_re_replicates_its_own_voters_off_stores_killed_for_good_and_keeps_serving()
+    {
+        ForEachSeed(3, seed =>
+        {
+            // The group on 3 of 5 stores; a voter's store killed for good, then (once the group is whole again) another:
+            // the controller's own operation loop must move each voter to a live store, under the usual faults, while
+            // oracles and clients keep using the group and the controller's logic is replaced now and then.
+            var simulation = new ReplicaSimulation(seed, new SimOptions
+            {
+                ControllerGroup = true,
+                Nodes = 5,
+                Replicas = 3,
+                ControllerLosses = 2,
+                TimestampOracles = 2,
+                TimestampCallers = 3,
+                Clients = 2,
+                DurationMs = 40_000,
+            });
+            string summary = simulation.Run();
+            _output.WriteLine(summary);
+            Assert.True(simulation.Violations.Count == 0, $"{summary}\n{string.Join("\n", simulation.Violations.Take(20))}");
+            Assert.Equal(2, simulation.Repair.Repaired);
+            var group = Assert.Single(simulation.Map);
+            Assert.Equal(3, group.Replicas.Length);
+            Assert.DoesNotContain(group.Replicas, simulation.IsDeadForGood);
+        });
+    }
+
+    [Fact]
     public void Shards_split_under_faults_without_losing_or_duplicating_a_key()
     {
         ForEachSeed(3, seed =>

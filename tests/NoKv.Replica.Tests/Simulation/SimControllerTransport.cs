@@ -2,6 +2,7 @@ using NoKv.Abstractions.Controller;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Requests;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
 using NoKv.Replica.Controller;
 
 namespace NoKv.Replica.Tests.Simulation;
@@ -39,6 +40,12 @@ internal sealed class SimControllerTransport : IControllerTransport
         WithinAttemptAsync(_sim.CallTimestampsAsync(store, count), () => new TimestampResponse { Code = NoKvErrorCode.Timeout, CurrentEpoch = 0 });
 
     public Task DelayAsync(int milliseconds, CancellationToken cancellationToken) => _sim.Delay(milliseconds);
+
+    public Task<ReplicaStatus> StatusAsync(StoreId store, CancellationToken cancellationToken) =>
+        WithinAttemptAsync<ReplicaStatus>(_sim.CallStatusAsync(store, SystemShards.Controller), () => throw new TimeoutException($"store {store} did not answer"));
+
+    /// <summary>The stores that are up, as Orleans membership would list the live silos.</summary>
+    public IReadOnlyCollection<StoreId> LiveStores() => _sim.Stores.Where(s => _sim.Node(s).IsUp).ToList();
 
     /// <summary>
     /// The production client gives up on a replica after its attempt timeout (a real-time timer the simulation

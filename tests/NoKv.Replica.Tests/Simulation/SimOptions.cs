@@ -23,6 +23,12 @@ internal sealed record SimOptions
     /// <summary>Run the controller group (system shard 0, rows under its own engine prefix) instead of a user shard.</summary>
     public bool ControllerGroup { get; init; }
 
+    /// <summary>
+    /// With <see cref="ControllerGroup"/>: stores holding a controller voter killed for good one after another, each
+    /// once the group is whole again; the controller's operation loop must re-replicate each voter (<see cref="SimControllerRepair"/>).
+    /// </summary>
+    public int ControllerLosses { get; init; }
+
     /// <summary>Timestamp oracle front-ends (each a separate <c>TimestampOracle</c>, like one per silo).</summary>
     public int TimestampOracles { get; init; }
 

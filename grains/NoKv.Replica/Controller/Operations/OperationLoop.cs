@@ -26,7 +26,7 @@ public sealed class OperationLoop
     {
         _group = group;
         _rows = new ControllerOperationRows(group);
-        _moves = new ReplicaMoveRunner(_rows, replicas, options);
+        _moves = new ReplicaMoveRunner(_rows, replicas, options, group.Membership);
         _transfers = new LeaderTransferRunner(_rows, replicas, options);
         _merges = new MergeRunner(_rows, replicas, options);
         MaxInProgress = maxInProgress;
@@ -120,7 +120,20 @@ public sealed class OperationLoop
         }
 
         var stores = snapshot.Stores.ToDictionary(s => s.Key, s => s.Value.Record);
-        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes, isSlow))
+
+        // The controller group's own membership is not in the map: read it from its leader, but only when a store is
+        // down or draining (the only time the planner needs it), so a healthy cluster pays nothing per round.
+        ShardDescriptor? controller = null;
+        if (stores.Values.Any(s => s.State is StoreState.Down or StoreState.Decommissioning))
+        {
+            controller = await ControllerDescriptorAsync(cancellationToken).ConfigureAwait(true);
+            if (controller is null)
+            {
+                errors.Add("the controller group's membership could not be read from its leader");
+            }
+        }
+
+        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes, isSlow, controller))
         {
             try
             {
@@ -133,7 +146,7 @@ public sealed class OperationLoop
             }
         }
 
-        foreach (var store in OperationPlanner.Drained(map, stores, snapshot.Operations))
+        foreach (var store in OperationPlanner.Drained(map, stores, snapshot.Operations, controller))
         {
             var (record, row) = snapshot.Stores[store];
             var removed = record with { State = StoreState.Removed, StateSinceUnixMs = Replicas.WallClockMs };
@@ -187,17 +200,49 @@ public sealed class OperationLoop
     }
 
     /// <summary>
+    /// The controller group's committed descriptor as its leader applied it (asked of the known members and whoever
+    /// their descriptors name), or null when no leader answers. Adopted into the shared membership on the way.
+    /// </summary>
+    public async Task<ShardDescriptor?> ControllerDescriptorAsync(CancellationToken cancellationToken = default)
+    {
+        var statuses = new Dictionary<StoreId, Abstractions.Status.ReplicaStatus>();
+        var known = _group.Membership.Stores;
+        await ReplicaStatuses.AskAsync(Replicas, SystemShards.Controller, known, statuses, cancellationToken).ConfigureAwait(true);
+        var more = statuses.Values.SelectMany(s => s.Descriptor?.Peers ?? []).Select(p => p.Store).Where(s => Array.IndexOf(known, s) < 0).Distinct().ToList();
+        await ReplicaStatuses.AskAsync(Replicas, SystemShards.Controller, more, statuses, cancellationToken).ConfigureAwait(true);
+        var leader = ReplicaStatuses.Leader(statuses.Values);
+        _group.Membership.Adopt(leader?.Descriptor);
+        return leader?.Descriptor;
+    }
+
+    /// <summary>
     /// Records a new operation (its id from the map's allocator; a crash between the two swaps only wastes an id).
     /// Validates it against the committed map first.
     /// </summary>
     /// <exception cref="ArgumentException">The operation contradicts the map (unknown shard, a store that holds no
-    /// replica to move or already holds one, the controller's own group) or the shard has an operation in progress.</exception>
+    /// replica to move or already holds one, anything but a move of the controller group's replicas) or the shard has
+    /// an operation in progress.</exception>
     public async Task<long> StartAsync(OperationKind kind, ShardId shard, StoreId? from, StoreId to, ulong sourcePeer = 0, CancellationToken cancellationToken = default)
     {
         var snapshot = await ControllerSnapshot.ReadAsync(_group, cancellationToken).ConfigureAwait(true);
         var map = snapshot.Map ?? throw new InvalidOperationException("the controller has no shard map yet");
-        var descriptor = Array.Find(map.Shards, s => s.Id == shard)
-            ?? throw new ArgumentException($"shard {shard} is not in the map{(shard == SystemShards.Controller ? " (the controller group keeps its bootstrap placement)" : string.Empty)}", nameof(shard));
+        ShardDescriptor descriptor;
+        if (shard == SystemShards.Controller)
+        {
+            if (kind is not (OperationKind.MoveReplica or OperationKind.ReReplicate))
+            {
+                throw new ArgumentException($"the controller group's replicas can be moved, not {kind}", nameof(kind));
+            }
+
+            descriptor = await ControllerDescriptorAsync(cancellationToken).ConfigureAwait(true)
+                ?? throw new InvalidOperationException("the controller group's membership could not be read from its leader; try again");
+        }
+        else
+        {
+            descriptor = Array.Find(map.Shards, s => s.Id == shard)
+                ?? throw new ArgumentException($"shard {shard} is not in the map", nameof(shard));
+        }
+
         if (snapshot.Operations.FirstOrDefault(o => MergeRunner.Involves(o, shard)) is { } busy)
         {
             throw new ArgumentException($"shard {shard} has operation {busy.Id} ({busy.Kind}) in progress", nameof(shard));

@@ -7,14 +7,18 @@ namespace NoKv.Replica.Controller.Operations;
 /// Decides which operations to start from the committed controller state: every replica on a store that is down
 /// (for longer than the store timeout: only then is it marked down) is re-replicated elsewhere, every replica on a
 /// decommissioning store is moved away. Deciding is pure and separate from doing (the runners), so a crash loses
-/// at most a decision, which the next evaluation makes again. One operation per shard at a time.
+/// at most a decision, which the next evaluation makes again. One operation per shard at a time. The controller
+/// group's own replicas come first: every other repair goes through the controller, so it is the group that must
+/// not lose its quorum.
 /// </summary>
 public static class OperationPlanner
 {
     /// <summary>The operations to start now, at most <paramref name="maxInProgress"/> running in all.</summary>
     /// <param name="usedBytes">Bytes each store uses (from heartbeats; 0 when unknown), to break ties between targets with equal replica counts.</param>
     /// <param name="isSlow">Whether a store reports a slow disk (from heartbeats): such a store is a target only when no other will do.</param>
-    public static List<PlannedOperation> Plan(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, int maxInProgress, Func<StoreId, long>? usedBytes = null, Func<StoreId, bool>? isSlow = null)
+    /// <param name="controller">The controller group's committed descriptor (it is not in the map); null when unknown,
+    /// and then its replicas are left alone this round.</param>
+    public static List<PlannedOperation> Plan(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, int maxInProgress, Func<StoreId, long>? usedBytes = null, Func<StoreId, bool>? isSlow = null, ShardDescriptor? controller = null)
     {
         var planned = new List<PlannedOperation>();
         int budget = maxInProgress - inProgress.Count;
@@ -44,6 +48,29 @@ public static class OperationPlanner
             if (op.Kind is OperationKind.MoveReplica or OperationKind.ReReplicate && op.To is { } to)
             {
                 load[to] = load.GetValueOrDefault(to) + 1;
+            }
+        }
+
+        if (controller is not null && !busy.Contains(SystemShards.Controller))
+        {
+            foreach (var (id, store) in stores.OrderBy(s => s.Key.Value))
+            {
+                if (store.State is not (StoreState.Down or StoreState.Decommissioning) || controller.PeerOn(id) is not { } peer)
+                {
+                    continue;
+                }
+
+                if (ChooseTarget(controller, stores, load, usedBytes, isSlow) is { } target)
+                {
+                    var kind = store.State == StoreState.Down ? OperationKind.ReReplicate : OperationKind.MoveReplica;
+                    planned.Add(new PlannedOperation(kind, SystemShards.Controller, id, target, peer.PeerId));
+                    busy.Add(SystemShards.Controller);
+                    load[target] = load.GetValueOrDefault(target) + 1;
+                    budget--;
+                }
+
+                // One replica of the group at a time: each move is two membership changes of the group itself.
+                break;
             }
         }
 
@@ -82,13 +109,23 @@ public static class OperationPlanner
         return planned;
     }
 
-    /// <summary>Decommissioning stores that hold no replica and are named by no operation: ready to be marked removed.</summary>
-    public static List<StoreId> Drained(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress)
+    /// <summary>
+    /// Decommissioning stores that hold no replica (of a user shard or, by <paramref name="controller"/>, of the
+    /// controller group) and are named by no operation: ready to be marked removed. Nothing is drained while the
+    /// controller group's membership is unknown.
+    /// </summary>
+    public static List<StoreId> Drained(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, ShardDescriptor? controller)
     {
         var drained = new List<StoreId>();
+        if (controller is null)
+        {
+            return drained;
+        }
+
         foreach (var (id, record) in stores)
         {
             if (record.State == StoreState.Decommissioning
+                && !controller.HasReplicaOn(id)
                 && !map.Shards.Any(s => s.HasReplicaOn(id))
                 && !inProgress.Any(o => o.From == id || o.To == id))
             {

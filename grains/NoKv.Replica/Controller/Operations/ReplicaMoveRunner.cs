@@ -25,6 +25,7 @@ public sealed class ReplicaMoveRunner
     private readonly IOperationRows _rows;
     private readonly IReplicaAdmin _replicas;
     private readonly ReplicaMoveOptions _options;
+    private readonly ControllerMembership? _controller;
 
     /// <summary>
     /// Per operation in the catch-up step: the learner's progress as last seen (applied index, snapshot bytes received)
@@ -32,11 +33,15 @@ public sealed class ReplicaMoveRunner
     /// </summary>
     private readonly Dictionary<long, (long Applied, long SnapshotBytes, long SinceMs)> _catchUp = new();
 
-    public ReplicaMoveRunner(IOperationRows rows, IReplicaAdmin replicas, ReplicaMoveOptions? options = null)
+    /// <param name="controller">Where the controller group's members are (moves of shard 0 look for its replicas there,
+    /// since the map does not hold the group, and each look adopts the leader's descriptor); null when the runner never
+    /// moves the controller's replicas (tests of user shards).</param>
+    public ReplicaMoveRunner(IOperationRows rows, IReplicaAdmin replicas, ReplicaMoveOptions? options = null, ControllerMembership? controller = null)
     {
         _rows = rows;
         _replicas = replicas;
         _options = options ?? new ReplicaMoveOptions();
+        _controller = controller;
     }
 
     /// <summary>Runs operation <paramref name="id"/> from its recorded step until it waits, finishes or uses its step budget.</summary>
@@ -465,6 +470,15 @@ public sealed class ReplicaMoveRunner
             }
         }
 
+        if (op.Shard == SystemShards.Controller && _controller is not null)
+        {
+            // The controller group is not in the map: its members are where the shared membership says.
+            foreach (var store in _controller.Stores)
+            {
+                stores.Add(store);
+            }
+        }
+
         if (op.From is { } from)
         {
             stores.Add(from);
@@ -486,7 +500,14 @@ public sealed class ReplicaMoveRunner
         }
 
         await ReplicaStatuses.AskAsync(_replicas, op.Shard, more, statuses, ct).ConfigureAwait(true);
-        return new GroupView(mapDescriptor, ReplicaStatuses.Leader(statuses.Values), statuses);
+        var leader = ReplicaStatuses.Leader(statuses.Values);
+        if (op.Shard == SystemShards.Controller)
+        {
+            // Every client of the group in this process follows the move as soon as a step sees it committed.
+            _controller?.Adopt(leader?.Descriptor);
+        }
+
+        return new GroupView(mapDescriptor, leader, statuses);
     }
 
     private bool TimedOut(OperationRecord op, TimeSpan limit) => _replicas.WallClockMs - op.StepSinceUnixMs > limit.TotalMilliseconds;
