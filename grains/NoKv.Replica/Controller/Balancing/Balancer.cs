@@ -12,7 +12,8 @@ namespace NoKv.Replica.Controller.Balancing;
 /// <item><b>Leaders</b> are balanced by the <i>preferred</i> leader, the committed first voter each shard's replicas
 /// hand leadership to, not by who leads this second: elections and a store's short absence do not move the
 /// preference, so they cause no decision, and the replicas bring leadership back to it by themselves.</item>
-/// <item><b>Replicas</b> are balanced by count per up store, so a new store receives replicas until it holds its share.</item>
+/// <item><b>Replicas</b> are balanced by count per up store, so a new store receives replicas until it holds its share;
+/// then by bytes and by load (the summed request rates of the shards a store holds replicas of).</item>
 /// <item><b>Splits</b>: a shard at or above a size, or above a request rate for a whole window.</item>
 /// </list>
 /// Why it never flaps: a transfer or move goes only from a store to one holding more than <c>tolerance</c> (at least
