@@ -261,6 +261,13 @@ internal sealed partial class KvStore : IKvStore
                     continue;
                 case NoKvErrorCode.WrongShard:
                     retry.Fail(response.Code, response.Detail);
+                    if (_router.TryLearn(shard, response.CurrentShards))
+                    {
+                        // The replica named where the keys went (a split not yet in the controller's map): route
+                        // again at once, without waiting for the map.
+                        continue;
+                    }
+
                     try
                     {
                         if ((await _router.RefreshAsync(map, retry.Token).ConfigureAwait(false)).Version > map.Version)

@@ -83,6 +83,15 @@ public sealed record RaftConfig
     public bool CheckQuorum { get; init; } = true;
 
     /// <summary>
+    /// The highest term in which no leader of this group can ever have existed: the term every replica of the group
+    /// was created at by its host (a group made by a split starts all its replicas at one term, so its first leader is
+    /// elected in a later one). A node restarting at or below it never acknowledged a leader, so it owes no lease and
+    /// votes at once, instead of refusing votes for an election timeout as a restarted node must (with
+    /// <see cref="CheckQuorum"/>). 0 (the default): every restart at a term above 0 honours the lease.
+    /// </summary>
+    public ulong LeaseFreeTerm { get; init; }
+
+    /// <summary>
     /// When the leader's commit index moves and it has no new entries to send, it does not send an empty
     /// Append just to carry the new commit index: followers learn it from the next Append or heartbeat.
     /// Off (etcd's behaviour): followers apply within a round trip of the commit, at the price of one extra

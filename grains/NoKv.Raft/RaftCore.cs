@@ -95,8 +95,9 @@ internal sealed partial class RaftCore
         BecomeFollower(Term, 0);
         // A node that persisted a term may have acknowledged a leader's heartbeat just before it
         // crashed, so that leader may still be serving lease reads: honour the lease after restart.
-        // A node that never persisted a term never acknowledged anyone.
-        startupLeaseGuard = config.CheckQuorum && Term > 0;
+        // A node that never persisted a term never acknowledged anyone, nor did one still at a term in which no leader
+        // can have existed (config.LeaseFreeTerm).
+        startupLeaseGuard = config.CheckQuorum && Term > config.LeaseFreeTerm;
     }
 
     public ulong Id { get; }

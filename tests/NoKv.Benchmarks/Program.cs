@@ -31,6 +31,7 @@ public static class Program
         root.Subcommands.Add(CreateClusterCommand());
         root.Subcommands.Add(CreateTimestampCommand());
         root.Subcommands.Add(CreateSplitCommand());
+        root.Subcommands.Add(CreateMoveCommand());
         root.Subcommands.Add(CreateRereplicateCommand());
         root.Subcommands.Add(CreateBulkLoadCommand());
         // Listed for --help only; handled above.
@@ -184,6 +185,14 @@ public static class Program
         var quick = QuickOption();
         var command = new Command("split", "throughput and p99 by second on 3 local silos while a loaded shard splits (issue 11)") { quick };
         command.SetAction((parse, cancellationToken) => SplitBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
+        return command;
+    }
+
+    private static Command CreateMoveCommand()
+    {
+        var quick = QuickOption();
+        var command = new Command("move", "throughput and p99 by second on 4 local silos while a loaded shard's leader replica moves to the fourth (issue 11)") { quick };
+        command.SetAction((parse, cancellationToken) => MoveBenchmark.RunAsync(parse.GetValue(quick), cancellationToken));
         return command;
     }
 

@@ -27,6 +27,7 @@ internal sealed class ShardRouter
     private volatile ShardMap? _map;
     private Task<ShardMap>? _refresh;
     private long _mapFetches;
+    private long _learnedSplits;
 
     /// <param name="fetchTimeout">Longest wait for one shard map fetch (the client's attempt timeout).</param>
     public ShardRouter(IGrainFactory grains, StoreRoutes routes, StoreHealth health, TimeSpan fetchTimeout, TimeProvider time)
@@ -99,6 +100,88 @@ internal sealed class ShardRouter
                 _refresh = null;
             }
         }
+    }
+
+    /// <summary>Shard descriptors learned from replicas' WrongShard answers and put into the map; for diagnostics and tests.</summary>
+    public long LearnedSplits => Interlocked.Read(ref _learnedSplits);
+
+    /// <summary>
+    /// Takes what a replica's WrongShard answer says about <paramref name="routed"/> (the descriptor the request was
+    /// routed by): if a prefix of <paramref name="current"/> (the replica's descriptor, then the shards split off its
+    /// end) covers exactly <paramref name="routed"/>'s range, contiguously and every one with a newer epoch, the map
+    /// gets that prefix in place of <paramref name="routed"/>, keeping its version (so the controller's map, once it
+    /// records the split, replaces it; a fetched map of the same version replaces it too, so a wrong guess never
+    /// outlives a refresh). True when the caller should route again at once: the map now has the prefix, or no longer
+    /// has <paramref name="routed"/>. False when the answer says nothing usable (a merge, a replica behind the map,
+    /// splits it does not know of): refresh from the controller instead.
+    /// </summary>
+    public bool TryLearn(ShardDescriptor routed, ShardDescriptor[]? current)
+    {
+        int count = CoveringPrefix(routed, current);
+        if (count == 0)
+        {
+            return false;
+        }
+
+        var map = _map;
+        if (map is null)
+        {
+            return false;
+        }
+
+        int at = Array.IndexOf(map.Shards, map.FindShard(routed.Range.Start));
+        var found = map.Shards[at];
+        if (found.Id != routed.Id || found.Epoch != routed.Epoch || !found.Range.End.AsSpan().SequenceEqual(routed.Range.End))
+        {
+            // Another caller (or a fetch) already replaced it.
+            return true;
+        }
+
+        var shards = new ShardDescriptor[map.Shards.Length - 1 + count];
+        Array.Copy(map.Shards, shards, at);
+        Array.Copy(current!, 0, shards, at, count);
+        Array.Copy(map.Shards, at + 1, shards, at + count, map.Shards.Length - at - 1);
+        var learned = new ShardMap(map.Version, shards, map.Stores);
+
+        // Only over the map just read: a fetch that stored a newer map meanwhile wins.
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _map, learned, map), map))
+        {
+            Interlocked.Increment(ref _learnedSplits);
+        }
+
+        return true;
+    }
+
+    /// <summary>How many leading descriptors of <paramref name="current"/> cover exactly <paramref name="routed"/>'s range with newer epochs; 0 if none do.</summary>
+    private static int CoveringPrefix(ShardDescriptor routed, ShardDescriptor[]? current)
+    {
+        if (current is null || current.Length == 0 || !current[0].Range.Start.AsSpan().SequenceEqual(routed.Range.Start))
+        {
+            return 0;
+        }
+
+        var end = routed.Range.End;
+        for (int i = 0; i < current.Length; i++)
+        {
+            var next = current[i];
+            if (next.Epoch <= routed.Epoch || i > 0 && !current[i - 1].Range.End.AsSpan().SequenceEqual(next.Range.Start))
+            {
+                return 0;
+            }
+
+            if (next.Range.End.AsSpan().SequenceEqual(end))
+            {
+                return i + 1;
+            }
+
+            if (next.Range.End.Length == 0 || end.Length != 0 && next.Range.End.AsSpan().SequenceCompareTo(end) > 0)
+            {
+                // Past the routed shard's end: the replica's range grew (a merge), which this map cannot take piecemeal.
+                return 0;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>

@@ -25,4 +25,7 @@ public sealed class ReadResponse : IReplicaResponse, ILockedResponse
 
     /// <summary>The serving replica's wall clock when it read, Unix ms: the remaining time to live is ExpiresAtMs minus this.</summary>
     [Id(7)] public long ServedAtMs { get; init; }
+
+    /// <summary>With WrongShard: the replica's current descriptor and the shards split off its end (see <see cref="IReplicaResponse.CurrentShards"/>).</summary>
+    [Id(8)] public ShardDescriptor[]? CurrentShards { get; init; }
 }

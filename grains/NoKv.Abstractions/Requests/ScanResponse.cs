@@ -28,4 +28,7 @@ public sealed class ScanResponse : IReplicaResponse, ILockedResponse
 
     /// <summary>With KeyLocked: the transaction lock on the key (resolve it through its primary, then retry).</summary>
     [Id(7)] public Transactions.TxnLockInfo? Lock { get; init; }
+
+    /// <summary>With WrongShard: the replica's current descriptor and the shards split off its end (see <see cref="IReplicaResponse.CurrentShards"/>).</summary>
+    [Id(8)] public ShardDescriptor[]? CurrentShards { get; init; }
 }

@@ -39,4 +39,7 @@ public sealed class TxnResponse : IReplicaResponse
 
     /// <summary>GetMany (Ok): the value of each requested key at the snapshot, in request order, null when absent.</summary>
     [Id(12)] public byte[]?[]? Values { get; init; }
+
+    /// <summary>With WrongShard: the replica's current descriptor and the shards split off its end (see <see cref="IReplicaResponse.CurrentShards"/>).</summary>
+    [Id(13)] public ShardDescriptor[]? CurrentShards { get; init; }
 }

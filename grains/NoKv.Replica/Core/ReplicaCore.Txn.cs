@@ -329,5 +329,6 @@ public sealed partial class ReplicaCore
         Detail = result.Detail,
         CurrentEpoch = shard.Epoch,
         LeaderHint = result.Code == NoKvErrorCode.WrongShard ? LeaderHint() : null,
+        CurrentShards = RoutingFor(result.Code),
     };
 }

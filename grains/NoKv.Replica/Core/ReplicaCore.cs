@@ -71,6 +71,7 @@ public sealed partial class ReplicaCore
                 Random = new Random(randomSeed),
                 PreVote = true,
                 CheckQuorum = true,
+                LeaseFreeTerm = log.LeaseFreeTerm,
                 ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
                 MaxSizePerMsg = 1 << 20,
                 MaxInflightMsgs = 256,
@@ -248,7 +249,7 @@ public sealed partial class ReplicaCore
         var rejection = CheckServing() ?? CheckRouting(request.Shard, request.Epoch, request.Key) ?? CheckLimits(request) ?? CheckFence(request);
         if (rejection is { } code)
         {
-            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = code.Code, CurrentEpoch = Descriptor.Epoch, Detail = code.Detail, LeaderHint = LeaderHint() });
+            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = code.Code, CurrentEpoch = Descriptor.Epoch, Detail = code.Detail, LeaderHint = LeaderHint(), CurrentShards = RoutingFor(code.Code) });
         }
 
         if (!_node.IsLeader)
@@ -287,7 +288,7 @@ public sealed partial class ReplicaCore
             ?? (_limits.CheckKey(request.Key) is { } e ? (e.Code, e.Message) : null);
         if (rejection is { } r)
         {
-            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = r.Code, CurrentEpoch = Descriptor.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() });
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = r.Code, CurrentEpoch = Descriptor.Epoch, Detail = r.Detail, LeaderHint = LeaderHint(), CurrentShards = RoutingFor(r.Code) });
         }
 
         var ready = await WaitReadableAsync(request.Consistency, request.MaxStaleness, cancellationToken).ConfigureAwait(true);
@@ -300,7 +301,7 @@ public sealed partial class ReplicaCore
         {
             // A split (or merge) applied while the read waited: the key may now belong to another group, whose
             // writes this replica does not order; the client routes again.
-            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the read" });
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the read", CurrentShards = RoutingDescriptors() });
         }
 
         long now = _host.WallClockMs;
@@ -325,7 +326,7 @@ public sealed partial class ReplicaCore
 
         if (rejection is { } r)
         {
-            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = r.Code, CurrentEpoch = shard.Epoch, Detail = r.Detail, LeaderHint = LeaderHint() });
+            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = r.Code, CurrentEpoch = shard.Epoch, Detail = r.Detail, LeaderHint = LeaderHint(), CurrentShards = RoutingFor(r.Code) });
         }
 
         var ready = await WaitReadableAsync(request.Consistency, request.MaxStaleness, cancellationToken).ConfigureAwait(true);
@@ -336,7 +337,7 @@ public sealed partial class ReplicaCore
 
         if (Descriptor.Epoch != request.Epoch || _stateMachine.Merging is not null)
         {
-            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the scan" });
+            return Answered(RequestKind.Scan, started, activity, new ScanResponse { Code = NoKvErrorCode.WrongShard, CurrentEpoch = Descriptor.Epoch, Detail = $"shard {Descriptor.Id} changed to epoch {Descriptor.Epoch} during the scan", CurrentShards = RoutingDescriptors() });
         }
 
         var (code, entries, hasMore, held) = _stateMachine.Scan(request.Start, request.End, request.Limit, long.MaxValue, _host.WallClockMs);

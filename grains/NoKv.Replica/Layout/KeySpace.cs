@@ -27,6 +27,8 @@ namespace NoKv.Replica.Layout;
 ///                                                            is ever created or bootstrapped here again
 /// 0x01 | shard | 0x0F                                        split history (KeySpace.Split.cs)
 /// 0x01 | shard | 0x10                                        merge state of a prepared merge source (KeySpace.Merge.cs)
+/// 0x01 | shard | 0x11                                        lease-free term (8 LE) of a group created by a split: no leader
+///                                                            of the group exists at or below it (RaftConfig.LeaseFreeTerm)
 /// 0x05 | lock name                                           lock record (KeySpace.Locks.cs, docs/locks.md)
 /// </code>
 /// Big-endian shard ids and indexes make engine order equal numeric order, so a group's log is one range,
@@ -47,6 +49,7 @@ public static partial class KeySpace
     private const byte SessionTag = 0x05;
     private const byte ReplicaStateTag = 0x06;
     private const byte TombstoneTag = 0x0E;
+    private const byte LeaseFreeTermTag = 0x11;
 
     public static byte[] LogKey(ShardId shard, ulong index)
     {
@@ -62,6 +65,9 @@ public static partial class KeySpace
     public static byte[] HardStateKey(ShardId shard) => Tag(shard, HardStateTag);
 
     public static byte[] TruncatedKey(ShardId shard) => Tag(shard, TruncatedTag);
+
+    /// <summary>The term at or below which the group never had a leader, when its host created it whole (a split).</summary>
+    public static byte[] LeaseFreeTermKey(ShardId shard) => Tag(shard, LeaseFreeTermTag);
 
     public static byte[] ApplyStateKey(ShardId shard) => Tag(shard, ApplyStateTag);
 

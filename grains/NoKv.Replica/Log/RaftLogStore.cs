@@ -56,6 +56,11 @@ internal sealed class RaftLogStore : IRaftStorage
             store._truncatedTerm = BinaryPrimitives.ReadUInt64LittleEndian(t.AsSpan(8));
         }
 
+        if (db.Get(KeySpace.LeaseFreeTermKey(shard)) is { Length: 8 } leaseFree)
+        {
+            store.LeaseFreeTerm = BinaryPrimitives.ReadUInt64LittleEndian(leaseFree);
+        }
+
         using var it = db.NewIterator(new ReadOptions { LowerBound = KeySpace.LogKey(shard, store._truncatedIndex + 1), UpperBound = KeySpace.LogEnd(shard) });
         ulong expected = store._truncatedIndex + 1;
         for (it.SeekToFirst(); it.Valid; it.Next())
@@ -72,6 +77,9 @@ internal sealed class RaftLogStore : IRaftStorage
 
         return store;
     }
+
+    /// <summary>The group's lease-free term (see <see cref="StageInitialState"/>), 0 for a group not created whole by a split.</summary>
+    public ulong LeaseFreeTerm { get; private set; }
 
     public RaftInitialState InitialState() => new(_hardState, _confState);
 
@@ -253,6 +261,12 @@ internal sealed class RaftLogStore : IRaftStorage
         BinaryPrimitives.WriteUInt64LittleEndian(truncated, index);
         BinaryPrimitives.WriteUInt64LittleEndian(truncated.AsSpan(8), term);
         batch.Put(KeySpace.TruncatedKey(shard), truncated);
+
+        // Every replica of the group starts at this term with no leader, so none is ever elected in it: a replica
+        // restarting still at this term owes no lease (RaftConfig.LeaseFreeTerm) and may vote at once.
+        var leaseFree = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(leaseFree, term);
+        batch.Put(KeySpace.LeaseFreeTermKey(shard), leaseFree);
     }
 
     private void StageTruncated(WriteBatch batch, ulong index, ulong term)

@@ -171,6 +171,9 @@ internal sealed partial class ShardStateMachine
         return true;
     }
 
+    /// <summary>The shards split off this one, each as it was created (range, epoch, peers), oldest first; at most <see cref="SplitHistoryCodec.MaxEntries"/>.</summary>
+    public IReadOnlyList<ShardDescriptor> SplitOffShards() => ReadSplitHistory();
+
     private List<ShardDescriptor> ReadSplitHistory() =>
         _db.Get(KeySpace.SplitHistoryKey(_shard.Id)) is { } row ? SplitHistoryCodec.Decode(row) : new List<ShardDescriptor>();
 

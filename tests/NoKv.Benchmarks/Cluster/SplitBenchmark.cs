@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using NoKv.Abstractions.Sharding;
 using NoKv.Benchmarks.Common;
@@ -37,98 +36,18 @@ public static class SplitBenchmark
         new Random(1).NextBytes(value);
         var load = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
-            await store.PutAsync(Key(i), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            await store.PutAsync(LoadBySecond.Key(i), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[split] loaded {keys} keys of {ValueBytes} bytes in {load.Elapsed.TotalSeconds:F1} s"));
 
-        var seconds = new List<(long Ops, long Errors, LatencyHistogram Histogram)>();
-        var gate = new object();
-        var clock = Stopwatch.StartNew();
-        using var stop = new CancellationTokenSource();
-        var workers = Enumerable.Range(0, concurrency).Select(c => Task.Run(async () =>
-        {
-            var random = new Random(c + 11);
-            while (!stop.IsCancellationRequested)
-            {
-                long before = Stopwatch.GetTimestamp();
-                bool failed = false;
-                try
-                {
-                    byte[] key = Key(random.Next(keys));
-                    if (random.Next(2) == 0)
-                    {
-                        await store.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await store.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    failed = true;
-                }
-
-                long nanos = (long)(Stopwatch.GetElapsedTime(before).TotalMilliseconds * 1e6);
-                int second = (int)clock.Elapsed.TotalSeconds;
-                lock (gate)
-                {
-                    while (seconds.Count <= second)
-                    {
-                        seconds.Add((0, 0, new LatencyHistogram()));
-                    }
-
-                    var (ops, errors, histogram) = seconds[second];
-                    if (!failed)
-                    {
-                        histogram.Record(nanos);
-                    }
-
-                    seconds[second] = (ops + (failed ? 0 : 1), errors + (failed ? 1 : 0), histogram);
-                }
-            }
-        }, CancellationToken.None)).ToArray();
-
+        await using var run = LoadBySecond.Start(store, keys, value, concurrency, cancellationToken);
         await Task.Delay(steady, cancellationToken).ConfigureAwait(false);
-        double splitStart = clock.Elapsed.TotalSeconds;
+        double splitStart = run.Elapsed;
         var outcome = await admin.SplitShardAsync(new ShardId(1), null, cancellationToken).ConfigureAwait(false);
-        double splitEnd = clock.Elapsed.TotalSeconds;
+        double splitEnd = run.Elapsed;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[split] split at {splitStart:F2} s, done at {splitEnd:F2} s: {outcome.Left}; {outcome.Right}"));
         await Task.Delay(after, cancellationToken).ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(workers).ConfigureAwait(false);
-
-        // Second 0 warms the clients up; the last second is cut short by the stop.
-        var steadyAll = new LatencyHistogram();
-        long steadyOps = 0;
-        for (int s = 1; s < (int)splitStart; s++)
-        {
-            steadyAll.Add(seconds[s].Histogram);
-            steadyOps += seconds[s].Ops;
-        }
-
-        double steadyP99 = steadyAll.Quantile(0.99) / 1e6;
-        double steadyRate = steadyOps / Math.Max(1.0, (int)splitStart - 1);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"split c{concurrency} {keys} keys x {ValueBytes} B: steady {steadyRate:N0} ops/s p99 {steadyP99:F2} ms; split {splitStart:F2}-{splitEnd:F2} s ({(splitEnd - splitStart) * 1000:F0} ms)"));
-        int emptySeconds = 0;
-        double worstP99 = 0;
-        for (int s = 1; s < seconds.Count - 1; s++)
-        {
-            var (ops, errors, histogram) = seconds[s];
-            double p99 = histogram.Count == 0 ? double.NaN : histogram.Quantile(0.99) / 1e6;
-            string mark = s + 1 > splitStart && s < splitEnd ? "  <- split" : string.Empty;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  second {s,3}: {ops,7:N0} ops  p99 {p99,8:F2} ms  errors {errors}{mark}"));
-            if (s >= (int)splitStart)
-            {
-                emptySeconds += ops == 0 ? 1 : 0;
-                worstP99 = Math.Max(worstP99, double.IsNaN(p99) ? 0 : p99);
-            }
-        }
-
-        bool ok = emptySeconds == 0 && worstP99 <= 3 * steadyP99;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"split targets: seconds without completed operations {emptySeconds} (target 0), worst p99 from the split on {worstP99:F2} ms = {worstP99 / steadyP99:F1}x steady (target <= 3x): {(ok ? "MET" : "MISSED")}"));
+        await run.StopAsync().ConfigureAwait(false);
+        run.Report("split", $"split c{concurrency} {keys} keys x {ValueBytes} B", splitStart, splitEnd);
         return 0;
     }
-
-    private static byte[] Key(int i) => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"key-{i:D8}"));
 }

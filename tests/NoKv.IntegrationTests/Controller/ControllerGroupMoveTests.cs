@@ -79,6 +79,34 @@ public sealed class ControllerGroupMoveTests(ITestOutputHelper output)
         var split = await cluster.Admin.SplitShardAsync(healed.Controller.Shards[0].Id, null);
         output.WriteLine($"split after the heal: {split.Left}; {split.Right}");
         Assert.Equal("1", await cluster.Store.GetStringAsync("key-new"));
+
+        // The victim returns still holding the controller peer the group removed while it was away; then another
+        // voter's store dies for good, and the returned store is the only one left to take its place: its stale peer
+        // must go first (the creation of a new peer there would be refused for good otherwise).
+        await cluster.RestartStoreAsync(victim);
+        var second = healed.Controller.GroupStores.Where(s => s != new StoreId(1)).Max();
+        output.WriteLine($"store {victim} restarted; killing store {second}");
+        await cluster.Cluster.KillSiloAsync(cluster.SiloOf(second));
+        clock.Restart();
+        try
+        {
+            healed = await Eventually.WaitAsync(
+                async () => last = await cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
+                s => s.Controller is { } view && view.Operations.Length == 0
+                    && view.GroupStores.Length == 3 && !view.GroupStores.Contains(second) && view.GroupStores.Contains(victim)
+                    && view.Shards.All(d => d.Replicas.Length == 3 && !d.HasReplicaOn(second) && d.Peers.All(p => p.Role == PeerRole.Voter)),
+                HealDeadline,
+                $"the controller group and every shard re-replicated off store {second} onto the returned store {victim}");
+        }
+        catch (TimeoutException)
+        {
+            Describe(last);
+            throw;
+        }
+
+        output.WriteLine($"controller group on stores {string.Join(", ", healed.Controller!.GroupStores)} {clock.ElapsedMilliseconds} ms after the second kill");
+        Assert.True(await source.GetTimestampAsync() > first);
+        Assert.Equal("1", await cluster.Store.GetStringAsync("key-new"));
     }
 
     [Fact]

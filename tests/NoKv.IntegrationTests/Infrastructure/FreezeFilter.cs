@@ -15,7 +15,9 @@ public sealed class FreezeFilter(FrozenStores frozen, StoreId store) : IIncoming
         if (context.InterfaceMethod?.DeclaringType == typeof(IShardReplicaGrain)
             && context.Request.GetArgumentCount() >= 1
             && context.Request.GetArgument(0) is WriteRequest or WriteRequest[] or ReadRequest or ScanRequest
-            && frozen.Hold(store) is { } thaw)
+            && ReplicaId.TryParse(context.TargetId.Key.ToString(), out var replica)
+            && replica.Store == store
+            && frozen.Hold(replica, context.InterfaceMethod.Name) is { } thaw)
         {
             await thaw;
         }

@@ -1,4 +1,5 @@
 using NoKv.Raft.Messages;
+using NoKv.Raft.Storage;
 using Xunit;
 
 namespace NoKv.Raft.Tests.Core;
@@ -118,6 +119,24 @@ public class PreVoteAndCheckQuorumTests
         c[2].Step(new Message { Type = MessageType.PreVote, From = 3, To = 2, Term = term + 1, Index = 100, LogTerm = term });
         Assert.True(c[2].HasReady());
         Assert.Contains(Advance(c[2], c[2].GetReady()), m => m.Type == MessageType.PreVoteResponse && m.To == 3 && !m.Reject);
+    }
+
+    [Theory]
+    [InlineData(5UL, false)] // created at term 5 with every replica of its group (a split): no leader was ever elected in 5
+    [InlineData(4UL, true)]  // its term is above the lease-free one: it may have acknowledged a leader before the crash
+    [InlineData(0UL, true)]  // the default: every restart at a term above 0 honours the lease
+    public void ANodeAtItsGroupsLeaseFreeTermGrantsVotesAtOnceAfterARestart(ulong leaseFreeTerm, bool refuses)
+    {
+        var storage = new MemoryRaftStorage();
+        storage.SetConfState(new ConfState(1, 2, 3));
+        storage.ApplySnapshot(new Snapshot(new SnapshotMetadata(5, 5, new ConfState(1, 2, 3)), ReadOnlyMemory<byte>.Empty));
+        storage.SetHardState(new HardState(5, 0, 5));
+        var node = new RawNode(TestCluster.DefaultConfig(1) with { LeaseFreeTerm = leaseFreeTerm }, storage);
+
+        node.Step(new Message { Type = MessageType.PreVote, From = 2, To = 1, Term = 6, Index = 5, LogTerm = 5 });
+
+        var granted = node.HasReady() && node.GetReady() is var rd && Advance(node, rd).Any(m => m.Type == MessageType.PreVoteResponse && m.To == 2 && !m.Reject);
+        Assert.Equal(!refuses, granted);
     }
 
     [Fact]

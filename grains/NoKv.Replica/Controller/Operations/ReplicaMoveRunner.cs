@@ -177,6 +177,26 @@ public sealed class ReplicaMoveRunner
             return Next(op, MoveStep.RollbackDestroyTarget, $"store {target} already holds peer {other.PeerId}");
         }
 
+        if (op.Shard == SystemShards.Controller && group.Leader?.Descriptor is { } committed
+            && group.Status(target) is { PeerId: not 0 } stale && stale.PeerId != op.NewPeerId && committed.Peer(stale.PeerId) is null)
+        {
+            // The target still holds a peer the group removed while that store was away (orphan cleanup, which works
+            // from the map, does not cover the controller group): the creation would be refused for good. The
+            // replica destroys itself only if its own descriptor proves it removed (older membership, or not a member).
+            var orphan = new OrphanReplica(target, op.Shard, stale.PeerId, stale.Descriptor?.ConfVersion ?? 0, committed.ConfVersion);
+            try
+            {
+                var destroyed = await _replicas.DestroyOrphanAsync(orphan, ct).ConfigureAwait(true);
+                return destroyed.Outcome == ReplicaAdminOutcome.Refused && TimedOut(op, _options.StepTimeout)
+                    ? Next(op, MoveStep.RollbackDestroyTarget, destroyed.Detail)
+                    : Wait($"{orphan}: {destroyed.Outcome} {destroyed.Detail}");
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                return TimedOut(op, _options.StepTimeout) ? Next(op, MoveStep.RollbackDestroyTarget) : Wait($"store {target} did not answer: {e.Message}");
+            }
+        }
+
         ReplicaAdminResult result;
         try
         {

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Status;
+using NoKv.Client;
+using NoKv.Client.Admin;
+
+namespace NoKv.Benchmarks.Cluster;
+
+/// <summary>
+/// The `move` subcommand (issue 11's "throughput and p99 by second ... during a move of a loaded shard"): 4 local
+/// silos, one shard on stores 1-3 and store 4 empty, the balancer off (nothing else moves), the shard loaded, then
+/// closed-loop clients (half gets, half puts of 1 KiB on the loaded keys) for a steady stretch, a move of the shard's
+/// leader replica to store 4 through the controller (learner, catch-up by snapshot, promotion, leadership handed over,
+/// removal: the hardest replica to move), and the same load after it. Prints the same per-second table and targets as
+/// `split`.
+/// </summary>
+public static class MoveBenchmark
+{
+    private const int ValueBytes = 1024;
+
+    public static async Task<int> RunAsync(bool quick, CancellationToken cancellationToken)
+    {
+        int keys = quick ? 20_000 : 100_000;
+        int concurrency = 16;
+        var steady = TimeSpan.FromSeconds(quick ? 5 : 10);
+        var after = TimeSpan.FromSeconds(quick ? 5 : 10);
+        Console.Error.WriteLine("[move] starting 4 silos (one shard on stores 1-3, store 4 empty, balancer off)");
+        await using var cluster = await NoKvLocalCluster.StartAsync([], TimeSpan.FromSeconds(120), Console.Error, cancellationToken,
+        [
+            "--Controller:LeaderBalance", "false",
+            "--Controller:ReplicaBalance", "false",
+            "--Controller:AutoSplit", "false",
+            "--Controller:AutoMerge", "false",
+        ], stores: 4).ConfigureAwait(false);
+        await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
+        await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
+        var store = target.Services.GetRequiredService<IKvStore>();
+        var admin = target.Services.GetRequiredService<INoKvAdmin>();
+
+        var value = new byte[ValueBytes];
+        new Random(1).NextBytes(value);
+        var load = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
+            await store.PutAsync(LoadBySecond.Key(i), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[move] loaded {keys} keys of {ValueBytes} bytes in {load.Elapsed.TotalSeconds:F1} s"));
+
+        var shard = new ShardId(1);
+        var from = await LeaderOfAsync(admin, shard, cancellationToken).ConfigureAwait(false);
+        var to = new StoreId(4);
+        await using var run = LoadBySecond.Start(store, keys, value, concurrency, cancellationToken);
+        await Task.Delay(steady, cancellationToken).ConfigureAwait(false);
+        double moveStart = run.Elapsed;
+        long operation = await admin.MoveReplicaAsync(shard, from, to, cancellationToken).ConfigureAwait(false);
+        double moveEnd = run.Elapsed;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[move] operation {operation}: shard {shard}'s leader replica from store {from} to store {to} at {moveStart:F2} s, done at {moveEnd:F2} s"));
+        await Task.Delay(after, cancellationToken).ConfigureAwait(false);
+        await run.StopAsync().ConfigureAwait(false);
+        run.Report("move", $"move c{concurrency} {keys} keys x {ValueBytes} B, leader replica store {from} -> {to}", moveStart, moveEnd);
+        return 0;
+    }
+
+    private static async Task<StoreId> LeaderOfAsync(INoKvAdmin admin, ShardId shard, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            if (status.Replicas.FirstOrDefault(r => r.Replica.Shard == shard && r.Status is { Role: ReplicaRole.Leader }) is { } leader)
+            {
+                return leader.Replica.Store;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"shard {shard} reported no leader within 30 s");
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
