@@ -95,6 +95,7 @@ function renderShards(shards) {
       el("td", { class: "commit" }, fmtNumber(s.commitIndex)),
       el("td", {}, fmtNumber(s.appliedIndex)),
       el("td", {}, fmtBytes(s.sizeBytes)),
+      el("td", {}, fmtNumber(s.keys)),
       el("td", {}, fmtNumber(s.writesPerSecond, 1)),
       el("td", {}, fmtNumber(s.readsPerSecond, 1)),
       replicas);

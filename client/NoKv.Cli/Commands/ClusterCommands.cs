@@ -53,6 +53,28 @@ internal static class ClusterCommands
             text.AppendLine(inv, $"{id,5}  {state,-15}  {(live?.IsUp == true ? "yes" : "NO"),-4}  {live?.SiloAddress ?? view?.Address ?? "-",-30}  {view?.Replicas.ToString(inv) ?? "-",8}  {view?.Leaders.ToString(inv) ?? "-",7}  {view?.PreferredLeaders.ToString(inv) ?? "-",9}  {view?.WritesPerSecond.ToString("F1", inv) ?? "-",9}  {view?.ReadsPerSecond.ToString("F1", inv) ?? "-",9}  {(view is null ? "-" : (view.UsedBytes / 1048576.0).ToString("F1", inv)),7}  {(view?.LastHeartbeatAgeMs is { } age ? $"{age} ms ago" : "-")}");
         }
 
+        if (controller is { Loads.Length: > 0 })
+        {
+            // The leaders' figures from their heartbeats: sizes and key counts are engine estimates (docs/controller.md).
+            text.AppendLine();
+            text.AppendLine("SHARD  LEADER   WRITES/S    READS/S   SIZE MB          KEYS");
+            foreach (var load in controller.Loads)
+            {
+                text.AppendLine(inv, $"{load.Shard,5}  {load.Leader?.ToString() ?? "-",6}  {load.WritesPerSecond,9:F1}  {load.ReadsPerSecond,9:F1}  {(load.ApproximateBytes is { } b ? (b / 1048576.0).ToString("F1", inv) : "-"),8}  {load.ApproximateKeys?.ToString(inv) ?? "-",12}");
+            }
+        }
+
+        var hot = ClusterStatusJson.HotKeys(report);
+        if (hot.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("HOT KEY (each store's last window, hottest first)                    SHARD  STORE  REQUESTS/S");
+            foreach (var (store, key) in hot.Take(16))
+            {
+                text.AppendLine(inv, $"{KeyFormatter.Format(key.Key),-66}  {key.Shard,5}  {store,5}  {key.RequestsPerSecond,10:F1}");
+            }
+        }
+
         if (controller is { Operations.Length: > 0 })
         {
             text.AppendLine();

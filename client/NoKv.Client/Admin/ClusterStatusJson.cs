@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
+using NoKv.Abstractions.Telemetry;
 
 namespace NoKv.Client.Admin;
 
@@ -22,6 +23,7 @@ namespace NoKv.Client.Admin;
 ///              "replicas": [{"store": N, "peer": N|null, "role": "voter|learner", "raft_role": "leader|follower|..."|null,
 ///                            "term": N, "commit": N, "applied": N, "last": N, "apply_halt": "..."|null,
 ///                            "error": "..."|null}]}],
+///  "hot_keys": [{"store": N, "shard": N, "key": "hex", "requests_per_sec": N}] (each store's latest heartbeat, hottest first),
 ///  "operations": [{"id": N, "kind": "re_replicate|move_replica|split|merge|transfer_leader", "shard": N, "step": N,
 ///                  "from": store|null, "to": store|null, "created_unix_ms": N, "step_since_unix_ms": N}]}
 /// </code>
@@ -48,6 +50,18 @@ public static class ClusterStatusJson
             {
                 var load = status.Controller?.Loads.FirstOrDefault(l => l.Shard == mapped.Id);
                 WriteShard(json, mapped, status.Replicas.Where(r => r.Replica.Shard == mapped.Id).ToList(), load);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("hot_keys");
+            foreach (var (store, hot) in HotKeys(status))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("store", store.Value);
+                json.WriteNumber("shard", hot.Shard);
+                json.WriteString("key", Convert.ToHexString(hot.Key));
+                json.WriteNumber("requests_per_sec", Math.Round(hot.RequestsPerSecond, 1));
+                json.WriteEndObject();
             }
 
             json.WriteEndArray();
@@ -155,6 +169,16 @@ public static class ClusterStatusJson
         }
 
         json.WriteEndArray();
+    }
+
+    /// <summary>Every store's hot keys from its latest heartbeat to the controller, hottest first (empty without a controller view).</summary>
+    public static List<(StoreId Store, HotKeyReport Key)> HotKeys(ClusterStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return (status.Controller?.Stores ?? [])
+            .SelectMany(s => (s.HotKeys ?? []).Select(h => (s.Id, h)))
+            .OrderByDescending(e => e.h.RequestsPerSecond)
+            .ToList();
     }
 
     /// <summary>The JSON name of a store state (stable: scripts match on it).</summary>

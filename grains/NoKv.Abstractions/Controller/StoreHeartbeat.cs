@@ -1,4 +1,5 @@
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Telemetry;
 
 namespace NoKv.Abstractions.Controller;
 
@@ -10,6 +11,9 @@ namespace NoKv.Abstractions.Controller;
 /// and the controller then destroys nothing there).</param>
 /// <param name="DiskSlow">The store's log syncs have been slow lately (its own detector, docs/replica.md "Slow disks"):
 /// the balancer then hands it no leaders and no replicas until it recovers.</param>
+/// <param name="HotKeys">The keys this store's leaders served most in the last complete hot-key window, hottest first
+/// (at most <see cref="MaxHotKeys"/>, each key cut to <see cref="MaxHotKeyBytes"/>; null from an older build). The
+/// controller keeps them in memory, shows them, and may split a hot shard between them.</param>
 [GenerateSerializer, Immutable, Alias("nokv.StoreHeartbeat")]
 public sealed record StoreHeartbeat(
     [property: Id(0)] StoreId Store,
@@ -19,4 +23,12 @@ public sealed record StoreHeartbeat(
     [property: Id(4)] long UsedBytes,
     [property: Id(5)] ShardStats[] Shards,
     [property: Id(6)] HeldReplica[]? Held = null,
-    [property: Id(7)] bool DiskSlow = false);
+    [property: Id(7)] bool DiskSlow = false,
+    [property: Id(8)] HotKeyReport[]? HotKeys = null)
+{
+    /// <summary>Hot keys one heartbeat carries at most.</summary>
+    public const int MaxHotKeys = 16;
+
+    /// <summary>Bytes of a hot key one heartbeat carries at most (a longer key is cut: its prefix still sorts next to it).</summary>
+    public const int MaxHotKeyBytes = 128;
+}

@@ -1,11 +1,12 @@
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Telemetry;
 
 namespace NoKv.Abstractions.Controller;
 
 /// <summary>
 /// A store as the controller sees it: its committed state and its last reported load. <see cref="Leaders"/> counts the
 /// shards it leads now (heartbeats), <see cref="PreferredLeaders"/> those whose committed preferred leader it is (what
-/// the balancer evens out).
+/// the balancer evens out). <see cref="HotKeys"/>: the keys its leaders served most, from its latest heartbeat.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("nokv.StoreView")]
 public sealed record StoreView(
@@ -22,4 +23,5 @@ public sealed record StoreView(
     [property: Id(10)] double ReadsPerSecond,
     [property: Id(11)] long StateSinceUnixMs,
     [property: Id(12)] int PreferredLeaders = 0,
-    [property: Id(13)] bool DiskSlow = false);
+    [property: Id(13)] bool DiskSlow = false,
+    [property: Id(14)] HotKeyReport[]? HotKeys = null);

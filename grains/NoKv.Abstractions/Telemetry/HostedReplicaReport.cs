@@ -24,4 +24,7 @@ public sealed class HostedReplicaReport
     [Id(5)] public long WriteBytes { get; init; }
 
     [Id(6)] public long Shard { get; init; }
+
+    /// <summary>Approximate keys of the shard in this store's engine tables (entry counts; memtables not counted).</summary>
+    [Id(7)] public long ApproximateKeys { get; init; }
 }

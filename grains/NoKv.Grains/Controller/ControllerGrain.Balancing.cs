@@ -96,6 +96,7 @@ public sealed partial class ControllerGrain
         heard = new HashSet<StoreId>();
         slow = new HashSet<StoreId>();
         long freshMs = (long)_options.HeartbeatInterval.TotalMilliseconds * 3;
+        var hot = new Dictionary<(long Shard, string Key), HotKeyRate>();
         foreach (var (heartbeat, ageMs) in _liveness.Heartbeats)
         {
             if (ageMs > freshMs)
@@ -104,6 +105,13 @@ public sealed partial class ControllerGrain
             }
 
             heard.Add(heartbeat.Store);
+            foreach (var key in heartbeat.HotKeys ?? [])
+            {
+                // A key led from two stores within one window (leadership moved) served requests on both: they add up.
+                var id = (key.Shard, Convert.ToHexString(key.Key));
+                hot[id] = new HotKeyRate(key.Key, (hot.TryGetValue(id, out var known) ? known.RequestsPerSecond : 0) + key.RequestsPerSecond);
+            }
+
             if (heartbeat.DiskSlow)
             {
                 slow.Add(heartbeat.Store);
@@ -115,6 +123,15 @@ public sealed partial class ControllerGrain
                 {
                     samples[stats.Shard] = new ShardSample(stats.Shard, stats.Epoch, stats.ApproximateBytes, stats.ReadsPerSecond + stats.WritesPerSecond, stats.LoadSplitKey);
                 }
+            }
+        }
+
+        foreach (var group in hot.GroupBy(h => h.Key.Shard))
+        {
+            var shard = new ShardId(group.Key);
+            if (samples.TryGetValue(shard, out var sample))
+            {
+                samples[shard] = sample with { HotKeys = group.Select(h => h.Value).ToArray() };
             }
         }
 

@@ -329,7 +329,8 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
                 hb?.Shards.Where(x => x.IsLeader).Sum(x => x.ReadsPerSecond) ?? 0,
                 record.StateSinceUnixMs,
                 shards.Count(d => d.Replicas.Length > 0 && d.Replicas[0] == record.Id),
-                hb?.DiskSlow ?? false);
+                hb?.DiskSlow ?? false,
+                hb?.HotKeys);
         }).ToArray();
         var operations = snapshot.Operations.Select(o => new OperationView(o.Id, o.Kind, o.Shard, o.Step, o.From, o.To, o.CreatedUnixMs, o.StepSinceUnixMs, _operations.Waiting.GetValueOrDefault(o.Id))).ToArray();
         return new ControllerView(_group.LeaderGuess, _silo.SiloAddress.ToString(), snapshot.Map?.Version ?? 0, shards, loads, stores, operations, snapshot.TimestampHighWater, _group.Membership.Stores, BalancerView());

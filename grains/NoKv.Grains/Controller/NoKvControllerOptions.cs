@@ -57,8 +57,17 @@ public sealed class NoKvControllerOptions
     /// <summary>A size move only when the fullest up store holds at least this many bytes more than the emptiest.</summary>
     public long ReplicaSizeMinBytes { get; set; } = 64L << 20;
 
-    /// <summary>Extra replicas a store may hold over another for size balancing's sake.</summary>
+    /// <summary>Extra replicas a store may hold over another for size and load balancing's sake.</summary>
     public int SizeCountSlack { get; set; } = 2;
+
+    /// <summary>Also even out the summed request rates of the replicas stores hold (replica moves of hot shards), once every shard's rate is known.</summary>
+    public bool ReplicaLoadBalance { get; set; } = true;
+
+    /// <summary>A load move only when the busiest up store's replicas serve more than this many times the idlest's (above 1).</summary>
+    public double ReplicaLoadRatio { get; set; } = 1.5;
+
+    /// <summary>A load move only when the busiest up store's replicas serve at least this many more requests per second than the idlest's (and the cluster this many in all).</summary>
+    public double ReplicaLoadMinRequestsPerSecond { get; set; } = 2_000;
 
     /// <summary>Leader transfers the balancer keeps in flight.</summary>
     public int MaxBalanceTransfers { get; set; } = 2;
@@ -120,6 +129,9 @@ public sealed class NoKvControllerOptions
         ReplicaSizeRatio = ReplicaSizeRatio,
         ReplicaSizeMinBytes = ReplicaSizeMinBytes,
         SizeCountSlack = SizeCountSlack,
+        ReplicaLoadBalance = ReplicaLoadBalance,
+        ReplicaLoadRatio = ReplicaLoadRatio,
+        ReplicaLoadMinRequestsPerSecond = ReplicaLoadMinRequestsPerSecond,
         LeaderLoadBalance = LeaderLoadBalance,
         LeaderLoadRatio = LeaderLoadRatio,
         LeaderLoadMinRequestsPerSecond = LeaderLoadMinRequestsPerSecond,

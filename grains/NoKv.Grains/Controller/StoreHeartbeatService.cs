@@ -6,6 +6,7 @@ using NoKv.Grains.Hosting;
 using NoKv.Grains.Store;
 using NoKv.Grains.Telemetry;
 using NoKv.Abstractions.Sharding;
+using NoKv.Abstractions.Telemetry;
 using NoKv.Replica.Core;
 using NoKv.Replica.Layout;
 using Orleans.Runtime;
@@ -30,12 +31,14 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
     private readonly Dictionary<NoKv.Abstractions.Sharding.ShardId, (long Applied, long Reads)> _previous = new();
     private readonly SiloTimerLoop _loop;
     private readonly IGrainFactory _grains;
+    private readonly HotKeyTracker _hotKeys;
     private IControllerGrain? _controller;
     private long _previousAt;
     private bool _failing;
 
-    public StoreHeartbeatService(IGrainFactory grains, LocalStore store, LocalReplicaRegistry registry, ILocalSiloDetails silo, IOptions<NoKvControllerOptions> options, IOptions<NoKvStoreOptions> storeOptions, ILogger<StoreHeartbeatService> logger)
+    public StoreHeartbeatService(IGrainFactory grains, LocalStore store, LocalReplicaRegistry registry, ILocalSiloDetails silo, IOptions<NoKvControllerOptions> options, IOptions<NoKvStoreOptions> storeOptions, ILogger<StoreHeartbeatService> logger, HotKeyTracker hotKeys)
     {
+        _hotKeys = hotKeys;
         _store = store;
         _registry = registry;
         _silo = silo;
@@ -98,13 +101,13 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             seen.Add(shard);
             // Only a leader's figures count at the controller; its size estimate comes from table metadata and index
             // blocks (no data is read), so a heartbeat stays cheap with many shards.
-            long? bytes = load.IsLeader && load.Range is { } range ? ApproximateBytes(shard, range) : null;
+            var (bytes, keys) = load.IsLeader && load.Range is { } range ? Approximate(shard, range) : (null, null);
             byte[]? splitKey = load.Range is { } current ? load.Keys.TakeSplitKey(current) : null;
 
             // The lock-free finding stays true for its epoch whoever leads now, so a follower that found it as leader
             // still reports it; the controller only counts findings at the shard's current epoch.
             var lockFree = load.LockFree;
-            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, null, lockFree?.Point, lockFree?.Epoch ?? 0, load.IsLeader ? splitKey : null));
+            shards.Add(new ShardStats(shard, load.IsLeader, load.Epoch, load.ConfVersion, applied, Math.Max(0, applied - before.Applied) / seconds, Math.Max(0, reads - before.Reads) / seconds, bytes, keys, lockFree?.Point, lockFree?.Epoch ?? 0, load.IsLeader ? splitKey : null));
         }
 
         foreach (var gone in _previous.Keys.Where(s => !seen.Contains(s)).ToList())
@@ -130,8 +133,15 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             used = stats.LiveSstBytes + stats.MemtableBytes;
         }
 
-        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas(), _store.IsDiskSlow);
+        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas(), _store.IsDiskSlow, HotKeys());
     }
+
+    /// <summary>The tracker's last complete window, bounded for the heartbeat (a few kilobytes at most).</summary>
+    private HotKeyReport[] HotKeys() =>
+        _hotKeys.Report()
+            .Take(StoreHeartbeat.MaxHotKeys)
+            .Select(h => h.Key.Length <= StoreHeartbeat.MaxHotKeyBytes ? h : new HotKeyReport { Shard = h.Shard, Key = h.Key[..StoreHeartbeat.MaxHotKeyBytes], RequestsPerSecond = h.RequestsPerSecond })
+            .ToArray();
 
     /// <summary>
     /// Every replica this store holds on disk, including ones nobody has activated since the store started (a replica
@@ -158,22 +168,28 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
         }
     }
 
-    /// <summary>The shard's data on disk by the engine's estimate (memtables not counted), or null while the store is closed.</summary>
-    private long? ApproximateBytes(NoKv.Abstractions.Sharding.ShardId shard, NoKv.Abstractions.Sharding.KeyRange range)
+    /// <summary>
+    /// The shard's data on disk and its keys by the engine's estimates from table metadata (memtables not counted; a
+    /// key's versions and tombstones not yet compacted count as keys), or nulls while the store is closed. The key
+    /// count is the tables' entry counts in proportion to the bytes in range, not a counter kept by the state machine:
+    /// a counter would need a read before every write to tell an insert from an overwrite, and a split, a merge or a
+    /// snapshot would have to carry it; the estimate costs nothing on the write path and follows every range change.
+    /// </summary>
+    private (long? Bytes, long? Keys) Approximate(NoKv.Abstractions.Sharding.ShardId shard, NoKv.Abstractions.Sharding.KeyRange range)
     {
         if (!_store.IsOpen)
         {
-            return null;
+            return (null, null);
         }
 
         var (start, end) = KeySpace.DataRange(KeySpace.DataPrefixOf(shard), range.Start, range.End);
         try
         {
-            return _store.Database.GetApproximateSize(start, end);
+            return (_store.Database.GetApproximateSize(start, end), _store.Database.GetApproximateEntries(start, end));
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
         {
-            return null; // Shutting down.
+            return (null, null); // Shutting down.
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class HotKeyTracker
     public const int Capacity = 64;
 
     /// <summary>Keys reported per window at most.</summary>
-    public const int MaxReported = 10;
+    public const int MaxReported = 16;
 
     public const double MinShare = 0.01;
 

@@ -68,6 +68,7 @@ public sealed class StoreStatusService : GrainService, IStoreStatusService
                 Status = status,
                 Error = error,
                 ApproximateBytes = status?.Descriptor is { } d && _store.IsOpen ? ShardBytes(shard, d.Range) : 0,
+                ApproximateKeys = status?.Descriptor is { } k && _store.IsOpen ? ShardKeys(shard, k.Range) : 0,
                 Writes = load.Writes,
                 Reads = load.Reads,
                 WriteBytes = load.WriteBytes,
@@ -98,6 +99,19 @@ public sealed class StoreStatusService : GrainService, IStoreStatusService
         try
         {
             return _store.Database.GetApproximateSize(start, end);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            return 0; // Shutting down.
+        }
+    }
+
+    private long ShardKeys(ShardId shard, KeyRange range)
+    {
+        var (start, end) = KeySpace.DataRange(KeySpace.DataPrefixOf(shard), range.Start, range.End);
+        try
+        {
+            return _store.Database.GetApproximateEntries(start, end);
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
         {

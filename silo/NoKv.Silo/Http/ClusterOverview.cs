@@ -228,7 +228,7 @@ public sealed class ClusterOverview
             var members = replicas.TryGetValue(id, out var list) ? list : new();
             members.Sort(static (a, b) => a.Store.CompareTo(b.Store));
             ReplicaStatus? leader = null;
-            long term = 0, commit = 0, applied = 0, size = 0;
+            long term = 0, commit = 0, applied = 0, size = 0, keys = 0;
             double writes = 0, reads = 0;
             var apiReplicas = new List<ApiReplica>(members.Count);
             var reported = new HashSet<int>();
@@ -242,6 +242,7 @@ public sealed class ClusterOverview
                     commit = Math.Max(commit, status.CommitIndex);
                     applied = Math.Max(applied, status.AppliedIndex);
                     size = Math.Max(size, replica.ApproximateBytes);
+                    keys = Math.Max(keys, replica.ApproximateKeys);
                     if (status.Role == ReplicaRole.Leader && (leader is null || status.Term > leader.Term))
                     {
                         leader = status;
@@ -285,6 +286,7 @@ public sealed class ClusterOverview
                 applied = leader.AppliedIndex;
                 var leaderReplica = members.Find(m => m.Report.Status == leader);
                 size = leaderReplica.Report?.ApproximateBytes ?? size;
+                keys = leaderReplica.Report?.ApproximateKeys ?? keys;
             }
 
             result.Add(new ApiShard(
@@ -297,6 +299,7 @@ public sealed class ClusterOverview
                 commit,
                 applied,
                 size,
+                keys,
                 Math.Round(writes, 1),
                 Math.Round(reads, 1),
                 apiReplicas));

@@ -34,5 +34,10 @@ public sealed class BalancerOptionsTests
         Assert.Equal(1234, balancer.SplitBytes);
         Assert.Equal(TimeSpan.FromSeconds(7), balancer.ShardCooldown);
         Assert.False(new NoKvControllerOptionsValidator().Validate(null, new NoKvControllerOptions { BalanceInterval = TimeSpan.Zero }).Succeeded);
+        Assert.True(balancer.ReplicaLoadBalance);
+        Assert.Equal(2_000, balancer.ReplicaLoadMinRequestsPerSecond);
+        var flapping = new NoKvControllerOptionsValidator().Validate(null, new NoKvControllerOptions { ReplicaLoadRatio = 1 });
+        Assert.True(flapping.Failed);
+        Assert.Contains("ReplicaLoadRatio", flapping.FailureMessage, StringComparison.Ordinal);
     }
 }

@@ -284,6 +284,50 @@ public sealed class BalancerTests
     }
 
     [Fact]
+    public void Without_a_load_key_in_its_range_a_hot_shard_splits_between_its_hot_keys_when_they_carry_its_load()
+    {
+        // One shard over the whole key space serving 500 requests/s; the leader's load key is missing (an older build)
+        // or stale (outside the range), but the stores' hot-key lists name where the load is.
+        var cluster = new ModelCluster([S1, S2, S3], shards: 1, firstVoter: _ => 0);
+        var options = new BalancerOptions { SplitRequestsPerSecond = 100, SplitLoadWindow = TimeSpan.FromSeconds(10), AutoMerge = false, LeaderBalance = false, ReplicaBalance = false };
+        var shard = cluster.Shards[0];
+        cluster.Split(shard.Id); // now [.., 0x01) and [0x01, +inf): the right half is the one under test
+        shard = cluster.Shards[1];
+        HotKeyRate Hot(string key, double rate) => new(System.Text.Encoding.ASCII.GetBytes(key), rate);
+        BalanceDecision? Split(byte[]? reported, params HotKeyRate[] hot)
+        {
+            var balancer = new Balancer(options);
+            var samples = new Dictionary<ShardId, ShardSample> { [shard.Id] = new(shard.Id, shard.Epoch, 10, 500, reported, hot) };
+            Assert.Empty(balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 0, 8));
+            return balancer.Plan(cluster.Shards, cluster.Stores, [], samples, 10_000, 8).SingleOrDefault(d => d.Shard == shard.Id);
+        }
+
+        // Four hot keys carrying 400 of the 500 requests/s; in key order d 100, f 50, k 150, t 100. Cutting at "k"
+        // leaves 150 | 250, nearer halves than at "f" (100 | 300) or at "t" (300 | 100).
+        var between = Split(null, Hot("d", 100), Hot("k", 150), Hot("f", 50), Hot("t", 100));
+        Assert.NotNull(between);
+        Assert.Equal("k"u8.ToArray(), between.SplitKey);
+        Assert.Contains("between its hot keys", between.Reason);
+
+        // A stale load key (below the range, from before the split) is not used; the hot keys are.
+        Assert.Equal("k"u8.ToArray(), Split([0x00, 0x05], Hot("d", 100), Hot("k", 150), Hot("f", 50), Hot("t", 100))!.SplitKey);
+
+        // A load key inside the range wins over the hot keys.
+        Assert.Equal("q"u8.ToArray(), Split("q"u8.ToArray(), Hot("d", 100), Hot("k", 150))!.SplitKey);
+
+        // Hot keys that carry under half the load say little about where its middle is: the middle by size.
+        var few = Split(null, Hot("d", 100), Hot("k", 100));
+        Assert.Null(few!.SplitKey);
+        Assert.Contains("middle by size", few.Reason);
+
+        // One key carries nearly all of them: no cut leaves a fifth on each side, so the middle by size.
+        Assert.Null(Split(null, Hot("d", 450), Hot("k", 20))!.SplitKey);
+
+        // Hot keys of other ranges (the left half's, before the split's key) do not count.
+        Assert.Null(Split(null, new HotKeyRate([0x00, 0x10], 300), Hot("k", 200))!.SplitKey);
+    }
+
+    [Fact]
     public void Small_cold_neighbours_merge_only_after_the_whole_window_the_smaller_into_the_larger()
     {
         var cluster = new ModelCluster([S1, S2, S3], shards: 3, firstVoter: _ => 0);
@@ -548,6 +592,155 @@ public sealed class BalancerTests
         Assert.True(counts.Max() - counts.Min() <= balancer.Options.LeaderTolerance + balancer.Options.LoadCountSlack, context);
         Assert.True(cluster.Transfers <= 4 * cluster.Shards.Count, "too many transfers: " + context);
         AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
+    /// <summary>
+    /// Four stores, eight shards on three stores each (shard i on stores i, i+1, i+2), so every store holds six and
+    /// store 4 holds neither shard 1 nor shard 5. Those two serve <paramref name="hot"/> requests/s, the rest
+    /// <paramref name="cold"/>: stores 1-3 carry both hot shards, store 4 none.
+    /// </summary>
+    private static ModelCluster HotShardsAwayFromStore4(double hot, double cold)
+    {
+        var cluster = new ModelCluster([S1, S2, S3, S4], shards: 8, firstVoter: i => i % 4);
+        foreach (var shard in cluster.Shards)
+        {
+            cluster.Loads[shard.Id] = shard.Id.Value is 1 or 5 ? hot : cold;
+        }
+
+        Assert.DoesNotContain(cluster.Shards, s => (s.Id.Value is 1 or 5) && s.HasReplicaOn(S4));
+        return cluster;
+    }
+
+    private static BalancerOptions ReplicaLoadOnly => new() { ShardCooldown = TimeSpan.Zero, LeaderBalance = false, AutoSplit = false, AutoMerge = false };
+
+    [Fact]
+    public void A_store_holding_hot_replicas_sheds_one_to_the_idlest_store_and_then_nothing_moves()
+    {
+        // Stores 1-3 carry 6,040 requests/s of replicas each, store 4 60; counts are even (6 each), so only load speaks.
+        StoreId[] all = [S1, S2, S3, S4];
+        var cluster = HotShardsAwayFromStore4(hot: 3_000, cold: 10);
+        var balancer = new Balancer(ReplicaLoadOnly);
+
+        var first = Assert.Single(balancer.Plan(cluster.Shards, cluster.Stores, [], cluster.Samples(), cluster.NowMs + 1_000, 8));
+        Assert.Equal(OperationKind.MoveReplica, first.Kind);
+        Assert.Equal(S4, first.To);
+        Assert.True(first.Shard.Value is 1 or 5, first.ToString());
+        Assert.Contains("requests/s", first.Reason);
+        balancer.Forget(first.Shard);
+
+        int rounds = cluster.RunUntilQuiet(balancer, maxRounds: 200, operationRounds: 2);
+        var loads = cluster.StoreReplicaLoads(all);
+        var counts = cluster.ReplicaCounts(all);
+        string context = $"replica loads {string.Join(",", loads)}, replicas {string.Join(",", counts)}, {cluster.Moves} moves";
+        Assert.True(rounds < 200, "did not converge: " + context);
+        // Six hot replicas on four stores go at best 2/2/1/1: store 4 takes one, and no second move can narrow a gap
+        // (each hot shard serves as much as what separates the stores then).
+        Assert.Equal(1, cluster.Moves);
+        Assert.Equal(3_060, loads[3]);
+        Assert.True(counts.Max() - counts.Min() <= balancer.Options.ReplicaTolerance + balancer.Options.SizeCountSlack, context);
+        AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
+    [Fact]
+    public void Equal_replica_loads_move_nothing()
+    {
+        // Every shard serves the same: every store holds six replicas and 6,000 requests/s.
+        var cluster = HotShardsAwayFromStore4(hot: 1_000, cold: 1_000);
+        var balancer = new Balancer(ReplicaLoadOnly);
+        cluster.RunUntilQuiet(balancer, maxRounds: 100, operationRounds: 1);
+        Assert.Equal(0, cluster.Moves);
+        AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
+    [Fact]
+    public void Load_differences_under_the_minimum_are_noise_and_move_nothing()
+    {
+        var balancer = new Balancer(ReplicaLoadOnly);
+
+        // The whole cluster serves about 600 requests/s, however lopsided: under the minimum, nothing.
+        var quiet = HotShardsAwayFromStore4(hot: 300, cold: 1);
+        AssertQuietWith(quiet, balancer, rounds: 20);
+
+        // 4,000 against 2,400 requests/s: above the ratio, but 1,600 apart, under the 2,000 minimum gap.
+        var close = HotShardsAwayFromStore4(hot: 1_200, cold: 400);
+        Assert.Equal([4_000, 4_000, 4_000, 2_400], close.StoreReplicaLoads([S1, S2, S3, S4]));
+        AssertQuietWith(close, balancer, rounds: 20);
+
+        // The same shape at ten times the rates is a real imbalance.
+        var busy = HotShardsAwayFromStore4(hot: 12_000, cold: 4_000);
+        Assert.Equal(OperationKind.MoveReplica, Assert.Single(balancer.Plan(busy.Shards, busy.Stores, [], busy.Samples(), 1_000, 8)).Kind);
+    }
+
+    [Fact]
+    public void Load_moves_never_target_a_slow_or_down_store()
+    {
+        var cluster = HotShardsAwayFromStore4(hot: 3_000, cold: 10);
+        var balancer = new Balancer(ReplicaLoadOnly);
+        cluster.Slow.Add(S4);
+        AssertQuietWithSlow(cluster, balancer, rounds: 20);
+
+        cluster.Slow.Clear();
+        cluster.SetState(S4, StoreState.Down);
+        AssertQuietWith(cluster, balancer, rounds: 20);
+    }
+
+    [Theory]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(34)]
+    [InlineData(35)]
+    [InlineData(36)]
+    [InlineData(37)]
+    [InlineData(38)]
+    public void Random_clusters_with_hot_shards_converge_by_replica_load_move_each_store_once_per_round_and_stay_quiet(int seed)
+    {
+        // Hot shards among cold ones, on 4-7 stores, with sizes in half the seeds (size and load moves must not undo
+        // each other); moves take 1-3 rounds and the moved shard's load goes with it, as it would in the cluster.
+        var random = new Random(seed);
+        int storeCount = 4 + random.Next(4);
+        var stores = Enumerable.Range(1, storeCount).Select(i => new StoreId(i)).ToArray();
+        var cluster = new ModelCluster(stores, shards: 4 + random.Next(24), firstVoter: _ => random.Next(3), random);
+        bool sized = seed % 2 == 0;
+        foreach (var shard in cluster.Shards)
+        {
+            cluster.Loads[shard.Id] = random.Next(4) == 0 ? 2_000 + random.Next(10_000) : random.Next(100);
+            if (sized)
+            {
+                cluster.Sizes[shard.Id] = (1L + random.Next(500)) << 20;
+            }
+        }
+
+        var balancer = new Balancer(new BalancerOptions { ShardCooldown = TimeSpan.FromSeconds(random.Next(0, 5)), MaxReplicaMoves = 4, LeaderBalance = false, AutoSplit = false, AutoMerge = false });
+        int operationRounds = random.Next(1, 4);
+        int rounds = 0, quiet = 0;
+        for (; rounds < 2_000 && quiet < 10; rounds++)
+        {
+            bool acted = cluster.Round(balancer, operationRounds) > 0 || cluster.InFlight.Count > 0;
+            quiet = acted ? 0 : quiet + 1;
+            var involved = cluster.LastDecisions.Where(d => d.Kind == OperationKind.MoveReplica).SelectMany(d => new[] { d.From!.Value, d.To!.Value }).ToList();
+            var loadMoves = cluster.LastDecisions.Where(d => d.Reason.Contains("requests/s", StringComparison.Ordinal)).ToList();
+            foreach (var move in loadMoves)
+            {
+                Assert.True(involved.Count(s => s == move.From) == 1 && involved.Count(s => s == move.To) == 1, $"seed {seed}: a store takes part in two moves in one round: {string.Join("; ", cluster.LastDecisions)}");
+            }
+        }
+
+        var loads = cluster.StoreReplicaLoads(stores);
+        string context = $"seed {seed}: replica loads {string.Join(",", loads.Select(l => l.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}, replicas {string.Join(",", cluster.ReplicaCounts(stores))}, {cluster.Moves} moves";
+        Assert.True(rounds < 2_000, "did not converge: " + context);
+        Assert.True(cluster.Moves <= 4 * cluster.Shards.Count * storeCount, "too many moves: " + context);
+        AssertQuietWith(cluster, balancer, rounds: 50);
+    }
+
+    private static void AssertQuietWithSlow(ModelCluster cluster, Balancer balancer, int rounds)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            cluster.NowMs += 1_000;
+            var decisions = balancer.Plan(cluster.Shards, cluster.Stores, [], cluster.Samples(), cluster.NowMs, 8, cluster.Slow);
+            Assert.True(decisions.Count == 0, $"round {i} decided: {string.Join("; ", decisions)}");
+        }
     }
 
     private static void AssertQuietWith(ModelCluster cluster, Balancer balancer, int rounds)

@@ -75,6 +75,12 @@ internal sealed class ModelCluster
     /// <summary>Requests per second each store serves as the preferred leader of its shards.</summary>
     public double[] StoreLoads(StoreId[] stores) => stores.Select(s => Shards.Where(d => d.Replicas[0] == s).Sum(d => Loads.GetValueOrDefault(d.Id))).ToArray();
 
+    /// <summary>Requests per second of the shards each store holds a replica of (the figure replica load balancing evens out).</summary>
+    public double[] StoreReplicaLoads(StoreId[] stores) => stores.Select(s => Shards.Where(d => d.HasReplicaOn(s)).Sum(d => Loads.GetValueOrDefault(d.Id))).ToArray();
+
+    /// <summary>What the balancer decided in the last round.</summary>
+    public IReadOnlyList<BalanceDecision> LastDecisions { get; private set; } = [];
+
     public Dictionary<ShardId, ShardSample> Samples() =>
         Shards.Where(d => Sizes.ContainsKey(d.Id) || Loads.ContainsKey(d.Id))
             .ToDictionary(d => d.Id, d => new ShardSample(d.Id, d.Epoch, Sizes.TryGetValue(d.Id, out long bytes) ? bytes : null, Loads.GetValueOrDefault(d.Id)));
@@ -100,6 +106,7 @@ internal sealed class ModelCluster
         }
 
         var decisions = balancer.Plan(Shards, _stores, InFlight, Samples(), NowMs, 8 - _inFlight.Count, Slow);
+        LastDecisions = decisions;
         foreach (var decision in decisions)
         {
             if (operationRounds == 0)

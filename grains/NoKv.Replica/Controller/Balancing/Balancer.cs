@@ -12,7 +12,8 @@ namespace NoKv.Replica.Controller.Balancing;
 /// <item><b>Leaders</b> are balanced by the <i>preferred</i> leader, the committed first voter each shard's replicas
 /// hand leadership to, not by who leads this second: elections and a store's short absence do not move the
 /// preference, so they cause no decision, and the replicas bring leadership back to it by themselves.</item>
-/// <item><b>Replicas</b> are balanced by count per up store, so a new store receives replicas until it holds its share.</item>
+/// <item><b>Replicas</b> are balanced by count per up store, so a new store receives replicas until it holds its share;
+/// then by bytes and by load (the summed request rates of the shards a store holds replicas of).</item>
 /// <item><b>Splits</b>: a shard at or above a size, or above a request rate for a whole window.</item>
 /// </list>
 /// Why it never flaps: a transfer or move goes only from a store to one holding more than <c>tolerance</c> (at least
@@ -122,9 +123,12 @@ public sealed class Balancer
         {
             int slots = Options.MaxReplicaMoves - inProgress.Count(o => o.Kind == OperationKind.MoveReplica);
             var sizes = Options.ReplicaSizeBalance ? Sizes(shards, samples) : null;
-            int tolerance = Options.ReplicaTolerance + (sizes is null ? 0 : Options.SizeCountSlack);
+            var rates = Options.ReplicaLoadBalance ? Rates(shards, samples, Options.ReplicaLoadMinRequestsPerSecond) : null;
+            int tolerance = Options.ReplicaTolerance + (sizes is null && rates is null ? 0 : Options.SizeCountSlack);
             while (slots > 0 && decisions.Count < budget
-                && (NextMove(shards, up, inProgress, decisions, Free, tolerance) ?? (sizes is null ? null : NextSizeMove(shards, up, inProgress, decisions, Free, sizes, tolerance))) is { } move)
+                && (NextMove(shards, up, inProgress, decisions, Free, tolerance)
+                    ?? (sizes is null ? null : NextSizeMove(shards, up, inProgress, decisions, Free, sizes, tolerance, rates))
+                    ?? (rates is null ? null : NextLoadMove(shards, up, inProgress, decisions, Free, rates, tolerance, sizes))) is { } move)
             {
                 Take(move);
                 slots--;
@@ -262,8 +266,45 @@ public sealed class Balancer
         // At the key that halves the load when the leader sampled one inside the range (the range may have changed
         // since its heartbeat); otherwise at the middle by size, which halves the load of a shard hot throughout.
         bool atLoadMiddle = sample.LoadSplitKey is { } middle && middle.AsSpan().SequenceCompareTo(shard.Range.Start) > 0 && shard.Range.Contains(middle);
-        key = atLoadMiddle ? sample.LoadSplitKey : null;
-        return string.Create(CultureInfo.InvariantCulture, $"{sample.RequestsPerSecond:F0} requests/s for {(nowMs - since) / 1000} s, above {Options.SplitRequestsPerSecond:F0}{(atLoadMiddle ? ", at the load's middle key" : ", at the middle by size (no load key reported)")}");
+        key = atLoadMiddle ? sample.LoadSplitKey : HotKeyCut(shard, sample);
+        string where = atLoadMiddle ? ", at the load's middle key" : key is not null ? ", between its hot keys (no load key inside the range)" : ", at the middle by size (no load key reported)";
+        return string.Create(CultureInfo.InvariantCulture, $"{sample.RequestsPerSecond:F0} requests/s for {(nowMs - since) / 1000} s, above {Options.SplitRequestsPerSecond:F0}{where}");
+    }
+
+    /// <summary>
+    /// Where to cut a hot shard whose leader reported no load key inside its committed range (a leader of an older
+    /// build, or a key from before the range changed): between the shard's hot keys, at the key that best halves their
+    /// requests, when those keys carry at least half of the shard's load (otherwise they do not say where its middle
+    /// is) and the cut leaves at least a fifth of their requests on each side (the sampler's own rule: a load on one
+    /// key is not divided by any cut). Null when they do not qualify; the split then cuts at the middle by size.
+    /// </summary>
+    private static byte[]? HotKeyCut(ShardDescriptor shard, ShardSample sample)
+    {
+        var keys = (sample.HotKeys ?? [])
+            .Where(h => h.RequestsPerSecond > 0 && shard.Range.Contains(h.Key))
+            .OrderBy(h => h.Key, KeyOrder)
+            .ToList();
+        double total = keys.Sum(h => h.RequestsPerSecond);
+        if (keys.Count < 2 || total < sample.RequestsPerSecond / 2)
+        {
+            return null;
+        }
+
+        byte[]? best = null;
+        double bestGap = double.MaxValue, left = 0;
+        for (int i = 1; i < keys.Count; i++)
+        {
+            left += keys[i - 1].RequestsPerSecond;
+            double right = total - left;
+            // The cut key starts the right half; it lies above the range's start since an earlier key sorts below it.
+            if (Math.Min(left, right) >= total / 5 && Math.Abs(left - right) < bestGap && keys[i].Key.AsSpan().SequenceCompareTo(keys[i - 1].Key) > 0)
+            {
+                bestGap = Math.Abs(left - right);
+                best = keys[i].Key;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>
@@ -337,37 +378,14 @@ public sealed class Balancer
     /// store at a to one at b, with 0 &lt; s &lt; a - b, gives (a-s)² + (b+s)² &lt; a² + b²), and never widens counts past
     /// the tolerance the count moves act above, so count moves do not undo it. With sizes still, moves end.</para>
     /// </summary>
-    private BalanceDecision? NextSizeMove(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free, Dictionary<ShardId, long> sizes, int tolerance)
+    /// <param name="rates">Shard request rates when replica load balancing acts: a size move must not create a load
+    /// imbalance the load moves would then undo.</param>
+    private BalanceDecision? NextSizeMove(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free, Dictionary<ShardId, long> sizes, int tolerance, Dictionary<ShardId, double>? rates)
     {
         var counts = Counts(shards, up, inProgress, planned);
-        var bytes = up.ToDictionary(s => s, _ => 0L);
-        foreach (var shard in shards)
-        {
-            foreach (var peer in shard.Peers)
-            {
-                if (bytes.ContainsKey(peer.Store))
-                {
-                    bytes[peer.Store] += sizes.GetValueOrDefault(shard.Id);
-                }
-            }
-        }
-
-        foreach (var (kind, shard, from, to) in inProgress.Select(o => (o.Kind, o.Shard, o.From, o.To)).Concat(planned.Select(d => (d.Kind, d.Shard, d.From, d.To))))
-        {
-            if (kind is OperationKind.MoveReplica or OperationKind.ReReplicate)
-            {
-                long size = sizes.GetValueOrDefault(shard);
-                if (from is { } f && bytes.ContainsKey(f))
-                {
-                    bytes[f] -= size;
-                }
-
-                if (to is { } t && bytes.ContainsKey(t))
-                {
-                    bytes[t] += size;
-                }
-            }
-        }
+        var bytes = Held(shards, up, inProgress, planned, id => sizes.GetValueOrDefault(id));
+        var load = rates is null ? null : Held(shards, up, inProgress, planned, id => rates.GetValueOrDefault(id));
+        bool loadEven = load is not null && !LoadUneven(load);
 
         foreach (var source in up.OrderByDescending(s => bytes[s]).ThenBy(s => s.Value))
         {
@@ -392,6 +410,7 @@ public sealed class Balancer
 
                 var candidate = shards
                     .Where(s => s.HasReplicaOn(source) && !s.HasReplicaOn(target) && free(s.Id) && sizes.TryGetValue(s.Id, out long size) && size > 0 && size < gap)
+                    .Where(s => !loadEven || !LoadUneven(After(load!, source, target, rates!.GetValueOrDefault(s.Id))))
                     .OrderBy(s => Math.Abs((2 * sizes[s.Id]) - gap))
                     .ThenBy(s => s.Replicas.Length > 0 && s.Replicas[0] == source ? 1 : 0)
                     .ThenBy(s => s.Id.Value)
@@ -399,6 +418,146 @@ public sealed class Balancer
                 if (candidate is not null)
                 {
                     return new BalanceDecision(OperationKind.MoveReplica, candidate.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} holds about {bytes[source]} bytes in {counts[source]} replicas, store {target} {bytes[target]} in {counts[target]}; the shard has about {sizes[candidate.Id]}"));
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Every user shard's request rate by its leader's report at the shard's current epoch, or null while any is
+    /// unknown (a partial view would move load toward stores whose shards are simply not counted yet) or when the
+    /// whole cluster serves under <paramref name="minimum"/> (too little for any load decision).
+    /// </summary>
+    private static Dictionary<ShardId, double>? Rates(IReadOnlyList<ShardDescriptor> shards, IReadOnlyDictionary<ShardId, ShardSample> samples, double minimum)
+    {
+        var rates = new Dictionary<ShardId, double>();
+        foreach (var shard in shards)
+        {
+            if (shard.Id == SystemShards.Controller)
+            {
+                continue;
+            }
+
+            if (!samples.TryGetValue(shard.Id, out var sample) || sample.Epoch != shard.Epoch)
+            {
+                return null;
+            }
+
+            rates[shard.Id] = sample.RequestsPerSecond;
+        }
+
+        return rates.Values.Sum() < minimum ? null : rates;
+    }
+
+    /// <summary>
+    /// A per-shard figure (bytes, requests per second) summed per up store over the replicas it holds, with moves in
+    /// flight or just planned counted as done: the target holds the replica soon, the source not.
+    /// </summary>
+    private static Dictionary<StoreId, T> Held<T>(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, T> figure)
+        where T : System.Numerics.INumber<T>
+    {
+        var held = up.ToDictionary(s => s, _ => T.Zero);
+        foreach (var shard in shards)
+        {
+            foreach (var peer in shard.Peers)
+            {
+                if (held.ContainsKey(peer.Store))
+                {
+                    held[peer.Store] += figure(shard.Id);
+                }
+            }
+        }
+
+        foreach (var (kind, shard, from, to) in inProgress.Select(o => (o.Kind, o.Shard, o.From, o.To)).Concat(planned.Select(d => (d.Kind, d.Shard, d.From, d.To))))
+        {
+            if (kind is OperationKind.MoveReplica or OperationKind.ReReplicate)
+            {
+                T value = figure(shard);
+                if (from is { } f && held.ContainsKey(f))
+                {
+                    held[f] -= value;
+                }
+
+                if (to is { } t && held.ContainsKey(t))
+                {
+                    held[t] += value;
+                }
+            }
+        }
+
+        return held;
+    }
+
+    private static Dictionary<StoreId, T> After<T>(Dictionary<StoreId, T> held, StoreId source, StoreId target, T value)
+        where T : System.Numerics.INumber<T>
+    {
+        var after = new Dictionary<StoreId, T>(held);
+        after[source] -= value;
+        after[target] += value;
+        return after;
+    }
+
+    /// <summary>Whether the stores' replica loads are far enough apart for a load move (the ratio and the minimum gap between the busiest and the idlest).</summary>
+    private bool LoadUneven(Dictionary<StoreId, double> load) =>
+        load.Count > 1 && load.Values.Max() - load.Values.Min() >= Options.ReplicaLoadMinRequestsPerSecond && load.Values.Max() > Options.ReplicaLoadRatio * load.Values.Min();
+
+    /// <summary>Whether the stores' bytes are far enough apart for a size move.</summary>
+    private bool SizeUneven(Dictionary<StoreId, long> bytes) =>
+        bytes.Count > 1 && bytes.Values.Max() - bytes.Values.Min() >= Options.ReplicaSizeMinBytes && bytes.Values.Max() > Options.ReplicaSizeRatio * bytes.Values.Min();
+
+    /// <summary>
+    /// The replica move that evens the stores' load most, once counts (and bytes) leave nothing to do: a store's load is
+    /// the summed request rate of the shards it holds replicas of (every replica applies every write, and leadership,
+    /// with the reads, can only go to a store holding one, so the holders of a hot shard are where its load can be). From
+    /// the busiest up store to the idlest one without a replica of the shard (never a store with a slow disk), when the
+    /// first carries more than <see cref="BalancerOptions.ReplicaLoadRatio"/> times the second and at least
+    /// <see cref="BalancerOptions.ReplicaLoadMinRequestsPerSecond"/> more, a shard serving less than their difference
+    /// and at least a quarter of it (a hot shard; shuffling cold ones around an indivisible hot one only costs copies),
+    /// nearest half of it; only if counts stay within the tolerance and bytes do not become uneven afterwards. A store
+    /// that is the source or target of a move in flight or planned this round takes part in no other: its figures
+    /// are about to change, and one copy per store at a time is all a store should carry for balance.
+    /// <para>Why it stops: a shard serving r moved from a store at a to one at b, 0 &lt; r &lt; a - b, lowers the sum
+    /// over stores of the squared loads; the ratio, the minimum and the quarter rule are the hysteresis against rates
+    /// that move all the time, and the shard cooldown bounds how often one shard moves.</para>
+    /// </summary>
+    private BalanceDecision? NextLoadMove(IReadOnlyList<ShardDescriptor> shards, List<StoreId> up, IReadOnlyList<OperationRecord> inProgress, List<BalanceDecision> planned, Func<ShardId, bool> free, Dictionary<ShardId, double> rates, int tolerance, Dictionary<ShardId, long>? sizes)
+    {
+        var counts = Counts(shards, up, inProgress, planned);
+        var load = Held(shards, up, inProgress, planned, id => rates.GetValueOrDefault(id));
+        var bytes = sizes is null ? null : Held(shards, up, inProgress, planned, id => sizes.GetValueOrDefault(id));
+        bool bytesEven = bytes is not null && !SizeUneven(bytes);
+        var moving = inProgress.Where(o => o.Kind is OperationKind.MoveReplica or OperationKind.ReReplicate).Select(o => (o.From, o.To))
+            .Concat(planned.Where(d => d.Kind == OperationKind.MoveReplica).Select(d => (d.From, d.To)))
+            .SelectMany(m => new[] { m.From, m.To })
+            .OfType<StoreId>()
+            .ToHashSet();
+        foreach (var source in up.Where(s => !moving.Contains(s)).OrderByDescending(s => load[s]).ThenBy(s => s.Value))
+        {
+            foreach (var target in up.Where(s => !moving.Contains(s) && !_slow.Contains(s)).OrderBy(s => load[s]).ThenBy(s => s.Value))
+            {
+                double gap = load[source] - load[target];
+                if (gap < Options.ReplicaLoadMinRequestsPerSecond || load[source] <= Options.ReplicaLoadRatio * load[target])
+                {
+                    break;
+                }
+
+                if (!CountsHoldAfterOne(counts, source, target, tolerance))
+                {
+                    continue;
+                }
+
+                var candidate = shards
+                    .Where(s => s.Id != SystemShards.Controller && s.HasReplicaOn(source) && !s.HasReplicaOn(target) && free(s.Id) && rates.TryGetValue(s.Id, out double rate) && rate >= gap / 4 && rate < gap)
+                    .Where(s => !bytesEven || !SizeUneven(After(bytes!, source, target, sizes!.GetValueOrDefault(s.Id))))
+                    .OrderBy(s => Math.Abs((2 * rates[s.Id]) - gap))
+                    .ThenBy(s => s.Replicas.Length > 0 && s.Replicas[0] == source ? 1 : 0)
+                    .ThenBy(s => s.Id.Value)
+                    .FirstOrDefault();
+                if (candidate is not null)
+                {
+                    return new BalanceDecision(OperationKind.MoveReplica, candidate.Id, source, target, string.Create(CultureInfo.InvariantCulture, $"store {source} holds replicas serving about {load[source]:0} requests/s, store {target} {load[target]:0}; the shard serves about {rates[candidate.Id]:0}"));
                 }
             }
         }

@@ -39,8 +39,26 @@ public sealed class BalancerOptions
     /// <summary>A size move only when the fullest up store holds at least this many bytes more than the emptiest.</summary>
     public long ReplicaSizeMinBytes { get; init; } = 64L << 20;
 
-    /// <summary>How many more replicas than <see cref="ReplicaTolerance"/> a store may hold than another for size balancing's sake.</summary>
+    /// <summary>How many more replicas than <see cref="ReplicaTolerance"/> a store may hold than another for size and load balancing's sake.</summary>
     public int SizeCountSlack { get; init; } = 2;
+
+    /// <summary>
+    /// Also even out the summed request rates of the replicas the up stores hold (replica moves of hot shards from the
+    /// busiest store to the idlest), once every shard's leader has reported its rate and the cluster serves at least
+    /// <see cref="ReplicaLoadMinRequestsPerSecond"/>. Counts may then differ by up to <see cref="ReplicaTolerance"/> +
+    /// <see cref="SizeCountSlack"/>.
+    /// </summary>
+    public bool ReplicaLoadBalance { get; init; } = true;
+
+    /// <summary>A load move only when the busiest up store's replicas serve more than this many times the idlest's (above 1).</summary>
+    public double ReplicaLoadRatio { get; init; } = 1.5;
+
+    /// <summary>
+    /// A load move only when the busiest up store's replicas serve at least this many more requests per second than
+    /// the idlest's, and the whole cluster at least this many: below it, rates are noise and a copy costs more than it
+    /// could gain.
+    /// </summary>
+    public double ReplicaLoadMinRequestsPerSecond { get; init; } = 2_000;
 
     /// <summary>
     /// Also even out the requests the up stores' preferred leaders serve (leader transfers from the store whose shards
@@ -121,6 +139,11 @@ public sealed class BalancerOptions
         if (LeaderLoadRatio <= 1 || LeaderLoadMinRequestsPerSecond < 0 || LoadCountSlack < 0)
         {
             throw new ArgumentException($"LeaderLoadRatio must be above 1 (not {LeaderLoadRatio}), LeaderLoadMinRequestsPerSecond ({LeaderLoadMinRequestsPerSecond}) and LoadCountSlack ({LoadCountSlack}) not negative: stores at equal load would trade leaders back and forth.");
+        }
+
+        if (ReplicaLoadRatio <= 1 || ReplicaLoadMinRequestsPerSecond < 0)
+        {
+            throw new ArgumentException($"ReplicaLoadRatio must be above 1 (not {ReplicaLoadRatio}) and ReplicaLoadMinRequestsPerSecond ({ReplicaLoadMinRequestsPerSecond}) not negative: stores at equal load would trade replicas back and forth.");
         }
 
         if (MaxLeaderTransfers < 0 || MaxReplicaMoves < 0 || MaxSplits < 0 || MaxMerges < 0)

@@ -11,6 +11,7 @@ public sealed record ApiShard(
     long CommitIndex,
     long AppliedIndex,
     long SizeBytes,
+    long Keys,
     double WritesPerSecond,
     double ReadsPerSecond,
     IReadOnlyList<ApiReplica> Replicas);
