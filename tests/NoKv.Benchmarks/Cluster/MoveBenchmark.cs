@@ -53,12 +53,38 @@ public static class MoveBenchmark
         await Task.Delay(steady, cancellationToken).ConfigureAwait(false);
         double moveStart = run.Elapsed;
         long operation = await admin.MoveReplicaAsync(shard, from, to, cancellationToken).ConfigureAwait(false);
+        await WaitMovedAsync(admin, shard, from, to, cancellationToken).ConfigureAwait(false);
         double moveEnd = run.Elapsed;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[move] operation {operation}: shard {shard}'s leader replica from store {from} to store {to} at {moveStart:F2} s, done at {moveEnd:F2} s"));
         await Task.Delay(after, cancellationToken).ConfigureAwait(false);
         await run.StopAsync().ConfigureAwait(false);
         run.Report("move", $"move c{concurrency} {keys} keys x {ValueBytes} B, leader replica store {from} -> {to}", moveStart, moveEnd);
         return 0;
+    }
+
+    /// <summary>
+    /// Waits until the move finished: the map lists the shard on <paramref name="to"/> and no longer on
+    /// <paramref name="from"/>, and the controller runs no operation (the request only starts the move).
+    /// </summary>
+    private static async Task WaitMovedAsync(INoKvAdmin admin, ShardId shard, StoreId from, StoreId to, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await admin.GetClusterStatusAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            if (status.Map.TryGetShard(shard) is { } moved && moved.HasReplicaOn(to) && !moved.HasReplicaOn(from)
+                && status.Controller is { Operations.Length: 0 })
+            {
+                return;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                throw new TimeoutException($"the move of shard {shard} from store {from} to store {to} did not finish within 120 s");
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task<StoreId> LeaderOfAsync(INoKvAdmin admin, ShardId shard, CancellationToken cancellationToken)
