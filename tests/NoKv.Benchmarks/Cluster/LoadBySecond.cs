@@ -34,6 +34,21 @@ public sealed class LoadBySecond : IAsyncDisposable
     public static LoadBySecond Start(IKvStore store, int keys, byte[] value, int concurrency, CancellationToken cancellationToken) =>
         new(store, keys, value, concurrency, cancellationToken);
 
+    /// <summary>
+    /// Puts keys 0..<paramref name="keys"/>-1 with one random value of <paramref name="valueBytes"/> bytes (64 writers)
+    /// and prints how long it took, under <paramref name="tag"/>; returns the value, for the clients' puts.
+    /// </summary>
+    public static async Task<byte[]> FillAsync(IKvStore store, int keys, int valueBytes, string tag, CancellationToken cancellationToken)
+    {
+        var value = new byte[valueBytes];
+        new Random(1).NextBytes(value);
+        var load = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
+            await store.PutAsync(Key(i), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{tag}] loaded {keys} keys of {valueBytes} bytes in {load.Elapsed.TotalSeconds:F1} s"));
+        return value;
+    }
+
     public static byte[] Key(int i) => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"key-{i:D8}"));
 
     /// <summary>Stops the clients and waits for their last operations.</summary>

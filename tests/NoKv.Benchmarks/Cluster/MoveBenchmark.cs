@@ -39,12 +39,7 @@ public static class MoveBenchmark
         var store = target.Services.GetRequiredService<IKvStore>();
         var admin = target.Services.GetRequiredService<INoKvAdmin>();
 
-        var value = new byte[ValueBytes];
-        new Random(1).NextBytes(value);
-        var load = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
-            await store.PutAsync(LoadBySecond.Key(i), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[move] loaded {keys} keys of {ValueBytes} bytes in {load.Elapsed.TotalSeconds:F1} s"));
+        var value = await LoadBySecond.FillAsync(store, keys, ValueBytes, "move", cancellationToken).ConfigureAwait(false);
 
         var shard = new ShardId(1);
         var from = await LeaderOfAsync(admin, shard, cancellationToken).ConfigureAwait(false);

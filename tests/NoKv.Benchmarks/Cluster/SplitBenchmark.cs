@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using NoKv.Abstractions.Sharding;
-using NoKv.Benchmarks.Common;
 using NoKv.Client;
 using NoKv.Client.Admin;
 
@@ -32,12 +30,7 @@ public static class SplitBenchmark
         var store = target.Services.GetRequiredService<IKvStore>();
         var admin = target.Services.GetRequiredService<INoKvAdmin>();
 
-        var value = new byte[ValueBytes];
-        new Random(1).NextBytes(value);
-        var load = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
-            await store.PutAsync(LoadBySecond.Key(i), value, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[split] loaded {keys} keys of {ValueBytes} bytes in {load.Elapsed.TotalSeconds:F1} s"));
+        var value = await LoadBySecond.FillAsync(store, keys, ValueBytes, "split", cancellationToken).ConfigureAwait(false);
 
         await using var run = LoadBySecond.Start(store, keys, value, concurrency, cancellationToken);
         await Task.Delay(steady, cancellationToken).ConfigureAwait(false);
