@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Status;
-using NoKv.Client;
 using NoKv.Client.Admin;
 
 namespace NoKv.Benchmarks.Cluster;
@@ -18,43 +16,27 @@ namespace NoKv.Benchmarks.Cluster;
 /// </summary>
 public static class MoveBenchmark
 {
-    private const int ValueBytes = 1024;
-
-    public static async Task<int> RunAsync(bool quick, CancellationToken cancellationToken)
-    {
-        int keys = quick ? 20_000 : 100_000;
-        int concurrency = 16;
-        var steady = TimeSpan.FromSeconds(quick ? 5 : 10);
-        var after = TimeSpan.FromSeconds(quick ? 5 : 10);
-        Console.Error.WriteLine("[move] starting 4 silos (one shard on stores 1-3, store 4 empty, balancer off)");
-        await using var cluster = await NoKvLocalCluster.StartAsync([], TimeSpan.FromSeconds(120), Console.Error, cancellationToken,
+    public static Task<int> RunAsync(bool quick, CancellationToken cancellationToken) =>
+        OperationUnderLoad.RunAsync("move", "4 silos (one shard on stores 1-3, store 4 empty, balancer off)", stores: 4,
         [
             "--Controller:LeaderBalance", "false",
             "--Controller:ReplicaBalance", "false",
             "--Controller:AutoSplit", "false",
             "--Controller:AutoMerge", "false",
-        ], stores: 4).ConfigureAwait(false);
-        await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
-        await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
-        var store = target.Services.GetRequiredService<IKvStore>();
-        var admin = target.Services.GetRequiredService<INoKvAdmin>();
+        ], quick, PrepareAsync, cancellationToken);
 
-        var value = await LoadBySecond.FillAsync(store, keys, ValueBytes, "move", cancellationToken).ConfigureAwait(false);
-
+    /// <summary>Finds the shard's leader before the clients start; the operation moves that replica to store 4 and waits for the end.</summary>
+    private static async Task<PreparedOperation> PrepareAsync(INoKvAdmin admin, CancellationToken cancellationToken)
+    {
         var shard = new ShardId(1);
         var from = await LeaderOfAsync(admin, shard, cancellationToken).ConfigureAwait(false);
         var to = new StoreId(4);
-        await using var run = LoadBySecond.Start(store, keys, value, concurrency, cancellationToken);
-        await Task.Delay(steady, cancellationToken).ConfigureAwait(false);
-        double moveStart = run.Elapsed;
-        long operation = await admin.MoveReplicaAsync(shard, from, to, cancellationToken).ConfigureAwait(false);
-        await WaitMovedAsync(admin, shard, from, to, cancellationToken).ConfigureAwait(false);
-        double moveEnd = run.Elapsed;
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[move] operation {operation}: shard {shard}'s leader replica from store {from} to store {to} at {moveStart:F2} s, done at {moveEnd:F2} s"));
-        await Task.Delay(after, cancellationToken).ConfigureAwait(false);
-        await run.StopAsync().ConfigureAwait(false);
-        run.Report("move", $"move c{concurrency} {keys} keys x {ValueBytes} B, leader replica store {from} -> {to}", moveStart, moveEnd);
-        return 0;
+        return new PreparedOperation(string.Create(CultureInfo.InvariantCulture, $", leader replica store {from} -> {to}"), async ct =>
+        {
+            long operation = await admin.MoveReplicaAsync(shard, from, to, ct).ConfigureAwait(false);
+            await WaitMovedAsync(admin, shard, from, to, ct).ConfigureAwait(false);
+            return string.Create(CultureInfo.InvariantCulture, $"operation {operation}: shard {shard}'s leader replica from store {from} to store {to}");
+        });
     }
 
     /// <summary>
