@@ -188,26 +188,8 @@ public sealed class ControllerGroupMoveTests(ITestOutputHelper output)
     /// <summary>The status of the controller replica that leads with a majority of <paramref name="stores"/> agreeing.</summary>
     private static async Task<ReplicaStatus> ControllerLeaderStatusAsync(TestNoKvCluster cluster, IReadOnlyList<StoreId> stores) =>
         (await Eventually.WaitAsync(
-            async () =>
-            {
-                var statuses = new List<ReplicaStatus>();
-                foreach (var store in stores)
-                {
-                    try
-                    {
-                        var replica = cluster.Cluster.Client.GetGrain<IShardReplicaGrain>(new ReplicaId(SystemShards.Controller, store).ToGrainKey());
-                        statuses.Add(await replica.GetStatusAsync().WaitAsync(TimeSpan.FromSeconds(1)));
-                    }
-                    catch (Exception)
-                    {
-                        // A dead store's replica does not answer.
-                    }
-                }
-
-                var leader = statuses.FirstOrDefault(s => s.Role == ReplicaRole.Leader && s.Descriptor is not null);
-                return leader is not null && statuses.Count(s => s.Leader == leader.Replica.Store && s.Term == leader.Term) * 2 > stores.Count ? leader : null;
-            },
-            s => s is not null,
+            () => ControllerGroupStatus.MajorityLeaderAsync(cluster, stores),
+            s => s?.Descriptor is not null,
             TimeSpan.FromSeconds(30),
             "the controller group to elect a leader"))!;
 }

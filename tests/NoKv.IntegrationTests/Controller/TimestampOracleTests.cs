@@ -77,27 +77,7 @@ public sealed class TimestampOracleTests(ITestOutputHelper output)
     {
         var layout = cluster.Stores.Take(3).ToArray();
         var found = await Eventually.WaitAsync(
-            async () =>
-            {
-                var statuses = new List<ReplicaStatus>();
-                foreach (var store in layout)
-                {
-                    try
-                    {
-                        var replica = cluster.Cluster.Client.GetGrain<IShardReplicaGrain>(new ReplicaId(SystemShards.Controller, store).ToGrainKey());
-                        statuses.Add(await replica.GetStatusAsync().WaitAsync(TimeSpan.FromSeconds(1)));
-                    }
-                    catch (Exception)
-                    {
-                        // A dead store's replica does not answer.
-                    }
-                }
-
-                var leader = statuses.FirstOrDefault(s => s.Role == ReplicaRole.Leader);
-                return leader is not null && statuses.Count(s => s.Leader == leader.Replica.Store && s.Term == leader.Term) * 2 > layout.Length
-                    ? leader.Replica.Store
-                    : (StoreId?)null;
-            },
+            async () => (await ControllerGroupStatus.MajorityLeaderAsync(cluster, layout))?.Replica.Store,
             store => store is { } s && accept(s),
             TimeSpan.FromSeconds(30),
             "the controller group to elect an acceptable leader");
