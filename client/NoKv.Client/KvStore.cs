@@ -57,6 +57,8 @@ internal sealed partial class KvStore : IKvStore
 
     internal bool CommitSecondariesInBackground => _options.CommitSecondariesInBackground;
 
+    internal bool CommitPrimaryInOnePhase => _options.CommitPrimaryInOnePhase;
+
     /// <summary>Batches secondary commits per shard (see <see cref="NoKvClientOptions.BatchSecondaryCommits"/>); null when off.</summary>
     internal Transactions.SecondaryCommitBatcher? SecondaryCommits => _secondaryCommits;
 

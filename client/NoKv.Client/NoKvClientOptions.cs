@@ -91,6 +91,14 @@ public sealed class NoKvClientOptions
     /// </summary>
     public bool BatchSecondaryCommits { get; set; } = true;
 
+    /// <summary>
+    /// Whether a two-phase commit whose reads (not written) all lie in its primary's shard, and that scanned nothing,
+    /// commits that shard in one phase after prewriting the others (true: one Raft entry, one call and the oracle call
+    /// for the commit timestamp fewer; docs/transactions.md, "Primary in one phase"), or prewrites every shard first
+    /// and takes the commit timestamp from the oracle (false, the classic order).
+    /// </summary>
+    public bool CommitPrimaryInOnePhase { get; set; } = true;
+
     /// <summary>How many times <c>TransactAsync</c> runs its body before giving up on conflicts.</summary>
     public int TransactionMaxAttempts { get; set; } = 10;
 

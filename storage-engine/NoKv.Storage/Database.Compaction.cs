@@ -206,16 +206,33 @@ public sealed partial class Database
                 overlap += f.Size;
             }
 
-            if (overlap <= ReadCompactionMaxOverlapFiles * _options.TargetFileSizeBytes)
+            if (overlap > ReadCompactionMaxOverlapFiles * _options.TargetFileSizeBytes)
             {
-                _options.InfoLog?.Invoke(
-                    $"read-triggered compaction: table {file.Number} (L{level}, {file.Size} bytes, read budget {_readCompactions.Budget(file)} seeks) " +
-                    $"with {plan.Inputs.Count - 1} more L{level} and {plan.OutputLevelInputs.Count} L{plan.OutputLevel} tables ({overlap} bytes)");
-                return plan;
+                // Too wide: a rewrite that large is not worth what one table's wasted reads cost.
+                _readCompactions.NoteTooWide();
+                continue;
             }
 
-            // Too wide: a rewrite that large is not worth what one table's wasted reads cost.
-            _readCompactions.NoteTooWide();
+            long rewrite = overlap;
+            foreach (FileMetaData f in plan.Inputs)
+            {
+                rewrite += f.Size;
+            }
+
+            long budget = _readCompactions.RewriteBudget(rewrite);
+            if (file.SeekCharges < budget)
+            {
+                // Not paid for yet: the compaction rewrites more than the table alone, which is all its budget priced
+                // (a small level-0 table over a large level 1 would rewrite all of level 1 on the reads one small table
+                // wasted). Queued again once its charges cover the rewrite.
+                _readCompactions.Defer(file, budget);
+                continue;
+            }
+
+            _options.InfoLog?.Invoke(
+                $"read-triggered compaction: table {file.Number} (L{level}, {file.Size} bytes, {file.SeekCharges} seeks charged, read budget {budget} seeks) " +
+                $"with {plan.Inputs.Count - 1} more L{level} and {plan.OutputLevelInputs.Count} L{plan.OutputLevel} tables ({overlap} bytes)");
+            return plan;
         }
 
         return null;

@@ -57,6 +57,23 @@ public sealed partial class Database
             }
 
             bool fillCache = options?.FillCache ?? true;
+            ReadCompactionTracker? sampler = _readCompactions.Enabled ? _readCompactions : null;
+            if (fillCache)
+            {
+                // The common case reuses a parked set of parts: a short scan then allocates its DbIterator and little else.
+                IteratorParts parts = _iteratorParts.Rent();
+                try
+                {
+                    MergingIterator pooled = parts.Build(sv);
+                    return new DbIterator(pooled, sv, snapshot, options?.LowerBound, options?.UpperBound, sampler, parts.TableChildren, _valueFiles, parts, _iteratorParts);
+                }
+                catch
+                {
+                    _iteratorParts.Return(parts);
+                    throw;
+                }
+            }
+
             var children = new List<IInternalIterator> { sv.Mem.NewIterator() };
             foreach (MemTable m in sv.Immutables)
             {
@@ -81,7 +98,6 @@ public sealed partial class Database
             }
 
             var merged = new MergingIterator([.. children]);
-            ReadCompactionTracker? sampler = _readCompactions.Enabled ? _readCompactions : null;
             return new DbIterator(merged, sv, snapshot, options?.LowerBound, options?.UpperBound, sampler, children.Count - 1 - sv.Immutables.Length, _valueFiles);
         }
         catch

@@ -84,6 +84,7 @@ public sealed partial class Database
                 ReadTriggeredCompactionCount = _counters.ReadTriggeredCompactions,
                 ReadSampledSeeks = _readCompactions.ChargedSeeks,
                 ReadTriggeredCompactionsSkipped = _readCompactions.DroppedCandidates + _readCompactions.TooWideCandidates,
+                ReadTriggeredCompactionsDeferred = _readCompactions.DeferredCandidates,
                 WalSyncCount = _counters.WalSyncs,
                 WriteGroupCount = _counters.Groups,
                 LastSequence = LastSequence,

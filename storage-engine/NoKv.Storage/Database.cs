@@ -1,6 +1,7 @@
 using NoKv.Storage.Cache;
 using NoKv.Storage.Compaction;
 using NoKv.Storage.Db;
+using NoKv.Storage.Iterators;
 using NoKv.Storage.Manifest;
 using NoKv.Storage.Memtable;
 using NoKv.Storage.Sstable;
@@ -39,6 +40,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
     // _tableOptions, since every reader decodes every codec.
     private readonly TableOptions[] _writeOptionsByLevel;
     private readonly TableCache _tables;
+    private readonly IteratorPartsPool _iteratorParts;
 
     // Read handles of value files (the value log; off unless StorageOptions.ValueLogMinValueBytes is set, but
     // always able to read what an earlier open separated).
@@ -118,6 +120,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
 
         _tables = new TableCache(_fs, number => FileNames.Table(path, (ulong)number), _tableOptions, _blockCache, options.MaxOpenTables, _memory.TableCacheBytes);
         _pins = new TablePins(_tables, Math.Max(1, options.MaxOpenTables / 2), _memory.PinnedTableBytes);
+        _iteratorParts = new IteratorPartsPool(_tables, Math.Max(4, 2 * Environment.ProcessorCount));
         _valueFiles = new ValueFileCache(_fs, path);
         _purger = new ObsoleteFilePurger(DeleteObsoleteFile, options.BackgroundThreadNice);
         _versions = new VersionSet(_fs, path, options.NumLevels, OnFileObsolete, OnValueFileObsolete);
@@ -278,6 +281,7 @@ public sealed partial class Database : IDisposable, IAsyncDisposable
         DisposeClosedLogs();
         _log?.Dispose();
         _superCache.Dispose();
+        _iteratorParts.Close();
         _super?.Unref();
         _versions.Dispose();
         _pins.Dispose();

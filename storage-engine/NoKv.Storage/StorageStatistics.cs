@@ -101,6 +101,12 @@ public sealed class StorageStatistics
     /// </summary>
     public long ReadTriggeredCompactionsSkipped { get; init; }
 
+    /// <summary>
+    /// Times a table whose read budget ran out was put back because its compaction (its inputs and the next level's
+    /// overlap) would rewrite more than its charges pay for; it is queued again once they do.
+    /// </summary>
+    public long ReadTriggeredCompactionsDeferred { get; init; }
+
     /// <summary>Seeks charged to tables' read-compaction budgets (sampled multi-table point reads and iterator samples).</summary>
     public long ReadSampledSeeks { get; init; }
 
@@ -128,7 +134,7 @@ public sealed class StorageStatistics
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
                $"paced={BackgroundPacedTime.TotalMilliseconds:F0}ms unpaced-bytes={BackgroundUnpacedBytes} " +
                $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} " +
-               $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} syncs={WalSyncCount} groups={WriteGroupCount} " +
+               $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} read-deferred={ReadTriggeredCompactionsDeferred} syncs={WalSyncCount} groups={WriteGroupCount} " +
                $"pending-deletions={PendingTableDeletions} table-meta={TableCacheBytes}/{PinnedTableBytes} blockcache-bytes={BlockCacheUsageBytes}/{BlockCacheCapacityBytes} " +
                $"value-files={LiveValueFiles}/{LiveValueFileBytes} value-garbage={ValueFileGarbageBytes} value-files-written={ValueFilesCreated} value-relocated={ValueBytesRelocated}";
     }

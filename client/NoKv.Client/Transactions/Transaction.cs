@@ -448,16 +448,197 @@ internal sealed class Transaction : ITransaction
         _primary = primary;
         _prewritten = new List<byte[]>(mutations.Length);
         _ownLocks ??= _store.TrackOwnLocks(StartTimestamp);
-        long ttl = (long)_store.LockTtl.TotalMilliseconds;
+        if (_store.CommitPrimaryInOnePhase && _ranges.Count == 0)
+        {
+            var map = await _store.Router.GetMapAsync(cancellationToken).ConfigureAwait(false);
+            var primaryShard = map.FindShard(primary);
+            if (readKeys.TrueForAll(k => primaryShard.Range.Contains(k)))
+            {
+                await CommitWithPrimaryInOnePhaseAsync(mutations, readKeys, primaryShard, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
 
         // 1. Prewrite: lock every write, shard by shard, all or nothing per shard.
+        await PrewriteAsync(mutations, cancellationToken).ConfigureAwait(false);
+        await CommitPrewrittenAsync(mutations, readKeys, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Two-phase commit with the primary's shard committed in one phase (docs/transactions.md, "Primary in one
+    /// phase"): the other shards are prewritten and answer with their leaders' read floors; the primary's shard then
+    /// checks and writes its keys at once, at a timestamp it stamps above those floors, which is the commit point.
+    /// Against the classic order it saves the primary shard's prewrite (a call and a Raft entry) and the oracle call
+    /// for the commit timestamp. Taken when every key read but not written lies in the primary's shard (checked at
+    /// that apply, like a one-phase commit) and nothing was scanned.
+    /// </summary>
+    private async Task CommitWithPrimaryInOnePhaseAsync(TxnMutation[] mutations, List<byte[]> readKeys, ShardDescriptor primaryShard, CancellationToken cancellationToken)
+    {
+        var primary = mutations[0].Key;
+        var here = new List<TxnMutation>(mutations.Length);
+        var others = new List<TxnMutation>(mutations.Length);
+        foreach (var m in mutations)
+        {
+            (primaryShard.Range.Contains(m.Key) ? here : others).Add(m);
+        }
+
+        // 1. Lock the other shards' writes; each answers the floor its snapshots were served below.
+        long minCommitTs = await PrewriteAsync(others, cancellationToken).ConfigureAwait(false);
+        if (minCommitTs <= 0 && others.Count > 0)
+        {
+            // A leader that could not tell (not primed, or an older build): a timestamp issued after every lock is in
+            // place is above every snapshot that missed them, as in the classic order.
+            minCommitTs = await _store.Timestamps.GetTimestampAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // 2. The primary's shard in one phase: the commit point.
+        var writes = here.ToArray();
+        var reads = readKeys.ToArray();
+        var route = new byte[writes.Length + reads.Length][];
+        for (int i = 0; i < writes.Length; i++)
+        {
+            route[i] = writes[i].Key;
+        }
+
+        reads.CopyTo(route, writes.Length);
+        TxnResponse committed;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    committed = await _store.TxnCallAsync("TxnCommit", route, s => new TxnRequest
+                    {
+                        Shard = s.Id,
+                        Epoch = s.Epoch,
+                        Op = TxnOp.OnePhasePrimary,
+                        StartTs = StartTimestamp,
+                        PrimaryKey = primary,
+                        MinCommitTs = minCommitTs,
+                        Mutations = writes,
+                        Keys = reads,
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NoKvException e) when (e.Code == NoKvErrorCode.InvalidRange && e.Message.Contains("unknown transaction operation", StringComparison.Ordinal))
+                {
+                    // A leader of an older build: refused before anything was proposed.
+                    committed = new TxnResponse { Code = NoKvErrorCode.InvalidRange, Detail = e.Message };
+                    break;
+                }
+
+                if (committed.Code == NoKvErrorCode.KeyLocked && committed.Lock is { } held)
+                {
+                    await ResolveOrConflictAsync(held, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (committed.Code != NoKvErrorCode.Ok)
+                {
+                    throw Failure(committed);
+                }
+
+                if (committed.CommitTs <= StartTimestamp)
+                {
+                    throw new InvalidOperationException($"Transaction {StartTimestamp}: its primary's shard answered commit timestamp {committed.CommitTs}, not after the start.");
+                }
+
+                break;
+            }
+        }
+        catch (Exception e) when (e is NoKvTimeoutException or OperationCanceledException)
+        {
+            _state = State.Committed;
+            throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: the commit of its primary's shard got no answer: {e.Message}", e);
+        }
+        catch (Exception e) when (e is NoKvException or ShardMapChangedException && e is not CommitOutcomeUnknownException)
+        {
+            // An earlier attempt of this command may still be on its way (a lost answer, then a refusal of the retry):
+            // decide the transaction at the primary first, so that no such attempt can commit it after its other
+            // shards' locks are rolled back. The rollback answers Committed if one already did.
+            committed = await DecideAtPrimaryAsync(primary, e, cancellationToken).ConfigureAwait(false);
+            if (committed.Status != TxnStatus.Committed)
+            {
+                throw e is ShardMapChangedException ? new TransactionAbortedException($"Transaction {StartTimestamp}: its primary's shard changed during the commit ({e.Message})") : e;
+            }
+        }
+
+        if (committed.Code != NoKvErrorCode.Ok && committed.Status != TxnStatus.Committed)
+        {
+            // Finish in the classic order.
+            await PrewriteAsync(here, cancellationToken).ConfigureAwait(false);
+            await CommitPrewrittenAsync(mutations, readKeys, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _ownLocks?.MarkCommitted();
+        _state = State.Committed;
+        CommitTimestamp = committed.CommitTs;
+        if (others.Count == 0)
+        {
+            return;
+        }
+
+        // 3. The other shards' locks, as secondaries (below).
+        var finishing = CommitSecondariesAsync(others, committed.CommitTs, _store.CommitSecondariesInBackground ? CancellationToken.None : cancellationToken);
+        if (!_store.CommitSecondariesInBackground)
+        {
+            await finishing.ConfigureAwait(false);
+            return;
+        }
+
+        _settleAfter = finishing;
+    }
+
+    /// <summary>
+    /// Records the transaction rolled back at its primary unless it is committed there (then answers Committed with the
+    /// commit timestamp). A failure to get an answer makes the outcome unknown.
+    /// </summary>
+    private async Task<TxnResponse> DecideAtPrimaryAsync(byte[] primary, Exception cause, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var decided = await _store.TxnCallAsync("TxnRollback", [primary], s => new TxnRequest
+            {
+                Shard = s.Id,
+                Epoch = s.Epoch,
+                Op = TxnOp.Rollback,
+                StartTs = StartTimestamp,
+                PrimaryKey = primary,
+                Keys = [],
+            }, cancellationToken).ConfigureAwait(false);
+            if (decided.Code != NoKvErrorCode.Ok)
+            {
+                throw Failure(decided);
+            }
+
+            return decided;
+        }
+        catch (Exception e) when (e is NoKvException or ShardMapChangedException or OperationCanceledException)
+        {
+            _state = State.Committed;
+            throw new CommitOutcomeUnknownException($"Transaction {StartTimestamp}: the commit of its primary's shard failed ({cause.Message}) and its rollback there got no answer: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Prewrites <paramref name="mutations"/> shard by shard in parallel (all or nothing per shard); returns the highest
+    /// read floor the shards answered with, or 0 when any answered none.
+    /// </summary>
+    private async Task<long> PrewriteAsync(IReadOnlyCollection<TxnMutation> mutations, CancellationToken cancellationToken)
+    {
+        var primary = _primary!;
+        long ttl = (long)_store.LockTtl.TotalMilliseconds;
+        var prewritten = _prewritten!;
+        long highestFloor = 0;
+        bool floorUnknown = false;
         await ForEachShardAsync(mutations, m => m.Key, async (group, ct) =>
         {
             var keys = group.ConvertAll(m => m.Key).ToArray();
             var batch = group.ToArray();
-            lock (_prewritten)
+            lock (prewritten)
             {
-                _prewritten.AddRange(keys);
+                prewritten.AddRange(keys);
             }
 
             while (true)
@@ -475,6 +656,13 @@ internal sealed class Transaction : ITransaction
                 switch (response.Code)
                 {
                     case NoKvErrorCode.Ok:
+                        lock (prewritten)
+                        {
+                            // One shard that could not tell makes the whole answer unknown.
+                            floorUnknown |= response.MinCommitTs <= 0;
+                            highestFloor = Math.Max(highestFloor, response.MinCommitTs);
+                        }
+
                         return;
                     case NoKvErrorCode.KeyLocked when response.Lock is { } held:
                         await ResolveOrConflictAsync(held, ct).ConfigureAwait(false);
@@ -484,6 +672,13 @@ internal sealed class Transaction : ITransaction
                 }
             }
         }, cancellationToken).ConfigureAwait(false);
+        return floorUnknown ? 0 : highestFloor;
+    }
+
+    /// <summary>Steps 2-5 of the classic order, once every write is prewritten.</summary>
+    private async Task CommitPrewrittenAsync(TxnMutation[] mutations, List<byte[]> readKeys, CancellationToken cancellationToken)
+    {
+        var primary = _primary!;
 
         // 2. The commit timestamp: after every lock is in place, so any snapshot that missed a lock is below it.
         long commitTs = await _store.Timestamps.GetTimestampAsync(cancellationToken).ConfigureAwait(false);

@@ -38,4 +38,12 @@ public enum TxnOp : byte
     /// <see cref="Commit"/> without a primary key), proposed together and answered once all applied.
     /// </summary>
     CommitBatch = 10,
+
+    /// <summary>
+    /// The primary's shard of a transaction whose other shards are prewritten: validate this shard's writes (and reads)
+    /// and commit them at once, as the transaction's primary (<see cref="TxnRequest.PrimaryKey"/> = the first mutation),
+    /// at a commit timestamp the shard stamps above <see cref="TxnRequest.MinCommitTs"/>; the commit point. Refused
+    /// (TxnAborted) once the transaction was recorded rolled back.
+    /// </summary>
+    OnePhasePrimary = 11,
 }

@@ -21,7 +21,7 @@ public sealed class TxnRequest
     /// <summary>Commit: the commit timestamp. Validate: the timestamp up to which reads must be unchanged.</summary>
     [Id(4)] public long CommitTs { get; init; }
 
-    /// <summary>Prewrite, CheckStatus, Rollback: the transaction's primary key.</summary>
+    /// <summary>Prewrite, CheckStatus, Rollback, OnePhasePrimary: the transaction's primary key.</summary>
     [Id(5)] public byte[]? PrimaryKey { get; init; }
 
     /// <summary>Prewrite: how long the locks live without their transaction finishing.</summary>
@@ -35,13 +35,13 @@ public sealed class TxnRequest
 
     [Id(9)] public int Limit { get; init; }
 
-    /// <summary>Prewrite, OnePhase: the writes.</summary>
+    /// <summary>Prewrite, OnePhase, OnePhasePrimary: the writes.</summary>
     [Id(10)] public TxnMutation[]? Mutations { get; init; }
 
-    /// <summary>Commit, Rollback: the locked keys. Validate, OnePhase: the keys read (and not written). GetMany: the keys to read.</summary>
+    /// <summary>Commit, Rollback: the locked keys. Validate, OnePhase, OnePhasePrimary: the keys read (and not written). GetMany: the keys to read.</summary>
     [Id(11)] public byte[][]? Keys { get; init; }
 
-    /// <summary>Validate, OnePhase: the ranges scanned.</summary>
+    /// <summary>Validate, OnePhase, OnePhasePrimary: the ranges scanned.</summary>
     [Id(12)] public TxnKeyRange[]? Ranges { get; init; }
 
     /// <summary>
@@ -55,4 +55,10 @@ public sealed class TxnRequest
     /// and epoch) of transactions whose primaries are committed.
     /// </summary>
     [Id(14)] public TxnRequest[]? Batch { get; init; }
+
+    /// <summary>
+    /// OnePhasePrimary: the commit timestamp must be above this (the highest read floor the other shards answered their
+    /// prewrites with, or an oracle timestamp taken after those prewrites).
+    /// </summary>
+    [Id(15)] public long MinCommitTs { get; init; }
 }

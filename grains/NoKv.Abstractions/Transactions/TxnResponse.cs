@@ -31,7 +31,7 @@ public sealed class TxnResponse : IReplicaResponse
     /// <summary>CheckStatus, Rollback, Commit: what became of the transaction.</summary>
     [Id(9)] public TxnStatus Status { get; init; }
 
-    /// <summary>CheckStatus (Committed), OnePhase: the commit timestamp.</summary>
+    /// <summary>CheckStatus (Committed), OnePhase, OnePhasePrimary: the commit timestamp.</summary>
     [Id(10)] public long CommitTs { get; init; }
 
     /// <summary>With WriteConflict: the key whose newer version or lock conflicted.</summary>
@@ -42,4 +42,11 @@ public sealed class TxnResponse : IReplicaResponse
 
     /// <summary>With WrongShard: the replica's current descriptor and the shards split off its end (see <see cref="IReplicaResponse.CurrentShards"/>).</summary>
     [Id(13)] public ShardDescriptor[]? CurrentShards { get; init; }
+
+    /// <summary>
+    /// Prewrite (Ok): the leader's read floor after the locks applied. Every snapshot read this shard served without
+    /// meeting them was at or below it, so a commit timestamp above it keeps those snapshots unchanged. 0 when the
+    /// leader could not tell (its floor not primed, or an older build): the client takes an oracle timestamp instead.
+    /// </summary>
+    [Id(14)] public long MinCommitTs { get; init; }
 }

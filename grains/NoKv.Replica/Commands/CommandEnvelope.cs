@@ -112,7 +112,7 @@ internal static class CommandEnvelope
     public static bool IsKnown(CommandType type) =>
         type is CommandType.Write or CommandType.ExpireSessions or CommandType.Split or CommandType.PreferLeader
             or CommandType.PrepareMerge or CommandType.CommitMerge or CommandType.RollbackMerge
-            or (>= CommandType.TxnPrewrite and <= CommandType.TxnCollect)
+            or (>= CommandType.TxnPrewrite and <= CommandType.TxnOnePhasePrimary)
             or (>= CommandType.AcquireLock and <= CommandType.FencedWrite)
             or CommandType.TimedWrite or CommandType.FencedTimedWrite;
 

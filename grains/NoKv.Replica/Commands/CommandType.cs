@@ -66,6 +66,10 @@ internal enum CommandType : byte
     /// <summary>A GC slice that also raises the lock floor, reports old locks and collects status rows (<see cref="Txn.TxnCollectCommand"/>).</summary>
     TxnCollect = 29,
 
+    /// <summary>The primary's shard of a transaction whose other shards are prewritten, committed at once above a minimum
+    /// commit timestamp (<see cref="Txn.TxnOnePhaseCommand"/> with its MinCommitTs).</summary>
+    TxnOnePhasePrimary = 30,
+
     /// <summary>Take a lock or join its queue; by the holder, a renewal (<see cref="LockCommand"/>).</summary>
     AcquireLock = 40,
 

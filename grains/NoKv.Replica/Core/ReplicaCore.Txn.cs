@@ -44,9 +44,10 @@ public sealed partial class ReplicaCore
                     TxnOp.Commit => new TxnCommitCommand(request.Epoch, request.StartTs, request.CommitTs, request.PrimaryKey, request.Keys!).Encode(),
                     TxnOp.Rollback => new TxnRollbackCommand(request.Epoch, request.StartTs, request.PrimaryKey, request.Keys ?? []).Encode(),
                     TxnOp.CheckStatus => new TxnCheckStatusCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.RollbackIfAbsent, request.PrimaryKey!).Encode(),
+                    TxnOp.OnePhasePrimary => new TxnOnePhaseCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.Mutations!, request.Keys ?? [], request.Ranges ?? [], request.MinCommitTs).Encode(),
                     _ => new TxnOnePhaseCommand(request.Epoch, request.StartTs, _host.WallClockMs, request.Mutations!, request.Keys ?? [], request.Ranges ?? []).Encode(),
                 };
-                bool stamped = request.Op == TxnOp.OnePhase;
+                bool stamped = request.Op is TxnOp.OnePhase or TxnOp.OnePhasePrimary;
                 if (stamped && await PrimeReadFloorAsync().ConfigureAwait(true) is { } unprimed)
                 {
                     return new TxnResponse { Code = unprimed.Code, Detail = unprimed.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
@@ -54,13 +55,13 @@ public sealed partial class ReplicaCore
 
                 // A prewrite or one-phase commit in an unanchored shard is refused at apply: anchor first, so that the
                 // transaction's retry (above the anchor) gets through.
-                if (request.Op is TxnOp.Prewrite or TxnOp.OnePhase && await AnchorIfNeededAsync(cancellationToken).ConfigureAwait(true) is { } unanchored)
+                if (request.Op is TxnOp.Prewrite or TxnOp.OnePhase or TxnOp.OnePhasePrimary && await AnchorIfNeededAsync(cancellationToken).ConfigureAwait(true) is { } unanchored)
                 {
                     return new TxnResponse { Code = unanchored.Code, Detail = unanchored.Detail, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
                 }
 
                 // A commit raises the shard's highest version to its commit timestamp, which later stamps build on.
-                var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampedKeys = stamped ? Array.ConvertAll(request.Mutations!, m => m.Key) : null, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.Commit => request.CommitTs, _ => 0 } };
+                var waiter = new ProposalWaiter(command, Deadline()) { Stamped = stamped, StampedKeys = stamped ? Array.ConvertAll(request.Mutations!, m => m.Key) : null, StampAtLeast = request.Op switch { TxnOp.OnePhase => request.StartTs, TxnOp.OnePhasePrimary => Math.Max(request.StartTs, request.MinCommitTs), TxnOp.Commit => request.CommitTs, _ => 0 } };
                 var response = await ProposeAndWaitAsync(waiter, cancellationToken).ConfigureAwait(true);
                 if (stamped && response.Code == NoKvErrorCode.Ok && await WaitStampIssuedAsync(waiter.StampBound).ConfigureAwait(true) is { } unconfirmed)
                 {
@@ -68,10 +69,37 @@ public sealed partial class ReplicaCore
                     return new TxnResponse { Code = unconfirmed.Code, Detail = unconfirmed.Detail, CurrentEpoch = Descriptor.Epoch };
                 }
 
+                if (request.Op == TxnOp.Prewrite && waiter.Result is TxnResult { Code: NoKvErrorCode.Ok } locked)
+                {
+                    return await PrewrittenAsync(locked).ConfigureAwait(true);
+                }
+
                 return waiter.Result is TxnResult result
                     ? ToResponse(result, Descriptor)
                     : new TxnResponse { Code = response.Code == NoKvErrorCode.Ok ? NoKvErrorCode.ProposalDropped : response.Code, Detail = response.Detail, LeaderHint = response.LeaderHint, CurrentEpoch = response.CurrentEpoch };
         }
+    }
+
+    /// <summary>
+    /// The answer to an applied prewrite, with this leader's read floor as the transaction's minimum commit timestamp
+    /// (docs/transactions.md, "Primary in one phase"). The locks are applied, so every snapshot read served from now on
+    /// meets them; every one served before was promised at or below the floor read here: by this leader in this term
+    /// (a promise raises the floor before the read is served), or before this term's floor was primed (below the
+    /// block it primed with). No await lies between the priming check and reading the floor. 0 when the floor cannot
+    /// be primed (not leader, oracle unreachable): the client then asks the oracle for a timestamp instead.
+    /// </summary>
+    private async Task<TxnResponse> PrewrittenAsync(TxnResult locked)
+    {
+        long floor = Descriptor.Id != SystemShards.Controller && await PrimeReadFloorAsync().ConfigureAwait(true) is null ? _memFloor : 0;
+        var response = ToResponse(locked, Descriptor);
+        return new TxnResponse
+        {
+            Code = response.Code,
+            Status = response.Status,
+            CommitTs = response.CommitTs,
+            CurrentEpoch = response.CurrentEpoch,
+            MinCommitTs = floor,
+        };
     }
 
     /// <summary>
@@ -253,10 +281,17 @@ public sealed partial class ReplicaCore
                 return _limits.CheckRange(request.Key, request.End ?? [], request.Limit) is { } e ? (e.Code, e.Message) : null;
             case TxnOp.Validate:
                 return request.CommitTs <= request.StartTs ? (NoKvErrorCode.InvalidRange, "validation needs a commit timestamp after the start") : null;
-            case TxnOp.Prewrite or TxnOp.OnePhase:
+            case TxnOp.Prewrite or TxnOp.OnePhase or TxnOp.OnePhasePrimary:
                 if (request.Mutations is null || (request.Op == TxnOp.Prewrite && (request.PrimaryKey is null || request.LockTtlMs <= 0)))
                 {
                     return (NoKvErrorCode.InvalidRange, $"malformed {request.Op}: mutations, primary key and lock TTL are required");
+                }
+
+                if (request.Op == TxnOp.OnePhasePrimary && (request.Mutations.Length == 0 || request.PrimaryKey is null || !request.PrimaryKey.AsSpan().SequenceEqual(request.Mutations[0].Key) || request.MinCommitTs < 0))
+                {
+                    // Its status row goes on the first mutation's key, which is where the other shards' locks send
+                    // their resolvers: the two must be the same key.
+                    return (NoKvErrorCode.InvalidRange, "malformed OnePhasePrimary: the primary key must be the first mutation's, and the minimum commit timestamp not negative");
                 }
 
                 foreach (var m in request.Mutations)

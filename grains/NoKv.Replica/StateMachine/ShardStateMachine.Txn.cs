@@ -275,9 +275,14 @@ internal sealed partial class ShardStateMachine
         // A retry of a one-phase commit that applied (its reply was lost) must not be judged against its own
         // versions: the first write key carries the transaction's status, like a primary. Checked before the safe
         // point, which an anchor or GC may have raised past the start since: the answer must still be "committed".
-        if (c.Mutations.Length > 0 && StatusOf(c.Mutations[0].Key, c.StartTs) is { State: TxnState.Committed } done)
+        switch (c.Mutations.Length > 0 ? StatusOf(c.Mutations[0].Key, c.StartTs) : null)
         {
-            return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+            case { State: TxnState.Committed } done:
+                return new TxnResult(NoKvErrorCode.Ok, TxnStatus.Committed, done.CommitTs);
+            case { State: TxnState.RolledBack } when c.MinCommitTs is not null:
+                // The primary of a transaction whose other shards hold locks: a resolver that saw one of them expire (or
+                // the client giving up) recorded it rolled back, and those locks are being removed on that word.
+                return new TxnResult(NoKvErrorCode.TxnAborted, TxnStatus.RolledBack, Detail: "the transaction was rolled back");
         }
 
         if ((RefuseUnanchoredOrOld(c.StartTs) ?? RefuseBelowLockFloor(c.StartTs)) is { } tooOld)
@@ -305,8 +310,9 @@ internal sealed partial class ShardStateMachine
             return rangeConflict;
         }
 
-        // Above the start too: the transaction read the snapshot at its start, so it serializes after it.
-        long commitTs = NextTimestamp(c.ProposedAtMs, c.StartTs);
+        // Above the start too: the transaction read the snapshot at its start, so it serializes after it. As a primary,
+        // also above every snapshot its other shards served without meeting their locks (MinCommitTs).
+        long commitTs = NextTimestamp(c.ProposedAtMs, Math.Max(c.StartTs, c.MinCommitTs ?? 0));
         foreach (var m in c.Mutations)
         {
             StageVersion(batch, m.Key, commitTs, m.Value is null ? VersionRecord.Tombstone : VersionRecord.Put(m.Value));

@@ -12,7 +12,11 @@ namespace NoKv.Storage.Compaction;
 /// </summary>
 /// <remarks>
 /// Cost model. A table's budget is <c>max(MinSeeks, Size / BytesPerSeek)</c> seeks: the bigger a table, the
-/// more a compaction of it costs, so the more wasted reads it may cause first. What counts as one seek:
+/// more a compaction of it costs, so the more wasted reads it may cause first. When the compaction thread takes
+/// the table, the whole compaction is priced the same way (<see cref="RewriteBudget"/>: its inputs plus the next
+/// level's overlap); if the charges do not cover it yet, the table is put back (<see cref="Defer"/>) and queued
+/// again once they do, so a small level-0 table over a large level 1 does not rewrite all of level 1 on the
+/// charges of its own size. What counts as one seek:
 /// <list type="bullet">
 /// <item>A point read that consulted two or more tables (bloom probes included) is a "multi-table get".
 /// A bloom probe is cheap next to a data-block fetch, so only one such get in <see cref="GetSamplePeriod"/>
@@ -49,6 +53,7 @@ internal sealed class ReadCompactionTracker
     private long _chargedSeeks;
     private long _dropped;
     private long _tooWide;
+    private long _deferred;
 
     /// <param name="options">The enabled flag and budget settings.</param>
     /// <param name="schedule">Wakes the compaction thread; called (outside any lock here) when a table is enqueued.</param>
@@ -82,8 +87,28 @@ internal sealed class ReadCompactionTracker
     /// <summary>The compaction thread skipped a candidate as too wide.</summary>
     public void NoteTooWide() => Interlocked.Increment(ref _tooWide);
 
-    /// <summary>Seeks <paramref name="file"/> may be charged before it is queued for compaction.</summary>
+    /// <summary>Seeks <paramref name="file"/> may be charged before it is first queued for compaction.</summary>
     public long Budget(FileMetaData file) => Math.Max(_minSeeks, file.Size / _bytesPerSeek);
+
+    /// <summary>
+    /// Seeks a read-triggered compaction that rewrites <paramref name="rewriteBytes"/> (its inputs and the next level's
+    /// overlap) must have been charged to its table before it runs: the same rate as <see cref="Budget"/>, applied to
+    /// what the compaction writes rather than to the table alone.
+    /// </summary>
+    public long RewriteBudget(long rewriteBytes) => Math.Max(_minSeeks, rewriteBytes / _bytesPerSeek);
+
+    /// <summary>Candidates put back because their compaction would rewrite more than their charges pay for.</summary>
+    public long DeferredCandidates => Interlocked.Read(ref _deferred);
+
+    /// <summary>
+    /// The compaction thread took <paramref name="file"/> but its compaction is not paid for yet: it is queued again
+    /// when its charges reach <paramref name="budget"/> (<see cref="RewriteBudget"/> of the plan).
+    /// </summary>
+    public void Defer(FileMetaData file, long budget)
+    {
+        Interlocked.Increment(ref _deferred);
+        file.SeekRequeueAt = Math.Max(budget, file.SeekCharges + 1);
+    }
 
     /// <summary>
     /// Called by a point read as it is about to consult another table after reading a data block of
@@ -182,7 +207,7 @@ internal sealed class ReadCompactionTracker
     private void Charge(FileMetaData file)
     {
         Interlocked.Increment(ref _chargedSeeks);
-        long budget = Budget(file);
+        long budget = Math.Max(Budget(file), file.SeekRequeueAt);
         if (file.AddSeekCharge() != budget)
         {
             // Below the budget, or already past it (queued once when it got there).

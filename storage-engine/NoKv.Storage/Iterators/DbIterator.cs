@@ -33,9 +33,10 @@ internal sealed class DbIterator : StorageIterator
     private readonly ReadCompactionTracker? _sampler;
     private readonly long _seekCost;
     private long _bytesUntilSample;
-    private byte[] _savedKey = new byte[64];
+    // Only backward iteration saves entries: allocated on first use.
+    private byte[] _savedKey = [];
     private int _savedKeyLength;
-    private byte[] _savedValue = new byte[256];
+    private byte[] _savedValue = [];
     private int _savedValueLength;
 
     // Backward: whether _savedValue holds an encoded value pointer rather than the value.
@@ -46,7 +47,12 @@ internal sealed class DbIterator : StorageIterator
     private byte[] _resolved = [];
     private int _resolvedLength;
     private bool _resolvedValid;
-    private byte[] _seekBuffer = new byte[64];
+    private byte[] _seekBuffer;
+
+    // Reused parts (the merging iterator and what it merges), given back to their pool on Dispose; null when this
+    // iterator owns its merging iterator and disposes it.
+    private readonly IteratorParts? _parts;
+    private readonly IteratorPartsPool? _partsPool;
     private bool _valid;
     private bool _forward = true;
     private bool _disposed;
@@ -54,8 +60,12 @@ internal sealed class DbIterator : StorageIterator
     /// <param name="sampler">Read-compaction sampler, or null to not sample.</param>
     /// <param name="tables">Table children of <paramref name="iter"/> (L0 files and level iterators): a seek costs one block read in each.</param>
     /// <param name="valueFiles">Reads values kept in value files; null only where no table can hold a pointer.</param>
-    public DbIterator(MergingIterator iter, SuperVersion sv, ulong snapshot, byte[]? lower, byte[]? upper, ReadCompactionTracker? sampler = null, int tables = 0, ValueFileCache? valueFiles = null)
+    /// <param name="parts">The parts <paramref name="iter"/> belongs to, returned to <paramref name="partsPool"/> on Dispose (null: <paramref name="iter"/> is disposed instead).</param>
+    public DbIterator(MergingIterator iter, SuperVersion sv, ulong snapshot, byte[]? lower, byte[]? upper, ReadCompactionTracker? sampler = null, int tables = 0, ValueFileCache? valueFiles = null, IteratorParts? parts = null, IteratorPartsPool? partsPool = null)
     {
+        _parts = parts;
+        _partsPool = partsPool;
+        _seekBuffer = parts?.SeekBuffer ?? new byte[64];
         _valueFiles = valueFiles;
         _sampler = sampler;
         if (sampler is not null)
@@ -198,7 +208,17 @@ internal sealed class DbIterator : StorageIterator
         {
             _disposed = true;
             _valid = false;
-            _iter.Dispose();
+            if (_parts is not null)
+            {
+                // Parked before the super version goes: nothing of it may outlive the reference.
+                _parts.SeekBuffer = _seekBuffer;
+                _partsPool!.Return(_parts);
+            }
+            else
+            {
+                _iter.Dispose();
+            }
+
             _sv.Unref();
         }
     }

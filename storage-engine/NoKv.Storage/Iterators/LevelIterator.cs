@@ -16,7 +16,7 @@ namespace NoKv.Storage.Iterators;
 internal sealed class LevelIterator : IInternalIterator
 {
     private readonly TableCache _tables;
-    private readonly FileMetaData[] _files;
+    private FileMetaData[] _files;
     private readonly bool _fillCache;
     private int _index = -1;
 
@@ -83,6 +83,26 @@ internal sealed class LevelIterator : IInternalIterator
         Close();
         _spare?.Dispose();
         _spare = null;
+    }
+
+    /// <summary>Re-targets this iterator at another sorted run of files (left unpositioned), keeping its table iterator.</summary>
+    public void Retarget(FileMetaData[] files)
+    {
+        Close();
+        _index = -1;
+        _files = WithEntries(files);
+    }
+
+    /// <summary>
+    /// Leaves every table (references, block leases and the readahead buffer go back) and forgets the files, but keeps
+    /// the objects for the next <see cref="Retarget"/>: what a pooled iterator does instead of <see cref="Dispose"/>.
+    /// </summary>
+    public void Park()
+    {
+        Close();
+        _index = -1;
+        _files = [];
+        _spare?.Park();
     }
 
     private void SkipEmptyForward()

@@ -10,8 +10,8 @@ namespace NoKv.Storage.Iterators;
 /// </summary>
 internal sealed class MergingIterator : IInternalIterator
 {
-    private readonly IInternalIterator[] _children;
-    private readonly int[] _heap;
+    private IInternalIterator[] _children;
+    private int[] _heap;
     private int _heapSize;
     private bool _forward = true;
 
@@ -19,6 +19,22 @@ internal sealed class MergingIterator : IInternalIterator
     {
         _children = children;
         _heap = new int[children.Length];
+    }
+
+    /// <summary>
+    /// Re-targets this iterator at other children (left unpositioned), reusing its heap when it is large enough, so a
+    /// pooled iterator (<see cref="IteratorParts"/>) allocates nothing. The old children are not disposed.
+    /// </summary>
+    public void Reset(IInternalIterator[] children)
+    {
+        _children = children;
+        if (_heap.Length < children.Length)
+        {
+            _heap = new int[children.Length];
+        }
+
+        _heapSize = 0;
+        _forward = true;
     }
 
     public bool Valid => _heapSize > 0;

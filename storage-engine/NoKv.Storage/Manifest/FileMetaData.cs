@@ -22,6 +22,9 @@ internal sealed class FileMetaData
     // Seeks charged by reads that had to consult this table and another (see Compaction.ReadCompactionTracker).
     private long _seekCharges;
 
+    // Charges at which the table is queued again after a pick found its compaction not yet paid for (0 = none).
+    private long _seekRequeueAt;
+
     public required ulong Number { get; init; }
 
     public required long Size { get; init; }
@@ -73,7 +76,24 @@ internal sealed class FileMetaData
     /// reads it costs are a new question. Charges racing with the reset may be lost, which only delays a
     /// read-triggered compaction.
     /// </summary>
-    public void ResetSeekCharges() => Interlocked.Exchange(ref _seekCharges, 0);
+    public void ResetSeekCharges()
+    {
+        Interlocked.Exchange(ref _seekCharges, 0);
+        Volatile.Write(ref _seekRequeueAt, 0);
+    }
+
+    /// <summary>Read-compaction seeks charged so far.</summary>
+    public long SeekCharges => Interlocked.Read(ref _seekCharges);
+
+    /// <summary>
+    /// The charge count at which the table is queued for a read-triggered compaction again, set when a pick found
+    /// that its compaction would rewrite more than its charges pay for (0 = not deferred).
+    /// </summary>
+    public long SeekRequeueAt
+    {
+        get => Volatile.Read(ref _seekRequeueAt);
+        set => Volatile.Write(ref _seekRequeueAt, value);
+    }
 
     public void Ref() => Interlocked.Increment(ref _refs);
 

@@ -61,6 +61,20 @@ internal sealed class TableIterator : IInternalIterator
         _readahead.Reset();
     }
 
+    /// <summary>
+    /// Gives back what the iterator holds (its block lease and readahead buffer) and leaves it unpositioned; only
+    /// <see cref="Reset"/> makes it usable again. Its table reader must not be used after this.
+    /// </summary>
+    public void Park()
+    {
+        _dataValid = false;
+        _prepared = false;
+        _dataBlockOffset = -1;
+        ReleaseLease();
+        _readahead.Dispose();
+        _readahead.Reset();
+    }
+
     public ReadOnlySpan<byte> Key => _data.Key;
 
     public ReadOnlySpan<byte> Value => _data.Value;

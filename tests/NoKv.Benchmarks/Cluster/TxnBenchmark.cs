@@ -57,7 +57,16 @@ public static class TxnBenchmark
             // NOKV_BENCH_TXN_SECONDARY_BATCHING=0 sends every secondary commit alone (for an A/B of the batching).
             bool batchSecondaries = Environment.GetEnvironmentVariable("NOKV_BENCH_TXN_SECONDARY_BATCHING") != "0";
             Console.Error.WriteLine($"[txn] secondary commits batched per shard: {batchSecondaries}");
-            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken, o => o.BatchSecondaryCommits = batchSecondaries).ConfigureAwait(false);
+
+            // NOKV_BENCH_TXN_PRIMARY_ONE_PHASE=0 prewrites every shard and takes the commit timestamp from the oracle (the
+            // classic order) instead of committing the primary's shard in one phase (for an A/B in one build).
+            bool primaryOnePhase = Environment.GetEnvironmentVariable("NOKV_BENCH_TXN_PRIMARY_ONE_PHASE") != "0";
+            Console.Error.WriteLine($"[txn] primary's shard committed in one phase: {primaryOnePhase}");
+            await using var target = await NoKvClusterTarget.ConnectAsync(cluster.ClusterId, cluster.Gateways, cluster.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken, o =>
+            {
+                o.BatchSecondaryCommits = batchSecondaries;
+                o.CommitPrimaryInOnePhase = primaryOnePhase;
+            }).ConfigureAwait(false);
             await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
             var kv = target.Services.GetRequiredService<IKvStore>();
             var value = Encoding.ASCII.GetBytes("100");

@@ -23,7 +23,7 @@ public sealed class OwnCommitResolutionTests
     [Fact]
     public async Task A_lock_of_a_transaction_this_client_committed_is_resolved_by_its_secondary_commit_in_flight()
     {
-        var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]));
+        var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]), o => o.CommitPrimaryInOnePhase = false);
         ((KvStore)client.Store).Timestamps = new CountingTimestamps();
         var secondaryCommitGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long firstStart = 0;
@@ -73,7 +73,7 @@ public sealed class OwnCommitResolutionTests
     [Fact]
     public async Task A_read_that_meets_a_lock_of_a_commit_of_this_client_in_progress_waits_for_that_commit()
     {
-        var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]));
+        var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]), o => o.CommitPrimaryInOnePhase = false);
         ((KvStore)client.Store).Timestamps = new CountingTimestamps();
         var primaryCommitGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long firstStart = 0;

@@ -197,7 +197,7 @@ public sealed class SecondaryCommitBatchingTests
 
     private static FakeClient NewClient()
     {
-        var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]));
+        var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]), o => o.CommitPrimaryInOnePhase = false);
         ((KvStore)client.Store).Timestamps = new CountingTimestamps();
         return client;
     }

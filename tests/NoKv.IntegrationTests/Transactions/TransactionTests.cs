@@ -181,8 +181,65 @@ public sealed class TransactionTests
         await kv.TransactAsync(async tx => Assert.Equal("after", S(await tx.GetAsync(B("Acct")))));
     }
 
-    private static async Task PrewriteAsync(KvStore store, long startTs, string primary, (string Key, string Value) first, (string Key, string Value)? second = null, long ttlMs = 60_000)
+    [Fact]
+    public async Task LocksOfADeadClientCommittingItsPrimaryInOnePhaseAreResolvedAsThePrimarySays()
     {
+        // docs/transactions.md, "Primary in one phase": only the other shard holds a lock; the primary's shard has
+        // nothing of the transaction until its OnePhasePrimary applies.
+        await using var cluster = await TestNoKvCluster.StartAsync(silos: 3, shards: 4);
+        var kv = cluster.Store;
+        var store = (KvStore)kv;
+        await kv.PutAsync("Acct", "old-A");
+        await kv.PutAsync("acct", "old-a");
+        await kv.TransactAsync(async tx =>
+        {
+            await tx.GetAsync(B("Acct"));
+            await tx.GetAsync(B("acct"));
+        });
+
+        // Dies after its commit point: the secondary rolls forward for whoever reads it.
+        long start = await store.Timestamps.GetTimestampAsync();
+        long floor = await PrewriteAsync(store, start, "Acct", ("acct", "new-a"));
+        Assert.True(floor > 0, "the prewrite answered no read floor");
+        var primary = await OnePhasePrimaryAsync(store, start, floor, "Acct", "new-A");
+        Assert.Equal(NoKvErrorCode.Ok, primary.Code);
+        Assert.True(primary.CommitTs > floor);
+        Assert.Equal("new-a", await kv.GetStringAsync("acct"));
+        Assert.Equal("new-A", await kv.GetStringAsync("Acct"));
+
+        // Dies before: readers wait while its lock lives, then record the absent primary rolled back and remove the
+        // lock; the late primary is refused and nothing of the transaction is ever visible.
+        long dead = await store.Timestamps.GetTimestampAsync();
+        long deadFloor = await PrewriteAsync(store, dead, "Acct", ("acct", "half-a"), ttlMs: 1500);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("new-a", await kv.GetStringAsync("acct"));
+        Assert.True(sw.ElapsedMilliseconds >= 500, $"the read waited only {sw.ElapsedMilliseconds} ms for a live lock");
+        var late = await OnePhasePrimaryAsync(store, dead, deadFloor, "Acct", "half-A");
+        Assert.Equal(NoKvErrorCode.TxnAborted, late.Code);
+        Assert.Equal("new-A", await kv.GetStringAsync("Acct"));
+        await kv.TransactAsync(async tx =>
+        {
+            Assert.Equal("new-A", S(await tx.GetAsync(B("Acct"))));
+            Assert.Equal("new-a", S(await tx.GetAsync(B("acct"))));
+        });
+    }
+
+    private static Task<TxnResponse> OnePhasePrimaryAsync(KvStore store, long startTs, long minCommitTs, string key, string value) =>
+        store.TxnCallAsync("test", [B(key)], s => new TxnRequest
+        {
+            Shard = s.Id,
+            Epoch = s.Epoch,
+            Op = TxnOp.OnePhasePrimary,
+            StartTs = startTs,
+            PrimaryKey = B(key),
+            MinCommitTs = minCommitTs,
+            Mutations = [new TxnMutation(B(key), B(value))],
+        }, default);
+
+    /// <summary>Prewrites one or two keys, each in its own call; returns the highest read floor the shards answered.</summary>
+    private static async Task<long> PrewriteAsync(KvStore store, long startTs, string primary, (string Key, string Value) first, (string Key, string Value)? second = null, long ttlMs = 60_000)
+    {
+        long floor = 0;
         foreach (var (key, value) in second is { } s ? new[] { first, s } : new[] { first })
         {
             var response = await store.TxnCallAsync("test", [B(key)], shard => new TxnRequest
@@ -196,7 +253,10 @@ public sealed class TransactionTests
                 Mutations = [new TxnMutation(B(key), B(value))],
             }, default);
             Assert.Equal(NoKvErrorCode.Ok, response.Code);
+            floor = Math.Max(floor, response.MinCommitTs);
         }
+
+        return floor;
     }
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);

@@ -364,6 +364,78 @@ public sealed class ReadTriggeredCompactionTests
         AssertAllKeys(db);
     }
 
+    /// <summary>
+    /// A table is priced by its own size when it is first queued, but its compaction also rewrites the next level's
+    /// overlap: a tiny level-0 table over all of level 1 must wait until its charges pay for rewriting level 1 too.
+    /// (Before, YCSB E's scans got the level-0 table replayed from the log compacted into all of a 228 MB level 1 on
+    /// its own 50 MB budget, then a size-triggered compaction of the overfull level 1 followed: 550 MB of compaction
+    /// output on the cores the scans ran on.)
+    /// </summary>
+    [Fact]
+    public void A_small_table_over_a_large_next_level_is_compacted_only_once_its_charges_pay_for_the_whole_rewrite()
+    {
+        var fs = new MemFileSystem();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        const long bytesPerSeek = 64;
+        using Database db = Database.Open("/w", new StorageOptions
+        {
+            FileSystem = fs,
+            BloomBitsPerKey = 0,
+            MemtableSizeBytes = 1 << 20,
+            TargetFileSizeBytes = 1 << 20,
+            MaxBytesForLevelBase = 1 << 30,
+            Level0CompactionTrigger = 16,
+            Level0SlowdownTrigger = 16,
+            Level0StopTrigger = 32,
+            NumLevels = 2,
+            ReadCompactionMinSeeks = 1,
+            ReadCompactionBytesPerSeek = bytesPerSeek,
+            InfoLog = log.Enqueue,
+        });
+        for (int i = 0; i < Keys; i++)
+        {
+            db.Put(K(i), V(i, 0));
+        }
+
+        db.CompactRange([], []);
+
+        // Two keys, the first and the last: a small level-0 table whose range covers all of level 1.
+        db.Put(K(0), V(0, 1));
+        db.Put(K(Keys - 1), V(Keys - 1, 1));
+        db.Flush();
+        StorageStatistics before = db.GetStatistics();
+        long small = before.Levels[0].Bytes;
+        long rewriteBudget = (small + before.Levels[1].Bytes) / bytesPerSeek;
+        Assert.Equal(1, before.Levels[0].FileCount);
+        Assert.True(small / bytesPerSeek * 10 < rewriteBudget, before.ToString());
+
+        // Point reads of keys only level 1 holds read the level-0 table's data block for nothing and charge it.
+        var rng = new Random(21);
+        void Read()
+        {
+            for (int n = 0; n < 200; n++)
+            {
+                int i = 1 + rng.Next(Keys - 2);
+                Assert.Equal(V(i, 0), db.Get(K(i)));
+            }
+        }
+
+        // Its own budget runs out first: the compaction thread takes it, prices the rewrite and puts it back.
+        StorageStatistics deferred = ReadUntil(db, Read, s => s.ReadTriggeredCompactionsDeferred > 0);
+        Assert.True(deferred.ReadSampledSeeks < rewriteBudget, deferred.ToString());
+        Assert.Equal(0, deferred.ReadTriggeredCompactionCount);
+        Assert.Equal(1, deferred.Levels[0].FileCount);
+
+        // Once the charges cover the rewrite, it is queued again and compacted.
+        StorageStatistics after = ReadUntil(db, Read, s => s.Levels[0].FileCount == 0);
+        Assert.Equal(1, after.ReadTriggeredCompactionCount);
+        Assert.True(after.ReadSampledSeeks >= rewriteBudget, after.ToString());
+        Assert.Contains(log, line => line.StartsWith("read-triggered compaction: table ", StringComparison.Ordinal) && line.Contains("(L0,", StringComparison.Ordinal));
+        Assert.Equal(V(0, 1), db.Get(K(0)));
+        Assert.Equal(V(Keys - 1, 1), db.Get(K(Keys - 1)));
+        Assert.Equal(V(1, 0), db.Get(K(1)));
+    }
+
     [Fact]
     public void A_table_is_queued_once_when_its_charges_reach_its_budget_and_stale_candidates_are_skipped()
     {

@@ -1,9 +1,9 @@
 namespace NoKv.Replica.Commands.Txn;
 
-/// <summary>Dispatch over the transaction command types (20-29, docs/format-commands.md).</summary>
+/// <summary>Dispatch over the transaction command types (20-30, docs/format-commands.md).</summary>
 internal static class TxnCommands
 {
-    public static bool IsTxn(CommandType type) => type is >= CommandType.TxnPrewrite and <= CommandType.TxnCollect;
+    public static bool IsTxn(CommandType type) => type is >= CommandType.TxnPrewrite and <= CommandType.TxnOnePhasePrimary;
 
     /// <summary>Decodes the body of a transaction command whose header is <paramref name="header"/>.</summary>
     /// <exception cref="CommandFormatException">The body is damaged.</exception>
@@ -13,7 +13,7 @@ internal static class TxnCommands
         CommandType.TxnCommit => TxnCommitCommand.Decode(header, data),
         CommandType.TxnRollback => TxnRollbackCommand.Decode(header, data),
         CommandType.TxnCheckStatus => TxnCheckStatusCommand.Decode(header, data),
-        CommandType.TxnOnePhase => TxnOnePhaseCommand.Decode(header, data),
+        CommandType.TxnOnePhase or CommandType.TxnOnePhasePrimary => TxnOnePhaseCommand.Decode(header, data),
         CommandType.TxnRaiseReadTs => TxnRaiseReadTsCommand.Decode(header, data),
         CommandType.TxnGc => TxnGcCommand.Decode(header, data),
         CommandType.TxnUnanchor => TxnUnanchorCommand.Decode(header, data),
