@@ -82,15 +82,7 @@ public class ReplicationTests
     {
         // Messages of 10 entries (1240 bytes counted each); the window allows 256 messages but only 3000 bytes.
         var c = new TestCluster(3, id => TestCluster.DefaultConfig(id) with { MaxSizePerMsg = 10 * (100 + 24), MaxInflightBytes = 3000 });
-        var leader = c.Elect(1);
-        c.Drop = m => m.To == 3;
-        for (var i = 0; i < 200; i++)
-        {
-            leader.Propose(new byte[100]);
-            c.Deliver();
-        }
-
-        c.Drop = _ => false;
+        var leader = LeaveNodeThreeBehind(c, 200, _ => new byte[100]);
         Assert.True(leader.LastIndex - leader.Status().Progress[3].Match >= 200);
 
         // One hop at a time: a heartbeat, node 3's answer, an append it rejects (its window was lost), a probe and
@@ -129,15 +121,7 @@ public class ReplicationTests
     public void ReadIndexRoundsWithinOneTickPromptAtMostOneAppendToALaggingFollower()
     {
         var c = new TestCluster(3);
-        var leader = c.Elect(1);
-        c.Drop = m => m.To == 3;
-        for (var i = 0; i < 20; i++)
-        {
-            leader.Propose(new byte[] { (byte)i });
-            c.Deliver();
-        }
-
-        c.Drop = _ => false;
+        var leader = LeaveNodeThreeBehind(c, 20, i => [(byte)i]);
 
         // Ten read-index rounds in one tick: each is a heartbeat round that node 3 answers.
         var answers = new List<Message>();
@@ -169,15 +153,7 @@ public class ReplicationTests
     public void FollowerRejectsAppendThatDoesNotMatchAndLeaderBacksUp()
     {
         var c = new TestCluster(3);
-        var leader = c.Elect(1);
-        c.Drop = m => m.To == 3;
-        for (var i = 0; i < 20; i++)
-        {
-            leader.Propose(new byte[] { (byte)i });
-            c.Deliver();
-        }
-
-        c.Drop = _ => false;
+        var leader = LeaveNodeThreeBehind(c, 20, i => [(byte)i]);
         c.Delivered.Clear();
         c.TickAll(3);
         Assert.Equal(leader.LastIndex, c[3].LastIndex);
@@ -346,5 +322,20 @@ public class ReplicationTests
         var field = typeof(TestCluster).GetField("storages", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
         ((Dictionary<ulong, MemoryRaftStorage>)field.GetValue(c)!)[id] = storage;
         c.Nodes[id] = new RawNode(c.Configure(id), storage);
+    }
+
+    /// <summary>Elects node 1 and commits <paramref name="proposals"/> entries that node 3 never receives.</summary>
+    private static RawNode LeaveNodeThreeBehind(TestCluster c, int proposals, Func<int, byte[]> payload)
+    {
+        var leader = c.Elect(1);
+        c.Drop = m => m.To == 3;
+        for (var i = 0; i < proposals; i++)
+        {
+            leader.Propose(payload(i));
+            c.Deliver();
+        }
+
+        c.Drop = _ => false;
+        return leader;
     }
 }
