@@ -33,6 +33,14 @@ public sealed record RaftConfig
     public int MaxInflightMsgs { get; init; } = 256;
 
     /// <summary>
+    /// Entry bytes a leader keeps unacknowledged per follower in replicate state; 0 = bounded only by
+    /// <see cref="MaxInflightMsgs"/>. Without it a follower that comes back far behind (a new replica after its
+    /// snapshot, a restarted one) is sent up to MaxInflightMsgs x MaxSizePerMsg at once in one Ready: the leader
+    /// builds and encodes all of it in one turn, stalling every other request it serves.
+    /// </summary>
+    public ulong MaxInflightBytes { get; init; }
+
+    /// <summary>
     /// Bytes of proposed-but-uncommitted entries a leader accepts before refusing proposals with
     /// <see cref="ProposalStatus.UncommittedSizeExceeded"/>. Protects memory when a quorum is slow. 0 = unlimited.
     /// </summary>

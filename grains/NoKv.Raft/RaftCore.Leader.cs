@@ -210,7 +210,6 @@ internal sealed partial class RaftCore
     private void HandleHeartbeatResponse(in Message m, Progress pr)
     {
         pr.RecentActive = true;
-        pr.MsgAppFlowPaused = false;
 
         // Index = the heartbeat round, LogTerm = the leader tick it was sent at (echoed by the follower).
         var round = m.Index;
@@ -221,6 +220,18 @@ internal sealed partial class RaftCore
             pr.AckedSendTick = Math.Max(pr.AckedSendTick, sentTick);
             ReleaseReads();
         }
+
+        // An answer proves the follower reachable, which may unblock a probe, a full window whose messages were lost,
+        // or a stalled snapshot stream: worth one send per tick. Every read-index round is a heartbeat round, and one
+        // send per answer was a resend of the whole unacknowledged tail per read batch (seen: a follower just past its
+        // snapshot sent the same entries dozens of times per Ready, 315 MB in one envelope, the leader stalled 11 s).
+        if (pr.HeartbeatPromptTick == leaderTick)
+        {
+            return;
+        }
+
+        pr.HeartbeatPromptTick = leaderTick;
+        pr.MsgAppFlowPaused = false;
 
         switch (pr.State)
         {

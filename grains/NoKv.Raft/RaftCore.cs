@@ -75,7 +75,7 @@ internal sealed partial class RaftCore
         random = config.Random!;
         Id = config.Id;
         Log = new RaftLog(storage, config.EffectiveMaxCommittedSizePerReady);
-        Tracker = new ProgressTracker(config.MaxInflightMsgs);
+        Tracker = new ProgressTracker(config.MaxInflightMsgs, config.MaxInflightBytes);
         entryBuffers = new MessageEntryBuffers(config.ReuseMessageEntryBuffers);
         chunkBuffers = new SnapshotChunkBuffers(config.ReuseMessageEntryBuffers);
 

@@ -121,6 +121,8 @@ public sealed partial class RaftTransport
 
             writer.Write(batch.WrittenSpan);
             BinaryPrimitives.WriteInt32LittleEndian(outbox.LengthAt(start + 12), batch.WrittenCount);
+            outbox.Tally.Add(shard.Value, messages, batch.WrittenCount);
+            outbox.GroupEnds.Add(writer.WrittenCount);
             outbox.Groups++;
             outbox.Silo = silo;
             schedule = !outbox.FlushScheduled;
@@ -139,8 +141,7 @@ public sealed partial class RaftTransport
 
     private void Flush(Outbox outbox)
     {
-        byte[] payload;
-        int groups;
+        List<(byte[] Payload, int Groups)> envelopes;
         SiloAddress silo;
         lock (outbox)
         {
@@ -150,8 +151,15 @@ public sealed partial class RaftTransport
                 return;
             }
 
-            payload = outbox.Writer.WrittenSpan.ToArray();
-            groups = outbox.Groups;
+            var written = outbox.Writer.WrittenSpan;
+            if (written.Length >= LargeEnvelopeBytes)
+            {
+                LogLargeEnvelope(outbox.Store.Value, written.Length, outbox.Tally.ToString());
+            }
+
+            envelopes = Split(written, outbox.GroupEnds);
+            outbox.Tally.Clear();
+            outbox.GroupEnds.Clear();
             silo = outbox.Silo!;
             outbox.Writer.ResetWrittenCount();
             outbox.Groups = 0;
@@ -162,7 +170,36 @@ public sealed partial class RaftTransport
             }
         }
 
-        Post(outbox, silo, payload, groups);
+        foreach (var (payload, groups) in envelopes)
+        {
+            Post(outbox, silo, payload, groups);
+        }
+    }
+
+    /// <summary>
+    /// Cuts what queued into envelopes of at most <see cref="MaxEnvelopeBytes"/> at group boundaries (a larger group
+    /// travels alone), in queue order. Orleans refuses a message body over its limit whole, heartbeats included, and a
+    /// huge one costs both silos large allocations and copies on their scheduler threads.
+    /// </summary>
+    internal static List<(byte[] Payload, int Groups)> Split(ReadOnlySpan<byte> written, List<int> groupEnds)
+    {
+        var envelopes = new List<(byte[] Payload, int Groups)>(1);
+        int start = 0, groups = 0, previousEnd = 0;
+        foreach (int end in groupEnds)
+        {
+            if (groups > 0 && end - start > MaxEnvelopeBytes)
+            {
+                envelopes.Add((written[start..previousEnd].ToArray(), groups));
+                start = previousEnd;
+                groups = 0;
+            }
+
+            groups++;
+            previousEnd = end;
+        }
+
+        envelopes.Add((written[start..previousEnd].ToArray(), groups));
+        return envelopes;
     }
 
     private void Post(Outbox outbox, SiloAddress silo, byte[] payload, int groups)
@@ -232,6 +269,15 @@ public sealed partial class RaftTransport
         LogSendFailed(outbox.Store.Value, e.Message);
     }
 
+    /// <summary>Envelopes are cut at group boundaries to stay under this (Orleans refuses bodies over 100 MiB).</summary>
+    internal const int MaxEnvelopeBytes = 4 << 20;
+
+    // Worth a warning: what queued for one store between two flushes is this large (a catch-up, many snapshots).
+    private const int LargeEnvelopeBytes = 16 << 20;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Raft transport: an envelope of {Bytes} bytes to store {Store}: {Contents}")]
+    private partial void LogLargeEnvelope(int store, int bytes, string contents);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Raft transport: an envelope to store {Store} failed: {Reason}")]
     private partial void LogSendFailed(int store, string reason);
 
@@ -251,6 +297,11 @@ public sealed partial class RaftTransport
         public ArrayBufferWriter<byte> Writer { get; set; } = new(4096);
 
         public ArrayBufferWriter<byte> Scratch { get; } = new(1024);
+
+        public EnvelopeTally Tally { get; } = new();
+
+        /// <summary>Where each queued group ends in <see cref="Writer"/>, so a flush can cut envelopes between groups.</summary>
+        public List<int> GroupEnds { get; } = new();
 
         public int Groups { get; set; }
 

@@ -10,11 +10,13 @@ internal sealed class Inflights
 {
     private readonly ulong[] indexes;
     private readonly ulong[] sizes;
+    private readonly ulong maxBytes;
     private int start;
     private int count;
     private ulong bytes;
 
-    public Inflights(int capacity)
+    /// <param name="maxBytes">Full once the recorded sizes reach this (0 = by count only).</param>
+    public Inflights(int capacity, ulong maxBytes = 0)
     {
         if (capacity <= 0)
         {
@@ -23,6 +25,7 @@ internal sealed class Inflights
 
         indexes = new ulong[capacity];
         sizes = new ulong[capacity];
+        this.maxBytes = maxBytes;
     }
 
     public int Count => count;
@@ -31,7 +34,7 @@ internal sealed class Inflights
 
     public ulong Bytes => bytes;
 
-    public bool Full => count == indexes.Length;
+    public bool Full => count == indexes.Length || (maxBytes > 0 && bytes >= maxBytes);
 
     /// <summary>Records a message whose last entry is <paramref name="lastIndex"/>. REQUIRES: !Full, lastIndex above every recorded index.</summary>
     public void Add(ulong lastIndex, ulong size)

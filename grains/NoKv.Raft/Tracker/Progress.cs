@@ -9,10 +9,10 @@ namespace NoKv.Raft.Tracker;
 /// </remarks>
 internal sealed class Progress
 {
-    public Progress(ulong next, int maxInflight, bool isLearner)
+    public Progress(ulong next, int maxInflight, bool isLearner, ulong maxInflightBytes = 0)
     {
         Next = next;
-        Inflights = new Inflights(maxInflight);
+        Inflights = new Inflights(maxInflight, maxInflightBytes);
         IsLearner = isLearner;
     }
 
@@ -57,6 +57,12 @@ internal sealed class Progress
 
     /// <summary>In Snapshot state: leader tick at which the stream last moved (a chunk sent or an acknowledgement that advanced).</summary>
     public ulong SnapshotChunkSentTick { get; set; }
+
+    /// <summary>
+    /// The leader tick at which a heartbeat answer last prompted a send to this follower (0: never). Read-index rounds
+    /// are heartbeats too, hundreds a second under reads; one prompt per tick is enough to recover lost messages.
+    /// </summary>
+    public ulong HeartbeatPromptTick { get; set; }
 
     /// <summary>
     /// In Snapshot state: the offset the stream was last rewound to on a rejection, until the follower acknowledges past

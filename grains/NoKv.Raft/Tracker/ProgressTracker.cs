@@ -13,12 +13,14 @@ internal sealed class ProgressTracker
     private readonly Dictionary<ulong, Progress> progress = new();
     private readonly Dictionary<ulong, bool> votes = new();
     private readonly int maxInflight;
+    private readonly ulong maxInflightBytes;
     private ulong[] ids = [];
     private ulong[] learners = [];
 
-    public ProgressTracker(int maxInflight)
+    public ProgressTracker(int maxInflight, ulong maxInflightBytes = 0)
     {
         this.maxInflight = maxInflight;
+        this.maxInflightBytes = maxInflightBytes;
         Voters = new JointConfig(MajorityConfig.Empty);
     }
 
@@ -91,7 +93,7 @@ internal sealed class ProgressTracker
             {
                 // A new member starts probing at the leader's last index; it is treated as recently
                 // active so it does not immediately count against check-quorum.
-                progress[id] = new Progress(nextIndex, maxInflight, isLearner) { RecentActive = true };
+                progress[id] = new Progress(nextIndex, maxInflight, isLearner, maxInflightBytes) { RecentActive = true };
             }
         }
 
@@ -178,7 +180,7 @@ internal sealed class ProgressTracker
             var pr = progress[id];
             pr.ReleaseSnapshot();
             var isLearner = pr.IsLearner;
-            var fresh = new Progress(lastIndex + 1, maxInflight, isLearner);
+            var fresh = new Progress(lastIndex + 1, maxInflight, isLearner, maxInflightBytes);
             if (id == selfId)
             {
                 fresh.Match = lastIndex;

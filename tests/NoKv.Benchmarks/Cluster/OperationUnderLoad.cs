@@ -25,6 +25,8 @@ public static class OperationUnderLoad
         var after = TimeSpan.FromSeconds(quick ? 5 : 10);
         Console.Error.WriteLine($"[{name}] starting {cluster}");
         await using var silos = await NoKvLocalCluster.StartAsync([], TimeSpan.FromSeconds(120), Console.Error, cancellationToken, siloArguments, stores: stores).ConfigureAwait(false);
+        // NOKV_BENCH_KEEP_DATA=1 keeps the silos' logs, to line a slow second up with elections and snapshots.
+        silos.KeepData = Environment.GetEnvironmentVariable("NOKV_BENCH_KEEP_DATA") == "1";
         await using var target = await NoKvClusterTarget.ConnectAsync(silos.ClusterId, silos.Gateways, silos.Silos.Select(s => s.ProcessId).ToArray(), cancellationToken).ConfigureAwait(false);
         await target.WaitUntilServingAsync(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(15), Console.Error, cancellationToken).ConfigureAwait(false);
         var store = target.Services.GetRequiredService<IKvStore>();

@@ -36,6 +36,24 @@ public class BuildingBlockTests
         }
     }
 
+    [Fact]
+    public void InflightsWithAByteBoundAreFullOnceTheirBytesReachIt()
+    {
+        var inflights = new Inflights(8, maxBytes: 100);
+        inflights.Add(1, 60);
+        Assert.False(inflights.Full);
+        inflights.Add(2, 40);
+        Assert.True(inflights.Full);
+        Assert.Equal(2, inflights.Count);
+        inflights.FreeLE(1);
+        Assert.False(inflights.Full);
+
+        // One message larger than the bound still goes (the window is full after it).
+        inflights.FreeLE(2);
+        inflights.Add(3, 500);
+        Assert.True(inflights.Full);
+    }
+
     [Theory]
     [InlineData(ProgressState.Probe, 5UL, 10UL, 9UL, 7UL, true, 8UL)]     // probe answer: jump to hint + 1
     [InlineData(ProgressState.Probe, 5UL, 10UL, 9UL, 3UL, true, 6UL)]     // never below match + 1

@@ -78,18 +78,82 @@ public class ReplicationTests
     }
 
     [Fact]
+    public void InflightBytesBoundWhatAFollowerFarBehindIsSentAtOnce()
+    {
+        // Messages of 10 entries (1240 bytes counted each); the window allows 256 messages but only 3000 bytes.
+        var c = new TestCluster(3, id => TestCluster.DefaultConfig(id) with { MaxSizePerMsg = 10 * (100 + 24), MaxInflightBytes = 3000 });
+        var leader = LeaveNodeThreeBehind(c, 200, _ => new byte[100]);
+        Assert.True(leader.LastIndex - leader.Status().Progress[3].Match >= 200);
+
+        // One hop at a time: a heartbeat, node 3's answer, an append it rejects (its window was lost), a probe and
+        // its acknowledgement. What the leader sends in the hop that moves node 3 from probe to replicate is the window.
+        leader.Tick();
+        List<Message> window = [];
+        for (var hop = 0; hop < 12 && window.Count == 0; hop++)
+        {
+            var taken = c.TakeInFlight();
+            var before = leader.Status().Progress[3].State;
+            foreach (var m in taken)
+            {
+                c.Nodes[m.To].Step(m);
+            }
+
+            if (before == ProgressState.Probe && leader.Status().Progress[3].State == ProgressState.Replicate)
+            {
+                window = c.TakeInFlight().Where(m => m.Type == MessageType.Append && m.To == 3).ToList();
+            }
+        }
+
+        Assert.Equal(3, window.Count);
+        Assert.All(window, m => Assert.Equal(10, m.Entries.Length));
+
+        // Acknowledgements keep the pipeline going until node 3 has everything.
+        foreach (var m in window)
+        {
+            c.Enqueue(m);
+        }
+
+        c.Deliver();
+        Assert.Equal(leader.LastIndex, leader.Status().Progress[3].Match);
+    }
+
+    [Fact]
+    public void ReadIndexRoundsWithinOneTickPromptAtMostOneAppendToALaggingFollower()
+    {
+        var c = new TestCluster(3);
+        var leader = LeaveNodeThreeBehind(c, 20, i => [(byte)i]);
+
+        // Ten read-index rounds in one tick: each is a heartbeat round that node 3 answers.
+        var answers = new List<Message>();
+        for (var round = 0; round < 10; round++)
+        {
+            leader.ReadIndex(BitConverter.GetBytes((long)round));
+            foreach (var m in c.TakeInFlight().Where(m => m.Type == MessageType.Heartbeat && m.To == 3))
+            {
+                c.Nodes[3].Step(m);
+            }
+
+            answers.AddRange(c.TakeInFlight().Where(m => m.Type == MessageType.HeartbeatResponse && m.From == 3));
+        }
+
+        Assert.Equal(10, answers.Count);
+        foreach (var answer in answers)
+        {
+            leader.Step(answer);
+        }
+
+        Assert.Single(c.TakeInFlight(), m => m.Type == MessageType.Append && m.To == 3);
+
+        // The next tick's answers may prompt again, and node 3 catches up.
+        c.TickAll(2);
+        Assert.Equal(leader.LastIndex, leader.Status().Progress[3].Match);
+    }
+
+    [Fact]
     public void FollowerRejectsAppendThatDoesNotMatchAndLeaderBacksUp()
     {
         var c = new TestCluster(3);
-        var leader = c.Elect(1);
-        c.Drop = m => m.To == 3;
-        for (var i = 0; i < 20; i++)
-        {
-            leader.Propose(new byte[] { (byte)i });
-            c.Deliver();
-        }
-
-        c.Drop = _ => false;
+        var leader = LeaveNodeThreeBehind(c, 20, i => [(byte)i]);
         c.Delivered.Clear();
         c.TickAll(3);
         Assert.Equal(leader.LastIndex, c[3].LastIndex);
@@ -258,5 +322,20 @@ public class ReplicationTests
         var field = typeof(TestCluster).GetField("storages", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
         ((Dictionary<ulong, MemoryRaftStorage>)field.GetValue(c)!)[id] = storage;
         c.Nodes[id] = new RawNode(c.Configure(id), storage);
+    }
+
+    /// <summary>Elects node 1 and commits <paramref name="proposals"/> entries that node 3 never receives.</summary>
+    private static RawNode LeaveNodeThreeBehind(TestCluster c, int proposals, Func<int, byte[]> payload)
+    {
+        var leader = c.Elect(1);
+        c.Drop = m => m.To == 3;
+        for (var i = 0; i < proposals; i++)
+        {
+            leader.Propose(payload(i));
+            c.Deliver();
+        }
+
+        c.Drop = _ => false;
+        return leader;
     }
 }
