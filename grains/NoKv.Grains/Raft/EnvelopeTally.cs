@@ -5,41 +5,37 @@ namespace NoKv.Grains.Raft;
 
 /// <summary>
 /// What one outbox queued since its last flush, by kind, so that an oversized envelope can be explained in the log
-/// (which shard, appends or snapshot chunks, how many entries). Guarded by the outbox's lock.
+/// (which shard, appends or snapshot chunks, how many entries over which indexes). Constant work per message (it runs
+/// on every send): entries are counted, not visited. Guarded by the outbox's lock.
 /// </summary>
 internal sealed class EnvelopeTally
 {
     private long _messages;
     private long _appends;
     private long _entries;
-    private long _entryBytes;
     private long _snapshotChunks;
     private long _snapshotBytes;
     private long _largestGroupBytes;
     private long _largestGroupShard;
     private ulong _lowestIndex = ulong.MaxValue;
     private ulong _highestIndex;
-    private int _rejections;
 
     public void Add(long shard, ReadOnlySpan<Message> messages, int encodedBytes)
     {
         _messages += messages.Length;
         foreach (var message in messages)
         {
-            if (message.Type == MessageType.Append)
+            var entries = message.Entries.Span;
+            if (message.Type == MessageType.Append && !entries.IsEmpty)
             {
                 _appends++;
-                _entries += message.Entries.Length;
-                foreach (ref readonly var entry in message.Entries.Span)
-                {
-                    _entryBytes += entry.Data.Length;
-                    _lowestIndex = Math.Min(_lowestIndex, entry.Index);
-                    _highestIndex = Math.Max(_highestIndex, entry.Index);
-                }
+                _entries += entries.Length;
+                _lowestIndex = Math.Min(_lowestIndex, entries[0].Index);
+                _highestIndex = Math.Max(_highestIndex, entries[^1].Index);
             }
-            else if (message.Reject)
+            else if (message.Type == MessageType.Append)
             {
-                _rejections++;
+                _appends++;
             }
             else if (message.Snapshot is { } snapshot)
             {
@@ -57,12 +53,11 @@ internal sealed class EnvelopeTally
 
     public void Clear()
     {
-        _messages = _appends = _entries = _entryBytes = _snapshotChunks = _snapshotBytes = _largestGroupBytes = _largestGroupShard = 0;
+        _messages = _appends = _entries = _snapshotChunks = _snapshotBytes = _largestGroupBytes = _largestGroupShard = 0;
         _lowestIndex = ulong.MaxValue;
         _highestIndex = 0;
-        _rejections = 0;
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{_messages} messages: {_appends} appends carrying {_entries} entries ({_entryBytes} bytes) of indexes {(_entries == 0 ? "-" : $"{_lowestIndex}-{_highestIndex}")}, {_rejections} rejections, {_snapshotChunks} snapshot chunks ({_snapshotBytes} bytes); largest group shard {_largestGroupShard} ({_largestGroupBytes} bytes)");
+        $"{_messages} messages: {_appends} appends carrying {_entries} entries of indexes {(_entries == 0 ? "-" : $"{_lowestIndex}-{_highestIndex}")}, {_snapshotChunks} snapshot chunks ({_snapshotBytes} bytes); largest group shard {_largestGroupShard} ({_largestGroupBytes} bytes)");
 }
