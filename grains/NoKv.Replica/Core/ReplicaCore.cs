@@ -77,7 +77,7 @@ public sealed partial class ReplicaCore
                 MaxInflightMsgs = 256,
 
                 // A replica that comes back far behind (a new one after its snapshot) is caught up a few MiB per
-                // round trip rather than 256 MiB in one turn (seen: a 315 MB envelope, the leader stalled for 11 s).
+                // round trip, not up to 256 x MaxSizePerMsg built and encoded in one turn of the leader.
                 MaxInflightBytes = 4 << 20,
                 MaxUncommittedEntriesSize = 64 << 20,
 
