@@ -210,6 +210,18 @@ internal sealed partial class KvStore : IKvStore
                             continue;
                         }
                     }
+                    else if (response.LeaderHint is { } elsewhere && elsewhere != store && _router.TryLearnReplicas(shard, response.CurrentShards, elsewhere))
+                    {
+                        // The leader is on a store this map did not list, and the answer carried the replica set that
+                        // lists it (a move or re-replication the controller's map has not caught up with): go there
+                        // now rather than to the other old replicas or the controller.
+                        _router.ForgetLeader(shard.Id, store);
+                        _router.NoteLeader(shard.Id, elsewhere);
+                        if (!_router.Health.IsSuspect(elsewhere) && retry.TakeImmediateRedirect())
+                        {
+                            continue;
+                        }
+                    }
                     else
                     {
                         _router.ForgetLeader(shard.Id, store);

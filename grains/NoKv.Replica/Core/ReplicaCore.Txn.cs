@@ -26,7 +26,7 @@ public sealed partial class ReplicaCore
 
         if (!_node.IsLeader)
         {
-            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = shard.Epoch };
+            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = shard.Epoch, CurrentShards = SelfDescriptor() };
         }
 
         switch (request.Op)
@@ -170,7 +170,7 @@ public sealed partial class ReplicaCore
         {
             // The promise was this term's; a later leader primed its own floor above it, but this read was not
             // confirmed by it.
-            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch, CurrentShards = SelfDescriptor() };
         }
 
         var shard = Descriptor;
