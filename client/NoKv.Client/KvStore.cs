@@ -23,6 +23,9 @@ internal sealed partial class KvStore : IKvStore
     private readonly NoKvClientOptions _options;
     private readonly KvLimits _limits;
     private readonly TimeProvider _time;
+
+    // When a leader last refused a primary in one phase (a TimeProvider timestamp); 0: never.
+    private long _onePhasePrimaryRefusedAt;
     private readonly IServiceProvider? _services;
     private readonly WriteCoalescer? _coalescer;
     private readonly Transactions.SecondaryCommitBatcher? _secondaryCommits;
@@ -57,7 +60,18 @@ internal sealed partial class KvStore : IKvStore
 
     internal bool CommitSecondariesInBackground => _options.CommitSecondariesInBackground;
 
-    internal bool CommitPrimaryInOnePhase => _options.CommitPrimaryInOnePhase;
+    /// <summary>
+    /// Whether transactions commit their primary's shard in one phase: on in the options, and no leader refused it
+    /// within <see cref="OnePhasePrimaryRetryAfter"/> (a leader of an older build, or a cluster whose rolling upgrade
+    /// has not reached every store: docs/format-commands.md, "Gate"). Each refusal costs a call, so after one the
+    /// client commits in the classic order for a while rather than asking every time.
+    /// </summary>
+    internal bool CommitPrimaryInOnePhase =>
+        _options.CommitPrimaryInOnePhase && (Volatile.Read(ref _onePhasePrimaryRefusedAt) is var at && (at == 0 || _time.GetElapsedTime(at) >= OnePhasePrimaryRetryAfter));
+
+    internal static TimeSpan OnePhasePrimaryRetryAfter { get; } = TimeSpan.FromSeconds(30);
+
+    internal void NoteOnePhasePrimaryRefused() => Volatile.Write(ref _onePhasePrimaryRefusedAt, Math.Max(1, _time.GetTimestamp()));
 
     /// <summary>Batches secondary commits per shard (see <see cref="NoKvClientOptions.BatchSecondaryCommits"/>); null when off.</summary>
     internal Transactions.SecondaryCommitBatcher? SecondaryCommits => _secondaryCommits;
