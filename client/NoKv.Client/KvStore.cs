@@ -24,8 +24,10 @@ internal sealed partial class KvStore : IKvStore
     private readonly KvLimits _limits;
     private readonly TimeProvider _time;
 
-    // When a leader last refused a primary in one phase (a TimeProvider timestamp); 0: never.
-    private long _onePhasePrimaryRefusedAt;
+    private const long NeverRefused = long.MinValue;
+
+    // When a leader last refused a primary in one phase (a TimeProvider timestamp).
+    private long _onePhasePrimaryRefusedAt = NeverRefused;
     private readonly IServiceProvider? _services;
     private readonly WriteCoalescer? _coalescer;
     private readonly Transactions.SecondaryCommitBatcher? _secondaryCommits;
@@ -67,11 +69,11 @@ internal sealed partial class KvStore : IKvStore
     /// client commits in the classic order for a while rather than asking every time.
     /// </summary>
     internal bool CommitPrimaryInOnePhase =>
-        _options.CommitPrimaryInOnePhase && (Volatile.Read(ref _onePhasePrimaryRefusedAt) is var at && (at == 0 || _time.GetElapsedTime(at) >= OnePhasePrimaryRetryAfter));
+        _options.CommitPrimaryInOnePhase && (Volatile.Read(ref _onePhasePrimaryRefusedAt) is var at && (at == NeverRefused || _time.GetElapsedTime(at) >= OnePhasePrimaryRetryAfter));
 
     internal static TimeSpan OnePhasePrimaryRetryAfter { get; } = TimeSpan.FromSeconds(30);
 
-    internal void NoteOnePhasePrimaryRefused() => Volatile.Write(ref _onePhasePrimaryRefusedAt, Math.Max(1, _time.GetTimestamp()));
+    internal void NoteOnePhasePrimaryRefused() => Volatile.Write(ref _onePhasePrimaryRefusedAt, _time.GetTimestamp());
 
     /// <summary>Batches secondary commits per shard (see <see cref="NoKvClientOptions.BatchSecondaryCommits"/>); null when off.</summary>
     internal Transactions.SecondaryCommitBatcher? SecondaryCommits => _secondaryCommits;
