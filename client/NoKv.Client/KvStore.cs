@@ -71,7 +71,7 @@ internal sealed partial class KvStore : IKvStore
     internal bool CommitPrimaryInOnePhase =>
         _options.CommitPrimaryInOnePhase && (Volatile.Read(ref _onePhasePrimaryRefusedAt) is var at && (at == NeverRefused || _time.GetElapsedTime(at) >= OnePhasePrimaryRetryAfter));
 
-    internal static TimeSpan OnePhasePrimaryRetryAfter { get; } = TimeSpan.FromSeconds(30);
+    internal static TimeSpan OnePhasePrimaryRetryAfter { get; } = TimeSpan.FromSeconds(5);
 
     internal void NoteOnePhasePrimaryRefused() => Volatile.Write(ref _onePhasePrimaryRefusedAt, _time.GetTimestamp());
 
