@@ -101,6 +101,70 @@ public sealed class SoakTests
     }
 
     [Fact]
+    public void ARssClimbOfFileBackedAndSharedPagesIsReportedButNotFlaggedWhenAnonymousMemoryIsFlat()
+    {
+        // One process for 40 minutes: RSS climbs 5 MiB a minute (mapped table files read into the page cache, jitted
+        // code), its anonymous memory holds 250-270 MiB with a GC sawtooth.
+        var minutes = Enumerable.Range(1, 40).Select(m => Minute(m,
+            rss: [150 + (5.0 * m) + (m % 4 * 5)],
+            disk: [10],
+            p99: 40,
+            pids: [7],
+            anon: [250 + (m % 4 * 5)])).ToList();
+
+        var findings = GrowthCheck.Analyze(minutes, 25);
+        var rss = Assert.Single(findings, f => f.Series == "store 1 RSS");
+        Assert.False(rss.Judged);
+        Assert.False(rss.Flagged);
+        Assert.True(rss.Last - rss.Middle > GrowthCheck.RssFloorMiB && rss.GrowthPercent > 25); // would have been flagged
+        Assert.False(Assert.Single(findings, f => f.Series == "store 1 anon").Flagged);
+
+        var slope = Assert.Single(GrowthCheck.RssSlopes(minutes, 1.0));
+        Assert.Equal("anon", slope.Series);
+        Assert.False(slope.Flagged);
+        Assert.InRange(slope.RssMiBPerMinute, 4.5, 5.5);
+
+        // The same RSS with the climb in anonymous memory instead is flagged by both checks.
+        var leaking = minutes.Select(m => m with { AnonMiB = [100 + (5.0 * m.Minute) + (m.Minute % 4 * 5)] }).ToList();
+        Assert.True(Assert.Single(GrowthCheck.Analyze(leaking, 25), f => f.Series == "store 1 anon").Flagged);
+        var leak = Assert.Single(GrowthCheck.RssSlopes(leaking, 1.0));
+        Assert.True(leak.Flagged);
+        Assert.InRange(leak.MiBPerMinute, 4.5, 5.5);
+    }
+
+    [Fact]
+    public void WithoutAnonymousMemoryTheWholeRssIsJudgedAsBefore()
+    {
+        var minutes = Enumerable.Range(1, 40).Select(m => Minute(m, rss: [150 + (5.0 * m)], disk: [10], p99: 40, pids: [7])).ToList();
+
+        Assert.True(Assert.Single(GrowthCheck.Analyze(minutes, 25), f => f.Series == "store 1 RSS").Flagged);
+        Assert.DoesNotContain(GrowthCheck.Analyze(minutes, 25), f => f.Series.EndsWith("anon", StringComparison.Ordinal));
+        var slope = Assert.Single(GrowthCheck.RssSlopes(minutes, 1.0));
+        Assert.Equal("RSS", slope.Series);
+        Assert.True(slope.Flagged);
+    }
+
+    [Fact]
+    public void ProcStatusGivesTheResidentSetAndItsAnonymousPart()
+    {
+        string[] status =
+        [
+            "Name:\tdotnet",
+            "VmPeak:\t53185704 kB",
+            "VmRSS:\t  314808 kB",
+            "RssAnon:\t  199244 kB",
+            "RssFile:\t   66228 kB",
+            "RssShmem:\t   49336 kB",
+        ];
+
+        var (rss, anon) = SoakMonitor.ParseStatus(status);
+
+        Assert.Equal(314808 / 1024.0, rss, 6);
+        Assert.Equal(199244 / 1024.0, anon, 6);
+        Assert.Equal((-1.0, -1.0), SoakMonitor.ParseStatus(["Name:\tdotnet", "VmRSS:\tgarbage kB"]));
+    }
+
+    [Fact]
     public void KeyGenerationsStayOnTheirShardsAndDoNotOverlap()
     {
         var keys = KeySet.Uniform(4, 6).WithEpochs(3);
@@ -127,6 +191,6 @@ public sealed class SoakTests
         Assert.Equal(plain.Keys[5][0], keys.Keys[24 + 5][0]);
     }
 
-    private static SoakSample Minute(int minute, double[] rss, double[] disk, double p99, long ops = 60000, int[]? pids = null) =>
-        new(minute, ops, 0, 3, p99, p99 * 2, rss, disk, 100, "", pids);
+    private static SoakSample Minute(int minute, double[] rss, double[] disk, double p99, long ops = 60000, int[]? pids = null, double[]? anon = null) =>
+        new(minute, ops, 0, 3, p99, p99 * 2, rss, disk, 100, "", pids, anon);
 }

@@ -26,6 +26,7 @@ public static class ReportPrinter
     public static void PrintSoak(RunReport run, TextWriter output)
     {
         output.WriteLine(string.Create(Inv, $"soak: {run.Soak.Count} minutes, every minute's figures:"));
+        output.WriteLine(Soak.SoakMonitor.Header(run.Soak.Max(m => m.RssMiB.Length)));
         foreach (var minute in run.Soak)
         {
             output.WriteLine(Soak.SoakMonitor.Format(minute));
@@ -35,10 +36,10 @@ public static class ReportPrinter
         foreach (var f in run.Growth)
         {
             output.WriteLine(string.Create(Inv,
-                $"  {f.Series,-22} {f.Middle,9:F1} -> {f.Last,9:F1} {f.Unit,-3} ({f.GrowthPercent:+0;-0;0} %){(f.Flagged ? f.Unit.Length == 0 ? "  FALLING" : "  GROWING" : "")}"));
+                $"  {f.Series,-22} {f.Middle,9:F1} -> {f.Last,9:F1} {f.Unit,-3} ({f.GrowthPercent:+0;-0;0} %){(f.Flagged ? f.Unit.Length == 0 ? "  FALLING" : "  GROWING" : "")}{(f.Judged ? "" : "  (not judged: file-backed and shared pages included)")}"));
         }
 
-        output.WriteLine("soak RSS slope per silo process that lived through at least half of the soak, fitted after its first third:");
+        output.WriteLine("soak memory slope per silo process that lived through at least half of the soak, fitted after its first third (anonymous memory judged):");
         if (run.RssSlopes.Count == 0)
         {
             output.WriteLine("  (no silo process lived that long)");
@@ -47,7 +48,7 @@ public static class ReportPrinter
         foreach (var s in run.RssSlopes)
         {
             output.WriteLine(string.Create(Inv,
-                $"  store {s.Store} RSS (pid {s.Pid}, minutes {s.LivedFrom}-{s.LivedTo}, fitted {s.FitFrom}-{s.LivedTo}) {s.MiBPerMinute:+0.00;-0.00;0.00} MiB/min ({s.GrowthMiB:+0;-0;0} MiB){(s.Flagged ? "  GROWING" : "")}"));
+                $"  store {s.Store} {s.Series} (pid {s.Pid}, minutes {s.LivedFrom}-{s.LivedTo}, fitted {s.FitFrom}-{s.LivedTo}) {s.MiBPerMinute:+0.00;-0.00;0.00} MiB/min ({s.GrowthMiB:+0;-0;0} MiB){(s.Series == "RSS" ? "" : $"; whole RSS {s.RssMiBPerMinute:+0.00;-0.00;0.00} MiB/min")}{(s.Flagged ? "  GROWING" : "")}"));
         }
 
         int flagged = run.Growth.Count(f => f.Flagged) + run.RssSlopes.Count(s => s.Flagged);

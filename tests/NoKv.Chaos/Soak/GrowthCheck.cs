@@ -7,13 +7,18 @@ namespace NoKv.Chaos.Soak;
 /// RSS) or inside a fault (a long p99) does not decide. A series is flagged when its last-third median exceeds the
 /// middle-third median by more than the threshold percentage AND by more than a floor in its own unit (a few MiB
 /// or milliseconds of noise are no trend). Throughput is flagged when it falls by more than the threshold.
+/// Memory is judged by its anonymous part (RssAnon) when the samples carry it: the rest of a silo's RSS is file-backed
+/// pages (the runtime's and the application's mapped files, and mapped table files, which the kernel reclaims under
+/// pressure) and shared memory (the runtime maps its jitted code twice through a memfd, W^X), neither of which is what a
+/// leak would hold. The whole RSS is still reported, unjudged.
 /// </summary>
 public static class GrowthCheck
 {
     /// <summary>Differences smaller than these are noise whatever the percentage.</summary>
     public const double RssFloorMiB = 32, DiskFloorMiB = 16, LatencyFloorMs = 20;
 
-    public sealed record Finding(string Series, double Middle, double Last, string Unit, bool Flagged)
+    /// <param name="Judged">False for a series reported for information only (a silo's whole RSS when its anonymous part is judged).</param>
+    public sealed record Finding(string Series, double Middle, double Last, string Unit, bool Flagged, bool Judged = true)
     {
         public double GrowthPercent => Middle <= 0 ? (Last > 0 ? double.PositiveInfinity : 0) : ((Last / Middle) - 1) * 100;
     }
@@ -30,10 +35,16 @@ public static class GrowthCheck
         var middle = minutes.Skip(third).Take(third).ToList();
         var last = minutes.Skip(minutes.Count - third).ToList();
         int stores = minutes.Max(m => m.RssMiB.Length);
+        bool anonKnown = HasAnon(minutes);
         for (int s = 0; s < stores; s++)
         {
             int store = s;
-            findings.Add(Grow($"store {store + 1} RSS", Median(middle, m => At(m.RssMiB, store)), Median(last, m => At(m.RssMiB, store)), "MiB", RssFloorMiB, thresholdPercent));
+            var rss = Grow($"store {store + 1} RSS", Median(middle, m => At(m.RssMiB, store)), Median(last, m => At(m.RssMiB, store)), "MiB", RssFloorMiB, thresholdPercent);
+            findings.Add(anonKnown ? rss with { Flagged = false, Judged = false } : rss);
+            if (anonKnown)
+            {
+                findings.Add(Grow($"store {store + 1} anon", Median(middle, m => At(m.AnonMiB!, store)), Median(last, m => At(m.AnonMiB!, store)), "MiB", RssFloorMiB, thresholdPercent));
+            }
         }
 
         for (int s = 0; s < stores; s++)
@@ -49,11 +60,13 @@ public static class GrowthCheck
     }
 
     /// <summary>
-    /// The RSS trend of one silo process that lived through most of the soak: a least-squares line through its minutes
+    /// The memory trend of one silo process that lived through most of the soak: a least-squares line through its minutes
     /// after its own warm-up (the first third of the minutes it lived), in MiB per minute, and what that line adds over
-    /// those minutes.
+    /// those minutes. <see cref="Series"/> is what was judged: "anon" (RssAnon) when every fitted minute carries it,
+    /// else "RSS"; <see cref="RssMiBPerMinute"/> is the whole RSS's line over the same minutes, for comparison.
     /// </summary>
-    public sealed record Slope(int Store, int Pid, int LivedFrom, int LivedTo, int FitFrom, double MiBPerMinute, double GrowthMiB, bool Flagged);
+    public sealed record Slope(int Store, int Pid, int LivedFrom, int LivedTo, int FitFrom, double MiBPerMinute, double GrowthMiB, bool Flagged,
+        string Series = "RSS", double RssMiBPerMinute = 0);
 
     /// <summary>
     /// Per-process RSS slopes. The thirds' medians compare two windows and miss a climb that is steady over the whole
@@ -103,14 +116,20 @@ public static class GrowthCheck
 
             int skip = bestLength / 3;
             var fitted = minutes.Skip(bestFrom + skip).Take(bestLength - skip).ToList();
-            double slope = LeastSquaresSlope(fitted.Select(m => (double)m.Minute).ToArray(), fitted.Select(m => m.RssMiB[store]).ToArray());
+            double[] x = fitted.Select(m => (double)m.Minute).ToArray();
+            double rssSlope = LeastSquaresSlope(x, fitted.Select(m => m.RssMiB[store]).ToArray());
+            bool anon = fitted.All(m => !double.IsNaN(At(m.AnonMiB ?? [], store)));
+            double slope = anon ? LeastSquaresSlope(x, fitted.Select(m => m.AnonMiB![store]).ToArray()) : rssSlope;
             double growth = slope * (fitted[^1].Minute - fitted[0].Minute);
             slopes.Add(new Slope(store + 1, PidAt(minutes[bestFrom], store), minutes[bestFrom].Minute, minutes[bestFrom + bestLength - 1].Minute, fitted[0].Minute,
-                slope, growth, slope > maxMiBPerMinute && growth > RssFloorMiB));
+                slope, growth, slope > maxMiBPerMinute && growth > RssFloorMiB, anon ? "anon" : "RSS", rssSlope));
         }
 
         return slopes;
     }
+
+    /// <summary>Whether the minutes carry anonymous memory (all of them do, from this harness; none do in older reports).</summary>
+    private static bool HasAnon(IReadOnlyList<SoakSample> minutes) => minutes.All(m => m.AnonMiB is not null);
 
     /// <summary>Fewest minutes of one process for its RSS slope to be judged.</summary>
     public const int MinSlopeMinutes = 6;

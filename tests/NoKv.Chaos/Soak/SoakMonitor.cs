@@ -37,7 +37,7 @@ public sealed class SoakMonitor
     public async Task RunAsync(CancellationToken stop)
     {
         int nodes = _cluster.Nodes.Count;
-        _log.WriteLine($"[soak] minute   ops  failed  p50 ms  p99 ms  max ms | RSS MiB {string.Join(" ", Enumerable.Range(1, nodes).Select(s => $"s{s}".PadLeft(5)))} | disk MiB {string.Join(" ", Enumerable.Range(1, nodes).Select(s => $"s{s}".PadLeft(5)))} | harness MiB | faults");
+        _log.WriteLine(Header(nodes));
         long failedBefore = 0;
         for (int minute = 1; ; minute++)
         {
@@ -70,8 +70,19 @@ public sealed class SoakMonitor
         }
     }
 
+    /// <summary>The column heads of <see cref="Format"/> for a cluster of <paramref name="nodes"/> silos.</summary>
+    public static string Header(int nodes)
+    {
+        string stores = string.Join(" ", Enumerable.Range(1, nodes).Select(s => $"s{s}".PadLeft(5)));
+        return $"[soak] minute   ops  failed  p50 ms  p99 ms  max ms | RSS MiB {stores} | anon MiB {stores} | disk MiB {stores} | harness MiB | faults";
+    }
+
+    /// <summary>
+    /// One minute's line. Each silo's memory twice: its whole resident set (VmRSS) and the anonymous part of it (RssAnon,
+    /// what the growth verdict judges; the rest is file-backed pages and the runtime's shared code mappings).
+    /// </summary>
     public static string Format(SoakSample m) => string.Create(Inv,
-        $"[soak] {m.Minute,6} {m.Operations,6} {m.Failed,6} {m.P50Ms,7:F1} {m.P99Ms,7:F1} {m.MaxMs,7:F0} |         {string.Join(" ", m.RssMiB.Select(Show))} |          {string.Join(" ", m.DiskMiB.Select(Show))} | {m.HarnessRssMiB,11:F0} | {(m.Faults.Length == 0 ? "-" : m.Faults)}");
+        $"[soak] {m.Minute,6} {m.Operations,6} {m.Failed,6} {m.P50Ms,7:F1} {m.P99Ms,7:F1} {m.MaxMs,7:F0} |         {string.Join(" ", m.RssMiB.Select(Show))} |          {string.Join(" ", (m.AnonMiB ?? m.RssMiB.Select(_ => -1.0).ToArray()).Select(Show))} |          {string.Join(" ", m.DiskMiB.Select(Show))} | {m.HarnessRssMiB,11:F0} | {(m.Faults.Length == 0 ? "-" : m.Faults)}");
 
     private static string Show(double value) => value < 0 ? "    -" : value.ToString("F0", Inv).PadLeft(5);
 
@@ -82,6 +93,7 @@ public sealed class SoakMonitor
         long to = RunClock.FromMilliseconds(TimeSpan.FromMinutes(minute).TotalMilliseconds);
         string faults = string.Join(", ", _injector.Faults.ToArray().Where(f => f.Start >= from && f.Start < to)
             .Select(f => $"{FaultNames.Name(f.Kind)} [{string.Join(",", f.Stores)}]"));
+        var memory = _cluster.Nodes.Select(n => n.IsRunning && n.ProcessId is int pid ? ResidentMiB(pid) : (Rss: -1.0, Anon: -1.0)).ToArray();
         return new SoakSample(
             minute,
             latencies.Count,
@@ -89,32 +101,48 @@ public sealed class SoakMonitor
             latencies.Count == 0 ? 0 : Percentiles.At(latencies, 50),
             latencies.Count == 0 ? 0 : Percentiles.At(latencies, 99),
             latencies.Count == 0 ? 0 : latencies.Max(),
-            _cluster.Nodes.Select(n => n.IsRunning && n.ProcessId is int pid ? ResidentMiB(pid) : -1).ToArray(),
+            memory.Select(m => m.Rss).ToArray(),
             _cluster.Nodes.Select(n => DirectoryMiB(n.DataDirectory)).ToArray(),
             Environment.WorkingSet / 1048576.0,
             faults,
-            _cluster.Nodes.Select(n => n.IsRunning && n.ProcessId is int pid ? pid : -1).ToArray());
+            _cluster.Nodes.Select(n => n.IsRunning && n.ProcessId is int pid ? pid : -1).ToArray(),
+            memory.Select(m => m.Anon).ToArray());
     }
 
-    /// <summary>VmRSS of a process in MiB, or -1 when it is gone.</summary>
-    internal static double ResidentMiB(int pid)
+    /// <summary>VmRSS and RssAnon of a process in MiB, each -1 when it is gone (or the kernel does not report it).</summary>
+    internal static (double Rss, double Anon) ResidentMiB(int pid)
     {
         try
         {
-            foreach (string line in File.ReadLines($"/proc/{pid.ToString(Inv)}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), Inv) / 1024.0;
-                }
-            }
+            return ParseStatus(File.ReadLines($"/proc/{pid.ToString(Inv)}/status"));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Exited between the check and the read.
+            return (-1, -1);
+        }
+    }
+
+    /// <summary>VmRSS and RssAnon from the lines of /proc/PID/status, in MiB (-1 for a field that is missing or unreadable).</summary>
+    internal static (double Rss, double Anon) ParseStatus(IEnumerable<string> lines)
+    {
+        double rss = -1, anon = -1;
+        foreach (string line in lines)
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = Kilobytes(line.AsSpan(6));
+            }
+            else if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+            {
+                anon = Kilobytes(line.AsSpan(8));
+            }
         }
 
-        return -1;
+        return (rss, anon);
+
+        static double Kilobytes(ReadOnlySpan<char> value) =>
+            long.TryParse(value.Trim().TrimEnd("kB").Trim(), NumberStyles.Integer, Inv, out long kb) ? kb / 1024.0 : -1;
     }
 
     /// <summary>Bytes of every file under a directory, in MiB (files vanishing under compaction are skipped).</summary>

@@ -5,7 +5,9 @@ namespace NoKv.Chaos.Soak;
 /// minute's end, each silo's resident memory and each store's data directory size (index i = store i + 1; -1 = the
 /// silo was not running when sampled), the harness's own resident memory, the faults that started in the minute, and
 /// each silo's process id (-1 = not running; null from callers that do not know it), which tells one process's RSS
-/// series apart from its successor's after a restart.
+/// series apart from its successor's after a restart, and each silo's anonymous resident memory (RssAnon: the managed
+/// heap and native allocations; RSS less the file-backed pages of mapped files and the shared memory of the runtime's
+/// jitted code; null from callers that do not know it).
 /// </summary>
 public sealed record SoakSample(
     int Minute,
@@ -18,4 +20,5 @@ public sealed record SoakSample(
     double[] DiskMiB,
     double HarnessRssMiB,
     string Faults,
-    int[]? Pids = null);
+    int[]? Pids = null,
+    double[]? AnonMiB = null);
