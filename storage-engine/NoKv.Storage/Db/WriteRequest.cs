@@ -35,6 +35,10 @@ internal sealed class WriteRequest
     // WriteTrace only (Stopwatch timestamps, and this request's group's stage durations in ns).
     public long TraceEnqueued, TraceGroupStart, TraceGroupEnd, TraceMakeRoom, TraceWal, TraceMemtable;
 
+    // WriteTrace only (ns): the owner thread's run-queue wait and the collector's pause total when it queued the
+    // request, and the run-queue wait of the thread that led its group during the group (slow-write attribution).
+    public long TraceRunDelayAtEnqueue, TraceGcPauseAtEnqueue, TraceGroupLeaderRunDelay;
+
     /// <summary>Null for synchronous requests.</summary>
     public TaskCompletionSource? Completion { get; init; }
 

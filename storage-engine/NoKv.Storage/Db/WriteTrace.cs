@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace NoKv.Storage.Db;
 
@@ -34,6 +35,27 @@ internal static class WriteTrace
     private static readonly string[] ComponentNames = ["queued", "makeroom", "wal", "memtable", "after"];
     private static readonly long[,] BandSums = new long[BandLimitsUs.Length, ComponentNames.Length + 1];
 
+    // Slow-write attribution: every write of at least SlowWriteMicros, up to MaxSlowWrites of them, with what its
+    // thread waited for a core (run-queue wait, /proc/thread-self/schedstat), what the collector paused meanwhile, and
+    // what the thread that led its group waited for a core during the group.
+    private const long SlowWriteMicros = 500;
+    private const int MaxSlowWrites = 512;
+    private static readonly Lock SlowLock = new();
+    private static readonly List<SlowWrite> SlowWrites = [];
+
+    [ThreadStatic]
+    private static SafeFileHandle? t_schedstat;
+
+    [ThreadStatic]
+    private static byte[]? t_schedstatBuffer;
+
+    private readonly record struct SlowWrite(string Role, long Total, long Queued, long Wal, long Memtable, long After,
+        long OwnRunDelay, long LeaderRunDelay, long GcPause, long At);
+
+    // The first traced write's timestamp: slow writes are printed with their time since it (a cluster at the start of a
+    // run points at warm-up: JIT compilation, cold caches).
+    private static long s_firstWrite;
+
     private static long[][] CreateBuckets()
     {
         var b = new long[Names.Length][];
@@ -58,10 +80,81 @@ internal static class WriteTrace
     public static long Ns(long fromTimestamp, long toTimestamp) =>
         (long)((toTimestamp - fromTimestamp) * (1e9 / Stopwatch.Frequency));
 
+    /// <summary>
+    /// Nanoseconds the calling thread has spent runnable but waiting for a core (the second field of
+    /// /proc/thread-self/schedstat); 0 where that is not available. Opens the file once per thread.
+    /// </summary>
+    public static long ThreadRunDelayNs()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        try
+        {
+            t_schedstat ??= File.OpenHandle("/proc/thread-self/schedstat");
+            byte[] buffer = t_schedstatBuffer ??= new byte[96];
+            int n = RandomAccess.Read(t_schedstat, buffer, 0);
+            int i = 0;
+            while (i < n && buffer[i] != (byte)' ')
+            {
+                i++;
+            }
+
+            long value = 0;
+            for (i++; i < n && buffer[i] >= (byte)'0' && buffer[i] <= (byte)'9'; i++)
+            {
+                value = (value * 10) + (buffer[i] - '0');
+            }
+
+            return value;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The collector's total pause time so far, in ns.</summary>
+    public static long GcPauseNs() => GC.GetTotalPauseDuration().Ticks * 100;
+
+    /// <summary>Stamps a request as it is queued (owner thread).</summary>
+    public static void OnEnqueue(WriteRequest r)
+    {
+        r.TraceRunDelayAtEnqueue = ThreadRunDelayNs();
+        r.TraceGcPauseAtEnqueue = GcPauseNs();
+        r.TraceGroupLeaderRunDelay = 0;
+        r.TraceEnqueued = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref s_firstWrite) == 0)
+        {
+            Interlocked.CompareExchange(ref s_firstWrite, r.TraceEnqueued, 0);
+        }
+    }
+
     /// <summary>Records one finished synchronous write (on its own thread, after it returned from the group).</summary>
     public static void RecordWrite(WriteRequest r, bool led, bool promoted, long now)
     {
         long total = Ns(r.TraceEnqueued, now);
+        if (total >= SlowWriteMicros * 1000)
+        {
+            var slow = new SlowWrite(promoted ? "promoted" : led ? "leader" : "follower", total,
+                Ns(r.TraceEnqueued, r.TraceGroupStart), r.TraceWal, r.TraceMemtable, Ns(r.TraceGroupEnd, now),
+                ThreadRunDelayNs() - r.TraceRunDelayAtEnqueue, r.TraceGroupLeaderRunDelay, GcPauseNs() - r.TraceGcPauseAtEnqueue,
+                Ns(Volatile.Read(ref s_firstWrite), r.TraceEnqueued));
+            lock (SlowLock)
+            {
+                if (SlowWrites.Count < MaxSlowWrites)
+                {
+                    SlowWrites.Add(slow);
+                }
+            }
+        }
+
         long queued = Ns(r.TraceEnqueued, r.TraceGroupStart);
         long own = Ns(r.TraceGroupStart, r.TraceGroupEnd);
         long after = Ns(r.TraceGroupEnd, now);
@@ -135,8 +228,58 @@ internal static class WriteTrace
             sb.AppendLine();
         }
 
+        AppendSlowWrites(sb);
         Console.Error.Write(sb.ToString());
     }
+
+    private static void AppendSlowWrites(StringBuilder sb)
+    {
+        SlowWrite[] slow;
+        lock (SlowLock)
+        {
+            slow = [.. SlowWrites];
+        }
+
+        if (slow.Length == 0)
+        {
+            return;
+        }
+
+        Array.Sort(slow, (a, b) => b.Total.CompareTo(a.Total));
+        int withGc = 0, ownWaitMost = 0, leaderWaitMost = 0;
+        var perSecond = new SortedDictionary<long, int>();
+        foreach (SlowWrite w in slow)
+        {
+            long second = w.At / 1_000_000_000;
+            perSecond[second] = perSecond.GetValueOrDefault(second) + 1;
+            withGc += w.GcPause > 0 ? 1 : 0;
+            ownWaitMost += w.OwnRunDelay * 2 >= w.Total ? 1 : 0;
+            leaderWaitMost += w.LeaderRunDelay * 2 >= w.Total ? 1 : 0;
+        }
+
+        sb.Append("[write-trace] writes >= ").Append(SlowWriteMicros).Append(" us: ").Append(slow.Length)
+          .Append(slow.Length == MaxSlowWrites ? " (first kept)" : "").Append(", a collector pause during ").Append(withGc)
+          .Append(", own thread waiting for a core >= half of it ").Append(ownWaitMost)
+          .Append(", its group's leader waiting for a core >= half of it ").Append(leaderWaitMost).AppendLine();
+        sb.Append("[write-trace] of them, per second since the first write:");
+        foreach (KeyValuePair<long, int> kv in perSecond)
+        {
+            sb.Append(' ').Append(kv.Key).Append("s:").Append(kv.Value);
+        }
+
+        sb.AppendLine();
+        sb.AppendLine("[write-trace] slowest (us): role      total   queued      wal  memtable    after  own-runq  leader-runq  gc-pause     at ms");
+        for (int i = 0; i < Math.Min(slow.Length, 40); i++)
+        {
+            SlowWrite w = slow[i];
+            sb.Append("[write-trace] ").Append(w.Role.PadLeft(18))
+              .Append(Us(w.Total)).Append(Us(w.Queued)).Append(Us(w.Wal)).Append(Us(w.Memtable)).Append(Us(w.After))
+              .Append(Us(w.OwnRunDelay)).Append(Us(w.LeaderRunDelay)).Append(Us(w.GcPause))
+              .Append((w.At / 1e6).ToString("F0").PadLeft(10)).AppendLine();
+        }
+    }
+
+    private static string Us(long ns) => (ns / 1000.0).ToString("F0").PadLeft(9);
 
     private static int BucketOf(long value)
     {
