@@ -23,6 +23,11 @@ internal sealed partial class KvStore : IKvStore
     private readonly NoKvClientOptions _options;
     private readonly KvLimits _limits;
     private readonly TimeProvider _time;
+
+    private const long NeverRefused = long.MinValue;
+
+    // When a leader last refused a primary in one phase (a TimeProvider timestamp).
+    private long _onePhasePrimaryRefusedAt = NeverRefused;
     private readonly IServiceProvider? _services;
     private readonly WriteCoalescer? _coalescer;
     private readonly Transactions.SecondaryCommitBatcher? _secondaryCommits;
@@ -57,7 +62,18 @@ internal sealed partial class KvStore : IKvStore
 
     internal bool CommitSecondariesInBackground => _options.CommitSecondariesInBackground;
 
-    internal bool CommitPrimaryInOnePhase => _options.CommitPrimaryInOnePhase;
+    /// <summary>
+    /// Whether transactions commit their primary's shard in one phase: on in the options, and no leader refused it
+    /// within <see cref="OnePhasePrimaryRetryAfter"/> (a leader of an older build, or a cluster whose rolling upgrade
+    /// has not reached every store: docs/format-commands.md, "Gate"). Each refusal costs a call, so after one the
+    /// client commits in the classic order for a while rather than asking every time.
+    /// </summary>
+    internal bool CommitPrimaryInOnePhase =>
+        _options.CommitPrimaryInOnePhase && (Volatile.Read(ref _onePhasePrimaryRefusedAt) is var at && (at == NeverRefused || _time.GetElapsedTime(at) >= OnePhasePrimaryRetryAfter));
+
+    internal static TimeSpan OnePhasePrimaryRetryAfter { get; } = TimeSpan.FromSeconds(5);
+
+    internal void NoteOnePhasePrimaryRefused() => Volatile.Write(ref _onePhasePrimaryRefusedAt, _time.GetTimestamp());
 
     /// <summary>Batches secondary commits per shard (see <see cref="NoKvClientOptions.BatchSecondaryCommits"/>); null when off.</summary>
     internal Transactions.SecondaryCommitBatcher? SecondaryCommits => _secondaryCommits;
@@ -206,6 +222,18 @@ internal sealed partial class KvStore : IKvStore
                         // their leader stopped): wait, and ask another replica unless its probe is due.
                         _router.NoteLeader(shard.Id, hint);
                         if (!_router.Health.IsSuspect(hint) && retry.TakeImmediateRedirect())
+                        {
+                            continue;
+                        }
+                    }
+                    else if (response.LeaderHint is { } elsewhere && elsewhere != store && _router.TryLearnReplicas(shard, response.CurrentShards, elsewhere))
+                    {
+                        // The leader is on a store this map did not list, and the answer carried the replica set that
+                        // lists it (a move or re-replication the controller's map has not caught up with): go there
+                        // now rather than to the other old replicas or the controller.
+                        _router.ForgetLeader(shard.Id, store);
+                        _router.NoteLeader(shard.Id, elsewhere);
+                        if (!_router.Health.IsSuspect(elsewhere) && retry.TakeImmediateRedirect())
                         {
                             continue;
                         }

@@ -39,6 +39,41 @@ public sealed class KvStoreFailoverTests
     }
 
     [Fact]
+    public async Task AHintToAStoreTheMapDoesNotListIsFollowedAtOnceWhenTheAnswerCarriesTheNewReplicaSet()
+    {
+        // Shard 1 moved from store 1 to store 4 and store 4 leads it; the controller's map still lists stores 1, 2, 3.
+        var moved = FakeShardMapGrain.Map(2, [4, 2, 3], [2, 3, 1]).Shards[0];
+        var current = new ShardDescriptor(moved.Id, moved.Range, moved.Epoch, moved.ConfVersion + 1, moved.Peers);
+        var client = new FakeClient(TwoShards);
+        client.Replicas.Respond = call => Answer(call.Store.Value == 4 ? ReplicaAnswer.Ok : new ReplicaAnswer(NoKvErrorCode.NotLeader, new StoreId(4), [current]));
+
+        await client.Store.PutAsync(KeyInShard1, "v"u8.ToArray());
+        Assert.Equal([1, 4], client.Replicas.StoresCalled());
+        Assert.Equal(1, client.MapGrain.Calls);
+        Assert.Equal(1, client.Router.LearnedReplicaSets);
+
+        client.Replicas.ClearCalls();
+        await client.Store.GetAsync(KeyInShard1);
+        Assert.Equal([4], client.Replicas.StoresCalled());
+    }
+
+    [Fact]
+    public async Task AReplicaSetNoNewerThanTheMapsIsNotLearned()
+    {
+        // A replica behind the map (its descriptor an older replica set) names a store the map does not list: the
+        // client asks the controller for the map instead of taking the replica's word.
+        var stale = TwoShards.Shards[0];
+        var client = new FakeClient(TwoShards);
+        int calls = 0;
+        client.Replicas.Respond = _ => Answer(Interlocked.Increment(ref calls) == 1 ? new ReplicaAnswer(NoKvErrorCode.NotLeader, new StoreId(4), [stale]) : ReplicaAnswer.Ok);
+
+        await client.Store.PutAsync(KeyInShard1, "v"u8.ToArray());
+        Assert.Equal(0, client.Router.LearnedReplicaSets);
+        Assert.Equal(2, client.MapGrain.Calls);
+        Assert.DoesNotContain(4, client.Replicas.StoresCalled());
+    }
+
+    [Fact]
     public async Task WithoutAHintEachRetryAsksAnotherReplica()
     {
         // An election is under way: nobody knows the leader for the first five calls, then store 2 wins.

@@ -28,6 +28,7 @@ internal sealed class ShardRouter
     private Task<ShardMap>? _refresh;
     private long _mapFetches;
     private long _learnedSplits;
+    private long _learnedReplicaSets;
 
     /// <param name="fetchTimeout">Longest wait for one shard map fetch (the client's attempt timeout).</param>
     public ShardRouter(IGrainFactory grains, StoreRoutes routes, StoreHealth health, TimeSpan fetchTimeout, TimeProvider time)
@@ -147,6 +148,49 @@ internal sealed class ShardRouter
         if (ReferenceEquals(Interlocked.CompareExchange(ref _map, learned, map), map))
         {
             Interlocked.Increment(ref _learnedSplits);
+        }
+
+        return true;
+    }
+
+    /// <summary>Replica sets learned from replicas' NotLeader answers and put into the map; for diagnostics and tests.</summary>
+    public long LearnedReplicaSets => Interlocked.Read(ref _learnedReplicaSets);
+
+    /// <summary>
+    /// Takes what a replica's NotLeader answer says about <paramref name="routed"/>: if its descriptor (the first of
+    /// <paramref name="current"/>) is the same shard with the same range and epoch, a newer replica set (a move or a
+    /// re-replication committed by the replicas before the controller's map) and lists <paramref name="leader"/>, the
+    /// map takes it in place of <paramref name="routed"/>, keeping its version as <see cref="TryLearn"/> does. True when
+    /// the caller should route again at once: the map now lists the leader's store for the shard.
+    /// </summary>
+    public bool TryLearnReplicas(ShardDescriptor routed, ShardDescriptor[]? current, StoreId leader)
+    {
+        if (current is not { Length: > 0 } || current[0] is not { } next || next.Id != routed.Id || next.Epoch != routed.Epoch
+            || next.ConfVersion <= routed.ConfVersion || !next.HasReplicaOn(leader)
+            || !next.Range.Start.AsSpan().SequenceEqual(routed.Range.Start) || !next.Range.End.AsSpan().SequenceEqual(routed.Range.End))
+        {
+            return false;
+        }
+
+        var map = _map;
+        if (map is null)
+        {
+            return false;
+        }
+
+        int at = Array.IndexOf(map.Shards, map.FindShard(routed.Range.Start));
+        var found = map.Shards[at];
+        if (!ReferenceEquals(found, routed))
+        {
+            // Another caller (or a fetch) already replaced it: route by whatever the map has now.
+            return found.Id == routed.Id && found.HasReplicaOn(leader);
+        }
+
+        var shards = (ShardDescriptor[])map.Shards.Clone();
+        shards[at] = next;
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _map, new ShardMap(map.Version, shards, map.Stores), map), map))
+        {
+            Interlocked.Increment(ref _learnedReplicaSets);
         }
 
         return true;

@@ -520,10 +520,12 @@ internal sealed class Transaction : ITransaction
                         Keys = reads,
                     }, cancellationToken).ConfigureAwait(false);
                 }
-                catch (NoKvException e) when (e.Code == NoKvErrorCode.InvalidRange && e.Message.Contains("unknown transaction operation", StringComparison.Ordinal))
+                catch (NoKvException e) when (e.Code == NoKvErrorCode.CommandNotEnabled || e.Code == NoKvErrorCode.InvalidRange && e.Message.Contains("unknown transaction operation", StringComparison.Ordinal))
                 {
-                    // A leader of an older build: refused before anything was proposed.
-                    committed = new TxnResponse { Code = NoKvErrorCode.InvalidRange, Detail = e.Message };
+                    // A leader of an older build, or one whose cluster has stores of an older build: refused before
+                    // anything was proposed.
+                    _store.NoteOnePhasePrimaryRefused();
+                    committed = new TxnResponse { Code = e.Code, Detail = e.Message };
                     break;
                 }
 

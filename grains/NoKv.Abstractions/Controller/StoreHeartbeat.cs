@@ -14,6 +14,9 @@ namespace NoKv.Abstractions.Controller;
 /// <param name="HotKeys">The keys this store's leaders served most in the last complete hot-key window, hottest first
 /// (at most <see cref="MaxHotKeys"/>, each key cut to <see cref="MaxHotKeyBytes"/>; null from an older build). The
 /// controller keeps them in memory, shows them, and may split a hot shard between them.</param>
+/// <param name="FormatLevel">The command formats this store's build reads, as a level that only grows with builds
+/// (docs/format-commands.md, "Gate"); 0 from a build before levels. The controller publishes the lowest level of all
+/// its stores, and leaders propose a newer command only once that level covers it.</param>
 [GenerateSerializer, Immutable, Alias("nokv.StoreHeartbeat")]
 public sealed record StoreHeartbeat(
     [property: Id(0)] StoreId Store,
@@ -24,7 +27,8 @@ public sealed record StoreHeartbeat(
     [property: Id(5)] ShardStats[] Shards,
     [property: Id(6)] HeldReplica[]? Held = null,
     [property: Id(7)] bool DiskSlow = false,
-    [property: Id(8)] HotKeyReport[]? HotKeys = null)
+    [property: Id(8)] HotKeyReport[]? HotKeys = null,
+    [property: Id(9)] int FormatLevel = 0)
 {
     /// <summary>Hot keys one heartbeat carries at most.</summary>
     public const int MaxHotKeys = 16;

@@ -37,6 +37,13 @@ public enum NoKvErrorCode
     /// <summary>A follower read could not be served within the requested staleness bound.</summary>
     StaleReadUnavailable = 11,
 
+    /// <summary>
+    /// The leader will not propose the command the request needs until every store runs a build that reads it (a
+    /// rolling upgrade is under way, docs/format-commands.md "Gate"). Nothing was proposed; an older form of the
+    /// request, if the caller has one, is safe to send instead.
+    /// </summary>
+    CommandNotEnabled = 12,
+
     /// <summary>A transaction's lock holds the key; the response carries it, to be resolved through its primary.</summary>
     KeyLocked = 20,
 

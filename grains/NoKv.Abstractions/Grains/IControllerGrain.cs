@@ -23,6 +23,15 @@ public interface IControllerGrain : IGrainWithIntegerKey
     [Alias("GetStatusCollectionPoint")]
     Task<long> GetStatusCollectionPointAsync();
 
+    /// <summary>
+    /// The cluster's command format level (docs/format-commands.md, "Gate"): the lowest level among the stores the
+    /// controller has recorded and not removed, as their heartbeats report it (a store not heard from since the
+    /// controller started counts as the base level). Leaders propose a command that needs a higher level only once this
+    /// reaches it.
+    /// </summary>
+    [Alias("GetClusterFormatLevel")]
+    Task<int> GetClusterFormatLevelAsync();
+
     /// <summary>The committed map, stores and operations with the latest reported load.</summary>
     [Alias("GetView")]
     Task<ControllerView> GetViewAsync();

@@ -6,6 +6,7 @@ using NoKv.Abstractions.Grains;
 using NoKv.Abstractions.Sharding;
 using NoKv.Grains.Layout;
 using NoKv.Grains.Placement;
+using NoKv.Replica.Commands;
 using NoKv.Replica.Controller;
 using NoKv.Replica.Controller.Operations;
 using Orleans.Concurrency;
@@ -35,9 +36,11 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
     private readonly HashSet<long> _running = new();
     private readonly OperationLoop _operations;
     private IGrainTimer? _timer;
-    private ShardDescriptor[]? _statusMap;
-    private long _statusMapAtMs;
-    private Task<ControllerSnapshot>? _statusMapRead;
+    // The committed state the figures published to every store's heartbeat (status-collection point, format level)
+    // are computed from: read at most once per heartbeat interval for all stores.
+    private ControllerSnapshot? _published;
+    private long _publishedAtMs;
+    private Task<ControllerSnapshot>? _publishedRead;
     private IGrainTimer? _operationTimer;
     private bool _evaluating;
     private bool _operating;
@@ -266,28 +269,43 @@ public sealed partial class ControllerGrain : Grain, IControllerGrain
 
     public async Task<long> GetStatusCollectionPointAsync()
     {
-        // Every store asks once per heartbeat: the map is read at most once per interval for all of them.
+        // No committed map to judge by: nothing is collected meanwhile.
+        return await PublishedSnapshotAsync().ConfigureAwait(true) is { } snapshot
+            ? StatusCollectionPoint.Compute(snapshot.Map?.Shards ?? [], _liveness.Heartbeats.Select(h => h.Heartbeat))
+            : 0;
+    }
+
+    public async Task<int> GetClusterFormatLevelAsync()
+    {
+        // Without the committed store rows the controller cannot tell which stores must read a command: no new ones.
+        return await PublishedSnapshotAsync().ConfigureAwait(true) is { } snapshot
+            ? ClusterFormatLevel.Compute(snapshot.Stores.Values.Select(s => s.Record), _liveness.Heartbeats.Select(h => h.Heartbeat))
+            : CommandFormatLevel.Base;
+    }
+
+    /// <summary>The committed controller state as of at most one heartbeat interval ago; null while it cannot be read.</summary>
+    private async Task<ControllerSnapshot?> PublishedSnapshotAsync()
+    {
         long now = Environment.TickCount64;
-        if (_statusMap is null || now - _statusMapAtMs >= _options.HeartbeatInterval.TotalMilliseconds)
+        if (_published is null || now - _publishedAtMs >= _options.HeartbeatInterval.TotalMilliseconds)
         {
-            _statusMapRead ??= ControllerSnapshot.ReadAsync(_group);
+            _publishedRead ??= ControllerSnapshot.ReadAsync(_group);
             try
             {
-                var snapshot = await _statusMapRead.ConfigureAwait(true);
-                _statusMap = snapshot.Map?.Shards ?? [];
-                _statusMapAtMs = now;
+                _published = await _publishedRead.ConfigureAwait(true);
+                _publishedAtMs = now;
             }
             catch (NoKvException)
             {
-                return 0; // No committed map to judge by: nothing is collected meanwhile.
+                return null;
             }
             finally
             {
-                _statusMapRead = null;
+                _publishedRead = null;
             }
         }
 
-        return StatusCollectionPoint.Compute(_statusMap, _liveness.Heartbeats.Select(h => h.Heartbeat));
+        return _published;
     }
 
     public async Task<ControllerView> GetViewAsync()

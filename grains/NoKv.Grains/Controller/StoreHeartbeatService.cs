@@ -7,6 +7,7 @@ using NoKv.Grains.Store;
 using NoKv.Grains.Telemetry;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Telemetry;
+using NoKv.Replica.Commands;
 using NoKv.Replica.Core;
 using NoKv.Replica.Layout;
 using Orleans.Runtime;
@@ -69,6 +70,7 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             // The point comes back the same way the reports go out; a controller that cannot answer it yet says 0.
             long point = await _controller.GetStatusCollectionPointAsync().WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false);
             _registry.RaiseStatusCollectionPoint(point);
+            await RefreshFormatLevelAsync(stop).ConfigureAwait(false);
             if (_failing)
             {
                 _failing = false;
@@ -82,6 +84,20 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
                 _failing = true;
                 LogHeartbeatFailed(_store.Id.Value, e.GetType().Name, e.Message);
             }
+        }
+    }
+
+    private async Task RefreshFormatLevelAsync(CancellationToken stop)
+    {
+        try
+        {
+            _registry.RaiseClusterFormatLevel(await _controller!.GetClusterFormatLevelAsync().WaitAsync(_options.HeartbeatInterval * 2, stop).ConfigureAwait(false));
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested)
+        {
+            // A controller of a build before format levels has no such method: the level stays where it was, which
+            // keeps newer commands off until that controller is upgraded too. Not a failed heartbeat.
+            LogFormatLevelUnavailable(_store.Id.Value, e.GetType().Name, e.Message);
         }
     }
 
@@ -133,7 +149,7 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
             used = stats.LiveSstBytes + stats.MemtableBytes;
         }
 
-        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas(), _store.IsDiskSlow, HotKeys());
+        return new StoreHeartbeat(_store.Id, _silo.SiloAddress.ToString(), capacity, available, used, shards.ToArray(), HeldReplicas(), _store.IsDiskSlow, HotKeys(), CommandFormatLevel.Current);
     }
 
     /// <summary>The tracker's last complete window, bounded for the heartbeat (a few kilobytes at most).</summary>
@@ -198,4 +214,7 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Store {Store}: heartbeats reach the controller again")]
     private partial void LogHeartbeatRecovered(int store);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Store {Store}: the controller did not give the cluster's format level ({Error}: {Detail}); keeping the last one heard")]
+    private partial void LogFormatLevelUnavailable(int store, string error, string detail);
 }

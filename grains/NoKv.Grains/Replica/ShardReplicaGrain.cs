@@ -613,6 +613,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain, IRepl
 
     public long StatusCollectionPoint => _registry.StatusCollectionPoint;
 
+    public int ClusterFormatLevel => _registry.ClusterFormatLevel;
+
     /// <summary>
     /// Check-status at the leader of the shard that holds <paramref name="primaryKey"/> by the silo's shard map, for a
     /// GC round's old lock: tries the shard's replicas, following leader hints, a few times within the request timeout.

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using NoKv.Abstractions.Sharding;
+using NoKv.Replica.Commands;
 using NoKv.Replica.Diagnostics;
 
 namespace NoKv.Grains.Telemetry;
@@ -12,6 +13,7 @@ public sealed class LocalReplicaRegistry
 {
     private readonly ConcurrentDictionary<ShardId, ReplicaLoad> _replicas = new();
     private long _statusCollectionPoint;
+    private int _clusterFormatLevel = CommandFormatLevel.Base;
 
     /// <summary>
     /// The controller's status-collection point as this silo's heartbeat last heard it (0: none yet), for the replicas'
@@ -26,6 +28,30 @@ public sealed class LocalReplicaRegistry
         while (point > seen)
         {
             long found = Interlocked.CompareExchange(ref _statusCollectionPoint, point, seen);
+            if (found == seen)
+            {
+                return;
+            }
+
+            seen = found;
+        }
+    }
+
+    /// <summary>
+    /// The cluster's command format level as this silo's heartbeat last heard it from the controller (docs/format-commands.md,
+    /// "Gate"); <see cref="CommandFormatLevel.Base"/> until it has. Only rises: a controller that has just started
+    /// answers the base level until every store is heard again, which is no news about the stores' builds. (Taking a
+    /// store back to an older build once the cluster's level passed it is not supported, as in any rolling upgrade
+    /// whose new commands are in use.)
+    /// </summary>
+    public int ClusterFormatLevel => Volatile.Read(ref _clusterFormatLevel);
+
+    public void RaiseClusterFormatLevel(int level)
+    {
+        int seen = Volatile.Read(ref _clusterFormatLevel);
+        while (level > seen)
+        {
+            int found = Interlocked.CompareExchange(ref _clusterFormatLevel, level, seen);
             if (found == seen)
             {
                 return;

@@ -88,6 +88,13 @@ public interface IReplicaHost
     long StatusCollectionPoint => 0;
 
     /// <summary>
+    /// The cluster's command format level as last published by the controller (docs/format-commands.md, "Gate"): a
+    /// leader proposes a command that needs a higher level only once this reaches it. The default is this build's own
+    /// level, for hosts where every replica runs one build (the simulator, tests).
+    /// </summary>
+    int ClusterFormatLevel => Commands.CommandFormatLevel.Current;
+
+    /// <summary>
     /// Asks the leader of the shard holding <paramref name="primaryKey"/> for the outcome of the transaction that started
     /// at <paramref name="startTs"/> (a check-status that may roll back an expired or absent primary: the caller holds one
     /// of its locks, long expired). Used by GC rounds to resolve old locks whose primary lives elsewhere. Null when the

@@ -4,7 +4,8 @@ using NoKv.Abstractions.Sharding;
 namespace NoKv.Replica.Core;
 
 /// <summary>
-/// What a WrongShard answer tells the client about where its keys went (docs/replica.md, "Routing after a split").
+/// What a WrongShard answer tells the client about where its keys went (docs/replica.md, "Routing after a split"),
+/// and what a NotLeader answer tells it about the replica set its leader hint belongs to.
 /// </summary>
 public sealed partial class ReplicaCore
 {
@@ -12,8 +13,33 @@ public sealed partial class ReplicaCore
     private const int MaxRoutingDescriptors = 8;
 
     private ShardDescriptor[]? _routing;
+    private ShardDescriptor[]? _self;
 
-    private ShardDescriptor[]? RoutingFor(NoKvErrorCode code) => code == NoKvErrorCode.WrongShard ? RoutingDescriptors() : null;
+    private ShardDescriptor[]? RoutingFor(NoKvErrorCode code) => code switch
+    {
+        NoKvErrorCode.WrongShard => RoutingDescriptors(),
+        NoKvErrorCode.NotLeader => SelfDescriptor(),
+        _ => null,
+    };
+
+    /// <summary>
+    /// This shard's descriptor alone, for a NotLeader answer. Its hint names the leader by store, and right after a
+    /// move or a re-replication that store may be missing from the client's map (the controller commits the new
+    /// replica set after the replicas do): with the descriptor the client can go to the leader at once instead of
+    /// trying the other old replicas and waiting for the controller's map (docs/replica.md, "Routing after a move").
+    /// Cached per descriptor, which every change of range, epoch or replica set replaces.
+    /// </summary>
+    private ShardDescriptor[] SelfDescriptor()
+    {
+        var shard = Descriptor;
+        if (_self is { } cached && ReferenceEquals(cached[0], shard))
+        {
+            return cached;
+        }
+
+        _self = [shard];
+        return _self;
+    }
 
     /// <summary>
     /// This shard's descriptor followed by the chain of shards split off its end, each found by the split history

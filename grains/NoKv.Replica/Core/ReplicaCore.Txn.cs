@@ -1,6 +1,7 @@
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Sharding;
 using NoKv.Abstractions.Transactions;
+using NoKv.Replica.Commands;
 using NoKv.Replica.Commands.Txn;
 using NoKv.Replica.StateMachine;
 using NoKv.Replica.Waiters;
@@ -26,7 +27,19 @@ public sealed partial class ReplicaCore
 
         if (!_node.IsLeader)
         {
-            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = shard.Epoch };
+            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = shard.Epoch, CurrentShards = SelfDescriptor() };
+        }
+
+        if (request.Op == TxnOp.OnePhasePrimary && _host.ClusterFormatLevel < CommandFormatLevel.PrimaryInOnePhase)
+        {
+            // Its entry (type 30) would stop every replica of an older build (docs/format-commands.md, "Gate"); the
+            // client commits in the classic order instead.
+            return new TxnResponse
+            {
+                Code = NoKvErrorCode.CommandNotEnabled,
+                Detail = $"OnePhasePrimary (command type 30) needs cluster format level {CommandFormatLevel.PrimaryInOnePhase}; the cluster is at {_host.ClusterFormatLevel} until every store runs a build that reads it",
+                CurrentEpoch = shard.Epoch,
+            };
         }
 
         switch (request.Op)
@@ -170,7 +183,7 @@ public sealed partial class ReplicaCore
         {
             // The promise was this term's; a later leader primed its own floor above it, but this read was not
             // confirmed by it.
-            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch };
+            return new TxnResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch, CurrentShards = SelfDescriptor() };
         }
 
         var shard = Descriptor;

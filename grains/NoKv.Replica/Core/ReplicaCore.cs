@@ -258,7 +258,7 @@ public sealed partial class ReplicaCore
 
         if (!_node.IsLeader)
         {
-            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
+            return Answered(RequestKind.Write, started, activity, new WriteResponse { Code = NoKvErrorCode.NotLeader, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch, CurrentShards = SelfDescriptor() });
         }
 
         // A plain write never waits on the oracle for long (docs/transactions.md, "Plain writes without the oracle"):
@@ -298,7 +298,7 @@ public sealed partial class ReplicaCore
         var ready = await WaitReadableAsync(request.Consistency, request.MaxStaleness, cancellationToken).ConfigureAwait(true);
         if (ready != NoKvErrorCode.Ok)
         {
-            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch });
+            return Answered(RequestKind.Get, started, activity, new ReadResponse { Code = ready, LeaderHint = LeaderHint(), CurrentEpoch = Descriptor.Epoch, CurrentShards = RoutingFor(ready) });
         }
 
         if (Descriptor.Epoch != request.Epoch || _stateMachine.Merging is not null)

@@ -77,7 +77,7 @@ internal sealed class FakeReplicas
         public async Task<WriteResponse> WriteAsync(WriteRequest request, CancellationToken cancellationToken = default)
         {
             var answer = await owner.ReceiveAsync(new ReplicaCall(id, "write", request.Session, request));
-            return new WriteResponse { Code = answer.Code, LeaderHint = answer.Hint, Succeeded = answer.Code == Abstractions.Errors.NoKvErrorCode.Ok, CurrentEpoch = request.Epoch };
+            return new WriteResponse { Code = answer.Code, LeaderHint = answer.Hint, Succeeded = answer.Code == Abstractions.Errors.NoKvErrorCode.Ok, CurrentEpoch = request.Epoch, CurrentShards = answer.Current };
         }
 
         public async Task<WriteResponse[]> WriteBatchAsync(WriteRequest[] requests, CancellationToken cancellationToken = default)
@@ -93,7 +93,7 @@ internal sealed class FakeReplicas
         public async Task<ReadResponse> GetAsync(ReadRequest request, CancellationToken cancellationToken = default)
         {
             var answer = await owner.ReceiveAsync(new ReplicaCall(id, "get", null));
-            return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch, ExpiresAtMs = owner.ExpiresAtMs, ServedAtMs = owner.ServedAtMs };
+            return new ReadResponse { Code = answer.Code, LeaderHint = answer.Hint, Value = request.Key, CurrentEpoch = request.Epoch, ExpiresAtMs = owner.ExpiresAtMs, ServedAtMs = owner.ServedAtMs, CurrentShards = answer.Current };
         }
 
         public async Task<NoKv.Abstractions.Transactions.TxnResponse> TxnAsync(NoKv.Abstractions.Transactions.TxnRequest request, CancellationToken cancellationToken = default)

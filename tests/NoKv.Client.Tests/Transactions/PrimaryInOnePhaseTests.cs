@@ -143,6 +143,46 @@ public sealed class PrimaryInOnePhaseTests
         Assert.Equal(oracle.Last, tx.CommitTimestamp);
     }
 
+    [Fact]
+    public async Task A_cluster_not_yet_at_its_format_level_gets_the_classic_order_and_is_not_asked_again_for_a_while()
+    {
+        // The leader's cluster still has a store of an older build: it refuses type 30 before proposing anything.
+        var clock = new ManualTimeProvider();
+        var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]), o => o.BatchSecondaryCommits = false, clock);
+        var oracle = new CountingTimestamps();
+        ((KvStore)client.Store).Timestamps = oracle;
+        bool enabled = false;
+        client.Replicas.RespondTxn = request => Task.FromResult(request.Op == TxnOp.OnePhasePrimary && !Volatile.Read(ref enabled)
+            ? new TxnResponse { Code = NoKvErrorCode.CommandNotEnabled, Detail = "needs cluster format level 2", CurrentEpoch = request.Epoch }
+            : new TxnResponse { Code = NoKvErrorCode.Ok, CommitTs = oracle.Last + 1, CurrentEpoch = request.Epoch });
+
+        async Task CommitOneAsync()
+        {
+            var tx = await client.Store.BeginTransactionAsync();
+            tx.Put(Primary, "new"u8.ToArray());
+            tx.Put(Secondary, "new"u8.ToArray());
+            await tx.CommitAsync();
+        }
+
+        await CommitOneAsync();
+        Assert.Single(client.Replicas.Calls, c => c.Kind == "txn-onephaseprimary");
+        Assert.Equal([Secondary, Primary], client.Replicas.Calls.Where(c => c.Kind == "txn-prewrite").Select(c => c.Txn!.Mutations!.Single().Key));
+
+        // Within the hold-back the client does not ask again, even once the cluster is upgraded ...
+        Volatile.Write(ref enabled, true);
+        client.Replicas.ClearCalls();
+        await CommitOneAsync();
+        Assert.DoesNotContain(client.Replicas.Calls, c => c.Kind == "txn-onephaseprimary");
+        Assert.Equal(2, client.Replicas.Calls.Count(c => c.Kind == "txn-prewrite"));
+
+        // ... and after it, the primary commits in one phase again.
+        clock.Advance(KvStore.OnePhasePrimaryRetryAfter);
+        client.Replicas.ClearCalls();
+        await CommitOneAsync();
+        Assert.Single(client.Replicas.Calls, c => c.Kind == "txn-onephaseprimary");
+        Assert.Single(client.Replicas.Calls, c => c.Kind == "txn-prewrite");
+    }
+
     private static (FakeClient Client, CountingTimestamps Oracle) NewClient()
     {
         var client = new FakeClient(FakeShardMapGrain.Map(1, [1], [1]), o => o.BatchSecondaryCommits = false);

@@ -125,6 +125,9 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
 
     public bool IsStoreSlow(StoreId store) => Slow.Contains(store);
 
+    /// <summary>The cluster's command format level the host reports (this build's unless a test lowers it).</summary>
+    public int ClusterFormatLevel { get; set; } = Replica.Commands.CommandFormatLevel.Current;
+
     /// <summary>Calls to the scripted oracle (blocks of timestamps, each above the last and the wall clock, like the real one's).</summary>
     public long OracleCalls { get; private set; }
 

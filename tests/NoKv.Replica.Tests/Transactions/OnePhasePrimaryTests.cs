@@ -1,6 +1,7 @@
 using System.Text;
 using NoKv.Abstractions.Errors;
 using NoKv.Abstractions.Transactions;
+using NoKv.Replica.Commands;
 using NoKv.Replica.Core;
 using NoKv.Replica.Tests.Core;
 using Xunit;
@@ -97,6 +98,27 @@ public sealed class OnePhasePrimaryTests
         };
         Assert.Equal(NoKvErrorCode.InvalidRange, Send(group, wrongPrimary).Code);
         Assert.Equal(before, group.Core.LastIndex);
+    }
+
+    [Fact]
+    public void A_leader_whose_cluster_is_below_the_format_level_of_type_30_refuses_it_before_anything_is_proposed()
+    {
+        // A store of an older build would stop at the entry (docs/format-commands.md, "Gate").
+        using var group = Leader();
+        group.ClusterFormatLevel = CommandFormatLevel.Base;
+        long startTs = Timestamp(group);
+        ulong before = group.Core.LastIndex;
+        var primary = OnePhasePrimary(group, startTs, startTs, ("p", "primary"));
+        var refused = Send(group, primary);
+        Assert.Equal(NoKvErrorCode.CommandNotEnabled, refused.Code);
+        Assert.Equal(before, group.Core.LastIndex);
+        Assert.Null(Read(group, "p", Timestamp(group)));
+
+        // Once every store reads it, the same request commits.
+        group.ClusterFormatLevel = CommandFormatLevel.PrimaryInOnePhase;
+        var committed = Send(group, primary);
+        Assert.Equal(NoKvErrorCode.Ok, committed.Code);
+        Assert.Equal("primary", Read(group, "p", Timestamp(group)));
     }
 
     private static byte[] Key(string key) => Encoding.UTF8.GetBytes(key);
