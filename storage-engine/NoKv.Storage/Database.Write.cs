@@ -34,22 +34,8 @@ public sealed partial class Database
     private const long SlowYieldMicros = 3;
     private const int MaxSlowYields = 3;
 
-    // Unsynced writers that may poll on their core without yielding it at once: one fewer than the cores, so a core is
-    // always left for the leader they wait for (0 on one core: polling there only delays the leader).
-    private static readonly int MaxBusySpinners = Math.Max(0, Environment.ProcessorCount - 1);
-
-    // Writers polling without yielding right now, and the most seen at once (tests).
-    private int _busySpinners;
-    private int _busySpinnersPeak;
-
     /// <summary>Test hook: runs on the group leader after a group's records are in the log and before its memtable inserts.</summary>
     internal Action? GroupCommitHook { get; set; }
-
-    /// <summary>Unsynced writers polling on their cores without yielding right now (tests).</summary>
-    internal int BusySpinners => Volatile.Read(ref _busySpinners);
-
-    /// <summary>The most unsynced writers seen polling on their cores without yielding at once (tests).</summary>
-    internal int BusySpinnersPeak => Volatile.Read(ref _busySpinnersPeak);
 
     /// <summary>Requests queued and not yet taken into a group (tests).</summary>
     internal int QueuedWrites
@@ -538,22 +524,13 @@ public sealed partial class Database
     /// <summary>
     /// An unsynced writer waits for a group of a few microseconds (a buffered log append and memtable inserts), less
     /// than a futex sleep and wake-up costs on a busy machine, where the woken thread waits for a core: p99 of that
-    /// wake-up was 1.6 ms in YCSB A while the leader's group took 49 µs. So it first polls. While fewer writers than
-    /// cores poll (<see cref="MaxBusySpinners"/>: one on 2 cores), it polls on its core without giving it up, for up to
-    /// <see cref="SpinLimitMicros"/>, then sleeps: a leader still running finishes within that, and one that did not was
-    /// preempted, so the core is better left to it. Otherwise (more writers than cores are waiting) it yields its core
-    /// between polls, as long, and gives up early when its yields are slow (other threads want the core: the leader may
-    /// be one of them). Synced writers never spin (their group waits for an fdatasync, and spinning writers starve the
-    /// leader, docs/storage-write-path.md).
+    /// wake-up was 1.6 ms in YCSB A while the leader's group took 49 µs. So it first polls, yielding its core
+    /// between polls, for up to <see cref="SpinLimitMicros"/>; it gives up early when its yields are slow (other
+    /// threads want the core: the leader may be one of them). Synced writers never spin (their group waits for an
+    /// fdatasync, and spinning writers starve the leader, docs/storage-write-path.md).
     /// </summary>
-    /// <remarks>
-    /// Why not always yield: with another thread runnable on the waiter's core (a compaction, the collector, another
-    /// process), a yield hands that core to it until the scheduler's next tick, 4 ms at 250 Hz, however soon the leader
-    /// finishes. YCSB E's slowest inserts, traced with the run-queue wait of each writer (2026-12-07, 2 cores), were
-    /// followers that had been runnable, not asleep, for 2.7-5.8 ms after their group was done.
-    /// </remarks>
     /// <returns>True when the request was done or promoted while polling.</returns>
-    private bool SpinUntilDoneOrPromoted(WriteRequest req)
+    private static bool SpinUntilDoneOrPromoted(WriteRequest req)
     {
         for (int i = 0; i < 32; i++)
         {
@@ -567,34 +544,6 @@ public sealed partial class Database
 
         long start = Stopwatch.GetTimestamp();
         long limit = start + (Stopwatch.Frequency * SpinLimitMicros / 1_000_000);
-        if (TryEnterBusySpin())
-        {
-            try
-            {
-                while (true)
-                {
-                    for (int i = 0; i < 16; i++)
-                    {
-                        if (req.Done || req.Promoted)
-                        {
-                            return true;
-                        }
-
-                        Thread.SpinWait(10);
-                    }
-
-                    if (Stopwatch.GetTimestamp() >= limit)
-                    {
-                        return false;
-                    }
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _busySpinners);
-            }
-        }
-
         long slowYield = Stopwatch.Frequency * SlowYieldMicros / 1_000_000;
         int slowYields = 0;
         long last = start;
@@ -614,36 +563,6 @@ public sealed partial class Database
 
             last = now;
         }
-    }
-
-    /// <summary>Takes one of the <see cref="MaxBusySpinners"/> places of writers polling without yielding, if one is free.</summary>
-    private bool TryEnterBusySpin()
-    {
-        int n = Volatile.Read(ref _busySpinners);
-        while (n < MaxBusySpinners)
-        {
-            int seen = Interlocked.CompareExchange(ref _busySpinners, n + 1, n);
-            if (seen == n)
-            {
-                int peak = Volatile.Read(ref _busySpinnersPeak);
-                while (n + 1 > peak)
-                {
-                    int before = Interlocked.CompareExchange(ref _busySpinnersPeak, n + 1, peak);
-                    if (before == peak)
-                    {
-                        break;
-                    }
-
-                    peak = before;
-                }
-
-                return true;
-            }
-
-            n = seen;
-        }
-
-        return false;
     }
 
     private void CommitGroup(List<WriteRequest> group, bool sync)

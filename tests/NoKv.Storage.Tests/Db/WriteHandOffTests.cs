@@ -6,9 +6,9 @@ namespace NoKv.Storage.Tests.Db;
 
 /// <summary>
 /// The hand-off between a group's leader and the writers queued behind it, with the leader held inside its group (a
-/// preempted leader, simulated by <see cref="Database.GroupCommitHook"/>): unsynced waiters poll on their cores (at most
-/// one fewer than the cores at once) and then sleep, synced ones sleep at once, and every one of them returns only after
-/// its own write is visible, and a synced one only after it is durable.
+/// preempted leader, simulated by <see cref="Database.GroupCommitHook"/>): unsynced waiters poll and then sleep, synced
+/// ones sleep at once, and every one of them returns only after its own write is visible, and a synced one only after it
+/// is durable.
 /// </summary>
 public sealed class WriteHandOffTests
 {
@@ -74,9 +74,9 @@ public sealed class WriteHandOffTests
                 }));
             }
 
-            // Every writer's first write is queued behind the stalled group, and none still polls on its core: they
-            // have gone to sleep (or are yielding), so the release below must wake them.
-            await WaitUntil(() => db.QueuedWrites == writers && db.BusySpinners == 0);
+            // Every writer's first write is queued behind the stalled group. Their polling lasts 100 us at most, so by the
+            // release most of them sleep and must be woken.
+            await WaitUntil(() => db.QueuedWrites == writers);
             Assert.Empty(acknowledgedSynced);
             Assert.Null(db.Get("leader"u8));
 
@@ -85,12 +85,6 @@ public sealed class WriteHandOffTests
 
             Assert.Empty(errors);
             Assert.Equal("leader"u8.ToArray(), db.Get("leader"u8));
-            int maxSpinners = Math.Max(0, Environment.ProcessorCount - 1);
-            Assert.True(db.BusySpinnersPeak <= maxSpinners, $"{db.BusySpinnersPeak} writers polled on their cores at once; at most {maxSpinners} may");
-            if (maxSpinners > 0 && unsynced > 0)
-            {
-                Assert.True(db.BusySpinnersPeak >= 1, "no unsynced writer polled on its core");
-            }
         }
         finally
         {
