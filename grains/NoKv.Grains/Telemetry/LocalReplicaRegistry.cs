@@ -13,7 +13,7 @@ public sealed class LocalReplicaRegistry
 {
     private readonly ConcurrentDictionary<ShardId, ReplicaLoad> _replicas = new();
     private long _statusCollectionPoint;
-    private int _clusterFormatLevel = CommandFormatLevel.Base;
+    private long _clusterFormatLevel = CommandFormatLevel.Base;
 
     /// <summary>
     /// The controller's status-collection point as this silo's heartbeat last heard it (0: none yet), for the replicas'
@@ -22,20 +22,7 @@ public sealed class LocalReplicaRegistry
     /// </summary>
     public long StatusCollectionPoint => Volatile.Read(ref _statusCollectionPoint);
 
-    public void RaiseStatusCollectionPoint(long point)
-    {
-        long seen = Volatile.Read(ref _statusCollectionPoint);
-        while (point > seen)
-        {
-            long found = Interlocked.CompareExchange(ref _statusCollectionPoint, point, seen);
-            if (found == seen)
-            {
-                return;
-            }
-
-            seen = found;
-        }
-    }
+    public void RaiseStatusCollectionPoint(long point) => Raise(ref _statusCollectionPoint, point);
 
     /// <summary>
     /// The cluster's command format level as this silo's heartbeat last heard it from the controller (docs/format-commands.md,
@@ -44,14 +31,17 @@ public sealed class LocalReplicaRegistry
     /// store back to an older build once the cluster's level passed it is not supported, as in any rolling upgrade
     /// whose new commands are in use.)
     /// </summary>
-    public int ClusterFormatLevel => Volatile.Read(ref _clusterFormatLevel);
+    public int ClusterFormatLevel => (int)Volatile.Read(ref _clusterFormatLevel);
 
-    public void RaiseClusterFormatLevel(int level)
+    public void RaiseClusterFormatLevel(int level) => Raise(ref _clusterFormatLevel, level);
+
+    /// <summary>Sets <paramref name="field"/> to <paramref name="value"/> if that is higher, against concurrent raises.</summary>
+    private static void Raise(ref long field, long value)
     {
-        int seen = Volatile.Read(ref _clusterFormatLevel);
-        while (level > seen)
+        long seen = Volatile.Read(ref field);
+        while (value > seen)
         {
-            int found = Interlocked.CompareExchange(ref _clusterFormatLevel, level, seen);
+            long found = Interlocked.CompareExchange(ref field, value, seen);
             if (found == seen)
             {
                 return;
