@@ -72,7 +72,8 @@ public sealed partial class ReplicaCore
                 PreVote = true,
                 CheckQuorum = true,
                 LeaseFreeTerm = log.LeaseFreeTerm,
-                ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+                // Each read passes its own mode (ReplicaCore.ReadLease.cs); this default serves no caller.
+                ReadOnlyOption = ReadOnlyOption.Safe,
                 MaxSizePerMsg = 1 << 20,
                 MaxInflightMsgs = 256,
 
