@@ -22,6 +22,13 @@ public sealed class ReplicaOptions
     /// <summary>Applied entries after which the log is compacted behind a snapshot.</summary>
     public long SnapshotEntries { get; set; } = 10_000;
 
+    /// <summary>
+    /// 1 MiB snapshot chunks a leader keeps unacknowledged per catching-up follower (Raft's window). Each window's chunks
+    /// leave in one envelope and are written to staging in one turn of the receiving replica, so a wide window is a
+    /// burst of allocation and disk work on both silos while they serve.
+    /// </summary>
+    public int SnapshotChunksInFlight { get; set; } = 8;
+
     /// <summary>Longest key a replica accepts (checked again server-side).</summary>
     public int MaxKeyBytes { get; set; } = Abstractions.Requests.KvLimits.DefaultMaxKeyBytes;
 
