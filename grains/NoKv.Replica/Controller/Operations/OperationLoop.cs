@@ -35,6 +35,13 @@ public sealed class OperationLoop
 
     public int MaxInProgress { get; }
 
+    /// <summary>
+    /// The controller group's voters once that many stores are up (<see cref="OperationPlanner.ControllerGroupLargeVoters"/>,
+    /// 5); <see cref="OperationPlanner.ControllerGroupVoters"/> (3) keeps it at three whatever the cluster's size (a
+    /// simulation of re-replication alone uses this).
+    /// </summary>
+    public int ControllerGroupTarget { get; init; } = OperationPlanner.ControllerGroupLargeVoters;
+
     public IReplicaAdmin Replicas { get; }
 
     /// <summary>The merge runner (merges start through it and run in this loop).</summary>
@@ -135,7 +142,7 @@ public sealed class OperationLoop
         }
 
         bool controllerStarted = false;
-        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes, isSlow, controller))
+        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes, isSlow, controller, ControllerGroupTarget))
         {
             try
             {
@@ -203,8 +210,9 @@ public sealed class OperationLoop
 
         var members = _group.Membership.Stores;
         if (up < remaining
-            || (up >= OperationPlanner.ControllerGroupLargeVoters && members.Length < OperationPlanner.ControllerGroupLargeVoters)
-            || (remaining < OperationPlanner.ControllerGroupLargeVoters && members.Length > OperationPlanner.ControllerGroupVoters))
+            || (up >= ControllerGroupTarget && members.Length < ControllerGroupTarget)
+            || (remaining < ControllerGroupTarget && members.Length > OperationPlanner.ControllerGroupVoters)
+            || members.Any(m => !stores.TryGetValue(m, out var record) || record.State != StoreState.Up))
         {
             return true;
         }
