@@ -96,11 +96,16 @@ public sealed class ControllerGroupSizeTests
         var five = Group((1, S1), (2, S2), (3, S3), (4, S4), (5, S5));
         var map = Map(Descriptor(User, (11, S1), (12, S2), (13, S3)));
 
-        // Store 5 removed: four remain, so one voter goes, store 5's first (it only weighs on the quorum).
+        // Store 5 removed: four remain, so one voter goes, store 5's first (it only weighs on the quorum), as a
+        // re-replication (nothing waits to destroy a replica on a store that is gone).
         var stores = Stores(S1, S2, S3, S4, S5);
         stores[S5] = stores[S5] with { State = StoreState.Removed };
         var first = Assert.Single(OperationPlanner.Plan(map, stores, [], 8, controller: five), p => p.Shard == SystemShards.Controller);
-        Assert.Equal(new PlannedOperation(OperationKind.MoveReplica, SystemShards.Controller, S5, null, 5), first);
+        Assert.Equal(new PlannedOperation(OperationKind.ReReplicate, SystemShards.Controller, S5, null, 5), first);
+
+        // With a sixth store up, five remain: store 5's voter is re-replicated there instead.
+        var withSixth = new Dictionary<StoreId, StoreRecord>(stores) { [S6] = new StoreRecord(S6, StoreState.Up, 0, 0, 0, "") };
+        Assert.Equal(new PlannedOperation(OperationKind.ReReplicate, SystemShards.Controller, S5, S6, 5), Assert.Single(OperationPlanner.Plan(map, withSixth, [], 8, controller: five), p => p.Shard == SystemShards.Controller));
 
         // Four voters on live stores: the next goes from the store holding the most user replicas, the preferred
         // leader (the first voter, store 1) last even though it holds as many.
