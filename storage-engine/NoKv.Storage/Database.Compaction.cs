@@ -269,6 +269,7 @@ public sealed partial class Database
             }
 
             InstallCompaction(edit);
+            LogCompaction(plan, "moved", 0, t0);
             return;
         }
 
@@ -291,6 +292,42 @@ public sealed partial class Database
         InstallCompaction(edit);
 
         _counters.AddCompaction(written, Stopwatch.GetElapsedTime(t0));
+        LogCompaction(plan, "merged", written, t0);
+    }
+
+    /// <summary>One line per compaction to <see cref="StorageOptions.InfoLog"/>: what write amplification is made of.</summary>
+    private void LogCompaction(CompactionPlan plan, string how, long written, long startTimestamp)
+    {
+        if (_options.InfoLog is not { } log)
+        {
+            return;
+        }
+
+        long upper = 0;
+        foreach (FileMetaData f in plan.Inputs)
+        {
+            upper += f.Size;
+        }
+
+        long lower = 0;
+        foreach (FileMetaData f in plan.OutputLevelInputs)
+        {
+            lower += f.Size;
+        }
+
+        Version v = _versions.Current;
+        var shape = new System.Text.StringBuilder();
+        for (int level = 0; level < v.NumLevels; level++)
+        {
+            if (v.Files[level].Length > 0)
+            {
+                shape.Append(System.Globalization.CultureInfo.InvariantCulture, $" L{level}={v.Files[level].Length}/{v.LevelBytes(level) >> 20}M");
+            }
+        }
+
+        log(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"compaction L{plan.Level}->L{plan.OutputLevel} {how}: {plan.Inputs.Count} files {upper >> 20} MiB + {plan.OutputLevelInputs.Count} files {lower >> 20} MiB, " +
+            $"wrote {written >> 20} MiB in {Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds:F0} ms; now{shape}"));
     }
 
     private void InstallCompaction(VersionEdit edit)
@@ -318,39 +355,209 @@ public sealed partial class Database
     /// </para>
     private List<FileMetaData> WriteCompactionOutputs(CompactionPlan plan, VersionEdit edit, out long relocatedBytes)
     {
-        relocatedBytes = 0;
         Version v = _versions.Current;
-        HashSet<ulong>? collecting = ValueFilesToCollect(v, plan);
+        var shared = new CompactionInputs(plan, v, ValueFilesToCollect(v, plan), new SnapshotStripes(_snapshots.GetSequences()));
+        List<byte[]> splits = SubcompactionSplits(plan, _options.MaxSubcompactions);
+        if (splits.Count == 0)
+        {
+            return WriteCompactionRange(shared, null, null, edit, out relocatedBytes);
+        }
+
+        // Subcompactions: the key space cut at user keys into disjoint ranges, each merged on its own thread into its
+        // own tables and value files. No output is named anywhere until the one edit below, so a crash at any point
+        // leaves the inputs live and the outputs unnamed (the sweep at open deletes them), as for one merge.
+        int parts = splits.Count + 1;
+        var edits = new VersionEdit[parts];
+        var results = new List<FileMetaData>?[parts];
+        var relocated = new long[parts];
+        var failures = new Exception?[parts];
+        void Run(int part)
+        {
+            byte[]? lo = part == 0 ? null : splits[part - 1];
+            byte[]? hi = part == parts - 1 ? null : splits[part];
+            edits[part] = new VersionEdit();
+            try
+            {
+                results[part] = WriteCompactionRange(shared, lo, hi, edits[part], out relocated[part]);
+            }
+            catch (Exception e)
+            {
+                failures[part] = e;
+            }
+        }
+
+        var threads = new Thread[parts - 1];
+        for (int i = 1; i < parts; i++)
+        {
+            int part = i;
+            threads[i - 1] = new Thread(() =>
+            {
+                BackgroundThreadPriority.LowerCurrentThread(_options.BackgroundThreadNice);
+                Run(part);
+            })
+            { IsBackground = true, Name = "nokv-subcompaction" };
+            threads[i - 1].Start();
+        }
+
+        // The compaction thread merges the first range itself.
+        Run(0);
+        foreach (Thread t in threads)
+        {
+            t.Join();
+        }
+
+        _counters.AddSubcompactions(parts);
+        Exception? failure = failures.FirstOrDefault(f => f is not null);
+        if (failure is not null)
+        {
+            // Each failed range deleted its own outputs; the others' are deleted here. Nothing names any of them.
+            for (int i = 0; i < parts; i++)
+            {
+                foreach (ValueFileMeta f in edits[i].NewValueFiles)
+                {
+                    TryDeleteFile(FileNames.ValueFile(Path, f.Number));
+                }
+
+                foreach (FileMetaData f in results[i] ?? [])
+                {
+                    TryDeleteFile(FileNames.Table(Path, f.Number));
+                }
+            }
+
+            // A close interrupting any range is a close, whatever else failed.
+            throw failures.FirstOrDefault(f => f is OperationCanceledException) ?? failure;
+        }
+
+        var outputs = new List<FileMetaData>();
+        relocatedBytes = 0;
+        for (int i = 0; i < parts; i++)
+        {
+            outputs.AddRange(results[i]!);
+            relocatedBytes += relocated[i];
+            edit.NewValueFiles.AddRange(edits[i].NewValueFiles);
+            foreach (KeyValuePair<ulong, (long Count, long Bytes)> g in edits[i].ValueFileGarbage)
+            {
+                edit.AddValueFileGarbage(g.Key, g.Value.Count, g.Value.Bytes);
+            }
+        }
+
+        return outputs;
+    }
+
+    /// <summary>
+    /// Where to cut a compaction into <paramref name="maxParts"/> ranges of about equal input bytes, as user keys
+    /// (each the first key of a range after the first); empty for one range. The cuts are the first keys of
+    /// output-level inputs, weighted by their sizes: the inputs from above usually span them all (level 0 under
+    /// random keys), and a cut between two tables of one level never splits a user key's versions.
+    /// </summary>
+    internal static List<byte[]> SubcompactionSplits(CompactionPlan plan, int maxParts)
+    {
+        var splits = new List<byte[]>();
+        List<FileMetaData> lower = plan.OutputLevelInputs;
+        if (maxParts <= 1 || lower.Count < 2 || plan.Level == plan.OutputLevel)
+        {
+            return splits;
+        }
+
+        long total = 0;
+        foreach (FileMetaData f in lower)
+        {
+            total += f.Size;
+        }
+
+        int parts = Math.Min(maxParts, lower.Count);
+        long seen = 0;
+        for (int i = 0; i < lower.Count - 1 && splits.Count < parts - 1; i++)
+        {
+            seen += lower[i].Size;
+            if (seen * parts >= total * (splits.Count + 1))
+            {
+                splits.Add(lower[i + 1].SmallestUserKey.ToArray());
+            }
+        }
+
+        return splits;
+    }
+
+    /// <summary>What every range of one compaction shares, read-only.</summary>
+    private sealed class CompactionInputs
+    {
+        public CompactionInputs(CompactionPlan plan, Version v, HashSet<ulong>? collecting, SnapshotStripes stripes)
+        {
+            Plan = plan;
+            Version = v;
+            Collecting = collecting;
+            Stripes = stripes;
+            var inputTombstones = new List<RangeTombstone>();
+            foreach (FileMetaData f in plan.AllInputs)
+            {
+                inputTombstones.AddRange(f.RangeTombstones);
+            }
+
+            TombstoneIndex = RangeTombstoneIndex.Build(inputTombstones);
+            OutputTombstones = TombstoneFragmenter.Fragment(
+                inputTombstones, stripes, (s, e) => !v.OverlapsBelow(plan.OutputLevel, s, e));
+        }
+
+        public CompactionPlan Plan { get; }
+
+        public Version Version { get; }
+
+        public HashSet<ulong>? Collecting { get; }
+
+        public SnapshotStripes Stripes { get; }
+
+        public RangeTombstoneIndex TombstoneIndex { get; }
+
+        public List<RangeTombstone> OutputTombstones { get; }
+    }
+
+    /// <summary>
+    /// The merge of the user keys in [<paramref name="lo"/>, <paramref name="hi"/>) (null = unbounded) of a compaction's
+    /// inputs: its output tables, with value files written and garbage counted in <paramref name="edit"/>. On failure
+    /// its own outputs are deleted.
+    /// </summary>
+    private List<FileMetaData> WriteCompactionRange(CompactionInputs shared, byte[]? lo, byte[]? hi, VersionEdit edit, out long relocatedBytes)
+    {
+        relocatedBytes = 0;
+        CompactionPlan plan = shared.Plan;
+        Version v = shared.Version;
+        HashSet<ulong>? collecting = shared.Collecting;
         int minSeparated = _options.ValueLogMinValueBytes;
         ValueSeparator? separator = null;
         byte[] pointerKey = [];
         byte[] relocated = [];
-        var stripes = new SnapshotStripes(_snapshots.GetSequences());
-        var inputTombstones = new List<RangeTombstone>();
+        List<RangeTombstone> outputTombstones = shared.OutputTombstones;
         var children = new List<IInternalIterator>();
         foreach (FileMetaData f in plan.AllInputs)
         {
-            inputTombstones.AddRange(f.RangeTombstones);
-            if (f.EntryCount > 0)
+            if (f.EntryCount > 0 &&
+                (lo is null || f.LargestUserKey.SequenceCompareTo(lo) >= 0) &&
+                (hi is null || f.SmallestUserKey.SequenceCompareTo(hi) < 0))
             {
                 children.Add(new TableFileIterator(_tables, f, fillCache: false));
             }
         }
 
-        RangeTombstoneIndex tombstoneIndex = RangeTombstoneIndex.Build(inputTombstones);
-        List<RangeTombstone> outputTombstones = TombstoneFragmenter.Fragment(
-            inputTombstones, stripes, (s, e) => !v.OverlapsBelow(plan.OutputLevel, s, e));
-
         var outputs = new List<FileMetaData>();
         using var input = new MergingIterator([.. children]);
         TableFileWriter? current = null;
-        byte[]? currentLow = null;
-        var hidden = new HiddenVersionFilter(stripes, tombstoneIndex);
+        byte[]? currentLow = lo;
+        var hidden = new HiddenVersionFilter(shared.Stripes, shared.TombstoneIndex);
         bool cutPending = false;
         try
         {
             long seen = 0;
-            for (input.SeekToFirst(); input.Valid; input.Next())
+            if (lo is null)
+            {
+                input.SeekToFirst();
+            }
+            else
+            {
+                input.Seek(InternalKey.Make(lo, InternalKey.SeekTrailer));
+            }
+
+            for (; input.Valid; input.Next())
             {
                 if ((++seen & 4095) == 0 && Volatile.Read(ref _closing))
                 {
@@ -359,6 +566,12 @@ public sealed partial class Database
                 }
 
                 ReadOnlySpan<byte> key = input.Key;
+                if (hi is not null && InternalKey.UserKey(key).SequenceCompareTo(hi) >= 0)
+                {
+                    // The next range's first key: every version of it belongs to that range.
+                    break;
+                }
+
                 bool isHidden = hidden.IsHidden(key);
                 if (hidden.NewUserKey && cutPending && current is not null)
                 {
@@ -459,12 +672,12 @@ public sealed partial class Database
 
             if (current is not null)
             {
-                outputs.Add(current.Finish(TombstoneFragmenter.Clip(outputTombstones, currentLow, null)));
+                outputs.Add(current.Finish(TombstoneFragmenter.Clip(outputTombstones, currentLow, hi)));
                 current = null;
             }
             else
             {
-                RangeTombstone[] rest = TombstoneFragmenter.Clip(outputTombstones, currentLow, null);
+                RangeTombstone[] rest = TombstoneFragmenter.Clip(outputTombstones, currentLow, hi);
                 if (rest.Length > 0)
                 {
                     // Only tombstones remain: record them in a file entry with no table behind it.

@@ -81,6 +81,7 @@ public sealed partial class Database
                 BackgroundUnpacedBytes = _backgroundWriteLimiter?.UnpacedBytes ?? 0,
                 FlushCount = _counters.Flushes,
                 CompactionCount = _counters.Compactions,
+                SubcompactionCount = _counters.Subcompactions,
                 ReadTriggeredCompactionCount = _counters.ReadTriggeredCompactions,
                 ReadSampledSeeks = _readCompactions.ChargedSeeks,
                 ReadTriggeredCompactionsSkipped = _readCompactions.DroppedCandidates + _readCompactions.TooWideCandidates,

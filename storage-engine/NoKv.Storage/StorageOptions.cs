@@ -75,6 +75,23 @@ public sealed class StorageOptions
 
     public int LevelSizeMultiplier { get; init; } = 10;
 
+    /// <summary>
+    /// When level 0 and an oversized level 1 are both due, compact the one that moves more bytes down per byte it
+    /// writes, rather than the one with the higher score, until level 0 is one file short of
+    /// <see cref="Level0SlowdownTrigger"/>. On by default: in a random bulk load it keeps level 1 from growing to
+    /// several times its target, which every level-0 merge then rewrites (docs/storage-compaction.md, "Level 0
+    /// against an oversized level 1"). Off: the higher score always wins.
+    /// </summary>
+    public bool CostAwareCompactionPicking { get; init; } = true;
+
+    /// <summary>
+    /// Up to this many threads merge one compaction, each a disjoint key range of it cut at the next level's table
+    /// boundaries (subcompactions); 1 (the default) merges on the compaction thread alone. The ranges' outputs are
+    /// installed by one manifest edit, as a single merge's are. Helps when compaction is behind and a core is idle;
+    /// on a machine whose cores the writers already keep busy it only adds contention (docs/storage-compaction.md).
+    /// </summary>
+    public int MaxSubcompactions { get; init; } = 1;
+
     /// <summary>Number of levels, L0 included.</summary>
     public int NumLevels { get; init; } = 7;
 
@@ -240,6 +257,7 @@ public sealed class StorageOptions
         Require(ReadCompactionBytesPerSeek >= 1, nameof(ReadCompactionBytesPerSeek), "at least 1");
         Require(ReadCompactionMinSeeks >= 1, nameof(ReadCompactionMinSeeks), "at least 1");
         Require(ReadSamplePeriodBytes >= 1, nameof(ReadSamplePeriodBytes), "at least 1");
+        Require(MaxSubcompactions >= 1 && MaxSubcompactions <= 16, nameof(MaxSubcompactions), "between 1 and 16");
         Require(NumLevels >= 2 && NumLevels <= 20, nameof(NumLevels), "between 2 and 20");
         Require(BackgroundThreadNice >= 0 && BackgroundThreadNice <= 19, nameof(BackgroundThreadNice), "between 0 and 19");
         Require(TableBytesPerSync >= 0, nameof(TableBytesPerSync), "non-negative");

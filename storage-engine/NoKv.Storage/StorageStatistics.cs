@@ -90,6 +90,12 @@ public sealed class StorageStatistics
     public long CompactionCount { get; init; }
 
     /// <summary>
+    /// Key ranges merged in parallel by compactions split into subcompactions (each split compaction adds its range
+    /// count; see <see cref="StorageOptions.MaxSubcompactions"/>).
+    /// </summary>
+    public long SubcompactionCount { get; init; }
+
+    /// <summary>
     /// Compactions started because reads kept consulting a table and another one (trivial moves included;
     /// see <see cref="StorageOptions.ReadTriggeredCompaction"/>).
     /// </summary>
@@ -133,7 +139,7 @@ public sealed class StorageStatistics
         return $"user={UserBytesWritten} disk={DiskBytesWritten} wamp={WriteAmplification:F2} levels[{levels}] " +
                $"mem={MemtableBytes} blockcache={BlockCacheHitRate:P1} stall={StallTime.TotalMilliseconds:F0}ms " +
                $"paced={BackgroundPacedTime.TotalMilliseconds:F0}ms unpaced-bytes={BackgroundUnpacedBytes} " +
-               $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} " +
+               $"flushes={FlushCount} flush-bytes={FlushBytesWritten} flush-dropped={FlushEntriesDropped} compactions={CompactionCount} subcompactions={SubcompactionCount} " +
                $"read-compactions={ReadTriggeredCompactionCount} read-seeks={ReadSampledSeeks} read-deferred={ReadTriggeredCompactionsDeferred} syncs={WalSyncCount} groups={WriteGroupCount} " +
                $"pending-deletions={PendingTableDeletions} table-meta={TableCacheBytes}/{PinnedTableBytes} blockcache-bytes={BlockCacheUsageBytes}/{BlockCacheCapacityBytes} " +
                $"value-files={LiveValueFiles}/{LiveValueFileBytes} value-garbage={ValueFileGarbageBytes} value-files-written={ValueFilesCreated} value-relocated={ValueBytesRelocated}";

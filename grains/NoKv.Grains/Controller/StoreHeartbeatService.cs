@@ -173,8 +173,9 @@ public sealed partial class StoreHeartbeatService : ILifecycleParticipant<ISiloL
 
         try
         {
+            // The controller group's replicas too: a store that was away while its controller peer was moved off
+            // returns holding it, and the controller destroys it as an orphan against the group's own descriptor.
             return ReplicaDirectory.List(_store.Database)
-                .Where(r => r.Shard != SystemShards.Controller)
                 .Select(r => new HeldReplica(r.Shard, r.PeerId, r.Descriptor.ConfVersion, r.Initialized, r.Descriptor.Range, r.Descriptor.Epoch))
                 .ToArray();
         }

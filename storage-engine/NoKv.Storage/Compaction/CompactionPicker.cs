@@ -53,6 +53,11 @@ internal sealed class CompactionPicker
             return null;
         }
 
+        if (bestLevel == 0 && _options.CostAwareCompactionPicking && v.NumLevels > 2 && Level1FirstByCost(v))
+        {
+            bestLevel = 1;
+        }
+
         List<FileMetaData> inputs;
         if (bestLevel == 0)
         {
@@ -79,6 +84,30 @@ internal sealed class CompactionPicker
         }
 
         return Expand(v, bestLevel, inputs);
+    }
+
+    /// <summary>
+    /// Level 0 is due; whether level 1 (over its target too) should go first because its compaction moves more bytes
+    /// down per byte written. Merging b bytes of level 0 into all of level 1 (random keys overlap all of it) writes
+    /// b + L1 to move b; a level-1 table of f bytes takes about f * L2 / L1 of level 2 along, moving a share
+    /// L1 / (L1 + L2). Level 1 first when L1^2 > b * L2, until level 0 reaches the slowdown trigger.
+    /// </summary>
+    private bool Level1FirstByCost(Version v)
+    {
+        if (v.Files[0].Length >= _options.Level0SlowdownTrigger - 1)
+        {
+            return false;
+        }
+
+        long l1 = v.LevelBytes(1);
+        if (l1 < MaxBytesForLevel(1))
+        {
+            return false;
+        }
+
+        double b = v.LevelBytes(0);
+        double l2 = v.LevelBytes(2);
+        return (double)l1 * l1 > b * l2;
     }
 
     /// <summary>

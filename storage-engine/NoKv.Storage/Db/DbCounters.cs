@@ -25,6 +25,7 @@ internal sealed class DbCounters : IDisposable
     private long _flushTicks;
     private long _compactionTicks;
     private long _readTriggeredCompactions;
+    private long _subcompactions;
     private long _flushHidden;
 
     public DbCounters(string name)
@@ -122,6 +123,11 @@ internal sealed class DbCounters : IDisposable
     }
 
     public void AddReadTriggeredCompaction() => Interlocked.Increment(ref _readTriggeredCompactions);
+
+    /// <summary>Key ranges merged by compactions that were split (<see cref="StorageOptions.MaxSubcompactions"/>).</summary>
+    public long Subcompactions => Interlocked.Read(ref _subcompactions);
+
+    public void AddSubcompactions(int ranges) => Interlocked.Add(ref _subcompactions, ranges);
 
     public void Dispose() => _meter.Dispose();
 

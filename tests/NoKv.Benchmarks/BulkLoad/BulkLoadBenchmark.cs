@@ -74,7 +74,7 @@ public static class BulkLoadBenchmark
                 $"{r.Engine,-12} {r.MegabytesPerSecond,7:F1} MB/s  {r.Seconds,6:F1} s  stall {(r.StallSeconds is { } s ? s.ToString("F1", CultureInfo.InvariantCulture) : "?"),5} s  " +
                 $"put p50 {r.PutP50Us:F1} p99 {r.PutP99Us:F1} p999 {r.PutP999Us:F0} us max {r.PutMaxMs:F1} ms  " +
                 $"wamp {(r.EngineWriteAmplification is { } w ? w.ToString("F2", CultureInfo.InvariantCulture) : "?")} (io {r.IoWriteAmplification:F2})  " +
-                $"L0 max {(r.Level0PerSecond.Count > 0 ? r.Level0PerSecond.Max() : 0)}  settle {r.SettleSeconds:F1} s"));
+                $"L0 max {(r.Level0PerSecond.Count > 0 ? r.Level0PerSecond.Max() : 0)}  settle {r.SettleSeconds:F1} s  cpu {r.CpuCores:F2} cores"));
         }
 
         Console.WriteLine();
@@ -197,6 +197,7 @@ public static class BulkLoadBenchmark
             }
         })
         { IsBackground = true, Name = "bulk-sampler" };
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         long begin = Stopwatch.GetTimestamp();
         go.Set();
         sampler.Start();
@@ -206,6 +207,7 @@ public static class BulkLoadBenchmark
         }
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(begin);
+        result.CpuCores = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / elapsed.TotalSeconds;
         sampling.Cancel();
         sampler.Join();
         foreach (Exception? failure in failures)

@@ -30,6 +30,9 @@ public sealed class BulkLoadResult
     /// <summary>write(2) bytes of the process / user bytes, over the load.</summary>
     public double IoWriteAmplification { get; set; }
 
+    /// <summary>CPU time of the whole process over the load / its wall time: how many of the machine's cores it kept busy.</summary>
+    public double CpuCores { get; set; }
+
     /// <summary>Level-0 table count sampled once a second during the load.</summary>
     public List<int> Level0PerSecond { get; set; } = [];
 

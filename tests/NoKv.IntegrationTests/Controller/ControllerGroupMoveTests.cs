@@ -80,10 +80,28 @@ public sealed class ControllerGroupMoveTests(ITestOutputHelper output)
         output.WriteLine($"split after the heal: {split.Left}; {split.Right}");
         Assert.Equal("1", await cluster.Store.GetStringAsync("key-new"));
 
-        // The victim returns still holding the controller peer the group removed while it was away; then another
-        // voter's store dies for good, and the returned store is the only one left to take its place: its stale peer
-        // must go first (the creation of a new peer there would be refused for good otherwise).
+        // The victim returns still holding the controller peer the group removed while it was away: its heartbeat lists
+        // it, and orphan cleanup destroys it against the group's own descriptor. Then another voter's store dies for
+        // good, and the returned store is the only one left to take its place.
         await cluster.RestartStoreAsync(victim);
+        clock.Restart();
+        try
+        {
+            await Eventually.WaitAsync(
+                async () => last = await cluster.Admin.GetClusterStatusAsync(TimeSpan.FromSeconds(1)),
+                s => s.Controller?.Balancer?.RecentDecisions.Any(d => d.Contains("destroyed orphan", StringComparison.Ordinal) && d.Contains($"of shard 0 on store {victim} ", StringComparison.Ordinal)) == true,
+                HealDeadline,
+                $"the removed controller peer on the returned store {victim} destroyed as an orphan");
+        }
+        catch (TimeoutException)
+        {
+            Describe(last);
+            throw;
+        }
+
+        var orphaned = await cluster.Cluster.Client.GetGrain<IShardReplicaGrain>(new ReplicaId(SystemShards.Controller, victim).ToGrainKey()).GetStatusAsync();
+        Assert.Equal(0UL, orphaned.PeerId);
+        output.WriteLine($"the removed controller peer on store {victim} destroyed {clock.ElapsedMilliseconds} ms after the restart");
         var second = healed.Controller.GroupStores.Where(s => s != new StoreId(1)).Max();
         output.WriteLine($"store {victim} restarted; killing store {second}");
         await cluster.Cluster.KillSiloAsync(cluster.SiloOf(second));

@@ -40,6 +40,7 @@ internal sealed class ReplicaSimulation
     private readonly SimMerger _merger;
     private readonly SimController _controller;
     private readonly SimControllerRepair _repair;
+    private readonly SimControllerGrowth _growth;
     private readonly HashSet<StoreId> _deadForGood = new();
     private bool _topologyFinished = true;
     private readonly HashSet<string> _mergeWaits = new();
@@ -98,6 +99,7 @@ internal sealed class ReplicaSimulation
         _merger = new SimMerger(this);
         _controller = new SimController(this);
         _repair = new SimControllerRepair(this);
+        _growth = new SimControllerGrowth(this);
     }
 
     /// <summary>The controller repairing its own group after stores die for good (<see cref="SimOptions.ControllerLosses"/>).</summary>
@@ -113,6 +115,30 @@ internal sealed class ReplicaSimulation
     }
 
     public bool IsDeadForGood(StoreId store) => _deadForGood.Contains(store);
+
+    /// <summary>Brings a store killed for good back (as it was on disk), from a scheduled event like a fault's restart.</summary>
+    public void Revive(StoreId store)
+    {
+        Schedule(0, () =>
+        {
+            Trace($"fault: store {store} returns");
+            _deadForGood.Remove(store);
+            if (!_nodes[store].IsUp)
+            {
+                RunToCompletion(_nodes[store].StartAsync(_shard, _replicaOptions));
+            }
+        });
+    }
+
+    public bool IsUp(StoreId store) => _nodes[store].IsUp;
+
+    /// <summary>What each up store holds on disk, as its heartbeat would report it.</summary>
+    public Dictionary<StoreId, HeldReplica[]> HeldReplicas() => _nodes.Values.Where(n => n.IsUp).ToDictionary(n => n.Store, n => n.HeldReplicas());
+
+    public HeldReplica[] HeldReplicas(StoreId store) => _nodes[store].IsUp ? _nodes[store].HeldReplicas() : [];
+
+    /// <summary>The controller sizing its own group (<see cref="SimOptions.ControllerGrowth"/>).</summary>
+    public SimControllerGrowth Growth => _growth;
 
     public SimController Controller => _controller;
 
@@ -402,6 +428,12 @@ internal sealed class ReplicaSimulation
             {
                 _ = _repair.RunAsync(Options.ControllerLosses);
             }
+
+            if (Options.ControllerGrowth)
+            {
+                _ = _growth.RunAsync();
+            }
+
             if (Options.Splits > 0 || Options.UsesController)
             {
                 _ = ChangeTopologyAsync();
@@ -430,6 +462,15 @@ internal sealed class ReplicaSimulation
                 if (!_repair.Finished)
                 {
                     Violation($"the controller's repair of its group did not finish (stores killed: {string.Join(", ", _repair.Killed)})");
+                }
+            }
+
+            if (Options.ControllerGrowth)
+            {
+                RunUntil(Now + 400_000, () => _growth.Finished);
+                if (!_growth.Finished)
+                {
+                    Violation($"the controller's sizing of its group did not finish ({_growth.PhasesDone} of 3 phases done)");
                 }
             }
 
@@ -477,8 +518,9 @@ internal sealed class ReplicaSimulation
             string outages = !Options.OracleOutages ? "" : $", oracle down {OracleDownMs} ms: {WritesWhileOracleDown} writes acknowledged meanwhile, {UnanchoredWrites} unanchored writes ({UnprimedWrites} by leaders without a block), {AnchorProposals} anchors, {SnapshotRefusals} snapshot reads refused";
             string splits = Options.Splits == 0 ? "" : $", {_map.Count - 1 + _merger.Merges + _controller.Merged} splits, {_merger.Merges} merges, {_merger.Rollbacks} rolled back, {_mergeWaits.Count} commits waited for their source ({WrongShardAnswers} WrongShard answers)";
             string repairs = Options.ControllerLosses == 0 ? "" : $", stores {string.Join(" and ", _repair.Killed)} killed for good: controller group repaired {_repair.Repaired} times ({_repair.Replacements} controller replacements, {_repair.LoopErrors} loop errors, {_repair.Admin.Unanswered} replica calls unanswered)";
+            string growth = !Options.ControllerGrowth ? "" : $", controller group grown through {_growth.GrowthsSeen} growths, store {_growth.Killed} killed holding {_growth.KilledHolding} and returned, {_growth.OrphansDestroyed} controller orphans destroyed, {_growth.PhasesDone} of 3 phases done ({_growth.Replacements} controller replacements, {_growth.LoopErrors} loop errors, {_growth.Admin.Unanswered} replica calls unanswered)";
             string moves = !Options.UsesController ? "" : $", {_controller.SplitsStarted} controller splits started, {_controller.Split} split; {_controller.MovesStarted} moves started ({_controller.ReReplications} re-replications): {_controller.Moved} moved, {_controller.MovesRolledBack} rolled back; {_controller.MergesStarted} merges started, {_controller.Merged} merged; {_controller.ControllerCrashes} controller crashes, {_controller.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
-            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}{repairs}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
+            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}{repairs}{growth}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {

@@ -15,7 +15,9 @@ namespace NoKv.Replica.Tests.Simulation;
 /// voters on live stores, a second voter's store is killed for good the same way. The controller's logic is replaced now
 /// and then by a new loop and client (a new activation), which resumes from the rows. Checked: each repair finishes
 /// (the group's committed descriptor names three voters, none on a dead store, and no operation is left), and after the
-/// second loss the oracle and the rows still serve.
+/// second loss the oracle and the rows still serve. The loop keeps the group at three voters here
+/// (<see cref="OperationLoop.ControllerGroupTarget"/>), so that five stores up do not grow it: growth has its own
+/// scenario (<see cref="SimControllerGrowth"/>).
 /// </summary>
 internal sealed class SimControllerRepair
 {
@@ -268,6 +270,6 @@ internal sealed class SimControllerRepair
     private (ControllerGroupClient Group, OperationLoop Loop) NewController()
     {
         var group = new ControllerGroupClient(new SimControllerTransport(_sim, 0), new ControllerMembership(1, _sim.Shard.Replicas), _sim.NextSeed(), Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(15));
-        return (group, new OperationLoop(group, Admin, _options, 4));
+        return (group, new OperationLoop(group, Admin, _options, 4) { ControllerGroupTarget = OperationPlanner.ControllerGroupVoters });
     }
 }

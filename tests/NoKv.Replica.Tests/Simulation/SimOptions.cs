@@ -29,6 +29,13 @@ internal sealed record SimOptions
     /// </summary>
     public int ControllerLosses { get; init; }
 
+    /// <summary>
+    /// With <see cref="ControllerGroup"/> on six stores: the controller's operation loop grows the group to five voters
+    /// while a store holding one of its replicas is killed, destroys that store's removed peer when it returns, and
+    /// shrinks the group back to three when two stores are decommissioned (<see cref="SimControllerGrowth"/>).
+    /// </summary>
+    public bool ControllerGrowth { get; init; }
+
     /// <summary>Timestamp oracle front-ends (each a separate <c>TimestampOracle</c>, like one per silo).</summary>
     public int TimestampOracles { get; init; }
 

@@ -35,6 +35,13 @@ public sealed class OperationLoop
 
     public int MaxInProgress { get; }
 
+    /// <summary>
+    /// The controller group's voters once that many stores are up (<see cref="OperationPlanner.ControllerGroupLargeVoters"/>,
+    /// 5); <see cref="OperationPlanner.ControllerGroupVoters"/> (3) keeps it at three whatever the cluster's size (a
+    /// simulation of re-replication alone uses this).
+    /// </summary>
+    public int ControllerGroupTarget { get; init; } = OperationPlanner.ControllerGroupLargeVoters;
+
     public IReplicaAdmin Replicas { get; }
 
     /// <summary>The merge runner (merges start through it and run in this loop).</summary>
@@ -121,10 +128,11 @@ public sealed class OperationLoop
 
         var stores = snapshot.Stores.ToDictionary(s => s.Key, s => s.Value.Record);
 
-        // The controller group's own membership is not in the map: read it from its leader, but only when a store is
-        // down or draining (the only time the planner needs it), so a healthy cluster pays nothing per round.
+        // The controller group's own membership is not in the map: read it from its leader, but only in a round that may
+        // need it (ControllerGroupMayNeedWork, judged from the membership this process already holds), so a healthy
+        // cluster whose group has its size pays nothing per round.
         ShardDescriptor? controller = null;
-        if (stores.Values.Any(s => s.State is StoreState.Down or StoreState.Decommissioning))
+        if (ControllerGroupMayNeedWork(stores, held))
         {
             controller = await ControllerDescriptorAsync(cancellationToken).ConfigureAwait(true);
             if (controller is null)
@@ -133,11 +141,21 @@ public sealed class OperationLoop
             }
         }
 
-        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes, isSlow, controller))
+        bool controllerStarted = false;
+        foreach (var plan in OperationPlanner.Plan(map, stores, snapshot.Operations, MaxInProgress, usedBytes, isSlow, controller, ControllerGroupTarget))
         {
             try
             {
-                await StartAsync(plan.Kind, plan.Shard, plan.From, plan.To, plan.SourcePeer, cancellationToken).ConfigureAwait(true);
+                controllerStarted |= plan.Shard == SystemShards.Controller;
+                if (plan.From is null || plan.To is null)
+                {
+                    await ResizeControllerGroupAsync(plan.From, plan.To, plan.Kind, cancellationToken).ConfigureAwait(true);
+                }
+                else
+                {
+                    await StartAsync(plan.Kind, plan.Shard, plan.From, plan.To.Value, plan.SourcePeer, cancellationToken).ConfigureAwait(true);
+                }
+
                 changes++;
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -158,10 +176,120 @@ public sealed class OperationLoop
 
         if (held is not null)
         {
-            changes += await DestroyOrphansAsync(OrphanCollector.Find(map, stores, snapshot.Operations, held, MaxOrphansPerRound), errors, cancellationToken).ConfigureAwait(true);
+            // The controller group's orphans are judged against its descriptor as read this round (before any operation
+            // of the group this round started: none had acted yet, so that membership still stands), and not at all in a
+            // round that started one or while one is in flight (OrphanCollector).
+            var group = controllerStarted ? null : controller;
+            changes += await DestroyOrphansAsync(OrphanCollector.Find(map, stores, snapshot.Operations, held, MaxOrphansPerRound, group), errors, cancellationToken).ConfigureAwait(true);
         }
 
         return (changes, errors);
+    }
+
+    /// <summary>
+    /// Whether this round must read the controller group's descriptor: a store is down or draining (its voter may need
+    /// moving), the group may need to grow (at least five stores up, fewer voters known) or shrink (more than three
+    /// voters known, fewer than five stores up or merely down), or a store reports a replica of the group that the
+    /// membership this process holds does not account for (on a store that is no voter, or at an older membership
+    /// version): a peer the group removed while its store was away, to be destroyed. The membership is the newest this
+    /// process adopted; every read below adopts the leader's descriptor, so the check settles once the group does.
+    /// </summary>
+    private bool ControllerGroupMayNeedWork(Dictionary<StoreId, StoreRecord> stores, IReadOnlyDictionary<StoreId, HeldReplica[]>? held)
+    {
+        int up = 0, remaining = 0;
+        foreach (var record in stores.Values)
+        {
+            if (record.State is StoreState.Decommissioning)
+            {
+                return true;
+            }
+
+            up += record.State == StoreState.Up ? 1 : 0;
+            remaining += record.State is StoreState.Up or StoreState.Down ? 1 : 0;
+        }
+
+        var members = _group.Membership.Stores;
+        if (up < remaining
+            || (up >= ControllerGroupTarget && members.Length < ControllerGroupTarget)
+            || (remaining < ControllerGroupTarget && members.Length > OperationPlanner.ControllerGroupVoters)
+            || members.Any(m => !stores.TryGetValue(m, out var record) || record.State != StoreState.Up))
+        {
+            return true;
+        }
+
+        long version = _group.Membership.ConfVersion;
+        foreach (var (store, replicas) in held ?? new Dictionary<StoreId, HeldReplica[]>())
+        {
+            foreach (var replica in replicas)
+            {
+                if (replica.Shard == SystemShards.Controller && (replica.ConfVersion < version || Array.IndexOf(members, store) < 0))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Records an operation that grows the controller group by a voter on <paramref name="to"/> (<paramref name="from"/>
+    /// null: a move without a source, from its first step) or shrinks it by the voter on <paramref name="from"/>
+    /// (<paramref name="to"/> null: a move without a target, from its leadership step: hand leadership away if that voter
+    /// leads, remove it, destroy it). Validated against the group's committed descriptor as its leader reports it.
+    /// </summary>
+    /// <param name="kind"><see cref="OperationKind.ReReplicate"/> when the removed voter's store is down (its
+    /// destruction is then not waited for: the store destroys it as an orphan when it returns).</param>
+    /// <exception cref="ArgumentException">The change contradicts the group (a store that already holds a replica, or
+    /// holds no voter to remove, or a shrink below three voters) or the group has an operation in progress.</exception>
+    public async Task<long> ResizeControllerGroupAsync(StoreId? from, StoreId? to, OperationKind kind = OperationKind.MoveReplica, CancellationToken cancellationToken = default)
+    {
+        if ((from is null) == (to is null))
+        {
+            throw new ArgumentException("a resize of the controller group names exactly one of a source and a target");
+        }
+
+        var snapshot = await ControllerSnapshot.ReadAsync(_group, cancellationToken).ConfigureAwait(true);
+        if (snapshot.Operations.FirstOrDefault(o => o.Shard == SystemShards.Controller) is { } busy)
+        {
+            throw new ArgumentException($"the controller group has operation {busy.Id} ({busy.Kind}) in progress");
+        }
+
+        var descriptor = await ControllerDescriptorAsync(cancellationToken).ConfigureAwait(true)
+            ?? throw new InvalidOperationException("the controller group's membership could not be read from its leader; try again");
+        long now = Replicas.WallClockMs;
+        OperationRecord record;
+        if (to is { } target)
+        {
+            if (descriptor.HasReplicaOn(target))
+            {
+                throw new ArgumentException($"store {target} already holds a replica of the controller group", nameof(to));
+            }
+
+            if (!snapshot.Stores.TryGetValue(target, out var row) || row.Record.State != StoreState.Up)
+            {
+                throw new ArgumentException($"store {target} is not up", nameof(to));
+            }
+
+            record = await _rows.CreateOperationAsync(id => new OperationRecord(id, OperationKind.MoveReplica, SystemShards.Controller, (int)MoveStep.AllocatePeer, null, target, 0, now, now, []), cancellationToken).ConfigureAwait(true);
+        }
+        else
+        {
+            var source = from!.Value;
+            if (descriptor.PeerOn(source) is not { Role: PeerRole.Voter } peer)
+            {
+                throw new ArgumentException($"store {source} holds no voter of the controller group", nameof(from));
+            }
+
+            if (descriptor.Replicas.Length <= OperationPlanner.ControllerGroupVoters)
+            {
+                throw new ArgumentException($"the controller group has {descriptor.Replicas.Length} voters; it never shrinks below {OperationPlanner.ControllerGroupVoters}", nameof(from));
+            }
+
+            record = await _rows.CreateOperationAsync(id => new OperationRecord(id, kind, SystemShards.Controller, (int)MoveStep.TransferLeader, source, null, 0, now, now, ReplicaMoveRunner.SourcePeerArgument(peer.PeerId)), cancellationToken).ConfigureAwait(true);
+        }
+
+        return record.Id;
     }
 
     private async Task<int> DestroyOrphansAsync(List<OrphanReplica> orphans, List<string> errors, CancellationToken cancellationToken)

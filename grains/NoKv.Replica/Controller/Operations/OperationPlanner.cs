@@ -13,12 +13,20 @@ namespace NoKv.Replica.Controller.Operations;
 /// </summary>
 public static class OperationPlanner
 {
+    /// <summary>The controller group's voters while fewer than <see cref="ControllerGroupLargeVoters"/> stores can hold one.</summary>
+    public const int ControllerGroupVoters = 3;
+
+    /// <summary>The controller group's voters once that many stores are up: two failures tolerated instead of one.</summary>
+    public const int ControllerGroupLargeVoters = 5;
+
     /// <summary>The operations to start now, at most <paramref name="maxInProgress"/> running in all.</summary>
     /// <param name="usedBytes">Bytes each store uses (from heartbeats; 0 when unknown), to break ties between targets with equal replica counts.</param>
     /// <param name="isSlow">Whether a store reports a slow disk (from heartbeats): such a store is a target only when no other will do.</param>
     /// <param name="controller">The controller group's committed descriptor (it is not in the map); null when unknown,
     /// and then its replicas are left alone this round.</param>
-    public static List<PlannedOperation> Plan(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, int maxInProgress, Func<StoreId, long>? usedBytes = null, Func<StoreId, bool>? isSlow = null, ShardDescriptor? controller = null)
+    /// <param name="controllerVoters">How many voters the controller group grows to once that many stores are up
+    /// (<see cref="ControllerGroupLargeVoters"/>; <see cref="ControllerGroupVoters"/> keeps it at three).</param>
+    public static List<PlannedOperation> Plan(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, int maxInProgress, Func<StoreId, long>? usedBytes = null, Func<StoreId, bool>? isSlow = null, ShardDescriptor? controller = null, int controllerVoters = ControllerGroupLargeVoters)
     {
         var planned = new List<PlannedOperation>();
         int budget = maxInProgress - inProgress.Count;
@@ -51,27 +59,19 @@ public static class OperationPlanner
             }
         }
 
-        if (controller is not null && !busy.Contains(SystemShards.Controller))
+        if (controller is not null && !busy.Contains(SystemShards.Controller)
+            && PlanControllerGroup(controller, stores, load, usedBytes, isSlow, controllerVoters) is { } group)
         {
-            foreach (var (id, store) in stores.OrderBy(s => s.Key.Value))
+            // One operation of the group at a time, whatever it is: each is a series of single conf changes of the group
+            // itself, and two in flight could each count on a quorum the other is changing.
+            planned.Add(group);
+            busy.Add(SystemShards.Controller);
+            if (group.To is { } to)
             {
-                if (store.State is not (StoreState.Down or StoreState.Decommissioning) || controller.PeerOn(id) is not { } peer)
-                {
-                    continue;
-                }
-
-                if (ChooseTarget(controller, stores, load, usedBytes, isSlow) is { } target)
-                {
-                    var kind = store.State == StoreState.Down ? OperationKind.ReReplicate : OperationKind.MoveReplica;
-                    planned.Add(new PlannedOperation(kind, SystemShards.Controller, id, target, peer.PeerId));
-                    busy.Add(SystemShards.Controller);
-                    load[target] = load.GetValueOrDefault(target) + 1;
-                    budget--;
-                }
-
-                // One replica of the group at a time: each move is two membership changes of the group itself.
-                break;
+                load[to] = load.GetValueOrDefault(to) + 1;
             }
+
+            budget--;
         }
 
         foreach (var (id, store) in stores.OrderBy(s => s.Key.Value))
@@ -107,6 +107,79 @@ public static class OperationPlanner
         }
 
         return planned;
+    }
+
+    /// <summary>
+    /// The one operation the controller group needs now, or null. In order:
+    /// <list type="number">
+    /// <item>While fewer than <paramref name="largeVoters"/> (<see cref="ControllerGroupLargeVoters"/>) stores remain that are up or merely down (the rest
+    /// decommissioning or removed, so gone for good) and the group has more than <see cref="ControllerGroupVoters"/>
+    /// voters: <b>shrink</b> by one, removing the voter on a down store first (it only weighs on the quorum), then one on
+    /// a decommissioning store, then the one on the up store holding the most replicas (the preferred leader last).</item>
+    /// <item>A voter on a down, decommissioning or removed store is moved to the least loaded up store without a replica
+    /// of the group (re-replication unless draining), as for any shard.</item>
+    /// <item>While at least <paramref name="largeVoters"/> stores are up and the group has fewer voters (and
+    /// no learner, which only an operation in flight or its rollback leaves): <b>grow</b> by one, a move without a
+    /// source (learner on the least loaded up store without a replica, catch up, promote).</item>
+    /// </list>
+    /// A store that is merely down never shrinks the group: it is re-replicated, and while no store can take its replica
+    /// the group keeps its voter there (one failure short, still with a quorum of live voters).
+    /// </summary>
+    public static PlannedOperation? PlanControllerGroup(ShardDescriptor controller, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyDictionary<StoreId, int> load, Func<StoreId, long>? usedBytes = null, Func<StoreId, bool>? isSlow = null, int largeVoters = ControllerGroupLargeVoters)
+    {
+        ArgumentNullException.ThrowIfNull(controller);
+        int up = 0, remaining = 0;
+        foreach (var record in stores.Values)
+        {
+            up += record.State == StoreState.Up ? 1 : 0;
+            remaining += record.State is StoreState.Up or StoreState.Down ? 1 : 0;
+        }
+
+        var voters = controller.Peers.Where(p => p.Role == PeerRole.Voter).ToList();
+        // Which voter goes first when shrinking: one on a down store, then on a store gone or draining, then live ones.
+        int Rank(StoreId store) => !stores.TryGetValue(store, out var record) ? 1 : record.State switch
+        {
+            StoreState.Down => 0,
+            StoreState.Removed => 1,
+            StoreState.Decommissioning => 2,
+            _ => 3,
+        };
+
+        if (remaining < largeVoters && voters.Count > ControllerGroupVoters)
+        {
+            var first = controller.Replicas.Length > 0 ? controller.Replicas[0] : default;
+            var removed = voters
+                .OrderBy(p => Rank(p.Store))
+                .ThenBy(p => p.Store == first ? 1 : 0)
+                .ThenByDescending(p => load.GetValueOrDefault(p.Store))
+                .ThenByDescending(p => p.Store.Value)
+                .First();
+            var kind = !stores.TryGetValue(removed.Store, out var where) || where.State is StoreState.Down or StoreState.Removed ? OperationKind.ReReplicate : OperationKind.MoveReplica;
+            return new PlannedOperation(kind, SystemShards.Controller, removed.Store, null, removed.PeerId);
+        }
+
+        foreach (var (id, store) in stores.OrderBy(s => s.Key.Value))
+        {
+            // A voter on a removed store (an operator removed a store dead for good before its voter was moved) is
+            // re-replicated like one on a down store.
+            if (store.State is not (StoreState.Down or StoreState.Decommissioning or StoreState.Removed) || controller.PeerOn(id) is not { } peer)
+            {
+                continue;
+            }
+
+            // One replica of the group at a time; with no target for the first, none for the others either.
+            return ChooseTarget(controller, stores, load, usedBytes, isSlow) is { } target
+                ? new PlannedOperation(store.State == StoreState.Decommissioning ? OperationKind.MoveReplica : OperationKind.ReReplicate, SystemShards.Controller, id, target, peer.PeerId)
+                : null;
+        }
+
+        if (up >= largeVoters && voters.Count < largeVoters && voters.Count == controller.Peers.Length
+            && ChooseTarget(controller, stores, load, usedBytes, isSlow) is { } grow)
+        {
+            return new PlannedOperation(OperationKind.MoveReplica, SystemShards.Controller, null, grow, 0);
+        }
+
+        return null;
     }
 
     /// <summary>

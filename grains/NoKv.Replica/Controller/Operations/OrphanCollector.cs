@@ -27,11 +27,17 @@ namespace NoKv.Replica.Controller.Operations;
 /// first would leave the commit waiting for it forever), replicas reported without a range (an older build), and
 /// ranges with an operation in progress on any shard over them. The replica checks its own epoch again before it
 /// destroys itself.</para>
+/// <para>The controller group's replicas are judged by the membership rule against the group's own committed
+/// descriptor (read from its leader; the group is not in the map), passed by the caller, and left alone while it is
+/// unknown or an operation of the group is in flight. Its replicas are listed in heartbeats like any other.</para>
 /// </summary>
 public static class OrphanCollector
 {
     /// <summary>At most <paramref name="max"/> orphans among the replicas each up or decommissioning store reported.</summary>
-    public static List<OrphanReplica> Find(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, IReadOnlyDictionary<StoreId, HeldReplica[]> held, int max)
+    /// <param name="controller">The controller group's committed descriptor, as its leader applied it (the group is not
+    /// in the map): its replicas are judged against it by the same rule as a shard's against the map. Null when unknown
+    /// (or when the caller started an operation of the group this round), and then they are left alone.</param>
+    public static List<OrphanReplica> Find(ControllerMap map, IReadOnlyDictionary<StoreId, StoreRecord> stores, IReadOnlyList<OperationRecord> inProgress, IReadOnlyDictionary<StoreId, HeldReplica[]> held, int max, ShardDescriptor? controller = null)
     {
         ArgumentNullException.ThrowIfNull(map);
         var found = new List<OrphanReplica>();
@@ -50,12 +56,18 @@ public static class OrphanCollector
                     return found;
                 }
 
+                ShardDescriptor? descriptor;
                 if (replica.Shard == SystemShards.Controller)
                 {
-                    continue;
-                }
+                    // The group never splits or merges, so only the membership rule below applies.
+                    if (controller is null)
+                    {
+                        continue;
+                    }
 
-                if (!shards.TryGetValue(replica.Shard, out var descriptor))
+                    descriptor = controller;
+                }
+                else if (!shards.TryGetValue(replica.Shard, out descriptor))
                 {
                     if (MergedAwayEpoch(map, replica, replicas, inProgress) is { } mapEpoch)
                     {

@@ -14,5 +14,5 @@ public sealed record OrphanReplica(StoreId Store, ShardId Shard, ulong PeerId, l
 
     public override string ToString() => MergedAway
         ? $"orphan peer {PeerId} of shard {Shard} on store {Store} (the shard was merged away: every map shard over its range has an epoch of at least {MapEpoch}, above its own)"
-        : $"orphan peer {PeerId} of shard {Shard} on store {Store} (its membership version {HeldConfVersion}, the map's {MapConfVersion} without it)";
+        : $"orphan peer {PeerId} of shard {Shard} on store {Store} (its membership version {HeldConfVersion}, the {(Shard == SystemShards.Controller ? "group's own descriptor's" : "map's")} {MapConfVersion} without it)";
 }

@@ -57,7 +57,7 @@ public sealed class ReplicaMoveRunner
                 return new OperationProgress(true, recorded, null, rollingBack);
             }
 
-            if (op.Kind is not (OperationKind.MoveReplica or OperationKind.ReReplicate) || op.To is null)
+            if (op.Kind is not (OperationKind.MoveReplica or OperationKind.ReReplicate) || (op.To is null && !IsRemoval(op)))
             {
                 throw new InvalidOperationException($"operation {op.Id} ({op.Kind}) is not a replica move");
             }
@@ -92,6 +92,14 @@ public sealed class ReplicaMoveRunner
     }
 
     private static bool IsRollback(MoveStep step) => step is MoveStep.RollbackRemoveLearner or MoveStep.RollbackDestroyTarget;
+
+    /// <summary>
+    /// A move without a target: the controller group shrinking by one voter (<see cref="OperationLoop.ResizeControllerGroupAsync"/>).
+    /// It is recorded at <see cref="MoveStep.TransferLeader"/> with the source's peer id, so it only ever runs the
+    /// steps from there on (hand leadership away, remove, commit, destroy), none of which needs a target.
+    /// </summary>
+    private static bool IsRemoval(OperationRecord op) =>
+        op.To is null && op.From is not null && op.Step is >= (int)MoveStep.TransferLeader and <= (int)MoveStep.DestroySource;
 
     /// <summary>The source's peer id recorded in an operation's argument (0 = not yet known).</summary>
     public static ulong SourcePeer(OperationRecord op) => op.Argument.Length == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(op.Argument) : 0;
@@ -326,10 +334,11 @@ public sealed class ReplicaMoveRunner
             return Next(op, MoveStep.RemoveSource);
         }
 
-        // To the new voter first; if it cannot take over in time, to any other voter: the source must not lead when
-        // it is removed (a removed leader steps down only once it applies its own removal).
-        var to = op.To!.Value;
-        if (TimedOut(op, _options.TransferTimeout) || committed.PeerOn(to) is not { Role: PeerRole.Voter })
+        // To the new voter first; if it cannot take over in time (or there is none: the group shrinking), to any other
+        // voter: the source must not lead when it is removed (a removed leader steps down only once it applies its own
+        // removal).
+        var to = op.To ?? source;
+        if (op.To is null || TimedOut(op, _options.TransferTimeout) || committed.PeerOn(to) is not { Role: PeerRole.Voter })
         {
             foreach (var peer in committed.Peers)
             {
@@ -339,6 +348,11 @@ public sealed class ReplicaMoveRunner
                     break;
                 }
             }
+        }
+
+        if (to == source)
+        {
+            return Wait($"no other voter of shard {op.Shard} answers to take leadership from store {source}");
         }
 
         try
@@ -504,7 +518,11 @@ public sealed class ReplicaMoveRunner
             stores.Add(from);
         }
 
-        stores.Add(op.To!.Value);
+        if (op.To is { } to)
+        {
+            stores.Add(to);
+        }
+
         var statuses = new Dictionary<StoreId, ReplicaStatus>();
         await ReplicaStatuses.AskAsync(_replicas, op.Shard, stores, statuses, ct).ConfigureAwait(true);
         var more = new HashSet<StoreId>();

@@ -42,6 +42,11 @@ public sealed class NoKvBenchEngine : IBenchEngine
             BackgroundWriteBytesPerSecond = settings.BackgroundWriteBytesPerSecond,
             TableBytesPerSync = settings.TableBytesPerSync,
             ValueLogMinValueBytes = separateValues ? settings.SeparatedValueMinBytes : 0,
+
+            // NOKV_INFO_LOG=1: the engine's info lines (one per compaction among them) on stderr, with seconds since open.
+            MaxSubcompactions = int.TryParse(Environment.GetEnvironmentVariable("NOKV_SUBCOMPACTIONS"), out int subcompactions) ? subcompactions : 1,
+            CostAwareCompactionPicking = Environment.GetEnvironmentVariable("NOKV_PICKER") != "score",
+            InfoLog = Environment.GetEnvironmentVariable("NOKV_INFO_LOG") == "1" ? InfoLogToStderr() : null,
         };
         _db = Database.Open(path, options);
         _notes.Add("NoKv: shared settings map 1:1 onto StorageOptions, MaxImmutableMemtables=2, checksums verified on every block read, " +
@@ -53,6 +58,12 @@ public sealed class NoKvBenchEngine : IBenchEngine
         }
 
         _notes.Add("NoKv fillsync: Put with WriteOptions.Synced; concurrent fillsync = 32 threads calling Put(Synced), grouped by the WAL's group commit");
+    }
+
+    private static Action<string> InfoLogToStderr()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        return line => Console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[nokv {clock.Elapsed.TotalSeconds,7:F2}s] {line}"));
     }
 
     public string Name { get; }
