@@ -130,11 +130,18 @@ internal sealed class SimBank
         var committed = _history.Where(r => r.Outcome == SimTxnOutcome.Committed).OrderBy(r => r.CommitTs).ToList();
         var snapshots = _snapshots.OrderBy(s => s.Ts).ToList();
         int next = 0;
-        foreach (var record in committed)
+        for (int i = 0; i < committed.Count; i++)
         {
+            var record = committed[i];
             for (; next < snapshots.Count && snapshots[next].Ts < record.CommitTs; next++)
             {
                 CheckSnapshot(snapshots[next].Ts, snapshots[next].Values, state);
+            }
+
+            if (i == 0 || committed[i - 1].CommitTs != record.CommitTs)
+            {
+                OrderTies(committed, i, state);
+                record = committed[i];
             }
 
             foreach (var (key, value) in record.Reads)
@@ -162,6 +169,72 @@ internal sealed class SimBank
             if (final[account] != state[account])
             {
                 _sim.Violation($"bank: {account} ends at {final[account]}, the committed history says {state[account]} (last writer: {LastWriter(committed, account, long.MaxValue)}): a lost or partial commit");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Commit timestamps are unique per key, not per cluster: a shard stamps a one-phase commit at max(floor, ...) + 1,
+    /// which the oracle may issue afterwards to another transaction as its commit timestamp (its acknowledgement waits
+    /// for that, its stamp does not). Transactions that tie are all visible at that timestamp and none below it, and
+    /// validation's bound is inclusive (a reader of a key written at its own commit timestamp conflicts), so ties
+    /// serialize in the order their reads say: the first order of the tied group (at most a handful) in which every
+    /// read matches is taken; none matching leaves the order as it is, and the replay reports the violation.
+    /// </summary>
+    private static void OrderTies(List<SimTxnRecord> committed, int first, Dictionary<string, long> state)
+    {
+        int end = first;
+        while (end < committed.Count && committed[end].CommitTs == committed[first].CommitTs)
+        {
+            end++;
+        }
+
+        if (end - first < 2 || end - first > 5)
+        {
+            return;
+        }
+
+        var group = committed.GetRange(first, end - first);
+        foreach (var order in Permutations(group))
+        {
+            var trial = new Dictionary<string, long>(state);
+            bool fits = true;
+            foreach (var record in order)
+            {
+                fits &= record.Reads.All(r => trial[r.Key] == r.Value);
+                foreach (var (key, value) in record.Writes)
+                {
+                    trial[key] = value;
+                }
+            }
+
+            if (fits)
+            {
+                for (int i = 0; i < order.Count; i++)
+                {
+                    committed[first + i] = order[i];
+                }
+
+                return;
+            }
+        }
+    }
+
+    private static IEnumerable<List<SimTxnRecord>> Permutations(List<SimTxnRecord> items)
+    {
+        if (items.Count <= 1)
+        {
+            yield return items;
+            yield break;
+        }
+
+        for (int i = 0; i < items.Count; i++)
+        {
+            var rest = items.Where((_, j) => j != i).ToList();
+            foreach (var tail in Permutations(rest))
+            {
+                tail.Insert(0, items[i]);
+                yield return tail;
             }
         }
     }
