@@ -60,6 +60,9 @@ internal sealed partial class RaftCore
     /// <summary>Last heartbeat round broadcast in this term.</summary>
     private ulong heartbeatRound;
 
+    /// <summary>The leader's last heartbeat round in this term (see <see cref="RawNode.HeartbeatRound"/>).</summary>
+    internal ulong HeartbeatRound => heartbeatRound;
+
     /// <summary>A read is waiting for the next heartbeat round.</summary>
     private bool readRoundPending;
 

@@ -53,6 +53,13 @@ public sealed class RawNode
     public bool IsTransferringLeadership => raft.Role == StateRole.Leader && raft.LeadTransferee != 0;
 
     /// <summary>
+    /// A leader's last heartbeat round (0 before its first): the number its heartbeats carry in Index and its followers
+    /// echo. Rounds only rise within a term, so a host can stamp its own notices with it and have followers tell an old
+    /// notice from one sent after a newer heartbeat.
+    /// </summary>
+    public ulong HeartbeatRound => raft.Role == StateRole.Leader ? raft.HeartbeatRound : 0;
+
+    /// <summary>
     /// Bytes of a chunked snapshot this node is receiving and holds so far (0 when none is arriving): the only sign of
     /// progress of a follower catching up by a large snapshot before it installs it.
     /// </summary>

@@ -20,8 +20,15 @@ public static class CommandFormatLevel
     /// <summary>Adds <see cref="CommandType.TxnOnePhasePrimary"/> (30).</summary>
     public const int PrimaryInOnePhase = 2;
 
+    /// <summary>
+    /// No new command: followers ignore a hibernation notice older than a heartbeat they have seen, which is what lets
+    /// leaders of groups that hibernate serve reads under a lease (ReplicaCore.ReadLease.cs). A level also gates a
+    /// behaviour an older build would make unsafe, not only an entry it could not read.
+    /// </summary>
+    public const int LeaseReadsWithHibernation = 3;
+
     /// <summary>The level of this build.</summary>
-    public const int Current = PrimaryInOnePhase;
+    public const int Current = LeaseReadsWithHibernation;
 
     /// <summary>The level <paramref name="heartbeat"/>'s store reads.</summary>
     public static int Of(StoreHeartbeat heartbeat) => Math.Max(heartbeat.FormatLevel, Base);

@@ -27,10 +27,11 @@ namespace NoKv.Replica.Core;
 /// commit rules are untouched. What does depend on timing is the lease: check-quorum lets a leader assume no other leader
 /// can exist within an election timeout of its quorum's last answer, because followers refuse votes for that long. A
 /// sleeping follower refuses votes for longer (its election clock is stopped), which only strengthens that promise, but
-/// <c>ForgetLeader</c> on a silent store breaks it on purpose. So groups that rely on the lease never hibernate: those
-/// with <see cref="ReplicaOptions.LeaseReads"/> and the controller group, whose timestamp oracle serves under exactly that
-/// lease (ReplicaCore.Timestamps.cs). Read-index reads need no lease: a read wakes the leader and confirms leadership with a
-/// heartbeat round to a quorum like any other. A leader that slept while cut off from its quorum keeps its role until it
+/// <c>ForgetLeader</c> on a silent store breaks it on purpose. The controller group, whose timestamp oracle serves under
+/// exactly that lease (ReplicaCore.Timestamps.cs), never hibernates. Read leases live with hibernation under two rules
+/// (ReplicaCore.ReadLease.cs): a leader drops its read lease when it goes to sleep, and a follower ignores a notice older
+/// than a heartbeat it has seen. A read on a sleeping leader wakes it and confirms leadership with a heartbeat round to a
+/// quorum like any other. A leader that slept while cut off from its quorum keeps its role until it
 /// wakes (silence wakes it within an election timeout); waking, it still has an election timeout of check-quorum to go,
 /// during which every read it serves goes through a quorum round, and every write needs a quorum.</para>
 /// </summary>
@@ -71,7 +72,7 @@ public sealed partial class ReplicaCore
     public event Action<bool>? HibernationChanged;
 
     private bool MayHibernate =>
-        _options.Hibernate && !_options.LeaseReads && Descriptor.Id != SystemShards.Controller;
+        _options.Hibernate && Descriptor.Id != SystemShards.Controller;
 
     private long ElectionTimeoutMillis => _options.ElectionTicks * (long)_options.TickInterval.TotalMilliseconds;
 
@@ -178,10 +179,17 @@ public sealed partial class ReplicaCore
     /// <summary>Whether a message arriving while asleep wakes the replica (see the class remarks).</summary>
     private void ObserveForHibernation(in Message message)
     {
-        if (message.Type == MessageType.Heartbeat && message.Context.Span.SequenceEqual(HibernateContext.Span))
+        if (message.Type == MessageType.Heartbeat)
         {
-            _hibernateRequested = true;
-            return;
+            bool notice = message.Context.Span.SequenceEqual(HibernateContext.Span);
+            bool current = ObserveHeartbeatRound(message, notice);
+            if (notice)
+            {
+                // An old notice (overtaken by a newer heartbeat) is ignored: obeying it could put to sleep, and let forget
+                // its leader, a follower whose answer to that newer heartbeat backs the leader's read lease.
+                _hibernateRequested |= current;
+                return;
+            }
         }
 
         if (message.Type == MessageType.HeartbeatResponse && !message.Context.Span.SequenceEqual(WakeContext.Span))
@@ -240,6 +248,7 @@ public sealed partial class ReplicaCore
 
         _notices.Clear();
         ulong committed = _node.CommitIndex;
+        ulong round = _node.HeartbeatRound;
         foreach (var (peer, status) in progress)
         {
             if (peer == PeerId)
@@ -247,11 +256,12 @@ public sealed partial class ReplicaCore
                 continue;
             }
 
-            _notices.Add(new Message { Type = MessageType.Heartbeat, From = PeerId, To = peer, Term = _node.Term, Commit = Math.Min(status.Match, committed), Context = HibernateContext });
+            _notices.Add(new Message { Type = MessageType.Heartbeat, From = PeerId, To = peer, Term = _node.Term, Commit = Math.Min(status.Match, committed), Index = round, Context = HibernateContext });
         }
 
         _hibernating = true;
         _idleTicks = 0;
+        DropReadLease();
         ReplicaCoreLog.Hibernation(_logger, _name, true, $"idle for {_options.HibernateAfterTicks} ticks");
         ReplicaTelemetry.Hibernations.Add(1, SleepTag);
         HibernationChanged?.Invoke(true);

@@ -230,7 +230,7 @@ public sealed partial class ReplicaCore
             {
                 var context = new byte[8];
                 BinaryPrimitives.WriteInt64LittleEndian(context, waiter.Id);
-                var result = _node.ReadIndex(context);
+                var result = RegisterRead(waiter, context);
                 if (result.IsAccepted)
                 {
                     _pendingReads[waiter.Id] = waiter;
@@ -397,6 +397,7 @@ public sealed partial class ReplicaCore
             if (_pendingReads.Remove(id, out var waiter))
             {
                 waiter.ReadIndex = Math.Max(read.Index, waiter.MinIndex);
+                NoteReadConfirmed(waiter);
                 _readsAwaitingApply.Add(waiter);
             }
         }

@@ -72,7 +72,8 @@ public sealed partial class ReplicaCore
                 PreVote = true,
                 CheckQuorum = true,
                 LeaseFreeTerm = log.LeaseFreeTerm,
-                ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+                // Each read passes its own mode (ReplicaCore.ReadLease.cs); this default serves no caller.
+                ReadOnlyOption = ReadOnlyOption.Safe,
                 MaxSizePerMsg = 1 << 20,
                 MaxInflightMsgs = 256,
 
@@ -80,6 +81,7 @@ public sealed partial class ReplicaCore
                 // round trip, not up to 256 x MaxSizePerMsg built and encoded in one turn of the leader.
                 MaxInflightBytes = 4 << 20,
                 MaxUncommittedEntriesSize = 64 << 20,
+                SnapshotChunksInFlight = options.SnapshotChunksInFlight,
 
                 // Safe here: Send encodes every message of a Ready before Advance and keeps no Message after it,
                 // which is the condition under which the library may recycle the Append entry arrays.

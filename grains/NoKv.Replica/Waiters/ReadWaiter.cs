@@ -34,6 +34,15 @@ internal sealed class ReadWaiter
     /// </summary>
     public ulong MinIndex { get; init; }
 
+    /// <summary>The term in which this replica, as leader, registered the read; 0 when it was not the leader.</summary>
+    public ulong LeaderTerm { get; set; }
+
+    /// <summary>When the leader registered the read (its monotonic clock, ms): a read confirmed by a round renews the lease from here.</summary>
+    public long RegisteredAtMs { get; set; }
+
+    /// <summary>Registered under the leader's lease (no heartbeat round).</summary>
+    public bool ByLease { get; set; }
+
     public bool IsCompleted => _done.Task.IsCompleted;
 
     public Task<NoKvErrorCode> Task => _done.Task;

@@ -108,6 +108,7 @@ public static class SiloHostFactory
                     replicas.MaxValueBytes = settings.Replicas.MaxValueBytes;
                     replicas.RequestTimeout = settings.Replicas.RequestTimeout;
                     replicas.LeaseReads = settings.Replicas.LeaseReads;
+                    replicas.SnapshotChunksInFlight = settings.Replicas.SnapshotChunksInFlight;
                     replicas.SessionTtl = settings.Replicas.SessionTtl;
                     replicas.GcInterval = settings.Replicas.GcInterval;
                     replicas.GcLifetime = settings.Replicas.GcLifetime;

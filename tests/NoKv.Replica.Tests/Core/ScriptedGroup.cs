@@ -206,7 +206,7 @@ internal sealed class ScriptedGroup : IReplicaHost, IDisposable
                 MessageType.PreVote => new Message { Type = MessageType.PreVoteResponse, From = m.To, To = m.From, Term = m.Term },
                 MessageType.Vote => new Message { Type = MessageType.VoteResponse, From = m.To, To = m.From, Term = m.Term },
                 MessageType.Append => new Message { Type = MessageType.AppendResponse, From = m.To, To = m.From, Term = m.Term, Index = m.Index + (ulong)m.Entries.Length },
-                MessageType.Heartbeat => new Message { Type = MessageType.HeartbeatResponse, From = m.To, To = m.From, Term = m.Term, Index = m.Index, Context = m.Context },
+                MessageType.Heartbeat => new Message { Type = MessageType.HeartbeatResponse, From = m.To, To = m.From, Term = m.Term, Index = m.Index, LogTerm = m.LogTerm, Context = m.Context },
                 _ => null,
             };
             if (reply is { } r && (Shard.Peer(r.From) is not { } peer || !Down.Contains(peer.Store)))
