@@ -104,6 +104,17 @@ public sealed partial class ReplicaCore
     private async Task<TxnResponse> PrewrittenAsync(TxnResult locked)
     {
         long floor = Descriptor.Id != SystemShards.Controller && await PrimeReadFloorAsync().ConfigureAwait(true) is null ? _memFloor : 0;
+
+        // Commits this shard stamped before the locks applied (one-phase commits, whose reads it checked) may lie above
+        // everything the oracle has issued yet: the transaction's commit timestamp must land above them, whether the
+        // oracle issues it after this answer (classic) or a primary's shard stamps it above MinCommitTs.
+        long stamped = _stateMachine.Floor.MaxTs;
+        if (Descriptor.Id != SystemShards.Controller && await WaitStampIssuedAsync(stamped).ConfigureAwait(true) is { } unissued)
+        {
+            return new TxnResponse { Code = unissued.Code, Detail = unissued.Detail, CurrentEpoch = Descriptor.Epoch };
+        }
+
+        floor = floor == 0 ? 0 : Math.Max(floor, stamped);
         var response = ToResponse(locked, Descriptor);
         return new TxnResponse
         {

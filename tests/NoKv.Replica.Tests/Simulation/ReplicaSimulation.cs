@@ -36,6 +36,8 @@ internal sealed class ReplicaSimulation
     private readonly SimSnapshotReader[] _readers;
     private readonly List<(string Key, long Ts, string? Value)> _servedSnapshots = new();
     private readonly SimTimestampCallers _timestamps;
+    private readonly SimBank _bank;
+    private readonly SimTxnClient[] _txnClients;
     private readonly SimSplitter _splitter;
     private readonly SimMerger _merger;
     private readonly SimController _controller;
@@ -94,6 +96,13 @@ internal sealed class ReplicaSimulation
         }
 
         _timestamps = new SimTimestampCallers(this);
+        _bank = new SimBank(this, options.Clients);
+        _txnClients = new SimTxnClient[options.TxnClients];
+        for (int i = 0; i < _txnClients.Length; i++)
+        {
+            _txnClients[i] = new SimTxnClient(this, _bank, i);
+        }
+
         _map.Add(_shard);
         _splitter = new SimSplitter(this);
         _merger = new SimMerger(this);
@@ -206,6 +215,9 @@ internal sealed class ReplicaSimulation
     }
 
     public SimTimestampCallers Timestamps => _timestamps;
+
+    /// <summary>The bank the transaction clients use (<see cref="SimOptions.TxnClients"/>).</summary>
+    public SimBank Bank => _bank;
 
     /// <summary>Snapshot reads served to the snapshot readers, and re-reads of served snapshots (during and after the faults).</summary>
     public long SnapshotReads => _readers.Sum(r => r.Reads);
@@ -423,6 +435,11 @@ internal sealed class ReplicaSimulation
                 _ = reader.RunAsync(Options.DurationMs);
             }
 
+            foreach (var txnClient in _txnClients)
+            {
+                _ = txnClient.RunAsync(Options.DurationMs);
+            }
+
             _timestamps.Start(Options.DurationMs);
             if (Options.ControllerLosses > 0)
             {
@@ -485,6 +502,11 @@ internal sealed class ReplicaSimulation
                 }
             }
 
+            foreach (var txnClient in _txnClients.Where(c => !c.Finished))
+            {
+                Violation($"transaction client {txnClient.Id} did not finish its last transaction after the cluster healed");
+            }
+
             foreach (var reader in _readers.Where(r => !r.Finished))
             {
                 Violation($"a snapshot reader did not finish its last read after the cluster healed: it waits on {reader.Waiting}");
@@ -502,7 +524,7 @@ internal sealed class ReplicaSimulation
 
             _timestamps.CollectStats();
             var finalCheck = CheckFinalStateAsync();
-            RunUntil(Now + (_readers.Length == 0 ? 15_000 : 30_000), () => finalCheck.IsCompleted);
+            RunUntil(Now + (_readers.Length == 0 && _txnClients.Length == 0 ? 15_000 : 60_000), () => finalCheck.IsCompleted);
             if (!finalCheck.IsCompleted)
             {
                 Violation("final reads did not complete after the cluster healed");
@@ -513,6 +535,7 @@ internal sealed class ReplicaSimulation
             // scenario compared them 75 ms after such an entry; one follower had not applied it yet).
             RunUntil(Now + 5_000, ReplicasCaughtUp);
             CheckReplicasConverged();
+            string bank = _txnClients.Length == 0 ? "" : $", {_bank.Summary()}";
             string timestamps = Options.TimestampCallers == 0 ? "" : $", {_timestamps.Issued} timestamp batches in {_timestamps.Rounds}+ rounds ({_timestamps.Replacements} oracle replacements)";
             string snapshots = _readers.Length == 0 ? "" : $", {_readers.Sum(r => r.Reads)} snapshot reads, {_readers.Sum(r => r.Rereads)} re-read, {_nodes.Values.Sum(n => n.OracleCalls)} replica oracle calls, {OracleFailures} oracle failures";
             string outages = !Options.OracleOutages ? "" : $", oracle down {OracleDownMs} ms: {WritesWhileOracleDown} writes acknowledged meanwhile, {UnanchoredWrites} unanchored writes ({UnprimedWrites} by leaders without a block), {AnchorProposals} anchors, {SnapshotRefusals} snapshot reads refused";
@@ -520,7 +543,7 @@ internal sealed class ReplicaSimulation
             string repairs = Options.ControllerLosses == 0 ? "" : $", stores {string.Join(" and ", _repair.Killed)} killed for good: controller group repaired {_repair.Repaired} times ({_repair.Replacements} controller replacements, {_repair.LoopErrors} loop errors, {_repair.Admin.Unanswered} replica calls unanswered)";
             string growth = !Options.ControllerGrowth ? "" : $", controller group grown through {_growth.GrowthsSeen} growths, store {_growth.Killed} killed holding {_growth.KilledHolding} and returned, {_growth.OrphansDestroyed} controller orphans destroyed, {_growth.PhasesDone} of 3 phases done ({_growth.Replacements} controller replacements, {_growth.LoopErrors} loop errors, {_growth.Admin.Unanswered} replica calls unanswered)";
             string moves = !Options.UsesController ? "" : $", {_controller.SplitsStarted} controller splits started, {_controller.Split} split; {_controller.MovesStarted} moves started ({_controller.ReReplications} re-replications): {_controller.Moved} moved, {_controller.MovesRolledBack} rolled back; {_controller.MergesStarted} merges started, {_controller.Merged} merged; {_controller.ControllerCrashes} controller crashes, {_controller.Admin.Unanswered} replica calls unanswered, {OrphansDestroyed} orphans destroyed";
-            return $"seed {Seed}{timestamps}{snapshots}{outages}{splits}{moves}{repairs}{growth}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
+            return $"seed {Seed}{bank}{timestamps}{snapshots}{outages}{splits}{moves}{repairs}{growth}: {CompletedOperations} operations, {Crashes} crashes, {Isolations} isolations, {Pauses} pauses, {Network.Sent} batches sent, {Network.Dropped} dropped, {Hibernations} hibernating ticks, {HibernatedLeaderFaults} hibernated leaders failed, {_violations.Count} violations";
         }
         finally
         {
@@ -796,6 +819,11 @@ internal sealed class ReplicaSimulation
         if (Options.TimestampCallers > 0)
         {
             await _timestamps.CheckFinalAsync();
+        }
+
+        if (_txnClients.Length > 0)
+        {
+            await _bank.CheckFinalAsync(_txnClients[0]);
         }
 
         if (_readers.Length > 0)

@@ -49,6 +49,9 @@ internal sealed record SimOptions
 
     public int KeysPerClient { get; init; } = 3;
 
+    /// <summary>Closed-loop transaction clients moving money between the bank's accounts (<see cref="SimTxnClient"/>).</summary>
+    public int TxnClients { get; init; }
+
     /// <summary>Virtual milliseconds of workload with faults; a quiet, healed period follows for the final checks.</summary>
     public long DurationMs { get; init; } = 40_000;
 
