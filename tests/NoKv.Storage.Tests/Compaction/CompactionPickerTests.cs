@@ -1,5 +1,6 @@
 using NoKv.Storage.Compaction;
 using NoKv.Storage.Manifest;
+using NoKv.Storage.Tests.Support;
 using Xunit;
 using Version = NoKv.Storage.Manifest.Version;
 
@@ -29,7 +30,7 @@ public sealed class CompactionPickerTests
     private static Version Tree(int l0Files, long l1Mib, long l2Mib)
     {
         ulong number = 1;
-        FileMetaData[] l0 = [.. Enumerable.Range(0, l0Files).Select(_ => File(number++, 16 * MiB, "a", "z"))];
+        FileMetaData[] l0 = [.. Enumerable.Range(0, l0Files).Select(_ => TestTables.Meta(number++, 16 * MiB, "a", "z"))];
         return new Version([l0, Level(ref number, l1Mib), Level(ref number, l2Mib), []], null);
     }
 
@@ -39,7 +40,7 @@ public sealed class CompactionPickerTests
         var files = new FileMetaData[count];
         for (int i = 0; i < count; i++)
         {
-            files[i] = File(number++, 64 * MiB, $"k{i * 2:D3}", $"k{(i * 2) + 1:D3}");
+            files[i] = TestTables.Meta(number++, 64 * MiB, $"k{i * 2:D3}", $"k{(i * 2) + 1:D3}");
         }
 
         return files;
@@ -83,14 +84,4 @@ public sealed class CompactionPickerTests
         Assert.Equal(0, picker.Pick(Tree(l0Files: 19, l1Mib: 1024, l2Mib: 1024))!.Level);
     }
 
-    private static FileMetaData File(ulong number, long size, string smallest, string largest) => new()
-    {
-        Number = number,
-        Size = size,
-        Smallest = InternalKey.Make(System.Text.Encoding.ASCII.GetBytes(smallest), InternalKey.Trailer(9, ValueKind.Value)),
-        Largest = InternalKey.Make(System.Text.Encoding.ASCII.GetBytes(largest), InternalKey.Trailer(1, ValueKind.Value)),
-        SmallestSequence = 1,
-        LargestSequence = 9,
-        EntryCount = 10,
-    };
 }

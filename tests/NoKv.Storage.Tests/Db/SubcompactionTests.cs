@@ -37,10 +37,10 @@ public sealed class SubcompactionTests
     {
         FileMetaData[] lower =
         [
-            File(10, 100, "b", "c"), File(11, 100, "d", "e"), File(12, 100, "f", "g"),
-            File(13, 100, "h", "i"), File(14, 100, "j", "k"), File(15, 100, "l", "m"),
+            TestTables.Meta(10, 100, "b", "c"), TestTables.Meta(11, 100, "d", "e"), TestTables.Meta(12, 100, "f", "g"),
+            TestTables.Meta(13, 100, "h", "i"), TestTables.Meta(14, 100, "j", "k"), TestTables.Meta(15, 100, "l", "m"),
         ];
-        var plan = new CompactionPlan(0, 1, [File(1, 50, "a", "z")], [.. lower]);
+        var plan = new CompactionPlan(0, 1, [TestTables.Meta(1, 50, "a", "z")], [.. lower]);
 
         Assert.Empty(Database.SubcompactionSplits(plan, 1));
         Assert.Equal(["h"], Database.SubcompactionSplits(plan, 2).Select(Ascii));
@@ -48,10 +48,10 @@ public sealed class SubcompactionTests
 
         // Never more ranges than tables below, and none without two of them.
         Assert.Equal(5, Database.SubcompactionSplits(plan, 16).Count);
-        Assert.Empty(Database.SubcompactionSplits(new CompactionPlan(0, 1, [File(1, 50, "a", "z")], [lower[0]]), 4));
+        Assert.Empty(Database.SubcompactionSplits(new CompactionPlan(0, 1, [TestTables.Meta(1, 50, "a", "z")], [lower[0]]), 4));
 
         // Weighted by size: a large first table is a range of its own.
-        var skewed = new CompactionPlan(1, 2, [File(1, 50, "a", "z")], [File(10, 1000, "b", "c"), File(11, 100, "d", "e"), File(12, 100, "f", "g")]);
+        var skewed = new CompactionPlan(1, 2, [TestTables.Meta(1, 50, "a", "z")], [TestTables.Meta(10, 1000, "b", "c"), TestTables.Meta(11, 100, "d", "e"), TestTables.Meta(12, 100, "f", "g")]);
         Assert.Equal(["d"], Database.SubcompactionSplits(skewed, 2).Select(Ascii));
     }
 
@@ -242,16 +242,6 @@ public sealed class SubcompactionTests
 
     private static string Ascii(byte[] b) => System.Text.Encoding.ASCII.GetString(b);
 
-    private static FileMetaData File(ulong number, long size, string smallest, string largest) => new()
-    {
-        Number = number,
-        Size = size,
-        Smallest = InternalKey.Make(System.Text.Encoding.ASCII.GetBytes(smallest), InternalKey.Trailer(9, ValueKind.Value)),
-        Largest = InternalKey.Make(System.Text.Encoding.ASCII.GetBytes(largest), InternalKey.Trailer(1, ValueKind.Value)),
-        SmallestSequence = 1,
-        LargestSequence = 9,
-        EntryCount = 10,
-    };
 
     private static bool OnRangeThread() => Thread.CurrentThread.Name == "nokv-subcompaction";
 

@@ -1,4 +1,5 @@
 using NoKv.Storage.Cache;
+using NoKv.Storage.Manifest;
 using NoKv.Storage.Sstable;
 using NoKv.Storage.Vfs;
 
@@ -55,4 +56,16 @@ internal static class TestTables
 
         return entries;
     }
+
+    /// <summary>A table's manifest entry spanning ASCII keys <paramref name="smallest"/>..<paramref name="largest"/>, for picker and version tests that need no file.</summary>
+    public static FileMetaData Meta(ulong number, long size, string smallest, string largest) => new()
+    {
+        Number = number,
+        Size = size,
+        Smallest = InternalKey.Make(System.Text.Encoding.ASCII.GetBytes(smallest), InternalKey.Trailer(9, ValueKind.Value)),
+        Largest = InternalKey.Make(System.Text.Encoding.ASCII.GetBytes(largest), InternalKey.Trailer(1, ValueKind.Value)),
+        SmallestSequence = 1,
+        LargestSequence = 9,
+        EntryCount = 10,
+    };
 }
